@@ -1,0 +1,84 @@
+"""Configuration from environment variables and ``.env`` (pydantic-settings).
+
+A wrong value stops start-up with one clear line: see :func:`load_settings`.
+"""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from storage.db import DatabaseUrlError, normalise_url
+
+
+class ConfigurationError(SystemExit):
+    """Raised with a one-line reason when the configuration cannot be used."""
+
+
+class Settings(BaseSettings):
+    """Every setting the service reads. Field names are the environment variables (case-insensitive)."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    database_url: str = Field(default="sqlite:///rmbot.db", description="SQLite file or PostgreSQL URL")
+    rmbot_host: str = Field(default="127.0.0.1", description="address `rmbot serve` listens on")
+    rmbot_port: int = Field(default=3000, ge=1, le=65535, description="port `rmbot serve` listens on")
+    rmbot_time_zone: str = Field(default="UTC", description="time zone for people whose own is unknown")
+    rmbot_log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR")
+    rmbot_files_dir: str = Field(default="rmbot-files", description="where the console saves files the bot sends")
+    rmbot_sample_data: bool = Field(default=True, description="load the sample organisation on first console run")
+    rmbot_console_coordinator: str = Field(default="amara.okafor@example.com",
+                                           description="whom `make run` opens the console as")
+    slack_bot_token: str = ""
+    slack_signing_secret: str = ""
+    slack_app_token: str = ""
+    slack_api_url: str = ""
+    microsoft_app_id: str = ""
+    microsoft_app_password: str = ""
+    microsoft_app_tenant_id: str = ""
+    microsoft_app_type: str = "MultiTenant"
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        normalise_url(value)
+        return value
+
+    @field_validator("rmbot_time_zone")
+    @classmethod
+    def _check_time_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"{value!r} is not a time zone (try Europe/London or UTC)") from exc
+        return value
+
+    @field_validator("rmbot_log_level")
+    @classmethod
+    def _check_level(cls, value: str) -> str:
+        if value.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError(f"{value!r} is not a log level (DEBUG, INFO, WARNING or ERROR)")
+        return value.upper()
+
+    @property
+    def slack_configured(self) -> bool:
+        return bool(self.slack_bot_token or self.slack_app_token)
+
+    @property
+    def teams_configured(self) -> bool:
+        return bool(self.microsoft_app_id)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings, turning any invalid value into a one-line :class:`ConfigurationError`."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        name = ".".join(str(p) for p in error["loc"]).upper() or "settings"
+        message = str(error.get("ctx", {}).get("error", error["msg"]))
+        raise ConfigurationError(f"Configuration error: {name}: {message}") from None
+    except DatabaseUrlError as exc:
+        raise ConfigurationError(f"Configuration error: {exc}") from None

@@ -1,0 +1,124 @@
+"""Domain records the engine reasons about: tenants, people, programmes, participants, coordinators.
+
+They are plain pydantic models. ``storage/`` maps them to tables; the engine never sees a table.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(from_attributes=True, validate_assignment=True)
+
+
+class Tenant(_Record):
+    """A Slack workspace, a Teams tenant, or the local console: data never crosses between tenants."""
+
+    id: int | None = None
+    platform: str
+    external_id: str
+    name: str = ""
+
+
+class Person(_Record):
+    """Someone in a tenant's directory, whether or not they take part in a programme."""
+
+    id: int | None = None
+    tenant_id: int
+    email: str
+    name: str
+    title: str = ""
+    seniority: int | None = None
+    department: str = ""
+    division: str = ""
+    location: str = ""
+    time_zone: str = "UTC"
+    working_hours: str = "09:00-17:00"
+    manager_id: int | None = None
+    gender: str | None = None
+    opted_out: bool = False
+    """True once the person asked to hear nothing more from the bot."""
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+class Focus(StrEnum):
+    """What a programme is about."""
+
+    DIGITAL = "digital"
+    SOCIAL_MEDIA = "social_media"
+    INCLUSION = "inclusion"
+    LEADERSHIP = "leadership"
+    CUSTOM = "custom"
+
+
+class ProgrammeStatus(StrEnum):
+    DRAFT = "draft"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class ProgrammeSettings(BaseModel):
+    """Tunable rules of a programme. Defaults follow PRODUCT.md."""
+
+    seniority_gap: int = Field(default=1, ge=0, le=20)
+    allow_peer: bool = False
+    anonymity_threshold: int = Field(default=5, ge=3, le=100)
+    no_shared_manager: bool = True
+    min_overlap_minutes: int = Field(default=60, ge=0, le=600)
+    participant_choice: bool = False
+    mentor_capacity: int = Field(default=1, ge=1, le=20)
+    mentor_hours_per_month: float = Field(default=4.0, gt=0, le=80)
+
+
+class Programme(_Record):
+    """A cohort run by coordinators, with its goal, term, cadence and rules."""
+
+    id: int | None = None
+    tenant_id: int
+    slug: str
+    name: str
+    focus: Focus = Focus.DIGITAL
+    focus_detail: str = ""
+    goal_metric: str = ""
+    goal_baseline: float | None = None
+    goal_target: float | None = None
+    goal_date: date | None = None
+    expectations: str = ""
+    starts_on: date | None = None
+    ends_on: date | None = None
+    cadence_days: int = 14
+    session_minutes: int = 45
+    status: ProgrammeStatus = ProgrammeStatus.OPEN
+    settings: ProgrammeSettings = Field(default_factory=ProgrammeSettings)
+    created_at: datetime | None = None
+
+
+class Role(StrEnum):
+    MENTOR = "mentor"
+    MENTEE = "mentee"
+
+
+class ParticipantStatus(StrEnum):
+    INVITED = "invited"
+    ACTIVE = "active"
+    DECLINED = "declined"
+    LEFT = "left"
+
+
+class Participant(_Record):
+    """A person's place in a programme, in one role."""
+
+    id: int | None = None
+    programme_id: int
+    person_id: int
+    role: Role
+    status: ParticipantStatus = ParticipantStatus.INVITED
+    capacity: int = 1
+    invited_by: int | None = None
+    joined_at: datetime | None = None
+    updated_at: datetime | None = None

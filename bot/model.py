@@ -1,0 +1,152 @@
+"""The neutral model: what adapters hand to the engine and what the engine hands back.
+
+Nothing here knows about Slack, Teams or the terminal. An adapter turns a platform payload into an
+:class:`InboundEvent`; the engine answers with :class:`OutgoingMessage` objects that each adapter renders
+in its own way (Block Kit, an Adaptive Card, terminal text).
+
+Text fields hold *neutral markdown*: ``**bold**``, ``_italic_``, `` `code` `` and ``[label](url)``.
+Values that came from users are escaped with a backslash before they are placed in a template
+(see :mod:`bot.wording`), so renderers can tell the product's markup from what people typed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Platform(StrEnum):
+    """The chat platforms the engine can be reached through."""
+
+    SLACK = "slack"
+    TEAMS = "teams"
+    CONSOLE = "console"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Action(_Model):
+    """A button press, a menu choice or a submitted form, as the engine sees it.
+
+    ``id`` is the stable action id that the engine put on the choice (for example ``consent.accept``);
+    ``value`` is the choice's value; ``values`` carries the fields of a submitted form.
+    """
+
+    id: str
+    value: str = ""
+    values: dict[str, Any] = Field(default_factory=dict)
+
+
+class InboundEvent(_Model):
+    """Something a person did, or a scheduled moment that came due, in neutral form."""
+
+    platform: Platform
+    tenant: str
+    """The platform's id of the workspace or tenant (``console`` for the local console)."""
+    event_id: str
+    """The platform's id of this delivery: retries and re-sends carry the same id."""
+    user: str = ""
+    """The platform's id of the person who acted (an email address in the console)."""
+    user_name: str = ""
+    conversation: str = ""
+    text: str = ""
+    action: Action | None = None
+    mentions: dict[str, str] = Field(default_factory=dict)
+    """Mention tokens found in ``text`` mapped to the platform user id they stand for."""
+    occurred_at: datetime
+    kind: Literal["message", "command", "action", "due"] = "message"
+    due: dict[str, Any] = Field(default_factory=dict)
+    """For ``kind == "due"``: the scheduled job that came due (its kind and payload)."""
+
+
+class Choice(_Model):
+    """A button or an option in a list. ``action`` and ``value`` come back in :class:`Action`."""
+
+    label: str
+    action: str
+    value: str = ""
+    style: Literal["default", "primary", "danger"] = "default"
+    description: str = ""
+
+
+class FormField(_Model):
+    """One input of a form or of a single question."""
+
+    id: str
+    label: str
+    kind: Literal[
+        "text", "long_text", "integer", "number", "date", "choice", "multi_choice", "yes_no", "time_zone",
+        "working_hours", "rank",
+    ] = "text"
+    required: bool = True
+    hint: str = ""
+    choices: list[Choice] = Field(default_factory=list)
+    minimum: float | None = None
+    maximum: float | None = None
+    max_selected: int | None = None
+    current: Any = None
+
+
+class Form(_Model):
+    """Several fields to be answered together; submitted as one :class:`Action` with ``values``."""
+
+    action: str
+    title: str
+    fields: list[FormField]
+    submit_label: str = "Submit"
+
+
+class Section(_Model):
+    """A block of text with optional label/value facts under it."""
+
+    text: str = ""
+    fields: list[tuple[str, str]] = Field(default_factory=list)
+
+
+class Attachment(_Model):
+    """A file that travels with a message: a chart, a CSV export, a calendar invite, a data export."""
+
+    filename: str
+    media_type: str
+    content_b64: str
+    title: str = ""
+
+
+class Address(_Model):
+    """Who a message is for: one person, a pair (a group conversation), or a known conversation."""
+
+    kind: Literal["person", "pair", "conversation"]
+    people: tuple[int, ...] = ()
+    conversation: str = ""
+
+    @classmethod
+    def person(cls, person_id: int) -> "Address":
+        return cls(kind="person", people=(person_id,))
+
+    @classmethod
+    def pair(cls, *people: int) -> "Address":
+        return cls(kind="pair", people=tuple(people))
+
+
+class OutgoingMessage(_Model):
+    """A message the engine wants delivered. Written to the outbox, rendered by an adapter."""
+
+    tenant_id: int
+    to: Address
+    idempotency_key: str
+    text: str
+    sections: list[Section] = Field(default_factory=list)
+    context: list[str] = Field(default_factory=list)
+    choices: list[Choice] = Field(default_factory=list)
+    question: FormField | None = None
+    form: Form | None = None
+    attachments: list[Attachment] = Field(default_factory=list)
+    programme_id: int | None = None
+    """The programme this message belongs to; lets delivery stop for people who declined it."""
+    reply_in: str = ""
+    """Conversation id to answer in, when the message answers an event in a known conversation."""

@@ -1,0 +1,205 @@
+"""The small interfaces the engine depends on. ``storage/`` and ``adapters/`` implement them.
+
+The engine sees a :class:`Store` that opens units of work (one database transaction each), a
+:class:`Clock`, and a :class:`Deliverer` per platform. Nothing here is platform- or ORM-shaped.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from bot.domain import Participant, Person, Programme, Tenant
+from bot.model import InboundEvent, OutgoingMessage
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current time, timezone-aware (UTC)."""
+        ...
+
+
+@dataclass
+class ConversationState:
+    """Where a person is in a conversation with the bot: an active flow and the programme in focus."""
+
+    tenant_id: int
+    person_id: int
+    flow: str | None = None
+    flow_version: int = 0
+    step: str | None = None
+    answers: dict[str, Any] = field(default_factory=dict)
+    history: list[str] = field(default_factory=list)
+    context: dict[str, Any] = field(default_factory=dict)
+    current_programme_id: int | None = None
+
+
+@dataclass
+class InboxItem:
+    """An accepted inbound event waiting to be handled."""
+
+    id: int
+    event: InboundEvent
+    attempts: int
+
+
+@dataclass
+class OutboxItem:
+    """A message waiting for delivery, with the recipients it still has to reach."""
+
+    id: int
+    platform: str
+    message: OutgoingMessage
+    pending: list[int]
+    attempts: int
+
+
+class TenantRepository(Protocol):
+    def ensure(self, platform: str, external_id: str, name: str = "") -> Tenant: ...
+    def get(self, tenant_id: int) -> Tenant | None: ...
+    def find(self, platform: str, external_id: str) -> Tenant | None: ...
+
+
+class PeopleRepository(Protocol):
+    def get(self, person_id: int) -> Person | None: ...
+    def by_email(self, tenant_id: int, email: str) -> Person | None: ...
+    def by_identity(self, tenant_id: int, platform: str, external_id: str) -> Person | None: ...
+    def add(self, person: Person) -> Person: ...
+    def save(self, person: Person) -> Person: ...
+    def link_identity(self, person: Person, platform: str, external_id: str) -> None: ...
+    def identities(self, person_id: int) -> dict[str, str]: ...
+    def in_tenant(self, tenant_id: int) -> list[Person]: ...
+
+
+class ProgrammeRepository(Protocol):
+    def add(self, programme: Programme) -> Programme: ...
+    def save(self, programme: Programme) -> Programme: ...
+    def get(self, programme_id: int) -> Programme | None: ...
+    def by_slug(self, tenant_id: int, slug: str) -> Programme | None: ...
+    def in_tenant(self, tenant_id: int) -> list[Programme]: ...
+
+
+class ParticipantRepository(Protocol):
+    def add(self, participant: Participant) -> Participant: ...
+    def save(self, participant: Participant) -> Participant: ...
+    def get(self, participant_id: int) -> Participant | None: ...
+    def find(self, programme_id: int, person_id: int) -> Participant | None: ...
+    def in_programme(self, programme_id: int) -> list[Participant]: ...
+    def of_person(self, person_id: int) -> list[Participant]: ...
+
+
+class CoordinatorRepository(Protocol):
+    def add_tenant_coordinator(self, tenant_id: int, person_id: int) -> bool: ...
+    def is_tenant_coordinator(self, tenant_id: int, person_id: int) -> bool: ...
+    def add(self, programme_id: int, person_id: int, added_by: int | None) -> bool: ...
+    def is_coordinator(self, programme_id: int, person_id: int) -> bool: ...
+    def of_programme(self, programme_id: int) -> list[int]: ...
+    def programmes_of(self, person_id: int) -> list[int]: ...
+
+
+class ConversationRepository(Protocol):
+    def load(self, tenant_id: int, person_id: int) -> ConversationState: ...
+    def save(self, state: ConversationState) -> None: ...
+
+
+class OutboxWriter(Protocol):
+    def add(self, message: OutgoingMessage, platform: str, not_before: datetime | None = None) -> bool:
+        """Queue a message; returns False when its idempotency key was already queued."""
+        ...
+
+
+class ScheduleRepository(Protocol):
+    def add(self, tenant_id: int, kind: str, due_at: datetime, payload: dict[str, Any], key: str) -> bool:
+        """Schedule a job; ``key`` makes scheduling idempotent. Returns False when it already exists."""
+        ...
+
+    def cancel(self, key_prefix: str) -> int: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction over every repository. Committed when the ``with`` block exits cleanly."""
+
+    tenants: TenantRepository
+    people: PeopleRepository
+    programmes: ProgrammeRepository
+    participants: ParticipantRepository
+    coordinators: CoordinatorRepository
+    conversations: ConversationRepository
+    outbox: OutboxWriter
+    schedule: ScheduleRepository
+
+
+class Inbox(Protocol):
+    def accept(self, event: InboundEvent) -> bool:
+        """Commit the event durably. Returns False when the same event was already accepted."""
+        ...
+
+    def claim_next(self, uow: UnitOfWork) -> InboxItem | None:
+        """Inside ``uow``'s transaction, lock the oldest pending event (skipping ones locked elsewhere)."""
+        ...
+
+    def mark_done(self, uow: UnitOfWork, item_id: int) -> None: ...
+
+    def record_failure(self, item_id: int, error: str, give_up_after: int) -> bool:
+        """Note a failed attempt in its own transaction. Returns True when the event was given up."""
+        ...
+
+    def pending_count(self) -> int: ...
+
+
+class Outbox(Protocol):
+    def claim(self, platform: str, now: datetime, limit: int, people: set[int] | None = None) -> list[OutboxItem]:
+        """Lease due messages for ``platform`` (only those still pending for ``people``, when given)."""
+        ...
+
+    def release(self, item_id: int, now: datetime) -> None: ...
+    def delivered(self, item_id: int, people: list[int], now: datetime) -> None: ...
+    def suppressed(self, item_id: int, people: list[int], reason: str, now: datetime) -> None: ...
+    def failed(self, item_id: int, error: str, retry_at: datetime | None) -> None: ...
+    def pending_count(self, platform: str | None = None) -> int: ...
+
+
+class Schedule(Protocol):
+    def enqueue_due(self, at: datetime, limit: int = 500) -> int:
+        """Turn every job due at ``at`` into an inbox event ``due:<job id>``; returns how many."""
+        ...
+
+    def next_due(self) -> datetime | None: ...
+
+
+class Store(Protocol):
+    """The durable store, as the runtime uses it."""
+
+    inbox: Inbox
+    outbox: Outbox
+    schedule: Schedule
+
+    def unit_of_work(self) -> AbstractContextManager[UnitOfWork]: ...
+
+    def ping(self) -> bool: ...
+
+
+@dataclass
+class DeliveryResult:
+    """What a deliverer managed: recipients reached, recipients to drop, or a retry time."""
+
+    delivered: list[int] = field(default_factory=list)
+    suppressed: list[int] = field(default_factory=list)
+    retry_at: datetime | None = None
+    error: str = ""
+
+
+class Deliverer(Protocol):
+    """Renders and sends one outbox item on one platform."""
+
+    platform: str
+
+    def deliver(self, item: OutboxItem) -> DeliveryResult: ...
+
+
+class Waker(Protocol):
+    """Wakes the process when scheduled work falls due (APScheduler behind it, in adapters)."""
+
+    def wake_at(self, when: datetime) -> None: ...

@@ -1,0 +1,188 @@
+"""The durable inbox, outbox and schedule: the three queues that make delivery exactly-once.
+
+* Inbox: an event is committed (unique by platform, tenant and event id) before it is acknowledged.
+  Workers lock the oldest pending event inside the same transaction that handles it
+  (``FOR UPDATE SKIP LOCKED`` on PostgreSQL; SQLite serialises writers), so a crash rolls the
+  claim back and the event is handled again, never half.
+* Outbox: claimed rows are leased (``status = sending``, ``not_before = now + lease``) and committed
+  before the platform is called; delivery is recorded per recipient. A lease that runs out means the
+  process died mid-send: the row is offered again, flagged so the deliverer can reconcile.
+* Schedule: due jobs become inbox events with the id ``due:<job id>`` in one transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Callable
+
+from sqlalchemy import func, select, update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from bot.model import InboundEvent, OutgoingMessage
+from bot.ports import InboxItem, OutboxItem, UnitOfWork
+from storage.repositories import insert_ignoring_duplicates
+from storage.tables import InboxEventRow, OutboxMessageRow, ScheduledJobRow, TenantRow
+
+SEND_LEASE = timedelta(minutes=2)
+
+
+def _session(uow: UnitOfWork) -> Session:
+    return uow.session  # type: ignore[attr-defined,no-any-return]
+
+
+class SqlInbox:
+    def __init__(self, engine: Engine, now: Callable[[], datetime]) -> None:
+        self.engine, self.now = engine, now
+
+    def accept(self, event: InboundEvent) -> bool:
+        with Session(self.engine) as session, session.begin():
+            return insert_ignoring_duplicates(session, InboxEventRow, {
+                "platform": event.platform.value, "tenant_key": event.tenant, "event_id": event.event_id,
+                "payload": event.model_dump(mode="json"), "status": "pending", "attempts": 0, "last_error": "",
+                "received_at": self.now()}, ["platform", "tenant_key", "event_id"])
+
+    def claim_next(self, uow: UnitOfWork) -> InboxItem | None:
+        session = _session(uow)
+        row = session.execute(select(InboxEventRow).where(InboxEventRow.status == "pending")
+                              .order_by(InboxEventRow.id).limit(1)
+                              .with_for_update(skip_locked=True)).scalar_one_or_none()
+        if row is None:
+            return None
+        return InboxItem(id=row.id, event=InboundEvent.model_validate(row.payload), attempts=row.attempts)
+
+    def mark_done(self, uow: UnitOfWork, item_id: int) -> None:
+        _session(uow).execute(update(InboxEventRow).where(InboxEventRow.id == item_id)
+                              .values(status="done", done_at=self.now()))
+
+    def record_failure(self, item_id: int, error: str, give_up_after: int) -> bool:
+        with Session(self.engine) as session, session.begin():
+            row = session.get(InboxEventRow, item_id)
+            if row is None:
+                return False
+            row.attempts += 1
+            row.last_error = error[-2000:]
+            if row.attempts >= give_up_after:
+                row.status = "failed"
+            return row.status == "failed"
+
+    def pending_count(self) -> int:
+        with Session(self.engine) as session:
+            return session.execute(select(func.count()).select_from(InboxEventRow)
+                                   .where(InboxEventRow.status == "pending")).scalar_one()
+
+    def status_of(self, platform: str, tenant_key: str, event_id: str) -> str | None:
+        with Session(self.engine) as session:
+            return session.execute(select(InboxEventRow.status).where(
+                InboxEventRow.platform == platform, InboxEventRow.tenant_key == tenant_key,
+                InboxEventRow.event_id == event_id)).scalar_one_or_none()
+
+
+class SqlOutbox:
+    def __init__(self, engine: Engine, now: Callable[[], datetime]) -> None:
+        self.engine, self.now = engine, now
+
+    def claim(self, platform: str, now: datetime, limit: int, people: set[int] | None = None) -> list[OutboxItem]:
+        """Lease up to ``limit`` due rows for ``platform``; with ``people``, only rows still pending for them."""
+        with Session(self.engine) as session, session.begin():
+            query = (select(OutboxMessageRow)
+                     .where(OutboxMessageRow.platform == platform,
+                            OutboxMessageRow.status.in_(("pending", "sending")),
+                            OutboxMessageRow.not_before <= now)
+                     .order_by(OutboxMessageRow.id).with_for_update(skip_locked=True))
+            if people is None:
+                query = query.limit(limit)
+            rows = session.execute(query).scalars().all()
+            if people is not None:
+                rows = [row for row in rows if set(row.pending) & people][:limit]
+            items = []
+            for row in rows:
+                items.append(OutboxItem(id=row.id, platform=row.platform,
+                                        message=OutgoingMessage.model_validate(row.payload),
+                                        pending=list(row.pending), attempts=row.attempts))
+                row.attempts += 1
+                row.status = "sending"
+                row.not_before = now + SEND_LEASE
+            return items
+
+    def delivered(self, item_id: int, people: list[int], now: datetime) -> None:
+        self._settle(item_id, people, now, note="")
+
+    def suppressed(self, item_id: int, people: list[int], reason: str, now: datetime) -> None:
+        self._settle(item_id, people, now, note=reason)
+
+    def _settle(self, item_id: int, people: list[int], now: datetime, note: str) -> None:
+        with Session(self.engine) as session, session.begin():
+            row = session.get(OutboxMessageRow, item_id)
+            if row is None:
+                return
+            remaining = [p for p in row.pending if p not in set(people)]
+            row.pending = remaining
+            if note:
+                row.last_error = note[:2000]
+            if not remaining:
+                row.status = "sent"
+                row.sent_at = now
+            else:
+                row.status = "pending"
+                row.not_before = now
+
+    def release(self, item_id: int, now: datetime) -> None:
+        """Give a leased row back without counting an attempt (its recipient is not reachable yet)."""
+        with Session(self.engine) as session, session.begin():
+            row = session.get(OutboxMessageRow, item_id)
+            if row is not None and row.status == "sending":
+                row.status, row.not_before, row.attempts = "pending", now, max(0, row.attempts - 1)
+
+    def failed(self, item_id: int, error: str, retry_at: datetime | None) -> None:
+        with Session(self.engine) as session, session.begin():
+            row = session.get(OutboxMessageRow, item_id)
+            if row is None:
+                return
+            row.last_error = error[-2000:]
+            if retry_at is None:
+                row.status = "failed"
+            else:
+                row.status, row.not_before = "pending", retry_at
+
+    def pending_count(self, platform: str | None = None) -> int:
+        with Session(self.engine) as session:
+            query = select(func.count()).select_from(OutboxMessageRow).where(
+                OutboxMessageRow.status.in_(("pending", "sending")))
+            if platform:
+                query = query.where(OutboxMessageRow.platform == platform)
+            return session.execute(query).scalar_one()
+
+
+class SqlSchedule:
+    def __init__(self, engine: Engine, now: Callable[[], datetime]) -> None:
+        self.engine, self.now = engine, now
+
+    def enqueue_due(self, at: datetime, limit: int = 500) -> int:
+        """Turn every job due at ``at`` into an inbox event (``due:<id>``). Returns how many were enqueued."""
+        total = 0
+        while True:
+            with Session(self.engine) as session, session.begin():
+                rows = session.execute(
+                    select(ScheduledJobRow, TenantRow).join(TenantRow, TenantRow.id == ScheduledJobRow.tenant_id)
+                    .where(ScheduledJobRow.status == "scheduled", ScheduledJobRow.due_at <= at)
+                    .order_by(ScheduledJobRow.due_at, ScheduledJobRow.id).limit(limit)
+                    .with_for_update(skip_locked=True, of=ScheduledJobRow)).all()
+                for job, tenant in rows:
+                    event = InboundEvent(platform=tenant.platform, tenant=tenant.external_id, event_id=f"due:{job.id}",
+                                         kind="due", occurred_at=job.due_at,
+                                         due={"kind": job.kind, "payload": job.payload, "job_id": job.id,
+                                              "tenant_id": job.tenant_id})
+                    insert_ignoring_duplicates(session, InboxEventRow, {
+                        "platform": tenant.platform, "tenant_key": tenant.external_id, "event_id": event.event_id,
+                        "payload": event.model_dump(mode="json"), "status": "pending", "attempts": 0,
+                        "last_error": "", "received_at": self.now()}, ["platform", "tenant_key", "event_id"])
+                    job.status, job.enqueued_at = "enqueued", self.now()
+                total += len(rows)
+            if len(rows) < limit:
+                return total
+
+    def next_due(self) -> datetime | None:
+        with Session(self.engine) as session:
+            return session.execute(select(func.min(ScheduledJobRow.due_at))
+                                   .where(ScheduledJobRow.status == "scheduled")).scalar_one()

@@ -1,0 +1,262 @@
+"""Repository implementations of ``bot.ports`` over SQLModel sessions.
+
+Rows and domain records share field names, so mapping is a copy; the engine only ever receives
+domain records, never rows.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+from sqlalchemy import delete, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, SQLModel
+
+from bot.domain import Participant, Person, Programme, Tenant
+from bot.model import OutgoingMessage
+from bot.ports import ConversationState
+from storage.tables import (
+    ConversationStateRow,
+    OutboxMessageRow,
+    ParticipantRow,
+    PersonIdentityRow,
+    PersonRow,
+    ProgrammeCoordinatorRow,
+    ProgrammeRow,
+    ScheduledJobRow,
+    TenantCoordinatorRow,
+    TenantRow,
+)
+
+D = TypeVar("D", bound=BaseModel)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def insert_ignoring_duplicates(session: Session, table: type[SQLModel], values: dict[str, Any],
+                               unique: list[str]) -> bool:
+    """INSERT ... ON CONFLICT DO NOTHING on SQLite and PostgreSQL. Returns True when a row was added."""
+    dialect = sqlite if session.get_bind().dialect.name == "sqlite" else postgresql
+    statement = dialect.insert(table).values(**values).on_conflict_do_nothing(index_elements=unique)
+    return session.execute(statement).rowcount == 1
+
+
+def _domain(model: type[D], row: SQLModel | None) -> D | None:
+    return None if row is None else model.model_validate(row, from_attributes=True)
+
+
+def _copy_into(row: SQLModel, record: BaseModel) -> None:
+    for name, value in record.model_dump(exclude={"id"}).items():
+        if hasattr(row, name):
+            setattr(row, name, value)
+
+
+class _Repo:
+    def __init__(self, session: Session, clock_now: Any = utcnow) -> None:
+        self.session = session
+        self.now = clock_now
+
+
+class TenantRepo(_Repo):
+    def ensure(self, platform: str, external_id: str, name: str = "") -> Tenant:
+        insert_ignoring_duplicates(self.session, TenantRow,
+                                   {"platform": platform, "external_id": external_id, "name": name or external_id,
+                                    "created_at": self.now()}, ["platform", "external_id"])
+        return self.find(platform, external_id)  # type: ignore[return-value]
+
+    def get(self, tenant_id: int) -> Tenant | None:
+        return _domain(Tenant, self.session.get(TenantRow, tenant_id))
+
+    def find(self, platform: str, external_id: str) -> Tenant | None:
+        row = self.session.execute(select(TenantRow).where(TenantRow.platform == platform,
+                                                           TenantRow.external_id == external_id)).scalar_one_or_none()
+        return _domain(Tenant, row)
+
+
+class PeopleRepo(_Repo):
+    def get(self, person_id: int) -> Person | None:
+        return _domain(Person, self.session.get(PersonRow, person_id))
+
+    def by_email(self, tenant_id: int, email: str) -> Person | None:
+        row = self.session.execute(select(PersonRow).where(PersonRow.tenant_id == tenant_id,
+                                                           func.lower(PersonRow.email) == email.lower())).scalar_one_or_none()
+        return _domain(Person, row)
+
+    def by_identity(self, tenant_id: int, platform: str, external_id: str) -> Person | None:
+        row = self.session.execute(
+            select(PersonRow).join(PersonIdentityRow, PersonIdentityRow.person_id == PersonRow.id).where(
+                PersonIdentityRow.tenant_id == tenant_id, PersonIdentityRow.platform == platform,
+                PersonIdentityRow.external_id == external_id)).scalar_one_or_none()
+        return _domain(Person, row)
+
+    def add(self, person: Person) -> Person:
+        row = PersonRow(**person.model_dump(exclude={"id"}))
+        row.created_at = row.created_at or self.now()
+        row.updated_at = self.now()
+        self.session.add(row)
+        self.session.flush()
+        return _domain(Person, row)  # type: ignore[return-value]
+
+    def save(self, person: Person) -> Person:
+        row = self.session.get(PersonRow, person.id)
+        if row is None:
+            raise LookupError(f"person {person.id} does not exist")
+        _copy_into(row, person)
+        row.updated_at = self.now()
+        self.session.flush()
+        return _domain(Person, row)  # type: ignore[return-value]
+
+    def link_identity(self, person: Person, platform: str, external_id: str) -> None:
+        insert_ignoring_duplicates(self.session, PersonIdentityRow,
+                                   {"tenant_id": person.tenant_id, "person_id": person.id, "platform": platform,
+                                    "external_id": external_id}, ["tenant_id", "platform", "external_id"])
+
+    def identities(self, person_id: int) -> dict[str, str]:
+        rows = self.session.execute(select(PersonIdentityRow).where(PersonIdentityRow.person_id == person_id)).scalars()
+        return {row.platform: row.external_id for row in rows}
+
+    def in_tenant(self, tenant_id: int) -> list[Person]:
+        rows = self.session.execute(select(PersonRow).where(PersonRow.tenant_id == tenant_id).order_by(PersonRow.name))
+        return [_domain(Person, row) for row in rows.scalars()]  # type: ignore[misc]
+
+
+class ProgrammeRepo(_Repo):
+    def add(self, programme: Programme) -> Programme:
+        row = ProgrammeRow(**programme.model_dump(exclude={"id"}))
+        row.created_at = self.now()
+        self.session.add(row)
+        self.session.flush()
+        return _domain(Programme, row)  # type: ignore[return-value]
+
+    def save(self, programme: Programme) -> Programme:
+        row = self.session.get(ProgrammeRow, programme.id)
+        if row is None:
+            raise LookupError(f"programme {programme.id} does not exist")
+        _copy_into(row, programme)
+        self.session.flush()
+        return _domain(Programme, row)  # type: ignore[return-value]
+
+    def get(self, programme_id: int) -> Programme | None:
+        return _domain(Programme, self.session.get(ProgrammeRow, programme_id))
+
+    def by_slug(self, tenant_id: int, slug: str) -> Programme | None:
+        row = self.session.execute(select(ProgrammeRow).where(ProgrammeRow.tenant_id == tenant_id,
+                                                              ProgrammeRow.slug == slug)).scalar_one_or_none()
+        return _domain(Programme, row)
+
+    def in_tenant(self, tenant_id: int) -> list[Programme]:
+        rows = self.session.execute(select(ProgrammeRow).where(ProgrammeRow.tenant_id == tenant_id)
+                                    .order_by(ProgrammeRow.id)).scalars()
+        return [_domain(Programme, row) for row in rows]  # type: ignore[misc]
+
+
+class ParticipantRepo(_Repo):
+    def add(self, participant: Participant) -> Participant:
+        row = ParticipantRow(**participant.model_dump(exclude={"id"}))
+        row.updated_at = self.now()
+        self.session.add(row)
+        self.session.flush()
+        return _domain(Participant, row)  # type: ignore[return-value]
+
+    def save(self, participant: Participant) -> Participant:
+        row = self.session.get(ParticipantRow, participant.id)
+        if row is None:
+            raise LookupError(f"participant {participant.id} does not exist")
+        _copy_into(row, participant)
+        row.updated_at = self.now()
+        self.session.flush()
+        return _domain(Participant, row)  # type: ignore[return-value]
+
+    def get(self, participant_id: int) -> Participant | None:
+        return _domain(Participant, self.session.get(ParticipantRow, participant_id))
+
+    def find(self, programme_id: int, person_id: int) -> Participant | None:
+        row = self.session.execute(select(ParticipantRow).where(ParticipantRow.programme_id == programme_id,
+                                                                ParticipantRow.person_id == person_id)).scalar_one_or_none()
+        return _domain(Participant, row)
+
+    def in_programme(self, programme_id: int) -> list[Participant]:
+        rows = self.session.execute(select(ParticipantRow).where(ParticipantRow.programme_id == programme_id)
+                                    .order_by(ParticipantRow.id)).scalars()
+        return [_domain(Participant, row) for row in rows]  # type: ignore[misc]
+
+    def of_person(self, person_id: int) -> list[Participant]:
+        rows = self.session.execute(select(ParticipantRow).where(ParticipantRow.person_id == person_id)
+                                    .order_by(ParticipantRow.id)).scalars()
+        return [_domain(Participant, row) for row in rows]  # type: ignore[misc]
+
+
+class CoordinatorRepo(_Repo):
+    def add_tenant_coordinator(self, tenant_id: int, person_id: int) -> bool:
+        return insert_ignoring_duplicates(self.session, TenantCoordinatorRow,
+                                          {"tenant_id": tenant_id, "person_id": person_id, "added_at": self.now()},
+                                          ["tenant_id", "person_id"])
+
+    def is_tenant_coordinator(self, tenant_id: int, person_id: int) -> bool:
+        return self.session.get(TenantCoordinatorRow, (tenant_id, person_id)) is not None
+
+    def add(self, programme_id: int, person_id: int, added_by: int | None) -> bool:
+        return insert_ignoring_duplicates(self.session, ProgrammeCoordinatorRow,
+                                          {"programme_id": programme_id, "person_id": person_id, "added_by": added_by,
+                                           "added_at": self.now()}, ["programme_id", "person_id"])
+
+    def is_coordinator(self, programme_id: int, person_id: int) -> bool:
+        return self.session.get(ProgrammeCoordinatorRow, (programme_id, person_id)) is not None
+
+    def of_programme(self, programme_id: int) -> list[int]:
+        rows = self.session.execute(select(ProgrammeCoordinatorRow.person_id)
+                                    .where(ProgrammeCoordinatorRow.programme_id == programme_id)).scalars()
+        return list(rows)
+
+    def programmes_of(self, person_id: int) -> list[int]:
+        rows = self.session.execute(select(ProgrammeCoordinatorRow.programme_id)
+                                    .where(ProgrammeCoordinatorRow.person_id == person_id)).scalars()
+        return sorted(rows)
+
+
+class ConversationRepo(_Repo):
+    def load(self, tenant_id: int, person_id: int) -> ConversationState:
+        row = self.session.get(ConversationStateRow, person_id)
+        if row is None:
+            return ConversationState(tenant_id=tenant_id, person_id=person_id)
+        return ConversationState(tenant_id=row.tenant_id, person_id=row.person_id, flow=row.flow,
+                                 flow_version=row.flow_version, step=row.step, answers=dict(row.answers),
+                                 history=list(row.history), context=dict(row.context),
+                                 current_programme_id=row.current_programme_id)
+
+    def save(self, state: ConversationState) -> None:
+        row = self.session.get(ConversationStateRow, state.person_id) or ConversationStateRow(
+            person_id=state.person_id, tenant_id=state.tenant_id)
+        row.flow, row.flow_version, row.step = state.flow, state.flow_version, state.step
+        row.answers, row.history, row.context = dict(state.answers), list(state.history), dict(state.context)
+        row.current_programme_id = state.current_programme_id
+        row.updated_at = self.now()
+        self.session.add(row)
+        self.session.flush()
+
+
+class OutboxRepo(_Repo):
+    def add(self, message: OutgoingMessage, platform: str, not_before: datetime | None = None) -> bool:
+        now = self.now()
+        people = list(message.to.people)
+        return insert_ignoring_duplicates(self.session, OutboxMessageRow, {
+            "tenant_id": message.tenant_id, "platform": platform, "idempotency_key": message.idempotency_key,
+            "programme_id": message.programme_id, "payload": message.model_dump(mode="json"),
+            "recipients": people, "pending": people, "status": "pending", "attempts": 0, "last_error": "",
+            "created_at": now, "not_before": not_before or now}, ["idempotency_key"])
+
+
+class ScheduleRepo(_Repo):
+    def add(self, tenant_id: int, kind: str, due_at: datetime, payload: dict[str, Any], key: str) -> bool:
+        return insert_ignoring_duplicates(self.session, ScheduledJobRow, {
+            "tenant_id": tenant_id, "kind": kind, "key": key, "due_at": due_at, "payload": payload,
+            "status": "scheduled", "created_at": self.now()}, ["key"])
+
+    def cancel(self, key_prefix: str) -> int:
+        result = self.session.execute(delete(ScheduledJobRow).where(ScheduledJobRow.key.startswith(key_prefix),
+                                                                    ScheduledJobRow.status == "scheduled"))
+        return result.rowcount or 0

@@ -1,0 +1,82 @@
+"""The SQL store: opens units of work and exposes the inbox, outbox and schedule."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from typing import Callable
+
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session
+
+from storage import db
+from storage.queues import SqlInbox, SqlOutbox, SqlSchedule
+from storage.repositories import (
+    ConversationRepo,
+    CoordinatorRepo,
+    OutboxRepo,
+    ParticipantRepo,
+    PeopleRepo,
+    ProgrammeRepo,
+    ScheduleRepo,
+    TenantRepo,
+)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class SqlUnitOfWork:
+    """Every repository over one session; the transaction commits when the block exits cleanly."""
+
+    def __init__(self, session: Session, now: Callable[[], datetime]) -> None:
+        self.session = session
+        self.tenants = TenantRepo(session, now)
+        self.people = PeopleRepo(session, now)
+        self.programmes = ProgrammeRepo(session, now)
+        self.participants = ParticipantRepo(session, now)
+        self.coordinators = CoordinatorRepo(session, now)
+        self.conversations = ConversationRepo(session, now)
+        self.outbox = OutboxRepo(session, now)
+        self.schedule = ScheduleRepo(session, now)
+
+
+class SqlStore:
+    """The durable store on SQLite or PostgreSQL."""
+
+    def __init__(self, engine: Engine, now: Callable[[], datetime] = _utcnow) -> None:
+        self.engine = engine
+        self.now = now
+        self.inbox = SqlInbox(engine, now)
+        self.outbox = SqlOutbox(engine, now)
+        self.schedule = SqlSchedule(engine, now)
+
+    @classmethod
+    def open(cls, url: str, *, migrate: bool = True, schema: str | None = None,
+             now: Callable[[], datetime] = _utcnow) -> "SqlStore":
+        """Connect to ``url`` and (by default) bring the schema up to date."""
+        engine = db.make_engine(url, schema=schema)
+        if migrate:
+            db.upgrade(engine)
+        return cls(engine, now)
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[SqlUnitOfWork]:
+        with Session(self.engine, expire_on_commit=False) as session:
+            with session.begin():
+                yield SqlUnitOfWork(session, self.now)
+
+    def ping(self) -> bool:
+        try:
+            with self.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+            return True
+        except SQLAlchemyError:
+            return False
+
+    def close(self) -> None:
+        self.engine.dispose()

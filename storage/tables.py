@@ -1,0 +1,208 @@
+"""SQLModel tables. Column names follow the domain records in ``bot.domain`` so rows map across directly.
+
+Every change here needs an Alembic revision in ``storage/migrations/versions``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from datetime import timezone
+
+from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator):
+    """A timestamp stored in UTC and always read back timezone-aware (SQLite drops the offset)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+def _ts(nullable: bool = True) -> Any:
+    return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable))
+
+
+class TenantRow(SQLModel, table=True):
+    __tablename__ = "tenant"
+    __table_args__ = (UniqueConstraint("platform", "external_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=16)
+    external_id: str = Field(max_length=128)
+    name: str = Field(default="", max_length=200)
+    created_at: datetime | None = _ts()
+
+
+class PersonRow(SQLModel, table=True):
+    __tablename__ = "person"
+    __table_args__ = (UniqueConstraint("tenant_id", "email"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id", index=True)
+    email: str = Field(max_length=254)
+    name: str = Field(max_length=200)
+    title: str = Field(default="", max_length=200)
+    seniority: int | None = None
+    department: str = Field(default="", max_length=200)
+    division: str = Field(default="", max_length=200)
+    location: str = Field(default="", max_length=200)
+    time_zone: str = Field(default="UTC", max_length=64)
+    working_hours: str = Field(default="09:00-17:00", max_length=32)
+    manager_id: int | None = Field(default=None, foreign_key="person.id", index=True)
+    gender: str | None = Field(default=None, max_length=100)
+    opted_out: bool = False
+    created_at: datetime | None = _ts()
+    updated_at: datetime | None = _ts()
+
+
+class PersonIdentityRow(SQLModel, table=True):
+    __tablename__ = "person_identity"
+    __table_args__ = (UniqueConstraint("tenant_id", "platform", "external_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id")
+    person_id: int = Field(foreign_key="person.id", index=True)
+    platform: str = Field(max_length=16)
+    external_id: str = Field(max_length=128)
+
+
+class ProgrammeRow(SQLModel, table=True):
+    __tablename__ = "programme"
+    __table_args__ = (UniqueConstraint("tenant_id", "slug"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id", index=True)
+    slug: str = Field(max_length=80)
+    name: str = Field(max_length=120)
+    focus: str = Field(default="digital", max_length=32)
+    focus_detail: str = Field(default="", max_length=200)
+    goal_metric: str = Field(default="", max_length=300)
+    goal_baseline: float | None = None
+    goal_target: float | None = None
+    goal_date: date | None = None
+    expectations: str = Field(default="", max_length=3000)
+    starts_on: date | None = None
+    ends_on: date | None = None
+    cadence_days: int = 14
+    session_minutes: int = 45
+    status: str = Field(default="open", max_length=16)
+    settings: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime | None = _ts()
+
+
+class ParticipantRow(SQLModel, table=True):
+    __tablename__ = "participant"
+    __table_args__ = (UniqueConstraint("programme_id", "person_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    programme_id: int = Field(foreign_key="programme.id", index=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    role: str = Field(max_length=16)
+    status: str = Field(default="invited", max_length=16)
+    capacity: int = 1
+    invited_by: int | None = Field(default=None, foreign_key="person.id")
+    joined_at: datetime | None = _ts()
+    updated_at: datetime | None = _ts()
+
+
+class TenantCoordinatorRow(SQLModel, table=True):
+    __tablename__ = "tenant_coordinator"
+
+    tenant_id: int = Field(foreign_key="tenant.id", primary_key=True)
+    person_id: int = Field(foreign_key="person.id", primary_key=True)
+    added_at: datetime | None = _ts()
+
+
+class ProgrammeCoordinatorRow(SQLModel, table=True):
+    __tablename__ = "programme_coordinator"
+
+    programme_id: int = Field(foreign_key="programme.id", primary_key=True)
+    person_id: int = Field(foreign_key="person.id", primary_key=True)
+    added_by: int | None = Field(default=None, foreign_key="person.id")
+    added_at: datetime | None = _ts()
+
+
+class ConversationStateRow(SQLModel, table=True):
+    __tablename__ = "conversation_state"
+
+    person_id: int = Field(foreign_key="person.id", primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id", index=True)
+    flow: str | None = Field(default=None, max_length=64)
+    flow_version: int = 0
+    step: str | None = Field(default=None, max_length=64)
+    answers: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    history: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    context: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    current_programme_id: int | None = Field(default=None, foreign_key="programme.id")
+    updated_at: datetime | None = _ts()
+
+
+class InboxEventRow(SQLModel, table=True):
+    __tablename__ = "inbox_event"
+    __table_args__ = (
+        UniqueConstraint("platform", "tenant_key", "event_id"),
+        Index("ix_inbox_event_pending", "status", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=16)
+    tenant_key: str = Field(max_length=128)
+    event_id: str = Field(max_length=200)
+    payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="pending", max_length=16)
+    attempts: int = 0
+    last_error: str = Field(default="", max_length=2000)
+    received_at: datetime | None = _ts(nullable=False)
+    done_at: datetime | None = _ts()
+
+
+class OutboxMessageRow(SQLModel, table=True):
+    __tablename__ = "outbox_message"
+    __table_args__ = (Index("ix_outbox_pending", "platform", "status", "not_before"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id", index=True)
+    platform: str = Field(max_length=16)
+    idempotency_key: str = Field(max_length=300, unique=True)
+    programme_id: int | None = Field(default=None, foreign_key="programme.id")
+    payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    recipients: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    pending: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="pending", max_length=16)
+    attempts: int = 0
+    last_error: str = Field(default="", max_length=2000)
+    created_at: datetime | None = _ts(nullable=False)
+    not_before: datetime | None = _ts(nullable=False)
+    sent_at: datetime | None = _ts()
+
+
+class ScheduledJobRow(SQLModel, table=True):
+    __tablename__ = "scheduled_job"
+    __table_args__ = (Index("ix_scheduled_job_due", "status", "due_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id", index=True)
+    key: str = Field(max_length=300, unique=True)
+    kind: str = Field(max_length=64)
+    due_at: datetime | None = _ts(nullable=False)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="scheduled", max_length=16)
+    created_at: datetime | None = _ts()
+    enqueued_at: datetime | None = _ts()
