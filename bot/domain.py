@@ -29,7 +29,8 @@ class Person(_Record):
 
     id: int | None = None
     tenant_id: int
-    email: str
+    email: str | None = None
+    """Unknown for chat users not (yet) in the directory."""
     name: str
     title: str = ""
     seniority: int | None = None

@@ -130,6 +130,10 @@ class UnitOfWork(Protocol):
     outbox: OutboxWriter
     schedule: ScheduleRepository
 
+    def savepoint(self) -> AbstractContextManager[None]:
+        """A nested transaction: changes inside it are undone if the block raises."""
+        ...
+
 
 class Inbox(Protocol):
     def accept(self, event: InboundEvent) -> bool:
@@ -139,6 +143,8 @@ class Inbox(Protocol):
     def claim_next(self, uow: UnitOfWork) -> InboxItem | None:
         """Inside ``uow``'s transaction, lock the oldest pending event (skipping ones locked elsewhere)."""
         ...
+
+    def get(self, uow: UnitOfWork, item_id: int) -> InboxItem | None: ...
 
     def mark_done(self, uow: UnitOfWork, item_id: int) -> None: ...
 

@@ -88,6 +88,14 @@ class Wording:
         return Trusted(template.render(**values).strip())
 
 
+    def render_source(self, source: str, **values: Any) -> str:
+        """Render a template given as text (a flow step's prompt, say), with the same escaping rules."""
+        template = self._compiled.get(source)
+        if template is None:
+            template = self._compiled[source] = self._env.from_string(source)
+        return Trusted(template.render(**values).strip())
+
+
 @lru_cache(maxsize=1)
 def wording() -> Wording:
     """The shared catalogue, loaded once."""

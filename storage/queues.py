@@ -51,6 +51,12 @@ class SqlInbox:
             return None
         return InboxItem(id=row.id, event=InboundEvent.model_validate(row.payload), attempts=row.attempts)
 
+    def get(self, uow: UnitOfWork, item_id: int) -> InboxItem | None:
+        row = _session(uow).get(InboxEventRow, item_id)
+        if row is None:
+            return None
+        return InboxItem(id=row.id, event=InboundEvent.model_validate(row.payload), attempts=row.attempts)
+
     def mark_done(self, uow: UnitOfWork, item_id: int) -> None:
         _session(uow).execute(update(InboxEventRow).where(InboxEventRow.id == item_id)
                               .values(status="done", done_at=self.now()))

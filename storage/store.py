@@ -44,6 +44,11 @@ class SqlUnitOfWork:
         self.outbox = OutboxRepo(session, now)
         self.schedule = ScheduleRepo(session, now)
 
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        with self.session.begin_nested():
+            yield
+
 
 class SqlStore:
     """The durable store on SQLite or PostgreSQL."""

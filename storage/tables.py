@@ -56,7 +56,7 @@ class PersonRow(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     tenant_id: int = Field(foreign_key="tenant.id", index=True)
-    email: str = Field(max_length=254)
+    email: str | None = Field(default=None, max_length=254)
     name: str = Field(max_length=200)
     title: str = Field(default="", max_length=200)
     seniority: int | None = None

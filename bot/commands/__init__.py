@@ -1,0 +1,16 @@
+"""Command handlers, one module per group of verbs. ``install`` wires them into an engine."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.engine import Engine
+
+
+def install(engine: "Engine") -> None:
+    """Register every handler module with ``engine``."""
+    from bot.commands import general, invitations, programmes
+
+    for module in (general, programmes, invitations):
+        module.install(engine)

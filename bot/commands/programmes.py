@@ -1,0 +1,165 @@
+"""``program new / list / show / edit``: creating and tuning programmes."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from bot.commands.registry import Args
+from bot.context import Turn
+from bot.domain import Focus, Programme, ProgrammeStatus
+from bot.errors import CommandError
+from bot.flows.definition import Step, StepChoice, load_flow
+from bot.flows.inputs import parse_answer
+from bot.values import ValueProblem, describe_cadence
+from bot.wording import say
+
+if TYPE_CHECKING:
+    from bot.engine import Engine
+
+FLOW = "program_new"
+
+
+def slugify(name: str) -> str:
+    """A short, URL-safe handle for a programme name."""
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    return slug[:60] or "programme"
+
+
+def unique_slug(turn: Turn, name: str, exclude: int | None = None) -> str:
+    base = slugify(name)
+    slug, n = base, 2
+    while (existing := turn.uow.programmes.by_slug(turn.tenant.id, slug)) is not None and existing.id != exclude:
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+def check_unique_name(turn: Turn, value: Any, _answers: dict[str, Any], exclude: int | None = None) -> None:
+    """Programme names are unique within a tenant."""
+    for programme in turn.uow.programmes.in_tenant(turn.tenant.id):
+        if programme.name.lower() == str(value).lower() and programme.id != exclude:
+            raise ValueProblem("programme.name_taken", name=value)
+
+
+def create_programme(turn: Turn, answers: dict[str, Any], _context: dict[str, Any]) -> None:
+    """The end of ``program new``: store the programme and make its creator a coordinator."""
+    if not answers.get("confirm"):
+        turn.reply(say("programme.not_created"))
+        return
+    check_unique_name(turn, answers["name"], answers)
+    programme = turn.uow.programmes.add(Programme(
+        tenant_id=turn.tenant.id, slug=unique_slug(turn, answers["name"]), name=answers["name"],
+        focus=Focus(answers["focus"]), focus_detail=answers.get("focus_detail") or "",
+        goal_metric=answers["goal_metric"], goal_baseline=answers["goal_baseline"],
+        goal_target=answers["goal_target"], goal_date=date.fromisoformat(answers["goal_date"]),
+        expectations=answers.get("expectations") or say("programme.default_expectations"),
+        starts_on=date.fromisoformat(answers["starts_on"]), ends_on=date.fromisoformat(answers["ends_on"]),
+        cadence_days=answers["cadence"], session_minutes=answers["session_minutes"]))
+    turn.uow.coordinators.add(programme.id, turn.me.id, added_by=turn.me.id)  # type: ignore[arg-type]
+    assert turn.state is not None
+    turn.state.current_programme_id = programme.id
+    turn.save_state()
+    turn.reply(say("programme.created", programme=programme, cadence=describe_cadence(programme.cadence_days)))
+
+
+def program_list(turn: Turn, _args: Args, _programme: Programme | None) -> None:
+    ids = set(turn.uow.coordinators.programmes_of(turn.me.id))
+    programmes = [p for p in turn.uow.programmes.in_tenant(turn.tenant.id) if p.id in ids]
+    rows = []
+    for programme in programmes:
+        people = turn.uow.participants.in_programme(programme.id)  # type: ignore[arg-type]
+        rows.append({"programme": programme, "mentors": sum(1 for p in people if p.role == "mentor"),
+                     "mentees": sum(1 for p in people if p.role == "mentee"),
+                     "current": turn.state is not None and turn.state.current_programme_id == programme.id})
+    turn.reply(say("programme.list", rows=rows))
+
+
+def program_show(turn: Turn, _args: Args, programme: Programme | None) -> None:
+    assert programme is not None
+    coordinators = [turn.uow.people.get(pid) for pid in turn.uow.coordinators.of_programme(programme.id)]
+    turn.reply(say("programme.show", programme=programme, cadence=describe_cadence(programme.cadence_days),
+                   coordinators=[c.name for c in coordinators if c is not None]))
+
+
+def _step(kind: str, **bounds: Any) -> Step:
+    return Step(id="value", kind=kind, prompt="", **bounds)
+
+
+_FLOW_FIELDS = {"name": "name", "focus": "focus", "goal-metric": "goal_metric", "baseline": "goal_baseline",
+                "target": "goal_target", "goal-date": "goal_date", "starts": "starts_on", "ends": "ends_on",
+                "cadence": "cadence", "session-minutes": "session_minutes", "expectations": "expectations"}
+_SETTINGS = {"seniority-gap": ("seniority_gap", _step("integer", minimum=0, maximum=20)),
+             "allow-peer": ("allow_peer", _step("yes_no")),
+             "anonymity-threshold": ("anonymity_threshold", _step("integer", minimum=3, maximum=100)),
+             "no-shared-manager": ("no_shared_manager", _step("yes_no")),
+             "min-overlap": ("min_overlap_minutes", _step("integer", minimum=0, maximum=600)),
+             "participant-choice": ("participant_choice", _step("yes_no")),
+             "mentor-capacity": ("mentor_capacity", _step("integer", minimum=1, maximum=20)),
+             "mentor-hours": ("mentor_hours_per_month", _step("number", minimum=0.5, maximum=80))}
+_STATUS_STEP = Step(id="status", kind="choice", prompt="",
+                    choices=tuple(StepChoice(s.value, s.value) for s in ProgrammeStatus))
+
+
+def program_edit(turn: Turn, args: Args, programme: Programme | None) -> None:
+    assert programme is not None
+    fields = sorted([*_FLOW_FIELDS, *_SETTINGS, "status"])
+    if len(args.words) < 2:
+        raise CommandError("programme.edit_usage", fields=fields)
+    name, raw = args.words[0].lower(), " ".join(args.words[1:])
+    if name not in fields:
+        raise CommandError("programme.edit_unknown_field", given=name, fields=fields)
+    before = programme.model_copy(deep=True)
+    try:
+        if name in _SETTINGS:
+            attribute, step = _SETTINGS[name]
+            value = parse_answer(step, raw, {}, turn.now.date())
+            programme.settings = programme.settings.model_copy(update={attribute: value})
+            shown = say("input.yes" if value is True else "input.no") if isinstance(value, bool) else value
+        elif name == "status":
+            programme.status = ProgrammeStatus(parse_answer(_STATUS_STEP, raw, {}, turn.now.date()))
+            shown = programme.status.value
+        else:
+            shown = _edit_flow_field(turn, programme, _FLOW_FIELDS[name], raw)
+    except ValueProblem as problem:
+        raise CommandError(problem.key, **problem.values) from None
+    if programme.starts_on and programme.ends_on and programme.ends_on <= programme.starts_on:
+        raise CommandError("programme.term_order", starts=programme.starts_on, ends=programme.ends_on)
+    if programme == before:
+        turn.reply(say("programme.unchanged", field=name))
+        return
+    turn.uow.programmes.save(programme)
+    turn.reply(say("programme.edited", programme=programme, field=name, value=shown))
+
+
+def _edit_flow_field(turn: Turn, programme: Programme, step_id: str, raw: str) -> Any:
+    step = load_flow(FLOW).step(step_id)
+    assert step is not None
+    if step.after and step.after != "today":
+        step = Step(**{**step.__dict__, "after": None})
+    value = parse_answer(step, raw, {}, turn.now.date())
+    if step_id == "name":
+        check_unique_name(turn, value, {}, exclude=programme.id)
+        programme.name, programme.slug = value, unique_slug(turn, value, exclude=programme.id)
+    elif step_id == "cadence":
+        programme.cadence_days = value
+        return describe_cadence(value)
+    elif step_id in ("goal_date", "starts_on", "ends_on"):
+        setattr(programme, step_id, date.fromisoformat(value))
+    elif step_id == "focus":
+        programme.focus = Focus(value)
+    else:
+        setattr(programme, step_id, value)
+    return value
+
+
+def install(engine: "Engine") -> None:
+    def program_new(turn: Turn, _args: Args, _programme: Programme | None) -> None:
+        """A guided setup, one question at a time; answers are stored after each one."""
+        engine.flows.start(turn, FLOW)
+
+    engine.flows.register(FLOW, create_programme, {"unique_programme_name": check_unique_name})
+    engine.registry.handles("program new")(program_new)
+    engine.registry.handles("program list")(program_list)
+    engine.registry.handles("program show")(program_show)
+    engine.registry.handles("program edit")(program_edit)

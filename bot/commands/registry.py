@@ -1,0 +1,147 @@
+"""The command vocabulary: declared in ``prompts/commands.yml``, handled by functions registered here.
+
+Every verb PRODUCT.md names is declared with who may use it, its usage line and its help text. A verb
+whose handler is not part of this version answers plainly that it is not available yet.
+"""
+
+from __future__ import annotations
+
+import difflib
+import shlex
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Literal
+
+import yaml
+
+from bot.wording import PROMPTS
+
+if TYPE_CHECKING:
+    from bot.context import Turn
+    from bot.domain import Programme
+
+COMMANDS_FILE = PROMPTS / "commands.yml"
+LEADING_WORDS = ("/mentoring", "mentoring")
+
+
+@dataclass
+class Args:
+    """A command's words after the verb: positional words and ``--option value`` pairs."""
+
+    words: list[str] = field(default_factory=list)
+    options: dict[str, str] = field(default_factory=dict)
+    raw: str = ""
+
+
+Handler = Callable[["Turn", Args, "Programme | None"], None]
+
+
+@dataclass
+class Verb:
+    words: tuple[str, ...]
+    who: Literal["anyone", "coordinator"]
+    usage: str
+    summary: str
+    details: str
+    scope: Literal["programme", "tenant", "none"] = "none"
+    """For coordinator verbs: ``programme`` needs a programme the person coordinates; ``tenant`` needs
+    them to coordinate something in the tenant (``program new``, ``program list``)."""
+    programme_from_words: bool = False
+    """The words after the verb name the programme (``program show Digital 2027``)."""
+    handler: Handler | None = None
+
+    @property
+    def name(self) -> str:
+        return " ".join(self.words)
+
+
+class CommandSyntaxError(ValueError):
+    """Text that cannot be split into words (an unclosed quote)."""
+
+
+def split_words(text: str) -> list[str]:
+    """Split command text like a shell, keeping apostrophes inside words ("don't") intact."""
+    try:
+        lexer = shlex.shlex(text, posix=True)
+        lexer.whitespace_split = True
+        lexer.quotes = '"'
+        return list(lexer)
+    except ValueError as exc:
+        raise CommandSyntaxError(str(exc)) from exc
+
+
+def strip_leading(text: str) -> str:
+    """Drop a leading ``/mentoring`` or ``mentoring`` (Teams and the console accept both forms)."""
+    stripped = text.strip()
+    for word in LEADING_WORDS:
+        if stripped.lower() == word:
+            return ""
+        if stripped.lower().startswith(word + " "):
+            return stripped[len(word):].strip()
+    return stripped
+
+
+def parse_args(words: list[str], raw: str) -> Args:
+    args = Args(raw=raw)
+    iterator = iter(range(len(words)))
+    skip = -1
+    for index in iterator:
+        if index == skip:
+            continue
+        word = words[index]
+        if word.startswith("--") and len(word) > 2:
+            name, eq, value = word[2:].partition("=")
+            if not eq and index + 1 < len(words) and not words[index + 1].startswith("--"):
+                value, skip = words[index + 1], index + 1
+            args.options[name.lower()] = value
+        else:
+            args.words.append(word)
+    return args
+
+
+class Registry:
+    """Declared verbs, looked up by their words."""
+
+    def __init__(self, source: Path = COMMANDS_FILE) -> None:
+        data = yaml.safe_load(source.read_text(encoding="utf-8"))
+        self.verbs: dict[tuple[str, ...], Verb] = {}
+        for name, spec in data.items():
+            words = tuple(name.split())
+            self.verbs[words] = Verb(words=words, who=spec["who"], usage=spec["usage"], summary=spec["summary"],
+                                     details=spec.get("details", ""), scope=spec.get("scope", "none"),
+                                     programme_from_words=bool(spec.get("programme_from_words", False)))
+
+    def handles(self, name: str) -> Callable[[Handler], Handler]:
+        """Decorator: register the handler of a declared verb."""
+        words = tuple(name.split())
+        if words not in self.verbs:
+            raise KeyError(f"verb {name!r} is not declared in {COMMANDS_FILE.name}")
+
+        def register(function: Handler) -> Handler:
+            self.verbs[words].handler = function
+            return function
+
+        return register
+
+    def groups(self) -> set[str]:
+        return {words[0] for words in self.verbs if len(words) > 1}
+
+    def sub_verbs(self, group: str) -> list[Verb]:
+        return [verb for words, verb in self.verbs.items() if len(words) > 1 and words[0] == group]
+
+    def match(self, words: list[str]) -> tuple[Verb, list[str]] | None:
+        """The longest declared verb at the start of ``words``, and the words after it."""
+        lowered = [w.lower() for w in words]
+        for length in (2, 1):
+            key = tuple(lowered[:length])
+            if len(key) == length and key in self.verbs:
+                return self.verbs[key], words[length:]
+        return None
+
+    def suggest(self, word: str) -> str | None:
+        names = sorted({words[0] for words in self.verbs})
+        close = difflib.get_close_matches(word.lower(), names, n=1, cutoff=0.6)
+        return close[0] if close else None
+
+    def lookup(self, name: str) -> Verb | None:
+        return self.verbs.get(tuple(name.lower().split()))

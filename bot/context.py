@@ -1,0 +1,57 @@
+"""A turn: everything the engine knows while it handles one inbound event, inside one transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Sequence
+
+from bot.domain import Person, Tenant
+from bot.model import Address, Attachment, Choice, Form, FormField, InboundEvent, OutgoingMessage, Section
+from bot.ports import ConversationState, UnitOfWork
+from bot.wording import say
+
+
+@dataclass
+class Turn:
+    """One event being handled. Messages written here commit together with the domain changes."""
+
+    event: InboundEvent
+    uow: UnitOfWork
+    tenant: Tenant
+    now: datetime
+    person: Person | None = None
+    state: ConversationState | None = None
+    sent: list[OutgoingMessage] = field(default_factory=list)
+
+    @property
+    def me(self) -> Person:
+        if self.person is None:
+            raise RuntimeError("this turn has no person")
+        return self.person
+
+    def message(self, to: Address, text: str, *, choices: Sequence[Choice] = (), sections: Sequence[Section] = (),
+                context: Sequence[str] = (), question: FormField | None = None, form: Form | None = None,
+                attachments: Sequence[Attachment] = (), programme_id: int | None = None) -> OutgoingMessage:
+        """Queue a message. Its idempotency key derives from the event, so a re-handled event adds nothing."""
+        key = f"{self.event.platform.value}:{self.event.tenant}:{self.event.event_id}:{len(self.sent) + 1}"
+        message = OutgoingMessage(
+            tenant_id=self.tenant.id, to=to, idempotency_key=key, text=text, choices=list(choices),
+            sections=list(sections), context=list(context), question=question, form=form,
+            attachments=list(attachments), programme_id=programme_id,
+            reply_in=self.event.conversation if self.person is not None and to.people == (self.person.id,) else "")
+        self.uow.outbox.add(message, platform=self.tenant.platform)
+        self.sent.append(message)
+        return message
+
+    def reply(self, text: str, **kwargs: Any) -> OutgoingMessage:
+        """Answer the person who acted, privately."""
+        return self.message(Address.person(self.me.id), text, **kwargs)  # type: ignore[arg-type]
+
+    def reply_key(self, key: str, **values: Any) -> OutgoingMessage:
+        """Answer with the message ``key`` from ``prompts/messages``."""
+        return self.reply(say(key, **values))
+
+    def save_state(self) -> None:
+        if self.state is not None:
+            self.uow.conversations.save(self.state)

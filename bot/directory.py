@@ -1,0 +1,294 @@
+"""The HR directory as a CSV file: parse and validate it before anything is written.
+
+Pure and platform-neutral: text in, validated rows and row errors out. ``storage.directory`` writes
+what this module accepts; an import with any error writes nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from difflib import get_close_matches
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from bot.wording import say, unescape
+
+REQUIRED_COLUMNS = ("email", "name", "seniority")
+OPTIONAL_COLUMNS = ("title", "department", "division", "location", "time_zone", "working_hours",
+                    "manager_email", "gender", "slack_user_id", "teams_user_id")
+DEFAULT_TIME_ZONE = "UTC"
+DEFAULT_WORKING_HOURS = "09:00-17:00"
+FALLBACK_ZONE_SUGGESTION = "Europe/London"
+
+# Column widths of the ``person`` and ``person_identity`` tables: longer values are refused here.
+MAX_LENGTH = {"email": 254, "name": 200, "title": 200, "department": 200, "division": 200, "location": 200,
+              "gender": 100, "slack_user_id": 128, "teams_user_id": 128}
+IDENTITY_COLUMNS = {"slack_user_id": "slack", "teams_user_id": "teams"}
+
+_EMAIL = re.compile(r"[^\s@,;<>()\[\]\"]+@[^\s@,;<>()\[\]\".]+(?:\.[^\s@,;<>()\[\]\".]+)+")
+_HOURS = re.compile(r"(\d{1,2}):(\d{2})\s*[-\u2013]\s*(\d{1,2}):(\d{2})")
+_SENIORITY = re.compile(r"[+-]?\d+")
+_CHAIN_SHOWN = 8
+
+
+@dataclass(frozen=True, slots=True)
+class DirectoryRow:
+    """One valid person from the file, normalised (email lower-cased, defaults filled in)."""
+
+    email: str
+    name: str
+    seniority: int
+    title: str = ""
+    department: str = ""
+    division: str = ""
+    location: str = ""
+    time_zone: str = DEFAULT_TIME_ZONE
+    working_hours: str = DEFAULT_WORKING_HOURS
+    manager_email: str | None = None
+    gender: str | None = None
+    slack_user_id: str | None = None
+    teams_user_id: str | None = None
+    line: int = 0
+    """Where the person is in the file (the header is line 1)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    """A problem on one physical line of the file (the header is line 1)."""
+
+    line: int
+    email: str
+    reason: str
+
+
+@dataclass(slots=True)
+class DirectoryParse:
+    """What a file holds: the valid rows, and every problem found (sorted by line)."""
+
+    rows: list[DirectoryRow] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when the file may be imported."""
+        return not self.errors
+
+
+def _plain(key: str, **values: Any) -> str:
+    """A reason as plain text (the catalogue renders neutral markdown)."""
+    return unescape(say(f"directory.{key}", **values))
+
+
+def _column_name(header: str) -> str:
+    return header.strip().lower().replace(" ", "_").replace("-", "_")
+
+
+@lru_cache(maxsize=1)
+def _zones_by_lower_name() -> dict[str, str]:
+    return {zone.lower(): zone for zone in available_timezones()}
+
+
+@lru_cache(maxsize=4096)
+def _time_zone(value: str) -> tuple[str | None, str]:
+    """(canonical zone name, or None) and a suggestion when the zone is unknown."""
+    try:
+        ZoneInfo(value)
+        return value, ""
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        pass
+    zones = _zones_by_lower_name()
+    if value.lower() in zones:
+        return zones[value.lower()], ""
+    close = get_close_matches(value.lower(), list(zones), n=1, cutoff=0.6)
+    return None, zones[close[0]] if close else FALLBACK_ZONE_SUGGESTION
+
+
+def _working_hours(value: str) -> tuple[str | None, str]:
+    """(normalised HH:MM-HH:MM, or None) and the message key explaining a refusal."""
+    match = _HOURS.fullmatch(value)
+    if not match:
+        return None, "bad_working_hours"
+    h1, m1, h2, m2 = (int(part) for part in match.groups())
+    if h1 > 23 or m1 > 59 or m2 > 59 or h2 > 24 or (h2 == 24 and m2):
+        return None, "bad_working_hours"
+    if h1 * 60 + m1 >= h2 * 60 + m2:
+        return None, "working_hours_backwards"
+    return f"{h1:02d}:{m1:02d}-{h2:02d}:{m2:02d}", ""
+
+
+def _records(text: str):
+    """Yield (first physical line, cells) for every non-blank CSV record."""
+    reader = csv.reader(io.StringIO(text))
+    previous = 0
+    for cells in reader:
+        start, previous = previous + 1, reader.line_num
+        if any(cell.strip() for cell in cells):
+            yield start, cells
+
+
+def parse_directory(text: str, existing: Mapping[str, str | None]) -> DirectoryParse:
+    """Parse and validate an HR directory CSV.
+
+    ``existing`` maps the lower-cased emails already in the tenant's directory to their manager's
+    email (or None): managers may be named from there, and cycles through them are detected.
+    """
+    text = text.lstrip("\ufeff")
+    records = _records(text)
+    header = next(records, None)
+    result = DirectoryParse()
+    if header is None:
+        result.errors.append(RowError(1, "", _plain("empty_file")))
+        return result
+    header_line, header_cells = header
+    columns: dict[str, int] = {}
+    for position, cell in enumerate(header_cells):
+        columns.setdefault(_column_name(cell), position)
+    missing = [name for name in REQUIRED_COLUMNS if name not in columns]
+    if missing:
+        found = ", ".join(cell.strip() for cell in header_cells if cell.strip()) or "-"
+        result.errors.append(RowError(header_line, "", _plain("missing_columns", columns=", ".join(missing),
+                                                              count=len(missing), found=found)))
+        return result
+    wanted = [(name, columns[name]) for name in REQUIRED_COLUMNS + OPTIONAL_COLUMNS if name in columns]
+
+    first_line: dict[str, int] = {}            # email -> line of its first (kept) occurrence
+    stated_manager: dict[str, str | None] = {}  # email -> manager email as the file states it
+    identity_owner: dict[tuple[str, str], tuple[str, int]] = {}
+    candidates: list[tuple[int, DirectoryRow | None]] = []
+    errors = result.errors
+    seen_any = False
+
+    for line, cells in records:
+        seen_any = True
+        width = len(cells)
+        v = {name: cells[pos].strip() if pos < width else "" for name, pos in wanted}
+        for name in OPTIONAL_COLUMNS:
+            v.setdefault(name, "")
+        raw_email = v["email"]
+        email = raw_email.lower()
+        problems: list[str] = []
+
+        for name in ("email", "name", "seniority"):
+            if not v[name]:
+                problems.append(_plain("missing_field", field=name))
+        for name, limit in MAX_LENGTH.items():
+            if len(v[name]) > limit:
+                problems.append(_plain("too_long", field=name, length=len(v[name]), limit=limit))
+
+        if email and not _EMAIL.fullmatch(email):
+            problems.append(_plain("malformed_email", email=raw_email))
+            email_ok = False
+        else:
+            email_ok = bool(email)
+        if email_ok and email in first_line:
+            errors.append(RowError(line, email, _plain("duplicate_email", email=email, first_line=first_line[email])))
+            continue
+
+        seniority = 0
+        if v["seniority"]:
+            if not _SENIORITY.fullmatch(v["seniority"]):
+                problems.append(_plain("seniority_not_number", value=v["seniority"]))
+            else:
+                seniority = int(v["seniority"])
+                if seniority < 0:
+                    problems.append(_plain("seniority_negative", value=seniority))
+
+        zone = DEFAULT_TIME_ZONE
+        if v["time_zone"]:
+            zone, suggestion = _time_zone(v["time_zone"])
+            if zone is None:
+                problems.append(_plain("unknown_time_zone", value=v["time_zone"], suggestion=suggestion))
+
+        hours = DEFAULT_WORKING_HOURS
+        if v["working_hours"]:
+            hours, problem = _working_hours(v["working_hours"])
+            if hours is None:
+                problems.append(_plain(problem, value=v["working_hours"]))
+
+        manager = v["manager_email"].lower() or None
+        if manager is not None:
+            if not _EMAIL.fullmatch(manager):
+                problems.append(_plain("malformed_manager_email", manager=v["manager_email"]))
+                manager = None
+            elif manager == email:
+                problems.append(_plain("manager_is_self"))
+                manager = None
+
+        for column, platform in IDENTITY_COLUMNS.items():
+            value = v[column]
+            if value:
+                owner = identity_owner.setdefault((platform, value), (email or raw_email, line))
+                if owner[1] != line:
+                    problems.append(_plain("duplicate_identity", platform=platform, value=value, other=owner[0],
+                                           first_line=owner[1]))
+
+        if email_ok:
+            first_line[email] = line
+            stated_manager[email] = manager
+        errors.extend(RowError(line, email, reason) for reason in problems)
+        row = None
+        if not problems:
+            row = DirectoryRow(line=line, email=email, name=v["name"], seniority=seniority, title=v["title"],
+                               department=v["department"], division=v["division"], location=v["location"],
+                               time_zone=zone or DEFAULT_TIME_ZONE, working_hours=hours or DEFAULT_WORKING_HOURS,
+                               manager_email=manager, gender=v["gender"] or None,
+                               slack_user_id=v["slack_user_id"] or None, teams_user_id=v["teams_user_id"] or None)
+        candidates.append((line, row))
+
+    if not seen_any:
+        errors.append(RowError(header_line, "", _plain("no_people")))
+        return result
+
+    known = {key.lower(): (value.lower() if value else None) for key, value in existing.items()}
+    _check_managers(first_line, stated_manager, known, errors)
+    refused = {error.line for error in errors}
+    result.rows = [row for line, row in candidates if row is not None and line not in refused]
+    errors.sort(key=lambda error: error.line)
+    return result
+
+
+def _check_managers(first_line: dict[str, int], stated: dict[str, str | None], known: dict[str, str | None],
+                    errors: list[RowError]) -> None:
+    """Report unknown managers, and every file row on a cycle of the management chain."""
+    chain_of = dict(known)
+    for email, manager in stated.items():
+        if manager is not None and manager not in stated and manager not in known:
+            line = first_line[email]
+            errors.append(RowError(line, email, _plain("unknown_manager", manager=manager)))
+            chain_of[email] = None
+        else:
+            chain_of[email] = manager
+
+    done: set[str] = set()
+    for start in stated:
+        if start in done:
+            continue
+        path: list[str] = []
+        position: dict[str, int] = {}
+        node: str | None = start
+        while node is not None and node not in done and node not in position:
+            position[node] = len(path)
+            path.append(node)
+            node = chain_of.get(node)
+        if node is not None and node in position:
+            cycle = path[position[node]:]
+            for index, member in enumerate(cycle):
+                if member in stated:
+                    line = first_line[member]
+                    chain = _chain(cycle[index:] + cycle[:index])
+                    errors.append(RowError(line, member, _plain("manager_cycle", chain=chain)))
+        done.update(path)
+
+
+def _chain(cycle: list[str]) -> str:
+    """``a -> b -> a``, shortened in the middle for very long cycles."""
+    if len(cycle) > _CHAIN_SHOWN:
+        shown = cycle[:_CHAIN_SHOWN - 2] + [f"... ({len(cycle) - _CHAIN_SHOWN + 1} more)", cycle[-1]]
+    else:
+        shown = list(cycle)
+    return " -> ".join(shown + [cycle[0]])

@@ -1,0 +1,168 @@
+"""The conversation engine: one inbound event in, domain changes and outgoing messages out.
+
+``Engine.handle`` runs inside the unit of work the runtime opened for the event, so everything it
+changes and every message it queues commit together, or not at all.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Callable
+
+from bot.commands.registry import Args, CommandSyntaxError, Registry, Verb, parse_args, split_words, strip_leading
+from bot.context import Turn
+from bot.domain import Person, Programme
+from bot.errors import CommandError
+from bot.flows.runner import ANSWER_ACTION, FlowRunner
+from bot.model import Action, InboundEvent, Platform
+from bot.ports import UnitOfWork
+from bot.wording import say
+
+ActionHandler = Callable[[Turn, Action], None]
+DueHandler = Callable[[Turn, dict[str, Any]], None]
+
+
+class Engine:
+    """Routes events to commands, flows, button actions and scheduled work."""
+
+    def __init__(self, registry: Registry | None = None, flows: FlowRunner | None = None) -> None:
+        self.registry = registry or Registry()
+        self.flows = flows or FlowRunner()
+        self.actions: dict[str, ActionHandler] = {ANSWER_ACTION: self.flows.handle_action}
+        self.due: dict[str, DueHandler] = {}
+        from bot.commands import install
+
+        install(self)
+
+    def on_action(self, action_id: str) -> Callable[[ActionHandler], ActionHandler]:
+        def register(function: ActionHandler) -> ActionHandler:
+            self.actions[action_id] = function
+            return function
+
+        return register
+
+    def on_due(self, kind: str) -> Callable[[DueHandler], DueHandler]:
+        def register(function: DueHandler) -> DueHandler:
+            self.due[kind] = function
+            return function
+
+        return register
+
+    # -- the way in -------------------------------------------------------------------------------
+
+    def handle(self, event: InboundEvent, uow: UnitOfWork, now: datetime) -> Turn:
+        """Handle one event inside ``uow``; returns the turn (with the messages it queued)."""
+        tenant = uow.tenants.ensure(event.platform.value, event.tenant)
+        turn = Turn(event=event, uow=uow, tenant=tenant, now=now)
+        if event.kind == "due":
+            handler = self.due.get(str(event.due.get("kind")))
+            if handler is not None:
+                handler(turn, dict(event.due.get("payload", {})))
+            return turn
+        turn.person = self._identify(turn)
+        if turn.person is None:
+            return turn
+        turn.state = uow.conversations.load(tenant.id, turn.person.id)
+        try:
+            with uow.savepoint():
+                if event.action is not None:
+                    self._on_action(turn, event.action)
+                else:
+                    self._on_text(turn, event.text, event.kind)
+        except CommandError as problem:
+            turn.reply(say(problem.key, **problem.values))
+        return turn
+
+    def _identify(self, turn: Turn) -> Person | None:
+        event, uow = turn.event, turn.uow
+        if not event.user:
+            return None
+        person = uow.people.by_identity(turn.tenant.id, event.platform.value, event.user)
+        if person is None and event.platform == Platform.CONSOLE:
+            person = uow.people.by_email(turn.tenant.id, event.user)
+        if person is None and event.platform != Platform.CONSOLE:
+            person = uow.people.add(Person(tenant_id=turn.tenant.id, name=event.user_name or event.user,
+                                           time_zone="UTC"))
+            uow.people.link_identity(person, event.platform.value, event.user)
+        return person
+
+    def _on_action(self, turn: Turn, action: Action) -> None:
+        handler = self.actions.get(action.id)
+        if handler is None:
+            turn.reply(say("commands.unknown_action"))
+            return
+        handler(turn, action)
+
+    def _on_text(self, turn: Turn, text: str, kind: str) -> None:
+        typed = text.strip()
+        addressed = typed.lower().startswith(("/mentoring", "mentoring ")) or typed.lower() == "mentoring"
+        if self.flows.active(turn) and kind == "message" and not addressed:
+            self.flows.handle_text(turn, typed)
+            return
+        self.run_command(turn, strip_leading(typed))
+
+    # -- commands ---------------------------------------------------------------------------------
+
+    def run_command(self, turn: Turn, text: str) -> None:
+        """Parse ``text`` as a command, check who may run it, and run it."""
+        if not text:
+            self.run_command(turn, "help")
+            return
+        try:
+            words = split_words(text)
+        except CommandSyntaxError:
+            raise CommandError("commands.unclosed_quote") from None
+        found = self.registry.match(words)
+        if found is None:
+            first = words[0].lower()
+            if first in self.registry.groups():
+                subs = [v.words[1] for v in self.registry.sub_verbs(first)]
+                raise CommandError("commands.missing_subverb", group=first, subs=subs,
+                                   given=words[1] if len(words) > 1 else "")
+            raise CommandError("commands.unknown", given=words[0], suggestion=self.registry.suggest(first))
+        verb, rest = found
+        args = parse_args(rest, text)
+        if verb.programme_from_words and args.words and "program" not in args.options:
+            args.options["program"] = " ".join(args.words)
+        programme = self.authorise(turn, verb, args) if verb.who == "coordinator" else None
+        if verb.handler is None:
+            raise CommandError("commands.not_available", verb=verb.name)
+        verb.handler(turn, args, programme)
+
+    def authorise(self, turn: Turn, verb: Verb, args: Args) -> Programme | None:
+        """Refuse coordinator verbs to anyone who does not coordinate the programme they act on."""
+        uow, me = turn.uow, turn.me
+        mine = [p for p in (uow.programmes.get(pid) for pid in uow.coordinators.programmes_of(me.id))
+                if p is not None and p.tenant_id == turn.tenant.id]
+        tenant_coordinator = uow.coordinators.is_tenant_coordinator(turn.tenant.id, me.id)
+        if not mine and not (verb.scope == "tenant" and tenant_coordinator):
+            raise CommandError("commands.coordinators_only", verb=verb.name)
+        if verb.scope != "programme":
+            return None
+        wanted = args.options.get("program")
+        if wanted:
+            chosen = find_programme(mine, wanted)
+            if chosen is None:
+                raise CommandError("commands.not_your_programme", given=wanted, names=[p.name for p in mine])
+        else:
+            current = turn.state.current_programme_id if turn.state else None
+            chosen = next((p for p in mine if p.id == current), None)
+            if chosen is None:
+                if not mine:
+                    raise CommandError("commands.no_programme_yet")
+                if len(mine) > 1:
+                    raise CommandError("commands.which_programme", verb=verb.name, names=[p.name for p in mine])
+                chosen = mine[0]
+        if turn.state is not None and turn.state.current_programme_id != chosen.id:
+            turn.state.current_programme_id = chosen.id
+            turn.save_state()
+        return chosen
+
+
+def find_programme(programmes: list[Programme], wanted: str) -> Programme | None:
+    """A programme by slug or by name, ignoring case."""
+    key = wanted.strip().lower()
+    for programme in programmes:
+        if key in (programme.slug.lower(), programme.name.lower()):
+            return programme
+    return None

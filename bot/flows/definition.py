@@ -1,0 +1,131 @@
+"""Flows declared as data: a questionnaire or a guided setup is a YAML file in ``prompts/flows``.
+
+A flow has an id, a version and ordered steps. Each step has an id, an input kind, a prompt (a Jinja2
+template), bounds, choices, whether it is required, and an optional ``when`` condition on earlier
+answers that decides whether it is asked at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.wording import PROMPTS
+
+FLOW_DIR = PROMPTS / "flows"
+KINDS = {"text", "long_text", "integer", "number", "date", "choice", "multi_choice", "yes_no", "time_zone",
+         "working_hours", "cadence", "rank"}
+
+
+@dataclass(frozen=True)
+class StepChoice:
+    value: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Step:
+    id: str
+    kind: str
+    prompt: str
+    label: str = ""
+    hint: str = ""
+    required: bool = True
+    min_length: int = 1
+    max_length: int = 500
+    minimum: float | None = None
+    maximum: float | None = None
+    max_selected: int | None = None
+    choices: tuple[StepChoice, ...] = ()
+    when: dict[str, Any] = field(default_factory=dict)
+    after: str | None = None
+    """For dates: the answer must fall after this step's answer, or after ``today``."""
+    check: str | None = None
+    """Name of an extra validation the flow's owner registers (for example a unique name)."""
+
+    def applies(self, answers: dict[str, Any]) -> bool:
+        """Whether this step is asked, given the answers so far."""
+        for key, expected in self.when.items():
+            actual = answers.get(key)
+            if isinstance(expected, list):
+                if actual not in expected:
+                    return False
+            elif actual != expected:
+                return False
+        return True
+
+    def choice_label(self, value: str) -> str:
+        for choice in self.choices:
+            if choice.value == value:
+                return choice.label
+        return value
+
+
+@dataclass(frozen=True)
+class Flow:
+    id: str
+    version: int
+    title: str
+    steps: tuple[Step, ...]
+    done_message: str = ""
+
+    def step(self, step_id: str | None) -> Step | None:
+        for step in self.steps:
+            if step.id == step_id:
+                return step
+        return None
+
+    def next_step(self, after: str | None, answers: dict[str, Any]) -> Step | None:
+        """The first applicable step after ``after`` (or from the start) that has no answer yet."""
+        ids = [s.id for s in self.steps]
+        start = 0 if after is None or after not in ids else ids.index(after) + 1
+        for step in self.steps[start:]:
+            if step.applies(answers) and step.id not in answers:
+                return step
+        for step in self.steps:
+            if step.applies(answers) and step.id not in answers:
+                return step
+        return None
+
+
+class FlowDefinitionError(ValueError):
+    """A flow file that does not describe a valid flow."""
+
+
+def parse_flow(data: dict[str, Any], source: str = "<flow>") -> Flow:
+    """Build a :class:`Flow` from its YAML data, checking every step."""
+    try:
+        steps = []
+        seen: set[str] = set()
+        for raw in data["steps"]:
+            kind = raw.get("kind", "text")
+            if kind not in KINDS:
+                raise FlowDefinitionError(f"{source}: step {raw.get('id')!r} has unknown kind {kind!r}")
+            if raw["id"] in seen:
+                raise FlowDefinitionError(f"{source}: step id {raw['id']!r} is used twice")
+            seen.add(raw["id"])
+            choices = tuple(StepChoice(str(c["value"]), str(c["label"])) for c in raw.get("choices", []))
+            if kind in {"choice", "multi_choice", "rank"} and not choices:
+                raise FlowDefinitionError(f"{source}: step {raw['id']!r} needs choices")
+            steps.append(Step(
+                id=raw["id"], kind=kind, prompt=str(raw["prompt"]),
+                label=str(raw.get("label", raw["id"].replace("_", " "))), hint=str(raw.get("hint", "")),
+                required=bool(raw.get("required", True)), min_length=int(raw.get("min_length", 1)),
+                max_length=int(raw.get("max_length", 2000 if kind == "long_text" else 300)),
+                minimum=raw.get("minimum"), maximum=raw.get("maximum"), max_selected=raw.get("max_selected"),
+                choices=choices, when=dict(raw.get("when", {})), after=raw.get("after"), check=raw.get("check")))
+        return Flow(id=str(data["id"]), version=int(data["version"]), title=str(data.get("title", data["id"])),
+                    steps=tuple(steps), done_message=str(data.get("done_message", "")))
+    except (KeyError, TypeError) as exc:
+        raise FlowDefinitionError(f"{source}: missing or malformed field {exc}") from exc
+
+
+@lru_cache(maxsize=None)
+def load_flow(flow_id: str, directory: Path = FLOW_DIR) -> Flow:
+    """Load ``prompts/flows/<flow_id>.yml``."""
+    path = directory / f"{flow_id}.yml"
+    return parse_flow(yaml.safe_load(path.read_text(encoding="utf-8")), str(path))

@@ -1,0 +1,102 @@
+"""Turning a typed answer (or a button's value) into a validated value for a flow step."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from bot.flows.definition import Step
+from bot.wording import say
+from bot.values import (
+    ValueProblem,
+    describe_cadence,
+    parse_cadence,
+    parse_date,
+    parse_number,
+    parse_time_zone,
+    parse_working_hours,
+    parse_yes_no,
+)
+
+
+def _choice(step: Step, raw: str) -> str:
+    text = raw.strip()
+    lowered = text.lower()
+    for index, choice in enumerate(step.choices, start=1):
+        if lowered in (choice.value.lower(), choice.label.lower(), str(index)):
+            return choice.value
+    raise ValueProblem("input.bad_choice", given=raw, options=", ".join(c.label for c in step.choices))
+
+
+def _choices(step: Step, raw: str) -> list[str]:
+    parts = [p for p in (part.strip() for part in raw.replace(";", ",").split(",")) if p]
+    values: list[str] = []
+    for part in parts:
+        value = _choice(step, part)
+        if value not in values:
+            values.append(value)
+    return values
+
+
+def parse_answer(step: Step, raw: Any, answers: dict[str, Any], today: date) -> Any:
+    """Validate ``raw`` for ``step``; returns a JSON-friendly value or raises :class:`ValueProblem`."""
+    if isinstance(raw, list):
+        raw = ", ".join(str(r) for r in raw)
+    text = str(raw).strip()
+    if not text:
+        raise ValueProblem("input.empty")
+    kind = step.kind
+    if kind in ("text", "long_text"):
+        if len(text) < step.min_length:
+            raise ValueProblem("input.too_short", minimum=step.min_length)
+        if len(text) > step.max_length:
+            raise ValueProblem("input.too_long", maximum=step.max_length, length=len(text))
+        return text
+    if kind in ("integer", "number"):
+        return parse_number(text, integer=kind == "integer", minimum=step.minimum, maximum=step.maximum)
+    if kind == "date":
+        value = parse_date(text)
+        if step.after == "today" and value <= today:
+            raise ValueProblem("input.date_not_future", given=text)
+        if step.after and step.after != "today" and answers.get(step.after):
+            earlier = date.fromisoformat(answers[step.after])
+            if value <= earlier:
+                raise ValueProblem("input.date_not_after", given=text, earlier=earlier.isoformat())
+        return value.isoformat()
+    if kind == "choice":
+        return _choice(step, text)
+    if kind == "multi_choice":
+        values = _choices(step, text)
+        if step.max_selected and len(values) > step.max_selected:
+            raise ValueProblem("input.too_many", maximum=step.max_selected)
+        return values
+    if kind == "rank":
+        values = _choices(step, text)
+        wanted = min(step.max_selected or 3, len(step.choices))
+        if len(values) != wanted:
+            raise ValueProblem("input.rank_count", wanted=wanted)
+        return values
+    if kind == "yes_no":
+        return parse_yes_no(text)
+    if kind == "time_zone":
+        return parse_time_zone(text)
+    if kind == "working_hours":
+        return parse_working_hours(text)
+    if kind == "cadence":
+        return parse_cadence(text)
+    raise ValueProblem("input.bad_kind", kind=kind)
+
+
+def show_answer(step: Step, value: Any) -> str:
+    """How an answer reads back in a review."""
+    if value is None:
+        return say("input.no_answer")
+    if step.kind == "choice":
+        return step.choice_label(str(value))
+    if step.kind in ("multi_choice", "rank"):
+        return ", ".join(step.choice_label(str(v)) for v in value)
+    if step.kind == "yes_no":
+        return say("input.yes" if value else "input.no")
+    if step.kind == "cadence":
+        return describe_cadence(int(value))
+    return str(value)

@@ -1,0 +1,143 @@
+"""The runtime: accept events durably, handle them exactly once, and deliver what the engine wrote.
+
+This is the spine every adapter uses (see docs/architecture.md)::
+
+    adapter -> accept(event)  [committed: now acknowledge]
+            -> process_pending()  [claim + engine.handle + mark done, in one transaction]
+            -> send_pending(deliverer)  [lease, render and send, record delivery]
+    time    -> run_due(at)  [due jobs become inbox events "due:<id>"]
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from datetime import datetime
+
+from bot.clock import SystemClock
+from bot.engine import Engine
+from bot.failpoints import failpoint
+from bot.model import Address, InboundEvent, OutgoingMessage
+from bot.ports import Clock, Deliverer, DeliveryResult, OutboxItem, Store
+from bot.wording import say
+
+log = logging.getLogger(__name__)
+GIVE_UP_AFTER = 5
+
+
+class Runtime:
+    """Ties the store, the engine and the clock together; adapters call it, never the engine directly."""
+
+    def __init__(self, store: Store, engine: Engine | None = None, clock: Clock | None = None) -> None:
+        self.store = store
+        self.engine = engine or Engine()
+        self.clock = clock or SystemClock()
+
+    def accept(self, event: InboundEvent) -> bool:
+        """Commit ``event`` to the inbox. Only after this returns may the adapter acknowledge it.
+
+        Returns False for a duplicate delivery (a retry of an event already accepted)."""
+        added = self.store.inbox.accept(event)
+        failpoint("after_accept")
+        return added
+
+    def process_pending(self, limit: int | None = None) -> int:
+        """Handle pending inbox events, oldest first; returns how many were handled."""
+        handled = 0
+        while limit is None or handled < limit:
+            item_id = None
+            try:
+                with self.store.unit_of_work() as uow:
+                    item = self.store.inbox.claim_next(uow)
+                    if item is None:
+                        return handled
+                    item_id = item.id
+                    self.engine.handle(item.event, uow, self.clock.now())
+                    failpoint("before_done")
+                    self.store.inbox.mark_done(uow, item.id)
+                handled += 1
+            except Exception as exc:  # noqa: BLE001 - one bad event must not stop the others
+                if item_id is None:
+                    raise
+                log.exception("handling inbox event %s failed", item_id)
+                if self.store.inbox.record_failure(item_id, traceback.format_exc(), GIVE_UP_AFTER):
+                    self._apologise(item_id, exc)
+        return handled
+
+    def _apologise(self, item_id: int, _exc: Exception) -> None:
+        """After the last attempt, tell the person plainly that their request could not be handled."""
+        with self.store.unit_of_work() as uow:
+            item = self.store.inbox.get(uow, item_id)
+            if item is None or not item.event.user:
+                return
+            tenant = uow.tenants.find(item.event.platform.value, item.event.tenant)
+            person = tenant and (uow.people.by_identity(tenant.id, item.event.platform.value, item.event.user)
+                                 or uow.people.by_email(tenant.id, item.event.user))
+            if not tenant or not person:
+                return
+            uow.outbox.add(OutgoingMessage(tenant_id=tenant.id, to=Address.person(person.id),  # type: ignore[arg-type]
+                                           idempotency_key=f"failed:{item_id}", text=say("errors.gave_up")),
+                           platform=tenant.platform)
+
+    def run_due(self, at: datetime | None = None) -> int:
+        """Enqueue every scheduled job due at ``at`` (default: now) and handle it."""
+        enqueued = self.store.schedule.enqueue_due(at or self.clock.now())
+        self.process_pending()
+        return enqueued
+
+    def send_pending(self, deliverer: Deliverer, people: set[int] | None = None, limit: int = 100) -> int:
+        """Deliver due outbox messages for the deliverer's platform; returns how many were settled."""
+        settled = 0
+        while True:
+            now = self.clock.now()
+            items = self.store.outbox.claim(deliverer.platform, now, limit, people)
+            if not items:
+                return settled
+            for item in items:
+                self._deliver(deliverer, item, people)
+                settled += 1
+            if len(items) < limit:
+                return settled
+
+    def _deliver(self, deliverer: Deliverer, item: OutboxItem, people: set[int] | None) -> None:
+        now = self.clock.now()
+        blocked = self._blocked_recipients(item)
+        if blocked:
+            self.store.outbox.suppressed(item.id, blocked, "recipient declined or opted out", now)
+            item.pending = [p for p in item.pending if p not in blocked]
+            if not item.pending and item.message.to.kind != "conversation":
+                return
+        if people is not None:
+            item.pending = [p for p in item.pending if p in people]
+        try:
+            result = deliverer.deliver(item)
+        except Exception as exc:  # noqa: BLE001 - a platform error is recorded and retried later
+            log.exception("delivering outbox message %s failed", item.id)
+            result = DeliveryResult(error=str(exc))
+        now = self.clock.now()
+        if result.error or result.retry_at is not None:
+            if result.delivered:
+                self.store.outbox.delivered(item.id, result.delivered, now)
+            self.store.outbox.failed(item.id, result.error, result.retry_at)
+            return
+        if result.suppressed:
+            self.store.outbox.suppressed(item.id, result.suppressed, "undeliverable", now)
+        if result.delivered or not item.pending:
+            self.store.outbox.delivered(item.id, result.delivered, now)
+        elif not result.suppressed:
+            self.store.outbox.release(item.id, now)
+
+    def _blocked_recipients(self, item: OutboxItem) -> list[int]:
+        """Recipients who must not get this message: they declined its programme or opted out."""
+        blocked = []
+        with self.store.unit_of_work() as uow:
+            for person_id in item.pending:
+                person = uow.people.get(person_id)
+                if person is None or person.opted_out:
+                    blocked.append(person_id)
+                    continue
+                if item.message.programme_id is not None:
+                    participant = uow.participants.find(item.message.programme_id, person_id)
+                    if participant is not None and participant.status.value in ("declined", "left"):
+                        blocked.append(person_id)
+        return blocked

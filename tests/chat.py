@@ -1,0 +1,96 @@
+"""An in-process chat harness: the real engine, runtime and store, with a recording deliverer.
+
+Like errbot's testbot: tests type as a person and read what the bot sent back, many turns a second.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from bot.clock import OffsetClock
+from bot.domain import Person
+from bot.engine import Engine
+from bot.model import Action, InboundEvent, OutgoingMessage, Platform
+from bot.ports import DeliveryResult, OutboxItem
+from bot.runtime import Runtime
+from bot.wording import unescape
+from storage.store import SqlStore
+
+
+@dataclass
+class RecordingDeliverer:
+    platform: str = "console"
+    inbox: dict[int, list[OutgoingMessage]] = field(default_factory=dict)
+    keys: list[str] = field(default_factory=list)
+
+    def deliver(self, item: OutboxItem) -> DeliveryResult:
+        for person_id in item.pending:
+            self.inbox.setdefault(person_id, []).append(item.message)
+        self.keys.append(item.message.idempotency_key)
+        return DeliveryResult(delivered=list(item.pending))
+
+
+class Chat:
+    """Drive the bot as people of the console tenant."""
+
+    def __init__(self, store: SqlStore, clock: OffsetClock | None = None) -> None:
+        self.store = store
+        self.clock = clock or OffsetClock()
+        self.runtime = Runtime(store, Engine(), self.clock)
+        self.deliverer = RecordingDeliverer()
+        self._ids = itertools.count(1)
+        self.last: dict[str, list[OutgoingMessage]] = {}
+
+    def person(self, email: str) -> Person:
+        with self.store.unit_of_work() as uow:
+            tenant = uow.tenants.ensure("console", "console")
+            person = uow.people.by_email(tenant.id, email)
+            assert person is not None, email
+            return person
+
+    def add_person(self, email: str, name: str, seniority: int = 3, **fields: object) -> Person:
+        with self.store.unit_of_work() as uow:
+            tenant = uow.tenants.ensure("console", "console")
+            return uow.people.add(Person(tenant_id=tenant.id, email=email, name=name, seniority=seniority, **fields))
+
+    def make_tenant_coordinator(self, email: str) -> None:
+        person = self.person(email)
+        with self.store.unit_of_work() as uow:
+            uow.coordinators.add_tenant_coordinator(person.tenant_id, person.id)
+
+    def send(self, email: str, text: str = "", action: Action | None = None, event_id: str | None = None) -> list[str]:
+        """Act as ``email``; returns the plain text of every message that person received as a result."""
+        event = InboundEvent(platform=Platform.CONSOLE, tenant="console", event_id=event_id or f"e{next(self._ids)}",
+                             user=email, text=text, action=action, occurred_at=self.clock.now(),
+                             kind="action" if action else "message")
+        self.runtime.accept(event)
+        return self.pump(email)
+
+    def pump(self, email: str | None = None) -> list[str]:
+        self.runtime.process_pending()
+        before = {pid: len(msgs) for pid, msgs in self.deliverer.inbox.items()}
+        self.runtime.send_pending(self.deliverer)
+        if email is None:
+            return []
+        pid = self.person(email).id
+        new = self.deliverer.inbox.get(pid, [])[before.get(pid, 0):]
+        self.last[email] = new
+        return [unescape(m.text) for m in new]
+
+    def received(self, email: str) -> list[OutgoingMessage]:
+        return self.deliverer.inbox.get(self.person(email).id, [])
+
+    def press(self, email: str, label: str) -> list[str]:
+        """Press the button labelled ``label`` on the newest message to ``email`` that has it."""
+        for message in reversed(self.received(email)):
+            for choice in message.choices:
+                if choice.label == label:
+                    return self.send(email, action=Action(id=choice.action, value=choice.value))
+        raise AssertionError(f"no button {label!r} for {email}")
+
+    def advance(self, delta: timedelta) -> None:
+        self.clock.advance(delta)
+        self.runtime.run_due(self.clock.now())
+        self.runtime.send_pending(self.deliverer)
