@@ -121,9 +121,17 @@ def _working_hours(value: str) -> tuple[str | None, str]:
     return f"{h1:02d}:{m1:02d}-{h2:02d}:{m2:02d}", ""
 
 
+def _delimiter(text: str) -> str:
+    """Comma, or the semicolon or tab of a spreadsheet export when the header line has no comma."""
+    header = next((line for line in text.splitlines() if line.strip()), "")
+    if "," in header:
+        return ","
+    return max((";", "\t"), key=header.count) if (";" in header or "\t" in header) else ","
+
+
 def _records(text: str):
     """Yield (first physical line, cells) for every non-blank CSV record."""
-    reader = csv.reader(io.StringIO(text))
+    reader = csv.reader(io.StringIO(text), delimiter=_delimiter(text[:4096]))
     previous = 0
     for cells in reader:
         start, previous = previous + 1, reader.line_num

@@ -72,7 +72,7 @@ def import_directory(store: SqlStore, tenant_id: int, rows: Iterable[DirectoryRo
         new_rows = [row for row in rows if row.email not in current]
         done = 0
         for chunk in _chunks(new_rows):
-            session.execute(insert(PersonRow), [
+            session.execute(insert(PersonRow.__table__), [
                 {"tenant_id": tenant_id, "email": row.email, "manager_id": None, "opted_out": False,
                  "created_at": now, "updated_at": now, **{f: getattr(row, f) for f in _FIELDS}} for row in chunk])
             done += len(chunk)
@@ -149,5 +149,5 @@ def _link_identities(session: Session, tenant_id: int, rows: list[DirectoryRow],
     for chunk in _chunks(sorted(retired)):
         session.execute(delete(PersonIdentityRow).where(PersonIdentityRow.id.in_(chunk)))
     for chunk in _chunks(added):
-        session.execute(insert(PersonIdentityRow), list(chunk))
+        session.execute(insert(PersonIdentityRow.__table__), list(chunk))
     return changed

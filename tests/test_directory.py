@@ -214,6 +214,11 @@ def test_bom_blank_lines_whitespace_defaults_and_unknown_columns() -> None:
     assert (row.time_zone, row.working_hours, row.gender, row.manager_email) == ("UTC", "09:00-17:00", None, None)
 
 
+def test_semicolon_separated_export_is_read() -> None:
+    parsed = parse_directory("email;name;seniority;title\nana@example.com;Ana;2;Analyst, Data\n", {})
+    assert parsed.errors == [] and parsed.rows[0].title == "Analyst, Data"
+
+
 def test_working_hours_are_normalised() -> None:
     assert parse_directory(csv("ana@example.com,Ana,,2,,UTC,9:00 - 17:30"), {}).rows[0].working_hours == "09:00-17:30"
 
@@ -253,6 +258,11 @@ def test_cli_missing_file_is_one_line_exit_2(tmp_path: Path, monkeypatch: pytest
     result = CliRunner().invoke(app, [str(tmp_path / "missing.csv")])
     assert result.exit_code == 2
     assert result.stderr.strip().count("\n") == 0 and "cannot read" in result.stderr
+
+    latin1 = tmp_path / "latin1.csv"
+    latin1.write_bytes("email,name,seniority\nandres@example.com,Andr\u00e9s,2\n".encode("latin-1"))
+    result = CliRunner().invoke(app, [str(latin1)])
+    assert result.exit_code == 2 and "is not UTF-8 text" in result.stderr
 
 
 def test_reimport_updates_in_place(store: SqlStore) -> None:

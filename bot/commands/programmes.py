@@ -10,6 +10,7 @@ from bot.commands.registry import Args
 from bot.context import Turn
 from bot.domain import Focus, Programme, ProgrammeStatus
 from bot.errors import CommandError
+from bot.ports import UnitOfWork
 from bot.flows.definition import Step, StepChoice, load_flow
 from bot.flows.inputs import parse_answer
 from bot.values import ValueProblem, describe_cadence
@@ -27,19 +28,37 @@ def slugify(name: str) -> str:
     return slug[:60] or "programme"
 
 
-def unique_slug(turn: Turn, name: str, exclude: int | None = None) -> str:
+def unique_slug(uow: UnitOfWork, tenant_id: int, name: str, exclude: int | None = None) -> str:
+    """The programme's slug, numbered when another programme of the tenant already has it."""
     base = slugify(name)
     slug, n = base, 2
-    while (existing := turn.uow.programmes.by_slug(turn.tenant.id, slug)) is not None and existing.id != exclude:
+    while (existing := uow.programmes.by_slug(tenant_id, slug)) is not None and existing.id != exclude:
         slug, n = f"{base}-{n}", n + 1
     return slug
 
 
-def check_unique_name(turn: Turn, value: Any, _answers: dict[str, Any], exclude: int | None = None) -> None:
+def check_unique_name(uow: UnitOfWork, tenant_id: int, name: str, exclude: int | None = None) -> None:
     """Programme names are unique within a tenant."""
-    for programme in turn.uow.programmes.in_tenant(turn.tenant.id):
-        if programme.name.lower() == str(value).lower() and programme.id != exclude:
-            raise ValueProblem("programme.name_taken", name=value)
+    for programme in uow.programmes.in_tenant(tenant_id):
+        if programme.name.lower() == name.lower() and programme.id != exclude:
+            raise ValueProblem("programme.name_taken", name=name)
+
+
+def new_programme(uow: UnitOfWork, tenant_id: int, name: str, *, coordinator_id: int | None = None,
+                  **fields: Any) -> Programme:
+    """Store a new programme with a unique slug; its creator (if any) becomes a coordinator."""
+    name = " ".join(name.split())
+    if not 3 <= len(name) <= 80:
+        raise ValueProblem("programme.bad_name", name=name)
+    check_unique_name(uow, tenant_id, name)
+    slug = unique_slug(uow, tenant_id, name)
+    fields.setdefault("expectations", say("programme.default_expectations"))
+    if fields.get("starts_on") and fields.get("ends_on") and fields["ends_on"] <= fields["starts_on"]:
+        raise ValueProblem("programme.term_order", starts=fields["starts_on"], ends=fields["ends_on"])
+    programme = uow.programmes.add(Programme(tenant_id=tenant_id, slug=slug, name=name, **fields))
+    if coordinator_id is not None:
+        uow.coordinators.add(programme.id, coordinator_id, added_by=coordinator_id)  # type: ignore[arg-type]
+    return programme
 
 
 def create_programme(turn: Turn, answers: dict[str, Any], _context: dict[str, Any]) -> None:
@@ -47,16 +66,17 @@ def create_programme(turn: Turn, answers: dict[str, Any], _context: dict[str, An
     if not answers.get("confirm"):
         turn.reply(say("programme.not_created"))
         return
-    check_unique_name(turn, answers["name"], answers)
-    programme = turn.uow.programmes.add(Programme(
-        tenant_id=turn.tenant.id, slug=unique_slug(turn, answers["name"]), name=answers["name"],
-        focus=Focus(answers["focus"]), focus_detail=answers.get("focus_detail") or "",
-        goal_metric=answers["goal_metric"], goal_baseline=answers["goal_baseline"],
-        goal_target=answers["goal_target"], goal_date=date.fromisoformat(answers["goal_date"]),
-        expectations=answers.get("expectations") or say("programme.default_expectations"),
-        starts_on=date.fromisoformat(answers["starts_on"]), ends_on=date.fromisoformat(answers["ends_on"]),
-        cadence_days=answers["cadence"], session_minutes=answers["session_minutes"]))
-    turn.uow.coordinators.add(programme.id, turn.me.id, added_by=turn.me.id)  # type: ignore[arg-type]
+    try:
+        programme = new_programme(
+            turn.uow, turn.tenant.id, answers["name"], coordinator_id=turn.me.id,  # type: ignore[arg-type]
+            focus=Focus(answers["focus"]), focus_detail=answers.get("focus_detail") or "",
+            goal_metric=answers["goal_metric"], goal_baseline=answers["goal_baseline"],
+            goal_target=answers["goal_target"], goal_date=date.fromisoformat(answers["goal_date"]),
+            expectations=answers.get("expectations") or say("programme.default_expectations"),
+            starts_on=date.fromisoformat(answers["starts_on"]), ends_on=date.fromisoformat(answers["ends_on"]),
+            cadence_days=answers["cadence"], session_minutes=answers["session_minutes"])
+    except ValueProblem as problem:
+        raise CommandError(problem.key, **problem.values) from None
     assert turn.state is not None
     turn.state.current_programme_id = programme.id
     turn.save_state()
@@ -139,8 +159,8 @@ def _edit_flow_field(turn: Turn, programme: Programme, step_id: str, raw: str) -
         step = Step(**{**step.__dict__, "after": None})
     value = parse_answer(step, raw, {}, turn.now.date())
     if step_id == "name":
-        check_unique_name(turn, value, {}, exclude=programme.id)
-        programme.name, programme.slug = value, unique_slug(turn, value, exclude=programme.id)
+        check_unique_name(turn.uow, turn.tenant.id, value, exclude=programme.id)
+        programme.name, programme.slug = value, unique_slug(turn.uow, turn.tenant.id, value, exclude=programme.id)
     elif step_id == "cadence":
         programme.cadence_days = value
         return describe_cadence(value)
@@ -158,7 +178,10 @@ def install(engine: "Engine") -> None:
         """A guided setup, one question at a time; answers are stored after each one."""
         engine.flows.start(turn, FLOW)
 
-    engine.flows.register(FLOW, create_programme, {"unique_programme_name": check_unique_name})
+    def unique_name(turn: Turn, value: Any, _answers: dict[str, Any]) -> None:
+        check_unique_name(turn.uow, turn.tenant.id, str(value))
+
+    engine.flows.register(FLOW, create_programme, {"unique_programme_name": unique_name})
     engine.registry.handles("program new")(program_new)
     engine.registry.handles("program list")(program_list)
     engine.registry.handles("program show")(program_show)

@@ -1,0 +1,186 @@
+"""``rmbot``: the operator's command line (the composition root: settings, store, engine, adapters)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+
+from adapters.settings import ConfigurationError, Settings, load_settings
+from adapters.wiring import ensure_tenant, open_store
+from bot.domain import Focus
+from bot.tenancy import CONSOLE_TENANT, TenantKeyError
+from bot.values import ValueProblem, parse_cadence, parse_date
+from bot.wording import say
+
+app = typer.Typer(help="rmbot: a reverse-mentoring companion for Slack, Microsoft Teams and the local console.",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
+coordinators_app = typer.Typer(help="Tenant coordinators (who may create programmes).", no_args_is_help=True)
+program_app = typer.Typer(help="Programmes, for automation without the chat.", no_args_is_help=True)
+scheduler_app = typer.Typer(help="Scheduled work (reminders, agendas, nudges).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(coordinators_app, name="coordinators")
+app.add_typer(program_app, name="program")
+app.add_typer(scheduler_app, name="scheduler")
+
+err = Console(stderr=True)
+out = Console()
+
+
+def fail(message: str, code: int = 1) -> None:
+    """Print one clear line and stop."""
+    err.print(message, markup=False, highlight=False)
+    raise typer.Exit(code)
+
+
+def settings() -> Settings:
+    try:
+        loaded = load_settings()
+    except ConfigurationError as exc:
+        fail(str(exc), 2)
+    logging.basicConfig(level=loaded.rmbot_log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    return loaded
+
+
+def tenant_or_fail(store, key: str):  # type: ignore[no-untyped-def]
+    try:
+        return ensure_tenant(store, key)
+    except TenantKeyError as exc:
+        fail(str(exc), 2)
+
+
+@app.command()
+def serve(host: Optional[str] = typer.Option(None, help="Address to listen on (default RMBOT_HOST)."),
+          port: Optional[int] = typer.Option(None, help="Port to listen on (default RMBOT_PORT).")) -> None:
+    """Run the bot: the HTTP server and, without Slack or Teams credentials, the local console."""
+    from adapters.server import serve as run_server
+
+    run_server(settings(), host=host, port=port)
+
+
+@app.command()
+def chat(as_: str = typer.Option(None, "--as", help="Email of the person to chat as."),
+         sample: bool = typer.Option(True, help="Load the sample organisation when the directory is empty.")) -> None:
+    """Chat with the bot in this terminal, on the same engine as Slack and Teams."""
+    from adapters.console.app import run_console
+
+    config = settings()
+    run_console(config, as_email=as_ or config.rmbot_console_coordinator, load_sample=sample)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every database migration."""
+    from storage.db import current_revision
+
+    store = open_store(settings())
+    out.print(say("cli.db_upgraded", revision=current_revision(store.engine)), markup=False)
+
+
+@coordinators_app.command("add")
+def coordinators_add(email: str, tenant: str = typer.Option(CONSOLE_TENANT, help="console, slack:TEAM or teams:TENANT")) -> None:
+    """Let someone from the directory create and run programmes in a tenant."""
+    store = open_store(settings())
+    found = tenant_or_fail(store, tenant)
+    with store.unit_of_work() as uow:
+        person = uow.people.by_email(found.id, email)
+        if person is None:
+            fail(say("cli.unknown_email", email=email, tenant=tenant))
+        added = uow.coordinators.add_tenant_coordinator(found.id, person.id)  # type: ignore[union-attr,arg-type]
+    out.print(say("cli.coordinator_added" if added else "cli.coordinator_already", name=person.name, tenant=tenant),  # type: ignore[union-attr]
+              markup=False)
+
+
+@program_app.command("new")
+def program_new(name: str,
+                focus: str = typer.Option("digital", help="digital, social_media, inclusion, leadership or custom"),
+                coordinator: Optional[str] = typer.Option(None, help="Email of the programme's coordinator."),
+                starts: Optional[str] = typer.Option(None, help="Start of the term (YYYY-MM-DD)."),
+                ends: Optional[str] = typer.Option(None, help="End of the term (YYYY-MM-DD)."),
+                cadence: str = typer.Option("2w", help="How often pairs meet: weekly, 2w, monthly..."),
+                tenant: str = typer.Option(CONSOLE_TENANT, help="console, slack:TEAM or teams:TENANT")) -> None:
+    """Create a programme without the chat (for automation)."""
+    from bot.commands.programmes import new_programme
+
+    try:
+        fields = {"focus": Focus(focus), "cadence_days": parse_cadence(cadence),
+                  "starts_on": parse_date(starts) if starts else None, "ends_on": parse_date(ends) if ends else None}
+    except ValueProblem as problem:
+        fail(say(problem.key, **problem.values), 2)
+    except ValueError:
+        fail(say("cli.bad_focus", given=focus), 2)
+    store = open_store(settings())
+    found = tenant_or_fail(store, tenant)
+    with store.unit_of_work() as uow:
+        coordinator_id = None
+        if coordinator:
+            person = uow.people.by_email(found.id, coordinator)
+            if person is None:
+                fail(say("cli.unknown_email", email=coordinator, tenant=tenant))
+            coordinator_id = person.id  # type: ignore[union-attr]
+        try:
+            programme = new_programme(uow, found.id, name, coordinator_id=coordinator_id, **fields)  # type: ignore[arg-type]
+        except ValueProblem as problem:
+            fail(say(problem.key, **problem.values))
+    out.print(say("cli.programme_created", name=programme.name, slug=programme.slug), markup=False)
+
+
+@program_app.command("list")
+def program_list(tenant: str = typer.Option(CONSOLE_TENANT, help="console, slack:TEAM or teams:TENANT")) -> None:
+    """List the programmes of a tenant."""
+    store = open_store(settings())
+    found = tenant_or_fail(store, tenant)
+    with store.unit_of_work() as uow:
+        for programme in uow.programmes.in_tenant(found.id):
+            out.print(f"{programme.slug}\t{programme.status.value}\t{programme.name}", markup=False, highlight=False)
+
+
+@scheduler_app.command("run-due")
+def run_due(at: Optional[str] = typer.Option(None, help="ISO time to run up to (default: now), e.g. 2027-01-05T09:00Z")) -> None:
+    """Run every scheduled item due up to a time, once (for cron-style deployments and tests)."""
+    from adapters.delivery import deliverers_for
+    from bot.runtime import Runtime
+
+    when = datetime.now(timezone.utc)
+    if at:
+        try:
+            when = datetime.fromisoformat(at.replace("Z", "+00:00"))
+        except ValueError:
+            fail(say("cli.bad_time", given=at), 2)
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+    config = settings()
+    runtime = Runtime(open_store(config))
+    ran = runtime.run_due(when)
+    sent = sum(runtime.send_pending(d) for d in deliverers_for(config))
+    out.print(say("cli.ran_due", ran=ran, at=when.isoformat(), sent=sent), markup=False)
+
+
+def _mount_optional() -> None:
+    try:
+        from adapters.cli.directory import app as directory_app
+    except ImportError:  # pragma: no cover - only while the module is missing
+        return
+    app.add_typer(directory_app, name="directory")
+
+
+_mount_optional()
+
+
+def main() -> None:
+    """Entry point of the ``rmbot`` console script."""
+    try:
+        app()
+    except ConfigurationError as exc:
+        err.print(str(exc), markup=False)
+        sys.exit(2)
+
+
+__all__ = ["app", "main", "date", "Path"]

@@ -1,0 +1,209 @@
+"""The local console chat: type as any person of the directory, on the same engine as Slack and Teams.
+
+Lines are messages to the bot; a number picks a button of the last message; ``/as EMAIL`` switches
+person (showing what the bot sent them meanwhile), ``/advance 3d`` moves the clock forward and runs
+what fell due. When stdin is not a terminal, lines are read as a script and a transcript is printed.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import IO, Any
+
+from rich.console import Console
+from rich.markup import escape
+
+from adapters.console.render import render
+from bot.clock import OffsetClock
+from bot.domain import Person, Tenant
+from bot.model import Action, Form, InboundEvent, OutgoingMessage, Platform
+from bot.ports import DeliveryResult, OutboxItem
+from bot.runtime import Runtime
+from bot.tenancy import CONSOLE_TENANT
+from bot.wording import say
+
+_DURATION = re.compile(r"^(\d+)\s*(m|min|h|d|w)$")
+_UNITS = {"m": "minutes", "min": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_duration(text: str) -> timedelta:
+    """'30m', '2h', '3d', '1w' as a timedelta."""
+    match = _DURATION.match(text.strip().lower())
+    if not match:
+        raise ValueError(text)
+    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+
+
+@dataclass
+class ConsoleDeliverer:
+    """Shows messages to the person at the console; messages for others wait in the outbox."""
+
+    session: "ConsoleSession"
+    platform: str = Platform.CONSOLE.value
+
+    def deliver(self, item: OutboxItem) -> DeliveryResult:
+        current = self.session.person
+        if current is None or current.id not in item.pending:
+            return DeliveryResult()
+        self.session.show(item.message)
+        return DeliveryResult(delivered=[current.id])  # type: ignore[list-item]
+
+
+@dataclass
+class ConsoleSession:
+    runtime: Runtime
+    clock: OffsetClock
+    console: Console
+    files_dir: Path
+    tenant: Tenant | None = None
+    person: Person | None = None
+    choices: list[Any] = field(default_factory=list)
+    form: Form | None = None
+    form_values: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.deliverer = ConsoleDeliverer(self)
+        with self.runtime.store.unit_of_work() as uow:
+            self.tenant = uow.tenants.ensure(Platform.CONSOLE.value, CONSOLE_TENANT)
+
+    # -- people -------------------------------------------------------------------------------------
+
+    def switch(self, email: str) -> bool:
+        """Become ``email``; shows what the bot sent them while someone else was at the console."""
+        with self.runtime.store.unit_of_work() as uow:
+            person = uow.people.by_email(self.tenant.id, email.strip())  # type: ignore[union-attr]
+        if person is None:
+            self.console.print(say("console.unknown_person", email=email), markup=False)
+            return False
+        self.person, self.choices = person, []
+        self.console.print(f"[bold green]{say('console.now_as', name=person.name, email=person.email)}[/bold green]")
+        self.flush()
+        return True
+
+    def flush(self) -> None:
+        """Handle whatever is pending, then show the current person their messages."""
+        self.runtime.process_pending()
+        if self.person is not None:
+            self.runtime.send_pending(self.deliverer, people={self.person.id})  # type: ignore[arg-type]
+
+    def show(self, message: OutgoingMessage) -> None:
+        self.console.print("[bold blue]bot[/bold blue] ▸ " + "\n".join(render(message)))
+        if message.choices:
+            self.choices = list(message.choices)
+        elif message.question is None or message.question.kind not in ("choice", "yes_no"):
+            self.choices = []
+        for attachment in message.attachments:
+            folder = self.files_dir / (self.person.email or str(self.person.id))  # type: ignore[union-attr]
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / attachment.filename
+            path.write_bytes(base64.b64decode(attachment.content_b64))
+            self.console.print(f"  [dim]{say('console.file_saved', title=attachment.title or attachment.filename, path=str(path))}[/dim]")
+        if message.form is not None:
+            self.form, self.form_values = message.form, {}
+            self._ask_form_field()
+
+    def _ask_form_field(self) -> None:
+        assert self.form is not None
+        current = self.form.fields[len(self.form_values)]
+        hint = f" ({current.hint})" if current.hint else ""
+        options = ", ".join(f"{n}) {c.label}" for n, c in enumerate(current.choices, start=1))
+        self.console.print(f"  [bold]{escape(current.label)}[/bold]{escape(hint)} {escape(options)}")
+
+    def _answer_form_field(self, text: str) -> Action | None:
+        """Collect one field of an open form; returns the submit action once every field is answered."""
+        assert self.form is not None
+        current = self.form.fields[len(self.form_values)]
+        if text.isdigit() and current.choices and 1 <= int(text) <= len(current.choices):
+            text = current.choices[int(text) - 1].value
+        self.form_values[current.id] = text
+        if len(self.form_values) < len(self.form.fields):
+            self._ask_form_field()
+            return None
+        action = Action(id=self.form.action, values=dict(self.form_values))
+        self.form, self.form_values = None, {}
+        return action
+
+    # -- input --------------------------------------------------------------------------------------
+
+    def handle_line(self, line: str) -> bool:
+        """Act on one typed line. Returns False when the session should end."""
+        text = line.strip()
+        if not text:
+            return True
+        if text.startswith("/") and not text.lower().startswith("/mentoring"):
+            return self._console_command(text)
+        if self.person is None:
+            self.console.print(say("console.nobody"), markup=False)
+            return True
+        action = None
+        if self.form is not None:
+            action = self._answer_form_field(text)
+            if action is None:
+                return True
+            text = ""
+        elif text.isdigit() and self.choices and 1 <= int(text) <= len(self.choices):
+            choice = self.choices[int(text) - 1]
+            action, text = Action(id=choice.action, value=choice.value), ""
+        event = InboundEvent(platform=Platform.CONSOLE, tenant=CONSOLE_TENANT, event_id=f"console:{uuid.uuid4()}",
+                             user=self.person.email or "", user_name=self.person.name, text=text, action=action,
+                             occurred_at=self.clock.now(), kind="action" if action else "message")
+        self.runtime.accept(event)
+        self.flush()
+        return True
+
+    def _console_command(self, text: str) -> bool:
+        word, _, rest = text.partition(" ")
+        word = word.lower()
+        if word in ("/quit", "/exit"):
+            return False
+        if word == "/as":
+            if not rest.strip():
+                self.console.print(say("console.as_usage"), markup=False)
+            else:
+                self.switch(rest.strip())
+        elif word == "/advance":
+            try:
+                delta = parse_duration(rest)
+            except ValueError:
+                self.console.print(say("console.advance_usage", given=rest.strip()), markup=False)
+                return True
+            now = self.clock.advance(delta)
+            ran = self.runtime.run_due(now)
+            self.console.print(f"[dim]{say('console.advanced', now=now.strftime('%Y-%m-%d %H:%M UTC'), ran=ran)}[/dim]")
+            self.flush()
+        elif word == "/who":
+            self.console.print(say("console.who", name=self.person.name if self.person else "nobody",
+                                   email=self.person.email if self.person else ""), markup=False)
+        elif word == "/help":
+            self.console.print(say("console.help"), markup=False)
+        else:
+            self.console.print(say("console.unknown_command", given=word), markup=False)
+        return True
+
+    def run(self, stream: IO[str], interactive: bool) -> None:
+        """Read lines until the end of the stream (or ``/quit``)."""
+        if interactive:
+            self.console.print(f"[dim]{say('console.welcome')}[/dim]")
+        while True:
+            if interactive:
+                name = self.person.name if self.person else "?"
+                try:
+                    line = self.console.input(f"[bold]{name}[/bold] ▸ ")
+                except (EOFError, KeyboardInterrupt):
+                    break
+            else:
+                line = stream.readline()
+                if not line:
+                    break
+                line = line.rstrip("\n")
+                if line.strip().startswith("#"):
+                    continue
+                who = self.person.name if self.person else "?"
+                self.console.print(f"[bold]{escape(who)}[/bold] ▸ {escape(line)}", highlight=False)
+            if not self.handle_line(line):
+                break
