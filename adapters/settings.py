@@ -79,6 +79,7 @@ def load_settings(**overrides: object) -> Settings:
         error = exc.errors()[0]
         name = ".".join(str(p) for p in error["loc"]).upper() or "settings"
         message = str(error.get("ctx", {}).get("error", error["msg"]))
-        raise ConfigurationError(f"Configuration error: {name}: {message}") from None
+        prefix = "" if message.startswith(name) else f"{name}: "
+        raise ConfigurationError(f"Configuration error: {prefix}{message}") from None
     except DatabaseUrlError as exc:
         raise ConfigurationError(f"Configuration error: {exc}") from None

@@ -29,8 +29,8 @@ app.add_typer(coordinators_app, name="coordinators")
 app.add_typer(program_app, name="program")
 app.add_typer(scheduler_app, name="scheduler")
 
-err = Console(stderr=True)
-out = Console()
+err = Console(stderr=True, soft_wrap=True)
+out = Console(soft_wrap=True)
 
 
 def fail(message: str, code: int = 1) -> None:

@@ -1,0 +1,155 @@
+"""The real ``rmbot`` process: a scripted console session, SIGKILL recovery, configuration errors, serve."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from conftest import ROOT
+from storage.db import normalise_url
+
+RMBOT = [sys.executable, "-m", "adapters.cli"]
+SAMPLE = ROOT / "prompts" / "sample" / "organisation.csv"
+COORD = "amara.okafor@example.com"
+
+
+def run(env: dict[str, str], *args: str, stdin: str = "", cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
+    full_env = {**os.environ, "PYTHONPATH": str(ROOT), **env}
+    full_env.pop("RMBOT_FAILPOINT", None) if "RMBOT_FAILPOINT" not in env else None
+    return subprocess.run([*RMBOT, *args], input=stdin, capture_output=True, text=True, env=full_env, cwd=cwd,
+                          timeout=timeout)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'rmbot.db'}"
+    url, schema = request.getfixturevalue("postgres_schema")
+    separator = "&" if "?" in url else "?"
+    return f"{url}{separator}options={quote(f'-csearch_path={schema}')}"
+
+
+def scalar(url: str, sql: str) -> int:
+    engine = create_engine(normalise_url(url))
+    try:
+        with engine.connect() as connection:
+            return connection.execute(text(sql)).scalar_one()
+    finally:
+        engine.dispose()
+
+
+def test_scripted_console_session(tmp_path: Path) -> None:
+    """Create a programme, invite two people who accept, and see a non-coordinator refused."""
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'rmbot.db'}", "RMBOT_FILES_DIR": str(tmp_path / "files")}
+    script = "\n".join([
+        "program new", "Digital Confidence 2030", "1", "team-rated digital confidence (1-10)", "5.2", "6.5",
+        "2030-12-31", "2030-01-15", "2030-07-15", "2w", "45", "skip", "yes",
+        "invite @arjun.mehta kavya.reddy@example.com as mentor",
+        "/as arjun.mehta@example.com", "1",
+        "/as kavya.reddy@example.com", "1",
+        "invite @chloe.adeyemi as mentee",
+        "my-data",
+        "/as amara.okafor@example.com", "status", ""])
+    result = run(env, "chat", "--as", COORD, stdin=script, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Loaded the sample organisation (64 people)" in out
+    assert "Created Digital Confidence 2030" in out
+    assert "Invited to Digital Confidence 2030 as mentor: Arjun Mehta, Kavya Reddy" in out
+    assert out.count("you're in Digital Confidence 2030 as a mentor") == 2
+    assert "invite is for programme coordinators, and you are not one. Nothing was changed." in out
+    assert "Mentors: 2 in, 0 invited, 0 declined" in out
+    assert (tmp_path / "files" / "kavya.reddy@example.com" / "my-data.json").exists()
+    url = env["DATABASE_URL"]
+    assert scalar(url, "SELECT count(*) FROM participant") == 2  # the refused invite added nobody
+
+
+def _prepare(env: dict[str, str], cwd: Path) -> None:
+    assert run(env, "directory", "import", str(SAMPLE), cwd=cwd).returncode == 0
+    created = run(env, "program", "new", "Digital 2030", "--coordinator", COORD, "--starts", "2030-01-01",
+                  "--ends", "2030-06-30", cwd=cwd)
+    assert created.returncode == 0, created.stderr
+
+
+@pytest.mark.parametrize("point", ["after_accept", "before_done"])
+def test_sigkill_between_accepting_and_handling_loses_nothing_and_repeats_nothing(
+        database_url: str, tmp_path: Path, point: str) -> None:
+    env = {"DATABASE_URL": database_url, "RMBOT_FILES_DIR": str(tmp_path / "files")}
+    _prepare(env, tmp_path)
+    killed = run({**env, "RMBOT_FAILPOINT": point}, "chat", "--as", COORD, "--no-sample",
+                 stdin="invite @arjun.mehta as mentor\n", cwd=tmp_path)
+    assert killed.returncode == -signal.SIGKILL
+    assert scalar(database_url, "SELECT count(*) FROM inbox_event WHERE status = 'pending'") == 1
+    assert scalar(database_url, "SELECT count(*) FROM participant") == 0  # handling never committed
+
+    restarted = run(env, "chat", "--as", COORD, "--no-sample", stdin="", cwd=tmp_path)
+    assert restarted.returncode == 0, restarted.stderr
+    assert "Invited to Digital 2030 as mentor: Arjun Mehta" in restarted.stdout
+    assert scalar(database_url, "SELECT count(*) FROM inbox_event WHERE status = 'done'") == 1
+    assert scalar(database_url, "SELECT count(*) FROM participant") == 1
+    consent = "SELECT count(*) FROM outbox_message WHERE idempotency_key LIKE 'console:console:console:%'"
+    assert scalar(database_url, consent) == 2  # the reply to Amara and the consent DM to Arjun
+
+    again = run(env, "chat", "--as", "arjun.mehta@example.com", "--no-sample", stdin="", cwd=tmp_path)
+    assert again.stdout.count("invited you to Digital 2030") == 1
+    assert scalar(database_url, "SELECT count(*) FROM participant") == 1
+    assert scalar(database_url, consent) == 2
+
+
+@pytest.mark.parametrize("variable,value,expected", [
+    ("DATABASE_URL", "not a url", "DATABASE_URL 'not a url' is not a database URL"),
+    ("DATABASE_URL", "mysql://root@localhost/x", "uses 'mysql'; supported are sqlite and postgresql"),
+    ("RMBOT_TIME_ZONE", "Mars/Base", "'Mars/Base' is not a time zone"),
+    ("RMBOT_PORT", "eighty", "RMBOT_PORT"),
+])
+def test_a_wrong_setting_stops_start_up_with_one_clear_line(tmp_path: Path, variable: str, value: str,
+                                                            expected: str) -> None:
+    result = run({variable: value}, "db", "upgrade", cwd=tmp_path)
+    assert result.returncode == 2
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and expected in lines[0] and "Traceback" not in result.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_serve_answers_the_health_check(tmp_path: Path) -> None:
+    port = _free_port()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": f"sqlite:///{tmp_path / 'rmbot.db'}",
+           "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": "secret"}
+    process = subprocess.Popen([*RMBOT, "serve", "--port", str(port)], env=env, cwd=tmp_path,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
+                    assert response.status == 200
+                    assert b'"ok"' in response.read()
+                    break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise
+                time.sleep(0.2)
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=10)
+
+
+def test_help_lists_every_command(tmp_path: Path) -> None:
+    result = run({}, "--help", cwd=tmp_path)
+    for command in ("serve", "chat", "db", "directory", "coordinators", "program", "scheduler"):
+        assert command in result.stdout
