@@ -40,9 +40,10 @@ def spans(text: str) -> list[Span]:
     position = 0
 
     def flush() -> None:
-        if buffer:
-            out.append(Span("text", "".join(buffer)))
-            buffer.clear()
+        joined = "".join(buffer)
+        buffer.clear()
+        if joined:
+            out.append(Span("text", joined))
 
     for match in _TOKEN.finditer(text):
         buffer.append(text[position:match.start()])

@@ -7,6 +7,7 @@ the same specific way.
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import date, datetime, time
 from typing import Any
@@ -104,7 +105,10 @@ def parse_working_hours(raw: str) -> str:
         raise ValueProblem("input.bad_working_hours", given=raw)
     try:
         start = time(int(match.group(1)), int(match.group(2) or 0))
-        end = time(int(match.group(3)) % 24, int(match.group(4) or 0)) if match.group(3) != "24" else time(23, 59)
+        if match.group(3) == "24" and int(match.group(4) or 0) == 0:
+            end = time(23, 59)
+        else:
+            end = time(int(match.group(3)), int(match.group(4) or 0))
     except ValueError as exc:
         raise ValueProblem("input.bad_working_hours", given=raw) from exc
     if end <= start:
@@ -119,6 +123,8 @@ def parse_number(raw: str, *, integer: bool, minimum: float | None, maximum: flo
         value: float | int = int(text) if integer else float(text)
     except ValueError as exc:
         raise ValueProblem("input.bad_integer" if integer else "input.bad_number", given=raw) from exc
+    if not math.isfinite(value):
+        raise ValueProblem("input.bad_number", given=raw)
     if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
         raise ValueProblem("input.out_of_range", given=raw, minimum=_plain(minimum), maximum=_plain(maximum))
     return value

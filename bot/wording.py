@@ -60,6 +60,7 @@ class Wording:
             data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
             self._flatten(path.stem, data)
         self._compiled: dict[str, Any] = {}
+        self._from_source: dict[str, Any] = {}
 
     def _flatten(self, prefix: str, data: Any) -> None:
         if isinstance(data, dict):
@@ -90,9 +91,9 @@ class Wording:
 
     def render_source(self, source: str, **values: Any) -> str:
         """Render a template given as text (a flow step's prompt, say), with the same escaping rules."""
-        template = self._compiled.get(source)
+        template = self._from_source.get(source)
         if template is None:
-            template = self._compiled[source] = self._env.from_string(source)
+            template = self._from_source[source] = self._env.from_string(source)
         return Trusted(template.render(**values).strip())
 
 

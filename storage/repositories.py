@@ -41,8 +41,10 @@ def insert_ignoring_duplicates(session: Session, table: type[SQLModel], values: 
                                unique: list[str]) -> bool:
     """INSERT ... ON CONFLICT DO NOTHING on SQLite and PostgreSQL. Returns True when a row was added."""
     dialect = sqlite if session.get_bind().dialect.name == "sqlite" else postgresql
-    statement = dialect.insert(table).values(**values).on_conflict_do_nothing(index_elements=unique)
-    return session.execute(statement).rowcount == 1
+    columns = table.__table__.c  # type: ignore[attr-defined]
+    statement = (dialect.insert(table).values(**values).on_conflict_do_nothing(index_elements=unique)
+                 .returning(columns[unique[0]]))
+    return session.execute(statement).first() is not None
 
 
 def _domain(model: type[D], row: SQLModel | None) -> D | None:

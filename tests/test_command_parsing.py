@@ -56,8 +56,6 @@ def test_split_words_keeps_mentions_and_punctuation() -> None:
     assert split_words("rematch @ana.b!") == ["rematch", "@ana.b!"]
 
 
-@pytest.mark.xfail(reason="split_words uses shlex with its default commenters='#', so everything from a '#' on is "
-                          "dropped (channel names like #general, 'Team#1')", strict=True)
 @pytest.mark.parametrize(("text", "words"), [
     ("program announce in #general", ["program", "announce", "in", "#general"]),
     ("program edit name Team#1 now", ["program", "edit", "name", "Team#1", "now"]),

@@ -65,6 +65,7 @@ def split_words(text: str) -> list[str]:
         lexer = shlex.shlex(text, posix=True)
         lexer.whitespace_split = True
         lexer.quotes = '"'
+        lexer.commenters = ""  # '#general' is a channel, not a comment
         return list(lexer)
     except ValueError as exc:
         raise CommandSyntaxError(str(exc)) from exc
