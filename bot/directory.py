@@ -11,11 +11,9 @@ import io
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from difflib import get_close_matches
-from functools import lru_cache
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from bot.values import ValueProblem, parse_time_zone, parse_working_hours
 from bot.wording import say, unescape
 
 REQUIRED_COLUMNS = ("email", "name", "seniority")
@@ -23,7 +21,6 @@ OPTIONAL_COLUMNS = ("title", "department", "division", "location", "time_zone", 
                     "manager_email", "gender", "slack_user_id", "teams_user_id")
 DEFAULT_TIME_ZONE = "UTC"
 DEFAULT_WORKING_HOURS = "09:00-17:00"
-FALLBACK_ZONE_SUGGESTION = "Europe/London"
 
 # Column widths of the ``person`` and ``person_identity`` tables: longer values are refused here.
 MAX_LENGTH = {"email": 254, "name": 200, "title": 200, "department": 200, "division": 200, "location": 200,
@@ -31,7 +28,6 @@ MAX_LENGTH = {"email": 254, "name": 200, "title": 200, "department": 200, "divis
 IDENTITY_COLUMNS = {"slack_user_id": "slack", "teams_user_id": "teams"}
 
 _EMAIL = re.compile(r"[^\s@,;<>()\[\]\"]+@[^\s@,;<>()\[\]\".]+(?:\.[^\s@,;<>()\[\]\".]+)+")
-_HOURS = re.compile(r"(\d{1,2}):(\d{2})\s*[-\u2013]\s*(\d{1,2}):(\d{2})")
 _SENIORITY = re.compile(r"[+-]?\d+")
 _CHAIN_SHOWN = 8
 
@@ -86,39 +82,6 @@ def _plain(key: str, **values: Any) -> str:
 
 def _column_name(header: str) -> str:
     return header.strip().lower().replace(" ", "_").replace("-", "_")
-
-
-@lru_cache(maxsize=1)
-def _zones_by_lower_name() -> dict[str, str]:
-    return {zone.lower(): zone for zone in available_timezones()}
-
-
-@lru_cache(maxsize=4096)
-def _time_zone(value: str) -> tuple[str | None, str]:
-    """(canonical zone name, or None) and a suggestion when the zone is unknown."""
-    try:
-        ZoneInfo(value)
-        return value, ""
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        pass
-    zones = _zones_by_lower_name()
-    if value.lower() in zones:
-        return zones[value.lower()], ""
-    close = get_close_matches(value.lower(), list(zones), n=1, cutoff=0.6)
-    return None, zones[close[0]] if close else FALLBACK_ZONE_SUGGESTION
-
-
-def _working_hours(value: str) -> tuple[str | None, str]:
-    """(normalised HH:MM-HH:MM, or None) and the message key explaining a refusal."""
-    match = _HOURS.fullmatch(value)
-    if not match:
-        return None, "bad_working_hours"
-    h1, m1, h2, m2 = (int(part) for part in match.groups())
-    if h1 > 23 or m1 > 59 or m2 > 59 or h2 > 24 or (h2 == 24 and m2):
-        return None, "bad_working_hours"
-    if h1 * 60 + m1 >= h2 * 60 + m2:
-        return None, "working_hours_backwards"
-    return f"{h1:02d}:{m1:02d}-{h2:02d}:{m2:02d}", ""
 
 
 def _delimiter(text: str) -> str:
@@ -208,15 +171,19 @@ def parse_directory(text: str, existing: Mapping[str, str | None]) -> DirectoryP
 
         zone = DEFAULT_TIME_ZONE
         if v["time_zone"]:
-            zone, suggestion = _time_zone(v["time_zone"])
-            if zone is None:
-                problems.append(_plain("unknown_time_zone", value=v["time_zone"], suggestion=suggestion))
+            try:
+                zone = parse_time_zone(v["time_zone"])
+            except ValueProblem as problem:
+                problems.append(_plain("unknown_time_zone", value=v["time_zone"],
+                                       suggestion=problem.values["suggestion"]))
 
         hours = DEFAULT_WORKING_HOURS
         if v["working_hours"]:
-            hours, problem = _working_hours(v["working_hours"])
-            if hours is None:
-                problems.append(_plain(problem, value=v["working_hours"]))
+            try:
+                hours = parse_working_hours(v["working_hours"])
+            except ValueProblem as problem:
+                key = "working_hours_backwards" if problem.key == "input.working_hours_order" else "bad_working_hours"
+                problems.append(_plain(key, value=v["working_hours"]))
 
         manager = v["manager_email"].lower() or None
         if manager is not None:

@@ -7,11 +7,13 @@ the same specific way.
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 from datetime import date, datetime, time
+from functools import lru_cache
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import available_timezones
 
 
 class ValueProblem(ValueError):
@@ -72,27 +74,29 @@ _ZONE_ALIASES = {"london": "Europe/London", "berlin": "Europe/Berlin", "paris": 
                  "utc": "UTC", "gmt": "UTC"}
 
 
+@lru_cache(maxsize=1)
+def _zones() -> dict[str, str]:
+    return {zone.lower(): zone for zone in available_timezones()} | {"utc": "UTC"}
+
+
+@lru_cache(maxsize=4096)
 def parse_time_zone(raw: str) -> str:
-    """An IANA time zone, or a well-known city: 'Europe/London', 'Bengaluru'."""
+    """An IANA time zone, or a well-known city: 'Europe/London', 'europe/london', 'Bengaluru', 'Tokyo'.
+
+    An unknown zone raises ``input.bad_time_zone`` with the closest real name as ``suggestion``."""
     text = raw.strip()
     alias = _ZONE_ALIASES.get(text.lower())
     if alias:
         return alias
-    candidate = text.replace(" ", "_")
-    if candidate in available_timezones() or candidate == "UTC":
-        try:
-            ZoneInfo(candidate)
-            return candidate
-        except (ZoneInfoNotFoundError, ValueError):
-            pass
-    lowered = {zone.lower(): zone for zone in available_timezones()}
-    if candidate.lower() in lowered:
-        return lowered[candidate.lower()]
-    city = candidate.lower()
-    matches = sorted(zone for zone in available_timezones() if zone.lower().rsplit("/", 1)[-1] == city)
-    if len(matches) == 1:
-        return matches[0]
-    raise ValueProblem("input.bad_time_zone", given=raw)
+    candidate = text.replace(" ", "_").lower()
+    zones = _zones()
+    if candidate in zones:
+        return zones[candidate]
+    cities = [zone for zone in zones.values() if zone.lower().rsplit("/", 1)[-1] == candidate]
+    if len(cities) == 1:
+        return cities[0]
+    close = difflib.get_close_matches(candidate, list(zones), n=1, cutoff=0.6)
+    raise ValueProblem("input.bad_time_zone", given=raw, suggestion=zones[close[0]] if close else "Europe/London")
 
 
 _HOURS = re.compile(r"^(\d{1,2})(?::(\d{2}))?\s*(?:-|–|to)\s*(\d{1,2})(?::(\d{2}))?$")

@@ -181,7 +181,7 @@ def test_bad_seniority(value: str, words: str) -> None:
     assert error.line == 2 and words in error.reason
 
 
-@pytest.mark.parametrize("value, words", [("9 to 5", "not in the form HH:MM-HH:MM"), ("25:00-26:00", "not in the form"),
+@pytest.mark.parametrize("value, words", [("9 to 5", "end before they start"), ("nine to five", "not in the form HH:MM-HH:MM"), ("25:00-26:00", "not in the form"),
                                           ("17:00-09:00", "end before they start")])
 def test_bad_working_hours(value: str, words: str) -> None:
     error = only_error(csv(f"ana@example.com,Ana,,2,,UTC,{value}"))

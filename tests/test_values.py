@@ -129,7 +129,12 @@ def test_parse_time_zone_names_and_cities(raw: str, zone: str) -> None:
 def test_parse_time_zone_rejects_unknown(raw: str) -> None:
     caught = problem(parse_time_zone, raw)
     assert caught.key == "input.bad_time_zone"
-    assert caught.values == {"given": raw}
+    assert caught.values["given"] == raw
+    assert parse_time_zone(caught.values["suggestion"])  # the suggestion is itself a real zone
+
+
+def test_an_unknown_time_zone_suggests_the_closest_real_one() -> None:
+    assert problem(parse_time_zone, "Europe/Berlinn").values["suggestion"] == "Europe/Berlin"
 
 
 # --- working hours ---------------------------------------------------------------------------------
