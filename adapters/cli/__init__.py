@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 import sys
-from datetime import date, datetime, timezone
-from pathlib import Path
+from datetime import datetime, timezone
 from typing import Optional
 
 import typer
 from rich.console import Console
 
+from adapters.cli.directory import app as directory_app
 from adapters.settings import ConfigurationError, Settings, load_settings
 from adapters.wiring import ensure_tenant, open_store
 from bot.domain import Focus
@@ -28,6 +28,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(coordinators_app, name="coordinators")
 app.add_typer(program_app, name="program")
 app.add_typer(scheduler_app, name="scheduler")
+app.add_typer(directory_app, name="directory")
 
 err = Console(stderr=True, soft_wrap=True)
 out = Console(soft_wrap=True)
@@ -163,17 +164,6 @@ def run_due(at: Optional[str] = typer.Option(None, help="ISO time to run up to (
     out.print(say("cli.ran_due", ran=ran, at=when.isoformat(), sent=sent), markup=False)
 
 
-def _mount_optional() -> None:
-    try:
-        from adapters.cli.directory import app as directory_app
-    except ImportError:  # pragma: no cover - only while the module is missing
-        return
-    app.add_typer(directory_app, name="directory")
-
-
-_mount_optional()
-
-
 def main() -> None:
     """Entry point of the ``rmbot`` console script."""
     try:
@@ -182,5 +172,3 @@ def main() -> None:
         err.print(str(exc), markup=False)
         sys.exit(2)
 
-
-__all__ = ["app", "main", "date", "Path"]

@@ -38,7 +38,8 @@ def install(engine: "Engine") -> None:
                 raise CommandError("commands.unknown", given=name, suggestion=registry.suggest(args.words[0]))
             turn.reply(say("help.verb", verb=verb, available=verb.handler is not None))
             return
-        verbs = [v for v in registry.verbs.values() if v.who == "anyone" or is_coordinator(turn)]
+        coordinator = is_coordinator(turn)
+        verbs = [v for v in registry.verbs.values() if v.who == "anyone" or coordinator]
         turn.reply(say("help.list", anyone=[v for v in verbs if v.who == "anyone"],
                        coordinator=[v for v in verbs if v.who == "coordinator"]))
 
