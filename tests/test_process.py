@@ -153,3 +153,18 @@ def test_help_lists_every_command(tmp_path: Path) -> None:
     result = run({}, "--help", cwd=tmp_path)
     for command in ("serve", "chat", "db", "directory", "coordinators", "program", "scheduler"):
         assert command in result.stdout
+
+
+def test_scheduled_work_runs_once_from_the_command_line(tmp_path: Path) -> None:
+    """A reminder that fell due while nothing was running is run by `rmbot scheduler run-due`, once."""
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'rmbot.db'}", "RMBOT_FILES_DIR": str(tmp_path / "files")}
+    _prepare(env, tmp_path)
+    run(env, "chat", "--as", COORD, "--no-sample", stdin="invite @arjun.mehta as mentor\n", cwd=tmp_path)
+    at = "2099-01-01T09:00Z"
+    first = run(env, "scheduler", "run-due", "--at", at, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "1 scheduled item(s) were due" in first.stdout
+    assert "0 scheduled item(s)" in run(env, "scheduler", "run-due", "--at", at, cwd=tmp_path).stdout
+    shown = run(env, "chat", "--as", "arjun.mehta@example.com", "--no-sample", stdin="", cwd=tmp_path).stdout
+    assert shown.count("A gentle reminder") == 1
+    assert "'tomorrow' is not an ISO time" in run(env, "scheduler", "run-due", "--at", "tomorrow", cwd=tmp_path).stderr
