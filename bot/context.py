@@ -39,7 +39,8 @@ class Turn:
             tenant_id=self.tenant.id, to=to, idempotency_key=key, text=text, choices=list(choices),
             sections=list(sections), context=list(context), question=question, form=form,
             attachments=list(attachments), programme_id=programme_id,
-            reply_in=self.event.conversation if self.person is not None and to.people == (self.person.id,) else "")
+            reply_in=self.event.conversation if self.person is not None and to.people == (self.person.id,) else "",
+            trigger_id=self.event.trigger_id if form is not None else "")
         self.uow.outbox.add(message, platform=self.tenant.platform)
         self.sent.append(message)
         return message

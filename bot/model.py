@@ -60,6 +60,8 @@ class InboundEvent(_Model):
     """Mention tokens found in ``text`` mapped to the platform user id they stand for."""
     occurred_at: datetime
     kind: Literal["message", "command", "action", "due"] = "message"
+    trigger_id: str = ""
+    """A short-lived handle some platforms give for opening a dialog in answer (Slack's ``trigger_id``)."""
     due: dict[str, Any] = Field(default_factory=dict)
     """For ``kind == "due"``: the scheduled job that came due (its kind and payload)."""
 
@@ -150,3 +152,5 @@ class OutgoingMessage(_Model):
     """The programme this message belongs to; lets delivery stop for people who declined it."""
     reply_in: str = ""
     """Conversation id to answer in, when the message answers an event in a known conversation."""
+    trigger_id: str = ""
+    """Copied from the event this message answers: lets a platform open a form as a dialog (Slack modal)."""
