@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -74,6 +75,11 @@ class ProgrammeSettings(BaseModel):
     participant_choice: bool = False
     mentor_capacity: int = Field(default=1, ge=1, le=20)
     mentor_hours_per_month: float = Field(default=4.0, gt=0, le=80)
+    mentor_max_seniority: int | None = Field(default=None, ge=0, le=50)
+    """Mentors may be at most this senior (None: anyone with someone more senior to learn from them)."""
+    mentee_min_seniority: int | None = Field(default=None, ge=0, le=50)
+    intake_reminder_days: float = Field(default=2.0, gt=0, le=30)
+    intake_reminders: int = Field(default=2, ge=0, le=5)
 
 
 class Programme(_Record):
@@ -96,6 +102,8 @@ class Programme(_Record):
     session_minutes: int = 45
     status: ProgrammeStatus = ProgrammeStatus.OPEN
     settings: ProgrammeSettings = Field(default_factory=ProgrammeSettings)
+    intake_questions: list[dict[str, Any]] = Field(default_factory=list)
+    """Questions the coordinators added to this programme's intake (flow steps, as data)."""
     created_at: datetime | None = None
 
 
@@ -122,4 +130,10 @@ class Participant(_Record):
     capacity: int = 1
     invited_by: int | None = None
     joined_at: datetime | None = None
+    intake: dict[str, Any] = Field(default_factory=dict)
+    """The submitted intake answers (the latest complete version)."""
+    intake_version: int = 0
+    intake_completed_at: datetime | None = None
+    intake_reminders: int = 0
+    onboarded_at: datetime | None = None
     updated_at: datetime | None = None

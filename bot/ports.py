@@ -33,6 +33,8 @@ class ConversationState:
     answers: dict[str, Any] = field(default_factory=dict)
     history: list[str] = field(default_factory=list)
     context: dict[str, Any] = field(default_factory=dict)
+    suspended: dict[str, Any] = field(default_factory=dict)
+    """Flows put aside part-way (cancelled, or interrupted by another flow), by flow key."""
     current_programme_id: int | None = None
 
 
@@ -71,6 +73,7 @@ class PeopleRepository(Protocol):
     def link_identity(self, person: Person, platform: str, external_id: str) -> None: ...
     def identities(self, person_id: int) -> dict[str, str]: ...
     def in_tenant(self, tenant_id: int) -> list[Person]: ...
+    def seniority_range(self, tenant_id: int) -> tuple[int | None, int | None]: ...
 
 
 class ProgrammeRepository(Protocol):

@@ -126,6 +126,12 @@ class PeopleRepo(_Repo):
         return [_domain(Person, row) for row in rows.scalars()]  # type: ignore[misc]
 
 
+    def seniority_range(self, tenant_id: int) -> tuple[int | None, int | None]:
+        row = self.session.execute(select(func.min(PersonRow.seniority), func.max(PersonRow.seniority))
+                                   .where(PersonRow.tenant_id == tenant_id)).one()
+        return row[0], row[1]
+
+
 class ProgrammeRepo(_Repo):
     def add(self, programme: Programme) -> Programme:
         row = ProgrammeRow(**programme.model_dump(exclude={"id"}))
@@ -228,13 +234,14 @@ class ConversationRepo(_Repo):
         return ConversationState(tenant_id=row.tenant_id, person_id=row.person_id, flow=row.flow,
                                  flow_version=row.flow_version, step=row.step, answers=dict(row.answers),
                                  history=list(row.history), context=dict(row.context),
-                                 current_programme_id=row.current_programme_id)
+                                 suspended=dict(row.suspended), current_programme_id=row.current_programme_id)
 
     def save(self, state: ConversationState) -> None:
         row = self.session.get(ConversationStateRow, state.person_id) or ConversationStateRow(
             person_id=state.person_id, tenant_id=state.tenant_id)
         row.flow, row.flow_version, row.step = state.flow, state.flow_version, state.step
         row.answers, row.history, row.context = dict(state.answers), list(state.history), dict(state.context)
+        row.suspended = dict(state.suspended)
         row.current_programme_id = state.current_programme_id
         row.updated_at = self.now()
         self.session.add(row)

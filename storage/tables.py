@@ -104,6 +104,7 @@ class ProgrammeRow(SQLModel, table=True):
     session_minutes: int = 45
     status: str = Field(default="open", max_length=16)
     settings: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    intake_questions: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     created_at: datetime | None = _ts()
 
 
@@ -119,6 +120,11 @@ class ParticipantRow(SQLModel, table=True):
     capacity: int = 1
     invited_by: int | None = Field(default=None, foreign_key="person.id")
     joined_at: datetime | None = _ts()
+    intake: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    intake_version: int = 0
+    intake_completed_at: datetime | None = _ts()
+    intake_reminders: int = 0
+    onboarded_at: datetime | None = _ts()
     updated_at: datetime | None = _ts()
 
 
@@ -150,6 +156,7 @@ class ConversationStateRow(SQLModel, table=True):
     answers: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     history: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     context: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    suspended: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     current_programme_id: int | None = Field(default=None, foreign_key="programme.id")
     updated_at: datetime | None = _ts()
 

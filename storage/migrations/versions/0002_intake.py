@@ -1,0 +1,40 @@
+"""intake answers, onboarding, programme questions, suspended flows
+
+Revision ID: 0002
+Revises: 0001
+Create Date: 2026-11-22
+"""
+from typing import Sequence, Union
+
+import sqlalchemy as sa
+from alembic import op
+
+import storage.tables
+
+revision: str = "0002"
+down_revision: Union[str, None] = "0001"
+branch_labels: Union[str, Sequence[str], None] = None
+depends_on: Union[str, Sequence[str], None] = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("programme") as batch:
+        batch.add_column(sa.Column("intake_questions", sa.JSON(), nullable=False, server_default="[]"))
+    with op.batch_alter_table("participant") as batch:
+        batch.add_column(sa.Column("intake", sa.JSON(), nullable=False, server_default="{}"))
+        batch.add_column(sa.Column("intake_version", sa.Integer(), nullable=False, server_default="0"))
+        batch.add_column(sa.Column("intake_completed_at", storage.tables.UTCDateTime(timezone=True), nullable=True))
+        batch.add_column(sa.Column("intake_reminders", sa.Integer(), nullable=False, server_default="0"))
+        batch.add_column(sa.Column("onboarded_at", storage.tables.UTCDateTime(timezone=True), nullable=True))
+    with op.batch_alter_table("conversation_state") as batch:
+        batch.add_column(sa.Column("suspended", sa.JSON(), nullable=False, server_default="{}"))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("conversation_state") as batch:
+        batch.drop_column("suspended")
+    with op.batch_alter_table("participant") as batch:
+        for column in ("onboarded_at", "intake_reminders", "intake_completed_at", "intake_version", "intake"):
+            batch.drop_column(column)
+    with op.batch_alter_table("programme") as batch:
+        batch.drop_column("intake_questions")
