@@ -13,7 +13,7 @@ from bot.commands.registry import Args, CommandSyntaxError, Registry, Verb, pars
 from bot.context import Turn
 from bot.domain import Person, Programme
 from bot.errors import CommandError
-from bot.flows.runner import ANSWER_ACTION, FlowRunner
+from bot.flows.runner import ANSWER_ACTION, EDIT_ACTION, FORM_ACTION, FlowRunner
 from bot.model import Action, InboundEvent, Platform
 from bot.ports import UnitOfWork
 from bot.wording import say
@@ -28,7 +28,9 @@ class Engine:
     def __init__(self, registry: Registry | None = None, flows: FlowRunner | None = None) -> None:
         self.registry = registry or Registry()
         self.flows = flows or FlowRunner()
-        self.actions: dict[str, ActionHandler] = {ANSWER_ACTION: self.flows.handle_action}
+        self.actions: dict[str, ActionHandler] = {ANSWER_ACTION: self.flows.handle_action,
+                                                   EDIT_ACTION: self.flows.handle_edit,
+                                                   FORM_ACTION: self.flows.handle_form}
         self.due: dict[str, DueHandler] = {}
         from bot.commands import install
 

@@ -18,7 +18,8 @@ from bot.wording import PROMPTS
 
 FLOW_DIR = PROMPTS / "flows"
 KINDS = {"text", "long_text", "integer", "number", "date", "choice", "multi_choice", "yes_no", "time_zone",
-         "working_hours", "cadence", "rank"}
+         "working_hours", "cadence", "rank", "ack"}
+CHOICE_KINDS = {"choice", "multi_choice", "rank"}
 
 
 @dataclass(frozen=True)
@@ -46,11 +47,15 @@ class Step:
     """For dates: the answer must fall after this step's answer, or after ``today``."""
     check: str | None = None
     """Name of an extra validation the flow's owner registers (for example a unique name)."""
+    choices_from: str | None = None
+    """Name of a choice source the flow's owner registers (for example the programme's topic list)."""
+    button: str = ""
+    """For ``ack`` steps: the label of the button that moves on."""
 
-    def applies(self, answers: dict[str, Any]) -> bool:
-        """Whether this step is asked, given the answers so far."""
+    def applies(self, answers: dict[str, Any], context: dict[str, Any] | None = None) -> bool:
+        """Whether this step is asked, given the answers so far (``$key`` conditions read the context)."""
         for key, expected in self.when.items():
-            actual = answers.get(key)
+            actual = (context or {}).get(key[1:]) if key.startswith("$") else answers.get(key)
             if isinstance(expected, list):
                 if actual not in expected:
                     return False
@@ -79,15 +84,17 @@ class Flow:
                 return step
         return None
 
-    def next_step(self, after: str | None, answers: dict[str, Any]) -> Step | None:
+    def asked(self, answers: dict[str, Any], context: dict[str, Any] | None = None) -> list[Step]:
+        """The steps that apply, given the answers so far and the flow's context."""
+        return [step for step in self.steps if step.applies(answers, context)]
+
+    def next_step(self, after: str | None, answers: dict[str, Any],
+                  context: dict[str, Any] | None = None) -> Step | None:
         """The first applicable step after ``after`` (or from the start) that has no answer yet."""
         ids = [s.id for s in self.steps]
         start = 0 if after is None or after not in ids else ids.index(after) + 1
-        for step in self.steps[start:]:
-            if step.applies(answers) and step.id not in answers:
-                return step
-        for step in self.steps:
-            if step.applies(answers) and step.id not in answers:
+        for step in (*self.steps[start:], *self.steps[:start]):
+            if step.applies(answers, context) and step.id not in answers:
                 return step
         return None
 
@@ -96,12 +103,12 @@ class FlowDefinitionError(ValueError):
     """A flow file that does not describe a valid flow."""
 
 
-def parse_flow(data: dict[str, Any], source: str = "<flow>") -> Flow:
-    """Build a :class:`Flow` from its YAML data, checking every step."""
+def parse_steps(raw_steps: list[dict[str, Any]], source: str, seen: set[str] | None = None) -> list[Step]:
+    """Build and check steps from their YAML data (also used for questions coordinators add)."""
+    seen = set() if seen is None else seen
+    steps = []
     try:
-        steps = []
-        seen: set[str] = set()
-        for raw in data["steps"]:
+        for raw in raw_steps:
             kind = raw.get("kind", "text")
             if kind not in KINDS:
                 raise FlowDefinitionError(f"{source}: step {raw.get('id')!r} has unknown kind {kind!r}")
@@ -109,7 +116,7 @@ def parse_flow(data: dict[str, Any], source: str = "<flow>") -> Flow:
                 raise FlowDefinitionError(f"{source}: step id {raw['id']!r} is used twice")
             seen.add(raw["id"])
             choices = tuple(StepChoice(str(c["value"]), str(c["label"])) for c in raw.get("choices", []))
-            if kind in {"choice", "multi_choice", "rank"} and not choices:
+            if kind in CHOICE_KINDS and not choices and not raw.get("choices_from"):
                 raise FlowDefinitionError(f"{source}: step {raw['id']!r} needs choices")
             steps.append(Step(
                 id=raw["id"], kind=kind, prompt=str(raw["prompt"]),
@@ -117,10 +124,23 @@ def parse_flow(data: dict[str, Any], source: str = "<flow>") -> Flow:
                 required=bool(raw.get("required", True)), min_length=int(raw.get("min_length", 1)),
                 max_length=int(raw.get("max_length", 2000 if kind == "long_text" else 300)),
                 minimum=raw.get("minimum"), maximum=raw.get("maximum"), max_selected=raw.get("max_selected"),
-                choices=choices, when=dict(raw.get("when", {})), after=raw.get("after"), check=raw.get("check")))
+                choices=choices, when=dict(raw.get("when", {})), after=raw.get("after"), check=raw.get("check"),
+                choices_from=raw.get("choices_from"), button=str(raw.get("button", ""))))
+    except FlowDefinitionError:
+        raise
+    except (KeyError, TypeError, ValueError) as exc:
+        raise FlowDefinitionError(f"{source}: missing or malformed field {exc}") from exc
+    return steps
+
+
+def parse_flow(data: dict[str, Any], source: str = "<flow>") -> Flow:
+    """Build a :class:`Flow` from its YAML data, checking every step."""
+    try:
         return Flow(id=str(data["id"]), version=int(data["version"]), title=str(data.get("title", data["id"])),
-                    steps=tuple(steps), done_message=str(data.get("done_message", "")))
-    except (KeyError, TypeError) as exc:
+                    steps=tuple(parse_steps(data["steps"], source)), done_message=str(data.get("done_message", "")))
+    except FlowDefinitionError:
+        raise
+    except (KeyError, TypeError, ValueError) as exc:
         raise FlowDefinitionError(f"{source}: missing or malformed field {exc}") from exc
 
 

@@ -40,6 +40,8 @@ def _choices(step: Step, raw: str) -> list[str]:
 
 def parse_answer(step: Step, raw: Any, answers: dict[str, Any], today: date) -> Any:
     """Validate ``raw`` for ``step``; returns a JSON-friendly value or raises :class:`ValueProblem`."""
+    if step.kind == "ack":
+        return True
     if isinstance(raw, list):
         raw = ", ".join(str(r) for r in raw)
     text = str(raw).strip()
@@ -95,7 +97,7 @@ def show_answer(step: Step, value: Any) -> str:
         return step.choice_label(str(value))
     if step.kind in ("multi_choice", "rank"):
         return ", ".join(step.choice_label(str(v)) for v in value)
-    if step.kind == "yes_no":
+    if step.kind in ("yes_no", "ack"):
         return say("input.yes" if value else "input.no")
     if step.kind == "cadence":
         return describe_cadence(int(value))

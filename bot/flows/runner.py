@@ -3,17 +3,21 @@
 Progress lives in the person's :class:`~bot.ports.ConversationState` (flow id, version, current step,
 answers, the order they were given), saved in the same transaction as the answer, so a restart, a
 redeploy or another device resumes at the same question. Inside a flow people can type ``back``,
-``skip`` (optional steps), ``review`` and ``cancel``.
+``skip`` (optional steps), ``review`` (every answer, each with a button to change it) and ``cancel``
+(the flow is put aside, answers kept, and resumes where it stopped). Starting another flow part-way
+puts the current one aside the same way.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from typing import Any, Callable
 
 from bot.context import Turn
-from bot.flows.definition import Flow, Step, load_flow
+from bot.flows.definition import Flow, Step, StepChoice, load_flow
 from bot.flows.inputs import parse_answer, show_answer
-from bot.model import Action, Choice, FormField, Section
+from bot.model import Action, Choice, Form, FormField, Section
 from bot.values import ValueProblem
 from bot.wording import say, wording
 
@@ -21,48 +25,86 @@ Check = Callable[[Turn, Any, dict[str, Any]], None]
 """An extra validation: raises :class:`ValueProblem` to re-ask the step."""
 Completion = Callable[[Turn, dict[str, Any], dict[str, Any]], None]
 """Called with (turn, answers, flow context) when the last step is answered."""
+Builder = Callable[[Turn, dict[str, Any]], Flow]
+"""Builds the flow for a context (for example a programme's intake with its own added questions)."""
+ChoiceSource = Callable[[Turn, dict[str, Any]], list[StepChoice]]
 
 FLOW_VERBS = {"back", "skip", "review", "cancel"}
 ANSWER_ACTION = "flow.answer"
+EDIT_ACTION = "flow.edit"
+FORM_ACTION = "flow.form"
+
+
+def flow_key(flow_id: str, context: dict[str, Any]) -> str:
+    """The key a flow is put aside under: its id and the context it runs in (e.g. the programme)."""
+    return f"{flow_id}:{json.dumps(context, sort_keys=True)}"
 
 
 class FlowRunner:
     """Asks the steps of declared flows and hands complete answers to the flow's owner."""
 
     def __init__(self, loader: Callable[[str], Flow] = load_flow) -> None:
-        self._load = loader
+        self.load = loader
         self.checks: dict[str, Check] = {}
         self.completions: dict[str, Completion] = {}
+        self.builders: dict[str, Builder] = {}
+        self.sources: dict[str, ChoiceSource] = {}
 
-    def register(self, flow_id: str, completion: Completion, checks: dict[str, Check] | None = None) -> None:
+    def register(self, flow_id: str, completion: Completion, checks: dict[str, Check] | None = None,
+                 builder: Builder | None = None, sources: dict[str, ChoiceSource] | None = None) -> None:
+        """Declare who completes ``flow_id`` and the checks, builder and choice sources it uses."""
         self.completions[flow_id] = completion
         self.checks.update(checks or {})
+        self.sources.update(sources or {})
+        if builder is not None:
+            self.builders[flow_id] = builder
 
     @staticmethod
     def active(turn: Turn) -> bool:
         return bool(turn.state and turn.state.flow)
 
+    def build(self, turn: Turn, flow_id: str, context: dict[str, Any]) -> Flow:
+        builder = self.builders.get(flow_id)
+        return builder(turn, context) if builder else self.load(flow_id)
+
     def start(self, turn: Turn, flow_id: str, context: dict[str, Any] | None = None,
-              answers: dict[str, Any] | None = None, resume: bool = True) -> None:
-        """Begin ``flow_id`` for the person in ``turn``, or resume it where they cancelled it."""
-        flow = self._load(flow_id)
+              answers: dict[str, Any] | None = None, at_step: str | None = None) -> None:
+        """Begin ``flow_id`` (or resume it where it was put aside); ``at_step`` re-asks one answer."""
         state = turn.state
         assert state is not None
-        paused = state.context.get("paused") if not state.flow else None
-        if resume and paused and paused.get("flow") == flow_id and paused.get("context") == (context or {}):
-            state.flow, state.flow_version, state.step = flow_id, paused["version"], paused["step"]
-            state.answers, state.history, state.context = paused["answers"], paused["history"], paused["context"]
+        context = dict(context or {})
+        key = flow_key(flow_id, context)
+        if state.flow and flow_key(state.flow, state.context) != key:
+            self._suspend(turn, notify=True)
+        elif state.flow:
+            self._suspend(turn, notify=False)
+        flow = self.build(turn, flow_id, context)
+        saved = state.suspended.pop(key, None)
+        if saved and answers is None:
+            state.flow, state.flow_version, state.step = flow_id, saved["version"], saved["step"]
+            state.answers, state.history, state.context = saved["answers"], saved["history"], context
             turn.save_state()
-            turn.reply(say("flow.resumed", title=flow.title, count=len(state.answers)))
-            self.ask(turn)
-            return
-        state.flow, state.flow_version = flow.id, flow.version
-        state.answers, state.history = dict(answers or {}), []
-        state.context = dict(context or {})
-        first = flow.next_step(None, state.answers)
-        state.step = first.id if first else None
+            if at_step is None:
+                turn.reply(say("flow.resumed", title=flow.title, count=len(state.answers)))
+        else:
+            state.flow, state.flow_version, state.context = flow.id, flow.version, context
+            state.answers, state.history = dict(answers or {}), []
+            first = flow.next_step(None, state.answers, context)
+            state.step = first.id if first else None
+        if at_step is not None and flow.step(at_step) is not None:
+            state.step = at_step
         turn.save_state()
-        self.ask(turn, intro=True)
+        self.ask(turn, intro=not saved and answers is None)
+
+    def _suspend(self, turn: Turn, notify: bool) -> None:
+        state = turn.state
+        assert state is not None and state.flow
+        state.suspended[flow_key(state.flow, state.context)] = {
+            "version": state.flow_version, "step": state.step, "answers": state.answers, "history": state.history}
+        if notify:
+            turn.reply(say("flow.put_aside", title=self.build(turn, state.flow, state.context).title))
+        state.flow, state.step, state.answers, state.history, state.context = None, None, {}, [], {}
+        turn.save_state()
 
     def handle_text(self, turn: Turn, text: str) -> None:
         """An answer, or one of the flow verbs, typed while a flow is open."""
@@ -76,21 +118,82 @@ class FlowRunner:
         """A button or select answer: ``value`` is ``flow:step:answer``."""
         flow_id, _, rest = action.value.partition(":")
         step_id, _, raw = rest.partition(":")
+        if not self._is_current(turn, flow_id, step_id):
+            return
+        self._answer(turn, raw if raw or not action.values else action.values.get(step_id, ""))
+
+    def handle_edit(self, turn: Turn, action: Action) -> None:
+        """A "change this answer" button from ``review``: ask that step again."""
+        flow_id, _, step_id = action.value.partition(":")
         state = turn.state
-        if not state or state.flow != flow_id or state.step != step_id:
+        assert state is not None
+        flow = self._flow(turn) if state.flow == flow_id else None
+        if flow is None or flow.step(step_id) is None:
             turn.reply(say("flow.stale_answer"))
             if self.active(turn):
                 self.ask(turn)
             return
-        self._answer(turn, raw if raw or not action.values else action.values.get(step_id, ""))
+        state.step = step_id
+        turn.save_state()
+        self.ask(turn)
+
+    def handle_form(self, turn: Turn, action: Action) -> None:
+        """Several answers at once (a dialog): each is validated in order; the first bad one is re-asked."""
+        state = turn.state
+        if not self.active(turn) or state is None or state.flow != action.value:
+            turn.reply(say("flow.stale_answer"))
+            return
+        flow = self._flow(turn)
+        for step in flow.asked(state.answers, state.context):
+            if step.id not in action.values or step.id in state.answers:
+                continue
+            state.step = step.id
+            if not self._accept(turn, flow, self._resolved(turn, step), action.values[step.id], ask_next=False):
+                return
+        nxt = flow.next_step(None, state.answers, state.context)
+        state.step = nxt.id if nxt else None
+        turn.save_state()
+        self._finish(turn, flow) if nxt is None else self.ask(turn)
+
+    def as_form(self, turn: Turn) -> Form:
+        """Every question still open in the current flow, as one form (for platforms with dialogs)."""
+        state = turn.state
+        assert state is not None and state.flow
+        flow = self._flow(turn)
+        fields = [self._question(self._resolved(turn, step), state.answers)
+                  for step in flow.asked(state.answers, state.context)
+                  if step.id not in state.answers and step.kind != "ack"]
+        return Form(action=FORM_ACTION, title=flow.title, fields=fields, submit_label=say("flow.submit"))
+
+    def choice_lists(self, turn: Turn, flow: Flow, context: dict[str, Any]) -> dict[str, list[StepChoice]]:
+        """The choices of every choice source the flow uses, resolved for this context."""
+        names = {step.choices_from for step in flow.steps if step.choices_from}
+        return {name: self.sources[name](turn, context) for name in names}
+
+    def _is_current(self, turn: Turn, flow_id: str, step_id: str) -> bool:
+        state = turn.state
+        if state and state.flow == flow_id and state.step == step_id:
+            return True
+        turn.reply(say("flow.stale_answer"))
+        if self.active(turn):
+            self.ask(turn)
+        return False
 
     def _flow(self, turn: Turn) -> Flow:
         state = turn.state
         assert state is not None and state.flow
-        flow = self._load(state.flow)
+        flow = self.build(turn, state.flow, state.context)
         if flow.version != state.flow_version:
             self._migrate(turn, flow)
         return flow
+
+    def _resolved(self, turn: Turn, step: Step) -> Step:
+        """The step with its choices filled in from its choice source, when it has one."""
+        if not step.choices_from:
+            return step
+        state = turn.state
+        choices = self.sources[step.choices_from](turn, state.context if state else {})
+        return dataclasses.replace(step, choices=tuple(choices))
 
     def _migrate(self, turn: Turn, flow: Flow) -> None:
         """The flow changed under someone part-way through: keep what still fits, say what must be re-asked."""
@@ -102,7 +205,7 @@ class FlowRunner:
         state.flow_version = flow.version
         current = flow.step(state.step)
         if current is None or current.id in kept:
-            nxt = flow.next_step(None, kept)
+            nxt = flow.next_step(None, kept, state.context)
             state.step = nxt.id if nxt else None
         turn.save_state()
         turn.reply(say("flow.version_changed", title=flow.title, dropped=len(dropped)))
@@ -115,6 +218,12 @@ class FlowRunner:
         if step is None:
             self._finish(turn, flow)
             return
+        self._accept(turn, flow, self._resolved(turn, step), raw, ask_next=True)
+
+    def _accept(self, turn: Turn, flow: Flow, step: Step, raw: Any, ask_next: bool) -> bool:
+        """Validate and store one answer; re-ask with the specific reason when it cannot be accepted."""
+        state = turn.state
+        assert state is not None
         try:
             value = parse_answer(step, raw, state.answers, turn.now.date())
             if step.check:
@@ -122,22 +231,20 @@ class FlowRunner:
         except ValueProblem as problem:
             turn.reply(say(problem.key, **problem.values), question=self._question(step, state.answers),
                        context=[say("flow.retry_hint", example=step.hint)] if step.hint else [])
-            return
+            return False
         state.answers[step.id] = value
         if step.id in state.history:
             state.history.remove(step.id)
         state.history.append(step.id)
-        # Answers to later steps that no longer apply (their condition changed) are dropped.
-        for later in flow.steps:
-            if later.id in state.answers and not later.applies(state.answers):
+        for later in flow.steps:  # answers to steps that no longer apply are dropped
+            if later.id in state.answers and not later.applies(state.answers, state.context):
                 del state.answers[later.id]
-        nxt = flow.next_step(step.id, state.answers)
+        nxt = flow.next_step(step.id, state.answers, state.context)
         state.step = nxt.id if nxt else None
         turn.save_state()
-        if nxt is None:
-            self._finish(turn, flow)
-        else:
-            self.ask(turn)
+        if ask_next:
+            self._finish(turn, flow) if nxt is None else self.ask(turn)
+        return True
 
     def _finish(self, turn: Turn, flow: Flow) -> None:
         state = turn.state
@@ -156,24 +263,30 @@ class FlowRunner:
         if step is None:
             self._finish(turn, flow)
             return
-        asked = [s for s in flow.steps if s.applies(state.answers)]
+        step = self._resolved(turn, step)
+        asked = flow.asked(state.answers, state.context)
         position = next((i for i, s in enumerate(asked, start=1) if s.id == step.id), len(asked))
         text = wording().render_source(step.prompt, answers=state.answers, context=state.context)
         if intro:
             text = say("flow.intro", title=flow.title, count=len(asked)) + "\n\n" + text
-        choices = [Choice(label=c.label, action=ANSWER_ACTION, value=f"{flow.id}:{step.id}:{c.value}")
-                   for c in step.choices] if step.kind == "choice" else []
-        if step.kind == "yes_no":
-            choices = [Choice(label=say("input.yes"), action=ANSWER_ACTION, value=f"{flow.id}:{step.id}:yes",
-                              style="primary"),
-                       Choice(label=say("input.no"), action=ANSWER_ACTION, value=f"{flow.id}:{step.id}:no")]
-        hints = [say("flow.progress", position=position, total=len(asked), optional=not step.required)]
+        value = f"{flow.id}:{step.id}:"
+        choices: list[Choice] = []
+        if step.kind == "choice":
+            choices = [Choice(label=c.label, action=ANSWER_ACTION, value=value + c.value) for c in step.choices]
+        elif step.kind == "yes_no":
+            choices = [Choice(label=say("input.yes"), action=ANSWER_ACTION, value=value + "yes", style="primary"),
+                       Choice(label=say("input.no"), action=ANSWER_ACTION, value=value + "no")]
+        elif step.kind == "ack":
+            choices = [Choice(label=step.button or say("flow.next"), action=ANSWER_ACTION, value=value + "ok",
+                              style="primary")]
+        hints = [] if step.kind == "ack" else [
+            say("flow.progress", position=position, total=len(asked), optional=not step.required)]
         turn.reply(text, choices=choices, question=self._question(step, state.answers), context=hints)
 
     @staticmethod
     def _question(step: Step, answers: dict[str, Any]) -> FormField:
-        kind = step.kind if step.kind != "cadence" else "text"
-        return FormField(id=step.id, label=step.label, kind=kind, required=step.required, hint=step.hint,
+        kind = {"cadence": "text", "ack": "yes_no"}.get(step.kind, step.kind)
+        return FormField(id=step.id, label=step.label, kind=kind, required=step.required, hint=step.hint,  # type: ignore[arg-type]
                          choices=[Choice(label=c.label, action=ANSWER_ACTION, value=c.value) for c in step.choices],
                          minimum=step.minimum, maximum=step.maximum, max_selected=step.max_selected,
                          current=answers.get(step.id))
@@ -201,36 +314,40 @@ class FlowRunner:
             self.ask(turn)
             return
         state.answers[step.id] = None
-        state.history.append(step.id)
-        nxt = flow.next_step(step.id, state.answers)
+        if step.id not in state.history:
+            state.history.append(step.id)
+        nxt = flow.next_step(step.id, state.answers, state.context)
         state.step = nxt.id if nxt else None
         turn.save_state()
-        if nxt is None:
-            self._finish(turn, flow)
-        else:
-            self.ask(turn)
+        self._finish(turn, flow) if nxt is None else self.ask(turn)
 
     def _verb_review(self, turn: Turn) -> None:
         state = turn.state
         assert state is not None
         flow = self._flow(turn)
-        facts = answers_summary(flow, state.answers)
-        turn.reply(say("flow.review", title=flow.title, count=len(facts)), sections=[Section(fields=facts)])
+        facts = answers_summary(flow, state.answers, state.context, self.choice_lists(turn, flow, state.context))
+        edits = [Choice(label=say("flow.change", label=step.label), action=EDIT_ACTION, value=f"{flow.id}:{step.id}")
+                 for step in flow.asked(state.answers, state.context)
+                 if step.id in state.answers and step.kind != "ack"]
+        turn.reply(say("flow.review", title=flow.title, count=len(facts)), sections=[Section(fields=facts)],
+                   choices=edits)
         self.ask(turn)
 
     def _verb_cancel(self, turn: Turn) -> None:
         state = turn.state
         assert state is not None
-        flow = self._flow(turn)
-        paused = {"flow": flow.id, "version": state.flow_version, "step": state.step, "answers": state.answers,
-                  "history": state.history, "context": state.context}
-        state.flow, state.step, state.answers, state.history = None, None, {}, []
-        state.context = {"paused": paused}
-        turn.save_state()
-        turn.reply(say("flow.cancelled", title=flow.title))
+        title = self._flow(turn).title
+        self._suspend(turn, notify=False)
+        turn.reply(say("flow.cancelled", title=title))
 
 
-def answers_summary(flow: Flow, answers: dict[str, Any]) -> list[tuple[str, str]]:
+def answers_summary(flow: Flow, answers: dict[str, Any], context: dict[str, Any] | None = None,
+                    sources: dict[str, list[StepChoice]] | None = None) -> list[tuple[str, str]]:
     """Label/value pairs for every answered step, in flow order."""
-    return [(s.label, show_answer(s, answers[s.id])) for s in flow.steps if s.id in answers]
-
+    facts = []
+    for step in flow.steps:
+        if step.id in answers and step.kind != "ack" and step.applies(answers, context):
+            if step.choices_from and sources and step.choices_from in sources:
+                step = dataclasses.replace(step, choices=tuple(sources[step.choices_from]))
+            facts.append((step.label, show_answer(step, answers[step.id])))
+    return facts
