@@ -110,15 +110,34 @@ def test_programme_names_are_unique_in_a_tenant(chat: Chat) -> None:
 
 def test_invite_accept_and_decline(chat: Chat) -> None:
     create_programme(chat)
-    replies = chat.send(COORD, f"invite @{JUNIOR} {SENIOR} as mentor")
-    assert "Sam Lee, Lee Chen" in replies[0]
+    replies = chat.send(COORD, f"invite @{JUNIOR} {OTHER} as mentor")
+    assert "Sam Lee, Kim Park" in replies[0]
     consent = chat.received(JUNIOR)[-1]
     assert "invited you to **Digital 2027**" in consent.text and "as a **mentor**" in consent.text
     assert [c.label for c in consent.choices] == ["Yes, I'm in", "No, thanks"]
     assert "you're in **Digital 2027**" in chat.press(JUNIOR, "Yes, I'm in")[0]
-    assert "you won't get messages about it" in chat.press(SENIOR, "No, thanks")[0]
+    assert "you won't get messages about it" in chat.press(OTHER, "No, thanks")[0]
     status = chat.send(COORD, "status")[0]
     assert "Mentors: 1 in, 0 invited, 1 declined" in status
+
+
+def test_invitations_follow_the_seniority_rule(chat: Chat) -> None:
+    create_programme(chat)
+    reply = chat.send(COORD, f"invite {SENIOR} as mentor")[0]
+    assert "Lee Chen: not invited: too senior to be a mentor" in reply
+    reply = chat.send(COORD, f"invite {JUNIOR} as mentee")[0]
+    assert "Sam Lee: not invited: too junior to be a mentee" in reply  # nobody is junior enough to mentor Sam
+    assert snapshot(chat)["participants"] == []
+    chat.send(COORD, "program edit mentor-max-seniority 7")
+    assert "Invited" in chat.send(COORD, f"invite {SENIOR} as mentor")[0]
+
+
+def test_a_volunteer_who_picks_a_role_they_cannot_take_is_told_kindly(chat: Chat) -> None:
+    create_programme(chat)
+    reply = chat.send(SENIOR, "join as mentor")
+    assert "among the most senior people here" in reply[0]
+    assert "You asked to join" in chat.press(SENIOR, "Join as a mentee instead")[0]
+
 
 
 def test_inviting_an_unknown_person_invites_nobody(chat: Chat) -> None:
@@ -133,13 +152,13 @@ def test_inviting_an_unknown_person_invites_nobody(chat: Chat) -> None:
 
 def test_invitation_reminder_comes_once_and_never_after_a_decline(chat: Chat) -> None:
     create_programme(chat)
-    chat.send(COORD, f"invite {JUNIOR} {SENIOR} as mentor")
-    chat.press(SENIOR, "No, thanks")
-    before_sam, before_lee = len(chat.received(JUNIOR)), len(chat.received(SENIOR))
+    chat.send(COORD, f"invite {JUNIOR} {OTHER} as mentor")
+    chat.press(OTHER, "No, thanks")
+    before_sam, before_kim = len(chat.received(JUNIOR)), len(chat.received(OTHER))
     chat.advance(timedelta(days=3, minutes=1))
     assert len(chat.received(JUNIOR)) == before_sam + 1
     assert "gentle reminder" in chat.received(JUNIOR)[-1].text
-    assert len(chat.received(SENIOR)) == before_lee  # declined: nothing more
+    assert len(chat.received(OTHER)) == before_kim  # declined: nothing more
     chat.advance(timedelta(days=10))
     assert len(chat.received(JUNIOR)) == before_sam + 1
 
@@ -222,7 +241,7 @@ def test_join_as_a_volunteer_asks_for_consent(chat: Chat) -> None:
     replies = chat.press(OTHER, "As a mentee")
     assert "You asked to join **Digital 2027**" in replies[0]
     chat.press(OTHER, "Yes, I'm in")
-    assert "already part of" in chat.send(OTHER, "join as mentor")[0]
+    assert "already part of" in chat.send(OTHER, "mentoring join as mentor")[0]  # inside the intake
 
 
 def test_the_same_event_delivered_twice_has_one_effect(chat: Chat) -> None:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from bot.commands.registry import Args
 from bot.context import Turn
 from bot.domain import Participant, ParticipantStatus, Person, Programme, ProgrammeStatus, Role
+from bot.eligibility import role_problem
 from bot.errors import CommandError
 from bot.model import Action, Address, Choice
 from bot.values import describe_cadence, is_email
@@ -91,8 +92,11 @@ def invite(turn: Turn, args: Args, programme: Programme | None) -> None:
     invited, skipped = [], []
     for person in people:
         existing = turn.uow.participants.find(programme.id, person.id)  # type: ignore[arg-type]
+        problem = role_problem(turn.uow, programme, person, role)
         if person.opted_out:
             skipped.append({"name": person.name, "why": "opted_out"})
+        elif problem is not None and existing is None:
+            skipped.append({"name": person.name, "why": "seniority", "role": role.value})
         elif existing is not None:
             skipped.append({"name": person.name, "why": existing.status.value, "role": existing.role.value})
         else:
@@ -104,7 +108,8 @@ def invite(turn: Turn, args: Args, programme: Programme | None) -> None:
     turn.reply(say("people.invited", programme=programme, role=role.value, invited=invited, skipped=skipped))
 
 
-def on_consent(turn: Turn, action: Action) -> None:
+def on_consent(turn: Turn, action: Action) -> Participant | None:
+    """Record the answer to a consent DM; returns the participant when they have just said yes."""
     participant_id, _, answer = action.value.partition(":")
     participant = turn.uow.participants.get(int(participant_id)) if participant_id.isdigit() else None
     if participant is None or participant.person_id != turn.me.id or answer not in ("accept", "decline"):
@@ -115,17 +120,19 @@ def on_consent(turn: Turn, action: Action) -> None:
     if answer == "accept":
         if participant.status == ParticipantStatus.ACTIVE:
             turn.reply(say("consent.already_in", programme=programme, role=participant.role.value))
-            return
+            return None
         participant.status, participant.joined_at = ParticipantStatus.ACTIVE, turn.now
-        turn.uow.participants.save(participant)
+        participant = turn.uow.participants.save(participant)
         turn.reply(say("consent.accepted", programme=programme, role=participant.role.value))
-    else:
-        if participant.status == ParticipantStatus.DECLINED:
-            turn.reply(say("consent.already_declined", programme=programme))
-            return
-        participant.status = ParticipantStatus.DECLINED
-        turn.uow.participants.save(participant)
-        turn.reply(say("consent.declined", programme=programme))
+        return participant
+    if participant.status == ParticipantStatus.DECLINED:
+        turn.reply(say("consent.already_declined", programme=programme))
+        return None
+    participant.status = ParticipantStatus.DECLINED
+    turn.uow.participants.save(participant)
+    turn.uow.schedule.cancel(f"intake-reminder:{participant.id}:")
+    turn.reply(say("consent.declined", programme=programme))
+    return None
 
 
 def on_invite_reminder(turn: Turn, payload: dict[str, Any]) -> None:
@@ -181,6 +188,14 @@ def _join(turn: Turn, programme: Programme, role: Role | None) -> None:
             Choice(label=say("join.as_mentee"), action=JOIN_ACTION, value=f"{programme.id}:mentee")])
         return
     existing = turn.uow.participants.find(programme.id, turn.me.id)  # type: ignore[arg-type]
+    problem = role_problem(turn.uow, programme, turn.me, role)
+    if problem is not None and (existing is None or existing.status == ParticipantStatus.DECLINED):
+        other = Role.MENTEE if role == Role.MENTOR else Role.MENTOR
+        offer = [] if role_problem(turn.uow, programme, turn.me, other) else [
+            Choice(label=say("eligibility.other_role_label", role=other.value), action=JOIN_ACTION,
+                   value=f"{programme.id}:{other.value}")]
+        turn.reply(say(problem[0], **problem[1]), choices=offer)
+        return
     if existing is not None and existing.status != ParticipantStatus.DECLINED:
         turn.reply(say("join.already", programme=programme, role=existing.role.value, status=existing.status.value))
         return
@@ -212,15 +227,27 @@ def coordinators_add(turn: Turn, args: Args, programme: Programme | None) -> Non
 def status(turn: Turn, _args: Args, programme: Programme | None) -> None:
     assert programme is not None
     participants = turn.uow.participants.in_programme(programme.id)  # type: ignore[arg-type]
-    counts = {role.value: {state.value: 0 for state in ParticipantStatus} for role in Role}
-    waiting = []
+    counts = {role.value: {**{state.value: 0 for state in ParticipantStatus}, "intake": 0, "onboarded": 0}
+              for role in Role}
+    waiting, incomplete, not_onboarded = [], [], []
     for participant in participants:
-        counts[participant.role.value][participant.status.value] += 1
+        role_counts = counts[participant.role.value]
+        role_counts[participant.status.value] += 1
+        person = turn.uow.people.get(participant.person_id)
+        name = person.name if person else "?"
         if participant.status == ParticipantStatus.INVITED:
-            person = turn.uow.people.get(participant.person_id)
-            waiting.append(person.name if person else "?")
+            waiting.append(name)
+        if participant.status != ParticipantStatus.ACTIVE:
+            continue
+        role_counts["intake"] += bool(participant.intake_completed_at)
+        role_counts["onboarded"] += bool(participant.onboarded_at)
+        if not participant.intake_completed_at:
+            incomplete.append(name)
+        elif not participant.onboarded_at:
+            not_onboarded.append(name)
     coordinators = [turn.uow.people.get(pid) for pid in turn.uow.coordinators.of_programme(programme.id)]  # type: ignore[arg-type]
     turn.reply(say("people.status", programme=programme, counts=counts, waiting=sorted(waiting),
+                   incomplete=sorted(incomplete), not_onboarded=sorted(not_onboarded),
                    coordinators=[c.name for c in coordinators if c is not None], total=len(participants)))
 
 
@@ -229,6 +256,14 @@ def install(engine: "Engine") -> None:
     engine.registry.handles("join")(join)
     engine.registry.handles("coordinators add")(coordinators_add)
     engine.registry.handles("status")(status)
-    engine.on_action(CONSENT_ACTION)(on_consent)
+    @engine.on_action(CONSENT_ACTION)
+    def consent(turn: Turn, action: Action) -> None:
+        participant = on_consent(turn, action)
+        if participant is not None:
+            programme = turn.uow.programmes.get(participant.programme_id)
+            assert programme is not None
+            engine.intake.start(turn, participant, programme)  # type: ignore[attr-defined]
+            engine.intake.schedule_reminder(turn, participant, programme, 1)  # type: ignore[attr-defined]
+
     engine.on_action(JOIN_ACTION)(on_join_pick)
     engine.on_due(INVITE_REMINDER)(on_invite_reminder)

@@ -116,7 +116,11 @@ _SETTINGS = {"seniority-gap": ("seniority_gap", _step("integer", minimum=0, maxi
              "min-overlap": ("min_overlap_minutes", _step("integer", minimum=0, maximum=600)),
              "participant-choice": ("participant_choice", _step("yes_no")),
              "mentor-capacity": ("mentor_capacity", _step("integer", minimum=1, maximum=20)),
-             "mentor-hours": ("mentor_hours_per_month", _step("number", minimum=0.5, maximum=80))}
+             "mentor-hours": ("mentor_hours_per_month", _step("number", minimum=0.5, maximum=80)),
+             "mentor-max-seniority": ("mentor_max_seniority", _step("integer", minimum=0, maximum=50)),
+             "mentee-min-seniority": ("mentee_min_seniority", _step("integer", minimum=0, maximum=50)),
+             "intake-reminder-days": ("intake_reminder_days", _step("number", minimum=0.5, maximum=30)),
+             "intake-reminders": ("intake_reminders", _step("integer", minimum=0, maximum=5))}
 _STATUS_STEP = Step(id="status", kind="choice", prompt="",
                     choices=tuple(StepChoice(s.value, s.value) for s in ProgrammeStatus))
 

@@ -51,6 +51,8 @@ class Step:
     """Name of a choice source the flow's owner registers (for example the programme's topic list)."""
     button: str = ""
     """For ``ack`` steps: the label of the button that moves on."""
+    literal: bool = False
+    """The prompt is text a coordinator typed: shown as typed, never rendered as a template."""
 
     def applies(self, answers: dict[str, Any], context: dict[str, Any] | None = None) -> bool:
         """Whether this step is asked, given the answers so far (``$key`` conditions read the context)."""
@@ -125,7 +127,8 @@ def parse_steps(raw_steps: list[dict[str, Any]], source: str, seen: set[str] | N
                 max_length=int(raw.get("max_length", 2000 if kind == "long_text" else 300)),
                 minimum=raw.get("minimum"), maximum=raw.get("maximum"), max_selected=raw.get("max_selected"),
                 choices=choices, when=dict(raw.get("when", {})), after=raw.get("after"), check=raw.get("check"),
-                choices_from=raw.get("choices_from"), button=str(raw.get("button", ""))))
+                choices_from=raw.get("choices_from"), button=str(raw.get("button", "")),
+                literal=bool(raw.get("literal", False))))
     except FlowDefinitionError:
         raise
     except (KeyError, TypeError, ValueError) as exc:

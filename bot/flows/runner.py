@@ -19,7 +19,7 @@ from bot.flows.definition import Flow, Step, StepChoice, load_flow
 from bot.flows.inputs import parse_answer, show_answer
 from bot.model import Action, Choice, Form, FormField, Section
 from bot.values import ValueProblem
-from bot.wording import say, wording
+from bot.wording import escape, say, wording
 
 Check = Callable[[Turn, Any, dict[str, Any]], None]
 """An extra validation: raises :class:`ValueProblem` to re-ask the step."""
@@ -36,8 +36,8 @@ FORM_ACTION = "flow.form"
 
 
 def flow_key(flow_id: str, context: dict[str, Any]) -> str:
-    """The key a flow is put aside under: its id and the context it runs in (e.g. the programme)."""
-    return f"{flow_id}:{json.dumps(context, sort_keys=True)}"
+    """The key a flow is put aside under: its id and ``context["key"]`` (or the whole context)."""
+    return f"{flow_id}:{context['key'] if 'key' in context else json.dumps(context, sort_keys=True)}"
 
 
 class FlowRunner:
@@ -81,6 +81,7 @@ class FlowRunner:
         flow = self.build(turn, flow_id, context)
         saved = state.suspended.pop(key, None)
         if saved and answers is None:
+            context = {**saved.get("context", {}), **context}
             state.flow, state.flow_version, state.step = flow_id, saved["version"], saved["step"]
             state.answers, state.history, state.context = saved["answers"], saved["history"], context
             turn.save_state()
@@ -99,12 +100,27 @@ class FlowRunner:
     def _suspend(self, turn: Turn, notify: bool) -> None:
         state = turn.state
         assert state is not None and state.flow
-        state.suspended[flow_key(state.flow, state.context)] = {
-            "version": state.flow_version, "step": state.step, "answers": state.answers, "history": state.history}
+        self.put_aside(turn, state.flow, state.context, state.answers, state.step, state.history, state.flow_version)
         if notify:
             turn.reply(say("flow.put_aside", title=self.build(turn, state.flow, state.context).title))
         state.flow, state.step, state.answers, state.history, state.context = None, None, {}, [], {}
         turn.save_state()
+
+    def put_aside(self, turn: Turn, flow_id: str, context: dict[str, Any], answers: dict[str, Any],
+                  step: str | None, history: list[str] | None = None, version: int | None = None) -> None:
+        """Keep a flow's answers so that starting it again resumes at ``step``."""
+        state = turn.state
+        assert state is not None
+        if version is None:
+            version = self.build(turn, flow_id, context).version
+        state.suspended[flow_key(flow_id, context)] = {
+            "version": version, "step": step, "answers": answers, "history": history or list(answers),
+            "context": context}
+        turn.save_state()
+
+    def suspended(self, turn: Turn, flow_id: str, context: dict[str, Any]) -> dict[str, Any] | None:
+        """The put-aside progress of a flow, if any."""
+        return turn.state.suspended.get(flow_key(flow_id, context)) if turn.state else None
 
     def handle_text(self, turn: Turn, text: str) -> None:
         """An answer, or one of the flow verbs, typed while a flow is open."""
@@ -266,7 +282,8 @@ class FlowRunner:
         step = self._resolved(turn, step)
         asked = flow.asked(state.answers, state.context)
         position = next((i for i, s in enumerate(asked, start=1) if s.id == step.id), len(asked))
-        text = wording().render_source(step.prompt, answers=state.answers, context=state.context)
+        text = escape(step.prompt) if step.literal else wording().render_source(
+            step.prompt, answers=state.answers, context=state.context)
         if intro:
             text = say("flow.intro", title=flow.title, count=len(asked)) + "\n\n" + text
         value = f"{flow.id}:{step.id}:"

@@ -1,0 +1,235 @@
+"""The intake questionnaire and the onboarding that follows it, per participant.
+
+The questionnaire is ``prompts/flows/intake.yml`` plus the questions a programme's coordinators add;
+the onboarding is ``prompts/flows/onboarding_<role>.yml``. Answers are stored on the participant when
+submitted; unfinished intakes are reminded inside the person's working hours.
+"""
+
+from __future__ import annotations
+
+import zlib
+from datetime import timedelta
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from bot.context import Turn
+from bot.domain import Participant, ParticipantStatus, Programme, Role
+from bot.flows.definition import Flow, FlowDefinitionError, StepChoice, load_flow, parse_steps
+from bot.model import Address, Choice
+from bot.timing import next_working_moment
+from bot.values import ValueProblem, describe_cadence
+from bot.wording import PROMPTS, say
+
+if TYPE_CHECKING:
+    from bot.engine import Engine
+
+INTAKE = "intake"
+REMINDER = "intake_reminder"
+RESUME_ACTION = "intake.resume"
+QUESTION_KINDS = ("text", "long_text", "integer", "number", "yes_no", "choice", "multi_choice", "date")
+MAX_QUESTIONS = 10
+
+
+@lru_cache(maxsize=1)
+def topic_tags() -> list[dict[str, Any]]:
+    """The topic tags people pick in the intake (``prompts/library/topic_tags.yml``)."""
+    return yaml.safe_load((PROMPTS / "library" / "topic_tags.yml").read_text(encoding="utf-8"))
+
+
+def topics_for(programme: Programme | None) -> list[StepChoice]:
+    """Topic choices, those of the programme's focus first (a stable order for numbered answers)."""
+    focus = programme.focus.value if programme else ""
+    tags = sorted(topic_tags(), key=lambda tag: focus not in tag.get("focus", []))
+    return [StepChoice(tag["value"], tag["label"]) for tag in tags]
+
+
+def intake_flow(base: Flow, programme: Programme | None) -> Flow:
+    """The base questionnaire with the programme's own questions before the final submit step."""
+    extra = programme.intake_questions if programme else []
+    if not extra:
+        return base
+    steps = parse_steps(extra, f"programme {programme.slug} questions", seen={s.id for s in base.steps})  # type: ignore[union-attr]
+    checksum = zlib.crc32(repr(extra).encode()) % 1000
+    return Flow(id=base.id, version=base.version * 1000 + checksum, title=base.title,
+                steps=(*base.steps[:-1], *steps, base.steps[-1]))
+
+
+def intake_context(turn: Turn, participant: Participant, programme: Programme) -> dict[str, Any]:
+    person = turn.uow.people.get(participant.person_id)
+    assert person is not None
+    return {"key": f"participant-{participant.id}", "participant_id": participant.id,
+            "programme_id": programme.id, "role": participant.role.value,
+            "seniority_known": person.seniority is not None,
+            "threshold": programme.settings.anonymity_threshold,
+            "profile": {"title": person.title, "department": person.department, "location": person.location,
+                        "time_zone": person.time_zone, "working_hours": person.working_hours,
+                        "seniority": person.seniority}}
+
+
+def question_from_spec(spec: dict[str, Any], number: int) -> dict[str, Any]:
+    """Check a question a coordinator adds and turn it into a flow step (raises :class:`ValueProblem`)."""
+    text = " ".join(str(spec.get("prompt", "")).split())
+    kind = str(spec.get("kind", "text"))
+    if not 5 <= len(text) <= 300:
+        raise ValueProblem("intake.question_length", length=len(text))
+    if kind not in QUESTION_KINDS:
+        raise ValueProblem("intake.question_kind", given=kind, kinds=", ".join(QUESTION_KINDS))
+    choices = [" ".join(str(c).split()) for c in spec.get("choices", []) if str(c).strip()]
+    if kind in ("choice", "multi_choice") and not 2 <= len(choices) <= 12:
+        raise ValueProblem("intake.question_choices")
+    role = spec.get("role") or None
+    if role not in (None, "both", "mentor", "mentee"):
+        raise ValueProblem("intake.question_role", given=role)
+    step: dict[str, Any] = {"id": f"extra_{number}", "label": text[:60], "kind": kind, "prompt": text,
+                            "literal": True, "required": bool(spec.get("required", False))}
+    if choices:
+        step["choices"] = [{"value": f"c{i}", "label": label} for i, label in enumerate(choices, start=1)]
+    if role in ("mentor", "mentee"):
+        step["when"] = {"$role": role}
+    try:
+        parse_steps([step], "question")
+    except FlowDefinitionError as exc:
+        raise ValueProblem("intake.question_invalid", reason=str(exc)) from exc
+    return step
+
+
+def next_question_number(programme: Programme) -> int:
+    numbers = [int(q["id"].split("_")[1]) for q in programme.intake_questions]
+    return max(numbers, default=0) + 1
+
+
+class Intake:
+    """Starts, completes and reminds intakes and onboarding, on one engine."""
+
+    def __init__(self, engine: "Engine") -> None:
+        self.engine = engine
+        flows = engine.flows
+        flows.register(INTAKE, self._complete, builder=self._build, sources={"topics": self._topics})
+        for role in Role:
+            flows.register(f"onboarding_{role.value}", self._onboarded)
+        engine.on_due(REMINDER)(self._remind)
+        engine.on_action(RESUME_ACTION)(self._resume)
+
+    def _build(self, turn: Turn, context: dict[str, Any]) -> Flow:
+        programme = turn.uow.programmes.get(context.get("programme_id", 0))
+        return intake_flow(self.engine.flows.load(INTAKE), programme)
+
+    def _topics(self, turn: Turn, context: dict[str, Any]) -> list[StepChoice]:
+        return topics_for(turn.uow.programmes.get(context.get("programme_id", 0)))
+
+    def start(self, turn: Turn, participant: Participant, programme: Programme) -> None:
+        """Open (or resume) the participant's intake in their chat."""
+        self.engine.flows.start(turn, INTAKE, intake_context(turn, participant, programme))
+
+    def edit(self, turn: Turn, participant: Participant, programme: Programme, step: str) -> None:
+        """Re-ask one answer of a submitted intake; the change is saved as soon as it is answered."""
+        answers = {**participant.intake, "submit": True}
+        self.engine.flows.start(turn, INTAKE, intake_context(turn, participant, programme), answers=answers,
+                                at_step=step)
+
+    def schedule_reminder(self, turn: Turn, participant: Participant, programme: Programme, number: int) -> None:
+        if number > programme.settings.intake_reminders:
+            return
+        person = turn.uow.people.get(participant.person_id)
+        assert person is not None
+        due = next_working_moment(turn.now + timedelta(days=programme.settings.intake_reminder_days),
+                                  person.time_zone, person.working_hours)
+        turn.uow.schedule.add(turn.tenant.id, REMINDER, due, {"participant_id": participant.id, "number": number},
+                              key=f"intake-reminder:{participant.id}:{number}")
+
+    def nudge(self, turn: Turn, participant: Participant, programme: Programme, key: str) -> None:
+        """Send an intake reminder with a button to carry on."""
+        turn.message(Address.person(participant.person_id), say(key, programme=programme),
+                     choices=[Choice(label=say("intake.continue_label"), action=RESUME_ACTION,
+                                     value=str(participant.id), style="primary")],
+                     programme_id=programme.id)
+
+    def _remind(self, turn: Turn, payload: dict[str, Any]) -> None:
+        participant = turn.uow.participants.get(int(payload.get("participant_id", 0)))
+        if participant is None or participant.status != ParticipantStatus.ACTIVE or participant.intake_completed_at:
+            return
+        programme = turn.uow.programmes.get(participant.programme_id)
+        assert programme is not None
+        self.nudge(turn, participant, programme, "intake.reminder")
+        participant.intake_reminders += 1
+        turn.uow.participants.save(participant)
+        self.schedule_reminder(turn, participant, programme, int(payload.get("number", 1)) + 1)
+
+    def _resume(self, turn: Turn, action: Any) -> None:
+        participant = turn.uow.participants.get(int(action.value)) if action.value.isdigit() else None
+        if participant is None or participant.person_id != turn.me.id:
+            turn.reply(say("consent.not_yours"))
+            return
+        programme = turn.uow.programmes.get(participant.programme_id)
+        assert programme is not None
+        self.open(turn, participant, programme)
+
+    def open(self, turn: Turn, participant: Participant, programme: Programme) -> None:
+        """``intake`` for one programme: resume it, or show the submitted answers with change buttons."""
+        if participant.status != ParticipantStatus.ACTIVE:
+            turn.reply(say("intake.not_active", programme=programme, status=participant.status.value))
+            return
+        if not participant.intake_completed_at:
+            self.start(turn, participant, programme)
+            return
+        flows = self.engine.flows
+        context = intake_context(turn, participant, programme)
+        flow = self._build(turn, context)
+        from bot.flows.runner import answers_summary
+
+        facts = answers_summary(flow, participant.intake, context, flows.choice_lists(turn, flow, context))
+        changes = [Choice(label=say("flow.change", label=step.label), action="intake.edit",
+                          value=f"{participant.id}:{step.id}")
+                   for step in flow.asked(participant.intake, context)
+                   if step.id in participant.intake and step.kind not in ("ack",) and step.id != "submit"]
+        from bot.model import Section
+
+        turn.reply(say("intake.submitted_answers", programme=programme, count=len(facts)),
+                   sections=[Section(fields=facts)], choices=changes)
+
+    def _complete(self, turn: Turn, answers: dict[str, Any], context: dict[str, Any]) -> None:
+        participant = turn.uow.participants.get(context["participant_id"])
+        programme = turn.uow.programmes.get(context["programme_id"])
+        assert participant is not None and programme is not None
+        if not answers.get("submit"):
+            self.engine.flows.put_aside(turn, INTAKE, context, {k: v for k, v in answers.items() if k != "submit"},
+                                        step="submit")
+            turn.reply(say("intake.not_submitted", programme=programme))
+            return
+        first_time = participant.intake_completed_at is None
+        participant.intake = {k: v for k, v in answers.items() if k != "submit"}
+        participant.intake_version = self._build(turn, context).version
+        participant.intake_completed_at = participant.intake_completed_at or turn.now
+        turn.uow.participants.save(participant)
+        self._update_person(turn, participant, answers)
+        turn.uow.schedule.cancel(f"intake-reminder:{participant.id}:")
+        if not first_time:
+            turn.reply(say("intake.updated", programme=programme))
+            return
+        turn.reply(say("intake.done", programme=programme, role=participant.role.value))
+        if participant.onboarded_at is None:
+            self.engine.flows.start(turn, f"onboarding_{participant.role.value}", {
+                "key": f"participant-{participant.id}", "participant_id": participant.id,
+                "minutes": programme.session_minutes, "cadence": describe_cadence(programme.cadence_days)})
+
+    def _update_person(self, turn: Turn, participant: Participant, answers: dict[str, Any]) -> None:
+        """What the person corrected about themselves in the intake goes back to their record."""
+        person = turn.uow.people.get(participant.person_id)
+        assert person is not None
+        for field in ("time_zone", "working_hours", "seniority"):
+            if answers.get(field) is not None:
+                setattr(person, field, answers[field])
+        gender = answers.get("gender")
+        if gender and gender != "prefer_not":
+            person.gender = answers.get("gender_words") or gender if gender == "self_describe" else gender
+        turn.uow.people.save(person)
+
+    def _onboarded(self, turn: Turn, _answers: dict[str, Any], context: dict[str, Any]) -> None:
+        participant = turn.uow.participants.get(context["participant_id"])
+        assert participant is not None
+        programme = turn.uow.programmes.get(participant.programme_id)
+        participant.onboarded_at = participant.onboarded_at or turn.now
+        turn.uow.participants.save(participant)
+        turn.reply(say("intake.onboarded", programme=programme, role=participant.role.value))
