@@ -35,6 +35,11 @@ class Settings(BaseSettings):
     slack_signing_secret: str = ""
     slack_app_token: str = ""
     slack_api_url: str = ""
+    slack_client_id: str = Field(default="", description="OAuth install to many workspaces: the app's client id")
+    slack_client_secret: str = ""
+    slack_state_secret: str = Field(default="", description="signs the OAuth state parameter")
+    slack_workspace_budget: float = Field(default=10.0, gt=0, le=1000,
+                                          description="Slack Web API requests per second per workspace (outbox)")
     microsoft_app_id: str = ""
     microsoft_app_password: str = ""
     microsoft_app_tenant_id: str = ""
@@ -64,7 +69,7 @@ class Settings(BaseSettings):
 
     @property
     def slack_configured(self) -> bool:
-        return bool(self.slack_bot_token or self.slack_app_token)
+        return bool(self.slack_bot_token or self.slack_app_token or self.slack_client_id)
 
     @property
     def teams_configured(self) -> bool:

@@ -99,8 +99,8 @@ class SqlOutbox:
             if people is None:
                 query = query.limit(limit)
             rows = session.execute(query).scalars().all()
-            if people is not None:
-                rows = [row for row in rows if set(row.pending) & people][:limit]
+            if people is not None:  # their messages, and posts to conversations (which have no recipients)
+                rows = [row for row in rows if set(row.pending) & people or not row.recipients][:limit]
             items = []
             for row in rows:
                 items.append(OutboxItem(id=row.id, platform=row.platform,

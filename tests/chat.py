@@ -23,9 +23,12 @@ from storage.store import SqlStore
 class RecordingDeliverer:
     platform: str = "console"
     inbox: dict[int, list[OutgoingMessage]] = field(default_factory=dict)
+    channels: dict[str, list[OutgoingMessage]] = field(default_factory=dict)
     keys: list[str] = field(default_factory=list)
 
     def deliver(self, item: OutboxItem) -> DeliveryResult:
+        if item.message.to.kind == "conversation":
+            self.channels.setdefault(item.message.to.conversation, []).append(item.message)
         for person_id in item.pending:
             self.inbox.setdefault(person_id, []).append(item.message)
         self.keys.append(item.message.idempotency_key)
@@ -54,6 +57,17 @@ class Chat:
         with self.store.unit_of_work() as uow:
             tenant = uow.tenants.ensure("console", "console")
             return uow.people.add(Person(tenant_id=tenant.id, email=email, name=name, seniority=seniority, **fields))
+
+    def load_sample(self) -> None:
+        """The sample organisation of prompts/sample, as `make run` loads it."""
+        from bot.directory import parse_directory
+        from bot.wording import PROMPTS
+        from storage.directory import import_directory
+
+        with self.store.unit_of_work() as uow:
+            tenant = uow.tenants.ensure("console", "console")
+        parsed = parse_directory((PROMPTS / "sample" / "organisation.csv").read_text(encoding="utf-8"), {})
+        import_directory(self.store, tenant.id, parsed.rows)
 
     def make_tenant_coordinator(self, email: str) -> None:
         person = self.person(email)

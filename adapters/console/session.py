@@ -48,6 +48,10 @@ class ConsoleDeliverer:
 
     def deliver(self, item: OutboxItem) -> DeliveryResult:
         current = self.session.person
+        if item.message.to.kind == "conversation":
+            self.session.console.print(f"[bold yellow]{escape(say('console.in_channel', channel=item.message.to.conversation))}[/bold yellow]")
+            self.session.show(item.message)
+            return DeliveryResult()
         if current is None or current.id not in item.pending:
             return DeliveryResult()
         self.session.show(item.message)

@@ -209,6 +209,30 @@ def _join(turn: Turn, programme: Programme, role: Role | None) -> None:
     send_consent(turn, participant, programme)
 
 
+_CHANNEL = re.compile(r"^<#([A-Z0-9]+)(?:\|[^>]*)?>$")
+
+
+def announce(turn: Turn, args: Args, programme: Programme | None) -> None:
+    """Post a call for volunteers in a channel, with a button per role."""
+    assert programme is not None
+    if len(args.words) != 1:
+        raise CommandError("join.announce_usage")
+    token = args.words[0]
+    match = _CHANNEL.match(token)
+    channel = match.group(1) if match else token
+    if not match and not (token.startswith("#") and len(token) > 1):
+        raise CommandError("join.announce_usage")
+    if programme.status != ProgrammeStatus.OPEN:
+        raise CommandError("programme.closed", programme=programme)
+    turn.message(Address(kind="conversation", conversation=channel),
+                 say("join.call", programme=programme, cadence=describe_cadence(programme.cadence_days)),
+                 choices=[Choice(label=say("join.as_mentor"), action=JOIN_ACTION, value=f"{programme.id}:mentor",
+                                 style="primary"),
+                          Choice(label=say("join.as_mentee"), action=JOIN_ACTION, value=f"{programme.id}:mentee")],
+                 programme_id=programme.id)
+    turn.reply(say("join.announced", programme=programme, channel=token))
+
+
 def coordinators_add(turn: Turn, args: Args, programme: Programme | None) -> None:
     assert programme is not None
     if not args.words:
@@ -254,6 +278,7 @@ def status(turn: Turn, _args: Args, programme: Programme | None) -> None:
 def install(engine: "Engine") -> None:
     engine.registry.handles("invite")(invite)
     engine.registry.handles("join")(join)
+    engine.registry.handles("program announce")(announce)
     engine.registry.handles("coordinators add")(coordinators_add)
     engine.registry.handles("status")(status)
     @engine.on_action(CONSENT_ACTION)

@@ -92,10 +92,11 @@ class Flow:
 
     def next_step(self, after: str | None, answers: dict[str, Any],
                   context: dict[str, Any] | None = None) -> Step | None:
-        """The first applicable step after ``after`` (or from the start) that has no answer yet."""
-        ids = [s.id for s in self.steps]
-        start = 0 if after is None or after not in ids else ids.index(after) + 1
-        for step in (*self.steps[start:], *self.steps[:start]):
+        """The earliest applicable step without an answer (``after`` is the step just answered).
+
+        Earliest, not merely later than ``after``: a question added to the flow part-way, or one
+        that a changed answer made applicable, is asked before the flow can end."""
+        for step in self.steps:
             if step.applies(answers, context) and step.id not in answers:
                 return step
         return None

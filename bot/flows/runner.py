@@ -285,7 +285,9 @@ class FlowRunner:
         text = escape(step.prompt) if step.literal else wording().render_source(
             step.prompt, answers=state.answers, context=state.context)
         if intro:
-            text = say("flow.intro", title=flow.title, count=len(asked)) + "\n\n" + text
+            lessons = all(s.kind == "ack" for s in asked)
+            text = say("flow.lessons_intro" if lessons else "flow.intro", title=flow.title, count=len(asked)) + \
+                "\n\n" + text
         value = f"{flow.id}:{step.id}:"
         choices: list[Choice] = []
         if step.kind == "choice":
