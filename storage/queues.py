@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Callable
 
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import aliased
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -39,14 +40,21 @@ class SqlInbox:
         with Session(self.engine) as session, session.begin():
             return insert_ignoring_duplicates(session, InboxEventRow, {
                 "platform": event.platform.value, "tenant_key": event.tenant, "event_id": event.event_id,
-                "payload": event.model_dump(mode="json"), "status": "pending", "attempts": 0, "last_error": "",
-                "received_at": self.now()}, ["platform", "tenant_key", "event_id"])
+                "user_key": event.user, "payload": event.model_dump(mode="json"), "status": "pending",
+                "attempts": 0, "last_error": "", "received_at": self.now()}, ["platform", "tenant_key", "event_id"])
 
     def claim_next(self, uow: UnitOfWork) -> InboxItem | None:
         session = _session(uow)
-        row = session.execute(select(InboxEventRow).where(InboxEventRow.status == "pending")
+        earlier = aliased(InboxEventRow)
+        # The oldest pending event of someone with no older event still pending: while one worker
+        # handles a person's event (locked, still pending), nobody takes that person's next one.
+        blocked = (select(earlier.id).where(earlier.status == "pending", earlier.platform == InboxEventRow.platform,
+                                            earlier.tenant_key == InboxEventRow.tenant_key,
+                                            earlier.user_key == InboxEventRow.user_key, earlier.user_key != "",
+                                            earlier.id < InboxEventRow.id).exists())
+        row = session.execute(select(InboxEventRow).where(InboxEventRow.status == "pending", ~blocked)
                               .order_by(InboxEventRow.id).limit(1)
-                              .with_for_update(skip_locked=True)).scalar_one_or_none()
+                              .with_for_update(skip_locked=True, of=InboxEventRow)).scalar_one_or_none()
         if row is None:
             return None
         return InboxItem(id=row.id, event=InboundEvent.model_validate(row.payload), attempts=row.attempts)

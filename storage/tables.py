@@ -166,12 +166,15 @@ class InboxEventRow(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("platform", "tenant_key", "event_id"),
         Index("ix_inbox_event_pending", "status", "id"),
+        Index("ix_inbox_event_user", "platform", "tenant_key", "user_key", "status"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     platform: str = Field(max_length=16)
     tenant_key: str = Field(max_length=128)
     event_id: str = Field(max_length=200)
+    user_key: str = Field(default="", max_length=200)
+    """Who acted: one person's events are handled in order, never two at once."""
     payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     status: str = Field(default="pending", max_length=16)
     attempts: int = 0

@@ -57,8 +57,8 @@ def test_scripted_console_session(tmp_path: Path) -> None:
         "invite @arjun.mehta kavya.reddy@example.com as mentor",
         "/as arjun.mehta@example.com", "1",
         "/as kavya.reddy@example.com", "1",
-        "invite @chloe.adeyemi as mentee",
-        "my-data",
+        "mentoring invite @chloe.adeyemi as mentee",  # the intake is open: commands need their prefix
+        "mentoring my-data",
         "/as amara.okafor@example.com", "status", ""])
     result = run(env, "chat", "--as", COORD, stdin=script, cwd=tmp_path)
     assert result.returncode == 0, result.stderr

@@ -1,4 +1,4 @@
-"""intake answers, onboarding, programme questions, suspended flows
+"""intake answers, onboarding, programme questions, suspended flows, per-person inbox order
 
 Revision ID: 0002
 Revises: 0001
@@ -28,9 +28,15 @@ def upgrade() -> None:
         batch.add_column(sa.Column("onboarded_at", storage.tables.UTCDateTime(timezone=True), nullable=True))
     with op.batch_alter_table("conversation_state") as batch:
         batch.add_column(sa.Column("suspended", sa.JSON(), nullable=False, server_default="{}"))
+    with op.batch_alter_table("inbox_event") as batch:
+        batch.add_column(sa.Column("user_key", sa.String(length=200), nullable=False, server_default=""))
+        batch.create_index("ix_inbox_event_user", ["platform", "tenant_key", "user_key", "status"])
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("inbox_event") as batch:
+        batch.drop_index("ix_inbox_event_user")
+        batch.drop_column("user_key")
     with op.batch_alter_table("conversation_state") as batch:
         batch.drop_column("suspended")
     with op.batch_alter_table("participant") as batch:
