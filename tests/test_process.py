@@ -168,3 +168,39 @@ def test_scheduled_work_runs_once_from_the_command_line(tmp_path: Path) -> None:
     shown = run(env, "chat", "--as", "arjun.mehta@example.com", "--no-sample", stdin="", cwd=tmp_path).stdout
     assert shown.count("A gentle reminder") == 1
     assert "'tomorrow' is not an ISO time" in run(env, "scheduler", "run-due", "--at", "tomorrow", cwd=tmp_path).stderr
+
+
+def test_a_new_process_resumes_an_intake_at_the_same_question_after_sigkill(database_url: str,
+                                                                              tmp_path: Path) -> None:
+    import queue
+    import threading
+
+    env = {"DATABASE_URL": database_url, "RMBOT_FILES_DIR": str(tmp_path / "files")}
+    _prepare(env, tmp_path)
+    run(env, "chat", "--as", COORD, "--no-sample", stdin="invite @arjun.mehta as mentor\n", cwd=tmp_path)
+    process = subprocess.Popen([*RMBOT, "chat", "--as", "arjun.mehta@example.com", "--no-sample"],
+                               env={**os.environ, "PYTHONPATH": str(ROOT), **env}, cwd=tmp_path, text=True,
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in process.stdout], daemon=True).start()  # type: ignore[union-attr]
+
+    def wait_for(text: str) -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if text in lines.get(timeout=1):
+                    return
+            except queue.Empty:
+                continue
+        raise AssertionError(f"never saw {text!r}")
+
+    process.stdin.write("1\nyes\n1, 3, 11\n")  # type: ignore[union-attr]
+    process.stdin.flush()  # type: ignore[union-attr]
+    wait_for("Anything specific you know well")
+    process.kill()  # SIGKILL, mid-intake
+    process.wait(timeout=10)
+
+    resumed = run(env, "chat", "--as", "arjun.mehta@example.com", "--no-sample", stdin="review\n", cwd=tmp_path)
+    assert "Can teach: AI tools at work, Collaboration tools (Slack, Teams, shared docs), Short video" in resumed.stdout
+    said = [line for line in resumed.stdout.splitlines() if line.startswith("bot ▸")]
+    assert said[-1].startswith("bot ▸ Anything specific you know well")  # the same question, asked again
