@@ -204,3 +204,20 @@ def test_a_new_process_resumes_an_intake_at_the_same_question_after_sigkill(data
     assert "Can teach: AI tools at work, Collaboration tools (Slack, Teams, shared docs), Short video" in resumed.stdout
     said = [line for line in resumed.stdout.splitlines() if line.startswith("bot ▸")]
     assert said[-1].startswith("bot ▸ Anything specific you know well")  # the same question, asked again
+
+
+def test_programme_questions_from_a_yaml_file(tmp_path: Path) -> None:
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'rmbot.db'}"}
+    _prepare(env, tmp_path)
+    example = ROOT / "docs" / "examples" / "intake_questions.yml"
+    done = run(env, "program", "questions", "digital-2030", str(example), cwd=tmp_path)
+    assert done.returncode == 0 and "now adds 3 question(s)" in done.stdout
+    bad = tmp_path / "bad.yml"
+    bad.write_text("- prompt: Hi\n- prompt: Which one?\n  kind: choice\n  choices: [Only]\n", encoding="utf-8")
+    refused = run(env, "program", "questions", "digital-2030", str(bad), cwd=tmp_path)
+    assert refused.returncode == 1
+    assert "question 1: A question needs 5 to 300 characters" in refused.stderr
+    assert "question 2: A choice question needs 2 to 12 choices" in refused.stderr
+    assert scalar(env["DATABASE_URL"], "SELECT intake_questions FROM programme").count("extra_") == 3  # unchanged
+    missing = run(env, "program", "questions", "digital-2030", str(tmp_path / "nope.yml"), cwd=tmp_path)
+    assert missing.returncode == 2 and "Cannot read" in missing.stderr

@@ -143,6 +143,47 @@ def program_list(tenant: str = typer.Option(CONSOLE_TENANT, help="console, slack
             out.print(f"{programme.slug}\t{programme.status.value}\t{programme.name}", markup=False, highlight=False)
 
 
+@program_app.command("questions")
+def program_questions(programme: str = typer.Argument(..., help="Programme slug or name."),
+                      file: str = typer.Argument(..., help="YAML list of questions (prompt, kind, choices, role, required)."),
+                      tenant: str = typer.Option(CONSOLE_TENANT, help="console, slack:TEAM or teams:TENANT")) -> None:
+    """Replace the questions a programme adds to its intake with those in a YAML file (all or nothing)."""
+    import yaml
+
+    from bot.engine import find_programme
+    from bot.intake import MAX_QUESTIONS, question_from_spec
+
+    try:
+        specs = yaml.safe_load(open(file, encoding="utf-8").read())
+    except OSError as exc:
+        fail(say("cli.unreadable_file", file=file, reason=exc.strerror or str(exc)), 2)
+    except yaml.YAMLError as exc:
+        fail(say("cli.bad_yaml", file=file, reason=str(exc).splitlines()[0]), 2)
+    if not isinstance(specs, list) or not all(isinstance(spec, dict) for spec in specs):
+        fail(say("cli.questions_not_a_list", file=file), 2)
+    if len(specs) > MAX_QUESTIONS:
+        fail(say("intake.question_limit", limit=MAX_QUESTIONS), 1)
+    steps, problems = [], []
+    for number, spec in enumerate(specs, start=1):
+        try:
+            steps.append(question_from_spec(spec, number))
+        except ValueProblem as problem:
+            problems.append(say("cli.question_problem", number=number, reason=say(problem.key, **problem.values)))
+    if problems:
+        for line in problems:
+            err.print(line, markup=False, highlight=False)
+        raise typer.Exit(1)
+    store = open_store(settings())
+    found = tenant_or_fail(store, tenant)
+    with store.unit_of_work() as uow:
+        chosen = find_programme(uow.programmes.in_tenant(found.id), programme)
+        if chosen is None:
+            fail(say("cli.unknown_programme", given=programme, tenant=tenant))
+        chosen.intake_questions = steps  # type: ignore[union-attr]
+        uow.programmes.save(chosen)  # type: ignore[arg-type]
+    out.print(say("cli.questions_set", count=len(steps), name=chosen.name), markup=False)  # type: ignore[union-attr]
+
+
 @scheduler_app.command("run-due")
 def run_due(at: Optional[str] = typer.Option(None, help="ISO time to run up to (default: now), e.g. 2027-01-05T09:00Z")) -> None:
     """Run every scheduled item due up to a time, once (for cron-style deployments and tests)."""
