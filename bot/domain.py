@@ -80,6 +80,10 @@ class ProgrammeSettings(BaseModel):
     mentee_min_seniority: int | None = Field(default=None, ge=0, le=50)
     intake_reminder_days: float = Field(default=2.0, gt=0, le=30)
     intake_reminders: int = Field(default=2, ge=0, le=5)
+    match_mode: str = Field(default="optimal", pattern="^(optimal|stable|random)$")
+    match_seed: int = Field(default=0, ge=0)
+    match_weights: dict[str, Any] = Field(default_factory=dict)
+    allow_repeat_pairs: bool = False
 
 
 class Programme(_Record):
@@ -137,3 +141,50 @@ class Participant(_Record):
     intake_reminders: int = 0
     onboarded_at: datetime | None = None
     updated_at: datetime | None = None
+
+
+class PairStatus(StrEnum):
+    ACTIVE = "active"
+    PAUSED = "paused"
+    ENDED = "ended"
+
+
+class MatchPair(_Record):
+    """A published pair: a mentor and a mentee of one programme."""
+
+    id: int | None = None
+    programme_id: int
+    mentee_id: int
+    """The mentee's participant id."""
+    mentor_id: int
+    score: float = 0.0
+    reasons: list[dict[str, Any]] = Field(default_factory=list)
+    status: PairStatus = PairStatus.ACTIVE
+    created_at: datetime | None = None
+    introduced_at: datetime | None = None
+    ended_at: datetime | None = None
+    end_reason: str = ""
+
+
+class MatchRule(_Record):
+    """A coordinator's pin (always pair these two) or forbid (never pair them)."""
+
+    id: int | None = None
+    programme_id: int
+    kind: str
+    mentee_id: int
+    mentor_id: int
+    created_by: int | None = None
+
+
+class MatchRun(_Record):
+    """A matching run kept for review before it is published."""
+
+    id: int | None = None
+    programme_id: int
+    mode: str
+    seed: int | None = None
+    result: dict[str, Any] = Field(default_factory=dict)
+    created_by: int | None = None
+    created_at: datetime | None = None
+    published_at: datetime | None = None

@@ -14,11 +14,14 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel
 
-from bot.domain import Participant, Person, Programme, Tenant
+from bot.domain import MatchPair, MatchRule, MatchRun, Participant, Person, Programme, Tenant
 from bot.model import OutgoingMessage
 from bot.ports import ConversationState
 from storage.tables import (
     ConversationStateRow,
+    MatchPairRow,
+    MatchRuleRow,
+    MatchRunRow,
     OutboxMessageRow,
     ParticipantRow,
     PersonIdentityRow,
@@ -125,6 +128,20 @@ class PeopleRepo(_Repo):
         rows = self.session.execute(select(PersonRow).where(PersonRow.tenant_id == tenant_id).order_by(PersonRow.name))
         return [_domain(Person, row) for row in rows.scalars()]  # type: ignore[misc]
 
+
+    def many(self, person_ids: list[int]) -> dict[int, Person]:
+        """People by id, in one query per thousand ids."""
+        found: dict[int, Person] = {}
+        ids = sorted(set(person_ids))
+        for start in range(0, len(ids), 1000):
+            rows = self.session.execute(select(PersonRow).where(PersonRow.id.in_(ids[start:start + 1000]))).scalars()
+            found.update({row.id: _domain(Person, row) for row in rows})  # type: ignore[misc]
+        return found
+
+    def managers(self, tenant_id: int) -> dict[int, int | None]:
+        """Every person of the tenant and their manager (for reporting-line rules)."""
+        rows = self.session.execute(select(PersonRow.id, PersonRow.manager_id).where(PersonRow.tenant_id == tenant_id))
+        return {row[0]: row[1] for row in rows}
 
     def seniority_range(self, tenant_id: int) -> tuple[int | None, int | None]:
         row = self.session.execute(select(func.min(PersonRow.seniority), func.max(PersonRow.seniority))
@@ -269,3 +286,76 @@ class ScheduleRepo(_Repo):
         result = self.session.execute(delete(ScheduledJobRow).where(ScheduledJobRow.key.startswith(key_prefix),
                                                                     ScheduledJobRow.status == "scheduled"))
         return result.rowcount or 0
+
+
+class MatchingRepo(_Repo):
+    """Published pairs, pins and forbids, and match runs."""
+
+    def add_rule(self, rule: MatchRule) -> bool:
+        return insert_ignoring_duplicates(self.session, MatchRuleRow, rule.model_dump(exclude={"id"}),
+                                          ["programme_id", "kind", "mentee_id", "mentor_id"])
+
+    def rules(self, programme_id: int) -> list[MatchRule]:
+        rows = self.session.execute(select(MatchRuleRow).where(MatchRuleRow.programme_id == programme_id)
+                                    .order_by(MatchRuleRow.id)).scalars()
+        return [_domain(MatchRule, row) for row in rows]  # type: ignore[misc]
+
+    def remove_rules(self, programme_id: int, mentee_id: int, mentor_id: int) -> int:
+        result = self.session.execute(delete(MatchRuleRow).where(
+            MatchRuleRow.programme_id == programme_id, MatchRuleRow.mentee_id == mentee_id,
+            MatchRuleRow.mentor_id == mentor_id))
+        return result.rowcount or 0
+
+    def save_run(self, run: MatchRun) -> MatchRun:
+        row = MatchRunRow(**run.model_dump(exclude={"id"}))
+        row.created_at = self.now()
+        self.session.add(row)
+        self.session.flush()
+        return _domain(MatchRun, row)  # type: ignore[return-value]
+
+    def latest_run(self, programme_id: int) -> MatchRun | None:
+        row = self.session.execute(select(MatchRunRow).where(MatchRunRow.programme_id == programme_id)
+                                   .order_by(MatchRunRow.id.desc()).limit(1)).scalar_one_or_none()
+        return _domain(MatchRun, row)
+
+    def mark_published(self, run_id: int) -> None:
+        row = self.session.get(MatchRunRow, run_id)
+        if row is not None:
+            row.published_at = row.published_at or self.now()
+
+    def add_pair(self, pair: MatchPair) -> MatchPair | None:
+        """Store a pair; None when exactly this pair was already stored."""
+        values = pair.model_dump(exclude={"id"})
+        values["created_at"] = self.now()
+        if not insert_ignoring_duplicates(self.session, MatchPairRow, values,
+                                          ["programme_id", "mentee_id", "mentor_id"]):
+            return None
+        row = self.session.execute(select(MatchPairRow).where(
+            MatchPairRow.programme_id == pair.programme_id, MatchPairRow.mentee_id == pair.mentee_id,
+            MatchPairRow.mentor_id == pair.mentor_id)).scalar_one()
+        return _domain(MatchPair, row)
+
+    def save_pair(self, pair: MatchPair) -> MatchPair:
+        row = self.session.get(MatchPairRow, pair.id)
+        if row is None:
+            raise LookupError(f"pair {pair.id} does not exist")
+        _copy_into(row, pair)
+        self.session.flush()
+        return _domain(MatchPair, row)  # type: ignore[return-value]
+
+    def pairs(self, programme_id: int) -> list[MatchPair]:
+        rows = self.session.execute(select(MatchPairRow).where(MatchPairRow.programme_id == programme_id)
+                                    .order_by(MatchPairRow.id)).scalars()
+        return [_domain(MatchPair, row) for row in rows]  # type: ignore[misc]
+
+    def previous_pairs(self, tenant_id: int, exclude_programme: int) -> set[frozenset[int]]:
+        """Person-id pairs from the tenant's other programmes (earlier cohorts)."""
+        mentee, mentor = ParticipantRow.__table__.alias("mentee"), ParticipantRow.__table__.alias("mentor")  # type: ignore[attr-defined]
+        rows = self.session.execute(
+            select(mentee.c.person_id, mentor.c.person_id)
+            .select_from(MatchPairRow)
+            .join(mentee, mentee.c.id == MatchPairRow.mentee_id)
+            .join(mentor, mentor.c.id == MatchPairRow.mentor_id)
+            .join(ProgrammeRow, ProgrammeRow.id == MatchPairRow.programme_id)
+            .where(ProgrammeRow.tenant_id == tenant_id, MatchPairRow.programme_id != exclude_programme)).all()
+        return {frozenset(row) for row in rows}

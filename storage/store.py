@@ -17,6 +17,7 @@ from storage.queues import SqlInbox, SqlOutbox, SqlSchedule
 from storage.repositories import (
     ConversationRepo,
     CoordinatorRepo,
+    MatchingRepo,
     OutboxRepo,
     ParticipantRepo,
     PeopleRepo,
@@ -43,6 +44,7 @@ class SqlUnitOfWork:
         self.conversations = ConversationRepo(session, now)
         self.outbox = OutboxRepo(session, now)
         self.schedule = ScheduleRepo(session, now)
+        self.matching = MatchingRepo(session, now)
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:

@@ -216,3 +216,45 @@ class ScheduledJobRow(SQLModel, table=True):
     status: str = Field(default="scheduled", max_length=16)
     created_at: datetime | None = _ts()
     enqueued_at: datetime | None = _ts()
+
+
+class MatchPairRow(SQLModel, table=True):
+    __tablename__ = "match_pair"
+    __table_args__ = (UniqueConstraint("programme_id", "mentee_id", "mentor_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    programme_id: int = Field(foreign_key="programme.id", index=True)
+    mentee_id: int = Field(foreign_key="participant.id", index=True)
+    mentor_id: int = Field(foreign_key="participant.id", index=True)
+    score: float = 0.0
+    reasons: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="active", max_length=16)
+    created_at: datetime | None = _ts()
+    introduced_at: datetime | None = _ts()
+    ended_at: datetime | None = _ts()
+    end_reason: str = Field(default="", max_length=64)
+
+
+class MatchRuleRow(SQLModel, table=True):
+    __tablename__ = "match_rule"
+    __table_args__ = (UniqueConstraint("programme_id", "kind", "mentee_id", "mentor_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    programme_id: int = Field(foreign_key="programme.id", index=True)
+    kind: str = Field(max_length=16)
+    mentee_id: int = Field(foreign_key="participant.id")
+    mentor_id: int = Field(foreign_key="participant.id")
+    created_by: int | None = Field(default=None, foreign_key="person.id")
+
+
+class MatchRunRow(SQLModel, table=True):
+    __tablename__ = "match_run"
+
+    id: int | None = Field(default=None, primary_key=True)
+    programme_id: int = Field(foreign_key="programme.id", index=True)
+    mode: str = Field(max_length=16)
+    seed: int | None = None
+    result: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_by: int | None = Field(default=None, foreign_key="person.id")
+    created_at: datetime | None = _ts()
+    published_at: datetime | None = _ts()

@@ -11,6 +11,8 @@ import typer
 from rich.console import Console
 
 from adapters.cli.directory import app as directory_app
+from adapters.cli.matching import match as match_command
+from adapters.cli.matching import participants_app
 from adapters.settings import ConfigurationError, Settings, load_settings
 from adapters.wiring import ensure_tenant, open_store
 from bot.domain import Focus
@@ -29,6 +31,8 @@ app.add_typer(coordinators_app, name="coordinators")
 app.add_typer(program_app, name="program")
 app.add_typer(scheduler_app, name="scheduler")
 app.add_typer(directory_app, name="directory")
+app.add_typer(participants_app, name="participants")
+app.command("match")(match_command)
 
 err = Console(stderr=True, soft_wrap=True)
 out = Console(soft_wrap=True)

@@ -10,7 +10,7 @@ if TYPE_CHECKING:
 
 def install(engine: "Engine") -> None:
     """Register every handler module with ``engine``."""
-    from bot.commands import general, intake, invitations, programmes
+    from bot.commands import general, intake, invitations, matching, programmes
 
-    for module in (general, programmes, intake, invitations):
+    for module in (general, programmes, intake, invitations, matching):
         module.install(engine)

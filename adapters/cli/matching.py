@@ -1,0 +1,124 @@
+"""``rmbot participants import`` and ``rmbot match``: programmes run from a spreadsheet, matched offline."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from adapters.settings import load_settings
+from adapters.wiring import ensure_tenant, open_store
+from bot.engine import find_programme
+from bot.model import InboundEvent, Platform
+from bot.tenancy import CONSOLE_TENANT
+from bot.wording import say, unescape
+
+participants_app = typer.Typer(help="Programme participants from a spreadsheet or form export.", no_args_is_help=True)
+err = Console(stderr=True, soft_wrap=True)
+out = Console(soft_wrap=True)
+
+
+def _plain(key: str, **values: object) -> str:
+    return unescape(say(key, **values))
+
+
+def _programme(store, tenant_key: str, wanted: str):  # type: ignore[no-untyped-def]
+    tenant = ensure_tenant(store, tenant_key)
+    with store.unit_of_work() as uow:
+        programme = find_programme(uow.programmes.in_tenant(tenant.id), wanted)
+    if programme is None:
+        err.print(_plain("cli.unknown_programme", given=wanted, tenant=tenant_key), markup=False)
+        raise typer.Exit(2)
+    return tenant, programme
+
+
+@participants_app.command("import")
+def import_participants_csv(programme: str = typer.Argument(..., help="Programme slug or name."),
+                            file: Path = typer.Argument(..., help="CSV: email, role, capacity, can_teach, want_to_learn[, cadence, working_hours, rankings]."),
+                            tenant: str = typer.Option(CONSOLE_TENANT, help="console, slack:TEAM or teams:TENANT")) -> None:
+    """Add or update a programme's participants; any bad row: nothing imported, every bad row named."""
+    from bot.participants_import import parse_participants
+    from storage.participants_import import directory_emails, import_participants
+
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        err.print(_plain("cli.unreadable_file", file=str(file), reason=getattr(exc, "strerror", None) or str(exc)),
+                  markup=False)
+        raise typer.Exit(2) from None
+    store = open_store(load_settings())
+    found_tenant, chosen = _programme(store, tenant, programme)
+    directory = directory_emails(store, found_tenant.id)
+    parsed = parse_participants(text, directory)
+    if parsed.errors:
+        for error in parsed.errors:
+            err.print(f"line {error.line}: {error.email or '-'}: {error.reason}", markup=False, highlight=False)
+        err.print(_plain("participants.errors", count=len({e.line for e in parsed.errors})), markup=False)
+        raise typer.Exit(1)
+    created, updated = import_participants(store, chosen.id, parsed.rows, directory, datetime.now(timezone.utc))
+    out.print(_plain("participants.summary", created=created, updated=updated, programme=chosen.name), markup=False)
+
+
+def match(programme: str = typer.Argument(..., help="Programme slug or name."),
+          mode: str = typer.Option("", help="optimal, stable or random (default: the programme's setting)."),
+          seed: Optional[int] = typer.Option(None, help="Seed for the random mode."),
+          json_file: Optional[Path] = typer.Option(None, "--json", help="Write pairs, scores and reasons here."),
+          publish: bool = typer.Option(False, help="Store the pairs and introduce them (like `match publish`)."),
+          tenant: str = typer.Option(CONSOLE_TENANT, help="console, slack:TEAM or teams:TENANT")) -> None:
+    """Match a programme offline: print the summary, optionally write JSON and publish."""
+    from bot.domain import MatchRun
+    from bot.matching.load import load_input, reason_text, result_record, topic_labels
+    from bot.matching.run import run_matching
+    from bot.runtime import Runtime
+
+    if mode and mode not in ("optimal", "stable", "random"):
+        err.print(_plain("cli.bad_mode", given=mode), markup=False)
+        raise typer.Exit(2)
+    store = open_store(load_settings())
+    found_tenant, chosen = _programme(store, tenant, programme)
+    now = datetime.now(timezone.utc)
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err,
+                  transient=True) as progress:
+        task = progress.add_task("load", total=None)
+        with store.unit_of_work() as uow:
+            data = load_input(uow, chosen, now.date())
+            result = run_matching(data, mode or chosen.settings.match_mode, chosen.settings.match_seed if seed is None
+                                  else seed, topic_labels(), progress=lambda stage: progress.update(task, description=stage))
+            record = result_record(result)
+            run = uow.matching.save_run(MatchRun(programme_id=chosen.id, mode=result.mode, seed=result.seed,
+                                                 result=record))
+            people = {c.participant_id: c for c in (*data.mentees, *data.mentors)}
+            emails = {p.id: p.email for p in uow.people.many([c.person_id for c in people.values()]).values()}
+    pairs = [{"mentee": emails[people[p.mentee].person_id], "mentor": emails[people[p.mentor].person_id],
+              "mentee_name": people[p.mentee].name, "mentor_name": people[p.mentor].name, "score": p.score,
+              "pinned": p.pinned, "reason": unescape(reason_text(p.reasons))} for p in result.pairs]
+    unmatched = [{"email": emails[people[u.participant_id].person_id], "name": people[u.participant_id].name,
+                  "role": u.role, "reason": _plain(u.reason.key, **u.reason.values)} for u in result.unmatched]
+    out.print(_plain("cli.match_summary", programme=chosen.name, mode=result.mode, pairs=len(pairs),
+                     average=result.average_score, unmatched=len(unmatched), seconds=result.timings["total"]),
+              markup=False)
+    for pair in pairs[:50]:
+        out.print(f"  {pair['mentee_name']} <- {pair['mentor_name']} ({pair['score']:.0f}): {pair['reason']}",
+                  markup=False, highlight=False)
+    for person in unmatched[:50]:
+        out.print(f"  unmatched {person['role']} {person['name']}: {person['reason']}", markup=False, highlight=False)
+    if json_file is not None:
+        json_file.write_text(json.dumps({"programme": chosen.slug, "mode": result.mode, "seed": result.seed,
+                                         "average_score": round(result.average_score, 2), "pairs": pairs,
+                                         "unmatched": unmatched, "timings": record["timings"]}, indent=2),
+                             encoding="utf-8")
+    if publish:
+        from bot.commands.matching import PUBLISH_JOB
+
+        runtime = Runtime(store)
+        runtime.accept(InboundEvent(platform=Platform(found_tenant.platform), tenant=found_tenant.external_id,
+                                    event_id=f"operator:match-publish:{run.id}", kind="due", occurred_at=now,
+                                    due={"kind": PUBLISH_JOB,
+                                         "payload": {"programme_id": chosen.id, "run_id": run.id}}))
+        runtime.process_pending()
+        out.print(_plain("cli.match_published", pairs=len(pairs)), markup=False)

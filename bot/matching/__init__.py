@@ -1,0 +1,1 @@
+"""Matching mentors and mentees: hard rules, soft scores, optimal / stable / random solves, explanations."""

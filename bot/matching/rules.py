@@ -1,0 +1,145 @@
+"""The hard rules as boolean mentee x mentor matrices, never broken whatever the weights.
+
+Rules are applied in a fixed order so that an unmatched person's reason names the first rule that left
+them without any possible partner.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+from bot.matching.model import Candidate, MatchInput
+
+RULE_ORDER = ("intake", "reverse", "offline", "shared_manager", "time", "excluded")
+
+
+@dataclass
+class Feasibility:
+    allowed: np.ndarray
+    """n_mentees x n_mentors: True where every hard rule holds."""
+    mentee_blocked_by: list[str | None]
+    """Per mentee: the first rule after which no mentor was left (None if some mentor is allowed)."""
+    mentor_blocked_by: list[str | None]
+
+
+class ReportingLines:
+    """Ancestor tests in O(1) through an Euler tour of the whole organisation (iterative: deep trees are fine)."""
+
+    def __init__(self, managers: dict[int, int | None]) -> None:
+        children: dict[int | None, list[int]] = {}
+        for person, manager in managers.items():
+            children.setdefault(manager if manager in managers else None, []).append(person)
+        self.enter: dict[int, int] = {}
+        self.leave: dict[int, int] = {}
+        clock = 0
+        stack: list[tuple[int, bool]] = [(root, False) for root in reversed(children.get(None, []))]
+        while stack:
+            node, done = stack.pop()
+            if done:
+                self.leave[node] = clock
+                continue
+            self.enter[node] = clock
+            clock += 1
+            stack.append((node, True))
+            stack.extend((child, False) for child in reversed(children.get(node, [])))
+        self.manager = managers
+
+    def arrays(self, people: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        enter = np.array([self.enter.get(p, -1) for p in people], dtype=np.int64)
+        leave = np.array([self.leave.get(p, -1) for p in people], dtype=np.int64)
+        return enter, leave
+
+
+@lru_cache(maxsize=4096)
+def utc_window(time_zone: str, working_hours: str, day: date) -> tuple[int, int]:
+    """Working hours as (start minute of the UTC day, length in minutes) on ``day``."""
+    start_text, _, end_text = working_hours.partition("-")
+    zone = ZoneInfo(time_zone)
+    start = datetime.combine(day, datetime.strptime(start_text, "%H:%M").time(), zone)
+    end = datetime.combine(day, datetime.strptime(end_text, "%H:%M").time(), zone)
+    start_utc = start.astimezone(timezone.utc)
+    return start_utc.hour * 60 + start_utc.minute, int((end - start).total_seconds() // 60)
+
+
+def overlap_minutes(mentees: list[Candidate], mentors: list[Candidate], day: date) -> np.ndarray:
+    """Minutes of working-hours overlap for every mentee x mentor, on a 24-hour circle."""
+    a = np.array([utc_window(c.time_zone, c.working_hours, day) for c in mentees], dtype=np.int64).reshape(-1, 2)
+    b = np.array([utc_window(c.time_zone, c.working_hours, day) for c in mentors], dtype=np.int64).reshape(-1, 2)
+    start_a, end_a = a[:, 0:1], a[:, 0:1] + a[:, 1:2]
+    best = np.zeros((len(mentees), len(mentors)), dtype=np.int64)
+    for shift in (-1440, 0, 1440):
+        start_b = b[:, 0][None, :] + shift
+        end_b = start_b + b[:, 1][None, :]
+        best = np.maximum(best, np.minimum(end_a, end_b) - np.maximum(start_a, start_b))
+    return best
+
+
+def feasibility(data: MatchInput) -> Feasibility:
+    """Apply every hard rule, recording which rule left each person without a partner."""
+    mentees, mentors, rules = data.mentees, data.mentors, data.rules
+    n, m = len(mentees), len(mentors)
+    lines = ReportingLines(data.managers)
+    checks: list[tuple[str, np.ndarray]] = []
+
+    ready_e = np.array([c.ready for c in mentees], dtype=bool)
+    ready_o = np.array([c.ready for c in mentors], dtype=bool)
+    checks.append(("intake", ready_e[:, None] & ready_o[None, :]))
+
+    gap = 0 if rules.allow_peer else rules.seniority_gap
+    sen_e = np.array([c.seniority if c.seniority is not None else -10**6 for c in mentees], dtype=np.int64)
+    sen_o = np.array([c.seniority if c.seniority is not None else 10**6 for c in mentors], dtype=np.int64)
+    checks.append(("reverse", sen_o[None, :] <= sen_e[:, None] - gap))
+
+    enter_e, leave_e = lines.arrays([c.person_id for c in mentees])
+    enter_o, leave_o = lines.arrays([c.person_id for c in mentors])
+    mentee_above = (enter_e[:, None] < enter_o[None, :]) & (leave_o[None, :] <= leave_e[:, None])
+    mentor_above = (enter_o[None, :] < enter_e[:, None]) & (leave_e[:, None] <= leave_o[None, :])
+    same = np.array([c.person_id for c in mentees])[:, None] == np.array([c.person_id for c in mentors])[None, :]
+    checks.append(("offline", ~(mentee_above | mentor_above | same)))
+
+    if rules.no_shared_manager:
+        boss_e = np.array([data.managers.get(c.person_id) or -1 for c in mentees], dtype=np.int64)
+        boss_o = np.array([data.managers.get(c.person_id) or -2 for c in mentors], dtype=np.int64)
+        checks.append(("shared_manager", boss_e[:, None] != boss_o[None, :]))
+
+    day = rules.reference_date or datetime.now(timezone.utc).date()
+    checks.append(("time", overlap_minutes(mentees, mentors, day) >= rules.min_overlap_minutes))
+
+    excluded = np.ones((n, m), dtype=bool)
+    index_e = {c.participant_id: i for i, c in enumerate(mentees)}
+    index_o = {c.participant_id: j for j, c in enumerate(mentors)}
+    for mentee, mentor in rules.forbidden:
+        if mentee in index_e and mentor in index_o:
+            excluded[index_e[mentee], index_o[mentor]] = False
+    if not rules.allow_repeat and rules.previous:
+        person_e = {c.person_id: i for i, c in enumerate(mentees)}
+        person_o = {c.person_id: j for j, c in enumerate(mentors)}
+        for pair in rules.previous:
+            a, b = tuple(pair) if len(pair) == 2 else (next(iter(pair)),) * 2
+            for x, y in ((a, b), (b, a)):
+                if x in person_e and y in person_o:
+                    excluded[person_e[x], person_o[y]] = False
+    checks.append(("excluded", excluded))
+
+    allowed = np.ones((n, m), dtype=bool)
+    mentee_blocked: list[str | None] = [None] * n
+    mentor_blocked: list[str | None] = [None] * m
+    alive_e, alive_o = np.ones(n, dtype=bool), np.ones(m, dtype=bool)
+    for name, check in checks:
+        allowed &= check
+        now_e, now_o = allowed.any(axis=1), allowed.any(axis=0)
+        for i in np.flatnonzero(alive_e & ~now_e):
+            mentee_blocked[i] = name
+        for j in np.flatnonzero(alive_o & ~now_o):
+            mentor_blocked[j] = name
+        alive_e, alive_o = now_e, now_o
+    if m == 0:
+        mentee_blocked = ["no_mentors"] * n
+    if n == 0:
+        mentor_blocked = ["no_mentees"] * m
+    return Feasibility(allowed=allowed, mentee_blocked_by=mentee_blocked, mentor_blocked_by=mentor_blocked)

@@ -1,0 +1,104 @@
+"""One matching run: rules, scores, pins, the solve, and an explanation for everyone."""
+
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+import numpy as np
+
+from bot.matching import solve
+from bot.matching.model import MatchInput, MatchResult, Mode, Pair, Reason, Unmatched
+from bot.matching.rules import feasibility
+from bot.matching.scoring import explain, score
+
+Progress = Callable[[str], None]
+
+_MENTEE_REASONS = {"intake": "matching.unmatched_intake", "reverse": "matching.unmatched_mentee_reverse",
+                   "offline": "matching.unmatched_offline", "shared_manager": "matching.unmatched_shared_manager",
+                   "time": "matching.unmatched_time", "excluded": "matching.unmatched_excluded",
+                   "no_mentors": "matching.unmatched_no_mentors"}
+_MENTOR_REASONS = {"intake": "matching.unmatched_intake", "reverse": "matching.unmatched_mentor_reverse",
+                   "offline": "matching.unmatched_offline", "shared_manager": "matching.unmatched_shared_manager",
+                   "time": "matching.unmatched_time", "excluded": "matching.unmatched_excluded",
+                   "no_mentees": "matching.unmatched_no_mentees"}
+
+
+def run_matching(data: MatchInput, mode: Mode = "optimal", seed: int | None = None,
+                 labels: dict[str, str] | None = None, progress: Progress | None = None) -> MatchResult:
+    """Match ``data`` under every hard rule and explain every pair and every unmatched person."""
+    report = progress or (lambda _stage: None)
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    report("rules")
+    feasible = feasibility(data)
+    timings["rules"] = time.perf_counter() - started
+
+    mark = time.perf_counter()
+    report("scores")
+    scores = score(data)
+    timings["scores"] = time.perf_counter() - mark
+
+    mark = time.perf_counter()
+    report("solve")
+    allowed = feasible.allowed.copy()
+    capacity = np.array([max(0, c.capacity) for c in data.mentors], dtype=np.int64)
+    index_e = {c.participant_id: i for i, c in enumerate(data.mentees)}
+    index_o = {c.participant_id: j for j, c in enumerate(data.mentors)}
+    pinned: list[tuple[int, int]] = []
+    for mentee, mentor in data.rules.pins:
+        i, j = index_e.get(mentee), index_o.get(mentor)
+        if i is None or j is None or not allowed[i, j] or capacity[j] <= 0 or i in {p for p, _ in pinned}:
+            continue
+        pinned.append((i, j))
+        capacity[j] -= 1
+        allowed[i, :] = False
+    if mode == "stable":
+        rankings = [[index_o[r] for r in c.rankings if r in index_o] for c in data.mentees]
+        chosen = solve.stable(allowed, scores.total, capacity, rankings)
+    elif mode == "random":
+        chosen = solve.optimal(allowed, solve.random_scores(allowed.shape, seed or 0), capacity)
+    else:
+        chosen = solve.optimal(allowed, scores.total, capacity)
+    timings["solve"] = time.perf_counter() - mark
+
+    mark = time.perf_counter()
+    report("explanations")
+    labels = labels or {}
+    pairs = [Pair(mentee=data.mentees[i].participant_id, mentor=data.mentors[j].participant_id,
+                  score=round(float(scores.total[i, j]), 1), reasons=explain(scores, data, i, j, labels),
+                  pinned=(i, j) in pinned)
+             for i, j in sorted([*pinned, *chosen])]
+    matched_e = {p.mentee for p in pairs}
+    load: dict[int, int] = {}
+    for p in pairs:
+        load[p.mentor] = load.get(p.mentor, 0) + 1
+    unmatched = [Unmatched(c.participant_id, "mentee", mentee_reason(data, feasible.mentee_blocked_by[i], i))
+                 for i, c in enumerate(data.mentees) if c.participant_id not in matched_e]
+    unmatched += [Unmatched(c.participant_id, "mentor", mentor_reason(data, feasible.mentor_blocked_by[j], j))
+                  for j, c in enumerate(data.mentors) if c.participant_id not in load and c.capacity > 0]
+    timings["explanations"] = time.perf_counter() - mark
+    timings["total"] = time.perf_counter() - started
+    return MatchResult(mode=mode, seed=seed, pairs=pairs, unmatched=unmatched, timings=timings)
+
+
+def mentee_reason(data: MatchInput, blocked_by: str | None, i: int) -> Reason:
+    candidate = data.mentees[i]
+    if blocked_by is None:
+        return Reason("matching.unmatched_capacity")
+    if blocked_by == "intake" and candidate.ready:
+        return Reason("matching.unmatched_others_not_ready")
+    if blocked_by == "reverse" and candidate.seniority is None:
+        return Reason("matching.unmatched_seniority_unknown")
+    return Reason(_MENTEE_REASONS[blocked_by])
+
+
+def mentor_reason(data: MatchInput, blocked_by: str | None, j: int) -> Reason:
+    candidate = data.mentors[j]
+    if blocked_by is None:
+        return Reason("matching.unmatched_mentor_not_needed")
+    if blocked_by == "intake" and candidate.ready:
+        return Reason("matching.unmatched_others_not_ready")
+    if blocked_by == "reverse" and candidate.seniority is None:
+        return Reason("matching.unmatched_seniority_unknown")
+    return Reason(_MENTOR_REASONS[blocked_by])

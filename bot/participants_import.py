@@ -1,0 +1,110 @@
+"""Participants of a programme from a spreadsheet or form export: validate every row before writing any.
+
+Columns: ``email``, ``role`` (mentor or mentee), ``capacity``, ``can_teach`` and ``want_to_learn`` (topic
+tags separated by ``;``), and optionally ``cadence``, ``working_hours`` and ``rankings`` (mentor emails
+separated by ``;``, best first). Everyone must already be in the directory.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from bot.directory import RowError
+from bot.intake import topic_tags
+from bot.values import ValueProblem, parse_cadence, parse_working_hours
+from bot.wording import say, unescape
+
+REQUIRED = ("email", "role")
+
+
+@dataclass(frozen=True)
+class ParticipantRow:
+    line: int
+    email: str
+    role: str
+    capacity: int = 1
+    topics: tuple[str, ...] = ()
+    cadence_days: int | None = None
+    working_hours: str | None = None
+    rankings: tuple[str, ...] = ()
+
+
+@dataclass
+class ParticipantsParse:
+    rows: list[ParticipantRow] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+
+
+def _reason(key: str, **values: object) -> str:
+    return unescape(say(f"participants.{key}", **values))
+
+
+def _tags(raw: str) -> list[str]:
+    return [t.strip().lower() for t in raw.replace(",", ";").split(";") if t.strip()]
+
+
+def parse_participants(text: str, directory: Mapping[str, int]) -> ParticipantsParse:
+    """Validate a participants CSV against the directory (lower-cased email -> person id)."""
+    result = ParticipantsParse()
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    header = [h.strip().lower() for h in reader.fieldnames or []]
+    missing = [c for c in REQUIRED if c not in header]
+    if missing:
+        result.errors.append(RowError(1, "", _reason("missing_columns", columns=missing)))
+        return result
+    known_tags = {tag["value"] for tag in topic_tags()}
+    seen: dict[str, int] = {}
+    pending: list[tuple[ParticipantRow, list[str]]] = []
+    for record in reader:
+        line = reader.line_num
+        values = {(k or "").strip().lower(): (v or "").strip() for k, v in record.items()}
+        if not any(values.values()):
+            continue
+        email = values.get("email", "").lower()
+        problems: list[str] = []
+        if not email:
+            problems.append(_reason("missing_field", field="email"))
+        elif email in seen:
+            problems.append(_reason("duplicate_email", email=email, first_line=seen[email]))
+        elif email not in directory:
+            problems.append(_reason("not_in_directory", email=email))
+        seen.setdefault(email, line)
+        role = values.get("role", "").lower()
+        if role not in ("mentor", "mentee"):
+            problems.append(_reason("bad_role", given=values.get("role", "")))
+        capacity = 1
+        if values.get("capacity"):
+            if not values["capacity"].isdigit() or not 1 <= int(values["capacity"]) <= 20:
+                problems.append(_reason("bad_capacity", given=values["capacity"]))
+            else:
+                capacity = int(values["capacity"])
+        column = "can_teach" if role == "mentor" else "want_to_learn"
+        topics = _tags(values.get(column, ""))
+        unknown = [t for t in topics if t not in known_tags]
+        if unknown:
+            problems.append(_reason("unknown_topics", column=column, tags=unknown, known=sorted(known_tags)))
+        cadence = hours = None
+        try:
+            cadence = parse_cadence(values["cadence"]) if values.get("cadence") else None
+            hours = parse_working_hours(values["working_hours"]) if values.get("working_hours") else None
+        except ValueProblem as problem:
+            problems.append(unescape(say(problem.key, **problem.values)))
+        rankings = tuple(e.lower() for e in _tags(values.get("rankings", "")))
+        if rankings and role != "mentee":
+            problems.append(_reason("rankings_for_mentees"))
+        row = ParticipantRow(line=line, email=email, role=role, capacity=capacity, topics=tuple(topics),
+                             cadence_days=cadence, working_hours=hours, rankings=rankings)
+        pending.append((row, problems))
+    mentors = {row.email for row, _ in pending if row.role == "mentor"}
+    for row, problems in pending:
+        strangers = [e for e in row.rankings if e not in mentors]
+        if strangers:
+            problems.append(_reason("ranked_not_mentors", emails=strangers))
+        if problems:
+            result.errors.extend(RowError(row.line, row.email, p) for p in problems)
+        else:
+            result.rows.append(row)
+    return result
