@@ -291,7 +291,7 @@ def test_the_whole_intake_as_one_form(chat: Chat) -> None:
     fields = {f.id: f for f in form.fields}
     assert fields["teach_topics"].kind == "multi_choice" and fields["teach_topics"].max_selected == 5
     assert len(fields["teach_topics"].choices) == 20 and fields["goals"].minimum is None
-    values = {"profile_ok": "yes", "teach_topics": "1, 2", "goals": "tiny"}
+    values = {"profile_ok": "yes", "teach_topics": ["ai_tools", "generative_ai"], "goals": "tiny"}
     replies = chat.send(MENTOR, action=Action(id="flow.form", value="intake", values=values))
     assert "at least 10 characters" in replies[0]
     assert participant_state(chat, MENTOR)["teach_topics"] == ["ai_tools", "generative_ai"]

@@ -16,7 +16,7 @@ from bot.matching.rules import feasibility
 from bot.matching.run import mentee_reason, run_matching
 from bot.matching.scoring import explain, score
 from bot.model import Address
-from bot.wording import say
+from bot.wording import say, unescape
 
 if TYPE_CHECKING:
     from bot.engine import Engine
@@ -269,7 +269,7 @@ def install(engine: "Engine") -> None:
             listed = [{"value": data.mentors[j].participant_id, "name": data.mentors[j].name,
                        "department": data.mentors[j].department,
                        "teach": ", ".join(labels.get(t, t) for t in sorted(data.mentors[j].topics)),
-                       "why": reason_text(explain(scored, data, i, int(j), labels))} for j in order]
+                       "why": unescape(reason_text(explain(scored, data, i, int(j), labels)))} for j in order]
             participant = turn.uow.participants.get(mentee.participant_id)
             target = Turn(event=turn.event, uow=turn.uow, tenant=turn.tenant, now=turn.now,
                           person=turn.uow.people.get(mentee.person_id),

@@ -19,27 +19,32 @@ from bot.values import (
 )
 
 
-def _choice(step: Step, raw: str) -> str:
+def _choice(step: Step, raw: str, typed: bool = True) -> str:
+    """A choice by the number shown beside it (typed answers), or by its value or label."""
     text = raw.strip()
     lowered = text.lower()
-    for index, choice in enumerate(step.choices, start=1):
-        if lowered in (choice.value.lower(), choice.label.lower(), str(index)):
+    if typed and text.isdigit() and 1 <= int(text) <= len(step.choices):
+        return step.choices[int(text) - 1].value
+    for choice in step.choices:
+        if lowered in (choice.value.lower(), choice.label.lower()):
             return choice.value
     raise ValueProblem("input.bad_choice", given=raw, options=", ".join(c.label for c in step.choices))
 
 
-def _choices(step: Step, raw: str) -> list[str]:
+def _choices(step: Step, raw: str, typed: bool = True) -> list[str]:
     parts = [p for p in (part.strip() for part in raw.replace(";", ",").split(",")) if p]
     values: list[str] = []
     for part in parts:
-        value = _choice(step, part)
+        value = _choice(step, part, typed)
         if value not in values:
             values.append(value)
     return values
 
 
-def parse_answer(step: Step, raw: Any, answers: dict[str, Any], today: date) -> Any:
-    """Validate ``raw`` for ``step``; returns a JSON-friendly value or raises :class:`ValueProblem`."""
+def parse_answer(step: Step, raw: Any, answers: dict[str, Any], today: date, typed: bool = True) -> Any:
+    """Validate ``raw`` for ``step``; returns a JSON-friendly value or raises :class:`ValueProblem`.
+
+    ``typed`` answers pick choices by their shown number first; button and form answers carry values."""
     if step.kind == "ack":
         return True
     if isinstance(raw, list):
@@ -66,14 +71,14 @@ def parse_answer(step: Step, raw: Any, answers: dict[str, Any], today: date) -> 
                 raise ValueProblem("input.date_not_after", given=text, earlier=earlier.isoformat())
         return value.isoformat()
     if kind == "choice":
-        return _choice(step, text)
+        return _choice(step, text, typed)
     if kind == "multi_choice":
-        values = _choices(step, text)
+        values = _choices(step, text, typed)
         if step.max_selected and len(values) > step.max_selected:
             raise ValueProblem("input.too_many", maximum=step.max_selected)
         return values
     if kind == "rank":
-        values = _choices(step, text)
+        values = _choices(step, text, typed)
         wanted = min(step.max_selected or 3, len(step.choices))
         if len(values) != wanted:
             raise ValueProblem("input.rank_count", wanted=wanted)

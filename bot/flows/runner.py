@@ -136,7 +136,7 @@ class FlowRunner:
         step_id, _, raw = rest.partition(":")
         if not self._is_current(turn, flow_id, step_id):
             return
-        self._answer(turn, raw if raw or not action.values else action.values.get(step_id, ""))
+        self._answer(turn, raw if raw or not action.values else action.values.get(step_id, ""), typed=False)
 
     def handle_edit(self, turn: Turn, action: Action) -> None:
         """A "change this answer" button from ``review``: ask that step again."""
@@ -164,7 +164,8 @@ class FlowRunner:
             if step.id not in action.values or step.id in state.answers:
                 continue
             state.step = step.id
-            if not self._accept(turn, flow, self._resolved(turn, step), action.values[step.id], ask_next=False):
+            if not self._accept(turn, flow, self._resolved(turn, step), action.values[step.id], ask_next=False,
+                                typed=False):
                 return
         nxt = flow.next_step(None, state.answers, state.context)
         state.step = nxt.id if nxt else None
@@ -226,7 +227,7 @@ class FlowRunner:
         turn.save_state()
         turn.reply(say("flow.version_changed", title=flow.title, dropped=len(dropped)))
 
-    def _answer(self, turn: Turn, raw: Any) -> None:
+    def _answer(self, turn: Turn, raw: Any, typed: bool = True) -> None:
         state = turn.state
         assert state is not None
         flow = self._flow(turn)
@@ -234,14 +235,14 @@ class FlowRunner:
         if step is None:
             self._finish(turn, flow)
             return
-        self._accept(turn, flow, self._resolved(turn, step), raw, ask_next=True)
+        self._accept(turn, flow, self._resolved(turn, step), raw, ask_next=True, typed=typed)
 
-    def _accept(self, turn: Turn, flow: Flow, step: Step, raw: Any, ask_next: bool) -> bool:
+    def _accept(self, turn: Turn, flow: Flow, step: Step, raw: Any, ask_next: bool, typed: bool = True) -> bool:
         """Validate and store one answer; re-ask with the specific reason when it cannot be accepted."""
         state = turn.state
         assert state is not None
         try:
-            value = parse_answer(step, raw, state.answers, turn.now.date())
+            value = parse_answer(step, raw, state.answers, turn.now.date(), typed=typed)
             if step.check:
                 self.checks[step.check](turn, value, state.answers)
         except ValueProblem as problem:
