@@ -221,3 +221,41 @@ def test_programme_questions_from_a_yaml_file(tmp_path: Path) -> None:
     assert scalar(env["DATABASE_URL"], "SELECT intake_questions FROM programme").count("extra_") == 3  # unchanged
     missing = run(env, "program", "questions", "digital-2030", str(tmp_path / "nope.yml"), cwd=tmp_path)
     assert missing.returncode == 2 and "Cannot read" in missing.stderr
+
+
+def test_participants_import_and_offline_match_with_json(tmp_path: Path) -> None:
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'rmbot.db'}"}
+    _prepare(env, tmp_path)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("email,role,capacity,can_teach,want_to_learn,rankings\n"
+                   "arjun.mehta@example.com,mentor,two,ai_tools,,\n"
+                   "nobody@example.com,mentee,,,ai_tools,\n"
+                   "priya.nair@example.com,boss,,,,\n"
+                   "arjun.mehta@example.com,mentor,1,quantum,,\n"
+                   "daniel.okonkwo@example.com,mentee,,,ai_tools,zoe@example.com\n", encoding="utf-8")
+    refused = run(env, "participants", "import", "digital-2030", str(bad), cwd=tmp_path)
+    assert refused.returncode == 1
+    for expected in ["line 2: arjun.mehta@example.com: capacity 'two'", "line 3: nobody@example.com: nobody@example.com is not in the directory",
+                     "line 4: priya.nair@example.com: role 'boss'", "line 5: arjun.mehta@example.com: arjun.mehta@example.com appears twice",
+                     "unknown topic tag(s) quantum", "line 6: daniel.okonkwo@example.com: rankings name zoe@example.com"]:
+        assert expected in refused.stderr, expected
+    assert scalar(env["DATABASE_URL"], "SELECT count(*) FROM participant") == 0
+    sample = ROOT / "prompts" / "sample" / "participants.csv"
+    assert run(env, "participants", "import", "digital-2030", str(sample), cwd=tmp_path).returncode == 0
+    matched = run(env, "match", "digital-2030", "--json", str(tmp_path / "m.json"), "--publish", cwd=tmp_path)
+    assert matched.returncode == 0, matched.stderr
+    assert "Digital 2030 (optimal): 14 pairs" in matched.stdout
+    import json
+
+    result = json.loads((tmp_path / "m.json").read_text())
+    assert len(result["pairs"]) == 14 and all(p["reason"] for p in result["pairs"])
+    assert all(u["reason"] for u in result["unmatched"])
+    assert scalar(env["DATABASE_URL"], "SELECT count(*) FROM match_pair") == 14
+    intros = "SELECT count(*) FROM outbox_message WHERE payload LIKE '%Meet your reverse-mentoring partner%'"
+    assert scalar(env["DATABASE_URL"], intros) == 14
+    again = run(env, "match", "digital-2030", "--publish", cwd=tmp_path)
+    assert "0 pairs" in again.stdout
+    assert scalar(env["DATABASE_URL"], intros) == 14  # nobody introduced twice
+    stable = run(env, "match", "digital-2030", "--mode", "stable", cwd=tmp_path)
+    assert stable.returncode == 0 and "(stable)" in stable.stdout
+    assert "not a matching mode" in run(env, "match", "digital-2030", "--mode", "best", cwd=tmp_path).stderr
