@@ -120,7 +120,11 @@ _SETTINGS = {"seniority-gap": ("seniority_gap", _step("integer", minimum=0, maxi
              "mentor-max-seniority": ("mentor_max_seniority", _step("integer", minimum=0, maximum=50)),
              "mentee-min-seniority": ("mentee_min_seniority", _step("integer", minimum=0, maximum=50)),
              "intake-reminder-days": ("intake_reminder_days", _step("number", minimum=0.5, maximum=30)),
-             "intake-reminders": ("intake_reminders", _step("integer", minimum=0, maximum=5))}
+             "intake-reminders": ("intake_reminders", _step("integer", minimum=0, maximum=5)),
+             "match-mode": ("match_mode", Step(id="value", kind="choice", prompt="", choices=tuple(
+                 StepChoice(mode, mode) for mode in ("optimal", "stable", "random")))),
+             "match-seed": ("match_seed", _step("integer", minimum=0, maximum=2**31 - 1)),
+             "allow-repeat-pairs": ("allow_repeat_pairs", _step("yes_no"))}
 _STATUS_STEP = Step(id="status", kind="choice", prompt="",
                     choices=tuple(StepChoice(s.value, s.value) for s in ProgrammeStatus))
 
