@@ -80,10 +80,18 @@ class ProgrammeSettings(BaseModel):
     mentee_min_seniority: int | None = Field(default=None, ge=0, le=50)
     intake_reminder_days: float = Field(default=2.0, gt=0, le=30)
     intake_reminders: int = Field(default=2, ge=0, le=5)
+    group_sessions: bool = False
+    """A mentor with several mentees holds one session for the group."""
+    non_working_days: list[date] = Field(default_factory=list)
+    agenda_hours_before: float = Field(default=24.0, gt=0, le=168)
+    reminder_minutes_before: int = Field(default=60, ge=5, le=1440)
+    followup_minutes_after: int = Field(default=30, ge=0, le=1440)
     match_mode: str = Field(default="optimal", pattern="^(optimal|stable|random)$")
     match_seed: int = Field(default=0, ge=0)
     match_weights: dict[str, Any] = Field(default_factory=dict)
     allow_repeat_pairs: bool = False
+    library: dict[str, Any] = Field(default_factory=dict)
+    """The programme's own topics and frameworks (``topics`` and ``frameworks`` lists, as in prompts/library)."""
 
 
 class Programme(_Record):
@@ -164,6 +172,10 @@ class MatchPair(_Record):
     introduced_at: datetime | None = None
     ended_at: datetime | None = None
     end_reason: str = ""
+    goals: list[dict[str, Any]] = Field(default_factory=list)
+    """The pair's own goals: visible to the two of them only."""
+    scheduling: dict[str, Any] = Field(default_factory=dict)
+    """Finding the first slot: the proposals and who accepted which."""
 
 
 class MatchRule(_Record):

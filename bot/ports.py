@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from bot.domain import MatchPair, MatchRule, MatchRun, Participant, Person, Programme, Tenant
 from bot.model import InboundEvent, OutgoingMessage
+from bot.sessions.model import Resource, Session, SessionEvent
 
 
 class Clock(Protocol):
@@ -122,6 +123,18 @@ class MatchingRepository(Protocol):
     def previous_pairs(self, tenant_id: int, exclude_programme: int) -> set[frozenset[int]]: ...
 
 
+class SessionsRepository(Protocol):
+    def add(self, session: Session) -> Session: ...
+    def save(self, session: Session) -> Session: ...
+    def get(self, session_id: int) -> Session | None: ...
+    def of_circle(self, circle: str) -> list[Session]: ...
+    def of_programme(self, programme_id: int) -> list[Session]: ...
+    def record(self, event: SessionEvent) -> None: ...
+    def events(self, programme_id: int, circle: str | None = None) -> list[SessionEvent]: ...
+    def add_resource(self, resource: Resource) -> Resource: ...
+    def resources(self, programme_id: int) -> list[Resource]: ...
+
+
 class OutboxWriter(Protocol):
     def add(self, message: OutgoingMessage, platform: str, not_before: datetime | None = None) -> bool:
         """Queue a message; returns False when its idempotency key was already queued."""
@@ -148,6 +161,7 @@ class UnitOfWork(Protocol):
     outbox: OutboxWriter
     schedule: ScheduleRepository
     matching: MatchingRepository
+    sessions: SessionsRepository
 
     def savepoint(self) -> AbstractContextManager[None]:
         """A nested transaction: changes inside it are undone if the block raises."""

@@ -17,6 +17,7 @@ from sqlmodel import Session, SQLModel
 from bot.domain import MatchPair, MatchRule, MatchRun, Participant, Person, Programme, Tenant
 from bot.model import OutgoingMessage
 from bot.ports import ConversationState
+from bot.sessions.model import Resource, Session, SessionEvent
 from storage.tables import (
     ConversationStateRow,
     MatchPairRow,
@@ -28,7 +29,10 @@ from storage.tables import (
     PersonRow,
     ProgrammeCoordinatorRow,
     ProgrammeRow,
+    ResourceRow,
     ScheduledJobRow,
+    SessionEventRow,
+    SessionRow,
     TenantCoordinatorRow,
     TenantRow,
 )
@@ -359,3 +363,59 @@ class MatchingRepo(_Repo):
             .join(ProgrammeRow, ProgrammeRow.id == MatchPairRow.programme_id)
             .where(ProgrammeRow.tenant_id == tenant_id, MatchPairRow.programme_id != exclude_programme)).all()
         return {frozenset(row) for row in rows}
+
+
+class SessionsRepo(_Repo):
+    """Sessions, what happened to them (by side), and programme resources."""
+
+    def add(self, session: Session) -> Session:
+        row = SessionRow(**session.model_dump(exclude={"id"}))
+        self.session.add(row)
+        self.session.flush()
+        return _domain(Session, row)  # type: ignore[return-value]
+
+    def save(self, session: Session) -> Session:
+        row = self.session.get(SessionRow, session.id)
+        if row is None:
+            raise LookupError(f"session {session.id} does not exist")
+        _copy_into(row, session)
+        self.session.flush()
+        return _domain(Session, row)  # type: ignore[return-value]
+
+    def get(self, session_id: int) -> Session | None:
+        return _domain(Session, self.session.get(SessionRow, session_id))
+
+    def of_circle(self, circle: str) -> list[Session]:
+        rows = self.session.execute(select(SessionRow).where(SessionRow.circle == circle)
+                                    .order_by(SessionRow.sequence)).scalars()
+        return [_domain(Session, row) for row in rows]  # type: ignore[misc]
+
+    def of_programme(self, programme_id: int) -> list[Session]:
+        rows = self.session.execute(select(SessionRow).where(SessionRow.programme_id == programme_id)
+                                    .order_by(SessionRow.starts_at, SessionRow.id)).scalars()
+        return [_domain(Session, row) for row in rows]  # type: ignore[misc]
+
+    def record(self, event: SessionEvent) -> None:
+        row = SessionEventRow(**event.model_dump(exclude={"id"}))
+        row.at = row.at or self.now()
+        self.session.add(row)
+        self.session.flush()
+
+    def events(self, programme_id: int, circle: str | None = None) -> list[SessionEvent]:
+        query = select(SessionEventRow).where(SessionEventRow.programme_id == programme_id)
+        if circle is not None:
+            query = query.where(SessionEventRow.circle == circle)
+        rows = self.session.execute(query.order_by(SessionEventRow.id)).scalars()
+        return [_domain(SessionEvent, row) for row in rows]  # type: ignore[misc]
+
+    def add_resource(self, resource: Resource) -> Resource:
+        row = ResourceRow(**resource.model_dump(exclude={"id"}))
+        row.created_at = self.now()
+        self.session.add(row)
+        self.session.flush()
+        return _domain(Resource, row)  # type: ignore[return-value]
+
+    def resources(self, programme_id: int) -> list[Resource]:
+        rows = self.session.execute(select(ResourceRow).where(ResourceRow.programme_id == programme_id)
+                                    .order_by(ResourceRow.id)).scalars()
+        return [_domain(Resource, row) for row in rows]  # type: ignore[misc]

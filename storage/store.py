@@ -18,6 +18,7 @@ from storage.repositories import (
     ConversationRepo,
     CoordinatorRepo,
     MatchingRepo,
+    SessionsRepo,
     OutboxRepo,
     ParticipantRepo,
     PeopleRepo,
@@ -45,6 +46,7 @@ class SqlUnitOfWork:
         self.outbox = OutboxRepo(session, now)
         self.schedule = ScheduleRepo(session, now)
         self.matching = MatchingRepo(session, now)
+        self.sessions = SessionsRepo(session, now)
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:

@@ -233,6 +233,8 @@ class MatchPairRow(SQLModel, table=True):
     introduced_at: datetime | None = _ts()
     ended_at: datetime | None = _ts()
     end_reason: str = Field(default="", max_length=64)
+    goals: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    scheduling: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
 class MatchRuleRow(SQLModel, table=True):
@@ -258,3 +260,53 @@ class MatchRunRow(SQLModel, table=True):
     created_by: int | None = Field(default=None, foreign_key="person.id")
     created_at: datetime | None = _ts()
     published_at: datetime | None = _ts()
+
+
+class SessionRow(SQLModel, table=True):
+    __tablename__ = "session"
+    __table_args__ = (UniqueConstraint("circle", "sequence"), Index("ix_session_starts", "status", "starts_at"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    programme_id: int = Field(foreign_key="programme.id", index=True)
+    circle: str = Field(max_length=200, index=True)
+    mentor_id: int = Field(foreign_key="participant.id", index=True)
+    mentee_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    sequence: int
+    starts_at: datetime | None = _ts(nullable=False)
+    minutes: int
+    anchor_time_zone: str = Field(max_length=64)
+    status: str = Field(default="scheduled", max_length=16)
+    uid: str = Field(max_length=200, unique=True)
+    ics_sequence: int = 0
+    topic_id: str | None = Field(default=None, max_length=80)
+    framework_id: str | None = Field(default=None, max_length=80)
+    agenda_items: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    action_items: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    outcome: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class SessionEventRow(SQLModel, table=True):
+    __tablename__ = "session_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int | None = Field(default=None, foreign_key="session.id", index=True)
+    circle: str = Field(max_length=200, index=True)
+    programme_id: int = Field(foreign_key="programme.id", index=True)
+    kind: str = Field(max_length=32)
+    side: str = Field(max_length=16)
+    person_id: int | None = Field(default=None, foreign_key="person.id")
+    at: datetime | None = _ts()
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class ResourceRow(SQLModel, table=True):
+    __tablename__ = "resource"
+
+    id: int | None = Field(default=None, primary_key=True)
+    programme_id: int = Field(foreign_key="programme.id", index=True)
+    title: str = Field(max_length=200)
+    url: str = Field(max_length=1000)
+    tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    role: str = Field(default="both", max_length=16)
+    added_by: int | None = Field(default=None, foreign_key="person.id")
+    created_at: datetime | None = _ts()

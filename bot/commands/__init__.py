@@ -10,7 +10,7 @@ if TYPE_CHECKING:
 
 def install(engine: "Engine") -> None:
     """Register every handler module with ``engine``."""
-    from bot.commands import general, intake, invitations, matching, programmes
+    from bot.commands import general, intake, invitations, matching, programmes, sessions
 
-    for module in (general, programmes, intake, invitations, matching):
+    for module in (general, programmes, intake, invitations, matching, sessions):
         module.install(engine)

@@ -16,6 +16,8 @@ from bot.matching.rules import feasibility
 from bot.matching.run import mentee_reason, run_matching
 from bot.matching.scoring import explain, score
 from bot.model import Address
+from bot.sessions.circles import circles_of
+from bot.sessions.scheduling import cancel_circle, offer_slots
 from bot.wording import say, unescape
 
 if TYPE_CHECKING:
@@ -179,6 +181,9 @@ def publish_run(turn: Turn, programme: Programme, run: MatchRun) -> tuple[int, i
                      programme_id=programme.id)
         told += 1
     turn.uow.matching.mark_published(run.id)  # type: ignore[arg-type]
+    for circle in circles_of(turn.uow, programme):
+        if not circle.pairs[0].scheduling and not turn.uow.sessions.of_circle(circle.key):
+            offer_slots(turn, circle)
     return introduced, skipped, told
 
 
@@ -193,6 +198,9 @@ def rematch(turn: Turn, args: Args, programme: Programme | None) -> None:
                  if participant and p.status != PairStatus.ENDED and participant.id in (p.mentee_id, p.mentor_id)), None)
     if pair is None:
         raise CommandError("matching.not_paired", name=person.name, programme=programme)
+    for circle in circles_of(turn.uow, programme):
+        if pair.id in {p.id for p in circle.pairs}:
+            cancel_circle(turn, turn.uow.sessions.of_circle(circle.key))
     pair.status, pair.ended_at, pair.end_reason = PairStatus.ENDED, turn.now, "rematch"
     turn.uow.matching.save_pair(pair)
     names = _names(turn, [pair.mentee_id, pair.mentor_id])

@@ -4,6 +4,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import storage.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
+import storage.teams_references  # noqa: F401  (the Teams adapter's tables)
 
 config = context.config
 target_metadata = SQLModel.metadata

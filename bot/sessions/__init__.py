@@ -1,0 +1,1 @@
+"""Sessions: finding a time across time zones, the series, agendas, reminders and follow-ups."""

@@ -1,0 +1,90 @@
+"""Circles: who meets. A mentor and one mentee, or in group programmes a mentor and all their mentees."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.domain import MatchPair, PairStatus, Participant, Person, Programme
+from bot.ports import UnitOfWork
+
+
+def circle_key(mentor_id: int, mentee_ids: list[int]) -> str:
+    return f"{mentor_id}:{'-'.join(str(m) for m in sorted(mentee_ids))}"
+
+
+@dataclass
+class Circle:
+    key: str
+    programme: Programme
+    mentor: Participant
+    mentees: list[Participant]
+    people: dict[int, Person]
+    """Person id -> person, for everyone in the circle."""
+    pairs: list[MatchPair]
+
+    @property
+    def members(self) -> list[Participant]:
+        return [self.mentor, *self.mentees]
+
+    def person(self, participant: Participant) -> Person:
+        return self.people[participant.person_id]
+
+    def side_of(self, person_id: int) -> str:
+        return "mentor" if person_id == self.mentor.person_id else "mentee"
+
+    def others(self, person_id: int) -> list[Person]:
+        return [self.person(p) for p in self.members if p.person_id != person_id]
+
+    @property
+    def anchor_zone(self) -> str:
+        """The series keeps the (first) mentee's local time."""
+        return self.person(self.mentees[0]).time_zone
+
+
+def circles_of(uow: UnitOfWork, programme: Programme) -> list[Circle]:
+    """The programme's circles from its live pairs (grouped by mentor when the programme meets in groups)."""
+    live = [p for p in uow.matching.pairs(programme.id) if p.status != PairStatus.ENDED]  # type: ignore[arg-type]
+    groups: dict[tuple[int, int | None], list[MatchPair]] = {}
+    for pair in live:
+        key = (pair.mentor_id, None if programme.settings.group_sessions else pair.mentee_id)
+        groups.setdefault(key, []).append(pair)
+    return [load_circle(uow, programme, pairs) for pairs in groups.values()]
+
+
+def load_circle(uow: UnitOfWork, programme: Programme, pairs: list[MatchPair]) -> Circle:
+    mentor = uow.participants.get(pairs[0].mentor_id)
+    mentees = [uow.participants.get(p.mentee_id) for p in pairs]
+    assert mentor is not None and all(mentees)
+    people = uow.people.many([mentor.person_id, *(m.person_id for m in mentees)])  # type: ignore[union-attr]
+    return Circle(key=circle_key(mentor.id, [m.id for m in mentees]), programme=programme, mentor=mentor,  # type: ignore[arg-type,union-attr]
+                  mentees=mentees, people=people, pairs=pairs)  # type: ignore[arg-type]
+
+
+def circle_by_key(uow: UnitOfWork, key: str) -> Circle | None:
+    mentor_text, _, mentees_text = key.partition(":")
+    if not mentor_text.isdigit():
+        return None
+    mentor = uow.participants.get(int(mentor_text))
+    if mentor is None:
+        return None
+    programme = uow.programmes.get(mentor.programme_id)
+    assert programme is not None
+    wanted = {int(m) for m in mentees_text.split("-") if m.isdigit()}
+    pairs = [p for p in uow.matching.pairs(programme.id)  # type: ignore[arg-type]
+             if p.mentor_id == mentor.id and p.mentee_id in wanted and p.status != PairStatus.ENDED]
+    if {p.mentee_id for p in pairs} != wanted:
+        return None
+    return load_circle(uow, programme, pairs)
+
+
+def circles_of_person(uow: UnitOfWork, person_id: int, tenant_id: int) -> list[Circle]:
+    """Every live circle the person belongs to, in the tenant."""
+    found = []
+    for participant in uow.participants.of_person(person_id):
+        programme = uow.programmes.get(participant.programme_id)
+        if programme is None or programme.tenant_id != tenant_id:
+            continue
+        for circle in circles_of(uow, programme):
+            if any(member.person_id == person_id for member in circle.members):
+                found.append(circle)
+    return found

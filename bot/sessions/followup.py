@@ -1,0 +1,169 @@
+"""Around each session: the agenda, the reminder, and afterwards what happened, action items and goals."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from bot.context import Turn
+from bot.errors import CommandError
+from bot.model import Action, Address, Choice
+from bot.sessions.agenda import send_agenda
+from bot.sessions.circles import Circle, circle_by_key
+from bot.sessions.model import Session, SessionEvent, SessionStatus, Side
+from bot.sessions.slots import local_label
+from bot.wording import say
+
+if TYPE_CHECKING:
+    from bot.engine import Engine
+
+OUTCOME_ACTION = "session.outcome"
+NEXT_ACTION = "session.next"
+ACTION_ITEMS_FLOW = "action_items"
+GOALS_FLOW = "pair_goals"
+OUTCOMES = ("held", "moved", "cancelled_me", "cancelled_them", "no_show")
+
+
+def _live(turn: Turn, payload: dict[str, Any]) -> tuple[Session, Circle] | None:
+    """The session a job is about, if it is still scheduled at the time the job was made for."""
+    session = turn.uow.sessions.get(int(payload.get("session_id", 0)))
+    if session is None or session.status != SessionStatus.SCHEDULED:
+        return None
+    if int(payload.get("version", -1)) != session.ics_sequence:
+        return None
+    circle = circle_by_key(turn.uow, session.circle)
+    return (session, circle) if circle else None
+
+
+def next_session(turn: Turn, circle: Circle, after: Session | None = None) -> Session | None:
+    upcoming = [s for s in turn.uow.sessions.of_circle(circle.key)
+                if s.status == SessionStatus.SCHEDULED and s.starts_at > turn.now
+                and (after is None or s.sequence > after.sequence)]
+    return upcoming[0] if upcoming else None
+
+
+def install(engine: "Engine") -> None:
+    @engine.on_due("session_agenda")
+    def agenda(turn: Turn, payload: dict[str, Any]) -> None:
+        found = _live(turn, payload)
+        if found:
+            send_agenda(turn, found[1], found[0])
+
+    @engine.on_due("session_reminder")
+    def reminder(turn: Turn, payload: dict[str, Any]) -> None:
+        found = _live(turn, payload)
+        if not found:
+            return
+        session, circle = found
+        for member in circle.members:
+            person = circle.person(member)
+            turn.message(Address.person(person.id),  # type: ignore[arg-type]
+                         say("sessions.reminder", others=[o.name for o in circle.others(person.id)],  # type: ignore[arg-type]
+                             when=local_label(session.starts_at, person.time_zone), minutes=session.minutes),
+                         programme_id=circle.programme.id)
+
+    @engine.on_due("session_followup")
+    def followup(turn: Turn, payload: dict[str, Any]) -> None:
+        found = _live(turn, payload)
+        if not found:
+            return
+        session, circle = found
+        for member in circle.members:
+            person = circle.person(member)
+            turn.message(Address.person(person.id),  # type: ignore[arg-type]
+                         say("sessions.followup", others=[o.name for o in circle.others(person.id)],  # type: ignore[arg-type]
+                             when=local_label(session.starts_at, person.time_zone)),
+                         choices=[Choice(label=say(f"sessions.outcome_{o}"), action=OUTCOME_ACTION,
+                                         value=f"{session.id}:{o}") for o in OUTCOMES],
+                         programme_id=circle.programme.id)
+
+    @engine.on_action(OUTCOME_ACTION)
+    def outcome(turn: Turn, action: Action) -> None:
+        session_id, _, answer = action.value.partition(":")
+        session = turn.uow.sessions.get(int(session_id)) if session_id.isdigit() else None
+        circle = circle_by_key(turn.uow, session.circle) if session else None
+        if session is None or circle is None or answer not in OUTCOMES or \
+                turn.me.id not in {m.person_id for m in circle.members}:
+            raise CommandError("sessions.not_your_session")
+        record_outcome(engine, turn, circle, session, answer)
+
+    @engine.on_action(NEXT_ACTION)
+    def next_choice(turn: Turn, action: Action) -> None:
+        session_id, _, answer = action.value.partition(":")
+        session = turn.uow.sessions.get(int(session_id)) if session_id.isdigit() else None
+        circle = circle_by_key(turn.uow, session.circle) if session else None
+        if session is None or circle is None or turn.me.id not in {m.person_id for m in circle.members}:
+            raise CommandError("sessions.not_your_session")
+        if answer == "keep":
+            turn.reply(say("sessions.kept", when=local_label(session.starts_at, turn.me.time_zone)))
+            return
+        from bot.sessions.scheduling import offer_slots
+
+        offer_slots(turn, circle, session, asked_by=turn.me.id)
+
+    def save_action_items(turn: Turn, answers: dict[str, Any], context: dict[str, Any]) -> None:
+        session = turn.uow.sessions.get(context["session_id"])
+        assert session is not None
+        text = answers.get("items") or ""
+        session.action_items = [line.strip(" -•*") for line in text.splitlines() if line.strip(" -•*")]
+        turn.uow.sessions.save(session)
+        turn.reply(say("sessions.action_items_saved", count=len(session.action_items)))
+        _offer_next(turn, context["circle"], session)
+
+    def save_goals(turn: Turn, answers: dict[str, Any], context: dict[str, Any]) -> None:
+        circle = circle_by_key(turn.uow, context["circle"])
+        assert circle is not None
+        goals = [answers[k] for k in ("goal_1", "goal_2") if answers.get(k)]
+        for pair in circle.pairs:
+            pair.goals = [*pair.goals, *({"text": g, "by": turn.me.id, "done": False} for g in goals)]
+            turn.uow.matching.save_pair(pair)
+        turn.reply(say("sessions.goals_saved", count=len(goals)))
+
+    engine.flows.register(ACTION_ITEMS_FLOW, save_action_items)
+    engine.flows.register(GOALS_FLOW, save_goals)
+
+    def _offer_next(turn: Turn, circle_key: str, session: Session) -> None:
+        circle = circle_by_key(turn.uow, circle_key)
+        upcoming = next_session(turn, circle, session) if circle else None
+        if upcoming is None:
+            return
+        turn.reply(say("sessions.next_is", when=local_label(upcoming.starts_at, turn.me.time_zone)),
+                   choices=[Choice(label=say("sessions.keep_label"), action=NEXT_ACTION, value=f"{upcoming.id}:keep",
+                                   style="primary"),
+                            Choice(label=say("sessions.move_label"), action=NEXT_ACTION, value=f"{upcoming.id}:move")])
+
+    engine.sessions_offer_next = _offer_next  # type: ignore[attr-defined]
+
+
+def record_outcome(engine: "Engine", turn: Turn, circle: Circle, session: Session, answer: str) -> None:
+    """What one member says happened; the session's status follows, with the side that caused a miss."""
+    me = turn.me
+    my_side = circle.side_of(me.id)  # type: ignore[arg-type]
+    other_side = "mentee" if my_side == "mentor" else "mentor"
+    session.outcome = {**session.outcome, str(me.id): answer}
+    kind, side = {"held": ("held", my_side), "moved": ("moved", my_side), "cancelled_me": ("cancelled", my_side),
+                  "cancelled_them": ("cancelled", other_side), "no_show": ("no_show", other_side)}[answer]
+    if session.status == SessionStatus.SCHEDULED:
+        if kind == "held":
+            session.status = SessionStatus.HELD
+        elif kind == "cancelled":
+            session.status = SessionStatus.CANCELLED
+        elif kind == "no_show":
+            session.status = SessionStatus.MISSED
+    turn.uow.sessions.save(session)
+    turn.uow.sessions.record(SessionEvent(circle=circle.key, programme_id=circle.programme.id, session_id=session.id,  # type: ignore[arg-type]
+                                          kind=kind, side=Side(side), person_id=me.id, at=turn.now))
+    turn.reply(say("sessions.outcome_thanks", answer=answer))
+    context = {"key": f"session-{session.id}", "session_id": session.id, "circle": circle.key}
+    if kind == "held" and me.id == circle.mentor.person_id:
+        engine.flows.start(turn, ACTION_ITEMS_FLOW, context)
+        return
+    if kind == "held" and session.sequence == 1 and not any(p.goals for p in circle.pairs):
+        engine.flows.start(turn, GOALS_FLOW, {"key": f"goals-{circle.key}", "circle": circle.key})
+        return
+    if kind == "moved":
+        from bot.sessions.scheduling import offer_slots
+
+        session.status = SessionStatus.SCHEDULED
+        offer_slots(turn, circle, session, asked_by=me.id)
+        return
+    engine.sessions_offer_next(turn, circle.key, session)  # type: ignore[attr-defined]

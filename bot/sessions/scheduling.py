@@ -1,0 +1,184 @@
+"""Agreeing a time: proposals in each reader's own time zone, picks, confirmation, the series, moves.
+
+The state of an open proposal lives on the circle's first pair (``MatchPair.scheduling``): the slots
+offered, what the first session or the moved session is, and which member accepted which time.
+Once every member accepted the same time, the series (or the moved session) is confirmed, the
+calendar invites go out, and the agenda, reminder and follow-up are scheduled.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.context import Turn
+from bot.errors import CommandError
+from bot.model import Address, Choice
+from bot.sessions.circles import Circle
+from bot.sessions.ics import invite_attachment
+from bot.sessions.model import Session, SessionEvent, SessionStatus, Side
+from bot.sessions.slots import Availability, local_label, propose_slots, series
+from bot.wording import say
+
+PICK_ACTION = "slot.pick"
+OTHER_ACTION = "slot.other"
+JOBS = ("session_agenda", "session_reminder", "session_followup")
+
+
+def availability(circle: Circle) -> list[Availability]:
+    return [Availability(circle.person(m).time_zone, circle.person(m).working_hours) for m in circle.members]
+
+
+def closed_days(circle: Circle) -> frozenset:
+    return frozenset(circle.programme.settings.non_working_days)
+
+
+def _state(circle: Circle) -> dict[str, Any]:
+    return dict(circle.pairs[0].scheduling)
+
+
+def _save_state(turn: Turn, circle: Circle, state: dict[str, Any]) -> None:
+    pair = circle.pairs[0]
+    pair.scheduling = state
+    turn.uow.matching.save_pair(pair)
+
+
+def offer_slots(turn: Turn, circle: Circle, session: Session | None = None, asked_by: int | None = None) -> bool:
+    """Propose three times that fit everyone, each shown in the reader's own time zone."""
+    after = max(turn.now, session.starts_at - timedelta(days=3)) if session else turn.now
+    minutes = session.minutes if session else circle.programme.session_minutes
+    slots = propose_slots(availability(circle), after, minutes, closed=closed_days(circle))
+    if session is not None:
+        slots = [s for s in slots if s != session.starts_at][:3]
+    state = {"target": session.id if session else "first", "slots": [s.isoformat() for s in slots],
+             "accepted": {}, "asked_by": asked_by}
+    _save_state(turn, circle, state)
+    key = "sessions.offer_move" if session else "sessions.offer_first"
+    for member in circle.members:
+        person = circle.person(member)
+        others = [p.name for p in circle.others(person.id)]
+        if not slots:
+            turn.message(Address.person(person.id), say("sessions.no_common_time", others=others),  # type: ignore[arg-type]
+                         choices=[Choice(label=say("sessions.propose_other"), action=OTHER_ACTION, value=circle.key)],
+                         programme_id=circle.programme.id)
+            continue
+        choices = [Choice(label=local_label(s, person.time_zone), action=PICK_ACTION, value=f"{circle.key}|{s.isoformat()}")
+                   for s in slots]
+        choices.append(Choice(label=say("sessions.propose_other"), action=OTHER_ACTION, value=circle.key))
+        turn.message(Address.person(person.id), say(key, others=others, programme=circle.programme,  # type: ignore[arg-type]
+                                                    minutes=minutes, zone=person.time_zone,
+                                                    when=local_label(session.starts_at, person.time_zone) if session else ""),
+                     choices=choices, programme_id=circle.programme.id)
+    return bool(slots)
+
+
+def pick(turn: Turn, circle: Circle, when: datetime) -> None:
+    """The person in ``turn`` accepts ``when``; confirm once every member accepted the same time."""
+    state = _state(circle)
+    if not state:
+        raise CommandError("sessions.nothing_to_pick")
+    me = turn.me
+    if not all(person.fits(when, circle.programme.session_minutes, closed_days(circle))
+               for person in availability(circle)):
+        raise CommandError("sessions.time_does_not_fit", when=local_label(when, me.time_zone))
+    if when <= turn.now:
+        raise CommandError("sessions.time_in_past")
+    accepted = {k: v for k, v in state.get("accepted", {}).items() if v == when.isoformat()}
+    accepted[str(me.id)] = when.isoformat()
+    state["accepted"] = accepted
+    _save_state(turn, circle, state)
+    side = circle.side_of(me.id)  # type: ignore[arg-type]
+    if all(str(m.person_id) in accepted for m in circle.members):
+        _confirm(turn, circle, state, when, side)
+        return
+    for other in circle.others(me.id):  # type: ignore[arg-type]
+        if str(other.id) in accepted:
+            continue
+        turn.message(Address.person(other.id),  # type: ignore[arg-type]
+                     say("sessions.confirm_request", name=me.name, when=local_label(when, other.time_zone)),
+                     choices=[Choice(label=say("sessions.confirm_label"), action=PICK_ACTION,
+                                     value=f"{circle.key}|{when.isoformat()}", style="primary"),
+                              Choice(label=say("sessions.propose_other"), action=OTHER_ACTION, value=circle.key)],
+                     programme_id=circle.programme.id)
+    turn.reply(say("sessions.waiting_for", others=[o.name for o in circle.others(me.id)  # type: ignore[arg-type]
+                                                   if str(o.id) not in accepted],
+                   when=local_label(when, me.time_zone)))
+
+
+def _confirm(turn: Turn, circle: Circle, state: dict[str, Any], when: datetime, side: str) -> None:
+    _save_state(turn, circle, {})
+    programme = circle.programme
+    if state.get("target") == "first":
+        starts = series(when, circle.anchor_zone, programme.cadence_days, programme.ends_on,
+                        people=availability(circle), minutes=programme.session_minutes, closed=closed_days(circle))
+        existing = {s.sequence for s in turn.uow.sessions.of_circle(circle.key)}
+        created = []
+        for number, start in enumerate(starts, start=1):
+            if number in existing:
+                continue
+            created.append(turn.uow.sessions.add(Session(
+                programme_id=programme.id, circle=circle.key, mentor_id=circle.mentor.id,  # type: ignore[arg-type]
+                mentee_ids=[m.id for m in circle.mentees], sequence=number, starts_at=start,  # type: ignore[misc]
+                minutes=programme.session_minutes, anchor_time_zone=circle.anchor_zone,
+                uid=f"{uuid.uuid4()}@rmbot")))
+        for session in created:
+            schedule_jobs(turn, session)
+        turn.uow.sessions.record(SessionEvent(circle=circle.key, programme_id=programme.id, kind="confirmed",  # type: ignore[arg-type]
+                                              side=Side(side), person_id=turn.me.id, at=turn.now,
+                                              session_id=created[0].id if created else None))
+        _announce(turn, circle, created, "sessions.series_confirmed")
+        return
+    session = turn.uow.sessions.get(int(state["target"]))
+    assert session is not None
+    old = session.starts_at
+    session.starts_at, session.ics_sequence = when, session.ics_sequence + 1
+    session = turn.uow.sessions.save(session)
+    cancel_jobs(turn, session)
+    schedule_jobs(turn, session)
+    asked_by = state.get("asked_by")
+    turn.uow.sessions.record(SessionEvent(
+        circle=circle.key, programme_id=programme.id, session_id=session.id, kind="rescheduled",  # type: ignore[arg-type]
+        side=Side(circle.side_of(asked_by) if asked_by else side), person_id=asked_by, at=turn.now,
+        detail={"from": old.isoformat(), "to": when.isoformat()}))
+    _announce(turn, circle, [session], "sessions.moved")
+
+
+def _announce(turn: Turn, circle: Circle, sessions: list[Session], key: str) -> None:
+    if not sessions:
+        return
+    title = say("sessions.invite_title", programme=circle.programme)
+    for member in circle.members:
+        person = circle.person(member)
+        others = [p.name for p in circle.others(person.id)]  # type: ignore[arg-type]
+        description = say("sessions.invite_description", others=others, programme=circle.programme)
+        turn.message(Address.person(person.id),  # type: ignore[arg-type]
+                     say(key, others=others, first=local_label(sessions[0].starts_at, person.time_zone),
+                         count=len(sessions), minutes=sessions[0].minutes),
+                     attachments=[invite_attachment(sessions, title, description)], programme_id=circle.programme.id)
+
+
+def schedule_jobs(turn: Turn, session: Session) -> None:
+    """The agenda before the session, the reminder, and the follow-up after it."""
+    settings = turn.uow.programmes.get(session.programme_id).settings  # type: ignore[union-attr]
+    moments = {"session_agenda": session.starts_at - timedelta(hours=settings.agenda_hours_before),
+               "session_reminder": session.starts_at - timedelta(minutes=settings.reminder_minutes_before),
+               "session_followup": session.starts_at + timedelta(minutes=session.minutes + settings.followup_minutes_after)}
+    for kind, due in moments.items():
+        if due > turn.now or kind == "session_followup":
+            turn.uow.schedule.add(turn.tenant.id, kind, max(due, turn.now),
+                                  {"session_id": session.id, "version": session.ics_sequence},
+                                  key=f"session:{session.id}:{session.ics_sequence}:{kind}")
+
+
+def cancel_jobs(turn: Turn, session: Session) -> None:
+    turn.uow.schedule.cancel(f"session:{session.id}:")
+
+
+def cancel_circle(turn: Turn, circle_sessions: list[Session]) -> None:
+    """Stop everything scheduled for a circle's future sessions (the pair ended or paused)."""
+    for session in circle_sessions:
+        if session.status == SessionStatus.SCHEDULED and session.starts_at > turn.now:
+            cancel_jobs(turn, session)
+            session.status = SessionStatus.CANCELLED
+            turn.uow.sessions.save(session)

@@ -1,0 +1,95 @@
+"""Finding times that fit everyone: inside each person's working hours, on each person's working days."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from bot.timing import WEEKEND
+
+STEP = timedelta(minutes=30)
+
+
+@dataclass(frozen=True)
+class Availability:
+    """One person's working pattern."""
+
+    time_zone: str
+    working_hours: str
+
+    def fits(self, start: datetime, minutes: int, closed: frozenset[date] = frozenset()) -> bool:
+        """Whether [start, start + minutes) lies inside this person's working hours on a working day."""
+        zone = ZoneInfo(self.time_zone)
+        local_start = start.astimezone(zone)
+        local_end = (start + timedelta(minutes=minutes)).astimezone(zone)
+        if local_start.date() != local_end.date() and local_end.time() != time(0, 0):
+            return False
+        if local_start.weekday() in WEEKEND or local_start.date() in closed:
+            return False
+        begin_text, _, end_text = self.working_hours.partition("-")
+        begin, end = time.fromisoformat(begin_text), time.fromisoformat(end_text)
+        return begin <= local_start.time() and (local_end.time() <= end or end == time(23, 59)) and \
+            local_start.time() < end
+
+
+def propose_slots(people: list[Availability], after: datetime, minutes: int, count: int = 3,
+                  closed: frozenset[date] = frozenset(), horizon_days: int = 28) -> list[datetime]:
+    """Up to ``count`` start times (UTC) that fit everyone, on different days, earliest first.
+
+    Times are on the half hour, from the day after ``after`` onwards, within ``horizon_days``."""
+    first_day = (after + timedelta(days=1)).astimezone(timezone.utc).date()
+    found: list[datetime] = []
+    for offset in range(horizon_days):
+        day_start = datetime.combine(first_day + timedelta(days=offset), time(0, 0), timezone.utc)
+        moment = day_start
+        while moment < day_start + timedelta(days=1):
+            if all(person.fits(moment, minutes, closed) for person in people):
+                found.append(moment)
+                break
+            moment += STEP
+        if len(found) == count:
+            break
+    return found
+
+
+def series(first: datetime, anchor_zone: str, cadence_days: int, until: date | None, limit: int = 60,
+           people: list[Availability] | None = None, minutes: int = 45,
+           closed: frozenset[date] = frozenset()) -> list[datetime]:
+    """Start times of a series: every ``cadence_days`` at the same local time in ``anchor_zone``.
+
+    Keeping the anchor's local time (not the UTC time) carries the series correctly across daylight
+    saving; a date that is not a working day for everyone moves to the next one that is."""
+    zone = ZoneInfo(anchor_zone)
+    local = first.astimezone(zone)
+    starts = [first]
+    for n in range(1, limit):
+        day = local.date() + timedelta(days=cadence_days * n)
+        if until is not None and day > until:
+            break
+        candidate = datetime.combine(day, local.time(), zone).astimezone(timezone.utc)
+        for _ in range(7):
+            if people is None or all(person.fits(candidate, minutes, closed) for person in people):
+                break
+            day += timedelta(days=1)
+            candidate = datetime.combine(day, local.time(), zone).astimezone(timezone.utc)
+        starts.append(candidate)
+    return starts
+
+
+def parse_local_time(text: str, time_zone: str) -> datetime | None:
+    """'2030-01-21 15:00' (or '21 Jan 2030 15:00') in a person's own zone, as UTC; None if unreadable."""
+    cleaned = " ".join(text.replace("T", " ").replace(",", " ").split())
+    for fmt in ("%Y-%m-%d %H:%M", "%d %b %Y %H:%M", "%d %B %Y %H:%M", "%Y-%m-%d %H.%M"):
+        try:
+            naive = datetime.strptime(cleaned, fmt)
+        except ValueError:
+            continue
+        return naive.replace(tzinfo=ZoneInfo(time_zone)).astimezone(timezone.utc)
+    return None
+
+
+def local_label(moment: datetime, time_zone: str) -> str:
+    """How a time reads to a person: 'Tue 21 Jan, 15:00 (Asia/Kolkata)'."""
+    local = moment.astimezone(ZoneInfo(time_zone))
+    return f"{local:%a %d %b, %H:%M} ({time_zone})"

@@ -1,0 +1,301 @@
+"""What the Teams adapter keeps in the database (migration 0005): conversation references, accounts, sends.
+
+* ``teams_conversation``: a conversation reference (conversation id, its service URL, the bot's id) for
+  every personal chat, team channel and group chat the bot has seen, saved on install
+  (``conversationUpdate``, ``installationUpdate``) and on every message. Proactive messages use them,
+  so they must survive restarts.
+* ``teams_account``: Teams account ids (``29:…``) seen in rosters and mentions, with the Azure AD object
+  id when known: mentions are mapped to the AD id, and a personal chat can be created for an account.
+* ``teams_send``: one row per activity the deliverer posts, written *before* the request goes out and
+  settled after it. A row still ``sending`` when an item is offered again means the outcome is unknown
+  (Teams has no idempotency key): the activity is not posted again but marked ``unknown``.
+
+Plain functions over an SQLAlchemy engine; nothing here imports a Teams SDK.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import Index, UniqueConstraint, delete, select, text, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Field, Session, SQLModel
+
+from storage.tables import _ts
+
+SENDING, SENT, UNKNOWN = "sending", "sent", "unknown"
+
+
+class TeamsConversationRow(SQLModel, table=True):
+    __tablename__ = "teams_conversation"
+    __table_args__ = (UniqueConstraint("tenant_key", "conversation_id"),
+                      Index("ix_teams_conversation_user", "tenant_key", "user_id"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_key: str = Field(max_length=128)
+    conversation_id: str = Field(max_length=512)
+    conversation_type: str = Field(default="personal", max_length=16)
+    """``personal``, ``channel`` or ``groupChat``."""
+    user_id: str = Field(default="", max_length=200)
+    """Personal chats: the user (Azure AD object id when Teams sent it, else their Teams id)."""
+    account_id: str = Field(default="", max_length=200)
+    name: str = Field(default="", max_length=200)
+    team_id: str = Field(default="", max_length=512)
+    service_url: str = Field(max_length=512)
+    bot_id: str = Field(default="", max_length=200)
+    installed: bool = True
+    updated_at: datetime | None = _ts()
+
+
+class TeamsAccountRow(SQLModel, table=True):
+    __tablename__ = "teams_account"
+    __table_args__ = (UniqueConstraint("tenant_key", "account_id"),
+                      Index("ix_teams_account_user", "tenant_key", "user_id"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_key: str = Field(max_length=128)
+    account_id: str = Field(max_length=200)
+    user_id: str = Field(default="", max_length=200)
+    name: str = Field(default="", max_length=200)
+    service_url: str = Field(default="", max_length=512)
+    updated_at: datetime | None = _ts()
+
+
+class TeamsSendRow(SQLModel, table=True):
+    __tablename__ = "teams_send"
+    __table_args__ = (Index("ix_teams_send_state", "state"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=400, unique=True)
+    outbox_id: int = 0
+    person_id: int | None = None
+    conversation_id: str = Field(default="", max_length=512)
+    state: str = Field(default=SENDING, max_length=16)
+    activity_id: str = Field(default="", max_length=200)
+    error: str = Field(default="", max_length=1000)
+    created_at: datetime | None = _ts()
+    updated_at: datetime | None = _ts()
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _upsert(session: Session, table: type[SQLModel], keys: dict[str, Any], values: dict[str, Any]) -> None:
+    """Update the row with ``keys`` (non-empty ``values`` only), or insert it."""
+    columns = table.__table__.c  # type: ignore[attr-defined]
+    row = session.execute(select(table).where(*(columns[k] == v for k, v in keys.items()))).scalar_one_or_none()
+    if row is None:
+        session.add(table(**keys, **values))
+        return
+    for name, value in values.items():
+        if value not in ("", None):
+            setattr(row, name, value)
+
+
+def _retrying(engine: Engine, work: Any) -> None:
+    """Run ``work(session)`` in a transaction, once more if a concurrent insert of the same key won."""
+    for attempt in (1, 2):
+        try:
+            with Session(engine) as session, session.begin():
+                work(session)
+            return
+        except IntegrityError:
+            if attempt == 2:
+                raise
+
+
+# -- conversation references ---------------------------------------------------------------------------
+
+def _conversation(session: Session, reference: dict[str, Any]) -> None:
+    keys = {"tenant_key": reference["tenant_key"], "conversation_id": reference["conversation_id"]}
+    values = {k: v for k, v in reference.items() if k not in keys}
+    values.setdefault("installed", True)
+    values["updated_at"] = _now()
+    _upsert(session, TeamsConversationRow, keys, values)
+
+
+def _accounts(session: Session, tenant_key: str, found: list[dict[str, Any]]) -> None:
+    for account in found:
+        if account.get("account_id"):
+            values = {k: account.get(k, "") for k in ("user_id", "name", "service_url")}
+            _upsert(session, TeamsAccountRow, {"tenant_key": tenant_key, "account_id": account["account_id"]},
+                    {**values, "updated_at": _now()})
+
+
+def remember_conversation(engine: Engine, reference: dict[str, Any]) -> None:
+    """Keep a conversation reference (keys are the column names); empty values never overwrite."""
+    _retrying(engine, lambda session: _conversation(session, reference))
+
+
+def remember(engine: Engine, tenant_key: str, reference: dict[str, Any] | None, found: list[dict[str, Any]]) -> None:
+    """Keep a conversation reference and the accounts an activity showed, in one transaction."""
+    def work(session: Session) -> None:
+        if reference is not None:
+            _conversation(session, reference)
+        _accounts(session, tenant_key, found)
+
+    if reference is not None or found:
+        _retrying(engine, work)
+
+
+def forget_conversation(engine: Engine, tenant_key: str, conversation_id: str) -> None:
+    """The bot was removed from a conversation (or Teams said it is gone): stop using its reference."""
+    with Session(engine) as session, session.begin():
+        session.execute(update(TeamsConversationRow).where(
+            TeamsConversationRow.tenant_key == tenant_key, TeamsConversationRow.conversation_id == conversation_id)
+            .values(installed=False, updated_at=_now()))
+
+
+def personal_chat(engine: Engine, tenant_key: str, user_ids: list[str]) -> TeamsConversationRow | None:
+    """The newest installed personal chat with any of ``user_ids`` (AD object ids or Teams ids)."""
+    wanted = [u for u in user_ids if u]
+    if not wanted:
+        return None
+    with Session(engine) as session:
+        return session.execute(
+            select(TeamsConversationRow).where(
+                TeamsConversationRow.tenant_key == tenant_key, TeamsConversationRow.conversation_type == "personal",
+                TeamsConversationRow.installed.is_(True),  # type: ignore[union-attr,attr-defined]
+                (TeamsConversationRow.user_id.in_(wanted)) | (TeamsConversationRow.account_id.in_(wanted)))  # type: ignore[attr-defined]
+            .order_by(TeamsConversationRow.updated_at.desc(), TeamsConversationRow.id.desc()).limit(1)  # type: ignore[union-attr,attr-defined]
+        ).scalar_one_or_none()
+
+
+def conversation(engine: Engine, tenant_key: str, wanted: str) -> TeamsConversationRow | None:
+    """An installed conversation by id, or a team channel by name (case-insensitive)."""
+    with Session(engine) as session:
+        base = select(TeamsConversationRow).where(TeamsConversationRow.tenant_key == tenant_key,
+                                                  TeamsConversationRow.installed.is_(True))  # type: ignore[attr-defined]
+        row = session.execute(base.where(TeamsConversationRow.conversation_id == wanted)).scalar_one_or_none()
+        if row is not None:
+            return row
+        channels = session.execute(base.where(TeamsConversationRow.conversation_type == "channel")).scalars().all()
+        return next((c for c in channels if c.name and c.name.lower() == wanted.lower()), None)
+
+
+def service_url(engine: Engine, tenant_key: str) -> str:
+    """The newest service URL seen in a tenant ("" when the bot has never heard from it)."""
+    with Session(engine) as session:
+        return session.execute(
+            select(TeamsConversationRow.service_url).where(TeamsConversationRow.tenant_key == tenant_key)
+            .order_by(TeamsConversationRow.updated_at.desc()).limit(1)  # type: ignore[union-attr]
+        ).scalar_one_or_none() or ""
+
+
+def bot_id(engine: Engine, tenant_key: str) -> str:
+    """The bot's own Teams id (``28:…``) as last seen in a tenant ("" when unknown)."""
+    with Session(engine) as session:
+        return session.execute(
+            select(TeamsConversationRow.bot_id).where(TeamsConversationRow.tenant_key == tenant_key,
+                                                      TeamsConversationRow.bot_id != "")
+            .order_by(TeamsConversationRow.updated_at.desc()).limit(1)  # type: ignore[union-attr]
+        ).scalar_one_or_none() or ""
+
+
+# -- accounts ---------------------------------------------------------------------------------------------
+
+def remember_accounts(engine: Engine, tenant_key: str, accounts: list[dict[str, Any]]) -> None:
+    """Keep Teams accounts (``account_id`` and, when known, ``user_id``, ``name``, ``service_url``)."""
+    if accounts:
+        _retrying(engine, lambda session: _accounts(session, tenant_key, accounts))
+
+
+def chat_for_person(engine: Engine, tenant_key: str, person_id: int) -> tuple[str, list[TeamsAccountRow], TeamsConversationRow | None]:
+    """In one read: the person's Teams id, the accounts known for it, and their newest installed personal chat."""
+    from storage.tables import PersonIdentityRow
+
+    with Session(engine) as session:
+        user = session.execute(select(PersonIdentityRow.external_id).where(
+            PersonIdentityRow.person_id == person_id, PersonIdentityRow.platform == "teams")).scalars().first() or ""
+        if not user:
+            return "", [], None
+        known = list(session.execute(select(TeamsAccountRow).where(
+            TeamsAccountRow.tenant_key == tenant_key,
+            (TeamsAccountRow.account_id == user) | (TeamsAccountRow.user_id == user))).scalars())
+        ids = {user, *(a.account_id for a in known), *(a.user_id for a in known if a.user_id)}
+        chat = session.execute(
+            select(TeamsConversationRow).where(
+                TeamsConversationRow.tenant_key == tenant_key, TeamsConversationRow.conversation_type == "personal",
+                TeamsConversationRow.installed.is_(True),  # type: ignore[attr-defined]
+                (TeamsConversationRow.user_id.in_(ids)) | (TeamsConversationRow.account_id.in_(ids)))  # type: ignore[attr-defined]
+            .order_by(TeamsConversationRow.updated_at.desc(), TeamsConversationRow.id.desc()).limit(1)  # type: ignore[union-attr,attr-defined]
+        ).scalar_one_or_none()
+        return user, known, chat
+
+
+def accounts(engine: Engine, tenant_key: str, ids: list[str]) -> list[TeamsAccountRow]:
+    """Accounts whose Teams id or AD object id is in ``ids``."""
+    wanted = [i for i in ids if i]
+    if not wanted:
+        return []
+    with Session(engine) as session:
+        return list(session.execute(select(TeamsAccountRow).where(
+            TeamsAccountRow.tenant_key == tenant_key,
+            (TeamsAccountRow.account_id.in_(wanted)) | (TeamsAccountRow.user_id.in_(wanted)))).scalars())  # type: ignore[attr-defined]
+
+
+# -- the send journal -------------------------------------------------------------------------------------
+
+def begin_send(engine: Engine, key: str, outbox_id: int, person_id: int | None, conversation_id: str) -> str | None:
+    """Durably record that activity ``key`` is about to be posted (one INSERT, committed before the post);
+    returns the state of an earlier attempt instead when there was one."""
+    from storage.repositories import insert_ignoring_duplicates
+
+    with Session(engine) as session, session.begin():
+        added = insert_ignoring_duplicates(session, TeamsSendRow, {
+            "key": key, "outbox_id": outbox_id, "person_id": person_id, "conversation_id": conversation_id,
+            "state": SENDING, "activity_id": "", "error": "", "created_at": _now(), "updated_at": _now()}, ["key"])
+        if added:
+            return None
+        return session.execute(select(TeamsSendRow.state).where(TeamsSendRow.key == key)).scalar_one_or_none() or SENDING
+
+
+def settle_send(engine: Engine, key: str, state: str, activity_id: str = "", error: str = "") -> None:
+    """The outcome of a post: ``sent`` (with the activity id) or ``unknown`` (with why).
+
+    On PostgreSQL this commit does not wait for the disk: if a crash loses it, the row still says
+    ``sending`` and the post is treated as unknown (never repeated), which is the safe side."""
+    with Session(engine) as session, session.begin():
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(text("SET LOCAL synchronous_commit TO OFF"))
+        session.execute(update(TeamsSendRow).where(TeamsSendRow.key == key).values(
+            state=state, activity_id=activity_id[:200], error=error[:1000], updated_at=_now()))
+
+
+def cancel_send(engine: Engine, key: str) -> None:
+    """The post was refused before it could have taken effect (429, 503, …): it may be tried again."""
+    with Session(engine) as session, session.begin():
+        session.execute(delete(TeamsSendRow).where(TeamsSendRow.key == key, TeamsSendRow.state == SENDING))
+
+
+def unconfirmed(engine: Engine, limit: int = 100) -> list[TeamsSendRow]:
+    """Posts whose outcome is unknown (marked for reconciliation), newest first."""
+    with Session(engine) as session:
+        return list(session.execute(select(TeamsSendRow).where(TeamsSendRow.state == UNKNOWN)
+                                    .order_by(TeamsSendRow.id.desc()).limit(limit)).scalars())  # type: ignore[union-attr]
+
+
+# -- messages held for people who have not installed the app yet ------------------------------------------
+
+WAITING = "teams: waiting for"
+"""How the deliverer marks (in ``outbox_message.last_error``) a message held until its recipient installs."""
+
+
+def wake_waiting(engine: Engine, tenant_id: int, person_ids: set[int], now: datetime) -> int:
+    """Make messages held for ``person_ids`` due now (they just installed the app); returns how many."""
+    from storage.tables import OutboxMessageRow
+
+    woken = 0
+    with Session(engine) as session, session.begin():
+        rows = session.execute(select(OutboxMessageRow).where(
+            OutboxMessageRow.platform == "teams", OutboxMessageRow.status == "pending",
+            OutboxMessageRow.tenant_id == tenant_id, OutboxMessageRow.last_error.startswith(WAITING),  # type: ignore[attr-defined]
+            OutboxMessageRow.not_before > now)).scalars().all()  # type: ignore[operator]
+        for row in rows:
+            if set(row.pending) & person_ids:
+                row.not_before = now
+                woken += 1
+    return woken
