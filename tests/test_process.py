@@ -259,3 +259,16 @@ def test_participants_import_and_offline_match_with_json(tmp_path: Path) -> None
     stable = run(env, "match", "digital-2030", "--mode", "stable", cwd=tmp_path)
     assert stable.returncode == 0 and "(stable)" in stable.stdout
     assert "not a matching mode" in run(env, "match", "digital-2030", "--mode", "best", cwd=tmp_path).stderr
+
+
+def test_a_programme_gets_its_own_topics_and_frameworks_from_yaml(tmp_path: Path) -> None:
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'rmbot.db'}"}
+    _prepare(env, tmp_path)
+    example = ROOT / "docs" / "examples" / "library_extra.yml"
+    done = run(env, "program", "library", "digital-2030", str(example), cwd=tmp_path)
+    assert done.returncode == 0 and "now draws on" in done.stdout, done.stderr
+    bad = tmp_path / "bad.yml"
+    bad.write_text("topics:\n  - id: x\n    title: Only a title\n", encoding="utf-8")
+    refused = run(env, "program", "library", "digital-2030", str(bad), cwd=tmp_path)
+    assert refused.returncode == 1 and "topic 'x'" in refused.stderr
+    assert scalar(env["DATABASE_URL"], "SELECT settings FROM programme").count('"library"') == 1

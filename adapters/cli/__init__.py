@@ -188,6 +188,35 @@ def program_questions(programme: str = typer.Argument(..., help="Programme slug 
     out.print(say("cli.questions_set", count=len(steps), name=chosen.name), markup=False)  # type: ignore[union-attr]
 
 
+@program_app.command("library")
+def program_library(programme: str = typer.Argument(..., help="Programme slug or name."),
+                    file: str = typer.Argument(..., help="YAML with `topics:` and `frameworks:` (see docs/examples/library_extra.yml)."),
+                    tenant: str = typer.Option(CONSOLE_TENANT, help="console, slack:TEAM or teams:TENANT")) -> None:
+    """Give a programme its own session topics and frameworks, added to the shipped library (all or nothing)."""
+    from pathlib import Path
+
+    from bot.engine import find_programme
+    from bot.library import LibraryError, load_library, read_extra
+
+    try:
+        extra = read_extra(Path(file))
+        merged = load_library().merged(extra, source=file)
+    except OSError as exc:
+        fail(say("cli.unreadable_file", file=file, reason=exc.strerror or str(exc)), 2)
+    except LibraryError as exc:
+        fail(str(exc), 1)
+    store = open_store(settings())
+    found = tenant_or_fail(store, tenant)
+    with store.unit_of_work() as uow:
+        chosen = find_programme(uow.programmes.in_tenant(found.id), programme)
+        if chosen is None:
+            fail(say("cli.unknown_programme", given=programme, tenant=tenant))
+        chosen.settings = chosen.settings.model_copy(update={"library": extra})  # type: ignore[union-attr]
+        uow.programmes.save(chosen)  # type: ignore[arg-type]
+    out.print(say("cli.library_set", name=chosen.name, topics=len(merged.topics),  # type: ignore[union-attr]
+                  frameworks=len(merged.frameworks)), markup=False)
+
+
 @scheduler_app.command("run-due")
 def run_due(at: Optional[str] = typer.Option(None, help="ISO time to run up to (default: now), e.g. 2027-01-05T09:00Z")) -> None:
     """Run every scheduled item due up to a time, once (for cron-style deployments and tests)."""
