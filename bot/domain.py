@@ -90,6 +90,14 @@ class ProgrammeSettings(BaseModel):
     match_seed: int = Field(default=0, ge=0)
     match_weights: dict[str, Any] = Field(default_factory=dict)
     allow_repeat_pairs: bool = False
+    mentee_cancellations_alert: int = Field(default=2, ge=1, le=10)
+    """Consecutive mentee cancellations or no-shows before the coordinator is alerted."""
+    gap_alert_days: int = Field(default=21, ge=7, le=120)
+    prep_minutes_per_session: int = Field(default=15, ge=0, le=240)
+    daily_message_cap: int = Field(default=3, ge=1, le=50)
+    checkin_days: int = Field(default=30, ge=7, le=180)
+    sponsor_email: str = ""
+    copy_sponsor_on_no_shows: bool = False
     library: dict[str, Any] = Field(default_factory=dict)
     """The programme's own topics and frameworks (``topics`` and ``frameworks`` lists, as in prompts/library)."""
 
@@ -127,6 +135,7 @@ class Role(StrEnum):
 class ParticipantStatus(StrEnum):
     INVITED = "invited"
     ACTIVE = "active"
+    PAUSED = "paused"
     DECLINED = "declined"
     LEFT = "left"
 
@@ -148,6 +157,8 @@ class Participant(_Record):
     intake_completed_at: datetime | None = None
     intake_reminders: int = 0
     onboarded_at: datetime | None = None
+    notices: dict[str, Any] = Field(default_factory=dict)
+    """Notices already given, so they are not repeated (workload thresholds per month, ...)."""
     updated_at: datetime | None = None
 
 
@@ -174,6 +185,8 @@ class MatchPair(_Record):
     end_reason: str = ""
     goals: list[dict[str, Any]] = Field(default_factory=list)
     """The pair's own goals: visible to the two of them only."""
+    at_risk: bool = False
+    risk_reason: str = ""
     scheduling: dict[str, Any] = Field(default_factory=dict)
     """Finding the first slot: the proposals and who accepted which."""
 

@@ -144,7 +144,7 @@ class Intake:
         turn.message(Address.person(participant.person_id), say(key, programme=programme),
                      choices=[Choice(label=say("intake.continue_label"), action=RESUME_ACTION,
                                      value=str(participant.id), style="primary")],
-                     programme_id=programme.id)
+                     programme_id=programme.id, kind="nudge")
 
     def _remind(self, turn: Turn, payload: dict[str, Any]) -> None:
         participant = turn.uow.participants.get(int(payload.get("participant_id", 0)))

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Protocol
 
 from bot.domain import MatchPair, MatchRule, MatchRun, Participant, Person, Programme, Tenant
 from bot.model import InboundEvent, OutgoingMessage
-from bot.sessions.model import Resource, Session, SessionEvent
+from bot.sessions.model import Feedback, Resource, Session, SessionEvent
 
 
 class Clock(Protocol):
@@ -135,6 +135,12 @@ class SessionsRepository(Protocol):
     def resources(self, programme_id: int) -> list[Resource]: ...
 
 
+class FeedbackRepository(Protocol):
+    def add(self, feedback: Feedback) -> bool: ...
+    def exists(self, person_id: int, kind: str, subject: str) -> bool: ...
+    def of_programme(self, programme_id: int, kind: str | None = None) -> list[Feedback]: ...
+
+
 class OutboxWriter(Protocol):
     def add(self, message: OutgoingMessage, platform: str, not_before: datetime | None = None) -> bool:
         """Queue a message; returns False when its idempotency key was already queued."""
@@ -162,6 +168,7 @@ class UnitOfWork(Protocol):
     schedule: ScheduleRepository
     matching: MatchingRepository
     sessions: SessionsRepository
+    feedback: FeedbackRepository
 
     def savepoint(self) -> AbstractContextManager[None]:
         """A nested transaction: changes inside it are undone if the block raises."""
@@ -194,10 +201,17 @@ class Outbox(Protocol):
         ...
 
     def release(self, item_id: int, now: datetime) -> None: ...
+    def defer(self, item_id: int, until: datetime) -> None: ...
     def delivered(self, item_id: int, people: list[int], now: datetime) -> None: ...
     def suppressed(self, item_id: int, people: list[int], reason: str, now: datetime) -> None: ...
     def failed(self, item_id: int, error: str, retry_at: datetime | None) -> None: ...
     def pending_count(self, platform: str | None = None) -> int: ...
+
+    def nudges_on(self, person_id: int, day: date) -> int:
+        """How many nudges the person was sent on ``day`` (their local date)."""
+        ...
+
+    def count_nudge(self, person_id: int, day: date) -> None: ...
 
 
 class Schedule(Protocol):

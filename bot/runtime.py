@@ -12,17 +12,20 @@ from __future__ import annotations
 
 import logging
 import traceback
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from bot.clock import SystemClock
 from bot.engine import Engine
 from bot.failpoints import failpoint
 from bot.model import Address, InboundEvent, OutgoingMessage
 from bot.ports import Clock, Deliverer, DeliveryResult, OutboxItem, Store
+from bot.timing import next_working_moment
 from bot.wording import say
 
 log = logging.getLogger(__name__)
 GIVE_UP_AFTER = 5
+DEFAULT_DAILY_CAP = 3
 
 
 class Runtime:
@@ -109,6 +112,11 @@ class Runtime:
                 return
         if people is not None:
             item.pending = [p for p in item.pending if p in people]
+        if item.message.kind == "nudge":
+            wait = self._nudge_wait(item)
+            if wait is not None:
+                self.store.outbox.defer(item.id, wait)
+                return
         try:
             result = deliverer.deliver(item)
         except Exception as exc:  # noqa: BLE001 - a platform error is recorded and retried later
@@ -122,10 +130,37 @@ class Runtime:
             return
         if result.suppressed:
             self.store.outbox.suppressed(item.id, result.suppressed, "undeliverable", now)
+        if item.message.kind == "nudge":
+            for person_id, day in self._local_days(result.delivered, now).items():
+                self.store.outbox.count_nudge(person_id, day)
         if result.delivered or not item.pending:
             self.store.outbox.delivered(item.id, result.delivered, now)
         elif not result.suppressed:
             self.store.outbox.release(item.id, now)
+
+    def _local_days(self, people: list[int], now: datetime) -> dict[int, date]:
+        with self.store.unit_of_work() as uow:
+            found = uow.people.many(people) if people else {}
+        return {pid: now.astimezone(ZoneInfo(p.time_zone)).date() for pid, p in found.items()}
+
+    def _nudge_wait(self, item: OutboxItem) -> datetime | None:
+        """Good manners: a nudge waits for the recipient's working hours, and for tomorrow once they have
+        had their daily share of nudges (the programme's ``daily_message_cap``)."""
+        now = self.clock.now()
+        with self.store.unit_of_work() as uow:
+            programme = uow.programmes.get(item.message.programme_id) if item.message.programme_id else None
+            cap = programme.settings.daily_message_cap if programme else DEFAULT_DAILY_CAP
+            people = uow.people.many(item.pending)
+        wait: datetime | None = None
+        for person in people.values():
+            opening = next_working_moment(now, person.time_zone, person.working_hours)
+            if opening <= now and self.store.outbox.nudges_on(person.id, now.astimezone(ZoneInfo(person.time_zone)).date()) >= cap:  # type: ignore[arg-type]
+                local = now.astimezone(ZoneInfo(person.time_zone))
+                tomorrow = datetime.combine(local.date() + timedelta(days=1), time(0, 0), ZoneInfo(person.time_zone))
+                opening = next_working_moment(tomorrow, person.time_zone, person.working_hours)
+            if opening > now:
+                wait = max(wait or opening, opening)
+        return wait
 
     def _blocked_recipients(self, item: OutboxItem) -> list[int]:
         """Recipients who must not get this message: they declined its programme or opted out."""
@@ -138,6 +173,6 @@ class Runtime:
                     continue
                 if item.message.programme_id is not None:
                     participant = uow.participants.find(item.message.programme_id, person_id)
-                    if participant is not None and participant.status.value in ("declined", "left"):
+                    if participant is not None and participant.status.value in ("declined", "left", "paused"):
                         blocked.append(person_id)
         return blocked

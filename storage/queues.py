@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Callable
 
 from sqlalchemy import func, select, update
@@ -23,7 +23,7 @@ from sqlmodel import Session
 from bot.model import InboundEvent, OutgoingMessage
 from bot.ports import InboxItem, OutboxItem, UnitOfWork
 from storage.repositories import insert_ignoring_duplicates
-from storage.tables import InboxEventRow, OutboxMessageRow, ScheduledJobRow, TenantRow
+from storage.tables import InboxEventRow, NudgeCountRow, OutboxMessageRow, ScheduledJobRow, TenantRow
 
 SEND_LEASE = timedelta(minutes=2)
 
@@ -148,6 +148,13 @@ class SqlOutbox:
             if row is not None and row.status == "sending":
                 row.status, row.not_before, row.attempts = "pending", now, max(0, row.attempts - 1)
 
+    def defer(self, item_id: int, until: datetime) -> None:
+        """Hold a leased row back until ``until`` (quiet hours, daily caps), without counting an attempt."""
+        with Session(self.engine) as session, session.begin():
+            row = session.get(OutboxMessageRow, item_id)
+            if row is not None:
+                row.status, row.not_before, row.attempts = "pending", until, max(0, row.attempts - 1)
+
     def failed(self, item_id: int, error: str, retry_at: datetime | None) -> None:
         with Session(self.engine) as session, session.begin():
             row = session.get(OutboxMessageRow, item_id)
@@ -166,6 +173,20 @@ class SqlOutbox:
             if platform:
                 query = query.where(OutboxMessageRow.platform == platform)
             return session.execute(query).scalar_one()
+
+
+    def nudges_on(self, person_id: int, day: date) -> int:
+        with Session(self.engine) as session:
+            row = session.get(NudgeCountRow, (person_id, day))
+            return row.count if row else 0
+
+    def count_nudge(self, person_id: int, day: date) -> None:
+        with Session(self.engine) as session, session.begin():
+            insert_ignoring_duplicates(session, NudgeCountRow, {"person_id": person_id, "day": day, "count": 0},
+                                       ["person_id", "day"])
+            session.execute(update(NudgeCountRow).where(NudgeCountRow.person_id == person_id,
+                                                        NudgeCountRow.day == day)
+                            .values(count=NudgeCountRow.count + 1))
 
 
 class SqlSchedule:

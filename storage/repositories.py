@@ -17,9 +17,10 @@ from sqlmodel import Session, SQLModel
 from bot.domain import MatchPair, MatchRule, MatchRun, Participant, Person, Programme, Tenant
 from bot.model import OutgoingMessage
 from bot.ports import ConversationState
-from bot.sessions.model import Resource, Session, SessionEvent
+from bot.sessions.model import Feedback, Resource, Session, SessionEvent
 from storage.tables import (
     ConversationStateRow,
+    FeedbackRow,
     MatchPairRow,
     MatchRuleRow,
     MatchRunRow,
@@ -419,3 +420,24 @@ class SessionsRepo(_Repo):
         rows = self.session.execute(select(ResourceRow).where(ResourceRow.programme_id == programme_id)
                                     .order_by(ResourceRow.id)).scalars()
         return [_domain(Resource, row) for row in rows]  # type: ignore[misc]
+
+
+class FeedbackRepo(_Repo):
+    """Pulses, surveys and check-ins."""
+
+    def add(self, feedback: Feedback) -> bool:
+        values = feedback.model_dump(exclude={"id"})
+        values["created_at"] = self.now()
+        return insert_ignoring_duplicates(self.session, FeedbackRow, values, ["person_id", "kind", "subject"])
+
+    def exists(self, person_id: int, kind: str, subject: str) -> bool:
+        return self.session.execute(select(FeedbackRow.id).where(
+            FeedbackRow.person_id == person_id, FeedbackRow.kind == kind,
+            FeedbackRow.subject == subject)).first() is not None
+
+    def of_programme(self, programme_id: int, kind: str | None = None) -> list[Feedback]:
+        query = select(FeedbackRow).where(FeedbackRow.programme_id == programme_id)
+        if kind is not None:
+            query = query.where(FeedbackRow.kind == kind)
+        rows = self.session.execute(query.order_by(FeedbackRow.id)).scalars()
+        return [_domain(Feedback, row) for row in rows]  # type: ignore[misc]

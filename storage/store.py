@@ -17,6 +17,7 @@ from storage.queues import SqlInbox, SqlOutbox, SqlSchedule
 from storage.repositories import (
     ConversationRepo,
     CoordinatorRepo,
+    FeedbackRepo,
     MatchingRepo,
     SessionsRepo,
     OutboxRepo,
@@ -47,6 +48,7 @@ class SqlUnitOfWork:
         self.schedule = ScheduleRepo(session, now)
         self.matching = MatchingRepo(session, now)
         self.sessions = SessionsRepo(session, now)
+        self.feedback = FeedbackRepo(session, now)
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:

@@ -125,6 +125,7 @@ class ParticipantRow(SQLModel, table=True):
     intake_completed_at: datetime | None = _ts()
     intake_reminders: int = 0
     onboarded_at: datetime | None = _ts()
+    notices: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     updated_at: datetime | None = _ts()
 
 
@@ -234,6 +235,8 @@ class MatchPairRow(SQLModel, table=True):
     ended_at: datetime | None = _ts()
     end_reason: str = Field(default="", max_length=64)
     goals: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    at_risk: bool = False
+    risk_reason: str = Field(default="", max_length=200)
     scheduling: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
@@ -310,3 +313,28 @@ class ResourceRow(SQLModel, table=True):
     role: str = Field(default="both", max_length=16)
     added_by: int | None = Field(default=None, foreign_key="person.id")
     created_at: datetime | None = _ts()
+
+
+class FeedbackRow(SQLModel, table=True):
+    __tablename__ = "feedback"
+    __table_args__ = (UniqueConstraint("person_id", "kind", "subject"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    programme_id: int = Field(foreign_key="programme.id", index=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    role: str = Field(max_length=16)
+    kind: str = Field(max_length=16)
+    subject: str = Field(max_length=64)
+    """What it is about: a session id, "midpoint", "final", or a check-in date."""
+    session_id: int | None = Field(default=None, foreign_key="session.id")
+    answers: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    share_comment: bool = False
+    created_at: datetime | None = _ts()
+
+
+class NudgeCountRow(SQLModel, table=True):
+    __tablename__ = "nudge_count"
+
+    person_id: int = Field(foreign_key="person.id", primary_key=True)
+    day: date = Field(primary_key=True)
+    count: int = 0

@@ -184,6 +184,8 @@ def test_remind_intake_nudges_everyone_unfinished_at_once(chat: Chat) -> None:
     join(chat, MENTEE, "mentee")
     answer_all(chat, MENTEE, MENTEE_ANSWERS)
     assert "Reminded 1 person" in chat.send(COORD, "remind intake")[0]
+    assert "asked me to remind" not in chat.received(MENTOR)[-1].text  # Sunday: it waits for working hours
+    chat.advance(timedelta(hours=17))  # Monday 10:30 in Kolkata
     assert "Your coordinator asked me to remind you" in chat.received(MENTOR)[-1].text
     assert not any("asked me to remind" in m.text for m in chat.received(MENTEE))
     assert "not switched on" in chat.send(COORD, "remind pulse")[0]

@@ -139,10 +139,21 @@ def test_the_whole_loop_agenda_reminder_followup_and_next(chat: Chat) -> None:
     assert "Which action items did you agree?" in replies[-1]
     replies = chat.send(MENTOR, "Gabriela: try the meeting summary feature\nArjun: share the prompt guide")
     assert "Saved 2 action item(s)" in replies[0] and "Your next session is on" in replies[1]
+    assert "how useful was it" in replies[2]  # the pulse: one tap per question
+    chat.send(MENTOR, "4")
+    chat.send(MENTOR, "5")
+    assert "anonymous totals" in chat.send(MENTOR, "skip")[0]
     replies = chat.press(MENTEE, "It happened")
     assert "Which goal did you set together?" in replies[-1]
     chat.send(MENTEE, "Use an AI assistant to draft every weekly update by May")
-    assert "Saved 1 goal(s)" in chat.send(MENTEE, "skip")[0]
+    replies = chat.send(MENTEE, "skip")
+    assert "Saved 1 goal(s)" in replies[0] and "how useful was it" in replies[1]
+    for answer in ["3", "4", "More hands-on next time please", "no"]:
+        chat.send(MENTEE, answer)
+    with chat.store.unit_of_work() as uow:
+        pulses = uow.feedback.of_programme(uow.programmes.in_tenant(1)[0].id, "pulse")
+    assert sorted((p.role, p.answers["session"], p.share_comment) for p in pulses) == [
+        ("mentee", "3", False), ("mentor", "4", False)]
     assert "Use an AI assistant" in chat.send(MENTOR, "goals")[0]
     nxt = chat.send(MENTEE, "next")[0]
     assert "Next session with Arjun Mehta" in nxt and "(America/Los_Angeles)" in nxt and "Topic:" in nxt

@@ -10,7 +10,9 @@ if TYPE_CHECKING:
 
 def install(engine: "Engine") -> None:
     """Register every handler module with ``engine``."""
-    from bot.commands import general, intake, invitations, matching, programmes, sessions
+    from bot import commitment, feedback
+    from bot.commands import general, intake, invitations, matching, programmes, sessions, support
 
-    for module in (general, programmes, intake, invitations, matching, sessions):
+    for module in (general, programmes, intake, invitations, matching, sessions, support, feedback):
         module.install(engine)
+    engine.on_due(commitment.GAP_CHECK)(commitment.on_gap_check)

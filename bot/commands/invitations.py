@@ -75,7 +75,7 @@ def send_consent(turn: Turn, participant: Participant, programme: Programme, rem
                  choices=[Choice(label=say("consent.accept_label"), action=CONSENT_ACTION, value=f"{value}:accept",
                                  style="primary"),
                           Choice(label=say("consent.decline_label"), action=CONSENT_ACTION, value=f"{value}:decline")],
-                 programme_id=programme.id)
+                 programme_id=programme.id, kind="nudge" if reminder else "reply")
     if not reminder:
         turn.uow.schedule.add(turn.tenant.id, INVITE_REMINDER, turn.now + INVITE_REMINDER_AFTER,
                               {"participant_id": participant.id}, key=f"invite-reminder:{participant.id}")

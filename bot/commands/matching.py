@@ -16,6 +16,8 @@ from bot.matching.rules import feasibility
 from bot.matching.run import mentee_reason, run_matching
 from bot.matching.scoring import explain, score
 from bot.model import Address
+from bot.commitment import schedule_gap_check
+from bot.feedback import schedule_programme_rhythm
 from bot.sessions.circles import circles_of
 from bot.sessions.scheduling import cancel_circle, offer_slots
 from bot.wording import say, unescape
@@ -184,6 +186,9 @@ def publish_run(turn: Turn, programme: Programme, run: MatchRun) -> tuple[int, i
     for circle in circles_of(turn.uow, programme):
         if not circle.pairs[0].scheduling and not turn.uow.sessions.of_circle(circle.key):
             offer_slots(turn, circle)
+            schedule_gap_check(turn, circle, turn.now)
+    if introduced:
+        schedule_programme_rhythm(turn, programme)
     return introduced, skipped, told
 
 

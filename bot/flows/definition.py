@@ -58,7 +58,10 @@ class Step:
         """Whether this step is asked, given the answers so far (``$key`` conditions read the context)."""
         for key, expected in self.when.items():
             actual = (context or {}).get(key[1:]) if key.startswith("$") else answers.get(key)
-            if isinstance(expected, list):
+            if expected == "answered":
+                if actual in (None, "", []):
+                    return False
+            elif isinstance(expected, list):
                 if actual not in expected:
                     return False
             elif actual != expected:

@@ -68,7 +68,7 @@ class FlowRunner:
         return builder(turn, context) if builder else self.load(flow_id)
 
     def start(self, turn: Turn, flow_id: str, context: dict[str, Any] | None = None,
-              answers: dict[str, Any] | None = None, at_step: str | None = None) -> None:
+              answers: dict[str, Any] | None = None, at_step: str | None = None, nudge: bool = False) -> None:
         """Begin ``flow_id`` (or resume it where it was put aside); ``at_step`` re-asks one answer."""
         state = turn.state
         assert state is not None
@@ -95,7 +95,7 @@ class FlowRunner:
         if at_step is not None and flow.step(at_step) is not None:
             state.step = at_step
         turn.save_state()
-        self.ask(turn, intro=not saved and answers is None)
+        self.ask(turn, intro=not saved and answers is None, kind="nudge" if nudge else "reply")
 
     def _suspend(self, turn: Turn, notify: bool) -> None:
         state = turn.state
@@ -271,7 +271,7 @@ class FlowRunner:
         turn.save_state()
         self.completions[flow.id](turn, answers, context)
 
-    def ask(self, turn: Turn, intro: bool = False) -> None:
+    def ask(self, turn: Turn, intro: bool = False, kind: str = "reply") -> None:
         """Send the current step's question."""
         state = turn.state
         assert state is not None
@@ -301,7 +301,7 @@ class FlowRunner:
                               style="primary")]
         hints = [] if step.kind == "ack" else [
             say("flow.progress", position=position, total=len(asked), optional=not step.required)]
-        turn.reply(text, choices=choices, question=self._question(step, state.answers), context=hints)
+        turn.reply(text, choices=choices, question=self._question(step, state.answers), context=hints, kind=kind)
 
     @staticmethod
     def _question(step: Step, answers: dict[str, Any]) -> FormField:

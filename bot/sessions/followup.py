@@ -75,6 +75,9 @@ def install(engine: "Engine") -> None:
                          choices=[Choice(label=say(f"sessions.outcome_{o}"), action=OUTCOME_ACTION,
                                          value=f"{session.id}:{o}") for o in OUTCOMES],
                          programme_id=circle.programme.id)
+        from bot.feedback import schedule_pulse_reminders
+
+        schedule_pulse_reminders(turn, circle, session.id)  # type: ignore[arg-type]
 
     @engine.on_action(OUTCOME_ACTION)
     def outcome(turn: Turn, action: Action) -> None:
@@ -108,6 +111,7 @@ def install(engine: "Engine") -> None:
         turn.uow.sessions.save(session)
         turn.reply(say("sessions.action_items_saved", count=len(session.action_items)))
         _offer_next(turn, context["circle"], session)
+        _pulse(turn, context["circle"], session.id)
 
     def save_goals(turn: Turn, answers: dict[str, Any], context: dict[str, Any]) -> None:
         circle = circle_by_key(turn.uow, context["circle"])
@@ -117,6 +121,17 @@ def install(engine: "Engine") -> None:
             pair.goals = [*pair.goals, *({"text": g, "by": turn.me.id, "done": False} for g in goals)]
             turn.uow.matching.save_pair(pair)
         turn.reply(say("sessions.goals_saved", count=len(goals)))
+        if context.get("session_id"):
+            _pulse(turn, circle.key, context["session_id"])
+
+    def _pulse(turn: Turn, circle_key: str, session_id: int) -> None:
+        from bot.feedback import start_pulse
+
+        circle = circle_by_key(turn.uow, circle_key)
+        if circle is not None:
+            start_pulse(engine, turn, circle, session_id)
+
+    engine.sessions_pulse = _pulse  # type: ignore[attr-defined]
 
     engine.flows.register(ACTION_ITEMS_FLOW, save_action_items)
     engine.flows.register(GOALS_FLOW, save_goals)
@@ -153,12 +168,16 @@ def record_outcome(engine: "Engine", turn: Turn, circle: Circle, session: Sessio
     turn.uow.sessions.record(SessionEvent(circle=circle.key, programme_id=circle.programme.id, session_id=session.id,  # type: ignore[arg-type]
                                           kind=kind, side=Side(side), person_id=me.id, at=turn.now))
     turn.reply(say("sessions.outcome_thanks", answer=answer))
+    from bot.commitment import after_outcome
+
+    after_outcome(turn, circle, session, kind, side)
     context = {"key": f"session-{session.id}", "session_id": session.id, "circle": circle.key}
     if kind == "held" and me.id == circle.mentor.person_id:
         engine.flows.start(turn, ACTION_ITEMS_FLOW, context)
         return
     if kind == "held" and session.sequence == 1 and not any(p.goals for p in circle.pairs):
-        engine.flows.start(turn, GOALS_FLOW, {"key": f"goals-{circle.key}", "circle": circle.key})
+        engine.flows.start(turn, GOALS_FLOW, {"key": f"goals-{circle.key}", "circle": circle.key,
+                                              "session_id": session.id})
         return
     if kind == "moved":
         from bot.sessions.scheduling import offer_slots
@@ -167,3 +186,5 @@ def record_outcome(engine: "Engine", turn: Turn, circle: Circle, session: Sessio
         offer_slots(turn, circle, session, asked_by=me.id)
         return
     engine.sessions_offer_next(turn, circle.key, session)  # type: ignore[attr-defined]
+    if kind == "held":
+        engine.sessions_pulse(turn, circle.key, session.id)  # type: ignore[attr-defined]

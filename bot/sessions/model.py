@@ -77,3 +77,19 @@ class Resource(_Record):
     role: str = "both"
     added_by: int | None = None
     created_at: datetime | None = None
+
+
+class Feedback(_Record):
+    """A pulse after a session, a survey answer, or a check-in. Pulses reach coordinators only as aggregates."""
+
+    id: int | None = None
+    programme_id: int
+    person_id: int
+    role: str
+    kind: str
+    """``pulse``, ``midpoint``, ``final`` or ``checkin``."""
+    subject: str
+    session_id: int | None = None
+    answers: dict[str, Any] = Field(default_factory=dict)
+    share_comment: bool = False
+    created_at: datetime | None = None

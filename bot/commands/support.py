@@ -1,0 +1,160 @@
+"""``support`` (confidential), ``pause`` for a person, and ``pair pause / resume / end`` for coordinators."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from bot.commands.invitations import resolve_people
+from bot.commands.registry import Args
+from bot.commitment import alert_coordinators
+from bot.context import Turn
+from bot.domain import PairStatus, ParticipantStatus, Programme
+from bot.errors import CommandError
+from bot.model import Action, Address, Choice
+from bot.sessions.circles import Circle, circles_of, circles_of_person
+from bot.sessions.scheduling import cancel_circle, offer_slots
+from bot.wording import say
+
+if TYPE_CHECKING:
+    from bot.engine import Engine
+
+SUPPORT_ACTION = "support.pick"
+CHANGE_ACTION = "support.change"
+PAUSE_ACTION = "pause.confirm"
+NOTE_FLOW = "support_note"
+
+
+def _set_pairs(turn: Turn, circle: Circle, status: PairStatus, reason: str) -> None:
+    """Pause, resume or end a circle's pairs; every scheduled message stops or restarts with it."""
+    if status in (PairStatus.PAUSED, PairStatus.ENDED):
+        cancel_circle(turn, turn.uow.sessions.of_circle(circle.key))
+        circle.pairs[0].scheduling = {}
+    for pair in circle.pairs:
+        pair.status = status
+        if status == PairStatus.ENDED:
+            pair.ended_at, pair.end_reason = turn.now, reason
+        turn.uow.matching.save_pair(pair)
+    if status == PairStatus.ACTIVE:
+        offer_slots(turn, circle)
+
+
+def _tell_members(turn: Turn, circle: Circle, key: str, skip: int | None = None) -> None:
+    """A neutral notice to the circle: nobody learns who asked, or why."""
+    for member in circle.members:
+        if member.person_id != skip:
+            turn.message(Address.person(member.person_id), say(key, programme=circle.programme),
+                         programme_id=None)
+
+
+def install(engine: "Engine") -> None:
+    registry = engine.registry
+
+    @registry.handles("support")
+    def support(turn: Turn, _args: Args, _programme: Programme | None) -> None:
+        turn.reply(say("support.menu"), choices=[
+            Choice(label=say("support.talk_label"), action=SUPPORT_ACTION, value="talk"),
+            Choice(label=say("support.change_label"), action=SUPPORT_ACTION, value="change"),
+            Choice(label=say("support.wellbeing_label"), action=SUPPORT_ACTION, value="wellbeing")])
+
+    @engine.on_action(SUPPORT_ACTION)
+    def support_pick(turn: Turn, action: Action) -> None:
+        programmes = _my_programmes(turn)
+        if action.value == "talk":
+            engine.flows.start(turn, NOTE_FLOW, {"key": "support-note"})
+        elif action.value == "change":
+            circles = circles_of_person(turn.uow, turn.me.id, turn.tenant.id)  # type: ignore[arg-type]
+            if not circles:
+                raise CommandError("sessions.no_pair")
+            turn.reply(say("support.change_menu"), choices=[
+                Choice(label=say("support.pause_label"), action=CHANGE_ACTION, value=f"pause|{circles[0].key}"),
+                Choice(label=say("support.rematch_label"), action=CHANGE_ACTION, value=f"rematch|{circles[0].key}"),
+                Choice(label=say("support.end_label"), action=CHANGE_ACTION, value=f"end|{circles[0].key}",
+                       style="danger")])
+        elif action.value == "wellbeing":
+            links = [r for p in programmes for r in turn.uow.sessions.resources(p.id)  # type: ignore[arg-type]
+                     if "wellbeing" in r.tags]
+            turn.reply(say("support.wellbeing", resources=links))
+        else:
+            raise CommandError("commands.unknown_action")
+
+    def note_done(turn: Turn, answers: dict[str, Any], _context: dict[str, Any]) -> None:
+        for programme in _my_programmes(turn):
+            alert_coordinators(turn, programme, "support.alert_talk", name=turn.me.name, note=answers.get("note"))
+        turn.reply(say("support.talk_sent"))
+
+    engine.flows.register(NOTE_FLOW, note_done)
+
+    @engine.on_action(CHANGE_ACTION)
+    def change(turn: Turn, action: Action) -> None:
+        what, _, key = action.value.partition("|")
+        circle = next((c for c in circles_of_person(turn.uow, turn.me.id, turn.tenant.id) if c.key == key), None)  # type: ignore[arg-type]
+        if circle is None or what not in ("pause", "rematch", "end"):
+            raise CommandError("sessions.not_your_session")
+        status = PairStatus.PAUSED if what == "pause" else PairStatus.ENDED
+        _set_pairs(turn, circle, status, reason="support")
+        _tell_members(turn, circle, "support.partner_paused" if what == "pause" else "matching.pair_ended_notice",
+                      skip=turn.me.id)
+        alert_coordinators(turn, circle.programme, f"support.alert_{what}", name=turn.me.name)
+        turn.reply(say(f"support.done_{what}", programme=circle.programme))
+
+    @registry.handles("pause")
+    def pause(turn: Turn, _args: Args, _programme: Programme | None) -> None:
+        mine = [p for p in turn.uow.participants.of_person(turn.me.id)  # type: ignore[arg-type]
+                if p.status in (ParticipantStatus.ACTIVE, ParticipantStatus.PAUSED)]
+        if not mine:
+            raise CommandError("intake.not_participant")
+        paused = all(p.status == ParticipantStatus.PAUSED for p in mine)
+        turn.reply(say("support.pause_question", paused=paused), choices=[
+            Choice(label=say("support.resume_label" if paused else "support.pause_me_label"), action=PAUSE_ACTION,
+                   value="resume" if paused else "pause", style="primary")])
+
+    @engine.on_action(PAUSE_ACTION)
+    def pause_confirm(turn: Turn, action: Action) -> None:
+        target = ParticipantStatus.PAUSED if action.value == "pause" else ParticipantStatus.ACTIVE
+        source = ParticipantStatus.ACTIVE if action.value == "pause" else ParticipantStatus.PAUSED
+        changed = 0
+        for participant in turn.uow.participants.of_person(turn.me.id):  # type: ignore[arg-type]
+            if participant.status != source:
+                continue
+            participant.status = target
+            turn.uow.participants.save(participant)
+            changed += 1
+            programme = turn.uow.programmes.get(participant.programme_id)
+            for circle in circles_of(turn.uow, programme):  # type: ignore[arg-type]
+                if participant.id in {m.id for m in circle.members}:
+                    _set_pairs(turn, circle, PairStatus.PAUSED if action.value == "pause" else PairStatus.ACTIVE,
+                               reason="paused")
+                    _tell_members(turn, circle, "support.partner_paused" if action.value == "pause"
+                                  else "support.partner_resumed", skip=turn.me.id)
+        turn.reply(say("support.paused" if action.value == "pause" else "support.resumed", count=changed))
+
+    def coordinator_pair(verb: str, status: PairStatus, notice: str):  # type: ignore[no-untyped-def]
+        def handler(turn: Turn, args: Args, programme: Programme | None) -> None:
+            assert programme is not None
+            if len(args.words) != 1:
+                raise CommandError("support.pair_usage", verb=verb)
+            [person] = resolve_people(turn, args.words)
+            circle = next((c for c in circles_of(turn.uow, programme)
+                           if person.id in {m.person_id for m in c.members}), None)
+            if circle is None:
+                raise CommandError("matching.not_paired", name=person.name, programme=programme)
+            if status == PairStatus.ACTIVE and circle.pairs[0].status != PairStatus.PAUSED:
+                raise CommandError("support.not_paused", name=person.name)
+            _set_pairs(turn, circle, status, reason="coordinator")
+            _tell_members(turn, circle, notice)
+            turn.reply(say("support.pair_changed", verb=verb, names=[circle.person(m).name for m in circle.members]))
+        return handler
+
+    registry.handles("pair pause")(coordinator_pair("pause", PairStatus.PAUSED, "support.partner_paused_by_programme"))
+    registry.handles("pair resume")(coordinator_pair("resume", PairStatus.ACTIVE, "support.partner_resumed"))
+    registry.handles("pair end")(coordinator_pair("end", PairStatus.ENDED, "matching.pair_ended_notice"))
+
+
+def _my_programmes(turn: Turn) -> list[Programme]:
+    found = []
+    for participant in turn.uow.participants.of_person(turn.me.id):  # type: ignore[arg-type]
+        programme = turn.uow.programmes.get(participant.programme_id)
+        if programme is not None and programme.tenant_id == turn.tenant.id:
+            found.append(programme)
+    return found
+
