@@ -95,6 +95,9 @@ def parse_participants(text: str, directory: Mapping[str, int]) -> ParticipantsP
         rankings = tuple(e.lower() for e in _tags(values.get("rankings", "")))
         if rankings and role != "mentee":
             problems.append(_reason("rankings_for_mentees"))
+        repeated = sorted({e for e in rankings if rankings.count(e) > 1})
+        if repeated:
+            problems.append(_reason("rankings_repeated", emails=repeated))
         row = ParticipantRow(line=line, email=email, role=role, capacity=capacity, topics=tuple(topics),
                              cadence_days=cadence, working_hours=hours, rankings=rankings)
         pending.append((row, problems))

@@ -282,7 +282,7 @@ def install(engine: "Engine") -> None:
             listed = [{"value": data.mentors[j].participant_id, "name": data.mentors[j].name,
                        "department": data.mentors[j].department,
                        "teach": ", ".join(labels.get(t, t) for t in sorted(data.mentors[j].topics)),
-                       "why": unescape(reason_text(explain(scored, data, i, int(j), labels)))} for j in order]
+                       "why": unescape(reason_text(explain(data, mentee, data.mentors[j], labels)))} for j in order]
             participant = turn.uow.participants.get(mentee.participant_id)
             target = Turn(event=turn.event, uow=turn.uow, tenant=turn.tenant, now=turn.now,
                           person=turn.uow.people.get(mentee.person_id),

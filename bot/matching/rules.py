@@ -62,8 +62,9 @@ def utc_window(time_zone: str, working_hours: str, day: date) -> tuple[int, int]
     zone = ZoneInfo(time_zone)
     start = datetime.combine(day, datetime.strptime(start_text, "%H:%M").time(), zone)
     end = datetime.combine(day, datetime.strptime(end_text, "%H:%M").time(), zone)
-    start_utc = start.astimezone(timezone.utc)
-    return start_utc.hour * 60 + start_utc.minute, int((end - start).total_seconds() // 60)
+    start_utc, end_utc = start.astimezone(timezone.utc), end.astimezone(timezone.utc)
+    # Subtract in UTC: two times in one zone subtract on the wall clock, wrong on daylight-saving days.
+    return start_utc.hour * 60 + start_utc.minute, int((end_utc - start_utc).total_seconds() // 60)
 
 
 def overlap_minutes(mentees: list[Candidate], mentors: list[Candidate], day: date) -> np.ndarray:
@@ -77,6 +78,11 @@ def overlap_minutes(mentees: list[Candidate], mentors: list[Candidate], day: dat
         end_b = start_b + b[:, 1][None, :]
         best = np.maximum(best, np.minimum(end_a, end_b) - np.maximum(start_a, start_b))
     return best
+
+
+def _boss(managers: dict[int, int | None], person: int, missing: int) -> int:
+    manager = managers.get(person)
+    return missing if manager is None else manager
 
 
 def feasibility(data: MatchInput) -> Feasibility:
@@ -103,8 +109,8 @@ def feasibility(data: MatchInput) -> Feasibility:
     checks.append(("offline", ~(mentee_above | mentor_above | same)))
 
     if rules.no_shared_manager:
-        boss_e = np.array([data.managers.get(c.person_id) or -1 for c in mentees], dtype=np.int64)
-        boss_o = np.array([data.managers.get(c.person_id) or -2 for c in mentors], dtype=np.int64)
+        boss_e = np.array([_boss(data.managers, c.person_id, -1) for c in mentees], dtype=np.int64)
+        boss_o = np.array([_boss(data.managers, c.person_id, -2) for c in mentors], dtype=np.int64)
         checks.append(("shared_manager", boss_e[:, None] != boss_o[None, :]))
 
     day = rules.reference_date or datetime.now(timezone.utc).date()

@@ -54,7 +54,7 @@ def run_matching(data: MatchInput, mode: Mode = "optimal", seed: int | None = No
         capacity[j] -= 1
         allowed[i, :] = False
     if mode == "stable":
-        rankings = [[index_o[r] for r in c.rankings if r in index_o] for c in data.mentees]
+        rankings = [list(dict.fromkeys(index_o[r] for r in c.rankings if r in index_o)) for c in data.mentees]
         chosen = solve.stable(allowed, scores.total, capacity, rankings)
     elif mode == "random":
         chosen = solve.optimal(allowed, solve.random_scores(allowed.shape, seed or 0), capacity)
@@ -66,7 +66,8 @@ def run_matching(data: MatchInput, mode: Mode = "optimal", seed: int | None = No
     report("explanations")
     labels = labels or {}
     pairs = [Pair(mentee=data.mentees[i].participant_id, mentor=data.mentors[j].participant_id,
-                  score=round(float(scores.total[i, j]), 1), reasons=explain(scores, data, i, j, labels),
+                  score=round(float(scores.total[i, j]), 1),
+                  reasons=explain(data, data.mentees[i], data.mentors[j], labels),
                   pinned=(i, j) in pinned)
              for i, j in sorted([*pinned, *chosen])]
     matched_e = {p.mentee for p in pairs}

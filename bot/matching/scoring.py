@@ -1,4 +1,9 @@
-"""Soft preferences as mentee x mentor score matrices (0-100), and the words that explain a pair."""
+"""Soft preferences as one mentee x mentor score matrix (0-100), and the words that explain a pair.
+
+Only the combined score is kept as a matrix (float32, accumulated in place), so a 10,000 x 10,000
+programme needs a few hundred megabytes; an explanation is worked out again for each chosen pair from
+the two candidates, with the same rules.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bot.matching.model import DIVERSITY_DIMENSIONS, STYLE_KEYS, Candidate, MatchInput, Reason
+from bot.matching.model import DIVERSITY_DIMENSIONS, STYLE_KEYS, Candidate, MatchInput, Reason, Weights
 
 FLEXIBLE_STYLES = {"mix", "either"}
 ORG_DIMENSIONS = ("division", "department", "location")
@@ -16,108 +21,126 @@ ORG_DIMENSIONS = ("division", "department", "location")
 @dataclass
 class Scores:
     total: np.ndarray
-    topic: np.ndarray
-    style: np.ndarray
-    choice: np.ndarray
-    differs: dict[str, np.ndarray]
-    """Per diversity dimension: 1 where the two differ, 0 where equal, 0.5 where unknown."""
-    shared_topics: np.ndarray
-    """Bit masks of the topics both share (mentor can teach, mentee wants to learn)."""
-    tags: list[str]
+    """n_mentees x n_mentors, 0-100 (float32)."""
 
 
 def _codes(values: list[str | None]) -> np.ndarray:
     lookup: dict[str, int] = {}
     return np.array([-1 if not v else lookup.setdefault(v.strip().lower(), len(lookup)) for v in values],
-                    dtype=np.int64)
+                    dtype=np.int32)
 
 
-def _attribute(candidate: Candidate, dimension: str) -> str | None:
-    return getattr(candidate, dimension)
+def _rankings(candidate: Candidate) -> list[int]:
+    """A mentee's ranking without repeats: a mentor listed twice counts at their first place."""
+    seen: list[int] = []
+    for mentor in candidate.rankings:
+        if mentor not in seen:
+            seen.append(mentor)
+    return seen[:3]
+
+
+def _weights(data: MatchInput) -> list[tuple[str, float]]:
+    weights = data.weights
+    parts = [("topic", weights.topic), ("diversity", weights.diversity), ("style", weights.style)]
+    if data.uses_choice:
+        parts.append(("choice", weights.choice))
+    total = sum(w for _, w in parts) or 1.0
+    return [(name, 100.0 * w / total) for name, w in parts]
 
 
 def score(data: MatchInput) -> Scores:
     """Every soft preference for every mentee x mentor, combined by the programme's weights."""
     mentees, mentors, weights = data.mentees, data.mentors, data.weights
     n, m = len(mentees), len(mentors)
-    tags = sorted({t for c in (*mentees, *mentors) for t in c.topics})
+    total = np.zeros((n, m), dtype=np.float32)
+    if n == 0 or m == 0:
+        return Scores(total=total)
+    factor = dict(_weights(data))
+    everyone = [*mentees, *mentors]
+
+    tags = sorted({t for c in everyone for t in c.topics})
     if len(tags) > 63:
         raise ValueError("at most 63 distinct topic tags can be matched")
     bit = {tag: np.uint64(1) << np.uint64(i) for i, tag in enumerate(tags)}
+    masks = np.zeros(n + m, dtype=np.uint64)
+    for i, c in enumerate(everyone):
+        for t in c.topics:
+            masks[i] |= bit[t]
+    learn, teach = masks[:n], masks[n:]
+    wanted = np.maximum(np.bitwise_count(learn), 1).astype(np.float32)
+    if factor["topic"]:
+        shared = np.bitwise_count(learn[:, None] & teach[None, :]).astype(np.float32)
+        shared *= (factor["topic"] / wanted)[:, None]
+        total += shared
+        del shared
 
-    def masks(people: list[Candidate]) -> np.ndarray:
-        out = np.zeros(len(people), dtype=np.uint64)
-        for i, c in enumerate(people):
-            for t in c.topics:
-                out[i] |= bit[t]
-        return out
+    counted = [d for d in DIVERSITY_DIMENSIONS if weights.diversity_prefs.get(d, "ignore") != "ignore"]
+    if factor["diversity"] and counted:
+        share = np.float32(factor["diversity"] / len(counted))
+        for dimension in counted:
+            codes = _codes([getattr(c, dimension) for c in everyone])
+            a, b = codes[:n][:, None], codes[n:][None, :]
+            agree = (a == b) if weights.diversity_prefs[dimension] == "same" else (a != b)
+            part = agree.astype(np.float32)
+            part[(a < 0) | (b < 0)] = 0.5
+            part *= share
+            total += part
+            del part, agree
 
-    learn, teach = masks(mentees), masks(mentors)
-    shared = learn[:, None] & teach[None, :]
-    wanted = np.maximum(np.bitwise_count(learn), 1).astype(np.float64)
-    topic = np.bitwise_count(shared).astype(np.float64) / wanted[:, None]
+    if factor["style"]:
+        share = np.float32(factor["style"] / len(STYLE_KEYS))
+        for key in STYLE_KEYS:
+            values = [c.style.get(key) for c in everyone]
+            codes = _codes(values)
+            flexible = np.array([(v or "") in FLEXIBLE_STYLES for v in values], dtype=bool)
+            a, b = codes[:n][:, None], codes[n:][None, :]
+            part = ((a == b) | flexible[:n][:, None] | flexible[n:][None, :]).astype(np.float32)
+            part[(a < 0) | (b < 0)] = 0.5
+            part *= share
+            total += part
+            del part
 
-    differs: dict[str, np.ndarray] = {}
-    diversity = np.zeros((n, m))
-    counted = 0
-    for dimension in DIVERSITY_DIMENSIONS:
-        preference = weights.diversity_prefs.get(dimension, "ignore")
-        codes = _codes([_attribute(c, dimension) for c in (*mentees, *mentors)])
-        a, b = codes[:n][:, None], codes[n:][None, :]
-        unknown = (a < 0) | (b < 0)
-        differ = np.where(unknown, 0.5, (a != b).astype(np.float64))
-        differs[dimension] = differ
-        if preference == "ignore":
-            continue
-        diversity += differ if preference == "different" else np.where(unknown, 0.5, 1.0 - differ)
-        counted += 1
-    diversity = diversity / counted if counted else diversity
-
-    style = np.zeros((n, m))
-    for key in STYLE_KEYS:
-        codes = _codes([c.style.get(key) for c in (*mentees, *mentors)])
-        flexible = np.array([(c.style.get(key) or "") in FLEXIBLE_STYLES for c in (*mentees, *mentors)])
-        a, b = codes[:n][:, None], codes[n:][None, :]
-        match = (a == b) & (a >= 0) | flexible[:n][:, None] | flexible[n:][None, :]
-        style += np.where((a < 0) | (b < 0), 0.5, match.astype(np.float64))
-    style /= len(STYLE_KEYS)
-
-    choice = np.zeros((n, m))
-    index_o = {c.participant_id: j for j, c in enumerate(mentors)}
-    for i, mentee in enumerate(mentees):
-        for rank, mentor in enumerate(mentee.rankings[:3]):
-            if mentor in index_o:
-                choice[i, index_o[mentor]] = 1.0 - rank / 3
-
-    parts = [(weights.topic, topic), (weights.diversity, diversity), (weights.style, style)]
-    if data.uses_choice:
-        parts.append((weights.choice, choice))
-    total_weight = sum(w for w, _ in parts) or 1.0
-    total = sum(w * part for w, part in parts) / total_weight * 100.0
-    return Scores(total=np.asarray(total, dtype=np.float64), topic=topic, style=style, choice=choice,
-                  differs=differs, shared_topics=shared, tags=tags)
+    if data.uses_choice and factor.get("choice"):
+        index_o = {c.participant_id: j for j, c in enumerate(mentors)}
+        for i, mentee in enumerate(mentees):
+            for rank, mentor in enumerate(_rankings(mentee)):
+                if mentor in index_o:
+                    total[i, index_o[mentor]] += np.float32(factor["choice"] * (1.0 - rank / 3))
+    return Scores(total=total)
 
 
-def explain(scores: Scores, data: MatchInput, i: int, j: int, labels: dict[str, str]) -> list[Reason]:
-    """Plain-language parts of why mentee ``i`` and mentor ``j`` make a good pair."""
+def _style_match(a: str | None, b: str | None) -> float:
+    if not a or not b:
+        return 0.5
+    return 1.0 if a == b or a in FLEXIBLE_STYLES or b in FLEXIBLE_STYLES else 0.0
+
+
+def explain(data: MatchInput, mentee: Candidate, mentor: Candidate, labels: dict[str, str]) -> list[Reason]:
+    """Plain-language parts of why a mentee and a mentor make a good pair."""
     reasons: list[Reason] = []
-    shared = int(scores.shared_topics[i, j])
-    topics = [labels.get(tag, tag) for k, tag in enumerate(scores.tags) if shared >> k & 1]
-    if topics:
-        strong = scores.topic[i, j] >= 0.5 or len(topics) >= 2
-        reasons.append(Reason("matching.reason_topics", {"topics": topics, "strong": bool(strong)}))
+    shared = sorted(mentee.topics & mentor.topics)
+    if shared:
+        strong = len(shared) >= 2 or len(shared) / max(len(mentee.topics), 1) >= 0.5
+        reasons.append(Reason("matching.reason_topics", {"topics": [labels.get(t, t) for t in shared],
+                                                          "strong": strong}))
     else:
         reasons.append(Reason("matching.reason_no_topics"))
-    different = [d for d in ORG_DIMENSIONS
-                 if data.weights.diversity_prefs.get(d) == "different" and scores.differs[d][i, j] == 1.0]
-    same = [d for d in ORG_DIMENSIONS
-            if data.weights.diversity_prefs.get(d) == "same" and scores.differs[d][i, j] == 0.0]
+    prefs: Weights = data.weights
+
+    def value(candidate: Candidate, dimension: str) -> str:
+        return (getattr(candidate, dimension) or "").strip().lower()
+
+    known = [d for d in ORG_DIMENSIONS if value(mentee, d) and value(mentor, d)]
+    different = [d for d in known if prefs.diversity_prefs.get(d) == "different" and value(mentee, d) != value(mentor, d)]
+    same = [d for d in known if prefs.diversity_prefs.get(d) == "same" and value(mentee, d) == value(mentor, d)]
     if different:
         reasons.append(Reason("matching.reason_different", {"dimensions": different}))
     if same:
         reasons.append(Reason("matching.reason_same", {"dimensions": same}))
-    if scores.style[i, j] >= 2 / 3:
+    style = sum(_style_match(mentee.style.get(k), mentor.style.get(k)) for k in STYLE_KEYS) / len(STYLE_KEYS)
+    if style >= 2 / 3:
         reasons.append(Reason("matching.reason_style"))
-    if data.uses_choice and scores.choice[i, j] > 0:
-        reasons.append(Reason("matching.reason_choice", {"rank": int(round((1 - scores.choice[i, j]) * 3)) + 1}))
+    ranking = _rankings(mentee)
+    if data.uses_choice and mentor.participant_id in ranking:
+        reasons.append(Reason("matching.reason_choice", {"rank": ranking.index(mentor.participant_id) + 1}))
     return reasons
