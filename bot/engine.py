@@ -130,6 +130,9 @@ class Engine:
         if verb.handler is None:
             raise CommandError("commands.not_available", verb=verb.name)
         verb.handler(turn, args, programme)
+        if verb.who == "coordinator":
+            turn.uow.audit.add(turn.tenant.id, programme.id if programme else None, turn.me.id,  # type: ignore[arg-type]
+                               verb.name, text)
 
     def authorise(self, turn: Turn, verb: Verb, args: Args) -> Programme | None:
         """Refuse coordinator verbs to anyone who does not coordinate the programme they act on."""

@@ -150,9 +150,10 @@ class OutgoingMessage(_Model):
     attachments: list[Attachment] = Field(default_factory=list)
     programme_id: int | None = None
     """The programme this message belongs to; lets delivery stop for people who declined it."""
-    kind: Literal["reply", "nudge"] = "reply"
+    kind: Literal["reply", "nudge", "farewell"] = "reply"
     """Nudges (reminders, check-ins, surveys) wait for the recipient's working hours and count towards
-    their daily cap; replies to what someone just did go at once."""
+    their daily cap; replies to what someone just did go at once; a farewell still reaches someone who
+    just asked to be forgotten."""
     reply_in: str = ""
     """Conversation id to answer in, when the message answers an event in a known conversation."""
     trigger_id: str = ""

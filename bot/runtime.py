@@ -168,7 +168,7 @@ class Runtime:
         with self.store.unit_of_work() as uow:
             for person_id in item.pending:
                 person = uow.people.get(person_id)
-                if person is None or person.opted_out:
+                if person is None or (person.opted_out and item.message.kind != "farewell"):
                     blocked.append(person_id)
                     continue
                 if item.message.programme_id is not None:

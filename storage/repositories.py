@@ -19,6 +19,7 @@ from bot.model import OutgoingMessage
 from bot.ports import ConversationState
 from bot.sessions.model import Feedback, Resource, Session, SessionEvent
 from storage.tables import (
+    AuditRow,
     ConversationStateRow,
     FeedbackRow,
     MatchPairRow,
@@ -142,6 +143,20 @@ class PeopleRepo(_Repo):
             rows = self.session.execute(select(PersonRow).where(PersonRow.id.in_(ids[start:start + 1000]))).scalars()
             found.update({row.id: _domain(Person, row) for row in rows})  # type: ignore[misc]
         return found
+
+    def forget(self, person: Person) -> None:
+        """Erase what identifies someone: the row stays (anonymous) so that aggregates still add up."""
+        row = self.session.get(PersonRow, person.id)
+        if row is None:
+            return
+        row.name, row.email, row.title, row.gender = "Former participant", None, "", None
+        row.department = row.division = row.location = ""
+        row.time_zone, row.working_hours, row.seniority, row.manager_id = "UTC", "09:00-17:00", None, None
+        row.opted_out, row.updated_at = True, self.now()
+        self.session.flush()
+
+    def unlink_identities(self, person_id: int) -> None:
+        self.session.execute(delete(PersonIdentityRow).where(PersonIdentityRow.person_id == person_id))
 
     def managers(self, tenant_id: int) -> dict[int, int | None]:
         """Every person of the tenant and their manager (for reporting-line rules)."""
@@ -435,9 +450,32 @@ class FeedbackRepo(_Repo):
             FeedbackRow.person_id == person_id, FeedbackRow.kind == kind,
             FeedbackRow.subject == subject)).first() is not None
 
+    def forget(self, person_id: int) -> None:
+        """Keep ratings for anonymous totals; drop every word the person wrote, and check-ins (named)."""
+        self.session.execute(delete(FeedbackRow).where(FeedbackRow.person_id == person_id,
+                                                       FeedbackRow.kind == "checkin"))
+        for row in self.session.execute(select(FeedbackRow).where(FeedbackRow.person_id == person_id)).scalars():
+            row.answers = {k: v for k, v in row.answers.items() if k not in ("comment", "share")}
+            row.share_comment = False
+        self.session.flush()
+
     def of_programme(self, programme_id: int, kind: str | None = None) -> list[Feedback]:
         query = select(FeedbackRow).where(FeedbackRow.programme_id == programme_id)
         if kind is not None:
             query = query.where(FeedbackRow.kind == kind)
         rows = self.session.execute(query.order_by(FeedbackRow.id)).scalars()
         return [_domain(Feedback, row) for row in rows]  # type: ignore[misc]
+
+
+class AuditRepo(_Repo):
+    """Coordinator actions, for coordinators to read."""
+
+    def add(self, tenant_id: int, programme_id: int | None, person_id: int | None, verb: str, detail: str) -> None:
+        self.session.add(AuditRow(tenant_id=tenant_id, programme_id=programme_id, person_id=person_id, verb=verb,
+                                  detail=detail[:500], at=self.now()))
+        self.session.flush()
+
+    def of_programme(self, programme_id: int, limit: int = 50) -> list[dict[str, Any]]:
+        rows = self.session.execute(select(AuditRow).where(AuditRow.programme_id == programme_id)
+                                    .order_by(AuditRow.id.desc()).limit(limit)).scalars()
+        return [{"at": r.at, "person_id": r.person_id, "verb": r.verb, "detail": r.detail} for r in rows]

@@ -15,6 +15,7 @@ from sqlmodel import Session
 from storage import db
 from storage.queues import SqlInbox, SqlOutbox, SqlSchedule
 from storage.repositories import (
+    AuditRepo,
     ConversationRepo,
     CoordinatorRepo,
     FeedbackRepo,
@@ -49,6 +50,7 @@ class SqlUnitOfWork:
         self.matching = MatchingRepo(session, now)
         self.sessions = SessionsRepo(session, now)
         self.feedback = FeedbackRepo(session, now)
+        self.audit = AuditRepo(session, now)
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:

@@ -338,3 +338,15 @@ class NudgeCountRow(SQLModel, table=True):
     person_id: int = Field(foreign_key="person.id", primary_key=True)
     day: date = Field(primary_key=True)
     count: int = 0
+
+
+class AuditRow(SQLModel, table=True):
+    __tablename__ = "audit_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id", index=True)
+    programme_id: int | None = Field(default=None, foreign_key="programme.id", index=True)
+    person_id: int | None = Field(default=None, foreign_key="person.id")
+    verb: str = Field(max_length=64)
+    detail: str = Field(default="", max_length=500)
+    at: datetime | None = _ts()

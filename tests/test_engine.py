@@ -258,7 +258,6 @@ def test_unknown_and_incomplete_commands_get_a_one_line_correction(chat: Chat) -
     assert "needs one more word" in chat.send(JUNIOR, "program")[0]
     assert "`program frobnicate` is not a command" in chat.send(JUNIOR, "program frobnicate")[0]
     assert "quote is not closed" in chat.send(COORD, 'program edit name "Digital')[0]
-    assert "not switched on in this version" in chat.send(JUNIOR, "forget-me")[0]
     assert "don't have a mentoring partner yet" in chat.send(JUNIOR, "next")[0]
 
 

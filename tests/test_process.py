@@ -272,3 +272,21 @@ def test_a_programme_gets_its_own_topics_and_frameworks_from_yaml(tmp_path: Path
     refused = run(env, "program", "library", "digital-2030", str(bad), cwd=tmp_path)
     assert refused.returncode == 1 and "topic 'x'" in refused.stderr
     assert scalar(env["DATABASE_URL"], "SELECT settings FROM programme").count('"library"') == 1
+
+
+def test_report_to_files(tmp_path: Path) -> None:
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'rmbot.db'}"}
+    _prepare(env, tmp_path)
+    sample = ROOT / "prompts" / "sample" / "participants.csv"
+    assert run(env, "participants", "import", "digital-2030", str(sample), cwd=tmp_path).returncode == 0
+    assert run(env, "match", "digital-2030", "--publish", cwd=tmp_path).returncode == 0
+    done = run(env, "report", "digital-2030", "--out", str(tmp_path / "report"), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    folder = tmp_path / "report"
+    assert "Matched: 14 of 14 mentees" in (folder / "report.md").read_text()
+    for chart in ("sessions-per-week.png", "pulse-trend.png", "goal-progress.png"):
+        assert (folder / chart).read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    import csv
+
+    rows = list(csv.DictReader((folder / "pairs.csv").open()))
+    assert len(rows) == 14 and rows[0]["status"] == "active"

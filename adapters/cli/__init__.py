@@ -217,6 +217,39 @@ def program_library(programme: str = typer.Argument(..., help="Programme slug or
                   frameworks=len(merged.frameworks)), markup=False)
 
 
+@app.command("report")
+def report(programme: str = typer.Argument(..., help="Programme slug or name."),
+           out_dir: str = typer.Option(..., "--out", help="Directory to write report.md, the charts and pairs.csv into."),
+           tenant: str = typer.Option(CONSOLE_TENANT, help="console, slack:TEAM or teams:TENANT")) -> None:
+    """Write a programme's report as Markdown, PNG charts and a CSV of pairs (aggregates only)."""
+    from pathlib import Path
+
+    from bot.engine import find_programme
+    from bot.reports.charts import all_charts
+    from bot.reports.export import pairs_csv
+    from bot.reports.health import programme_health
+    from bot.wording import unescape
+
+    store = open_store(settings())
+    found = tenant_or_fail(store, tenant)
+    target = Path(out_dir)
+    with store.unit_of_work() as uow:
+        chosen = find_programme(uow.programmes.in_tenant(found.id), programme)
+        if chosen is None:
+            fail(say("cli.unknown_programme", given=programme, tenant=tenant))
+        health = programme_health(uow, chosen, datetime.now(timezone.utc))  # type: ignore[arg-type]
+        csv_text = pairs_csv(uow, chosen)  # type: ignore[arg-type]
+    target.mkdir(parents=True, exist_ok=True)
+    charts = all_charts(health)
+    for name, png in charts.items():
+        (target / name).write_bytes(png)
+    (target / "pairs.csv").write_text(csv_text, encoding="utf-8")
+    markdown = say("reports.summary", h=health, programme=chosen) + "\n\n" + "\n".join(
+        f"![{name}]({name})" for name in charts)
+    (target / "report.md").write_text(unescape(markdown) + "\n", encoding="utf-8")
+    out.print(say("cli.report_written", directory=str(target), files=len(charts) + 2), markup=False)
+
+
 @scheduler_app.command("run-due")
 def run_due(at: Optional[str] = typer.Option(None, help="ISO time to run up to (default: now), e.g. 2027-01-05T09:00Z")) -> None:
     """Run every scheduled item due up to a time, once (for cron-style deployments and tests)."""

@@ -11,8 +11,8 @@ if TYPE_CHECKING:
 def install(engine: "Engine") -> None:
     """Register every handler module with ``engine``."""
     from bot import commitment, feedback
-    from bot.commands import general, intake, invitations, matching, programmes, sessions, support
+    from bot.commands import general, intake, invitations, matching, programmes, reports, sessions, support
 
-    for module in (general, programmes, intake, invitations, matching, sessions, support, feedback):
+    for module in (general, programmes, intake, invitations, matching, sessions, support, feedback, reports):
         module.install(engine)
     engine.on_due(commitment.GAP_CHECK)(commitment.on_gap_check)

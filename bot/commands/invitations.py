@@ -270,8 +270,11 @@ def status(turn: Turn, _args: Args, programme: Programme | None) -> None:
         elif not participant.onboarded_at:
             not_onboarded.append(name)
     coordinators = [turn.uow.people.get(pid) for pid in turn.uow.coordinators.of_programme(programme.id)]  # type: ignore[arg-type]
+    from bot.commands.reports import health_text
+
     turn.reply(say("people.status", programme=programme, counts=counts, waiting=sorted(waiting),
                    incomplete=sorted(incomplete), not_onboarded=sorted(not_onboarded),
+                   health=health_text(turn, programme),
                    coordinators=[c.name for c in coordinators if c is not None], total=len(participants)))
 
 

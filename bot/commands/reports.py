@@ -1,0 +1,142 @@
+"""``report`` (summary and charts, ``csv``, ``audit``), ``program close / clone`` and ``forget-me``."""
+
+from __future__ import annotations
+
+import base64
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from bot.commands.programmes import new_programme
+from bot.commands.registry import Args
+from bot.context import Turn
+from bot.domain import PairStatus, ParticipantStatus, Person, Programme, ProgrammeStatus
+from bot.errors import CommandError
+from bot.model import Address, Attachment, Choice
+from bot.ports import ConversationState
+from bot.reports.charts import all_charts
+from bot.reports.export import pairs_csv
+from bot.reports.health import programme_health
+from bot.sessions.circles import circles_of
+from bot.sessions.scheduling import cancel_circle
+from bot.values import ValueProblem
+from bot.wording import say
+
+if TYPE_CHECKING:
+    from bot.engine import Engine
+
+FORGET_ACTION = "privacy.forget"
+UNLINK_JOB = "forget_identities"
+
+
+def health_text(turn: Turn, programme: Programme) -> str:
+    """The health lines shared by ``status`` and ``report``."""
+    return say("reports.health", h=programme_health(turn.uow, programme, turn.now))
+
+
+def _file(name: str, media_type: str, content: bytes, title: str) -> Attachment:
+    return Attachment(filename=name, media_type=media_type, content_b64=base64.b64encode(content).decode(), title=title)
+
+
+def forget(turn: Turn, person: Person) -> int:
+    """Delete a person's personal data; aggregates stay, anonymous. Partners learn only that pairs ended."""
+    ended = 0
+    for participant in turn.uow.participants.of_person(person.id):  # type: ignore[arg-type]
+        programme = turn.uow.programmes.get(participant.programme_id)
+        for circle in circles_of(turn.uow, programme):  # type: ignore[arg-type]
+            if participant.id not in {m.id for m in circle.members}:
+                continue
+            cancel_circle(turn, turn.uow.sessions.of_circle(circle.key))
+            for pair in circle.pairs:
+                if participant.id in (pair.mentor_id, pair.mentee_id):
+                    pair.status, pair.ended_at, pair.end_reason, pair.goals = PairStatus.ENDED, turn.now, "left", []
+                    turn.uow.matching.save_pair(pair)
+                    ended += 1
+            for member in circle.members:
+                if member.person_id != person.id:
+                    turn.message(Address.person(member.person_id),
+                                 say("matching.pair_ended_notice", programme=programme))
+        participant.status, participant.intake, participant.notices = ParticipantStatus.LEFT, {}, {}
+        turn.uow.participants.save(participant)
+    turn.uow.feedback.forget(person.id)  # type: ignore[arg-type]
+    turn.uow.people.forget(person)
+    turn.uow.conversations.save(ConversationState(tenant_id=turn.tenant.id, person_id=person.id))  # type: ignore[arg-type]
+    turn.uow.schedule.cancel(f"intake-reminder:{person.id}:")
+    # The chat account link goes once the farewell has been delivered through it.
+    turn.uow.schedule.add(turn.tenant.id, UNLINK_JOB, turn.now + timedelta(hours=1), {"person_id": person.id},
+                          key=f"unlink:{person.id}")
+    return ended
+
+
+def install(engine: "Engine") -> None:
+    registry = engine.registry
+
+    @registry.handles("report")
+    def report(turn: Turn, args: Args, programme: Programme | None) -> None:
+        assert programme is not None
+        what = args.words[0].lower() if args.words else "summary"
+        if what == "csv":
+            turn.reply(say("reports.csv_ready", programme=programme), attachments=[
+                _file(f"{programme.slug}-pairs.csv", "text/csv", pairs_csv(turn.uow, programme).encode(),
+                      say("reports.csv_title", programme=programme))])
+        elif what == "audit":
+            entries = turn.uow.audit.of_programme(programme.id)  # type: ignore[arg-type]
+            people = turn.uow.people.many([e["person_id"] for e in entries if e["person_id"]])
+            turn.reply(say("reports.audit", programme=programme, entries=[
+                {**e, "name": people[e["person_id"]].name if e["person_id"] in people else "?"} for e in entries]))
+        elif what in ("summary", "charts"):
+            health = programme_health(turn.uow, programme, turn.now)
+            charts = [_file(name, "image/png", png, name) for name, png in all_charts(health).items()]
+            turn.reply(say("reports.summary", h=health, programme=programme), attachments=charts)
+        else:
+            raise CommandError("reports.usage")
+
+    @registry.handles("program close")
+    def close(turn: Turn, _args: Args, programme: Programme | None) -> None:
+        assert programme is not None
+        if programme.status == ProgrammeStatus.CLOSED:
+            raise CommandError("reports.already_closed", programme=programme)
+        final = health_text(turn, programme)
+        for circle in circles_of(turn.uow, programme):
+            cancel_circle(turn, turn.uow.sessions.of_circle(circle.key))
+            for pair in circle.pairs:
+                pair.status, pair.ended_at, pair.end_reason = PairStatus.ENDED, turn.now, "programme closed"
+                turn.uow.matching.save_pair(pair)
+        programme.status = ProgrammeStatus.CLOSED
+        turn.uow.programmes.save(programme)
+        turn.reply(say("reports.closed", programme=programme, health=final))
+
+    @registry.handles("program clone")
+    def clone(turn: Turn, args: Args, programme: Programme | None) -> None:
+        assert programme is not None
+        if not args.words:
+            raise CommandError("reports.clone_usage")
+        try:
+            copy = new_programme(turn.uow, turn.tenant.id, " ".join(args.words), coordinator_id=turn.me.id,  # type: ignore[arg-type]
+                                 focus=programme.focus, focus_detail=programme.focus_detail,
+                                 goal_metric=programme.goal_metric, goal_baseline=programme.goal_baseline,
+                                 goal_target=programme.goal_target, expectations=programme.expectations,
+                                 cadence_days=programme.cadence_days, session_minutes=programme.session_minutes,
+                                 settings=programme.settings.model_copy(update={"allow_repeat_pairs": False}),
+                                 intake_questions=list(programme.intake_questions))
+        except ValueProblem as problem:
+            raise CommandError(problem.key, **problem.values) from None
+        for person_id in turn.uow.coordinators.of_programme(programme.id):  # type: ignore[arg-type]
+            turn.uow.coordinators.add(copy.id, person_id, added_by=turn.me.id)  # type: ignore[arg-type]
+        assert turn.state is not None
+        turn.state.current_programme_id = copy.id
+        turn.save_state()
+        turn.reply(say("reports.cloned", programme=copy, source=programme))
+
+    @registry.handles("forget-me")
+    def forget_me(turn: Turn, _args: Args, _programme: Programme | None) -> None:
+        turn.reply(say("reports.forget_question"), choices=[
+            Choice(label=say("reports.forget_label"), action=FORGET_ACTION, value="yes", style="danger")])
+
+    @engine.on_action(FORGET_ACTION)
+    def forget_action(turn: Turn, _action: Any) -> None:
+        forget(turn, turn.me)
+        turn.reply(say("reports.forgotten"), kind="farewell")
+
+    @engine.on_due(UNLINK_JOB)
+    def unlink(turn: Turn, payload: dict[str, Any]) -> None:
+        turn.uow.people.unlink_identities(int(payload["person_id"]))

@@ -1,0 +1,1 @@
+"""Measuring a programme: health, aggregates under the anonymity threshold, charts and exports."""

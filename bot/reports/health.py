@@ -1,0 +1,121 @@
+"""Programme health as data: participation, completion, matching, sessions, commitment, pulses, goals."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from bot.domain import PairStatus, ParticipantStatus, Programme, Role
+from bot.library import load_library
+from bot.ports import UnitOfWork
+from bot.reports.aggregate import Figure, breakdown, summarise
+from bot.sessions.model import SessionStatus
+
+
+@dataclass
+class Health:
+    programme: Programme
+    k: int
+    people: dict[str, dict[str, int]]
+    consent_rate: float | None
+    intake_done: dict[str, int]
+    onboarded: dict[str, int]
+    mentees_active: int
+    mentees_paired: int
+    pairs_live: int
+    pairs_at_risk: int
+    sessions_due: int
+    sessions_held: int
+    cancellations: dict[str, int]
+    pulse: Figure | None
+    pulse_by_role: dict[str, Figure | None]
+    pulse_weeks: list[tuple[str, Figure | None]]
+    held_weeks: list[tuple[str, int]]
+    topics: list[tuple[str, int]]
+    goal_now: Figure | None
+    goal_progress: float | None
+    pair_goals: int
+    pair_goals_done: int
+    mentors_over_80: int
+    comments: list[str] = field(default_factory=list)
+
+    @property
+    def match_rate(self) -> float | None:
+        return self.mentees_paired / self.mentees_active if self.mentees_active else None
+
+    @property
+    def held_rate(self) -> float | None:
+        return self.sessions_held / self.sessions_due if self.sessions_due else None
+
+
+def _week(moment: datetime) -> str:
+    year, week, _ = moment.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def programme_health(uow: UnitOfWork, programme: Programme, now: datetime) -> Health:
+    """Every figure of ``status`` and ``report`` for one programme, with the anonymity rule applied."""
+    k = programme.settings.anonymity_threshold
+    participants = uow.participants.in_programme(programme.id)  # type: ignore[arg-type]
+    people = {role.value: Counter(p.status.value for p in participants if p.role == role) for role in Role}
+    invited = [p for p in participants if p.invited_by and p.invited_by != p.person_id]
+    answered = [p for p in invited if p.status != ParticipantStatus.INVITED]
+    accepted = [p for p in answered if p.status in (ParticipantStatus.ACTIVE, ParticipantStatus.PAUSED)]
+    active = [p for p in participants if p.status in (ParticipantStatus.ACTIVE, ParticipantStatus.PAUSED)]
+    pairs = uow.matching.pairs(programme.id)  # type: ignore[arg-type]
+    live = [p for p in pairs if p.status != PairStatus.ENDED]
+    sessions = uow.sessions.of_programme(programme.id)  # type: ignore[arg-type]
+    past = [s for s in sessions if s.starts_at <= now]
+    cancelled_sides: dict[int, str] = {}
+    for event in uow.sessions.events(programme.id):  # type: ignore[arg-type]
+        if event.kind in ("cancelled", "no_show") and event.session_id is not None:
+            cancelled_sides[event.session_id] = event.side.value
+    held = [s for s in sessions if s.status == SessionStatus.HELD]
+    library = load_library()
+    topics = Counter(library.topics[s.topic_id].title for s in held if s.topic_id in library.topics)
+    pulses = uow.feedback.of_programme(programme.id, "pulse")  # type: ignore[arg-type]
+    by_person: dict[int, list[float]] = {}
+    by_role: dict[str, dict[int, list[float]]] = {"mentor": {}, "mentee": {}}
+    by_week: dict[str, dict[int, list[float]]] = {}
+    for pulse in pulses:
+        value = float(pulse.answers.get("session", 0) or 0)
+        if not value:
+            continue
+        by_person.setdefault(pulse.person_id, []).append(value)
+        by_role.setdefault(pulse.role, {}).setdefault(pulse.person_id, []).append(value)
+        week = _week(pulse.created_at or now)
+        by_week.setdefault(week, {}).setdefault(pulse.person_id, []).append(value)
+    surveys = uow.feedback.of_programme(programme.id, "final") or uow.feedback.of_programme(programme.id, "midpoint")  # type: ignore[arg-type]
+    goal_now = summarise({f.person_id: [float(f.answers["goal_self"])] for f in surveys
+                          if f.role == "mentee" and f.answers.get("goal_self") is not None}, k)
+    progress = None
+    if goal_now and programme.goal_baseline is not None and programme.goal_target not in (None, programme.goal_baseline):
+        progress = (goal_now.mean - programme.goal_baseline) / (programme.goal_target - programme.goal_baseline)  # type: ignore[operator]
+    goals = [g for p in live for g in p.goals]
+    comments = [f.answers["comment"] for f in pulses if f.share_comment and f.answers.get("comment")]
+    over = sum(1 for p in participants if p.role == Role.MENTOR and
+               any(t >= 80 for t in p.notices.get(f"workload:{now:%Y-%m}", [])))
+    weeks = sorted({_week(s.starts_at) for s in held})
+    return Health(
+        programme=programme, k=k, people={r: dict(c) for r, c in people.items()},
+        consent_rate=len(accepted) / len(answered) if answered else None,
+        intake_done={r.value: sum(1 for p in active if p.role == r and p.intake_completed_at) for r in Role},
+        onboarded={r.value: sum(1 for p in active if p.role == r and p.onboarded_at) for r in Role},
+        mentees_active=sum(1 for p in active if p.role == Role.MENTEE),
+        mentees_paired=len({p.mentee_id for p in live}), pairs_live=len(live),
+        pairs_at_risk=sum(1 for p in live if p.at_risk), sessions_due=len(past), sessions_held=len(held),
+        cancellations=dict(Counter(cancelled_sides.values())), pulse=summarise(by_person, k),
+        pulse_by_role=breakdown(by_role, k), pulse_weeks=[(w, summarise(v, k)) for w, v in sorted(by_week.items())],
+        held_weeks=[(w, sum(1 for s in held if _week(s.starts_at) == w)) for w in weeks],
+        topics=topics.most_common(5), goal_now=goal_now, goal_progress=progress,
+        pair_goals=len(goals), pair_goals_done=sum(1 for g in goals if g.get("done")), mentors_over_80=over,
+        comments=comments if len({f.person_id for f in pulses}) >= k else [])
+
+
+def health_record(health: Health) -> dict[str, Any]:
+    """The figures as plain data, for templates and exports."""
+    return {key: value for key, value in health.__dict__.items() if key != "programme"} | {
+        "match_rate": health.match_rate, "held_rate": health.held_rate}
+

@@ -1,0 +1,152 @@
+"""Measurement: known answers in, checked figures out; the anonymity rule; data rights; close and clone."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+from datetime import timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sqlalchemy import MetaData, select
+
+from bot.library import load_library
+from bot.reports.aggregate import breakdown, summarise
+from bot.sessions.model import Feedback, SessionEvent, SessionStatus, Side
+from bot.wording import unescape
+from chat import Chat
+from test_sessions import COORD, MENTEE, MENTOR, chat, confirm_first, pair_up  # noqa: F401
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def programme_id(chat: Chat) -> int:
+    with chat.store.unit_of_work() as uow:
+        return uow.programmes.in_tenant(1)[0].id
+
+
+def add_pulses(chat: Chat, ratings: list[int], comment_from: int | None = None) -> None:
+    """Pulses from ``len(ratings)`` different people of the sample organisation."""
+    programme = programme_id(chat)
+    with chat.store.unit_of_work() as uow:
+        people = uow.people.in_tenant(1)[: len(ratings)]
+        for n, (person, rating) in enumerate(zip(people, ratings)):
+            answers = {"session": str(rating), "together": "4"}
+            if n == comment_from:
+                answers |= {"comment": "Loved the hands-on part", "share": True}
+            uow.feedback.add(Feedback(programme_id=programme, person_id=person.id, role="mentee" if n % 2 else "mentor",
+                                      kind="pulse", subject=f"session:test-{n}", answers=answers,
+                                      share_comment=n == comment_from))
+
+
+def test_the_report_figures_match_known_answers_and_charts_and_csv_are_valid(chat: Chat) -> None:
+    pair_up(chat)
+    confirm_first(chat)
+    programme = programme_id(chat)
+    with chat.store.unit_of_work() as uow:
+        sessions = uow.sessions.of_programme(programme)
+        first, second = sessions[0], sessions[1]
+        first.status = SessionStatus.HELD
+        first.topic_id = next(iter(load_library().topics))
+        uow.sessions.save(first)
+        second.status = SessionStatus.CANCELLED
+        uow.sessions.save(second)
+        uow.sessions.record(SessionEvent(session_id=second.id, circle=second.circle, programme_id=second.programme_id,
+                                         kind="cancelled", side=Side.MENTEE))
+    add_pulses(chat, [5, 4, 4, 3, 5, 5], comment_from=2)
+    chat.clock.advance(timedelta(days=40))
+    replies = chat.send(COORD, "report")
+    text = unescape(replies[0])
+    assert "Matched: 1 of 1 mentees" in text and "1 live pairs, 0 at risk" in text
+    assert "Sessions: 1 held of 3 due" in text and "cancelled or missed by mentees 1, by mentors 0" in text
+    assert "4.3 from 6 people" in text  # (5+4+4+3+5+5)/6
+    assert "mentors: not enough responses to show" in text  # three people each way: under k = 5
+    assert 'Comments shared with you: "Loved the hands-on part"' in text
+    attachments = chat.last[COORD][0].attachments
+    assert {a.filename for a in attachments} == {"sessions-per-week.png", "pulse-trend.png", "goal-progress.png"}
+    assert all(base64.b64decode(a.content_b64).startswith(PNG) for a in attachments)
+    chat.send(COORD, "report csv")
+    [export] = chat.last[COORD][0].attachments
+    rows = list(csv.DictReader(io.StringIO(base64.b64decode(export.content_b64).decode())))
+    assert rows == [{"mentor": "Arjun Mehta", "mentee": "Gabriela Santos", "status": "active", "at_risk": "no",
+                     "sessions_planned": str(len(sessions)), "sessions_held": "1", "cancelled_by_mentor": "0",
+                     "cancelled_by_mentee": "1", "goals_set": "0", "goals_done": "0"}]
+
+
+def test_figures_on_fewer_than_k_people_are_never_shown(chat: Chat) -> None:
+    pair_up(chat)
+    add_pulses(chat, [1, 2, 5, 5], comment_from=1)  # four people: under the default threshold of 5
+    text = unescape(chat.send(COORD, "report")[0])
+    assert "not enough responses to show" in text and "from 4 people" not in text
+    assert "Comments shared" not in text  # not even a released comment when so few answered
+    status = unescape(chat.send(COORD, "status")[0])
+    assert "Pulse: not enough responses to show (fewer than 5)" in status
+
+
+groups_strategy = st.dictionaries(
+    st.sampled_from(["mentor", "mentee", "Engineering", "Sales", "People", "Finance"]),
+    st.dictionaries(st.integers(1, 40), st.lists(st.floats(1, 5), min_size=0, max_size=3), max_size=12),
+    max_size=6)
+
+
+@given(groups_strategy, st.integers(3, 8))
+@settings(max_examples=300, deadline=None)
+def test_no_aggregate_ever_rests_on_fewer_than_k_people(groups, k) -> None:  # type: ignore[no-untyped-def]
+    figures = breakdown(groups, k)
+    for name, figure in figures.items():
+        if figure is not None:
+            assert figure.respondents >= k
+            assert figure.respondents == len([p for p, v in groups[name].items() if v])
+    hidden = [n for n, f in figures.items() if f is None and any(groups[n].values())]
+    assert len(hidden) != 1 or not any(f is not None for f in figures.values())  # never one group to subtract
+    everyone: dict[int, list[float]] = {}
+    for values in groups.values():
+        for person, answers in values.items():
+            everyone.setdefault(person, []).extend(answers)
+    total = summarise(everyone, k)
+    assert total is None or total.respondents >= k
+
+
+def test_forget_me_leaves_nothing_personal_in_any_table(chat: Chat) -> None:
+    pair_up(chat)
+    confirm_first(chat)
+    chat.send(MENTEE, "goals add Use an AI assistant to draft my weekly update")
+    with chat.store.unit_of_work() as uow:
+        person = uow.people.by_email(1, MENTEE)
+        uow.people.link_identity(person, "slack", "U0GABRIELA")
+    replies = chat.send(MENTEE, "forget-me")
+    assert "This deletes your personal data" in replies[0]
+    assert "your personal data is deleted" in chat.press(MENTEE, "Yes, delete my data")[-1]
+    assert "has ended" in unescape(chat.received(MENTOR)[-1].text)
+    chat.advance(timedelta(hours=2))
+    personal = ["Gabriela", "Santos", MENTEE, "U0GABRIELA", "weekly update", "Head of Product Design"]
+    metadata = MetaData()
+    metadata.reflect(chat.store.engine)
+    found = []
+    with chat.store.engine.connect() as connection:
+        for table in metadata.sorted_tables:
+            if table.name in ("inbox_event", "outbox_message", "alembic_version"):
+                continue  # delivery logs: see the test below for what is kept there
+            for row in connection.execute(select(table)):
+                blob = str(tuple(row))
+                found += [(table.name, word) for word in personal if word in blob]
+    assert found == []
+    assert "couldn't find" in chat.send(COORD, f"invite {MENTEE} as mentee")[0]  # no longer findable by email
+
+
+def test_coordinators_read_the_audit_log_and_clone_and_close(chat: Chat) -> None:
+    pair_up(chat)
+    chat.send(COORD, "program edit cadence 3w")
+    audit = unescape(chat.send(COORD, "report audit")[0])
+    assert "program edit cadence 3w" in audit and "match publish" in audit and "Amara Okafor" in audit
+    assert "for programme coordinators" in chat.send(MENTOR, "report audit")[0]
+    cloned = unescape(chat.send(COORD, "program clone Digital 2031")[0])
+    assert "Created **Digital 2031**" in cloned and "nobody is paired with an earlier partner" in cloned
+    closed = unescape(chat.send(COORD, "program close --program digital-2030")[0])
+    assert "Closed **Digital 2030**" in closed and "Matched: 1 of 1 mentees" in closed
+    assert "already closed" in chat.send(COORD, "program close --program digital-2030")[0]
+    programme = programme_id(chat)
+    with chat.store.unit_of_work() as uow:
+        assert all(p.status.value == "ended" for p in uow.matching.pairs(programme))
+
