@@ -124,7 +124,18 @@ _SETTINGS = {"seniority-gap": ("seniority_gap", _step("integer", minimum=0, maxi
              "match-mode": ("match_mode", Step(id="value", kind="choice", prompt="", choices=tuple(
                  StepChoice(mode, mode) for mode in ("optimal", "stable", "random")))),
              "match-seed": ("match_seed", _step("integer", minimum=0, maximum=2**31 - 1)),
-             "allow-repeat-pairs": ("allow_repeat_pairs", _step("yes_no"))}
+             "allow-repeat-pairs": ("allow_repeat_pairs", _step("yes_no")),
+             "group-sessions": ("group_sessions", _step("yes_no")),
+             "agenda-hours": ("agenda_hours_before", _step("number", minimum=1, maximum=168)),
+             "reminder-minutes": ("reminder_minutes_before", _step("integer", minimum=5, maximum=1440)),
+             "followup-minutes": ("followup_minutes_after", _step("integer", minimum=0, maximum=1440)),
+             "mentee-cancellations-alert": ("mentee_cancellations_alert", _step("integer", minimum=1, maximum=10)),
+             "gap-alert-days": ("gap_alert_days", _step("integer", minimum=7, maximum=120)),
+             "prep-minutes": ("prep_minutes_per_session", _step("integer", minimum=0, maximum=240)),
+             "daily-message-cap": ("daily_message_cap", _step("integer", minimum=1, maximum=50)),
+             "checkin-days": ("checkin_days", _step("integer", minimum=7, maximum=180)),
+             "copy-sponsor": ("copy_sponsor_on_no_shows", _step("yes_no")),
+             "sponsor": ("sponsor_email", _step("text", min_length=3, max_length=254))}
 _STATUS_STEP = Step(id="status", kind="choice", prompt="",
                     choices=tuple(StepChoice(s.value, s.value) for s in ProgrammeStatus))
 
