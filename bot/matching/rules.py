@@ -69,14 +69,17 @@ def utc_window(time_zone: str, working_hours: str, day: date) -> tuple[int, int]
 
 def overlap_minutes(mentees: list[Candidate], mentors: list[Candidate], day: date) -> np.ndarray:
     """Minutes of working-hours overlap for every mentee x mentor, on a 24-hour circle."""
-    a = np.array([utc_window(c.time_zone, c.working_hours, day) for c in mentees], dtype=np.int64).reshape(-1, 2)
-    b = np.array([utc_window(c.time_zone, c.working_hours, day) for c in mentors], dtype=np.int64).reshape(-1, 2)
+    a = np.array([utc_window(c.time_zone, c.working_hours, day) for c in mentees], dtype=np.int16).reshape(-1, 2)
+    b = np.array([utc_window(c.time_zone, c.working_hours, day) for c in mentors], dtype=np.int16).reshape(-1, 2)
     start_a, end_a = a[:, 0:1], a[:, 0:1] + a[:, 1:2]
-    best = np.zeros((len(mentees), len(mentors)), dtype=np.int64)
+    best = np.zeros((len(mentees), len(mentors)), dtype=np.int16)
     for shift in (-1440, 0, 1440):
-        start_b = b[:, 0][None, :] + shift
+        start_b = (b[:, 0] + np.int16(shift))[None, :]
         end_b = start_b + b[:, 1][None, :]
-        best = np.maximum(best, np.minimum(end_a, end_b) - np.maximum(start_a, start_b))
+        overlap = np.minimum(end_a, end_b)
+        overlap -= np.maximum(start_a, start_b)
+        np.maximum(best, overlap, out=best)
+        del overlap
     return best
 
 
@@ -86,35 +89,52 @@ def _boss(managers: dict[int, int | None], person: int, missing: int) -> int:
 
 
 def feasibility(data: MatchInput) -> Feasibility:
-    """Apply every hard rule, recording which rule left each person without a partner."""
+    """Apply every hard rule, recording which rule left each person without a partner.
+
+    Each rule is applied to one boolean matrix in place and then dropped, so memory stays at about one
+    byte per mentee x mentor cell plus one rule's temporaries."""
     mentees, mentors, rules = data.mentees, data.mentors, data.rules
     n, m = len(mentees), len(mentors)
-    lines = ReportingLines(data.managers)
-    checks: list[tuple[str, np.ndarray]] = []
+    allowed = np.ones((n, m), dtype=bool)
+    mentee_blocked: list[str | None] = [None] * n
+    mentor_blocked: list[str | None] = [None] * m
+    alive = [np.ones(n, dtype=bool), np.ones(m, dtype=bool)]
+
+    def apply(name: str, check: np.ndarray) -> None:
+        np.logical_and(allowed, check, out=allowed)
+        now_e, now_o = allowed.any(axis=1), allowed.any(axis=0)
+        for i in np.flatnonzero(alive[0] & ~now_e):
+            mentee_blocked[i] = name
+        for j in np.flatnonzero(alive[1] & ~now_o):
+            mentor_blocked[j] = name
+        alive[0], alive[1] = now_e, now_o
 
     ready_e = np.array([c.ready for c in mentees], dtype=bool)
     ready_o = np.array([c.ready for c in mentors], dtype=bool)
-    checks.append(("intake", ready_e[:, None] & ready_o[None, :]))
+    apply("intake", ready_e[:, None] & ready_o[None, :])
 
     gap = 0 if rules.allow_peer else rules.seniority_gap
-    sen_e = np.array([c.seniority if c.seniority is not None else -10**6 for c in mentees], dtype=np.int64)
-    sen_o = np.array([c.seniority if c.seniority is not None else 10**6 for c in mentors], dtype=np.int64)
-    checks.append(("reverse", sen_o[None, :] <= sen_e[:, None] - gap))
+    sen_e = np.array([c.seniority if c.seniority is not None else -10**6 for c in mentees], dtype=np.int32)
+    sen_o = np.array([c.seniority if c.seniority is not None else 10**6 for c in mentors], dtype=np.int32)
+    apply("reverse", sen_o[None, :] <= sen_e[:, None] - gap)
 
-    enter_e, leave_e = lines.arrays([c.person_id for c in mentees])
-    enter_o, leave_o = lines.arrays([c.person_id for c in mentors])
-    mentee_above = (enter_e[:, None] < enter_o[None, :]) & (leave_o[None, :] <= leave_e[:, None])
-    mentor_above = (enter_o[None, :] < enter_e[:, None]) & (leave_e[:, None] <= leave_o[None, :])
-    same = np.array([c.person_id for c in mentees])[:, None] == np.array([c.person_id for c in mentors])[None, :]
-    checks.append(("offline", ~(mentee_above | mentor_above | same)))
+    lines = ReportingLines(data.managers)
+    enter_e, leave_e = (a.astype(np.int32) for a in lines.arrays([c.person_id for c in mentees]))
+    enter_o, leave_o = (a.astype(np.int32) for a in lines.arrays([c.person_id for c in mentors]))
+    inside = (enter_e[:, None] < enter_o[None, :]) & (leave_o[None, :] <= leave_e[:, None])
+    inside |= (enter_o[None, :] < enter_e[:, None]) & (leave_e[:, None] <= leave_o[None, :])
+    inside |= np.array([c.person_id for c in mentees])[:, None] == np.array([c.person_id for c in mentors])[None, :]
+    np.logical_not(inside, out=inside)
+    apply("offline", inside)
+    del inside
 
     if rules.no_shared_manager:
         boss_e = np.array([_boss(data.managers, c.person_id, -1) for c in mentees], dtype=np.int64)
         boss_o = np.array([_boss(data.managers, c.person_id, -2) for c in mentors], dtype=np.int64)
-        checks.append(("shared_manager", boss_e[:, None] != boss_o[None, :]))
+        apply("shared_manager", boss_e[:, None] != boss_o[None, :])
 
     day = rules.reference_date or datetime.now(timezone.utc).date()
-    checks.append(("time", overlap_minutes(mentees, mentors, day) >= rules.min_overlap_minutes))
+    apply("time", overlap_minutes(mentees, mentors, day) >= rules.min_overlap_minutes)
 
     excluded = np.ones((n, m), dtype=bool)
     index_e = {c.participant_id: i for i, c in enumerate(mentees)}
@@ -130,20 +150,8 @@ def feasibility(data: MatchInput) -> Feasibility:
             for x, y in ((a, b), (b, a)):
                 if x in person_e and y in person_o:
                     excluded[person_e[x], person_o[y]] = False
-    checks.append(("excluded", excluded))
-
-    allowed = np.ones((n, m), dtype=bool)
-    mentee_blocked: list[str | None] = [None] * n
-    mentor_blocked: list[str | None] = [None] * m
-    alive_e, alive_o = np.ones(n, dtype=bool), np.ones(m, dtype=bool)
-    for name, check in checks:
-        allowed &= check
-        now_e, now_o = allowed.any(axis=1), allowed.any(axis=0)
-        for i in np.flatnonzero(alive_e & ~now_e):
-            mentee_blocked[i] = name
-        for j in np.flatnonzero(alive_o & ~now_o):
-            mentor_blocked[j] = name
-        alive_e, alive_o = now_e, now_o
+    apply("excluded", excluded)
+    del excluded
     if m == 0:
         mentee_blocked = ["no_mentors"] * n
     if n == 0:

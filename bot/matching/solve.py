@@ -28,9 +28,13 @@ def optimal(allowed: np.ndarray, scores: np.ndarray, capacity: np.ndarray) -> li
         return []
     slots = np.repeat(cols, capacity[cols])
     big = 100.0 * (rows.size + 1) + 1.0  # one more pair is worth more than any score difference
-    cost = np.where(allowed[np.ix_(rows, slots)], big - np.clip(scores[np.ix_(rows, slots)], 0.0, 100.0),
-                    2.0 * big)
+    whole = rows.size == n and slots.size == m and bool((slots == np.arange(m)).all())
+    cost = np.array(scores if whole else scores[np.ix_(rows, slots)], dtype=np.float64)  # one float64 matrix
+    np.clip(cost, 0.0, 100.0, out=cost)
+    np.subtract(big, cost, out=cost)
+    cost[~(allowed if whole else allowed[np.ix_(rows, slots)])] = 2.0 * big
     chosen_rows, chosen_slots = linear_sum_assignment(cost)
+    del cost
     keep = allowed[rows[chosen_rows], slots[chosen_slots]]
     return [(int(rows[r]), int(slots[c])) for r, c in zip(chosen_rows[keep], chosen_slots[keep])]
 
