@@ -16,7 +16,7 @@ import yaml
 
 from bot.context import Turn
 from bot.domain import Participant, ParticipantStatus, Programme, Role
-from bot.flows.definition import Flow, FlowDefinitionError, StepChoice, load_flow, parse_steps
+from bot.flows.definition import Flow, FlowDefinitionError, StepChoice, parse_steps
 from bot.model import Address, Choice
 from bot.timing import next_working_moment
 from bot.values import ValueProblem, describe_cadence

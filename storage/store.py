@@ -13,14 +13,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from storage import db
+from storage.activity import AuditRepo, FeedbackRepo, MatchingRepo, SessionsRepo
 from storage.queues import SqlInbox, SqlOutbox, SqlSchedule
 from storage.repositories import (
-    AuditRepo,
     ConversationRepo,
     CoordinatorRepo,
-    FeedbackRepo,
-    MatchingRepo,
-    SessionsRepo,
     OutboxRepo,
     ParticipantRepo,
     PeopleRepo,

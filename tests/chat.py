@@ -74,6 +74,13 @@ class Chat:
         parsed = parse_directory((PROMPTS / "sample" / "organisation.csv").read_text(encoding="utf-8"), {})
         import_directory(self.store, tenant.id, parsed.rows)
 
+    def new_programme(self, coordinator: str, name: str, starts: str, ends: str, goal_date: str = "2030-12-31") -> None:
+        """Create a programme through the guided setup in chat, as ``coordinator``."""
+        self.send(coordinator, "program new")
+        for answer in [name, "1", "team-rated digital confidence", "5", "7", goal_date, starts, ends, "2w", "45",
+                       "skip", "yes"]:
+            self.send(coordinator, answer)
+
     def make_tenant_coordinator(self, email: str) -> None:
         person = self.person(email)
         with self.store.unit_of_work() as uow:

@@ -65,3 +65,19 @@ def sqlite_store(tmp_path: Path) -> Iterator[SqlStore]:
         yield opened
     finally:
         opened.close()
+
+
+@pytest.fixture
+def chat(store: SqlStore):  # type: ignore[no-untyped-def]
+    """The sample organisation with a programme, Digital 2030, from 2 March to 31 May 2030; the clock is
+    at Friday 1 March 2030, 12:00 UTC. Test modules with other needs define their own ``chat``."""
+    from datetime import datetime, timezone
+
+    from bot.clock import OffsetClock
+    from chat import Chat
+
+    chat = Chat(store, OffsetClock(start=datetime(2030, 3, 1, 12, 0, tzinfo=timezone.utc)))
+    chat.load_sample()
+    chat.make_tenant_coordinator("amara.okafor@example.com")
+    chat.new_programme("amara.okafor@example.com", "Digital 2030", "2030-03-02", "2030-05-31")
+    return chat

@@ -5,11 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-import pytest
-
 from bot.wording import unescape
 from chat import Chat
-from test_sessions import COORD, MENTEE, MENTOR, START, chat, confirm_first, offer, pair_up, slot_times  # noqa: F401
+from test_sessions import COORD, MENTEE, MENTOR, confirm_first, offer, pair_up, slot_times
 
 
 def texts(chat: Chat, email: str) -> list[str]:

@@ -31,10 +31,7 @@ def chat(store) -> Chat:  # type: ignore[no-untyped-def]
     chat = Chat(store, OffsetClock(start=START))
     chat.load_sample()
     chat.make_tenant_coordinator(COORD)
-    chat.send(COORD, "program new")
-    for answer in ["Digital 2030", "1", "team-rated digital confidence", "5", "7", "2030-12-31", "2030-01-15",
-                   "2030-07-15", "2w", "45", "skip", "yes"]:
-        chat.send(COORD, answer)
+    chat.new_programme(COORD, "Digital 2030", "2030-01-15", "2030-07-15")
     return chat
 
 

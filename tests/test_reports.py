@@ -16,7 +16,7 @@ from bot.reports.aggregate import breakdown, summarise
 from bot.sessions.model import Feedback, SessionEvent, SessionStatus, Side
 from bot.wording import unescape
 from chat import Chat
-from test_sessions import COORD, MENTEE, MENTOR, chat, confirm_first, pair_up  # noqa: F401
+from test_sessions import COORD, MENTEE, MENTOR, confirm_first, pair_up
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

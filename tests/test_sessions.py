@@ -6,10 +6,8 @@ import base64
 from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-import pytest
 from icalendar import Calendar
 
-from bot.clock import OffsetClock
 from bot.participants_import import parse_participants
 from bot.wording import unescape
 from chat import Chat
@@ -20,18 +18,6 @@ MENTOR = "arjun.mehta@example.com"          # Asia/Kolkata, evenings in this tes
 MENTEE = "gabriela.santos@example.com"      # America/Los_Angeles, early mornings
 KOLKATA, LOS_ANGELES = ZoneInfo("Asia/Kolkata"), ZoneInfo("America/Los_Angeles")
 START = datetime(2030, 3, 1, 12, 0, tzinfo=timezone.utc)  # a Friday; US daylight saving starts on 10 March
-
-
-@pytest.fixture
-def chat(store) -> Chat:  # type: ignore[no-untyped-def]
-    chat = Chat(store, OffsetClock(start=START))
-    chat.load_sample()
-    chat.make_tenant_coordinator(COORD)
-    chat.send(COORD, "program new")
-    for answer in ["Digital 2030", "1", "team-rated digital confidence", "5", "7", "2030-12-31", "2030-03-02",
-                   "2030-05-31", "2w", "45", "skip", "yes"]:
-        chat.send(COORD, answer)
-    return chat
 
 
 def participants(chat: Chat, rows: str) -> None:
