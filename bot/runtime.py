@@ -126,6 +126,8 @@ class Runtime:
         if result.error or result.retry_at is not None:
             if result.delivered:
                 self.store.outbox.delivered(item.id, result.delivered, now)
+            if result.suppressed:
+                self.store.outbox.suppressed(item.id, result.suppressed, result.error or "undeliverable", now)
             self.store.outbox.failed(item.id, result.error, result.retry_at)
             return
         if result.suppressed:

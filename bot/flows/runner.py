@@ -156,7 +156,7 @@ class FlowRunner:
     def handle_form(self, turn: Turn, action: Action) -> None:
         """Several answers at once (a dialog): each is validated in order; the first bad one is re-asked."""
         state = turn.state
-        if not self.active(turn) or state is None or state.flow != action.value:
+        if not self.active(turn) or state is None or (action.value and state.flow != action.value):
             turn.reply(say("flow.stale_answer"))
             return
         flow = self._flow(turn)
