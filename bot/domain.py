@@ -97,6 +97,9 @@ class ProgrammeSettings(BaseModel):
     daily_message_cap: int = Field(default=3, ge=1, le=50)
     checkin_days: int = Field(default=30, ge=7, le=180)
     sponsor_email: str = ""
+    retention_days: int = Field(default=365, ge=1, le=3650)
+    """After a programme closes, its participants' personal data is purged after this many days
+    (unless they take part in another programme that is still open)."""
     copy_sponsor_on_no_shows: bool = False
     library: dict[str, Any] = Field(default_factory=dict)
     """The programme's own topics and frameworks (``topics`` and ``frameworks`` lists, as in prompts/library)."""

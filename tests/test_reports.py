@@ -150,3 +150,19 @@ def test_coordinators_read_the_audit_log_and_clone_and_close(chat: Chat) -> None
     with chat.store.unit_of_work() as uow:
         assert all(p.status.value == "ended" for p in uow.matching.pairs(programme))
 
+
+
+def test_closing_sends_the_sponsor_aggregates_and_purges_personal_data_after_the_retention_period(chat: Chat) -> None:
+    pair_up(chat)
+    chat.send(COORD, "program edit sponsor helena.varga@example.com")
+    chat.send(COORD, "program edit retention-days 30")
+    closed = unescape(chat.send(COORD, "program close")[0])
+    assert "purged in 30 days" in closed
+    sponsor = unescape(chat.received("helena.varga@example.com")[-1].text)
+    assert "As sponsor of **Digital 2030**" in sponsor and "Matched: 1 of 1 mentees" in sponsor
+    assert {a.filename for a in chat.received("helena.varga@example.com")[-1].attachments} >= {"pulse-trend.png"}
+    chat.advance(timedelta(days=29))
+    assert chat.person(MENTOR).name == "Arjun Mehta" and chat.person(MENTEE).name == "Gabriela Santos"
+    chat.advance(timedelta(days=2))
+    assert chat.person(MENTOR).name == "Former participant" and chat.person(MENTEE).email is None
+    assert chat.person(COORD).name == "Amara Okafor"  # coordinators are not participants: kept

@@ -135,7 +135,8 @@ _SETTINGS = {"seniority-gap": ("seniority_gap", _step("integer", minimum=0, maxi
              "daily-message-cap": ("daily_message_cap", _step("integer", minimum=1, maximum=50)),
              "checkin-days": ("checkin_days", _step("integer", minimum=7, maximum=180)),
              "copy-sponsor": ("copy_sponsor_on_no_shows", _step("yes_no")),
-             "sponsor": ("sponsor_email", _step("text", min_length=3, max_length=254))}
+             "sponsor": ("sponsor_email", _step("text", min_length=3, max_length=254)),
+             "retention-days": ("retention_days", _step("integer", minimum=1, maximum=3650))}
 _STATUS_STEP = Step(id="status", kind="choice", prompt="",
                     choices=tuple(StepChoice(s.value, s.value) for s in ProgrammeStatus))
 

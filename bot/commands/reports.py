@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 FORGET_ACTION = "privacy.forget"
 UNLINK_JOB = "forget_identities"
+RETENTION_JOB = "programme_retention"
 
 
 def health_text(turn: Turn, programme: Programme) -> str:
@@ -35,6 +36,18 @@ def health_text(turn: Turn, programme: Programme) -> str:
 
 def _file(name: str, media_type: str, content: bytes, title: str) -> Attachment:
     return Attachment(filename=name, media_type=media_type, content_b64=base64.b64encode(content).decode(), title=title)
+
+
+def _send_to_sponsor(turn: Turn, programme: Programme) -> None:
+    """Sponsors get the programme's aggregate report (never individual answers)."""
+    email = programme.settings.sponsor_email
+    sponsor = turn.uow.people.by_email(turn.tenant.id, email) if email else None
+    if sponsor is None:
+        return
+    health = programme_health(turn.uow, programme, turn.now)
+    charts = [_file(name, "image/png", png, name) for name, png in all_charts(health).items()]
+    turn.message(Address.person(sponsor.id), say("reports.sponsor", programme=programme) + "\n\n" +  # type: ignore[arg-type]
+                 say("reports.summary", h=health, programme=programme), attachments=charts)
 
 
 def forget(turn: Turn, person: Person) -> int:
@@ -96,6 +109,7 @@ def install(engine: "Engine") -> None:
         if programme.status == ProgrammeStatus.CLOSED:
             raise CommandError("reports.already_closed", programme=programme)
         final = health_text(turn, programme)
+        _send_to_sponsor(turn, programme)
         for circle in circles_of(turn.uow, programme):
             cancel_circle(turn, turn.uow.sessions.of_circle(circle.key))
             for pair in circle.pairs:
@@ -103,7 +117,26 @@ def install(engine: "Engine") -> None:
                 turn.uow.matching.save_pair(pair)
         programme.status = ProgrammeStatus.CLOSED
         turn.uow.programmes.save(programme)
-        turn.reply(say("reports.closed", programme=programme, health=final))
+        turn.uow.schedule.add(turn.tenant.id, RETENTION_JOB, turn.now + timedelta(days=programme.settings.retention_days),
+                              {"programme_id": programme.id}, key=f"retention:{programme.id}")
+        turn.reply(say("reports.closed", programme=programme, health=final,
+                       days=programme.settings.retention_days))
+
+    @engine.on_due(RETENTION_JOB)
+    def retention(turn: Turn, payload: dict[str, Any]) -> None:
+        """The retention period after a programme closed has passed: purge its participants' personal data."""
+        programme = turn.uow.programmes.get(int(payload.get("programme_id", 0)))
+        if programme is None or programme.status != ProgrammeStatus.CLOSED:
+            return
+        for participant in turn.uow.participants.in_programme(programme.id):  # type: ignore[arg-type]
+            elsewhere = [p for p in turn.uow.participants.of_person(participant.person_id)
+                         if p.programme_id != programme.id and p.status in (ParticipantStatus.ACTIVE,
+                                                                              ParticipantStatus.INVITED,
+                                                                              ParticipantStatus.PAUSED)
+                         and (turn.uow.programmes.get(p.programme_id) or programme).status != ProgrammeStatus.CLOSED]
+            person = turn.uow.people.get(participant.person_id)
+            if person is not None and not elsewhere and not person.opted_out:
+                forget(turn, person)
 
     @registry.handles("program clone")
     def clone(turn: Turn, args: Args, programme: Programme | None) -> None:
