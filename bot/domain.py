@@ -44,6 +44,8 @@ class Person(_Record):
     gender: str | None = None
     opted_out: bool = False
     """True once the person asked to hear nothing more from the bot."""
+    left_at: datetime | None = None
+    """When the directory stopped listing them: they left the organisation."""
     created_at: datetime | None = None
     updated_at: datetime | None = None
 

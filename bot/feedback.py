@@ -20,7 +20,8 @@ from bot.wording import say
 if TYPE_CHECKING:
     from bot.engine import Engine
 
-PULSE, SURVEY, CHECKIN = "pulse", "survey", "checkin"
+PULSE, SURVEY, CHECKIN, TEAM = "pulse", "survey", "checkin", "team_rating"
+TEAM_JOB = "team_survey"
 PULSE_ACTION = "pulse.start"
 PULSE_REMINDER, SURVEY_JOB, CHECKIN_JOB = "pulse_reminder", "programme_survey", "programme_checkin"
 
@@ -50,6 +51,13 @@ def schedule_programme_rhythm(turn: Turn, programme: Programme) -> None:
             if moment > turn.now:
                 turn.uow.schedule.add(turn.tenant.id, SURVEY_JOB, moment, {"programme_id": programme.id, "subject": subject},
                                       key=f"survey:{programme.id}:{subject}")
+    turn.uow.schedule.add(turn.tenant.id, TEAM_JOB, turn.now, {"programme_id": programme.id, "phase": "baseline"},
+                          key=f"team:{programme.id}:baseline")
+    if programme.ends_on:
+        end = datetime.combine(programme.ends_on - timedelta(days=3), time(9, 0), timezone.utc)
+        if end > turn.now:
+            turn.uow.schedule.add(turn.tenant.id, TEAM_JOB, end, {"programme_id": programme.id, "phase": "end"},
+                                  key=f"team:{programme.id}:end")
     first = turn.now + timedelta(days=programme.settings.checkin_days)
     turn.uow.schedule.add(turn.tenant.id, CHECKIN_JOB, first, {"programme_id": programme.id, "number": 1},
                           key=f"checkin:{programme.id}:1")
@@ -82,6 +90,13 @@ def install(engine: "Engine") -> None:
                                                         programme=programme, answers=answers))
         turn.reply(say("feedback.checkin_thanks"))
 
+    def save_team_rating(turn: Turn, answers: dict[str, Any], context: dict[str, Any]) -> None:
+        turn.uow.feedback.add(Feedback(programme_id=context["programme_id"], person_id=turn.me.id, role="team",  # type: ignore[arg-type]
+                                       kind=f"team_{context['phase']}", subject=f"{context['phase']}:{context['mentee']}",
+                                       answers={"rating": answers["rating"]}))
+        turn.reply(say("feedback.team_thanks"))
+
+    engine.flows.register(TEAM, save_team_rating)
     engine.flows.register(PULSE, save_pulse)
     engine.flows.register(SURVEY, save_survey)
     engine.flows.register(CHECKIN, save_checkin)
@@ -132,6 +147,27 @@ def install(engine: "Engine") -> None:
                 "key": f"survey-{programme.id}-{subject}", "programme_id": programme.id, "subject": subject,
                 "role": participant.role.value, "metric": programme.goal_metric or programme.name,
                 "intro": say(f"feedback.survey_intro_{subject}", programme=programme)}, nudge=True)
+
+    @engine.on_due(TEAM_JOB)
+    def team_survey(turn: Turn, payload: dict[str, Any]) -> None:
+        """Each mentee's direct reports rate them, anonymously, at the start and at the end."""
+        programme = turn.uow.programmes.get(int(payload.get("programme_id", 0)))
+        if programme is None:
+            return
+        phase = str(payload.get("phase"))
+        for participant in _taking_part(turn, programme):
+            if participant.role.value != "mentee":
+                continue
+            manager = turn.uow.people.get(participant.person_id)
+            for member in turn.uow.people.reports(participant.person_id):
+                if member.opted_out or member.left_at or turn.uow.feedback.exists(
+                        member.id, f"team_{phase}", f"{phase}:{participant.person_id}"):  # type: ignore[arg-type]
+                    continue
+                engine.flows.start(_target_turn(turn, member.id), TEAM, {  # type: ignore[arg-type]
+                    "key": f"team-{programme.id}-{phase}-{participant.person_id}", "programme_id": programme.id,
+                    "phase": phase, "mentee": participant.person_id, "manager": manager.name if manager else "",
+                    "programme": programme.name, "metric": programme.goal_metric or programme.name,
+                    "threshold": programme.settings.anonymity_threshold}, nudge=True)
 
     @engine.on_due(CHECKIN_JOB)
     def checkin(turn: Turn, payload: dict[str, Any]) -> None:

@@ -68,7 +68,7 @@ def import_directory(store: SqlStore, tenant_id: int, rows: Iterable[DirectoryRo
         session = uow.session
         current = {person.email.lower(): person for person in session.execute(
             select(PersonRow.id, PersonRow.email, PersonRow.manager_id, *(getattr(PersonRow, f) for f in _FIELDS))
-            .where(PersonRow.tenant_id == tenant_id)).all()}
+            .where(PersonRow.tenant_id == tenant_id, PersonRow.email.is_not(None))).all()}
         new_rows = [row for row in rows if row.email not in current]
         done = 0
         for chunk in _chunks(new_rows):
@@ -79,7 +79,8 @@ def import_directory(store: SqlStore, tenant_id: int, rows: Iterable[DirectoryRo
             report(done)
 
         ids = {email.lower(): person_id for email, person_id in session.execute(
-            select(PersonRow.email, PersonRow.id).where(PersonRow.tenant_id == tenant_id)).all()}
+            select(PersonRow.email, PersonRow.id).where(PersonRow.tenant_id == tenant_id,
+                                                        PersonRow.email.is_not(None))).all()}
 
         def manager_id(row: DirectoryRow) -> int | None:
             if row.manager_email is None:
@@ -108,6 +109,17 @@ def import_directory(store: SqlStore, tenant_id: int, rows: Iterable[DirectoryRo
         links = [{"id": ids[row.email], "manager_id": manager_id(row)} for row in new_rows if row.manager_email]
         for chunk in _chunks(links):
             session.execute(update(PersonRow), list(chunk))
+
+        # The directory is a full snapshot: someone missing from it has left the organisation.
+        listed = {row.email for row in rows}
+        gone = [person.id for email, person in current.items() if email not in listed]
+        for chunk in _chunks(gone):
+            session.execute(update(PersonRow).where(PersonRow.id.in_(chunk), PersonRow.left_at.is_(None))
+                            .values(left_at=now))
+        back = [ids[email] for email in listed if email in current]
+        for chunk in _chunks(back):
+            session.execute(update(PersonRow).where(PersonRow.id.in_(chunk), PersonRow.left_at.is_not(None))
+                            .values(left_at=None))
 
         relinked = _link_identities(session, tenant_id, rows, ids)
         changed |= relinked & {current[row.email].id for row in rows if row.email in current}

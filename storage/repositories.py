@@ -135,6 +135,11 @@ class PeopleRepo(_Repo):
             found.update({row.id: _domain(Person, row) for row in rows})  # type: ignore[misc]
         return found
 
+    def reports(self, person_id: int) -> list[Person]:
+        """The people who report directly to someone."""
+        rows = self.session.execute(select(PersonRow).where(PersonRow.manager_id == person_id)).scalars()
+        return [_domain(Person, row) for row in rows]  # type: ignore[misc]
+
     def forget(self, person: Person) -> None:
         """Erase what identifies someone: the row stays (anonymous) so that aggregates still add up."""
         row = self.session.get(PersonRow, person.id)

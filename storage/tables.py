@@ -68,6 +68,8 @@ class PersonRow(SQLModel, table=True):
     manager_id: int | None = Field(default=None, foreign_key="person.id", index=True)
     gender: str | None = Field(default=None, max_length=100)
     opted_out: bool = False
+    left_at: datetime | None = _ts()
+    """When a directory import no longer listed the person (they left the organisation)."""
     created_at: datetime | None = _ts()
     updated_at: datetime | None = _ts()
 

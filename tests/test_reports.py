@@ -166,3 +166,29 @@ def test_closing_sends_the_sponsor_aggregates_and_purges_personal_data_after_the
     chat.advance(timedelta(days=2))
     assert chat.person(MENTOR).name == "Former participant" and chat.person(MENTEE).email is None
     assert chat.person(COORD).name == "Amara Okafor"  # coordinators are not participants: kept
+
+
+def test_team_rated_baseline_and_retention_against_the_rest_of_the_organisation(chat: Chat) -> None:
+    from bot.directory import parse_directory
+    from bot.wording import PROMPTS
+    from storage.directory import import_directory
+    from test_sessions import participants, publish
+
+    chat.send(COORD, "program edit anonymity-threshold 3")
+    participants(chat, "kavya.reddy@example.com,mentor,1,ai_tools,,\ntom.harrington@example.com,mentee,,,ai_tools,\n")
+    publish(chat)
+    chat.advance(timedelta(minutes=5))
+    with chat.store.unit_of_work() as uow:
+        team = [p.email for p in uow.people.reports(uow.people.by_email(1, "tom.harrington@example.com").id)]
+    assert len(team) == 3
+    for email, rating in zip(team, ["6", "7", "8"]):
+        asked = unescape(chat.received(email)[-1].text)
+        assert "Tom Harrington takes part in" in asked and "never to Tom Harrington" in asked
+        chat.send(email, rating)
+    # Someone outside the programme leaves: the next directory import no longer lists them.
+    text = (PROMPTS / "sample" / "organisation.csv").read_text(encoding="utf-8")
+    kept = "\n".join(line for line in text.splitlines() if not line.startswith("ella.murphy@example.com"))
+    import_directory(chat.store, 1, parse_directory(kept, {}).rows)
+    report = unescape(chat.send(COORD, "report")[0])
+    assert "baseline 7.0 (3 people)" in report and "end not measured yet" in report
+    assert "participants 2 of 2 still here, the rest of the organisation 61 of 62" in report

@@ -39,7 +39,18 @@ class Health:
     pair_goals: int
     pair_goals_done: int
     mentors_over_80: int
+    team_baseline: Figure | None = None
+    team_end: Figure | None = None
+    retention_participants: tuple[int, int] = (0, 0)
+    """(still here, started) for the programme's participants."""
+    retention_others: tuple[int, int] = (0, 0)
     comments: list[str] = field(default_factory=list)
+
+    @property
+    def team_change(self) -> float | None:
+        if self.team_baseline and self.team_end and self.team_baseline.mean:
+            return (self.team_end.mean - self.team_baseline.mean) / self.team_baseline.mean
+        return None
 
     @property
     def match_rate(self) -> float | None:
@@ -98,6 +109,16 @@ def programme_health(uow: UnitOfWork, programme: Programme, now: datetime) -> He
     over = sum(1 for p in participants if p.role == Role.MENTOR and
                any(t >= 80 for t in p.notices.get(f"workload:{now:%Y-%m}", [])))
     weeks = sorted({_week(s.starts_at) for s in held})
+    team = {phase: summarise({f.person_id: [float(f.answers["rating"])]
+                              for f in uow.feedback.of_programme(programme.id, f"team_{phase}")}, k)  # type: ignore[arg-type]
+            for phase in ("baseline", "end")}
+    started = programme.created_at or now
+    taking = {p.person_id for p in participants if p.status != ParticipantStatus.DECLINED}
+    everyone = [p for p in uow.people.in_tenant(programme.tenant_id)
+                if (p.created_at or now) <= started and (p.left_at is None or p.left_at >= started)]
+
+    def kept(group: list[Any]) -> tuple[int, int]:
+        return sum(1 for p in group if p.left_at is None), len(group)
     return Health(
         programme=programme, k=k, people={r: dict(c) for r, c in people.items()},
         consent_rate=len(accepted) / len(answered) if answered else None,
@@ -111,6 +132,9 @@ def programme_health(uow: UnitOfWork, programme: Programme, now: datetime) -> He
         held_weeks=[(w, sum(1 for s in held if _week(s.starts_at) == w)) for w in weeks],
         topics=topics.most_common(5), goal_now=goal_now, goal_progress=progress,
         pair_goals=len(goals), pair_goals_done=sum(1 for g in goals if g.get("done")), mentors_over_80=over,
+        team_baseline=team["baseline"], team_end=team["end"],
+        retention_participants=kept([p for p in everyone if p.id in taking]),
+        retention_others=kept([p for p in everyone if p.id not in taking]),
         comments=comments if len({f.person_id for f in pulses}) >= k else [])
 
 

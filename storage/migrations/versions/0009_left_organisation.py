@@ -1,0 +1,27 @@
+"""people who left the organisation (retention)
+
+Revision ID: 0009
+Revises: 0008
+Create Date: 2026-11-22
+"""
+from typing import Sequence, Union
+
+import sqlalchemy as sa
+from alembic import op
+
+import storage.tables
+
+revision: str = "0009"
+down_revision: Union[str, None] = "0008"
+branch_labels: Union[str, Sequence[str], None] = None
+depends_on: Union[str, Sequence[str], None] = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("person") as batch:
+        batch.add_column(sa.Column("left_at", storage.tables.UTCDateTime(timezone=True), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("person") as batch:
+        batch.drop_column("left_at")
