@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from adapters.settings import Settings
 from bot.ports import Deliverer
 
 
-def deliverers_for(settings: Settings) -> list[Deliverer]:
-    """Deliverers for every configured platform. Console messages wait for the console to show them."""
+def deliverers_for(settings: Settings, store: Any = None) -> list[Deliverer]:
+    """Deliverers for every configured platform. Console messages wait for the console to show them.
+
+    ``store`` (the open :class:`~storage.store.SqlStore`) is needed by platforms that look people up."""
     deliverers: list[Deliverer] = []
+    if settings.slack_configured and store is not None:
+        from adapters.slack.delivery import make_deliverer
+
+        deliverers.append(make_deliverer(settings, store))
+    if settings.teams_configured and store is not None:
+        from adapters.teams.delivery import make_deliverer as make_teams_deliverer
+
+        deliverers.append(make_teams_deliverer(settings, store))
     return deliverers

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from datetime import datetime
+from typing import Callable
 
 from aiohttp import web
 
@@ -13,6 +15,7 @@ from adapters.delivery import deliverers_for
 from adapters.scheduling import DueWaker
 from adapters.settings import Settings
 from adapters.wiring import open_store
+from bot.ports import Deliverer
 from bot.runtime import Runtime
 from bot.wording import say
 from storage.store import SqlStore
@@ -37,13 +40,21 @@ class Worker:
 
     def __init__(self, runtime: Runtime, settings: Settings) -> None:
         self.runtime = runtime
-        self.deliverers = deliverers_for(settings)
+        self.deliverers = deliverers_for(settings, runtime.store)
+        self.yield_to: Callable[[], bool] = lambda: False
+        """Set by an adapter that must answer fast (Slack's 3-second ack): while it says True, the worker waits."""
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="rmbot-worker", daemon=True)
+        # Each platform sends from its own thread, so a paced fan-out never holds up handling new events.
+        self._send_wake = [threading.Event() for _ in self.deliverers]
+        self._senders = [threading.Thread(target=self._send_loop, args=(d, w), name=f"rmbot-send-{d.platform}",
+                                          daemon=True) for d, w in zip(self.deliverers, self._send_wake)]
 
     def start(self) -> None:
         self._thread.start()
+        for sender in self._senders:
+            sender.start()
 
     def poke(self) -> None:
         self._wake.set()
@@ -51,7 +62,11 @@ class Worker:
     def stop(self) -> None:
         self._stop.set()
         self._wake.set()
+        for wake in self._send_wake:
+            wake.set()
         self._thread.join(timeout=5)
+        for sender in self._senders:
+            sender.join(timeout=5)
 
     def run_once(self) -> None:
         """One pass: pending events, then pending messages."""
@@ -65,14 +80,32 @@ class Worker:
             self.poke()
         return self.runtime.store.schedule.next_due()
 
+    def _process_one(self) -> bool:
+        """Handle one pending event, letting acknowledgements in flight go first (GIL and database)."""
+        while self.yield_to() and not self._stop.is_set():
+            time.sleep(0.002)
+        return bool(self.runtime.process_pending(limit=1))
+
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
-                self.run_once()
+                while self._process_one():
+                    pass
             except Exception:  # noqa: BLE001 - keep serving; the failure is logged and retried
                 log.exception("worker pass failed")
+            for wake in self._send_wake:
+                wake.set()
             self._wake.wait(timeout=1.0)
             self._wake.clear()
+
+    def _send_loop(self, deliverer: Deliverer, wake: threading.Event) -> None:
+        while not self._stop.is_set():
+            try:
+                self.runtime.send_pending(deliverer)
+            except Exception:  # noqa: BLE001 - keep sending; the failure is logged and retried
+                log.exception("sending %s messages failed", deliverer.platform)
+            wake.wait(timeout=1.0)
+            wake.clear()
 
 
 def _run_http(app: web.Application, host: str, port: int) -> None:
@@ -92,11 +125,18 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None) 
         threading.Thread(target=_run_http, args=(app, host, port), name="rmbot-http", daemon=True).start()
         run_console(settings, as_email=settings.rmbot_console_coordinator, store=store)
         return
-    for platform, configured in (("Slack", settings.slack_configured), ("Teams", settings.teams_configured)):
-        if configured:
-            log.warning(say("cli.no_platform_adapter", platform=platform))
     runtime = Runtime(store)
     worker = Worker(runtime, settings)
+    if settings.slack_configured:
+        from adapters.slack.app import SlackService
+
+        slack = SlackService(settings, runtime, worker.poke)
+        slack.mount(app)
+        worker.yield_to = slack.busy
+    if settings.teams_configured:
+        from adapters.teams.service import TeamsService
+
+        TeamsService(settings, runtime, worker.poke).mount(app)
     waker = DueWaker(worker.enqueue_due)
     worker.start()
     waker.start()

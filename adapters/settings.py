@@ -44,6 +44,14 @@ class Settings(BaseSettings):
     microsoft_app_password: str = ""
     microsoft_app_tenant_id: str = ""
     microsoft_app_type: str = "MultiTenant"
+    teams_enabled: bool = Field(default=False, description="serve POST /api/messages without credentials (local testing only)")
+    teams_tenant_budget: float = Field(default=30.0, gt=0, le=1000,
+                                       description="Teams connector requests per second per tenant (outbox)")
+    teams_openid_metadata_url: str = Field(default="", description="where Bot Framework signing keys are published "
+                                                                   "(default: Microsoft's public cloud)")
+    rmbot_public_url: str = Field(default="", description="https:// address the platforms reach `rmbot serve` at "
+                                                          "(signed download links, the Teams app package)")
+    rmbot_link_secret: str = Field(default="", description="signs download links (default: derived from the app password)")
 
     @field_validator("database_url")
     @classmethod
@@ -73,7 +81,7 @@ class Settings(BaseSettings):
 
     @property
     def teams_configured(self) -> bool:
-        return bool(self.microsoft_app_id)
+        return bool(self.microsoft_app_id or self.teams_enabled)
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -141,3 +141,13 @@ def bot_token(engine: Engine, client_id: str, team_id: str) -> str | None:
             select(slack_bots.c.bot_token)
             .where(slack_bots.c.client_id == client_id, slack_bots.c.team_id == team_id)
             .order_by(desc(slack_bots.c.installed_at), desc(slack_bots.c.id)).limit(1)).scalar_one_or_none()
+
+
+def identities(engine: Engine, tenant_id: int, platform: str) -> dict[int, str]:
+    """Person id -> platform user id for everyone of a tenant linked to ``platform`` (one query)."""
+    from storage.tables import PersonIdentityRow
+
+    with engine.connect() as connection:
+        rows = connection.execute(select(PersonIdentityRow.person_id, PersonIdentityRow.external_id).where(
+            PersonIdentityRow.tenant_id == tenant_id, PersonIdentityRow.platform == platform))
+        return {person_id: external_id for person_id, external_id in rows}

@@ -29,6 +29,8 @@ SENDING, SENT, UNKNOWN = "sending", "sent", "unknown"
 
 
 class TeamsConversationRow(SQLModel, table=True):
+    """A conversation reference: where and how to reach a personal chat, a channel or a group chat."""
+
     __tablename__ = "teams_conversation"
     __table_args__ = (UniqueConstraint("tenant_key", "conversation_id"),
                       Index("ix_teams_conversation_user", "tenant_key", "user_id"))
@@ -50,6 +52,8 @@ class TeamsConversationRow(SQLModel, table=True):
 
 
 class TeamsAccountRow(SQLModel, table=True):
+    """A Teams account (``29:…``) seen in a roster or a mention, with its AD object id when known."""
+
     __tablename__ = "teams_account"
     __table_args__ = (UniqueConstraint("tenant_key", "account_id"),
                       Index("ix_teams_account_user", "tenant_key", "user_id"))
@@ -64,6 +68,8 @@ class TeamsAccountRow(SQLModel, table=True):
 
 
 class TeamsSendRow(SQLModel, table=True):
+    """One activity the deliverer posted (or tried to): the journal that keeps posts from repeating."""
+
     __tablename__ = "teams_send"
     __table_args__ = (Index("ix_teams_send_state", "state"),)
 

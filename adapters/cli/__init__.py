@@ -26,10 +26,14 @@ db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 coordinators_app = typer.Typer(help="Tenant coordinators (who may create programmes).", no_args_is_help=True)
 program_app = typer.Typer(help="Programmes, for automation without the chat.", no_args_is_help=True)
 scheduler_app = typer.Typer(help="Scheduled work (reminders, agendas, nudges).", no_args_is_help=True)
+slack_app = typer.Typer(help="The Slack app (its manifest).", no_args_is_help=True)
+teams_app = typer.Typer(help="The Microsoft Teams app (its package, unconfirmed sends).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(coordinators_app, name="coordinators")
 app.add_typer(program_app, name="program")
 app.add_typer(scheduler_app, name="scheduler")
+app.add_typer(slack_app, name="slack")
+app.add_typer(teams_app, name="teams")
 app.add_typer(directory_app, name="directory")
 app.add_typer(participants_app, name="participants")
 app.command("match")(match_command)
@@ -267,8 +271,47 @@ def run_due(at: Optional[str] = typer.Option(None, help="ISO time to run up to (
     config = settings()
     runtime = Runtime(open_store(config))
     ran = runtime.run_due(when)
-    sent = sum(runtime.send_pending(d) for d in deliverers_for(config))
+    sent = sum(runtime.send_pending(d) for d in deliverers_for(config, runtime.store))
     out.print(say("cli.ran_due", ran=ran, at=when.isoformat(), sent=sent), markup=False)
+
+
+@slack_app.command("manifest")
+def slack_manifest(url: Optional[str] = typer.Option(None, help="Public base URL of `rmbot serve`, e.g. https://mentoring.example.com"),
+                   socket_mode: bool = typer.Option(False, "--socket-mode", help="For Socket Mode: no request URLs.")) -> None:
+    """Print manifest.yml with the request URLs filled in, to create the Slack app from."""
+    from adapters.slack.manifest import render
+
+    if not socket_mode and not (url or "").startswith(("https://", "http://")):
+        fail(say("slack.manifest_url", given=url or ""), 2)
+    out.print(render(url or "", socket_mode=socket_mode), markup=False, highlight=False, end="")
+
+
+@teams_app.command("package")
+def teams_package(out_file: str = typer.Option(..., "--out", help="Where to write the app package, e.g. rmbot-teams.zip"),
+                  version: str = typer.Option("1.0.0", help="The app's version (raise it for every upload)."),
+                  website_url: Optional[str] = typer.Option(None, help="https:// address for the developer website (default: RMBOT_PUBLIC_URL)."),
+                  privacy_url: Optional[str] = typer.Option(None, help="Privacy statement (default: WEBSITE/privacy)."),
+                  terms_url: Optional[str] = typer.Option(None, help="Terms of use (default: WEBSITE/terms)."),
+                  app_id: Optional[str] = typer.Option(None, help="The Teams app id, a GUID (default: the bot's id)."),
+                  accent_color: Optional[str] = typer.Option(None, help="Icon background colour, e.g. #2F7D6D.")) -> None:
+    """Build the Teams app package (manifest.json, color.png, outline.png) to upload to Teams."""
+    from adapters.teams.package import build_for_cli
+
+    config = settings()
+    ok, message = build_for_cli(config, out_file, version=version, website_url=website_url or "",
+                                privacy_url=privacy_url or "", terms_url=terms_url or "", app_id=app_id or "",
+                                accent=accent_color or "")
+    if not ok:
+        fail(message, 2)
+    out.print(message, markup=False, highlight=False)
+
+
+@teams_app.command("unconfirmed")
+def teams_unconfirmed(limit: int = typer.Option(100, help="Show at most this many, newest first.")) -> None:
+    """Teams messages whose delivery is unknown (sent, no answer): check with the person, resend by hand."""
+    from adapters.teams.package import unconfirmed_report
+
+    out.print(unconfirmed_report(open_store(settings()), limit), markup=False, highlight=False)
 
 
 def main() -> None:

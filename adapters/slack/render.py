@@ -27,15 +27,18 @@ from slack_sdk.models.blocks import (
     StaticSelectElement,
 )
 
-from adapters.slack.mrkdwn import chunks, escape, label, to_plain
+from adapters.slack.mrkdwn import chunks, escape, label, to_mrkdwn, to_plain
 from bot.markup import plain_text
 from bot.model import Choice, FormField, OutgoingMessage, Section
+from bot.wording import escape as escape_neutral
 from bot.wording import say
 
 MAX_BLOCKS = 50
 MAX_MODAL_BLOCKS = 100
 PAGE_TEXT_BUDGET = 12_000
 """Characters of text per message: Slack refuses ~13k in total even when every block is within limits."""
+BLOCK_TEXT_BUDGET = 6_000
+"""Characters of text per block (fields, notes, options packed to it), so any block fits on a page."""
 SECTION_TEXT = 3000
 FIELD_TEXT = 2000
 FIELDS_PER_SECTION = 10
@@ -43,6 +46,8 @@ CONTEXT_ELEMENTS = 10
 CONTEXT_TEXT = 2000
 ACTIONS_ELEMENTS = 25
 BUTTONS_PER_ROW = 5
+SELECT_TEXT = 4_000
+"""Characters of option text per select, so that a select and its neighbours fit in one block."""
 BUTTON_TEXT = 75
 BUTTON_VALUE = 2000
 OPTION_TEXT = 75
@@ -97,32 +102,44 @@ def text_sections(text: str) -> list[Block]:
 def section_blocks(section: Section) -> list[Block]:
     """A section's text, then its label/value facts (10 to a block; long facts as text of their own)."""
     blocks = text_sections(section.text) if section.text else []
-    fields: list[str] = []
+    pending: list[str] = []
+
+    def flush() -> None:
+        blocks.extend(SectionBlock(fields=[MarkdownTextObject(text=f) for f in group])
+                      for group in pack(pending, FIELDS_PER_SECTION))
+        pending.clear()
+
     for name, value in section.fields:
-        fact = f"*{escape(plain_text(name))}*\n{chunks(value, 10**9)[0] if value.strip() else ' '}"
+        fact = f"*{escape(plain_text(name))}*\n{to_mrkdwn(value) if value.strip() else '-'}"
         if len(fact) <= FIELD_TEXT:
-            fields.append(fact)
-        else:
-            blocks += [SectionBlock(fields=[MarkdownTextObject(text=f)]) for f in _flush(fields)]
-            fields = []
-            blocks += text_sections(f"**{name}**\n{value}")
-    blocks += [SectionBlock(fields=[MarkdownTextObject(text=f) for f in group]) for group in _groups(fields)]
+            pending.append(fact)
+            continue
+        flush()
+        blocks.extend(text_sections(f"**{escape_neutral(plain_text(name))}**\n{value}"))
+    flush()
     return blocks
 
 
-def _flush(fields: list[str]) -> list[str]:
-    return [f for group in _groups(fields) for f in group][:0] or []
-
-
-def _groups(items: Sequence[Any], size: int = FIELDS_PER_SECTION) -> list[Sequence[Any]]:
-    return [items[i:i + size] for i in range(0, len(items), size)]
+def pack(items: Sequence[Any], count: int, budget: int = BLOCK_TEXT_BUDGET,
+         size: Any = lambda item: text_size(item) if not isinstance(item, str) else len(item)) -> list[list[Any]]:
+    """``items`` in order, in groups of at most ``count`` whose sizes add up to at most ``budget``."""
+    groups: list[list[Any]] = [[]]
+    used = 0
+    for item in items:
+        weight = size(item)
+        if groups[-1] and (len(groups[-1]) >= count or used + weight > budget):
+            groups.append([])
+            used = 0
+        groups[-1].append(item)
+        used += weight
+    return [group for group in groups if group]
 
 
 def context_blocks(notes: Iterable[str]) -> list[Block]:
     """Small print under a message: up to ten notes to a context block, long notes split."""
     texts = [chunk for note in notes for chunk in chunks(note, CONTEXT_TEXT)]
     return [ContextBlock(elements=[MarkdownTextObject(text=t) for t in group])
-            for group in _groups(texts, CONTEXT_ELEMENTS)]
+            for group in pack(texts, CONTEXT_ELEMENTS)]
 
 
 def button(choice_label: str, action: str, value: str, index: int, style: str = "default") -> ButtonElement:
@@ -146,17 +163,20 @@ def button_rows(choices: Sequence[Choice]) -> list[Block]:
             for start, group in ((s, choices[s:s + BUTTONS_PER_ROW]) for s in range(0, len(choices), BUTTONS_PER_ROW))]
 
 
+def _option_size(item: Option) -> int:
+    return text_size(item.to_dict())
+
+
 def select_blocks(choices: Sequence[Choice], action: str, current: int | None = None) -> list[Block]:
-    """Choices sharing one action as static selects (100 options each, 25 selects to a row)."""
+    """Choices sharing one action as static selects (100 options each), packed into actions blocks."""
     selects = []
-    for number, group in enumerate(_groups(choices, OPTIONS_PER_SELECT)):
-        options = [option(c) for c in group]
-        initial = None
-        if current is not None and number * OPTIONS_PER_SELECT <= current < (number + 1) * OPTIONS_PER_SELECT:
-            initial = options[current - number * OPTIONS_PER_SELECT]
+    start = 0
+    for number, group in enumerate(pack([option(c) for c in choices], OPTIONS_PER_SELECT, SELECT_TEXT, _option_size)):
+        initial = group[current - start] if current is not None and start <= current < start + len(group) else None
+        start += len(group)
         selects.append(StaticSelectElement(placeholder=PlainTextObject(text=label(say("slack.choose"), PLACEHOLDER)),
-                                           action_id=f"{action}|s{number}", options=options, initial_option=initial))
-    return [ActionsBlock(elements=list(group)) for group in _groups(selects, ACTIONS_ELEMENTS)]
+                                           action_id=f"{action}|s{number}", options=group, initial_option=initial))
+    return [ActionsBlock(elements=group) for group in pack(selects, ACTIONS_ELEMENTS, size=lambda e: text_size(e.to_dict()))]
 
 
 def choice_blocks(choices: Sequence[Choice], current: int | None = None) -> list[Block]:
@@ -191,24 +211,28 @@ def _current_index(question: FormField) -> int | None:
 
 
 def _pick_blocks(question: FormField) -> list[Block]:
-    """Multiple choice: one multi-select; ranking: one select per place; then a button to send them."""
-    options = [option(c) for c in question.choices[:OPTIONS_PER_SELECT] if len(c.value) <= OPTION_VALUE]
+    """Multiple choice: multi-selects; ranking: one select per place; then a button that sends the picks."""
+    options = [option(c) for c in question.choices if len(c.value) <= OPTION_VALUE]
+    send = button(say("slack.send_answer"), SUBMIT, question.kind, 0, "primary")
     elements: list[Any] = []
     if question.kind == "multi_choice":
         current = {str(v) for v in question.current} if isinstance(question.current, list) else set()
-        chosen = [o for o in options if o.value in current]
-        elements.append(StaticMultiSelectElement(
-            placeholder=PlainTextObject(text=label(say("slack.choose_many"), PLACEHOLDER)), action_id=f"{PICK}|0",
-            options=options, initial_options=chosen or None,
-            max_selected_items=min(question.max_selected or len(options), len(options))))
+        for number, group in enumerate(pack(options, OPTIONS_PER_SELECT, SELECT_TEXT, _option_size)):
+            chosen = [o for o in group if o.value in current]
+            elements.append(StaticMultiSelectElement(
+                placeholder=PlainTextObject(text=label(say("slack.choose_many"), PLACEHOLDER)),
+                action_id=f"{PICK}|{number}", options=group, initial_options=chosen or None,
+                max_selected_items=min(question.max_selected or len(group), len(group))))
     else:
+        if len(options) > OPTIONS_PER_SELECT or sum(map(_option_size, options)) > SELECT_TEXT:
+            return []  # too many to rank with selects: the person types their ranking
         places = min(question.max_selected or 3, len(options), ACTIONS_ELEMENTS - 1)
-        for place in range(places):
-            elements.append(StaticSelectElement(
-                placeholder=PlainTextObject(text=label(say("slack.rank_place", place=place + 1), PLACEHOLDER)),
-                action_id=f"{PICK}|{place}", options=options))
-    elements.append(button(say("slack.send_answer"), SUBMIT, question.kind, 0, "primary"))
-    return [ActionsBlock(block_id=PICK, elements=elements)]
+        elements = [StaticSelectElement(
+            placeholder=PlainTextObject(text=label(say("slack.rank_place", place=place + 1), PLACEHOLDER)),
+            action_id=f"{PICK}|{place}", options=options) for place in range(places)]
+    groups = pack(elements, ACTIONS_ELEMENTS - 1, size=lambda e: text_size(e.to_dict()))
+    groups[-1].append(send)
+    return [ActionsBlock(block_id=PICK if n == 0 else f"{PICK}:{n}", elements=group) for n, group in enumerate(groups)]
 
 
 def message_blocks(message: OutgoingMessage, form_ref: str = "") -> list[Block]:
@@ -248,16 +272,6 @@ def paginate(blocks: Sequence[Block], limit: int = MAX_BLOCKS, budget: int = PAG
 def render_message(message: OutgoingMessage, form_ref: str = "") -> list[Page]:
     """``message`` as one or more posts (more only when it is too big for one), each within every limit."""
     pages = paginate(message_blocks(message, form_ref))
-    fallback = to_plain(message.text, FALLBACK_TEXT) or " "
-    result = []
-    for number, blocks in enumerate(pages):
-        text = fallback if number == 0 else to_plain(_page_text(blocks), FALLBACK_TEXT) or " "
-        result.append(Page(text=text, blocks=blocks))
-    return result
-
-
-def _page_text(blocks: list[dict[str, Any]]) -> str:
-    for block in blocks:
-        if block.get("type") == "section" and block.get("text"):
-            return str(block["text"]["text"])[:FALLBACK_TEXT]
-    return say("slack.continued")
+    first = to_plain(message.text, FALLBACK_TEXT) or " "
+    later = to_plain(say("slack.continued"), FALLBACK_TEXT)
+    return [Page(text=first if number == 0 else later, blocks=blocks) for number, blocks in enumerate(pages)]

@@ -1,0 +1,263 @@
+"""The Slack app on slack-bolt: HTTP at ``POST /slack/events`` and Socket Mode, on the engine.
+
+Every listener does the same three things, and nothing slow: translate the payload into an
+:class:`~bot.model.InboundEvent`, commit it to the durable inbox (``Runtime.accept``, in a thread), and
+acknowledge. ``process_before_response=True`` makes bolt send the HTTP response only after the listener
+returns, so Slack hears "200" only once the event is safe; the worker, poked, does the work after.
+A retry (``X-Slack-Retry-Num``) carries the same event id: the inbox's unique key makes it a no-op when
+the first delivery was stored, and processes it when the first delivery never reached the store.
+Events, actions and views the bot does not handle are acknowledged with an empty 200.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlmodel import Session
+
+from adapters.settings import ConfigurationError, Settings
+from adapters.slack.delivery import api_base
+from adapters.slack.directory import SlackDirectory
+from adapters.slack.forms import FORM_CALLBACK, form_view
+from adapters.slack.home import home_view, load
+from adapters.slack.manifest import bot_scopes
+from adapters.slack.oauth import oauth_settings
+from adapters.slack.render import OPEN_FORM
+from adapters.slack.translate import (
+    from_block_action,
+    from_command,
+    from_mention,
+    from_message,
+    from_view_submission,
+    team_of,
+)
+from bot.model import InboundEvent, OutgoingMessage, Platform
+from bot.runtime import Runtime
+from bot.wording import say
+from storage.store import SqlStore
+from storage.tables import OutboxMessageRow
+
+log = logging.getLogger(__name__)
+EVENTS_PATH = "/slack/events"
+
+
+def check_settings(settings: Settings) -> None:
+    """Refuse, in one line, a Slack configuration that cannot work."""
+    oauth = {"SLACK_CLIENT_ID": settings.slack_client_id, "SLACK_CLIENT_SECRET": settings.slack_client_secret,
+             "SLACK_STATE_SECRET": settings.slack_state_secret}
+    if any(oauth.values()) and not all(oauth.values()):
+        raise ConfigurationError(say("slack.config.oauth", missing=[k for k, v in oauth.items() if not v]))
+    if not settings.slack_client_id and not settings.slack_bot_token:
+        raise ConfigurationError(say("slack.config.bot_token"))
+    if not settings.slack_app_token and not settings.slack_signing_secret:
+        raise ConfigurationError(say("slack.config.signing_secret"))
+    if settings.slack_app_token and not settings.slack_app_token.startswith("xapp-"):
+        raise ConfigurationError(say("slack.config.app_token"))
+
+
+class SlackService:
+    """The bolt app and its listeners, wired to the runtime; mount it on the aiohttp app of ``rmbot serve``."""
+
+    def __init__(self, settings: Settings, runtime: Runtime, poke: Callable[[], None] = lambda: None) -> None:
+        check_settings(settings)
+        self.settings = settings
+        self.runtime = runtime
+        self.store: SqlStore = runtime.store  # type: ignore[assignment]
+        self.poke = poke
+        self.directory = SlackDirectory(self.store)
+        self.tasks: set[asyncio.Task[Any]] = set()
+        base_url = api_base(settings.slack_api_url)
+        if settings.slack_client_id:
+            self.app = AsyncApp(signing_secret=settings.slack_signing_secret, process_before_response=True,
+                                client=AsyncWebClient(base_url=base_url),
+                                oauth_settings=oauth_settings(self.store, settings.slack_client_id,
+                                                              settings.slack_client_secret, settings.slack_state_secret,
+                                                              bot_scopes()))
+        else:
+            self.app = AsyncApp(token=settings.slack_bot_token, signing_secret=settings.slack_signing_secret,
+                                process_before_response=True,
+                                request_verification_enabled=bool(settings.slack_signing_secret))
+            self.app.client.base_url = base_url  # per-request clients copy it
+        self.in_flight = 0
+        self.socket: AsyncSocketModeHandler | None = None
+        if settings.slack_app_token:
+            self.socket = _CountingSocketModeHandler(self, settings.slack_app_token,
+                                                     web_client=AsyncWebClient(base_url=base_url))
+        self._listen()
+
+    def busy(self) -> bool:
+        """True while Slack requests are being acknowledged: the worker steps aside for them."""
+        return self.in_flight > 0
+
+    # -- wiring ----------------------------------------------------------------------------------------
+
+    def mount(self, web_app: web.Application) -> None:
+        """Add the Slack routes (and Socket Mode, when configured) to the server's aiohttp app."""
+        if self.settings.slack_signing_secret:
+            web_app.router.add_post(EVENTS_PATH, self.handle)
+        if self.app.oauth_flow is not None:
+            web_app.router.add_get(self.app.oauth_flow.install_path, self.handle_install)
+            web_app.router.add_get(self.app.oauth_flow.redirect_uri_path, self.handle_redirect)
+        if self.socket is not None:
+            web_app.on_startup.append(self._connect)
+            web_app.on_cleanup.append(self._disconnect)
+
+    async def handle(self, request: web.Request) -> web.Response:
+        """``POST /slack/events``: events, slash commands, interactivity and options (bodies over 1 MB: 413)."""
+        self.in_flight += 1
+        try:
+            return await to_aiohttp_response(await self.app.async_dispatch(await to_bolt_request(request)))
+        finally:
+            self.in_flight -= 1
+
+    async def handle_install(self, request: web.Request) -> web.Response:
+        """``GET /slack/install``: the "Add to Slack" page (OAuth)."""
+        assert self.app.oauth_flow is not None
+        return await to_aiohttp_response(await self.app.oauth_flow.handle_installation(await to_bolt_request(request)))
+
+    async def handle_redirect(self, request: web.Request) -> web.Response:
+        """``GET /slack/oauth_redirect``: Slack sends the installer back here; the installation is kept."""
+        assert self.app.oauth_flow is not None
+        return await to_aiohttp_response(await self.app.oauth_flow.handle_callback(await to_bolt_request(request)))
+
+    async def _connect(self, _app: web.Application) -> None:
+        assert self.socket is not None
+        await self.socket.connect_async()
+
+    async def _disconnect(self, _app: web.Application) -> None:
+        if self.socket is not None:
+            await self.socket.close_async()
+        await self.drain()
+
+    async def drain(self) -> None:
+        """Wait for background work started by listeners (App Home publishing)."""
+        while self.tasks:
+            await asyncio.gather(*list(self.tasks), return_exceptions=True)
+
+    # -- listeners -------------------------------------------------------------------------------------
+
+    def _listen(self) -> None:
+        app = self.app
+        app.command(re.compile(".*"))(self.on_command)
+        app.event("message")(self.on_message)
+        app.event("app_mention")(self.on_mention)
+        app.event("app_home_opened")(self.on_home)
+        app.event(re.compile(".*"))(self.on_anything)
+        app.action(re.compile(f"^{re.escape(OPEN_FORM)}"))(self.on_open_form)
+        app.action(re.compile(".*"))(self.on_action)
+        app.view(FORM_CALLBACK)(self.on_view)
+        app.view(re.compile(".*"))(self.on_anything)
+        app.view_closed(re.compile(".*"))(self.on_anything)
+        app.options(re.compile(".*"))(self.on_options)
+        app.shortcut(re.compile(".*"))(self.on_anything)
+
+    async def _accept(self, client: AsyncWebClient, event: InboundEvent | None, ack: Any, **ack_args: Any) -> None:
+        if event is not None:
+            users = [event.user, *event.mentions.values()]
+            await self.directory.ensure(client, event.tenant, users)
+            await asyncio.to_thread(self.runtime.accept, event)
+        await ack(**ack_args)
+        if event is not None:
+            self.poke()
+
+    async def on_command(self, ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
+        """``/mentoring …``: a command; typed in a channel, the answer comes by DM (said in an ephemeral ack)."""
+        channel = str(body.get("channel_id", ""))
+        ack_args = {"text": say("slack.answered_in_dm")} if channel[:1] in ("C", "G") else {}
+        await self._accept(client, from_command(body), ack, **ack_args)
+
+    async def on_message(self, ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
+        """A DM to the bot (other messages are acknowledged and dropped)."""
+        await self._accept(client, from_message(body), ack)
+
+    async def on_mention(self, ack: Any, body: dict[str, Any], client: AsyncWebClient, context: Any) -> None:
+        """``@mentoring …`` in a channel: a command."""
+        await self._accept(client, from_mention(body, context.bot_user_id or ""), ack)
+
+    async def on_action(self, ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
+        """A button, select or overflow choice in a message or the App Home."""
+        await self._accept(client, from_block_action(body), ack)
+
+    async def on_view(self, ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
+        """A submitted form; the empty ack closes the modal."""
+        await self._accept(client, from_view_submission(body), ack)
+
+    async def on_anything(self, ack: Any) -> None:
+        """Anything the bot does not handle: acknowledged, nothing else."""
+        await ack()
+
+    async def on_options(self, ack: Any) -> None:
+        """Options for external selects (the bot uses none): an empty list."""
+        await ack(options=[])
+
+    async def on_home(self, ack: Any, body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient) -> None:
+        """``app_home_opened``: acknowledge, then publish the home tab in the background."""
+        await ack()
+        if event.get("tab", "home") == "home" and event.get("user"):
+            task = asyncio.create_task(self.publish_home(client, team_of(body), event["user"]))
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
+
+    async def publish_home(self, client: AsyncWebClient, team: str, user: str) -> None:
+        """Build the home tab from the store and publish it (a failure is logged; the next open retries)."""
+        try:
+            await self.directory.ensure(client, team, [user])
+            data = await asyncio.to_thread(load, self.store, team, user)
+            view = home_view(data, self.runtime.engine.registry, datetime.now(timezone.utc))
+            await client.views_publish(user_id=user, view=view)
+        except Exception:  # noqa: BLE001 - the home tab is a view; it is rebuilt on the next open
+            log.exception("publishing the App Home of %s failed", user)
+
+    async def on_open_form(self, ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
+        """The "open the form" button of a message: open its form as a modal with this fresh trigger."""
+        pressed = (body.get("actions") or [{}])[0]
+        message = await asyncio.to_thread(self._form_message, team_of(body), (body.get("user") or {}).get("id", ""),
+                                          str(pressed.get("value", "")))
+        if message is not None and message.form is not None:
+            try:
+                await client.views_open(trigger_id=body.get("trigger_id"), view=form_view(message.form))
+            except Exception:  # noqa: BLE001 - the person can press again
+                log.exception("opening a form for %s failed", (body.get("user") or {}).get("id"))
+        await ack()
+
+    def _form_message(self, team: str, user: str, item_id: str) -> OutgoingMessage | None:
+        """The outbox message behind a form button, if it was sent to this person in this workspace."""
+        if not item_id.isdigit():
+            return None
+        with Session(self.store.engine) as session:
+            row = session.get(OutboxMessageRow, int(item_id))
+            payload = dict(row.payload) if row is not None and row.platform == Platform.SLACK.value else None
+            recipients = list(row.recipients) if row is not None else []
+        if payload is None:
+            return None
+        message = OutgoingMessage.model_validate(payload)
+        with self.store.unit_of_work() as uow:
+            tenant = uow.tenants.find(Platform.SLACK.value, team)
+            person = tenant and uow.people.by_identity(tenant.id, Platform.SLACK.value, user)
+            if not tenant or not person or message.tenant_id != tenant.id or person.id not in recipients:
+                return None
+        return message
+
+
+class _CountingSocketModeHandler(AsyncSocketModeHandler):
+    """Socket Mode, counting the requests it is acknowledging (as ``SlackService.handle`` does for HTTP)."""
+
+    def __init__(self, service: SlackService, app_token: str, web_client: AsyncWebClient) -> None:
+        super().__init__(service.app, app_token, web_client=web_client)
+        self.service = service
+
+    async def handle(self, client: Any, req: Any) -> None:
+        self.service.in_flight += 1
+        try:
+            await super().handle(client, req)
+        finally:
+            self.service.in_flight -= 1

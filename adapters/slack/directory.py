@@ -1,0 +1,146 @@
+"""People from Slack's directory: the first time someone appears, ``users.info`` fills them in.
+
+Before an event from (or mentioning) a Slack user the store does not know is accepted, the profile is
+fetched and the person found or created: matched by email to someone the HR import already has (their
+Slack account is linked, and only their empty fields are filled: what the HR import set wins), or added
+with name, email, title and time zone. Known users cost nothing: a set in memory remembers them.
+A slow or failing ``users.info`` never holds the acknowledgement up for long: after 1.5 s in all, the
+engine creates the person from the name alone; a lookup that failed is not retried in this process, one
+that was too slow is tried again with the person's next event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.domain import Person
+from bot.model import Platform
+from storage.store import SqlStore
+
+log = logging.getLogger(__name__)
+PLATFORM = Platform.SLACK.value
+LOOKUP_TIMEOUT = 1.5
+"""Seconds all the lookups of one event may take together (the ack must leave within Slack's 3 s)."""
+MAX_LOOKUPS = 50
+CONCURRENT_LOOKUPS = 10
+
+
+def profile_fields(user: dict[str, Any]) -> dict[str, Any]:
+    """Name, email, title and time zone from a ``users.info`` user object (empty values left out)."""
+    profile = user.get("profile") or {}
+    fields = {
+        "name": profile.get("real_name") or user.get("real_name") or profile.get("display_name") or user.get("name"),
+        "email": (profile.get("email") or "").strip().lower() or None,
+        "title": (profile.get("title") or "").strip(),
+        "time_zone": user.get("tz") or "",
+    }
+    try:
+        if fields["time_zone"]:
+            ZoneInfo(fields["time_zone"])
+    except (ZoneInfoNotFoundError, ValueError):
+        fields["time_zone"] = ""
+    return {k: v for k, v in fields.items() if v}
+
+
+def fill_empty(person: Person, fields: dict[str, Any]) -> bool:
+    """Copy ``fields`` into the person's empty fields only (UTC counts as unset); True when anything changed."""
+    changed = False
+    for name, value in fields.items():
+        current = getattr(person, name)
+        if current in (None, "") or (name == "time_zone" and current == "UTC" and value != "UTC"):
+            setattr(person, name, value)
+            changed = True
+    return changed
+
+
+class SlackDirectory:
+    """Finds or creates the people behind Slack user ids, once per user and process."""
+
+    def __init__(self, store: SqlStore) -> None:
+        self.store = store
+        self.known: set[tuple[str, str]] = set()
+        self.tried: set[tuple[str, str]] = set()
+
+    async def ensure(self, client: AsyncWebClient, team: str, users: list[str]) -> None:
+        """Make sure every user in ``users`` is a person of ``team``'s tenant, with their Slack profile."""
+        wanted = [u for u in dict.fromkeys(users) if u and (team, u) not in self.known][:MAX_LOOKUPS]
+        if not wanted:
+            return
+        missing = await asyncio.to_thread(self._missing, team, wanted)
+        for user in wanted:
+            if user not in missing:
+                self.known.add((team, user))
+        lookups = [u for u in missing if (team, u) not in self.tried]
+        if not lookups:
+            return
+        self.tried.update((team, u) for u in lookups)
+        limit = asyncio.Semaphore(CONCURRENT_LOOKUPS)
+        tasks = {asyncio.create_task(self._lookup(client, u, limit)): u for u in lookups}
+        done, late = await asyncio.wait(tasks, timeout=LOOKUP_TIMEOUT)  # one deadline for them all
+        for task in late:
+            task.cancel()
+            self.tried.discard((team, tasks[task]))
+        found = {tasks[t]: t.result() for t in done if t.result() is not None}
+        if found:
+            await asyncio.to_thread(self._save, team, found)
+            self.known.update((team, u) for u in found)
+
+    async def _lookup(self, client: AsyncWebClient, user: str, limit: asyncio.Semaphore) -> dict[str, Any] | None:
+        try:
+            async with limit:
+                response = await client.users_info(user=user)
+        except Exception as exc:  # noqa: BLE001 - a directory lookup must never stop an event
+            log.info("users.info for %s failed: %s", user, exc)
+            return None
+        found = response.get("user") or {}
+        if found.get("is_bot") or found.get("deleted") or user == "USLACKBOT":
+            return None
+        return profile_fields(found)
+
+    def _missing(self, team: str, users: list[str]) -> set[str]:
+        """Users with no person yet, or only a nameless placeholder (no email), in the team's tenant."""
+        with self.store.unit_of_work() as uow:
+            tenant = uow.tenants.find(PLATFORM, team)
+            if tenant is None:
+                return set(users)
+            missing = set()
+            for user in users:
+                person = uow.people.by_identity(tenant.id, PLATFORM, user)  # type: ignore[arg-type]
+                if person is None or person.email is None:
+                    missing.add(user)
+            return missing
+
+    def _save(self, team: str, profiles: dict[str, dict[str, Any]]) -> None:
+        for user, fields in profiles.items():
+            try:
+                with self.store.unit_of_work() as uow:
+                    self._save_one(uow, team, user, fields)
+            except Exception:  # noqa: BLE001 - a concurrent first event for the same person won the race
+                log.info("person for Slack user %s was created concurrently", user, exc_info=True)
+
+    @staticmethod
+    def _save_one(uow: Any, team: str, user: str, fields: dict[str, Any]) -> None:
+        tenant = uow.tenants.ensure(PLATFORM, team)
+        person = uow.people.by_identity(tenant.id, PLATFORM, user)
+        by_email = uow.people.by_email(tenant.id, fields["email"]) if fields.get("email") else None
+        if person is None and by_email is not None:
+            if PLATFORM in uow.people.identities(by_email.id):  # that email is someone else's Slack account
+                fields = {k: v for k, v in fields.items() if k != "email"}
+            else:
+                person = by_email
+                uow.people.link_identity(person, PLATFORM, user)
+        if person is None:
+            person = uow.people.add(Person(tenant_id=tenant.id, name=fields.get("name") or user,
+                                           email=fields.get("email"), title=fields.get("title", ""),
+                                           time_zone=fields.get("time_zone") or "UTC"))
+            uow.people.link_identity(person, PLATFORM, user)
+            return
+        if by_email is not None and by_email.id != person.id:
+            fields = {k: v for k, v in fields.items() if k != "email"}  # the email belongs to someone else
+        if fill_empty(person, fields):
+            uow.people.save(person)

@@ -1,0 +1,132 @@
+"""Installing to many workspaces: OAuth at ``/slack/install`` and ``/slack/oauth_redirect``.
+
+Installations live in our database (tables ``slack_installations`` and ``slack_bots``, created by
+migration 0003) behind slack_sdk's ``AsyncInstallationStore`` interface. Each install
+also creates the workspace's tenant. The OAuth ``state`` is signed with ``SLACK_STATE_SECRET`` and
+expires after ten minutes, so any replica can finish an install another one started.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import logging
+import secrets
+import time
+from datetime import datetime, timezone
+from logging import Logger
+from typing import Any, Optional
+
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_sdk.oauth.installation_store import Bot, Installation
+from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
+from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
+
+from bot.model import Platform
+from storage import slack_installations as rows
+from storage.store import SqlStore
+
+log = logging.getLogger(__name__)
+STATE_LIFETIME = 600
+
+
+def _entity(row: dict[str, Any], kind: type) -> Any:
+    """An ``Installation`` or ``Bot`` from one of our rows."""
+    fields = {k: v for k, v in row.items() if k not in ("id", "client_id")}
+    if kind is Bot:
+        fields = {k: v for k, v in fields.items() if k in _BOT_FIELDS}
+    if isinstance(fields.get("installed_at"), datetime):
+        fields["installed_at"] = fields["installed_at"].replace(tzinfo=timezone.utc).timestamp()
+    for name in ("bot_token_expires_at", "user_token_expires_at"):
+        if isinstance(fields.get(name), datetime):
+            fields[name] = fields[name].replace(tzinfo=timezone.utc)
+    return kind(**fields)
+
+
+_BOT_FIELDS = {"app_id", "enterprise_id", "enterprise_name", "team_id", "team_name", "bot_token", "bot_id",
+               "bot_user_id", "bot_scopes", "bot_refresh_token", "bot_token_expires_at", "is_enterprise_install",
+               "installed_at"}
+
+
+class DbInstallationStore(AsyncInstallationStore):
+    """slack_sdk's installation store interface over our tables (``storage/slack_installations.py``)."""
+
+    def __init__(self, store: SqlStore, client_id: str) -> None:
+        self.store = store
+        self.client_id = client_id
+
+    @property
+    def logger(self) -> Logger:
+        return log
+
+    async def async_save(self, installation: Installation) -> None:
+        """Keep an installation (and its bot), and make sure the workspace has its tenant."""
+        bot = installation.to_bot().to_dict() if installation.bot_token else None
+        await asyncio.to_thread(rows.save, self.store.engine, self.client_id, installation.to_dict(), bot)
+        await asyncio.to_thread(self._tenant, installation.team_id or installation.enterprise_id or "",
+                                installation.team_name or installation.enterprise_name or "")
+
+    def _tenant(self, team: str, name: str) -> None:
+        with self.store.unit_of_work() as uow:
+            uow.tenants.ensure(Platform.SLACK.value, team, name)
+
+    async def async_save_bot(self, bot: Bot) -> None:
+        await asyncio.to_thread(rows.save, self.store.engine, self.client_id, None, bot.to_dict())
+
+    async def async_find_bot(self, *, enterprise_id: Optional[str], team_id: Optional[str],
+                             is_enterprise_install: Optional[bool] = False) -> Optional[Bot]:
+        team_id = None if is_enterprise_install else team_id
+        row = await asyncio.to_thread(rows.find_bot, self.store.engine, self.client_id, enterprise_id, team_id)
+        return _entity(row, Bot) if row else None
+
+    async def async_find_installation(self, *, enterprise_id: Optional[str], team_id: Optional[str],
+                                      user_id: Optional[str] = None,
+                                      is_enterprise_install: Optional[bool] = False) -> Optional[Installation]:
+        team_id = None if is_enterprise_install else team_id
+        row = await asyncio.to_thread(rows.find_installation, self.store.engine, self.client_id, enterprise_id,
+                                      team_id, user_id)
+        return _entity(row, Installation) if row else None
+
+    async def async_delete_bot(self, *, enterprise_id: Optional[str], team_id: Optional[str]) -> None:
+        await asyncio.to_thread(rows.remove, self.store.engine, self.client_id, enterprise_id, team_id, bots=True)
+
+    async def async_delete_installation(self, *, enterprise_id: Optional[str], team_id: Optional[str],
+                                        user_id: Optional[str] = None) -> None:
+        await asyncio.to_thread(rows.remove, self.store.engine, self.client_id, enterprise_id, team_id, bots=False,
+                                user_id=user_id)
+
+
+class SignedStateStore(AsyncOAuthStateStore):
+    """OAuth states that need no storage: a random nonce, an expiry, and an HMAC over both."""
+
+    def __init__(self, secret: str, lifetime: int = STATE_LIFETIME) -> None:
+        self.key = secret.encode()
+        self.lifetime = lifetime
+
+    @property
+    def logger(self) -> Logger:
+        return log
+
+    def _sign(self, body: str) -> str:
+        return base64.urlsafe_b64encode(hmac.new(self.key, body.encode(), hashlib.sha256).digest()).decode().rstrip("=")
+
+    async def async_issue(self, *args: object, **kwargs: object) -> str:
+        body = f"{secrets.token_urlsafe(16)}.{int(time.time()) + self.lifetime}"
+        return f"{body}.{self._sign(body)}"
+
+    async def async_consume(self, state: str) -> bool:
+        body, _, signature = state.rpartition(".")
+        expires = body.rpartition(".")[2]
+        return (bool(body) and hmac.compare_digest(signature, self._sign(body)) and expires.isdigit()
+                and int(expires) >= time.time())
+
+
+def oauth_settings(store: SqlStore, client_id: str, client_secret: str, state_secret: str,
+                   scopes: list[str]) -> AsyncOAuthSettings:
+    """Bolt's OAuth settings: our installation store, signed states, the manifest's bot scopes."""
+    return AsyncOAuthSettings(client_id=client_id, client_secret=client_secret, scopes=scopes,
+                              installation_store=DbInstallationStore(store, client_id),
+                              installation_store_bot_only=True, state_store=SignedStateStore(state_secret),
+                              install_path="/slack/install", redirect_uri_path="/slack/oauth_redirect")

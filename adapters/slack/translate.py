@@ -1,0 +1,150 @@
+"""Slack payloads as neutral :class:`~bot.model.InboundEvent` objects.
+
+Slack escapes ``&``, ``<`` and ``>`` in what people type and wraps mentions, channels and links in
+``<…>``; :func:`readable` turns text back into what the person typed, keeping user mentions and
+channels as ``<@U123>`` and ``<#C123|name>`` tokens (which the engine resolves), mentions also listed
+in ``mentions``. Every event carries an
+id that is the same on a retry: the Events API ``event_id``, or the interaction's ``trigger_id``.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from typing import Any
+
+from adapters.slack.forms import submitted
+from adapters.slack.render import ANSWER, COMMAND, PICK, SUBMIT, engine_action
+from bot.model import Action, InboundEvent, Platform
+
+_TOKEN = re.compile(r"<([^<>]*)>")
+_USER = re.compile(r"^@([UW][A-Z0-9]+)(?:\|[^>]*)?$")
+HANDLED_SUBTYPES = {None, "file_share", "thread_broadcast"}
+
+
+def team_of(body: dict[str, Any]) -> str:
+    """The workspace a payload comes from (its tenant): ``team_id``, ``team.id`` or the enterprise."""
+    team = body.get("team_id") or (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id")
+    if not team and body.get("authorizations"):
+        team = body["authorizations"][0].get("team_id")
+    return str(team or body.get("enterprise_id") or (body.get("enterprise") or {}).get("id") or "")
+
+
+def _when(seconds: Any) -> datetime:
+    try:
+        return datetime.fromtimestamp(float(seconds), tz=timezone.utc)
+    except (TypeError, ValueError):
+        return datetime.now(timezone.utc)
+
+
+def readable(text: str) -> tuple[str, dict[str, str]]:
+    """Slack message text as typed, with user mentions kept as tokens; returns (text, mentions)."""
+    mentions: dict[str, str] = {}
+
+    def replace(match: re.Match[str]) -> str:
+        inner = match.group(1)
+        user = _USER.match(inner)
+        if user:
+            mentions[match.group(0)] = user.group(1)
+            return match.group(0)
+        target, _, shown = inner.partition("|")
+        if target.startswith("#C") or target.startswith("#G"):
+            return match.group(0)  # a channel stays a token: `program announce #channel` needs its id
+        if target.startswith("!"):
+            return "@" + (shown or target[1:].split("^")[0])
+        return shown if shown and shown != target and not target.startswith("mailto:") else target.removeprefix("mailto:")
+
+    out = _TOKEN.sub(replace, text or "")
+    return out.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&"), mentions
+
+
+def from_command(body: dict[str, Any]) -> InboundEvent:
+    """A ``/mentoring`` slash command (its text is a command, with or without the word mentoring)."""
+    text, mentions = readable(body.get("text", ""))
+    return InboundEvent(platform=Platform.SLACK, tenant=team_of(body), event_id=f"cmd:{body.get('trigger_id')}",
+                        user=body.get("user_id", ""), user_name=body.get("user_name", ""),
+                        conversation=body.get("channel_id", ""), text=text, mentions=mentions,
+                        occurred_at=datetime.now(timezone.utc), kind="command", trigger_id=body.get("trigger_id", ""))
+
+
+def from_message(body: dict[str, Any]) -> InboundEvent | None:
+    """A direct message to the bot (``message.im``); None for anything else (edits, bots, channels)."""
+    event = body.get("event", {})
+    if event.get("channel_type") != "im" or event.get("subtype") not in HANDLED_SUBTYPES:
+        return None
+    if event.get("bot_id") or not event.get("user"):
+        return None
+    text, mentions = readable(event.get("text", ""))
+    if not text.strip() and event.get("subtype") == "file_share":
+        return None  # a file with nothing said: nothing to answer
+    return InboundEvent(platform=Platform.SLACK, tenant=team_of(body), event_id=str(body.get("event_id")),
+                        user=event["user"], conversation=event.get("channel", ""), text=text, mentions=mentions,
+                        occurred_at=_when(event.get("ts") or body.get("event_time")), kind="message")
+
+
+def from_mention(body: dict[str, Any], bot_user: str) -> InboundEvent | None:
+    """``@bot join`` in a channel: a command; the answer comes by DM."""
+    event = body.get("event", {})
+    if event.get("bot_id") or not event.get("user"):
+        return None
+    text, mentions = readable(event.get("text", ""))
+    for token, user in list(mentions.items()):
+        if user == bot_user:
+            text = text.replace(token, " ")
+            del mentions[token]
+    return InboundEvent(platform=Platform.SLACK, tenant=team_of(body), event_id=str(body.get("event_id")),
+                        user=event["user"], conversation=event.get("channel", ""), text=" ".join(text.split()),
+                        mentions=mentions, occurred_at=_when(event.get("ts")), kind="command")
+
+
+def _picked(body: dict[str, Any]) -> list[str]:
+    """The choices made in a message's pick-list selects, in the order of the selects."""
+    values = (body.get("state") or {}).get("values") or {}
+    chosen: list[tuple[str, list[str]]] = []
+    for elements in values.values():
+        for action_id, state in elements.items():
+            if action_id.startswith(PICK):
+                options = state.get("selected_options") or ([state["selected_option"]] if state.get("selected_option") else [])
+                chosen.append((action_id, [o["value"] for o in options if o]))
+    ordered: list[str] = []
+    for _, picked in sorted(chosen, key=lambda item: int(item[0].split("|")[1] or 0)):
+        ordered += [value for value in picked if value not in ordered]
+    return ordered
+
+
+def from_block_action(body: dict[str, Any]) -> InboundEvent | None:
+    """A button or select in a message or the App Home; None for controls that only wait (pick lists)."""
+    actions = body.get("actions") or []
+    if not actions:
+        return None
+    pressed = actions[0]
+    action_id = pressed.get("action_id", "")
+    value = pressed.get("value") or (pressed.get("selected_option") or {}).get("value", "")
+    user = body.get("user") or {}
+    conversation = (body.get("container") or {}).get("channel_id") or (body.get("channel") or {}).get("id", "")
+    common: dict[str, Any] = dict(
+        platform=Platform.SLACK, tenant=team_of(body), user=user.get("id", ""), user_name=user.get("name", ""),
+        conversation=conversation, trigger_id=body.get("trigger_id", ""),
+        event_id=f"act:{body.get('trigger_id') or pressed.get('action_ts')}", occurred_at=_when(pressed.get("action_ts")))
+    kind = engine_action(action_id)
+    if kind == PICK:
+        return None
+    if kind == SUBMIT:
+        return InboundEvent(text=", ".join(_picked(body)), kind="message", **common)
+    if kind == ANSWER:
+        return InboundEvent(text=value, kind="message", **common)
+    if kind == COMMAND:
+        return InboundEvent(text=value, kind="command", **common)
+    return InboundEvent(action=Action(id=kind, value=value), kind="action", **common)
+
+
+def from_view_submission(body: dict[str, Any]) -> InboundEvent:
+    """A submitted modal: the form's action with every answered field in ``values``."""
+    view = body.get("view") or {}
+    action, value, values, conversation = submitted(view)
+    user = body.get("user") or {}
+    return InboundEvent(platform=Platform.SLACK, tenant=team_of(body),
+                        event_id=f"view:{view.get('id')}:{body.get('trigger_id') or view.get('hash')}",
+                        user=user.get("id", ""), user_name=user.get("name", ""), conversation=conversation,
+                        action=Action(id=action, value=value, values=values), occurred_at=datetime.now(timezone.utc),
+                        kind="action", trigger_id=body.get("trigger_id", ""))

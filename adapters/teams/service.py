@@ -1,0 +1,250 @@
+"""The Teams endpoint on the server of ``rmbot serve``: ``POST /api/messages`` and ``GET /teams/files/…``.
+
+Every activity goes the same way, and nothing slow happens before the answer:
+
+1. authenticate (botbuilder; 401 for a missing, forged, expired or misdirected token when an app id is
+   set; 503 when Microsoft's signing keys cannot be fetched, so Teams tries again);
+2. keep the conversation reference and the accounts the activity shows, and translate it;
+3. commit the event to the durable inbox (``Runtime.accept``, in a thread): a re-sent activity carries
+   the same id and is refused there, so it has one effect;
+4. only then answer: 200, or for an ``adaptiveCard/action`` invoke an invoke response (the card
+   refreshed to show what was chosen in a personal chat, otherwise a short message), whatever botbuilder
+   would do by default; then poke the worker, which handles the event and sends the replies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import time
+import urllib.parse
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from aiohttp import web
+from sqlmodel import Session
+
+from adapters.settings import Settings
+from adapters.teams import cards
+from adapters.teams.auth import (
+    app_type,
+    check_settings,
+    is_metadata_outage,
+    make_authentication,
+    parse_activity,
+    token_source,
+)
+from adapters.teams.directory import TeamsDirectory
+from adapters.teams.links import PATH as FILES_PATH
+from adapters.teams.links import LinkError, Links, derive_secret
+from adapters.teams.markdown import plain
+from adapters.teams.translate import CARD_ACTION, accounts_of, bot_added, card_data, event_of, reference_of, tenant_of
+from bot.model import InboundEvent, OutgoingMessage, Platform
+from bot.runtime import Runtime
+from bot.wording import say
+from storage import teams_references as refs
+from storage.store import SqlStore
+from storage.tables import OutboxMessageRow
+
+log = logging.getLogger(__name__)
+MESSAGES_PATH = "/api/messages"
+MESSAGE_RESPONSE = "application/vnd.microsoft.activity.message"
+CARD_RESPONSE = "application/vnd.microsoft.card.adaptive"
+PLATFORM = Platform.TEAMS.value
+REMEMBERED_FOR = 300.0
+"""Seconds a stored reference is trusted to be current before an activity writes it again."""
+
+
+def links_for(settings: Settings) -> Links:
+    """Download links under RMBOT_PUBLIC_URL, signed with RMBOT_LINK_SECRET (or a key derived from it)."""
+    secret, _durable = derive_secret(settings.rmbot_link_secret, settings.microsoft_app_password)
+    return Links(settings.rmbot_public_url, secret)
+
+
+@dataclass
+class _Seen:
+    """What one activity told us, for the store."""
+
+    tenant: str
+    reference: dict[str, Any] | None
+    accounts: list[dict[str, Any]]
+    added: bool | None
+
+
+class TeamsService:
+    """The Teams endpoint wired to the runtime; mount it on the aiohttp app of ``rmbot serve``."""
+
+    def __init__(self, settings: Settings, runtime: Runtime, poke: Callable[[], None] = lambda: None) -> None:
+        check_settings(settings)
+        self.settings = settings
+        self.runtime = runtime
+        self.store: SqlStore = runtime.store  # type: ignore[assignment]
+        self.poke = poke
+        self.authentication = make_authentication(settings)
+        self.links = links_for(settings)
+        self.directory = TeamsDirectory(self.store, token_source(settings))
+        self._recent: dict[tuple[str, str], tuple[float, str]] = {}
+        if settings.microsoft_app_id:
+            log.info(plain(say("teams.serve.authenticated", app_id=settings.microsoft_app_id,
+                               app_type=app_type(settings)), 1000))
+        else:
+            log.warning(plain(say("teams.serve.unauthenticated"), 1000))
+        if not self.links.enabled:
+            log.warning(plain(say("teams.serve.no_public_url"), 1000))
+        elif not derive_secret(settings.rmbot_link_secret, settings.microsoft_app_password)[1]:
+            log.warning(plain(say("teams.serve.link_secret"), 1000))
+
+    def mount(self, web_app: web.Application) -> None:
+        """Add the Teams routes to the server's aiohttp app."""
+        web_app.router.add_post(MESSAGES_PATH, self.handle)
+        web_app.router.add_get(FILES_PATH + "/{token}", self.download)
+
+    # -- POST /api/messages ----------------------------------------------------------------------------
+
+    async def handle(self, request: web.Request) -> web.Response:
+        """One activity from the Bot Framework (see the module docstring)."""
+        if "application/json" not in request.headers.get("Content-Type", ""):
+            return web.Response(status=415)
+        try:
+            body = await request.json()
+        except ValueError:
+            return web.Response(status=400)
+        if not isinstance(body, dict) or not body.get("type"):
+            return web.Response(status=400)
+        try:
+            await self.authentication.authenticate_request(parse_activity(body),
+                                                           request.headers.get("Authorization") or None)
+        except Exception as exc:  # noqa: BLE001 - any failure to prove the caller is the Bot Framework
+            if is_metadata_outage(exc):
+                log.warning("Bot Framework signing keys unavailable: %s", exc)
+                return web.Response(status=503)
+            log.info("refused an unauthenticated Teams request: %s", exc)
+            return web.Response(status=401)
+        answer = await self.on_activity(body)
+        if answer is not None:  # an invoke: its response is the HTTP response
+            return web.json_response(answer, status=200)
+        return web.Response(status=200)
+
+    async def on_activity(self, body: dict[str, Any]) -> dict[str, Any] | None:
+        """Store what the activity shows, accept its event, and build the invoke answer (None if no invoke)."""
+        seen = _Seen(tenant_of(body), reference_of(body), accounts_of(body), bot_added(body))
+        event = event_of(body)
+        if event is not None:
+            await self.directory.ensure(event, str(body.get("serviceUrl") or ""), str((body.get("from") or {}).get("id") or ""))
+        answer = await asyncio.to_thread(self._commit, seen, event, body)
+        if event is not None:
+            self.poke()
+        return answer
+
+    def _commit(self, seen: _Seen, event: InboundEvent | None, body: dict[str, Any]) -> dict[str, Any] | None:
+        """In the worker pool: references and accounts, then the event (committed before we answer)."""
+        engine = self.store.engine
+        if seen.tenant and seen.added is False and seen.reference is not None:
+            refs.forget_conversation(engine, seen.tenant, seen.reference["conversation_id"])
+            self._recent.pop((seen.tenant, seen.reference["conversation_id"]), None)
+        elif seen.tenant and not self._unchanged(seen):
+            refs.remember(engine, seen.tenant, seen.reference, seen.accounts)
+            self._remembered(seen)
+            if seen.reference is not None and seen.reference.get("user_id"):
+                self._wake(seen.tenant, seen.reference["user_id"])
+        if event is not None:
+            event = self._with_directory_ids(event)
+            self.runtime.accept(event)
+        if body.get("type") != "invoke":
+            return None
+        if body.get("name") != CARD_ACTION:
+            return {}
+        return self._invoke_answer(seen, event, body)
+
+    def _unchanged(self, seen: _Seen) -> bool:
+        """Whether the same reference and accounts were stored in the last few minutes (then skip the write)."""
+        if seen.reference is None or seen.added:
+            return False
+        earlier = self._recent.get((seen.tenant, seen.reference["conversation_id"]))
+        return (earlier is not None and earlier[1] == repr((sorted(seen.reference.items()), seen.accounts))
+                and time.monotonic() - earlier[0] < REMEMBERED_FOR)
+
+    def _remembered(self, seen: _Seen) -> None:
+        if seen.reference is None:
+            return
+        if len(self._recent) > 50_000:
+            self._recent.clear()
+        self._recent[(seen.tenant, seen.reference["conversation_id"])] = (
+            time.monotonic(), repr((sorted(seen.reference.items()), seen.accounts)))
+
+    def _with_directory_ids(self, event: InboundEvent) -> InboundEvent:
+        """Mentions by Teams account id (``29:…``) mapped to the AD object id when the account is known."""
+        teams_ids = [v for v in event.mentions.values() if v.startswith("29:")]
+        if not teams_ids:
+            return event
+        known = {a.account_id: a.user_id for a in refs.accounts(self.store.engine, event.tenant, teams_ids) if a.user_id}
+        return event.model_copy(update={"mentions": {k: known.get(v, v) for k, v in event.mentions.items()}})
+
+    def _wake(self, tenant: str, user: str) -> None:
+        """Someone wrote or installed: messages held for them are due now."""
+        with self.store.unit_of_work() as uow:
+            found = uow.tenants.find(PLATFORM, tenant)
+            person = found and uow.people.by_identity(found.id, PLATFORM, user)  # type: ignore[arg-type]
+        if found and person:
+            if refs.wake_waiting(self.store.engine, found.id, {person.id}, self.runtime.clock.now()):  # type: ignore[arg-type]
+                self.poke()
+
+    # -- invoke answers ----------------------------------------------------------------------------------
+
+    def _invoke_answer(self, seen: _Seen, event: InboundEvent | None, body: dict[str, Any]) -> dict[str, Any]:
+        data = card_data(body) or {}
+        chosen = str(data.get(cards.LABEL) or "")
+        personal = (seen.reference or {}).get("conversation_type") == "personal"
+        message = self._pressed_message(seen.tenant, event, str(data.get(cards.REF) or "")) if personal else None
+        if message is not None and chosen:
+            link_for = (lambda index: self.links.url(int(data[cards.REF]), index)) if self.links.enabled else None
+            return {"statusCode": 200, "type": CARD_RESPONSE, "value": cards.answered(message, chosen, link_for)}
+        text = say("teams.received", label=chosen) if chosen else say("teams.received_plain")
+        return {"statusCode": 200, "type": MESSAGE_RESPONSE, "value": plain(text, 500)}
+
+    def _pressed_message(self, tenant: str, event: InboundEvent | None, ref: str) -> OutgoingMessage | None:
+        """The outbox message whose card was pressed, if it was sent to the person who pressed it."""
+        if event is None or not ref.isdigit():
+            return None
+        with Session(self.store.engine) as session:
+            row = session.get(OutboxMessageRow, int(ref))
+            payload = dict(row.payload) if row is not None and row.platform == PLATFORM else None
+            recipients = list(row.recipients) if row is not None else []
+        if payload is None:
+            return None
+        message = OutgoingMessage.model_validate(payload)
+        with self.store.unit_of_work() as uow:
+            found = uow.tenants.find(PLATFORM, tenant)
+            person = found and uow.people.by_identity(found.id, PLATFORM, event.user)  # type: ignore[arg-type]
+            if not found or not person or message.tenant_id != found.id or person.id not in recipients:
+                return None
+        return message
+
+    # -- GET /teams/files/{token} ------------------------------------------------------------------------
+
+    async def download(self, request: web.Request) -> web.Response:
+        """A file the bot offered (signed, expiring link): served from its outbox message."""
+        try:
+            outbox_id, index = self.links.check(request.match_info["token"])
+        except LinkError as problem:
+            return web.Response(status=410 if problem.reason == "expired" else 403,
+                                text=plain(say(f"teams.link.{problem.reason}"), 300))
+        attachment = await asyncio.to_thread(self._attachment, outbox_id, index)
+        if attachment is None:
+            return web.Response(status=404, text=plain(say("teams.link.gone"), 300))
+        content = base64.b64decode(attachment["content_b64"])
+        media_type = str(attachment.get("media_type") or "application/octet-stream")
+        disposition = "inline" if media_type.startswith("image/") else "attachment"
+        name = urllib.parse.quote(str(attachment.get("filename") or "file"), safe="")
+        return web.Response(body=content, content_type=media_type, headers={
+            "Content-Disposition": f"{disposition}; filename*=UTF-8''{name}",
+            "Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"})
+
+    def _attachment(self, outbox_id: int, index: int) -> dict[str, Any] | None:
+        with Session(self.store.engine) as session:
+            row = session.get(OutboxMessageRow, outbox_id)
+            if row is None or row.platform != PLATFORM:
+                return None
+            attachments = (row.payload or {}).get("attachments") or []
+        return attachments[index] if 0 <= index < len(attachments) else None

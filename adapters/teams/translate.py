@@ -1,0 +1,224 @@
+"""Bot Framework activities (as the JSON Teams posts) to neutral events, references and accounts.
+
+Works on the plain JSON of an activity, so it does not depend on any SDK. The tenant is the Teams tenant
+(``channelData.tenant.id`` or ``conversation.tenantId``); the person is the Azure AD object id when Teams
+sends it (stable across conversations, and what the HR directory's ``teams_user_id`` holds), else the
+Teams account id; the event id is the activity id, which Teams keeps when it re-sends an activity.
+Mentions of the bot are removed from the text; other mentions become one-word tokens (``@Jane.Doe``, or
+``#<channel id>`` for a channel) listed in ``mentions``.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from typing import Any
+
+from adapters.teams.cards import (
+    ACTION,
+    ANSWER,
+    ANSWER_INPUT,
+    FORM_ACTION,
+    FORM_FIELDS,
+    FORM_PREFIX,
+    FORM_SUBMIT,
+    KIND,
+    PICK,
+    PICK_ACTION,
+    PICK_INPUT,
+    VALUE,
+)
+from adapters.teams.inputs import field_value
+from bot.model import Action, InboundEvent, Platform
+
+CARD_ACTION = "adaptiveCard/action"
+_AT = re.compile(r"<at>(.*?)</at>", re.IGNORECASE | re.DOTALL)
+
+
+def tenant_of(activity: dict[str, Any]) -> str:
+    """The Teams tenant id of an activity (outside Teams, e.g. the Bot Framework Emulator: its channel id)."""
+    tenant = ((activity.get("channelData") or {}).get("tenant") or {}).get("id")
+    tenant = tenant or (activity.get("conversation") or {}).get("tenantId")
+    channel = str(activity.get("channelId") or "")
+    return str(tenant or ("" if channel in ("msteams", "") else channel))
+
+
+def user_of(account: dict[str, Any] | None) -> str:
+    """The id a person is known by: the Azure AD object id if present, else the Teams account id."""
+    account = account or {}
+    return str(account.get("aadObjectId") or account.get("id") or "")
+
+
+def conversation_type(activity: dict[str, Any]) -> str:
+    """``personal``, ``channel`` or ``groupChat``."""
+    conversation = activity.get("conversation") or {}
+    kind = conversation.get("conversationType")
+    if kind:
+        return str(kind)
+    return "groupChat" if conversation.get("isGroup") else "personal"
+
+
+def when(activity: dict[str, Any]) -> datetime:
+    """The activity's timestamp (now when missing or unreadable)."""
+    try:
+        return datetime.fromisoformat(str(activity["timestamp"]).replace("Z", "+00:00"))
+    except (KeyError, ValueError):
+        return datetime.now(timezone.utc)
+
+
+def bot_added(activity: dict[str, Any]) -> bool | None:
+    """True when the activity installs or adds the bot, False when it removes it, None otherwise."""
+    kind = activity.get("type")
+    if kind == "installationUpdate":
+        action = str(activity.get("action") or "")
+        return True if action.startswith("add") else False if action == "remove" else None
+    if kind == "conversationUpdate":
+        bot = (activity.get("recipient") or {}).get("id")
+        if any(m.get("id") == bot for m in activity.get("membersAdded") or []):
+            return True
+        if any(m.get("id") == bot for m in activity.get("membersRemoved") or []):
+            return False
+    return None
+
+
+def reference_of(activity: dict[str, Any]) -> dict[str, Any] | None:
+    """The conversation reference to keep for proactive messages (None without a conversation or URL)."""
+    conversation = activity.get("conversation") or {}
+    if not conversation.get("id") or not activity.get("serviceUrl") or not tenant_of(activity):
+        return None
+    kind = conversation_type(activity)
+    channel_data = activity.get("channelData") or {}
+    sender = activity.get("from") or {}
+    reference = {"tenant_key": tenant_of(activity), "conversation_id": str(conversation["id"]),
+                 "conversation_type": kind, "service_url": str(activity["serviceUrl"]),
+                 "bot_id": str((activity.get("recipient") or {}).get("id") or ""),
+                 "team_id": str((channel_data.get("team") or {}).get("id") or "")}
+    if kind == "personal" and sender.get("id") and sender.get("id") != reference["bot_id"]:
+        reference.update(user_id=user_of(sender), account_id=str(sender["id"]), name=str(sender.get("name") or ""))
+    elif kind == "channel":
+        reference["name"] = str((channel_data.get("channel") or {}).get("name") or conversation.get("name") or "")
+    return reference
+
+
+def accounts_of(activity: dict[str, Any]) -> list[dict[str, Any]]:
+    """Teams accounts the activity shows (sender, members added, people mentioned), bots left out."""
+    bot = (activity.get("recipient") or {}).get("id")
+    found = [activity.get("from") or {}, *(activity.get("membersAdded") or [])]
+    found += [e.get("mentioned") or {} for e in activity.get("entities") or [] if e.get("type") == "mention"]
+    out: dict[str, dict[str, Any]] = {}
+    for account in found:
+        account_id = str(account.get("id") or "")
+        if not account_id.startswith("29:") or account_id == bot:
+            continue
+        known = out.setdefault(account_id, {"account_id": account_id, "user_id": "", "name": "",
+                                             "service_url": str(activity.get("serviceUrl") or "")})
+        known["user_id"] = known["user_id"] or str(account.get("aadObjectId") or "")
+        known["name"] = known["name"] or str(account.get("name") or "")
+    return list(out.values())
+
+
+def _token(name: str, taken: dict[str, str], account: str) -> str:
+    base = "@" + (".".join(name.split()) or "someone")
+    token, number = base, 2
+    while token in taken and taken[token] != account:
+        token, number = f"{base}.{number}", number + 1
+    return token
+
+
+def readable(activity: dict[str, Any]) -> tuple[str, dict[str, str], bool]:
+    """The text as typed, mentions as tokens; returns (text, mentions, whether the bot was mentioned)."""
+    text = str(activity.get("text") or "")
+    bot = (activity.get("recipient") or {}).get("id")
+    mentions: dict[str, str] = {}
+    addressed = False
+    for entity in activity.get("entities") or []:
+        if entity.get("type") != "mention":
+            continue
+        mentioned = entity.get("mentioned") or {}
+        shown = str(entity.get("text") or "")
+        if not shown or shown not in text:
+            continue
+        account = str(mentioned.get("id") or "")
+        if account == bot:
+            addressed = True
+            text = text.replace(shown, " ")
+            continue
+        if account.startswith("19:"):
+            token = "#" + account
+            text = text.replace(shown, token)
+            continue
+        who = str(mentioned.get("aadObjectId") or account)
+        name = _AT.sub(r"\1", shown) or str(mentioned.get("name") or "")
+        token = _token(name, mentions, who)
+        mentions[token] = who
+        text = text.replace(shown, token)
+    text = _AT.sub(r"\1", text).replace("\u00a0", " ")
+    return " ".join(text.split()), mentions, addressed
+
+
+def card_data(activity: dict[str, Any]) -> dict[str, Any] | None:
+    """The data of a pressed card button: an ``Action.Submit`` message's value, or an invoke's action data."""
+    value = activity.get("value")
+    if not isinstance(value, dict):
+        return None
+    if activity.get("type") == "invoke":
+        data = (value.get("action") or {}).get("data")
+        return data if isinstance(data, dict) else None
+    return value
+
+
+def _typed(kind: str, data: dict[str, Any]) -> str:
+    value = field_value(kind, ANSWER_INPUT, data)
+    return ", ".join(value) if isinstance(value, list) else str(value or "")
+
+
+def event_of(activity: dict[str, Any]) -> InboundEvent | None:
+    """The neutral event for an activity, or None for activities the engine has nothing to do with."""
+    kind = activity.get("type")
+    sender = activity.get("from") or {}
+    bot = (activity.get("recipient") or {}).get("id")
+    tenant = tenant_of(activity)
+    if not tenant or not sender.get("id") or sender.get("id") == bot:
+        return None
+    common: dict[str, Any] = dict(platform=Platform.TEAMS, tenant=tenant, user=user_of(sender),
+                                  user_name=str(sender.get("name") or ""),
+                                  conversation=str((activity.get("conversation") or {}).get("id") or ""),
+                                  occurred_at=when(activity))
+    personal = conversation_type(activity) == "personal"
+    if kind in ("conversationUpdate", "installationUpdate"):
+        if personal and bot_added(activity):  # both activities of one install share this id: one welcome
+            return InboundEvent(event_id=f"welcome:{common['conversation']}", text="help", kind="command", **common)
+        return None
+    if not activity.get("id") or kind not in ("message", "invoke"):
+        return None
+    if kind == "invoke" and activity.get("name") != CARD_ACTION:
+        return None
+    common["event_id"] = str(activity["id"])
+    data = card_data(activity)
+    if data is not None and data.get(ACTION):
+        return _pressed(data, common)
+    if kind != "message":
+        return None
+    text, mentions, addressed = readable(activity)
+    if not text and not addressed:
+        return None
+    return InboundEvent(text=text, mentions=mentions, kind="message" if personal else "command", **common)
+
+
+def _pressed(data: dict[str, Any], common: dict[str, Any]) -> InboundEvent | None:
+    action = str(data[ACTION])
+    if action == ANSWER:
+        text = str(data.get(VALUE) or "") or _typed(str(data.get(KIND) or "text"), data)
+        return InboundEvent(text=text, kind="message", **common)
+    if action == PICK:
+        if not data.get(PICK_ACTION):
+            return None
+        return InboundEvent(action=Action(id=str(data[PICK_ACTION]), value=str(data.get(PICK_INPUT) or "")),
+                            kind="action", **common)
+    if action == FORM_SUBMIT:
+        fields = data.get(FORM_FIELDS) if isinstance(data.get(FORM_FIELDS), dict) else {}
+        values = {fid: field_value(str(fkind), FORM_PREFIX + fid, data) for fid, fkind in fields.items()}
+        return InboundEvent(action=Action(id=str(data.get(FORM_ACTION) or ""),
+                                          values={k: v for k, v in values.items() if v is not None}),
+                            kind="action", **common)
+    return InboundEvent(action=Action(id=action, value=str(data.get(VALUE) or "")), kind="action", **common)

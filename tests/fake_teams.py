@@ -1,0 +1,222 @@
+"""A local fake of the Bot Framework connector service (what Teams runs at an activity's ``serviceUrl``).
+
+``FakeTeams`` runs an aiohttp server on a free port in its own thread, so the synchronous outbox
+deliverer and the asynchronous tests can both reach it. It records every request and answers like the
+connector: ``POST /v3/conversations/{id}/activities`` gives an activity id, ``POST /v3/conversations``
+opens a personal chat for the accounts it is told allow it (403 otherwise). It can be scripted to answer
+429 / 412 / 503 (with or without ``Retry-After``), or to take the request and answer too late (the
+"ambiguous" case), and it checks Teams' per-conversation limits, counting violations.
+
+It also plays Microsoft's identity side for the JWT tests: an OpenID metadata document and a JWKS with
+an RSA key endorsed for ``msteams``, and ``token()`` signs Bot Framework tokens with that key (or with a
+key nobody published).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import collections
+import itertools
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jwt
+from aiohttp import web
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+SPECS = Path(__file__).resolve().parent.parent.parent / "shared" / "specs" / "teams"
+ISSUER = "https://api.botframework.com"
+KEY_ID = "fake-key-1"
+WINDOWS = ((7, 1.0), (8, 2.0), (60, 30.0), (1800, 3600.0))
+
+
+def activity_file(name: str) -> dict[str, Any]:
+    """An activity from the conformance kit (``../shared/specs/teams/activities``)."""
+    return json.loads((SPECS / "activities" / name).read_text(encoding="utf-8"))
+
+
+def _b64(number: int) -> str:
+    raw = number.to_bytes((number.bit_length() + 7) // 8, "big")
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+@dataclass
+class Post:
+    """One request the bot made to the connector."""
+
+    method: str
+    path: str
+    conversation: str
+    body: dict[str, Any]
+    authorization: str
+    at: float
+    status: int
+
+
+@dataclass
+class FakeTeams:
+    """The fake connector. Use as a context manager; ``service_url`` goes into activities."""
+
+    allow_create: set[str] = field(default_factory=set)
+    """Account ids (``29:…``) a personal chat may be created for."""
+    members: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Member records by account id, as ``GET …/members/{id}`` answers them (404 for anyone else)."""
+
+    def __post_init__(self) -> None:
+        self.posts: list[Post] = []
+        self.violations = 0
+        self._scripted: list[tuple[int, dict[str, str], float]] = []
+        self._ids = itertools.count(1)
+        self._sent: dict[str, collections.deque[float]] = collections.defaultdict(collections.deque)
+        self._lock = threading.Lock()
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.wrong_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+    # -- control ---------------------------------------------------------------------------------------
+
+    def answer(self, status: int, times: int = 1, retry_after: float | None = None) -> None:
+        """The next ``times`` activity posts are answered ``status`` (and not delivered)."""
+        headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
+        with self._lock:
+            self._scripted += [(status, headers, 0.0)] * times
+
+    def answer_late(self, seconds: float, times: int = 1) -> None:
+        """The next ``times`` posts are delivered, but the answer comes only after ``seconds``."""
+        with self._lock:
+            self._scripted += [(201, {}, seconds)] * times
+
+    def activities(self, conversation: str | None = None) -> list[dict[str, Any]]:
+        """Activities delivered (answered 2xx), optionally in one conversation."""
+        with self._lock:
+            return [p.body for p in self.posts if p.path == "activities" and 200 <= p.status < 300
+                    and (conversation is None or p.conversation == conversation)]
+
+    def cards(self, conversation: str | None = None) -> list[dict[str, Any]]:
+        """The Adaptive Cards of the delivered activities."""
+        return [a["content"] for activity in self.activities(conversation) for a in activity.get("attachments", [])
+                if a.get("contentType") == "application/vnd.microsoft.card.adaptive"]
+
+    def attempts(self) -> list[Post]:
+        with self._lock:
+            return [p for p in self.posts if p.path == "activities"]
+
+    # -- tokens ------------------------------------------------------------------------------------------
+
+    def token(self, app_id: str, service_url: str, *, signed_with: str = "published", audience: str | None = None,
+              expires_in: int = 3600, issuer: str = ISSUER) -> str:
+        """A Bot Framework token as the channel would send it (``signed_with="wrong"``: an unpublished key)."""
+        now = int(time.time())
+        claims = {"iss": issuer, "aud": audience or app_id, "serviceurl": service_url, "nbf": now - 10,
+                  "exp": now + expires_in}
+        key = self.key if signed_with == "published" else self.wrong_key
+        return jwt.encode(claims, key, algorithm="RS256", headers={"kid": KEY_ID})
+
+    @property
+    def openid_url(self) -> str:
+        return f"{self.base}/openid"
+
+    # -- lifecycle ---------------------------------------------------------------------------------------
+
+    def __enter__(self) -> "FakeTeams":
+        ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(ready,), name="fake-teams", daemon=True)
+        self._thread.start()
+        ready.wait(10)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        assert self.loop is not None
+
+        async def stop() -> None:
+            await self._runner.cleanup()
+            pending = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in pending:  # answers still being delayed (``answer_late``)
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+
+        asyncio.run_coroutine_threadsafe(stop(), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(10)
+
+    def _run(self, ready: threading.Event) -> None:
+        self.loop = asyncio.new_event_loop()
+        app = web.Application(client_max_size=10 * 1024 * 1024)
+        app.router.add_post("/v3/conversations/{conversation}/activities", self._activity)
+        app.router.add_post("/v3/conversations", self._create)
+        app.router.add_get("/v3/conversations/{conversation}/members/{member}", self._member)
+        app.router.add_get("/openid", self._openid)
+        app.router.add_get("/keys", self._keys)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
+        self.loop.run_until_complete(self._runner.setup())
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        self.loop.run_until_complete(site.start())
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.service_url = self.base + "/"
+        ready.set()
+        self.loop.run_forever()
+
+    # -- the connector -----------------------------------------------------------------------------------
+
+    def _check_limits(self, conversation: str, now: float) -> None:
+        log = self._sent[conversation]
+        log.append(now)
+        for limit, seconds in WINDOWS:
+            if len(log) > limit and log[-limit - 1] > now - seconds:
+                self.violations += 1
+                return
+
+    async def _activity(self, request: web.Request) -> web.Response:
+        conversation = request.match_info["conversation"]
+        body = await request.json()
+        with self._lock:
+            status, headers, delay = self._scripted.pop(0) if self._scripted else (201, {}, 0.0)
+            post = Post("POST", "activities", conversation, body, request.headers.get("Authorization", ""),
+                        time.monotonic(), status)
+            self.posts.append(post)
+            if 200 <= status < 300:
+                self._check_limits(conversation, post.at)
+            activity_id = f"1{next(self._ids):012d}"
+        if delay:
+            await asyncio.sleep(delay)
+        if 200 <= status < 300:
+            return web.json_response({"id": activity_id}, status=status)
+        return web.json_response({"error": {"code": "Throttled" if status == 429 else "ServiceError",
+                                            "message": "scripted"}}, status=status, headers=headers)
+
+    async def _create(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        members = [m.get("id") for m in body.get("members") or []]
+        allowed = len(members) == 1 and members[0] in self.allow_create
+        with self._lock:
+            self.posts.append(Post("POST", "conversations", "", body, request.headers.get("Authorization", ""),
+                                   time.monotonic(), 201 if allowed else 403))
+        if not allowed:
+            return web.json_response({"error": {"code": "Forbidden", "message": "app not installed"}}, status=403)
+        return web.json_response({"id": f"a:created-{members[0]}", "activityId": ""}, status=201)
+
+    async def _member(self, request: web.Request) -> web.Response:
+        member = self.members.get(request.match_info["member"])
+        with self._lock:
+            self.posts.append(Post("GET", "members", request.match_info["conversation"], {},
+                                   request.headers.get("Authorization", ""), time.monotonic(), 200 if member else 404))
+        if member is None:
+            return web.json_response({"error": {"code": "NotFound", "message": "no such member"}}, status=404)
+        return web.json_response(member)
+
+    # -- Microsoft's identity side -----------------------------------------------------------------------
+
+    async def _openid(self, _request: web.Request) -> web.Response:
+        return web.json_response({"issuer": ISSUER, "jwks_uri": f"{self.base}/keys",
+                                  "id_token_signing_alg_values_supported": ["RS256"]})
+
+    async def _keys(self, _request: web.Request) -> web.Response:
+        numbers = self.key.public_key().public_numbers()
+        return web.json_response({"keys": [{"kty": "RSA", "use": "sig", "kid": KEY_ID, "n": _b64(numbers.n),
+                                            "e": _b64(numbers.e), "endorsements": ["msteams"]}]})
