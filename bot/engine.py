@@ -32,6 +32,10 @@ class Engine:
                                                    EDIT_ACTION: self.flows.handle_edit,
                                                    FORM_ACTION: self.flows.handle_form}
         self.due: dict[str, DueHandler] = {}
+        # Services the command modules offer each other, set as they are installed.
+        self.intake: Any = None
+        self.sessions_offer_next: Callable[..., None] | None = None
+        self.sessions_pulse: Callable[..., None] | None = None
         from bot.commands import install
 
         install(self)

@@ -22,7 +22,7 @@ EDIT_ACTION = "intake.edit"
 
 def install(engine: "Engine") -> None:
     intake = Intake(engine)
-    engine.intake = intake  # type: ignore[attr-defined]
+    engine.intake = intake
 
     def mine(turn: Turn, action_value: str):  # type: ignore[no-untyped-def]
         participant = turn.uow.participants.get(int(action_value)) if action_value.isdigit() else None

@@ -290,8 +290,8 @@ def install(engine: "Engine") -> None:
         if participant is not None:
             programme = turn.uow.programmes.get(participant.programme_id)
             assert programme is not None
-            engine.intake.start(turn, participant, programme)  # type: ignore[attr-defined]
-            engine.intake.schedule_reminder(turn, participant, programme, 1)  # type: ignore[attr-defined]
+            engine.intake.start(turn, participant, programme)
+            engine.intake.schedule_reminder(turn, participant, programme, 1)
 
     engine.on_action(JOIN_ACTION)(on_join_pick)
     engine.on_due(INVITE_REMINDER)(on_invite_reminder)

@@ -131,7 +131,7 @@ def install(engine: "Engine") -> None:
         if circle is not None:
             start_pulse(engine, turn, circle, session_id)
 
-    engine.sessions_pulse = _pulse  # type: ignore[attr-defined]
+    engine.sessions_pulse = _pulse
 
     engine.flows.register(ACTION_ITEMS_FLOW, save_action_items)
     engine.flows.register(GOALS_FLOW, save_goals)
@@ -146,7 +146,7 @@ def install(engine: "Engine") -> None:
                                    style="primary"),
                             Choice(label=say("sessions.move_label"), action=NEXT_ACTION, value=f"{upcoming.id}:move")])
 
-    engine.sessions_offer_next = _offer_next  # type: ignore[attr-defined]
+    engine.sessions_offer_next = _offer_next
 
 
 def record_outcome(engine: "Engine", turn: Turn, circle: Circle, session: Session, answer: str) -> None:
@@ -185,6 +185,6 @@ def record_outcome(engine: "Engine", turn: Turn, circle: Circle, session: Sessio
         session.status = SessionStatus.SCHEDULED
         offer_slots(turn, circle, session, asked_by=me.id)
         return
-    engine.sessions_offer_next(turn, circle.key, session)  # type: ignore[attr-defined]
+    engine.sessions_offer_next(turn, circle.key, session)
     if kind == "held":
-        engine.sessions_pulse(turn, circle.key, session.id)  # type: ignore[attr-defined]
+        engine.sessions_pulse(turn, circle.key, session.id)
