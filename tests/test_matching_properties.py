@@ -12,13 +12,10 @@ from __future__ import annotations
 
 import itertools
 import re
-from datetime import date
-from pathlib import Path
 
 import numpy as np
 import pytest
-import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.matching.load import reason_text, topic_labels
@@ -27,27 +24,25 @@ from bot.matching.run import run_matching
 from bot.matching.scoring import score
 from bot.wording import say, unescape
 
-ROOT = Path(__file__).resolve().parent.parent
-MATCHING_KEYS = set(yaml.safe_load((ROOT / "prompts" / "messages" / "matching.yml").read_text(encoding="utf-8")))
-
-ZONES = ["Asia/Kolkata", "America/Los_Angeles", "Europe/London", "Australia/Sydney", "America/New_York", "UTC"]
-DATES = [date(2025, 1, 15), date(2025, 3, 20), date(2025, 7, 1), date(2025, 10, 29), date(2025, 12, 1)]
-"""Reference dates at least two days from any daylight-saving change in ZONES. 2025-03-20 and 2025-10-29 are
-the weeks when the USA and Europe are out of step, a trap for anyone using fixed offsets."""
-TAGS = ["ai_tools", "data_literacy", "cybersecurity", "social_platforms", "remote_work", "wellbeing"]
-STYLES = {"style_structure": ["structured", "flexible", "mix"], "style_feedback": ["direct", "gentle"],
-          "style_pace": ["deep", "broad"]}
-GENDERS = ["woman", "man", "non_binary", None]
-GENERATIONS = ["gen_z", "millennial", "gen_x", "boomer", None]
-PRIVATE_WORDS = {"gender", "generation", "woman", "man", "non_binary", "non-binary", "gen_z", "millennial",
-                 "gen_x", "boomer"}
-MODES = ("optimal", "stable", "random")
-RULE_ORDER = ("intake", "reverse", "offline", "shared_manager", "time", "excluded")
-
-FAST = settings(deadline=None, max_examples=100, suppress_health_check=[HealthCheck.too_slow])
-CORE = settings(deadline=None, max_examples=160, suppress_health_check=[HealthCheck.too_slow])
-SLOW = settings(deadline=None, max_examples=60, suppress_health_check=[HealthCheck.too_slow])
-from matching_support import *  # noqa: F401,F403
+from matching_support import (
+    CORE,
+    DATES,
+    FAST,
+    MATCHING_KEYS,
+    MODES,
+    PRIVATE_WORDS,
+    SLOW,
+    TAGS,
+    achieved,
+    assert_hard_rules,
+    broken_rules,
+    exhaustive,
+    expected_unmatched_key,
+    feasible_matrix,
+    index_pairs,
+    instances,
+    milp_optimum,
+)
 
 # ----------------------------------------------------------------------------------------------------
 # Properties
