@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.domain import Person
+from adapters.profiles import merge_profile, needs_profile
 from bot.model import Platform
 from storage.store import SqlStore
 
@@ -45,17 +45,6 @@ def profile_fields(user: dict[str, Any]) -> dict[str, Any]:
     except (ZoneInfoNotFoundError, ValueError):
         fields["time_zone"] = ""
     return {k: v for k, v in fields.items() if v}
-
-
-def fill_empty(person: Person, fields: dict[str, Any]) -> bool:
-    """Copy ``fields`` into the person's empty fields only (UTC counts as unset); True when anything changed."""
-    changed = False
-    for name, value in fields.items():
-        current = getattr(person, name)
-        if current in (None, "") or (name == "time_zone" and current == "UTC" and value != "UTC"):
-            setattr(person, name, value)
-            changed = True
-    return changed
 
 
 class SlackDirectory:
@@ -105,42 +94,13 @@ class SlackDirectory:
     def _missing(self, team: str, users: list[str]) -> set[str]:
         """Users with no person yet, or only a nameless placeholder (no email), in the team's tenant."""
         with self.store.unit_of_work() as uow:
-            tenant = uow.tenants.find(PLATFORM, team)
-            if tenant is None:
-                return set(users)
-            missing = set()
-            for user in users:
-                person = uow.people.by_identity(tenant.id, PLATFORM, user)  # type: ignore[arg-type]
-                if person is None or person.email is None:
-                    missing.add(user)
-            return missing
+            return {user for user in users if needs_profile(uow, PLATFORM, team, user)}
 
     def _save(self, team: str, profiles: dict[str, dict[str, Any]]) -> None:
         for user, fields in profiles.items():
             try:
                 with self.store.unit_of_work() as uow:
-                    self._save_one(uow, team, user, fields)
+                    merge_profile(uow, PLATFORM, team, user, fields)
             except Exception:  # noqa: BLE001 - a concurrent first event for the same person won the race
                 log.info("person for Slack user %s was created concurrently", user, exc_info=True)
 
-    @staticmethod
-    def _save_one(uow: Any, team: str, user: str, fields: dict[str, Any]) -> None:
-        tenant = uow.tenants.ensure(PLATFORM, team)
-        person = uow.people.by_identity(tenant.id, PLATFORM, user)
-        by_email = uow.people.by_email(tenant.id, fields["email"]) if fields.get("email") else None
-        if person is None and by_email is not None:
-            if PLATFORM in uow.people.identities(by_email.id):  # that email is someone else's Slack account
-                fields = {k: v for k, v in fields.items() if k != "email"}
-            else:
-                person = by_email
-                uow.people.link_identity(person, PLATFORM, user)
-        if person is None:
-            person = uow.people.add(Person(tenant_id=tenant.id, name=fields.get("name") or user,
-                                           email=fields.get("email"), title=fields.get("title", ""),
-                                           time_zone=fields.get("time_zone") or "UTC"))
-            uow.people.link_identity(person, PLATFORM, user)
-            return
-        if by_email is not None and by_email.id != person.id:
-            fields = {k: v for k, v in fields.items() if k != "email"}  # the email belongs to someone else
-        if fill_empty(person, fields):
-            uow.people.save(person)

@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 import aiohttp
 
-from bot.domain import Person
+from adapters.profiles import merge_profile, needs_profile
 from bot.model import InboundEvent, Platform
 from storage.store import SqlStore
 
@@ -78,38 +78,12 @@ class TeamsDirectory:
     def _missing(self, tenant: str, user: str) -> bool:
         """True when the user has no person yet, or only a placeholder without an email."""
         with self.store.unit_of_work() as uow:
-            found = uow.tenants.find(PLATFORM, tenant)
-            if found is None:
-                return True
-            person = uow.people.by_identity(found.id, PLATFORM, user)  # type: ignore[arg-type]
-            return person is None or person.email is None
+            return needs_profile(uow, PLATFORM, tenant, user)
 
     def _save(self, tenant: str, user: str, fields: dict[str, Any]) -> None:
         try:
             with self.store.unit_of_work() as uow:
-                self._save_one(uow, tenant, user, fields)
+                merge_profile(uow, PLATFORM, tenant, user, fields)
         except Exception:  # noqa: BLE001 - a concurrent first event for the same person won the race
             log.info("person for Teams user %s was created concurrently", user, exc_info=True)
 
-    @staticmethod
-    def _save_one(uow: Any, tenant: str, user: str, fields: dict[str, Any]) -> None:
-        row = uow.tenants.ensure(PLATFORM, tenant)
-        person = uow.people.by_identity(row.id, PLATFORM, user)
-        by_email = uow.people.by_email(row.id, fields["email"]) if fields.get("email") else None
-        if person is None and by_email is not None and PLATFORM not in uow.people.identities(by_email.id):
-            person = by_email
-            uow.people.link_identity(person, PLATFORM, user)
-        elif by_email is not None and (person is None or by_email.id != person.id):
-            fields = {k: v for k, v in fields.items() if k != "email"}  # the email belongs to someone else
-        if person is None:
-            person = uow.people.add(Person(tenant_id=row.id, name=fields.get("name") or user, email=fields.get("email"),
-                                           time_zone="UTC"))
-            uow.people.link_identity(person, PLATFORM, user)
-            return
-        changed = False
-        for name, value in fields.items():
-            if getattr(person, name) in (None, ""):
-                setattr(person, name, value)
-                changed = True
-        if changed:
-            uow.people.save(person)
