@@ -12,6 +12,9 @@ def deliverers_for(settings: Settings, store: Any = None) -> list[Deliverer]:
     """Deliverers for every configured platform. Console messages wait for the console to show them.
 
     ``store`` (the open :class:`~storage.store.SqlStore`) is needed by platforms that look people up."""
+    from adapters.redaction import protect_settings
+
+    protect_settings(settings)
     deliverers: list[Deliverer] = []
     if settings.slack_configured and store is not None:
         from adapters.slack.delivery import make_deliverer

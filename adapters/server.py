@@ -12,6 +12,7 @@ from typing import Callable
 from aiohttp import web
 
 from adapters.delivery import deliverers_for
+from adapters.observability import Metrics, Readiness, store_readiness
 from adapters.scheduling import DueWaker
 from adapters.settings import Settings
 from adapters.wiring import open_store
@@ -23,15 +24,34 @@ from storage.store import SqlStore
 log = logging.getLogger(__name__)
 
 
-def build_app(store: SqlStore) -> web.Application:
-    """The aiohttp application: health check now; platform endpoints mount here."""
+METRICS = web.AppKey("metrics", Metrics)
+READINESS = web.AppKey("readiness", Readiness)
+
+
+def build_app(store: SqlStore, readiness: Readiness | None = None, metrics: Metrics | None = None) -> web.Application:
+    """The aiohttp application: ``/healthz`` (alive), ``/readyz`` (store, schema and ``readiness``'s checks)
+    and ``/metrics`` (Prometheus); platform endpoints mount here."""
     app = web.Application(client_max_size=1024 * 1024)
+    app[READINESS] = checks = readiness or Readiness()
+    app[METRICS] = observed = metrics or Metrics(store)
 
     async def healthz(_request: web.Request) -> web.Response:
         healthy = await asyncio.to_thread(store.ping)
         return web.json_response({"status": "ok" if healthy else "store unreachable"}, status=200 if healthy else 503)
 
+    async def readyz(_request: web.Request) -> web.Response:
+        failing = await asyncio.to_thread(lambda: {**store_readiness(store), **checks.failures()})
+        if failing:
+            return web.json_response({"status": "not ready", "not_ready": failing}, status=503)
+        return web.json_response({"status": "ready"})
+
+    async def metrics_page(request: web.Request) -> web.Response:
+        body, content_type = await asyncio.to_thread(observed.exposition, request.headers.get("Accept", ""))
+        return web.Response(body=body, headers={"Content-Type": content_type})
+
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics_page)
     return app
 
 
@@ -59,7 +79,14 @@ class Worker:
     def poke(self) -> None:
         self._wake.set()
 
+    def alive(self) -> bool | str:
+        """Readiness: every worker thread is running (True), or which ones are not."""
+        dead = [t.name for t in (self._thread, *self._senders) if not t.is_alive()]
+        return f"not running: {', '.join(dead)}" if dead else True
+
     def stop(self) -> None:
+        """Stop handling and sending; messages claimed but not yet sent go back to the outbox at once."""
+        self.runtime.stopping = True
         self._stop.set()
         self._wake.set()
         for wake in self._send_wake:
@@ -125,8 +152,9 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None) 
         threading.Thread(target=_run_http, args=(app, host, port), name="rmbot-http", daemon=True).start()
         run_console(settings, as_email=settings.rmbot_console_coordinator, store=store)
         return
-    runtime = Runtime(store)
+    runtime = Runtime(store, observer=app[METRICS])
     worker = Worker(runtime, settings)
+    app[READINESS].add_check("worker", worker.alive)
     if settings.slack_configured:
         from adapters.slack.app import SlackService
 
@@ -137,7 +165,12 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None) 
         from adapters.teams.service import TeamsService
 
         TeamsService(settings, runtime, worker.poke).mount(app)
-    waker = DueWaker(worker.enqueue_due)
+    from storage.leader import leadership_for
+
+    # Every replica ticks; only the one holding scheduler leadership runs the due work (see storage/leader.py).
+    waker = DueWaker(worker.enqueue_due, tick_seconds=settings.rmbot_scheduler_tick_seconds,
+                     leadership=leadership_for(store.engine))
+    app[METRICS].watch_leadership(lambda: waker.is_leader)
     worker.start()
     waker.start()
     print(say("cli.serving", host=host, port=port), flush=True)

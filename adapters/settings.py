@@ -27,10 +27,17 @@ class Settings(BaseSettings):
     rmbot_port: int = Field(default=3000, ge=1, le=65535, description="port `rmbot serve` listens on")
     rmbot_time_zone: str = Field(default="UTC", description="time zone for people whose own is unknown")
     rmbot_log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR")
+    rmbot_log_format: str = Field(default="text", description="text, or json for one JSON object per line")
     rmbot_files_dir: str = Field(default="rmbot-files", description="where the console saves files the bot sends")
     rmbot_sample_data: bool = Field(default=True, description="load the sample organisation on first console run")
     rmbot_console_coordinator: str = Field(default="amara.okafor@example.com",
                                            description="whom `make run` opens the console as")
+    rmbot_scheduler_tick_seconds: float = Field(default=5.0, ge=1, le=30,
+                                                description="how often every replica looks for due work and tries "
+                                                            "for scheduler leadership (bounds failover)")
+    rmbot_send_lease_seconds: float = Field(default=120.0, ge=10, le=3600,
+                                            description="how long a replica holds an outbox message it is sending "
+                                                        "before another may take it over")
     slack_bot_token: str = ""
     slack_signing_secret: str = ""
     slack_app_token: str = ""
@@ -74,6 +81,13 @@ class Settings(BaseSettings):
         if value.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             raise ValueError(f"{value!r} is not a log level (DEBUG, INFO, WARNING or ERROR)")
         return value.upper()
+
+    @field_validator("rmbot_log_format")
+    @classmethod
+    def _check_log_format(cls, value: str) -> str:
+        if value.lower() not in {"text", "json"}:
+            raise ValueError(f"{value!r} is not a log format (text or json)")
+        return value.lower()
 
     @property
     def slack_configured(self) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from bot.domain import Tenant
 from bot.tenancy import parse_tenant_key
 from storage.store import SqlStore
@@ -11,7 +13,9 @@ from adapters.settings import Settings
 
 def open_store(settings: Settings, *, migrate: bool = True) -> SqlStore:
     """Open the configured store, applying migrations unless told otherwise."""
-    return SqlStore.open(settings.database_url, migrate=migrate)
+    store = SqlStore.open(settings.database_url, migrate=migrate)
+    store.outbox.lease = timedelta(seconds=settings.rmbot_send_lease_seconds)
+    return store
 
 
 def ensure_tenant(store: SqlStore, key: str) -> Tenant:

@@ -26,6 +26,7 @@ DEFAULT_WORKING_HOURS = "09:00-17:00"
 MAX_LENGTH = {"email": 254, "name": 200, "title": 200, "department": 200, "division": 200, "location": 200,
               "gender": 100, "slack_user_id": 128, "teams_user_id": 128}
 IDENTITY_COLUMNS = {"slack_user_id": "slack", "teams_user_id": "teams"}
+MAX_SENIORITY = 1000
 
 _EMAIL = re.compile(r"[^\s@,;<>()\[\]\"]+@[^\s@,;<>()\[\]\".]+(?:\.[^\s@,;<>()\[\]\".]+)+")
 _SENIORITY = re.compile(r"[+-]?\d+")
@@ -92,14 +93,27 @@ def _delimiter(text: str) -> str:
     return max((";", "\t"), key=header.count) if (";" in header or "\t" in header) else ","
 
 
-def _records(text: str):
-    """Yield (first physical line, cells) for every non-blank CSV record."""
-    reader = csv.reader(io.StringIO(text), delimiter=_delimiter(text[:4096]))
+class Unreadable(Exception):
+    """The file stops being CSV at ``line`` (a quote never closed, a cell over the csv module's limit)."""
+
+    def __init__(self, line: int, reason: str) -> None:
+        super().__init__(reason)
+        self.line, self.reason = line, reason
+
+
+def _records(text: str) -> list[tuple[int, list[str]]]:
+    """(first physical line, cells) of every non-blank CSV record; line ends may be LF, CRLF or CR."""
+    reader = csv.reader(io.StringIO(text, newline=None), delimiter=_delimiter(text[:4096]))
     previous = 0
-    for cells in reader:
-        start, previous = previous + 1, reader.line_num
-        if any(cell.strip() for cell in cells):
-            yield start, cells
+    found = []
+    try:
+        for cells in reader:
+            start, previous = previous + 1, reader.line_num
+            if any(cell.strip() for cell in cells):
+                found.append((start, cells))
+    except csv.Error as problem:
+        raise Unreadable(reader.line_num or 1, str(problem)) from None
+    return found
 
 
 def parse_directory(text: str, existing: Mapping[str, str | None]) -> DirectoryParse:
@@ -109,9 +123,13 @@ def parse_directory(text: str, existing: Mapping[str, str | None]) -> DirectoryP
     email (or None): managers may be named from there, and cycles through them are detected.
     """
     text = text.lstrip("\ufeff")
-    records = _records(text)
-    header = next(records, None)
     result = DirectoryParse()
+    try:
+        records = iter(_records(text))
+    except Unreadable as problem:
+        result.errors.append(RowError(problem.line, "", _plain("unreadable", reason=problem.reason)))
+        return result
+    header = next(records, None)
     if header is None:
         result.errors.append(RowError(1, "", _plain("empty_file")))
         return result
@@ -168,6 +186,8 @@ def parse_directory(text: str, existing: Mapping[str, str | None]) -> DirectoryP
                 seniority = int(v["seniority"])
                 if seniority < 0:
                     problems.append(_plain("seniority_negative", value=seniority))
+                elif seniority > MAX_SENIORITY:
+                    problems.append(_plain("seniority_too_high", value=v["seniority"], limit=MAX_SENIORITY))
 
         zone = DEFAULT_TIME_ZONE
         if v["time_zone"]:

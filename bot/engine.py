@@ -9,7 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Callable
 
-from bot.commands.registry import Args, CommandSyntaxError, Registry, Verb, parse_args, split_words, strip_leading
+from bot.commands.registry import (RUN_COMMAND_ACTION, Args, CommandSyntaxError, Registry, Verb, parse_args, split_words,
+                                   strip_leading)
 from bot.context import Turn
 from bot.domain import Person, Programme
 from bot.errors import CommandError
@@ -30,7 +31,8 @@ class Engine:
         self.flows = flows or FlowRunner()
         self.actions: dict[str, ActionHandler] = {ANSWER_ACTION: self.flows.handle_action,
                                                    EDIT_ACTION: self.flows.handle_edit,
-                                                   FORM_ACTION: self.flows.handle_form}
+                                                   FORM_ACTION: self.flows.handle_form,
+                                                   RUN_COMMAND_ACTION: lambda turn, action: self.run_command(turn, action.value)}
         self.due: dict[str, DueHandler] = {}
         # Services the command modules offer each other, set as they are installed.
         self.intake: Any = None

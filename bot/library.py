@@ -382,3 +382,10 @@ def _load(directory: Path) -> Library:
 def load_library(directory: Path = PROMPTS / "library") -> Library:
     """The library in ``directory`` (``topics.yml``, ``frameworks.yml``, ``topic_tags.yml``), loaded once."""
     return _load(Path(directory).resolve())
+
+
+def programme_library(programme: Any) -> Library:
+    """The shipped library, with a programme's own topics and frameworks (``settings.library``) added."""
+    extra = programme.settings.library
+    library = load_library()
+    return library.merged(extra) if extra else library

@@ -15,7 +15,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class Platform(StrEnum):
@@ -30,6 +30,22 @@ class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+ID_LIMITS = {"tenant": 128, "user": 128, "event_id": 200}
+"""The longest platform ids the store keeps (a tenant's and a person's external id, an inbox event id)."""
+NAME_LENGTH = 200
+
+
+def _without_nul(value: Any) -> Any:
+    """``value`` with NUL characters removed from every string in it (PostgreSQL text cannot hold them)."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_nul(v) for v in value]
+    return value
+
+
 class Action(_Model):
     """A button press, a menu choice or a submitted form, as the engine sees it.
 
@@ -40,6 +56,8 @@ class Action(_Model):
     id: str
     value: str = ""
     values: dict[str, Any] = Field(default_factory=dict)
+
+    _storable = field_validator("value", "values")(_without_nul)
 
 
 class InboundEvent(_Model):
@@ -64,6 +82,24 @@ class InboundEvent(_Model):
     """A short-lived handle some platforms give for opening a dialog in answer (Slack's ``trigger_id``)."""
     due: dict[str, Any] = Field(default_factory=dict)
     """For ``kind == "due"``: the scheduled job that came due (its kind and payload)."""
+
+    _storable = field_validator("text", "user_name", "conversation", "mentions", "trigger_id")(_without_nul)
+
+    @field_validator("user_name")
+    @classmethod
+    def _name_that_fits(cls, value: str) -> str:
+        """Cut to the length of a person's name (Teams display names may be longer)."""
+        return value[:NAME_LENGTH]
+
+    def unfit(self) -> str:
+        """Why the store cannot keep this event ("" when it can): an id too long or holding a NUL character.
+
+        Adapters acknowledge such an event and drop it: no platform sends ids like these."""
+        for name, limit in ID_LIMITS.items():
+            value = getattr(self, name)
+            if len(value) > limit or "\x00" in value:
+                return f"{name} {value[:40]!r}{'...' if len(value) > 40 else ''} is not an id the store can keep"
+        return ""
 
 
 class Choice(_Model):

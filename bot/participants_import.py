@@ -49,8 +49,13 @@ def _tags(raw: str) -> list[str]:
 def parse_participants(text: str, directory: Mapping[str, int]) -> ParticipantsParse:
     """Validate a participants CSV against the directory (lower-cased email -> person id)."""
     result = ParticipantsParse()
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    header = [h.strip().lower() for h in reader.fieldnames or []]
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff"), newline=None))
+    try:
+        header = [h.strip().lower() for h in reader.fieldnames or []]
+        records = [(reader.line_num, record) for record in reader]
+    except csv.Error as problem:
+        result.errors.append(RowError(reader.line_num or 1, "", _reason("unreadable", reason=str(problem))))
+        return result
     missing = [c for c in REQUIRED if c not in header]
     if missing:
         result.errors.append(RowError(1, "", _reason("missing_columns", columns=missing)))
@@ -58,9 +63,9 @@ def parse_participants(text: str, directory: Mapping[str, int]) -> ParticipantsP
     known_tags = {tag["value"] for tag in topic_tags()}
     seen: dict[str, int] = {}
     pending: list[tuple[ParticipantRow, list[str]]] = []
-    for record in reader:
-        line = reader.line_num
-        values = {(k or "").strip().lower(): (v or "").strip() for k, v in record.items()}
+    for line, record in records:
+        values = {(k or "").strip().lower(): (v or "").strip() for k, v in record.items()
+                  if isinstance(k, str) and isinstance(v, str)}  # cells beyond the header are ignored
         if not any(values.values()):
             continue
         email = values.get("email", "").lower()
@@ -77,7 +82,7 @@ def parse_participants(text: str, directory: Mapping[str, int]) -> ParticipantsP
             problems.append(_reason("bad_role", given=values.get("role", "")))
         capacity = 1
         if values.get("capacity"):
-            if not values["capacity"].isdigit() or not 1 <= int(values["capacity"]) <= 20:
+            if not values["capacity"].isdecimal() or not 1 <= int(values["capacity"]) <= 20:
                 problems.append(_reason("bad_capacity", given=values["capacity"]))
             else:
                 capacity = int(values["capacity"])

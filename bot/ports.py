@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from bot.domain import MatchPair, MatchRule, MatchRun, Participant, Person, Programme, Tenant
 from bot.model import InboundEvent, OutgoingMessage
+from bot.reports.aggregate import FigureLedger
 from bot.sessions.model import Feedback, Resource, Session, SessionEvent
 
 
@@ -57,6 +58,11 @@ class OutboxItem:
     message: OutgoingMessage
     pending: list[int]
     attempts: int
+    lease_until: datetime | None = None
+    """When this sender's claim on the message runs out (another sender may then take it over)."""
+    recovered: bool = False
+    """Taken over after an earlier sender's lease ran out (it died or stalled mid-send): the message may
+    already have reached the platform."""
 
 
 class TenantRepository(Protocol):
@@ -179,6 +185,7 @@ class UnitOfWork(Protocol):
     sessions: SessionsRepository
     feedback: FeedbackRepository
     audit: AuditRepository
+    figures: FigureLedger
 
     def savepoint(self) -> AbstractContextManager[None]:
         """A nested transaction: changes inside it are undone if the block raises."""
@@ -210,9 +217,17 @@ class Outbox(Protocol):
         """Lease due messages for ``platform`` (only those still pending for ``people``, when given)."""
         ...
 
+    def keep_lease(self, item: OutboxItem, now: datetime) -> bool:
+        """Whether this sender still holds ``item`` (renewing its lease as needed); False: skip it."""
+        ...
+
     def release(self, item_id: int, now: datetime) -> None: ...
     def defer(self, item_id: int, until: datetime) -> None: ...
-    def delivered(self, item_id: int, people: list[int], now: datetime) -> None: ...
+    def delivered(self, item_id: int, people: list[int], now: datetime,
+                  nudge_days: dict[int, date] | None = None) -> None:
+        """Record delivery to ``people``; with ``nudge_days``, count a nudge for each (person -> their local
+        day) in the same transaction, so a delivery re-offered after a crash is never counted twice."""
+        ...
     def suppressed(self, item_id: int, people: list[int], reason: str, now: datetime) -> None: ...
     def failed(self, item_id: int, error: str, retry_at: datetime | None) -> None: ...
     def pending_count(self, platform: str | None = None) -> int: ...
@@ -221,7 +236,6 @@ class Outbox(Protocol):
         """How many nudges the person was sent on ``day`` (their local date)."""
         ...
 
-    def count_nudge(self, person_id: int, day: date) -> None: ...
 
 
 class Schedule(Protocol):
@@ -266,3 +280,46 @@ class Waker(Protocol):
     """Wakes the process when scheduled work falls due (APScheduler behind it, in adapters)."""
 
     def wake_at(self, when: datetime) -> None: ...
+
+
+class RuntimeObserver(Protocol):
+    """What the runtime reports as it works (adapters turn it into metrics). Cheap, and never raises."""
+
+    def event_accepted(self, platform: str, duplicate: bool) -> None:
+        """An inbound event reached the inbox; ``duplicate`` when it was a retry of one already there."""
+        ...
+
+    def event_processed(self, platform: str, outcome: str) -> None:
+        """An inbox event was handled: ``ok``, ``failed`` (will be retried) or ``gave_up``."""
+        ...
+
+    def message_sent(self, platform: str) -> None:
+        """An outbox message was delivered."""
+        ...
+
+    def send_failed(self, platform: str, will_retry: bool) -> None:
+        """Sending an outbox message failed with an error; ``will_retry`` unless the failure is final."""
+        ...
+
+    def send_deferred(self, platform: str) -> None:
+        """Sending an outbox message was put off without an error (rate limited or paced)."""
+        ...
+
+
+class NullObserver:
+    """The default observer: notices nothing."""
+
+    def event_accepted(self, platform: str, duplicate: bool) -> None:
+        pass
+
+    def event_processed(self, platform: str, outcome: str) -> None:
+        pass
+
+    def message_sent(self, platform: str) -> None:
+        pass
+
+    def send_failed(self, platform: str, will_retry: bool) -> None:
+        pass
+
+    def send_deferred(self, platform: str) -> None:
+        pass

@@ -19,7 +19,7 @@ from bot.clock import SystemClock
 from bot.engine import Engine
 from bot.failpoints import failpoint
 from bot.model import Address, InboundEvent, OutgoingMessage
-from bot.ports import Clock, Deliverer, DeliveryResult, OutboxItem, Store
+from bot.ports import Clock, Deliverer, DeliveryResult, NullObserver, OutboxItem, RuntimeObserver, Store
 from bot.timing import next_working_moment
 from bot.wording import say
 
@@ -31,16 +31,21 @@ DEFAULT_DAILY_CAP = 3
 class Runtime:
     """Ties the store, the engine and the clock together; adapters call it, never the engine directly."""
 
-    def __init__(self, store: Store, engine: Engine | None = None, clock: Clock | None = None) -> None:
+    def __init__(self, store: Store, engine: Engine | None = None, clock: Clock | None = None,
+                 observer: RuntimeObserver | None = None) -> None:
         self.store = store
         self.engine = engine or Engine()
         self.clock = clock or SystemClock()
+        self.observer: RuntimeObserver = observer or NullObserver()
+        self.stopping = False
+        """Set when the process shuts down: messages claimed but not yet sent are handed back at once."""
 
     def accept(self, event: InboundEvent) -> bool:
         """Commit ``event`` to the inbox. Only after this returns may the adapter acknowledge it.
 
         Returns False for a duplicate delivery (a retry of an event already accepted)."""
         added = self.store.inbox.accept(event)
+        self.observer.event_accepted(event.platform.value, duplicate=not added)
         failpoint("after_accept")
         return added
 
@@ -48,22 +53,25 @@ class Runtime:
         """Handle pending inbox events, oldest first; returns how many were handled."""
         handled = 0
         while limit is None or handled < limit:
-            item_id = None
+            item_id, platform = None, ""
             try:
                 with self.store.unit_of_work() as uow:
                     item = self.store.inbox.claim_next(uow)
                     if item is None:
                         return handled
-                    item_id = item.id
+                    item_id, platform = item.id, item.event.platform.value
                     self.engine.handle(item.event, uow, self.clock.now())
                     failpoint("before_done")
                     self.store.inbox.mark_done(uow, item.id)
                 handled += 1
+                self.observer.event_processed(platform, "ok")
             except Exception as exc:  # noqa: BLE001 - one bad event must not stop the others
                 if item_id is None:
                     raise
                 log.exception("handling inbox event %s failed", item_id)
-                if self.store.inbox.record_failure(item_id, traceback.format_exc(), GIVE_UP_AFTER):
+                gave_up = self.store.inbox.record_failure(item_id, traceback.format_exc(), GIVE_UP_AFTER)
+                self.observer.event_processed(platform, "gave_up" if gave_up else "failed")
+                if gave_up:
                     self._apologise(item_id, exc)
         return handled
 
@@ -96,7 +104,13 @@ class Runtime:
             items = self.store.outbox.claim(deliverer.platform, now, limit, people)
             if not items:
                 return settled
-            for item in items:
+            for index, item in enumerate(items):
+                if self.stopping:  # give the rest of the batch back now, rather than when the lease runs out
+                    for rest in items[index:]:
+                        self.store.outbox.release(rest.id, self.clock.now())
+                    return settled
+                if not self.store.outbox.keep_lease(item, self.clock.now()):
+                    continue  # the lease ran out mid-batch and another sender took the message over
                 self._deliver(deliverer, item, people)
                 settled += 1
             if len(items) < limit:
@@ -129,14 +143,17 @@ class Runtime:
             if result.suppressed:
                 self.store.outbox.suppressed(item.id, result.suppressed, result.error or "undeliverable", now)
             self.store.outbox.failed(item.id, result.error, result.retry_at)
+            if result.error:
+                self.observer.send_failed(deliverer.platform, will_retry=result.retry_at is not None)
+            else:
+                self.observer.send_deferred(deliverer.platform)
             return
         if result.suppressed:
             self.store.outbox.suppressed(item.id, result.suppressed, "undeliverable", now)
-        if item.message.kind == "nudge":
-            for person_id, day in self._local_days(result.delivered, now).items():
-                self.store.outbox.count_nudge(person_id, day)
+        days = self._local_days(result.delivered, now) if item.message.kind == "nudge" else None
         if result.delivered or not item.pending:
-            self.store.outbox.delivered(item.id, result.delivered, now)
+            self.store.outbox.delivered(item.id, result.delivered, now, nudge_days=days)
+            self.observer.message_sent(deliverer.platform)
         elif not result.suppressed:
             self.store.outbox.release(item.id, now)
 

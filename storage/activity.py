@@ -1,12 +1,15 @@
-"""Repositories for what happens in a programme: pairs and match runs, sessions, feedback, the audit log."""
+"""Repositories for what happens in a programme: pairs and match runs, sessions, feedback, the audit log,
+and the aggregates last shown."""
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from sqlalchemy import delete, select
 
 from bot.domain import MatchPair, MatchRule, MatchRun
+from bot.reports.aggregate import Figure, Released
 from bot.sessions.model import Feedback, Resource, Session, SessionEvent
 from storage.repositories import _copy_into, _domain, _Repo, insert_ignoring_duplicates
 from storage.tables import (
@@ -17,6 +20,7 @@ from storage.tables import (
     MatchRunRow,
     ParticipantRow,
     ProgrammeRow,
+    ReleasedFigureRow,
     ResourceRow,
     SessionEventRow,
     SessionRow,
@@ -194,3 +198,32 @@ class AuditRepo(_Repo):
         rows = self.session.execute(select(AuditRow).where(AuditRow.programme_id == programme_id)
                                     .order_by(AuditRow.id.desc()).limit(limit)).scalars()
         return [{"at": r.at, "person_id": r.person_id, "verb": r.verb, "detail": r.detail} for r in rows]
+
+
+CELL_LENGTH = 64
+
+
+def _cell_key(cell: str) -> str:
+    """The cell as stored: long names (a long department name) keep their start and gain a digest."""
+    if len(cell) <= CELL_LENGTH:
+        return cell
+    return f"{cell[:CELL_LENGTH - 17]}#{hashlib.sha256(cell.encode()).hexdigest()[:16]}"
+
+
+class FiguresRepo(_Repo):
+    """The aggregates last shown per programme (see ``bot.reports.aggregate.steady``)."""
+
+    def released(self, programme_id: int, cell: str) -> Released | None:
+        row = self.session.get(ReleasedFigureRow, (programme_id, _cell_key(cell)))
+        if row is None:
+            return None
+        return Released(figure=Figure(respondents=row.respondents, mean=row.mean), as_of=row.as_of)
+
+    def release(self, programme_id: int, cell: str, released: Released) -> None:
+        cell = _cell_key(cell)
+        row = self.session.get(ReleasedFigureRow, (programme_id, cell))
+        if row is None:
+            row = ReleasedFigureRow(programme_id=programme_id, cell=cell, respondents=0, mean=0.0, as_of=released.as_of)
+            self.session.add(row)
+        row.respondents, row.mean, row.as_of = released.figure.respondents, released.figure.mean, released.as_of
+        self.session.flush()

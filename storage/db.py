@@ -7,11 +7,12 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+PG_KEEPALIVES = {"keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5, "keepalives_count": 3}
 
 
 class DatabaseUrlError(ValueError):
@@ -47,7 +48,10 @@ def make_engine(url: str, *, schema: str | None = None, echo: bool = False) -> E
         engine = create_engine(url, **kwargs)
         _configure_sqlite(engine)
         return engine
-    connect_args: dict[str, Any] = {}
+    # TCP keepalives: an idle connection to a vanished server (or over a dead network path) is noticed
+    # within about 25 s, not hours; the scheduler leader's held connection relies on it. The URL may override.
+    given = make_url(url).query
+    connect_args: dict[str, Any] = {k: v for k, v in PG_KEEPALIVES.items() if k not in given}
     if schema:
         connect_args["options"] = f"-csearch_path={schema}"
     engine = create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)
@@ -80,8 +84,34 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Apply migrations up to ``revision`` (default: the newest)."""
-    command.upgrade(alembic_config(engine), revision)
+    """Apply migrations up to ``revision`` (default: the newest).
+
+    On PostgreSQL, replicas that start together take turns (an advisory lock per schema): the first one
+    migrates, the others then find the schema up to date."""
+    if engine.dialect.name != "postgresql":
+        command.upgrade(alembic_config(engine), revision)
+        return
+    from storage.leader import lock_key
+
+    with engine.connect() as connection:
+        schema = connection.execute(text("SELECT current_schema()")).scalar() or ""
+        key = {"key": lock_key(f"rmbot.migrations:{schema}")}
+        connection.execute(text("SELECT pg_advisory_lock(CAST(:key AS bigint))"), key)
+        connection.commit()  # a session-level lock outlives the transaction
+        try:
+            command.upgrade(alembic_config(engine), revision)
+        finally:
+            connection.execute(text("SELECT pg_advisory_unlock(CAST(:key AS bigint))"), key)
+            connection.commit()
+
+
+def head_revision() -> str | None:
+    """The newest migration this version ships (what :func:`upgrade` brings a database to)."""
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return ScriptDirectory.from_config(config).get_current_head()
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -6,7 +6,10 @@
   claim back and the event is handled again, never half.
 * Outbox: claimed rows are leased (``status = sending``, ``not_before = now + lease``) and committed
   before the platform is called; delivery is recorded per recipient. A lease that runs out means the
-  process died mid-send: the row is offered again, flagged so the deliverer can reconcile.
+  process died mid-send: the row is offered again, flagged so the deliverer can reconcile. Before
+  sending each row of a claimed batch the sender keeps its lease (:meth:`SqlOutbox.keep_lease`): it is
+  renewed once half has passed, and a row whose lease ran out and was taken over by another replica
+  is skipped, so a slow batch never sends a row that another process is sending too.
 * Schedule: due jobs become inbox events with the id ``due:<job id>`` in one transaction.
 """
 
@@ -95,6 +98,8 @@ class SqlInbox:
 class SqlOutbox:
     def __init__(self, engine: Engine, now: Callable[[], datetime]) -> None:
         self.engine, self.now = engine, now
+        self.lease = SEND_LEASE
+        """How long a claimed row stays with its sender before another sender may take it over."""
 
     def claim(self, platform: str, now: datetime, limit: int, people: set[int] | None = None) -> list[OutboxItem]:
         """Lease up to ``limit`` due rows for ``platform``; with ``people``, only rows still pending for them."""
@@ -113,23 +118,46 @@ class SqlOutbox:
             for row in rows:
                 items.append(OutboxItem(id=row.id, platform=row.platform,
                                         message=OutgoingMessage.model_validate(row.payload),
-                                        pending=list(row.pending), attempts=row.attempts))
+                                        pending=list(row.pending), attempts=row.attempts,
+                                        lease_until=now + self.lease, recovered=row.status == "sending"))
                 row.attempts += 1
                 row.status = "sending"
-                row.not_before = now + SEND_LEASE
+                row.not_before = now + self.lease
             return items
 
-    def delivered(self, item_id: int, people: list[int], now: datetime) -> None:
-        self._settle(item_id, people, now, note="")
+    def keep_lease(self, item: OutboxItem, now: datetime) -> bool:
+        """True if this sender still holds ``item``'s lease, renewing it once half has passed; False if
+        the lease ran out and another sender took the row over (or it was settled meanwhile)."""
+        if item.lease_until is None or now + self.lease / 2 < item.lease_until:
+            return True
+        renewed = now + self.lease
+        with Session(self.engine) as session, session.begin():
+            # The lease's expiry is its token: a takeover or a settlement changes it.
+            result = session.execute(update(OutboxMessageRow)
+                                     .where(OutboxMessageRow.id == item.id, OutboxMessageRow.status == "sending",
+                                            OutboxMessageRow.not_before == item.lease_until)
+                                     .values(not_before=renewed))
+        if result.rowcount != 1:
+            return False
+        item.lease_until = renewed
+        return True
+
+    def delivered(self, item_id: int, people: list[int], now: datetime,
+                  nudge_days: dict[int, date] | None = None) -> None:
+        self._settle(item_id, people, now, note="", nudge_days=nudge_days)
 
     def suppressed(self, item_id: int, people: list[int], reason: str, now: datetime) -> None:
         self._settle(item_id, people, now, note=reason)
 
-    def _settle(self, item_id: int, people: list[int], now: datetime, note: str) -> None:
+    def _settle(self, item_id: int, people: list[int], now: datetime, note: str,
+                nudge_days: dict[int, date] | None = None) -> None:
         with Session(self.engine) as session, session.begin():
             row = session.get(OutboxMessageRow, item_id)
             if row is None:
                 return
+            for person_id, day in (nudge_days or {}).items():
+                if person_id in row.pending:  # not yet recorded as delivered: count it now, once
+                    _count_nudge(session, person_id, day)
             remaining = [p for p in row.pending if p not in set(people)]
             row.pending = remaining
             if note:
@@ -180,13 +208,13 @@ class SqlOutbox:
             row = session.get(NudgeCountRow, (person_id, day))
             return row.count if row else 0
 
-    def count_nudge(self, person_id: int, day: date) -> None:
-        with Session(self.engine) as session, session.begin():
-            insert_ignoring_duplicates(session, NudgeCountRow, {"person_id": person_id, "day": day, "count": 0},
-                                       ["person_id", "day"])
-            session.execute(update(NudgeCountRow).where(NudgeCountRow.person_id == person_id,
-                                                        NudgeCountRow.day == day)
-                            .values(count=NudgeCountRow.count + 1))
+
+
+def _count_nudge(session: Session, person_id: int, day: date) -> None:
+    insert_ignoring_duplicates(session, NudgeCountRow, {"person_id": person_id, "day": day, "count": 0},
+                               ["person_id", "day"])
+    session.execute(update(NudgeCountRow).where(NudgeCountRow.person_id == person_id, NudgeCountRow.day == day)
+                    .values(count=NudgeCountRow.count + 1))
 
 
 class SqlSchedule:
@@ -221,3 +249,10 @@ class SqlSchedule:
         with Session(self.engine) as session:
             return session.execute(select(func.min(ScheduledJobRow.due_at))
                                    .where(ScheduledJobRow.status == "scheduled")).scalar_one()
+
+    def oldest_overdue(self, now: datetime) -> datetime | None:
+        """The due time of the oldest job due by ``now`` and not yet enqueued (None when nothing is late)."""
+        with Session(self.engine) as session:
+            return session.execute(select(func.min(ScheduledJobRow.due_at))
+                                   .where(ScheduledJobRow.status == "scheduled", ScheduledJobRow.due_at <= now)
+                                   ).scalar_one()

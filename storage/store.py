@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from storage import db
-from storage.activity import AuditRepo, FeedbackRepo, MatchingRepo, SessionsRepo
+from storage.activity import AuditRepo, FeedbackRepo, FiguresRepo, MatchingRepo, SessionsRepo
 from storage.queues import SqlInbox, SqlOutbox, SqlSchedule
 from storage.repositories import (
     ConversationRepo,
@@ -48,6 +48,7 @@ class SqlUnitOfWork:
         self.sessions = SessionsRepo(session, now)
         self.feedback = FeedbackRepo(session, now)
         self.audit = AuditRepo(session, now)
+        self.figures = FiguresRepo(session, now)
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:

@@ -352,3 +352,17 @@ class AuditRow(SQLModel, table=True):
     verb: str = Field(max_length=64)
     detail: str = Field(default="", max_length=500)
     at: datetime | None = _ts()
+
+
+class ReleasedFigureRow(SQLModel, table=True):
+    """The last value of each aggregate that was shown, so that later reports cannot be subtracted from it."""
+
+    __tablename__ = "released_figure"
+
+    programme_id: int = Field(foreign_key="programme.id", primary_key=True)
+    cell: str = Field(max_length=64, primary_key=True)
+    """Which aggregate: ``pulse``, ``pulse:role:mentor``, ``pulse:week:2030-W10``, ``team:end``..."""
+    respondents: int
+    mean: float
+    as_of: datetime = _ts(nullable=False)
+    """The newest answer the shown figure included."""

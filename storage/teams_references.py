@@ -115,9 +115,29 @@ def _retrying(engine: Engine, work: Any) -> None:
 
 # -- conversation references ---------------------------------------------------------------------------
 
+def _width(table: type[SQLModel], column: str) -> int | None:
+    return getattr(table.__table__.c[column].type, "length", None)  # type: ignore[attr-defined]
+
+
+def unfit(tenant_key: str, reference: dict[str, Any] | None, found: list[dict[str, Any]]) -> str:
+    """Why what an activity showed cannot be kept ("" when it can): an id too long or holding a NUL character.
+
+    Names are not checked: they are cut to fit when kept."""
+    checks = [(TeamsAccountRow, "tenant_key", tenant_key)]
+    checks += [(TeamsConversationRow, k, v) for k, v in (reference or {}).items() if k != "name"]
+    checks += [(TeamsAccountRow, k, v) for account in found for k, v in account.items() if k != "name"]
+    for table, column, value in checks:
+        width = _width(table, column)
+        if isinstance(value, str) and ("\x00" in value or (width is not None and len(value) > width)):
+            return f"{column} {value[:40]!r}{'...' if len(value) > 40 else ''} is not an id the store can keep"
+    return ""
+
+
 def _conversation(session: Session, reference: dict[str, Any]) -> None:
     keys = {"tenant_key": reference["tenant_key"], "conversation_id": reference["conversation_id"]}
     values = {k: v for k, v in reference.items() if k not in keys}
+    if "name" in values:
+        values["name"] = str(values["name"])[:_width(TeamsConversationRow, "name") or None]
     values.setdefault("installed", True)
     values["updated_at"] = _now()
     _upsert(session, TeamsConversationRow, keys, values)
@@ -127,6 +147,7 @@ def _accounts(session: Session, tenant_key: str, found: list[dict[str, Any]]) ->
     for account in found:
         if account.get("account_id"):
             values = {k: account.get(k, "") for k in ("user_id", "name", "service_url")}
+            values["name"] = str(values["name"])[:_width(TeamsAccountRow, "name") or None]
             _upsert(session, TeamsAccountRow, {"tenant_key": tenant_key, "account_id": account["account_id"]},
                     {**values, "updated_at": _now()})
 

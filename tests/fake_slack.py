@@ -294,6 +294,9 @@ class FakeSlack:
         if request.query.get("times"):
             with self._lock:
                 found["times"] = [c.at for c in self.calls]
+        if request.query.get("keys"):  # the idempotency key of every post, in order (repeats included)
+            with self._lock:
+                found["keys"] = list(self.post_keys)
         return web.json_response(found)
 
     # -- Socket Mode -----------------------------------------------------------------------------------

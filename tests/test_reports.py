@@ -192,3 +192,58 @@ def test_team_rated_baseline_and_retention_against_the_rest_of_the_organisation(
     report = unescape(chat.send(COORD, "report")[0])
     assert "baseline 7.0 (3 people)" in report and "end not measured yet" in report
     assert "participants 2 of 2 still here, the rest of the organisation 61 of 62" in report
+
+
+def test_the_end_of_term_evaluation_says_whether_the_goal_was_met_and_what_worked(chat: Chat) -> None:
+    pair_up(chat)
+    confirm_first(chat)
+    programme = programme_id(chat)
+    library = load_library()
+    topic = next(iter(library.topics.values()))
+    framework = next(iter(library.frameworks.values()))
+    chat.send(COORD, "program edit baseline 3")
+    chat.send(COORD, "program edit target 4")
+    with chat.store.unit_of_work() as uow:
+        session = uow.sessions.of_programme(programme)[0]
+        session.status, session.topic_id, session.framework_id = SessionStatus.HELD, topic.id, framework.id
+        uow.sessions.save(session)
+        people = uow.people.in_tenant(1)[:6]
+        for n, person in enumerate(people):
+            uow.feedback.add(Feedback(programme_id=programme, person_id=person.id, role="mentee", kind="pulse",
+                                      subject=f"session:e-{n}", session_id=session.id, answers={"session": "4"}))
+            uow.feedback.add(Feedback(programme_id=programme, person_id=person.id, role="mentee", kind="final",
+                                      subject="final", answers={"goal_self": 4 + n % 2}))
+        uow.sessions.record(SessionEvent(session_id=session.id, circle=session.circle, programme_id=programme,
+                                         kind="cancelled", side=Side.MENTEE))
+    text = unescape(chat.send(COORD, "report evaluation")[0])
+    assert "Goal (" in text and "**met**: 4.5 against a target of 4.0 (baseline 3.0)" in text
+    assert f"{topic.title} 4.0" in text and f"{framework.name} 4.0" in text
+    assert "Mentees (the seniors) cancelled or missed more sessions" in text
+    # before the end of term, the plain report has no evaluation; after it, it does
+    assert "End-of-term evaluation" not in unescape(chat.send(COORD, "report")[0])
+    chat.clock.advance(timedelta(days=100))
+    assert "End-of-term evaluation" in unescape(chat.send(COORD, "report")[0])
+
+
+def test_breakdowns_by_department_and_self_identification_withhold_small_groups(chat: Chat) -> None:
+    pair_up(chat)
+    programme = programme_id(chat)
+
+    def pulses(department: str, count: int, rating: str) -> None:
+        with chat.store.unit_of_work() as uow:
+            people = [p for p in uow.people.in_tenant(1) if p.department == department][:count]
+            for person in people:
+                uow.feedback.add(Feedback(programme_id=programme, person_id=person.id, role="mentor", kind="pulse",
+                                          subject=f"session:{person.id}", answers={"session": rating}))
+
+    pulses("Engineering", 6, "4")
+    pulses("Sales", 2, "1")
+    text = unescape(chat.send(COORD, "report")[0])
+    # Sales is too small; Engineering is then withheld too, or Sales could be worked out from the total
+    assert "Pulse by department: Engineering not enough responses to show · Sales not enough responses to show" in text
+    assert "gender: not said fewer than 5" in text  # the two people taking part did not say
+    chat.clock.advance(timedelta(minutes=1))
+    pulses("Marketing", 7, "5")
+    chat.clock.advance(timedelta(minutes=1))
+    text = unescape(chat.send(COORD, "report")[0])
+    assert "Engineering not enough responses to show · Marketing 5.0 · Sales not enough responses to show" in text

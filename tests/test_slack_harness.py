@@ -17,6 +17,7 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient, TestServer
 
+from adapters.observability import Metrics
 from adapters.server import Worker, build_app
 from adapters.settings import Settings
 from adapters.slack.app import SlackService
@@ -64,11 +65,12 @@ class SlackBot:
                   "slack_workspace_budget": 1000.0, **settings}
         self.settings = Settings(**values)
         self.store, self.fake = store, fake
-        self.runtime = Runtime(store)
+        self.metrics = Metrics(store)
+        self.runtime = Runtime(store, observer=self.metrics)
         self.worker = Worker(self.runtime, self.settings)
         self.pokes = 0
         self.service = SlackService(self.settings, self.runtime, self._poke)
-        self.web_app = build_app(store)
+        self.web_app = build_app(store, metrics=self.metrics)
         self.service.mount(self.web_app)
         self._ids = itertools.count(1)
 

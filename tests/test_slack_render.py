@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime, timezone
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -18,7 +19,9 @@ from adapters.slack.render import engine_action, render_message, text_size
 from bot.engine import Engine
 from bot.flows.definition import load_flow
 from bot.flows.runner import FlowRunner
+from bot.domain import Programme
 from bot.model import Address, Choice, Form, FormField, OutgoingMessage, Section
+from bot.reports.dashboard import Dashboard, Running, Taking, dashboard_message
 from bot.wording import escape
 from chat import Chat
 from fake_slack import SPECS
@@ -180,15 +183,18 @@ def test_every_message_of_a_realistic_conversation_renders_within_limits(sqlite_
 
 
 def test_the_home_tab_at_its_largest_stays_within_a_view() -> None:
-    registry = Engine().registry
-    participations = [{"programme": f"Programme {n} " * 8, "slug": f"p{n}", "role": "mentor", "status": "active",
-                       "goal": "goal " * 200} for n in range(40)]
-    counts = {"invited": 12, "active": 30, "declined": 2, "left": 0}
-    coordinating = [{"programme": f"Programme {n}", "slug": f"programme-{n}", "status": "open", "mentors": counts,
-                     "mentees": counts} for n in range(40)]
-    data = home.HomeData(name="Amara " * 40, participations=participations, coordinating=coordinating)
-    view = home.home_view(data, registry, datetime(2030, 1, 1, tzinfo=timezone.utc))
+    programmes = [Programme(id=n, tenant_id=1, name=f"Programme {n} " * 8, slug=f"p{n}", goal_metric="goal " * 200)
+                  for n in range(40)]
+    health = SimpleNamespace(people={"mentor": {"active": 30, "invited": 12}, "mentee": {"active": 30}},
+                             intake_done={"mentor": 1, "mentee": 2}, mentees_paired=3, mentees_active=30, pairs_live=3,
+                             pairs_at_risk=0, sessions_held=2, sessions_due=4, cancellations={}, pulse=None, k=5)
+    board = Dashboard(name="Amara " * 40, time_zone="UTC",
+                      taking=[Taking(programme=p, role="mentor", status="active", partners=["Someone " * 20],
+                                     next_session="Mon 03 Mar, 10:00 (UTC)", topic="Topic " * 30) for p in programmes],
+                      running=[Running(programme=p, health=health) for p in programmes],  # type: ignore[arg-type]
+                      quick=["next", "agenda", "goals", "feedback", "support", "intake", "join", "help"])
+    view = home.home_view(dashboard_message(board, 1, 1, "k"), datetime(2030, 1, 1, tzinfo=timezone.utc))
     assert len(view["blocks"]) <= 100
     for raw in view["blocks"]:
         Block.parse(raw).to_dict()  # type: ignore[union-attr]
-    assert home.home_view(None, registry, datetime(2030, 1, 1, tzinfo=timezone.utc))["blocks"]
+    assert home.home_view(None, datetime(2030, 1, 1, tzinfo=timezone.utc))["blocks"]

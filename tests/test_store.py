@@ -177,7 +177,7 @@ def test_concurrent_enqueue_of_due_jobs_never_doubles(store: SqlStore) -> None:
 
 
 FORBIDDEN = ("slack_bolt", "slack_sdk", "botbuilder", "botframework", "sqlmodel", "sqlalchemy", "apscheduler",
-             "aiohttp", "storage", "adapters", "typer", "rich")
+             "aiohttp", "storage", "adapters", "typer", "rich", "prometheus_client")
 
 
 def test_bot_imports_no_platform_sdk_orm_or_scheduler() -> None:

@@ -20,6 +20,7 @@ from typing import Any, Iterator
 import jsonschema
 from aiohttp.test_utils import TestClient, TestServer
 
+from adapters.observability import Metrics
 from adapters.server import Worker, build_app
 from adapters.settings import Settings
 from adapters.teams.service import TeamsService
@@ -139,11 +140,12 @@ class TeamsBot:
                   "rmbot_link_secret": "test-link-secret", **settings}
         self.settings = Settings(**values)
         self.store, self.fake = store, fake
-        self.runtime = Runtime(store)
+        self.metrics = Metrics(store)
+        self.runtime = Runtime(store, observer=self.metrics)
         self.worker = Worker(self.runtime, self.settings)
         self.pokes = 0
         self.service = TeamsService(self.settings, self.runtime, self._poke)
-        self.web_app = build_app(store)
+        self.web_app = build_app(store, metrics=self.metrics)
         self.service.mount(self.web_app)
         self._ids = itertools.count(1)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 from datetime import datetime, timezone
 from typing import Optional
@@ -13,6 +12,7 @@ from rich.console import Console
 from adapters.cli.directory import app as directory_app
 from adapters.cli.matching import match as match_command
 from adapters.cli.matching import participants_app
+from adapters.observability import configure_logging
 from adapters.settings import ConfigurationError, Settings, load_settings
 from adapters.wiring import ensure_tenant, open_store
 from bot.domain import Focus
@@ -53,8 +53,7 @@ def settings() -> Settings:
         loaded = load_settings()
     except ConfigurationError as exc:
         fail(str(exc), 2)
-    logging.basicConfig(level=loaded.rmbot_log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    configure_logging(loaded.rmbot_log_level, loaded.rmbot_log_format)
     return loaded
 
 
@@ -229,6 +228,7 @@ def report(programme: str = typer.Argument(..., help="Programme slug or name."),
     from pathlib import Path
 
     from bot.engine import find_programme
+    from bot.commands.reports import summary_text
     from bot.reports.charts import all_charts
     from bot.reports.export import pairs_csv
     from bot.reports.health import programme_health
@@ -248,7 +248,7 @@ def report(programme: str = typer.Argument(..., help="Programme slug or name."),
     for name, png in charts.items():
         (target / name).write_bytes(png)
     (target / "pairs.csv").write_text(csv_text, encoding="utf-8")
-    markdown = say("reports.summary", h=health, programme=chosen) + "\n\n" + "\n".join(
+    markdown = summary_text(health, datetime.now(timezone.utc)) + "\n\n" + "\n".join(
         f"![{name}]({name})" for name in charts)
     (target / "report.md").write_text(unescape(markdown) + "\n", encoding="utf-8")
     out.print(say("cli.report_written", directory=str(target), files=len(charts) + 2), markup=False)

@@ -6,7 +6,9 @@ acknowledge. ``process_before_response=True`` makes bolt send the HTTP response 
 returns, so Slack hears "200" only once the event is safe; the worker, poked, does the work after.
 A retry (``X-Slack-Retry-Num``) carries the same event id: the inbox's unique key makes it a no-op when
 the first delivery was stored, and processes it when the first delivery never reached the store.
-Events, actions and views the bot does not handle are acknowledged with an empty 200.
+Events, actions and views the bot does not handle are acknowledged with an empty 200, and so is a
+signed payload of a shape nobody can read (logged as a warning: sent again, it would fail again); only
+a failure to store an event is a 500.
 """
 
 from __future__ import annotations
@@ -21,9 +23,13 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
+from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel import Session
 
+from adapters.redaction import protect_settings
 from adapters.settings import ConfigurationError, Settings
 from adapters.slack.delivery import api_base
 from adapters.slack.directory import SlackDirectory
@@ -40,7 +46,7 @@ from adapters.slack.translate import (
     from_view_submission,
     team_of,
 )
-from bot.model import InboundEvent, OutgoingMessage, Platform
+from bot.model import ID_LIMITS, InboundEvent, OutgoingMessage, Platform
 from bot.runtime import Runtime
 from bot.wording import say
 from storage.store import SqlStore
@@ -48,6 +54,10 @@ from storage.tables import OutboxMessageRow
 
 log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
+
+
+class NotStored(Exception):
+    """The event could not be committed to the inbox: not acknowledged, so that Slack sends it again."""
 
 
 def check_settings(settings: Settings) -> None:
@@ -69,6 +79,7 @@ class SlackService:
 
     def __init__(self, settings: Settings, runtime: Runtime, poke: Callable[[], None] = lambda: None) -> None:
         check_settings(settings)
+        protect_settings(settings)
         self.settings = settings
         self.runtime = runtime
         self.store: SqlStore = runtime.store  # type: ignore[assignment]
@@ -93,6 +104,7 @@ class SlackService:
             self.socket = _CountingSocketModeHandler(self, settings.slack_app_token,
                                                      web_client=AsyncWebClient(base_url=base_url))
         self._listen()
+        self.app.error(self._on_error)
 
     def busy(self) -> bool:
         """True while Slack requests are being acknowledged: the worker steps aside for them."""
@@ -115,9 +127,40 @@ class SlackService:
         """``POST /slack/events``: events, slash commands, interactivity and options (bodies over 1 MB: 413)."""
         self.in_flight += 1
         try:
-            return await to_aiohttp_response(await self.app.async_dispatch(await to_bolt_request(request)))
+            try:
+                return await to_aiohttp_response(await self.app.async_dispatch(await to_bolt_request(request)))
+            except web.HTTPException:
+                raise
+            except Exception as error:  # noqa: BLE001 - bolt could not even read the request
+                signed = self._signed(await request.text(), request.headers.get("X-Slack-Request-Timestamp"),
+                                      request.headers.get("X-Slack-Signature"))
+                return await to_aiohttp_response(self._unreadable(error, signed))
         finally:
             self.in_flight -= 1
+
+    def _signed(self, body: str, timestamp: str | None, signature: str | None) -> bool:
+        try:
+            return SignatureVerifier(self.settings.slack_signing_secret).is_valid(body, timestamp, signature)
+        except ValueError:  # a timestamp that is not a number, or no signing secret (Socket Mode only)
+            return False
+
+    async def _on_error(self, error: Exception, request: AsyncBoltRequest) -> BoltResponse:
+        """Bolt's error handler: a failed store is a 500 (Slack sends again); anything else is the payload's shape."""
+        if isinstance(error, NotStored):
+            log.error("a Slack request could not be stored; Slack will send it again", exc_info=error.__cause__)
+            return BoltResponse(status=500, body="")
+        signed = request.mode == "socket_mode" or self._signed(
+            request.raw_body, (request.headers.get("x-slack-request-timestamp") or [None])[0],
+            (request.headers.get("x-slack-signature") or [None])[0])
+        return self._unreadable(error, signed)
+
+    @staticmethod
+    def _unreadable(error: Exception, signed: bool) -> BoltResponse:
+        """A request whose payload cannot be read: 401 unless it is signed; signed, acknowledged and dropped."""
+        if not signed:
+            return BoltResponse(status=401, body='{"error": "invalid request"}')
+        log.warning("ignored a Slack request of an unexpected shape (%s: %s)", type(error).__name__, error)
+        return BoltResponse(status=200, body="")
 
     async def handle_install(self, request: web.Request) -> web.Response:
         """``GET /slack/install``: the "Add to Slack" page (OAuth)."""
@@ -161,10 +204,16 @@ class SlackService:
         app.shortcut(re.compile(".*"))(self.on_anything)
 
     async def _accept(self, client: AsyncWebClient, event: InboundEvent | None, ack: Any, **ack_args: Any) -> None:
+        if event is not None and event.unfit():
+            log.warning("ignored a Slack request: %s", event.unfit())
+            event = None
         if event is not None:
-            users = [event.user, *event.mentions.values()]
-            await self.directory.ensure(client, event.tenant, users)
-            await asyncio.to_thread(self.runtime.accept, event)
+            try:
+                users = [event.user, *event.mentions.values()]
+                await self.directory.ensure(client, event.tenant, users)
+                await asyncio.to_thread(self.runtime.accept, event)
+            except Exception as failure:
+                raise NotStored() from failure
         await ack(**ack_args)
         if event is not None:
             self.poke()
@@ -202,7 +251,9 @@ class SlackService:
     async def on_home(self, ack: Any, body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient) -> None:
         """``app_home_opened``: acknowledge, then publish the home tab in the background."""
         await ack()
-        if event.get("tab", "home") == "home" and event.get("user"):
+        user = event.get("user")
+        if event.get("tab", "home") == "home" and isinstance(user, str) and 0 < len(user) <= ID_LIMITS["user"] \
+                and "\x00" not in user:
             task = asyncio.create_task(self.publish_home(client, team_of(body), event["user"]))
             self.tasks.add(task)
             task.add_done_callback(self.tasks.discard)
@@ -211,8 +262,9 @@ class SlackService:
         """Build the home tab from the store and publish it (a failure is logged; the next open retries)."""
         try:
             await self.directory.ensure(client, team, [user])
-            data = await asyncio.to_thread(load, self.store, team, user)
-            view = home_view(data, self.runtime.engine.registry, datetime.now(timezone.utc))
+            now = datetime.now(timezone.utc)
+            board = await asyncio.to_thread(load, self.store, team, user, self.runtime.engine.registry, now)
+            view = home_view(board, now)
             await client.views_publish(user_id=user, view=view)
         except Exception:  # noqa: BLE001 - the home tab is a view; it is rebuilt on the next open
             log.exception("publishing the App Home of %s failed", user)

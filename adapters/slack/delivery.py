@@ -57,6 +57,11 @@ class _Permanent(Exception):
     pass
 
 
+class _Unconfirmed(Exception):
+    """A message offered again whose conversation cannot be checked for the earlier post: sending again
+    could post it twice, so it is not sent, and the reason is kept for the operator."""
+
+
 def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -123,7 +128,7 @@ class SlackDeliverer:
             channel, reached = self._target(item, team, client)
             pages = render_message(message, form_ref=str(item.id))
             keys = [f"{message.idempotency_key}#{n}" for n in range(len(pages))]
-            posted = self._posted(client, team, channel, set(keys)) if item.attempts > 0 else set()
+            posted = self._posted(client, team, channel, set(keys), item.recovered) if item.attempts > 0 else set()
             if message.form is not None and message.trigger_id and item.attempts == 0:
                 self._open_modal(client, team, message.form, message.trigger_id)
             for key, page in zip(keys, pages):
@@ -141,6 +146,9 @@ class SlackDeliverer:
                 return DeliveryResult(suppressed=list(item.pending), error=f"slack: {defer.error}")
             backoff = min(MAX_BACKOFF, defer.seconds * 2 ** min(item.attempts, 10))
             return DeliveryResult(retry_at=self.now() + timedelta(seconds=backoff), error=defer.error)
+        except _Unconfirmed as problem:
+            log.warning("outbox message %s not sent again: %s; check the conversation", item.id, problem)
+            return DeliveryResult(suppressed=list(item.pending), error=f"slack: unconfirmed: {problem}")
         except (_Permanent, RenderError, SlackObjectFormationError) as problem:
             log.warning("outbox message %s cannot be delivered to Slack: %s", item.id, problem)
             return DeliveryResult(suppressed=list(item.pending), error=f"slack: {problem}")
@@ -231,18 +239,19 @@ class SlackDeliverer:
 
     # -- reconciliation, modals, files ---------------------------------------------------------------
 
-    def _posted(self, client: WebClient, team: str, channel: str, keys: set[str]) -> set[str]:
-        """Which of ``keys`` are already in the conversation (a send interrupted by a crash or a 429)."""
+    def _posted(self, client: WebClient, team: str, channel: str, keys: set[str], recovered: bool) -> set[str]:
+        """Which of ``keys`` are already in the conversation (a send interrupted by a crash or a 429).
+
+        When the history cannot be read (a public channel the bot posts to without being a member), a
+        message ``recovered`` from a dead sender is not sent again (:class:`_Unconfirmed`); after an
+        ordinary failure, whose earlier attempt ended with an answer from Slack, it is."""
         try:
             history = self._call(team, client.conversations_history, channel=channel, limit=HISTORY_LIMIT,
                                  include_all_metadata=True)
         except _Permanent as problem:
+            if recovered:
+                raise _Unconfirmed(f"cannot check {channel} for the earlier post ({problem})") from None
             log.warning("cannot check %s for earlier posts (%s); sending again", channel, problem)
-            return set()
-        except _Defer as defer:
-            if not defer.error:  # paced or rate limited: try the whole item again later
-                raise
-            log.warning("cannot check %s for earlier posts (%s); sending again", channel, defer.error)
             return set()
         found = set()
         for posted in history.get("messages", []):

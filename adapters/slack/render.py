@@ -62,8 +62,6 @@ PICK = "slack:pick"
 """A select whose choice waits for the ``SUBMIT`` button next to it (multiple choice, ranking)."""
 SUBMIT = "slack:submit"
 OPEN_FORM = "slack:open_form"
-COMMAND = "slack:command"
-"""A button (App Home quick action) whose value is run as a ``/mentoring`` command."""
 
 
 class RenderError(ValueError):

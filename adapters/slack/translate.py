@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from adapters.slack.forms import submitted
-from adapters.slack.render import ANSWER, COMMAND, PICK, SUBMIT, engine_action
+from adapters.slack.render import ANSWER, PICK, SUBMIT, engine_action
 from bot.model import Action, InboundEvent, Platform
 
 _TOKEN = re.compile(r"<([^<>]*)>")
@@ -133,8 +133,6 @@ def from_block_action(body: dict[str, Any]) -> InboundEvent | None:
         return InboundEvent(text=", ".join(_picked(body)), kind="message", **common)
     if kind == ANSWER:
         return InboundEvent(text=value, kind="message", **common)
-    if kind == COMMAND:
-        return InboundEvent(text=value, kind="command", **common)
     return InboundEvent(action=Action(id=kind, value=value), kind="action", **common)
 
 

@@ -4,7 +4,8 @@ Every activity goes the same way, and nothing slow happens before the answer:
 
 1. authenticate (botbuilder; 401 for a missing, forged, expired or misdirected token when an app id is
    set; 503 when Microsoft's signing keys cannot be fetched, so Teams tries again);
-2. keep the conversation reference and the accounts the activity shows, and translate it;
+2. keep the conversation reference and the accounts the activity shows, and translate it (an activity
+   of a shape nobody can read, or with ids no platform uses, is refused with 400 and a warning);
 3. commit the event to the durable inbox (``Runtime.accept``, in a thread): a re-sent activity carries
    the same id and is refused there, so it has one effect;
 4. only then answer: 200, or for an ``adaptiveCard/action`` invoke an invoke response (the card
@@ -25,6 +26,7 @@ from typing import Any, Callable
 from aiohttp import web
 from sqlmodel import Session
 
+from adapters.redaction import protect_settings
 from adapters.settings import Settings
 from adapters.teams import cards
 from adapters.teams.auth import (
@@ -77,6 +79,7 @@ class TeamsService:
 
     def __init__(self, settings: Settings, runtime: Runtime, poke: Callable[[], None] = lambda: None) -> None:
         check_settings(settings)
+        protect_settings(settings)
         self.settings = settings
         self.runtime = runtime
         self.store: SqlStore = runtime.store  # type: ignore[assignment]
@@ -121,15 +124,23 @@ class TeamsService:
                 return web.Response(status=503)
             log.info("refused an unauthenticated Teams request: %s", exc)
             return web.Response(status=401)
-        answer = await self.on_activity(body)
+        try:
+            seen = _Seen(tenant_of(body), reference_of(body), accounts_of(body), bot_added(body))
+            event = event_of(body)
+        except Exception as error:  # noqa: BLE001 - the channel vouched for it, but nobody can read it
+            log.warning("refused a Teams activity of an unexpected shape (%s: %s)", type(error).__name__, error)
+            return web.Response(status=400)
+        problem = (event.unfit() if event is not None else "") or refs.unfit(seen.tenant, seen.reference, seen.accounts)
+        if problem:
+            log.warning("refused a Teams activity: %s", problem)
+            return web.Response(status=400)
+        answer = await self.on_activity(body, seen, event)
         if answer is not None:  # an invoke: its response is the HTTP response
             return web.json_response(answer, status=200)
         return web.Response(status=200)
 
-    async def on_activity(self, body: dict[str, Any]) -> dict[str, Any] | None:
+    async def on_activity(self, body: dict[str, Any], seen: _Seen, event: InboundEvent | None) -> dict[str, Any] | None:
         """Store what the activity shows, accept its event, and build the invoke answer (None if no invoke)."""
-        seen = _Seen(tenant_of(body), reference_of(body), accounts_of(body), bot_added(body))
-        event = event_of(body)
         if event is not None:
             await self.directory.ensure(event, str(body.get("serviceUrl") or ""), str((body.get("from") or {}).get("id") or ""))
         answer = await asyncio.to_thread(self._commit, seen, event, body)

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from bot.domain import Programme
 
 COMMANDS_FILE = PROMPTS / "commands.yml"
+RUN_COMMAND_ACTION = "command"
+"""The action of a button that runs the command in its value, as if the person had typed it."""
 LEADING_WORDS = ("/mentoring", "mentoring")
 
 

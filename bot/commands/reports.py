@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.commands.programmes import new_programme
@@ -14,8 +14,10 @@ from bot.errors import CommandError
 from bot.model import Address, Attachment, Choice
 from bot.ports import ConversationState
 from bot.reports.charts import all_charts
+from bot.reports.dashboard import build_dashboard, dashboard_message
 from bot.reports.export import pairs_csv
-from bot.reports.health import programme_health
+from bot.reports.evaluation import evaluate
+from bot.reports.health import Health, programme_health
 from bot.sessions.circles import circles_of
 from bot.sessions.scheduling import cancel_circle
 from bot.values import ValueProblem
@@ -34,6 +36,16 @@ def health_text(turn: Turn, programme: Programme) -> str:
     return say("reports.health", h=programme_health(turn.uow, programme, turn.now))
 
 
+def summary_text(health: Health, now: datetime, evaluation: bool = False) -> str:
+    """The report's summary; with the end-of-term evaluation once the term is over (or when asked)."""
+    programme = health.programme
+    text = say("reports.summary", h=health, programme=programme)
+    over = programme.status == ProgrammeStatus.CLOSED or (programme.ends_on is not None and now.date() >= programme.ends_on)
+    if evaluation or over:
+        text += "\n" + say("reports.evaluation", h=health, programme=programme, e=evaluate(health))
+    return text
+
+
 def _file(name: str, media_type: str, content: bytes, title: str) -> Attachment:
     return Attachment(filename=name, media_type=media_type, content_b64=base64.b64encode(content).decode(), title=title)
 
@@ -47,7 +59,7 @@ def _send_to_sponsor(turn: Turn, programme: Programme) -> None:
     health = programme_health(turn.uow, programme, turn.now)
     charts = [_file(name, "image/png", png, name) for name, png in all_charts(health).items()]
     turn.message(Address.person(sponsor.id), say("reports.sponsor", programme=programme) + "\n\n" +  # type: ignore[arg-type]
-                 say("reports.summary", h=health, programme=programme), attachments=charts)
+                 summary_text(health, turn.now, evaluation=True), attachments=charts)
 
 
 def forget(turn: Turn, person: Person) -> int:
@@ -96,12 +108,18 @@ def install(engine: "Engine") -> None:
             people = turn.uow.people.many([e["person_id"] for e in entries if e["person_id"]])
             turn.reply(say("reports.audit", programme=programme, entries=[
                 {**e, "name": people[e["person_id"]].name if e["person_id"] in people else "?"} for e in entries]))
-        elif what in ("summary", "charts"):
+        elif what in ("summary", "charts", "evaluation"):
             health = programme_health(turn.uow, programme, turn.now)
             charts = [_file(name, "image/png", png, name) for name, png in all_charts(health).items()]
-            turn.reply(say("reports.summary", h=health, programme=programme), attachments=charts)
+            turn.reply(summary_text(health, turn.now, what == "evaluation"), attachments=charts)
         else:
             raise CommandError("reports.usage")
+
+    @registry.handles("dashboard")
+    def dashboard(turn: Turn, _args: Args, _programme: Programme | None) -> None:
+        board = dashboard_message(build_dashboard(turn.uow, turn.me, registry, turn.now), turn.tenant.id,  # type: ignore[arg-type]
+                                  turn.me.id, "")  # type: ignore[arg-type]
+        turn.reply(board.text, sections=board.sections, choices=board.choices, context=board.context)
 
     @registry.handles("program close")
     def close(turn: Turn, _args: Args, programme: Programme | None) -> None:

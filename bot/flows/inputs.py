@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any
 
 from bot.flows.definition import Step
-from bot.wording import say
+from bot.wording import escape, say
 from bot.values import (
     ValueProblem,
     describe_cadence,
@@ -95,15 +95,15 @@ def parse_answer(step: Step, raw: Any, answers: dict[str, Any], today: date, typ
 
 
 def show_answer(step: Step, value: Any) -> str:
-    """How an answer reads back in a review."""
+    """How an answer reads back in a review (neutral markdown: what people typed is escaped)."""
     if value is None:
         return say("input.no_answer")
     if step.kind == "choice":
-        return step.choice_label(str(value))
+        return escape(step.choice_label(str(value)))
     if step.kind in ("multi_choice", "rank"):
-        return ", ".join(step.choice_label(str(v)) for v in value)
+        return ", ".join(escape(step.choice_label(str(v))) for v in value)
     if step.kind in ("yes_no", "ack"):
         return say("input.yes" if value else "input.no")
     if step.kind == "cadence":
         return describe_cadence(int(value))
-    return str(value)
+    return escape(value)

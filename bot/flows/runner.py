@@ -369,5 +369,5 @@ def answers_summary(flow: Flow, answers: dict[str, Any], context: dict[str, Any]
         if step.id in answers and step.kind != "ack" and step.applies(answers, context):
             if step.choices_from and sources and step.choices_from in sources:
                 step = dataclasses.replace(step, choices=tuple(sources[step.choices_from]))
-            facts.append((step.label, show_answer(step, answers[step.id])))
+            facts.append((escape(step.label), show_answer(step, answers[step.id])))
     return facts

@@ -4,12 +4,18 @@ Every figure built from pulses, surveys or diversity answers goes through :func:
 :func:`breakdown`. A group with fewer than *k* respondents is withheld; when withholding exactly one group
 of a breakdown would let it be worked out from the total and the others, the next smallest group is
 withheld too (complementary suppression).
+
+Across time, :func:`steady` keeps two reports from being subtracted: a figure that was shown is shown
+again unchanged until at least *k* people's answers have changed since (new answers, or people whose
+answers were deleted); only then does it move.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from statistics import mean
+from typing import Protocol
 
 
 @dataclass(frozen=True)
@@ -37,3 +43,43 @@ def breakdown(groups: dict[str, dict[int, list[float]]], k: int) -> dict[str, Fi
     if len(hidden) == 1 and shown:
         figures[shown[0]] = None
     return figures
+
+
+@dataclass(frozen=True)
+class Released:
+    """A figure as it was last shown, and the newest answer it included."""
+
+    figure: Figure
+    as_of: datetime
+
+
+class FigureLedger(Protocol):
+    """Where the last shown value of each aggregate (a *cell*) is kept."""
+
+    def released(self, programme_id: int, cell: str) -> Released | None: ...
+    def release(self, programme_id: int, cell: str, released: Released) -> None: ...
+
+
+def changed_people(stamps: dict[int, list[datetime]], since: Released) -> int:
+    """How many people's answers differ from the shown figure: answered after it, no longer there, or
+    (on a timestamp tie) more people than it counted."""
+    newer = sum(1 for times in stamps.values() if any(t > since.as_of for t in times))
+    still_there = sum(1 for times in stamps.values() if any(t <= since.as_of for t in times))
+    return newer + abs(since.figure.respondents - still_there)
+
+
+def steady(ledger: FigureLedger, programme_id: int, cell: str, figure: Figure | None,
+           stamps: dict[int, list[datetime]], k: int) -> Figure | None:
+    """``figure``, or the one shown before when fewer than ``k`` people's answers changed since then.
+
+    ``stamps`` holds, per person, when each answer behind ``figure`` was given. A withheld figure stays
+    withheld; the first figure to reach ``k`` people is shown and remembered."""
+    if figure is None:
+        return None
+    shown = ledger.released(programme_id, cell)
+    if shown is not None and changed_people(stamps, shown) < k:
+        return shown.figure
+    newest = max((t for times in stamps.values() for t in times), default=None)
+    if newest is not None:
+        ledger.release(programme_id, cell, Released(figure=figure, as_of=newest))
+    return figure

@@ -8,9 +8,9 @@ from datetime import datetime
 from typing import Any
 
 from bot.domain import PairStatus, ParticipantStatus, Programme, Role
-from bot.library import load_library
+from bot.library import programme_library
 from bot.ports import UnitOfWork
-from bot.reports.aggregate import Figure, breakdown, summarise
+from bot.reports.aggregate import Figure, breakdown, steady, summarise
 from bot.sessions.model import SessionStatus
 
 
@@ -45,6 +45,13 @@ class Health:
     """(still here, started) for the programme's participants."""
     retention_others: tuple[int, int] = (0, 0)
     comments: list[str] = field(default_factory=list)
+    pulse_by_topic: dict[str, Figure | None] = field(default_factory=dict)
+    """Session usefulness by the topic of the session (title -> figure, under the anonymity rule)."""
+    pulse_by_framework: dict[str, Figure | None] = field(default_factory=dict)
+    pulse_by_department: dict[str, Figure | None] = field(default_factory=dict)
+    diversity: dict[str, dict[str, Figure | None]] = field(default_factory=dict)
+    """Participants taking part by their optional self-identification (``gender``, ``generation``):
+    counts (``respondents``) per answer, each withheld under the threshold."""
 
     @property
     def team_change(self) -> float | None:
@@ -61,9 +68,40 @@ class Health:
         return self.sessions_held / self.sessions_due if self.sessions_due else None
 
 
+DIVERSITY = ("gender", "generation")
+
+
 def _week(moment: datetime) -> str:
     year, week, _ = moment.isocalendar()
     return f"{year}-W{week:02d}"
+
+
+class _Cells:
+    """The answers behind each aggregate of a programme, turned into figures that respect the threshold
+    in each report (:func:`summarise`, :func:`breakdown`) and across reports (:func:`steady`)."""
+
+    def __init__(self, uow: UnitOfWork, programme: Programme, k: int) -> None:
+        self.uow, self.programme_id, self.k = uow, programme.id, k
+        self.values: dict[str, dict[int, list[float]]] = {}
+        self.stamps: dict[str, dict[int, list[datetime]]] = {}
+
+    def add(self, cell: str, person_id: int, value: float, when: datetime) -> None:
+        self.values.setdefault(cell, {}).setdefault(person_id, []).append(value)
+        self.stamps.setdefault(cell, {}).setdefault(person_id, []).append(when)
+
+    def _steady(self, cell: str, figure: Figure | None) -> Figure | None:
+        return steady(self.uow.figures, self.programme_id, cell, figure, self.stamps.get(cell, {}), self.k)  # type: ignore[arg-type]
+
+    def figure(self, cell: str) -> Figure | None:
+        return self._steady(cell, summarise(self.values.get(cell, {}), self.k))
+
+    def breakdown(self, prefix: str, groups: tuple[str, ...]) -> dict[str, Figure | None]:
+        names = sorted(set(groups) | {c[len(prefix):] for c in self.values if c.startswith(prefix)})
+        figures = breakdown({name: self.values.get(prefix + name, {}) for name in names}, self.k)
+        return {name: self._steady(prefix + name, figure) for name, figure in figures.items()}
+
+    def series(self, prefix: str) -> list[tuple[str, Figure | None]]:
+        return [(cell[len(prefix):], self.figure(cell)) for cell in sorted(self.values) if cell.startswith(prefix)]
 
 
 def programme_health(uow: UnitOfWork, programme: Programme, now: datetime) -> Health:
@@ -84,23 +122,39 @@ def programme_health(uow: UnitOfWork, programme: Programme, now: datetime) -> He
         if event.kind in ("cancelled", "no_show") and event.session_id is not None:
             cancelled_sides[event.session_id] = event.side.value
     held = [s for s in sessions if s.status == SessionStatus.HELD]
-    library = load_library()
+    library = programme_library(programme)
     topics = Counter(library.topics[s.topic_id].title for s in held if s.topic_id in library.topics)
     pulses = uow.feedback.of_programme(programme.id, "pulse")  # type: ignore[arg-type]
-    by_person: dict[int, list[float]] = {}
-    by_role: dict[str, dict[int, list[float]]] = {"mentor": {}, "mentee": {}}
-    by_week: dict[str, dict[int, list[float]]] = {}
+    cells = _Cells(uow, programme, k)
+    by_id = {s.id: s for s in sessions}
+    departments = {pid: p.department or "-" for pid, p in uow.people.many(list({f.person_id for f in pulses})).items()}
     for pulse in pulses:
         value = float(pulse.answers.get("session", 0) or 0)
-        if not value:
-            continue
-        by_person.setdefault(pulse.person_id, []).append(value)
-        by_role.setdefault(pulse.role, {}).setdefault(pulse.person_id, []).append(value)
-        week = _week(pulse.created_at or now)
-        by_week.setdefault(week, {}).setdefault(pulse.person_id, []).append(value)
+        if value:
+            when = pulse.created_at or now
+            cells.add("pulse", pulse.person_id, value, when)
+            cells.add(f"pulse:role:{pulse.role}", pulse.person_id, value, when)
+            cells.add(f"pulse:week:{_week(when)}", pulse.person_id, value, when)
+            cells.add(f"pulse:department:{departments.get(pulse.person_id, '-')}", pulse.person_id, value, when)
+            session = by_id.get(pulse.session_id)
+            if session is not None and session.topic_id in library.topics:
+                cells.add(f"pulse:topic:{session.topic_id}", pulse.person_id, value, when)
+            if session is not None and session.framework_id in library.frameworks:
+                cells.add(f"pulse:framework:{session.framework_id}", pulse.person_id, value, when)
     surveys = uow.feedback.of_programme(programme.id, "final") or uow.feedback.of_programme(programme.id, "midpoint")  # type: ignore[arg-type]
-    goal_now = summarise({f.person_id: [float(f.answers["goal_self"])] for f in surveys
-                          if f.role == "mentee" and f.answers.get("goal_self") is not None}, k)
+    for survey in surveys:
+        if survey.role == "mentee" and survey.answers.get("goal_self") is not None:
+            cells.add(f"goal:{survey.kind}", survey.person_id, float(survey.answers["goal_self"]), survey.created_at or now)
+    for phase in ("baseline", "end"):
+        for rating in uow.feedback.of_programme(programme.id, f"team_{phase}"):  # type: ignore[arg-type]
+            cells.add(f"team:{phase}", rating.person_id, float(rating.answers["rating"]), rating.created_at or now)
+    for participant in active:
+        for dimension in DIVERSITY:
+            answer = str(participant.intake.get(dimension) or "")
+            shown = "-" if answer in ("", "prefer_not", "self_describe", "None") else answer
+            cells.add(f"diversity:{dimension}:{shown}", participant.person_id, 1.0,
+                      participant.intake_completed_at or participant.joined_at or now)
+    goal_now = cells.figure(f"goal:{surveys[0].kind}") if surveys else None
     progress = None
     if goal_now and programme.goal_baseline is not None and programme.goal_target not in (None, programme.goal_baseline):
         progress = (goal_now.mean - programme.goal_baseline) / (programme.goal_target - programme.goal_baseline)  # type: ignore[operator]
@@ -109,9 +163,6 @@ def programme_health(uow: UnitOfWork, programme: Programme, now: datetime) -> He
     over = sum(1 for p in participants if p.role == Role.MENTOR and
                any(t >= 80 for t in p.notices.get(f"workload:{now:%Y-%m}", [])))
     weeks = sorted({_week(s.starts_at) for s in held})
-    team = {phase: summarise({f.person_id: [float(f.answers["rating"])]
-                              for f in uow.feedback.of_programme(programme.id, f"team_{phase}")}, k)  # type: ignore[arg-type]
-            for phase in ("baseline", "end")}
     started = programme.created_at or now
     taking = {p.person_id for p in participants if p.status != ParticipantStatus.DECLINED}
     everyone = [p for p in uow.people.in_tenant(programme.tenant_id)
@@ -127,15 +178,19 @@ def programme_health(uow: UnitOfWork, programme: Programme, now: datetime) -> He
         mentees_active=sum(1 for p in active if p.role == Role.MENTEE),
         mentees_paired=len({p.mentee_id for p in live}), pairs_live=len(live),
         pairs_at_risk=sum(1 for p in live if p.at_risk), sessions_due=len(past), sessions_held=len(held),
-        cancellations=dict(Counter(cancelled_sides.values())), pulse=summarise(by_person, k),
-        pulse_by_role=breakdown(by_role, k), pulse_weeks=[(w, summarise(v, k)) for w, v in sorted(by_week.items())],
+        cancellations=dict(Counter(cancelled_sides.values())), pulse=cells.figure("pulse"),
+        pulse_by_role=cells.breakdown("pulse:role:", ("mentor", "mentee")), pulse_weeks=cells.series("pulse:week:"),
         held_weeks=[(w, sum(1 for s in held if _week(s.starts_at) == w)) for w in weeks],
         topics=topics.most_common(5), goal_now=goal_now, goal_progress=progress,
         pair_goals=len(goals), pair_goals_done=sum(1 for g in goals if g.get("done")), mentors_over_80=over,
-        team_baseline=team["baseline"], team_end=team["end"],
+        team_baseline=cells.figure("team:baseline"), team_end=cells.figure("team:end"),
         retention_participants=kept([p for p in everyone if p.id in taking]),
         retention_others=kept([p for p in everyone if p.id not in taking]),
-        comments=comments if len({f.person_id for f in pulses}) >= k else [])
+        comments=comments if len({f.person_id for f in pulses}) >= k else [],
+        pulse_by_topic={library.topics[c].title: f for c, f in cells.breakdown("pulse:topic:", ()).items()},
+        pulse_by_framework={library.frameworks[c].name: f for c, f in cells.breakdown("pulse:framework:", ()).items()},
+        pulse_by_department=cells.breakdown("pulse:department:", ()),
+        diversity={d: cells.breakdown(f"diversity:{d}:", ()) for d in DIVERSITY})
 
 
 def health_record(health: Health) -> dict[str, Any]:

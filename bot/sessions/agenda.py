@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.context import Turn
-from bot.library import Library, Topic, load_library
+from bot.library import Library, Topic, programme_library
 from bot.model import Address, Choice, Section
 from bot.sessions.circles import Circle
 from bot.sessions.model import Session, SessionStatus
@@ -19,9 +19,7 @@ TOPIC_ACTION = "agenda.topic"
 
 def library_for(circle: Circle) -> Library:
     """The shipped library, with the programme's own topics and frameworks added."""
-    extra = circle.programme.settings.library
-    library = load_library()
-    return library.merged(extra) if extra else library
+    return programme_library(circle.programme)
 
 
 def _interests(circle: Circle) -> tuple[set[str], set[str]]:
