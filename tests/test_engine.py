@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from bot.clock import OffsetClock
 from bot.model import Action
 from chat import Chat
 
@@ -20,7 +21,8 @@ PROGRAMME_ANSWERS = ["Digital 2027", "1", "team-rated digital confidence", "5.2"
 
 @pytest.fixture
 def chat(store) -> Chat:  # type: ignore[no-untyped-def]
-    chat = Chat(store)
+    # A fixed Tuesday noon (UTC): reminders that wait for working hours fall due at known times.
+    chat = Chat(store, OffsetClock(start=datetime(2029, 11, 13, 12, 0, tzinfo=timezone.utc)))
     chat.add_person(COORD, "Amara Okafor", 6)
     chat.add_person(JUNIOR, "Sam Lee", 2)
     chat.add_person(SENIOR, "Lee Chen", 7)
