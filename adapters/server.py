@@ -1,4 +1,11 @@
-"""``rmbot serve``: one process with the HTTP server, the worker, the scheduler and (locally) the console."""
+"""``rmbot serve``: one process with the HTTP server, the worker, the scheduler and (locally) the console.
+
+``RMBOT_ROLE`` (or ``--role``) splits the service across processes: ``web`` only verifies platform
+requests and commits them to the inbox before acknowledging; ``worker`` only handles the inbox, sends
+the outbox and runs the scheduler (its HTTP server answers health checks and metrics, nothing else).
+The inbox and outbox in the database are the only link between them, so a worker notices new events
+by looking every ``WORKER_POLL_SECONDS``.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +21,7 @@ from aiohttp import web
 from adapters.delivery import deliverers_for
 from adapters.observability import Metrics, Readiness, store_readiness
 from adapters.scheduling import DueWaker
-from adapters.settings import Settings
+from adapters.settings import ConfigurationError, Settings
 from adapters.wiring import open_store
 from bot.ports import Deliverer
 from bot.runtime import Runtime
@@ -22,6 +29,11 @@ from bot.wording import say
 from storage.store import SqlStore
 
 log = logging.getLogger(__name__)
+
+IDLE_POLL_SECONDS = 1.0
+"""How long the worker of a whole-service process waits for a poke before looking anyway."""
+WORKER_POLL_SECONDS = 0.2
+"""How often a ``worker``-role process looks for events accepted by ``web`` processes (nobody pokes it)."""
 
 
 METRICS = web.AppKey("metrics", Metrics)
@@ -58,8 +70,9 @@ def build_app(store: SqlStore, readiness: Readiness | None = None, metrics: Metr
 class Worker:
     """Handles the inbox and sends the outbox, whenever poked (and every second as a safety net)."""
 
-    def __init__(self, runtime: Runtime, settings: Settings) -> None:
+    def __init__(self, runtime: Runtime, settings: Settings, poll_seconds: float = IDLE_POLL_SECONDS) -> None:
         self.runtime = runtime
+        self.poll_seconds = poll_seconds
         self.deliverers = deliverers_for(settings, runtime.store)
         self.yield_to: Callable[[], bool] = lambda: False
         """Set by an adapter that must answer fast (Slack's 3-second ack): while it says True, the worker waits."""
@@ -122,7 +135,7 @@ class Worker:
                 log.exception("worker pass failed")
             for wake in self._send_wake:
                 wake.set()
-            self._wake.wait(timeout=1.0)
+            self._wake.wait(timeout=self.poll_seconds)
             self._wake.clear()
 
     def _send_loop(self, deliverer: Deliverer, wake: threading.Event) -> None:
@@ -139,10 +152,14 @@ def _run_http(app: web.Application, host: str, port: int) -> None:
     web.run_app(app, host=host, port=port, print=None, handle_signals=False)
 
 
-def serve(settings: Settings, host: str | None = None, port: int | None = None) -> None:
-    """Serve until interrupted. Without platform credentials the console runs in the foreground."""
+def serve(settings: Settings, host: str | None = None, port: int | None = None, role: str | None = None) -> None:
+    """Serve until interrupted, in ``role`` (default ``RMBOT_ROLE``). Without platform credentials the
+    whole-service role runs the console in the foreground; the other roles refuse to start."""
     host = host or settings.rmbot_host
     port = port or settings.rmbot_port
+    role = role or settings.rmbot_role
+    if not settings.slack_configured and not settings.teams_configured and role != "all":
+        raise ConfigurationError(say("cli.role_needs_platform", role=role))
     store = open_store(settings)
     app = build_app(store)
     if not settings.slack_configured and not settings.teams_configured:
@@ -153,30 +170,45 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None) 
         run_console(settings, as_email=settings.rmbot_console_coordinator, store=store)
         return
     runtime = Runtime(store, observer=app[METRICS])
-    worker = Worker(runtime, settings)
-    app[READINESS].add_check("worker", worker.alive)
-    if settings.slack_configured:
-        from adapters.slack.app import SlackService
+    worker = None if role == "web" else Worker(
+        runtime, settings, poll_seconds=WORKER_POLL_SECONDS if role == "worker" else IDLE_POLL_SECONDS)
+    poke = worker.poke if worker is not None else (lambda: None)
+    if role != "worker":
+        _mount_platforms(app, settings, runtime, poke, worker)
+    waker = None
+    if worker is not None:
+        from storage.leader import leadership_for
 
-        slack = SlackService(settings, runtime, worker.poke)
-        slack.mount(app)
-        worker.yield_to = slack.busy
-    if settings.teams_configured:
-        from adapters.teams.service import TeamsService
-
-        TeamsService(settings, runtime, worker.poke).mount(app)
-    from storage.leader import leadership_for
-
-    # Every replica ticks; only the one holding scheduler leadership runs the due work (see storage/leader.py).
-    waker = DueWaker(worker.enqueue_due, tick_seconds=settings.rmbot_scheduler_tick_seconds,
-                     leadership=leadership_for(store.engine))
-    app[METRICS].watch_leadership(lambda: waker.is_leader)
-    worker.start()
-    waker.start()
-    print(say("cli.serving", host=host, port=port), flush=True)
+        app[READINESS].add_check("worker", worker.alive)
+        # Every replica ticks; only the one holding scheduler leadership runs the due work (storage/leader.py).
+        waker = DueWaker(worker.enqueue_due, tick_seconds=settings.rmbot_scheduler_tick_seconds,
+                         leadership=leadership_for(store.engine))
+        app[METRICS].watch_leadership(lambda: waker.is_leader)
+        worker.start()
+        waker.start()
+    print(say("cli.serving", host=host, port=port) + ("" if role == "all" else " " + say("cli.serving_role", role=role)),
+          flush=True)
     try:
         web.run_app(app, host=host, port=port, print=None)
     finally:
-        waker.shutdown()
-        worker.stop()
+        if waker is not None:
+            waker.shutdown()
+        if worker is not None:
+            worker.stop()
         store.close()
+
+
+def _mount_platforms(app: web.Application, settings: Settings, runtime: Runtime, poke: Callable[[], None],
+                     worker: Worker | None) -> None:
+    """The Slack and Teams endpoints of the configured platforms; a worker in this process yields to Slack's acks."""
+    if settings.slack_configured:
+        from adapters.slack.app import SlackService
+
+        slack = SlackService(settings, runtime, poke)
+        slack.mount(app)
+        if worker is not None:
+            worker.yield_to = slack.busy
+    if settings.teams_configured:
+        from adapters.teams.service import TeamsService
+
+        TeamsService(settings, runtime, poke).mount(app)

@@ -17,6 +17,10 @@ class ConfigurationError(SystemExit):
     """Raised with a one-line reason when the configuration cannot be used."""
 
 
+ROLES = ("all", "web", "worker")
+"""What one ``rmbot serve`` process does: everything, only the HTTP side, or only the work behind it."""
+
+
 class Settings(BaseSettings):
     """Every setting the service reads. Field names are the environment variables (case-insensitive)."""
 
@@ -35,6 +39,9 @@ class Settings(BaseSettings):
     rmbot_scheduler_tick_seconds: float = Field(default=5.0, ge=1, le=30,
                                                 description="how often every replica looks for due work and tries "
                                                             "for scheduler leadership (bounds failover)")
+    rmbot_role: str = Field(default="all", description="all: the whole service in one process; web: only "
+                                                       "accept platform requests; worker: only handle, send "
+                                                       "and schedule")
     rmbot_send_lease_seconds: float = Field(default=120.0, ge=10, le=3600,
                                             description="how long a replica holds an outbox message it is sending "
                                                         "before another may take it over")
@@ -87,6 +94,13 @@ class Settings(BaseSettings):
     def _check_log_format(cls, value: str) -> str:
         if value.lower() not in {"text", "json"}:
             raise ValueError(f"{value!r} is not a log format (text or json)")
+        return value.lower()
+
+    @field_validator("rmbot_role")
+    @classmethod
+    def _check_role(cls, value: str) -> str:
+        if value.lower() not in ROLES:
+            raise ValueError(f"{value!r} is not a role (all, web or worker)")
         return value.lower()
 
     @property

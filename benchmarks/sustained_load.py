@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/sustained_load.py [--rate 50] [--duration 600] [--burst-rate 200]
                                                   [--burst-seconds 10] [--burst-every 60] [--users 500] [--seed 7]
                                                   [--database-url postgresql://postgres@127.0.0.1:5432/test]
+                                                  [--split]
 
 What it does: starts the fake Slack Web API (``tests/fake_slack.py``, its own process, no limits) and one
 ``rmbot serve`` process configured for Slack by environment (bot token, signing secret, ``SLACK_API_URL``
@@ -18,6 +19,10 @@ the load it waits until the inbox and the outbox are empty and prints, for the s
 bursts: requests, non-2xx, ack p50/p95/p99/max and the rate achieved; then whether the worker kept up
 (backlog, time to drain, events handled per second) and the replies the fake received (exactly one per
 event, no duplicates).
+
+``--split`` runs the service as two processes on the same database instead (``RMBOT_ROLE=web`` takes the
+requests, ``RMBOT_ROLE=worker`` handles and sends), as an operator would to keep acks fast while the
+work keeps up.
 """
 
 from __future__ import annotations
@@ -253,6 +258,7 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=500)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--budget", type=float, default=400.0, help="SLACK_WORKSPACE_BUDGET (requests/second)")
+    parser.add_argument("--split", action="store_true", help="a web process and a worker process, not one")
     args = parser.parse_args()
 
     from storage.store import SqlStore
@@ -261,6 +267,7 @@ def main() -> None:
     url, label, schema = database(args.database_url, workdir)
     seed(url, args.users)
     fake_port, port = free_port(), free_port()
+    roles = [("web", port), ("worker", free_port())] if args.split else [("all", port)]
     processes: list[subprocess.Popen] = []  # type: ignore[type-arg]
     log_path = workdir / "serve.log"
     try:
@@ -271,11 +278,15 @@ def main() -> None:
         env = {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": url, "SLACK_BOT_TOKEN": "xoxb-test",
                "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": api_url, "SLACK_WORKSPACE_BUDGET": str(args.budget),
                "RMBOT_LOG_LEVEL": "WARNING"}
+        servers = []
         with open(log_path, "w") as log:
-            server = subprocess.Popen([str(ROOT / ".venv" / "bin" / "rmbot"), "serve", "--port", str(port)], env=env,
-                                      cwd=workdir, stdout=subprocess.DEVNULL, stderr=log)
-        processes.append(server)
-        wait_healthy(port, server)
+            for role, role_port in roles:
+                servers.append(subprocess.Popen([str(ROOT / ".venv" / "bin" / "rmbot"), "serve", "--port",
+                                                 str(role_port)], env={**env, "RMBOT_ROLE": role}, cwd=workdir,
+                                                stdout=subprocess.DEVNULL, stderr=log))
+                processes.append(servers[-1])
+        for server, (_role, role_port) in zip(servers, roles):
+            wait_healthy(role_port, server)
         try:  # the load generator (not its children) stands for Slack, which is not on this machine: CPU first
             os.nice(-10)
         except OSError:
@@ -288,16 +299,17 @@ def main() -> None:
             time.sleep(0.5)
         schedule = plan(args)
         load1 = os.getloadavg()[0]
-        print(f"store: {label}; {len(schedule)} requests over {args.duration:.0f} s: {args.rate:.0f}/s, bursts of "
+        print(f"store: {label}; {' + '.join(f'rmbot serve ({role})' for role, _ in roles)}; {len(schedule)} requests over {args.duration:.0f} s: {args.rate:.0f}/s, bursts of "
               f"{args.burst_rate:.0f}/s for {args.burst_seconds:.0f} s every {args.burst_every:.0f} s; {args.users} "
               f"users; budget {args.budget:.0f} requests/s; after {len(warm)} warm-up requests; load average before: "
               f"{load1:.2f}", flush=True)
         backlog = Backlog(store)
         backlog.start()
-        started, cpu = time.monotonic(), [cpu_seconds(p.pid) for p in (server, fake)] + [time.process_time()]
+        watched = [*servers, fake]
+        started, cpu = time.monotonic(), [cpu_seconds(p.pid) for p in watched] + [time.process_time()]
         records = asyncio.run(drive(target, schedule, requests))
         ended, ended_wall = time.monotonic(), time.time()
-        cpu = [b - a for a, b in zip(cpu, [cpu_seconds(p.pid) for p in (server, fake)] + [time.process_time()])]
+        cpu = [b - a for a, b in zip(cpu, [cpu_seconds(p.pid) for p in watched] + [time.process_time()])]
         backlog.stop.set()
         at_end = (store.inbox.pending_count(), store.outbox.pending_count("slack"))
         while store.inbox.pending_count() or store.outbox.pending_count("slack"):
@@ -306,8 +318,10 @@ def main() -> None:
                 break
             time.sleep(0.5)
         drained = time.monotonic()
-        print(f"CPU during the load: rmbot serve {cpu[0]:.0f} s, fake Slack {cpu[1]:.0f} s, load generator {cpu[2]:.0f} s "
-              f"in {ended - started:.0f} s ({cpu[0] / (ended - started):.0%} of a core for rmbot serve)")
+        serving = ", ".join(f"rmbot serve ({role}) {seconds:.0f} s ({seconds / (ended - started):.0%} of a core)"
+                            for (role, _), seconds in zip(roles, cpu))
+        print(f"CPU during the load: {serving}, fake Slack {cpu[-2]:.0f} s, load generator {cpu[-1]:.0f} s "
+              f"in {ended - started:.0f} s")
         time.sleep(1.0)
         with urllib.request.urlopen(f"{api_url.removesuffix('/api/')}/_stats?keys=1", timeout=60) as response:
             stats = json.loads(response.read())

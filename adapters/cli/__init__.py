@@ -66,11 +66,16 @@ def tenant_or_fail(store, key: str):  # type: ignore[no-untyped-def]
 
 @app.command()
 def serve(host: Optional[str] = typer.Option(None, help="Address to listen on (default RMBOT_HOST)."),
-          port: Optional[int] = typer.Option(None, help="Port to listen on (default RMBOT_PORT).")) -> None:
+          port: Optional[int] = typer.Option(None, help="Port to listen on (default RMBOT_PORT)."),
+          role: Optional[str] = typer.Option(None, help="all, web (accept requests only) or worker (handle, send "
+                                                          "and schedule only); default RMBOT_ROLE.")) -> None:
     """Run the bot: the HTTP server and, without Slack or Teams credentials, the local console."""
     from adapters.server import serve as run_server
+    from adapters.settings import ROLES
 
-    run_server(settings(), host=host, port=port)
+    if role is not None and role.lower() not in ROLES:
+        fail(say("cli.bad_role", given=role), 2)
+    run_server(settings(), host=host, port=port, role=role.lower() if role else None)
 
 
 @app.command()
