@@ -26,7 +26,6 @@ import collections
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -40,13 +39,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
+from bench_processes import cpu_seconds, free_port, wait_healthy  # noqa: E402
+
 CLIENT_ID = "111.222"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def teams(count: int) -> list[str]:
@@ -154,25 +149,6 @@ def outbox_counts(url: str) -> dict[str, int]:
 
 
 # -- one measurement -------------------------------------------------------------------------------------
-
-def wait_healthy(port: int, process: subprocess.Popen) -> None:  # type: ignore[type-arg]
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
-                return
-        except OSError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise SystemExit(f"rmbot serve on port {port} did not start")
-            time.sleep(0.2)
-
-
-def cpu_seconds(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError):
-        return 0.0
 
 
 def measure(args: argparse.Namespace, replicas: int) -> dict:  # type: ignore[type-arg]

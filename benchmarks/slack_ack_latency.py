@@ -21,7 +21,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -35,17 +34,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
+from bench_processes import free_port, wait_healthy  # noqa: E402
 from fake_slack import payload, signed_headers  # noqa: E402
 
 SECRET = "benchmark-signing-secret"
 TEAM = "T111"
 USERS = [f"U{n:05d}" for n in range(1, 201)]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 # -- the bare app: the same stack, acknowledging only ------------------------------------------------------
@@ -145,18 +139,6 @@ async def load(url: str, rate: float, seconds: float, offset: int = 0) -> tuple[
             tasks.append(asyncio.create_task(one(offset + i)))
         await asyncio.gather(*tasks)
     return latencies, statuses
-
-
-def wait_healthy(port: int, process: subprocess.Popen) -> None:  # type: ignore[type-arg]
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
-                return
-        except OSError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise SystemExit(f"server on port {port} did not start")
-            time.sleep(0.2)
 
 
 def acks_database_url(database_url: str, workdir: Path) -> str:

@@ -19,7 +19,6 @@ import argparse
 import json
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -32,17 +31,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
+from bench_processes import free_port  # noqa: E402
+
 from bot.domain import Person  # noqa: E402
 from bot.model import Address, Choice, OutgoingMessage, Section  # noqa: E402
 from storage.store import SqlStore  # noqa: E402
 
 TEAM = "T111"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def agenda(tenant_id: int, person_id: int, n: int) -> OutgoingMessage:

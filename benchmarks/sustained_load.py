@@ -33,7 +33,6 @@ import json
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -48,6 +47,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
+from bench_processes import cpu_seconds, free_port, wait_healthy  # noqa: E402
+
 from fake_slack import interactive_body, payload, signed_headers  # noqa: E402
 
 SECRET = "benchmark-signing-secret"
@@ -55,12 +56,6 @@ TEAM = "T111"
 DM_TEXTS = ["help", "help", "support", "next", "goals", "resources", "agenda", "hello"]
 COMMAND_TEXTS = ["help", "support", "next", "pause", "status"]
 BUTTONS = [("support.pick|1", "change"), ("support.pick|2", "wellbeing")]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -210,27 +205,6 @@ class Backlog(threading.Thread):
         while not self.stop.wait(self.every):
             self.samples.append((time.monotonic() - self.started, self.store.inbox.pending_count(),  # type: ignore[attr-defined]
                                  self.store.outbox.pending_count("slack"), os.getloadavg()[0]))  # type: ignore[attr-defined]
-
-
-def wait_healthy(port: int, process: subprocess.Popen) -> None:  # type: ignore[type-arg]
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
-                return
-        except OSError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise SystemExit(f"rmbot serve on port {port} did not start")
-            time.sleep(0.2)
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (Linux ``/proc``; 0 elsewhere)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError):
-        return 0.0
 
 
 def inbox(store: object) -> dict[str, tuple[str, float, float]]:

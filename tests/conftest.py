@@ -6,6 +6,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -42,6 +43,16 @@ def postgres_schema() -> Iterator[tuple[str, str]]:
         with admin.connect() as connection:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A database URL for ``rmbot`` processes: a SQLite file, or a private PostgreSQL schema (by search_path)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'rmbot.db'}"
+    url, schema = request.getfixturevalue("postgres_schema")
+    separator = "&" if "?" in url else "?"
+    return f"{url}{separator}options={quote(f'-csearch_path={schema}')}"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

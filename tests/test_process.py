@@ -10,7 +10,6 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -28,15 +27,6 @@ def run(env: dict[str, str], *args: str, stdin: str = "", cwd: Path, timeout: fl
     full_env.pop("RMBOT_FAILPOINT", None) if "RMBOT_FAILPOINT" not in env else None
     return subprocess.run([*RMBOT, *args], input=stdin, capture_output=True, text=True, env=full_env, cwd=cwd,
                           timeout=timeout)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'rmbot.db'}"
-    url, schema = request.getfixturevalue("postgres_schema")
-    separator = "&" if "?" in url else "?"
-    return f"{url}{separator}options={quote(f'-csearch_path={schema}')}"
 
 
 def scalar(url: str, sql: str) -> int:

@@ -24,20 +24,10 @@ from fault_support import (
     dm_delivery,
     user_id,
     wait_until,
-    with_schema,
 )
 from storage.store import SqlStore
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A database for the server processes: a SQLite file, or a private PostgreSQL schema."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'rmbot.db'}"
-    url, schema = request.getfixturevalue("postgres_schema")
-    return with_schema(url, schema)
 
 
 def role_server(url: str, api_url: str, workdir: Path, role: str) -> Server:
