@@ -68,7 +68,8 @@ def build_app(store: SqlStore, readiness: Readiness | None = None, metrics: Metr
 
 
 class Worker:
-    """Handles the inbox and sends the outbox, whenever poked (and every second as a safety net)."""
+    """Handles the inbox and sends the outbox whenever poked, and every ``poll_seconds`` anyway (a safety net in
+    one process; how a worker-role process finds events that web processes accepted)."""
 
     def __init__(self, runtime: Runtime, settings: Settings, poll_seconds: float = IDLE_POLL_SECONDS) -> None:
         self.runtime = runtime
