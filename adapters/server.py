@@ -162,6 +162,9 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None, 
     if not settings.slack_configured and not settings.teams_configured and role != "all":
         raise ConfigurationError(say("cli.role_needs_platform", role=role))
     store = open_store(settings)
+    if role != "all" and store.engine.dialect.name == "sqlite":
+        log.warning("RMBOT_ROLE=%s on SQLite: web and worker processes contend for its single write lock and "
+                    "acknowledgements slow down; split roles only on PostgreSQL", role)
     app = build_app(store)
     if not settings.slack_configured and not settings.teams_configured:
         from adapters.console.app import run_console
