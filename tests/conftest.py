@@ -15,7 +15,7 @@ from storage.db import normalise_url
 from storage.store import SqlStore
 
 ROOT = Path(__file__).resolve().parent.parent
-SPECS = ROOT.parent / "shared" / "specs"
+SPECS = ROOT / "tests" / "specs"
 
 
 def _postgres_url() -> str | None:

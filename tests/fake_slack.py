@@ -25,7 +25,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-SPECS = Path(__file__).resolve().parent.parent.parent / "shared" / "specs" / "slack"
+SPECS = Path(__file__).resolve().parent / "specs" / "slack"
 JSON_ARGS = {"blocks", "files", "view", "metadata", "attachments"}
 
 

@@ -29,14 +29,14 @@ import jwt
 from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-SPECS = Path(__file__).resolve().parent.parent.parent / "shared" / "specs" / "teams"
+SPECS = Path(__file__).resolve().parent / "specs" / "teams"
 ISSUER = "https://api.botframework.com"
 KEY_ID = "fake-key-1"
 WINDOWS = ((7, 1.0), (8, 2.0), (60, 30.0), (1800, 3600.0))
 
 
 def activity_file(name: str) -> dict[str, Any]:
-    """An activity from the conformance kit (``../shared/specs/teams/activities``)."""
+    """An activity from the conformance kit (``tests/specs/teams/activities``)."""
     return json.loads((SPECS / "activities" / name).read_text(encoding="utf-8"))
 
 
