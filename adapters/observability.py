@@ -13,9 +13,9 @@ import functools
 import json
 import logging
 import sys
-from collections.abc import Iterator
-from datetime import datetime, timezone
-from typing import Callable, TextIO
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import TextIO
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, GCCollector, PlatformCollector, ProcessCollector
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -174,7 +174,7 @@ class JsonFormatter(logging.Formatter):
     """One JSON object per line: timestamp (UTC), level, logger, message, and exception text if any."""
 
     def format(self, record: logging.LogRecord) -> str:
-        entry = {"timestamp": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
+        entry = {"timestamp": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
                  "level": record.levelname, "logger": record.name, "message": record.getMessage(),
                  "thread": record.threadName}
         if record.exc_info and not record.exc_text:  # as logging.Formatter does: text made once, redacted

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.domain import Person
+from bot.domain import NewPerson, Person
+from bot.grants import claim
 from bot.ports import UnitOfWork
 
 
@@ -24,26 +25,28 @@ def needs_profile(uow: UnitOfWork, platform: str, tenant_key: str, user: str) ->
     tenant = uow.tenants.find(platform, tenant_key)
     if tenant is None:
         return True
-    person = uow.people.by_identity(tenant.id, platform, user)  # type: ignore[arg-type]
+    person = uow.people.by_identity(tenant.id, platform, user)
     return person is None or person.email is None
 
 
 def merge_profile(uow: UnitOfWork, platform: str, tenant_key: str, user: str, fields: dict[str, Any]) -> None:
     """Find the person behind a chat account (by identity, else by email) or create them, filling only what
-    the directory left empty. An email already linked to another account of that platform is not taken."""
+    the directory left empty. An email already linked to another account of that platform is not taken.
+    A coordinator grant waiting for the person's email is claimed (``bot/grants.py``): this is their first
+    contact with an email the platform vouches for."""
     tenant = uow.tenants.ensure(platform, tenant_key)
-    person = uow.people.by_identity(tenant.id, platform, user)  # type: ignore[arg-type]
-    by_email = uow.people.by_email(tenant.id, fields["email"]) if fields.get("email") else None  # type: ignore[arg-type]
-    if person is None and by_email is not None and platform not in uow.people.identities(by_email.id):  # type: ignore[arg-type]
+    person = uow.people.by_identity(tenant.id, platform, user)
+    by_email = uow.people.by_email(tenant.id, fields["email"]) if fields.get("email") else None
+    if person is None and by_email is not None and platform not in uow.people.identities(by_email.id):
         person = by_email
         uow.people.link_identity(person, platform, user)
     elif by_email is not None and (person is None or by_email.id != person.id):
         fields = {k: v for k, v in fields.items() if k != "email"}  # the email belongs to someone else
     if person is None:
-        person = uow.people.add(Person(tenant_id=tenant.id, name=fields.get("name") or user,  # type: ignore[arg-type]
+        person = uow.people.add(NewPerson(tenant_id=tenant.id, name=fields.get("name") or user,
                                        email=fields.get("email"), title=fields.get("title", ""),
                                        time_zone=fields.get("time_zone") or "UTC"))
         uow.people.link_identity(person, platform, user)
-        return
-    if fill_empty(person, fields):
-        uow.people.save(person)
+    elif fill_empty(person, fields):
+        person = uow.people.save(person)
+    claim(uow, tenant, person)

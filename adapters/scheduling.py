@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import datetime, timezone
-from typing import Any, Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
@@ -44,7 +45,7 @@ class DueWaker:
         quiet = logging.getLogger("apscheduler")
         if quiet.level == logging.NOTSET:  # a line per run would drown the log at a tick of a few seconds
             quiet.setLevel(logging.WARNING)
-        self._scheduler = BackgroundScheduler(timezone=timezone.utc, job_defaults={"coalesce": True,
+        self._scheduler = BackgroundScheduler(timezone=UTC, job_defaults={"coalesce": True,
                                                                                     "max_instances": 1,
                                                                                     "misfire_grace_time": None})
         self._scheduler.add_job(self._run, IntervalTrigger(seconds=tick_seconds), id="tick")
@@ -57,7 +58,7 @@ class DueWaker:
     def start(self) -> None:
         """Start ticking, and try for leadership (and the due work) at once."""
         self._scheduler.start()
-        self.wake_at(datetime.now(timezone.utc))
+        self.wake_at(datetime.now(UTC))
 
     def shutdown(self) -> None:
         """Stop ticking and give leadership up, so another replica takes over without waiting."""
@@ -96,4 +97,4 @@ class DueWaker:
             log.exception("scheduled work failed")
             return
         if following is not None:
-            self.wake_at(max(following, datetime.now(timezone.utc)))
+            self.wake_at(max(following, datetime.now(UTC)))

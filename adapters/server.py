@@ -5,6 +5,9 @@ requests and commits them to the inbox before acknowledging; ``worker`` only han
 the outbox and runs the scheduler (its HTTP server answers health checks and metrics, nothing else).
 The inbox and outbox in the database are the only link between them, so a worker notices new events
 by looking every ``WORKER_POLL_SECONDS``.
+
+``RMBOT_METRICS_PORT`` moves ``/metrics`` to a listener of its own (:func:`metrics_listener`), so the
+public listener never serves it.
 """
 
 from __future__ import annotations
@@ -13,8 +16,8 @@ import asyncio
 import logging
 import threading
 import time
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
-from typing import Callable
 
 from aiohttp import web
 
@@ -38,14 +41,24 @@ WORKER_POLL_SECONDS = 0.2
 
 METRICS = web.AppKey("metrics", Metrics)
 READINESS = web.AppKey("readiness", Readiness)
+METRICS_PATH = "/metrics"
 
 
-def build_app(store: SqlStore, readiness: Readiness | None = None, metrics: Metrics | None = None) -> web.Application:
+def build_app(
+    store: SqlStore,
+    readiness: Readiness | None = None,
+    metrics: Metrics | None = None,
+    *,
+    metrics_address: tuple[str, int] | None = None,
+) -> web.Application:
     """The aiohttp application: ``/healthz`` (alive), ``/readyz`` (store, schema and ``readiness``'s checks)
-    and ``/metrics`` (Prometheus); platform endpoints mount here."""
+    and ``/metrics`` (Prometheus); platform endpoints mount here.
+
+    With ``metrics_address`` (host, port), ``/metrics`` is not on this application: while it runs, a
+    listener of its own on that address serves it (``RMBOT_METRICS_PORT``)."""
     app = web.Application(client_max_size=1024 * 1024)
     app[READINESS] = checks = readiness or Readiness()
-    app[METRICS] = observed = metrics or Metrics(store)
+    app[METRICS] = metrics or Metrics(store)
 
     async def healthz(_request: web.Request) -> web.Response:
         healthy = await asyncio.to_thread(store.ping)
@@ -57,14 +70,45 @@ def build_app(store: SqlStore, readiness: Readiness | None = None, metrics: Metr
             return web.json_response({"status": "not ready", "not_ready": failing}, status=503)
         return web.json_response({"status": "ready"})
 
-    async def metrics_page(request: web.Request) -> web.Response:
-        body, content_type = await asyncio.to_thread(observed.exposition, request.headers.get("Accept", ""))
-        return web.Response(body=body, headers={"Content-Type": content_type})
-
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
-    app.router.add_get("/metrics", metrics_page)
+    if metrics_address is None:
+        app.router.add_get(METRICS_PATH, _metrics_page)
+    else:
+        app.cleanup_ctx.append(metrics_listener(*metrics_address))
     return app
+
+
+async def _metrics_page(request: web.Request) -> web.Response:
+    """``GET /metrics``: the Prometheus exposition of the application's :class:`Metrics`."""
+    body, content_type = await asyncio.to_thread(request.app[METRICS].exposition, request.headers.get("Accept", ""))
+    return web.Response(body=body, headers={"Content-Type": content_type})
+
+
+def build_metrics_app(metrics: Metrics) -> web.Application:
+    """The metrics listener's application: ``GET /metrics`` and nothing else."""
+    app = web.Application()
+    app[METRICS] = metrics
+    app.router.add_get(METRICS_PATH, _metrics_page)
+    return app
+
+
+def metrics_listener(host: str, port: int) -> Callable[[web.Application], AsyncIterator[None]]:
+    """A cleanup context for the main application: while it runs, serve its metrics on ``host:port``.
+
+    Starting fails (and with it the server) when the port cannot be bound."""
+
+    async def listen(app: web.Application) -> AsyncIterator[None]:
+        runner = web.AppRunner(build_metrics_app(app[METRICS]))
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, host, port).start()
+            log.info("serving metrics on http://%s:%s%s", host, port, METRICS_PATH)
+            yield
+        finally:
+            await runner.cleanup()
+
+    return listen
 
 
 class Worker:
@@ -83,7 +127,7 @@ class Worker:
         # Each platform sends from its own thread, so a paced fan-out never holds up handling new events.
         self._send_wake = [threading.Event() for _ in self.deliverers]
         self._senders = [threading.Thread(target=self._send_loop, args=(d, w), name=f"rmbot-send-{d.platform}",
-                                          daemon=True) for d, w in zip(self.deliverers, self._send_wake)]
+                                          daemon=True) for d, w in zip(self.deliverers, self._send_wake, strict=True)]
 
     def start(self) -> None:
         self._thread.start()
@@ -161,11 +205,16 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None, 
     role = role or settings.rmbot_role
     if not settings.slack_configured and not settings.teams_configured and role != "all":
         raise ConfigurationError(say("cli.role_needs_platform", role=role))
+    metrics_address = None
+    if settings.rmbot_metrics_port is not None:
+        if settings.rmbot_metrics_port == port:
+            raise ConfigurationError(say("cli.metrics_port_clash", port=port))
+        metrics_address = (settings.rmbot_metrics_host or host, settings.rmbot_metrics_port)
     store = open_store(settings)
     if role != "all" and store.engine.dialect.name == "sqlite":
         log.warning("RMBOT_ROLE=%s on SQLite: web and worker processes contend for its single write lock and "
                     "acknowledgements slow down; split roles only on PostgreSQL", role)
-    app = build_app(store)
+    app = build_app(store, metrics_address=metrics_address)
     if not settings.slack_configured and not settings.teams_configured:
         from adapters.console.app import run_console
 
@@ -190,8 +239,12 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None, 
         app[METRICS].watch_leadership(lambda: waker.is_leader)
         worker.start()
         waker.start()
-    print(say("cli.serving", host=host, port=port) + ("" if role == "all" else " " + say("cli.serving_role", role=role)),
-          flush=True)
+    metrics_url = f"http://{metrics_address[0]}:{metrics_address[1]}{METRICS_PATH}" if metrics_address else ""
+    print(
+        say("cli.serving", host=host, port=port, metrics=metrics_url)
+        + ("" if role == "all" else " " + say("cli.serving_role", role=role)),
+        flush=True,
+    )
     try:
         web.run_app(app, host=host, port=port, print=None)
     finally:
@@ -204,7 +257,11 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None, 
 
 def _mount_platforms(app: web.Application, settings: Settings, runtime: Runtime, poke: Callable[[], None],
                      worker: Worker | None) -> None:
-    """The Slack and Teams endpoints of the configured platforms; a worker in this process yields to Slack's acks."""
+    """The Slack and Teams endpoints of the configured platforms (and the pages the Teams app package points at:
+    ``adapters/pages.py``); a worker in this process yields to Slack's acks."""
+    from adapters.pages import mount_pages
+
+    mount_pages(app, settings)
     if settings.slack_configured:
         from adapters.slack.app import SlackService
 

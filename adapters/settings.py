@@ -5,12 +5,20 @@ A wrong value stops start-up with one clear line: see :func:`load_settings`.
 
 from __future__ import annotations
 
+import re
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.grants import ANY_TENANT
+from bot.tenancy import CONSOLE_TENANT, TenantKeyError, normalise_tenant_key, tenant_key
+from bot.values import is_email
+from bot.wording import say, unescape
 from storage.db import DatabaseUrlError, normalise_url
+
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 
 
 class ConfigurationError(SystemExit):
@@ -29,6 +37,15 @@ class Settings(BaseSettings):
     database_url: str = Field(default="sqlite:///rmbot.db", description="SQLite file or PostgreSQL URL")
     rmbot_host: str = Field(default="127.0.0.1", description="address `rmbot serve` listens on")
     rmbot_port: int = Field(default=3000, ge=1, le=65535, description="port `rmbot serve` listens on")
+    rmbot_metrics_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="serve /metrics on a listener of its own on this port, and not on RMBOT_PORT (default: on RMBOT_PORT)",
+    )
+    rmbot_metrics_host: str = Field(
+        default="", description="address the metrics listener binds to (default: RMBOT_HOST)"
+    )
     rmbot_time_zone: str = Field(default="UTC", description="time zone for people whose own is unknown")
     rmbot_log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR")
     rmbot_log_format: str = Field(default="text", description="text, or json for one JSON object per line")
@@ -57,7 +74,9 @@ class Settings(BaseSettings):
     microsoft_app_id: str = ""
     microsoft_app_password: str = ""
     microsoft_app_tenant_id: str = ""
-    microsoft_app_type: str = "MultiTenant"
+    microsoft_app_type: str = Field(
+        default="SingleTenant", description="SingleTenant (the default: Azure creates no other kind of bot now), "
+                                            "UserAssignedMSI, or MultiTenant for bots registered that way before")
     teams_enabled: bool = Field(default=False, description="serve POST /api/messages without credentials (local testing only)")
     teams_tenant_budget: float = Field(default=30.0, gt=0, le=1000,
                                        description="Teams connector requests per second per tenant (outbox)")
@@ -66,11 +85,32 @@ class Settings(BaseSettings):
     rmbot_public_url: str = Field(default="", description="https:// address the platforms reach `rmbot serve` at "
                                                           "(signed download links, the Teams app package)")
     rmbot_link_secret: str = Field(default="", description="signs download links (default: derived from the app password)")
+    teams_login_url: str = Field(default="https://login.microsoftonline.com",
+                                 description="Microsoft Entra ID, where the bot gets its token for the Bot Framework "
+                                             "connector (other clouds, tests)")
+    rmbot_admin_emails: str = Field(default="", description="the first coordinators, by email, comma-separated: "
+                                                            "EMAIL (every tenant) or TENANT:EMAIL (a Teams tenant id, "
+                                                            "or teams:ID, slack:TEAM, console)")
+    rmbot_pages_dir: str = Field(default="", description="a folder of the operator's own page templates "
+                                                         "(index.html.j2, privacy.html.j2, terms.html.j2), used "
+                                                         "instead of those in prompts/pages")
 
     @field_validator("database_url")
     @classmethod
     def _check_database_url(cls, value: str) -> str:
         normalise_url(value)
+        return value
+
+    @field_validator("rmbot_metrics_port", mode="before")
+    @classmethod
+    def _blank_metrics_port(cls, value: object) -> object:
+        """``RMBOT_METRICS_PORT=`` (set but empty, as templates and compose files leave it) means unset."""
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("rmbot_admin_emails")
+    @classmethod
+    def _check_admin_emails(cls, value: str) -> str:
+        parse_admin_emails(value)
         return value
 
     @field_validator("rmbot_time_zone")
@@ -104,6 +144,11 @@ class Settings(BaseSettings):
         return value.lower()
 
     @property
+    def admin_grants(self) -> list[tuple[str, str]]:
+        """RMBOT_ADMIN_EMAILS as (tenant key, email) pairs, tenant key ``*`` for every tenant."""
+        return parse_admin_emails(self.rmbot_admin_emails)
+
+    @property
     def slack_configured(self) -> bool:
         return bool(self.slack_bot_token or self.slack_app_token or self.slack_client_id)
 
@@ -112,10 +157,37 @@ class Settings(BaseSettings):
         return bool(self.microsoft_app_id or self.teams_enabled)
 
 
-def load_settings(**overrides: object) -> Settings:
+def parse_admin_emails(value: str) -> list[tuple[str, str]]:
+    """RMBOT_ADMIN_EMAILS as (tenant key, email) pairs. Entries are separated by commas (or semicolons, or
+    spaces): ``EMAIL`` holds in every workspace and tenant (key ``*``), ``TENANT:EMAIL`` in one, where
+    TENANT is a Teams tenant id (a GUID) or a tenant key as the command line takes it (``teams:ID``,
+    ``slack:TEAM_ID``, ``console``). Raises ValueError, in one line, for an entry that is neither."""
+    entries: list[tuple[str, str]] = []
+    for entry in re.split(r"[,;\s]+", value.strip()):
+        if not entry:
+            continue
+        where, _, email = entry.rpartition(":")
+        if not is_email(email):
+            raise ValueError(unescape(say("cli.admin_email_not_email", given=email or entry)))
+        if not where:
+            key = ANY_TENANT
+        elif _GUID.match(where):
+            key = tenant_key("teams", where)
+        else:
+            try:
+                key = normalise_tenant_key(where) if ":" in where or where == CONSOLE_TENANT else ""
+            except TenantKeyError:
+                key = ""
+            if not key:
+                raise ValueError(unescape(say("cli.admin_email_tenant", given=where)))
+        entries.append((key, email.lower()))
+    return entries
+
+
+def load_settings(**overrides: Any) -> Settings:
     """Read the settings, turning any invalid value into a one-line :class:`ConfigurationError`."""
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        return Settings(**overrides)
     except ValidationError as exc:
         error = exc.errors()[0]
         name = ".".join(str(p) for p in error["loc"]).upper() or "settings"

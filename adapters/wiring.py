@@ -4,18 +4,27 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from adapters.settings import Settings
 from bot.domain import Tenant
+from bot.grants import apply_standing
 from bot.tenancy import parse_tenant_key
 from storage.store import SqlStore
 
-from adapters.settings import Settings
-
 
 def open_store(settings: Settings, *, migrate: bool = True) -> SqlStore:
-    """Open the configured store, applying migrations unless told otherwise."""
+    """Open the configured store, applying migrations and RMBOT_ADMIN_EMAILS unless told otherwise."""
     store = SqlStore.open(settings.database_url, migrate=migrate)
     store.outbox.lease = timedelta(seconds=settings.rmbot_send_lease_seconds)
+    if migrate:
+        apply_admin_emails(store, settings)
     return store
+
+
+def apply_admin_emails(store: SqlStore, settings: Settings) -> None:
+    """Make the coordinators RMBOT_ADMIN_EMAILS names: known people at once, the others when they first appear;
+    people taken off the list are no longer waited for (a role already given stays)."""
+    with store.unit_of_work() as uow:
+        apply_standing(uow, settings.admin_grants, source="settings")
 
 
 def ensure_tenant(store: SqlStore, key: str) -> Tenant:

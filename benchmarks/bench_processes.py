@@ -26,7 +26,7 @@ def wait_healthy(port: int, process: subprocess.Popen, timeout: float = 90.0) ->
                 return
         except OSError:
             if time.monotonic() > deadline or process.poll() is not None:
-                raise SystemExit(f"the server on port {port} did not start")
+                raise SystemExit(f"the server on port {port} did not start") from None
             time.sleep(0.2)
 
 

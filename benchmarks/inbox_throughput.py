@@ -12,14 +12,14 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import create_engine, text  # noqa: E402
 
-from bot.domain import Person  # noqa: E402
+from bot.domain import NewPerson  # noqa: E402
 from bot.model import InboundEvent, Platform  # noqa: E402
 from bot.runtime import Runtime  # noqa: E402
 from storage.db import normalise_url  # noqa: E402
@@ -29,9 +29,9 @@ from storage.store import SqlStore  # noqa: E402
 def measure(label: str, store: SqlStore, events: int) -> None:
     with store.unit_of_work() as uow:
         tenant = uow.tenants.ensure("console", "console")
-        uow.people.add(Person(tenant_id=tenant.id, email="bench@example.com", name="Bench"))
+        uow.people.add(NewPerson(tenant_id=tenant.id, email="bench@example.com", name="Bench"))
     runtime = Runtime(store)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     batch = [InboundEvent(platform=Platform.CONSOLE, tenant="console", event_id=f"b{n}", user="bench@example.com",
                           text="help", occurred_at=now) for n in range(events)]
     started = time.perf_counter()

@@ -31,7 +31,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -277,7 +277,7 @@ def load_store(store: Any, plan: Plan, today: date) -> Any:
                       rankings=tuple(email(r) for r in plan.rankings.get(p, ()))) for k, p in enumerate(plan.mentees)]
     rows += [ImportRow(line=len(rows) + k + 2, email=email(p), role="mentor", capacity=plan.capacity[p],
                        topics=tuple(plan.topics[p])) for k, p in enumerate(plan.mentors)]
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     import_participants(store, current.id, rows, directory, now)
     with store.unit_of_work() as uow:
         session = uow.session
@@ -370,7 +370,7 @@ def match_input(plan: Plan, reference: date) -> MatchInput:
 
     pid = {p: 100_000 + k for k, p in enumerate((*plan.mentees, *plan.mentors))}
     mentees = [candidate(p, pid[p], 1) for p in plan.mentees]
-    for c, p in zip(mentees, plan.mentees):
+    for c, p in zip(mentees, plan.mentees, strict=True):
         c.rankings = tuple(pid[r] for r in plan.rankings.get(p, ()))
     mentors = [candidate(p, pid[p], plan.capacity[p]) for p in plan.mentors]
     rules = Rules(seniority_gap=1, allow_peer=False, no_shared_manager=True, min_overlap_minutes=60,

@@ -52,6 +52,7 @@ def teams(count: int) -> list[str]:
 
 def run_fake(port: int, workspaces: int, latency: float, limit: float) -> None:
     from aiohttp import web
+
     from fake_slack import FakeSlack, Limits
 
     class SlowSlack(FakeSlack):
@@ -95,7 +96,7 @@ def drop_schema(base: str, schema: str) -> None:
 
 def seed(url: str, workspaces: int, messages: int) -> dict[str, list[int]]:
     """Installed workspaces and their people (linked to Slack ids); returns team -> person ids."""
-    from bot.domain import Person
+    from bot.domain import NewPerson
     from storage import slack_installations
     from storage.store import SqlStore
 
@@ -109,9 +110,9 @@ def seed(url: str, workspaces: int, messages: int) -> dict[str, list[int]]:
             tenant = uow.tenants.ensure("slack", team)
             people[team] = []
             for n in range(w, messages, workspaces):
-                person = uow.people.add(Person(tenant_id=tenant.id, name=f"Person {n}", email=f"p{n}@example.com"))
+                person = uow.people.add(NewPerson(tenant_id=tenant.id, name=f"Person {n}", email=f"p{n}@example.com"))
                 uow.people.link_identity(person, "slack", f"U{team[1:]}{n:06d}")
-                people[team].append(person.id)  # type: ignore[arg-type]
+                people[team].append(person.id)
     store.close()
     return people
 
@@ -182,7 +183,7 @@ def measure(args: argparse.Namespace, replicas: int) -> dict:  # type: ignore[ty
         while sum(n for s, n in outbox_counts(url).items() if s in ("pending", "sending")):
             time.sleep(0.25)
         emptied = time.monotonic()
-        cpu = [cpu_seconds(p.pid) - c for p, c in zip(processes, cpu)]
+        cpu = [cpu_seconds(p.pid) - c for p, c in zip(processes, cpu, strict=True)]
         base = api_url.removesuffix("/api/")
         with urllib.request.urlopen(f"{base}/_stats?times=1&keys=1", timeout=60) as response:
             stats = json.loads(response.read())

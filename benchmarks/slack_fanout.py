@@ -32,8 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from bench_processes import free_port  # noqa: E402
-
-from bot.domain import Person  # noqa: E402
+from bot.domain import NewPerson  # noqa: E402
 from bot.model import Address, Choice, OutgoingMessage, Section  # noqa: E402
 from storage.store import SqlStore  # noqa: E402
 
@@ -60,13 +59,13 @@ def prepare(url: str, schema: str | None, messages: int) -> None:
         tenant = uow.tenants.ensure("slack", TEAM)
         people = []
         for n in range(1, messages + 1):
-            person = uow.people.add(Person(tenant_id=tenant.id, name=f"Person {n}", email=f"p{n}@example.com"))
+            person = uow.people.add(NewPerson(tenant_id=tenant.id, name=f"Person {n}", email=f"p{n}@example.com"))
             uow.people.link_identity(person, "slack", f"U{n:05d}")
             people.append(person.id)
     for start in range(0, messages, 2000):
         with store.unit_of_work() as uow:
             for n in range(start, min(start + 2000, messages)):
-                uow.outbox.add(agenda(tenant.id, people[n], n), platform="slack")  # type: ignore[arg-type]
+                uow.outbox.add(agenda(tenant.id, people[n], n), platform="slack")
     store.close()
 
 
@@ -147,7 +146,7 @@ def main() -> None:
 
 def report(args: argparse.Namespace, final: dict, at_kill: dict, t_start: float, t_kill: float, t_end: float) -> None:
     times = sorted(final["times"])
-    gaps = [b - a for a, b in zip(times, times[1:])]
+    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
     # Nothing to send: the killed process's batch waiting for its 2-minute lease (gaps over 5 s). Pauses
     # for Retry-After and the restart itself count as sending time.
     idle = sum(g for g in gaps if g > 5.0)

@@ -48,7 +48,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from bench_processes import cpu_seconds, free_port, wait_healthy  # noqa: E402
-
 from fake_slack import interactive_body, payload, signed_headers  # noqa: E402
 
 SECRET = "benchmark-signing-secret"
@@ -91,14 +90,14 @@ def drop_schema(url: str, schema: str) -> None:
 
 def seed(url: str, users: int) -> None:
     """The workspace and its people, each linked to a Slack user id (as after a directory import)."""
-    from bot.domain import Person
+    from bot.domain import NewPerson
     from storage.store import SqlStore
 
     store = SqlStore.open(url)
     with store.unit_of_work() as uow:
         tenant = uow.tenants.ensure("slack", TEAM)
         for n in range(1, users + 1):
-            person = uow.people.add(Person(tenant_id=tenant.id, name=f"Person {n}", email=f"person{n}@example.com"))
+            person = uow.people.add(NewPerson(tenant_id=tenant.id, name=f"Person {n}", email=f"person{n}@example.com"))
             uow.people.link_identity(person, "slack", f"U{n:05d}")
     store.close()
 
@@ -174,7 +173,7 @@ async def drive(url: str, schedule: list[tuple[float, bool]], requests: Requests
                 async with session.post(url, data=body, headers=headers) as response:
                     await response.read()
                     status = response.status
-            except (aiohttp.ClientError, asyncio.TimeoutError):
+            except (TimeoutError, aiohttp.ClientError):
                 status = 0
             records.append((offset, burst, lag, time.perf_counter() - due, status, event_id, kind))
 
@@ -259,7 +258,7 @@ def main() -> None:
                                                  str(role_port)], env={**env, "RMBOT_ROLE": role}, cwd=workdir,
                                                 stdout=subprocess.DEVNULL, stderr=log))
                 processes.append(servers[-1])
-        for server, (_role, role_port) in zip(servers, roles):
+        for server, (_role, role_port) in zip(servers, roles, strict=True):
             wait_healthy(role_port, server)
         try:  # the load generator (not its children) stands for Slack, which is not on this machine: CPU first
             os.nice(-10)
@@ -283,7 +282,7 @@ def main() -> None:
         started, cpu = time.monotonic(), [cpu_seconds(p.pid) for p in watched] + [time.process_time()]
         records = asyncio.run(drive(target, schedule, requests))
         ended, ended_wall = time.monotonic(), time.time()
-        cpu = [b - a for a, b in zip(cpu, [cpu_seconds(p.pid) for p in watched] + [time.process_time()])]
+        cpu = [b - a for a, b in zip(cpu, [cpu_seconds(p.pid) for p in watched] + [time.process_time()], strict=True)]
         backlog.stop.set()
         at_end = (store.inbox.pending_count(), store.outbox.pending_count("slack"))
         while store.inbox.pending_count() or store.outbox.pending_count("slack"):
@@ -293,7 +292,7 @@ def main() -> None:
             time.sleep(0.5)
         drained = time.monotonic()
         serving = ", ".join(f"rmbot serve ({role}) {seconds:.0f} s ({seconds / (ended - started):.0%} of a core)"
-                            for (role, _), seconds in zip(roles, cpu))
+                            for (role, _), seconds in zip(roles, cpu, strict=False))
         print(f"CPU during the load: {serving}, fake Slack {cpu[-2]:.0f} s, load generator {cpu[-1]:.0f} s "
               f"in {ended - started:.0f} s")
         time.sleep(1.0)

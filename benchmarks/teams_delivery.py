@@ -27,7 +27,7 @@ from sqlalchemy import create_engine, text  # noqa: E402
 from adapters.teams.connector import Connector  # noqa: E402
 from adapters.teams.delivery import TeamsDeliverer  # noqa: E402
 from adapters.teams.pacing import Pacer  # noqa: E402
-from bot.domain import Person  # noqa: E402
+from bot.domain import NewPerson  # noqa: E402
 from bot.model import Address, OutgoingMessage  # noqa: E402
 from bot.runtime import Runtime  # noqa: E402
 from fake_teams import FakeTeams  # noqa: E402
@@ -60,7 +60,7 @@ def fan_out(store: SqlStore, fake: FakeTeams, chats: int, budget: float) -> tupl
         tenant = uow.tenants.ensure("teams", TENANT)
         people = []
         for number in range(chats):
-            person = uow.people.add(Person(tenant_id=tenant.id, name=f"P{number}", email=f"p{number}.{budget}@x.com"))
+            person = uow.people.add(NewPerson(tenant_id=tenant.id, name=f"P{number}", email=f"p{number}.{budget}@x.com"))
             uow.people.link_identity(person, "teams", f"aad-{budget}-{number}")
             people.append(person.id)
         for number, person_id in enumerate(people):

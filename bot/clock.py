@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 
 class SystemClock:
     """Wall-clock time in UTC."""
 
     def now(self) -> datetime:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
 
 
 class OffsetClock:
@@ -20,7 +20,7 @@ class OffsetClock:
         self._frozen = start
 
     def now(self) -> datetime:
-        base = self._frozen if self._frozen is not None else datetime.now(timezone.utc)
+        base = self._frozen if self._frozen is not None else datetime.now(UTC)
         return base + self.offset
 
     def advance(self, delta: timedelta) -> datetime:

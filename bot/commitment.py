@@ -19,7 +19,7 @@ GAP_CHECK = "pair_gap_check"
 
 def alert_coordinators(turn: Turn, programme: Programme, key: str, **values: Any) -> None:
     """A private message to every coordinator of the programme."""
-    for person_id in turn.uow.coordinators.of_programme(programme.id):  # type: ignore[arg-type]
+    for person_id in turn.uow.coordinators.of_programme(programme.id):
         turn.message(Address.person(person_id), say(key, programme=programme, **values))
 
 
@@ -28,8 +28,8 @@ def nudge_slipper(turn: Turn, circle: Circle, session: Session, kind: str, side:
     slippers = [circle.mentor] if side == "mentor" else circle.mentees
     for participant in slippers:
         person = circle.person(participant)
-        turn.message(Address.person(person.id),  # type: ignore[arg-type]
-                     say(f"commitment.nudge_{side}", kind=kind, others=[o.name for o in circle.others(person.id)],  # type: ignore[arg-type]
+        turn.message(Address.person(person.id),
+                     say(f"commitment.nudge_{side}", kind=kind, others=[o.name for o in circle.others(person.id)],
                          when=local_label(session.starts_at, person.time_zone)),
                      programme_id=circle.programme.id, kind="nudge")
 
@@ -37,14 +37,14 @@ def nudge_slipper(turn: Turn, circle: Circle, session: Session, kind: str, side:
 def mentee_slips_in_a_row(turn: Turn, circle: Circle) -> int:
     """Past sessions cancelled or missed on the mentee side since the last one held."""
     sides = {}
-    for event in turn.uow.sessions.events(circle.programme.id, circle.key):  # type: ignore[arg-type]
+    for event in turn.uow.sessions.events(circle.programme.id, circle.key):
         if event.session_id is not None and event.kind in ("cancelled", "no_show", "held"):
             sides[event.session_id] = (event.kind, event.side.value)
     streak = 0
     for session in turn.uow.sessions.of_circle(circle.key):
         if session.starts_at > turn.now or session.id not in sides:
             continue
-        kind, side = sides[session.id]  # type: ignore[index]
+        kind, side = sides[session.id]
         if kind == "held":
             streak = 0
         elif side == "mentee":
@@ -81,7 +81,7 @@ def after_outcome(turn: Turn, circle: Circle, session: Session, kind: str, side:
     if kind == "no_show" and programme.settings.copy_sponsor_on_no_shows and programme.settings.sponsor_email:
         sponsor = turn.uow.people.by_email(turn.tenant.id, programme.settings.sponsor_email)
         if sponsor is not None:
-            turn.message(Address.person(sponsor.id),  # type: ignore[arg-type]
+            turn.message(Address.person(sponsor.id),
                          say("commitment.sponsor_no_shows", programme=programme, count=streak, **names))
 
 
@@ -130,9 +130,9 @@ def check_workload(turn: Turn, circle: Circle, month: str | None = None) -> None
     """Tell the mentor and the coordinator at 80% and 100% of the monthly allowance, once each."""
     programme = circle.programme
     month = month or turn.now.strftime("%Y-%m")
-    used = mentor_minutes(turn, programme, circle.mentor.id, month)  # type: ignore[arg-type]
+    used = mentor_minutes(turn, programme, circle.mentor.id, month)
     allowance = programme.settings.mentor_hours_per_month * 60
-    mentor = turn.uow.participants.get(circle.mentor.id)  # type: ignore[arg-type]
+    mentor = turn.uow.participants.get(circle.mentor.id)
     assert mentor is not None
     given = set(mentor.notices.get(f"workload:{month}", []))
     for threshold in (80, 100):
@@ -141,7 +141,7 @@ def check_workload(turn: Turn, circle: Circle, month: str | None = None) -> None
             person = circle.person(mentor)
             values = {"hours": round(used / 60, 1), "allowance": programme.settings.mentor_hours_per_month,
                       "threshold": threshold, "month": month}
-            turn.message(Address.person(person.id), say("commitment.workload_mentor", **values),  # type: ignore[arg-type]
+            turn.message(Address.person(person.id), say("commitment.workload_mentor", **values),
                          programme_id=programme.id, kind="nudge")
             alert_coordinators(turn, programme, "commitment.workload_coordinator", mentor=person.name, **values)
     if given != set(mentor.notices.get(f"workload:{month}", [])):

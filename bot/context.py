@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Sequence
+from typing import Any
 
 from bot.domain import Person, Tenant
-from bot.model import Address, Attachment, Choice, Form, FormField, InboundEvent, OutgoingMessage, Section
+from bot.model import (
+    Address,
+    Attachment,
+    Choice,
+    Form,
+    FormField,
+    InboundEvent,
+    MessageKind,
+    OutgoingMessage,
+    Section,
+)
 from bot.ports import ConversationState, UnitOfWork
 from bot.wording import say
 
@@ -33,13 +44,13 @@ class Turn:
     def message(self, to: Address, text: str, *, choices: Sequence[Choice] = (), sections: Sequence[Section] = (),
                 context: Sequence[str] = (), question: FormField | None = None, form: Form | None = None,
                 attachments: Sequence[Attachment] = (), programme_id: int | None = None,
-                kind: str = "reply") -> OutgoingMessage:
+                kind: MessageKind = "reply") -> OutgoingMessage:
         """Queue a message. Its idempotency key derives from the event, so a re-handled event adds nothing."""
         key = f"{self.event.platform.value}:{self.event.tenant}:{self.event.event_id}:{len(self.sent) + 1}"
         message = OutgoingMessage(
             tenant_id=self.tenant.id, to=to, idempotency_key=key, text=text, choices=list(choices),
             sections=list(sections), context=list(context), question=question, form=form,
-            attachments=list(attachments), programme_id=programme_id, kind=kind,  # type: ignore[arg-type]
+            attachments=list(attachments), programme_id=programme_id, kind=kind,
             reply_in=self.event.conversation if self.person is not None and to.people == (self.person.id,) else "",
             trigger_id=self.event.trigger_id if form is not None else "")
         self.uow.outbox.add(message, platform=self.tenant.platform)
@@ -48,7 +59,7 @@ class Turn:
 
     def reply(self, text: str, **kwargs: Any) -> OutgoingMessage:
         """Answer the person who acted, privately."""
-        return self.message(Address.person(self.me.id), text, **kwargs)  # type: ignore[arg-type]
+        return self.message(Address.person(self.me.id), text, **kwargs)
 
     def reply_key(self, key: str, **values: Any) -> OutgoingMessage:
         """Answer with the message ``key`` from ``prompts/messages``."""

@@ -1,13 +1,17 @@
 """Domain records the engine reasons about: tenants, people, programmes, participants, coordinators.
 
 They are plain pydantic models. ``storage/`` maps them to tables; the engine never sees a table.
+
+A record read from the store always has its ``id``. A record not stored yet is a ``New...`` shape
+(``NewPerson``, ``NewProgramme``, ...) without one: it is handed to a repository's ``add``, which returns
+the stored record. The stored record lists ``id`` first, as the table does.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -16,19 +20,26 @@ class _Record(BaseModel):
     model_config = ConfigDict(from_attributes=True, validate_assignment=True)
 
 
-class Tenant(_Record):
+class Stored(_Record):
+    """The id every stored record has.
+
+    A stored record derives from its ``New...`` shape first and from ``Stored`` second: pydantic then lists
+    ``id`` first (in dumps and exports), as it was before the two shapes were split."""
+
+    id: int
+
+
+class Tenant(Stored):
     """A Slack workspace, a Teams tenant, or the local console: data never crosses between tenants."""
 
-    id: int | None = None
     platform: str
     external_id: str
     name: str = ""
 
 
-class Person(_Record):
+class NewPerson(_Record):
     """Someone in a tenant's directory, whether or not they take part in a programme."""
 
-    id: int | None = None
     tenant_id: int
     email: str | None = None
     """Unknown for chat users not (yet) in the directory."""
@@ -48,6 +59,10 @@ class Person(_Record):
     """When the directory stopped listing them: they left the organisation."""
     created_at: datetime | None = None
     updated_at: datetime | None = None
+
+
+class Person(NewPerson, Stored):
+    """A person as stored, with its id."""
 
 
 class Focus(StrEnum):
@@ -88,7 +103,7 @@ class ProgrammeSettings(BaseModel):
     agenda_hours_before: float = Field(default=24.0, gt=0, le=168)
     reminder_minutes_before: int = Field(default=60, ge=5, le=1440)
     followup_minutes_after: int = Field(default=30, ge=0, le=1440)
-    match_mode: str = Field(default="optimal", pattern="^(optimal|stable|random)$")
+    match_mode: Literal["optimal", "stable", "random"] = "optimal"
     match_seed: int = Field(default=0, ge=0)
     match_weights: dict[str, Any] = Field(default_factory=dict)
     allow_repeat_pairs: bool = False
@@ -107,10 +122,9 @@ class ProgrammeSettings(BaseModel):
     """The programme's own topics and frameworks (``topics`` and ``frameworks`` lists, as in prompts/library)."""
 
 
-class Programme(_Record):
+class NewProgramme(_Record):
     """A cohort run by coordinators, with its goal, term, cadence and rules."""
 
-    id: int | None = None
     tenant_id: int
     slug: str
     name: str
@@ -132,6 +146,10 @@ class Programme(_Record):
     created_at: datetime | None = None
 
 
+class Programme(NewProgramme, Stored):
+    """A programme as stored, with its id."""
+
+
 class Role(StrEnum):
     MENTOR = "mentor"
     MENTEE = "mentee"
@@ -145,10 +163,9 @@ class ParticipantStatus(StrEnum):
     LEFT = "left"
 
 
-class Participant(_Record):
+class NewParticipant(_Record):
     """A person's place in a programme, in one role."""
 
-    id: int | None = None
     programme_id: int
     person_id: int
     role: Role
@@ -167,16 +184,19 @@ class Participant(_Record):
     updated_at: datetime | None = None
 
 
+class Participant(NewParticipant, Stored):
+    """A participant as stored, with its id."""
+
+
 class PairStatus(StrEnum):
     ACTIVE = "active"
     PAUSED = "paused"
     ENDED = "ended"
 
 
-class MatchPair(_Record):
+class NewMatchPair(_Record):
     """A published pair: a mentor and a mentee of one programme."""
 
-    id: int | None = None
     programme_id: int
     mentee_id: int
     """The mentee's participant id."""
@@ -196,10 +216,13 @@ class MatchPair(_Record):
     """Finding the first slot: the proposals and who accepted which."""
 
 
-class MatchRule(_Record):
+class MatchPair(NewMatchPair, Stored):
+    """A pair as stored, with its id."""
+
+
+class NewMatchRule(_Record):
     """A coordinator's pin (always pair these two) or forbid (never pair them)."""
 
-    id: int | None = None
     programme_id: int
     kind: str
     mentee_id: int
@@ -207,10 +230,13 @@ class MatchRule(_Record):
     created_by: int | None = None
 
 
-class MatchRun(_Record):
+class MatchRule(NewMatchRule, Stored):
+    """A pin or forbid as stored, with its id."""
+
+
+class NewMatchRun(_Record):
     """A matching run kept for review before it is published."""
 
-    id: int | None = None
     programme_id: int
     mode: str
     seed: int | None = None
@@ -218,3 +244,22 @@ class MatchRun(_Record):
     created_by: int | None = None
     created_at: datetime | None = None
     published_at: datetime | None = None
+
+
+class MatchRun(NewMatchRun, Stored):
+    """A match run as stored, with its id."""
+
+
+
+class CoordinatorGrant(Stored):
+    """The coordinator role of a tenant, waiting for someone: named by email before they appear (they become a
+    coordinator the first time they do), or offered to a known person (whoever installed the Slack app), who
+    accepts it with a button."""
+
+    tenant_key: str
+    """The tenant as operators name it (``slack:T…``, ``teams:<tenant id>``, ``console``), or ``*``: every tenant."""
+    email: str | None = None
+    person_id: int | None = None
+    source: str
+    """Who named them: ``cli`` (``rmbot coordinators add``), ``settings`` (RMBOT_ADMIN_EMAILS) or ``slack_install``."""
+    created_at: datetime | None = None

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from bot.domain import Person, Programme, Role
 from bot.ports import UnitOfWork
 
 
-def role_problem(uow: UnitOfWork, programme: Programme, person: Person, role: Role) -> tuple[str, dict] | None:
+def role_problem(uow: UnitOfWork, programme: Programme, person: Person,
+                 role: Role) -> tuple[str, dict[str, Any]] | None:
     """Why ``person`` cannot take ``role`` in ``programme`` (a wording key and its values), or None.
 
     With no explicit limits in the programme's settings, a mentor needs someone at least the seniority

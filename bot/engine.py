@@ -6,21 +6,36 @@ changes and every message it queues commit together, or not at all.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
-from bot.commands.registry import (RUN_COMMAND_ACTION, Args, CommandSyntaxError, Registry, Verb, parse_args, split_words,
-                                   strip_leading)
+from bot.commands.registry import (
+    RUN_COMMAND_ACTION,
+    Args,
+    CommandSyntaxError,
+    Registry,
+    Verb,
+    parse_args,
+    split_words,
+    strip_leading,
+)
 from bot.context import Turn
-from bot.domain import Person, Programme
+from bot.domain import NewPerson, Person, Programme
 from bot.errors import CommandError
 from bot.flows.runner import ANSWER_ACTION, EDIT_ACTION, FORM_ACTION, FlowRunner
+from bot.grants import claim
 from bot.model import Action, InboundEvent, Platform
 from bot.ports import UnitOfWork
+from bot.sessions.model import Session
 from bot.wording import say
 
 ActionHandler = Callable[[Turn, Action], None]
 DueHandler = Callable[[Turn, dict[str, Any]], None]
+
+
+def _not_installed(*_args: Any) -> None:
+    raise RuntimeError("a service the command modules offer each other was called before it was installed")
 
 
 class Engine:
@@ -36,8 +51,8 @@ class Engine:
         self.due: dict[str, DueHandler] = {}
         # Services the command modules offer each other, set as they are installed.
         self.intake: Any = None
-        self.sessions_offer_next: Callable[..., None] | None = None
-        self.sessions_pulse: Callable[..., None] | None = None
+        self.sessions_offer_next: Callable[[Turn, str, Session], None] = _not_installed
+        self.sessions_pulse: Callable[[Turn, str, int], None] = _not_installed
         from bot.commands import install
 
         install(self)
@@ -88,8 +103,10 @@ class Engine:
         person = uow.people.by_identity(turn.tenant.id, event.platform.value, event.user)
         if person is None and event.platform == Platform.CONSOLE:
             person = uow.people.by_email(turn.tenant.id, event.user)
+            if person is not None:  # the console names people by email: a grant waiting for it is claimed now
+                claim(uow, turn.tenant, person)
         if person is None and event.platform != Platform.CONSOLE:
-            person = uow.people.add(Person(tenant_id=turn.tenant.id, name=event.user_name or event.user,
+            person = uow.people.add(NewPerson(tenant_id=turn.tenant.id, name=event.user_name or event.user,
                                            time_zone="UTC"))
             uow.people.link_identity(person, event.platform.value, event.user)
         return person
@@ -137,7 +154,7 @@ class Engine:
             raise CommandError("commands.not_available", verb=verb.name)
         verb.handler(turn, args, programme)
         if verb.who == "coordinator":
-            turn.uow.audit.add(turn.tenant.id, programme.id if programme else None, turn.me.id,  # type: ignore[arg-type]
+            turn.uow.audit.add(turn.tenant.id, programme.id if programme else None, turn.me.id,
                                verb.name, text)
 
     def authorise(self, turn: Turn, verb: Verb, args: Args) -> Programme | None:

@@ -1,8 +1,11 @@
-"""Errors the engine turns into a clear message to the person, undoing what the command changed."""
+"""Errors the engine turns into a clear message to the person, undoing what the command changed, and the
+one it does not: a record missing that another one refers to."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 class CommandError(Exception):
@@ -12,3 +15,14 @@ class CommandError(Exception):
         super().__init__(key)
         self.key = key
         self.values = values
+
+
+class MissingRecord(LookupError):
+    """A record that another record points to is not in the store: a broken invariant, not a refusal."""
+
+
+def required(record: T | None, what: str, key: object) -> T:
+    """``record``, which must exist because something refers to it; raises :class:`MissingRecord` if not."""
+    if record is None:
+        raise MissingRecord(f"{what} {key} does not exist")
+    return record

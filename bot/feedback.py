@@ -6,7 +6,7 @@ with its author's consent only. Check-in answers go to the coordinator by name, 
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.context import Turn
@@ -14,7 +14,7 @@ from bot.domain import PairStatus, ParticipantStatus, Programme
 from bot.errors import CommandError
 from bot.model import Action, Address, Choice
 from bot.sessions.circles import Circle, circle_by_key, circles_of, circles_of_person
-from bot.sessions.model import Feedback, SessionStatus
+from bot.sessions.model import NewFeedback, SessionStatus
 from bot.wording import say
 
 if TYPE_CHECKING:
@@ -33,12 +33,12 @@ def _target_turn(turn: Turn, person_id: int) -> Turn:
                 sent=turn.sent)
 
 
-def start_pulse(engine: "Engine", turn: Turn, circle: Circle, session_id: int, nudge: bool = False) -> None:
+def start_pulse(engine: Engine, turn: Turn, circle: Circle, session_id: int, nudge: bool = False) -> None:
     me = turn.me
-    if turn.uow.feedback.exists(me.id, PULSE, f"session:{session_id}"):  # type: ignore[arg-type]
+    if turn.uow.feedback.exists(me.id, PULSE, f"session:{session_id}"):
         return
     engine.flows.start(turn, PULSE, {"key": f"pulse-{session_id}", "session_id": session_id, "circle": circle.key,
-                                     "others": ", ".join(o.name for o in circle.others(me.id))}, nudge=nudge)  # type: ignore[arg-type]
+                                     "others": ", ".join(o.name for o in circle.others(me.id))}, nudge=nudge)
 
 
 def schedule_programme_rhythm(turn: Turn, programme: Programme) -> None:
@@ -47,14 +47,14 @@ def schedule_programme_rhythm(turn: Turn, programme: Programme) -> None:
         middle = programme.starts_on + (programme.ends_on - programme.starts_on) / 2
         final = programme.ends_on - timedelta(days=3)
         for subject, day in (("midpoint", middle), ("final", final)):
-            moment = datetime.combine(day, time(9, 0), timezone.utc)
+            moment = datetime.combine(day, time(9, 0), UTC)
             if moment > turn.now:
                 turn.uow.schedule.add(turn.tenant.id, SURVEY_JOB, moment, {"programme_id": programme.id, "subject": subject},
                                       key=f"survey:{programme.id}:{subject}")
     turn.uow.schedule.add(turn.tenant.id, TEAM_JOB, turn.now, {"programme_id": programme.id, "phase": "baseline"},
                           key=f"team:{programme.id}:baseline")
     if programme.ends_on:
-        end = datetime.combine(programme.ends_on - timedelta(days=3), time(9, 0), timezone.utc)
+        end = datetime.combine(programme.ends_on - timedelta(days=3), time(9, 0), UTC)
         if end > turn.now:
             turn.uow.schedule.add(turn.tenant.id, TEAM_JOB, end, {"programme_id": programme.id, "phase": "end"},
                                   key=f"team:{programme.id}:end")
@@ -63,19 +63,19 @@ def schedule_programme_rhythm(turn: Turn, programme: Programme) -> None:
                           key=f"checkin:{programme.id}:1")
 
 
-def install(engine: "Engine") -> None:
+def install(engine: Engine) -> None:
     def save_pulse(turn: Turn, answers: dict[str, Any], context: dict[str, Any]) -> None:
         circle = circle_by_key(turn.uow, context["circle"])
         me = turn.me
-        role = circle.side_of(me.id) if circle else "mentee"  # type: ignore[arg-type]
-        turn.uow.feedback.add(Feedback(programme_id=circle.programme.id if circle else 0, person_id=me.id, role=role,  # type: ignore[arg-type,union-attr]
+        role = circle.side_of(me.id) if circle else "mentee"
+        turn.uow.feedback.add(NewFeedback(programme_id=circle.programme.id if circle else 0, person_id=me.id, role=role,
                                        kind=PULSE, subject=f"session:{context['session_id']}",
                                        session_id=context["session_id"], answers=answers,
                                        share_comment=bool(answers.get("share"))))
         turn.reply(say("feedback.pulse_thanks"))
 
     def save_survey(turn: Turn, answers: dict[str, Any], context: dict[str, Any]) -> None:
-        turn.uow.feedback.add(Feedback(programme_id=context["programme_id"], person_id=turn.me.id,  # type: ignore[arg-type]
+        turn.uow.feedback.add(NewFeedback(programme_id=context["programme_id"], person_id=turn.me.id,
                                        role=context["role"], kind=context["subject"], subject=context["subject"],
                                        answers=answers, share_comment=bool(answers.get("share"))))
         turn.reply(say("feedback.survey_thanks"))
@@ -83,15 +83,15 @@ def install(engine: "Engine") -> None:
     def save_checkin(turn: Turn, answers: dict[str, Any], context: dict[str, Any]) -> None:
         programme = turn.uow.programmes.get(context["programme_id"])
         assert programme is not None
-        turn.uow.feedback.add(Feedback(programme_id=programme.id, person_id=turn.me.id, role=context["role"],  # type: ignore[arg-type]
+        turn.uow.feedback.add(NewFeedback(programme_id=programme.id, person_id=turn.me.id, role=context["role"],
                                        kind=CHECKIN, subject=context["subject"], answers=answers, share_comment=True))
-        for person_id in turn.uow.coordinators.of_programme(programme.id):  # type: ignore[arg-type]
+        for person_id in turn.uow.coordinators.of_programme(programme.id):
             turn.message(Address.person(person_id), say("feedback.checkin_to_coordinator", name=turn.me.name,
                                                         programme=programme, answers=answers))
         turn.reply(say("feedback.checkin_thanks"))
 
     def save_team_rating(turn: Turn, answers: dict[str, Any], context: dict[str, Any]) -> None:
-        turn.uow.feedback.add(Feedback(programme_id=context["programme_id"], person_id=turn.me.id, role="team",  # type: ignore[arg-type]
+        turn.uow.feedback.add(NewFeedback(programme_id=context["programme_id"], person_id=turn.me.id, role="team",
                                        kind=f"team_{context['phase']}", subject=f"{context['phase']}:{context['mentee']}",
                                        answers={"rating": answers["rating"]}))
         turn.reply(say("feedback.team_thanks"))
@@ -107,18 +107,18 @@ def install(engine: "Engine") -> None:
         circle = circle_by_key(turn.uow, session.circle) if session else None
         if session is None or circle is None or turn.me.id not in {m.person_id for m in circle.members}:
             raise CommandError("sessions.not_your_session")
-        if turn.uow.feedback.exists(turn.me.id, PULSE, f"session:{session.id}"):  # type: ignore[arg-type]
+        if turn.uow.feedback.exists(turn.me.id, PULSE, f"session:{session.id}"):
             turn.reply(say("feedback.already_given"))
             return
-        start_pulse(engine, turn, circle, session.id)  # type: ignore[arg-type]
+        start_pulse(engine, turn, circle, session.id)
 
     @engine.registry.handles("feedback")
     def feedback_verb(turn: Turn, _args: Any, _programme: Programme | None) -> None:
-        for circle in circles_of_person(turn.uow, turn.me.id, turn.tenant.id):  # type: ignore[arg-type]
+        for circle in circles_of_person(turn.uow, turn.me.id, turn.tenant.id):
             held = [s for s in turn.uow.sessions.of_circle(circle.key) if s.status == SessionStatus.HELD]
             for session in reversed(held):
-                if not turn.uow.feedback.exists(turn.me.id, PULSE, f"session:{session.id}"):  # type: ignore[arg-type]
-                    start_pulse(engine, turn, circle, session.id)  # type: ignore[arg-type]
+                if not turn.uow.feedback.exists(turn.me.id, PULSE, f"session:{session.id}"):
+                    start_pulse(engine, turn, circle, session.id)
                     return
         raise CommandError("feedback.nothing_to_rate")
 
@@ -161,9 +161,9 @@ def install(engine: "Engine") -> None:
             manager = turn.uow.people.get(participant.person_id)
             for member in turn.uow.people.reports(participant.person_id):
                 if member.opted_out or member.left_at or turn.uow.feedback.exists(
-                        member.id, f"team_{phase}", f"{phase}:{participant.person_id}"):  # type: ignore[arg-type]
+                        member.id, f"team_{phase}", f"{phase}:{participant.person_id}"):
                     continue
-                engine.flows.start(_target_turn(turn, member.id), TEAM, {  # type: ignore[arg-type]
+                engine.flows.start(_target_turn(turn, member.id), TEAM, {
                     "key": f"team-{programme.id}-{phase}-{participant.person_id}", "programme_id": programme.id,
                     "phase": phase, "mentee": participant.person_id, "manager": manager.name if manager else "",
                     "programme": programme.name, "metric": programme.goal_metric or programme.name,
@@ -189,7 +189,7 @@ def _taking_part(turn: Turn, programme: Programme) -> list[Any]:
     """Active participants who are in a live pair (surveys and check-ins are for people being mentored)."""
     paired = {m.id for circle in circles_of(turn.uow, programme) for m in circle.members
               if all(p.status == PairStatus.ACTIVE for p in circle.pairs)}
-    return [p for p in turn.uow.participants.in_programme(programme.id)  # type: ignore[arg-type]
+    return [p for p in turn.uow.participants.in_programme(programme.id)
             if p.status == ParticipantStatus.ACTIVE and p.id in paired]
 
 

@@ -35,7 +35,8 @@ MAX_QUESTIONS = 10
 @lru_cache(maxsize=1)
 def topic_tags() -> list[dict[str, Any]]:
     """The topic tags people pick in the intake (``prompts/library/topic_tags.yml``)."""
-    return yaml.safe_load((PROMPTS / "library" / "topic_tags.yml").read_text(encoding="utf-8"))
+    tags: list[dict[str, Any]] = yaml.safe_load((PROMPTS / "library" / "topic_tags.yml").read_text(encoding="utf-8"))
+    return tags
 
 
 def topics_for(programme: Programme | None) -> list[StepChoice]:
@@ -47,10 +48,10 @@ def topics_for(programme: Programme | None) -> list[StepChoice]:
 
 def intake_flow(base: Flow, programme: Programme | None) -> Flow:
     """The base questionnaire with the programme's own questions before the final submit step."""
-    extra = programme.intake_questions if programme else []
-    if not extra:
+    if programme is None or not programme.intake_questions:
         return base
-    steps = parse_steps(extra, f"programme {programme.slug} questions", seen={s.id for s in base.steps})  # type: ignore[union-attr]
+    extra = programme.intake_questions
+    steps = parse_steps(extra, f"programme {programme.slug} questions", seen={s.id for s in base.steps})
     checksum = zlib.crc32(repr(extra).encode()) % 1000
     return Flow(id=base.id, version=base.version * 1000 + checksum, title=base.title,
                 steps=(*base.steps[:-1], *steps, base.steps[-1]))
@@ -103,7 +104,7 @@ def next_question_number(programme: Programme) -> int:
 class Intake:
     """Starts, completes and reminds intakes and onboarding, on one engine."""
 
-    def __init__(self, engine: "Engine") -> None:
+    def __init__(self, engine: Engine) -> None:
         self.engine = engine
         flows = engine.flows
         flows.register(INTAKE, self._complete, builder=self._build, sources={"topics": self._topics})

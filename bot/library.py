@@ -123,7 +123,7 @@ class Framework:
                                 key=lambda j: (counts[j] - exact[j], -j))
                     counts[donor] -= 1
                     counts[i] = 1
-        return [(step.name, count) for step, count in zip(steps, counts)]
+        return [(step.name, count) for step, count in zip(steps, counts, strict=True)]
 
 
 @lru_cache(maxsize=8)

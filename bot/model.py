@@ -112,15 +112,17 @@ class Choice(_Model):
     description: str = ""
 
 
+FieldKind = Literal["text", "long_text", "integer", "number", "date", "choice", "multi_choice", "yes_no", "time_zone",
+                    "working_hours", "rank"]
+"""The inputs a form field can be."""
+
+
 class FormField(_Model):
     """One input of a form or of a single question."""
 
     id: str
     label: str
-    kind: Literal[
-        "text", "long_text", "integer", "number", "date", "choice", "multi_choice", "yes_no", "time_zone",
-        "working_hours", "rank",
-    ] = "text"
+    kind: FieldKind = "text"
     required: bool = True
     hint: str = ""
     choices: list[Choice] = Field(default_factory=list)
@@ -163,12 +165,16 @@ class Address(_Model):
     conversation: str = ""
 
     @classmethod
-    def person(cls, person_id: int) -> "Address":
+    def person(cls, person_id: int) -> Address:
         return cls(kind="person", people=(person_id,))
 
     @classmethod
-    def pair(cls, *people: int) -> "Address":
+    def pair(cls, *people: int) -> Address:
         return cls(kind="pair", people=tuple(people))
+
+
+MessageKind = Literal["reply", "nudge", "farewell"]
+"""Why a message is sent: a reply, a nudge (counted against the daily cap), or a farewell."""
 
 
 class OutgoingMessage(_Model):
@@ -186,7 +192,7 @@ class OutgoingMessage(_Model):
     attachments: list[Attachment] = Field(default_factory=list)
     programme_id: int | None = None
     """The programme this message belongs to; lets delivery stop for people who declined it."""
-    kind: Literal["reply", "nudge", "farewell"] = "reply"
+    kind: MessageKind = "reply"
     """Nudges (reminders, check-ins, surveys) wait for the recipient's working hours and count towards
     their daily cap; replies to what someone just did go at once; a farewell still reaches someone who
     just asked to be forgotten."""

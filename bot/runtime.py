@@ -86,7 +86,7 @@ class Runtime:
                                  or uow.people.by_email(tenant.id, item.event.user))
             if not tenant or not person:
                 return
-            uow.outbox.add(OutgoingMessage(tenant_id=tenant.id, to=Address.person(person.id),  # type: ignore[arg-type]
+            uow.outbox.add(OutgoingMessage(tenant_id=tenant.id, to=Address.person(person.id),
                                            idempotency_key=f"failed:{item_id}", text=say("errors.gave_up")),
                            platform=tenant.platform)
 
@@ -173,7 +173,7 @@ class Runtime:
         wait: datetime | None = None
         for person in people.values():
             opening = next_working_moment(now, person.time_zone, person.working_hours)
-            if opening <= now and self.store.outbox.nudges_on(person.id, now.astimezone(ZoneInfo(person.time_zone)).date()) >= cap:  # type: ignore[arg-type]
+            if opening <= now and self.store.outbox.nudges_on(person.id, now.astimezone(ZoneInfo(person.time_zone)).date()) >= cap:
                 local = now.astimezone(ZoneInfo(person.time_zone))
                 tomorrow = datetime.combine(local.date() + timedelta(days=1), time(0, 0), ZoneInfo(person.time_zone))
                 opening = next_working_moment(tomorrow, person.time_zone, person.working_hours)

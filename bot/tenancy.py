@@ -21,3 +21,16 @@ def parse_tenant_key(key: str) -> tuple[str, str]:
         raise TenantKeyError(
             f"{key!r} is not a tenant: use 'console', 'slack:TEAM_ID' or 'teams:TENANT_ID'")
     return platform, external
+
+
+def tenant_key(platform: str, external_id: str) -> str:
+    """The key an operator types for a tenant (``console``, ``slack:T…``, ``teams:<tenant id>``); a Teams
+    tenant id (a GUID) in lower case, as Teams sends it, so that either spelling names the same tenant."""
+    if platform == Platform.CONSOLE.value:
+        return CONSOLE_TENANT
+    return f"{platform}:{external_id.lower() if platform == Platform.TEAMS.value else external_id}"
+
+
+def normalise_tenant_key(key: str) -> str:
+    """A typed tenant key checked (:class:`TenantKeyError` otherwise) and spelt as :func:`tenant_key` spells it."""
+    return tenant_key(*parse_tenant_key(key))

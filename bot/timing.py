@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 WEEKEND = (5, 6)
@@ -25,8 +25,8 @@ def next_working_moment(when: datetime, time_zone: str, working_hours: str) -> d
             opening = datetime.combine(local.date(), start, zone)
             closing = datetime.combine(local.date(), end, zone)
             if local < opening:
-                return opening.astimezone(timezone.utc)
+                return opening.astimezone(UTC)
             if local < closing:
-                return local.astimezone(timezone.utc)
+                return local.astimezone(UTC)
         local = datetime.combine(local.date() + timedelta(days=1), time(0, 0), zone)
-    return when.astimezone(timezone.utc)
+    return when.astimezone(UTC)

@@ -6,12 +6,22 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 
-from bot.domain import MatchPair, MatchRule, MatchRun
+from bot.domain import MatchPair, MatchRule, MatchRun, NewMatchPair, NewMatchRule, NewMatchRun
 from bot.reports.aggregate import Figure, Released
-from bot.sessions.model import Feedback, Resource, Session, SessionEvent
-from storage.repositories import _copy_into, _domain, _Repo, insert_ignoring_duplicates
+from bot.sessions.model import (
+    Feedback,
+    NewFeedback,
+    NewResource,
+    NewSession,
+    NewSessionEvent,
+    Resource,
+    Session,
+    SessionEvent,
+)
+from storage.repositories import _copy_into, _Repo
+from storage.sql import col, insert_ignoring_duplicates, rowcount, select, table, to_domain, to_domain_or_none
 from storage.tables import (
     AuditRow,
     FeedbackRow,
@@ -30,49 +40,49 @@ from storage.tables import (
 class MatchingRepo(_Repo):
     """Published pairs, pins and forbids, and match runs."""
 
-    def add_rule(self, rule: MatchRule) -> bool:
+    def add_rule(self, rule: NewMatchRule) -> bool:
         return insert_ignoring_duplicates(self.session, MatchRuleRow, rule.model_dump(exclude={"id"}),
                                           ["programme_id", "kind", "mentee_id", "mentor_id"])
 
     def rules(self, programme_id: int) -> list[MatchRule]:
-        rows = self.session.execute(select(MatchRuleRow).where(MatchRuleRow.programme_id == programme_id)
-                                    .order_by(MatchRuleRow.id)).scalars()
-        return [_domain(MatchRule, row) for row in rows]  # type: ignore[misc]
+        rows = self.session.exec(select(MatchRuleRow).where(MatchRuleRow.programme_id == programme_id)
+                                    .order_by(col(MatchRuleRow.id)))
+        return [to_domain(MatchRule, row) for row in rows]
 
     def remove_rules(self, programme_id: int, mentee_id: int, mentor_id: int) -> int:
         result = self.session.execute(delete(MatchRuleRow).where(
-            MatchRuleRow.programme_id == programme_id, MatchRuleRow.mentee_id == mentee_id,
-            MatchRuleRow.mentor_id == mentor_id))
-        return result.rowcount or 0
+            col(MatchRuleRow.programme_id) == programme_id, col(MatchRuleRow.mentee_id) == mentee_id,
+            col(MatchRuleRow.mentor_id) == mentor_id))
+        return rowcount(result)
 
-    def save_run(self, run: MatchRun) -> MatchRun:
+    def save_run(self, run: NewMatchRun) -> MatchRun:
         row = MatchRunRow(**run.model_dump(exclude={"id"}))
         row.created_at = self.now()
         self.session.add(row)
         self.session.flush()
-        return _domain(MatchRun, row)  # type: ignore[return-value]
+        return to_domain(MatchRun, row)
 
     def latest_run(self, programme_id: int) -> MatchRun | None:
-        row = self.session.execute(select(MatchRunRow).where(MatchRunRow.programme_id == programme_id)
-                                   .order_by(MatchRunRow.id.desc()).limit(1)).scalar_one_or_none()
-        return _domain(MatchRun, row)
+        row = self.session.exec(select(MatchRunRow).where(MatchRunRow.programme_id == programme_id)
+                                   .order_by(col(MatchRunRow.id).desc()).limit(1)).one_or_none()
+        return to_domain_or_none(MatchRun, row)
 
     def mark_published(self, run_id: int) -> None:
         row = self.session.get(MatchRunRow, run_id)
         if row is not None:
             row.published_at = row.published_at or self.now()
 
-    def add_pair(self, pair: MatchPair) -> MatchPair | None:
+    def add_pair(self, pair: NewMatchPair) -> MatchPair | None:
         """Store a pair; None when exactly this pair was already stored."""
         values = pair.model_dump(exclude={"id"})
         values["created_at"] = self.now()
         if not insert_ignoring_duplicates(self.session, MatchPairRow, values,
                                           ["programme_id", "mentee_id", "mentor_id"]):
             return None
-        row = self.session.execute(select(MatchPairRow).where(
+        row = self.session.exec(select(MatchPairRow).where(
             MatchPairRow.programme_id == pair.programme_id, MatchPairRow.mentee_id == pair.mentee_id,
-            MatchPairRow.mentor_id == pair.mentor_id)).scalar_one()
-        return _domain(MatchPair, row)
+            MatchPairRow.mentor_id == pair.mentor_id)).one()
+        return to_domain_or_none(MatchPair, row)
 
     def save_pair(self, pair: MatchPair) -> MatchPair:
         row = self.session.get(MatchPairRow, pair.id)
@@ -80,22 +90,22 @@ class MatchingRepo(_Repo):
             raise LookupError(f"pair {pair.id} does not exist")
         _copy_into(row, pair)
         self.session.flush()
-        return _domain(MatchPair, row)  # type: ignore[return-value]
+        return to_domain(MatchPair, row)
 
     def pairs(self, programme_id: int) -> list[MatchPair]:
-        rows = self.session.execute(select(MatchPairRow).where(MatchPairRow.programme_id == programme_id)
-                                    .order_by(MatchPairRow.id)).scalars()
-        return [_domain(MatchPair, row) for row in rows]  # type: ignore[misc]
+        rows = self.session.exec(select(MatchPairRow).where(MatchPairRow.programme_id == programme_id)
+                                    .order_by(col(MatchPairRow.id)))
+        return [to_domain(MatchPair, row) for row in rows]
 
     def previous_pairs(self, tenant_id: int, exclude_programme: int) -> set[frozenset[int]]:
         """Person-id pairs from the tenant's other programmes (earlier cohorts)."""
-        mentee, mentor = ParticipantRow.__table__.alias("mentee"), ParticipantRow.__table__.alias("mentor")  # type: ignore[attr-defined]
-        rows = self.session.execute(
+        mentee, mentor = table(ParticipantRow).alias("mentee"), table(ParticipantRow).alias("mentor")
+        rows = self.session.exec(
             select(mentee.c.person_id, mentor.c.person_id)
             .select_from(MatchPairRow)
             .join(mentee, mentee.c.id == MatchPairRow.mentee_id)
             .join(mentor, mentor.c.id == MatchPairRow.mentor_id)
-            .join(ProgrammeRow, ProgrammeRow.id == MatchPairRow.programme_id)
+            .join(ProgrammeRow, col(ProgrammeRow.id) == MatchPairRow.programme_id)
             .where(ProgrammeRow.tenant_id == tenant_id, MatchPairRow.programme_id != exclude_programme)).all()
         return {frozenset(row) for row in rows}
 
@@ -103,11 +113,11 @@ class MatchingRepo(_Repo):
 class SessionsRepo(_Repo):
     """Sessions, what happened to them (by side), and programme resources."""
 
-    def add(self, session: Session) -> Session:
+    def add(self, session: NewSession) -> Session:
         row = SessionRow(**session.model_dump(exclude={"id"}))
         self.session.add(row)
         self.session.flush()
-        return _domain(Session, row)  # type: ignore[return-value]
+        return to_domain(Session, row)
 
     def save(self, session: Session) -> Session:
         row = self.session.get(SessionRow, session.id)
@@ -115,22 +125,22 @@ class SessionsRepo(_Repo):
             raise LookupError(f"session {session.id} does not exist")
         _copy_into(row, session)
         self.session.flush()
-        return _domain(Session, row)  # type: ignore[return-value]
+        return to_domain(Session, row)
 
     def get(self, session_id: int) -> Session | None:
-        return _domain(Session, self.session.get(SessionRow, session_id))
+        return to_domain_or_none(Session, self.session.get(SessionRow, session_id))
 
     def of_circle(self, circle: str) -> list[Session]:
-        rows = self.session.execute(select(SessionRow).where(SessionRow.circle == circle)
-                                    .order_by(SessionRow.sequence)).scalars()
-        return [_domain(Session, row) for row in rows]  # type: ignore[misc]
+        rows = self.session.exec(select(SessionRow).where(SessionRow.circle == circle)
+                                    .order_by(col(SessionRow.sequence)))
+        return [to_domain(Session, row) for row in rows]
 
     def of_programme(self, programme_id: int) -> list[Session]:
-        rows = self.session.execute(select(SessionRow).where(SessionRow.programme_id == programme_id)
-                                    .order_by(SessionRow.starts_at, SessionRow.id)).scalars()
-        return [_domain(Session, row) for row in rows]  # type: ignore[misc]
+        rows = self.session.exec(select(SessionRow).where(SessionRow.programme_id == programme_id)
+                                    .order_by(col(SessionRow.starts_at), col(SessionRow.id)))
+        return [to_domain(Session, row) for row in rows]
 
-    def record(self, event: SessionEvent) -> None:
+    def record(self, event: NewSessionEvent) -> None:
         row = SessionEventRow(**event.model_dump(exclude={"id"}))
         row.at = row.at or self.now()
         self.session.add(row)
@@ -140,26 +150,26 @@ class SessionsRepo(_Repo):
         query = select(SessionEventRow).where(SessionEventRow.programme_id == programme_id)
         if circle is not None:
             query = query.where(SessionEventRow.circle == circle)
-        rows = self.session.execute(query.order_by(SessionEventRow.id)).scalars()
-        return [_domain(SessionEvent, row) for row in rows]  # type: ignore[misc]
+        rows = self.session.exec(query.order_by(col(SessionEventRow.id)))
+        return [to_domain(SessionEvent, row) for row in rows]
 
-    def add_resource(self, resource: Resource) -> Resource:
+    def add_resource(self, resource: NewResource) -> Resource:
         row = ResourceRow(**resource.model_dump(exclude={"id"}))
         row.created_at = self.now()
         self.session.add(row)
         self.session.flush()
-        return _domain(Resource, row)  # type: ignore[return-value]
+        return to_domain(Resource, row)
 
     def resources(self, programme_id: int) -> list[Resource]:
-        rows = self.session.execute(select(ResourceRow).where(ResourceRow.programme_id == programme_id)
-                                    .order_by(ResourceRow.id)).scalars()
-        return [_domain(Resource, row) for row in rows]  # type: ignore[misc]
+        rows = self.session.exec(select(ResourceRow).where(ResourceRow.programme_id == programme_id)
+                                    .order_by(col(ResourceRow.id)))
+        return [to_domain(Resource, row) for row in rows]
 
 
 class FeedbackRepo(_Repo):
     """Pulses, surveys and check-ins."""
 
-    def add(self, feedback: Feedback) -> bool:
+    def add(self, feedback: NewFeedback) -> bool:
         values = feedback.model_dump(exclude={"id"})
         values["created_at"] = self.now()
         return insert_ignoring_duplicates(self.session, FeedbackRow, values, ["person_id", "kind", "subject"])
@@ -171,9 +181,9 @@ class FeedbackRepo(_Repo):
 
     def forget(self, person_id: int) -> None:
         """Keep ratings for anonymous totals; drop every word the person wrote, and check-ins (named)."""
-        self.session.execute(delete(FeedbackRow).where(FeedbackRow.person_id == person_id,
-                                                       FeedbackRow.kind == "checkin"))
-        for row in self.session.execute(select(FeedbackRow).where(FeedbackRow.person_id == person_id)).scalars():
+        self.session.execute(delete(FeedbackRow).where(col(FeedbackRow.person_id) == person_id,
+                                                       col(FeedbackRow.kind) == "checkin"))
+        for row in self.session.exec(select(FeedbackRow).where(FeedbackRow.person_id == person_id)):
             row.answers = {k: v for k, v in row.answers.items() if k not in ("comment", "share")}
             row.share_comment = False
         self.session.flush()
@@ -182,8 +192,8 @@ class FeedbackRepo(_Repo):
         query = select(FeedbackRow).where(FeedbackRow.programme_id == programme_id)
         if kind is not None:
             query = query.where(FeedbackRow.kind == kind)
-        rows = self.session.execute(query.order_by(FeedbackRow.id)).scalars()
-        return [_domain(Feedback, row) for row in rows]  # type: ignore[misc]
+        rows = self.session.exec(query.order_by(col(FeedbackRow.id)))
+        return [to_domain(Feedback, row) for row in rows]
 
 
 class AuditRepo(_Repo):
@@ -195,8 +205,8 @@ class AuditRepo(_Repo):
         self.session.flush()
 
     def of_programme(self, programme_id: int, limit: int = 50) -> list[dict[str, Any]]:
-        rows = self.session.execute(select(AuditRow).where(AuditRow.programme_id == programme_id)
-                                    .order_by(AuditRow.id.desc()).limit(limit)).scalars()
+        rows = self.session.exec(select(AuditRow).where(AuditRow.programme_id == programme_id)
+                                    .order_by(col(AuditRow.id).desc()).limit(limit))
         return [{"at": r.at, "person_id": r.person_id, "verb": r.verb, "detail": r.detail} for r in rows]
 
 

@@ -15,6 +15,8 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from bot.directory import IDENTITY_COLUMNS, DirectoryRow
+from bot.grants import claim_in_tenant
+from storage.sql import col, stored_id, table
 from storage.store import SqlStore
 from storage.tables import PersonIdentityRow, PersonRow
 
@@ -42,7 +44,8 @@ def existing_managers(store: SqlStore, tenant_id: int) -> dict[str, str | None]:
     """Lower-cased email -> lower-cased manager email (or None) of everyone already in the directory."""
     with store.unit_of_work() as uow:
         people = uow.session.execute(
-            select(PersonRow.id, PersonRow.email, PersonRow.manager_id).where(PersonRow.tenant_id == tenant_id)).all()
+            select(col(PersonRow.id), col(PersonRow.email), col(PersonRow.manager_id))
+            .where(col(PersonRow.tenant_id) == tenant_id)).all()
     email_of = {person.id: person.email.lower() for person in people}
     return {person.email.lower(): email_of.get(person.manager_id) if person.manager_id else None
             for person in people}
@@ -59,7 +62,8 @@ def import_directory(store: SqlStore, tenant_id: int, rows: Iterable[DirectoryRo
 
     ``progress`` is called with the number of rows handled so far. A blank Slack or Teams id leaves
     any identity already linked alone; a new id replaces the person's old one for that platform and
-    is taken from whoever held it before (the directory is the authority).
+    is taken from whoever held it before (the directory is the authority). Anyone a coordinator grant
+    waited for (``bot/grants.py``) becomes a coordinator in the same transaction.
     """
     rows = list(rows)
     report = progress or (lambda done: None)
@@ -67,20 +71,21 @@ def import_directory(store: SqlStore, tenant_id: int, rows: Iterable[DirectoryRo
     with store.unit_of_work() as uow:
         session = uow.session
         current = {person.email.lower(): person for person in session.execute(
-            select(PersonRow.id, PersonRow.email, PersonRow.manager_id, *(getattr(PersonRow, f) for f in _FIELDS))
-            .where(PersonRow.tenant_id == tenant_id, PersonRow.email.is_not(None))).all()}
+            select(col(PersonRow.id), col(PersonRow.email), col(PersonRow.manager_id),
+                   *(col(getattr(PersonRow, f)) for f in _FIELDS))
+            .where(col(PersonRow.tenant_id) == tenant_id, col(PersonRow.email).is_not(None))).all()}
         new_rows = [row for row in rows if row.email not in current]
         done = 0
         for chunk in _chunks(new_rows):
-            session.execute(insert(PersonRow.__table__), [
+            session.execute(insert(table(PersonRow)), [
                 {"tenant_id": tenant_id, "email": row.email, "manager_id": None, "opted_out": False,
                  "created_at": now, "updated_at": now, **{f: getattr(row, f) for f in _FIELDS}} for row in chunk])
             done += len(chunk)
             report(done)
 
-        ids = {email.lower(): person_id for email, person_id in session.execute(
-            select(PersonRow.email, PersonRow.id).where(PersonRow.tenant_id == tenant_id,
-                                                        PersonRow.email.is_not(None))).all()}
+        ids = {row.email.lower(): stored_id(row.id) for row in session.execute(
+            select(col(PersonRow.email), col(PersonRow.id)).where(col(PersonRow.tenant_id) == tenant_id,
+                                                                  col(PersonRow.email).is_not(None))).all()}
 
         def manager_id(row: DirectoryRow) -> int | None:
             if row.manager_email is None:
@@ -114,15 +119,18 @@ def import_directory(store: SqlStore, tenant_id: int, rows: Iterable[DirectoryRo
         listed = {row.email for row in rows}
         gone = [person.id for email, person in current.items() if email not in listed]
         for chunk in _chunks(gone):
-            session.execute(update(PersonRow).where(PersonRow.id.in_(chunk), PersonRow.left_at.is_(None))
+            session.execute(update(PersonRow).where(col(PersonRow.id).in_(chunk), col(PersonRow.left_at).is_(None))
                             .values(left_at=now))
         back = [ids[email] for email in listed if email in current]
         for chunk in _chunks(back):
-            session.execute(update(PersonRow).where(PersonRow.id.in_(chunk), PersonRow.left_at.is_not(None))
+            session.execute(update(PersonRow).where(col(PersonRow.id).in_(chunk), col(PersonRow.left_at).is_not(None))
                             .values(left_at=None))
 
         relinked = _link_identities(session, tenant_id, rows, ids)
         changed |= relinked & {current[row.email].id for row in rows if row.email in current}
+        tenant = uow.tenants.get(tenant_id)
+        if tenant is not None:  # coordinators named by email before they were imported
+            claim_in_tenant(uow, tenant)
     report(len(rows))
     matched = len(rows) - len(new_rows)
     return ImportSummary(created=len(new_rows), updated=len(changed), unchanged=matched - len(changed))
@@ -134,9 +142,9 @@ def _link_identities(session: Session, tenant_id: int, rows: list[DirectoryRow],
     held_by: dict[tuple[str, str], tuple[int, int]] = {}
     owned: dict[tuple[int, str], list[int]] = defaultdict(list)
     for identity in session.execute(
-            select(PersonIdentityRow.id, PersonIdentityRow.person_id, PersonIdentityRow.platform,
-                   PersonIdentityRow.external_id)
-            .where(PersonIdentityRow.tenant_id == tenant_id, PersonIdentityRow.platform.in_(platforms))).all():
+            select(col(PersonIdentityRow.id), col(PersonIdentityRow.person_id), col(PersonIdentityRow.platform),
+                   col(PersonIdentityRow.external_id))
+            .where(col(PersonIdentityRow.tenant_id) == tenant_id, col(PersonIdentityRow.platform).in_(platforms))).all():
         held_by[(identity.platform, identity.external_id)] = (identity.id, identity.person_id)
         owned[(identity.person_id, identity.platform)].append(identity.id)
 
@@ -159,7 +167,7 @@ def _link_identities(session: Session, tenant_id: int, rows: list[DirectoryRow],
                           "external_id": external_id})
             changed.add(person_id)
     for chunk in _chunks(sorted(retired)):
-        session.execute(delete(PersonIdentityRow).where(PersonIdentityRow.id.in_(chunk)))
+        session.execute(delete(PersonIdentityRow).where(col(PersonIdentityRow.id).in_(chunk)))
     for chunk in _chunks(added):
-        session.execute(insert(PersonIdentityRow.__table__), list(chunk))
+        session.execute(insert(table(PersonIdentityRow)), list(chunk))
     return changed

@@ -120,6 +120,8 @@ class AdvisoryLockLeadership:
     def _connect(self) -> None:
         pooled = self.engine.raw_connection()
         driver = pooled.driver_connection  # the psycopg connection
+        if driver is None:
+            raise RuntimeError("the pool gave a connection that is already closed")
         pooled.detach()  # never returned to the pool: the lock lives as long as this session
         self._connection = driver
         driver.rollback()

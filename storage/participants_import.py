@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
-from bot.domain import Participant, ParticipantStatus, Role
+from bot.domain import NewParticipant, Participant, ParticipantStatus, Role
 from bot.participants_import import ParticipantRow
 from storage.store import SqlStore
 
@@ -13,7 +14,7 @@ from storage.store import SqlStore
 def directory_emails(store: SqlStore, tenant_id: int) -> dict[str, int]:
     """Lower-cased email -> person id for the tenant."""
     with store.unit_of_work() as uow:
-        return {p.email.lower(): p.id for p in uow.people.in_tenant(tenant_id) if p.email}  # type: ignore[misc]
+        return {p.email.lower(): p.id for p in uow.people.in_tenant(tenant_id) if p.email}
 
 
 def import_participants(store: SqlStore, programme_id: int, rows: Iterable[ParticipantRow],
@@ -25,12 +26,12 @@ def import_participants(store: SqlStore, programme_id: int, rows: Iterable[Parti
         rows = list(rows)
         for row in rows:
             person_id = directory[row.email]
-            intake = {"teach_topics" if row.role == "mentor" else "learn_topics": list(row.topics)}
+            intake: dict[str, Any] = {"teach_topics" if row.role == "mentor" else "learn_topics": list(row.topics)}
             if row.cadence_days:
                 intake["cadence"] = str(row.cadence_days)
             existing = uow.participants.find(programme_id, person_id)
             if existing is None:
-                participant = uow.participants.add(Participant(
+                participant = uow.participants.add(NewParticipant(
                     programme_id=programme_id, person_id=person_id, role=Role(row.role), capacity=row.capacity,
                     status=ParticipantStatus.ACTIVE, joined_at=now, intake=intake, intake_completed_at=now))
                 created += 1

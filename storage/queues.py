@@ -15,24 +15,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from typing import Callable
 
-from sqlalchemy import func, select, update
-from sqlalchemy.orm import aliased
+from sqlalchemy import func, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
-from bot.model import InboundEvent, OutgoingMessage
+from bot.model import InboundEvent, OutgoingMessage, Platform
 from bot.ports import InboxItem, OutboxItem, UnitOfWork
-from storage.repositories import insert_ignoring_duplicates
+from storage.sql import col, insert_ignoring_duplicates, rowcount, select, stored_id
 from storage.tables import InboxEventRow, NudgeCountRow, OutboxMessageRow, ScheduledJobRow, TenantRow
 
 SEND_LEASE = timedelta(minutes=2)
 
 
 def _session(uow: UnitOfWork) -> Session:
-    return uow.session  # type: ignore[attr-defined,no-any-return]
+    """The SQL session under a unit of work (always a ``SqlUnitOfWork`` here)."""
+    session = getattr(uow, "session", None)
+    if not isinstance(session, Session):
+        raise TypeError("the inbox needs a unit of work of the SQL store")
+    return session
 
 
 class SqlInbox:
@@ -54,22 +58,22 @@ class SqlInbox:
         blocked = (select(earlier.id).where(earlier.status == "pending", earlier.platform == InboxEventRow.platform,
                                             earlier.tenant_key == InboxEventRow.tenant_key,
                                             earlier.user_key == InboxEventRow.user_key, earlier.user_key != "",
-                                            earlier.id < InboxEventRow.id).exists())
-        row = session.execute(select(InboxEventRow).where(InboxEventRow.status == "pending", ~blocked)
-                              .order_by(InboxEventRow.id).limit(1)
-                              .with_for_update(skip_locked=True, of=InboxEventRow)).scalar_one_or_none()
+                                            col(earlier.id) < col(InboxEventRow.id)).exists())
+        row = session.exec(select(InboxEventRow).where(InboxEventRow.status == "pending", ~blocked)
+                              .order_by(col(InboxEventRow.id)).limit(1)
+                              .with_for_update(skip_locked=True, of=InboxEventRow)).one_or_none()
         if row is None:
             return None
-        return InboxItem(id=row.id, event=InboundEvent.model_validate(row.payload), attempts=row.attempts)
+        return InboxItem(id=stored_id(row.id), event=InboundEvent.model_validate(row.payload), attempts=row.attempts)
 
     def get(self, uow: UnitOfWork, item_id: int) -> InboxItem | None:
         row = _session(uow).get(InboxEventRow, item_id)
         if row is None:
             return None
-        return InboxItem(id=row.id, event=InboundEvent.model_validate(row.payload), attempts=row.attempts)
+        return InboxItem(id=stored_id(row.id), event=InboundEvent.model_validate(row.payload), attempts=row.attempts)
 
     def mark_done(self, uow: UnitOfWork, item_id: int) -> None:
-        _session(uow).execute(update(InboxEventRow).where(InboxEventRow.id == item_id)
+        _session(uow).execute(update(InboxEventRow).where(col(InboxEventRow.id) == item_id)
                               .values(status="done", done_at=self.now()))
 
     def record_failure(self, item_id: int, error: str, give_up_after: int) -> bool:
@@ -85,14 +89,14 @@ class SqlInbox:
 
     def pending_count(self) -> int:
         with Session(self.engine) as session:
-            return session.execute(select(func.count()).select_from(InboxEventRow)
-                                   .where(InboxEventRow.status == "pending")).scalar_one()
+            return session.exec(select(func.count()).select_from(InboxEventRow)
+                                   .where(InboxEventRow.status == "pending")).one()
 
     def status_of(self, platform: str, tenant_key: str, event_id: str) -> str | None:
         with Session(self.engine) as session:
-            return session.execute(select(InboxEventRow.status).where(
+            return session.exec(select(InboxEventRow.status).where(
                 InboxEventRow.platform == platform, InboxEventRow.tenant_key == tenant_key,
-                InboxEventRow.event_id == event_id)).scalar_one_or_none()
+                InboxEventRow.event_id == event_id)).one_or_none()
 
 
 class SqlOutbox:
@@ -106,17 +110,17 @@ class SqlOutbox:
         with Session(self.engine) as session, session.begin():
             query = (select(OutboxMessageRow)
                      .where(OutboxMessageRow.platform == platform,
-                            OutboxMessageRow.status.in_(("pending", "sending")),
-                            OutboxMessageRow.not_before <= now)
-                     .order_by(OutboxMessageRow.id).with_for_update(skip_locked=True))
+                            col(OutboxMessageRow.status).in_(("pending", "sending")),
+                            col(OutboxMessageRow.not_before) <= now)
+                     .order_by(col(OutboxMessageRow.id)).with_for_update(skip_locked=True))
             if people is None:
                 query = query.limit(limit)
-            rows = session.execute(query).scalars().all()
+            rows = session.exec(query).all()
             if people is not None:  # their messages, and posts to conversations (which have no recipients)
                 rows = [row for row in rows if set(row.pending) & people or not row.recipients][:limit]
             items = []
             for row in rows:
-                items.append(OutboxItem(id=row.id, platform=row.platform,
+                items.append(OutboxItem(id=stored_id(row.id), platform=row.platform,
                                         message=OutgoingMessage.model_validate(row.payload),
                                         pending=list(row.pending), attempts=row.attempts,
                                         lease_until=now + self.lease, recovered=row.status == "sending"))
@@ -134,10 +138,11 @@ class SqlOutbox:
         with Session(self.engine) as session, session.begin():
             # The lease's expiry is its token: a takeover or a settlement changes it.
             result = session.execute(update(OutboxMessageRow)
-                                     .where(OutboxMessageRow.id == item.id, OutboxMessageRow.status == "sending",
-                                            OutboxMessageRow.not_before == item.lease_until)
+                                     .where(col(OutboxMessageRow.id) == item.id,
+                                            col(OutboxMessageRow.status) == "sending",
+                                            col(OutboxMessageRow.not_before) == item.lease_until)
                                      .values(not_before=renewed))
-        if result.rowcount != 1:
+        if rowcount(result) != 1:
             return False
         item.lease_until = renewed
         return True
@@ -197,10 +202,10 @@ class SqlOutbox:
     def pending_count(self, platform: str | None = None) -> int:
         with Session(self.engine) as session:
             query = select(func.count()).select_from(OutboxMessageRow).where(
-                OutboxMessageRow.status.in_(("pending", "sending")))
+                col(OutboxMessageRow.status).in_(("pending", "sending")))
             if platform:
                 query = query.where(OutboxMessageRow.platform == platform)
-            return session.execute(query).scalar_one()
+            return session.exec(query).one()
 
 
     def nudges_on(self, person_id: int, day: date) -> int:
@@ -213,7 +218,8 @@ class SqlOutbox:
 def _count_nudge(session: Session, person_id: int, day: date) -> None:
     insert_ignoring_duplicates(session, NudgeCountRow, {"person_id": person_id, "day": day, "count": 0},
                                ["person_id", "day"])
-    session.execute(update(NudgeCountRow).where(NudgeCountRow.person_id == person_id, NudgeCountRow.day == day)
+    session.execute(update(NudgeCountRow).where(col(NudgeCountRow.person_id) == person_id,
+                                                col(NudgeCountRow.day) == day)
                     .values(count=NudgeCountRow.count + 1))
 
 
@@ -226,13 +232,13 @@ class SqlSchedule:
         total = 0
         while True:
             with Session(self.engine) as session, session.begin():
-                rows = session.execute(
-                    select(ScheduledJobRow, TenantRow).join(TenantRow, TenantRow.id == ScheduledJobRow.tenant_id)
-                    .where(ScheduledJobRow.status == "scheduled", ScheduledJobRow.due_at <= at)
-                    .order_by(ScheduledJobRow.due_at, ScheduledJobRow.id).limit(limit)
+                rows = session.exec(
+                    select(ScheduledJobRow, TenantRow).join(TenantRow, col(TenantRow.id) == ScheduledJobRow.tenant_id)
+                    .where(ScheduledJobRow.status == "scheduled", col(ScheduledJobRow.due_at) <= at)
+                    .order_by(col(ScheduledJobRow.due_at), col(ScheduledJobRow.id)).limit(limit)
                     .with_for_update(skip_locked=True, of=ScheduledJobRow)).all()
                 for job, tenant in rows:
-                    event = InboundEvent(platform=tenant.platform, tenant=tenant.external_id, event_id=f"due:{job.id}",
+                    event = InboundEvent(platform=Platform(tenant.platform), tenant=tenant.external_id, event_id=f"due:{job.id}",
                                          kind="due", occurred_at=job.due_at,
                                          due={"kind": job.kind, "payload": job.payload, "job_id": job.id,
                                               "tenant_id": job.tenant_id})
@@ -247,12 +253,12 @@ class SqlSchedule:
 
     def next_due(self) -> datetime | None:
         with Session(self.engine) as session:
-            return session.execute(select(func.min(ScheduledJobRow.due_at))
-                                   .where(ScheduledJobRow.status == "scheduled")).scalar_one()
+            return session.exec(select(func.min(ScheduledJobRow.due_at))
+                                   .where(ScheduledJobRow.status == "scheduled")).one()
 
     def oldest_overdue(self, now: datetime) -> datetime | None:
         """The due time of the oldest job due by ``now`` and not yet enqueued (None when nothing is late)."""
         with Session(self.engine) as session:
-            return session.execute(select(func.min(ScheduledJobRow.due_at))
-                                   .where(ScheduledJobRow.status == "scheduled", ScheduledJobRow.due_at <= now)
-                                   ).scalar_one()
+            return session.exec(select(func.min(ScheduledJobRow.due_at))
+                                   .where(ScheduledJobRow.status == "scheduled", col(ScheduledJobRow.due_at) <= now)
+                                   ).one()

@@ -6,17 +6,18 @@ domain records, never rows.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Any, TypeVar
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import delete, func, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import delete, func
 from sqlmodel import Session, SQLModel
 
-from bot.domain import Participant, Person, Programme, Tenant
+from bot.domain import NewParticipant, NewPerson, NewProgramme, Participant, Person, Programme, Tenant
 from bot.model import OutgoingMessage
 from bot.ports import ConversationState
+from storage.sql import col, insert_ignoring_duplicates, rowcount, select, stored_id, to_domain, to_domain_or_none
 from storage.tables import (
     ConversationStateRow,
     OutboxMessageRow,
@@ -30,35 +31,19 @@ from storage.tables import (
     TenantRow,
 )
 
-D = TypeVar("D", bound=BaseModel)
-
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
-def insert_ignoring_duplicates(session: Session, table: type[SQLModel], values: dict[str, Any],
-                               unique: list[str]) -> bool:
-    """INSERT ... ON CONFLICT DO NOTHING on SQLite and PostgreSQL. Returns True when a row was added."""
-    dialect = sqlite if session.get_bind().dialect.name == "sqlite" else postgresql
-    columns = table.__table__.c  # type: ignore[attr-defined]
-    statement = (dialect.insert(table).values(**values).on_conflict_do_nothing(index_elements=unique)
-                 .returning(columns[unique[0]]))
-    return session.execute(statement).first() is not None
-
-
-def _domain(model: type[D], row: SQLModel | None) -> D | None:
-    return None if row is None else model.model_validate(row, from_attributes=True)
-
-
-def _copy_into(row: SQLModel, record: BaseModel) -> None:
-    for name, value in record.model_dump(exclude={"id"}).items():
+def _copy_into(row: SQLModel, domain: BaseModel) -> None:
+    for name, value in domain.model_dump(exclude={"id"}).items():
         if hasattr(row, name):
             setattr(row, name, value)
 
 
 class _Repo:
-    def __init__(self, session: Session, clock_now: Any = utcnow) -> None:
+    def __init__(self, session: Session, clock_now: Callable[[], datetime] = utcnow) -> None:
         self.session = session
         self.now = clock_now
 
@@ -68,40 +53,43 @@ class TenantRepo(_Repo):
         insert_ignoring_duplicates(self.session, TenantRow,
                                    {"platform": platform, "external_id": external_id, "name": name or external_id,
                                     "created_at": self.now()}, ["platform", "external_id"])
-        return self.find(platform, external_id)  # type: ignore[return-value]
+        found = self.find(platform, external_id)
+        if found is None:
+            raise LookupError(f"tenant {platform}:{external_id} was not stored")
+        return found
 
     def get(self, tenant_id: int) -> Tenant | None:
-        return _domain(Tenant, self.session.get(TenantRow, tenant_id))
+        return to_domain_or_none(Tenant, self.session.get(TenantRow, tenant_id))
 
     def find(self, platform: str, external_id: str) -> Tenant | None:
-        row = self.session.execute(select(TenantRow).where(TenantRow.platform == platform,
-                                                           TenantRow.external_id == external_id)).scalar_one_or_none()
-        return _domain(Tenant, row)
+        row = self.session.exec(select(TenantRow).where(TenantRow.platform == platform,
+                                                           TenantRow.external_id == external_id)).one_or_none()
+        return to_domain_or_none(Tenant, row)
 
 
 class PeopleRepo(_Repo):
     def get(self, person_id: int) -> Person | None:
-        return _domain(Person, self.session.get(PersonRow, person_id))
+        return to_domain_or_none(Person, self.session.get(PersonRow, person_id))
 
     def by_email(self, tenant_id: int, email: str) -> Person | None:
-        row = self.session.execute(select(PersonRow).where(PersonRow.tenant_id == tenant_id,
-                                                           func.lower(PersonRow.email) == email.lower())).scalar_one_or_none()
-        return _domain(Person, row)
+        row = self.session.exec(select(PersonRow).where(PersonRow.tenant_id == tenant_id,
+                                                           func.lower(col(PersonRow.email)) == email.lower())).one_or_none()
+        return to_domain_or_none(Person, row)
 
     def by_identity(self, tenant_id: int, platform: str, external_id: str) -> Person | None:
-        row = self.session.execute(
-            select(PersonRow).join(PersonIdentityRow, PersonIdentityRow.person_id == PersonRow.id).where(
+        row = self.session.exec(
+            select(PersonRow).join(PersonIdentityRow, col(PersonIdentityRow.person_id) == PersonRow.id).where(
                 PersonIdentityRow.tenant_id == tenant_id, PersonIdentityRow.platform == platform,
-                PersonIdentityRow.external_id == external_id)).scalar_one_or_none()
-        return _domain(Person, row)
+                PersonIdentityRow.external_id == external_id)).one_or_none()
+        return to_domain_or_none(Person, row)
 
-    def add(self, person: Person) -> Person:
+    def add(self, person: NewPerson) -> Person:
         row = PersonRow(**person.model_dump(exclude={"id"}))
         row.created_at = row.created_at or self.now()
         row.updated_at = self.now()
         self.session.add(row)
         self.session.flush()
-        return _domain(Person, row)  # type: ignore[return-value]
+        return to_domain(Person, row)
 
     def save(self, person: Person) -> Person:
         row = self.session.get(PersonRow, person.id)
@@ -110,7 +98,7 @@ class PeopleRepo(_Repo):
         _copy_into(row, person)
         row.updated_at = self.now()
         self.session.flush()
-        return _domain(Person, row)  # type: ignore[return-value]
+        return to_domain(Person, row)
 
     def link_identity(self, person: Person, platform: str, external_id: str) -> None:
         insert_ignoring_duplicates(self.session, PersonIdentityRow,
@@ -118,27 +106,26 @@ class PeopleRepo(_Repo):
                                     "external_id": external_id}, ["tenant_id", "platform", "external_id"])
 
     def identities(self, person_id: int) -> dict[str, str]:
-        rows = self.session.execute(select(PersonIdentityRow).where(PersonIdentityRow.person_id == person_id)).scalars()
+        rows = self.session.exec(select(PersonIdentityRow).where(PersonIdentityRow.person_id == person_id))
         return {row.platform: row.external_id for row in rows}
 
     def in_tenant(self, tenant_id: int) -> list[Person]:
-        rows = self.session.execute(select(PersonRow).where(PersonRow.tenant_id == tenant_id).order_by(PersonRow.name))
-        return [_domain(Person, row) for row in rows.scalars()]  # type: ignore[misc]
-
+        rows = self.session.exec(select(PersonRow).where(PersonRow.tenant_id == tenant_id).order_by(col(PersonRow.name)))
+        return [to_domain(Person, row) for row in rows]
 
     def many(self, person_ids: list[int]) -> dict[int, Person]:
         """People by id, in one query per thousand ids."""
         found: dict[int, Person] = {}
         ids = sorted(set(person_ids))
         for start in range(0, len(ids), 1000):
-            rows = self.session.execute(select(PersonRow).where(PersonRow.id.in_(ids[start:start + 1000]))).scalars()
-            found.update({row.id: _domain(Person, row) for row in rows})  # type: ignore[misc]
+            rows = self.session.exec(select(PersonRow).where(col(PersonRow.id).in_(ids[start:start + 1000])))
+            found.update({person.id: person for person in (to_domain(Person, row) for row in rows)})
         return found
 
     def reports(self, person_id: int) -> list[Person]:
         """The people who report directly to someone."""
-        rows = self.session.execute(select(PersonRow).where(PersonRow.manager_id == person_id)).scalars()
-        return [_domain(Person, row) for row in rows]  # type: ignore[misc]
+        rows = self.session.exec(select(PersonRow).where(PersonRow.manager_id == person_id))
+        return [to_domain(Person, row) for row in rows]
 
     def forget(self, person: Person) -> None:
         """Erase what identifies someone: the row stays (anonymous) so that aggregates still add up."""
@@ -152,26 +139,32 @@ class PeopleRepo(_Repo):
         self.session.flush()
 
     def unlink_identities(self, person_id: int) -> None:
-        self.session.execute(delete(PersonIdentityRow).where(PersonIdentityRow.person_id == person_id))
+        self.session.execute(delete(PersonIdentityRow).where(col(PersonIdentityRow.person_id) == person_id))
 
     def managers(self, tenant_id: int) -> dict[int, int | None]:
         """Every person of the tenant and their manager (for reporting-line rules)."""
-        rows = self.session.execute(select(PersonRow.id, PersonRow.manager_id).where(PersonRow.tenant_id == tenant_id))
-        return {row[0]: row[1] for row in rows}
+        rows = self.session.exec(select(col(PersonRow.id), PersonRow.manager_id).where(PersonRow.tenant_id == tenant_id))
+        return {stored_id(person_id): manager_id for person_id, manager_id in rows}
 
     def seniority_range(self, tenant_id: int) -> tuple[int | None, int | None]:
-        row = self.session.execute(select(func.min(PersonRow.seniority), func.max(PersonRow.seniority))
+        row = self.session.exec(select(func.min(PersonRow.seniority), func.max(PersonRow.seniority))
                                    .where(PersonRow.tenant_id == tenant_id)).one()
         return row[0], row[1]
 
+    def with_email_anywhere(self, email: str) -> list[Person]:
+        """Everyone with this email, in every tenant (for coordinator grants that name no tenant)."""
+        rows = self.session.exec(select(PersonRow).where(func.lower(col(PersonRow.email)) == email.lower())
+                                 .order_by(col(PersonRow.id)))
+        return [to_domain(Person, row) for row in rows]
+
 
 class ProgrammeRepo(_Repo):
-    def add(self, programme: Programme) -> Programme:
+    def add(self, programme: NewProgramme) -> Programme:
         row = ProgrammeRow(**programme.model_dump(exclude={"id"}))
         row.created_at = self.now()
         self.session.add(row)
         self.session.flush()
-        return _domain(Programme, row)  # type: ignore[return-value]
+        return to_domain(Programme, row)
 
     def save(self, programme: Programme) -> Programme:
         row = self.session.get(ProgrammeRow, programme.id)
@@ -179,29 +172,29 @@ class ProgrammeRepo(_Repo):
             raise LookupError(f"programme {programme.id} does not exist")
         _copy_into(row, programme)
         self.session.flush()
-        return _domain(Programme, row)  # type: ignore[return-value]
+        return to_domain(Programme, row)
 
     def get(self, programme_id: int) -> Programme | None:
-        return _domain(Programme, self.session.get(ProgrammeRow, programme_id))
+        return to_domain_or_none(Programme, self.session.get(ProgrammeRow, programme_id))
 
     def by_slug(self, tenant_id: int, slug: str) -> Programme | None:
-        row = self.session.execute(select(ProgrammeRow).where(ProgrammeRow.tenant_id == tenant_id,
-                                                              ProgrammeRow.slug == slug)).scalar_one_or_none()
-        return _domain(Programme, row)
+        row = self.session.exec(select(ProgrammeRow).where(ProgrammeRow.tenant_id == tenant_id,
+                                                              ProgrammeRow.slug == slug)).one_or_none()
+        return to_domain_or_none(Programme, row)
 
     def in_tenant(self, tenant_id: int) -> list[Programme]:
-        rows = self.session.execute(select(ProgrammeRow).where(ProgrammeRow.tenant_id == tenant_id)
-                                    .order_by(ProgrammeRow.id)).scalars()
-        return [_domain(Programme, row) for row in rows]  # type: ignore[misc]
+        rows = self.session.exec(select(ProgrammeRow).where(ProgrammeRow.tenant_id == tenant_id)
+                                    .order_by(col(ProgrammeRow.id)))
+        return [to_domain(Programme, row) for row in rows]
 
 
 class ParticipantRepo(_Repo):
-    def add(self, participant: Participant) -> Participant:
+    def add(self, participant: NewParticipant) -> Participant:
         row = ParticipantRow(**participant.model_dump(exclude={"id"}))
         row.updated_at = self.now()
         self.session.add(row)
         self.session.flush()
-        return _domain(Participant, row)  # type: ignore[return-value]
+        return to_domain(Participant, row)
 
     def save(self, participant: Participant) -> Participant:
         row = self.session.get(ParticipantRow, participant.id)
@@ -210,25 +203,25 @@ class ParticipantRepo(_Repo):
         _copy_into(row, participant)
         row.updated_at = self.now()
         self.session.flush()
-        return _domain(Participant, row)  # type: ignore[return-value]
+        return to_domain(Participant, row)
 
     def get(self, participant_id: int) -> Participant | None:
-        return _domain(Participant, self.session.get(ParticipantRow, participant_id))
+        return to_domain_or_none(Participant, self.session.get(ParticipantRow, participant_id))
 
     def find(self, programme_id: int, person_id: int) -> Participant | None:
-        row = self.session.execute(select(ParticipantRow).where(ParticipantRow.programme_id == programme_id,
-                                                                ParticipantRow.person_id == person_id)).scalar_one_or_none()
-        return _domain(Participant, row)
+        row = self.session.exec(select(ParticipantRow).where(ParticipantRow.programme_id == programme_id,
+                                                                ParticipantRow.person_id == person_id)).one_or_none()
+        return to_domain_or_none(Participant, row)
 
     def in_programme(self, programme_id: int) -> list[Participant]:
-        rows = self.session.execute(select(ParticipantRow).where(ParticipantRow.programme_id == programme_id)
-                                    .order_by(ParticipantRow.id)).scalars()
-        return [_domain(Participant, row) for row in rows]  # type: ignore[misc]
+        rows = self.session.exec(select(ParticipantRow).where(ParticipantRow.programme_id == programme_id)
+                                    .order_by(col(ParticipantRow.id)))
+        return [to_domain(Participant, row) for row in rows]
 
     def of_person(self, person_id: int) -> list[Participant]:
-        rows = self.session.execute(select(ParticipantRow).where(ParticipantRow.person_id == person_id)
-                                    .order_by(ParticipantRow.id)).scalars()
-        return [_domain(Participant, row) for row in rows]  # type: ignore[misc]
+        rows = self.session.exec(select(ParticipantRow).where(ParticipantRow.person_id == person_id)
+                                    .order_by(col(ParticipantRow.id)))
+        return [to_domain(Participant, row) for row in rows]
 
 
 class CoordinatorRepo(_Repo):
@@ -249,13 +242,13 @@ class CoordinatorRepo(_Repo):
         return self.session.get(ProgrammeCoordinatorRow, (programme_id, person_id)) is not None
 
     def of_programme(self, programme_id: int) -> list[int]:
-        rows = self.session.execute(select(ProgrammeCoordinatorRow.person_id)
-                                    .where(ProgrammeCoordinatorRow.programme_id == programme_id)).scalars()
+        rows = self.session.exec(select(ProgrammeCoordinatorRow.person_id)
+                                    .where(ProgrammeCoordinatorRow.programme_id == programme_id))
         return list(rows)
 
     def programmes_of(self, person_id: int) -> list[int]:
-        rows = self.session.execute(select(ProgrammeCoordinatorRow.programme_id)
-                                    .where(ProgrammeCoordinatorRow.person_id == person_id)).scalars()
+        rows = self.session.exec(select(ProgrammeCoordinatorRow.programme_id)
+                                    .where(ProgrammeCoordinatorRow.person_id == person_id))
         return sorted(rows)
 
 
@@ -299,6 +292,6 @@ class ScheduleRepo(_Repo):
             "status": "scheduled", "created_at": self.now()}, ["key"])
 
     def cancel(self, key_prefix: str) -> int:
-        result = self.session.execute(delete(ScheduledJobRow).where(ScheduledJobRow.key.startswith(key_prefix),
-                                                                    ScheduledJobRow.status == "scheduled"))
-        return result.rowcount or 0
+        result = self.session.execute(delete(ScheduledJobRow).where(col(ScheduledJobRow.key).startswith(key_prefix),
+                                                                    col(ScheduledJobRow.status) == "scheduled"))
+        return rowcount(result)

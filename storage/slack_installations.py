@@ -9,12 +9,14 @@ the columns still match the SDK's.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Boolean, Column, DateTime, Index, Integer, String, Table, delete, desc, func, select
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
+
+from storage.sql import col
 
 INSTALLATIONS = "slack_installations"
 BOTS = "slack_bots"
@@ -75,7 +77,7 @@ slack_bots = Table(
 
 def _naive_utc(value: Any) -> Any:
     if isinstance(value, datetime) and value.tzinfo is not None:
-        return value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value.astimezone(UTC).replace(tzinfo=None)
     return value
 
 
@@ -83,7 +85,7 @@ def _row(table: Table, client_id: str, values: dict[str, Any]) -> dict[str, Any]
     row = {k: _naive_utc(v) for k, v in values.items() if k in table.c and k != "id"}
     row["client_id"] = client_id
     if row.get("installed_at") is None:
-        row["installed_at"] = datetime.now(timezone.utc).replace(tzinfo=None)
+        row["installed_at"] = datetime.now(UTC).replace(tzinfo=None)
     return row
 
 
@@ -148,6 +150,6 @@ def identities(engine: Engine, tenant_id: int, platform: str) -> dict[int, str]:
     from storage.tables import PersonIdentityRow
 
     with engine.connect() as connection:
-        rows = connection.execute(select(PersonIdentityRow.person_id, PersonIdentityRow.external_id).where(
-            PersonIdentityRow.tenant_id == tenant_id, PersonIdentityRow.platform == platform))
+        rows = connection.execute(select(col(PersonIdentityRow.person_id), col(PersonIdentityRow.external_id)).where(
+            col(PersonIdentityRow.tenant_id) == tenant_id, col(PersonIdentityRow.platform) == platform))
         return {person_id: external_id for person_id, external_id in rows}

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
-from typing import Callable
+from datetime import UTC, datetime
 
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
+from bot.ports import Store
 from storage import db
 from storage.activity import AuditRepo, FeedbackRepo, FiguresRepo, MatchingRepo, SessionsRepo
+from storage.grants import CoordinatorGrantRepo
 from storage.queues import SqlInbox, SqlOutbox, SqlSchedule
 from storage.repositories import (
     ConversationRepo,
@@ -28,7 +29,7 @@ from storage.repositories import (
 
 
 def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class SqlUnitOfWork:
@@ -41,6 +42,7 @@ class SqlUnitOfWork:
         self.programmes = ProgrammeRepo(session, now)
         self.participants = ParticipantRepo(session, now)
         self.coordinators = CoordinatorRepo(session, now)
+        self.grants = CoordinatorGrantRepo(session, now)
         self.conversations = ConversationRepo(session, now)
         self.outbox = OutboxRepo(session, now)
         self.schedule = ScheduleRepo(session, now)
@@ -68,7 +70,7 @@ class SqlStore:
 
     @classmethod
     def open(cls, url: str, *, migrate: bool = True, schema: str | None = None,
-             now: Callable[[], datetime] = _utcnow) -> "SqlStore":
+             now: Callable[[], datetime] = _utcnow) -> SqlStore:
         """Connect to ``url`` and (by default) bring the schema up to date."""
         engine = db.make_engine(url, schema=schema)
         if migrate:
@@ -91,3 +93,8 @@ class SqlStore:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def as_port(store: SqlStore) -> Store:
+    """The store as the engine's :class:`bot.ports.Store` port (type checkers verify here that it is one)."""
+    return store

@@ -5,17 +5,15 @@ Every change here needs an Alembic revision in ``storage/migrations/versions``.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
-
-from datetime import timezone
 
 from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
 
-class UTCDateTime(TypeDecorator):
+class UTCDateTime(TypeDecorator[datetime]):
     """A timestamp stored in UTC and always read back timezone-aware (SQLite drops the offset)."""
 
     impl = DateTime(timezone=True)
@@ -26,13 +24,13 @@ class UTCDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
-        value = value.astimezone(timezone.utc)
+        value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is None:
             return None
-        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _ts(nullable: bool = True) -> Any:
@@ -148,6 +146,21 @@ class ProgrammeCoordinatorRow(SQLModel, table=True):
     added_at: datetime | None = _ts()
 
 
+class CoordinatorGrantRow(SQLModel, table=True):
+    """A tenant's coordinator role waiting for an email (or offered to a person): see ``bot/grants.py``."""
+
+    __tablename__ = "coordinator_grant"
+    __table_args__ = (UniqueConstraint("tenant_key", "email"), UniqueConstraint("tenant_key", "person_id"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_key: str = Field(max_length=160)
+    """``slack:T…``, ``teams:<tenant id>``, ``console``, or ``*`` (every tenant): the tenant may not exist yet."""
+    email: str | None = Field(default=None, max_length=254, index=True)
+    person_id: int | None = Field(default=None, foreign_key="person.id", index=True)
+    source: str = Field(max_length=16)
+    created_at: datetime | None = _ts()
+
+
 class ConversationStateRow(SQLModel, table=True):
     __tablename__ = "conversation_state"
 
@@ -182,7 +195,7 @@ class InboxEventRow(SQLModel, table=True):
     status: str = Field(default="pending", max_length=16)
     attempts: int = 0
     last_error: str = Field(default="", max_length=2000)
-    received_at: datetime | None = _ts(nullable=False)
+    received_at: datetime = _ts(nullable=False)
     done_at: datetime | None = _ts()
 
 
@@ -201,8 +214,8 @@ class OutboxMessageRow(SQLModel, table=True):
     status: str = Field(default="pending", max_length=16)
     attempts: int = 0
     last_error: str = Field(default="", max_length=2000)
-    created_at: datetime | None = _ts(nullable=False)
-    not_before: datetime | None = _ts(nullable=False)
+    created_at: datetime = _ts(nullable=False)
+    not_before: datetime = _ts(nullable=False)
     sent_at: datetime | None = _ts()
 
 
@@ -214,7 +227,7 @@ class ScheduledJobRow(SQLModel, table=True):
     tenant_id: int = Field(foreign_key="tenant.id", index=True)
     key: str = Field(max_length=300, unique=True)
     kind: str = Field(max_length=64)
-    due_at: datetime | None = _ts(nullable=False)
+    due_at: datetime = _ts(nullable=False)
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     status: str = Field(default="scheduled", max_length=16)
     created_at: datetime | None = _ts()
@@ -277,7 +290,7 @@ class SessionRow(SQLModel, table=True):
     mentor_id: int = Field(foreign_key="participant.id", index=True)
     mentee_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     sequence: int
-    starts_at: datetime | None = _ts(nullable=False)
+    starts_at: datetime = _ts(nullable=False)
     minutes: int
     anchor_time_zone: str = Field(max_length=64)
     status: str = Field(default="scheduled", max_length=16)

@@ -15,14 +15,15 @@ Plain functions over an SQLAlchemy engine; nothing here imports a Teams SDK.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Index, UniqueConstraint, delete, select, text, update
+from sqlalchemy import Index, UniqueConstraint, delete, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel
 
+from storage.sql import col, insert_ignoring_duplicates, select, table
 from storage.tables import _ts
 
 SENDING, SENT, UNKNOWN = "sending", "sent", "unknown"
@@ -86,15 +87,15 @@ class TeamsSendRow(SQLModel, table=True):
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
-def _upsert(session: Session, table: type[SQLModel], keys: dict[str, Any], values: dict[str, Any]) -> None:
+def _upsert(session: Session, model: type[SQLModel], keys: dict[str, Any], values: dict[str, Any]) -> None:
     """Update the row with ``keys`` (non-empty ``values`` only), or insert it."""
-    columns = table.__table__.c  # type: ignore[attr-defined]
-    row = session.execute(select(table).where(*(columns[k] == v for k, v in keys.items()))).scalar_one_or_none()
+    columns = table(model).c
+    row = session.exec(select(model).where(*(columns[k] == v for k, v in keys.items()))).one_or_none()
     if row is None:
-        session.add(table(**keys, **values))
+        session.add(model(**keys, **values))
         return
     for name, value in values.items():
         if value not in ("", None):
@@ -115,29 +116,35 @@ def _retrying(engine: Engine, work: Any) -> None:
 
 # -- conversation references ---------------------------------------------------------------------------
 
-def _width(table: type[SQLModel], column: str) -> int | None:
-    return getattr(table.__table__.c[column].type, "length", None)  # type: ignore[attr-defined]
+def _width(model: type[SQLModel], column: str) -> int | None:
+    length = getattr(table(model).c[column].type, "length", None)
+    return length if isinstance(length, int) else None
 
 
 def unfit(tenant_key: str, reference: dict[str, Any] | None, found: list[dict[str, Any]]) -> str:
     """Why what an activity showed cannot be kept ("" when it can): an id too long or holding a NUL character.
 
     Names are not checked: they are cut to fit when kept."""
-    checks = [(TeamsAccountRow, "tenant_key", tenant_key)]
+    checks: list[tuple[type[SQLModel], str, Any]] = [(TeamsAccountRow, "tenant_key", tenant_key)]
     checks += [(TeamsConversationRow, k, v) for k, v in (reference or {}).items() if k != "name"]
     checks += [(TeamsAccountRow, k, v) for account in found for k, v in account.items() if k != "name"]
-    for table, column, value in checks:
-        width = _width(table, column)
+    for model, column, value in checks:
+        width = _width(model, column)
         if isinstance(value, str) and ("\x00" in value or (width is not None and len(value) > width)):
             return f"{column} {value[:40]!r}{'...' if len(value) > 40 else ''} is not an id the store can keep"
     return ""
+
+
+def _kept_name(name: Any, model: type[SQLModel]) -> str:
+    """A display name as the store keeps it: without NUL characters (PostgreSQL text cannot hold them), cut to fit."""
+    return str(name).replace("\x00", "")[:_width(model, "name") or None]
 
 
 def _conversation(session: Session, reference: dict[str, Any]) -> None:
     keys = {"tenant_key": reference["tenant_key"], "conversation_id": reference["conversation_id"]}
     values = {k: v for k, v in reference.items() if k not in keys}
     if "name" in values:
-        values["name"] = str(values["name"])[:_width(TeamsConversationRow, "name") or None]
+        values["name"] = _kept_name(values["name"], TeamsConversationRow)
     values.setdefault("installed", True)
     values["updated_at"] = _now()
     _upsert(session, TeamsConversationRow, keys, values)
@@ -147,7 +154,7 @@ def _accounts(session: Session, tenant_key: str, found: list[dict[str, Any]]) ->
     for account in found:
         if account.get("account_id"):
             values = {k: account.get(k, "") for k in ("user_id", "name", "service_url")}
-            values["name"] = str(values["name"])[:_width(TeamsAccountRow, "name") or None]
+            values["name"] = _kept_name(values["name"], TeamsAccountRow)
             _upsert(session, TeamsAccountRow, {"tenant_key": tenant_key, "account_id": account["account_id"]},
                     {**values, "updated_at": _now()})
 
@@ -172,7 +179,8 @@ def forget_conversation(engine: Engine, tenant_key: str, conversation_id: str) -
     """The bot was removed from a conversation (or Teams said it is gone): stop using its reference."""
     with Session(engine) as session, session.begin():
         session.execute(update(TeamsConversationRow).where(
-            TeamsConversationRow.tenant_key == tenant_key, TeamsConversationRow.conversation_id == conversation_id)
+            col(TeamsConversationRow.tenant_key) == tenant_key,
+            col(TeamsConversationRow.conversation_id) == conversation_id)
             .values(installed=False, updated_at=_now()))
 
 
@@ -182,44 +190,44 @@ def personal_chat(engine: Engine, tenant_key: str, user_ids: list[str]) -> Teams
     if not wanted:
         return None
     with Session(engine) as session:
-        return session.execute(
+        return session.exec(
             select(TeamsConversationRow).where(
                 TeamsConversationRow.tenant_key == tenant_key, TeamsConversationRow.conversation_type == "personal",
-                TeamsConversationRow.installed.is_(True),  # type: ignore[union-attr,attr-defined]
-                (TeamsConversationRow.user_id.in_(wanted)) | (TeamsConversationRow.account_id.in_(wanted)))  # type: ignore[attr-defined]
-            .order_by(TeamsConversationRow.updated_at.desc(), TeamsConversationRow.id.desc()).limit(1)  # type: ignore[union-attr,attr-defined]
-        ).scalar_one_or_none()
+                col(TeamsConversationRow.installed).is_(True),
+                (col(TeamsConversationRow.user_id).in_(wanted)) | (col(TeamsConversationRow.account_id).in_(wanted)))
+            .order_by(col(TeamsConversationRow.updated_at).desc(), col(TeamsConversationRow.id).desc()).limit(1)
+        ).one_or_none()
 
 
 def conversation(engine: Engine, tenant_key: str, wanted: str) -> TeamsConversationRow | None:
     """An installed conversation by id, or a team channel by name (case-insensitive)."""
     with Session(engine) as session:
         base = select(TeamsConversationRow).where(TeamsConversationRow.tenant_key == tenant_key,
-                                                  TeamsConversationRow.installed.is_(True))  # type: ignore[attr-defined]
-        row = session.execute(base.where(TeamsConversationRow.conversation_id == wanted)).scalar_one_or_none()
+                                                  col(TeamsConversationRow.installed).is_(True))
+        row = session.exec(base.where(TeamsConversationRow.conversation_id == wanted)).one_or_none()
         if row is not None:
             return row
-        channels = session.execute(base.where(TeamsConversationRow.conversation_type == "channel")).scalars().all()
+        channels = session.exec(base.where(TeamsConversationRow.conversation_type == "channel")).all()
         return next((c for c in channels if c.name and c.name.lower() == wanted.lower()), None)
 
 
 def service_url(engine: Engine, tenant_key: str) -> str:
     """The newest service URL seen in a tenant ("" when the bot has never heard from it)."""
     with Session(engine) as session:
-        return session.execute(
+        return session.exec(
             select(TeamsConversationRow.service_url).where(TeamsConversationRow.tenant_key == tenant_key)
-            .order_by(TeamsConversationRow.updated_at.desc()).limit(1)  # type: ignore[union-attr]
-        ).scalar_one_or_none() or ""
+            .order_by(col(TeamsConversationRow.updated_at).desc()).limit(1)
+        ).one_or_none() or ""
 
 
 def bot_id(engine: Engine, tenant_key: str) -> str:
     """The bot's own Teams id (``28:…``) as last seen in a tenant ("" when unknown)."""
     with Session(engine) as session:
-        return session.execute(
+        return session.exec(
             select(TeamsConversationRow.bot_id).where(TeamsConversationRow.tenant_key == tenant_key,
                                                       TeamsConversationRow.bot_id != "")
-            .order_by(TeamsConversationRow.updated_at.desc()).limit(1)  # type: ignore[union-attr]
-        ).scalar_one_or_none() or ""
+            .order_by(col(TeamsConversationRow.updated_at).desc()).limit(1)
+        ).one_or_none() or ""
 
 
 # -- accounts ---------------------------------------------------------------------------------------------
@@ -235,21 +243,21 @@ def chat_for_person(engine: Engine, tenant_key: str, person_id: int) -> tuple[st
     from storage.tables import PersonIdentityRow
 
     with Session(engine) as session:
-        user = session.execute(select(PersonIdentityRow.external_id).where(
-            PersonIdentityRow.person_id == person_id, PersonIdentityRow.platform == "teams")).scalars().first() or ""
+        user = session.exec(select(PersonIdentityRow.external_id).where(
+            PersonIdentityRow.person_id == person_id, PersonIdentityRow.platform == "teams")).first() or ""
         if not user:
             return "", [], None
-        known = list(session.execute(select(TeamsAccountRow).where(
+        known = list(session.exec(select(TeamsAccountRow).where(
             TeamsAccountRow.tenant_key == tenant_key,
-            (TeamsAccountRow.account_id == user) | (TeamsAccountRow.user_id == user))).scalars())
+            (TeamsAccountRow.account_id == user) | (TeamsAccountRow.user_id == user))))
         ids = {user, *(a.account_id for a in known), *(a.user_id for a in known if a.user_id)}
-        chat = session.execute(
+        chat = session.exec(
             select(TeamsConversationRow).where(
                 TeamsConversationRow.tenant_key == tenant_key, TeamsConversationRow.conversation_type == "personal",
-                TeamsConversationRow.installed.is_(True),  # type: ignore[attr-defined]
-                (TeamsConversationRow.user_id.in_(ids)) | (TeamsConversationRow.account_id.in_(ids)))  # type: ignore[attr-defined]
-            .order_by(TeamsConversationRow.updated_at.desc(), TeamsConversationRow.id.desc()).limit(1)  # type: ignore[union-attr,attr-defined]
-        ).scalar_one_or_none()
+                col(TeamsConversationRow.installed).is_(True),
+                (col(TeamsConversationRow.user_id).in_(ids)) | (col(TeamsConversationRow.account_id).in_(ids)))
+            .order_by(col(TeamsConversationRow.updated_at).desc(), col(TeamsConversationRow.id).desc()).limit(1)
+        ).one_or_none()
         return user, known, chat
 
 
@@ -259,9 +267,9 @@ def accounts(engine: Engine, tenant_key: str, ids: list[str]) -> list[TeamsAccou
     if not wanted:
         return []
     with Session(engine) as session:
-        return list(session.execute(select(TeamsAccountRow).where(
+        return list(session.exec(select(TeamsAccountRow).where(
             TeamsAccountRow.tenant_key == tenant_key,
-            (TeamsAccountRow.account_id.in_(wanted)) | (TeamsAccountRow.user_id.in_(wanted)))).scalars())  # type: ignore[attr-defined]
+            (col(TeamsAccountRow.account_id).in_(wanted)) | (col(TeamsAccountRow.user_id).in_(wanted)))))
 
 
 # -- the send journal -------------------------------------------------------------------------------------
@@ -269,15 +277,13 @@ def accounts(engine: Engine, tenant_key: str, ids: list[str]) -> list[TeamsAccou
 def begin_send(engine: Engine, key: str, outbox_id: int, person_id: int | None, conversation_id: str) -> str | None:
     """Durably record that activity ``key`` is about to be posted (one INSERT, committed before the post);
     returns the state of an earlier attempt instead when there was one."""
-    from storage.repositories import insert_ignoring_duplicates
-
     with Session(engine) as session, session.begin():
         added = insert_ignoring_duplicates(session, TeamsSendRow, {
             "key": key, "outbox_id": outbox_id, "person_id": person_id, "conversation_id": conversation_id,
             "state": SENDING, "activity_id": "", "error": "", "created_at": _now(), "updated_at": _now()}, ["key"])
         if added:
             return None
-        return session.execute(select(TeamsSendRow.state).where(TeamsSendRow.key == key)).scalar_one_or_none() or SENDING
+        return session.exec(select(TeamsSendRow.state).where(TeamsSendRow.key == key)).one_or_none() or SENDING
 
 
 def settle_send(engine: Engine, key: str, state: str, activity_id: str = "", error: str = "") -> None:
@@ -288,21 +294,21 @@ def settle_send(engine: Engine, key: str, state: str, activity_id: str = "", err
     with Session(engine) as session, session.begin():
         if session.get_bind().dialect.name == "postgresql":
             session.execute(text("SET LOCAL synchronous_commit TO OFF"))
-        session.execute(update(TeamsSendRow).where(TeamsSendRow.key == key).values(
+        session.execute(update(TeamsSendRow).where(col(TeamsSendRow.key) == key).values(
             state=state, activity_id=activity_id[:200], error=error[:1000], updated_at=_now()))
 
 
 def cancel_send(engine: Engine, key: str) -> None:
     """The post was refused before it could have taken effect (429, 503, …): it may be tried again."""
     with Session(engine) as session, session.begin():
-        session.execute(delete(TeamsSendRow).where(TeamsSendRow.key == key, TeamsSendRow.state == SENDING))
+        session.execute(delete(TeamsSendRow).where(col(TeamsSendRow.key) == key, col(TeamsSendRow.state) == SENDING))
 
 
 def unconfirmed(engine: Engine, limit: int = 100) -> list[TeamsSendRow]:
     """Posts whose outcome is unknown (marked for reconciliation), newest first."""
     with Session(engine) as session:
-        return list(session.execute(select(TeamsSendRow).where(TeamsSendRow.state == UNKNOWN)
-                                    .order_by(TeamsSendRow.id.desc()).limit(limit)).scalars())  # type: ignore[union-attr]
+        return list(session.exec(select(TeamsSendRow).where(TeamsSendRow.state == UNKNOWN)
+                                    .order_by(col(TeamsSendRow.id).desc()).limit(limit)))
 
 
 # -- messages held for people who have not installed the app yet ------------------------------------------
@@ -317,10 +323,10 @@ def wake_waiting(engine: Engine, tenant_id: int, person_ids: set[int], now: date
 
     woken = 0
     with Session(engine) as session, session.begin():
-        rows = session.execute(select(OutboxMessageRow).where(
+        rows = session.exec(select(OutboxMessageRow).where(
             OutboxMessageRow.platform == "teams", OutboxMessageRow.status == "pending",
-            OutboxMessageRow.tenant_id == tenant_id, OutboxMessageRow.last_error.startswith(WAITING),  # type: ignore[attr-defined]
-            OutboxMessageRow.not_before > now)).scalars().all()  # type: ignore[operator]
+            OutboxMessageRow.tenant_id == tenant_id, col(OutboxMessageRow.last_error).startswith(WAITING),
+            col(OutboxMessageRow.not_before) > now)).all()
         for row in rows:
             if set(row.pending) & person_ids:
                 row.not_before = now

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from bot.clock import OffsetClock
-from bot.domain import Person
+from bot.domain import NewPerson, Person
 from bot.engine import Engine
 from bot.model import Action, InboundEvent, OutgoingMessage, Platform
 from bot.ports import DeliveryResult, OutboxItem
@@ -55,13 +55,13 @@ class Chat:
             if person is None and email in self._known:
                 person = uow.people.get(self._known[email])
             assert person is not None, email
-            self._known[email] = person.id  # type: ignore[assignment]
+            self._known[email] = person.id
             return person
 
     def add_person(self, email: str, name: str, seniority: int = 3, **fields: object) -> Person:
         with self.store.unit_of_work() as uow:
             tenant = uow.tenants.ensure("console", "console")
-            return uow.people.add(Person(tenant_id=tenant.id, email=email, name=name, seniority=seniority, **fields))
+            return uow.people.add(NewPerson(tenant_id=tenant.id, email=email, name=name, seniority=seniority, **fields))
 
     def load_sample(self) -> None:
         """The sample organisation of prompts/sample, as `make run` loads it."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from datetime import UTC
 from pathlib import Path
 from urllib.parse import quote
 
@@ -82,12 +83,12 @@ def sqlite_store(tmp_path: Path) -> Iterator[SqlStore]:
 def chat(store: SqlStore):  # type: ignore[no-untyped-def]
     """The sample organisation with a programme, Digital 2030, from 2 March to 31 May 2030; the clock is
     at Friday 1 March 2030, 12:00 UTC. Test modules with other needs define their own ``chat``."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from bot.clock import OffsetClock
     from chat import Chat
 
-    chat = Chat(store, OffsetClock(start=datetime(2030, 3, 1, 12, 0, tzinfo=timezone.utc)))
+    chat = Chat(store, OffsetClock(start=datetime(2030, 3, 1, 12, 0, tzinfo=UTC)))
     chat.load_sample()
     chat.make_tenant_coordinator("amara.okafor@example.com")
     chat.new_programme("amara.okafor@example.com", "Digital 2030", "2030-03-02", "2030-05-31")

@@ -103,7 +103,7 @@ class FakeSlack:
 
     # -- lifecycle -------------------------------------------------------------------------------------
 
-    def __enter__(self) -> "FakeSlack":
+    def __enter__(self) -> FakeSlack:
         ready = threading.Event()
         self._thread = threading.Thread(target=self._run, args=(ready,), name="fake-slack", daemon=True)
         self._thread.start()
@@ -268,7 +268,8 @@ class FakeSlack:
         return {"access_token": self.install.get("token", "xoxb-installed"), "token_type": "bot",
                 "scope": "chat:write,commands", "bot_user_id": self.bot_user, "app_id": "A111",
                 "team": {"id": team, "name": self.install.get("team_name", "Installed Workspace")},
-                "enterprise": None, "is_enterprise_install": False, "authed_user": {"id": "U_INSTALLER"}}
+                "enterprise": None, "is_enterprise_install": False,
+                "authed_user": {"id": self.install.get("user", "U_INSTALLER")}}
 
     def _m_apps_connections_open(self, _args: dict[str, Any], _team: str) -> dict[str, Any]:
         return {"url": f"ws://127.0.0.1:{self.port}/link"}

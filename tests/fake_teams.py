@@ -9,7 +9,8 @@ opens a personal chat for the accounts it is told allow it (403 otherwise). It c
 
 It also plays Microsoft's identity side for the JWT tests: an OpenID metadata document and a JWKS with
 an RSA key endorsed for ``msteams``, and ``token()`` signs Bot Framework tokens with that key (or with a
-key nobody published).
+key nobody published); and the token endpoint of Microsoft Entra ID (``POST /{tenant}/oauth2/v2.0/token``)
+where the bot gets its own token for the connector.
 """
 
 from __future__ import annotations
@@ -77,6 +78,8 @@ class FakeTeams:
         self.loop: asyncio.AbstractEventLoop | None = None
         self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self.wrong_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.token_requests: list[tuple[str, dict[str, str]]] = []
+        """Requests for the bot's own token: (tenant in the path, the form sent), as Microsoft Entra ID gets them."""
 
     # -- control ---------------------------------------------------------------------------------------
 
@@ -123,7 +126,7 @@ class FakeTeams:
 
     # -- lifecycle ---------------------------------------------------------------------------------------
 
-    def __enter__(self) -> "FakeTeams":
+    def __enter__(self) -> FakeTeams:
         ready = threading.Event()
         self._thread = threading.Thread(target=self._run, args=(ready,), name="fake-teams", daemon=True)
         self._thread.start()
@@ -152,6 +155,7 @@ class FakeTeams:
         app.router.add_get("/v3/conversations/{conversation}/members/{member}", self._member)
         app.router.add_get("/openid", self._openid)
         app.router.add_get("/keys", self._keys)
+        app.router.add_post("/{tenant}/oauth2/v2.0/token", self._token)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
         self.loop.run_until_complete(self._runner.setup())
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -215,6 +219,21 @@ class FakeTeams:
     async def _openid(self, _request: web.Request) -> web.Response:
         return web.json_response({"issuer": ISSUER, "jwks_uri": f"{self.base}/keys",
                                   "id_token_signing_alg_values_supported": ["RS256"]})
+
+    @staticmethod
+    def issued_token(tenant: str) -> str:
+        """The access token ``POST /{tenant}/oauth2/v2.0/token`` hands out."""
+        return f"entra-token-for-{tenant}"
+
+    async def _token(self, request: web.Request) -> web.Response:
+        """The client-credentials grant of Microsoft Entra ID (``login.microsoftonline.com/{tenant}``)."""
+        form = {k: str(v) for k, v in (await request.post()).items()}
+        tenant = request.match_info["tenant"]
+        with self._lock:
+            self.token_requests.append((tenant, form))
+        if form.get("grant_type") != "client_credentials" or not form.get("client_secret"):
+            return web.json_response({"error": "invalid_request"}, status=400)
+        return web.json_response({"token_type": "Bearer", "expires_in": 3599, "access_token": self.issued_token(tenant)})
 
     async def _keys(self, _request: web.Request) -> web.Response:
         numbers = self.key.public_key().public_numbers()

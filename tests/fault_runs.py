@@ -15,12 +15,12 @@ import asyncio
 import collections
 import random
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from bot.commands.programmes import new_programme
-from bot.domain import MatchPair, Participant, ParticipantStatus, Person, Role
+from bot.domain import NewMatchPair, NewParticipant, NewPerson, ParticipantStatus, Role
 from bot.feedback import CHECKIN_JOB
 from fault_support import (
     HOURS,
@@ -128,34 +128,34 @@ def prepare_checkins(database_url: str, checkins: int, zone: str, rng: random.Ra
     today = now.date()
     with store.unit_of_work() as uow:
         tenant = uow.tenants.ensure("slack", TEAM)
-        coordinator = uow.people.add(Person(tenant_id=tenant.id, name="Coordinator", email="coordinator@example.com",
+        coordinator = uow.people.add(NewPerson(tenant_id=tenant.id, name="Coordinator", email="coordinator@example.com",
                                             seniority=9, time_zone=zone, working_hours=HOURS))
         uow.people.link_identity(coordinator, "slack", "UCOORD")
-        uow.coordinators.add_tenant_coordinator(tenant.id, coordinator.id)  # type: ignore[arg-type]
+        uow.coordinators.add_tenant_coordinator(tenant.id, coordinator.id)
     participants: dict[str, int] = {}
     due: list[datetime] = []
     for first in range(0, checkins, PER_PROGRAMME):
         with store.unit_of_work() as uow:
             name = f"Cohort {first // PER_PROGRAMME + 1:04d}"
-            programme = new_programme(uow, tenant.id, name, coordinator_id=coordinator.id,  # type: ignore[arg-type]
+            programme = new_programme(uow, tenant.id, name, coordinator_id=coordinator.id,
                                       starts_on=today - timedelta(days=30),
                                       ends_on=today + timedelta(days=150))
             ids = []
             for n in range(first + 1, min(first + PER_PROGRAMME, checkins) + 1):
                 mentor = n % 2 == 1
-                person = uow.people.add(Person(tenant_id=tenant.id, name=f"Person {n}", email=f"p{n}@example.com",
+                person = uow.people.add(NewPerson(tenant_id=tenant.id, name=f"Person {n}", email=f"p{n}@example.com",
                                                seniority=2 if mentor else 7, time_zone=zone, working_hours=HOURS))
                 uow.people.link_identity(person, "slack", user_id(n))
-                participants[user_id(n)] = person.id  # type: ignore[assignment]
+                participants[user_id(n)] = person.id
                 role = Role.MENTOR if mentor else Role.MENTEE
-                ids.append(uow.participants.add(Participant(
-                    programme_id=programme.id, person_id=person.id, role=role,  # type: ignore[arg-type]
+                ids.append(uow.participants.add(NewParticipant(
+                    programme_id=programme.id, person_id=person.id, role=role,
                     status=ParticipantStatus.ACTIVE, joined_at=now - timedelta(days=30))).id)
-            for mentor_id, mentee_id in zip(ids[0::2], ids[1::2]):
-                uow.matching.add_pair(MatchPair(programme_id=programme.id,  # type: ignore[arg-type]
+            for mentor_id, mentee_id in zip(ids[0::2], ids[1::2], strict=False):
+                uow.matching.add_pair(NewMatchPair(programme_id=programme.id,
                                                 mentor_id=mentor_id, mentee_id=mentee_id))
             when = now - window + rng.random() * (window - timedelta(minutes=1))
-            uow.schedule.add(tenant.id, CHECKIN_JOB, when,  # type: ignore[arg-type]
+            uow.schedule.add(tenant.id, CHECKIN_JOB, when,
                              {"programme_id": programme.id, "number": 1}, key=f"checkin:{programme.id}:1")
             due.append(when)
     store.close()
@@ -165,13 +165,13 @@ def prepare_checkins(database_url: str, checkins: int, zone: str, rng: random.Ra
 def catch_up(database_url: str, workdir: Path, *, checkins: int, seed: int, lease: float | None = None,
              kill: bool = True, window: timedelta = timedelta(hours=2)) -> dict[str, Any]:
     """Scenario (c); see the module docstring."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     shift, zone = working_moment(now)
     prepared = prepare_checkins(database_url, checkins, zone, random.Random(seed), now, window)
     probe = Probe(database_url)
 
     def drained() -> bool:
-        return not any(probe.backlog(datetime.now(timezone.utc) + shift).values())
+        return not any(probe.backlog(datetime.now(UTC) + shift).values())
 
     with FakeSlackProcess(0) as fake:
         server = Server(database_url, fake.api_url, workdir, lease=lease, clock_shift=shift.total_seconds())

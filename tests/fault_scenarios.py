@@ -18,16 +18,17 @@ import asyncio
 import copy
 import json
 import urllib.parse
+from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Any, Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import text
 
 from adapters.slack.forms import FORM_CALLBACK, form_view
 from bot.clock import OffsetClock
-from bot.domain import MatchPair, Participant, ParticipantStatus, Role
+from bot.domain import NewMatchPair, NewParticipant, ParticipantStatus, Role
 from bot.feedback import CHECKIN_JOB, SURVEY_JOB
 from bot.flows.runner import FORM_ACTION
 from bot.model import Form, FormField
@@ -67,7 +68,7 @@ class SlackSide:
     def __init__(self, store: SqlStore) -> None:
         self.store = store
 
-    async def __aenter__(self) -> "SlackSide":
+    async def __aenter__(self) -> SlackSide:
         self.programme = seed_slack(self.store)
         self.fake = FakeSlack(users=fake_users()).__enter__()
         self.bot = await SlackBot(self.store, self.fake).__aenter__()
@@ -244,7 +245,7 @@ class TeamsSide:
     def __init__(self, store: SqlStore) -> None:
         self.store = store
 
-    async def __aenter__(self) -> "TeamsSide":
+    async def __aenter__(self) -> TeamsSide:
         seed_teams(self.store)
         self.fake = FakeTeams().__enter__()
         self.bot = await TeamsBot(self.store, self.fake).__aenter__()
@@ -311,7 +312,7 @@ class DueSide(SlackSide):
         self.clock = OffsetClock(offset=shift)
         self.zone = zone
 
-    async def __aenter__(self) -> "DueSide":
+    async def __aenter__(self) -> DueSide:
         await super().__aenter__()
         self.bot.runtime.clock = self.clock
         with self.store.unit_of_work() as uow:
@@ -319,14 +320,14 @@ class DueSide(SlackSide):
             self.tenant_id = tenant.id  # type: ignore[union-attr]
             joined = []
             for user, role in ((MENTOR, Role.MENTOR), (MENTEE, Role.MENTEE), (COORDINATOR, None)):
-                person = uow.people.by_identity(tenant.id, "slack", user)  # type: ignore[union-attr,arg-type]
+                person = uow.people.by_identity(tenant.id, "slack", user)  # type: ignore[union-attr]
                 person.time_zone, person.working_hours = self.zone, HOURS  # type: ignore[union-attr]
                 uow.people.save(person)  # type: ignore[arg-type]
                 if role is not None:
-                    joined.append(uow.participants.add(Participant(
-                        programme_id=self.programme, person_id=person.id,  # type: ignore[union-attr,arg-type]
+                    joined.append(uow.participants.add(NewParticipant(
+                        programme_id=self.programme, person_id=person.id,  # type: ignore[union-attr]
                         role=role, status=ParticipantStatus.ACTIVE)).id)
-            uow.matching.add_pair(MatchPair(programme_id=self.programme,  # type: ignore[arg-type]
+            uow.matching.add_pair(NewMatchPair(programme_id=self.programme,
                                             mentor_id=joined[0], mentee_id=joined[1]))
         return self
 
@@ -375,7 +376,7 @@ async def four_times(platform: str, once_store: SqlStore, four_store: SqlStore) 
     """Play ``platform``'s scenario (slack, teams or due) once and four times over; one result per step."""
     from fault_runs import working_moment
 
-    shift, zone = working_moment(datetime.now(timezone.utc))
+    shift, zone = working_moment(datetime.now(UTC))
     make, steps = {"slack": (SlackSide, SLACK_STEPS), "teams": (TeamsSide, TEAMS_STEPS),
                    "due": (lambda store: DueSide(store, shift, zone), DUE_STEPS)}[platform]
     results = []

@@ -58,6 +58,6 @@ def differences(once: dict[str, list[str]], four: dict[str, list[str]]) -> list[
         if len(a) != len(b):
             problems.append(f"{table}: {len(a)} row(s) after one delivery, {len(b)} after four")
         elif a != b:
-            first = next(n for n, (x, y) in enumerate(zip(a, b)) if x != y)
+            first = next(n for n, (x, y) in enumerate(zip(a, b, strict=True)) if x != y)
             problems.append(f"{table}: row differs\n  once: {a[first][:600]}\n  four: {b[first][:600]}")
     return problems

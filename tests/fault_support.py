@@ -163,7 +163,7 @@ class FakeSlackProcess:
     def __init__(self, users: int) -> None:
         self.users = users
 
-    def __enter__(self) -> "FakeSlackProcess":
+    def __enter__(self) -> FakeSlackProcess:
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         self.process = subprocess.Popen([sys.executable, __file__, "fake-slack", str(free_port()), str(self.users)],
                                         stdout=subprocess.PIPE, text=True, env=env)
@@ -322,7 +322,7 @@ class RetryingSlack:
                         self.latencies.append(delivery.acknowledged - sent)
                         return
                     reason = "http_error"
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 reason = "http_timeout"
                 self.timeouts.append(sent)
             except (aiohttp.ClientError, OSError):

@@ -6,7 +6,7 @@ Everything here is written independently of bot/matching, so that the tests chec
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -64,8 +64,8 @@ def in_reporting_line(a: int, b: int, managers: dict[int, int | None]) -> bool:
 def utc_interval(zone: str, hours: str, day: date) -> tuple[datetime, datetime]:
     start_text, end_text = hours.split("-")
     tz = ZoneInfo(zone)
-    start = datetime.combine(day, time.fromisoformat(start_text), tzinfo=tz).astimezone(timezone.utc)
-    end = datetime.combine(day, time.fromisoformat(end_text), tzinfo=tz).astimezone(timezone.utc)
+    start = datetime.combine(day, time.fromisoformat(start_text), tzinfo=tz).astimezone(UTC)
+    end = datetime.combine(day, time.fromisoformat(end_text), tzinfo=tz).astimezone(UTC)
     return start, end
 
 
@@ -315,7 +315,7 @@ def exhaustive(feasible: np.ndarray, scores: np.ndarray, capacity: list[int]) ->
 
 def milp_optimum(feasible: np.ndarray, scores: np.ndarray, capacity: list[int]) -> tuple[int, float]:
     """The same optimum from a binary programme: x_ij on feasible cells, lexicographic by a large weight."""
-    cells = list(zip(*np.nonzero(feasible)))
+    cells = list(zip(*np.nonzero(feasible), strict=True))
     if not cells:
         return 0, 0.0
     n, m = feasible.shape

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.wording import unescape
@@ -106,7 +106,7 @@ def test_midpoint_survey_and_monthly_check_ins(chat: Chat) -> None:
     chat.send(MENTOR, "More time")
     forwarded = [t for t in texts(chat, COORD) if "Check-in from Arjun Mehta" in t]
     assert len(forwarded) == 1 and "More time" in forwarded[0]
-    chat.advance(datetime(2030, 4, 16, 15, 0, tzinfo=timezone.utc) - chat.clock.now())  # 08:00 in Los Angeles
+    chat.advance(datetime(2030, 4, 16, 15, 0, tzinfo=UTC) - chat.clock.now())  # 08:00 in Los Angeles
     survey = [t for t in texts(chat, MENTEE) if "halfway through" in t]
     assert len(survey) == 1 and "Where would you put yourself today" in survey[0]
     for reply in ["6", "4", "yes", "skip"]:

@@ -25,7 +25,7 @@ def csv(*lines: str, header: str = HEADER) -> str:
 
 def tenant_id(store: SqlStore, key: str = "console") -> int:
     with store.unit_of_work() as uow:
-        return uow.tenants.ensure(key, key).id  # type: ignore[return-value]
+        return uow.tenants.ensure(key, key).id
 
 
 def people(store: SqlStore, tenant: int) -> dict[str, PersonRow]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -22,7 +22,7 @@ PROGRAMME_ANSWERS = ["Digital 2027", "1", "team-rated digital confidence", "5.2"
 @pytest.fixture
 def chat(store) -> Chat:  # type: ignore[no-untyped-def]
     # A fixed Tuesday noon (UTC): reminders that wait for working hours fall due at known times.
-    chat = Chat(store, OffsetClock(start=datetime(2029, 11, 13, 12, 0, tzinfo=timezone.utc)))
+    chat = Chat(store, OffsetClock(start=datetime(2029, 11, 13, 12, 0, tzinfo=UTC)))
     chat.add_person(COORD, "Amara Okafor", 6)
     chat.add_person(JUNIOR, "Sam Lee", 2)
     chat.add_person(SENIOR, "Lee Chen", 7)

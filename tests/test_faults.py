@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -121,18 +121,18 @@ async def test_a_call_for_volunteers_interrupted_by_a_crash_is_posted_once(sqlit
 async def test_a_nudge_interrupted_by_a_crash_counts_once_towards_the_daily_cap(sqlite_store: SqlStore) -> None:
     """Three nudges on one day (the default cap is three), the first interrupted by a crash: all three arrive."""
     seed(sqlite_store)
-    shift, zone = working_moment(datetime.now(timezone.utc))
+    shift, zone = working_moment(datetime.now(UTC))
     with FakeSlack(users=fake_users()) as fake:
         async with SlackBot(sqlite_store, fake) as bot:
             bot.runtime.clock = OffsetClock(offset=shift)
             with sqlite_store.unit_of_work() as uow:
                 tenant = uow.tenants.find("slack", TEAM)
-                person = uow.people.by_identity(tenant.id, "slack", MENTOR)  # type: ignore[union-attr,arg-type]
+                person = uow.people.by_identity(tenant.id, "slack", MENTOR)  # type: ignore[union-attr]
                 person.time_zone, person.working_hours = zone, HOURS  # type: ignore[union-attr]
                 uow.people.save(person)  # type: ignore[arg-type]
 
             def nudge(n: int) -> None:
-                message = OutgoingMessage(tenant_id=tenant.id, to=Address.person(person.id),  # type: ignore[union-attr,arg-type]
+                message = OutgoingMessage(tenant_id=tenant.id, to=Address.person(person.id),  # type: ignore[union-attr]
                                           idempotency_key=f"nudge-{n}", text=f"Reminder {n}", kind="nudge")
                 with sqlite_store.unit_of_work() as uow:
                     uow.outbox.add(message, platform="slack")

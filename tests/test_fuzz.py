@@ -33,8 +33,8 @@ from bot.wording import say
 from fake_slack import FakeSlack, form_body, payload
 from fake_teams import FakeTeams
 from storage.store import SqlStore
-from storage.teams_references import WAITING
 from storage.tables import InboxEventRow, OutboxMessageRow
+from storage.teams_references import WAITING
 from test_slack_harness import COORDINATOR, MENTEE, MENTOR, TEAM, SlackBot, fake_users
 from test_slack_harness import seed as seed_slack
 from test_teams_harness import APP_ID, TENANT, TeamsBot
@@ -160,7 +160,7 @@ def person_ids(store: SqlStore, platform: str, tenant: str, users: list[str]) ->
     with store.unit_of_work() as uow:
         found = uow.tenants.find(platform, tenant)
         assert found is not None
-        return {(tenant, user): uow.people.by_identity(found.id, platform, user).id  # type: ignore[union-attr,misc]
+        return {(tenant, user): uow.people.by_identity(found.id, platform, user).id  # type: ignore[union-attr]
                 for user in users}
 
 
@@ -358,6 +358,7 @@ TEAMS_PRESETS = {  # breakages fuzzing found, kept as explicit examples
     "a display name of 300 characters, someone new": lambda activity: activity.update(
         **{"from": {"id": "29:newcomer", "name": "N" * 300, "aadObjectId": "c0ffee00-0000-4000-8000-000000000300"}}),
     "NUL in a flow's answer": lambda activity: activity.update(text="Fuzzed\u0000 programme"),
+    "NUL in the installer's display name": lambda activity: activity["from"].update(name="Ama\u0000ra"),
 }
 
 
@@ -369,6 +370,7 @@ TEAMS_PRESETS = {  # breakages fuzzing found, kept as explicit examples
 @example(data=None, base="message", who="mentor", text="help",
          preset="a display name of 300 characters, someone new")
 @example(data=None, base="message", who="coordinator", text="", preset="NUL in a flow's answer")
+@example(data=None, base="install", who="coordinator", text="", preset="NUL in the installer's display name")
 async def test_any_teams_activity_is_acknowledged_and_handled(teams: TeamsBot, errors: Errors, data: Any, base: str,
                                                               who: str, text: str, preset: str | None) -> None:
     member = {"coordinator": T_COORDINATOR, "mentor": T_MENTOR, "mentee": T_MENTEE}[who]

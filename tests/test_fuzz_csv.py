@@ -26,7 +26,7 @@ import adapters.cli.directory as directory_cli
 import adapters.cli.matching as matching_cli
 from adapters.cli import app as rmbot
 from bot.commands.programmes import new_programme
-from bot.domain import Person
+from bot.domain import NewPerson
 from bot.intake import topic_tags
 from storage.store import SqlStore
 from storage.tables import ParticipantRow, PersonIdentityRow, PersonRow
@@ -123,9 +123,9 @@ def seeded(store: SqlStore, monkeypatch: pytest.MonkeyPatch) -> SqlStore:
     """The console tenant with one person already in the directory and a programme; commands use ``store``."""
     with store.unit_of_work() as uow:
         tenant = uow.tenants.ensure("console", "console")
-        boss = uow.people.add(Person(tenant_id=tenant.id, name="Boss", email=EXISTING, seniority=9))
+        boss = uow.people.add(NewPerson(tenant_id=tenant.id, name="Boss", email=EXISTING, seniority=9))
         for email in PEOPLE:
-            uow.people.add(Person(tenant_id=tenant.id, name=email.split("@")[0], email=email, seniority=3))
+            uow.people.add(NewPerson(tenant_id=tenant.id, name=email.split("@")[0], email=email, seniority=3))
         new_programme(uow, tenant.id, "Digital 2030", coordinator_id=boss.id)
     monkeypatch.setattr(directory_cli, "open_store", lambda settings: Borrowed(store))
     monkeypatch.setattr(matching_cli, "open_store", lambda settings: Borrowed(store))

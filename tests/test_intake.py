@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -18,7 +18,7 @@ COORD = "amara.okafor@example.com"
 MENTOR = "arjun.mehta@example.com"  # seniority 2, Asia/Kolkata, 10:00-18:30
 MENTEE = "daniel.okonkwo@example.com"  # seniority 7, Europe/London
 # Sunday 2030-01-06 12:00 UTC: reminders must wait for working hours on Monday.
-START = datetime(2030, 1, 6, 12, 0, tzinfo=timezone.utc)
+START = datetime(2030, 1, 6, 12, 0, tzinfo=UTC)
 
 MENTOR_ANSWERS = ["yes", "1, 3, 11", "skip", "I want to practise explaining tools", "2, 1, 4", "3", "1", "skip",
                   "1", "1", "1", "English, Hindi", "no", "yes"]

@@ -198,7 +198,7 @@ def test_time_plans_fill_the_session(library: Library, minutes: int) -> None:
         assert [name for name, _ in plan] == [step.name for step in framework.steps]
         assert sum(share for _, share in plan) == minutes, framework.id
         assert all(share >= 1 for _, share in plan), (framework.id, plan)
-        for (_, given_minutes), step in zip(plan, framework.steps):
+        for (_, given_minutes), step in zip(plan, framework.steps, strict=True):
             assert abs(given_minutes - step.share * minutes) < 1.5, (framework.id, plan)
 
 

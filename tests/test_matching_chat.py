@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -13,7 +13,7 @@ from chat import Chat
 from storage.participants_import import directory_emails, import_participants
 
 COORD = "amara.okafor@example.com"
-START = datetime(2030, 1, 7, 9, 0, tzinfo=timezone.utc)
+START = datetime(2030, 1, 7, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture

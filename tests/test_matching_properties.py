@@ -23,7 +23,6 @@ from bot.matching.model import Candidate, MatchInput, MatchResult, Rules, Weight
 from bot.matching.run import run_matching
 from bot.matching.scoring import score
 from bot.wording import say, unescape
-
 from matching_support import (
     CORE,
     DATES,
@@ -120,7 +119,7 @@ def test_optimal_matches_one_more_mentee_before_any_higher_score() -> None:
                       weights=Weights(topic=100, diversity=0, style=0),
                       rules=Rules(reference_date=DATES[0], forbidden={(12, 22)}))
     for mode in ("optimal", "random"):
-        result = run_matching(data, mode, 4)  # type: ignore[arg-type]
+        result = run_matching(data, mode, 4)
         assert sorted((p.mentee, p.mentor) for p in result.pairs) == [(11, 22), (12, 21)], mode
     assert [p.score for p in run_matching(data).pairs] == [0.0, 0.0]
 

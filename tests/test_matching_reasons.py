@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import replace
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
@@ -12,18 +12,22 @@ from hypothesis import strategies as st
 
 from bot.commands.programmes import new_programme
 from bot.directory import DirectoryRow
-from bot.domain import (MatchPair, MatchRule, PairStatus, Participant, ParticipantStatus, Programme,
-                        ProgrammeSettings, Role)
+from bot.domain import (
+    NewMatchPair,
+    NewMatchRule,
+    NewParticipant,
+    PairStatus,
+    ParticipantStatus,
+    Programme,
+    ProgrammeSettings,
+    Role,
+)
 from bot.matching.load import load_input, reason_text
 from bot.matching.model import Candidate, MatchInput, Rules, Weights
 from bot.matching.run import run_matching
 from bot.matching.scoring import score
 from bot.participants_import import ParticipantRow as ImportRow
 from bot.wording import say
-from storage.directory import import_directory
-from storage.participants_import import directory_emails, import_participants
-from storage.store import SqlStore
-
 from matching_support import (
     DATES,
     FAST,
@@ -38,6 +42,9 @@ from matching_support import (
     orgs,
     overlap,
 )
+from storage.directory import import_directory
+from storage.participants_import import directory_emails, import_participants
+from storage.store import SqlStore
 
 # ----------------------------------------------------------------------------------------------------
 # Targeted reasons
@@ -155,7 +162,7 @@ def write_programme(store: SqlStore, data: MatchInput) -> tuple[Programme, dict[
 
     Returns the programme and maps from the store's person and participant ids back to ``data``'s."""
     email = lambda person: f"p{person}@example.com"  # noqa: E731
-    now = datetime(2025, 1, 1, tzinfo=timezone.utc)
+    now = datetime(2025, 1, 1, tzinfo=UTC)
     with store.unit_of_work() as uow:
         tenant = uow.tenants.ensure("console", f"t{next(TENANTS)}").id
     people = {c.person_id: c for c in (*data.mentees, *data.mentors)}
@@ -185,7 +192,7 @@ def write_programme(store: SqlStore, data: MatchInput) -> tuple[Programme, dict[
             for k, c in enumerate(data.mentees)]
     rows += [ImportRow(line=100 + k, email=email(c.person_id), role="mentor", capacity=c.capacity,
                        topics=tuple(sorted(c.topics))) for k, c in enumerate(data.mentors)]
-    import_participants(store, programme.id, rows, directory, now)  # type: ignore[arg-type]
+    import_participants(store, programme.id, rows, directory, now)
     person_back = {directory[email(p)]: p for p in data.managers}
     with store.unit_of_work() as uow:
         assert programme.id is not None and earlier.id is not None
@@ -199,16 +206,16 @@ def write_programme(store: SqlStore, data: MatchInput) -> tuple[Programme, dict[
         by_pid = {c.participant_id: participants[c.person_id].id for c in (*data.mentees, *data.mentors)}
         for kind, pairs in (("forbid", sorted(rules.forbidden)), ("pin", rules.pins)):
             for mentee, mentor in pairs:
-                uow.matching.add_rule(MatchRule(programme_id=programme.id, kind=kind,
+                uow.matching.add_rule(NewMatchRule(programme_id=programme.id, kind=kind,
                                                 mentee_id=by_pid[mentee], mentor_id=by_pid[mentor]))
         old: dict[int, int] = {}
         for pair in sorted(sorted(p) for p in rules.previous):
             for person in pair:
                 if person not in old:
-                    old[person] = uow.participants.add(Participant(
+                    old[person] = uow.participants.add(NewParticipant(
                         programme_id=earlier.id, person_id=directory[email(person)], role=Role.MENTEE,
-                        status=ParticipantStatus.ACTIVE)).id  # type: ignore[assignment]
-            uow.matching.add_pair(MatchPair(programme_id=earlier.id, mentee_id=old[pair[0]],
+                        status=ParticipantStatus.ACTIVE)).id
+            uow.matching.add_pair(NewMatchPair(programme_id=earlier.id, mentee_id=old[pair[0]],
                                             mentor_id=old[pair[1]], status=PairStatus.ENDED))
     participant_back = {v: k for k, v in by_pid.items()}
     return programme, person_back, participant_back
@@ -292,6 +299,6 @@ def test_a_mentor_ranked_twice_counts_as_the_first_choice() -> None:
     data = MatchInput(mentees=[mentee], mentors=mentors, managers={1: None, 2: None, 3: None},
                       rules=Rules(reference_date=DATES[0]), uses_choice=True)
     for mode in ("optimal", "stable"):
-        pairs = run_matching(data, mode).pairs  # type: ignore[arg-type]
+        pairs = run_matching(data, mode).pairs
         assert [(p.mentee, p.mentor) for p in pairs] == [(10, 20)], mode
         assert "the mentee's choice #1" in reason_text(pairs[0].reasons), mode

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -147,7 +147,7 @@ def test_a_handler_that_keeps_crashing_is_counted_failed_then_given_up(store: Sq
     metrics = Metrics(store)
     runtime = Runtime(store, engine=Boom(), observer=metrics)  # type: ignore[arg-type]
     runtime.accept(InboundEvent(platform=Platform.CONSOLE, tenant="console", event_id="e1", user="nobody@example.com",
-                                text="help", occurred_at=datetime.now(timezone.utc)))
+                                text="help", occurred_at=datetime.now(UTC)))
     runtime.process_pending()
     scraped = Scrape(metrics.exposition()[0].decode())
     assert scraped.value("rmbot_events_processed_total", platform="console", outcome="failed") == GIVE_UP_AFTER - 1
@@ -157,7 +157,7 @@ def test_a_handler_that_keeps_crashing_is_counted_failed_then_given_up(store: Sq
 
 
 async def test_scheduler_lag_shows_an_overdue_job_until_it_is_enqueued(store: SqlStore) -> None:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with store.unit_of_work() as uow:
         tenant = uow.tenants.ensure("slack", TEAM)
         uow.schedule.add(tenant.id, "noop", now + timedelta(hours=1), {}, "later")
@@ -168,7 +168,7 @@ async def test_scheduler_lag_shows_an_overdue_job_until_it_is_enqueued(store: Sq
         late = await scrape(client)
         assert 90 <= late.value("rmbot_scheduler_lag_seconds") < 600
         assert late.value("rmbot_inbox_depth") == 0
-        assert store.schedule.enqueue_due(datetime.now(timezone.utc)) == 1
+        assert store.schedule.enqueue_due(datetime.now(UTC)) == 1
         caught_up = await scrape(client)
         assert caught_up.value("rmbot_scheduler_lag_seconds") == 0
         assert caught_up.value("rmbot_inbox_depth") == 1

@@ -3,10 +3,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from bot.clock import OffsetClock
-from bot.domain import Person
+from bot.domain import NewPerson
 from bot.model import Address, OutgoingMessage
 from bot.ports import DeliveryResult, OutboxItem
 from bot.runtime import Runtime
@@ -20,18 +20,18 @@ def queue_messages(store: SqlStore, count: int) -> list[int]:
     """``count`` Slack DMs, one per new person; returns the people's ids in queue order."""
     with store.unit_of_work() as uow:
         tenant = uow.tenants.ensure("slack", "T111")
-        people = [uow.people.add(Person(tenant_id=tenant.id, name=f"Person {n}", email=f"p{n}@example.com")).id
+        people = [uow.people.add(NewPerson(tenant_id=tenant.id, name=f"Person {n}", email=f"p{n}@example.com")).id
                   for n in range(count)]
         for n, person_id in enumerate(people):
-            uow.outbox.add(OutgoingMessage(tenant_id=tenant.id, to=Address.person(person_id),  # type: ignore[arg-type]
+            uow.outbox.add(OutgoingMessage(tenant_id=tenant.id, to=Address.person(person_id),
                                            idempotency_key=f"lease-test:{n}", text=f"Message {n}"), platform="slack")
-    return people  # type: ignore[return-value]
+    return people
 
 
 def test_the_lease_is_kept_renewed_and_lost_to_a_takeover(store: SqlStore) -> None:
     store.outbox.lease = LEASE
     queue_messages(store, 1)
-    clock = OffsetClock(start=datetime.now(timezone.utc))  # frozen, after the messages were queued
+    clock = OffsetClock(start=datetime.now(UTC))  # frozen, after the messages were queued
     [mine] = store.outbox.claim("slack", clock.now(), 10)
     first_expiry = mine.lease_until
     assert first_expiry == clock.now() + LEASE
@@ -55,7 +55,7 @@ def test_the_lease_is_kept_renewed_and_lost_to_a_takeover(store: SqlStore) -> No
 def test_an_expired_lease_nobody_took_over_is_still_ours(store: SqlStore) -> None:
     store.outbox.lease = LEASE
     queue_messages(store, 1)
-    clock = OffsetClock(start=datetime.now(timezone.utc))  # frozen, after the messages were queued
+    clock = OffsetClock(start=datetime.now(UTC))  # frozen, after the messages were queued
     [mine] = store.outbox.claim("slack", clock.now(), 10)
     assert store.outbox.keep_lease(mine, clock.now() + LEASE * 3)
     assert store.outbox.claim("slack", clock.now() + LEASE * 3, 10) == []
@@ -64,7 +64,7 @@ def test_an_expired_lease_nobody_took_over_is_still_ours(store: SqlStore) -> Non
 def test_a_slow_batch_skips_the_message_another_replica_took_over_and_sends_nothing_twice(store: SqlStore) -> None:
     store.outbox.lease = LEASE
     first_person, second_person = queue_messages(store, 2)
-    clock = OffsetClock(start=datetime.now(timezone.utc))  # frozen, after the messages were queued
+    clock = OffsetClock(start=datetime.now(UTC))  # frozen, after the messages were queued
     other_replica, other_sent = Runtime(store, clock=clock), RecordingDeliverer(platform="slack")
 
     class Slow(RecordingDeliverer):

@@ -1,4 +1,8 @@
-"""The real ``rmbot`` process: a scripted console session, SIGKILL recovery, configuration errors, serve."""
+"""The ``rmbot`` command line: a scripted console session, SIGKILL recovery, configuration errors, serve.
+
+Commands run in-process through the real entry point (``cli_runner.run_cli``); the tests that kill a
+process or serve HTTP start a real one (``run_process``).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -14,19 +17,22 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from cli_runner import RMBOT, Ran, run_cli, run_process
 from conftest import ROOT
 from storage.db import normalise_url
 
-RMBOT = [sys.executable, "-m", "adapters.cli"]
 SAMPLE = ROOT / "prompts" / "sample" / "organisation.csv"
 COORD = "amara.okafor@example.com"
 
 
-def run(env: dict[str, str], *args: str, stdin: str = "", cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
-    full_env = {**os.environ, "PYTHONPATH": str(ROOT), **env}
-    full_env.pop("RMBOT_FAILPOINT", None) if "RMBOT_FAILPOINT" not in env else None
-    return subprocess.run([*RMBOT, *args], input=stdin, capture_output=True, text=True, env=full_env, cwd=cwd,
-                          timeout=timeout)
+def run(env: dict[str, str], *args: str, stdin: str = "", cwd: Path) -> Ran:
+    """``rmbot ARGS`` in this process."""
+    return run_cli(*args, env=env, stdin=stdin, cwd=cwd)
+
+
+def run_killable(env: dict[str, str], *args: str, stdin: str = "", cwd: Path) -> Ran:
+    """``rmbot ARGS`` as a process of its own: a failpoint may SIGKILL it."""
+    return run_process(*args, env=env, stdin=stdin, cwd=cwd)
 
 
 def scalar(url: str, sql: str) -> int:
@@ -76,8 +82,8 @@ def test_sigkill_between_accepting_and_handling_loses_nothing_and_repeats_nothin
         database_url: str, tmp_path: Path, point: str) -> None:
     env = {"DATABASE_URL": database_url, "RMBOT_FILES_DIR": str(tmp_path / "files")}
     _prepare(env, tmp_path)
-    killed = run({**env, "RMBOT_FAILPOINT": point}, "chat", "--as", COORD, "--no-sample",
-                 stdin="invite @arjun.mehta as mentor\n", cwd=tmp_path)
+    killed = run_killable({**env, "RMBOT_FAILPOINT": point}, "chat", "--as", COORD, "--no-sample",
+                          stdin="invite @arjun.mehta as mentor\n", cwd=tmp_path)
     assert killed.returncode == -signal.SIGKILL
     assert scalar(database_url, "SELECT count(*) FROM inbox_event WHERE status = 'pending'") == 1
     assert scalar(database_url, "SELECT count(*) FROM participant") == 0  # handling never committed
@@ -280,3 +286,17 @@ def test_report_to_files(tmp_path: Path) -> None:
 
     rows = list(csv.DictReader((folder / "pairs.csv").open()))
     assert len(rows) == 14 and rows[0]["status"] == "active"
+
+
+def test_coordinators_add_on_a_fresh_database_then_first_contact_in_the_console(tmp_path: Path) -> None:
+    """Named before anyone is imported; recognised when the sample organisation arrives and she writes."""
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'rmbot.db'}", "RMBOT_FILES_DIR": str(tmp_path / "files")}
+    added = run(env, "coordinators", "add", "grace.mensah@example.com", cwd=tmp_path)
+    assert added.returncode == 0, added.stderr
+    assert "import them first" not in added.stdout + added.stderr and "first appear" in added.stdout
+    chat = run(env, "chat", "--as", "grace.mensah@example.com", stdin="help\n", cwd=tmp_path)
+    assert chat.returncode == 0, chat.stderr
+    assert "For coordinators" in chat.stdout
+    assert scalar(env["DATABASE_URL"], "SELECT count(*) FROM tenant_coordinator") == 2  # Grace, and the sample's Amara
+    refused = run(env, "slack", "manifest", "--url", "http://mentoring.example.com", cwd=tmp_path)
+    assert refused.returncode != 0 and "https://" in refused.stderr and not refused.stdout

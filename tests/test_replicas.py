@@ -19,18 +19,25 @@ import sys
 import time
 import urllib.request
 import uuid
-from datetime import datetime, timedelta, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import quote
 
-import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from bot.domain import MatchPair, Participant, ParticipantStatus, Person, Programme, Role
+from bot.domain import (
+    NewMatchPair,
+    NewParticipant,
+    NewPerson,
+    NewProgramme,
+    ParticipantStatus,
+    Role,
+)
 from bot.sessions.circles import circle_key
-from bot.sessions.model import Session
+from bot.sessions.model import NewSession
 from conftest import ROOT
 from storage.leader import lock_key
 from storage.store import SqlStore
@@ -61,36 +68,36 @@ def wait_until(check: Callable[[], Any], seconds: float, what: str, step: float 
 def prepare(store: SqlStore) -> list[int]:
     """A Slack workspace with PAIRS active mentor-mentee pairs, each with one scheduled session; returns
     the session ids."""
-    starts = datetime.now(timezone.utc) + timedelta(days=2)
+    starts = datetime.now(UTC) + timedelta(days=2)
     with store.unit_of_work() as uow:
         tenant = uow.tenants.ensure("slack", "T111")
-        programme = uow.programmes.add(Programme(tenant_id=tenant.id, slug="scale-out", name="Scale out"))  # type: ignore[arg-type]
+        programme = uow.programmes.add(NewProgramme(tenant_id=tenant.id, slug="scale-out", name="Scale out"))
         sessions = []
         for n in range(PAIRS):
             members = []
             for role, number in ((Role.MENTOR, 2 * n + 1), (Role.MENTEE, 2 * n + 2)):
-                person = uow.people.add(Person(tenant_id=tenant.id, name=f"Person {number}",  # type: ignore[arg-type]
+                person = uow.people.add(NewPerson(tenant_id=tenant.id, name=f"Person {number}",
                                                email=f"person{number}@example.com"))
                 uow.people.link_identity(person, "slack", f"U{number:05d}")
-                members.append(uow.participants.add(Participant(programme_id=programme.id, person_id=person.id,  # type: ignore[arg-type]
+                members.append(uow.participants.add(NewParticipant(programme_id=programme.id, person_id=person.id,
                                                                 role=role, status=ParticipantStatus.ACTIVE)))
             mentor, mentee = members
-            uow.matching.add_pair(MatchPair(programme_id=programme.id, mentor_id=mentor.id, mentee_id=mentee.id))  # type: ignore[arg-type]
-            sessions.append(uow.sessions.add(Session(
-                programme_id=programme.id, circle=circle_key(mentor.id, [mentee.id]), mentor_id=mentor.id,  # type: ignore[arg-type]
-                mentee_ids=[mentee.id], sequence=1, starts_at=starts, minutes=45, anchor_time_zone="UTC",  # type: ignore[list-item]
+            uow.matching.add_pair(NewMatchPair(programme_id=programme.id, mentor_id=mentor.id, mentee_id=mentee.id))
+            sessions.append(uow.sessions.add(NewSession(
+                programme_id=programme.id, circle=circle_key(mentor.id, [mentee.id]), mentor_id=mentor.id,
+                mentee_ids=[mentee.id], sequence=1, starts_at=starts, minutes=45, anchor_time_zone="UTC",
                 uid=f"{uuid.uuid4()}@rmbot")).id)
-    return sessions  # type: ignore[return-value]
+    return sessions
 
 
 def schedule_reminders(store: SqlStore, sessions: list[int]) -> None:
     """Each session's reminder falls due within the next SPREAD seconds, as the sessions module keys it."""
-    first = datetime.now(timezone.utc) + timedelta(seconds=1)
+    first = datetime.now(UTC) + timedelta(seconds=1)
     with store.unit_of_work() as uow:
         tenant = uow.tenants.ensure("slack", "T111")
         for n, session_id in enumerate(sessions):
             due = first + timedelta(seconds=SPREAD * n / len(sessions))
-            uow.schedule.add(tenant.id, "session_reminder", due, {"session_id": session_id, "version": 0},  # type: ignore[arg-type]
+            uow.schedule.add(tenant.id, "session_reminder", due, {"session_id": session_id, "version": 0},
                              key=f"session:{session_id}:0:session_reminder")
 
 
@@ -149,7 +156,7 @@ def test_two_replicas_with_the_leader_killed_send_every_message_exactly_once(
 
         ports, logs = [free_port(), free_port()], [tmp_path / "replica-0.log", tmp_path / "replica-1.log"]
         replicas = []
-        for port, log in zip(ports, logs):
+        for port, log in zip(ports, logs, strict=True):
             with log.open("w") as sink:
                 replicas.append(subprocess.Popen([*RMBOT, "serve", "--port", str(port)], env=env, cwd=tmp_path,
                                                  stdout=sink, stderr=subprocess.STDOUT))

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.reports.aggregate import Figure, Released, steady, summarise
-from bot.sessions.model import Feedback
+from bot.sessions.model import NewFeedback
 from bot.wording import unescape
 from chat import Chat
 from test_sessions import COORD, pair_up
 
-START = datetime(2030, 3, 1, tzinfo=timezone.utc)
+START = datetime(2030, 3, 1, tzinfo=UTC)
 
 
 class MemoryLedger:
@@ -67,7 +67,7 @@ def test_any_two_different_figures_rest_on_answers_of_at_least_k_different_peopl
 
 def add_pulse(chat: Chat, programme: int, person_id: int, rating: int, n: int) -> None:
     with chat.store.unit_of_work() as uow:
-        uow.feedback.add(Feedback(programme_id=programme, person_id=person_id, role="mentor", kind="pulse",
+        uow.feedback.add(NewFeedback(programme_id=programme, person_id=person_id, role="mentor", kind="pulse",
                                   subject=f"session:test-{n}", answers={"session": str(rating)}))
 
 

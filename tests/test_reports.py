@@ -13,7 +13,7 @@ from sqlalchemy import MetaData, select
 
 from bot.library import load_library
 from bot.reports.aggregate import breakdown, summarise
-from bot.sessions.model import Feedback, SessionEvent, SessionStatus, Side
+from bot.sessions.model import NewFeedback, NewSessionEvent, SessionStatus, Side
 from bot.wording import unescape
 from chat import Chat
 from test_sessions import COORD, MENTEE, MENTOR, confirm_first, pair_up
@@ -31,11 +31,11 @@ def add_pulses(chat: Chat, ratings: list[int], comment_from: int | None = None) 
     programme = programme_id(chat)
     with chat.store.unit_of_work() as uow:
         people = uow.people.in_tenant(1)[: len(ratings)]
-        for n, (person, rating) in enumerate(zip(people, ratings)):
+        for n, (person, rating) in enumerate(zip(people, ratings, strict=True)):
             answers = {"session": str(rating), "together": "4"}
             if n == comment_from:
                 answers |= {"comment": "Loved the hands-on part", "share": True}
-            uow.feedback.add(Feedback(programme_id=programme, person_id=person.id, role="mentee" if n % 2 else "mentor",
+            uow.feedback.add(NewFeedback(programme_id=programme, person_id=person.id, role="mentee" if n % 2 else "mentor",
                                       kind="pulse", subject=f"session:test-{n}", answers=answers,
                                       share_comment=n == comment_from))
 
@@ -52,7 +52,7 @@ def test_the_report_figures_match_known_answers_and_charts_and_csv_are_valid(cha
         uow.sessions.save(first)
         second.status = SessionStatus.CANCELLED
         uow.sessions.save(second)
-        uow.sessions.record(SessionEvent(session_id=second.id, circle=second.circle, programme_id=second.programme_id,
+        uow.sessions.record(NewSessionEvent(session_id=second.id, circle=second.circle, programme_id=second.programme_id,
                                          kind="cancelled", side=Side.MENTEE))
     add_pulses(chat, [5, 4, 4, 3, 5, 5], comment_from=2)
     chat.clock.advance(timedelta(days=40))
@@ -181,7 +181,7 @@ def test_team_rated_baseline_and_retention_against_the_rest_of_the_organisation(
     with chat.store.unit_of_work() as uow:
         team = [p.email for p in uow.people.reports(uow.people.by_email(1, "tom.harrington@example.com").id)]
     assert len(team) == 3
-    for email, rating in zip(team, ["6", "7", "8"]):
+    for email, rating in zip(team, ["6", "7", "8"], strict=True):
         asked = unescape(chat.received(email)[-1].text)
         assert "Tom Harrington takes part in" in asked and "never to Tom Harrington" in asked
         chat.send(email, rating)
@@ -209,11 +209,11 @@ def test_the_end_of_term_evaluation_says_whether_the_goal_was_met_and_what_worke
         uow.sessions.save(session)
         people = uow.people.in_tenant(1)[:6]
         for n, person in enumerate(people):
-            uow.feedback.add(Feedback(programme_id=programme, person_id=person.id, role="mentee", kind="pulse",
+            uow.feedback.add(NewFeedback(programme_id=programme, person_id=person.id, role="mentee", kind="pulse",
                                       subject=f"session:e-{n}", session_id=session.id, answers={"session": "4"}))
-            uow.feedback.add(Feedback(programme_id=programme, person_id=person.id, role="mentee", kind="final",
+            uow.feedback.add(NewFeedback(programme_id=programme, person_id=person.id, role="mentee", kind="final",
                                       subject="final", answers={"goal_self": 4 + n % 2}))
-        uow.sessions.record(SessionEvent(session_id=session.id, circle=session.circle, programme_id=programme,
+        uow.sessions.record(NewSessionEvent(session_id=session.id, circle=session.circle, programme_id=programme,
                                          kind="cancelled", side=Side.MENTEE))
     text = unescape(chat.send(COORD, "report evaluation")[0])
     assert "Goal (" in text and "**met**: 4.5 against a target of 4.0 (baseline 3.0)" in text
@@ -233,7 +233,7 @@ def test_breakdowns_by_department_and_self_identification_withhold_small_groups(
         with chat.store.unit_of_work() as uow:
             people = [p for p in uow.people.in_tenant(1) if p.department == department][:count]
             for person in people:
-                uow.feedback.add(Feedback(programme_id=programme, person_id=person.id, role="mentor", kind="pulse",
+                uow.feedback.add(NewFeedback(programme_id=programme, person_id=person.id, role="mentor", kind="pulse",
                                           subject=f"session:{person.id}", answers={"session": rating}))
 
     pulses("Engineering", 6, "4")

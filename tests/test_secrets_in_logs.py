@@ -13,7 +13,7 @@ import json
 import logging
 import time
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -103,7 +103,7 @@ def make_due(store: SqlStore) -> None:
     """Messages waiting for a retry are due now."""
     with Session(store.engine) as session, session.begin():
         session.execute(update(OutboxMessageRow).where(OutboxMessageRow.status == "pending")
-                        .values(not_before=datetime.now(timezone.utc) - timedelta(seconds=1)))
+                        .values(not_before=datetime.now(UTC) - timedelta(seconds=1)))
 
 
 async def test_a_slack_run_logs_no_token_secret_or_signature(store: SqlStore, logs: Any) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -52,7 +52,7 @@ def test_every_coordinator_verb_is_refused_to_everyone_else_and_changes_nothing(
 
 def slack_event(tenant: str, user: str, text: str, event_id: str) -> InboundEvent:
     return InboundEvent(platform=Platform.SLACK, tenant=tenant, event_id=event_id, user=user, user_name=f"{user}@{tenant}",
-                        text=text, occurred_at=datetime.now(timezone.utc), kind="command")
+                        text=text, occurred_at=datetime.now(UTC), kind="command")
 
 
 def test_two_workspaces_with_colliding_user_ids_see_nothing_of_each_other(store) -> None:  # type: ignore[no-untyped-def]

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from adapters.settings import ConfigurationError, Settings
 from adapters.slack.app import check_settings
-
-ROOT = Path(__file__).resolve().parent.parent
+from cli_runner import run_cli
 
 
 @pytest.mark.parametrize("values, expected", [
@@ -38,9 +35,8 @@ def test_complete_slack_settings_are_accepted(values: dict[str, str]) -> None:
 
 
 def test_rmbot_serve_says_what_is_missing(tmp_path: Path) -> None:
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}, "PYTHONPATH": str(ROOT),
-           "DATABASE_URL": f"sqlite:///{tmp_path / 'rmbot.db'}", "SLACK_BOT_TOKEN": "xoxb-test"}
-    result = subprocess.run([sys.executable, "-m", "adapters.cli", "serve", "--port", "1"], env=env, cwd=tmp_path,
-                            capture_output=True, text=True, timeout=60)
+    env: dict[str, str | None] = {k: None for k in os.environ if k.startswith("SLACK_")}
+    env.update({"DATABASE_URL": f"sqlite:///{tmp_path / 'rmbot.db'}", "SLACK_BOT_TOKEN": "xoxb-test"})
+    result = run_cli("serve", "--port", "1", env=env, cwd=tmp_path)
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert result.returncode == 2 and len(lines) == 1 and "SLACK_SIGNING_SECRET" in lines[0], result.stderr

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -24,13 +24,13 @@ def person_id(store: SqlStore, user: str = "", email: str = "") -> int:
     with store.unit_of_work() as uow:
         tenant = uow.tenants.find("slack", TEAM)
         person = uow.people.by_identity(tenant.id, "slack", user) if user else uow.people.by_email(tenant.id, email)  # type: ignore[union-attr]
-        return person.id  # type: ignore[union-attr,return-value]
+        return person.id  # type: ignore[union-attr]
 
 
 def queue(store: SqlStore, to: Address, key: str, text: str = "Your agenda for Thursday", **fields: Any) -> None:
     with store.unit_of_work() as uow:
         tenant = uow.tenants.find("slack", TEAM)
-        uow.outbox.add(OutgoingMessage(tenant_id=tenant.id, to=to, idempotency_key=key, text=text, **fields),  # type: ignore[union-attr,arg-type]
+        uow.outbox.add(OutgoingMessage(tenant_id=tenant.id, to=to, idempotency_key=key, text=text, **fields),  # type: ignore[union-attr]
                        platform="slack")
 
 
@@ -63,7 +63,7 @@ def test_a_429_is_honoured_and_the_message_is_delivered_once_after_retry_after(s
         sender.send()
         assert fake.posts() == [] and fake.rate_limited == 1
         row = outbox_row(sqlite_store, "agenda-1")
-        assert row.status == "pending" and row.not_before.timestamp() > time.time() + 0.5  # type: ignore[union-attr]
+        assert row.status == "pending" and row.not_before.timestamp() > time.time() + 0.5
         sender.send()  # too early: nothing is even attempted
         assert fake.violations == 0 and fake.posts() == []
         time.sleep(1.1)
@@ -241,11 +241,11 @@ def test_a_slow_fan_out_does_not_hold_up_new_events(sqlite_store: SqlStore) -> N
             while not fake.posts() and time.monotonic() < deadline:
                 time.sleep(0.05)
             event = InboundEvent(platform=Platform.SLACK, tenant=TEAM, event_id="EvDuringFanOut", user=COORDINATOR,
-                                 text="help", occurred_at=datetime.now(timezone.utc))
+                                 text="help", occurred_at=datetime.now(UTC))
             worker.runtime.accept(event)
             worker.poke()
             started = time.monotonic()
-            while sqlite_store.inbox.status_of("slack", TEAM, "EvDuringFanOut") != "done":  # type: ignore[attr-defined]
+            while sqlite_store.inbox.status_of("slack", TEAM, "EvDuringFanOut") != "done":
                 assert time.monotonic() - started < 2.0, "the event waited for the fan-out"
                 time.sleep(0.02)
             assert len(fake.posts()) < 30  # the fan-out was still going

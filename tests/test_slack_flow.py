@@ -17,7 +17,7 @@ def participant_status(store: SqlStore, programme_id: int, user: str) -> str | N
     with store.unit_of_work() as uow:
         tenant = uow.tenants.find("slack", TEAM)
         person = uow.people.by_identity(tenant.id, "slack", user)  # type: ignore[union-attr]
-        found = person and uow.participants.find(programme_id, person.id)  # type: ignore[arg-type]
+        found = person and uow.participants.find(programme_id, person.id)
         return found.status.value if found else None
 
 
@@ -70,7 +70,7 @@ async def test_selects_and_buttons_answer_the_intake_like_typed_answers(sqlite_s
             with sqlite_store.unit_of_work() as uow:
                 tenant = uow.tenants.find("slack", TEAM)
                 person = uow.people.by_identity(tenant.id, "slack", MENTOR)  # type: ignore[union-attr]
-                state_now = uow.conversations.load(tenant.id, person.id)  # type: ignore[union-attr,arg-type]
+                state_now = uow.conversations.load(tenant.id, person.id)  # type: ignore[union-attr]
             assert list(state_now.answers.values())[-1] == chosen
 
 
@@ -92,7 +92,7 @@ async def test_a_form_opens_as_a_modal_and_its_submission_reaches_the_engine(sql
             with sqlite_store.unit_of_work() as uow:
                 tenant = uow.tenants.find("slack", TEAM)
                 coordinator = uow.people.by_identity(tenant.id, "slack", COORDINATOR)  # type: ignore[union-attr]
-                uow.outbox.add(OutgoingMessage(tenant_id=tenant.id, to=Address.person(coordinator.id),  # type: ignore[union-attr,arg-type]
+                uow.outbox.add(OutgoingMessage(tenant_id=tenant.id, to=Address.person(coordinator.id),  # type: ignore[union-attr]
                                                idempotency_key="form-1", text="Let's set up the programme.",
                                                form=form, trigger_id="trig.fresh"), platform="slack")
             await bot.work()
@@ -129,7 +129,7 @@ async def test_an_expired_trigger_leaves_the_button_to_open_the_form(sqlite_stor
                 tenant = uow.tenants.find("slack", TEAM)
                 person = uow.people.by_identity(tenant.id, "slack", COORDINATOR)  # type: ignore[union-attr]
                 uow.outbox.add(OutgoingMessage(
-                    tenant_id=tenant.id, to=Address.person(person.id), idempotency_key="form-2", text="Setup",  # type: ignore[union-attr,arg-type]
+                    tenant_id=tenant.id, to=Address.person(person.id), idempotency_key="form-2", text="Setup",  # type: ignore[union-attr]
                     form=Form(action="x", title="Setup", fields=[FormField(id="a", label="A")]),
                     trigger_id="expired.1"), platform="slack")
             await bot.work()

@@ -22,7 +22,7 @@ from adapters.server import Worker, build_app
 from adapters.settings import Settings
 from adapters.slack.app import SlackService
 from bot.commands.programmes import new_programme
-from bot.domain import Person
+from bot.domain import NewPerson
 from bot.runtime import Runtime
 from fake_slack import FakeSlack, form_body, interactive_body, payload, signed_headers, slack_user
 from storage.store import SqlStore
@@ -45,12 +45,12 @@ def seed(store: SqlStore, team: str = TEAM, link: bool = True) -> int:
         tenant = uow.tenants.ensure("slack", team)
         ids = {}
         for user, name, email, seniority in PEOPLE:
-            person = uow.people.add(Person(tenant_id=tenant.id, name=name, email=email, seniority=seniority))
+            person = uow.people.add(NewPerson(tenant_id=tenant.id, name=name, email=email, seniority=seniority))
             if link or user == COORDINATOR:
                 uow.people.link_identity(person, "slack", user)
             ids[user] = person.id
         uow.coordinators.add_tenant_coordinator(tenant.id, ids[COORDINATOR])
-        return new_programme(uow, tenant.id, "Digital 2030", coordinator_id=ids[COORDINATOR]).id  # type: ignore[return-value]
+        return new_programme(uow, tenant.id, "Digital 2030", coordinator_id=ids[COORDINATOR]).id
 
 
 def fake_users() -> dict[str, dict[str, Any]]:
@@ -77,7 +77,7 @@ class SlackBot:
     def _poke(self) -> None:
         self.pokes += 1
 
-    async def __aenter__(self) -> "SlackBot":
+    async def __aenter__(self) -> SlackBot:
         self.client = TestClient(TestServer(self.web_app))
         await self.client.start_server()
         return self
@@ -158,7 +158,7 @@ class SlackBot:
         await asyncio.to_thread(self.worker.run_once)
 
     def inbox_status(self, event_id: str, team: str = TEAM) -> str | None:
-        return self.store.inbox.status_of("slack", team, event_id)  # type: ignore[attr-defined]
+        return self.store.inbox.status_of("slack", team, event_id)
 
 
 def blocks_text(blocks: list[dict[str, Any]]) -> str:

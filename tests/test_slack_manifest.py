@@ -76,3 +76,13 @@ def test_rmbot_slack_manifest_fills_in_the_request_urls(validator: Draft7Validat
     assert errors(validator, socket) == []
     refused = CliRunner().invoke(app, ["slack", "manifest", "--url", "mentoring.example.com"])
     assert refused.exit_code == 2 and "--url https://" in refused.output
+
+
+@pytest.mark.parametrize("url", ["http://mentoring.example.com", "HTTP://mentoring.example.com", "ftp://x.example"])
+def test_rmbot_slack_manifest_refuses_a_url_slack_would_refuse(url: str) -> None:
+    """Slack only sends requests to https:// addresses: say so in one line, and print no manifest."""
+    result = CliRunner().invoke(app, ["slack", "manifest", "--url", url])
+    assert result.exit_code != 0
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and "https://" in lines[0] and url in lines[0], result.output
+    assert "slash_commands" not in result.output

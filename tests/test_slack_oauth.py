@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import urllib.parse
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from slack_sdk.oauth.installation_store import Installation
 
@@ -54,7 +54,7 @@ async def test_an_install_is_kept_in_our_database_and_its_workspace_becomes_a_te
             status, _ = await bot.event(body)
             assert status == 200
             await bot.work()
-            [answer] = [c for c in fake.calls_to("chat.postMessage")]
+            [answer] = [c for c in fake.calls_to("chat.postMessage") if c.args.get("channel") == fake.dm_channel("W500")]
             assert answer.token == "xoxb-new" and "What you can ask me" in answer.args["text"]
 
 
@@ -83,7 +83,7 @@ async def test_the_installation_store_round_trips_slack_sdk_installations(store:
                         bot_token="xoxb-1", bot_id="B1", bot_user_id="U1", bot_scopes=["chat:write", "commands"],
                         user_id="U9", user_token="xoxp-9", user_scopes=["search:read"],
                         incoming_webhook_url="https://hooks.example/1", is_enterprise_install=False,
-                        token_type="bot", installed_at=datetime(2030, 1, 1, tzinfo=timezone.utc).timestamp())
+                        token_type="bot", installed_at=datetime(2030, 1, 1, tzinfo=UTC).timestamp())
     assert set(full.to_dict()) <= {c.name for c in rows.slack_installations.c}  # every field has a column
     assert set(full.to_bot().to_dict()) <= {c.name for c in rows.slack_bots.c}
     await installations.async_save(full)

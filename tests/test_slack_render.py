@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
@@ -16,10 +16,9 @@ from slack_sdk.models.blocks import Block
 from adapters.slack import forms, home, render
 from adapters.slack.mrkdwn import chunks, to_mrkdwn, to_plain
 from adapters.slack.render import engine_action, render_message, text_size
-from bot.engine import Engine
+from bot.domain import Programme
 from bot.flows.definition import load_flow
 from bot.flows.runner import FlowRunner
-from bot.domain import Programme
 from bot.model import Address, Choice, Form, FormField, OutgoingMessage, Section
 from bot.reports.dashboard import Dashboard, Running, Taking, dashboard_message
 from bot.wording import escape
@@ -193,8 +192,8 @@ def test_the_home_tab_at_its_largest_stays_within_a_view() -> None:
                                      next_session="Mon 03 Mar, 10:00 (UTC)", topic="Topic " * 30) for p in programmes],
                       running=[Running(programme=p, health=health) for p in programmes],  # type: ignore[arg-type]
                       quick=["next", "agenda", "goals", "feedback", "support", "intake", "join", "help"])
-    view = home.home_view(dashboard_message(board, 1, 1, "k"), datetime(2030, 1, 1, tzinfo=timezone.utc))
+    view = home.home_view(dashboard_message(board, 1, 1, "k"), datetime(2030, 1, 1, tzinfo=UTC))
     assert len(view["blocks"]) <= 100
     for raw in view["blocks"]:
         Block.parse(raw).to_dict()  # type: ignore[union-attr]
-    assert home.home_view(None, datetime(2030, 1, 1, tzinfo=timezone.utc))["blocks"]
+    assert home.home_view(None, datetime(2030, 1, 1, tzinfo=UTC))["blocks"]

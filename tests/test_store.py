@@ -4,18 +4,25 @@ from __future__ import annotations
 
 import ast
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from bot.domain import Participant, ParticipantStatus, Person, Programme, ProgrammeSettings, Role
+from bot.domain import (
+    NewParticipant,
+    NewPerson,
+    NewProgramme,
+    ParticipantStatus,
+    ProgrammeSettings,
+    Role,
+)
 from bot.model import Address, InboundEvent, OutgoingMessage, Platform
 from conftest import ROOT
 from storage.store import SqlStore
 
-NOW = datetime(2030, 1, 1, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2030, 1, 1, 9, 0, tzinfo=UTC)
 
 
 def event(event_id: str, tenant: str = "console", text: str = "help") -> InboundEvent:
@@ -30,8 +37,8 @@ def message(tenant_id: int, person_id: int, key: str) -> OutgoingMessage:
 def setup_people(store: SqlStore) -> tuple[int, int, int]:
     with store.unit_of_work() as uow:
         tenant = uow.tenants.ensure("console", "console")
-        boss = uow.people.add(Person(tenant_id=tenant.id, email="boss@x.com", name="Boss", seniority=7))
-        junior = uow.people.add(Person(tenant_id=tenant.id, email="Jun@X.com", name="Jun", seniority=2,
+        boss = uow.people.add(NewPerson(tenant_id=tenant.id, email="boss@x.com", name="Boss", seniority=7))
+        junior = uow.people.add(NewPerson(tenant_id=tenant.id, email="Jun@X.com", name="Jun", seniority=2,
                                        manager_id=boss.id, time_zone="Asia/Kolkata"))
         return tenant.id, boss.id, junior.id
 
@@ -44,9 +51,9 @@ def test_people_programmes_and_participants_round_trip(store: SqlStore) -> None:
         junior.title = "Analyst"
         uow.people.save(junior)
         uow.people.link_identity(junior, "slack", "U123")
-        programme = uow.programmes.add(Programme(tenant_id=tenant_id, slug="p", name="P",
+        programme = uow.programmes.add(NewProgramme(tenant_id=tenant_id, slug="p", name="P",
                                                  settings=ProgrammeSettings(seniority_gap=2, anonymity_threshold=7)))
-        uow.participants.add(Participant(programme_id=programme.id, person_id=junior_id, role=Role.MENTOR))
+        uow.participants.add(NewParticipant(programme_id=programme.id, person_id=junior_id, role=Role.MENTOR))
         uow.coordinators.add(programme.id, boss_id, added_by=None)
     with store.unit_of_work() as uow:
         assert uow.people.by_identity(tenant_id, "slack", "U123").title == "Analyst"
@@ -64,7 +71,7 @@ def test_a_failed_unit_of_work_writes_nothing(store: SqlStore) -> None:
     tenant_id, _, _ = setup_people(store)
     with pytest.raises(RuntimeError):
         with store.unit_of_work() as uow:
-            uow.programmes.add(Programme(tenant_id=tenant_id, slug="half", name="Half"))
+            uow.programmes.add(NewProgramme(tenant_id=tenant_id, slug="half", name="Half"))
             raise RuntimeError("crash mid-way")
     with store.unit_of_work() as uow:
         assert uow.programmes.by_slug(tenant_id, "half") is None
@@ -74,8 +81,8 @@ def test_tenants_are_isolated_even_with_colliding_ids(store: SqlStore) -> None:
     with store.unit_of_work() as uow:
         first = uow.tenants.ensure("slack", "T1")
         second = uow.tenants.ensure("slack", "T2")
-        a = uow.people.add(Person(tenant_id=first.id, email="same@x.com", name="In T1"))
-        b = uow.people.add(Person(tenant_id=second.id, email="same@x.com", name="In T2"))
+        a = uow.people.add(NewPerson(tenant_id=first.id, email="same@x.com", name="In T1"))
+        b = uow.people.add(NewPerson(tenant_id=second.id, email="same@x.com", name="In T2"))
         uow.people.link_identity(a, "slack", "U1")
         uow.people.link_identity(b, "slack", "U1")
     with store.unit_of_work() as uow:
@@ -88,7 +95,7 @@ def test_duplicate_email_in_a_tenant_is_refused(store: SqlStore) -> None:
     tenant_id, _, _ = setup_people(store)
     with pytest.raises(IntegrityError):
         with store.unit_of_work() as uow:
-            uow.people.add(Person(tenant_id=tenant_id, email="boss@x.com", name="Twin"))
+            uow.people.add(NewPerson(tenant_id=tenant_id, email="boss@x.com", name="Twin"))
 
 
 def test_inbox_accepts_an_event_once_and_hands_it_out_once(store: SqlStore) -> None:
@@ -125,7 +132,7 @@ def test_an_expired_send_lease_is_offered_again(store: SqlStore) -> None:
     tenant_id, boss_id, _ = setup_people(store)
     with store.unit_of_work() as uow:
         uow.outbox.add(message(tenant_id, boss_id, "k2"), platform="console")
-    later = datetime.now(timezone.utc) + timedelta(seconds=1)
+    later = datetime.now(UTC) + timedelta(seconds=1)
     [first] = store.outbox.claim("console", later, 10)
     [again] = store.outbox.claim("console", later + timedelta(minutes=5), 10)  # the sender died mid-send
     assert again.id == first.id and again.attempts == first.attempts + 1
@@ -136,7 +143,7 @@ def test_outbox_claims_only_for_the_people_asked_for(store: SqlStore) -> None:
     with store.unit_of_work() as uow:
         uow.outbox.add(message(tenant_id, boss_id, "to-boss"), platform="console")
         uow.outbox.add(message(tenant_id, junior_id, "to-junior"), platform="console")
-    later = datetime.now(timezone.utc) + timedelta(seconds=1)
+    later = datetime.now(UTC) + timedelta(seconds=1)
     claimed = store.outbox.claim("console", later, 10, people={junior_id})
     assert [i.message.idempotency_key for i in claimed] == ["to-junior"]
 

@@ -60,7 +60,7 @@ def largest() -> list[OutgoingMessage]:
                                                  fields=[field(kind, n) for n, kind in enumerate(KINDS * 3)])),
         *[message(text=f"A {kind} question", question=field(kind, current=current), context=["Question 3 of 9"])
           for kind, current in zip(KINDS, ["x", "y", 3, 2.5, "2031-01-01", "v1", ["v1", "v2"], True, "UTC",
-                                           "09:00-17:00", ["v2", "v1"]])],
+                                           "09:00-17:00", ["v2", "v1"]], strict=True)],
     ]
 
 

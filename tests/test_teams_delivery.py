@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -53,7 +53,7 @@ def outbox_rows(store: SqlStore) -> list[OutboxMessageRow]:
 
 def make_due(store: SqlStore) -> None:
     with Session(store.engine) as session, session.begin():
-        session.execute(update(OutboxMessageRow).values(not_before=datetime.now(timezone.utc) - timedelta(seconds=1)))
+        session.execute(update(OutboxMessageRow).values(not_before=datetime.now(UTC) - timedelta(seconds=1)))
 
 
 # -- references survive restarts ------------------------------------------------------------------------------
@@ -122,7 +122,7 @@ async def test_someone_without_the_app_is_waited_for_and_coordinators_are_told_o
             assert len(notes()) == 1
             [held] = [r for r in outbox_rows(store) if person_id(store, NEWCOMER) in r.pending]
             assert held.status == "pending" and held.last_error.startswith(refs.WAITING)
-            assert held.not_before > datetime.now(timezone.utc) + timedelta(minutes=10)
+            assert held.not_before > datetime.now(UTC) + timedelta(minutes=10)
             make_due(store)
             await bot.work()
             assert len(notes()) == 1
@@ -187,7 +187,7 @@ async def test_a_long_retry_after_goes_back_to_the_outbox(sqlite_store: SqlStore
             await bot.say(COORDINATOR, "program list")
             await bot.work()
             [row] = outbox_rows(sqlite_store)
-            assert row.status == "pending" and row.not_before > datetime.now(timezone.utc) + timedelta(seconds=25)
+            assert row.status == "pending" and row.not_before > datetime.now(UTC) + timedelta(seconds=25)
             assert "429" in row.last_error and not slept and not fake.activities()
             make_due(sqlite_store)
             bot.worker.deliverers = [deliverer(sqlite_store, sleep=slept.append)]  # (a fresh pacer: time passed)

@@ -12,10 +12,11 @@ import asyncio
 import copy
 import itertools
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any, Iterator
+from typing import Any
 
 import jsonschema
 from aiohttp.test_utils import TestClient, TestServer
@@ -25,7 +26,7 @@ from adapters.server import Worker, build_app
 from adapters.settings import Settings
 from adapters.teams.service import TeamsService
 from bot.commands.programmes import new_programme
-from bot.domain import Person
+from bot.domain import NewPerson
 from bot.runtime import Runtime
 from fake_teams import SPECS, FakeTeams, activity_file
 from storage.store import SqlStore
@@ -66,12 +67,12 @@ def seed(store: SqlStore) -> int:
         tenant = uow.tenants.ensure("teams", TENANT)
         ids = {}
         for member in PEOPLE:
-            person = uow.people.add(Person(tenant_id=tenant.id, name=member.name, email=member.email,
+            person = uow.people.add(NewPerson(tenant_id=tenant.id, name=member.name, email=member.email,
                                            seniority=member.seniority))
             uow.people.link_identity(person, "teams", member.aad)
             ids[member] = person.id
         uow.coordinators.add_tenant_coordinator(tenant.id, ids[COORDINATOR])
-        return new_programme(uow, tenant.id, "Digital 2030", coordinator_id=ids[COORDINATOR]).id  # type: ignore[return-value]
+        return new_programme(uow, tenant.id, "Digital 2030", coordinator_id=ids[COORDINATOR]).id
 
 
 def person_id(store: SqlStore, member: Member) -> int:
@@ -152,7 +153,7 @@ class TeamsBot:
     def _poke(self) -> None:
         self.pokes += 1
 
-    async def __aenter__(self) -> "TeamsBot":
+    async def __aenter__(self) -> TeamsBot:
         self.client = TestClient(TestServer(self.web_app))
         await self.client.start_server()
         return self
@@ -169,7 +170,7 @@ class TeamsBot:
         """A personal-chat activity from ``member``, shaped like the captured one in the conformance kit."""
         body = copy.deepcopy(activity_file("personal_message.json"))
         body.update(id=activity_id or self.next_id(), serviceUrl=self.fake.service_url,
-                    timestamp=datetime.now(timezone.utc).isoformat().replace("+00:00", "Z"))
+                    timestamp=datetime.now(UTC).isoformat().replace("+00:00", "Z"))
         body["from"] = {"id": member.account, "name": member.name, "aadObjectId": member.aad}
         body["conversation"] = {"conversationType": "personal", "tenantId": TENANT, "id": member.chat}
         body["recipient"] = {"id": BOT, "name": BOT_NAME}
@@ -244,7 +245,7 @@ class TeamsBot:
         await asyncio.to_thread(self.worker.run_once)
 
     def inbox_status(self, event_id: str) -> str | None:
-        return self.store.inbox.status_of("teams", TENANT, event_id)  # type: ignore[attr-defined]
+        return self.store.inbox.status_of("teams", TENANT, event_id)
 
     def cards_for(self, member: Member) -> list[dict[str, Any]]:
         """Every card delivered to ``member``'s personal chat, each checked against the schema."""

@@ -6,7 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.domain import ParticipantStatus
+from bot.domain import NewPerson, ParticipantStatus
 from fake_teams import FakeTeams
 from storage.store import SqlStore
 from test_teams_harness import (
@@ -62,7 +62,7 @@ async def test_the_captured_personal_message_is_understood(sqlite_store: SqlStor
             body["serviceUrl"] = fake.service_url
             status, _ = await bot.post(body)
             assert status == 200
-            assert bot.store.inbox.status_of("teams", body["conversation"]["tenantId"], body["id"]) == "pending"  # type: ignore[attr-defined]
+            assert bot.store.inbox.status_of("teams", body["conversation"]["tenantId"], body["id"]) == "pending"
             await bot.work()
             [card] = fake.cards(body["conversation"]["id"])
             assert_valid_card(card)
@@ -200,13 +200,12 @@ def _inbox_event(store: SqlStore, event_id: str) -> dict[str, Any]:
 
 async def test_a_directory_person_is_linked_by_email_on_first_contact(store: SqlStore) -> None:
     """Priya is in the HR import by email only; her first message links her Teams account to that person."""
-    from bot.domain import Person
     from test_teams_harness import Member
 
     priya = Member("c0ffee00-0000-4000-8000-000000000009", "29:priya", "Priya Shah", "priya@example.com", 3)
     with store.unit_of_work() as uow:
         tenant = uow.tenants.ensure("teams", TENANT)
-        existing = uow.people.add(Person(tenant_id=tenant.id, name="Priya Shah", email=priya.email, title="Analyst"))
+        existing = uow.people.add(NewPerson(tenant_id=tenant.id, name="Priya Shah", email=priya.email, title="Analyst"))
     member = {"id": priya.account, "name": "Priya S.", "aadObjectId": priya.aad, "email": "Priya@Example.com",
               "userPrincipalName": "priya@example.com", "tenantId": TENANT}
     with FakeTeams(members={priya.account: member}) as fake:

@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import ast
 import json
-import os
 import struct
-import subprocess
-import sys
 import zipfile
 import zlib
 from pathlib import Path
@@ -17,17 +14,17 @@ import jsonschema
 import pytest
 import yaml
 
+from cli_runner import Ran, run_cli
 from conftest import ROOT
 from fake_teams import SPECS
 
 BOT_ID = "5353a86e-52fb-4979-8a69-c7efcd1b0bd3"
 
 
-def rmbot(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    full = {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": f"sqlite:///{tmp_path / 'rmbot.db'}",
-            "MICROSOFT_APP_ID": BOT_ID, "MICROSOFT_APP_PASSWORD": "x", "RMBOT_PUBLIC_URL": "", **env}
-    return subprocess.run([sys.executable, "-m", "adapters.cli", *args], env=full, cwd=tmp_path, capture_output=True,
-                          text=True, timeout=120)
+def rmbot(tmp_path: Path, *args: str, **env: str) -> Ran:
+    full = {"DATABASE_URL": f"sqlite:///{tmp_path / 'rmbot.db'}", "MICROSOFT_APP_ID": BOT_ID,
+            "MICROSOFT_APP_PASSWORD": "x", "RMBOT_PUBLIC_URL": "", **env}
+    return run_cli(*args, env=full, cwd=tmp_path)
 
 
 def png_info(data: bytes) -> tuple[int, int, int, list[list[tuple[int, ...]]]]:

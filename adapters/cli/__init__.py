@@ -3,27 +3,28 @@
 from __future__ import annotations
 
 import sys
-from datetime import datetime, timezone
-from typing import Optional
+from datetime import UTC, datetime
+from typing import NoReturn
 
 import typer
 from rich.console import Console
 
+from adapters.cli.coordinators import app as coordinators_app
 from adapters.cli.directory import app as directory_app
 from adapters.cli.matching import match as match_command
 from adapters.cli.matching import participants_app
 from adapters.observability import configure_logging
 from adapters.settings import ConfigurationError, Settings, load_settings
 from adapters.wiring import ensure_tenant, open_store
-from bot.domain import Focus
+from bot.domain import Focus, Tenant
 from bot.tenancy import CONSOLE_TENANT, TenantKeyError
 from bot.values import ValueProblem, parse_cadence, parse_date
-from bot.wording import say
+from bot.wording import say, unescape
+from storage.store import SqlStore
 
 app = typer.Typer(help="rmbot: a reverse-mentoring companion for Slack, Microsoft Teams and the local console.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
-coordinators_app = typer.Typer(help="Tenant coordinators (who may create programmes).", no_args_is_help=True)
 program_app = typer.Typer(help="Programmes, for automation without the chat.", no_args_is_help=True)
 scheduler_app = typer.Typer(help="Scheduled work (reminders, agendas, nudges).", no_args_is_help=True)
 slack_app = typer.Typer(help="The Slack app (its manifest).", no_args_is_help=True)
@@ -42,7 +43,7 @@ err = Console(stderr=True, soft_wrap=True)
 out = Console(soft_wrap=True)
 
 
-def fail(message: str, code: int = 1) -> None:
+def fail(message: str, code: int = 1) -> NoReturn:
     """Print one clear line and stop."""
     err.print(message, markup=False, highlight=False)
     raise typer.Exit(code)
@@ -57,7 +58,7 @@ def settings() -> Settings:
     return loaded
 
 
-def tenant_or_fail(store, key: str):  # type: ignore[no-untyped-def]
+def tenant_or_fail(store: SqlStore, key: str) -> Tenant:
     try:
         return ensure_tenant(store, key)
     except TenantKeyError as exc:
@@ -65,9 +66,9 @@ def tenant_or_fail(store, key: str):  # type: ignore[no-untyped-def]
 
 
 @app.command()
-def serve(host: Optional[str] = typer.Option(None, help="Address to listen on (default RMBOT_HOST)."),
-          port: Optional[int] = typer.Option(None, help="Port to listen on (default RMBOT_PORT)."),
-          role: Optional[str] = typer.Option(None, help="all, web (accept requests only) or worker (handle, send "
+def serve(host: str | None = typer.Option(None, help="Address to listen on (default RMBOT_HOST)."),
+          port: int | None = typer.Option(None, help="Port to listen on (default RMBOT_PORT)."),
+          role: str | None = typer.Option(None, help="all, web (accept requests only) or worker (handle, send "
                                                           "and schedule only); default RMBOT_ROLE.")) -> None:
     """Run the bot: the HTTP server and, without Slack or Teams credentials, the local console."""
     from adapters.server import serve as run_server
@@ -97,26 +98,12 @@ def db_upgrade() -> None:
     out.print(say("cli.db_upgraded", revision=current_revision(store.engine)), markup=False)
 
 
-@coordinators_app.command("add")
-def coordinators_add(email: str, tenant: str = typer.Option(CONSOLE_TENANT, help="console, slack:TEAM or teams:TENANT")) -> None:
-    """Let someone from the directory create and run programmes in a tenant."""
-    store = open_store(settings())
-    found = tenant_or_fail(store, tenant)
-    with store.unit_of_work() as uow:
-        person = uow.people.by_email(found.id, email)
-        if person is None:
-            fail(say("cli.unknown_email", email=email, tenant=tenant))
-        added = uow.coordinators.add_tenant_coordinator(found.id, person.id)  # type: ignore[union-attr,arg-type]
-    out.print(say("cli.coordinator_added" if added else "cli.coordinator_already", name=person.name, tenant=tenant),  # type: ignore[union-attr]
-              markup=False)
-
-
 @program_app.command("new")
 def program_new(name: str,
                 focus: str = typer.Option("digital", help="digital, social_media, inclusion, leadership or custom"),
-                coordinator: Optional[str] = typer.Option(None, help="Email of the programme's coordinator."),
-                starts: Optional[str] = typer.Option(None, help="Start of the term (YYYY-MM-DD)."),
-                ends: Optional[str] = typer.Option(None, help="End of the term (YYYY-MM-DD)."),
+                coordinator: str | None = typer.Option(None, help="Email of the programme's coordinator."),
+                starts: str | None = typer.Option(None, help="Start of the term (YYYY-MM-DD)."),
+                ends: str | None = typer.Option(None, help="End of the term (YYYY-MM-DD)."),
                 cadence: str = typer.Option("2w", help="How often pairs meet: weekly, 2w, monthly..."),
                 tenant: str = typer.Option(CONSOLE_TENANT, help="console, slack:TEAM or teams:TENANT")) -> None:
     """Create a programme without the chat (for automation)."""
@@ -137,9 +124,9 @@ def program_new(name: str,
             person = uow.people.by_email(found.id, coordinator)
             if person is None:
                 fail(say("cli.unknown_email", email=coordinator, tenant=tenant))
-            coordinator_id = person.id  # type: ignore[union-attr]
+            coordinator_id = person.id
         try:
-            programme = new_programme(uow, found.id, name, coordinator_id=coordinator_id, **fields)  # type: ignore[arg-type]
+            programme = new_programme(uow, found.id, name, coordinator_id=coordinator_id, **fields)
         except ValueProblem as problem:
             fail(say(problem.key, **problem.values))
     out.print(say("cli.programme_created", name=programme.name, slug=programme.slug), markup=False)
@@ -191,9 +178,9 @@ def program_questions(programme: str = typer.Argument(..., help="Programme slug 
         chosen = find_programme(uow.programmes.in_tenant(found.id), programme)
         if chosen is None:
             fail(say("cli.unknown_programme", given=programme, tenant=tenant))
-        chosen.intake_questions = steps  # type: ignore[union-attr]
-        uow.programmes.save(chosen)  # type: ignore[arg-type]
-    out.print(say("cli.questions_set", count=len(steps), name=chosen.name), markup=False)  # type: ignore[union-attr]
+        chosen.intake_questions = steps
+        uow.programmes.save(chosen)
+    out.print(say("cli.questions_set", count=len(steps), name=chosen.name), markup=False)
 
 
 @program_app.command("library")
@@ -219,9 +206,9 @@ def program_library(programme: str = typer.Argument(..., help="Programme slug or
         chosen = find_programme(uow.programmes.in_tenant(found.id), programme)
         if chosen is None:
             fail(say("cli.unknown_programme", given=programme, tenant=tenant))
-        chosen.settings = chosen.settings.model_copy(update={"library": extra})  # type: ignore[union-attr]
-        uow.programmes.save(chosen)  # type: ignore[arg-type]
-    out.print(say("cli.library_set", name=chosen.name, topics=len(merged.topics),  # type: ignore[union-attr]
+        chosen.settings = chosen.settings.model_copy(update={"library": extra})
+        uow.programmes.save(chosen)
+    out.print(say("cli.library_set", name=chosen.name, topics=len(merged.topics),
                   frameworks=len(merged.frameworks)), markup=False)
 
 
@@ -232,12 +219,11 @@ def report(programme: str = typer.Argument(..., help="Programme slug or name."),
     """Write a programme's report as Markdown, PNG charts and a CSV of pairs (aggregates only)."""
     from pathlib import Path
 
-    from bot.engine import find_programme
     from bot.commands.reports import summary_text
+    from bot.engine import find_programme
     from bot.reports.charts import all_charts
     from bot.reports.export import pairs_csv
     from bot.reports.health import programme_health
-    from bot.wording import unescape
 
     store = open_store(settings())
     found = tenant_or_fail(store, tenant)
@@ -246,33 +232,33 @@ def report(programme: str = typer.Argument(..., help="Programme slug or name."),
         chosen = find_programme(uow.programmes.in_tenant(found.id), programme)
         if chosen is None:
             fail(say("cli.unknown_programme", given=programme, tenant=tenant))
-        health = programme_health(uow, chosen, datetime.now(timezone.utc))  # type: ignore[arg-type]
-        csv_text = pairs_csv(uow, chosen)  # type: ignore[arg-type]
+        health = programme_health(uow, chosen, datetime.now(UTC))
+        csv_text = pairs_csv(uow, chosen)
     target.mkdir(parents=True, exist_ok=True)
     charts = all_charts(health)
     for name, png in charts.items():
         (target / name).write_bytes(png)
     (target / "pairs.csv").write_text(csv_text, encoding="utf-8")
-    markdown = summary_text(health, datetime.now(timezone.utc)) + "\n\n" + "\n".join(
+    markdown = summary_text(health, datetime.now(UTC)) + "\n\n" + "\n".join(
         f"![{name}]({name})" for name in charts)
     (target / "report.md").write_text(unescape(markdown) + "\n", encoding="utf-8")
     out.print(say("cli.report_written", directory=str(target), files=len(charts) + 2), markup=False)
 
 
 @scheduler_app.command("run-due")
-def run_due(at: Optional[str] = typer.Option(None, help="ISO time to run up to (default: now), e.g. 2027-01-05T09:00Z")) -> None:
+def run_due(at: str | None = typer.Option(None, help="ISO time to run up to (default: now), e.g. 2027-01-05T09:00Z")) -> None:
     """Run every scheduled item due up to a time, once (for cron-style deployments and tests)."""
     from adapters.delivery import deliverers_for
     from bot.runtime import Runtime
 
-    when = datetime.now(timezone.utc)
+    when = datetime.now(UTC)
     if at:
         try:
             when = datetime.fromisoformat(at.replace("Z", "+00:00"))
         except ValueError:
             fail(say("cli.bad_time", given=at), 2)
         if when.tzinfo is None:
-            when = when.replace(tzinfo=timezone.utc)
+            when = when.replace(tzinfo=UTC)
     config = settings()
     runtime = Runtime(open_store(config))
     ran = runtime.run_due(when)
@@ -281,24 +267,24 @@ def run_due(at: Optional[str] = typer.Option(None, help="ISO time to run up to (
 
 
 @slack_app.command("manifest")
-def slack_manifest(url: Optional[str] = typer.Option(None, help="Public base URL of `rmbot serve`, e.g. https://mentoring.example.com"),
+def slack_manifest(url: str | None = typer.Option(None, help="Public base URL of `rmbot serve`, e.g. https://mentoring.example.com"),
                    socket_mode: bool = typer.Option(False, "--socket-mode", help="For Socket Mode: no request URLs.")) -> None:
     """Print manifest.yml with the request URLs filled in, to create the Slack app from."""
     from adapters.slack.manifest import render
 
-    if not socket_mode and not (url or "").startswith(("https://", "http://")):
-        fail(say("slack.manifest_url", given=url or ""), 2)
+    if not socket_mode and not (url or "").startswith("https://"):  # Slack refuses request URLs without TLS
+        fail(unescape(say("slack.manifest_url", given=url or "")), 2)
     out.print(render(url or "", socket_mode=socket_mode), markup=False, highlight=False, end="")
 
 
 @teams_app.command("package")
 def teams_package(out_file: str = typer.Option(..., "--out", help="Where to write the app package, e.g. rmbot-teams.zip"),
                   version: str = typer.Option("1.0.0", help="The app's version (raise it for every upload)."),
-                  website_url: Optional[str] = typer.Option(None, help="https:// address for the developer website (default: RMBOT_PUBLIC_URL)."),
-                  privacy_url: Optional[str] = typer.Option(None, help="Privacy statement (default: WEBSITE/privacy)."),
-                  terms_url: Optional[str] = typer.Option(None, help="Terms of use (default: WEBSITE/terms)."),
-                  app_id: Optional[str] = typer.Option(None, help="The Teams app id, a GUID (default: the bot's id)."),
-                  accent_color: Optional[str] = typer.Option(None, help="Icon background colour, e.g. #2F7D6D.")) -> None:
+                  website_url: str | None = typer.Option(None, help="https:// address for the developer website (default: RMBOT_PUBLIC_URL)."),
+                  privacy_url: str | None = typer.Option(None, help="Privacy statement (default: WEBSITE/privacy)."),
+                  terms_url: str | None = typer.Option(None, help="Terms of use (default: WEBSITE/terms)."),
+                  app_id: str | None = typer.Option(None, help="The Teams app id, a GUID (default: the bot's id)."),
+                  accent_color: str | None = typer.Option(None, help="Icon background colour, e.g. #2F7D6D.")) -> None:
     """Build the Teams app package (manifest.json, color.png, outline.png) to upload to Teams."""
     from adapters.teams.package import build_for_cli
 
@@ -319,10 +305,10 @@ def teams_unconfirmed(limit: int = typer.Option(100, help="Show at most this man
     out.print(unconfirmed_report(open_store(settings()), limit), markup=False, highlight=False)
 
 
-def main() -> None:
-    """Entry point of the ``rmbot`` console script."""
+def main(args: list[str] | None = None) -> None:
+    """Entry point of the ``rmbot`` console script (``args`` defaults to the command line)."""
     try:
-        app()
+        app(args=args)
     except ConfigurationError as exc:
         err.print(str(exc), markup=False)
         sys.exit(2)

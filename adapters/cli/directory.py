@@ -40,10 +40,10 @@ def import_csv(
         text = file.read_bytes().decode("utf-8")
     except UnicodeDecodeError:
         _print(err, _text("file_not_utf8", path=str(file)))
-        raise typer.Exit(2)
+        raise typer.Exit(2) from None
     except OSError as exc:
         _print(err, _text("file_unreadable", path=str(file), reason=exc.strerror or exc))
-        raise typer.Exit(2)
+        raise typer.Exit(2) from None
 
     settings = load_settings()
     store = open_store(settings)
@@ -52,8 +52,7 @@ def import_csv(
             tenant_record = ensure_tenant(store, tenant)
         except TenantKeyError as exc:
             _print(err, _text("bad_tenant", reason=str(exc)))
-            raise typer.Exit(2)
-        assert tenant_record.id is not None
+            raise typer.Exit(2) from None
         parsed = parse_directory(text, existing_managers(store, tenant_record.id))
         if parsed.errors:
             for error in parsed.errors:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.console import Console
@@ -13,10 +12,12 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from adapters.settings import load_settings
 from adapters.wiring import ensure_tenant, open_store
+from bot.domain import Programme, Tenant
 from bot.engine import find_programme
 from bot.model import InboundEvent, Platform
 from bot.tenancy import CONSOLE_TENANT
 from bot.wording import say, unescape
+from storage.store import SqlStore
 
 participants_app = typer.Typer(help="Programme participants from a spreadsheet or form export.", no_args_is_help=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -27,7 +28,7 @@ def _plain(key: str, **values: object) -> str:
     return unescape(say(key, **values))
 
 
-def _programme(store, tenant_key: str, wanted: str):  # type: ignore[no-untyped-def]
+def _programme(store: SqlStore, tenant_key: str, wanted: str) -> tuple[Tenant, Programme]:
     tenant = ensure_tenant(store, tenant_key)
     with store.unit_of_work() as uow:
         programme = find_programme(uow.programmes.in_tenant(tenant.id), wanted)
@@ -60,37 +61,40 @@ def import_participants_csv(programme: str = typer.Argument(..., help="Programme
             err.print(f"line {error.line}: {error.email or '-'}: {error.reason}", markup=False, highlight=False)
         err.print(_plain("participants.errors", count=len({e.line for e in parsed.errors})), markup=False)
         raise typer.Exit(1)
-    created, updated = import_participants(store, chosen.id, parsed.rows, directory, datetime.now(timezone.utc))
+    created, updated = import_participants(store, chosen.id, parsed.rows, directory, datetime.now(UTC))
     out.print(_plain("participants.summary", created=created, updated=updated, programme=chosen.name), markup=False)
 
 
 def match(programme: str = typer.Argument(..., help="Programme slug or name."),
           mode: str = typer.Option("", help="optimal, stable or random (default: the programme's setting)."),
-          seed: Optional[int] = typer.Option(None, help="Seed for the random mode."),
-          json_file: Optional[Path] = typer.Option(None, "--json", help="Write pairs, scores and reasons here."),
+          seed: int | None = typer.Option(None, help="Seed for the random mode."),
+          json_file: Path | None = typer.Option(None, "--json", help="Write pairs, scores and reasons here."),
           publish: bool = typer.Option(False, help="Store the pairs and introduce them (like `match publish`)."),
           tenant: str = typer.Option(CONSOLE_TENANT, help="console, slack:TEAM or teams:TENANT")) -> None:
     """Match a programme offline: print the summary, optionally write JSON and publish."""
-    from bot.domain import MatchRun
+    from bot.domain import NewMatchRun
     from bot.matching.load import load_input, reason_text, result_record, topic_labels
+    from bot.matching.model import Mode
     from bot.matching.run import run_matching
     from bot.runtime import Runtime
 
-    if mode and mode not in ("optimal", "stable", "random"):
+    modes: dict[str, Mode] = {"optimal": "optimal", "stable": "stable", "random": "random"}
+    if mode and mode not in modes:
         err.print(_plain("cli.bad_mode", given=mode), markup=False)
         raise typer.Exit(2)
     store = open_store(load_settings())
     found_tenant, chosen = _programme(store, tenant, programme)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err,
                   transient=True) as progress:
         task = progress.add_task("load", total=None)
         with store.unit_of_work() as uow:
             data = load_input(uow, chosen, now.date())
-            result = run_matching(data, mode or chosen.settings.match_mode, chosen.settings.match_seed if seed is None
+            result = run_matching(data, modes[mode] if mode else chosen.settings.match_mode,
+                                  chosen.settings.match_seed if seed is None
                                   else seed, topic_labels(), progress=lambda stage: progress.update(task, description=stage))
             record = result_record(result)
-            run = uow.matching.save_run(MatchRun(programme_id=chosen.id, mode=result.mode, seed=result.seed,
+            run = uow.matching.save_run(NewMatchRun(programme_id=chosen.id, mode=result.mode, seed=result.seed,
                                                  result=record))
             people = {c.participant_id: c for c in (*data.mentees, *data.mentors)}
             emails = {p.id: p.email for p in uow.people.many([c.person_id for c in people.values()]).values()}

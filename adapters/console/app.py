@@ -35,7 +35,7 @@ def load_sample_if_empty(store: SqlStore, coordinator_email: str, console: Conso
     with store.unit_of_work() as uow:
         person = uow.people.by_email(tenant.id, coordinator_email)
         if person is not None:
-            uow.coordinators.add_tenant_coordinator(tenant.id, person.id)  # type: ignore[arg-type]
+            uow.coordinators.add_tenant_coordinator(tenant.id, person.id)
     console.print(f"[dim]{say('console.sample_loaded', count=len(parsed.rows), email=coordinator_email)}[/dim]")
     return True
 

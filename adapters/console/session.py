@@ -43,7 +43,7 @@ def parse_duration(text: str) -> timedelta:
 class ConsoleDeliverer:
     """Shows messages to the person at the console; messages for others wait in the outbox."""
 
-    session: "ConsoleSession"
+    session: ConsoleSession
     platform: str = Platform.CONSOLE.value
 
     def deliver(self, item: OutboxItem) -> DeliveryResult:
@@ -55,7 +55,7 @@ class ConsoleDeliverer:
         if current is None or current.id not in item.pending:
             return DeliveryResult()
         self.session.show(item.message)
-        return DeliveryResult(delivered=[current.id])  # type: ignore[list-item]
+        return DeliveryResult(delivered=[current.id])
 
 
 @dataclass
@@ -64,7 +64,7 @@ class ConsoleSession:
     clock: OffsetClock
     console: Console
     files_dir: Path
-    tenant: Tenant | None = None
+    tenant: Tenant = field(init=False)
     person: Person | None = None
     choices: list[Any] = field(default_factory=list)
     form: Form | None = None
@@ -80,7 +80,7 @@ class ConsoleSession:
     def switch(self, email: str) -> bool:
         """Become ``email``; shows what the bot sent them while someone else was at the console."""
         with self.runtime.store.unit_of_work() as uow:
-            person = uow.people.by_email(self.tenant.id, email.strip())  # type: ignore[union-attr]
+            person = uow.people.by_email(self.tenant.id, email.strip())
         if person is None:
             self.console.print(say("console.unknown_person", email=email), markup=False)
             return False
@@ -93,7 +93,7 @@ class ConsoleSession:
         """Handle whatever is pending, then show the current person their messages."""
         self.runtime.process_pending()
         if self.person is not None:
-            self.runtime.send_pending(self.deliverer, people={self.person.id})  # type: ignore[arg-type]
+            self.runtime.send_pending(self.deliverer, people={self.person.id})
 
     def show(self, message: OutgoingMessage) -> None:
         self.console.print("[bold blue]bot[/bold blue] ▸ " + "\n".join(render(message)))
@@ -102,7 +102,9 @@ class ConsoleSession:
         elif message.question is None or message.question.kind not in ("choice", "yes_no"):
             self.choices = []
         for attachment in message.attachments:
-            folder = self.files_dir / (self.person.email or str(self.person.id))  # type: ignore[union-attr]
+            if self.person is None:
+                raise RuntimeError("a file was sent while nobody is at the console")
+            folder = self.files_dir / (self.person.email or str(self.person.id))
             folder.mkdir(parents=True, exist_ok=True)
             path = folder / attachment.filename
             path.write_bytes(base64.b64decode(attachment.content_b64))

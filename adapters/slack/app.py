@@ -16,8 +16,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from datetime import datetime, timezone
-from typing import Any, Callable
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
@@ -46,6 +47,7 @@ from adapters.slack.translate import (
     from_view_submission,
     team_of,
 )
+from bot.grants import OFFER_JOB
 from bot.model import ID_LIMITS, InboundEvent, OutgoingMessage, Platform
 from bot.runtime import Runtime
 from bot.wording import say
@@ -82,7 +84,9 @@ class SlackService:
         protect_settings(settings)
         self.settings = settings
         self.runtime = runtime
-        self.store: SqlStore = runtime.store  # type: ignore[assignment]
+        if not isinstance(runtime.store, SqlStore):
+            raise TypeError("this adapter keeps its own tables: it needs the SQL store")
+        self.store = runtime.store
         self.poke = poke
         self.directory = SlackDirectory(self.store)
         self.tasks: set[asyncio.Task[Any]] = set()
@@ -92,7 +96,7 @@ class SlackService:
                                 client=AsyncWebClient(base_url=base_url),
                                 oauth_settings=oauth_settings(self.store, settings.slack_client_id,
                                                               settings.slack_client_secret, settings.slack_state_secret,
-                                                              bot_scopes()))
+                                                              bot_scopes(), on_install=self.installed))
         else:
             self.app = AsyncApp(token=settings.slack_bot_token, signing_secret=settings.slack_signing_secret,
                                 process_before_response=True,
@@ -150,8 +154,8 @@ class SlackService:
             log.error("a Slack request could not be stored; Slack will send it again", exc_info=error.__cause__)
             return BoltResponse(status=500, body="")
         signed = request.mode == "socket_mode" or self._signed(
-            request.raw_body, (request.headers.get("x-slack-request-timestamp") or [None])[0],
-            (request.headers.get("x-slack-signature") or [None])[0])
+            request.raw_body, _first(request.headers.get("x-slack-request-timestamp")),
+            _first(request.headers.get("x-slack-signature")))
         return self._unreadable(error, signed)
 
     @staticmethod
@@ -171,6 +175,17 @@ class SlackService:
         """``GET /slack/oauth_redirect``: Slack sends the installer back here; the installation is kept."""
         assert self.app.oauth_flow is not None
         return await to_aiohttp_response(await self.app.oauth_flow.handle_callback(await to_bolt_request(request)))
+
+    async def installed(self, team: str, user: str, token: str) -> None:
+        """An OAuth install was kept: fetch the installer's profile (a grant waiting for their email makes them a
+        coordinator now), then commit the event that offers them the role (``bot/grants.py``), once per installer
+        and workspace, however often they install again."""
+        await self.directory.ensure(AsyncWebClient(token=token, base_url=self.app.client.base_url), team, [user])
+        event = InboundEvent(platform=Platform.SLACK, tenant=team, event_id=f"install:{user}", user=user, kind="due",
+                             due={"kind": OFFER_JOB, "payload": {"user": user}},
+                             occurred_at=datetime.now(UTC))
+        if await asyncio.to_thread(self.runtime.accept, event):
+            self.poke()
 
     async def _connect(self, _app: web.Application) -> None:
         assert self.socket is not None
@@ -262,7 +277,7 @@ class SlackService:
         """Build the home tab from the store and publish it (a failure is logged; the next open retries)."""
         try:
             await self.directory.ensure(client, team, [user])
-            now = datetime.now(timezone.utc)
+            now = datetime.now(UTC)
             board = await asyncio.to_thread(load, self.store, team, user, self.runtime.engine.registry, now)
             view = home_view(board, now)
             await client.views_publish(user_id=user, view=view)
@@ -313,3 +328,8 @@ class _CountingSocketModeHandler(AsyncSocketModeHandler):
             await super().handle(client, req)
         finally:
             self.service.in_flight -= 1
+
+
+def _first(values: Sequence[str] | None) -> str | None:
+    """The first value of a request header (None when it is missing)."""
+    return values[0] if values else None

@@ -15,8 +15,9 @@ from __future__ import annotations
 import base64
 import logging
 import time
-from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError, SlackObjectFormationError
@@ -63,7 +64,7 @@ class _Unconfirmed(Exception):
 
 
 def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def api_base(url: str) -> str:
@@ -91,7 +92,7 @@ class TokenSource:
         return token
 
 
-def make_deliverer(settings: Any, store: SqlStore) -> "SlackDeliverer":
+def make_deliverer(settings: Any, store: SqlStore) -> SlackDeliverer:
     """The outbox deliverer for this deployment's Slack workspace(s) (``settings``: adapters.settings.Settings)."""
     tokens = TokenSource(store, settings.slack_bot_token, settings.slack_client_id)
     return SlackDeliverer(store, tokens, settings.slack_api_url, settings.slack_workspace_budget)
@@ -131,7 +132,7 @@ class SlackDeliverer:
             posted = self._posted(client, team, channel, set(keys), item.recovered) if item.attempts > 0 else set()
             if message.form is not None and message.trigger_id and item.attempts == 0:
                 self._open_modal(client, team, message.form, message.trigger_id)
-            for key, page in zip(keys, pages):
+            for key, page in zip(keys, pages, strict=True):
                 if key not in posted:
                     self._call(team, client.chat_postMessage, channel=channel, text=page.text, blocks=page.blocks,
                                metadata={"event_type": METADATA_EVENT, "event_payload": {"key": key}},

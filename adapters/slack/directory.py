@@ -74,7 +74,7 @@ class SlackDirectory:
         for task in late:
             task.cancel()
             self.tried.discard((team, tasks[task]))
-        found = {tasks[t]: t.result() for t in done if t.result() is not None}
+        found = {user: profile for user, profile in ((tasks[t], t.result()) for t in done) if profile is not None}
         if found:
             await asyncio.to_thread(self._save, team, found)
             self.known.update((team, u) for u in found)

@@ -28,7 +28,7 @@ def load(store: SqlStore, team: str, user: str, registry: Registry, now: datetim
         person = tenant and uow.people.by_identity(tenant.id, Platform.SLACK.value, user)
         if not tenant or not person:
             return None
-        return dashboard_message(build_dashboard(uow, person, registry, now), tenant.id, person.id,  # type: ignore[arg-type]
+        return dashboard_message(build_dashboard(uow, person, registry, now), tenant.id, person.id,
                                  f"home:{team}:{user}")
 
 

@@ -31,7 +31,9 @@ def _render(span: Span, text: str) -> str:
     marker = _MARKERS.get(span.kind, "")
     if marker and text.strip():
         # mrkdwn markers must touch the words they format: keep surrounding blanks outside them
-        lead, core, tail = re.match(r"^(\s*)(.*?)(\s*)$", text, re.S).groups()  # type: ignore[union-attr]
+        blanks = re.match(r"^(\s*)(.*?)(\s*)$", text, re.S)
+        assert blanks is not None  # the pattern matches any text
+        lead, core, tail = blanks.groups()
         return f"{lead}{marker}{escape(core)}{marker}{tail}"
     return escape(text)
 

@@ -2,7 +2,8 @@
 
 Installations live in our database (tables ``slack_installations`` and ``slack_bots``, created by
 migration 0003) behind slack_sdk's ``AsyncInstallationStore`` interface. Each install
-also creates the workspace's tenant. The OAuth ``state`` is signed with ``SLACK_STATE_SECRET`` and
+also creates the workspace's tenant, and the person who installed is offered the coordinator role there
+(``SlackService.installed``; ``bot/grants.py``). The OAuth ``state`` is signed with ``SLACK_STATE_SECRET`` and
 expires after ten minutes, so any replica can finish an install another one started.
 """
 
@@ -15,9 +16,10 @@ import hmac
 import logging
 import secrets
 import time
-from datetime import datetime, timezone
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from logging import Logger
-from typing import Any, Optional
+from typing import Any
 
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.oauth.installation_store import Bot, Installation
@@ -30,6 +32,8 @@ from storage.store import SqlStore
 
 log = logging.getLogger(__name__)
 STATE_LIFETIME = 600
+OnInstall = Callable[[str, str, str], Awaitable[None]]
+"""Called after an install is kept, with the workspace (team id), the installer's user id and the new bot token."""
 
 
 def _entity(row: dict[str, Any], kind: type) -> Any:
@@ -38,10 +42,10 @@ def _entity(row: dict[str, Any], kind: type) -> Any:
     if kind is Bot:
         fields = {k: v for k, v in fields.items() if k in _BOT_FIELDS}
     if isinstance(fields.get("installed_at"), datetime):
-        fields["installed_at"] = fields["installed_at"].replace(tzinfo=timezone.utc).timestamp()
+        fields["installed_at"] = fields["installed_at"].replace(tzinfo=UTC).timestamp()
     for name in ("bot_token_expires_at", "user_token_expires_at"):
         if isinstance(fields.get(name), datetime):
-            fields[name] = fields[name].replace(tzinfo=timezone.utc)
+            fields[name] = fields[name].replace(tzinfo=UTC)
     return kind(**fields)
 
 
@@ -53,20 +57,27 @@ _BOT_FIELDS = {"app_id", "enterprise_id", "enterprise_name", "team_id", "team_na
 class DbInstallationStore(AsyncInstallationStore):
     """slack_sdk's installation store interface over our tables (``storage/slack_installations.py``)."""
 
-    def __init__(self, store: SqlStore, client_id: str) -> None:
+    def __init__(self, store: SqlStore, client_id: str, on_install: OnInstall | None = None) -> None:
         self.store = store
         self.client_id = client_id
+        self.on_install = on_install
 
     @property
     def logger(self) -> Logger:
         return log
 
     async def async_save(self, installation: Installation) -> None:
-        """Keep an installation (and its bot), and make sure the workspace has its tenant."""
+        """Keep an installation (and its bot), make sure the workspace has its tenant, and tell ``on_install``
+        who installed it (a failure there is logged: the installation itself is kept)."""
         bot = installation.to_bot().to_dict() if installation.bot_token else None
+        team = installation.team_id or installation.enterprise_id or ""
         await asyncio.to_thread(rows.save, self.store.engine, self.client_id, installation.to_dict(), bot)
-        await asyncio.to_thread(self._tenant, installation.team_id or installation.enterprise_id or "",
-                                installation.team_name or installation.enterprise_name or "")
+        await asyncio.to_thread(self._tenant, team, installation.team_name or installation.enterprise_name or "")
+        if self.on_install is not None and installation.user_id and installation.bot_token:
+            try:
+                await self.on_install(team, installation.user_id, installation.bot_token)
+            except Exception:  # noqa: BLE001 - the workspace is installed; only the installer's offer is lost
+                log.exception("offering the coordinator role to whoever installed workspace %s failed", team)
 
     def _tenant(self, team: str, name: str) -> None:
         with self.store.unit_of_work() as uow:
@@ -75,25 +86,25 @@ class DbInstallationStore(AsyncInstallationStore):
     async def async_save_bot(self, bot: Bot) -> None:
         await asyncio.to_thread(rows.save, self.store.engine, self.client_id, None, bot.to_dict())
 
-    async def async_find_bot(self, *, enterprise_id: Optional[str], team_id: Optional[str],
-                             is_enterprise_install: Optional[bool] = False) -> Optional[Bot]:
+    async def async_find_bot(self, *, enterprise_id: str | None, team_id: str | None,
+                             is_enterprise_install: bool | None = False) -> Bot | None:
         team_id = None if is_enterprise_install else team_id
         row = await asyncio.to_thread(rows.find_bot, self.store.engine, self.client_id, enterprise_id, team_id)
         return _entity(row, Bot) if row else None
 
-    async def async_find_installation(self, *, enterprise_id: Optional[str], team_id: Optional[str],
-                                      user_id: Optional[str] = None,
-                                      is_enterprise_install: Optional[bool] = False) -> Optional[Installation]:
+    async def async_find_installation(self, *, enterprise_id: str | None, team_id: str | None,
+                                      user_id: str | None = None,
+                                      is_enterprise_install: bool | None = False) -> Installation | None:
         team_id = None if is_enterprise_install else team_id
         row = await asyncio.to_thread(rows.find_installation, self.store.engine, self.client_id, enterprise_id,
                                       team_id, user_id)
         return _entity(row, Installation) if row else None
 
-    async def async_delete_bot(self, *, enterprise_id: Optional[str], team_id: Optional[str]) -> None:
+    async def async_delete_bot(self, *, enterprise_id: str | None, team_id: str | None) -> None:
         await asyncio.to_thread(rows.remove, self.store.engine, self.client_id, enterprise_id, team_id, bots=True)
 
-    async def async_delete_installation(self, *, enterprise_id: Optional[str], team_id: Optional[str],
-                                        user_id: Optional[str] = None) -> None:
+    async def async_delete_installation(self, *, enterprise_id: str | None, team_id: str | None,
+                                        user_id: str | None = None) -> None:
         await asyncio.to_thread(rows.remove, self.store.engine, self.client_id, enterprise_id, team_id, bots=False,
                                 user_id=user_id)
 
@@ -124,9 +135,10 @@ class SignedStateStore(AsyncOAuthStateStore):
 
 
 def oauth_settings(store: SqlStore, client_id: str, client_secret: str, state_secret: str,
-                   scopes: list[str]) -> AsyncOAuthSettings:
-    """Bolt's OAuth settings: our installation store, signed states, the manifest's bot scopes."""
+                   scopes: list[str], on_install: OnInstall | None = None) -> AsyncOAuthSettings:
+    """Bolt's OAuth settings: our installation store (telling ``on_install`` who installed), signed states, the
+    manifest's bot scopes."""
     return AsyncOAuthSettings(client_id=client_id, client_secret=client_secret, scopes=scopes,
-                              installation_store=DbInstallationStore(store, client_id),
+                              installation_store=DbInstallationStore(store, client_id, on_install),
                               installation_store_bot_only=True, state_store=SignedStateStore(state_secret),
                               install_path="/slack/install", redirect_uri_path="/slack/oauth_redirect")

@@ -11,8 +11,9 @@ adapter handles itself start with ``slack:`` (answers from selects, opening a fo
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from slack_sdk.models.blocks import (
     ActionsBlock,

@@ -10,7 +10,7 @@ id that is the same on a retry: the Events API ``event_id``, or the interaction'
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from adapters.slack.forms import submitted
@@ -32,9 +32,9 @@ def team_of(body: dict[str, Any]) -> str:
 
 def _when(seconds: Any) -> datetime:
     try:
-        return datetime.fromtimestamp(float(seconds), tz=timezone.utc)
+        return datetime.fromtimestamp(float(seconds), tz=UTC)
     except (TypeError, ValueError):
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
 
 
 def readable(text: str) -> tuple[str, dict[str, str]]:
@@ -64,7 +64,7 @@ def from_command(body: dict[str, Any]) -> InboundEvent:
     return InboundEvent(platform=Platform.SLACK, tenant=team_of(body), event_id=f"cmd:{body.get('trigger_id')}",
                         user=body.get("user_id", ""), user_name=body.get("user_name", ""),
                         conversation=body.get("channel_id", ""), text=text, mentions=mentions,
-                        occurred_at=datetime.now(timezone.utc), kind="command", trigger_id=body.get("trigger_id", ""))
+                        occurred_at=datetime.now(UTC), kind="command", trigger_id=body.get("trigger_id", ""))
 
 
 def from_message(body: dict[str, Any]) -> InboundEvent | None:
@@ -144,5 +144,5 @@ def from_view_submission(body: dict[str, Any]) -> InboundEvent:
     return InboundEvent(platform=Platform.SLACK, tenant=team_of(body),
                         event_id=f"view:{view.get('id')}:{body.get('trigger_id') or view.get('hash')}",
                         user=user.get("id", ""), user_name=user.get("name", ""), conversation=conversation,
-                        action=Action(id=action, value=value, values=values), occurred_at=datetime.now(timezone.utc),
+                        action=Action(id=action, value=value, values=values), occurred_at=datetime.now(UTC),
                         kind="action", trigger_id=body.get("trigger_id", ""))

@@ -7,16 +7,22 @@ Agents SDK): moving SDKs changes this file (and the tests, which speak the proto
   published at the OpenID metadata URL (Microsoft's, or ``TEAMS_OPENID_METADATA_URL`` for other clouds
   and tests), issued by ``https://api.botframework.com``, for this app (``aud``) and this activity's
   service URL. Anything else is refused with 401. Without an app id, requests are not authenticated.
-* Outbound: the bot's access token from Azure AD (MSAL, cached until it expires), for the connector.
+* Outbound: the bot's access token for the connector, from Microsoft Entra ID: the bot's own tenant
+  (``login.microsoftonline.com/<tenant id>``) for a single-tenant bot, the default and the only kind Azure
+  creates now; ``botframework.com`` for a bot registered as multi-tenant before (``tokens.py``, no SDK); Azure's
+  instance metadata for a user-assigned managed identity (botbuilder's ``ManagedIdentityAppCredentials``).
+  Inbound tokens are the Bot Framework's whatever the bot's type.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from types import SimpleNamespace
-from typing import Any, Callable
+from typing import Any
 
 from adapters.settings import ConfigurationError, Settings
+from adapters.teams.tokens import MULTI_TENANT_AUTHORITY, ClientCredentials
 from bot.wording import say
 
 APP_TYPES = {"multitenant": "MultiTenant", "singletenant": "SingleTenant", "userassignedmsi": "UserAssignedMSI"}
@@ -51,7 +57,8 @@ def configuration(settings: Settings) -> SimpleNamespace:
     values: dict[str, Any] = {"APP_ID": settings.microsoft_app_id or None,
                               "APP_PASSWORD": settings.microsoft_app_password or None,
                               "APP_TENANTID": settings.microsoft_app_tenant_id or None,
-                              "APP_TYPE": app_type(settings)}
+                              # without an app id nothing is authenticated (local testing), whatever the type
+                              "APP_TYPE": app_type(settings) if settings.microsoft_app_id else "MultiTenant"}
     if settings.teams_openid_metadata_url:
         # Any explicit endpoint switches botbuilder to its "parameterized" mode, which then needs every
         # public-cloud constant spelled out; only the metadata URL differs.
@@ -94,7 +101,9 @@ def is_metadata_outage(exc: BaseException) -> bool:
 
 
 def token_source(settings: Settings) -> Callable[[], str | None]:
-    """A function giving the bot's current access token for the connector (None without credentials)."""
+    """A function giving the bot's current access token for the connector (None without credentials): from the
+    bot's own tenant for a single-tenant bot, from ``botframework.com`` for a multi-tenant one (both in
+    ``adapters/teams/tokens.py``), from Azure's instance metadata for a user-assigned managed identity."""
     if not settings.microsoft_app_id:
         return lambda: None
     kind = app_type(settings)
@@ -102,10 +111,7 @@ def token_source(settings: Settings) -> Callable[[], str | None]:
         from botframework.connector.auth import ManagedIdentityAppCredentials
 
         credentials: Any = ManagedIdentityAppCredentials(settings.microsoft_app_id)
-    else:
-        from botframework.connector.auth import MicrosoftAppCredentials
-
-        tenant = settings.microsoft_app_tenant_id if kind == "SingleTenant" else None
-        credentials = MicrosoftAppCredentials(settings.microsoft_app_id, settings.microsoft_app_password,
-                                              channel_auth_tenant=tenant)
-    return credentials.get_access_token
+        return credentials.get_access_token
+    tenant = settings.microsoft_app_tenant_id if kind == "SingleTenant" else MULTI_TENANT_AUTHORITY
+    return ClientCredentials(settings.teams_login_url, tenant, settings.microsoft_app_id,
+                             settings.microsoft_app_password)

@@ -17,7 +17,8 @@ Every button is an ``Action.Execute`` (an ``adaptiveCard/action`` invoke, answer
 from __future__ import annotations
 
 import json
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from adapters.teams.inputs import field_choices, field_inputs
 from adapters.teams.markdown import escape, label, plain, text_blocks, to_markdown

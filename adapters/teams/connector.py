@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import http.client
 import json
-import socket
 import ssl
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Literal
+from typing import Any, Literal
 
 RETRY_STATUSES = {412, 429, 502, 503, 504}
 GONE_STATUSES = {403, 404}
@@ -92,7 +92,7 @@ class Connector:
             try:
                 response = connection.getresponse()
                 raw = response.read()
-            except (OSError, http.client.HTTPException, socket.timeout) as exc:
+            except (TimeoutError, OSError, http.client.HTTPException) as exc:
                 return Outcome("ambiguous", error=f"no answer after sending: {type(exc).__name__}: {exc}")
         finally:
             connection.close()

@@ -20,8 +20,9 @@ from __future__ import annotations
 import logging
 import random
 import time
-from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from adapters.teams import cards
 from adapters.teams.connector import Connector, Outcome
@@ -51,10 +52,10 @@ class _Defer(Exception):
 
 
 def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
-def make_deliverer(settings: Any, store: SqlStore, links: Links | None = None) -> "TeamsDeliverer":
+def make_deliverer(settings: Any, store: SqlStore, links: Links | None = None) -> TeamsDeliverer:
     """The outbox deliverer for Teams (``settings``: adapters.settings.Settings)."""
     from adapters.teams.auth import token_source
     from adapters.teams.service import links_for
@@ -281,7 +282,7 @@ class TeamsDeliverer:
                 programme = uow.programmes.get(message.programme_id)
                 if person is None or programme is None:
                     return
-                for coordinator in uow.coordinators.of_programme(programme.id):  # type: ignore[arg-type]
+                for coordinator in uow.coordinators.of_programme(programme.id):
                     if coordinator == person_id:
                         continue
                     uow.outbox.add(OutgoingMessage(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import struct
 import zlib
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -79,7 +80,7 @@ def hex_colour(value: str) -> tuple[int, int, int]:
     return int(value[0:2], 16), int(value[2:4], 16), int(value[4:6], 16)
 
 
-def png(pixels: list[list[tuple[int, ...]]], alpha: bool) -> bytes:
+def png(pixels: Sequence[Sequence[tuple[int, ...]]], alpha: bool) -> bytes:
     """Encode rows of RGB (or RGBA) tuples as a PNG file."""
     height, width = len(pixels), len(pixels[0])
 
@@ -96,7 +97,7 @@ def colour_icon(icon: dict[str, Any], accent: str | None = None, size: int = 192
     background = hex_colour(accent or icon["accent"])
     rows = []
     for line in coverage(icon["shapes"], size):
-        rows.append([tuple(round(b + (w - b) * c) for b, w in zip(background, WHITE)) for c in line])
+        rows.append([tuple(round(b + (w - b) * c) for b, w in zip(background, WHITE, strict=True)) for c in line])
     return png(rows, alpha=False)
 
 

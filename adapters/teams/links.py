@@ -15,7 +15,7 @@ import hashlib
 import hmac
 import secrets
 import time
-from typing import Callable
+from collections.abc import Callable
 
 PATH = "/teams/files"
 DEFAULT_TTL = 7 * 24 * 3600

@@ -20,8 +20,9 @@ import base64
 import logging
 import time
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from aiohttp import web
 from sqlmodel import Session
@@ -82,7 +83,9 @@ class TeamsService:
         protect_settings(settings)
         self.settings = settings
         self.runtime = runtime
-        self.store: SqlStore = runtime.store  # type: ignore[assignment]
+        if not isinstance(runtime.store, SqlStore):
+            raise TypeError("this adapter keeps its own tables: it needs the SQL store")
+        self.store = runtime.store
         self.poke = poke
         self.authentication = make_authentication(settings)
         self.links = links_for(settings)
@@ -196,9 +199,9 @@ class TeamsService:
         """Someone wrote or installed: messages held for them are due now."""
         with self.store.unit_of_work() as uow:
             found = uow.tenants.find(PLATFORM, tenant)
-            person = found and uow.people.by_identity(found.id, PLATFORM, user)  # type: ignore[arg-type]
+            person = found and uow.people.by_identity(found.id, PLATFORM, user)
         if found and person:
-            if refs.wake_waiting(self.store.engine, found.id, {person.id}, self.runtime.clock.now()):  # type: ignore[arg-type]
+            if refs.wake_waiting(self.store.engine, found.id, {person.id}, self.runtime.clock.now()):
                 self.poke()
 
     # -- invoke answers ----------------------------------------------------------------------------------
@@ -227,7 +230,7 @@ class TeamsService:
         message = OutgoingMessage.model_validate(payload)
         with self.store.unit_of_work() as uow:
             found = uow.tenants.find(PLATFORM, tenant)
-            person = found and uow.people.by_identity(found.id, PLATFORM, event.user)  # type: ignore[arg-type]
+            person = found and uow.people.by_identity(found.id, PLATFORM, event.user)
             if not found or not person or message.tenant_id != found.id or person.id not in recipients:
                 return None
         return message

@@ -11,7 +11,7 @@ Mentions of the bot are removed from the text; other mentions become one-word to
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from adapters.teams.cards import (
@@ -63,7 +63,7 @@ def when(activity: dict[str, Any]) -> datetime:
     try:
         return datetime.fromisoformat(str(activity["timestamp"]).replace("Z", "+00:00"))
     except (KeyError, ValueError):
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
 
 
 def bot_added(activity: dict[str, Any]) -> bool | None:
@@ -216,7 +216,8 @@ def _pressed(data: dict[str, Any], common: dict[str, Any]) -> InboundEvent | Non
         return InboundEvent(action=Action(id=str(data[PICK_ACTION]), value=str(data.get(PICK_INPUT) or "")),
                             kind="action", **common)
     if action == FORM_SUBMIT:
-        fields = data.get(FORM_FIELDS) if isinstance(data.get(FORM_FIELDS), dict) else {}
+        declared = data.get(FORM_FIELDS)
+        fields = declared if isinstance(declared, dict) else {}
         values = {fid: field_value(str(fkind), FORM_PREFIX + fid, data) for fid, fkind in fields.items()}
         return InboundEvent(action=Action(id=str(data.get(FORM_ACTION) or ""),
                                           values={k: v for k, v in values.items() if v is not None}),

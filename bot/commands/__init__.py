@@ -8,11 +8,11 @@ if TYPE_CHECKING:
     from bot.engine import Engine
 
 
-def install(engine: "Engine") -> None:
+def install(engine: Engine) -> None:
     """Register every handler module with ``engine``."""
-    from bot import commitment, feedback
+    from bot import commitment, feedback, grants
     from bot.commands import general, intake, invitations, matching, programmes, reports, sessions, support
 
-    for module in (general, programmes, intake, invitations, matching, sessions, support, feedback, reports):
+    for module in (general, programmes, intake, invitations, matching, sessions, support, feedback, reports, grants):
         module.install(engine)
     engine.on_due(commitment.GAP_CHECK)(commitment.on_gap_check)

@@ -6,6 +6,7 @@ import base64
 import json
 from typing import TYPE_CHECKING
 
+from bot import grants
 from bot.commands.registry import Args
 from bot.context import Turn
 from bot.domain import Programme
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
     from bot.engine import Engine
 
 
-def install(engine: "Engine") -> None:
+def install(engine: Engine) -> None:
     registry = engine.registry
 
     def is_coordinator(turn: Turn) -> bool:
@@ -48,18 +49,20 @@ def install(engine: "Engine") -> None:
         uow, me = turn.uow, turn.me
         manager = uow.people.get(me.manager_id) if me.manager_id else None
         participations = []
-        for participant in uow.participants.of_person(me.id):  # type: ignore[arg-type]
+        for participant in uow.participants.of_person(me.id):
             programme = uow.programmes.get(participant.programme_id)
             participations.append({"programme": programme.name if programme else "?",
                                    **participant.model_dump(mode="json", exclude={"person_id", "programme_id"})})
         coordinating = [p.name for p in (uow.programmes.get(i) for i in uow.coordinators.programmes_of(me.id)) if p]
+        waiting = grants.visible(uow, turn.tenant, me)
         record = {"person": me.model_dump(mode="json", exclude={"manager_id", "tenant_id"}),
                   "manager": manager.name if manager else None,
-                  "chat_accounts": uow.people.identities(me.id),  # type: ignore[arg-type]
+                  "chat_accounts": uow.people.identities(me.id),
                   "programmes": participations, "coordinator_of": coordinating,
-                  "tenant_coordinator": uow.coordinators.is_tenant_coordinator(turn.tenant.id, me.id)}  # type: ignore[arg-type]
+                  "tenant_coordinator": uow.coordinators.is_tenant_coordinator(turn.tenant.id, me.id),
+                  "coordinator_grants": waiting}
         content = base64.b64encode(json.dumps(record, indent=2, ensure_ascii=False).encode()).decode()
         turn.reply(say("privacy.my_data", me=me, manager=manager, participations=participations,
-                       coordinating=coordinating),
+                       coordinating=coordinating, grants=waiting),
                    attachments=[Attachment(filename="my-data.json", media_type="application/json",
                                            content_b64=content, title=say("privacy.my_data_file"))])

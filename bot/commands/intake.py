@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from bot.commands.registry import Args
 from bot.context import Turn
-from bot.domain import ParticipantStatus, Programme
+from bot.domain import Participant, ParticipantStatus, Programme
 from bot.errors import CommandError
 from bot.intake import MAX_QUESTIONS, Intake, next_question_number, question_from_spec
 from bot.model import Action, Choice
@@ -20,11 +20,11 @@ OPEN_ACTION = "intake.open"
 EDIT_ACTION = "intake.edit"
 
 
-def install(engine: "Engine") -> None:
+def install(engine: Engine) -> None:
     intake = Intake(engine)
     engine.intake = intake
 
-    def mine(turn: Turn, action_value: str):  # type: ignore[no-untyped-def]
+    def mine(turn: Turn, action_value: str) -> tuple[Participant, Programme]:
         participant = turn.uow.participants.get(int(action_value)) if action_value.isdigit() else None
         if participant is None or participant.person_id != turn.me.id:
             raise CommandError("consent.not_yours")
@@ -37,7 +37,7 @@ def install(engine: "Engine") -> None:
         from bot.engine import find_programme
 
         taking_part = []
-        for participant in turn.uow.participants.of_person(turn.me.id):  # type: ignore[arg-type]
+        for participant in turn.uow.participants.of_person(turn.me.id):
             programme = turn.uow.programmes.get(participant.programme_id)
             if programme and programme.tenant_id == turn.tenant.id and participant.status == ParticipantStatus.ACTIVE:
                 taking_part.append((participant, programme))
@@ -73,7 +73,7 @@ def install(engine: "Engine") -> None:
             raise CommandError("intake.remind_pulse_not_yet")
         if what != "intake":
             raise CommandError("intake.remind_usage")
-        waiting = [p for p in turn.uow.participants.in_programme(programme.id)  # type: ignore[arg-type]
+        waiting = [p for p in turn.uow.participants.in_programme(programme.id)
                    if p.status == ParticipantStatus.ACTIVE and not p.intake_completed_at]
         for participant in waiting:
             intake.nudge(turn, participant, programme, "intake.nudge")

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.commands.registry import Args
 from bot.context import Turn
-from bot.domain import Participant, ParticipantStatus, Person, Programme, ProgrammeStatus, Role
+from bot.domain import NewParticipant, Participant, ParticipantStatus, Person, Programme, ProgrammeStatus, Role
 from bot.eligibility import role_problem
 from bot.errors import CommandError
 from bot.model import Action, Address, Choice
@@ -37,9 +37,9 @@ def resolve_people(turn: Turn, tokens: list[str]) -> list[Person]:
         person = None
         platform_id = turn.event.mentions.get(token)
         match = _SLACK_MENTION.match(token)
-        if platform_id or match:
-            person = turn.uow.people.by_identity(turn.tenant.id, turn.event.platform.value,
-                                                 platform_id or match.group(1))  # type: ignore[union-attr]
+        external_id = platform_id or (match.group(1) if match else None)
+        if external_id:
+            person = turn.uow.people.by_identity(turn.tenant.id, turn.event.platform.value, external_id)
         elif is_email(token.lstrip("@")):
             person = turn.uow.people.by_email(turn.tenant.id, token.lstrip("@"))
         elif token.startswith("@") and len(token) > 1:
@@ -91,7 +91,7 @@ def invite(turn: Turn, args: Args, programme: Programme | None) -> None:
         raise CommandError("programme.closed", programme=programme)
     invited, skipped = [], []
     for person in people:
-        existing = turn.uow.participants.find(programme.id, person.id)  # type: ignore[arg-type]
+        existing = turn.uow.participants.find(programme.id, person.id)
         problem = role_problem(turn.uow, programme, person, role)
         if person.opted_out:
             skipped.append({"name": person.name, "why": "opted_out"})
@@ -100,8 +100,8 @@ def invite(turn: Turn, args: Args, programme: Programme | None) -> None:
         elif existing is not None:
             skipped.append({"name": person.name, "why": existing.status.value, "role": existing.role.value})
         else:
-            participant = turn.uow.participants.add(Participant(
-                programme_id=programme.id, person_id=person.id, role=role, invited_by=turn.me.id,  # type: ignore[arg-type]
+            participant = turn.uow.participants.add(NewParticipant(
+                programme_id=programme.id, person_id=person.id, role=role, invited_by=turn.me.id,
                 capacity=programme.settings.mentor_capacity if role == Role.MENTOR else 1))
             send_consent(turn, participant, programme)
             invited.append(person.name)
@@ -187,7 +187,7 @@ def _join(turn: Turn, programme: Programme, role: Role | None) -> None:
             Choice(label=say("join.as_mentor"), action=JOIN_ACTION, value=f"{programme.id}:mentor"),
             Choice(label=say("join.as_mentee"), action=JOIN_ACTION, value=f"{programme.id}:mentee")])
         return
-    existing = turn.uow.participants.find(programme.id, turn.me.id)  # type: ignore[arg-type]
+    existing = turn.uow.participants.find(programme.id, turn.me.id)
     problem = role_problem(turn.uow, programme, turn.me, role)
     if problem is not None and (existing is None or existing.status == ParticipantStatus.DECLINED):
         other = Role.MENTEE if role == Role.MENTOR else Role.MENTOR
@@ -203,8 +203,8 @@ def _join(turn: Turn, programme: Programme, role: Role | None) -> None:
         existing.role, existing.status = role, ParticipantStatus.INVITED
         participant = turn.uow.participants.save(existing)
     else:
-        participant = turn.uow.participants.add(Participant(
-            programme_id=programme.id, person_id=turn.me.id, role=role, invited_by=turn.me.id,  # type: ignore[arg-type]
+        participant = turn.uow.participants.add(NewParticipant(
+            programme_id=programme.id, person_id=turn.me.id, role=role, invited_by=turn.me.id,
             capacity=programme.settings.mentor_capacity if role == Role.MENTOR else 1))
     send_consent(turn, participant, programme)
 
@@ -239,10 +239,10 @@ def coordinators_add(turn: Turn, args: Args, programme: Programme | None) -> Non
         raise CommandError("people.coordinators_usage")
     added = []
     for person in resolve_people(turn, args.words):
-        if turn.uow.coordinators.add(programme.id, person.id, added_by=turn.me.id):  # type: ignore[arg-type]
+        if turn.uow.coordinators.add(programme.id, person.id, added_by=turn.me.id):
             added.append(person.name)
             if person.id != turn.me.id:
-                turn.message(Address.person(person.id),  # type: ignore[arg-type]
+                turn.message(Address.person(person.id),
                              say("people.now_coordinator", programme=programme, by=turn.me.name))
     turn.reply(say("people.coordinators_added", programme=programme, added=added,
                    already=len(args.words) - len(added)))
@@ -250,7 +250,7 @@ def coordinators_add(turn: Turn, args: Args, programme: Programme | None) -> Non
 
 def status(turn: Turn, _args: Args, programme: Programme | None) -> None:
     assert programme is not None
-    participants = turn.uow.participants.in_programme(programme.id)  # type: ignore[arg-type]
+    participants = turn.uow.participants.in_programme(programme.id)
     counts = {role.value: {**{state.value: 0 for state in ParticipantStatus}, "intake": 0, "onboarded": 0}
               for role in Role}
     waiting, incomplete, not_onboarded = [], [], []
@@ -269,7 +269,7 @@ def status(turn: Turn, _args: Args, programme: Programme | None) -> None:
             incomplete.append(name)
         elif not participant.onboarded_at:
             not_onboarded.append(name)
-    coordinators = [turn.uow.people.get(pid) for pid in turn.uow.coordinators.of_programme(programme.id)]  # type: ignore[arg-type]
+    coordinators = [turn.uow.people.get(pid) for pid in turn.uow.coordinators.of_programme(programme.id)]
     from bot.commands.reports import health_text
 
     turn.reply(say("people.status", programme=programme, counts=counts, waiting=sorted(waiting),
@@ -278,7 +278,7 @@ def status(turn: Turn, _args: Args, programme: Programme | None) -> None:
                    coordinators=[c.name for c in coordinators if c is not None], total=len(participants)))
 
 
-def install(engine: "Engine") -> None:
+def install(engine: Engine) -> None:
     engine.registry.handles("invite")(invite)
     engine.registry.handles("join")(join)
     engine.registry.handles("program announce")(announce)

@@ -6,18 +6,27 @@ from typing import TYPE_CHECKING, Any
 
 from bot.commands.invitations import resolve_people
 from bot.commands.registry import Args
+from bot.commitment import schedule_gap_check
 from bot.context import Turn
-from bot.domain import MatchRule, MatchRun, PairStatus, Participant, ParticipantStatus, Programme, Role
-from bot.errors import CommandError
+from bot.domain import (
+    MatchRun,
+    NewMatchRule,
+    NewMatchRun,
+    PairStatus,
+    Participant,
+    ParticipantStatus,
+    Programme,
+    Role,
+)
+from bot.errors import CommandError, required
+from bot.feedback import schedule_programme_rhythm
 from bot.flows.definition import StepChoice
 from bot.matching.load import load_input, reason_text, result_record, stored_pair, topic_labels
-from bot.matching.model import DIVERSITY_DIMENSIONS, MatchInput, Weights
+from bot.matching.model import DIVERSITY_DIMENSIONS, MatchInput, Preference, Weights
 from bot.matching.rules import feasibility
 from bot.matching.run import mentee_reason, run_matching
 from bot.matching.scoring import explain, score
 from bot.model import Address
-from bot.commitment import schedule_gap_check
-from bot.feedback import schedule_programme_rhythm
 from bot.sessions.circles import circles_of
 from bot.sessions.scheduling import cancel_circle, offer_slots
 from bot.wording import say, unescape
@@ -28,21 +37,22 @@ if TYPE_CHECKING:
 LIST_LIMIT = 40
 PUBLISH_JOB = "match_publish"
 CHOICE_FLOW = "choose_mentors"
+_PREFERENCES: dict[str, Preference] = {"different": "different", "same": "same", "ignore": "ignore"}
 
 
 def _names(turn: Turn, participant_ids: list[int]) -> dict[int, str]:
     participants = [turn.uow.participants.get(pid) for pid in participant_ids]
     people = turn.uow.people.many([p.person_id for p in participants if p])
-    return {p.id: people[p.person_id].name for p in participants if p}  # type: ignore[misc]
+    return {p.id: people[p.person_id].name for p in participants if p}
 
 
 def preview(turn: Turn, programme: Programme, rerun: bool = False) -> None:
     """Run the matching, keep the run for publishing, and show the summary."""
     data = load_input(turn.uow, programme, turn.now.date())
     settings = programme.settings
-    result = run_matching(data, settings.match_mode, settings.match_seed, topic_labels())  # type: ignore[arg-type]
-    run = turn.uow.matching.save_run(MatchRun(programme_id=programme.id, mode=result.mode, seed=result.seed,  # type: ignore[arg-type]
-                                              result=result_record(result), created_by=turn.me.id))
+    result = run_matching(data, settings.match_mode, settings.match_seed, topic_labels())
+    turn.uow.matching.save_run(NewMatchRun(programme_id=programme.id, mode=result.mode, seed=result.seed,
+                                           result=result_record(result), created_by=turn.me.id))
     names = _names(turn, [p.mentee for p in result.pairs] + [p.mentor for p in result.pairs] +
                    [u.participant_id for u in result.unmatched])
     pairs = [{"mentee": names[p.mentee], "mentor": names[p.mentor], "score": p.score, "pinned": p.pinned,
@@ -53,25 +63,26 @@ def preview(turn: Turn, programme: Programme, rerun: bool = False) -> None:
                    average=result.average_score, unmatched=unmatched, limit=LIST_LIMIT, rerun=rerun,
                    unmatched_mentees=sum(1 for u in result.unmatched if u.role == "mentee"),
                    unmatched_mentors=sum(1 for u in result.unmatched if u.role == "mentor")))
-    assert run.id is not None
 
 
-def _two_participants(turn: Turn, args: Args, programme: Programme, verb: str) -> tuple[Participant, Participant, dict]:
+def _two_participants(turn: Turn, args: Args, programme: Programme,
+                      verb: str) -> tuple[Participant, Participant, dict[str, str]]:
     if len(args.words) != 2:
         raise CommandError("matching.two_people", verb=verb)
     people = resolve_people(turn, args.words)
     if len(people) != 2:
         raise CommandError("matching.two_people", verb=verb)
-    found = {p.id: turn.uow.participants.find(programme.id, p.id) for p in people}  # type: ignore[arg-type]
-    missing = [p.name for p in people if found[p.id] is None or found[p.id].status != ParticipantStatus.ACTIVE]  # type: ignore[union-attr]
+    found = [turn.uow.participants.find(programme.id, p.id) for p in people]
+    missing = [p.name for p, participant in zip(people, found, strict=True)
+               if participant is None or participant.status != ParticipantStatus.ACTIVE]
     if missing:
         raise CommandError("matching.not_participants", names=missing, programme=programme)
-    a, b = (found[p.id] for p in people)
-    if a.role == b.role:  # type: ignore[union-attr]
-        raise CommandError("matching.same_role", role=a.role.value)  # type: ignore[union-attr]
-    mentee, mentor = (a, b) if a.role == Role.MENTEE else (b, a)  # type: ignore[union-attr]
+    a, b = [participant for participant in found if participant is not None]
+    if a.role == b.role:
+        raise CommandError("matching.same_role", role=a.role.value)
+    mentee, mentor = (a, b) if a.role == Role.MENTEE else (b, a)
     names = {p.id: p.name for p in people}
-    return mentee, mentor, {"mentee": names[mentee.person_id], "mentor": names[mentor.person_id]}  # type: ignore[union-attr]
+    return mentee, mentor, {"mentee": names[mentee.person_id], "mentor": names[mentor.person_id]}
 
 
 def pin(turn: Turn, args: Args, programme: Programme | None) -> None:
@@ -82,24 +93,24 @@ def pin(turn: Turn, args: Args, programme: Programme | None) -> None:
                       mentors=[c for c in data.mentors if c.participant_id == mentor.id], managers=data.managers,
                       rules=data.rules, weights=data.weights)
     if only.mentees and only.mentors:
-        only.rules.forbidden.discard((mentee.id, mentor.id))  # type: ignore[arg-type]
+        only.rules.forbidden.discard((mentee.id, mentor.id))
         checked = feasibility(only)
         blocked = checked.mentee_blocked_by[0]
         if blocked is not None:
             reason = mentee_reason(only, blocked, 0)
             raise CommandError("matching.pin_breaks_rule", reason=say(reason.key, **reason.values), **names)
-    turn.uow.matching.remove_rules(programme.id, mentee.id, mentor.id)  # type: ignore[arg-type]
-    turn.uow.matching.add_rule(MatchRule(programme_id=programme.id, kind="pin", mentee_id=mentee.id,  # type: ignore[arg-type]
-                                         mentor_id=mentor.id, created_by=turn.me.id))  # type: ignore[arg-type]
+    turn.uow.matching.remove_rules(programme.id, mentee.id, mentor.id)
+    turn.uow.matching.add_rule(NewMatchRule(programme_id=programme.id, kind="pin", mentee_id=mentee.id,
+                                         mentor_id=mentor.id, created_by=turn.me.id))
     turn.reply(say("matching.pinned", **names))
 
 
 def forbid(turn: Turn, args: Args, programme: Programme | None) -> None:
     assert programme is not None
     mentee, mentor, names = _two_participants(turn, args, programme, "forbid")
-    turn.uow.matching.remove_rules(programme.id, mentee.id, mentor.id)  # type: ignore[arg-type]
-    turn.uow.matching.add_rule(MatchRule(programme_id=programme.id, kind="forbid", mentee_id=mentee.id,  # type: ignore[arg-type]
-                                         mentor_id=mentor.id, created_by=turn.me.id))  # type: ignore[arg-type]
+    turn.uow.matching.remove_rules(programme.id, mentee.id, mentor.id)
+    turn.uow.matching.add_rule(NewMatchRule(programme_id=programme.id, kind="forbid", mentee_id=mentee.id,
+                                         mentor_id=mentor.id, created_by=turn.me.id))
     turn.reply(say("matching.forbidden", programme=programme, **names))
 
 
@@ -109,7 +120,7 @@ def weights(turn: Turn, args: Args, programme: Programme | None) -> None:
     if args.words:
         if len(args.words) % 2:
             raise CommandError("matching.weights_bad_pair")
-        for name, value in zip(args.words[::2], args.words[1::2]):
+        for name, value in zip(args.words[::2], args.words[1::2], strict=True):
             name, value = name.lower(), value.lower()
             if name in ("topic", "diversity", "style", "choice"):
                 try:
@@ -120,9 +131,10 @@ def weights(turn: Turn, args: Args, programme: Programme | None) -> None:
                     raise CommandError("matching.weights_bad_number", given=value)
                 setattr(current, name, number)
             elif name in DIVERSITY_DIMENSIONS:
-                if value not in ("different", "same", "ignore"):
+                preference = _PREFERENCES.get(value)
+                if preference is None:
                     raise CommandError("matching.weights_bad_preference", given=value)
-                current.diversity_prefs[name] = value  # type: ignore[assignment]
+                current.diversity_prefs[name] = preference
             else:
                 raise CommandError("matching.weights_bad_name", given=name)
         if current.topic + current.diversity + current.style + current.choice <= 0:
@@ -136,7 +148,7 @@ def weights(turn: Turn, args: Args, programme: Programme | None) -> None:
 def publish(turn: Turn, _args: Args, programme: Programme | None) -> None:
     """``match publish``: publish the latest preview."""
     assert programme is not None
-    run = turn.uow.matching.latest_run(programme.id)  # type: ignore[arg-type]
+    run = turn.uow.matching.latest_run(programme.id)
     if run is None:
         raise CommandError("matching.nothing_to_publish")
     if run.published_at is not None:
@@ -149,7 +161,7 @@ def publish_run(turn: Turn, programme: Programme, run: MatchRun) -> tuple[int, i
     """Store a run's pairs, introduce each new pair in a group message, tell each unmatched person why.
 
     Pairs already stored (a second publish) are neither stored nor introduced again."""
-    active_mentees = {p.mentee_id for p in turn.uow.matching.pairs(programme.id)  # type: ignore[arg-type]
+    active_mentees = {p.mentee_id for p in turn.uow.matching.pairs(programme.id)
                       if p.status != PairStatus.ENDED}
     introduced = skipped = 0
     labels = topic_labels()
@@ -157,17 +169,18 @@ def publish_run(turn: Turn, programme: Programme, run: MatchRun) -> tuple[int, i
         if record["mentee"] in active_mentees:
             skipped += 1
             continue
-        pair = turn.uow.matching.add_pair(stored_pair(programme.id, record))  # type: ignore[arg-type]
+        pair = turn.uow.matching.add_pair(stored_pair(programme.id, record))
         if pair is None:
             skipped += 1
             continue
-        mentee, mentor = turn.uow.participants.get(pair.mentee_id), turn.uow.participants.get(pair.mentor_id)
-        people = turn.uow.people.many([mentee.person_id, mentor.person_id])  # type: ignore[union-attr]
-        teach = [labels.get(t, t) for t in (mentor.intake.get("teach_topics") or [])]  # type: ignore[union-attr]
-        learn = [labels.get(t, t) for t in (mentee.intake.get("learn_topics") or [])]  # type: ignore[union-attr]
-        turn.message(Address.pair(mentee.person_id, mentor.person_id),  # type: ignore[union-attr]
+        mentee = required(turn.uow.participants.get(pair.mentee_id), "participant", pair.mentee_id)
+        mentor = required(turn.uow.participants.get(pair.mentor_id), "participant", pair.mentor_id)
+        people = turn.uow.people.many([mentee.person_id, mentor.person_id])
+        teach = [labels.get(t, t) for t in (mentor.intake.get("teach_topics") or [])]
+        learn = [labels.get(t, t) for t in (mentee.intake.get("learn_topics") or [])]
+        turn.message(Address.pair(mentee.person_id, mentor.person_id),
                      say("matching.introduction", programme=programme, reasons=reason_text(record["reasons"]),
-                         mentor=people[mentor.person_id].name, mentee=people[mentee.person_id].name,  # type: ignore[union-attr]
+                         mentor=people[mentor.person_id].name, mentee=people[mentee.person_id].name,
                          teach=", ".join(teach), learn=", ".join(learn)), programme_id=programme.id)
         pair.introduced_at = turn.now
         turn.uow.matching.save_pair(pair)
@@ -182,7 +195,7 @@ def publish_run(turn: Turn, programme: Programme, run: MatchRun) -> tuple[int, i
                      say("matching.unmatched_notice", programme=programme, reason=say(reason["key"], **reason["values"])),
                      programme_id=programme.id)
         told += 1
-    turn.uow.matching.mark_published(run.id)  # type: ignore[arg-type]
+    turn.uow.matching.mark_published(run.id)
     for circle in circles_of(turn.uow, programme):
         if not circle.pairs[0].scheduling and not turn.uow.sessions.of_circle(circle.key):
             offer_slots(turn, circle)
@@ -198,10 +211,11 @@ def rematch(turn: Turn, args: Args, programme: Programme | None) -> None:
     if len(args.words) != 1:
         raise CommandError("matching.rematch_usage")
     [person] = resolve_people(turn, args.words)
-    participant = turn.uow.participants.find(programme.id, person.id)  # type: ignore[arg-type]
-    pair = next((p for p in turn.uow.matching.pairs(programme.id)  # type: ignore[arg-type]
-                 if participant and p.status != PairStatus.ENDED and participant.id in (p.mentee_id, p.mentor_id)), None)
-    if pair is None:
+    participant = turn.uow.participants.find(programme.id, person.id)
+    pair = None if participant is None else next(
+        (p for p in turn.uow.matching.pairs(programme.id)
+         if p.status != PairStatus.ENDED and participant.id in (p.mentee_id, p.mentor_id)), None)
+    if participant is None or pair is None:
         raise CommandError("matching.not_paired", name=person.name, programme=programme)
     for circle in circles_of(turn.uow, programme):
         if pair.id in {p.id for p in circle.pairs}:
@@ -209,31 +223,43 @@ def rematch(turn: Turn, args: Args, programme: Programme | None) -> None:
     pair.status, pair.ended_at, pair.end_reason = PairStatus.ENDED, turn.now, "rematch"
     turn.uow.matching.save_pair(pair)
     names = _names(turn, [pair.mentee_id, pair.mentor_id])
-    partner_id = pair.mentor_id if participant.id == pair.mentee_id else pair.mentee_id  # type: ignore[union-attr]
-    partner = turn.uow.participants.get(partner_id)
-    turn.message(Address.person(partner.person_id), say("matching.pair_ended_notice", programme=programme),  # type: ignore[union-attr]
+    partner_id = pair.mentor_id if participant.id == pair.mentee_id else pair.mentee_id
+    partner = required(turn.uow.participants.get(partner_id), "participant", partner_id)
+    turn.message(Address.person(partner.person_id), say("matching.pair_ended_notice", programme=programme),
                  programme_id=programme.id)
     data = load_input(turn.uow, programme, turn.now.date())
     settings = programme.settings
-    result = run_matching(data, settings.match_mode, settings.match_seed, topic_labels())  # type: ignore[arg-type]
-    turn.uow.matching.save_run(MatchRun(programme_id=programme.id, mode=result.mode, seed=result.seed,  # type: ignore[arg-type]
+    result = run_matching(data, settings.match_mode, settings.match_seed, topic_labels())
+    turn.uow.matching.save_run(NewMatchRun(programme_id=programme.id, mode=result.mode, seed=result.seed,
                                         result=result_record(result), created_by=turn.me.id))
-    mine = next((p for p in result.pairs if participant.id in (p.mentee, p.mentor)), None)  # type: ignore[union-attr]
+    mine = next((p for p in result.pairs if participant.id in (p.mentee, p.mentor)), None)
     proposal = reason = None
     if mine is not None:
-        other = mine.mentor if mine.mentee == participant.id else mine.mentee  # type: ignore[union-attr]
+        other = mine.mentor if mine.mentee == participant.id else mine.mentee
         proposal = _names(turn, [other])[other]
     else:
-        missing = next((u for u in result.unmatched if u.participant_id == participant.id), None)  # type: ignore[union-attr]
+        missing = next((u for u in result.unmatched if u.participant_id == participant.id), None)
         reason = say(missing.reason.key, **missing.reason.values) if missing else ""
     turn.reply(say("matching.rematched", mentee=names[pair.mentee_id], mentor=names[pair.mentor_id],
                    name=person.name, proposal=proposal, reason=reason))
 
 
-def install(engine: "Engine") -> None:
+def match_preview(turn: Turn, _args: Args, programme: Programme | None) -> None:
+    """``match preview``: run the matching and show it, publishing nothing."""
+    assert programme is not None
+    preview(turn, programme)
+
+
+def match_rerun(turn: Turn, _args: Args, programme: Programme | None) -> None:
+    """``match rerun``: as ``match preview``, after a change."""
+    assert programme is not None
+    preview(turn, programme, rerun=True)
+
+
+def install(engine: Engine) -> None:
     registry = engine.registry
-    registry.handles("match preview")(lambda turn, _args, programme: preview(turn, programme))  # type: ignore[arg-type]
-    registry.handles("match rerun")(lambda turn, _args, programme: preview(turn, programme, rerun=True))  # type: ignore[arg-type]
+    registry.handles("match preview")(match_preview)
+    registry.handles("match rerun")(match_rerun)
     registry.handles("match pin")(pin)
     registry.handles("match forbid")(forbid)
     registry.handles("match weights")(weights)
@@ -283,12 +309,13 @@ def install(engine: "Engine") -> None:
                        "department": data.mentors[j].department,
                        "teach": ", ".join(labels.get(t, t) for t in sorted(data.mentors[j].topics)),
                        "why": unescape(reason_text(explain(data, mentee, data.mentors[j], labels)))} for j in order]
-            participant = turn.uow.participants.get(mentee.participant_id)
+            participant = required(turn.uow.participants.get(mentee.participant_id), "participant",
+                                   mentee.participant_id)
             target = Turn(event=turn.event, uow=turn.uow, tenant=turn.tenant, now=turn.now,
                           person=turn.uow.people.get(mentee.person_id),
-                          state=turn.uow.conversations.load(turn.tenant.id, mentee.person_id), sent=turn.sent)  # type: ignore[arg-type]
-            engine.flows.start(target, CHOICE_FLOW, {"key": f"choices-{participant.id}",  # type: ignore[union-attr]
-                                                    "participant_id": participant.id,  # type: ignore[union-attr]
+                          state=turn.uow.conversations.load(turn.tenant.id, mentee.person_id), sent=turn.sent)
+            engine.flows.start(target, CHOICE_FLOW, {"key": f"choices-{participant.id}",
+                                                    "participant_id": participant.id,
                                                     "programme": programme.name, "suggestions": listed})
             sent += 1
         turn.reply(say("matching.choices_sent", programme=programme, count=sent, missing=missing))

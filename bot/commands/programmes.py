@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING, Any
 
 from bot.commands.registry import Args
 from bot.context import Turn
-from bot.domain import Focus, Programme, ProgrammeStatus
+from bot.domain import Focus, NewProgramme, Programme, ProgrammeStatus
 from bot.errors import CommandError
-from bot.ports import UnitOfWork
 from bot.flows.definition import Step, StepChoice, load_flow
 from bot.flows.inputs import parse_answer
+from bot.ports import UnitOfWork
 from bot.values import ValueProblem, describe_cadence
 from bot.wording import say
 
@@ -55,9 +55,9 @@ def new_programme(uow: UnitOfWork, tenant_id: int, name: str, *, coordinator_id:
     fields.setdefault("expectations", say("programme.default_expectations"))
     if fields.get("starts_on") and fields.get("ends_on") and fields["ends_on"] <= fields["starts_on"]:
         raise ValueProblem("programme.term_order", starts=fields["starts_on"], ends=fields["ends_on"])
-    programme = uow.programmes.add(Programme(tenant_id=tenant_id, slug=slug, name=name, **fields))
+    programme = uow.programmes.add(NewProgramme(tenant_id=tenant_id, slug=slug, name=name, **fields))
     if coordinator_id is not None:
-        uow.coordinators.add(programme.id, coordinator_id, added_by=coordinator_id)  # type: ignore[arg-type]
+        uow.coordinators.add(programme.id, coordinator_id, added_by=coordinator_id)
     return programme
 
 
@@ -68,7 +68,7 @@ def create_programme(turn: Turn, answers: dict[str, Any], _context: dict[str, An
         return
     try:
         programme = new_programme(
-            turn.uow, turn.tenant.id, answers["name"], coordinator_id=turn.me.id,  # type: ignore[arg-type]
+            turn.uow, turn.tenant.id, answers["name"], coordinator_id=turn.me.id,
             focus=Focus(answers["focus"]), focus_detail=answers.get("focus_detail") or "",
             goal_metric=answers["goal_metric"], goal_baseline=answers["goal_baseline"],
             goal_target=answers["goal_target"], goal_date=date.fromisoformat(answers["goal_date"]),
@@ -88,7 +88,7 @@ def program_list(turn: Turn, _args: Args, _programme: Programme | None) -> None:
     programmes = [p for p in turn.uow.programmes.in_tenant(turn.tenant.id) if p.id in ids]
     rows = []
     for programme in programmes:
-        people = turn.uow.participants.in_programme(programme.id)  # type: ignore[arg-type]
+        people = turn.uow.participants.in_programme(programme.id)
         rows.append({"programme": programme, "mentors": sum(1 for p in people if p.role == "mentor"),
                      "mentees": sum(1 for p in people if p.role == "mentee"),
                      "current": turn.state is not None and turn.state.current_programme_id == programme.id})
@@ -193,7 +193,7 @@ def _edit_flow_field(turn: Turn, programme: Programme, step_id: str, raw: str) -
     return value
 
 
-def install(engine: "Engine") -> None:
+def install(engine: Engine) -> None:
     def program_new(turn: Turn, _args: Args, _programme: Programme | None) -> None:
         """A guided setup, one question at a time; answers are stored after each one."""
         engine.flows.start(turn, FLOW)

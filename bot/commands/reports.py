@@ -6,17 +6,18 @@ import base64
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from bot import grants
 from bot.commands.programmes import new_programme
 from bot.commands.registry import Args
 from bot.context import Turn
 from bot.domain import PairStatus, ParticipantStatus, Person, Programme, ProgrammeStatus
-from bot.errors import CommandError
+from bot.errors import CommandError, required
 from bot.model import Address, Attachment, Choice
 from bot.ports import ConversationState
 from bot.reports.charts import all_charts
 from bot.reports.dashboard import build_dashboard, dashboard_message
-from bot.reports.export import pairs_csv
 from bot.reports.evaluation import evaluate
+from bot.reports.export import pairs_csv
 from bot.reports.health import Health, programme_health
 from bot.sessions.circles import circles_of
 from bot.sessions.scheduling import cancel_circle
@@ -58,16 +59,16 @@ def _send_to_sponsor(turn: Turn, programme: Programme) -> None:
         return
     health = programme_health(turn.uow, programme, turn.now)
     charts = [_file(name, "image/png", png, name) for name, png in all_charts(health).items()]
-    turn.message(Address.person(sponsor.id), say("reports.sponsor", programme=programme) + "\n\n" +  # type: ignore[arg-type]
+    turn.message(Address.person(sponsor.id), say("reports.sponsor", programme=programme) + "\n\n" +
                  summary_text(health, turn.now, evaluation=True), attachments=charts)
 
 
 def forget(turn: Turn, person: Person) -> int:
     """Delete a person's personal data; aggregates stay, anonymous. Partners learn only that pairs ended."""
     ended = 0
-    for participant in turn.uow.participants.of_person(person.id):  # type: ignore[arg-type]
-        programme = turn.uow.programmes.get(participant.programme_id)
-        for circle in circles_of(turn.uow, programme):  # type: ignore[arg-type]
+    for participant in turn.uow.participants.of_person(person.id):
+        programme = required(turn.uow.programmes.get(participant.programme_id), "programme", participant.programme_id)
+        for circle in circles_of(turn.uow, programme):
             if participant.id not in {m.id for m in circle.members}:
                 continue
             cancel_circle(turn, turn.uow.sessions.of_circle(circle.key))
@@ -82,9 +83,10 @@ def forget(turn: Turn, person: Person) -> int:
                                  say("matching.pair_ended_notice", programme=programme))
         participant.status, participant.intake, participant.notices = ParticipantStatus.LEFT, {}, {}
         turn.uow.participants.save(participant)
-    turn.uow.feedback.forget(person.id)  # type: ignore[arg-type]
+    grants.forget(turn.uow, turn.tenant, person)  # before the email is erased: grants are found by it
+    turn.uow.feedback.forget(person.id)
     turn.uow.people.forget(person)
-    turn.uow.conversations.save(ConversationState(tenant_id=turn.tenant.id, person_id=person.id))  # type: ignore[arg-type]
+    turn.uow.conversations.save(ConversationState(tenant_id=turn.tenant.id, person_id=person.id))
     turn.uow.schedule.cancel(f"intake-reminder:{person.id}:")
     # The chat account link goes once the farewell has been delivered through it.
     turn.uow.schedule.add(turn.tenant.id, UNLINK_JOB, turn.now + timedelta(hours=1), {"person_id": person.id},
@@ -92,7 +94,7 @@ def forget(turn: Turn, person: Person) -> int:
     return ended
 
 
-def install(engine: "Engine") -> None:
+def install(engine: Engine) -> None:
     registry = engine.registry
 
     @registry.handles("report")
@@ -104,7 +106,7 @@ def install(engine: "Engine") -> None:
                 _file(f"{programme.slug}-pairs.csv", "text/csv", pairs_csv(turn.uow, programme).encode(),
                       say("reports.csv_title", programme=programme))])
         elif what == "audit":
-            entries = turn.uow.audit.of_programme(programme.id)  # type: ignore[arg-type]
+            entries = turn.uow.audit.of_programme(programme.id)
             people = turn.uow.people.many([e["person_id"] for e in entries if e["person_id"]])
             turn.reply(say("reports.audit", programme=programme, entries=[
                 {**e, "name": people[e["person_id"]].name if e["person_id"] in people else "?"} for e in entries]))
@@ -117,8 +119,8 @@ def install(engine: "Engine") -> None:
 
     @registry.handles("dashboard")
     def dashboard(turn: Turn, _args: Args, _programme: Programme | None) -> None:
-        board = dashboard_message(build_dashboard(turn.uow, turn.me, registry, turn.now), turn.tenant.id,  # type: ignore[arg-type]
-                                  turn.me.id, "")  # type: ignore[arg-type]
+        board = dashboard_message(build_dashboard(turn.uow, turn.me, registry, turn.now), turn.tenant.id,
+                                  turn.me.id, "")
         turn.reply(board.text, sections=board.sections, choices=board.choices, context=board.context)
 
     @registry.handles("program close")
@@ -146,7 +148,7 @@ def install(engine: "Engine") -> None:
         programme = turn.uow.programmes.get(int(payload.get("programme_id", 0)))
         if programme is None or programme.status != ProgrammeStatus.CLOSED:
             return
-        for participant in turn.uow.participants.in_programme(programme.id):  # type: ignore[arg-type]
+        for participant in turn.uow.participants.in_programme(programme.id):
             elsewhere = [p for p in turn.uow.participants.of_person(participant.person_id)
                          if p.programme_id != programme.id and p.status in (ParticipantStatus.ACTIVE,
                                                                               ParticipantStatus.INVITED,
@@ -162,7 +164,7 @@ def install(engine: "Engine") -> None:
         if not args.words:
             raise CommandError("reports.clone_usage")
         try:
-            copy = new_programme(turn.uow, turn.tenant.id, " ".join(args.words), coordinator_id=turn.me.id,  # type: ignore[arg-type]
+            copy = new_programme(turn.uow, turn.tenant.id, " ".join(args.words), coordinator_id=turn.me.id,
                                  focus=programme.focus, focus_detail=programme.focus_detail,
                                  goal_metric=programme.goal_metric, goal_baseline=programme.goal_baseline,
                                  goal_target=programme.goal_target, expectations=programme.expectations,
@@ -171,8 +173,8 @@ def install(engine: "Engine") -> None:
                                  intake_questions=list(programme.intake_questions))
         except ValueProblem as problem:
             raise CommandError(problem.key, **problem.values) from None
-        for person_id in turn.uow.coordinators.of_programme(programme.id):  # type: ignore[arg-type]
-            turn.uow.coordinators.add(copy.id, person_id, added_by=turn.me.id)  # type: ignore[arg-type]
+        for person_id in turn.uow.coordinators.of_programme(programme.id):
+            turn.uow.coordinators.add(copy.id, person_id, added_by=turn.me.id)
         assert turn.state is not None
         turn.state.current_programme_id = copy.id
         turn.save_state()

@@ -13,7 +13,7 @@ from bot.model import Action, Section
 from bot.sessions import agenda as agendas
 from bot.sessions import followup
 from bot.sessions.circles import Circle, circle_by_key, circles_of_person
-from bot.sessions.model import Resource, Session, SessionStatus
+from bot.sessions.model import NewResource, Session, SessionStatus
 from bot.sessions.scheduling import OTHER_ACTION, PICK_ACTION, offer_slots, pick
 from bot.sessions.slots import local_label, parse_local_time
 from bot.values import ValueProblem
@@ -26,7 +26,7 @@ PROPOSE_FLOW = "propose_time"
 
 
 def _my_circle(turn: Turn) -> Circle:
-    circles = circles_of_person(turn.uow, turn.me.id, turn.tenant.id)  # type: ignore[arg-type]
+    circles = circles_of_person(turn.uow, turn.me.id, turn.tenant.id)
     if not circles:
         raise CommandError("sessions.no_pair")
     return circles[0]
@@ -47,7 +47,7 @@ def _mine(turn: Turn, session_id: str) -> tuple[Session, Circle]:
     return session, circle
 
 
-def install(engine: "Engine") -> None:
+def install(engine: Engine) -> None:
     registry = engine.registry
     followup.install(engine)
 
@@ -55,11 +55,11 @@ def install(engine: "Engine") -> None:
     def next_(turn: Turn, _args: Args, _programme: Programme | None) -> None:
         circle = _my_circle(turn)
         if circle.pairs[0].scheduling:
-            turn.reply(say("sessions.still_agreeing", others=[o.name for o in circle.others(turn.me.id)]))  # type: ignore[arg-type]
+            turn.reply(say("sessions.still_agreeing", others=[o.name for o in circle.others(turn.me.id)]))
             return
         session = agendas.plan(turn, circle, _next(turn, circle))
         facts = agendas.agenda_facts(turn, circle, session)
-        turn.reply(say("sessions.next", others=[o.name for o in circle.others(turn.me.id)],  # type: ignore[arg-type]
+        turn.reply(say("sessions.next", others=[o.name for o in circle.others(turn.me.id)],
                        when=local_label(session.starts_at, turn.me.time_zone), mentor=circle.mentor.person_id == turn.me.id,
                        **facts))
 
@@ -68,7 +68,7 @@ def install(engine: "Engine") -> None:
         circle = _my_circle(turn)
         session = _next(turn, circle)
         if not offer_slots(turn, circle, session, asked_by=turn.me.id):
-            turn.reply(say("sessions.no_common_time", others=[o.name for o in circle.others(turn.me.id)]))  # type: ignore[arg-type]
+            turn.reply(say("sessions.no_common_time", others=[o.name for o in circle.others(turn.me.id)]))
 
     @registry.handles("agenda")
     def agenda(turn: Turn, args: Args, _programme: Programme | None) -> None:
@@ -128,7 +128,7 @@ def install(engine: "Engine") -> None:
                 pair.goals = [{**g, "done": True} if i == number - 1 else g for i, g in enumerate(pair.goals)]
                 turn.uow.matching.save_pair(pair)
         turn.reply(say("sessions.goals", goals=circle.pairs[0].goals,
-                       others=[o.name for o in circle.others(turn.me.id)]))  # type: ignore[arg-type]
+                       others=[o.name for o in circle.others(turn.me.id)]))
 
     registry.handles("resources add")(_add_resource)
 
@@ -136,11 +136,11 @@ def install(engine: "Engine") -> None:
     def resources(turn: Turn, args: Args, _programme: Programme | None) -> None:
         tag = args.words[0].lower() if args.words else None
         listed = []
-        for participant in turn.uow.participants.of_person(turn.me.id):  # type: ignore[arg-type]
+        for participant in turn.uow.participants.of_person(turn.me.id):
             for resource in turn.uow.sessions.resources(participant.programme_id):
                 if resource.role in ("both", participant.role.value) and (tag is None or tag in resource.tags):
                     listed.append(resource)
-        for programme_id in turn.uow.coordinators.programmes_of(turn.me.id):  # type: ignore[arg-type]
+        for programme_id in turn.uow.coordinators.programmes_of(turn.me.id):
             listed += [r for r in turn.uow.sessions.resources(programme_id)
                        if (tag is None or tag in r.tags) and r not in listed]
         turn.reply(say("sessions.resources", resources=listed, tag=tag))
@@ -190,7 +190,7 @@ def _add_resource(turn: Turn, args: Args, programme: Programme | None) -> None:
     if not 3 <= len(title) <= 200 or len(words[-1]) > 1000:
         raise CommandError("sessions.resources_usage")
     tags = [t.strip().lower() for t in args.options.get("tags", "").split(";") if t.strip()]
-    resource = turn.uow.sessions.add_resource(Resource(programme_id=programme.id, title=title, url=words[-1],  # type: ignore[arg-type]
+    resource = turn.uow.sessions.add_resource(NewResource(programme_id=programme.id, title=title, url=words[-1],
                                                        tags=tags, role=role, added_by=turn.me.id))
     turn.reply(say("sessions.resource_added", resource=resource, programme=programme))
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from bot.commands.invitations import resolve_people
-from bot.commands.registry import Args
+from bot.commands.registry import Args, Handler
 from bot.commitment import alert_coordinators
 from bot.context import Turn
 from bot.domain import PairStatus, ParticipantStatus, Programme
-from bot.errors import CommandError
+from bot.errors import CommandError, required
 from bot.model import Action, Address, Choice
 from bot.sessions.circles import Circle, circles_of, circles_of_person
 from bot.sessions.scheduling import cancel_circle, offer_slots
@@ -46,7 +46,7 @@ def _tell_members(turn: Turn, circle: Circle, key: str, skip: int | None = None)
                          programme_id=None)
 
 
-def install(engine: "Engine") -> None:
+def install(engine: Engine) -> None:
     registry = engine.registry
 
     @registry.handles("support")
@@ -62,7 +62,7 @@ def install(engine: "Engine") -> None:
         if action.value == "talk":
             engine.flows.start(turn, NOTE_FLOW, {"key": "support-note"})
         elif action.value == "change":
-            circles = circles_of_person(turn.uow, turn.me.id, turn.tenant.id)  # type: ignore[arg-type]
+            circles = circles_of_person(turn.uow, turn.me.id, turn.tenant.id)
             if not circles:
                 raise CommandError("sessions.no_pair")
             turn.reply(say("support.change_menu"), choices=[
@@ -71,7 +71,7 @@ def install(engine: "Engine") -> None:
                 Choice(label=say("support.end_label"), action=CHANGE_ACTION, value=f"end|{circles[0].key}",
                        style="danger")])
         elif action.value == "wellbeing":
-            links = [r for p in programmes for r in turn.uow.sessions.resources(p.id)  # type: ignore[arg-type]
+            links = [r for p in programmes for r in turn.uow.sessions.resources(p.id)
                      if "wellbeing" in r.tags]
             turn.reply(say("support.wellbeing", resources=links))
         else:
@@ -87,7 +87,7 @@ def install(engine: "Engine") -> None:
     @engine.on_action(CHANGE_ACTION)
     def change(turn: Turn, action: Action) -> None:
         what, _, key = action.value.partition("|")
-        circle = next((c for c in circles_of_person(turn.uow, turn.me.id, turn.tenant.id) if c.key == key), None)  # type: ignore[arg-type]
+        circle = next((c for c in circles_of_person(turn.uow, turn.me.id, turn.tenant.id) if c.key == key), None)
         if circle is None or what not in ("pause", "rematch", "end"):
             raise CommandError("sessions.not_your_session")
         status = PairStatus.PAUSED if what == "pause" else PairStatus.ENDED
@@ -99,7 +99,7 @@ def install(engine: "Engine") -> None:
 
     @registry.handles("pause")
     def pause(turn: Turn, _args: Args, _programme: Programme | None) -> None:
-        mine = [p for p in turn.uow.participants.of_person(turn.me.id)  # type: ignore[arg-type]
+        mine = [p for p in turn.uow.participants.of_person(turn.me.id)
                 if p.status in (ParticipantStatus.ACTIVE, ParticipantStatus.PAUSED)]
         if not mine:
             raise CommandError("intake.not_participant")
@@ -113,14 +113,15 @@ def install(engine: "Engine") -> None:
         target = ParticipantStatus.PAUSED if action.value == "pause" else ParticipantStatus.ACTIVE
         source = ParticipantStatus.ACTIVE if action.value == "pause" else ParticipantStatus.PAUSED
         changed = 0
-        for participant in turn.uow.participants.of_person(turn.me.id):  # type: ignore[arg-type]
+        for participant in turn.uow.participants.of_person(turn.me.id):
             if participant.status != source:
                 continue
             participant.status = target
             turn.uow.participants.save(participant)
             changed += 1
-            programme = turn.uow.programmes.get(participant.programme_id)
-            for circle in circles_of(turn.uow, programme):  # type: ignore[arg-type]
+            programme = required(turn.uow.programmes.get(participant.programme_id), "programme",
+                                 participant.programme_id)
+            for circle in circles_of(turn.uow, programme):
                 if participant.id in {m.id for m in circle.members}:
                     _set_pairs(turn, circle, PairStatus.PAUSED if action.value == "pause" else PairStatus.ACTIVE,
                                reason="paused")
@@ -128,7 +129,7 @@ def install(engine: "Engine") -> None:
                                   else "support.partner_resumed", skip=turn.me.id)
         turn.reply(say("support.paused" if action.value == "pause" else "support.resumed", count=changed))
 
-    def coordinator_pair(verb: str, status: PairStatus, notice: str):  # type: ignore[no-untyped-def]
+    def coordinator_pair(verb: str, status: PairStatus, notice: str) -> Handler:
         def handler(turn: Turn, args: Args, programme: Programme | None) -> None:
             assert programme is not None
             if len(args.words) != 1:
@@ -152,7 +153,7 @@ def install(engine: "Engine") -> None:
 
 def _my_programmes(turn: Turn) -> list[Programme]:
     found = []
-    for participant in turn.uow.participants.of_person(turn.me.id):  # type: ignore[arg-type]
+    for participant in turn.uow.participants.of_person(turn.me.id):
         programme = turn.uow.programmes.get(participant.programme_id)
         if programme is not None and programme.tenant_id == turn.tenant.id:
             found.append(programme)

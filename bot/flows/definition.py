@@ -8,7 +8,7 @@ answers that decides whether it is asked at all.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -151,7 +151,7 @@ def parse_flow(data: dict[str, Any], source: str = "<flow>") -> Flow:
         raise FlowDefinitionError(f"{source}: missing or malformed field {exc}") from exc
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_flow(flow_id: str, directory: Path = FLOW_DIR) -> Flow:
     """Load ``prompts/flows/<flow_id>.yml``."""
     path = directory / f"{flow_id}.yml"

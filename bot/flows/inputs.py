@@ -6,7 +6,6 @@ from datetime import date
 from typing import Any
 
 from bot.flows.definition import Step
-from bot.wording import escape, say
 from bot.values import (
     ValueProblem,
     describe_cadence,
@@ -17,6 +16,7 @@ from bot.values import (
     parse_working_hours,
     parse_yes_no,
 )
+from bot.wording import escape, say
 
 
 def _choice(step: Step, raw: str, typed: bool = True) -> str:

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any, get_args
 
 from bot.context import Turn
 from bot.flows.definition import Flow, Step, StepChoice, load_flow
 from bot.flows.inputs import parse_answer, show_answer
-from bot.model import Action, Choice, Form, FormField, Section
+from bot.model import Action, Choice, FieldKind, Form, FormField, Section
 from bot.values import ValueProblem
 from bot.wording import escape, say, wording
 
@@ -33,6 +34,8 @@ FLOW_VERBS = {"back", "skip", "review", "cancel"}
 ANSWER_ACTION = "flow.answer"
 EDIT_ACTION = "flow.edit"
 FORM_ACTION = "flow.form"
+_FIELD_KINDS: dict[str, FieldKind] = {**{kind: kind for kind in get_args(FieldKind)}, "cadence": "text", "ack": "yes_no"}
+"""The form field asking each kind of step (a cadence is typed; an acknowledgement is a yes)."""
 
 
 def flow_key(flow_id: str, context: dict[str, Any]) -> str:
@@ -305,8 +308,8 @@ class FlowRunner:
 
     @staticmethod
     def _question(step: Step, answers: dict[str, Any]) -> FormField:
-        kind = {"cadence": "text", "ack": "yes_no"}.get(step.kind, step.kind)
-        return FormField(id=step.id, label=step.label, kind=kind, required=step.required, hint=step.hint,  # type: ignore[arg-type]
+        return FormField(id=step.id, label=step.label, kind=_FIELD_KINDS[step.kind], required=step.required,
+                         hint=step.hint,
                          choices=[Choice(label=c.label, action=ANSWER_ACTION, value=c.value) for c in step.choices],
                          minimum=step.minimum, maximum=step.maximum, max_selected=step.max_selected,
                          current=answers.get(step.id))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from bot.domain import MatchPair, PairStatus, ParticipantStatus, Person, Programme, Role
+from bot.domain import NewMatchPair, PairStatus, ParticipantStatus, Person, Programme, Role
 from bot.intake import topic_tags
 from bot.matching.model import STYLE_KEYS, Candidate, MatchInput, MatchResult, Reason, Rules, Weights
 from bot.ports import UnitOfWork
@@ -24,7 +24,7 @@ def _candidate(participant: Any, person: Person, capacity: int) -> Candidate:
     gender = intake.get("gender") if intake.get("gender") not in UNDISCLOSED else person.gender
     generation = intake.get("generation") if intake.get("generation") not in UNDISCLOSED else None
     return Candidate(
-        participant_id=participant.id, person_id=person.id, name=person.name,  # type: ignore[arg-type]
+        participant_id=participant.id, person_id=person.id, name=person.name,
         seniority=person.seniority,
         time_zone=person.time_zone, working_hours=person.working_hours, department=person.department,
         division=person.division, location=person.location, gender=gender, generation=generation,
@@ -35,9 +35,9 @@ def _candidate(participant: Any, person: Person, capacity: int) -> Candidate:
 
 def load_input(uow: UnitOfWork, programme: Programme, today: date) -> MatchInput:
     """Everyone in the programme who is active and not yet paired, with the programme's rules and weights."""
-    participants = [p for p in uow.participants.in_programme(programme.id)  # type: ignore[arg-type]
+    participants = [p for p in uow.participants.in_programme(programme.id)
                     if p.status == ParticipantStatus.ACTIVE]
-    pairs = uow.matching.pairs(programme.id)  # type: ignore[arg-type]
+    pairs = uow.matching.pairs(programme.id)
     live = [p for p in pairs if p.status != PairStatus.ENDED]
     paired_mentees = {p.mentee_id for p in live}
     load: dict[int, int] = {}
@@ -53,8 +53,8 @@ def load_input(uow: UnitOfWork, programme: Programme, today: date) -> MatchInput
                   no_shared_manager=settings.no_shared_manager, min_overlap_minutes=settings.min_overlap_minutes,
                   reference_date=programme.starts_on if programme.starts_on and programme.starts_on > today else today,
                   allow_repeat=settings.allow_repeat_pairs,
-                  previous=uow.matching.previous_pairs(programme.tenant_id, programme.id))  # type: ignore[arg-type]
-    for rule in uow.matching.rules(programme.id):  # type: ignore[arg-type]
+                  previous=uow.matching.previous_pairs(programme.tenant_id, programme.id))
+    for rule in uow.matching.rules(programme.id):
         if rule.kind == "forbid":
             rules.forbidden.add((rule.mentee_id, rule.mentor_id))
         else:
@@ -84,6 +84,7 @@ def result_record(result: MatchResult) -> dict[str, Any]:
             "timings": {k: round(v, 4) for k, v in result.timings.items()}}
 
 
-def stored_pair(programme_id: int, pair: dict[str, Any]) -> MatchPair:
-    return MatchPair(programme_id=programme_id, mentee_id=pair["mentee"], mentor_id=pair["mentor"],
+def stored_pair(programme_id: int, pair: dict[str, Any]) -> NewMatchPair:
+    """A pair of a stored run, ready to be stored as published."""
+    return NewMatchPair(programme_id=programme_id, mentee_id=pair["mentee"], mentor_id=pair["mentor"],
                      score=pair["score"], reasons=pair["reasons"])

@@ -68,7 +68,7 @@ class Weights:
         "generation": "different"})
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any] | None) -> "Weights":
+    def from_dict(cls, data: dict[str, Any] | None) -> Weights:
         weights = cls()
         for key, value in (data or {}).items():
             if key in ("topic", "diversity", "style", "choice"):

@@ -7,11 +7,12 @@ them without any possible partner.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import numpy as np
+import numpy.typing as npt
 
 from bot.matching.model import Candidate, MatchInput
 
@@ -62,7 +63,7 @@ def utc_window(time_zone: str, working_hours: str, day: date) -> tuple[int, int]
     zone = ZoneInfo(time_zone)
     start = datetime.combine(day, datetime.strptime(start_text, "%H:%M").time(), zone)
     end = datetime.combine(day, datetime.strptime(end_text, "%H:%M").time(), zone)
-    start_utc, end_utc = start.astimezone(timezone.utc), end.astimezone(timezone.utc)
+    start_utc, end_utc = start.astimezone(UTC), end.astimezone(UTC)
     # Subtract in UTC: two times in one zone subtract on the wall clock, wrong on daylight-saving days.
     return start_utc.hour * 60 + start_utc.minute, int((end_utc - start_utc).total_seconds() // 60)
 
@@ -98,11 +99,11 @@ def feasibility(data: MatchInput) -> Feasibility:
     allowed = np.ones((n, m), dtype=bool)
     mentee_blocked: list[str | None] = [None] * n
     mentor_blocked: list[str | None] = [None] * m
-    alive = [np.ones(n, dtype=bool), np.ones(m, dtype=bool)]
+    alive: list[npt.NDArray[np.bool_]] = [np.ones(n, dtype=bool), np.ones(m, dtype=bool)]
 
     def apply(name: str, check: np.ndarray) -> None:
         np.logical_and(allowed, check, out=allowed)
-        now_e, now_o = allowed.any(axis=1), allowed.any(axis=0)
+        now_e, now_o = np.asarray(allowed.any(axis=1)), np.asarray(allowed.any(axis=0))
         for i in np.flatnonzero(alive[0] & ~now_e):
             mentee_blocked[i] = name
         for j in np.flatnonzero(alive[1] & ~now_o):
@@ -133,7 +134,7 @@ def feasibility(data: MatchInput) -> Feasibility:
         boss_o = np.array([_boss(data.managers, c.person_id, -2) for c in mentors], dtype=np.int64)
         apply("shared_manager", boss_e[:, None] != boss_o[None, :])
 
-    day = rules.reference_date or datetime.now(timezone.utc).date()
+    day = rules.reference_date or datetime.now(UTC).date()
     apply("time", overlap_minutes(mentees, mentors, day) >= rules.min_overlap_minutes)
 
     excluded = np.ones((n, m), dtype=bool)

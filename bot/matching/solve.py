@@ -36,7 +36,7 @@ def optimal(allowed: np.ndarray, scores: np.ndarray, capacity: np.ndarray) -> li
     chosen_rows, chosen_slots = linear_sum_assignment(cost)
     del cost
     keep = allowed[rows[chosen_rows], slots[chosen_slots]]
-    return [(int(rows[r]), int(slots[c])) for r, c in zip(chosen_rows[keep], chosen_slots[keep])]
+    return [(int(rows[r]), int(slots[c])) for r, c in zip(chosen_rows[keep], chosen_slots[keep], strict=True)]
 
 
 def stable(allowed: np.ndarray, scores: np.ndarray, capacity: np.ndarray,

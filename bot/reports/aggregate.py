@@ -38,8 +38,8 @@ def breakdown(groups: dict[str, dict[int, list[float]]], k: int) -> dict[str, Fi
     """A figure per group; groups under ``k`` (and their complement when needed) are withheld."""
     figures = {name: summarise(values, k) for name, values in groups.items()}
     hidden = [name for name, figure in figures.items() if figure is None and any(groups[name].values())]
-    shown = sorted((name for name, figure in figures.items() if figure is not None),
-                   key=lambda name: figures[name].respondents)  # type: ignore[union-attr]
+    present = {name: figure for name, figure in figures.items() if figure is not None}
+    shown = sorted(present, key=lambda name: present[name].respondents)
     if len(hidden) == 1 and shown:
         figures[shown[0]] = None
     return figures

@@ -8,13 +8,16 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 
 from bot.reports.health import Health  # noqa: E402
-from bot.wording import say  # noqa: E402
-from bot.wording import unescape  # noqa: E402
+from bot.wording import (
+    say,  # noqa: E402
+    unescape,  # noqa: E402
+)
 
 
-def _png(figure: "plt.Figure") -> bytes:
+def _png(figure: Figure) -> bytes:
     buffer = io.BytesIO()
     figure.tight_layout()
     figure.savefig(buffer, format="png", dpi=110)

@@ -65,7 +65,7 @@ class Dashboard:
 
 
 def _pair_view(uow: UnitOfWork, item: Taking, circle: Circle, person: Person, now: datetime) -> None:
-    item.partners = [other.name for other in circle.others(person.id)]  # type: ignore[arg-type]
+    item.partners = [other.name for other in circle.others(person.id)]
     item.scheduling = any(pair.scheduling for pair in circle.pairs)
     sessions = uow.sessions.of_circle(circle.key)
     upcoming = [s for s in sessions if s.status == SessionStatus.SCHEDULED and s.starts_at > now]
@@ -84,9 +84,9 @@ def _pair_view(uow: UnitOfWork, item: Taking, circle: Circle, person: Person, no
 
 def build_dashboard(uow: UnitOfWork, person: Person, registry: Registry, now: datetime) -> Dashboard:
     """Everything the dashboard shows for ``person``, read (and, for aggregates, released) in ``uow``."""
-    circles = {c.programme.id: c for c in circles_of_person(uow, person.id, person.tenant_id)}  # type: ignore[arg-type]
+    circles = {c.programme.id: c for c in circles_of_person(uow, person.id, person.tenant_id)}
     taking = []
-    for participant in uow.participants.of_person(person.id):  # type: ignore[arg-type]
+    for participant in uow.participants.of_person(person.id):
         programme = uow.programmes.get(participant.programme_id)
         if programme is None or programme.tenant_id != person.tenant_id:
             continue
@@ -96,7 +96,7 @@ def build_dashboard(uow: UnitOfWork, person: Person, registry: Registry, now: da
             _pair_view(uow, item, circle, person, now)
         taking.append(item)
     running = []
-    for programme_id in uow.coordinators.programmes_of(person.id):  # type: ignore[arg-type]
+    for programme_id in uow.coordinators.programmes_of(person.id):
         programme = uow.programmes.get(programme_id)
         if programme is not None and programme.tenant_id == person.tenant_id:
             running.append(Running(programme=programme, health=programme_health(uow, programme, now)))

@@ -90,7 +90,7 @@ class _Cells:
         self.stamps.setdefault(cell, {}).setdefault(person_id, []).append(when)
 
     def _steady(self, cell: str, figure: Figure | None) -> Figure | None:
-        return steady(self.uow.figures, self.programme_id, cell, figure, self.stamps.get(cell, {}), self.k)  # type: ignore[arg-type]
+        return steady(self.uow.figures, self.programme_id, cell, figure, self.stamps.get(cell, {}), self.k)
 
     def figure(self, cell: str) -> Figure | None:
         return self._steady(cell, summarise(self.values.get(cell, {}), self.k))
@@ -107,24 +107,24 @@ class _Cells:
 def programme_health(uow: UnitOfWork, programme: Programme, now: datetime) -> Health:
     """Every figure of ``status`` and ``report`` for one programme, with the anonymity rule applied."""
     k = programme.settings.anonymity_threshold
-    participants = uow.participants.in_programme(programme.id)  # type: ignore[arg-type]
+    participants = uow.participants.in_programme(programme.id)
     people = {role.value: Counter(p.status.value for p in participants if p.role == role) for role in Role}
     invited = [p for p in participants if p.invited_by and p.invited_by != p.person_id]
     answered = [p for p in invited if p.status != ParticipantStatus.INVITED]
     accepted = [p for p in answered if p.status in (ParticipantStatus.ACTIVE, ParticipantStatus.PAUSED)]
     active = [p for p in participants if p.status in (ParticipantStatus.ACTIVE, ParticipantStatus.PAUSED)]
-    pairs = uow.matching.pairs(programme.id)  # type: ignore[arg-type]
+    pairs = uow.matching.pairs(programme.id)
     live = [p for p in pairs if p.status != PairStatus.ENDED]
-    sessions = uow.sessions.of_programme(programme.id)  # type: ignore[arg-type]
+    sessions = uow.sessions.of_programme(programme.id)
     past = [s for s in sessions if s.starts_at <= now]
     cancelled_sides: dict[int, str] = {}
-    for event in uow.sessions.events(programme.id):  # type: ignore[arg-type]
+    for event in uow.sessions.events(programme.id):
         if event.kind in ("cancelled", "no_show") and event.session_id is not None:
             cancelled_sides[event.session_id] = event.side.value
     held = [s for s in sessions if s.status == SessionStatus.HELD]
     library = programme_library(programme)
     topics = Counter(library.topics[s.topic_id].title for s in held if s.topic_id in library.topics)
-    pulses = uow.feedback.of_programme(programme.id, "pulse")  # type: ignore[arg-type]
+    pulses = uow.feedback.of_programme(programme.id, "pulse")
     cells = _Cells(uow, programme, k)
     by_id = {s.id: s for s in sessions}
     departments = {pid: p.department or "-" for pid, p in uow.people.many(list({f.person_id for f in pulses})).items()}
@@ -136,17 +136,17 @@ def programme_health(uow: UnitOfWork, programme: Programme, now: datetime) -> He
             cells.add(f"pulse:role:{pulse.role}", pulse.person_id, value, when)
             cells.add(f"pulse:week:{_week(when)}", pulse.person_id, value, when)
             cells.add(f"pulse:department:{departments.get(pulse.person_id, '-')}", pulse.person_id, value, when)
-            session = by_id.get(pulse.session_id)
+            session = by_id.get(pulse.session_id) if pulse.session_id is not None else None
             if session is not None and session.topic_id in library.topics:
                 cells.add(f"pulse:topic:{session.topic_id}", pulse.person_id, value, when)
             if session is not None and session.framework_id in library.frameworks:
                 cells.add(f"pulse:framework:{session.framework_id}", pulse.person_id, value, when)
-    surveys = uow.feedback.of_programme(programme.id, "final") or uow.feedback.of_programme(programme.id, "midpoint")  # type: ignore[arg-type]
+    surveys = uow.feedback.of_programme(programme.id, "final") or uow.feedback.of_programme(programme.id, "midpoint")
     for survey in surveys:
         if survey.role == "mentee" and survey.answers.get("goal_self") is not None:
             cells.add(f"goal:{survey.kind}", survey.person_id, float(survey.answers["goal_self"]), survey.created_at or now)
     for phase in ("baseline", "end"):
-        for rating in uow.feedback.of_programme(programme.id, f"team_{phase}"):  # type: ignore[arg-type]
+        for rating in uow.feedback.of_programme(programme.id, f"team_{phase}"):
             cells.add(f"team:{phase}", rating.person_id, float(rating.answers["rating"]), rating.created_at or now)
     for participant in active:
         for dimension in DIVERSITY:
@@ -156,8 +156,9 @@ def programme_health(uow: UnitOfWork, programme: Programme, now: datetime) -> He
                       participant.intake_completed_at or participant.joined_at or now)
     goal_now = cells.figure(f"goal:{surveys[0].kind}") if surveys else None
     progress = None
-    if goal_now and programme.goal_baseline is not None and programme.goal_target not in (None, programme.goal_baseline):
-        progress = (goal_now.mean - programme.goal_baseline) / (programme.goal_target - programme.goal_baseline)  # type: ignore[operator]
+    baseline, target = programme.goal_baseline, programme.goal_target
+    if goal_now and baseline is not None and target is not None and target != baseline:
+        progress = (goal_now.mean - baseline) / (target - baseline)
     goals = [g for p in live for g in p.goals]
     comments = [f.answers["comment"] for f in pulses if f.share_comment and f.answers.get("comment")]
     over = sum(1 for p in participants if p.role == Role.MENTOR and

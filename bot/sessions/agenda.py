@@ -77,7 +77,7 @@ def agenda_facts(turn: Turn, circle: Circle, session: Session) -> dict[str, Any]
     framework = library.frameworks.get(session.framework_id or "")
     previous = _previous(turn, circle, session)
     tags = set(topic.tags + topic.resources_tags) if topic else set()
-    resources = [r for r in turn.uow.sessions.resources(circle.programme.id)  # type: ignore[arg-type]
+    resources = [r for r in turn.uow.sessions.resources(circle.programme.id)
                  if tags & set(r.tags) or not r.tags]
     goals = [g for pair in circle.pairs for g in pair.goals]
     total = len(turn.uow.sessions.of_circle(circle.key))
@@ -94,7 +94,7 @@ def send_agenda(turn: Turn, circle: Circle, session: Session) -> None:
     mentor = circle.person(circle.mentor)
     mentees = [circle.person(m).name for m in circle.mentees]
     sections = [Section(text=say("sessions.plan_line", minutes=minutes, step=name)) for name, minutes in facts["plan"]]
-    turn.message(Address.person(mentor.id),  # type: ignore[arg-type]
+    turn.message(Address.person(mentor.id),
                  say("sessions.agenda", mentees=mentees, when=local_label(session.starts_at, mentor.time_zone),
                      programme=circle.programme, **facts),
                  sections=sections[:1] and [Section(text=say("sessions.plan_heading"))] + sections,
@@ -103,7 +103,7 @@ def send_agenda(turn: Turn, circle: Circle, session: Session) -> None:
                  programme_id=circle.programme.id)
     for mentee in circle.mentees:
         person = circle.person(mentee)
-        turn.message(Address.person(person.id),  # type: ignore[arg-type]
+        turn.message(Address.person(person.id),
                      say("sessions.prep", mentor=mentor.name, when=local_label(session.starts_at, person.time_zone),
                          **facts), programme_id=circle.programme.id)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.domain import MatchPair, PairStatus, Participant, Person, Programme
+from bot.errors import required
 from bot.ports import UnitOfWork
 
 
@@ -43,7 +44,7 @@ class Circle:
 
 def circles_of(uow: UnitOfWork, programme: Programme) -> list[Circle]:
     """The programme's circles from its live pairs (grouped by mentor when the programme meets in groups)."""
-    live = [p for p in uow.matching.pairs(programme.id) if p.status != PairStatus.ENDED]  # type: ignore[arg-type]
+    live = [p for p in uow.matching.pairs(programme.id) if p.status != PairStatus.ENDED]
     groups: dict[tuple[int, int | None], list[MatchPair]] = {}
     for pair in live:
         key = (pair.mentor_id, None if programme.settings.group_sessions else pair.mentee_id)
@@ -52,12 +53,11 @@ def circles_of(uow: UnitOfWork, programme: Programme) -> list[Circle]:
 
 
 def load_circle(uow: UnitOfWork, programme: Programme, pairs: list[MatchPair]) -> Circle:
-    mentor = uow.participants.get(pairs[0].mentor_id)
-    mentees = [uow.participants.get(p.mentee_id) for p in pairs]
-    assert mentor is not None and all(mentees)
-    people = uow.people.many([mentor.person_id, *(m.person_id for m in mentees)])  # type: ignore[union-attr]
-    return Circle(key=circle_key(mentor.id, [m.id for m in mentees]), programme=programme, mentor=mentor,  # type: ignore[arg-type,union-attr]
-                  mentees=mentees, people=people, pairs=pairs)  # type: ignore[arg-type]
+    mentor = required(uow.participants.get(pairs[0].mentor_id), "participant", pairs[0].mentor_id)
+    mentees = [required(uow.participants.get(p.mentee_id), "participant", p.mentee_id) for p in pairs]
+    people = uow.people.many([mentor.person_id, *(m.person_id for m in mentees)])
+    return Circle(key=circle_key(mentor.id, [m.id for m in mentees]), programme=programme, mentor=mentor,
+                  mentees=mentees, people=people, pairs=pairs)
 
 
 def circle_by_key(uow: UnitOfWork, key: str) -> Circle | None:
@@ -70,7 +70,7 @@ def circle_by_key(uow: UnitOfWork, key: str) -> Circle | None:
     programme = uow.programmes.get(mentor.programme_id)
     assert programme is not None
     wanted = {int(m) for m in mentees_text.split("-") if m.isdigit()}
-    pairs = [p for p in uow.matching.pairs(programme.id)  # type: ignore[arg-type]
+    pairs = [p for p in uow.matching.pairs(programme.id)
              if p.mentor_id == mentor.id and p.mentee_id in wanted and p.status != PairStatus.ENDED]
     if {p.mentee_id for p in pairs} != wanted:
         return None

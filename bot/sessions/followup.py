@@ -9,7 +9,7 @@ from bot.errors import CommandError
 from bot.model import Action, Address, Choice
 from bot.sessions.agenda import send_agenda
 from bot.sessions.circles import Circle, circle_by_key
-from bot.sessions.model import Session, SessionEvent, SessionStatus, Side
+from bot.sessions.model import NewSessionEvent, Session, SessionStatus, Side
 from bot.sessions.slots import local_label
 from bot.wording import say
 
@@ -41,7 +41,7 @@ def next_session(turn: Turn, circle: Circle, after: Session | None = None) -> Se
     return upcoming[0] if upcoming else None
 
 
-def install(engine: "Engine") -> None:
+def install(engine: Engine) -> None:
     @engine.on_due("session_agenda")
     def agenda(turn: Turn, payload: dict[str, Any]) -> None:
         found = _live(turn, payload)
@@ -56,8 +56,8 @@ def install(engine: "Engine") -> None:
         session, circle = found
         for member in circle.members:
             person = circle.person(member)
-            turn.message(Address.person(person.id),  # type: ignore[arg-type]
-                         say("sessions.reminder", others=[o.name for o in circle.others(person.id)],  # type: ignore[arg-type]
+            turn.message(Address.person(person.id),
+                         say("sessions.reminder", others=[o.name for o in circle.others(person.id)],
                              when=local_label(session.starts_at, person.time_zone), minutes=session.minutes),
                          programme_id=circle.programme.id)
 
@@ -69,15 +69,15 @@ def install(engine: "Engine") -> None:
         session, circle = found
         for member in circle.members:
             person = circle.person(member)
-            turn.message(Address.person(person.id),  # type: ignore[arg-type]
-                         say("sessions.followup", others=[o.name for o in circle.others(person.id)],  # type: ignore[arg-type]
+            turn.message(Address.person(person.id),
+                         say("sessions.followup", others=[o.name for o in circle.others(person.id)],
                              when=local_label(session.starts_at, person.time_zone)),
                          choices=[Choice(label=say(f"sessions.outcome_{o}"), action=OUTCOME_ACTION,
                                          value=f"{session.id}:{o}") for o in OUTCOMES],
                          programme_id=circle.programme.id)
         from bot.feedback import schedule_pulse_reminders
 
-        schedule_pulse_reminders(turn, circle, session.id)  # type: ignore[arg-type]
+        schedule_pulse_reminders(turn, circle, session.id)
 
     @engine.on_action(OUTCOME_ACTION)
     def outcome(turn: Turn, action: Action) -> None:
@@ -149,10 +149,10 @@ def install(engine: "Engine") -> None:
     engine.sessions_offer_next = _offer_next
 
 
-def record_outcome(engine: "Engine", turn: Turn, circle: Circle, session: Session, answer: str) -> None:
+def record_outcome(engine: Engine, turn: Turn, circle: Circle, session: Session, answer: str) -> None:
     """What one member says happened; the session's status follows, with the side that caused a miss."""
     me = turn.me
-    my_side = circle.side_of(me.id)  # type: ignore[arg-type]
+    my_side = circle.side_of(me.id)
     other_side = "mentee" if my_side == "mentor" else "mentor"
     session.outcome = {**session.outcome, str(me.id): answer}
     kind, side = {"held": ("held", my_side), "moved": ("moved", my_side), "cancelled_me": ("cancelled", my_side),
@@ -165,7 +165,7 @@ def record_outcome(engine: "Engine", turn: Turn, circle: Circle, session: Sessio
         elif kind == "no_show":
             session.status = SessionStatus.MISSED
     turn.uow.sessions.save(session)
-    turn.uow.sessions.record(SessionEvent(circle=circle.key, programme_id=circle.programme.id, session_id=session.id,  # type: ignore[arg-type]
+    turn.uow.sessions.record(NewSessionEvent(circle=circle.key, programme_id=circle.programme.id, session_id=session.id,
                                           kind=kind, side=Side(side), person_id=me.id, at=turn.now))
     turn.reply(say("sessions.outcome_thanks", answer=answer))
     from bot.commitment import after_outcome

@@ -37,7 +37,8 @@ def calendar_for(sessions: list[Session], title: str, description: str, organise
             event.add("organizer", f"mailto:{organiser}")
         calendar.add_component(event)
     calendar.add_missing_timezones()
-    return calendar.to_ical()
+    ical: bytes = calendar.to_ical()
+    return ical
 
 
 def invite_attachment(sessions: list[Session], title: str, description: str, filename: str = "sessions.ics",

@@ -1,4 +1,7 @@
-"""Session records: meetings of a mentor with their mentee (or, in group programmes, mentees)."""
+"""Session records: meetings of a mentor with their mentee (or, in group programmes, mentees).
+
+As in ``bot.domain``, a ``New...`` record is not stored yet; the stored record has its ``id``.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,8 @@ from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from bot.domain import Stored
 
 
 class _Record(BaseModel):
@@ -29,8 +34,9 @@ class Side(StrEnum):
     BOT = "bot"
 
 
-class Session(_Record):
-    id: int | None = None
+class NewSession(_Record):
+    """A meeting of a mentor with their mentee (or mentees)."""
+
     programme_id: int
     circle: str
     """``<mentor participant id>:<mentee participant ids joined by '-'>``: who meets."""
@@ -52,10 +58,13 @@ class Session(_Record):
     """Per person id (as text): what they reported afterwards (held, cancelled, by whom)."""
 
 
-class SessionEvent(_Record):
+class Session(NewSession, Stored):
+    """A session as stored, with its id."""
+
+
+class NewSessionEvent(_Record):
     """Something that happened to a session, and which side caused it (proposed, confirmed, moved, ...)."""
 
-    id: int | None = None
     session_id: int | None = None
     circle: str
     programme_id: int
@@ -66,10 +75,13 @@ class SessionEvent(_Record):
     detail: dict[str, Any] = Field(default_factory=dict)
 
 
-class Resource(_Record):
+class SessionEvent(NewSessionEvent, Stored):
+    """A session event as stored, with its id."""
+
+
+class NewResource(_Record):
     """A guide or link coordinators collected for a programme."""
 
-    id: int | None = None
     programme_id: int
     title: str
     url: str
@@ -79,10 +91,13 @@ class Resource(_Record):
     created_at: datetime | None = None
 
 
-class Feedback(_Record):
+class Resource(NewResource, Stored):
+    """A resource as stored, with its id."""
+
+
+class NewFeedback(_Record):
     """A pulse after a session, a survey answer, or a check-in. Pulses reach coordinators only as aggregates."""
 
-    id: int | None = None
     programme_id: int
     person_id: int
     role: str
@@ -93,3 +108,7 @@ class Feedback(_Record):
     answers: dict[str, Any] = Field(default_factory=dict)
     share_comment: bool = False
     created_at: datetime | None = None
+
+
+class Feedback(NewFeedback, Stored):
+    """Feedback as stored, with its id."""

@@ -9,15 +9,15 @@ calendar invites go out, and the agenda, reminder and follow-up are scheduled.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from bot.context import Turn
-from bot.errors import CommandError
+from bot.errors import CommandError, required
 from bot.model import Address, Choice
 from bot.sessions.circles import Circle
 from bot.sessions.ics import invite_attachment
-from bot.sessions.model import Session, SessionEvent, SessionStatus, Side
+from bot.sessions.model import NewSession, NewSessionEvent, Session, SessionStatus, Side
 from bot.sessions.slots import Availability, local_label, propose_slots, series
 from bot.wording import say
 
@@ -30,7 +30,7 @@ def availability(circle: Circle) -> list[Availability]:
     return [Availability(circle.person(m).time_zone, circle.person(m).working_hours) for m in circle.members]
 
 
-def closed_days(circle: Circle) -> frozenset:
+def closed_days(circle: Circle) -> frozenset[date]:
     return frozenset(circle.programme.settings.non_working_days)
 
 
@@ -51,7 +51,7 @@ def offer_slots(turn: Turn, circle: Circle, session: Session | None = None, aske
     slots = propose_slots(availability(circle), after, minutes, closed=closed_days(circle))
     if session is not None:
         slots = [s for s in slots if s != session.starts_at][:3]
-    state = {"target": session.id if session else "first", "slots": [s.isoformat() for s in slots],
+    state: dict[str, Any] = {"target": session.id if session else "first", "slots": [s.isoformat() for s in slots],
              "accepted": {}, "asked_by": asked_by}
     _save_state(turn, circle, state)
     key = "sessions.offer_move" if session else "sessions.offer_first"
@@ -59,14 +59,14 @@ def offer_slots(turn: Turn, circle: Circle, session: Session | None = None, aske
         person = circle.person(member)
         others = [p.name for p in circle.others(person.id)]
         if not slots:
-            turn.message(Address.person(person.id), say("sessions.no_common_time", others=others),  # type: ignore[arg-type]
+            turn.message(Address.person(person.id), say("sessions.no_common_time", others=others),
                          choices=[Choice(label=say("sessions.propose_other"), action=OTHER_ACTION, value=circle.key)],
                          programme_id=circle.programme.id)
             continue
         choices = [Choice(label=local_label(s, person.time_zone), action=PICK_ACTION, value=f"{circle.key}|{s.isoformat()}")
                    for s in slots]
         choices.append(Choice(label=say("sessions.propose_other"), action=OTHER_ACTION, value=circle.key))
-        turn.message(Address.person(person.id), say(key, others=others, programme=circle.programme,  # type: ignore[arg-type]
+        turn.message(Address.person(person.id), say(key, others=others, programme=circle.programme,
                                                     minutes=minutes, zone=person.time_zone,
                                                     when=local_label(session.starts_at, person.time_zone) if session else ""),
                      choices=choices, programme_id=circle.programme.id)
@@ -88,20 +88,20 @@ def pick(turn: Turn, circle: Circle, when: datetime) -> None:
     accepted[str(me.id)] = when.isoformat()
     state["accepted"] = accepted
     _save_state(turn, circle, state)
-    side = circle.side_of(me.id)  # type: ignore[arg-type]
+    side = circle.side_of(me.id)
     if all(str(m.person_id) in accepted for m in circle.members):
         _confirm(turn, circle, state, when, side)
         return
-    for other in circle.others(me.id):  # type: ignore[arg-type]
+    for other in circle.others(me.id):
         if str(other.id) in accepted:
             continue
-        turn.message(Address.person(other.id),  # type: ignore[arg-type]
+        turn.message(Address.person(other.id),
                      say("sessions.confirm_request", name=me.name, when=local_label(when, other.time_zone)),
                      choices=[Choice(label=say("sessions.confirm_label"), action=PICK_ACTION,
                                      value=f"{circle.key}|{when.isoformat()}", style="primary"),
                               Choice(label=say("sessions.propose_other"), action=OTHER_ACTION, value=circle.key)],
                      programme_id=circle.programme.id)
-    turn.reply(say("sessions.waiting_for", others=[o.name for o in circle.others(me.id)  # type: ignore[arg-type]
+    turn.reply(say("sessions.waiting_for", others=[o.name for o in circle.others(me.id)
                                                    if str(o.id) not in accepted],
                    when=local_label(when, me.time_zone)))
 
@@ -117,28 +117,27 @@ def _confirm(turn: Turn, circle: Circle, state: dict[str, Any], when: datetime, 
         for number, start in enumerate(starts, start=1):
             if number in existing:
                 continue
-            created.append(turn.uow.sessions.add(Session(
-                programme_id=programme.id, circle=circle.key, mentor_id=circle.mentor.id,  # type: ignore[arg-type]
-                mentee_ids=[m.id for m in circle.mentees], sequence=number, starts_at=start,  # type: ignore[misc]
+            created.append(turn.uow.sessions.add(NewSession(
+                programme_id=programme.id, circle=circle.key, mentor_id=circle.mentor.id,
+                mentee_ids=[m.id for m in circle.mentees], sequence=number, starts_at=start,
                 minutes=programme.session_minutes, anchor_time_zone=circle.anchor_zone,
                 uid=f"{uuid.uuid4()}@rmbot")))
         for session in created:
             schedule_jobs(turn, session)
-        turn.uow.sessions.record(SessionEvent(circle=circle.key, programme_id=programme.id, kind="confirmed",  # type: ignore[arg-type]
+        turn.uow.sessions.record(NewSessionEvent(circle=circle.key, programme_id=programme.id, kind="confirmed",
                                               side=Side(side), person_id=turn.me.id, at=turn.now,
                                               session_id=created[0].id if created else None))
         _announce(turn, circle, created, "sessions.series_confirmed")
         return
-    session = turn.uow.sessions.get(int(state["target"]))
-    assert session is not None
+    session = required(turn.uow.sessions.get(int(state["target"])), "session", state["target"])
     old = session.starts_at
     session.starts_at, session.ics_sequence = when, session.ics_sequence + 1
     session = turn.uow.sessions.save(session)
     cancel_jobs(turn, session)
     schedule_jobs(turn, session)
     asked_by = state.get("asked_by")
-    turn.uow.sessions.record(SessionEvent(
-        circle=circle.key, programme_id=programme.id, session_id=session.id, kind="rescheduled",  # type: ignore[arg-type]
+    turn.uow.sessions.record(NewSessionEvent(
+        circle=circle.key, programme_id=programme.id, session_id=session.id, kind="rescheduled",
         side=Side(circle.side_of(asked_by) if asked_by else side), person_id=asked_by, at=turn.now,
         detail={"from": old.isoformat(), "to": when.isoformat()}))
     _announce(turn, circle, [session], "sessions.moved")
@@ -150,9 +149,9 @@ def _announce(turn: Turn, circle: Circle, sessions: list[Session], key: str) -> 
     title = say("sessions.invite_title", programme=circle.programme)
     for member in circle.members:
         person = circle.person(member)
-        others = [p.name for p in circle.others(person.id)]  # type: ignore[arg-type]
+        others = [p.name for p in circle.others(person.id)]
         description = say("sessions.invite_description", others=others, programme=circle.programme)
-        turn.message(Address.person(person.id),  # type: ignore[arg-type]
+        turn.message(Address.person(person.id),
                      say(key, others=others, first=local_label(sessions[0].starts_at, person.time_zone),
                          count=len(sessions), minutes=sessions[0].minutes),
                      attachments=[invite_attachment(sessions, title, description)], programme_id=circle.programme.id)
@@ -160,7 +159,7 @@ def _announce(turn: Turn, circle: Circle, sessions: list[Session], key: str) -> 
 
 def schedule_jobs(turn: Turn, session: Session) -> None:
     """The agenda before the session, the reminder, and the follow-up after it."""
-    settings = turn.uow.programmes.get(session.programme_id).settings  # type: ignore[union-attr]
+    settings = required(turn.uow.programmes.get(session.programme_id), "programme", session.programme_id).settings
     moments = {"session_agenda": session.starts_at - timedelta(hours=settings.agenda_hours_before),
                "session_reminder": session.starts_at - timedelta(minutes=settings.reminder_minutes_before),
                "session_followup": session.starts_at + timedelta(minutes=session.minutes + settings.followup_minutes_after)}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.timing import WEEKEND
@@ -38,10 +38,10 @@ def propose_slots(people: list[Availability], after: datetime, minutes: int, cou
     """Up to ``count`` start times (UTC) that fit everyone, on different days, earliest first.
 
     Times are on the half hour, from the day after ``after`` onwards, within ``horizon_days``."""
-    first_day = (after + timedelta(days=1)).astimezone(timezone.utc).date()
+    first_day = (after + timedelta(days=1)).astimezone(UTC).date()
     found: list[datetime] = []
     for offset in range(horizon_days):
-        day_start = datetime.combine(first_day + timedelta(days=offset), time(0, 0), timezone.utc)
+        day_start = datetime.combine(first_day + timedelta(days=offset), time(0, 0), UTC)
         moment = day_start
         while moment < day_start + timedelta(days=1):
             if all(person.fits(moment, minutes, closed) for person in people):
@@ -67,12 +67,12 @@ def series(first: datetime, anchor_zone: str, cadence_days: int, until: date | N
         day = local.date() + timedelta(days=cadence_days * n)
         if until is not None and day > until:
             break
-        candidate = datetime.combine(day, local.time(), zone).astimezone(timezone.utc)
+        candidate = datetime.combine(day, local.time(), zone).astimezone(UTC)
         for _ in range(7):
             if people is None or all(person.fits(candidate, minutes, closed) for person in people):
                 break
             day += timedelta(days=1)
-            candidate = datetime.combine(day, local.time(), zone).astimezone(timezone.utc)
+            candidate = datetime.combine(day, local.time(), zone).astimezone(UTC)
         starts.append(candidate)
     return starts
 
@@ -85,7 +85,7 @@ def parse_local_time(text: str, time_zone: str) -> datetime | None:
             naive = datetime.strptime(cleaned, fmt)
         except ValueError:
             continue
-        return naive.replace(tzinfo=ZoneInfo(time_zone)).astimezone(timezone.utc)
+        return naive.replace(tzinfo=ZoneInfo(time_zone)).astimezone(UTC)
     return None
 
 

@@ -15,7 +15,10 @@ def run_migrations_online() -> None:
     if engine is None:
         from storage.db import make_engine
 
-        engine = make_engine(config.get_main_option("sqlalchemy.url"))
+        url = config.get_main_option("sqlalchemy.url")
+        if url is None:
+            raise RuntimeError("no engine was handed over and no sqlalchemy.url is set")
+        engine = make_engine(url)
     with engine.connect() as connection:
         context.configure(
             connection=connection,

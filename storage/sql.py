@@ -1,0 +1,67 @@
+"""Typed access to SQLModel tables, where SQLModel's own typing falls short.
+
+A table model's attribute (``PersonRow.email``) is typed as its Python value (``str | None``), not as a
+column, so type checkers reject ``PersonRow.email.in_(...)``, ``PersonRow.due_at <= now`` or a bare
+comparison given to SQLAlchemy's ``where``. The rest of ``storage/`` therefore builds statements with
+:func:`select` (SQLModel's, which accepts such comparisons) and :func:`col` (the attribute as a column),
+and reaches a model's ``Table`` and a statement's row count through the helpers here. None of this
+changes the SQL that runs.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+from sqlalchemy import Table
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import CursorResult, Result
+from sqlalchemy.orm import Session
+from sqlmodel import SQLModel, col, select
+
+__all__ = ["col", "insert_ignoring_duplicates", "rowcount", "select", "stored_id", "table", "to_domain",
+           "to_domain_or_none"]
+
+D = TypeVar("D", bound=BaseModel)
+
+
+def table(model: type[SQLModel]) -> Table:
+    """The ``Table`` behind a table model (SQLModel sets ``__table__`` without declaring it)."""
+    found = getattr(model, "__table__", None)
+    if not isinstance(found, Table):
+        raise TypeError(f"{model.__name__} is not a table model")
+    return found
+
+
+def stored_id(value: int | None) -> int:
+    """A primary key read back from the database. Table models type ``id`` as optional (it is None
+    only before the row is inserted); a row read from the database always has one."""
+    if value is None:
+        raise ValueError("a stored row has no id")
+    return value
+
+
+def rowcount(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE matched (``Session.execute`` is typed as returning any result)."""
+    if not isinstance(result, CursorResult):
+        raise TypeError("not the result of an UPDATE or DELETE")
+    return result.rowcount or 0
+
+
+def to_domain(model: type[D], row: SQLModel) -> D:
+    """A domain record copied from a row (they share field names)."""
+    return model.model_validate(row, from_attributes=True)
+
+
+def to_domain_or_none(model: type[D], row: SQLModel | None) -> D | None:
+    """:func:`to_domain`, or None when there is no row."""
+    return None if row is None else to_domain(model, row)
+
+
+def insert_ignoring_duplicates(session: Session, model: type[SQLModel], values: dict[str, Any],
+                               unique: list[str]) -> bool:
+    """INSERT ... ON CONFLICT DO NOTHING on SQLite and PostgreSQL. Returns True when a row was added."""
+    dialect = sqlite if session.get_bind().dialect.name == "sqlite" else postgresql
+    statement = (dialect.insert(model).values(**values).on_conflict_do_nothing(index_elements=unique)
+                 .returning(table(model).c[unique[0]]))
+    return session.execute(statement).first() is not None
