@@ -37,15 +37,19 @@ class Metrics:
     def __init__(self, store: SqlStore, now: Callable[[], datetime] | None = None) -> None:
         self.registry = CollectorRegistry()
         reg = self.registry
-        self.events_received = Counter("rmbot_events_received", "Inbound events offered to the inbox",
-                                       ["platform", "duplicate"], registry=reg)
-        self.events_processed = Counter("rmbot_events_processed", "Inbox events handled, by outcome",
-                                        ["platform", "outcome"], registry=reg)
+        self.events_received = Counter(
+            "rmbot_events_received", "Inbound events offered to the inbox", ["platform", "duplicate"], registry=reg
+        )
+        self.events_processed = Counter(
+            "rmbot_events_processed", "Inbox events handled, by outcome", ["platform", "outcome"], registry=reg
+        )
         self.messages_sent = Counter("rmbot_messages_sent", "Outbox messages delivered", ["platform"], registry=reg)
-        self.send_failures = Counter("rmbot_send_failures", "Outbox sends that failed with an error",
-                                     ["platform", "final"], registry=reg)
-        self.send_retries = Counter("rmbot_send_retries", "Outbox sends put off to be tried again",
-                                    ["platform", "reason"], registry=reg)
+        self.send_failures = Counter(
+            "rmbot_send_failures", "Outbox sends that failed with an error", ["platform", "final"], registry=reg
+        )
+        self.send_retries = Counter(
+            "rmbot_send_retries", "Outbox sends put off to be tried again", ["platform", "reason"], registry=reg
+        )
         for platform in Platform:  # every series exists from the start, so rate() and alerts see zeros
             for flag in ("true", "false"):
                 self.events_received.labels(platform.value, flag)
@@ -62,8 +66,9 @@ class Metrics:
 
     def watch_leadership(self, is_leader: Callable[[], bool]) -> None:
         """Expose ``rmbot_scheduler_leader``: 1 on the replica that runs the scheduled work."""
-        Gauge("rmbot_scheduler_leader", "1 when this process holds scheduler leadership",
-              registry=self.registry).set_function(lambda: 1.0 if is_leader() else 0.0)
+        Gauge(
+            "rmbot_scheduler_leader", "1 when this process holds scheduler leadership", registry=self.registry
+        ).set_function(lambda: 1.0 if is_leader() else 0.0)
 
     # -- bot.ports.RuntimeObserver ---------------------------------------------------------------------
 
@@ -120,12 +125,16 @@ class QueueCollector:
 
     @staticmethod
     def _families() -> tuple[GaugeMetricFamily, GaugeMetricFamily, GaugeMetricFamily, GaugeMetricFamily]:
-        return (GaugeMetricFamily("rmbot_inbox_depth", "Inbox events waiting to be handled"),
-                GaugeMetricFamily("rmbot_outbox_depth", "Outbox messages waiting to be sent or being sent",
-                                  labels=["platform"]),
-                GaugeMetricFamily("rmbot_scheduler_lag_seconds",
-                                  "How long the oldest overdue scheduled job has waited to be enqueued"),
-                GaugeMetricFamily("rmbot_store_up", "1 when the queue depths could be read from the database"))
+        return (
+            GaugeMetricFamily("rmbot_inbox_depth", "Inbox events waiting to be handled"),
+            GaugeMetricFamily(
+                "rmbot_outbox_depth", "Outbox messages waiting to be sent or being sent", labels=["platform"]
+            ),
+            GaugeMetricFamily(
+                "rmbot_scheduler_lag_seconds", "How long the oldest overdue scheduled job has waited to be enqueued"
+            ),
+            GaugeMetricFamily("rmbot_store_up", "1 when the queue depths could be read from the database"),
+        )
 
 
 class Readiness:
@@ -165,8 +174,9 @@ def store_readiness(store: SqlStore, head: Callable[[], str | None] = _shipped_h
     except Exception as exc:  # noqa: BLE001 - reported as the reason
         return {"schema": f"cannot read the schema revision: {type(exc).__name__}: {exc}"}
     if current != wanted:
-        return {"schema": f"database at revision {current or 'none'}, this version needs {wanted} "
-                          "(run `rmbot db upgrade`)"}
+        return {
+            "schema": f"database at revision {current or 'none'}, this version needs {wanted} (run `rmbot db upgrade`)"
+        }
     return {}
 
 
@@ -174,9 +184,13 @@ class JsonFormatter(logging.Formatter):
     """One JSON object per line: timestamp (UTC), level, logger, message, and exception text if any."""
 
     def format(self, record: logging.LogRecord) -> str:
-        entry = {"timestamp": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-                 "level": record.levelname, "logger": record.name, "message": record.getMessage(),
-                 "thread": record.threadName}
+        entry = {
+            "timestamp": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "thread": record.threadName,
+        }
         if record.exc_info and not record.exc_text:  # as logging.Formatter does: text made once, redacted
             record.exc_text = self.formatException(record.exc_info)
         if record.exc_text:

@@ -23,8 +23,11 @@ from bot.wording import PROMPTS, say, unescape
 PAGES = {"/": "index.html.j2", "/privacy": "privacy.html.j2", "/terms": "terms.html.j2"}
 """Path -> template."""
 SHIPPED = PROMPTS / "pages"
-HEADERS = {"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:",
-           "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
+HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
 LINK_DAYS = 7
 """How long a Teams download link lasts (``adapters/teams/links.py``), as the privacy page states it."""
 
@@ -39,22 +42,34 @@ class Pages:
             if not own.is_dir():
                 raise ConfigurationError(unescape(say("cli.pages_dir", given=settings.rmbot_pages_dir)))
             folders.insert(0, own)
-        self.env = Environment(loader=FileSystemLoader([str(f) for f in folders]), autoescape=True,
-                               undefined=StrictUndefined, auto_reload=True, trim_blocks=True, lstrip_blocks=True)
+        self.env = Environment(
+            loader=FileSystemLoader([str(f) for f in folders]),
+            autoescape=True,
+            undefined=StrictUndefined,
+            auto_reload=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
         defaults = ProgrammeSettings()
         self.values: dict[str, Any] = {
-            "name": unescape(say("teams.package.full_name")), "short_name": unescape(say("teams.package.short_name")),
-            "public_url": settings.rmbot_public_url.rstrip("/"), "slack": settings.slack_configured,
-            "teams": settings.teams_configured, "threshold": defaults.anonymity_threshold,
-            "retention_days": defaults.retention_days, "link_days": LINK_DAYS}
+            "name": unescape(say("teams.package.full_name")),
+            "short_name": unescape(say("teams.package.short_name")),
+            "public_url": settings.rmbot_public_url.rstrip("/"),
+            "slack": settings.slack_configured,
+            "teams": settings.teams_configured,
+            "threshold": defaults.anonymity_threshold,
+            "retention_days": defaults.retention_days,
+            "link_days": LINK_DAYS,
+        }
         for name in PAGES.values():
             try:
                 self.render(name)
             except TemplateError as problem:
                 line = problem.lineno if isinstance(problem, TemplateSyntaxError) else None
                 reason = (problem.message or type(problem).__name__).splitlines()[0]
-                raise ConfigurationError(unescape(say("cli.pages_broken", page=name, line=line, reason=reason))) \
-                    from None
+                raise ConfigurationError(
+                    unescape(say("cli.pages_broken", page=name, line=line, reason=reason))
+                ) from None
 
     def render(self, name: str) -> str:
         """One page as HTML."""

@@ -43,9 +43,15 @@ def merge_profile(uow: UnitOfWork, platform: str, tenant_key: str, user: str, fi
     elif by_email is not None and (person is None or by_email.id != person.id):
         fields = {k: v for k, v in fields.items() if k != "email"}  # the email belongs to someone else
     if person is None:
-        person = uow.people.add(NewPerson(tenant_id=tenant.id, name=fields.get("name") or user,
-                                       email=fields.get("email"), title=fields.get("title", ""),
-                                       time_zone=fields.get("time_zone") or "UTC"))
+        person = uow.people.add(
+            NewPerson(
+                tenant_id=tenant.id,
+                name=fields.get("name") or user,
+                email=fields.get("email"),
+                title=fields.get("title", ""),
+                time_zone=fields.get("time_zone") or "UTC",
+            )
+        )
         uow.people.link_identity(person, platform, user)
     elif fill_empty(person, fields):
         person = uow.people.save(person)

@@ -19,15 +19,16 @@ from adapters.settings import Settings
 
 REDACTED = "[redacted]"
 SHAPES = re.compile(
-    r"xox[a-z]-[0-9A-Za-z-]+"                          # Slack bot, user and refresh tokens
-    r"|xapp-[0-9A-Za-z-]+"                             # Slack app-level tokens (Socket Mode)
-    r"|(?<=Bearer )[A-Za-z0-9._~+/=-]{8,}"              # any bearer token
-    r"|(?<=Basic )[A-Za-z0-9+/=]{8,}"                   # basic credentials (OAuth client id and secret)
+    r"xox[a-z]-[0-9A-Za-z-]+"  # Slack bot, user and refresh tokens
+    r"|xapp-[0-9A-Za-z-]+"  # Slack app-level tokens (Socket Mode)
+    r"|(?<=Bearer )[A-Za-z0-9._~+/=-]{8,}"  # any bearer token
+    r"|(?<=Basic )[A-Za-z0-9+/=]{8,}"  # basic credentials (OAuth client id and secret)
     r"|eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"  # a JWT anywhere (Bot Framework, Azure AD)
-    r"|v0=[0-9a-fA-F]{64}"                              # a Slack request signature
-    r"|(?<=/teams/files/)[^\s\"?]+"                       # a signed download link (a capability)
-    r"|(?<=[?&]code=)[^&\s\"]+"                            # an OAuth code in a redirect URL
-    r"|(?<=[?&]state=)[^&\s\"]+")                          # an OAuth state
+    r"|v0=[0-9a-fA-F]{64}"  # a Slack request signature
+    r"|(?<=/teams/files/)[^\s\"?]+"  # a signed download link (a capability)
+    r"|(?<=[?&]code=)[^&\s\"]+"  # an OAuth code in a redirect URL
+    r"|(?<=[?&]state=)[^&\s\"]+"
+)  # an OAuth state
 MIN_SECRET = 6
 """Configured values shorter than this are not searched for (they would match ordinary words)."""
 
@@ -64,9 +65,15 @@ def protect(*secrets: str | None) -> None:
 
 def protect_settings(settings: Settings) -> None:
     """Protect every credential the settings hold."""
-    protect(settings.slack_bot_token, settings.slack_signing_secret, settings.slack_app_token,
-            settings.slack_client_secret, settings.slack_state_secret, settings.microsoft_app_password,
-            settings.rmbot_link_secret)
+    protect(
+        settings.slack_bot_token,
+        settings.slack_signing_secret,
+        settings.slack_app_token,
+        settings.slack_client_secret,
+        settings.slack_state_secret,
+        settings.microsoft_app_password,
+        settings.rmbot_link_secret,
+    )
 
 
 def _redact_record(record: logging.LogRecord) -> None:

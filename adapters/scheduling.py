@@ -36,8 +36,7 @@ class _SoleLeader:
 class DueWaker:
     """Calls ``work`` at every tick and at each next due time it is told about, while this process leads."""
 
-    def __init__(self, work: Callable[[], datetime | None], tick_seconds: float = 5.0,
-                 leadership: Any = None) -> None:
+    def __init__(self, work: Callable[[], datetime | None], tick_seconds: float = 5.0, leadership: Any = None) -> None:
         self._work = work
         self._leadership = leadership if leadership is not None else _SoleLeader()
         self._leading: bool | None = None  # not decided yet
@@ -45,9 +44,9 @@ class DueWaker:
         quiet = logging.getLogger("apscheduler")
         if quiet.level == logging.NOTSET:  # a line per run would drown the log at a tick of a few seconds
             quiet.setLevel(logging.WARNING)
-        self._scheduler = BackgroundScheduler(timezone=UTC, job_defaults={"coalesce": True,
-                                                                                    "max_instances": 1,
-                                                                                    "misfire_grace_time": None})
+        self._scheduler = BackgroundScheduler(
+            timezone=UTC, job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
+        )
         self._scheduler.add_job(self._run, IntervalTrigger(seconds=tick_seconds), id="tick")
 
     @property
@@ -82,9 +81,14 @@ class DueWaker:
                 log.exception("cannot decide scheduler leadership")
                 leading = False
             if leading != self._leading:
-                log.info("scheduler leadership %s", "taken: this process runs the scheduled work" if leading
-                         else "held by another process: this one takes over if it stops" if self._leading is None
-                         else "lost: this process no longer runs the scheduled work")
+                log.info(
+                    "scheduler leadership %s",
+                    "taken: this process runs the scheduled work"
+                    if leading
+                    else "held by another process: this one takes over if it stops"
+                    if self._leading is None
+                    else "lost: this process no longer runs the scheduled work",
+                )
             self._leading = leading
             return leading
 

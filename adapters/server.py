@@ -126,8 +126,10 @@ class Worker:
         self._thread = threading.Thread(target=self._loop, name="rmbot-worker", daemon=True)
         # Each platform sends from its own thread, so a paced fan-out never holds up handling new events.
         self._send_wake = [threading.Event() for _ in self.deliverers]
-        self._senders = [threading.Thread(target=self._send_loop, args=(d, w), name=f"rmbot-send-{d.platform}",
-                                          daemon=True) for d, w in zip(self.deliverers, self._send_wake, strict=True)]
+        self._senders = [
+            threading.Thread(target=self._send_loop, args=(d, w), name=f"rmbot-send-{d.platform}", daemon=True)
+            for d, w in zip(self.deliverers, self._send_wake, strict=True)
+        ]
 
     def start(self) -> None:
         self._thread.start()
@@ -212,8 +214,11 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None, 
         metrics_address = (settings.rmbot_metrics_host or host, settings.rmbot_metrics_port)
     store = open_store(settings)
     if role != "all" and store.engine.dialect.name == "sqlite":
-        log.warning("RMBOT_ROLE=%s on SQLite: web and worker processes contend for its single write lock and "
-                    "acknowledgements slow down; split roles only on PostgreSQL", role)
+        log.warning(
+            "RMBOT_ROLE=%s on SQLite: web and worker processes contend for its single write lock and "
+            "acknowledgements slow down; split roles only on PostgreSQL",
+            role,
+        )
     app = build_app(store, metrics_address=metrics_address)
     if not settings.slack_configured and not settings.teams_configured:
         from adapters.console.app import run_console
@@ -223,8 +228,11 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None, 
         run_console(settings, as_email=settings.rmbot_console_coordinator, store=store)
         return
     runtime = Runtime(store, observer=app[METRICS])
-    worker = None if role == "web" else Worker(
-        runtime, settings, poll_seconds=WORKER_POLL_SECONDS if role == "worker" else IDLE_POLL_SECONDS)
+    worker = (
+        None
+        if role == "web"
+        else Worker(runtime, settings, poll_seconds=WORKER_POLL_SECONDS if role == "worker" else IDLE_POLL_SECONDS)
+    )
     poke = worker.poke if worker is not None else (lambda: None)
     if role != "worker":
         _mount_platforms(app, settings, runtime, poke, worker)
@@ -234,8 +242,11 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None, 
 
         app[READINESS].add_check("worker", worker.alive)
         # Every replica ticks; only the one holding scheduler leadership runs the due work (storage/leader.py).
-        waker = DueWaker(worker.enqueue_due, tick_seconds=settings.rmbot_scheduler_tick_seconds,
-                         leadership=leadership_for(store.engine))
+        waker = DueWaker(
+            worker.enqueue_due,
+            tick_seconds=settings.rmbot_scheduler_tick_seconds,
+            leadership=leadership_for(store.engine),
+        )
         app[METRICS].watch_leadership(lambda: waker.is_leader)
         worker.start()
         waker.start()
@@ -255,8 +266,9 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None, 
         store.close()
 
 
-def _mount_platforms(app: web.Application, settings: Settings, runtime: Runtime, poke: Callable[[], None],
-                     worker: Worker | None) -> None:
+def _mount_platforms(
+    app: web.Application, settings: Settings, runtime: Runtime, poke: Callable[[], None], worker: Worker | None
+) -> None:
     """The Slack and Teams endpoints of the configured platforms (and the pages the Teams app package points at:
     ``adapters/pages.py``); a worker in this process yields to Slack's acks."""
     from adapters.pages import mount_pages

@@ -51,17 +51,27 @@ class Settings(BaseSettings):
     rmbot_log_format: str = Field(default="text", description="text, or json for one JSON object per line")
     rmbot_files_dir: str = Field(default="rmbot-files", description="where the console saves files the bot sends")
     rmbot_sample_data: bool = Field(default=True, description="load the sample organisation on first console run")
-    rmbot_console_coordinator: str = Field(default="amara.okafor@example.com",
-                                           description="whom `make run` opens the console as")
-    rmbot_scheduler_tick_seconds: float = Field(default=5.0, ge=1, le=30,
-                                                description="how often every replica looks for due work and tries "
-                                                            "for scheduler leadership (bounds failover)")
-    rmbot_role: str = Field(default="all", description="all: the whole service in one process; web: only "
-                                                       "accept platform requests; worker: only handle, send "
-                                                       "and schedule")
-    rmbot_send_lease_seconds: float = Field(default=120.0, ge=10, le=3600,
-                                            description="how long a replica holds an outbox message it is sending "
-                                                        "before another may take it over")
+    rmbot_console_coordinator: str = Field(
+        default="amara.okafor@example.com", description="whom `make run` opens the console as"
+    )
+    rmbot_scheduler_tick_seconds: float = Field(
+        default=5.0,
+        ge=1,
+        le=30,
+        description="how often every replica looks for due work and tries for scheduler leadership (bounds failover)",
+    )
+    rmbot_role: str = Field(
+        default="all",
+        description="all: the whole service in one process; web: only "
+        "accept platform requests; worker: only handle, send "
+        "and schedule",
+    )
+    rmbot_send_lease_seconds: float = Field(
+        default=120.0,
+        ge=10,
+        le=3600,
+        description="how long a replica holds an outbox message it is sending before another may take it over",
+    )
     slack_bot_token: str = ""
     slack_signing_secret: str = ""
     slack_app_token: str = ""
@@ -69,31 +79,51 @@ class Settings(BaseSettings):
     slack_client_id: str = Field(default="", description="OAuth install to many workspaces: the app's client id")
     slack_client_secret: str = ""
     slack_state_secret: str = Field(default="", description="signs the OAuth state parameter")
-    slack_workspace_budget: float = Field(default=10.0, gt=0, le=1000,
-                                          description="Slack Web API requests per second per workspace (outbox)")
+    slack_workspace_budget: float = Field(
+        default=10.0, gt=0, le=1000, description="Slack Web API requests per second per workspace (outbox)"
+    )
     microsoft_app_id: str = ""
     microsoft_app_password: str = ""
     microsoft_app_tenant_id: str = ""
     microsoft_app_type: str = Field(
-        default="SingleTenant", description="SingleTenant (the default: Azure creates no other kind of bot now), "
-                                            "UserAssignedMSI, or MultiTenant for bots registered that way before")
-    teams_enabled: bool = Field(default=False, description="serve POST /api/messages without credentials (local testing only)")
-    teams_tenant_budget: float = Field(default=30.0, gt=0, le=1000,
-                                       description="Teams connector requests per second per tenant (outbox)")
-    teams_openid_metadata_url: str = Field(default="", description="where Bot Framework signing keys are published "
-                                                                   "(default: Microsoft's public cloud)")
-    rmbot_public_url: str = Field(default="", description="https:// address the platforms reach `rmbot serve` at "
-                                                          "(signed download links, the Teams app package)")
-    rmbot_link_secret: str = Field(default="", description="signs download links (default: derived from the app password)")
-    teams_login_url: str = Field(default="https://login.microsoftonline.com",
-                                 description="Microsoft Entra ID, where the bot gets its token for the Bot Framework "
-                                             "connector (other clouds, tests)")
-    rmbot_admin_emails: str = Field(default="", description="the first coordinators, by email, comma-separated: "
-                                                            "EMAIL (every tenant) or TENANT:EMAIL (a Teams tenant id, "
-                                                            "or teams:ID, slack:TEAM, console)")
-    rmbot_pages_dir: str = Field(default="", description="a folder of the operator's own page templates "
-                                                         "(index.html.j2, privacy.html.j2, terms.html.j2), used "
-                                                         "instead of those in prompts/pages")
+        default="SingleTenant",
+        description="SingleTenant (the default: Azure creates no other kind of bot now), "
+        "UserAssignedMSI, or MultiTenant for bots registered that way before",
+    )
+    teams_enabled: bool = Field(
+        default=False, description="serve POST /api/messages without credentials (local testing only)"
+    )
+    teams_tenant_budget: float = Field(
+        default=30.0, gt=0, le=1000, description="Teams connector requests per second per tenant (outbox)"
+    )
+    teams_openid_metadata_url: str = Field(
+        default="", description="where Bot Framework signing keys are published (default: Microsoft's public cloud)"
+    )
+    rmbot_public_url: str = Field(
+        default="",
+        description="https:// address the platforms reach `rmbot serve` at "
+        "(signed download links, the Teams app package)",
+    )
+    rmbot_link_secret: str = Field(
+        default="", description="signs download links (default: derived from the app password)"
+    )
+    teams_login_url: str = Field(
+        default="https://login.microsoftonline.com",
+        description="Microsoft Entra ID, where the bot gets its token for the Bot Framework "
+        "connector (other clouds, tests)",
+    )
+    rmbot_admin_emails: str = Field(
+        default="",
+        description="the first coordinators, by email, comma-separated: "
+        "EMAIL (every tenant) or TENANT:EMAIL (a Teams tenant id, "
+        "or teams:ID, slack:TEAM, console)",
+    )
+    rmbot_pages_dir: str = Field(
+        default="",
+        description="a folder of the operator's own page templates "
+        "(index.html.j2, privacy.html.j2, terms.html.j2), used "
+        "instead of those in prompts/pages",
+    )
 
     @field_validator("database_url")
     @classmethod

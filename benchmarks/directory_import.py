@@ -28,8 +28,15 @@ from storage.db import normalise_url  # noqa: E402
 from storage.directory import existing_managers, import_directory  # noqa: E402
 from storage.store import SqlStore  # noqa: E402
 
-ZONES = ["Europe/London", "Europe/Berlin", "America/New_York", "America/Los_Angeles", "Asia/Kolkata",
-         "Asia/Singapore", "Australia/Sydney"]
+ZONES = [
+    "Europe/London",
+    "Europe/Berlin",
+    "America/New_York",
+    "America/Los_Angeles",
+    "Asia/Kolkata",
+    "Asia/Singapore",
+    "Australia/Sydney",
+]
 DEPARTMENTS = ["Engineering", "Marketing", "Sales", "People", "Finance", "Operations", "Customer Success"]
 CHAIN = 400
 """The first people form one long reporting chain, so the tree is deep as well as wide."""
@@ -46,13 +53,23 @@ def organisation(rows: int, seed: int = 7) -> list[dict[str, Any]]:
             manager = index - 1
         else:
             manager = rng.randrange(max(1, (index - CHAIN) // 4), index)
-        people.append({"email": f"person{index:05d}@example.com", "name": f"Person {index}",
-                       "title": "Engineer", "seniority": max(1, 9 - index * 9 // rows),
-                       "department": rng.choice(DEPARTMENTS), "division": "Division " + "ABC"[index % 3],
-                       "location": "Office", "time_zone": rng.choice(ZONES), "working_hours": "09:00-17:30",
-                       "manager_email": f"person{manager:05d}@example.com" if manager is not None else "",
-                       "gender": rng.choice(["woman", "man", "non-binary", ""]),
-                       "slack_user_id": f"U{index:07d}", "teams_user_id": ""})
+        people.append(
+            {
+                "email": f"person{index:05d}@example.com",
+                "name": f"Person {index}",
+                "title": "Engineer",
+                "seniority": max(1, 9 - index * 9 // rows),
+                "department": rng.choice(DEPARTMENTS),
+                "division": "Division " + "ABC"[index % 3],
+                "location": "Office",
+                "time_zone": rng.choice(ZONES),
+                "working_hours": "09:00-17:30",
+                "manager_email": f"person{manager:05d}@example.com" if manager is not None else "",
+                "gender": rng.choice(["woman", "man", "non-binary", ""]),
+                "slack_user_id": f"U{index:07d}",
+                "teams_user_id": "",
+            }
+        )
     rng.shuffle(people)
     return people
 

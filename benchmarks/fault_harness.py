@@ -46,8 +46,10 @@ from storage.store import SqlStore  # noqa: E402
 def run_four(url: str, workdir: Path) -> bool:
     ok = True
     for platform in ("slack", "teams", "due"):
-        with private_database(url, workdir, f"once_{platform}") as once_url, \
-                private_database(url, workdir, f"four_{platform}") as four_url:
+        with (
+            private_database(url, workdir, f"once_{platform}") as once_url,
+            private_database(url, workdir, f"four_{platform}") as four_url,
+        ):
             once, four = SqlStore.open(once_url), SqlStore.open(four_url)
             try:
                 started = time.monotonic()
@@ -67,52 +69,86 @@ def run_four(url: str, workdir: Path) -> bool:
 
 def run_storm(url: str, workdir: Path, args: argparse.Namespace) -> bool:
     with private_database(url, workdir, "storm") as database:
-        r = storm(database, workdir, events=args.events, kills=args.kills, seed=args.seed, rate=args.rate,
-                  lease=args.lease)
+        r = storm(
+            database, workdir, events=args.events, kills=args.kills, seed=args.seed, rate=args.rate, lease=args.lease
+        )
     reasons = ", ".join(f"{n} {reason}" for reason, n in sorted(r["retry_reasons"].items())) or "none"
     print(f"  events sent:          {r['events']} DMs from {r['users']} people, {r['rate']:g} a second")
     print(f"  deliveries made:      {r['attempts']} (retries: {r['retries']}: {reasons})")
-    print(f"  SIGKILLs:             {r['kills']}" + (f", at {', '.join(f'{k} s' for k in r['killed_at'])} "
-                                                     f"(restarted at once)" if r["kills"] else ""))
+    print(
+        f"  SIGKILLs:             {r['kills']}"
+        + (f", at {', '.join(f'{k} s' for k in r['killed_at'])} (restarted at once)" if r["kills"] else "")
+    )
     ack = r["ack_seconds"]
-    print(f"  acknowledgement:      median {ack['median']} s, 95% within {ack['p95']} s, slowest {ack['max']} s "
-          f"(of deliveries answered 2xx)")
+    print(
+        f"  acknowledgement:      median {ack['median']} s, 95% within {ack['p95']} s, slowest {ack['max']} s "
+        f"(of deliveries answered 2xx)"
+    )
     if r["timeouts_sent_at"]:
         late = collections.Counter(int(t // 5) * 5 for t in r["timeouts_sent_at"])
         print("  no answer in 3 s:     " + ", ".join(f"{n} sent at {s}-{s + 5} s" for s, n in sorted(late.items())))
     print(f"  acknowledged:         {r['acknowledged']} of {r['events']}")
-    print(f"  processed:            {r['processed']} of {r['events']} (inbox: {r['inbox_rows']} events, "
-          f"{r['inbox_repeats']} stored twice)")
+    print(
+        f"  processed:            {r['processed']} of {r['events']} (inbox: {r['inbox_rows']} events, "
+        f"{r['inbox_repeats']} stored twice)"
+    )
     print(f"  lost:                 {r['lost']}")
-    print(f"  replies at Slack:     {r['replies']} (duplicates: {r['duplicates']}, missing: {r['missing_replies']}, "
-          f"wrong text: {r['wrong_text']}, to strangers: {len(r['strangers'])})")
-    print(f"  offered again:        {r['offered_again']} messages whose send a kill interrupted (checked against "
-          f"the conversation before posting)")
-    print(f"  time:                 all acknowledged after {r['seconds_to_acknowledge']} s, "
-          f"everything handled and sent after {r['seconds']} s")
-    return (r["processed"] == r["acknowledged"] == r["inbox_rows"] == r["events"] and not r["lost"]
-            and not r["inbox_repeats"] and r["replies"] == r["events"] and not r["duplicates"]
-            and not r["missing_replies"] and not r["wrong_text"] and not r["strangers"])
+    print(
+        f"  replies at Slack:     {r['replies']} (duplicates: {r['duplicates']}, missing: {r['missing_replies']}, "
+        f"wrong text: {r['wrong_text']}, to strangers: {len(r['strangers'])})"
+    )
+    print(
+        f"  offered again:        {r['offered_again']} messages whose send a kill interrupted (checked against "
+        f"the conversation before posting)"
+    )
+    print(
+        f"  time:                 all acknowledged after {r['seconds_to_acknowledge']} s, "
+        f"everything handled and sent after {r['seconds']} s"
+    )
+    return (
+        r["processed"] == r["acknowledged"] == r["inbox_rows"] == r["events"]
+        and not r["lost"]
+        and not r["inbox_repeats"]
+        and r["replies"] == r["events"]
+        and not r["duplicates"]
+        and not r["missing_replies"]
+        and not r["wrong_text"]
+        and not r["strangers"]
+    )
 
 
 def run_catch_up(url: str, workdir: Path, args: argparse.Namespace) -> bool:
     with private_database(url, workdir, "catchup") as database:
         r = catch_up(database, workdir, checkins=args.checkins, seed=args.seed, lease=args.lease)
-    print(f"  check-ins due:        {r['checkins']} ({r['programmes']} programmes of five pairs), due "
-          f"{r['due_window']} while no server ran")
-    print(f"  time zone:            {r['time_zone']} (a weekday there now; working hours 00:00-23:59)"
-          + (f", clock shifted {r['clock_shift_days']} day(s) ahead" if r["clock_shift_days"] else ""))
+    print(
+        f"  check-ins due:        {r['checkins']} ({r['programmes']} programmes of five pairs), due "
+        f"{r['due_window']} while no server ran"
+    )
+    print(
+        f"  time zone:            {r['time_zone']} (a weekday there now; working hours 00:00-23:59)"
+        + (f", clock shifted {r['clock_shift_days']} day(s) ahead" if r["clock_shift_days"] else "")
+    )
     print(f"  SIGKILL:              after {r['killed_after_posts']} check-ins were posted; restarted")
     print(f"  due events handled:   {json.dumps(r['due_events'])}")
-    print(f"  sent:                 {r['sent']} to {r['people_reached']} people (duplicates: {r['duplicates']}, "
-          f"missing: {r['missing']}, wrong text: {r['wrong_text']})")
+    print(
+        f"  sent:                 {r['sent']} to {r['people_reached']} people (duplicates: {r['duplicates']}, "
+        f"missing: {r['missing']}, wrong text: {r['wrong_text']})"
+    )
     print(f"  offered again:        {r['offered_again']} messages whose send the kill interrupted")
-    print(f"  after one more start: {r['sent_after_restart']} sent, {r['inbox_events_after_restart']} new events; "
-          f"next check-ins scheduled: {r['next_checkins_scheduled']}")
+    print(
+        f"  after one more start: {r['sent_after_restart']} sent, {r['inbox_events_after_restart']} new events; "
+        f"next check-ins scheduled: {r['next_checkins_scheduled']}"
+    )
     print(f"  time:                 {r['seconds_to_catch_up']} s from the first start to the last check-in sent")
-    return (r["sent"] == r["people_reached"] == r["checkins"] and not r["duplicates"] and not r["missing"]
-            and not r["wrong_text"] and not r["sent_after_restart"] and not r["inbox_events_after_restart"]
-            and r["due_events"] == {"done": r["programmes"]})
+    return (
+        r["sent"] == r["people_reached"] == r["checkins"]
+        and not r["duplicates"]
+        and not r["missing"]
+        and not r["wrong_text"]
+        and not r["sent_after_restart"]
+        and not r["inbox_events_after_restart"]
+        and r["due_events"] == {"done": r["programmes"]}
+    )
 
 
 def main() -> None:
@@ -130,15 +166,19 @@ def main() -> None:
     parts = set(args.only.split(","))
     database = "PostgreSQL" if args.database_url.startswith("postgres") else "SQLite"
     workdir = Path(tempfile.mkdtemp(prefix="rmbot-faults-"))
-    print(f"fault harness on {database}, seed {args.seed}, send lease "
-          f"{f'{args.lease:g} s' if args.lease else 'the default (120 s)'}; logs in {workdir}", flush=True)
+    print(
+        f"fault harness on {database}, seed {args.seed}, send lease "
+        f"{f'{args.lease:g} s' if args.lease else 'the default (120 s)'}; logs in {workdir}",
+        flush=True,
+    )
     ok, started = True, time.monotonic()
     if "four" in parts:
         print("(a) every inbound event type delivered four times, against once", flush=True)
         ok = run_four(args.database_url, workdir) and ok
     if "storm" in parts:
-        print(f"(b) {args.events} events, {args.kills} SIGKILLs of rmbot serve, a client retrying like Slack",
-              flush=True)
+        print(
+            f"(b) {args.events} events, {args.kills} SIGKILLs of rmbot serve, a client retrying like Slack", flush=True
+        )
         ok = run_storm(args.database_url, workdir, args) and ok
     if "catchup" in parts:
         print(f"(c) the scheduler down across {args.checkins} due check-ins, then started", flush=True)

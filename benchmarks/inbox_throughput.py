@@ -32,8 +32,17 @@ def measure(label: str, store: SqlStore, events: int) -> None:
         uow.people.add(NewPerson(tenant_id=tenant.id, email="bench@example.com", name="Bench"))
     runtime = Runtime(store)
     now = datetime.now(UTC)
-    batch = [InboundEvent(platform=Platform.CONSOLE, tenant="console", event_id=f"b{n}", user="bench@example.com",
-                          text="help", occurred_at=now) for n in range(events)]
+    batch = [
+        InboundEvent(
+            platform=Platform.CONSOLE,
+            tenant="console",
+            event_id=f"b{n}",
+            user="bench@example.com",
+            text="help",
+            occurred_at=now,
+        )
+        for n in range(events)
+    ]
     started = time.perf_counter()
     for event in batch:
         runtime.accept(event)
@@ -47,7 +56,9 @@ def measure(label: str, store: SqlStore, events: int) -> None:
     processing = time.perf_counter() - started
     print(f"{label:<11} accept (commit each)   {events / accepted:8.0f} events/s   ({events} in {accepted:.2f} s)")
     print(f"{label:<11} duplicate retries      {events // 10 / retried:8.0f} events/s   (all refused)")
-    print(f"{label:<11} handle 'help' + outbox {handled / processing:8.0f} events/s   ({handled} in {processing:.2f} s)")
+    print(
+        f"{label:<11} handle 'help' + outbox {handled / processing:8.0f} events/s   ({handled} in {processing:.2f} s)"
+    )
 
 
 def main() -> None:

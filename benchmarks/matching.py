@@ -45,26 +45,56 @@ from bot.matching.model import Candidate, MatchInput, Rules, Weights  # noqa: E4
 
 T = TypeVar("T")
 
-LOCATIONS = {"London": "Europe/London", "Berlin": "Europe/Berlin", "New York": "America/New_York",
-             "San Francisco": "America/Los_Angeles", "Pune": "Asia/Kolkata", "Bengaluru": "Asia/Kolkata",
-             "Singapore": "Asia/Singapore", "Sydney": "Australia/Sydney"}
+LOCATIONS = {
+    "London": "Europe/London",
+    "Berlin": "Europe/Berlin",
+    "New York": "America/New_York",
+    "San Francisco": "America/Los_Angeles",
+    "Pune": "Asia/Kolkata",
+    "Bengaluru": "Asia/Kolkata",
+    "Singapore": "Asia/Singapore",
+    "Sydney": "Australia/Sydney",
+}
 HOURS = ["09:00-17:30", "09:00-17:30", "08:00-16:30", "10:00-18:30", "07:00-15:00", "12:00-20:00", "09:00-13:00"]
-DIVISIONS = {"Technology": ["Engineering", "Data", "IT", "Security"],
-             "Commercial": ["Sales", "Marketing", "Customer Success"],
-             "Operations": ["Operations", "Supply Chain", "Facilities"],
-             "Corporate": ["Finance", "People", "Legal"]}
+DIVISIONS = {
+    "Technology": ["Engineering", "Data", "IT", "Security"],
+    "Commercial": ["Sales", "Marketing", "Customer Success"],
+    "Operations": ["Operations", "Supply Chain", "Facilities"],
+    "Corporate": ["Finance", "People", "Legal"],
+}
 DEPARTMENTS = [(division, department) for division, names in DIVISIONS.items() for department in names]
-TOPICS = ["ai_tools", "generative_ai", "collaboration_tools", "automation", "data_literacy", "cybersecurity",
-          "social_platforms", "personal_brand", "content_creation", "online_communities", "remote_work",
-          "accessibility", "lived_experience", "inclusive_language", "generations", "front_line_view",
-          "feedback_culture", "customers_trends", "wellbeing", "career_paths"]
-STYLES = {"style_structure": ["structured", "flexible", "mix"], "style_feedback": ["direct", "gentle"],
-          "style_pace": ["deep", "broad"]}
+TOPICS = [
+    "ai_tools",
+    "generative_ai",
+    "collaboration_tools",
+    "automation",
+    "data_literacy",
+    "cybersecurity",
+    "social_platforms",
+    "personal_brand",
+    "content_creation",
+    "online_communities",
+    "remote_work",
+    "accessibility",
+    "lived_experience",
+    "inclusive_language",
+    "generations",
+    "front_line_view",
+    "feedback_culture",
+    "customers_trends",
+    "wellbeing",
+    "career_paths",
+]
+STYLES = {
+    "style_structure": ["structured", "flexible", "mix"],
+    "style_feedback": ["direct", "gentle"],
+    "style_pace": ["deep", "broad"],
+}
 GENDERS = ["woman", "man", "non_binary", None]
 GENERATIONS = ["gen_z", "millennial", "gen_x", "boomer", None]
 CHAIN = 12
 """The top of the organisation is one reporting chain this long, so the tree is deep as well as wide."""
-GIB = 1024 ** 3
+GIB = 1024**3
 
 
 @dataclass
@@ -99,10 +129,20 @@ def organisation(size: int, rng: random.Random) -> list[Person]:
         else:
             division, department = boss.division, boss.department
         location = boss.location if boss is not None and rng.random() < 0.7 else rng.choice(list(LOCATIONS))
-        people.append(Person(index=index, manager=manager, depth=0 if boss is None else boss.depth + 1, seniority=0,
-                             division=division, department=department, location=location,
-                             time_zone=LOCATIONS[location], working_hours=rng.choice(HOURS),
-                             gender=rng.choice(GENDERS)))
+        people.append(
+            Person(
+                index=index,
+                manager=manager,
+                depth=0 if boss is None else boss.depth + 1,
+                seniority=0,
+                division=division,
+                department=department,
+                location=location,
+                time_zone=LOCATIONS[location],
+                working_hours=rng.choice(HOURS),
+                gender=rng.choice(GENDERS),
+            )
+        )
     # Seniority 9 (the shallowest) down to 1 (the deepest), by rank of depth with a little noise.
     order = sorted(people, key=lambda p: (p.depth, rng.random()))
     for rank, person in enumerate(order):
@@ -127,12 +167,21 @@ class Plan:
     pins: list[tuple[int, int]]
 
 
-def programme(people: list[Person], mentees: int, mentors: int, max_capacity: int, rng: random.Random,
-              forbidden: int, previous: int, pins: int, ranking_share: float) -> Plan:
+def programme(
+    people: list[Person],
+    mentees: int,
+    mentors: int,
+    max_capacity: int,
+    rng: random.Random,
+    forbidden: int,
+    previous: int,
+    pins: int,
+    ranking_share: float,
+) -> Plan:
     """Mentees among the most senior, mentors among the most junior (so many sit in mentees' subtrees)."""
     by_seniority = sorted(people, key=lambda p: (-p.seniority, rng.random()))
-    senior = [p.index for p in by_seniority[:max(mentees, len(people) // 3)]]
-    junior = [p.index for p in by_seniority[-max(mentors, len(people) // 3):]]
+    senior = [p.index for p in by_seniority[: max(mentees, len(people) // 3)]]
+    junior = [p.index for p in by_seniority[-max(mentors, len(people) // 3) :]]
     chosen_e = rng.sample(senior, mentees)
     taken = set(chosen_e)
     chosen_o = rng.sample([p for p in junior if p not in taken], mentors)
@@ -141,11 +190,19 @@ def programme(people: list[Person], mentees: int, mentors: int, max_capacity: in
     style = {p: {k: rng.choice(v) for k, v in STYLES.items() if rng.random() < 0.8} for p in everyone}
     rankings = {p: rng.sample(chosen_o, 3) for p in chosen_e if rng.random() < ranking_share}
     pairs = lambda count: [(rng.choice(chosen_e), rng.choice(chosen_o)) for _ in range(count)]  # noqa: E731
-    return Plan(people=people, mentees=chosen_e, mentors=chosen_o,
-                capacity={p: rng.randint(1, max_capacity) for p in chosen_o}, topics=topics, style=style,
-                generation={p: rng.choice(GENERATIONS) for p in everyone}, rankings=rankings,
-                forbidden=sorted(set(pairs(forbidden))), previous=sorted(set(pairs(previous))),
-                pins=sorted(set(pairs(pins))))
+    return Plan(
+        people=people,
+        mentees=chosen_e,
+        mentors=chosen_o,
+        capacity={p: rng.randint(1, max_capacity) for p in chosen_o},
+        topics=topics,
+        style=style,
+        generation={p: rng.choice(GENERATIONS) for p in everyone},
+        rankings=rankings,
+        forbidden=sorted(set(pairs(forbidden))),
+        previous=sorted(set(pairs(previous))),
+        pins=sorted(set(pairs(pins))),
+    )
 
 
 def timed(action: Callable[[], T]) -> tuple[float, T]:
@@ -216,16 +273,21 @@ def report_run(result: Any, load_seconds: float | None, data: MatchInput, cpu: t
     for stage in ("rules", "scores", "solve", "explanations"):
         line(f"run_matching: {stage}", f"{timings[stage]:.3f} s")
     line("run_matching: total", f"{timings['total']:.3f} s")
-    line("END TO END" + (" (load + run_matching)" if load_seconds is not None else " (run_matching)"),
-         f"{end_to_end:.3f} s", f"(CPU {cpu[0] + cpu[1]:.3f} s: user {cpu[0]:.3f}, system {cpu[1]:.3f}; "
-         f"load average now {load_average()})")
+    line(
+        "END TO END" + (" (load + run_matching)" if load_seconds is not None else " (run_matching)"),
+        f"{end_to_end:.3f} s",
+        f"(CPU {cpu[0] + cpu[1]:.3f} s: user {cpu[0]:.3f}, system {cpu[1]:.3f}; load average now {load_average()})",
+    )
     mentees = sum(1 for u in result.unmatched if u.role == "mentee")
     reasons: dict[str, int] = {}
     for u in result.unmatched:
         reasons[u.reason.key] = reasons.get(u.reason.key, 0) + 1
-    line("pairs", f"{len(result.pairs)}",
-         f"({sum(p.pinned for p in result.pairs)} pinned; {mentees} of {len(data.mentees)} mentees unmatched; "
-         f"average score {result.average_score:.1f})")
+    line(
+        "pairs",
+        f"{len(result.pairs)}",
+        f"({sum(p.pinned for p in result.pairs)} pinned; {mentees} of {len(data.mentees)} mentees unmatched; "
+        f"average score {result.average_score:.1f})",
+    )
     for key, count in sorted(reasons.items(), key=lambda kv: -kv[1]):
         line(f"  unmatched: {key.removeprefix('matching.')}", f"{count}")
     return end_to_end
@@ -244,6 +306,7 @@ def compare(end_to_end: float, data: MatchInput, goal_seconds: float | None) -> 
 # Scenario A: through the store
 # ----------------------------------------------------------------------------------------------------
 
+
 def load_store(store: Any, plan: Plan, today: date) -> Any:
     """People, an earlier cohort with pairs, the programme, participants, forbids and pins. Untimed."""
     from sqlalchemy import insert, update
@@ -259,50 +322,146 @@ def load_store(store: Any, plan: Plan, today: date) -> Any:
     email = lambda index: f"person{index:05d}@example.com"  # noqa: E731
     with store.unit_of_work() as uow:
         tenant = uow.tenants.ensure("console", "console").id
-    import_directory(store, tenant, [
-        DirectoryRow(email=email(p.index), name=f"Person {p.index}", seniority=p.seniority, title="Staff",
-                     department=p.department, division=p.division, location=p.location, time_zone=p.time_zone,
-                     working_hours=p.working_hours, manager_email=email(p.manager) if p.manager is not None else None,
-                     gender=p.gender, slack_user_id=f"U{p.index:07d}", line=p.index + 2) for p in plan.people])
+    import_directory(
+        store,
+        tenant,
+        [
+            DirectoryRow(
+                email=email(p.index),
+                name=f"Person {p.index}",
+                seniority=p.seniority,
+                title="Staff",
+                department=p.department,
+                division=p.division,
+                location=p.location,
+                time_zone=p.time_zone,
+                working_hours=p.working_hours,
+                manager_email=email(p.manager) if p.manager is not None else None,
+                gender=p.gender,
+                slack_user_id=f"U{p.index:07d}",
+                line=p.index + 2,
+            )
+            for p in plan.people
+        ],
+    )
     starts = today + timedelta(days=30)
-    settings = ProgrammeSettings(seniority_gap=1, allow_peer=False, no_shared_manager=True, min_overlap_minutes=60,
-                                 participant_choice=True, mentor_capacity=4, allow_repeat_pairs=False)
+    settings = ProgrammeSettings(
+        seniority_gap=1,
+        allow_peer=False,
+        no_shared_manager=True,
+        min_overlap_minutes=60,
+        participant_choice=True,
+        mentor_capacity=4,
+        allow_repeat_pairs=False,
+    )
     with store.unit_of_work() as uow:
-        earlier = new_programme(uow, tenant, "Reverse mentoring 2024", starts_on=today - timedelta(days=400),
-                                ends_on=today - timedelta(days=100), settings=settings)
-        current = new_programme(uow, tenant, "Reverse mentoring 2025", starts_on=starts,
-                                ends_on=starts + timedelta(days=180), settings=settings)
+        earlier = new_programme(
+            uow,
+            tenant,
+            "Reverse mentoring 2024",
+            starts_on=today - timedelta(days=400),
+            ends_on=today - timedelta(days=100),
+            settings=settings,
+        )
+        current = new_programme(
+            uow,
+            tenant,
+            "Reverse mentoring 2025",
+            starts_on=starts,
+            ends_on=starts + timedelta(days=180),
+            settings=settings,
+        )
     directory = directory_emails(store, tenant)
-    rows = [ImportRow(line=k + 2, email=email(p), role="mentee", topics=tuple(plan.topics[p]),
-                      rankings=tuple(email(r) for r in plan.rankings.get(p, ()))) for k, p in enumerate(plan.mentees)]
-    rows += [ImportRow(line=len(rows) + k + 2, email=email(p), role="mentor", capacity=plan.capacity[p],
-                       topics=tuple(plan.topics[p])) for k, p in enumerate(plan.mentors)]
+    rows = [
+        ImportRow(
+            line=k + 2,
+            email=email(p),
+            role="mentee",
+            topics=tuple(plan.topics[p]),
+            rankings=tuple(email(r) for r in plan.rankings.get(p, ())),
+        )
+        for k, p in enumerate(plan.mentees)
+    ]
+    rows += [
+        ImportRow(
+            line=len(rows) + k + 2,
+            email=email(p),
+            role="mentor",
+            capacity=plan.capacity[p],
+            topics=tuple(plan.topics[p]),
+        )
+        for k, p in enumerate(plan.mentors)
+    ]
     now = datetime.now(UTC)
     import_participants(store, current.id, rows, directory, now)
     with store.unit_of_work() as uow:
         session = uow.session
         participant = {p.person_id: p for p in uow.participants.in_programme(current.id)}
         person_of = {directory[email(p)]: p for p in (*plan.mentees, *plan.mentors)}
-        session.execute(update(ParticipantRow), [
-            {"id": row.id, "intake": {**row.intake, **plan.style[person_of[pid]],
-                                       **({"generation": g} if (g := plan.generation[person_of[pid]]) else {})}}
-            for pid, row in participant.items()])
+        session.execute(
+            update(ParticipantRow),
+            [
+                {
+                    "id": row.id,
+                    "intake": {
+                        **row.intake,
+                        **plan.style[person_of[pid]],
+                        **({"generation": g} if (g := plan.generation[person_of[pid]]) else {}),
+                    },
+                }
+                for pid, row in participant.items()
+            ],
+        )
         part = lambda index: participant[directory[email(index)]].id  # noqa: E731
-        session.execute(insert(MatchRuleRow.__table__), [
-            {"programme_id": current.id, "kind": kind, "mentee_id": part(e), "mentor_id": part(o)}
-            for kind, pairs in (("forbid", plan.forbidden), ("pin", plan.pins)) for e, o in pairs])
+        session.execute(
+            insert(MatchRuleRow.__table__),
+            [
+                {"programme_id": current.id, "kind": kind, "mentee_id": part(e), "mentor_id": part(o)}
+                for kind, pairs in (("forbid", plan.forbidden), ("pin", plan.pins))
+                for e, o in pairs
+            ],
+        )
         # The earlier cohort: both people took part then, and were paired.
         earlier_people = sorted({p for pair in plan.previous for p in pair})
         roles = {e: "mentee" for e, _ in plan.previous} | {o: "mentor" for _, o in plan.previous}
-        session.execute(insert(ParticipantRow.__table__), [
-            {"programme_id": earlier.id, "person_id": directory[email(p)], "role": roles[p], "status": "active",
-             "capacity": 4, "intake": {}, "intake_version": 0, "intake_reminders": 0, "joined_at": now,
-             "intake_completed_at": now, "updated_at": now} for p in earlier_people])
+        session.execute(
+            insert(ParticipantRow.__table__),
+            [
+                {
+                    "programme_id": earlier.id,
+                    "person_id": directory[email(p)],
+                    "role": roles[p],
+                    "status": "active",
+                    "capacity": 4,
+                    "intake": {},
+                    "intake_version": 0,
+                    "intake_reminders": 0,
+                    "joined_at": now,
+                    "intake_completed_at": now,
+                    "updated_at": now,
+                }
+                for p in earlier_people
+            ],
+        )
         old = {row.person_id: row.id for row in uow.participants.in_programme(earlier.id)}
-        session.execute(insert(MatchPairRow.__table__), [
-            {"programme_id": earlier.id, "mentee_id": old[directory[email(e)]], "mentor_id": old[directory[email(o)]],
-             "score": 50.0, "reasons": [], "status": "ended", "created_at": now, "end_reason": "", "goals": [],
-             "scheduling": {}} for e, o in plan.previous])
+        session.execute(
+            insert(MatchPairRow.__table__),
+            [
+                {
+                    "programme_id": earlier.id,
+                    "mentee_id": old[directory[email(e)]],
+                    "mentor_id": old[directory[email(o)]],
+                    "score": 50.0,
+                    "reasons": [],
+                    "status": "ended",
+                    "created_at": now,
+                    "end_reason": "",
+                    "goals": [],
+                    "scheduling": {},
+                }
+                for e, o in plan.previous
+            ],
+        )
     with store.unit_of_work() as uow:
         return uow.programmes.get(current.id)
 
@@ -314,13 +473,25 @@ def scenario_a(seed: int, mode: str, repeat: int = 1) -> None:
 
     rng = random.Random(seed)
     people = organisation(20_000, rng)
-    plan = programme(people, mentees=5_000, mentors=1_500, max_capacity=4, rng=rng, forbidden=2_000,
-                     previous=1_500, pins=25, ranking_share=0.3)
+    plan = programme(
+        people,
+        mentees=5_000,
+        mentors=1_500,
+        max_capacity=4,
+        rng=rng,
+        forbidden=2_000,
+        previous=1_500,
+        pins=25,
+        ranking_share=0.3,
+    )
     depth = max(p.depth for p in people)
-    print(f"Scenario A: {len(people)} people (management tree {depth + 1} levels deep), "
-          f"{len(plan.mentees)} mentees, {len(plan.mentors)} mentors (capacities 1-4, "
-          f"{sum(plan.capacity.values())} places), {len(plan.forbidden)} forbidden pairs, {len(plan.previous)} "
-          f"earlier-cohort pairs, {len(plan.pins)} pins; every hard rule on; mode {mode}; SQLite store", flush=True)
+    print(
+        f"Scenario A: {len(people)} people (management tree {depth + 1} levels deep), "
+        f"{len(plan.mentees)} mentees, {len(plan.mentors)} mentors (capacities 1-4, "
+        f"{sum(plan.capacity.values())} places), {len(plan.forbidden)} forbidden pairs, {len(plan.previous)} "
+        f"earlier-cohort pairs, {len(plan.pins)} pins; every hard rule on; mode {mode}; SQLite store",
+        flush=True,
+    )
     with tempfile.TemporaryDirectory() as folder:
         store = SqlStore.open(f"sqlite:///{Path(folder) / 'bench.db'}")
         try:
@@ -339,8 +510,9 @@ def scenario_a(seed: int, mode: str, repeat: int = 1) -> None:
             result = run_matching(data, mode, 1, labels)  # type: ignore[arg-type]
             cpu_after = cpu_seconds()
             peak = max_rss()
-            end_to_end = report_run(result, load_seconds, data,
-                                    (cpu_after[0] - cpu_before[0], cpu_after[1] - cpu_before[1]))
+            end_to_end = report_run(
+                result, load_seconds, data, (cpu_after[0] - cpu_before[0], cpu_after[1] - cpu_before[1])
+            )
             line("peak RSS of this process so far", f"{peak / 2**20:.0f} MiB")
             for attempt in range(2, repeat + 1):  # the same process again: warm allocator and caches
                 del result, data
@@ -348,8 +520,11 @@ def scenario_a(seed: int, mode: str, repeat: int = 1) -> None:
                 again, data = timed(load)
                 result = run_matching(data, mode, 1, labels)  # type: ignore[arg-type]
                 stages = ", ".join(f"{k} {result.timings[k]:.2f}" for k in ("rules", "scores", "solve", "explanations"))
-                line(f"again (run {attempt}, same process)", f"{again + result.timings['total']:.3f} s",
-                     f"(load {again:.2f}, {stages})")
+                line(
+                    f"again (run {attempt}, same process)",
+                    f"{again + result.timings['total']:.3f} s",
+                    f"(load {again:.2f}, {stages})",
+                )
         finally:
             store.close()
     compare(end_to_end, data, 5.0)
@@ -359,27 +534,48 @@ def scenario_a(seed: int, mode: str, repeat: int = 1) -> None:
 # Scenario B: in memory
 # ----------------------------------------------------------------------------------------------------
 
+
 def match_input(plan: Plan, reference: date) -> MatchInput:
     def candidate(index: int, participant_id: int, capacity: int) -> Candidate:
         p = plan.people[index]
-        return Candidate(participant_id=participant_id, person_id=index + 1, name=f"Person {index}",
-                         seniority=p.seniority, time_zone=p.time_zone, working_hours=p.working_hours,
-                         department=p.department, division=p.division, location=p.location, gender=p.gender,
-                         generation=plan.generation[index], topics=frozenset(plan.topics[index]),
-                         style=plan.style[index], capacity=capacity, ready=True)
+        return Candidate(
+            participant_id=participant_id,
+            person_id=index + 1,
+            name=f"Person {index}",
+            seniority=p.seniority,
+            time_zone=p.time_zone,
+            working_hours=p.working_hours,
+            department=p.department,
+            division=p.division,
+            location=p.location,
+            gender=p.gender,
+            generation=plan.generation[index],
+            topics=frozenset(plan.topics[index]),
+            style=plan.style[index],
+            capacity=capacity,
+            ready=True,
+        )
 
     pid = {p: 100_000 + k for k, p in enumerate((*plan.mentees, *plan.mentors))}
     mentees = [candidate(p, pid[p], 1) for p in plan.mentees]
     for c, p in zip(mentees, plan.mentees, strict=True):
         c.rankings = tuple(pid[r] for r in plan.rankings.get(p, ()))
     mentors = [candidate(p, pid[p], plan.capacity[p]) for p in plan.mentors]
-    rules = Rules(seniority_gap=1, allow_peer=False, no_shared_manager=True, min_overlap_minutes=60,
-                  reference_date=reference, forbidden={(pid[e], pid[o]) for e, o in plan.forbidden},
-                  previous={frozenset((e + 1, o + 1)) for e, o in plan.previous}, allow_repeat=False,
-                  pins=[(pid[e], pid[o]) for e, o in plan.pins])
+    rules = Rules(
+        seniority_gap=1,
+        allow_peer=False,
+        no_shared_manager=True,
+        min_overlap_minutes=60,
+        reference_date=reference,
+        forbidden={(pid[e], pid[o]) for e, o in plan.forbidden},
+        previous={frozenset((e + 1, o + 1)) for e, o in plan.previous},
+        allow_repeat=False,
+        pins=[(pid[e], pid[o]) for e, o in plan.pins],
+    )
     managers = {p.index + 1: (p.manager + 1 if p.manager is not None else None) for p in plan.people}
-    return MatchInput(mentees=mentees, mentors=mentors, managers=managers, rules=rules, weights=Weights(),
-                      uses_choice=True)
+    return MatchInput(
+        mentees=mentees, mentors=mentors, managers=managers, rules=rules, weights=Weights(), uses_choice=True
+    )
 
 
 def scenario_b(seed: int, mode: str, size: int = 10_000) -> None:
@@ -388,15 +584,27 @@ def scenario_b(seed: int, mode: str, size: int = 10_000) -> None:
 
     rng = random.Random(seed)
     people = organisation(3 * size, rng)
-    plan = programme(people, mentees=size, mentors=size, max_capacity=1, rng=rng, forbidden=size // 2,
-                     previous=size * 3 // 10, pins=25, ranking_share=0.3)
+    plan = programme(
+        people,
+        mentees=size,
+        mentors=size,
+        max_capacity=1,
+        rng=rng,
+        forbidden=size // 2,
+        previous=size * 3 // 10,
+        pins=25,
+        ranking_share=0.3,
+    )
     data = match_input(plan, date.today() + timedelta(days=30))
     del people
     depth = max(p.depth for p in plan.people)
-    print(f"Scenario B: {len(data.mentees)} mentees and {len(data.mentors)} mentors one-to-one in an organisation "
-          f"of {len(plan.people)} ({depth + 1} levels deep), {len(plan.forbidden)} forbidden pairs, "
-          f"{len(plan.previous)} earlier-cohort pairs, {len(plan.pins)} pins; every hard rule on; mode {mode}; "
-          "built in memory as a MatchInput (no store, so no load_input)", flush=True)
+    print(
+        f"Scenario B: {len(data.mentees)} mentees and {len(data.mentors)} mentors one-to-one in an organisation "
+        f"of {len(plan.people)} ({depth + 1} levels deep), {len(plan.forbidden)} forbidden pairs, "
+        f"{len(plan.previous)} earlier-cohort pairs, {len(plan.pins)} pins; every hard rule on; mode {mode}; "
+        "built in memory as a MatchInput (no store, so no load_input)",
+        flush=True,
+    )
     full = size >= 10_000  # the goals are set for 10,000 x 10,000; smaller sizes only show the trend
     gc.collect()
     before = current_rss()
@@ -423,6 +631,7 @@ def scenario_b(seed: int, mode: str, size: int = 10_000) -> None:
 
 # ----------------------------------------------------------------------------------------------------
 
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scenario", choices=["a", "b", "all"], default="all")
@@ -442,14 +651,32 @@ def main() -> None:
         else:
             scenario_b(args.seed, args.mode, args.b_size)
         return
-    print(f"machine: {os.cpu_count()} CPUs (nproc {len(os.sched_getaffinity(0))}), Python {sys.version.split()[0]}, "
-          f"numpy {np.__version__}, scipy {__import__('scipy').__version__}; seed {args.seed}; "
-          f"load average {load_average()}", flush=True)
-    for scenario in (["a", "b"] if args.scenario == "all" else [args.scenario]):
-        code = subprocess.call([sys.executable, __file__, "--scenario", scenario, "--seed", str(args.seed),
-                                "--mode", args.mode, "--memory-cap", str(args.memory_cap), "--b-size", str(args.b_size),
-                                "--repeat", str(args.repeat),
-                                "--in-process"])
+    print(
+        f"machine: {os.cpu_count()} CPUs (nproc {len(os.sched_getaffinity(0))}), Python {sys.version.split()[0]}, "
+        f"numpy {np.__version__}, scipy {__import__('scipy').__version__}; seed {args.seed}; "
+        f"load average {load_average()}",
+        flush=True,
+    )
+    for scenario in ["a", "b"] if args.scenario == "all" else [args.scenario]:
+        code = subprocess.call(
+            [
+                sys.executable,
+                __file__,
+                "--scenario",
+                scenario,
+                "--seed",
+                str(args.seed),
+                "--mode",
+                args.mode,
+                "--memory-cap",
+                str(args.memory_cap),
+                "--b-size",
+                str(args.b_size),
+                "--repeat",
+                str(args.repeat),
+                "--in-process",
+            ]
+        )
         if code:
             print(f"scenario {scenario}: child process exited with {code}", flush=True)
 

@@ -50,6 +50,7 @@ def teams(count: int) -> list[str]:
 
 # -- the fake Slack, with a per-call latency and one token per workspace ------------------------------------
 
+
 def run_fake(port: int, workspaces: int, latency: float, limit: float) -> None:
     from aiohttp import web
 
@@ -61,8 +62,11 @@ def run_fake(port: int, workspaces: int, latency: float, limit: float) -> None:
                 await asyncio.sleep(latency)
             return await super()._api(request)
 
-    fake = SlowSlack(tokens={f"xoxb-{team}": team for team in teams(workspaces)},
-                     limits=Limits(workspace=limit) if limit > 0 else None, record_bodies=False)
+    fake = SlowSlack(
+        tokens={f"xoxb-{team}": team for team in teams(workspaces)},
+        limits=Limits(workspace=limit) if limit > 0 else None,
+        record_bodies=False,
+    )
     fake.port_wanted = port  # type: ignore[attr-defined]
     with fake:
         print(fake.api_url, flush=True)
@@ -73,6 +77,7 @@ def run_fake(port: int, workspaces: int, latency: float, limit: float) -> None:
 
 
 # -- the database ------------------------------------------------------------------------------------------
+
 
 def schema_url(base: str) -> tuple[str, str]:
     from sqlalchemy import create_engine, text
@@ -103,9 +108,21 @@ def seed(url: str, workspaces: int, messages: int) -> dict[str, list[int]]:
     store = SqlStore.open(url)
     people: dict[str, list[int]] = {}
     for w, team in enumerate(teams(workspaces)):
-        slack_installations.save(store.engine, CLIENT_ID, None, {
-            "app_id": "A111", "team_id": team, "team_name": f"Workspace {team}", "bot_token": f"xoxb-{team}",
-            "bot_id": "B111", "bot_user_id": "UBOT", "bot_scopes": "chat:write,im:write", "is_enterprise_install": False})
+        slack_installations.save(
+            store.engine,
+            CLIENT_ID,
+            None,
+            {
+                "app_id": "A111",
+                "team_id": team,
+                "team_name": f"Workspace {team}",
+                "bot_token": f"xoxb-{team}",
+                "bot_id": "B111",
+                "bot_user_id": "UBOT",
+                "bot_scopes": "chat:write,im:write",
+                "is_enterprise_install": False,
+            },
+        )
         with store.unit_of_work() as uow:
             tenant = uow.tenants.ensure("slack", team)
             people[team] = []
@@ -158,21 +175,53 @@ def measure(args: argparse.Namespace, replicas: int) -> dict:  # type: ignore[ty
     workdir = Path(tempfile.mkdtemp(prefix="rmbot-replicas-"))
     try:
         people = seed(url, args.workspaces, args.messages)
-        fake = subprocess.Popen([sys.executable, __file__, "fake", "--port", str(free_port()), "--workspaces",
-                                 str(args.workspaces), "--latency", str(args.latency), "--slack-limit",
-                                 str(args.slack_limit)], stdout=subprocess.PIPE, text=True)
+        fake = subprocess.Popen(
+            [
+                sys.executable,
+                __file__,
+                "fake",
+                "--port",
+                str(free_port()),
+                "--workspaces",
+                str(args.workspaces),
+                "--latency",
+                str(args.latency),
+                "--slack-limit",
+                str(args.slack_limit),
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         processes.append(fake)
         api_url = fake.stdout.readline().strip()  # type: ignore[union-attr]
-        env = {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": url, "SLACK_CLIENT_ID": CLIENT_ID,
-               "SLACK_CLIENT_SECRET": "benchmark-client-secret", "SLACK_STATE_SECRET": "benchmark-state-secret",
-               "SLACK_SIGNING_SECRET": "benchmark-signing-secret", "SLACK_API_URL": api_url,
-               "SLACK_WORKSPACE_BUDGET": str(args.budget), "RMBOT_LOG_LEVEL": "WARNING"}
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "DATABASE_URL": url,
+            "SLACK_CLIENT_ID": CLIENT_ID,
+            "SLACK_CLIENT_SECRET": "benchmark-client-secret",
+            "SLACK_STATE_SECRET": "benchmark-state-secret",
+            "SLACK_SIGNING_SECRET": "benchmark-signing-secret",
+            "SLACK_API_URL": api_url,
+            "SLACK_WORKSPACE_BUDGET": str(args.budget),
+            "RMBOT_LOG_LEVEL": "WARNING",
+        }
         servers = []
         for n in range(replicas):
             port = free_port()
             log = open(workdir / f"serve-{n}.log", "w")
-            servers.append((port, subprocess.Popen([str(ROOT / ".venv" / "bin" / "rmbot"), "serve", "--port", str(port)],
-                                                   env=env, cwd=workdir, stdout=subprocess.DEVNULL, stderr=log)))
+            servers.append(
+                (
+                    port,
+                    subprocess.Popen(
+                        [str(ROOT / ".venv" / "bin" / "rmbot"), "serve", "--port", str(port)],
+                        env=env,
+                        cwd=workdir,
+                        stdout=subprocess.DEVNULL,
+                        stderr=log,
+                    ),
+                )
+            )
             processes.append(servers[-1][1])
         for port, server in servers:
             wait_healthy(port, server)
@@ -199,14 +248,32 @@ def measure(args: argparse.Namespace, replicas: int) -> dict:  # type: ignore[ty
     times = sorted(stats["times"])
     keys = collections.Counter(key.split("#", 1)[0] for key in stats["keys"])
     lo, hi = times[len(times) // 10], times[len(times) * 9 // 10]
-    errors = sum(1 for f in workdir.glob("serve-*.log") for line in f.read_text().splitlines()
-                 if "ERROR" in line or "Traceback" in line)
-    return {"replicas": replicas, "seconds": times[-1] - committed, "first_call": times[0] - committed,
-            "middle_rate": (len(times) * 8 // 10) / (hi - lo) / 2, "posted": len(keys), "posts": stats["posts"],
-            "duplicates": sum(n - 1 for n in keys.values()), "lost": args.messages - len(keys),
-            "calls": stats["calls"], "methods": stats["methods"], "rate_limited": stats["rate_limited"],
-            "violations": stats["violations"], "outbox": counts, "drain_poll": emptied - committed,
-            "cpu": cpu, "load": load, "load_after": os.getloadavg()[0], "errors": errors}
+    errors = sum(
+        1
+        for f in workdir.glob("serve-*.log")
+        for line in f.read_text().splitlines()
+        if "ERROR" in line or "Traceback" in line
+    )
+    return {
+        "replicas": replicas,
+        "seconds": times[-1] - committed,
+        "first_call": times[0] - committed,
+        "middle_rate": (len(times) * 8 // 10) / (hi - lo) / 2,
+        "posted": len(keys),
+        "posts": stats["posts"],
+        "duplicates": sum(n - 1 for n in keys.values()),
+        "lost": args.messages - len(keys),
+        "calls": stats["calls"],
+        "methods": stats["methods"],
+        "rate_limited": stats["rate_limited"],
+        "violations": stats["violations"],
+        "outbox": counts,
+        "drain_poll": emptied - committed,
+        "cpu": cpu,
+        "load": load,
+        "load_after": os.getloadavg()[0],
+        "errors": errors,
+    }
 
 
 def main() -> None:
@@ -226,30 +293,42 @@ def main() -> None:
         return
     if not args.database_url.startswith("postgres"):
         raise SystemExit("replica_fanout.py measures PostgreSQL only (replicas need FOR UPDATE SKIP LOCKED)")
-    print(f"{args.messages} DMs to {args.messages} people in {args.workspaces} workspaces; fake Slack: "
-          f"{args.latency * 1000:.0f} ms per call, {args.slack_limit:.0f} requests/s per workspace; "
-          f"SLACK_WORKSPACE_BUDGET={args.budget:.0f} per replica; {os.cpu_count()} cores", flush=True)
+    print(
+        f"{args.messages} DMs to {args.messages} people in {args.workspaces} workspaces; fake Slack: "
+        f"{args.latency * 1000:.0f} ms per call, {args.slack_limit:.0f} requests/s per workspace; "
+        f"SLACK_WORKSPACE_BUDGET={args.budget:.0f} per replica; {os.cpu_count()} cores",
+        flush=True,
+    )
     results = []
     for replicas in args.replicas:
         result = measure(args, replicas)
         results.append(result)
         r = result
-        print(f"{replicas} replica(s): {r['posted']} messages in {r['seconds']:.1f} s = "
-              f"{r['posted'] / r['seconds']:.1f} messages/s (middle 80% of calls: {r['middle_rate']:.1f}/s); "
-              f"first call {r['first_call']:.2f} s after the commit; duplicates {r['duplicates']}, lost {r['lost']}; "
-              f"429s {r['rate_limited']}, calls during a Retry-After {r['violations']}; calls {r['methods']}; "
-              f"outbox {r['outbox']}; CPU s (fake, replicas): {' '.join(f'{c:.0f}' for c in r['cpu'])}; "
-              f"load average {r['load']:.2f} -> {r['load_after']:.2f}; server log errors {r['errors']}", flush=True)
-    print(f"{'replicas':>8} {'messages':>8} {'seconds':>8} {'msg/s':>7} {'mid msg/s':>9} {'dupl.':>5} {'lost':>5} {'429s':>5}")
+        print(
+            f"{replicas} replica(s): {r['posted']} messages in {r['seconds']:.1f} s = "
+            f"{r['posted'] / r['seconds']:.1f} messages/s (middle 80% of calls: {r['middle_rate']:.1f}/s); "
+            f"first call {r['first_call']:.2f} s after the commit; duplicates {r['duplicates']}, lost {r['lost']}; "
+            f"429s {r['rate_limited']}, calls during a Retry-After {r['violations']}; calls {r['methods']}; "
+            f"outbox {r['outbox']}; CPU s (fake, replicas): {' '.join(f'{c:.0f}' for c in r['cpu'])}; "
+            f"load average {r['load']:.2f} -> {r['load_after']:.2f}; server log errors {r['errors']}",
+            flush=True,
+        )
+    print(
+        f"{'replicas':>8} {'messages':>8} {'seconds':>8} {'msg/s':>7} {'mid msg/s':>9} {'dupl.':>5} {'lost':>5} {'429s':>5}"
+    )
     for r in results:
-        print(f"{r['replicas']:>8} {r['posted']:>8} {r['seconds']:>8.1f} {r['posted'] / r['seconds']:>7.1f} "
-              f"{r['middle_rate']:>9.1f} {r['duplicates']:>5} {r['lost']:>5} {r['rate_limited']:>5}")
+        print(
+            f"{r['replicas']:>8} {r['posted']:>8} {r['seconds']:>8.1f} {r['posted'] / r['seconds']:>7.1f} "
+            f"{r['middle_rate']:>9.1f} {r['duplicates']:>5} {r['lost']:>5} {r['rate_limited']:>5}"
+        )
     by = {r["replicas"]: r for r in results}
     if 1 in by and 2 in by:
         ratio = (by[2]["posted"] / by[2]["seconds"]) / (by[1]["posted"] / by[1]["seconds"])
         middle = by[2]["middle_rate"] / by[1]["middle_rate"]
-        print(f"two replicas / one: {ratio:.2f}x (middle 80%: {middle:.2f}x); goal at least 1.8x with zero duplicates: "
-              f"{'met' if ratio >= 1.8 and by[1]['duplicates'] + by[2]['duplicates'] == 0 else 'missed'}")
+        print(
+            f"two replicas / one: {ratio:.2f}x (middle 80%: {middle:.2f}x); goal at least 1.8x with zero duplicates: "
+            f"{'met' if ratio >= 1.8 and by[1]['duplicates'] + by[2]['duplicates'] == 0 else 'missed'}"
+        )
 
 
 if __name__ == "__main__":

@@ -44,6 +44,7 @@ USERS = [f"U{n:05d}" for n in range(1, 201)]
 
 # -- the bare app: the same stack, acknowledging only ------------------------------------------------------
 
+
 def bare(port: int, api_url: str) -> None:
     """A slack-bolt app on aiohttp that verifies, authorises and acknowledges, nothing else."""
     import re
@@ -83,8 +84,9 @@ def acks_only(port: int, api_url: str, database_url: str) -> None:
     from adapters.wiring import open_store
     from bot.runtime import Runtime
 
-    settings = Settings(database_url=database_url, slack_bot_token="xoxb-test", slack_signing_secret=SECRET,
-                        slack_api_url=api_url)
+    settings = Settings(
+        database_url=database_url, slack_bot_token="xoxb-test", slack_signing_secret=SECRET, slack_api_url=api_url
+    )
     store = open_store(settings)
     app = build_app(store)
     SlackService(settings, Runtime(store)).mount(app)
@@ -93,12 +95,19 @@ def acks_only(port: int, api_url: str, database_url: str) -> None:
 
 # -- load -----------------------------------------------------------------------------------------------------
 
+
 def request(n: int, user: str) -> tuple[bytes, dict[str, str]]:
     """The n-th request: a slash command or a DM event, signed now."""
     if n % 2:
         fields = dict(urllib.parse.parse_qsl(payload("slash_command.form.txt"), keep_blank_values=True))
-        fields.update(command="/mentoring", text="help", user_id=user, team_id=TEAM, channel_id=f"D{user}",
-                      trigger_id=f"{uuid.uuid4().hex}.{n}")
+        fields.update(
+            command="/mentoring",
+            text="help",
+            user_id=user,
+            team_id=TEAM,
+            channel_id=f"D{user}",
+            trigger_id=f"{uuid.uuid4().hex}.{n}",
+        )
         body, kind = urllib.parse.urlencode(fields), "application/x-www-form-urlencoded"
     else:
         event = payload("event_callback_message_im__top_level_dm.json")
@@ -187,34 +196,65 @@ def main() -> None:
         schema = f"bench_{uuid.uuid4().hex[:8]}"
         with create_engine(normalise_url(database_url), isolation_level="AUTOCOMMIT").connect() as connection:
             connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-        database_url += ("&" if "?" in database_url else "?") + urllib.parse.urlencode({"options": f"-csearch_path={schema}"})
+        database_url += ("&" if "?" in database_url else "?") + urllib.parse.urlencode(
+            {"options": f"-csearch_path={schema}"}
+        )
         label = "PostgreSQL"
     fake_port, rmbot_port, bare_port, acks_port = free_port(), free_port(), free_port(), free_port()
     processes = []
     try:
-        fake = subprocess.Popen([sys.executable, str(ROOT / "tests" / "fake_slack.py"), str(fake_port)],
-                                stdout=subprocess.PIPE, text=True)
+        fake = subprocess.Popen(
+            [sys.executable, str(ROOT / "tests" / "fake_slack.py"), str(fake_port)], stdout=subprocess.PIPE, text=True
+        )
         processes.append(fake)
         api_url = fake.stdout.readline().strip()  # type: ignore[union-attr]
-        env = {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": database_url, "SLACK_BOT_TOKEN": "xoxb-test",
-               "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": api_url, "SLACK_WORKSPACE_BUDGET": "50",
-               "RMBOT_LOG_LEVEL": "WARNING"}
-        rmbot = subprocess.Popen([str(ROOT / ".venv" / "bin" / "rmbot"), "serve", "--port", str(rmbot_port)], env=env,
-                                 cwd=workdir, stdout=subprocess.DEVNULL)
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "DATABASE_URL": database_url,
+            "SLACK_BOT_TOKEN": "xoxb-test",
+            "SLACK_SIGNING_SECRET": SECRET,
+            "SLACK_API_URL": api_url,
+            "SLACK_WORKSPACE_BUDGET": "50",
+            "RMBOT_LOG_LEVEL": "WARNING",
+        }
+        rmbot = subprocess.Popen(
+            [str(ROOT / ".venv" / "bin" / "rmbot"), "serve", "--port", str(rmbot_port)],
+            env=env,
+            cwd=workdir,
+            stdout=subprocess.DEVNULL,
+        )
         processes.append(rmbot)
-        plain = subprocess.Popen([sys.executable, __file__, "bare", "--port", str(bare_port), "--api-url", api_url],
-                                 env=env, stdout=subprocess.DEVNULL)
+        plain = subprocess.Popen(
+            [sys.executable, __file__, "bare", "--port", str(bare_port), "--api-url", api_url],
+            env=env,
+            stdout=subprocess.DEVNULL,
+        )
         processes.append(plain)
-        acks = subprocess.Popen([sys.executable, __file__, "acks-only", "--port", str(acks_port), "--api-url", api_url,
-                                 "--database-url", acks_database_url(database_url, workdir)], env=env,
-                                stdout=subprocess.DEVNULL)
+        acks = subprocess.Popen(
+            [
+                sys.executable,
+                __file__,
+                "acks-only",
+                "--port",
+                str(acks_port),
+                "--api-url",
+                api_url,
+                "--database-url",
+                acks_database_url(database_url, workdir),
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+        )
         processes.append(acks)
         wait_healthy(rmbot_port, rmbot)
         wait_healthy(bare_port, plain)
         wait_healthy(acks_port, acks)
-        targets = {"bare bolt": f"http://127.0.0.1:{bare_port}/slack/events",
-                   "rmbot serve": f"http://127.0.0.1:{rmbot_port}/slack/events",
-                   "acks only": f"http://127.0.0.1:{acks_port}/slack/events"}
+        targets = {
+            "bare bolt": f"http://127.0.0.1:{bare_port}/slack/events",
+            "rmbot serve": f"http://127.0.0.1:{rmbot_port}/slack/events",
+            "acks only": f"http://127.0.0.1:{acks_port}/slack/events",
+        }
         for url in targets.values():  # warm up: every user known, auth.test done, code paths hot
             asyncio.run(load(url, 40, len(USERS) / 40 * 2, offset=10_000_000))
         time.sleep(5)
@@ -232,7 +272,9 @@ def main() -> None:
                 time.sleep(3)
         report(results, args, label)
         for rate, pending in backlog.items():
-            print(f"{rate:>6.0f} rmbot's worker: {pending} events still to handle when the run ended (all handled after)")
+            print(
+                f"{rate:>6.0f} rmbot's worker: {pending} events still to handle when the run ended (all handled after)"
+            )
     finally:
         for process in reversed(processes):  # the servers first, then the fake Slack they talk to
             process.send_signal(signal.SIGINT)
@@ -249,14 +291,20 @@ def report(results: dict, args: argparse.Namespace, label: str) -> None:  # type
         for name in ("bare bolt", "rmbot serve", "acks only"):
             latencies, statuses = results[(name, rate)]
             bad = sum(n for status, n in statuses.items() if not 200 <= status < 300)
-            print(f"{rate:>6.0f} {name:<12} {len(latencies):>8} {statistics.median(latencies) * 1000:>8.1f} "
-                  f"{percentile(latencies, 0.99) * 1000:>8.1f} {max(latencies) * 1000:>8.1f} {bad:>8}")
+            print(
+                f"{rate:>6.0f} {name:<12} {len(latencies):>8} {statistics.median(latencies) * 1000:>8.1f} "
+                f"{percentile(latencies, 0.99) * 1000:>8.1f} {max(latencies) * 1000:>8.1f} {bad:>8}"
+            )
         ours, theirs = results[("rmbot serve", rate)][0], results[("bare bolt", rate)][0]
-        print(f"{rate:>6.0f} ratio rmbot serve/bare: p50 {statistics.median(ours) / statistics.median(theirs):.2f}x, "
-              f"p99 {percentile(ours, 0.99) / percentile(theirs, 0.99):.2f}x")
+        print(
+            f"{rate:>6.0f} ratio rmbot serve/bare: p50 {statistics.median(ours) / statistics.median(theirs):.2f}x, "
+            f"p99 {percentile(ours, 0.99) / percentile(theirs, 0.99):.2f}x"
+        )
         alone = results[("acks only", rate)][0]
-        print(f"{rate:>6.0f} ratio acks only/bare:  p50 {statistics.median(alone) / statistics.median(theirs):.2f}x, "
-              f"p99 {percentile(alone, 0.99) / percentile(theirs, 0.99):.2f}x")
+        print(
+            f"{rate:>6.0f} ratio acks only/bare:  p50 {statistics.median(alone) / statistics.median(theirs):.2f}x, "
+            f"p99 {percentile(alone, 0.99) / percentile(theirs, 0.99):.2f}x"
+        )
 
 
 if __name__ == "__main__":

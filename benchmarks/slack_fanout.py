@@ -42,15 +42,27 @@ TEAM = "T111"
 def agenda(tenant_id: int, person_id: int, n: int) -> OutgoingMessage:
     """A message shaped like the agenda a mentor gets before a session."""
     return OutgoingMessage(
-        tenant_id=tenant_id, to=Address.person(person_id), idempotency_key=f"agenda:{n}",
+        tenant_id=tenant_id,
+        to=Address.person(person_id),
+        idempotency_key=f"agenda:{n}",
         text=f"**Your session with Partner {n} is on Thursday at 14:00** (45 minutes).\n\nHere is a plan:",
-        sections=[Section(text="**Pair goals**\n• Use AI assistants with confidence\n• Share dashboards weekly",
-                          fields=[("Topic", "Generative AI: uses and limits"), ("Framework", "GROW"),
-                                  ("Last actions", "Try one prompt a day; bring two examples"),
-                                  ("Time plan", "10' check-in · 25' topic · 10' actions")])],
-        choices=[Choice(label="Confirm", action="session.confirm", value=f"{n}:yes", style="primary"),
-                 Choice(label="Reschedule", action="session.reschedule", value=f"{n}")],
-        context=["Questions to ask: What would good look like? What have you tried?"])
+        sections=[
+            Section(
+                text="**Pair goals**\n• Use AI assistants with confidence\n• Share dashboards weekly",
+                fields=[
+                    ("Topic", "Generative AI: uses and limits"),
+                    ("Framework", "GROW"),
+                    ("Last actions", "Try one prompt a day; bring two examples"),
+                    ("Time plan", "10' check-in · 25' topic · 10' actions"),
+                ],
+            )
+        ],
+        choices=[
+            Choice(label="Confirm", action="session.confirm", value=f"{n}:yes", style="primary"),
+            Choice(label="Reschedule", action="session.reschedule", value=f"{n}"),
+        ],
+        context=["Questions to ask: What would good look like? What have you tried?"],
+    )
 
 
 def prepare(url: str, schema: str | None, messages: int) -> None:
@@ -112,17 +124,32 @@ def main() -> None:
         with create_engine(normalise_url(url), isolation_level="AUTOCOMMIT").connect() as connection:
             connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     port = free_port()
-    fake = subprocess.Popen([sys.executable, str(ROOT / "tests" / "fake_slack.py"), str(port), str(args.slack_limit)],
-                            stdout=subprocess.PIPE, text=True)
+    fake = subprocess.Popen(
+        [sys.executable, str(ROOT / "tests" / "fake_slack.py"), str(port), str(args.slack_limit)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     api_url = fake.stdout.readline().strip()  # type: ignore[union-attr]
     base = api_url.removesuffix("/api/")
     try:
         started = time.monotonic()
         prepare(url, schema, args.messages)
-        print(f"prepared {args.messages} people and queued messages in {time.monotonic() - started:.1f} s "
-              f"({'PostgreSQL' if schema else 'SQLite'})", flush=True)
-        command = [sys.executable, __file__, "send", "--database-url", url, "--api-url", api_url,
-                   "--budget", str(args.budget)] + (["--schema", schema] if schema else [])
+        print(
+            f"prepared {args.messages} people and queued messages in {time.monotonic() - started:.1f} s "
+            f"({'PostgreSQL' if schema else 'SQLite'})",
+            flush=True,
+        )
+        command = [
+            sys.executable,
+            __file__,
+            "send",
+            "--database-url",
+            url,
+            "--api-url",
+            api_url,
+            "--budget",
+            str(args.budget),
+        ] + (["--schema", schema] if schema else [])
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         first = subprocess.Popen(command, env=env)
         t_start = time.monotonic()
@@ -154,13 +181,19 @@ def report(args: argparse.Namespace, final: dict, at_kill: dict, t_start: float,
     per_second = [n for n in final["per_second"].values() if n]
     print(json.dumps({"methods": final["methods"], "calls": final["calls"]}))
     print(f"messages queued:                 {args.messages}")
-    print(f"posted (unique / total):         {final['unique_posts']} / {final['posts']}  duplicates: {final['duplicates']}")
+    print(
+        f"posted (unique / total):         {final['unique_posts']} / {final['posts']}  duplicates: {final['duplicates']}"
+    )
     print(f"429s received (all honoured):    {final['rate_limited']}")
     print(f"requests during a Retry-After:   {final['violations']}  (unhandled 429s)")
-    print(f"budget:                          {args.budget:.0f} requests/s (the fake's limit: {args.slack_limit:.0f}/s, "
-          f"1 message/s per channel)")
-    print(f"requests while sending:          {final['calls']} in {busy:.1f} s = {final['calls'] / busy:.1f} requests/s "
-          f"= {final['calls'] / busy / args.budget:.1%} of the budget")
+    print(
+        f"budget:                          {args.budget:.0f} requests/s (the fake's limit: {args.slack_limit:.0f}/s, "
+        f"1 message/s per channel)"
+    )
+    print(
+        f"requests while sending:          {final['calls']} in {busy:.1f} s = {final['calls'] / busy:.1f} requests/s "
+        f"= {final['calls'] / busy / args.budget:.1%} of the budget"
+    )
     print(f"left out (gaps over 5 s):        {idle:.1f} s (the killed batch waiting for its 2-minute lease)")
     print(f"busiest seconds:                 median {statistics.median(per_second):.0f} requests/s")
     print(f"wall clock from first send to empty outbox, kill and restart included: {t_end - t_start:.1f} s")

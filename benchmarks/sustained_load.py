@@ -64,6 +64,7 @@ def percentile(values: list[float], q: float) -> float:
 
 # -- the database and the people -----------------------------------------------------------------------
 
+
 def database(url: str, workdir: Path) -> tuple[str, str, str | None]:
     """(URL for rmbot, label, PostgreSQL schema to drop afterwards): a temp SQLite file or a fresh schema."""
     if not url:
@@ -104,6 +105,7 @@ def seed(url: str, users: int) -> None:
 
 # -- requests ------------------------------------------------------------------------------------------
 
+
 class Requests:
     """Builds the n-th request of the mix, signed at the moment it is sent; remembers its event id."""
 
@@ -125,11 +127,23 @@ class Requests:
             event["event"].update(user=user, text=self.rng.choice(DM_TEXTS), channel=channel, ts=f"{time.time():.6f}")
             body, kind, event_id, what = json.dumps(event), "application/json", f"Ev{run}", "dm"
         elif roll < 0.8:
-            fields = dict(self.form, command="/mentoring", text=self.rng.choice(COMMAND_TEXTS), user_id=user,
-                          user_name=user.lower(), team_id=TEAM, channel_id=channel, channel_name="directmessage",
-                          trigger_id=f"{n}.{run}")
-            body, kind, event_id, what = urllib.parse.urlencode(fields), "application/x-www-form-urlencoded", \
-                f"cmd:{n}.{run}", "command"
+            fields = dict(
+                self.form,
+                command="/mentoring",
+                text=self.rng.choice(COMMAND_TEXTS),
+                user_id=user,
+                user_name=user.lower(),
+                team_id=TEAM,
+                channel_id=channel,
+                channel_name="directmessage",
+                trigger_id=f"{n}.{run}",
+            )
+            body, kind, event_id, what = (
+                urllib.parse.urlencode(fields),
+                "application/x-www-form-urlencoded",
+                f"cmd:{n}.{run}",
+                "command",
+            )
         else:
             action_id, value = self.rng.choice(BUTTONS)
             data = json.loads(json.dumps(self.action))
@@ -139,8 +153,12 @@ class Requests:
             data["channel"] = {"id": channel, "name": "directmessage"}
             data.update(trigger_id=f"{n}.{run}")
             data["actions"][0].update(action_id=action_id, value=value, action_ts=f"{time.time():.6f}")
-            body, kind, event_id, what = interactive_body(data), "application/x-www-form-urlencoded", \
-                f"act:{n}.{run}", "button"
+            body, kind, event_id, what = (
+                interactive_body(data),
+                "application/x-www-form-urlencoded",
+                f"act:{n}.{run}",
+                "button",
+            )
         return body.encode(), signed_headers(SECRET, body, kind), event_id, what
 
 
@@ -148,8 +166,11 @@ def plan(args: argparse.Namespace) -> list[tuple[float, bool]]:
     """(scheduled offset in seconds, in a burst) for every request of the run."""
     schedule, at = [], 0.0
     while at < args.duration:
-        burst = args.burst_every > 0 and args.burst_seconds > 0 and \
-            at % args.burst_every >= args.burst_every - args.burst_seconds
+        burst = (
+            args.burst_every > 0
+            and args.burst_seconds > 0
+            and at % args.burst_every >= args.burst_every - args.burst_seconds
+        )
         schedule.append((at, burst))
         at += 1.0 / (args.burst_rate if burst else args.rate)
     return schedule
@@ -191,6 +212,7 @@ async def drive(url: str, schedule: list[tuple[float, bool]], requests: Requests
 
 # -- watching the server ------------------------------------------------------------------------------
 
+
 class Backlog(threading.Thread):
     """Samples the inbox and outbox backlog every few seconds while the load runs."""
 
@@ -202,8 +224,14 @@ class Backlog(threading.Thread):
 
     def run(self) -> None:
         while not self.stop.wait(self.every):
-            self.samples.append((time.monotonic() - self.started, self.store.inbox.pending_count(),  # type: ignore[attr-defined]
-                                 self.store.outbox.pending_count("slack"), os.getloadavg()[0]))  # type: ignore[attr-defined]
+            self.samples.append(
+                (
+                    time.monotonic() - self.started,
+                    self.store.inbox.pending_count(),  # type: ignore[attr-defined]
+                    self.store.outbox.pending_count("slack"),
+                    os.getloadavg()[0],
+                )
+            )  # type: ignore[attr-defined]
 
 
 def inbox(store: object) -> dict[str, tuple[str, float, float]]:
@@ -213,12 +241,14 @@ def inbox(store: object) -> dict[str, tuple[str, float, float]]:
     from storage.tables import InboxEventRow
 
     with Session(store.engine) as session:  # type: ignore[attr-defined]
-        rows = session.execute(select(InboxEventRow.event_id, InboxEventRow.status, InboxEventRow.received_at,
-                                      InboxEventRow.done_at)).all()
+        rows = session.execute(
+            select(InboxEventRow.event_id, InboxEventRow.status, InboxEventRow.received_at, InboxEventRow.done_at)
+        ).all()
     return {e: (s, r.timestamp(), d.timestamp() if d else 0.0) for e, s, r, d in rows}
 
 
 # -- the run -------------------------------------------------------------------------------------------
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -244,19 +274,33 @@ def main() -> None:
     processes: list[subprocess.Popen] = []  # type: ignore[type-arg]
     log_path = workdir / "serve.log"
     try:
-        fake = subprocess.Popen([sys.executable, str(ROOT / "tests" / "fake_slack.py"), str(fake_port)],
-                                stdout=subprocess.PIPE, text=True)
+        fake = subprocess.Popen(
+            [sys.executable, str(ROOT / "tests" / "fake_slack.py"), str(fake_port)], stdout=subprocess.PIPE, text=True
+        )
         processes.append(fake)
         api_url = fake.stdout.readline().strip()  # type: ignore[union-attr]
-        env = {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": url, "SLACK_BOT_TOKEN": "xoxb-test",
-               "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": api_url, "SLACK_WORKSPACE_BUDGET": str(args.budget),
-               "RMBOT_LOG_LEVEL": "WARNING"}
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "DATABASE_URL": url,
+            "SLACK_BOT_TOKEN": "xoxb-test",
+            "SLACK_SIGNING_SECRET": SECRET,
+            "SLACK_API_URL": api_url,
+            "SLACK_WORKSPACE_BUDGET": str(args.budget),
+            "RMBOT_LOG_LEVEL": "WARNING",
+        }
         servers = []
         with open(log_path, "w") as log:
             for role, role_port in roles:
-                servers.append(subprocess.Popen([str(ROOT / ".venv" / "bin" / "rmbot"), "serve", "--port",
-                                                 str(role_port)], env={**env, "RMBOT_ROLE": role}, cwd=workdir,
-                                                stdout=subprocess.DEVNULL, stderr=log))
+                servers.append(
+                    subprocess.Popen(
+                        [str(ROOT / ".venv" / "bin" / "rmbot"), "serve", "--port", str(role_port)],
+                        env={**env, "RMBOT_ROLE": role},
+                        cwd=workdir,
+                        stdout=subprocess.DEVNULL,
+                        stderr=log,
+                    )
+                )
                 processes.append(servers[-1])
         for server, (_role, role_port) in zip(servers, roles, strict=True):
             wait_healthy(role_port, server)
@@ -272,10 +316,13 @@ def main() -> None:
             time.sleep(0.5)
         schedule = plan(args)
         load1 = os.getloadavg()[0]
-        print(f"store: {label}; {' + '.join(f'rmbot serve ({role})' for role, _ in roles)}; {len(schedule)} requests over {args.duration:.0f} s: {args.rate:.0f}/s, bursts of "
-              f"{args.burst_rate:.0f}/s for {args.burst_seconds:.0f} s every {args.burst_every:.0f} s; {args.users} "
-              f"users; budget {args.budget:.0f} requests/s; after {len(warm)} warm-up requests; load average before: "
-              f"{load1:.2f}", flush=True)
+        print(
+            f"store: {label}; {' + '.join(f'rmbot serve ({role})' for role, _ in roles)}; {len(schedule)} requests over {args.duration:.0f} s: {args.rate:.0f}/s, bursts of "
+            f"{args.burst_rate:.0f}/s for {args.burst_seconds:.0f} s every {args.burst_every:.0f} s; {args.users} "
+            f"users; budget {args.budget:.0f} requests/s; after {len(warm)} warm-up requests; load average before: "
+            f"{load1:.2f}",
+            flush=True,
+        )
         backlog = Backlog(store)
         backlog.start()
         watched = [*servers, fake]
@@ -291,15 +338,20 @@ def main() -> None:
                 break
             time.sleep(0.5)
         drained = time.monotonic()
-        serving = ", ".join(f"rmbot serve ({role}) {seconds:.0f} s ({seconds / (ended - started):.0%} of a core)"
-                            for (role, _), seconds in zip(roles, cpu, strict=False))
-        print(f"CPU during the load: {serving}, fake Slack {cpu[-2]:.0f} s, load generator {cpu[-1]:.0f} s "
-              f"in {ended - started:.0f} s")
+        serving = ", ".join(
+            f"rmbot serve ({role}) {seconds:.0f} s ({seconds / (ended - started):.0%} of a core)"
+            for (role, _), seconds in zip(roles, cpu, strict=False)
+        )
+        print(
+            f"CPU during the load: {serving}, fake Slack {cpu[-2]:.0f} s, load generator {cpu[-1]:.0f} s "
+            f"in {ended - started:.0f} s"
+        )
         time.sleep(1.0)
         with urllib.request.urlopen(f"{api_url.removesuffix('/api/')}/_stats?keys=1", timeout=60) as response:
             stats = json.loads(response.read())
-        report(args, records, backlog.samples, at_end, drained - ended, ended - started, inbox(store), stats,
-               ended_wall)
+        report(
+            args, records, backlog.samples, at_end, drained - ended, ended - started, inbox(store), stats, ended_wall
+        )
         store.close()
     finally:
         for process in reversed(processes):  # the server first, then the fake Slack it talks to
@@ -314,13 +366,26 @@ def main() -> None:
     print(f"server log: {len(errors)} error lines" + (f"; first: {errors[0][:200]}" if errors else ""))
 
 
-def report(args: argparse.Namespace, records: list[tuple], samples: list[tuple],
-           at_end: tuple[int, int], drain: float, loaded: float, events: dict[str, tuple[str, float, float]],
-           stats: dict, ended: float) -> None:  # type: ignore[type-arg]
+def report(
+    args: argparse.Namespace,
+    records: list[tuple],
+    samples: list[tuple],
+    at_end: tuple[int, int],
+    drain: float,
+    loaded: float,
+    events: dict[str, tuple[str, float, float]],
+    stats: dict,
+    ended: float,
+) -> None:  # type: ignore[type-arg]
     bursts = int(args.duration // args.burst_every) if args.burst_every > 0 and args.burst_seconds > 0 else 0
-    phases = {"steady": (False, args.duration - bursts * args.burst_seconds), "bursts": (True, bursts * args.burst_seconds)}
-    print(f"{'phase':<7} {'requests':>8} {'non-2xx':>7} {'>3 s':>5} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} "
-          f"{'max ms':>7} {'rate/s':>7}")
+    phases = {
+        "steady": (False, args.duration - bursts * args.burst_seconds),
+        "bursts": (True, bursts * args.burst_seconds),
+    }
+    print(
+        f"{'phase':<7} {'requests':>8} {'non-2xx':>7} {'>3 s':>5} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} "
+        f"{'max ms':>7} {'rate/s':>7}"
+    )
     for name, (burst, seconds) in phases.items():
         chosen = [r for r in records if r[1] == burst]
         if not chosen or seconds <= 0:
@@ -328,53 +393,69 @@ def report(args: argparse.Namespace, records: list[tuple], samples: list[tuple],
         latencies = [r[3] * 1000 for r in chosen]
         bad = sum(1 for r in chosen if not 200 <= r[4] < 300)
         late = sum(1 for r in chosen if r[3] > 3.0)
-        print(f"{name:<7} {len(chosen):>8} {bad:>7} {late:>5} {percentile(latencies, .5):>7.1f} "
-              f"{percentile(latencies, .95):>7.1f} {percentile(latencies, .99):>7.1f} {max(latencies):>7.1f} "
-              f"{len(chosen) / seconds:>7.1f}")
+        print(
+            f"{name:<7} {len(chosen):>8} {bad:>7} {late:>5} {percentile(latencies, 0.5):>7.1f} "
+            f"{percentile(latencies, 0.95):>7.1f} {percentile(latencies, 0.99):>7.1f} {max(latencies):>7.1f} "
+            f"{len(chosen) / seconds:>7.1f}"
+        )
     if bursts:
         per_burst = []
         for k in range(bursts):
             lo, hi = (k + 1) * args.burst_every - args.burst_seconds, (k + 1) * args.burst_every
             inside = [r[3] * 1000 for r in records if r[1] and lo <= r[0] < hi]
-            per_burst.append(f"{percentile(inside, .99):.0f}")
+            per_burst.append(f"{percentile(inside, 0.99):.0f}")
         print(f"ack p99 of each burst (ms): {' '.join(per_burst)}")
     lags = [r[2] * 1000 for r in records]
-    print(f"client schedule lag (ms): p50 {percentile(lags, .5):.2f}  p99 {percentile(lags, .99):.2f}  "
-          f"max {max(lags):.1f}  (the load generator's own delay before a request leaves)")
+    print(
+        f"client schedule lag (ms): p50 {percentile(lags, 0.5):.2f}  p99 {percentile(lags, 0.99):.2f}  "
+        f"max {max(lags):.1f}  (the load generator's own delay before a request leaves)"
+    )
     statuses, kinds = Counter(r[4] for r in records), Counter(r[6] for r in records)
     print(f"answers: {dict(sorted(statuses.items()))}; mix: {dict(kinds)}; load ran {loaded:.1f} s")
     every = 30 if args.duration >= 120 else 5
-    print(f"backlog (inbox/outbox) every {every} s: "
-          + " ".join(f"{i}/{o}" for i, o in [s[1:3] for s in samples][every // 5 - 1::every // 5]))
+    print(
+        f"backlog (inbox/outbox) every {every} s: "
+        + " ".join(f"{i}/{o}" for i, o in [s[1:3] for s in samples][every // 5 - 1 :: every // 5])
+    )
     loads = [s[3] for s in samples]
-    print(f"machine load average (1 min) during the load: mean {sum(loads) / max(1, len(loads)):.2f}, max "
-          f"{max(loads, default=0):.2f} on {os.cpu_count()} cores (other work on the machine included)")
-    print(f"largest backlog: inbox {max((s[1] for s in samples), default=0)}, outbox "
-          f"{max((s[2] for s in samples), default=0)}; at the end of the load: inbox {at_end[0]}, outbox {at_end[1]}; "
-          f"drained {drain:.1f} s after the load ended")
+    print(
+        f"machine load average (1 min) during the load: mean {sum(loads) / max(1, len(loads)):.2f}, max "
+        f"{max(loads, default=0):.2f} on {os.cpu_count()} cores (other work on the machine included)"
+    )
+    print(
+        f"largest backlog: inbox {max((s[1] for s in samples), default=0)}, outbox "
+        f"{max((s[2] for s in samples), default=0)}; at the end of the load: inbox {at_end[0]}, outbox {at_end[1]}; "
+        f"drained {drain:.1f} s after the load ended"
+    )
     accepted = {r[5] for r in records if 200 <= r[4] < 300}
     mine = [events[e] for e in accepted if e in events]
     done = [(r, d) for s, r, d in mine if s == "done"]
     delays = [d - r for r, d in done]
     first, last = min(r for r, _ in done), max(d for _, d in done)
-    print(f"events: {len(accepted)} acknowledged, {len(mine)} in the inbox, {len(done)} handled, "
-          f"{sum(1 for m in mine if m[0] == 'failed')} failed; handled in {last - first:.1f} s (first accepted to last "
-          f"handled) = {len(done) / (last - first):.1f} events/s; accepted-to-handled p50 "
-          f"{percentile(delays, .5) * 1000:.0f} ms, p99 {percentile(delays, .99) * 1000:.0f} ms, "
-          f"max {max(delays) * 1000:.0f} ms")
+    print(
+        f"events: {len(accepted)} acknowledged, {len(mine)} in the inbox, {len(done)} handled, "
+        f"{sum(1 for m in mine if m[0] == 'failed')} failed; handled in {last - first:.1f} s (first accepted to last "
+        f"handled) = {len(done) / (last - first):.1f} events/s; accepted-to-handled p50 "
+        f"{percentile(delays, 0.5) * 1000:.0f} ms, p99 {percentile(delays, 0.99) * 1000:.0f} ms, "
+        f"max {max(delays) * 1000:.0f} ms"
+    )
     during, after = sum(1 for _, d in done if d <= ended), [d for _, d in done if d > ended]
-    print(f"worker: {during / loaded:.1f} events/s handled while the load ran (arrivals: {len(accepted) / loaded:.1f}/s), "
-          f"{len(after) / max(1e-9, max(after, default=ended) - ended):.1f} events/s while draining ({len(after)} events)")
+    print(
+        f"worker: {during / loaded:.1f} events/s handled while the load ran (arrivals: {len(accepted) / loaded:.1f}/s), "
+        f"{len(after) / max(1e-9, max(after, default=ended) - ended):.1f} events/s while draining ({len(after)} events)"
+    )
     keys = stats.get("keys", [])
     # slack:TEAM:<event id>:<n>#<page>
     per_event = Counter(key.split("#", 1)[0].removeprefix(f"slack:{TEAM}:").rsplit(":", 1)[0] for key in keys)
     once = sum(1 for e in accepted if per_event.get(e) == 1)
     missing = sum(1 for e in accepted if e not in per_event)
     twice = sum(1 for e in accepted if per_event.get(e, 0) > 1)
-    print(f"replies at the fake Slack: {stats['posts']} posts, {stats['unique_posts']} unique, duplicates "
-          f"{stats['duplicates']}; of {len(accepted)} acknowledged events: {once} got exactly one reply, "
-          f"{missing} none, {twice} more than one; other calls: "
-          f"{ {m: n for m, n in stats['methods'].items() if m != 'chat.postMessage'} }")
+    print(
+        f"replies at the fake Slack: {stats['posts']} posts, {stats['unique_posts']} unique, duplicates "
+        f"{stats['duplicates']}; of {len(accepted)} acknowledged events: {once} got exactly one reply, "
+        f"{missing} none, {twice} more than one; other calls: "
+        f"{ {m: n for m, n in stats['methods'].items() if m != 'chat.postMessage'} }"
+    )
 
 
 if __name__ == "__main__":

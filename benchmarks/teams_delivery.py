@@ -60,17 +60,33 @@ def fan_out(store: SqlStore, fake: FakeTeams, chats: int, budget: float) -> tupl
         tenant = uow.tenants.ensure("teams", TENANT)
         people = []
         for number in range(chats):
-            person = uow.people.add(NewPerson(tenant_id=tenant.id, name=f"P{number}", email=f"p{number}.{budget}@x.com"))
+            person = uow.people.add(
+                NewPerson(tenant_id=tenant.id, name=f"P{number}", email=f"p{number}.{budget}@x.com")
+            )
             uow.people.link_identity(person, "teams", f"aad-{budget}-{number}")
             people.append(person.id)
         for number, person_id in enumerate(people):
-            uow.outbox.add(OutgoingMessage(tenant_id=tenant.id, to=Address.person(person_id),
-                                           idempotency_key=f"bench:{budget}:{number}",
-                                           text=f"**Benchmark** message {number}"), platform="teams")
+            uow.outbox.add(
+                OutgoingMessage(
+                    tenant_id=tenant.id,
+                    to=Address.person(person_id),
+                    idempotency_key=f"bench:{budget}:{number}",
+                    text=f"**Benchmark** message {number}",
+                ),
+                platform="teams",
+            )
     for number in range(chats):
-        refs.remember_conversation(store.engine, {
-            "tenant_key": TENANT, "conversation_id": f"a:bench-{budget}-{number}", "conversation_type": "personal",
-            "user_id": f"aad-{budget}-{number}", "service_url": fake.service_url, "bot_id": "28:bench"})
+        refs.remember_conversation(
+            store.engine,
+            {
+                "tenant_key": TENANT,
+                "conversation_id": f"a:bench-{budget}-{number}",
+                "conversation_type": "personal",
+                "user_id": f"aad-{budget}-{number}",
+                "service_url": fake.service_url,
+                "bot_id": "28:bench",
+            },
+        )
     deliverer = TeamsDeliverer(store, Connector(), pacer=Pacer(budget))
     runtime = Runtime(store)
     before = len(fake.activities())
@@ -86,11 +102,15 @@ def measure(label: str, store: SqlStore, activities: int, chats: int) -> None:
     seed(store)
     with FakeTeams() as fake:
         rate, median, p95 = asyncio.run(inbound(store, fake, activities))
-        print(f"{label:<11} POST /api/messages → 200    {rate:8.0f} activities/s   (median {median:.1f} ms, p95 {p95:.1f} ms)")
+        print(
+            f"{label:<11} POST /api/messages → 200    {rate:8.0f} activities/s   (median {median:.1f} ms, p95 {p95:.1f} ms)"
+        )
         for budget in (30.0, 1000.0):
             sent, violations = fan_out(store, fake, chats, budget)
-            print(f"{label:<11} fan-out, budget {budget:>6.0f}/s  {sent:8.1f} messages/s   "
-                  f"({chats} chats, {violations} limit violations)")
+            print(
+                f"{label:<11} fan-out, budget {budget:>6.0f}/s  {sent:8.1f} messages/s   "
+                f"({chats} chats, {violations} limit violations)"
+            )
 
 
 def main() -> None:

@@ -28,10 +28,17 @@ def nudge_slipper(turn: Turn, circle: Circle, session: Session, kind: str, side:
     slippers = [circle.mentor] if side == "mentor" else circle.mentees
     for participant in slippers:
         person = circle.person(participant)
-        turn.message(Address.person(person.id),
-                     say(f"commitment.nudge_{side}", kind=kind, others=[o.name for o in circle.others(person.id)],
-                         when=local_label(session.starts_at, person.time_zone)),
-                     programme_id=circle.programme.id, kind="nudge")
+        turn.message(
+            Address.person(person.id),
+            say(
+                f"commitment.nudge_{side}",
+                kind=kind,
+                others=[o.name for o in circle.others(person.id)],
+                when=local_label(session.starts_at, person.time_zone),
+            ),
+            programme_id=circle.programme.id,
+            kind="nudge",
+        )
 
 
 def mentee_slips_in_a_row(turn: Turn, circle: Circle) -> int:
@@ -81,14 +88,21 @@ def after_outcome(turn: Turn, circle: Circle, session: Session, kind: str, side:
     if kind == "no_show" and programme.settings.copy_sponsor_on_no_shows and programme.settings.sponsor_email:
         sponsor = turn.uow.people.by_email(turn.tenant.id, programme.settings.sponsor_email)
         if sponsor is not None:
-            turn.message(Address.person(sponsor.id),
-                         say("commitment.sponsor_no_shows", programme=programme, count=streak, **names))
+            turn.message(
+                Address.person(sponsor.id),
+                say("commitment.sponsor_no_shows", programme=programme, count=streak, **names),
+            )
 
 
 def schedule_gap_check(turn: Turn, circle: Circle, after: datetime) -> None:
     days = circle.programme.settings.gap_alert_days
-    turn.uow.schedule.add(turn.tenant.id, GAP_CHECK, after + timedelta(days=days),
-                          {"circle": circle.key}, key=f"gap:{circle.key}:{(after + timedelta(days=days)).date()}")
+    turn.uow.schedule.add(
+        turn.tenant.id,
+        GAP_CHECK,
+        after + timedelta(days=days),
+        {"circle": circle.key},
+        key=f"gap:{circle.key}:{(after + timedelta(days=days)).date()}",
+    )
 
 
 def on_gap_check(turn: Turn, payload: dict[str, Any]) -> None:
@@ -106,9 +120,14 @@ def on_gap_check(turn: Turn, payload: dict[str, Any]) -> None:
         for pair in circle.pairs:
             pair.at_risk, pair.risk_reason = True, "gap"
             turn.uow.matching.save_pair(pair)
-        alert_coordinators(turn, circle.programme, "commitment.alert_gap", days=(turn.now - last).days,
-                           mentor=circle.person(circle.mentor).name,
-                           mentees=[circle.person(m).name for m in circle.mentees])
+        alert_coordinators(
+            turn,
+            circle.programme,
+            "commitment.alert_gap",
+            days=(turn.now - last).days,
+            mentor=circle.person(circle.mentor).name,
+            mentees=[circle.person(m).name for m in circle.mentees],
+        )
     schedule_gap_check(turn, circle, turn.now - timedelta(days=days) + timedelta(days=7))
 
 
@@ -120,8 +139,10 @@ def mentor_minutes(turn: Turn, programme: Programme, mentor_id: int, month: str)
         if circle.mentor.id != mentor_id:
             continue
         for session in turn.uow.sessions.of_circle(circle.key):
-            if session.starts_at.strftime("%Y-%m") == month and \
-                    session.status in (SessionStatus.HELD, SessionStatus.SCHEDULED):
+            if session.starts_at.strftime("%Y-%m") == month and session.status in (
+                SessionStatus.HELD,
+                SessionStatus.SCHEDULED,
+            ):
                 total += session.minutes + prep
     return total
 
@@ -139,10 +160,18 @@ def check_workload(turn: Turn, circle: Circle, month: str | None = None) -> None
         if used * 100 >= allowance * threshold and threshold not in given:
             given.add(threshold)
             person = circle.person(mentor)
-            values = {"hours": round(used / 60, 1), "allowance": programme.settings.mentor_hours_per_month,
-                      "threshold": threshold, "month": month}
-            turn.message(Address.person(person.id), say("commitment.workload_mentor", **values),
-                         programme_id=programme.id, kind="nudge")
+            values = {
+                "hours": round(used / 60, 1),
+                "allowance": programme.settings.mentor_hours_per_month,
+                "threshold": threshold,
+                "month": month,
+            }
+            turn.message(
+                Address.person(person.id),
+                say("commitment.workload_mentor", **values),
+                programme_id=programme.id,
+                kind="nudge",
+            )
             alert_coordinators(turn, programme, "commitment.workload_coordinator", mentor=person.name, **values)
     if given != set(mentor.notices.get(f"workload:{month}", [])):
         mentor.notices = {**mentor.notices, f"workload:{month}": sorted(given)}

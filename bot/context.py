@@ -41,18 +41,38 @@ class Turn:
             raise RuntimeError("this turn has no person")
         return self.person
 
-    def message(self, to: Address, text: str, *, choices: Sequence[Choice] = (), sections: Sequence[Section] = (),
-                context: Sequence[str] = (), question: FormField | None = None, form: Form | None = None,
-                attachments: Sequence[Attachment] = (), programme_id: int | None = None,
-                kind: MessageKind = "reply") -> OutgoingMessage:
+    def message(
+        self,
+        to: Address,
+        text: str,
+        *,
+        choices: Sequence[Choice] = (),
+        sections: Sequence[Section] = (),
+        context: Sequence[str] = (),
+        question: FormField | None = None,
+        form: Form | None = None,
+        attachments: Sequence[Attachment] = (),
+        programme_id: int | None = None,
+        kind: MessageKind = "reply",
+    ) -> OutgoingMessage:
         """Queue a message. Its idempotency key derives from the event, so a re-handled event adds nothing."""
         key = f"{self.event.platform.value}:{self.event.tenant}:{self.event.event_id}:{len(self.sent) + 1}"
         message = OutgoingMessage(
-            tenant_id=self.tenant.id, to=to, idempotency_key=key, text=text, choices=list(choices),
-            sections=list(sections), context=list(context), question=question, form=form,
-            attachments=list(attachments), programme_id=programme_id, kind=kind,
+            tenant_id=self.tenant.id,
+            to=to,
+            idempotency_key=key,
+            text=text,
+            choices=list(choices),
+            sections=list(sections),
+            context=list(context),
+            question=question,
+            form=form,
+            attachments=list(attachments),
+            programme_id=programme_id,
+            kind=kind,
             reply_in=self.event.conversation if self.person is not None and to.people == (self.person.id,) else "",
-            trigger_id=self.event.trigger_id if form is not None else "")
+            trigger_id=self.event.trigger_id if form is not None else "",
+        )
         self.uow.outbox.add(message, platform=self.tenant.platform)
         self.sent.append(message)
         return message

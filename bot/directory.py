@@ -17,14 +17,33 @@ from bot.values import ValueProblem, parse_time_zone, parse_working_hours
 from bot.wording import say, unescape
 
 REQUIRED_COLUMNS = ("email", "name", "seniority")
-OPTIONAL_COLUMNS = ("title", "department", "division", "location", "time_zone", "working_hours",
-                    "manager_email", "gender", "slack_user_id", "teams_user_id")
+OPTIONAL_COLUMNS = (
+    "title",
+    "department",
+    "division",
+    "location",
+    "time_zone",
+    "working_hours",
+    "manager_email",
+    "gender",
+    "slack_user_id",
+    "teams_user_id",
+)
 DEFAULT_TIME_ZONE = "UTC"
 DEFAULT_WORKING_HOURS = "09:00-17:00"
 
 # Column widths of the ``person`` and ``person_identity`` tables: longer values are refused here.
-MAX_LENGTH = {"email": 254, "name": 200, "title": 200, "department": 200, "division": 200, "location": 200,
-              "gender": 100, "slack_user_id": 128, "teams_user_id": 128}
+MAX_LENGTH = {
+    "email": 254,
+    "name": 200,
+    "title": 200,
+    "department": 200,
+    "division": 200,
+    "location": 200,
+    "gender": 100,
+    "slack_user_id": 128,
+    "teams_user_id": 128,
+}
 IDENTITY_COLUMNS = {"slack_user_id": "slack", "teams_user_id": "teams"}
 MAX_SENIORITY = 1000
 
@@ -140,12 +159,15 @@ def parse_directory(text: str, existing: Mapping[str, str | None]) -> DirectoryP
     missing = [name for name in REQUIRED_COLUMNS if name not in columns]
     if missing:
         found = ", ".join(cell.strip() for cell in header_cells if cell.strip()) or "-"
-        result.errors.append(RowError(header_line, "", _plain("missing_columns", columns=", ".join(missing),
-                                                              count=len(missing), found=found)))
+        result.errors.append(
+            RowError(
+                header_line, "", _plain("missing_columns", columns=", ".join(missing), count=len(missing), found=found)
+            )
+        )
         return result
     wanted = [(name, columns[name]) for name in REQUIRED_COLUMNS + OPTIONAL_COLUMNS if name in columns]
 
-    first_line: dict[str, int] = {}            # email -> line of its first (kept) occurrence
+    first_line: dict[str, int] = {}  # email -> line of its first (kept) occurrence
     stated_manager: dict[str, str | None] = {}  # email -> manager email as the file states it
     identity_owner: dict[tuple[str, str], tuple[str, int]] = {}
     candidates: list[tuple[int, DirectoryRow | None]] = []
@@ -194,8 +216,9 @@ def parse_directory(text: str, existing: Mapping[str, str | None]) -> DirectoryP
             try:
                 zone = parse_time_zone(v["time_zone"])
             except ValueProblem as problem:
-                problems.append(_plain("unknown_time_zone", value=v["time_zone"],
-                                       suggestion=problem.values["suggestion"]))
+                problems.append(
+                    _plain("unknown_time_zone", value=v["time_zone"], suggestion=problem.values["suggestion"])
+                )
 
         hours = DEFAULT_WORKING_HOURS
         if v["working_hours"]:
@@ -219,8 +242,11 @@ def parse_directory(text: str, existing: Mapping[str, str | None]) -> DirectoryP
             if value:
                 owner = identity_owner.setdefault((platform, value), (email or raw_email, line))
                 if owner[1] != line:
-                    problems.append(_plain("duplicate_identity", platform=platform, value=value, other=owner[0],
-                                           first_line=owner[1]))
+                    problems.append(
+                        _plain(
+                            "duplicate_identity", platform=platform, value=value, other=owner[0], first_line=owner[1]
+                        )
+                    )
 
         if email_ok:
             first_line[email] = line
@@ -228,11 +254,22 @@ def parse_directory(text: str, existing: Mapping[str, str | None]) -> DirectoryP
         errors.extend(RowError(line, email, reason) for reason in problems)
         row = None
         if not problems:
-            row = DirectoryRow(line=line, email=email, name=v["name"], seniority=seniority, title=v["title"],
-                               department=v["department"], division=v["division"], location=v["location"],
-                               time_zone=zone or DEFAULT_TIME_ZONE, working_hours=hours or DEFAULT_WORKING_HOURS,
-                               manager_email=manager, gender=v["gender"] or None,
-                               slack_user_id=v["slack_user_id"] or None, teams_user_id=v["teams_user_id"] or None)
+            row = DirectoryRow(
+                line=line,
+                email=email,
+                name=v["name"],
+                seniority=seniority,
+                title=v["title"],
+                department=v["department"],
+                division=v["division"],
+                location=v["location"],
+                time_zone=zone or DEFAULT_TIME_ZONE,
+                working_hours=hours or DEFAULT_WORKING_HOURS,
+                manager_email=manager,
+                gender=v["gender"] or None,
+                slack_user_id=v["slack_user_id"] or None,
+                teams_user_id=v["teams_user_id"] or None,
+            )
         candidates.append((line, row))
 
     if not seen_any:
@@ -247,8 +284,9 @@ def parse_directory(text: str, existing: Mapping[str, str | None]) -> DirectoryP
     return result
 
 
-def _check_managers(first_line: dict[str, int], stated: dict[str, str | None], known: dict[str, str | None],
-                    errors: list[RowError]) -> None:
+def _check_managers(
+    first_line: dict[str, int], stated: dict[str, str | None], known: dict[str, str | None], errors: list[RowError]
+) -> None:
     """Report unknown managers, and every file row on a cycle of the management chain."""
     chain_of = dict(known)
     for email, manager in stated.items():
@@ -271,7 +309,7 @@ def _check_managers(first_line: dict[str, int], stated: dict[str, str | None], k
             path.append(node)
             node = chain_of.get(node)
         if node is not None and node in position:
-            cycle = path[position[node]:]
+            cycle = path[position[node] :]
             for index, member in enumerate(cycle):
                 if member in stated:
                     line = first_line[member]
@@ -283,7 +321,7 @@ def _check_managers(first_line: dict[str, int], stated: dict[str, str | None], k
 def _chain(cycle: list[str]) -> str:
     """``a -> b -> a``, shortened in the middle for very long cycles."""
     if len(cycle) > _CHAIN_SHOWN:
-        shown = cycle[:_CHAIN_SHOWN - 2] + [f"... ({len(cycle) - _CHAIN_SHOWN + 1} more)", cycle[-1]]
+        shown = cycle[: _CHAIN_SHOWN - 2] + [f"... ({len(cycle) - _CHAIN_SHOWN + 1} more)", cycle[-1]]
     else:
         shown = list(cycle)
     return " -> ".join(shown + [cycle[0]])

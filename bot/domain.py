@@ -250,7 +250,6 @@ class MatchRun(NewMatchRun, Stored):
     """A match run as stored, with its id."""
 
 
-
 class CoordinatorGrant(Stored):
     """The coordinator role of a tenant, waiting for someone: named by email before they appear (they become a
     coordinator the first time they do), or offered to a known person (whoever installed the Slack app), who

@@ -8,8 +8,9 @@ from bot.domain import Person, Programme, Role
 from bot.ports import UnitOfWork
 
 
-def role_problem(uow: UnitOfWork, programme: Programme, person: Person,
-                 role: Role) -> tuple[str, dict[str, Any]] | None:
+def role_problem(
+    uow: UnitOfWork, programme: Programme, person: Person, role: Role
+) -> tuple[str, dict[str, Any]] | None:
     """Why ``person`` cannot take ``role`` in ``programme`` (a wording key and its values), or None.
 
     With no explicit limits in the programme's settings, a mentor needs someone at least the seniority

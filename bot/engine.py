@@ -44,10 +44,12 @@ class Engine:
     def __init__(self, registry: Registry | None = None, flows: FlowRunner | None = None) -> None:
         self.registry = registry or Registry()
         self.flows = flows or FlowRunner()
-        self.actions: dict[str, ActionHandler] = {ANSWER_ACTION: self.flows.handle_action,
-                                                   EDIT_ACTION: self.flows.handle_edit,
-                                                   FORM_ACTION: self.flows.handle_form,
-                                                   RUN_COMMAND_ACTION: lambda turn, action: self.run_command(turn, action.value)}
+        self.actions: dict[str, ActionHandler] = {
+            ANSWER_ACTION: self.flows.handle_action,
+            EDIT_ACTION: self.flows.handle_edit,
+            FORM_ACTION: self.flows.handle_form,
+            RUN_COMMAND_ACTION: lambda turn, action: self.run_command(turn, action.value),
+        }
         self.due: dict[str, DueHandler] = {}
         # Services the command modules offer each other, set as they are installed.
         self.intake: Any = None
@@ -106,8 +108,9 @@ class Engine:
             if person is not None:  # the console names people by email: a grant waiting for it is claimed now
                 claim(uow, turn.tenant, person)
         if person is None and event.platform != Platform.CONSOLE:
-            person = uow.people.add(NewPerson(tenant_id=turn.tenant.id, name=event.user_name or event.user,
-                                           time_zone="UTC"))
+            person = uow.people.add(
+                NewPerson(tenant_id=turn.tenant.id, name=event.user_name or event.user, time_zone="UTC")
+            )
             uow.people.link_identity(person, event.platform.value, event.user)
         return person
 
@@ -142,8 +145,9 @@ class Engine:
             first = words[0].lower()
             if first in self.registry.groups():
                 subs = [v.words[1] for v in self.registry.sub_verbs(first)]
-                raise CommandError("commands.missing_subverb", group=first, subs=subs,
-                                   given=words[1] if len(words) > 1 else "")
+                raise CommandError(
+                    "commands.missing_subverb", group=first, subs=subs, given=words[1] if len(words) > 1 else ""
+                )
             raise CommandError("commands.unknown", given=words[0], suggestion=self.registry.suggest(first))
         verb, rest = found
         args = parse_args(rest, text)
@@ -154,14 +158,16 @@ class Engine:
             raise CommandError("commands.not_available", verb=verb.name)
         verb.handler(turn, args, programme)
         if verb.who == "coordinator":
-            turn.uow.audit.add(turn.tenant.id, programme.id if programme else None, turn.me.id,
-                               verb.name, text)
+            turn.uow.audit.add(turn.tenant.id, programme.id if programme else None, turn.me.id, verb.name, text)
 
     def authorise(self, turn: Turn, verb: Verb, args: Args) -> Programme | None:
         """Refuse coordinator verbs to anyone who does not coordinate the programme they act on."""
         uow, me = turn.uow, turn.me
-        mine = [p for p in (uow.programmes.get(pid) for pid in uow.coordinators.programmes_of(me.id))
-                if p is not None and p.tenant_id == turn.tenant.id]
+        mine = [
+            p
+            for p in (uow.programmes.get(pid) for pid in uow.coordinators.programmes_of(me.id))
+            if p is not None and p.tenant_id == turn.tenant.id
+        ]
         tenant_coordinator = uow.coordinators.is_tenant_coordinator(turn.tenant.id, me.id)
         if not mine and not (verb.scope == "tenant" and tenant_coordinator):
             raise CommandError("commands.coordinators_only", verb=verb.name)

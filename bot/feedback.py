@@ -28,17 +28,32 @@ PULSE_REMINDER, SURVEY_JOB, CHECKIN_JOB = "pulse_reminder", "programme_survey", 
 
 def _target_turn(turn: Turn, person_id: int) -> Turn:
     """A turn for someone other than the actor (the bot starting a conversation with them)."""
-    return Turn(event=turn.event, uow=turn.uow, tenant=turn.tenant, now=turn.now,
-                person=turn.uow.people.get(person_id), state=turn.uow.conversations.load(turn.tenant.id, person_id),
-                sent=turn.sent)
+    return Turn(
+        event=turn.event,
+        uow=turn.uow,
+        tenant=turn.tenant,
+        now=turn.now,
+        person=turn.uow.people.get(person_id),
+        state=turn.uow.conversations.load(turn.tenant.id, person_id),
+        sent=turn.sent,
+    )
 
 
 def start_pulse(engine: Engine, turn: Turn, circle: Circle, session_id: int, nudge: bool = False) -> None:
     me = turn.me
     if turn.uow.feedback.exists(me.id, PULSE, f"session:{session_id}"):
         return
-    engine.flows.start(turn, PULSE, {"key": f"pulse-{session_id}", "session_id": session_id, "circle": circle.key,
-                                     "others": ", ".join(o.name for o in circle.others(me.id))}, nudge=nudge)
+    engine.flows.start(
+        turn,
+        PULSE,
+        {
+            "key": f"pulse-{session_id}",
+            "session_id": session_id,
+            "circle": circle.key,
+            "others": ", ".join(o.name for o in circle.others(me.id)),
+        },
+        nudge=nudge,
+    )
 
 
 def schedule_programme_rhythm(turn: Turn, programme: Programme) -> None:
@@ -49,18 +64,34 @@ def schedule_programme_rhythm(turn: Turn, programme: Programme) -> None:
         for subject, day in (("midpoint", middle), ("final", final)):
             moment = datetime.combine(day, time(9, 0), UTC)
             if moment > turn.now:
-                turn.uow.schedule.add(turn.tenant.id, SURVEY_JOB, moment, {"programme_id": programme.id, "subject": subject},
-                                      key=f"survey:{programme.id}:{subject}")
-    turn.uow.schedule.add(turn.tenant.id, TEAM_JOB, turn.now, {"programme_id": programme.id, "phase": "baseline"},
-                          key=f"team:{programme.id}:baseline")
+                turn.uow.schedule.add(
+                    turn.tenant.id,
+                    SURVEY_JOB,
+                    moment,
+                    {"programme_id": programme.id, "subject": subject},
+                    key=f"survey:{programme.id}:{subject}",
+                )
+    turn.uow.schedule.add(
+        turn.tenant.id,
+        TEAM_JOB,
+        turn.now,
+        {"programme_id": programme.id, "phase": "baseline"},
+        key=f"team:{programme.id}:baseline",
+    )
     if programme.ends_on:
         end = datetime.combine(programme.ends_on - timedelta(days=3), time(9, 0), UTC)
         if end > turn.now:
-            turn.uow.schedule.add(turn.tenant.id, TEAM_JOB, end, {"programme_id": programme.id, "phase": "end"},
-                                  key=f"team:{programme.id}:end")
+            turn.uow.schedule.add(
+                turn.tenant.id,
+                TEAM_JOB,
+                end,
+                {"programme_id": programme.id, "phase": "end"},
+                key=f"team:{programme.id}:end",
+            )
     first = turn.now + timedelta(days=programme.settings.checkin_days)
-    turn.uow.schedule.add(turn.tenant.id, CHECKIN_JOB, first, {"programme_id": programme.id, "number": 1},
-                          key=f"checkin:{programme.id}:1")
+    turn.uow.schedule.add(
+        turn.tenant.id, CHECKIN_JOB, first, {"programme_id": programme.id, "number": 1}, key=f"checkin:{programme.id}:1"
+    )
 
 
 def install(engine: Engine) -> None:
@@ -68,32 +99,66 @@ def install(engine: Engine) -> None:
         circle = circle_by_key(turn.uow, context["circle"])
         me = turn.me
         role = circle.side_of(me.id) if circle else "mentee"
-        turn.uow.feedback.add(NewFeedback(programme_id=circle.programme.id if circle else 0, person_id=me.id, role=role,
-                                       kind=PULSE, subject=f"session:{context['session_id']}",
-                                       session_id=context["session_id"], answers=answers,
-                                       share_comment=bool(answers.get("share"))))
+        turn.uow.feedback.add(
+            NewFeedback(
+                programme_id=circle.programme.id if circle else 0,
+                person_id=me.id,
+                role=role,
+                kind=PULSE,
+                subject=f"session:{context['session_id']}",
+                session_id=context["session_id"],
+                answers=answers,
+                share_comment=bool(answers.get("share")),
+            )
+        )
         turn.reply(say("feedback.pulse_thanks"))
 
     def save_survey(turn: Turn, answers: dict[str, Any], context: dict[str, Any]) -> None:
-        turn.uow.feedback.add(NewFeedback(programme_id=context["programme_id"], person_id=turn.me.id,
-                                       role=context["role"], kind=context["subject"], subject=context["subject"],
-                                       answers=answers, share_comment=bool(answers.get("share"))))
+        turn.uow.feedback.add(
+            NewFeedback(
+                programme_id=context["programme_id"],
+                person_id=turn.me.id,
+                role=context["role"],
+                kind=context["subject"],
+                subject=context["subject"],
+                answers=answers,
+                share_comment=bool(answers.get("share")),
+            )
+        )
         turn.reply(say("feedback.survey_thanks"))
 
     def save_checkin(turn: Turn, answers: dict[str, Any], context: dict[str, Any]) -> None:
         programme = turn.uow.programmes.get(context["programme_id"])
         assert programme is not None
-        turn.uow.feedback.add(NewFeedback(programme_id=programme.id, person_id=turn.me.id, role=context["role"],
-                                       kind=CHECKIN, subject=context["subject"], answers=answers, share_comment=True))
+        turn.uow.feedback.add(
+            NewFeedback(
+                programme_id=programme.id,
+                person_id=turn.me.id,
+                role=context["role"],
+                kind=CHECKIN,
+                subject=context["subject"],
+                answers=answers,
+                share_comment=True,
+            )
+        )
         for person_id in turn.uow.coordinators.of_programme(programme.id):
-            turn.message(Address.person(person_id), say("feedback.checkin_to_coordinator", name=turn.me.name,
-                                                        programme=programme, answers=answers))
+            turn.message(
+                Address.person(person_id),
+                say("feedback.checkin_to_coordinator", name=turn.me.name, programme=programme, answers=answers),
+            )
         turn.reply(say("feedback.checkin_thanks"))
 
     def save_team_rating(turn: Turn, answers: dict[str, Any], context: dict[str, Any]) -> None:
-        turn.uow.feedback.add(NewFeedback(programme_id=context["programme_id"], person_id=turn.me.id, role="team",
-                                       kind=f"team_{context['phase']}", subject=f"{context['phase']}:{context['mentee']}",
-                                       answers={"rating": answers["rating"]}))
+        turn.uow.feedback.add(
+            NewFeedback(
+                programme_id=context["programme_id"],
+                person_id=turn.me.id,
+                role="team",
+                kind=f"team_{context['phase']}",
+                subject=f"{context['phase']}:{context['mentee']}",
+                answers={"rating": answers["rating"]},
+            )
+        )
         turn.reply(say("feedback.team_thanks"))
 
     engine.flows.register(TEAM, save_team_rating)
@@ -130,9 +195,15 @@ def install(engine: Engine) -> None:
             return
         if turn.uow.feedback.exists(person_id, PULSE, f"session:{session.id}"):
             return
-        turn.message(Address.person(person_id), say("feedback.pulse_reminder"),
-                     choices=[Choice(label=say("feedback.pulse_label"), action=PULSE_ACTION, value=str(session.id),
-                                     style="primary")], programme_id=session.programme_id, kind="nudge")
+        turn.message(
+            Address.person(person_id),
+            say("feedback.pulse_reminder"),
+            choices=[
+                Choice(label=say("feedback.pulse_label"), action=PULSE_ACTION, value=str(session.id), style="primary")
+            ],
+            programme_id=session.programme_id,
+            kind="nudge",
+        )
 
     @engine.on_due(SURVEY_JOB)
     def survey(turn: Turn, payload: dict[str, Any]) -> None:
@@ -143,10 +214,19 @@ def install(engine: Engine) -> None:
         for participant in _taking_part(turn, programme):
             if turn.uow.feedback.exists(participant.person_id, subject, subject):
                 continue
-            engine.flows.start(_target_turn(turn, participant.person_id), SURVEY, {
-                "key": f"survey-{programme.id}-{subject}", "programme_id": programme.id, "subject": subject,
-                "role": participant.role.value, "metric": programme.goal_metric or programme.name,
-                "intro": say(f"feedback.survey_intro_{subject}", programme=programme)}, nudge=True)
+            engine.flows.start(
+                _target_turn(turn, participant.person_id),
+                SURVEY,
+                {
+                    "key": f"survey-{programme.id}-{subject}",
+                    "programme_id": programme.id,
+                    "subject": subject,
+                    "role": participant.role.value,
+                    "metric": programme.goal_metric or programme.name,
+                    "intro": say(f"feedback.survey_intro_{subject}", programme=programme),
+                },
+                nudge=True,
+            )
 
     @engine.on_due(TEAM_JOB)
     def team_survey(turn: Turn, payload: dict[str, Any]) -> None:
@@ -160,14 +240,27 @@ def install(engine: Engine) -> None:
                 continue
             manager = turn.uow.people.get(participant.person_id)
             for member in turn.uow.people.reports(participant.person_id):
-                if member.opted_out or member.left_at or turn.uow.feedback.exists(
-                        member.id, f"team_{phase}", f"{phase}:{participant.person_id}"):
+                if (
+                    member.opted_out
+                    or member.left_at
+                    or turn.uow.feedback.exists(member.id, f"team_{phase}", f"{phase}:{participant.person_id}")
+                ):
                     continue
-                engine.flows.start(_target_turn(turn, member.id), TEAM, {
-                    "key": f"team-{programme.id}-{phase}-{participant.person_id}", "programme_id": programme.id,
-                    "phase": phase, "mentee": participant.person_id, "manager": manager.name if manager else "",
-                    "programme": programme.name, "metric": programme.goal_metric or programme.name,
-                    "threshold": programme.settings.anonymity_threshold}, nudge=True)
+                engine.flows.start(
+                    _target_turn(turn, member.id),
+                    TEAM,
+                    {
+                        "key": f"team-{programme.id}-{phase}-{participant.person_id}",
+                        "programme_id": programme.id,
+                        "phase": phase,
+                        "mentee": participant.person_id,
+                        "manager": manager.name if manager else "",
+                        "programme": programme.name,
+                        "metric": programme.goal_metric or programme.name,
+                        "threshold": programme.settings.anonymity_threshold,
+                    },
+                    nudge=True,
+                )
 
     @engine.on_due(CHECKIN_JOB)
     def checkin(turn: Turn, payload: dict[str, Any]) -> None:
@@ -177,26 +270,49 @@ def install(engine: Engine) -> None:
         number = int(payload.get("number", 1))
         subject = f"checkin-{number}"
         for participant in _taking_part(turn, programme):
-            engine.flows.start(_target_turn(turn, participant.person_id), CHECKIN, {
-                "key": f"checkin-{programme.id}-{number}", "programme_id": programme.id, "subject": subject,
-                "role": participant.role.value, "programme": programme.name}, nudge=True)
-        turn.uow.schedule.add(turn.tenant.id, CHECKIN_JOB, turn.now + timedelta(days=programme.settings.checkin_days),
-                              {"programme_id": programme.id, "number": number + 1},
-                              key=f"checkin:{programme.id}:{number + 1}")
+            engine.flows.start(
+                _target_turn(turn, participant.person_id),
+                CHECKIN,
+                {
+                    "key": f"checkin-{programme.id}-{number}",
+                    "programme_id": programme.id,
+                    "subject": subject,
+                    "role": participant.role.value,
+                    "programme": programme.name,
+                },
+                nudge=True,
+            )
+        turn.uow.schedule.add(
+            turn.tenant.id,
+            CHECKIN_JOB,
+            turn.now + timedelta(days=programme.settings.checkin_days),
+            {"programme_id": programme.id, "number": number + 1},
+            key=f"checkin:{programme.id}:{number + 1}",
+        )
 
 
 def _taking_part(turn: Turn, programme: Programme) -> list[Any]:
     """Active participants who are in a live pair (surveys and check-ins are for people being mentored)."""
-    paired = {m.id for circle in circles_of(turn.uow, programme) for m in circle.members
-              if all(p.status == PairStatus.ACTIVE for p in circle.pairs)}
-    return [p for p in turn.uow.participants.in_programme(programme.id)
-            if p.status == ParticipantStatus.ACTIVE and p.id in paired]
+    paired = {
+        m.id
+        for circle in circles_of(turn.uow, programme)
+        for m in circle.members
+        if all(p.status == PairStatus.ACTIVE for p in circle.pairs)
+    }
+    return [
+        p
+        for p in turn.uow.participants.in_programme(programme.id)
+        if p.status == ParticipantStatus.ACTIVE and p.id in paired
+    ]
 
 
 def schedule_pulse_reminders(turn: Turn, circle: Circle, session_id: int) -> None:
     """One reminder for an unanswered pulse, two days after the follow-up."""
     for member in circle.members:
-        turn.uow.schedule.add(turn.tenant.id, PULSE_REMINDER, turn.now + timedelta(days=2),
-                              {"session_id": session_id, "person_id": member.person_id},
-                              key=f"pulse-reminder:{session_id}:{member.person_id}")
-
+        turn.uow.schedule.add(
+            turn.tenant.id,
+            PULSE_REMINDER,
+            turn.now + timedelta(days=2),
+            {"session_id": session_id, "person_id": member.person_id},
+            key=f"pulse-reminder:{session_id}:{member.person_id}",
+        )

@@ -136,10 +136,16 @@ def _mine(uow: UnitOfWork, tenant: Tenant, person: Person) -> list[CoordinatorGr
 
 def visible(uow: UnitOfWork, tenant: Tenant, person: Person) -> list[dict[str, Any]]:
     """The grants and offers for ``person`` in ``tenant``, as ``my-data`` shows them."""
-    return [{"tenant": "any" if found.tenant_key == ANY_TENANT else found.tenant_key, "email": found.email,
-             "kind": "offer" if found.person_id is not None else "by_email", "source": found.source,
-             "since": found.created_at.isoformat() if found.created_at else None}
-            for found in _mine(uow, tenant, person)]
+    return [
+        {
+            "tenant": "any" if found.tenant_key == ANY_TENANT else found.tenant_key,
+            "email": found.email,
+            "kind": "offer" if found.person_id is not None else "by_email",
+            "source": found.source,
+            "since": found.created_at.isoformat() if found.created_at else None,
+        }
+        for found in _mine(uow, tenant, person)
+    ]
 
 
 def forget(uow: UnitOfWork, tenant: Tenant, person: Person) -> int:
@@ -168,8 +174,11 @@ def install(engine: Engine) -> None:
             turn.message(to, say("coordinators.installer_already", workspace=turn.tenant.name))
             return
         uow.grants.offer(key_of(turn.tenant), person.id, SLACK_INSTALL)
-        turn.message(to, say("coordinators.offer", workspace=turn.tenant.name),
-                     choices=[Choice(label=say("coordinators.offer_accept"), action=ACCEPT_OFFER, style="primary")])
+        turn.message(
+            to,
+            say("coordinators.offer", workspace=turn.tenant.name),
+            choices=[Choice(label=say("coordinators.offer_accept"), action=ACCEPT_OFFER, style="primary")],
+        )
 
     @engine.on_action(ACCEPT_OFFER)
     def accept(turn: Turn, _action: Action) -> None:
@@ -177,8 +186,9 @@ def install(engine: Engine) -> None:
         offered = uow.grants.offer_for(key_of(turn.tenant), me.id)
         if offered is None:
             already = uow.coordinators.is_tenant_coordinator(turn.tenant.id, me.id)
-            turn.reply(say("coordinators.accepted_already" if already else "coordinators.no_offer",
-                           workspace=turn.tenant.name))
+            turn.reply(
+                say("coordinators.accepted_already" if already else "coordinators.no_offer", workspace=turn.tenant.name)
+            )
             return
         uow.coordinators.add_tenant_coordinator(turn.tenant.id, me.id)
         uow.grants.remove(offered.id)

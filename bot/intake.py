@@ -53,20 +53,33 @@ def intake_flow(base: Flow, programme: Programme | None) -> Flow:
     extra = programme.intake_questions
     steps = parse_steps(extra, f"programme {programme.slug} questions", seen={s.id for s in base.steps})
     checksum = zlib.crc32(repr(extra).encode()) % 1000
-    return Flow(id=base.id, version=base.version * 1000 + checksum, title=base.title,
-                steps=(*base.steps[:-1], *steps, base.steps[-1]))
+    return Flow(
+        id=base.id,
+        version=base.version * 1000 + checksum,
+        title=base.title,
+        steps=(*base.steps[:-1], *steps, base.steps[-1]),
+    )
 
 
 def intake_context(turn: Turn, participant: Participant, programme: Programme) -> dict[str, Any]:
     person = turn.uow.people.get(participant.person_id)
     assert person is not None
-    return {"key": f"participant-{participant.id}", "participant_id": participant.id,
-            "programme_id": programme.id, "role": participant.role.value,
-            "seniority_known": person.seniority is not None,
-            "threshold": programme.settings.anonymity_threshold,
-            "profile": {"title": person.title, "department": person.department, "location": person.location,
-                        "time_zone": person.time_zone, "working_hours": person.working_hours,
-                        "seniority": person.seniority}}
+    return {
+        "key": f"participant-{participant.id}",
+        "participant_id": participant.id,
+        "programme_id": programme.id,
+        "role": participant.role.value,
+        "seniority_known": person.seniority is not None,
+        "threshold": programme.settings.anonymity_threshold,
+        "profile": {
+            "title": person.title,
+            "department": person.department,
+            "location": person.location,
+            "time_zone": person.time_zone,
+            "working_hours": person.working_hours,
+            "seniority": person.seniority,
+        },
+    }
 
 
 def question_from_spec(spec: dict[str, Any], number: int) -> dict[str, Any]:
@@ -83,8 +96,14 @@ def question_from_spec(spec: dict[str, Any], number: int) -> dict[str, Any]:
     role = spec.get("role") or None
     if role not in (None, "both", "mentor", "mentee"):
         raise ValueProblem("intake.question_role", given=role)
-    step: dict[str, Any] = {"id": f"extra_{number}", "label": text[:60], "kind": kind, "prompt": text,
-                            "literal": True, "required": bool(spec.get("required", False))}
+    step: dict[str, Any] = {
+        "id": f"extra_{number}",
+        "label": text[:60],
+        "kind": kind,
+        "prompt": text,
+        "literal": True,
+        "required": bool(spec.get("required", False)),
+    }
     if choices:
         step["choices"] = [{"value": f"c{i}", "label": label} for i, label in enumerate(choices, start=1)]
     if role in ("mentor", "mentee"):
@@ -127,25 +146,39 @@ class Intake:
     def edit(self, turn: Turn, participant: Participant, programme: Programme, step: str) -> None:
         """Re-ask one answer of a submitted intake; the change is saved as soon as it is answered."""
         answers = {**participant.intake, "submit": True}
-        self.engine.flows.start(turn, INTAKE, intake_context(turn, participant, programme), answers=answers,
-                                at_step=step)
+        self.engine.flows.start(
+            turn, INTAKE, intake_context(turn, participant, programme), answers=answers, at_step=step
+        )
 
     def schedule_reminder(self, turn: Turn, participant: Participant, programme: Programme, number: int) -> None:
         if number > programme.settings.intake_reminders:
             return
         person = turn.uow.people.get(participant.person_id)
         assert person is not None
-        due = next_working_moment(turn.now + timedelta(days=programme.settings.intake_reminder_days),
-                                  person.time_zone, person.working_hours)
-        turn.uow.schedule.add(turn.tenant.id, REMINDER, due, {"participant_id": participant.id, "number": number},
-                              key=f"intake-reminder:{participant.id}:{number}")
+        due = next_working_moment(
+            turn.now + timedelta(days=programme.settings.intake_reminder_days), person.time_zone, person.working_hours
+        )
+        turn.uow.schedule.add(
+            turn.tenant.id,
+            REMINDER,
+            due,
+            {"participant_id": participant.id, "number": number},
+            key=f"intake-reminder:{participant.id}:{number}",
+        )
 
     def nudge(self, turn: Turn, participant: Participant, programme: Programme, key: str) -> None:
         """Send an intake reminder with a button to carry on."""
-        turn.message(Address.person(participant.person_id), say(key, programme=programme),
-                     choices=[Choice(label=say("intake.continue_label"), action=RESUME_ACTION,
-                                     value=str(participant.id), style="primary")],
-                     programme_id=programme.id, kind="nudge")
+        turn.message(
+            Address.person(participant.person_id),
+            say(key, programme=programme),
+            choices=[
+                Choice(
+                    label=say("intake.continue_label"), action=RESUME_ACTION, value=str(participant.id), style="primary"
+                )
+            ],
+            programme_id=programme.id,
+            kind="nudge",
+        )
 
     def _remind(self, turn: Turn, payload: dict[str, Any]) -> None:
         participant = turn.uow.participants.get(int(payload.get("participant_id", 0)))
@@ -181,22 +214,29 @@ class Intake:
         from bot.flows.runner import answers_summary
 
         facts = answers_summary(flow, participant.intake, context, flows.choice_lists(turn, flow, context))
-        changes = [Choice(label=say("flow.change", label=step.label), action="intake.edit",
-                          value=f"{participant.id}:{step.id}")
-                   for step in flow.asked(participant.intake, context)
-                   if step.id in participant.intake and step.kind not in ("ack",) and step.id != "submit"]
+        changes = [
+            Choice(
+                label=say("flow.change", label=step.label), action="intake.edit", value=f"{participant.id}:{step.id}"
+            )
+            for step in flow.asked(participant.intake, context)
+            if step.id in participant.intake and step.kind not in ("ack",) and step.id != "submit"
+        ]
         from bot.model import Section
 
-        turn.reply(say("intake.submitted_answers", programme=programme, count=len(facts)),
-                   sections=[Section(fields=facts)], choices=changes)
+        turn.reply(
+            say("intake.submitted_answers", programme=programme, count=len(facts)),
+            sections=[Section(fields=facts)],
+            choices=changes,
+        )
 
     def _complete(self, turn: Turn, answers: dict[str, Any], context: dict[str, Any]) -> None:
         participant = turn.uow.participants.get(context["participant_id"])
         programme = turn.uow.programmes.get(context["programme_id"])
         assert participant is not None and programme is not None
         if not answers.get("submit"):
-            self.engine.flows.put_aside(turn, INTAKE, context, {k: v for k, v in answers.items() if k != "submit"},
-                                        step="submit")
+            self.engine.flows.put_aside(
+                turn, INTAKE, context, {k: v for k, v in answers.items() if k != "submit"}, step="submit"
+            )
             turn.reply(say("intake.not_submitted", programme=programme))
             return
         first_time = participant.intake_completed_at is None
@@ -211,9 +251,16 @@ class Intake:
             return
         turn.reply(say("intake.done", programme=programme, role=participant.role.value))
         if participant.onboarded_at is None:
-            self.engine.flows.start(turn, f"onboarding_{participant.role.value}", {
-                "key": f"participant-{participant.id}", "participant_id": participant.id,
-                "minutes": programme.session_minutes, "cadence": describe_cadence(programme.cadence_days)})
+            self.engine.flows.start(
+                turn,
+                f"onboarding_{participant.role.value}",
+                {
+                    "key": f"participant-{participant.id}",
+                    "participant_id": participant.id,
+                    "minutes": programme.session_minutes,
+                    "cadence": describe_cadence(programme.cadence_days),
+                },
+            )
 
     def _update_person(self, turn: Turn, participant: Participant, answers: dict[str, Any]) -> None:
         """What the person corrected about themselves in the intake goes back to their record."""

@@ -119,8 +119,9 @@ class Framework:
             for i in range(len(steps)):
                 if counts[i] == 0:
                     # Some other step has 2 or more minutes (minutes >= steps), so a donor exists.
-                    donor = max((j for j in range(len(steps)) if counts[j] > 1),
-                                key=lambda j: (counts[j] - exact[j], -j))
+                    donor = max(
+                        (j for j in range(len(steps)) if counts[j] > 1), key=lambda j: (counts[j] - exact[j], -j)
+                    )
                     counts[donor] -= 1
                     counts[i] = 1
         return [(step.name, count) for step, count in zip(steps, counts, strict=True)]
@@ -179,14 +180,16 @@ class Library:
         if extra is None:
             extra = {}
         if not isinstance(extra, Mapping):
-            raise LibraryError(f"{source}: expected a mapping with the keys topics and frameworks, "
-                               f"got {type(extra).__name__}")
+            raise LibraryError(
+                f"{source}: expected a mapping with the keys topics and frameworks, got {type(extra).__name__}"
+            )
         unknown = sorted(str(key) for key in extra if key not in EXTRA_KEYS)
         if unknown:
             raise LibraryError(f"{source}: unknown key(s) {', '.join(unknown)} (allowed: topics, frameworks)")
         own = parse_library(extra.get("topics") or [], extra.get("frameworks") or [], source, tags=self.tags)
-        return Library(topics={**self.topics, **own.topics}, frameworks={**self.frameworks, **own.frameworks},
-                       tags=self.tags)
+        return Library(
+            topics={**self.topics, **own.topics}, frameworks={**self.frameworks, **own.frameworks}, tags=self.tags
+        )
 
 
 # --- validation ------------------------------------------------------------------------------------
@@ -205,8 +208,9 @@ class _Item:
         return LibraryError(f"{self.source}: {self.label}: {problem}")
 
 
-def _fields(item: _Item, data: Any, required: tuple[str, ...], optional: tuple[str, ...] = (),
-            what: str = "") -> Mapping[str, Any]:
+def _fields(
+    item: _Item, data: Any, required: tuple[str, ...], optional: tuple[str, ...] = (), what: str = ""
+) -> Mapping[str, Any]:
     if not isinstance(data, Mapping):
         raise item.error(f"{what}must be a mapping of fields, got {type(data).__name__}")
     for name in required:
@@ -216,8 +220,7 @@ def _fields(item: _Item, data: Any, required: tuple[str, ...], optional: tuple[s
             raise item.error(f"{what}{name} is empty")
     unknown = sorted(str(key) for key in data if key not in required and key not in optional)
     if unknown:
-        raise item.error(f"{what}unknown field(s) {', '.join(unknown)} "
-                         f"(allowed: {', '.join(required + optional)})")
+        raise item.error(f"{what}unknown field(s) {', '.join(unknown)} (allowed: {', '.join(required + optional)})")
     return data
 
 
@@ -320,8 +323,13 @@ def _parse_frameworks(data: Any, source: str) -> dict[str, Framework]:
             name = _text(item, step["name"], f"{where} name")
             if any(name == other.name for other in steps):
                 raise item.error(f"{where}: step name {name!r} is used twice")
-            steps.append(FrameworkStep(name=name, share=_share(item, step["share"], where),
-                                       guide=_text(item, step["guide"], f"{where} guide")))
+            steps.append(
+                FrameworkStep(
+                    name=name,
+                    share=_share(item, step["share"], where),
+                    guide=_text(item, step["guide"], f"{where} guide"),
+                )
+            )
         total = sum(step.share for step in steps)
         if abs(total - 1.0) > SHARE_TOLERANCE:
             raise item.error(f"step shares add up to {total:.3f}, not 1.0 (allowed: 1.0 ± {SHARE_TOLERANCE})")
@@ -335,16 +343,20 @@ def _parse_frameworks(data: Any, source: str) -> dict[str, Framework]:
     return frameworks
 
 
-def parse_library(data_topics: list[Any], data_frameworks: list[Any], source: str, *,
-                  tags: Iterable[str] | None = None) -> Library:
+def parse_library(
+    data_topics: list[Any], data_frameworks: list[Any], source: str, *, tags: Iterable[str] | None = None
+) -> Library:
     """Validate parsed topic and framework lists into a :class:`Library`.
 
     ``source`` names where the data came from in error messages; ``tags`` are the allowed topic tags
     (by default the values of ``prompts/library/topic_tags.yml``).
     """
     allowed = known_tags() if tags is None else frozenset(tags)
-    return Library(topics=_parse_topics(data_topics, source, allowed),
-                   frameworks=_parse_frameworks(data_frameworks, source), tags=allowed)
+    return Library(
+        topics=_parse_topics(data_topics, source, allowed),
+        frameworks=_parse_frameworks(data_frameworks, source),
+        tags=allowed,
+    )
 
 
 # --- files -----------------------------------------------------------------------------------------

@@ -46,7 +46,7 @@ def spans(text: str) -> list[Span]:
             out.append(Span("text", joined))
 
     for match in _TOKEN.finditer(text):
-        buffer.append(text[position:match.start()])
+        buffer.append(text[position : match.start()])
         position = match.end()
         if match.group("escape"):
             buffer.append(match.group("escape")[1])

@@ -112,8 +112,19 @@ class Choice(_Model):
     description: str = ""
 
 
-FieldKind = Literal["text", "long_text", "integer", "number", "date", "choice", "multi_choice", "yes_no", "time_zone",
-                    "working_hours", "rank"]
+FieldKind = Literal[
+    "text",
+    "long_text",
+    "integer",
+    "number",
+    "date",
+    "choice",
+    "multi_choice",
+    "yes_no",
+    "time_zone",
+    "working_hours",
+    "rank",
+]
 """The inputs a form field can be."""
 
 

@@ -64,8 +64,11 @@ def parse_participants(text: str, directory: Mapping[str, int]) -> ParticipantsP
     seen: dict[str, int] = {}
     pending: list[tuple[ParticipantRow, list[str]]] = []
     for line, record in records:
-        values = {(k or "").strip().lower(): (v or "").strip() for k, v in record.items()
-                  if isinstance(k, str) and isinstance(v, str)}  # cells beyond the header are ignored
+        values = {
+            (k or "").strip().lower(): (v or "").strip()
+            for k, v in record.items()
+            if isinstance(k, str) and isinstance(v, str)
+        }  # cells beyond the header are ignored
         if not any(values.values()):
             continue
         email = values.get("email", "").lower()
@@ -103,8 +106,16 @@ def parse_participants(text: str, directory: Mapping[str, int]) -> ParticipantsP
         repeated = sorted({e for e in rankings if rankings.count(e) > 1})
         if repeated:
             problems.append(_reason("rankings_repeated", emails=repeated))
-        row = ParticipantRow(line=line, email=email, role=role, capacity=capacity, topics=tuple(topics),
-                             cadence_days=cadence, working_hours=hours, rankings=rankings)
+        row = ParticipantRow(
+            line=line,
+            email=email,
+            role=role,
+            capacity=capacity,
+            topics=tuple(topics),
+            cadence_days=cadence,
+            working_hours=hours,
+            rankings=rankings,
+        )
         pending.append((row, problems))
     mentors = {row.email for row, _ in pending if row.role == "mentor"}
     for row, problems in pending:

@@ -291,11 +291,13 @@ class Outbox(Protocol):
 
     def release(self, item_id: int, now: datetime) -> None: ...
     def defer(self, item_id: int, until: datetime) -> None: ...
-    def delivered(self, item_id: int, people: list[int], now: datetime,
-                  nudge_days: dict[int, date] | None = None) -> None:
+    def delivered(
+        self, item_id: int, people: list[int], now: datetime, nudge_days: dict[int, date] | None = None
+    ) -> None:
         """Record delivery to ``people``; with ``nudge_days``, count a nudge for each (person -> their local
         day) in the same transaction, so a delivery re-offered after a crash is never counted twice."""
         ...
+
     def suppressed(self, item_id: int, people: list[int], reason: str, now: datetime) -> None: ...
     def failed(self, item_id: int, error: str, retry_at: datetime | None) -> None: ...
     def pending_count(self, platform: str | None = None) -> int: ...
@@ -303,7 +305,6 @@ class Outbox(Protocol):
     def nudges_on(self, person_id: int, day: date) -> int:
         """How many nudges the person was sent on ``day`` (their local date)."""
         ...
-
 
 
 class Schedule(Protocol):

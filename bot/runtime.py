@@ -31,8 +31,13 @@ DEFAULT_DAILY_CAP = 3
 class Runtime:
     """Ties the store, the engine and the clock together; adapters call it, never the engine directly."""
 
-    def __init__(self, store: Store, engine: Engine | None = None, clock: Clock | None = None,
-                 observer: RuntimeObserver | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        engine: Engine | None = None,
+        clock: Clock | None = None,
+        observer: RuntimeObserver | None = None,
+    ) -> None:
         self.store = store
         self.engine = engine or Engine()
         self.clock = clock or SystemClock()
@@ -82,13 +87,21 @@ class Runtime:
             if item is None or not item.event.user:
                 return
             tenant = uow.tenants.find(item.event.platform.value, item.event.tenant)
-            person = tenant and (uow.people.by_identity(tenant.id, item.event.platform.value, item.event.user)
-                                 or uow.people.by_email(tenant.id, item.event.user))
+            person = tenant and (
+                uow.people.by_identity(tenant.id, item.event.platform.value, item.event.user)
+                or uow.people.by_email(tenant.id, item.event.user)
+            )
             if not tenant or not person:
                 return
-            uow.outbox.add(OutgoingMessage(tenant_id=tenant.id, to=Address.person(person.id),
-                                           idempotency_key=f"failed:{item_id}", text=say("errors.gave_up")),
-                           platform=tenant.platform)
+            uow.outbox.add(
+                OutgoingMessage(
+                    tenant_id=tenant.id,
+                    to=Address.person(person.id),
+                    idempotency_key=f"failed:{item_id}",
+                    text=say("errors.gave_up"),
+                ),
+                platform=tenant.platform,
+            )
 
     def run_due(self, at: datetime | None = None) -> int:
         """Enqueue every scheduled job due at ``at`` (default: now) and handle it."""
@@ -173,7 +186,10 @@ class Runtime:
         wait: datetime | None = None
         for person in people.values():
             opening = next_working_moment(now, person.time_zone, person.working_hours)
-            if opening <= now and self.store.outbox.nudges_on(person.id, now.astimezone(ZoneInfo(person.time_zone)).date()) >= cap:
+            if (
+                opening <= now
+                and self.store.outbox.nudges_on(person.id, now.astimezone(ZoneInfo(person.time_zone)).date()) >= cap
+            ):
                 local = now.astimezone(ZoneInfo(person.time_zone))
                 tomorrow = datetime.combine(local.date() + timedelta(days=1), time(0, 0), ZoneInfo(person.time_zone))
                 opening = next_working_moment(tomorrow, person.time_zone, person.working_hours)

@@ -18,8 +18,7 @@ def parse_tenant_key(key: str) -> tuple[str, str]:
         return Platform.CONSOLE.value, CONSOLE_TENANT
     platform, _, external = key.partition(":")
     if platform not in {p.value for p in Platform} or not external:
-        raise TenantKeyError(
-            f"{key!r} is not a tenant: use 'console', 'slack:TEAM_ID' or 'teams:TENANT_ID'")
+        raise TenantKeyError(f"{key!r} is not a tenant: use 'console', 'slack:TEAM_ID' or 'teams:TENANT_ID'")
     return platform, external
 
 

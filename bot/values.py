@@ -39,8 +39,16 @@ def parse_date(raw: str) -> date:
     raise ValueProblem("input.bad_date", given=raw)
 
 
-_CADENCE_WORDS = {"weekly": 7, "fortnightly": 14, "biweekly": 14, "monthly": 28, "every week": 7,
-                  "every two weeks": 14, "every other week": 14, "every month": 28}
+_CADENCE_WORDS = {
+    "weekly": 7,
+    "fortnightly": 14,
+    "biweekly": 14,
+    "monthly": 28,
+    "every week": 7,
+    "every two weeks": 14,
+    "every other week": 14,
+    "every month": 28,
+}
 _CADENCE = re.compile(r"^(?:every\s+)?(\d{1,2})\s*(d|day|days|w|wk|week|weeks|m|month|months)$")
 
 
@@ -66,12 +74,24 @@ def describe_cadence(days: int) -> str:
     return say("input.cadence", days=days)
 
 
-_ZONE_ALIASES = {"london": "Europe/London", "berlin": "Europe/Berlin", "paris": "Europe/Paris",
-                 "new york": "America/New_York", "san francisco": "America/Los_Angeles",
-                 "los angeles": "America/Los_Angeles", "chicago": "America/Chicago", "bangalore": "Asia/Kolkata",
-                 "bengaluru": "Asia/Kolkata", "mumbai": "Asia/Kolkata", "delhi": "Asia/Kolkata",
-                 "singapore": "Asia/Singapore", "sydney": "Australia/Sydney", "tokyo": "Asia/Tokyo",
-                 "utc": "UTC", "gmt": "UTC"}
+_ZONE_ALIASES = {
+    "london": "Europe/London",
+    "berlin": "Europe/Berlin",
+    "paris": "Europe/Paris",
+    "new york": "America/New_York",
+    "san francisco": "America/Los_Angeles",
+    "los angeles": "America/Los_Angeles",
+    "chicago": "America/Chicago",
+    "bangalore": "Asia/Kolkata",
+    "bengaluru": "Asia/Kolkata",
+    "mumbai": "Asia/Kolkata",
+    "delhi": "Asia/Kolkata",
+    "singapore": "Asia/Singapore",
+    "sydney": "Australia/Sydney",
+    "tokyo": "Asia/Tokyo",
+    "utc": "UTC",
+    "gmt": "UTC",
+}
 
 
 @lru_cache(maxsize=1)

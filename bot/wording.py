@@ -52,8 +52,14 @@ class Wording:
     """The catalogue of message templates."""
 
     def __init__(self, root: Path = PROMPTS / "messages") -> None:
-        self._env = Environment(undefined=StrictUndefined, finalize=_finalize, autoescape=False, trim_blocks=True,
-                                lstrip_blocks=True, keep_trailing_newline=False)
+        self._env = Environment(
+            undefined=StrictUndefined,
+            finalize=_finalize,
+            autoescape=False,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=False,
+        )
         self._env.filters["trusted"] = Trusted
         self._sources: dict[str, str] = {}
         for path in sorted(root.glob("*.yml")):
@@ -87,7 +93,6 @@ class Wording:
                 raise ValueError(f"template {key}: {exc}") from exc
             self._compiled[key] = template
         return Trusted(template.render(**values).strip())
-
 
     def render_source(self, source: str, **values: Any) -> str:
         """Render a template given as text (a flow step's prompt, say), with the same escaping rules."""

@@ -41,18 +41,27 @@ class MatchingRepo(_Repo):
     """Published pairs, pins and forbids, and match runs."""
 
     def add_rule(self, rule: NewMatchRule) -> bool:
-        return insert_ignoring_duplicates(self.session, MatchRuleRow, rule.model_dump(exclude={"id"}),
-                                          ["programme_id", "kind", "mentee_id", "mentor_id"])
+        return insert_ignoring_duplicates(
+            self.session,
+            MatchRuleRow,
+            rule.model_dump(exclude={"id"}),
+            ["programme_id", "kind", "mentee_id", "mentor_id"],
+        )
 
     def rules(self, programme_id: int) -> list[MatchRule]:
-        rows = self.session.exec(select(MatchRuleRow).where(MatchRuleRow.programme_id == programme_id)
-                                    .order_by(col(MatchRuleRow.id)))
+        rows = self.session.exec(
+            select(MatchRuleRow).where(MatchRuleRow.programme_id == programme_id).order_by(col(MatchRuleRow.id))
+        )
         return [to_domain(MatchRule, row) for row in rows]
 
     def remove_rules(self, programme_id: int, mentee_id: int, mentor_id: int) -> int:
-        result = self.session.execute(delete(MatchRuleRow).where(
-            col(MatchRuleRow.programme_id) == programme_id, col(MatchRuleRow.mentee_id) == mentee_id,
-            col(MatchRuleRow.mentor_id) == mentor_id))
+        result = self.session.execute(
+            delete(MatchRuleRow).where(
+                col(MatchRuleRow.programme_id) == programme_id,
+                col(MatchRuleRow.mentee_id) == mentee_id,
+                col(MatchRuleRow.mentor_id) == mentor_id,
+            )
+        )
         return rowcount(result)
 
     def save_run(self, run: NewMatchRun) -> MatchRun:
@@ -63,8 +72,12 @@ class MatchingRepo(_Repo):
         return to_domain(MatchRun, row)
 
     def latest_run(self, programme_id: int) -> MatchRun | None:
-        row = self.session.exec(select(MatchRunRow).where(MatchRunRow.programme_id == programme_id)
-                                   .order_by(col(MatchRunRow.id).desc()).limit(1)).one_or_none()
+        row = self.session.exec(
+            select(MatchRunRow)
+            .where(MatchRunRow.programme_id == programme_id)
+            .order_by(col(MatchRunRow.id).desc())
+            .limit(1)
+        ).one_or_none()
         return to_domain_or_none(MatchRun, row)
 
     def mark_published(self, run_id: int) -> None:
@@ -76,12 +89,17 @@ class MatchingRepo(_Repo):
         """Store a pair; None when exactly this pair was already stored."""
         values = pair.model_dump(exclude={"id"})
         values["created_at"] = self.now()
-        if not insert_ignoring_duplicates(self.session, MatchPairRow, values,
-                                          ["programme_id", "mentee_id", "mentor_id"]):
+        if not insert_ignoring_duplicates(
+            self.session, MatchPairRow, values, ["programme_id", "mentee_id", "mentor_id"]
+        ):
             return None
-        row = self.session.exec(select(MatchPairRow).where(
-            MatchPairRow.programme_id == pair.programme_id, MatchPairRow.mentee_id == pair.mentee_id,
-            MatchPairRow.mentor_id == pair.mentor_id)).one()
+        row = self.session.exec(
+            select(MatchPairRow).where(
+                MatchPairRow.programme_id == pair.programme_id,
+                MatchPairRow.mentee_id == pair.mentee_id,
+                MatchPairRow.mentor_id == pair.mentor_id,
+            )
+        ).one()
         return to_domain_or_none(MatchPair, row)
 
     def save_pair(self, pair: MatchPair) -> MatchPair:
@@ -93,8 +111,9 @@ class MatchingRepo(_Repo):
         return to_domain(MatchPair, row)
 
     def pairs(self, programme_id: int) -> list[MatchPair]:
-        rows = self.session.exec(select(MatchPairRow).where(MatchPairRow.programme_id == programme_id)
-                                    .order_by(col(MatchPairRow.id)))
+        rows = self.session.exec(
+            select(MatchPairRow).where(MatchPairRow.programme_id == programme_id).order_by(col(MatchPairRow.id))
+        )
         return [to_domain(MatchPair, row) for row in rows]
 
     def previous_pairs(self, tenant_id: int, exclude_programme: int) -> set[frozenset[int]]:
@@ -106,7 +125,8 @@ class MatchingRepo(_Repo):
             .join(mentee, mentee.c.id == MatchPairRow.mentee_id)
             .join(mentor, mentor.c.id == MatchPairRow.mentor_id)
             .join(ProgrammeRow, col(ProgrammeRow.id) == MatchPairRow.programme_id)
-            .where(ProgrammeRow.tenant_id == tenant_id, MatchPairRow.programme_id != exclude_programme)).all()
+            .where(ProgrammeRow.tenant_id == tenant_id, MatchPairRow.programme_id != exclude_programme)
+        ).all()
         return {frozenset(row) for row in rows}
 
 
@@ -131,13 +151,17 @@ class SessionsRepo(_Repo):
         return to_domain_or_none(Session, self.session.get(SessionRow, session_id))
 
     def of_circle(self, circle: str) -> list[Session]:
-        rows = self.session.exec(select(SessionRow).where(SessionRow.circle == circle)
-                                    .order_by(col(SessionRow.sequence)))
+        rows = self.session.exec(
+            select(SessionRow).where(SessionRow.circle == circle).order_by(col(SessionRow.sequence))
+        )
         return [to_domain(Session, row) for row in rows]
 
     def of_programme(self, programme_id: int) -> list[Session]:
-        rows = self.session.exec(select(SessionRow).where(SessionRow.programme_id == programme_id)
-                                    .order_by(col(SessionRow.starts_at), col(SessionRow.id)))
+        rows = self.session.exec(
+            select(SessionRow)
+            .where(SessionRow.programme_id == programme_id)
+            .order_by(col(SessionRow.starts_at), col(SessionRow.id))
+        )
         return [to_domain(Session, row) for row in rows]
 
     def record(self, event: NewSessionEvent) -> None:
@@ -161,8 +185,9 @@ class SessionsRepo(_Repo):
         return to_domain(Resource, row)
 
     def resources(self, programme_id: int) -> list[Resource]:
-        rows = self.session.exec(select(ResourceRow).where(ResourceRow.programme_id == programme_id)
-                                    .order_by(col(ResourceRow.id)))
+        rows = self.session.exec(
+            select(ResourceRow).where(ResourceRow.programme_id == programme_id).order_by(col(ResourceRow.id))
+        )
         return [to_domain(Resource, row) for row in rows]
 
 
@@ -175,14 +200,20 @@ class FeedbackRepo(_Repo):
         return insert_ignoring_duplicates(self.session, FeedbackRow, values, ["person_id", "kind", "subject"])
 
     def exists(self, person_id: int, kind: str, subject: str) -> bool:
-        return self.session.execute(select(FeedbackRow.id).where(
-            FeedbackRow.person_id == person_id, FeedbackRow.kind == kind,
-            FeedbackRow.subject == subject)).first() is not None
+        return (
+            self.session.execute(
+                select(FeedbackRow.id).where(
+                    FeedbackRow.person_id == person_id, FeedbackRow.kind == kind, FeedbackRow.subject == subject
+                )
+            ).first()
+            is not None
+        )
 
     def forget(self, person_id: int) -> None:
         """Keep ratings for anonymous totals; drop every word the person wrote, and check-ins (named)."""
-        self.session.execute(delete(FeedbackRow).where(col(FeedbackRow.person_id) == person_id,
-                                                       col(FeedbackRow.kind) == "checkin"))
+        self.session.execute(
+            delete(FeedbackRow).where(col(FeedbackRow.person_id) == person_id, col(FeedbackRow.kind) == "checkin")
+        )
         for row in self.session.exec(select(FeedbackRow).where(FeedbackRow.person_id == person_id)):
             row.answers = {k: v for k, v in row.answers.items() if k not in ("comment", "share")}
             row.share_comment = False
@@ -200,13 +231,22 @@ class AuditRepo(_Repo):
     """Coordinator actions, for coordinators to read."""
 
     def add(self, tenant_id: int, programme_id: int | None, person_id: int | None, verb: str, detail: str) -> None:
-        self.session.add(AuditRow(tenant_id=tenant_id, programme_id=programme_id, person_id=person_id, verb=verb,
-                                  detail=detail[:500], at=self.now()))
+        self.session.add(
+            AuditRow(
+                tenant_id=tenant_id,
+                programme_id=programme_id,
+                person_id=person_id,
+                verb=verb,
+                detail=detail[:500],
+                at=self.now(),
+            )
+        )
         self.session.flush()
 
     def of_programme(self, programme_id: int, limit: int = 50) -> list[dict[str, Any]]:
-        rows = self.session.exec(select(AuditRow).where(AuditRow.programme_id == programme_id)
-                                    .order_by(col(AuditRow.id).desc()).limit(limit))
+        rows = self.session.exec(
+            select(AuditRow).where(AuditRow.programme_id == programme_id).order_by(col(AuditRow.id).desc()).limit(limit)
+        )
         return [{"at": r.at, "person_id": r.person_id, "verb": r.verb, "detail": r.detail} for r in rows]
 
 
@@ -217,7 +257,7 @@ def _cell_key(cell: str) -> str:
     """The cell as stored: long names (a long department name) keep their start and gain a digest."""
     if len(cell) <= CELL_LENGTH:
         return cell
-    return f"{cell[:CELL_LENGTH - 17]}#{hashlib.sha256(cell.encode()).hexdigest()[:16]}"
+    return f"{cell[: CELL_LENGTH - 17]}#{hashlib.sha256(cell.encode()).hexdigest()[:16]}"
 
 
 class FiguresRepo(_Repo):

@@ -27,7 +27,9 @@ def normalise_url(url: str) -> str:
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
-        raise DatabaseUrlError(f"DATABASE_URL {url!r} is not a database URL (expected sqlite:///FILE or postgresql://USER@HOST/DB)") from exc
+        raise DatabaseUrlError(
+            f"DATABASE_URL {url!r} is not a database URL (expected sqlite:///FILE or postgresql://USER@HOST/DB)"
+        ) from exc
     backend = parsed.get_backend_name()
     if backend == "postgresql":
         if parsed.drivername in ("postgresql", "postgres", "postgresql+psycopg2"):

@@ -23,8 +23,7 @@ from storage.tables import PersonIdentityRow, PersonRow
 CHUNK = 1000
 """Rows per bulk statement: small enough for SQLite's parameter limit, large enough to be fast."""
 
-_FIELDS = ("name", "title", "seniority", "department", "division", "location", "time_zone", "working_hours",
-           "gender")
+_FIELDS = ("name", "title", "seniority", "department", "division", "location", "time_zone", "working_hours", "gender")
 
 
 @dataclass(frozen=True)
@@ -44,20 +43,22 @@ def existing_managers(store: SqlStore, tenant_id: int) -> dict[str, str | None]:
     """Lower-cased email -> lower-cased manager email (or None) of everyone already in the directory."""
     with store.unit_of_work() as uow:
         people = uow.session.execute(
-            select(col(PersonRow.id), col(PersonRow.email), col(PersonRow.manager_id))
-            .where(col(PersonRow.tenant_id) == tenant_id)).all()
+            select(col(PersonRow.id), col(PersonRow.email), col(PersonRow.manager_id)).where(
+                col(PersonRow.tenant_id) == tenant_id
+            )
+        ).all()
     email_of = {person.id: person.email.lower() for person in people}
-    return {person.email.lower(): email_of.get(person.manager_id) if person.manager_id else None
-            for person in people}
+    return {person.email.lower(): email_of.get(person.manager_id) if person.manager_id else None for person in people}
 
 
 def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
     for start in range(0, len(items), size):
-        yield items[start:start + size]
+        yield items[start : start + size]
 
 
-def import_directory(store: SqlStore, tenant_id: int, rows: Iterable[DirectoryRow],
-                     progress: Callable[[int], None] | None = None) -> ImportSummary:
+def import_directory(
+    store: SqlStore, tenant_id: int, rows: Iterable[DirectoryRow], progress: Callable[[int], None] | None = None
+) -> ImportSummary:
     """Create or update every row's person, manager link and chat identities, all in one transaction.
 
     ``progress`` is called with the number of rows handled so far. A blank Slack or Teams id leaves
@@ -70,22 +71,46 @@ def import_directory(store: SqlStore, tenant_id: int, rows: Iterable[DirectoryRo
     now = store.now()
     with store.unit_of_work() as uow:
         session = uow.session
-        current = {person.email.lower(): person for person in session.execute(
-            select(col(PersonRow.id), col(PersonRow.email), col(PersonRow.manager_id),
-                   *(col(getattr(PersonRow, f)) for f in _FIELDS))
-            .where(col(PersonRow.tenant_id) == tenant_id, col(PersonRow.email).is_not(None))).all()}
+        current = {
+            person.email.lower(): person
+            for person in session.execute(
+                select(
+                    col(PersonRow.id),
+                    col(PersonRow.email),
+                    col(PersonRow.manager_id),
+                    *(col(getattr(PersonRow, f)) for f in _FIELDS),
+                ).where(col(PersonRow.tenant_id) == tenant_id, col(PersonRow.email).is_not(None))
+            ).all()
+        }
         new_rows = [row for row in rows if row.email not in current]
         done = 0
         for chunk in _chunks(new_rows):
-            session.execute(insert(table(PersonRow)), [
-                {"tenant_id": tenant_id, "email": row.email, "manager_id": None, "opted_out": False,
-                 "created_at": now, "updated_at": now, **{f: getattr(row, f) for f in _FIELDS}} for row in chunk])
+            session.execute(
+                insert(table(PersonRow)),
+                [
+                    {
+                        "tenant_id": tenant_id,
+                        "email": row.email,
+                        "manager_id": None,
+                        "opted_out": False,
+                        "created_at": now,
+                        "updated_at": now,
+                        **{f: getattr(row, f) for f in _FIELDS},
+                    }
+                    for row in chunk
+                ],
+            )
             done += len(chunk)
             report(done)
 
-        ids = {row.email.lower(): stored_id(row.id) for row in session.execute(
-            select(col(PersonRow.email), col(PersonRow.id)).where(col(PersonRow.tenant_id) == tenant_id,
-                                                                  col(PersonRow.email).is_not(None))).all()}
+        ids = {
+            row.email.lower(): stored_id(row.id)
+            for row in session.execute(
+                select(col(PersonRow.email), col(PersonRow.id)).where(
+                    col(PersonRow.tenant_id) == tenant_id, col(PersonRow.email).is_not(None)
+                )
+            ).all()
+        }
 
         def manager_id(row: DirectoryRow) -> int | None:
             if row.manager_email is None:
@@ -119,12 +144,18 @@ def import_directory(store: SqlStore, tenant_id: int, rows: Iterable[DirectoryRo
         listed = {row.email for row in rows}
         gone = [person.id for email, person in current.items() if email not in listed]
         for chunk in _chunks(gone):
-            session.execute(update(PersonRow).where(col(PersonRow.id).in_(chunk), col(PersonRow.left_at).is_(None))
-                            .values(left_at=now))
+            session.execute(
+                update(PersonRow)
+                .where(col(PersonRow.id).in_(chunk), col(PersonRow.left_at).is_(None))
+                .values(left_at=now)
+            )
         back = [ids[email] for email in listed if email in current]
         for chunk in _chunks(back):
-            session.execute(update(PersonRow).where(col(PersonRow.id).in_(chunk), col(PersonRow.left_at).is_not(None))
-                            .values(left_at=None))
+            session.execute(
+                update(PersonRow)
+                .where(col(PersonRow.id).in_(chunk), col(PersonRow.left_at).is_not(None))
+                .values(left_at=None)
+            )
 
         relinked = _link_identities(session, tenant_id, rows, ids)
         changed |= relinked & {current[row.email].id for row in rows if row.email in current}
@@ -142,9 +173,13 @@ def _link_identities(session: Session, tenant_id: int, rows: list[DirectoryRow],
     held_by: dict[tuple[str, str], tuple[int, int]] = {}
     owned: dict[tuple[int, str], list[int]] = defaultdict(list)
     for identity in session.execute(
-            select(col(PersonIdentityRow.id), col(PersonIdentityRow.person_id), col(PersonIdentityRow.platform),
-                   col(PersonIdentityRow.external_id))
-            .where(col(PersonIdentityRow.tenant_id) == tenant_id, col(PersonIdentityRow.platform).in_(platforms))).all():
+        select(
+            col(PersonIdentityRow.id),
+            col(PersonIdentityRow.person_id),
+            col(PersonIdentityRow.platform),
+            col(PersonIdentityRow.external_id),
+        ).where(col(PersonIdentityRow.tenant_id) == tenant_id, col(PersonIdentityRow.platform).in_(platforms))
+    ).all():
         held_by[(identity.platform, identity.external_id)] = (identity.id, identity.person_id)
         owned[(identity.person_id, identity.platform)].append(identity.id)
 
@@ -163,8 +198,9 @@ def _link_identities(session: Session, tenant_id: int, rows: list[DirectoryRow],
             retired.update(owned.get((person_id, platform), ()))
             if holder is not None:
                 retired.add(holder[0])
-            added.append({"tenant_id": tenant_id, "person_id": person_id, "platform": platform,
-                          "external_id": external_id})
+            added.append(
+                {"tenant_id": tenant_id, "person_id": person_id, "platform": platform, "external_id": external_id}
+            )
             changed.add(person_id)
     for chunk in _chunks(sorted(retired)):
         session.execute(delete(PersonIdentityRow).where(col(PersonIdentityRow.id).in_(chunk)))

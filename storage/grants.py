@@ -14,35 +14,63 @@ class CoordinatorGrantRepo(_Repo):
     """Grants by email (unique per tenant key and email) and offers to a person (unique per tenant key and person)."""
 
     def add(self, tenant_key: str, email: str, source: str) -> bool:
-        return insert_ignoring_duplicates(self.session, CoordinatorGrantRow,
-                                          {"tenant_key": tenant_key, "email": email.lower(), "person_id": None,
-                                           "source": source, "created_at": self.now()}, ["tenant_key", "email"])
+        return insert_ignoring_duplicates(
+            self.session,
+            CoordinatorGrantRow,
+            {
+                "tenant_key": tenant_key,
+                "email": email.lower(),
+                "person_id": None,
+                "source": source,
+                "created_at": self.now(),
+            },
+            ["tenant_key", "email"],
+        )
 
     def offer(self, tenant_key: str, person_id: int, source: str) -> bool:
-        return insert_ignoring_duplicates(self.session, CoordinatorGrantRow,
-                                          {"tenant_key": tenant_key, "email": None, "person_id": person_id,
-                                           "source": source, "created_at": self.now()}, ["tenant_key", "person_id"])
+        return insert_ignoring_duplicates(
+            self.session,
+            CoordinatorGrantRow,
+            {
+                "tenant_key": tenant_key,
+                "email": None,
+                "person_id": person_id,
+                "source": source,
+                "created_at": self.now(),
+            },
+            ["tenant_key", "person_id"],
+        )
 
     def for_email(self, email: str, tenant_keys: list[str]) -> list[CoordinatorGrant]:
-        rows = self.session.exec(select(CoordinatorGrantRow).where(
-            CoordinatorGrantRow.email == email.lower(), col(CoordinatorGrantRow.tenant_key).in_(tenant_keys))
-            .order_by(col(CoordinatorGrantRow.id)))
+        rows = self.session.exec(
+            select(CoordinatorGrantRow)
+            .where(CoordinatorGrantRow.email == email.lower(), col(CoordinatorGrantRow.tenant_key).in_(tenant_keys))
+            .order_by(col(CoordinatorGrantRow.id))
+        )
         return [to_domain(CoordinatorGrant, row) for row in rows]
 
     def in_tenants(self, tenant_keys: list[str]) -> list[CoordinatorGrant]:
-        rows = self.session.exec(select(CoordinatorGrantRow).where(
-            col(CoordinatorGrantRow.email).is_not(None), col(CoordinatorGrantRow.tenant_key).in_(tenant_keys))
-            .order_by(col(CoordinatorGrantRow.id)))
+        rows = self.session.exec(
+            select(CoordinatorGrantRow)
+            .where(col(CoordinatorGrantRow.email).is_not(None), col(CoordinatorGrantRow.tenant_key).in_(tenant_keys))
+            .order_by(col(CoordinatorGrantRow.id))
+        )
         return [to_domain(CoordinatorGrant, row) for row in rows]
 
     def offer_for(self, tenant_key: str, person_id: int) -> CoordinatorGrant | None:
-        row = self.session.exec(select(CoordinatorGrantRow).where(
-            CoordinatorGrantRow.tenant_key == tenant_key, CoordinatorGrantRow.person_id == person_id)).one_or_none()
+        row = self.session.exec(
+            select(CoordinatorGrantRow).where(
+                CoordinatorGrantRow.tenant_key == tenant_key, CoordinatorGrantRow.person_id == person_id
+            )
+        ).one_or_none()
         return to_domain_or_none(CoordinatorGrant, row)
 
     def from_source(self, source: str) -> list[CoordinatorGrant]:
-        rows = self.session.exec(select(CoordinatorGrantRow).where(CoordinatorGrantRow.source == source)
-                                 .order_by(col(CoordinatorGrantRow.id)))
+        rows = self.session.exec(
+            select(CoordinatorGrantRow)
+            .where(CoordinatorGrantRow.source == source)
+            .order_by(col(CoordinatorGrantRow.id))
+        )
         return [to_domain(CoordinatorGrant, row) for row in rows]
 
     def remove(self, grant_id: int) -> None:

@@ -17,8 +17,9 @@ def directory_emails(store: SqlStore, tenant_id: int) -> dict[str, int]:
         return {p.email.lower(): p.id for p in uow.people.in_tenant(tenant_id) if p.email}
 
 
-def import_participants(store: SqlStore, programme_id: int, rows: Iterable[ParticipantRow],
-                        directory: dict[str, int], now: datetime) -> tuple[int, int]:
+def import_participants(
+    store: SqlStore, programme_id: int, rows: Iterable[ParticipantRow], directory: dict[str, int], now: datetime
+) -> tuple[int, int]:
     """Create or update each participant as active with a complete intake; returns (created, updated)."""
     created = updated = 0
     with store.unit_of_work() as uow:
@@ -31,12 +32,25 @@ def import_participants(store: SqlStore, programme_id: int, rows: Iterable[Parti
                 intake["cadence"] = str(row.cadence_days)
             existing = uow.participants.find(programme_id, person_id)
             if existing is None:
-                participant = uow.participants.add(NewParticipant(
-                    programme_id=programme_id, person_id=person_id, role=Role(row.role), capacity=row.capacity,
-                    status=ParticipantStatus.ACTIVE, joined_at=now, intake=intake, intake_completed_at=now))
+                participant = uow.participants.add(
+                    NewParticipant(
+                        programme_id=programme_id,
+                        person_id=person_id,
+                        role=Role(row.role),
+                        capacity=row.capacity,
+                        status=ParticipantStatus.ACTIVE,
+                        joined_at=now,
+                        intake=intake,
+                        intake_completed_at=now,
+                    )
+                )
                 created += 1
             else:
-                existing.role, existing.capacity, existing.status = Role(row.role), row.capacity, ParticipantStatus.ACTIVE
+                existing.role, existing.capacity, existing.status = (
+                    Role(row.role),
+                    row.capacity,
+                    ParticipantStatus.ACTIVE,
+                )
                 existing.intake = {**existing.intake, **intake}
                 existing.intake_completed_at = existing.intake_completed_at or now
                 participant = uow.participants.save(existing)
@@ -50,7 +64,6 @@ def import_participants(store: SqlStore, programme_id: int, rows: Iterable[Parti
         for row in rows:
             if row.rankings:
                 participant = by_email[row.email]
-                participant.intake = {**participant.intake,
-                                      "mentor_choices": [by_email[e].id for e in row.rankings]}
+                participant.intake = {**participant.intake, "mentor_choices": [by_email[e].id for e in row.rankings]}
                 uow.participants.save(participant)
     return created, updated

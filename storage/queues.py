@@ -45,23 +45,47 @@ class SqlInbox:
 
     def accept(self, event: InboundEvent) -> bool:
         with Session(self.engine) as session, session.begin():
-            return insert_ignoring_duplicates(session, InboxEventRow, {
-                "platform": event.platform.value, "tenant_key": event.tenant, "event_id": event.event_id,
-                "user_key": event.user, "payload": event.model_dump(mode="json"), "status": "pending",
-                "attempts": 0, "last_error": "", "received_at": self.now()}, ["platform", "tenant_key", "event_id"])
+            return insert_ignoring_duplicates(
+                session,
+                InboxEventRow,
+                {
+                    "platform": event.platform.value,
+                    "tenant_key": event.tenant,
+                    "event_id": event.event_id,
+                    "user_key": event.user,
+                    "payload": event.model_dump(mode="json"),
+                    "status": "pending",
+                    "attempts": 0,
+                    "last_error": "",
+                    "received_at": self.now(),
+                },
+                ["platform", "tenant_key", "event_id"],
+            )
 
     def claim_next(self, uow: UnitOfWork) -> InboxItem | None:
         session = _session(uow)
         earlier = aliased(InboxEventRow)
         # The oldest pending event of someone with no older event still pending: while one worker
         # handles a person's event (locked, still pending), nobody takes that person's next one.
-        blocked = (select(earlier.id).where(earlier.status == "pending", earlier.platform == InboxEventRow.platform,
-                                            earlier.tenant_key == InboxEventRow.tenant_key,
-                                            earlier.user_key == InboxEventRow.user_key, earlier.user_key != "",
-                                            col(earlier.id) < col(InboxEventRow.id)).exists())
-        row = session.exec(select(InboxEventRow).where(InboxEventRow.status == "pending", ~blocked)
-                              .order_by(col(InboxEventRow.id)).limit(1)
-                              .with_for_update(skip_locked=True, of=InboxEventRow)).one_or_none()
+        blocked = (
+            select(earlier.id)
+            .where(
+                earlier.status == "pending",
+                earlier.platform == InboxEventRow.platform,
+                earlier.tenant_key == InboxEventRow.tenant_key,
+                earlier.user_key == InboxEventRow.user_key,
+                earlier.user_key != "",
+                col(earlier.id) < col(InboxEventRow.id),
+            )
+            .exists()
+        )
+        row = session.exec(
+            select(InboxEventRow)
+            .where(InboxEventRow.status == "pending", ~blocked)
+            .order_by(col(InboxEventRow.id))
+            .limit(1)
+            .with_for_update(skip_locked=True, of=InboxEventRow)
+        ).one_or_none()
         if row is None:
             return None
         return InboxItem(id=stored_id(row.id), event=InboundEvent.model_validate(row.payload), attempts=row.attempts)
@@ -73,8 +97,9 @@ class SqlInbox:
         return InboxItem(id=stored_id(row.id), event=InboundEvent.model_validate(row.payload), attempts=row.attempts)
 
     def mark_done(self, uow: UnitOfWork, item_id: int) -> None:
-        _session(uow).execute(update(InboxEventRow).where(col(InboxEventRow.id) == item_id)
-                              .values(status="done", done_at=self.now()))
+        _session(uow).execute(
+            update(InboxEventRow).where(col(InboxEventRow.id) == item_id).values(status="done", done_at=self.now())
+        )
 
     def record_failure(self, item_id: int, error: str, give_up_after: int) -> bool:
         with Session(self.engine) as session, session.begin():
@@ -89,14 +114,19 @@ class SqlInbox:
 
     def pending_count(self) -> int:
         with Session(self.engine) as session:
-            return session.exec(select(func.count()).select_from(InboxEventRow)
-                                   .where(InboxEventRow.status == "pending")).one()
+            return session.exec(
+                select(func.count()).select_from(InboxEventRow).where(InboxEventRow.status == "pending")
+            ).one()
 
     def status_of(self, platform: str, tenant_key: str, event_id: str) -> str | None:
         with Session(self.engine) as session:
-            return session.exec(select(InboxEventRow.status).where(
-                InboxEventRow.platform == platform, InboxEventRow.tenant_key == tenant_key,
-                InboxEventRow.event_id == event_id)).one_or_none()
+            return session.exec(
+                select(InboxEventRow.status).where(
+                    InboxEventRow.platform == platform,
+                    InboxEventRow.tenant_key == tenant_key,
+                    InboxEventRow.event_id == event_id,
+                )
+            ).one_or_none()
 
 
 class SqlOutbox:
@@ -108,11 +138,16 @@ class SqlOutbox:
     def claim(self, platform: str, now: datetime, limit: int, people: set[int] | None = None) -> list[OutboxItem]:
         """Lease up to ``limit`` due rows for ``platform``; with ``people``, only rows still pending for them."""
         with Session(self.engine) as session, session.begin():
-            query = (select(OutboxMessageRow)
-                     .where(OutboxMessageRow.platform == platform,
-                            col(OutboxMessageRow.status).in_(("pending", "sending")),
-                            col(OutboxMessageRow.not_before) <= now)
-                     .order_by(col(OutboxMessageRow.id)).with_for_update(skip_locked=True))
+            query = (
+                select(OutboxMessageRow)
+                .where(
+                    OutboxMessageRow.platform == platform,
+                    col(OutboxMessageRow.status).in_(("pending", "sending")),
+                    col(OutboxMessageRow.not_before) <= now,
+                )
+                .order_by(col(OutboxMessageRow.id))
+                .with_for_update(skip_locked=True)
+            )
             if people is None:
                 query = query.limit(limit)
             rows = session.exec(query).all()
@@ -120,10 +155,17 @@ class SqlOutbox:
                 rows = [row for row in rows if set(row.pending) & people or not row.recipients][:limit]
             items = []
             for row in rows:
-                items.append(OutboxItem(id=stored_id(row.id), platform=row.platform,
-                                        message=OutgoingMessage.model_validate(row.payload),
-                                        pending=list(row.pending), attempts=row.attempts,
-                                        lease_until=now + self.lease, recovered=row.status == "sending"))
+                items.append(
+                    OutboxItem(
+                        id=stored_id(row.id),
+                        platform=row.platform,
+                        message=OutgoingMessage.model_validate(row.payload),
+                        pending=list(row.pending),
+                        attempts=row.attempts,
+                        lease_until=now + self.lease,
+                        recovered=row.status == "sending",
+                    )
+                )
                 row.attempts += 1
                 row.status = "sending"
                 row.not_before = now + self.lease
@@ -137,25 +179,31 @@ class SqlOutbox:
         renewed = now + self.lease
         with Session(self.engine) as session, session.begin():
             # The lease's expiry is its token: a takeover or a settlement changes it.
-            result = session.execute(update(OutboxMessageRow)
-                                     .where(col(OutboxMessageRow.id) == item.id,
-                                            col(OutboxMessageRow.status) == "sending",
-                                            col(OutboxMessageRow.not_before) == item.lease_until)
-                                     .values(not_before=renewed))
+            result = session.execute(
+                update(OutboxMessageRow)
+                .where(
+                    col(OutboxMessageRow.id) == item.id,
+                    col(OutboxMessageRow.status) == "sending",
+                    col(OutboxMessageRow.not_before) == item.lease_until,
+                )
+                .values(not_before=renewed)
+            )
         if rowcount(result) != 1:
             return False
         item.lease_until = renewed
         return True
 
-    def delivered(self, item_id: int, people: list[int], now: datetime,
-                  nudge_days: dict[int, date] | None = None) -> None:
+    def delivered(
+        self, item_id: int, people: list[int], now: datetime, nudge_days: dict[int, date] | None = None
+    ) -> None:
         self._settle(item_id, people, now, note="", nudge_days=nudge_days)
 
     def suppressed(self, item_id: int, people: list[int], reason: str, now: datetime) -> None:
         self._settle(item_id, people, now, note=reason)
 
-    def _settle(self, item_id: int, people: list[int], now: datetime, note: str,
-                nudge_days: dict[int, date] | None = None) -> None:
+    def _settle(
+        self, item_id: int, people: list[int], now: datetime, note: str, nudge_days: dict[int, date] | None = None
+    ) -> None:
         with Session(self.engine) as session, session.begin():
             row = session.get(OutboxMessageRow, item_id)
             if row is None:
@@ -201,12 +249,14 @@ class SqlOutbox:
 
     def pending_count(self, platform: str | None = None) -> int:
         with Session(self.engine) as session:
-            query = select(func.count()).select_from(OutboxMessageRow).where(
-                col(OutboxMessageRow.status).in_(("pending", "sending")))
+            query = (
+                select(func.count())
+                .select_from(OutboxMessageRow)
+                .where(col(OutboxMessageRow.status).in_(("pending", "sending")))
+            )
             if platform:
                 query = query.where(OutboxMessageRow.platform == platform)
             return session.exec(query).one()
-
 
     def nudges_on(self, person_id: int, day: date) -> int:
         with Session(self.engine) as session:
@@ -214,13 +264,15 @@ class SqlOutbox:
             return row.count if row else 0
 
 
-
 def _count_nudge(session: Session, person_id: int, day: date) -> None:
-    insert_ignoring_duplicates(session, NudgeCountRow, {"person_id": person_id, "day": day, "count": 0},
-                               ["person_id", "day"])
-    session.execute(update(NudgeCountRow).where(col(NudgeCountRow.person_id) == person_id,
-                                                col(NudgeCountRow.day) == day)
-                    .values(count=NudgeCountRow.count + 1))
+    insert_ignoring_duplicates(
+        session, NudgeCountRow, {"person_id": person_id, "day": day, "count": 0}, ["person_id", "day"]
+    )
+    session.execute(
+        update(NudgeCountRow)
+        .where(col(NudgeCountRow.person_id) == person_id, col(NudgeCountRow.day) == day)
+        .values(count=NudgeCountRow.count + 1)
+    )
 
 
 class SqlSchedule:
@@ -233,19 +285,37 @@ class SqlSchedule:
         while True:
             with Session(self.engine) as session, session.begin():
                 rows = session.exec(
-                    select(ScheduledJobRow, TenantRow).join(TenantRow, col(TenantRow.id) == ScheduledJobRow.tenant_id)
+                    select(ScheduledJobRow, TenantRow)
+                    .join(TenantRow, col(TenantRow.id) == ScheduledJobRow.tenant_id)
                     .where(ScheduledJobRow.status == "scheduled", col(ScheduledJobRow.due_at) <= at)
-                    .order_by(col(ScheduledJobRow.due_at), col(ScheduledJobRow.id)).limit(limit)
-                    .with_for_update(skip_locked=True, of=ScheduledJobRow)).all()
+                    .order_by(col(ScheduledJobRow.due_at), col(ScheduledJobRow.id))
+                    .limit(limit)
+                    .with_for_update(skip_locked=True, of=ScheduledJobRow)
+                ).all()
                 for job, tenant in rows:
-                    event = InboundEvent(platform=Platform(tenant.platform), tenant=tenant.external_id, event_id=f"due:{job.id}",
-                                         kind="due", occurred_at=job.due_at,
-                                         due={"kind": job.kind, "payload": job.payload, "job_id": job.id,
-                                              "tenant_id": job.tenant_id})
-                    insert_ignoring_duplicates(session, InboxEventRow, {
-                        "platform": tenant.platform, "tenant_key": tenant.external_id, "event_id": event.event_id,
-                        "payload": event.model_dump(mode="json"), "status": "pending", "attempts": 0,
-                        "last_error": "", "received_at": self.now()}, ["platform", "tenant_key", "event_id"])
+                    event = InboundEvent(
+                        platform=Platform(tenant.platform),
+                        tenant=tenant.external_id,
+                        event_id=f"due:{job.id}",
+                        kind="due",
+                        occurred_at=job.due_at,
+                        due={"kind": job.kind, "payload": job.payload, "job_id": job.id, "tenant_id": job.tenant_id},
+                    )
+                    insert_ignoring_duplicates(
+                        session,
+                        InboxEventRow,
+                        {
+                            "platform": tenant.platform,
+                            "tenant_key": tenant.external_id,
+                            "event_id": event.event_id,
+                            "payload": event.model_dump(mode="json"),
+                            "status": "pending",
+                            "attempts": 0,
+                            "last_error": "",
+                            "received_at": self.now(),
+                        },
+                        ["platform", "tenant_key", "event_id"],
+                    )
                     job.status, job.enqueued_at = "enqueued", self.now()
                 total += len(rows)
             if len(rows) < limit:
@@ -253,12 +323,15 @@ class SqlSchedule:
 
     def next_due(self) -> datetime | None:
         with Session(self.engine) as session:
-            return session.exec(select(func.min(ScheduledJobRow.due_at))
-                                   .where(ScheduledJobRow.status == "scheduled")).one()
+            return session.exec(
+                select(func.min(ScheduledJobRow.due_at)).where(ScheduledJobRow.status == "scheduled")
+            ).one()
 
     def oldest_overdue(self, now: datetime) -> datetime | None:
         """The due time of the oldest job due by ``now`` and not yet enqueued (None when nothing is late)."""
         with Session(self.engine) as session:
-            return session.exec(select(func.min(ScheduledJobRow.due_at))
-                                   .where(ScheduledJobRow.status == "scheduled", col(ScheduledJobRow.due_at) <= now)
-                                   ).one()
+            return session.exec(
+                select(func.min(ScheduledJobRow.due_at)).where(
+                    ScheduledJobRow.status == "scheduled", col(ScheduledJobRow.due_at) <= now
+                )
+            ).one()

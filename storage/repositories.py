@@ -50,9 +50,12 @@ class _Repo:
 
 class TenantRepo(_Repo):
     def ensure(self, platform: str, external_id: str, name: str = "") -> Tenant:
-        insert_ignoring_duplicates(self.session, TenantRow,
-                                   {"platform": platform, "external_id": external_id, "name": name or external_id,
-                                    "created_at": self.now()}, ["platform", "external_id"])
+        insert_ignoring_duplicates(
+            self.session,
+            TenantRow,
+            {"platform": platform, "external_id": external_id, "name": name or external_id, "created_at": self.now()},
+            ["platform", "external_id"],
+        )
         found = self.find(platform, external_id)
         if found is None:
             raise LookupError(f"tenant {platform}:{external_id} was not stored")
@@ -62,8 +65,9 @@ class TenantRepo(_Repo):
         return to_domain_or_none(Tenant, self.session.get(TenantRow, tenant_id))
 
     def find(self, platform: str, external_id: str) -> Tenant | None:
-        row = self.session.exec(select(TenantRow).where(TenantRow.platform == platform,
-                                                           TenantRow.external_id == external_id)).one_or_none()
+        row = self.session.exec(
+            select(TenantRow).where(TenantRow.platform == platform, TenantRow.external_id == external_id)
+        ).one_or_none()
         return to_domain_or_none(Tenant, row)
 
 
@@ -72,15 +76,21 @@ class PeopleRepo(_Repo):
         return to_domain_or_none(Person, self.session.get(PersonRow, person_id))
 
     def by_email(self, tenant_id: int, email: str) -> Person | None:
-        row = self.session.exec(select(PersonRow).where(PersonRow.tenant_id == tenant_id,
-                                                           func.lower(col(PersonRow.email)) == email.lower())).one_or_none()
+        row = self.session.exec(
+            select(PersonRow).where(PersonRow.tenant_id == tenant_id, func.lower(col(PersonRow.email)) == email.lower())
+        ).one_or_none()
         return to_domain_or_none(Person, row)
 
     def by_identity(self, tenant_id: int, platform: str, external_id: str) -> Person | None:
         row = self.session.exec(
-            select(PersonRow).join(PersonIdentityRow, col(PersonIdentityRow.person_id) == PersonRow.id).where(
-                PersonIdentityRow.tenant_id == tenant_id, PersonIdentityRow.platform == platform,
-                PersonIdentityRow.external_id == external_id)).one_or_none()
+            select(PersonRow)
+            .join(PersonIdentityRow, col(PersonIdentityRow.person_id) == PersonRow.id)
+            .where(
+                PersonIdentityRow.tenant_id == tenant_id,
+                PersonIdentityRow.platform == platform,
+                PersonIdentityRow.external_id == external_id,
+            )
+        ).one_or_none()
         return to_domain_or_none(Person, row)
 
     def add(self, person: NewPerson) -> Person:
@@ -101,16 +111,21 @@ class PeopleRepo(_Repo):
         return to_domain(Person, row)
 
     def link_identity(self, person: Person, platform: str, external_id: str) -> None:
-        insert_ignoring_duplicates(self.session, PersonIdentityRow,
-                                   {"tenant_id": person.tenant_id, "person_id": person.id, "platform": platform,
-                                    "external_id": external_id}, ["tenant_id", "platform", "external_id"])
+        insert_ignoring_duplicates(
+            self.session,
+            PersonIdentityRow,
+            {"tenant_id": person.tenant_id, "person_id": person.id, "platform": platform, "external_id": external_id},
+            ["tenant_id", "platform", "external_id"],
+        )
 
     def identities(self, person_id: int) -> dict[str, str]:
         rows = self.session.exec(select(PersonIdentityRow).where(PersonIdentityRow.person_id == person_id))
         return {row.platform: row.external_id for row in rows}
 
     def in_tenant(self, tenant_id: int) -> list[Person]:
-        rows = self.session.exec(select(PersonRow).where(PersonRow.tenant_id == tenant_id).order_by(col(PersonRow.name)))
+        rows = self.session.exec(
+            select(PersonRow).where(PersonRow.tenant_id == tenant_id).order_by(col(PersonRow.name))
+        )
         return [to_domain(Person, row) for row in rows]
 
     def many(self, person_ids: list[int]) -> dict[int, Person]:
@@ -118,7 +133,7 @@ class PeopleRepo(_Repo):
         found: dict[int, Person] = {}
         ids = sorted(set(person_ids))
         for start in range(0, len(ids), 1000):
-            rows = self.session.exec(select(PersonRow).where(col(PersonRow.id).in_(ids[start:start + 1000])))
+            rows = self.session.exec(select(PersonRow).where(col(PersonRow.id).in_(ids[start : start + 1000])))
             found.update({person.id: person for person in (to_domain(Person, row) for row in rows)})
         return found
 
@@ -143,18 +158,22 @@ class PeopleRepo(_Repo):
 
     def managers(self, tenant_id: int) -> dict[int, int | None]:
         """Every person of the tenant and their manager (for reporting-line rules)."""
-        rows = self.session.exec(select(col(PersonRow.id), PersonRow.manager_id).where(PersonRow.tenant_id == tenant_id))
+        rows = self.session.exec(
+            select(col(PersonRow.id), PersonRow.manager_id).where(PersonRow.tenant_id == tenant_id)
+        )
         return {stored_id(person_id): manager_id for person_id, manager_id in rows}
 
     def seniority_range(self, tenant_id: int) -> tuple[int | None, int | None]:
-        row = self.session.exec(select(func.min(PersonRow.seniority), func.max(PersonRow.seniority))
-                                   .where(PersonRow.tenant_id == tenant_id)).one()
+        row = self.session.exec(
+            select(func.min(PersonRow.seniority), func.max(PersonRow.seniority)).where(PersonRow.tenant_id == tenant_id)
+        ).one()
         return row[0], row[1]
 
     def with_email_anywhere(self, email: str) -> list[Person]:
         """Everyone with this email, in every tenant (for coordinator grants that name no tenant)."""
-        rows = self.session.exec(select(PersonRow).where(func.lower(col(PersonRow.email)) == email.lower())
-                                 .order_by(col(PersonRow.id)))
+        rows = self.session.exec(
+            select(PersonRow).where(func.lower(col(PersonRow.email)) == email.lower()).order_by(col(PersonRow.id))
+        )
         return [to_domain(Person, row) for row in rows]
 
 
@@ -178,13 +197,15 @@ class ProgrammeRepo(_Repo):
         return to_domain_or_none(Programme, self.session.get(ProgrammeRow, programme_id))
 
     def by_slug(self, tenant_id: int, slug: str) -> Programme | None:
-        row = self.session.exec(select(ProgrammeRow).where(ProgrammeRow.tenant_id == tenant_id,
-                                                              ProgrammeRow.slug == slug)).one_or_none()
+        row = self.session.exec(
+            select(ProgrammeRow).where(ProgrammeRow.tenant_id == tenant_id, ProgrammeRow.slug == slug)
+        ).one_or_none()
         return to_domain_or_none(Programme, row)
 
     def in_tenant(self, tenant_id: int) -> list[Programme]:
-        rows = self.session.exec(select(ProgrammeRow).where(ProgrammeRow.tenant_id == tenant_id)
-                                    .order_by(col(ProgrammeRow.id)))
+        rows = self.session.exec(
+            select(ProgrammeRow).where(ProgrammeRow.tenant_id == tenant_id).order_by(col(ProgrammeRow.id))
+        )
         return [to_domain(Programme, row) for row in rows]
 
 
@@ -209,46 +230,59 @@ class ParticipantRepo(_Repo):
         return to_domain_or_none(Participant, self.session.get(ParticipantRow, participant_id))
 
     def find(self, programme_id: int, person_id: int) -> Participant | None:
-        row = self.session.exec(select(ParticipantRow).where(ParticipantRow.programme_id == programme_id,
-                                                                ParticipantRow.person_id == person_id)).one_or_none()
+        row = self.session.exec(
+            select(ParticipantRow).where(
+                ParticipantRow.programme_id == programme_id, ParticipantRow.person_id == person_id
+            )
+        ).one_or_none()
         return to_domain_or_none(Participant, row)
 
     def in_programme(self, programme_id: int) -> list[Participant]:
-        rows = self.session.exec(select(ParticipantRow).where(ParticipantRow.programme_id == programme_id)
-                                    .order_by(col(ParticipantRow.id)))
+        rows = self.session.exec(
+            select(ParticipantRow).where(ParticipantRow.programme_id == programme_id).order_by(col(ParticipantRow.id))
+        )
         return [to_domain(Participant, row) for row in rows]
 
     def of_person(self, person_id: int) -> list[Participant]:
-        rows = self.session.exec(select(ParticipantRow).where(ParticipantRow.person_id == person_id)
-                                    .order_by(col(ParticipantRow.id)))
+        rows = self.session.exec(
+            select(ParticipantRow).where(ParticipantRow.person_id == person_id).order_by(col(ParticipantRow.id))
+        )
         return [to_domain(Participant, row) for row in rows]
 
 
 class CoordinatorRepo(_Repo):
     def add_tenant_coordinator(self, tenant_id: int, person_id: int) -> bool:
-        return insert_ignoring_duplicates(self.session, TenantCoordinatorRow,
-                                          {"tenant_id": tenant_id, "person_id": person_id, "added_at": self.now()},
-                                          ["tenant_id", "person_id"])
+        return insert_ignoring_duplicates(
+            self.session,
+            TenantCoordinatorRow,
+            {"tenant_id": tenant_id, "person_id": person_id, "added_at": self.now()},
+            ["tenant_id", "person_id"],
+        )
 
     def is_tenant_coordinator(self, tenant_id: int, person_id: int) -> bool:
         return self.session.get(TenantCoordinatorRow, (tenant_id, person_id)) is not None
 
     def add(self, programme_id: int, person_id: int, added_by: int | None) -> bool:
-        return insert_ignoring_duplicates(self.session, ProgrammeCoordinatorRow,
-                                          {"programme_id": programme_id, "person_id": person_id, "added_by": added_by,
-                                           "added_at": self.now()}, ["programme_id", "person_id"])
+        return insert_ignoring_duplicates(
+            self.session,
+            ProgrammeCoordinatorRow,
+            {"programme_id": programme_id, "person_id": person_id, "added_by": added_by, "added_at": self.now()},
+            ["programme_id", "person_id"],
+        )
 
     def is_coordinator(self, programme_id: int, person_id: int) -> bool:
         return self.session.get(ProgrammeCoordinatorRow, (programme_id, person_id)) is not None
 
     def of_programme(self, programme_id: int) -> list[int]:
-        rows = self.session.exec(select(ProgrammeCoordinatorRow.person_id)
-                                    .where(ProgrammeCoordinatorRow.programme_id == programme_id))
+        rows = self.session.exec(
+            select(ProgrammeCoordinatorRow.person_id).where(ProgrammeCoordinatorRow.programme_id == programme_id)
+        )
         return list(rows)
 
     def programmes_of(self, person_id: int) -> list[int]:
-        rows = self.session.exec(select(ProgrammeCoordinatorRow.programme_id)
-                                    .where(ProgrammeCoordinatorRow.person_id == person_id))
+        rows = self.session.exec(
+            select(ProgrammeCoordinatorRow.programme_id).where(ProgrammeCoordinatorRow.person_id == person_id)
+        )
         return sorted(rows)
 
 
@@ -257,14 +291,23 @@ class ConversationRepo(_Repo):
         row = self.session.get(ConversationStateRow, person_id)
         if row is None:
             return ConversationState(tenant_id=tenant_id, person_id=person_id)
-        return ConversationState(tenant_id=row.tenant_id, person_id=row.person_id, flow=row.flow,
-                                 flow_version=row.flow_version, step=row.step, answers=dict(row.answers),
-                                 history=list(row.history), context=dict(row.context),
-                                 suspended=dict(row.suspended), current_programme_id=row.current_programme_id)
+        return ConversationState(
+            tenant_id=row.tenant_id,
+            person_id=row.person_id,
+            flow=row.flow,
+            flow_version=row.flow_version,
+            step=row.step,
+            answers=dict(row.answers),
+            history=list(row.history),
+            context=dict(row.context),
+            suspended=dict(row.suspended),
+            current_programme_id=row.current_programme_id,
+        )
 
     def save(self, state: ConversationState) -> None:
         row = self.session.get(ConversationStateRow, state.person_id) or ConversationStateRow(
-            person_id=state.person_id, tenant_id=state.tenant_id)
+            person_id=state.person_id, tenant_id=state.tenant_id
+        )
         row.flow, row.flow_version, row.step = state.flow, state.flow_version, state.step
         row.answers, row.history, row.context = dict(state.answers), list(state.history), dict(state.context)
         row.suspended = dict(state.suspended)
@@ -278,20 +321,48 @@ class OutboxRepo(_Repo):
     def add(self, message: OutgoingMessage, platform: str, not_before: datetime | None = None) -> bool:
         now = self.now()
         people = list(message.to.people)
-        return insert_ignoring_duplicates(self.session, OutboxMessageRow, {
-            "tenant_id": message.tenant_id, "platform": platform, "idempotency_key": message.idempotency_key,
-            "programme_id": message.programme_id, "payload": message.model_dump(mode="json"),
-            "recipients": people, "pending": people, "status": "pending", "attempts": 0, "last_error": "",
-            "created_at": now, "not_before": not_before or now}, ["idempotency_key"])
+        return insert_ignoring_duplicates(
+            self.session,
+            OutboxMessageRow,
+            {
+                "tenant_id": message.tenant_id,
+                "platform": platform,
+                "idempotency_key": message.idempotency_key,
+                "programme_id": message.programme_id,
+                "payload": message.model_dump(mode="json"),
+                "recipients": people,
+                "pending": people,
+                "status": "pending",
+                "attempts": 0,
+                "last_error": "",
+                "created_at": now,
+                "not_before": not_before or now,
+            },
+            ["idempotency_key"],
+        )
 
 
 class ScheduleRepo(_Repo):
     def add(self, tenant_id: int, kind: str, due_at: datetime, payload: dict[str, Any], key: str) -> bool:
-        return insert_ignoring_duplicates(self.session, ScheduledJobRow, {
-            "tenant_id": tenant_id, "kind": kind, "key": key, "due_at": due_at, "payload": payload,
-            "status": "scheduled", "created_at": self.now()}, ["key"])
+        return insert_ignoring_duplicates(
+            self.session,
+            ScheduledJobRow,
+            {
+                "tenant_id": tenant_id,
+                "kind": kind,
+                "key": key,
+                "due_at": due_at,
+                "payload": payload,
+                "status": "scheduled",
+                "created_at": self.now(),
+            },
+            ["key"],
+        )
 
     def cancel(self, key_prefix: str) -> int:
-        result = self.session.execute(delete(ScheduledJobRow).where(col(ScheduledJobRow.key).startswith(key_prefix),
-                                                                    col(ScheduledJobRow.status) == "scheduled"))
+        result = self.session.execute(
+            delete(ScheduledJobRow).where(
+                col(ScheduledJobRow.key).startswith(key_prefix), col(ScheduledJobRow.status) == "scheduled"
+            )
+        )
         return rowcount(result)

@@ -22,7 +22,8 @@ INSTALLATIONS = "slack_installations"
 BOTS = "slack_bots"
 
 slack_installations = Table(
-    INSTALLATIONS, SQLModel.metadata,
+    INSTALLATIONS,
+    SQLModel.metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("client_id", String(32), nullable=False),
     Column("app_id", String(32), nullable=False),
@@ -54,7 +55,8 @@ slack_installations = Table(
 )
 
 slack_bots = Table(
-    BOTS, SQLModel.metadata,
+    BOTS,
+    SQLModel.metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("client_id", String(32), nullable=False),
     Column("app_id", String(32), nullable=False),
@@ -104,29 +106,44 @@ def _scope(table: Table, client_id: str, enterprise_id: str | None, team_id: str
 
 def find_bot(engine: Engine, client_id: str, enterprise_id: str | None, team_id: str | None) -> dict[str, Any] | None:
     """The newest bot row with a token for a workspace (or an org, when ``team_id`` is None)."""
-    query = (select(slack_bots).where(*_scope(slack_bots, client_id, enterprise_id, team_id),
-                                      slack_bots.c.bot_token.is_not(None))
-             .order_by(desc(slack_bots.c.installed_at), desc(slack_bots.c.id)).limit(1))
+    query = (
+        select(slack_bots)
+        .where(*_scope(slack_bots, client_id, enterprise_id, team_id), slack_bots.c.bot_token.is_not(None))
+        .order_by(desc(slack_bots.c.installed_at), desc(slack_bots.c.id))
+        .limit(1)
+    )
     with engine.connect() as connection:
         row = connection.execute(query).mappings().first()
     return dict(row) if row else None
 
 
-def find_installation(engine: Engine, client_id: str, enterprise_id: str | None, team_id: str | None,
-                      user_id: str | None) -> dict[str, Any] | None:
+def find_installation(
+    engine: Engine, client_id: str, enterprise_id: str | None, team_id: str | None, user_id: str | None
+) -> dict[str, Any] | None:
     """The newest installation of a workspace (by a given installer, when ``user_id`` is set)."""
     conditions = _scope(slack_installations, client_id, enterprise_id, team_id)
     if user_id is not None:
         conditions.append(slack_installations.c.user_id == user_id)
-    query = (select(slack_installations).where(*conditions)
-             .order_by(desc(slack_installations.c.installed_at), desc(slack_installations.c.id)).limit(1))
+    query = (
+        select(slack_installations)
+        .where(*conditions)
+        .order_by(desc(slack_installations.c.installed_at), desc(slack_installations.c.id))
+        .limit(1)
+    )
     with engine.connect() as connection:
         row = connection.execute(query).mappings().first()
     return dict(row) if row else None
 
 
-def remove(engine: Engine, client_id: str, enterprise_id: str | None, team_id: str | None, *, bots: bool,
-           user_id: str | None = None) -> int:
+def remove(
+    engine: Engine,
+    client_id: str,
+    enterprise_id: str | None,
+    team_id: str | None,
+    *,
+    bots: bool,
+    user_id: str | None = None,
+) -> int:
     """Delete a workspace's bot rows (``bots``) or installation rows (of one installer, if given)."""
     table = slack_bots if bots else slack_installations
     conditions = _scope(table, client_id, enterprise_id, team_id)
@@ -142,7 +159,9 @@ def bot_token(engine: Engine, client_id: str, team_id: str) -> str | None:
         return connection.execute(
             select(slack_bots.c.bot_token)
             .where(slack_bots.c.client_id == client_id, slack_bots.c.team_id == team_id)
-            .order_by(desc(slack_bots.c.installed_at), desc(slack_bots.c.id)).limit(1)).scalar_one_or_none()
+            .order_by(desc(slack_bots.c.installed_at), desc(slack_bots.c.id))
+            .limit(1)
+        ).scalar_one_or_none()
 
 
 def identities(engine: Engine, tenant_id: int, platform: str) -> dict[int, str]:
@@ -150,6 +169,9 @@ def identities(engine: Engine, tenant_id: int, platform: str) -> dict[int, str]:
     from storage.tables import PersonIdentityRow
 
     with engine.connect() as connection:
-        rows = connection.execute(select(col(PersonIdentityRow.person_id), col(PersonIdentityRow.external_id)).where(
-            col(PersonIdentityRow.tenant_id) == tenant_id, col(PersonIdentityRow.platform) == platform))
+        rows = connection.execute(
+            select(col(PersonIdentityRow.person_id), col(PersonIdentityRow.external_id)).where(
+                col(PersonIdentityRow.tenant_id) == tenant_id, col(PersonIdentityRow.platform) == platform
+            )
+        )
         return {person_id: external_id for person_id, external_id in rows}

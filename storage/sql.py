@@ -19,8 +19,16 @@ from sqlalchemy.engine import CursorResult, Result
 from sqlalchemy.orm import Session
 from sqlmodel import SQLModel, col, select
 
-__all__ = ["col", "insert_ignoring_duplicates", "rowcount", "select", "stored_id", "table", "to_domain",
-           "to_domain_or_none"]
+__all__ = [
+    "col",
+    "insert_ignoring_duplicates",
+    "rowcount",
+    "select",
+    "stored_id",
+    "table",
+    "to_domain",
+    "to_domain_or_none",
+]
 
 D = TypeVar("D", bound=BaseModel)
 
@@ -58,10 +66,15 @@ def to_domain_or_none(model: type[D], row: SQLModel | None) -> D | None:
     return None if row is None else to_domain(model, row)
 
 
-def insert_ignoring_duplicates(session: Session, model: type[SQLModel], values: dict[str, Any],
-                               unique: list[str]) -> bool:
+def insert_ignoring_duplicates(
+    session: Session, model: type[SQLModel], values: dict[str, Any], unique: list[str]
+) -> bool:
     """INSERT ... ON CONFLICT DO NOTHING on SQLite and PostgreSQL. Returns True when a row was added."""
     dialect = sqlite if session.get_bind().dialect.name == "sqlite" else postgresql
-    statement = (dialect.insert(model).values(**values).on_conflict_do_nothing(index_elements=unique)
-                 .returning(table(model).c[unique[0]]))
+    statement = (
+        dialect.insert(model)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=unique)
+        .returning(table(model).c[unique[0]])
+    )
     return session.execute(statement).first() is not None

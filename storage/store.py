@@ -69,8 +69,9 @@ class SqlStore:
         self.schedule = SqlSchedule(engine, now)
 
     @classmethod
-    def open(cls, url: str, *, migrate: bool = True, schema: str | None = None,
-             now: Callable[[], datetime] = _utcnow) -> SqlStore:
+    def open(
+        cls, url: str, *, migrate: bool = True, schema: str | None = None, now: Callable[[], datetime] = _utcnow
+    ) -> SqlStore:
         """Connect to ``url`` and (by default) bring the schema up to date."""
         engine = db.make_engine(url, schema=schema)
         if migrate:

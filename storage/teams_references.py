@@ -33,8 +33,10 @@ class TeamsConversationRow(SQLModel, table=True):
     """A conversation reference: where and how to reach a personal chat, a channel or a group chat."""
 
     __tablename__ = "teams_conversation"
-    __table_args__ = (UniqueConstraint("tenant_key", "conversation_id"),
-                      Index("ix_teams_conversation_user", "tenant_key", "user_id"))
+    __table_args__ = (
+        UniqueConstraint("tenant_key", "conversation_id"),
+        Index("ix_teams_conversation_user", "tenant_key", "user_id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     tenant_key: str = Field(max_length=128)
@@ -56,8 +58,10 @@ class TeamsAccountRow(SQLModel, table=True):
     """A Teams account (``29:…``) seen in a roster or a mention, with its AD object id when known."""
 
     __tablename__ = "teams_account"
-    __table_args__ = (UniqueConstraint("tenant_key", "account_id"),
-                      Index("ix_teams_account_user", "tenant_key", "user_id"))
+    __table_args__ = (
+        UniqueConstraint("tenant_key", "account_id"),
+        Index("ix_teams_account_user", "tenant_key", "user_id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     tenant_key: str = Field(max_length=128)
@@ -116,6 +120,7 @@ def _retrying(engine: Engine, work: Any) -> None:
 
 # -- conversation references ---------------------------------------------------------------------------
 
+
 def _width(model: type[SQLModel], column: str) -> int | None:
     length = getattr(table(model).c[column].type, "length", None)
     return length if isinstance(length, int) else None
@@ -137,7 +142,7 @@ def unfit(tenant_key: str, reference: dict[str, Any] | None, found: list[dict[st
 
 def _kept_name(name: Any, model: type[SQLModel]) -> str:
     """A display name as the store keeps it: without NUL characters (PostgreSQL text cannot hold them), cut to fit."""
-    return str(name).replace("\x00", "")[:_width(model, "name") or None]
+    return str(name).replace("\x00", "")[: _width(model, "name") or None]
 
 
 def _conversation(session: Session, reference: dict[str, Any]) -> None:
@@ -155,8 +160,12 @@ def _accounts(session: Session, tenant_key: str, found: list[dict[str, Any]]) ->
         if account.get("account_id"):
             values = {k: account.get(k, "") for k in ("user_id", "name", "service_url")}
             values["name"] = _kept_name(values["name"], TeamsAccountRow)
-            _upsert(session, TeamsAccountRow, {"tenant_key": tenant_key, "account_id": account["account_id"]},
-                    {**values, "updated_at": _now()})
+            _upsert(
+                session,
+                TeamsAccountRow,
+                {"tenant_key": tenant_key, "account_id": account["account_id"]},
+                {**values, "updated_at": _now()},
+            )
 
 
 def remember_conversation(engine: Engine, reference: dict[str, Any]) -> None:
@@ -166,6 +175,7 @@ def remember_conversation(engine: Engine, reference: dict[str, Any]) -> None:
 
 def remember(engine: Engine, tenant_key: str, reference: dict[str, Any] | None, found: list[dict[str, Any]]) -> None:
     """Keep a conversation reference and the accounts an activity showed, in one transaction."""
+
     def work(session: Session) -> None:
         if reference is not None:
             _conversation(session, reference)
@@ -178,10 +188,14 @@ def remember(engine: Engine, tenant_key: str, reference: dict[str, Any] | None, 
 def forget_conversation(engine: Engine, tenant_key: str, conversation_id: str) -> None:
     """The bot was removed from a conversation (or Teams said it is gone): stop using its reference."""
     with Session(engine) as session, session.begin():
-        session.execute(update(TeamsConversationRow).where(
-            col(TeamsConversationRow.tenant_key) == tenant_key,
-            col(TeamsConversationRow.conversation_id) == conversation_id)
-            .values(installed=False, updated_at=_now()))
+        session.execute(
+            update(TeamsConversationRow)
+            .where(
+                col(TeamsConversationRow.tenant_key) == tenant_key,
+                col(TeamsConversationRow.conversation_id) == conversation_id,
+            )
+            .values(installed=False, updated_at=_now())
+        )
 
 
 def personal_chat(engine: Engine, tenant_key: str, user_ids: list[str]) -> TeamsConversationRow | None:
@@ -191,19 +205,24 @@ def personal_chat(engine: Engine, tenant_key: str, user_ids: list[str]) -> Teams
         return None
     with Session(engine) as session:
         return session.exec(
-            select(TeamsConversationRow).where(
-                TeamsConversationRow.tenant_key == tenant_key, TeamsConversationRow.conversation_type == "personal",
+            select(TeamsConversationRow)
+            .where(
+                TeamsConversationRow.tenant_key == tenant_key,
+                TeamsConversationRow.conversation_type == "personal",
                 col(TeamsConversationRow.installed).is_(True),
-                (col(TeamsConversationRow.user_id).in_(wanted)) | (col(TeamsConversationRow.account_id).in_(wanted)))
-            .order_by(col(TeamsConversationRow.updated_at).desc(), col(TeamsConversationRow.id).desc()).limit(1)
+                (col(TeamsConversationRow.user_id).in_(wanted)) | (col(TeamsConversationRow.account_id).in_(wanted)),
+            )
+            .order_by(col(TeamsConversationRow.updated_at).desc(), col(TeamsConversationRow.id).desc())
+            .limit(1)
         ).one_or_none()
 
 
 def conversation(engine: Engine, tenant_key: str, wanted: str) -> TeamsConversationRow | None:
     """An installed conversation by id, or a team channel by name (case-insensitive)."""
     with Session(engine) as session:
-        base = select(TeamsConversationRow).where(TeamsConversationRow.tenant_key == tenant_key,
-                                                  col(TeamsConversationRow.installed).is_(True))
+        base = select(TeamsConversationRow).where(
+            TeamsConversationRow.tenant_key == tenant_key, col(TeamsConversationRow.installed).is_(True)
+        )
         row = session.exec(base.where(TeamsConversationRow.conversation_id == wanted)).one_or_none()
         if row is not None:
             return row
@@ -214,23 +233,33 @@ def conversation(engine: Engine, tenant_key: str, wanted: str) -> TeamsConversat
 def service_url(engine: Engine, tenant_key: str) -> str:
     """The newest service URL seen in a tenant ("" when the bot has never heard from it)."""
     with Session(engine) as session:
-        return session.exec(
-            select(TeamsConversationRow.service_url).where(TeamsConversationRow.tenant_key == tenant_key)
-            .order_by(col(TeamsConversationRow.updated_at).desc()).limit(1)
-        ).one_or_none() or ""
+        return (
+            session.exec(
+                select(TeamsConversationRow.service_url)
+                .where(TeamsConversationRow.tenant_key == tenant_key)
+                .order_by(col(TeamsConversationRow.updated_at).desc())
+                .limit(1)
+            ).one_or_none()
+            or ""
+        )
 
 
 def bot_id(engine: Engine, tenant_key: str) -> str:
     """The bot's own Teams id (``28:…``) as last seen in a tenant ("" when unknown)."""
     with Session(engine) as session:
-        return session.exec(
-            select(TeamsConversationRow.bot_id).where(TeamsConversationRow.tenant_key == tenant_key,
-                                                      TeamsConversationRow.bot_id != "")
-            .order_by(col(TeamsConversationRow.updated_at).desc()).limit(1)
-        ).one_or_none() or ""
+        return (
+            session.exec(
+                select(TeamsConversationRow.bot_id)
+                .where(TeamsConversationRow.tenant_key == tenant_key, TeamsConversationRow.bot_id != "")
+                .order_by(col(TeamsConversationRow.updated_at).desc())
+                .limit(1)
+            ).one_or_none()
+            or ""
+        )
 
 
 # -- accounts ---------------------------------------------------------------------------------------------
+
 
 def remember_accounts(engine: Engine, tenant_key: str, accounts: list[dict[str, Any]]) -> None:
     """Keep Teams accounts (``account_id`` and, when known, ``user_id``, ``name``, ``service_url``)."""
@@ -238,25 +267,42 @@ def remember_accounts(engine: Engine, tenant_key: str, accounts: list[dict[str, 
         _retrying(engine, lambda session: _accounts(session, tenant_key, accounts))
 
 
-def chat_for_person(engine: Engine, tenant_key: str, person_id: int) -> tuple[str, list[TeamsAccountRow], TeamsConversationRow | None]:
+def chat_for_person(
+    engine: Engine, tenant_key: str, person_id: int
+) -> tuple[str, list[TeamsAccountRow], TeamsConversationRow | None]:
     """In one read: the person's Teams id, the accounts known for it, and their newest installed personal chat."""
     from storage.tables import PersonIdentityRow
 
     with Session(engine) as session:
-        user = session.exec(select(PersonIdentityRow.external_id).where(
-            PersonIdentityRow.person_id == person_id, PersonIdentityRow.platform == "teams")).first() or ""
+        user = (
+            session.exec(
+                select(PersonIdentityRow.external_id).where(
+                    PersonIdentityRow.person_id == person_id, PersonIdentityRow.platform == "teams"
+                )
+            ).first()
+            or ""
+        )
         if not user:
             return "", [], None
-        known = list(session.exec(select(TeamsAccountRow).where(
-            TeamsAccountRow.tenant_key == tenant_key,
-            (TeamsAccountRow.account_id == user) | (TeamsAccountRow.user_id == user))))
+        known = list(
+            session.exec(
+                select(TeamsAccountRow).where(
+                    TeamsAccountRow.tenant_key == tenant_key,
+                    (TeamsAccountRow.account_id == user) | (TeamsAccountRow.user_id == user),
+                )
+            )
+        )
         ids = {user, *(a.account_id for a in known), *(a.user_id for a in known if a.user_id)}
         chat = session.exec(
-            select(TeamsConversationRow).where(
-                TeamsConversationRow.tenant_key == tenant_key, TeamsConversationRow.conversation_type == "personal",
+            select(TeamsConversationRow)
+            .where(
+                TeamsConversationRow.tenant_key == tenant_key,
+                TeamsConversationRow.conversation_type == "personal",
                 col(TeamsConversationRow.installed).is_(True),
-                (col(TeamsConversationRow.user_id).in_(ids)) | (col(TeamsConversationRow.account_id).in_(ids)))
-            .order_by(col(TeamsConversationRow.updated_at).desc(), col(TeamsConversationRow.id).desc()).limit(1)
+                (col(TeamsConversationRow.user_id).in_(ids)) | (col(TeamsConversationRow.account_id).in_(ids)),
+            )
+            .order_by(col(TeamsConversationRow.updated_at).desc(), col(TeamsConversationRow.id).desc())
+            .limit(1)
         ).one_or_none()
         return user, known, chat
 
@@ -267,20 +313,39 @@ def accounts(engine: Engine, tenant_key: str, ids: list[str]) -> list[TeamsAccou
     if not wanted:
         return []
     with Session(engine) as session:
-        return list(session.exec(select(TeamsAccountRow).where(
-            TeamsAccountRow.tenant_key == tenant_key,
-            (col(TeamsAccountRow.account_id).in_(wanted)) | (col(TeamsAccountRow.user_id).in_(wanted)))))
+        return list(
+            session.exec(
+                select(TeamsAccountRow).where(
+                    TeamsAccountRow.tenant_key == tenant_key,
+                    (col(TeamsAccountRow.account_id).in_(wanted)) | (col(TeamsAccountRow.user_id).in_(wanted)),
+                )
+            )
+        )
 
 
 # -- the send journal -------------------------------------------------------------------------------------
+
 
 def begin_send(engine: Engine, key: str, outbox_id: int, person_id: int | None, conversation_id: str) -> str | None:
     """Durably record that activity ``key`` is about to be posted (one INSERT, committed before the post);
     returns the state of an earlier attempt instead when there was one."""
     with Session(engine) as session, session.begin():
-        added = insert_ignoring_duplicates(session, TeamsSendRow, {
-            "key": key, "outbox_id": outbox_id, "person_id": person_id, "conversation_id": conversation_id,
-            "state": SENDING, "activity_id": "", "error": "", "created_at": _now(), "updated_at": _now()}, ["key"])
+        added = insert_ignoring_duplicates(
+            session,
+            TeamsSendRow,
+            {
+                "key": key,
+                "outbox_id": outbox_id,
+                "person_id": person_id,
+                "conversation_id": conversation_id,
+                "state": SENDING,
+                "activity_id": "",
+                "error": "",
+                "created_at": _now(),
+                "updated_at": _now(),
+            },
+            ["key"],
+        )
         if added:
             return None
         return session.exec(select(TeamsSendRow.state).where(TeamsSendRow.key == key)).one_or_none() or SENDING
@@ -294,8 +359,11 @@ def settle_send(engine: Engine, key: str, state: str, activity_id: str = "", err
     with Session(engine) as session, session.begin():
         if session.get_bind().dialect.name == "postgresql":
             session.execute(text("SET LOCAL synchronous_commit TO OFF"))
-        session.execute(update(TeamsSendRow).where(col(TeamsSendRow.key) == key).values(
-            state=state, activity_id=activity_id[:200], error=error[:1000], updated_at=_now()))
+        session.execute(
+            update(TeamsSendRow)
+            .where(col(TeamsSendRow.key) == key)
+            .values(state=state, activity_id=activity_id[:200], error=error[:1000], updated_at=_now())
+        )
 
 
 def cancel_send(engine: Engine, key: str) -> None:
@@ -307,8 +375,14 @@ def cancel_send(engine: Engine, key: str) -> None:
 def unconfirmed(engine: Engine, limit: int = 100) -> list[TeamsSendRow]:
     """Posts whose outcome is unknown (marked for reconciliation), newest first."""
     with Session(engine) as session:
-        return list(session.exec(select(TeamsSendRow).where(TeamsSendRow.state == UNKNOWN)
-                                    .order_by(col(TeamsSendRow.id).desc()).limit(limit)))
+        return list(
+            session.exec(
+                select(TeamsSendRow)
+                .where(TeamsSendRow.state == UNKNOWN)
+                .order_by(col(TeamsSendRow.id).desc())
+                .limit(limit)
+            )
+        )
 
 
 # -- messages held for people who have not installed the app yet ------------------------------------------
@@ -323,10 +397,15 @@ def wake_waiting(engine: Engine, tenant_id: int, person_ids: set[int], now: date
 
     woken = 0
     with Session(engine) as session, session.begin():
-        rows = session.exec(select(OutboxMessageRow).where(
-            OutboxMessageRow.platform == "teams", OutboxMessageRow.status == "pending",
-            OutboxMessageRow.tenant_id == tenant_id, col(OutboxMessageRow.last_error).startswith(WAITING),
-            col(OutboxMessageRow.not_before) > now)).all()
+        rows = session.exec(
+            select(OutboxMessageRow).where(
+                OutboxMessageRow.platform == "teams",
+                OutboxMessageRow.status == "pending",
+                OutboxMessageRow.tenant_id == tenant_id,
+                col(OutboxMessageRow.last_error).startswith(WAITING),
+                col(OutboxMessageRow.not_before) > now,
+            )
+        ).all()
         for row in rows:
             if set(row.pending) & person_ids:
                 row.not_before = now

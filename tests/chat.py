@@ -77,8 +77,20 @@ class Chat:
     def new_programme(self, coordinator: str, name: str, starts: str, ends: str, goal_date: str = "2030-12-31") -> None:
         """Create a programme through the guided setup in chat, as ``coordinator``."""
         self.send(coordinator, "program new")
-        for answer in [name, "1", "team-rated digital confidence", "5", "7", goal_date, starts, ends, "2w", "45",
-                       "skip", "yes"]:
+        for answer in [
+            name,
+            "1",
+            "team-rated digital confidence",
+            "5",
+            "7",
+            goal_date,
+            starts,
+            ends,
+            "2w",
+            "45",
+            "skip",
+            "yes",
+        ]:
             self.send(coordinator, answer)
 
     def make_tenant_coordinator(self, email: str) -> None:
@@ -88,9 +100,16 @@ class Chat:
 
     def send(self, email: str, text: str = "", action: Action | None = None, event_id: str | None = None) -> list[str]:
         """Act as ``email``; returns the plain text of every message that person received as a result."""
-        event = InboundEvent(platform=Platform.CONSOLE, tenant="console", event_id=event_id or f"e{next(self._ids)}",
-                             user=email, text=text, action=action, occurred_at=self.clock.now(),
-                             kind="action" if action else "message")
+        event = InboundEvent(
+            platform=Platform.CONSOLE,
+            tenant="console",
+            event_id=event_id or f"e{next(self._ids)}",
+            user=email,
+            text=text,
+            action=action,
+            occurred_at=self.clock.now(),
+            kind="action" if action else "message",
+        )
         self.runtime.accept(event)
         return self.pump(email)
 
@@ -101,7 +120,7 @@ class Chat:
         if email is None:
             return []
         pid = self.person(email).id
-        new = self.deliverer.inbox.get(pid, [])[before.get(pid, 0):]
+        new = self.deliverer.inbox.get(pid, [])[before.get(pid, 0) :]
         self.last[email] = new
         return [unescape(m.text) for m in new]
 

@@ -53,13 +53,15 @@ def run_cli(*args: str, env: Mapping[str, str | None] | None = None, stdin: str 
     return Ran(code, stdout, stderr)
 
 
-def run_process(*args: str, env: Mapping[str, str] | None = None, stdin: str = "", cwd: Path,
-                timeout: float = 120) -> Ran:
+def run_process(
+    *args: str, env: Mapping[str, str] | None = None, stdin: str = "", cwd: Path, timeout: float = 120
+) -> Ran:
     """Run ``rmbot ARGS`` as a new process (for tests that kill it or need a process of its own)."""
     full_env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
     for name in _INHERITED_ONLY_WHEN_ASKED:
         if name not in (env or {}):
             full_env.pop(name, None)
-    done = subprocess.run([*RMBOT, *args], input=stdin, capture_output=True, text=True, env=full_env, cwd=cwd,
-                          timeout=timeout)
+    done = subprocess.run(
+        [*RMBOT, *args], input=stdin, capture_output=True, text=True, env=full_env, cwd=cwd, timeout=timeout
+    )
     return Ran(done.returncode, done.stdout, done.stderr)

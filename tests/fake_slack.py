@@ -87,7 +87,9 @@ class FakeSlack:
 
     def rate_limit(self, method: str, retry_after: int = 1, times: int = 1) -> None:
         """The next ``times`` calls of ``method`` answer 429 with ``Retry-After``."""
-        self._scripted[method] += [(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(retry_after)})] * times
+        self._scripted[method] += [
+            (429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(retry_after)})
+        ] * times
 
     def calls_to(self, method: str) -> list[Call]:
         """Successful calls of ``method`` (answered ``ok``)."""
@@ -96,7 +98,9 @@ class FakeSlack:
 
     def posts(self, channel: str | None = None) -> list[dict[str, Any]]:
         """Every message posted (``chat.postMessage`` arguments), optionally in one channel."""
-        return [c.args for c in self.calls_to("chat.postMessage") if channel is None or c.args.get("channel") == channel]
+        return [
+            c.args for c in self.calls_to("chat.postMessage") if channel is None or c.args.get("channel") == channel
+        ]
 
     def dm_channel(self, *users: str) -> str:
         return self._channels.get(frozenset(users), "")
@@ -154,11 +158,14 @@ class FakeSlack:
         now = time.monotonic()
         with self._lock:
             status, body, headers = self._answer(method, args, team, now)
-            self.calls.append(Call(method, args if self.record_bodies else {}, token, team, now, status,
-                                   bool(body.get("ok"))))
+            self.calls.append(
+                Call(method, args if self.record_bodies else {}, token, team, now, status, bool(body.get("ok")))
+            )
         return web.json_response(body, status=status, headers=headers)
 
-    def _answer(self, method: str, args: dict[str, Any], team: str, now: float) -> tuple[int, dict[str, Any], dict[str, str]]:
+    def _answer(
+        self, method: str, args: dict[str, Any], team: str, now: float
+    ) -> tuple[int, dict[str, Any], dict[str, str]]:
         if now < self._penalty.get(team, 0.0):  # called again before Retry-After passed
             self.violations += 1
             return self._too_many(team, now, self._penalty[team] - now)
@@ -176,7 +183,9 @@ class FakeSlack:
             return 200, {"ok": False, "error": "unknown_method"}, {}
         return 200, {"ok": True, **handler(args, team)}, {}
 
-    def _limit(self, method: str, args: dict[str, Any], team: str, now: float) -> tuple[int, dict[str, Any], dict[str, str]] | None:
+    def _limit(
+        self, method: str, args: dict[str, Any], team: str, now: float
+    ) -> tuple[int, dict[str, Any], dict[str, str]] | None:
         assert self.limits is not None
         window = self._window[team]
         while window and window[0] <= now - 1.0:
@@ -204,8 +213,14 @@ class FakeSlack:
         return f"{prefix}{next(self._ids):08d}"
 
     def _m_auth_test(self, _args: dict[str, Any], team: str) -> dict[str, Any]:
-        return {"url": "https://fake.slack.com/", "team": "Fake", "user": "rmbot", "team_id": team,
-                "user_id": self.bot_user, "bot_id": "B111"}
+        return {
+            "url": "https://fake.slack.com/",
+            "team": "Fake",
+            "user": "rmbot",
+            "team_id": team,
+            "user_id": self.bot_user,
+            "bot_id": "B111",
+        }
 
     def _m_users_info(self, args: dict[str, Any], _team: str) -> dict[str, Any]:
         user = self.users.get(str(args.get("user")))
@@ -230,8 +245,9 @@ class FakeSlack:
         ts = f"{time.time():.6f}"
         metadata = args.get("metadata") or {}
         self.post_keys.append(str((metadata.get("event_payload") or {}).get("key", "")))
-        self.messages[channel].append({"ts": ts, "text": None if not self.record_bodies else args.get("text"),
-                                       "metadata": metadata})
+        self.messages[channel].append(
+            {"ts": ts, "text": None if not self.record_bodies else args.get("text"), "metadata": metadata}
+        )
         return {"channel": channel, "ts": ts, "message": {"text": args.get("text"), "ts": ts}}
 
     def _m_chat_update(self, args: dict[str, Any], _team: str) -> dict[str, Any]:
@@ -259,17 +275,26 @@ class FakeSlack:
 
     def _m_files_completeUploadExternal(self, args: dict[str, Any], _team: str) -> dict[str, Any]:
         files = args.get("files") or []
-        return {"files": [{"id": f["id"], "title": f.get("title"), "size": len(self.uploads.get(f["id"], b""))}
-                          for f in files]}
+        return {
+            "files": [
+                {"id": f["id"], "title": f.get("title"), "size": len(self.uploads.get(f["id"], b""))} for f in files
+            ]
+        }
 
     def _m_oauth_v2_access(self, args: dict[str, Any], _team: str) -> dict[str, Any]:
         team = self.install.get("team", "T_INSTALLED")
         self.tokens[self.install.get("token", "xoxb-installed")] = team
-        return {"access_token": self.install.get("token", "xoxb-installed"), "token_type": "bot",
-                "scope": "chat:write,commands", "bot_user_id": self.bot_user, "app_id": "A111",
-                "team": {"id": team, "name": self.install.get("team_name", "Installed Workspace")},
-                "enterprise": None, "is_enterprise_install": False,
-                "authed_user": {"id": self.install.get("user", "U_INSTALLER")}}
+        return {
+            "access_token": self.install.get("token", "xoxb-installed"),
+            "token_type": "bot",
+            "scope": "chat:write,commands",
+            "bot_user_id": self.bot_user,
+            "app_id": "A111",
+            "team": {"id": team, "name": self.install.get("team_name", "Installed Workspace")},
+            "enterprise": None,
+            "is_enterprise_install": False,
+            "authed_user": {"id": self.install.get("user", "U_INSTALLER")},
+        }
 
     def _m_apps_connections_open(self, _args: dict[str, Any], _team: str) -> dict[str, Any]:
         return {"url": f"ws://127.0.0.1:{self.port}/link"}
@@ -284,11 +309,18 @@ class FakeSlack:
             methods = collections.Counter(c.method for c in self.calls)
             times = [c.at for c in self.calls]
             keys = collections.Counter(self.post_keys)
-            return {"calls": len(self.calls), "methods": dict(methods), "rate_limited": self.rate_limited,
-                    "violations": self.violations, "posts": len(self.post_keys), "unique_posts": len(keys),
-                    "duplicates": sum(n - 1 for n in keys.values() if n > 1),
-                    "first": min(times) if times else None, "last": max(times) if times else None,
-                    "per_second": dict(collections.Counter(int(t) for t in times))}
+            return {
+                "calls": len(self.calls),
+                "methods": dict(methods),
+                "rate_limited": self.rate_limited,
+                "violations": self.violations,
+                "posts": len(self.post_keys),
+                "unique_posts": len(keys),
+                "duplicates": sum(n - 1 for n in keys.values() if n > 1),
+                "first": min(times) if times else None,
+                "last": max(times) if times else None,
+                "per_second": dict(collections.Counter(int(t) for t in times)),
+            }
 
     async def _stats(self, request: web.Request) -> web.Response:
         found = self.stats()
@@ -330,18 +362,23 @@ class FakeSlack:
 
 # -- requests from "Slack" to the bot --------------------------------------------------------------------
 
+
 def signature(secret: str, timestamp: str, body: str) -> str:
     """Slack's request signature: ``v0=`` + HMAC-SHA256 over ``v0:timestamp:body``."""
     digest = hmac.new(secret.encode(), f"v0:{timestamp}:{body}".encode(), hashlib.sha256).hexdigest()
     return f"v0={digest}"
 
 
-def signed_headers(secret: str, body: str, content_type: str, timestamp: int | None = None,
-                   retry: int | None = None) -> dict[str, str]:
+def signed_headers(
+    secret: str, body: str, content_type: str, timestamp: int | None = None, retry: int | None = None
+) -> dict[str, str]:
     """Headers Slack sends with ``body``: timestamp, signature, and a retry number when it is a retry."""
     ts = str(int(time.time()) if timestamp is None else timestamp)
-    headers = {"Content-Type": content_type, "X-Slack-Request-Timestamp": ts,
-               "X-Slack-Signature": signature(secret, ts, body)}
+    headers = {
+        "Content-Type": content_type,
+        "X-Slack-Request-Timestamp": ts,
+        "X-Slack-Signature": signature(secret, ts, body),
+    }
     if retry is not None:
         headers.update({"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"})
     return headers
@@ -363,12 +400,19 @@ def interactive_body(data: dict[str, Any]) -> str:
     return urllib.parse.urlencode({"payload": json.dumps(data)})
 
 
-def slack_user(user_id: str, name: str, email: str = "", title: str = "", tz: str = "Europe/London",
-               is_bot: bool = False) -> dict[str, Any]:
+def slack_user(
+    user_id: str, name: str, email: str = "", title: str = "", tz: str = "Europe/London", is_bot: bool = False
+) -> dict[str, Any]:
     """A ``users.info`` user object."""
-    return {"id": user_id, "name": name.lower().replace(" ", "."), "real_name": name, "tz": tz, "is_bot": is_bot,
-            "deleted": False, "profile": {"real_name": name, "display_name": name.split()[0], "email": email,
-                                          "title": title}}
+    return {
+        "id": user_id,
+        "name": name.lower().replace(" ", "."),
+        "real_name": name,
+        "tz": tz,
+        "is_bot": is_bot,
+        "deleted": False,
+        "profile": {"real_name": name, "display_name": name.split()[0], "email": email, "title": title},
+    }
 
 
 def main() -> None:

@@ -97,13 +97,22 @@ class FakeTeams:
     def activities(self, conversation: str | None = None) -> list[dict[str, Any]]:
         """Activities delivered (answered 2xx), optionally in one conversation."""
         with self._lock:
-            return [p.body for p in self.posts if p.path == "activities" and 200 <= p.status < 300
-                    and (conversation is None or p.conversation == conversation)]
+            return [
+                p.body
+                for p in self.posts
+                if p.path == "activities"
+                and 200 <= p.status < 300
+                and (conversation is None or p.conversation == conversation)
+            ]
 
     def cards(self, conversation: str | None = None) -> list[dict[str, Any]]:
         """The Adaptive Cards of the delivered activities."""
-        return [a["content"] for activity in self.activities(conversation) for a in activity.get("attachments", [])
-                if a.get("contentType") == "application/vnd.microsoft.card.adaptive"]
+        return [
+            a["content"]
+            for activity in self.activities(conversation)
+            for a in activity.get("attachments", [])
+            if a.get("contentType") == "application/vnd.microsoft.card.adaptive"
+        ]
 
     def attempts(self) -> list[Post]:
         with self._lock:
@@ -111,12 +120,25 @@ class FakeTeams:
 
     # -- tokens ------------------------------------------------------------------------------------------
 
-    def token(self, app_id: str, service_url: str, *, signed_with: str = "published", audience: str | None = None,
-              expires_in: int = 3600, issuer: str = ISSUER) -> str:
+    def token(
+        self,
+        app_id: str,
+        service_url: str,
+        *,
+        signed_with: str = "published",
+        audience: str | None = None,
+        expires_in: int = 3600,
+        issuer: str = ISSUER,
+    ) -> str:
         """A Bot Framework token as the channel would send it (``signed_with="wrong"``: an unpublished key)."""
         now = int(time.time())
-        claims = {"iss": issuer, "aud": audience or app_id, "serviceurl": service_url, "nbf": now - 10,
-                  "exp": now + expires_in}
+        claims = {
+            "iss": issuer,
+            "aud": audience or app_id,
+            "serviceurl": service_url,
+            "nbf": now - 10,
+            "exp": now + expires_in,
+        }
         key = self.key if signed_with == "published" else self.wrong_key
         return jwt.encode(claims, key, algorithm="RS256", headers={"kid": KEY_ID})
 
@@ -181,8 +203,15 @@ class FakeTeams:
         body = await request.json()
         with self._lock:
             status, headers, delay = self._scripted.pop(0) if self._scripted else (201, {}, 0.0)
-            post = Post("POST", "activities", conversation, body, request.headers.get("Authorization", ""),
-                        time.monotonic(), status)
+            post = Post(
+                "POST",
+                "activities",
+                conversation,
+                body,
+                request.headers.get("Authorization", ""),
+                time.monotonic(),
+                status,
+            )
             self.posts.append(post)
             if 200 <= status < 300:
                 self._check_limits(conversation, post.at)
@@ -191,16 +220,28 @@ class FakeTeams:
             await asyncio.sleep(delay)
         if 200 <= status < 300:
             return web.json_response({"id": activity_id}, status=status)
-        return web.json_response({"error": {"code": "Throttled" if status == 429 else "ServiceError",
-                                            "message": "scripted"}}, status=status, headers=headers)
+        return web.json_response(
+            {"error": {"code": "Throttled" if status == 429 else "ServiceError", "message": "scripted"}},
+            status=status,
+            headers=headers,
+        )
 
     async def _create(self, request: web.Request) -> web.Response:
         body = await request.json()
         members = [m.get("id") for m in body.get("members") or []]
         allowed = len(members) == 1 and members[0] in self.allow_create
         with self._lock:
-            self.posts.append(Post("POST", "conversations", "", body, request.headers.get("Authorization", ""),
-                                   time.monotonic(), 201 if allowed else 403))
+            self.posts.append(
+                Post(
+                    "POST",
+                    "conversations",
+                    "",
+                    body,
+                    request.headers.get("Authorization", ""),
+                    time.monotonic(),
+                    201 if allowed else 403,
+                )
+            )
         if not allowed:
             return web.json_response({"error": {"code": "Forbidden", "message": "app not installed"}}, status=403)
         return web.json_response({"id": f"a:created-{members[0]}", "activityId": ""}, status=201)
@@ -208,8 +249,17 @@ class FakeTeams:
     async def _member(self, request: web.Request) -> web.Response:
         member = self.members.get(request.match_info["member"])
         with self._lock:
-            self.posts.append(Post("GET", "members", request.match_info["conversation"], {},
-                                   request.headers.get("Authorization", ""), time.monotonic(), 200 if member else 404))
+            self.posts.append(
+                Post(
+                    "GET",
+                    "members",
+                    request.match_info["conversation"],
+                    {},
+                    request.headers.get("Authorization", ""),
+                    time.monotonic(),
+                    200 if member else 404,
+                )
+            )
         if member is None:
             return web.json_response({"error": {"code": "NotFound", "message": "no such member"}}, status=404)
         return web.json_response(member)
@@ -217,8 +267,9 @@ class FakeTeams:
     # -- Microsoft's identity side -----------------------------------------------------------------------
 
     async def _openid(self, _request: web.Request) -> web.Response:
-        return web.json_response({"issuer": ISSUER, "jwks_uri": f"{self.base}/keys",
-                                  "id_token_signing_alg_values_supported": ["RS256"]})
+        return web.json_response(
+            {"issuer": ISSUER, "jwks_uri": f"{self.base}/keys", "id_token_signing_alg_values_supported": ["RS256"]}
+        )
 
     @staticmethod
     def issued_token(tenant: str) -> str:
@@ -233,9 +284,23 @@ class FakeTeams:
             self.token_requests.append((tenant, form))
         if form.get("grant_type") != "client_credentials" or not form.get("client_secret"):
             return web.json_response({"error": "invalid_request"}, status=400)
-        return web.json_response({"token_type": "Bearer", "expires_in": 3599, "access_token": self.issued_token(tenant)})
+        return web.json_response(
+            {"token_type": "Bearer", "expires_in": 3599, "access_token": self.issued_token(tenant)}
+        )
 
     async def _keys(self, _request: web.Request) -> web.Response:
         numbers = self.key.public_key().public_numbers()
-        return web.json_response({"keys": [{"kty": "RSA", "use": "sig", "kid": KEY_ID, "n": _b64(numbers.n),
-                                            "e": _b64(numbers.e), "endorsements": ["msteams"]}]})
+        return web.json_response(
+            {
+                "keys": [
+                    {
+                        "kty": "RSA",
+                        "use": "sig",
+                        "kid": KEY_ID,
+                        "n": _b64(numbers.n),
+                        "e": _b64(numbers.e),
+                        "endorsements": ["msteams"],
+                    }
+                ]
+            }
+        )

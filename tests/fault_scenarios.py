@@ -62,6 +62,7 @@ class StepResult:
 
 # -- Slack ---------------------------------------------------------------------------------------------------
 
+
 class SlackSide:
     """A Slack bot on a store, with its own fake Slack."""
 
@@ -83,8 +84,15 @@ class SlackSide:
         await self.bot.service.drain()
 
     def messages(self) -> list[Any]:
-        views = [("views." + c.method.split(".")[1], c.args.get("user_id") or c.args.get("trigger_id"),
-                  plain(c.args.get("view"))) for c in self.fake.calls if c.method in ("views.open", "views.publish")]
+        views = [
+            (
+                "views." + c.method.split(".")[1],
+                c.args.get("user_id") or c.args.get("trigger_id"),
+                plain(c.args.get("view")),
+            )
+            for c in self.fake.calls
+            if c.method in ("views.open", "views.publish")
+        ]
         # A re-published home tab or a re-opened modal is the same view: count what differs, not repeats.
         distinct = [v for n, v in enumerate(views) if v not in views[:n]]
         return [(p["channel"], plain(p.get("text"))) for p in self.fake.posts()] + distinct
@@ -103,8 +111,15 @@ def event_body(event: dict[str, Any], event_id: str) -> str:
     return json.dumps(body)
 
 
-def action_body(user: str, action_id: str, value: str = "", *, trigger: str, selected: str | None = None,
-                state: dict[str, Any] | None = None) -> str:
+def action_body(
+    user: str,
+    action_id: str,
+    value: str = "",
+    *,
+    trigger: str,
+    selected: str | None = None,
+    state: dict[str, Any] | None = None,
+) -> str:
     """A ``block_actions`` payload: ``user`` pressed a button (or chose ``selected`` in a select)."""
     body = copy.deepcopy(payload("block_actions.json"))
     body["user"].update(id=user, team_id=TEAM)
@@ -116,8 +131,9 @@ def action_body(user: str, action_id: str, value: str = "", *, trigger: str, sel
     action.update(action_id=action_id, value=value, action_ts=f"{EVENT_TIME}.000100")
     if selected is not None:
         action.pop("value")
-        action.update(type="static_select",
-                      selected_option={"value": selected, "text": {"type": "plain_text", "text": selected}})
+        action.update(
+            type="static_select", selected_option={"value": selected, "text": {"type": "plain_text", "text": selected}}
+        )
     if state is not None:
         body["state"] = {"values": state}
     return interactive_body(body)
@@ -125,8 +141,15 @@ def action_body(user: str, action_id: str, value: str = "", *, trigger: str, sel
 
 async def slash_command(side: SlackSide) -> Send:
     fields = dict(urllib.parse.parse_qsl(payload("slash_command.form.txt"), keep_blank_values=True))
-    fields.update(command="/mentoring", text=f"invite <@{MENTOR}|arjun> as mentor", user_id=COORDINATOR,
-                  user_name="amara", channel_id="D0COORD", team_id=TEAM, trigger_id="trig.command")
+    fields.update(
+        command="/mentoring",
+        text=f"invite <@{MENTOR}|arjun> as mentor",
+        user_id=COORDINATOR,
+        user_name="amara",
+        channel_id="D0COORD",
+        team_id=TEAM,
+        trigger_id="trig.command",
+    )
     return side.sender(form_body(fields), FORM)
 
 
@@ -136,8 +159,15 @@ async def consent_button(side: SlackSide) -> Send:
 
 
 async def typed_answer(side: SlackSide) -> Send:
-    event = {"type": "message", "channel_type": "im", "user": MENTOR, "text": "yes", "channel": f"D{MENTOR}",
-             "ts": f"{EVENT_TIME}.000200", "event_ts": f"{EVENT_TIME}.000200"}
+    event = {
+        "type": "message",
+        "channel_type": "im",
+        "user": MENTOR,
+        "text": "yes",
+        "channel": f"D{MENTOR}",
+        "ts": f"{EVENT_TIME}.000200",
+        "event_ts": f"{EVENT_TIME}.000200",
+    }
     return side.sender(event_body(event, "EvTyped"), JSON)
 
 
@@ -149,11 +179,15 @@ def _picks(post: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
     state: dict[str, Any] = {}
     for place, select in enumerate(selects):
         if select["type"] == "multi_static_select":
-            state[select["action_id"]] = {"type": select["type"],
-                                          "selected_options": [{"value": o["value"]} for o in select["options"][:2]]}
+            state[select["action_id"]] = {
+                "type": select["type"],
+                "selected_options": [{"value": o["value"]} for o in select["options"][:2]],
+            }
         else:
-            state[select["action_id"]] = {"type": select["type"],
-                                          "selected_option": {"value": select["options"][place]["value"]}}
+            state[select["action_id"]] = {
+                "type": select["type"],
+                "selected_option": {"value": select["options"][place]["value"]},
+            }
     return send["action_id"], send["value"], {"slack:pick": state}
 
 
@@ -165,8 +199,9 @@ async def pick_list(side: SlackSide) -> Send:
 async def rank_select(side: SlackSide) -> Send:
     [picker] = [b for b in side.last_post(MENTOR)["blocks"] if b.get("block_id") == "slack:pick"]
     first = picker["elements"][0]
-    return side.sender(action_body(MENTOR, first["action_id"], selected=first["options"][1]["value"],
-                                   trigger="trig.place"), FORM)
+    return side.sender(
+        action_body(MENTOR, first["action_id"], selected=first["options"][1]["value"], trigger="trig.place"), FORM
+    )
 
 
 async def rank_send(side: SlackSide) -> Send:
@@ -180,64 +215,95 @@ async def answer_button(side: SlackSide) -> Send:
 
 
 async def modal(side: SlackSide) -> Send:
-    fields = [FormField(id="topics_detail", label="In your own words", kind="long_text"),
-              FormField(id="goals", label="Goals", kind="long_text")]
+    fields = [
+        FormField(id="topics_detail", label="In your own words", kind="long_text"),
+        FormField(id="goals", label="Goals", kind="long_text"),
+    ]
     view = form_view(Form(action=FORM_ACTION, title="Your intake", fields=fields))
     body = copy.deepcopy(payload("view_submission.json"))
     body["user"].update(id=MENTOR, team_id=TEAM)
     body["team"]["id"] = TEAM
     body["trigger_id"] = "trig.view"
     assert view["callback_id"] == FORM_CALLBACK
-    body["view"].update(callback_id=view["callback_id"], private_metadata=view["private_metadata"], id="V-intake",
-                        blocks=view["blocks"], state={"values": {
-                            "topics_detail": {"topics_detail": {"type": "plain_text_input",
-                                                                "value": "Prompt libraries and checking AI answers"}},
-                            "goals": {"goals": {"type": "plain_text_input",
-                                                "value": "Learn how strategy decisions are made"}}}})
+    body["view"].update(
+        callback_id=view["callback_id"],
+        private_metadata=view["private_metadata"],
+        id="V-intake",
+        blocks=view["blocks"],
+        state={
+            "values": {
+                "topics_detail": {
+                    "topics_detail": {"type": "plain_text_input", "value": "Prompt libraries and checking AI answers"}
+                },
+                "goals": {"goals": {"type": "plain_text_input", "value": "Learn how strategy decisions are made"}},
+            }
+        },
+    )
     return side.sender(interactive_body(body), FORM)
 
 
 async def mention(side: SlackSide) -> Send:
-    event = {"type": "app_mention", "user": COORDINATOR, "text": f"<@{BOT_USER}> status", "channel": "C111",
-             "ts": f"{EVENT_TIME}.000300", "event_ts": f"{EVENT_TIME}.000300"}
+    event = {
+        "type": "app_mention",
+        "user": COORDINATOR,
+        "text": f"<@{BOT_USER}> status",
+        "channel": "C111",
+        "ts": f"{EVENT_TIME}.000300",
+        "event_ts": f"{EVENT_TIME}.000300",
+    }
     return side.sender(event_body(event, "EvMention"), JSON)
 
 
 async def home_opened(side: SlackSide) -> Send:
-    event = {"type": "app_home_opened", "user": COORDINATOR, "channel": "D0COORD", "tab": "home",
-             "event_ts": f"{EVENT_TIME}.000400"}
+    event = {
+        "type": "app_home_opened",
+        "user": COORDINATOR,
+        "channel": "D0COORD",
+        "tab": "home",
+        "event_ts": f"{EVENT_TIME}.000400",
+    }
     return side.sender(event_body(event, "EvHome"), JSON)
 
 
 async def home_button(side: SlackSide) -> Send:
     home = [c.args["view"] for c in side.fake.calls_to("views.publish") if c.args["user_id"] == COORDINATOR][-1]
-    [status, *_] = [(action_id, value) for action_id, value in buttons(home["blocks"]).values()
-                    if value.startswith("status")]
+    [status, *_] = [
+        (action_id, value) for action_id, value in buttons(home["blocks"]).values() if value.startswith("status")
+    ]
     return side.sender(action_body(COORDINATOR, *status, trigger="trig.home"), FORM)
 
 
 async def edited_message(side: SlackSide) -> Send:
-    event = {"type": "message", "subtype": "message_changed", "channel_type": "im", "channel": f"D{MENTOR}",
-             "message": {"user": MENTOR, "text": "no", "ts": f"{EVENT_TIME}.000200"},
-             "ts": f"{EVENT_TIME}.000500", "event_ts": f"{EVENT_TIME}.000500"}
+    event = {
+        "type": "message",
+        "subtype": "message_changed",
+        "channel_type": "im",
+        "channel": f"D{MENTOR}",
+        "message": {"user": MENTOR, "text": "no", "ts": f"{EVENT_TIME}.000200"},
+        "ts": f"{EVENT_TIME}.000500",
+        "event_ts": f"{EVENT_TIME}.000500",
+    }
     return side.sender(event_body(event, "EvEdited"), JSON)
 
 
-SLACK_STEPS = [("slash command (/mentoring invite)", slash_command),
-               ("block_actions button (consent)", consent_button),
-               ("DM message (typed intake answer)", typed_answer),
-               ("block_actions multi-select with Send (topics)", pick_list),
-               ("view_submission (intake modal)", modal),
-               ("block_actions select alone (waits for Send)", rank_select),
-               ("block_actions selects with Send (ranking)", rank_send),
-               ("block_actions answer button (cadence)", answer_button),
-               ("app_mention (status in a channel)", mention),
-               ("app_home_opened (App Home published)", home_opened),
-               ("block_actions App Home button (status)", home_button),
-               ("message_changed (acknowledged, ignored)", edited_message)]
+SLACK_STEPS = [
+    ("slash command (/mentoring invite)", slash_command),
+    ("block_actions button (consent)", consent_button),
+    ("DM message (typed intake answer)", typed_answer),
+    ("block_actions multi-select with Send (topics)", pick_list),
+    ("view_submission (intake modal)", modal),
+    ("block_actions select alone (waits for Send)", rank_select),
+    ("block_actions selects with Send (ranking)", rank_send),
+    ("block_actions answer button (cadence)", answer_button),
+    ("app_mention (status in a channel)", mention),
+    ("app_home_opened (App Home published)", home_opened),
+    ("block_actions App Home button (status)", home_button),
+    ("message_changed (acknowledged, ignored)", edited_message),
+]
 
 
 # -- Teams ---------------------------------------------------------------------------------------------------
+
 
 class TeamsSide:
     """A Teams bot on a store, with its own fake connector."""
@@ -259,9 +325,14 @@ class TeamsSide:
         await self.bot.work()
 
     def messages(self) -> list[Any]:
-        return [(a["conversation"]["id"] if isinstance(a.get("conversation"), dict) else "",
-                 plain(a.get("text")), [plain(card_text(c["content"])) for c in a.get("attachments", [])])
-                for a in self.fake.activities()]
+        return [
+            (
+                a["conversation"]["id"] if isinstance(a.get("conversation"), dict) else "",
+                plain(a.get("text")),
+                [plain(card_text(c["content"])) for c in a.get("attachments", [])],
+            )
+            for a in self.fake.activities()
+        ]
 
     def sender(self, activity: dict[str, Any]) -> Send:
         return lambda _retry: self.bot.post(activity)
@@ -294,15 +365,18 @@ async def teams_typed(side: TeamsSide) -> Send:
     return side.sender(side.bot.personal(T_MENTOR, "1, 3"))
 
 
-TEAMS_STEPS = [("conversationUpdate (personal install: welcome)", teams_install),
-               ("installationUpdate (personal install: welcome)", teams_installation_update),
-               ("message (invite)", teams_message),
-               ("message with value (Action.Submit: consent)", teams_submit),
-               ("invoke adaptiveCard/action (Action.Execute: intake answer)", teams_execute),
-               ("message (typed intake answer)", teams_typed)]
+TEAMS_STEPS = [
+    ("conversationUpdate (personal install: welcome)", teams_install),
+    ("installationUpdate (personal install: welcome)", teams_installation_update),
+    ("message (invite)", teams_message),
+    ("message with value (Action.Submit: consent)", teams_submit),
+    ("invoke adaptiveCard/action (Action.Execute: intake answer)", teams_execute),
+    ("message (typed intake answer)", teams_typed),
+]
 
 
 # -- scheduled work ------------------------------------------------------------------------------------------
+
 
 class DueSide(SlackSide):
     """The Slack side with a live pair, everyone in working hours (by ``working_moment``) on its clock."""
@@ -324,11 +398,17 @@ class DueSide(SlackSide):
                 person.time_zone, person.working_hours = self.zone, HOURS  # type: ignore[union-attr]
                 uow.people.save(person)  # type: ignore[arg-type]
                 if role is not None:
-                    joined.append(uow.participants.add(NewParticipant(
-                        programme_id=self.programme, person_id=person.id,  # type: ignore[union-attr]
-                        role=role, status=ParticipantStatus.ACTIVE)).id)
-            uow.matching.add_pair(NewMatchPair(programme_id=self.programme,
-                                            mentor_id=joined[0], mentee_id=joined[1]))
+                    joined.append(
+                        uow.participants.add(
+                            NewParticipant(
+                                programme_id=self.programme,
+                                person_id=person.id,  # type: ignore[union-attr]
+                                role=role,
+                                status=ParticipantStatus.ACTIVE,
+                            )
+                        ).id
+                    )
+            uow.matching.add_pair(NewMatchPair(programme_id=self.programme, mentor_id=joined[0], mentee_id=joined[1]))
         return self
 
     def due_sender(self, kind: str, payload_: dict[str, Any], key: str) -> Send:
@@ -338,8 +418,9 @@ class DueSide(SlackSide):
         def fire(retry: int | None) -> tuple[int, Any]:
             if retry:  # the job fires again, as if its "enqueued" mark had been lost: same due:<job id>
                 with self.store.engine.begin() as connection:
-                    connection.execute(text("UPDATE scheduled_job SET status = 'scheduled' WHERE key = :key"),
-                                       {"key": key})
+                    connection.execute(
+                        text("UPDATE scheduled_job SET status = 'scheduled' WHERE key = :key"), {"key": key}
+                    )
             self.store.schedule.enqueue_due(self.clock.now())
             return 200, None
 
@@ -351,15 +432,16 @@ async def due_checkin(side: DueSide) -> Send:
 
 
 async def due_survey(side: DueSide) -> Send:
-    return side.due_sender(SURVEY_JOB, {"programme_id": side.programme, "subject": "midpoint"},
-                           f"survey:{side.programme}:midpoint")
+    return side.due_sender(
+        SURVEY_JOB, {"programme_id": side.programme, "subject": "midpoint"}, f"survey:{side.programme}:midpoint"
+    )
 
 
-DUE_STEPS = [("due check-in (programme_checkin)", due_checkin),
-             ("due midpoint survey (programme_survey)", due_survey)]
+DUE_STEPS = [("due check-in (programme_checkin)", due_checkin), ("due midpoint survey (programme_survey)", due_survey)]
 
 
 # -- running a scenario --------------------------------------------------------------------------------------
+
 
 async def _play(side: Any, send: Send, times: int) -> list[tuple[int, Any]]:
     answers = [await send(None)]
@@ -377,8 +459,11 @@ async def four_times(platform: str, once_store: SqlStore, four_store: SqlStore) 
     from fault_runs import working_moment
 
     shift, zone = working_moment(datetime.now(UTC))
-    make, steps = {"slack": (SlackSide, SLACK_STEPS), "teams": (TeamsSide, TEAMS_STEPS),
-                   "due": (lambda store: DueSide(store, shift, zone), DUE_STEPS)}[platform]
+    make, steps = {
+        "slack": (SlackSide, SLACK_STEPS),
+        "teams": (TeamsSide, TEAMS_STEPS),
+        "due": (lambda store: DueSide(store, shift, zone), DUE_STEPS),
+    }[platform]
     results = []
     async with AsyncExitStack() as stack:
         once = await stack.enter_async_context(make(once_store))
@@ -389,14 +474,22 @@ async def four_times(platform: str, once_store: SqlStore, four_store: SqlStore) 
             try:
                 answers_four = await _play(four, await step(four), 4)
             except Exception as exc:  # noqa: BLE001 - the four-times side went elsewhere: stop there
-                results.append(StepResult(name, len(once.messages()) - before, [
-                    f"the step cannot be played after four deliveries ({type(exc).__name__}: {exc}); "
-                    f"the messages so far differ by {len(four.messages()) - len(once.messages())}"]))
+                results.append(
+                    StepResult(
+                        name,
+                        len(once.messages()) - before,
+                        [
+                            f"the step cannot be played after four deliveries ({type(exc).__name__}: {exc}); "
+                            f"the messages so far differ by {len(four.messages()) - len(once.messages())}"
+                        ],
+                    )
+                )
                 break
             result = StepResult(name, len(once.messages()) - before)
             if once.messages() != four.messages():
-                result.problems.append(f"messages differ:\n  once: {once.messages()[before:]}\n"
-                                       f"  four: {four.messages()[before:]}")
+                result.problems.append(
+                    f"messages differ:\n  once: {once.messages()[before:]}\n  four: {four.messages()[before:]}"
+                )
             if any(status != 200 for status, _ in answers_once + answers_four):
                 result.problems.append(f"not acknowledged with 200: {answers_once + answers_four}")
             if any(plain(answer) != plain(answers_once[0][1]) for _, answer in answers_four):

@@ -44,9 +44,14 @@ def dump(store: SqlStore) -> dict[str, list[str]]:
             if table == "alembic_version":
                 continue
             rows = connection.execute(text(f'SELECT * FROM "{table}"')).mappings().all()
-            found[table] = sorted(json.dumps(plain({k: v for k, v in row.items() if k not in VOLATILE_COLUMNS
-                                                    and not k.endswith("_at")}), sort_keys=True, default=str)
-                                  for row in rows)
+            found[table] = sorted(
+                json.dumps(
+                    plain({k: v for k, v in row.items() if k not in VOLATILE_COLUMNS and not k.endswith("_at")}),
+                    sort_keys=True,
+                    default=str,
+                )
+                for row in rows
+            )
     return found
 
 

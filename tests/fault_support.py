@@ -71,6 +71,7 @@ def user_id(n: int) -> str:
 
 # -- databases --------------------------------------------------------------------------------------------
 
+
 def with_schema(url: str, schema: str) -> str:
     """A PostgreSQL URL whose connections use ``schema`` (what ``rmbot`` reads from DATABASE_URL)."""
     return f"{url}{'&' if '?' in url else '?'}options={quote(f'-csearch_path={schema}')}"
@@ -112,11 +113,14 @@ class Probe:
 
     def backlog(self, now: datetime | None = None) -> dict[str, int]:
         """What is still to do: pending inbox events, unsent outbox messages, scheduled jobs already due."""
-        found = {"inbox": self.scalar("SELECT count(*) FROM inbox_event WHERE status = 'pending'"),
-                 "outbox": self.scalar("SELECT count(*) FROM outbox_message WHERE status IN ('pending', 'sending')")}
+        found = {
+            "inbox": self.scalar("SELECT count(*) FROM inbox_event WHERE status = 'pending'"),
+            "outbox": self.scalar("SELECT count(*) FROM outbox_message WHERE status IN ('pending', 'sending')"),
+        }
         if now is not None:
-            found["due"] = self.scalar("SELECT count(*) FROM scheduled_job WHERE status = 'scheduled' "
-                                       "AND due_at <= :at", at=now)
+            found["due"] = self.scalar(
+                "SELECT count(*) FROM scheduled_job WHERE status = 'scheduled' AND due_at <= :at", at=now
+            )
         return found
 
     def close(self) -> None:
@@ -124,6 +128,7 @@ class Probe:
 
 
 # -- the fake Slack, in its own process --------------------------------------------------------------------
+
 
 class CountingSlack(FakeSlack):
     """The fake Slack, reporting per conversation its members, post keys and the start of each post's text."""
@@ -133,11 +138,15 @@ class CountingSlack(FakeSlack):
         with self._lock:
             members = {channel: sorted(users) for users, channel in self._channels.items()}
             found["conversations"] = {
-                channel: {"users": members.get(channel, []),
-                          "keys": [str(((m.get("metadata") or {}).get("event_payload") or {}).get("key", ""))
-                                   for m in posted],
-                          "texts": [(m.get("text") or "")[:300] for m in posted]}
-                for channel, posted in self.messages.items()}
+                channel: {
+                    "users": members.get(channel, []),
+                    "keys": [
+                        str(((m.get("metadata") or {}).get("event_payload") or {}).get("key", "")) for m in posted
+                    ],
+                    "texts": [(m.get("text") or "")[:300] for m in posted],
+                }
+                for channel, posted in self.messages.items()
+            }
         return found
 
 
@@ -165,8 +174,12 @@ class FakeSlackProcess:
 
     def __enter__(self) -> FakeSlackProcess:
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        self.process = subprocess.Popen([sys.executable, __file__, "fake-slack", str(free_port()), str(self.users)],
-                                        stdout=subprocess.PIPE, text=True, env=env)
+        self.process = subprocess.Popen(
+            [sys.executable, __file__, "fake-slack", str(free_port()), str(self.users)],
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
         self.api_url = self.process.stdout.readline().strip()  # type: ignore[union-attr]
         if not self.api_url:
             raise RuntimeError("the fake Slack did not start")
@@ -192,25 +205,39 @@ class FakeSlackProcess:
 
 # -- the server --------------------------------------------------------------------------------------------
 
+
 class Server:
     """``rmbot serve`` with Slack configured (signed HTTP, the fake as its Web API) on a fixed port.
 
     ``lease`` sets RMBOT_SEND_LEASE_SECONDS: how long a message leased by a process that was killed
     mid-send waits before it is offered again (two minutes unless set)."""
 
-    def __init__(self, database_url: str, api_url: str, workdir: Path, *, lease: float | None = None,
-                 clock_shift: float = 0.0) -> None:
+    def __init__(
+        self, database_url: str, api_url: str, workdir: Path, *, lease: float | None = None, clock_shift: float = 0.0
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.workdir = workdir
         self.log = workdir / "server.log"
-        self.command = [sys.executable, "-m", "adapters.cli"] if not clock_shift else [
-            sys.executable, __file__, "serve", "--clock-shift", str(clock_shift), "--"]
-        self.env = {key: value for key, value in os.environ.items()
-                    if not key.startswith(("SLACK_", "MICROSOFT_", "TEAMS_", "RMBOT_", "DATABASE_URL"))}
-        self.env.update(PYTHONPATH=str(ROOT), DATABASE_URL=database_url, SLACK_BOT_TOKEN="xoxb-test",
-                        SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=api_url, SLACK_WORKSPACE_BUDGET="1000",
-                        RMBOT_LOG_LEVEL="WARNING")
+        self.command = (
+            [sys.executable, "-m", "adapters.cli"]
+            if not clock_shift
+            else [sys.executable, __file__, "serve", "--clock-shift", str(clock_shift), "--"]
+        )
+        self.env = {
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith(("SLACK_", "MICROSOFT_", "TEAMS_", "RMBOT_", "DATABASE_URL"))
+        }
+        self.env.update(
+            PYTHONPATH=str(ROOT),
+            DATABASE_URL=database_url,
+            SLACK_BOT_TOKEN="xoxb-test",
+            SLACK_SIGNING_SECRET=SECRET,
+            SLACK_API_URL=api_url,
+            SLACK_WORKSPACE_BUDGET="1000",
+            RMBOT_LOG_LEVEL="WARNING",
+        )
         if lease:
             self.env["RMBOT_SEND_LEASE_SECONDS"] = str(lease)
         self.process: subprocess.Popen[bytes] | None = None
@@ -220,8 +247,13 @@ class Server:
         with self.log.open("ab") as log:
             log.write(f"--- start {self.starts + 1} at {time.time():.3f}\n".encode())
             log.flush()
-            self.process = subprocess.Popen([*self.command, "serve", "--port", str(self.port)], env=self.env,
-                                            cwd=self.workdir, stdout=log, stderr=subprocess.STDOUT)
+            self.process = subprocess.Popen(
+                [*self.command, "serve", "--port", str(self.port)],
+                env=self.env,
+                cwd=self.workdir,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         self.starts += 1
 
     def ready(self, timeout: float = 120.0) -> None:
@@ -265,11 +297,12 @@ def _launch(argv: list[str]) -> None:
     bot.clock.SystemClock.now = lambda self: wall(self) + timedelta(seconds=shift)  # type: ignore[method-assign]
     from adapters.cli import main
 
-    sys.argv = ["rmbot", *argv[argv.index("--") + 1:]]
+    sys.argv = ["rmbot", *argv[argv.index("--") + 1 :]]
     main()
 
 
 # -- Slack's side: deliveries and retries ------------------------------------------------------------------
+
 
 def dm_delivery(event_id: str, user: str, text: str) -> str:
     """The Events API body of a DM to the bot (the conformance kit's capture, re-addressed)."""
@@ -314,8 +347,12 @@ class RetryingSlack:
             delivery.attempts += 1
             sent = time.monotonic()
             try:
-                async with session.post(self.url, data=delivery.body.encode(), headers=headers,
-                                        timeout=aiohttp.ClientTimeout(total=self.timeout)) as response:
+                async with session.post(
+                    self.url,
+                    data=delivery.body.encode(),
+                    headers=headers,
+                    timeout=aiohttp.ClientTimeout(total=self.timeout),
+                ) as response:
                     await response.read()
                     if 200 <= response.status < 300:
                         delivery.acknowledged = time.monotonic()

@@ -26,12 +26,25 @@ DATES = [date(2025, 1, 15), date(2025, 3, 20), date(2025, 7, 1), date(2025, 10, 
 """Reference dates at least two days from any daylight-saving change in ZONES. 2025-03-20 and 2025-10-29 are
 the weeks when the USA and Europe are out of step, a trap for anyone using fixed offsets."""
 TAGS = ["ai_tools", "data_literacy", "cybersecurity", "social_platforms", "remote_work", "wellbeing"]
-STYLES = {"style_structure": ["structured", "flexible", "mix"], "style_feedback": ["direct", "gentle"],
-          "style_pace": ["deep", "broad"]}
+STYLES = {
+    "style_structure": ["structured", "flexible", "mix"],
+    "style_feedback": ["direct", "gentle"],
+    "style_pace": ["deep", "broad"],
+}
 GENDERS = ["woman", "man", "non_binary", None]
 GENERATIONS = ["gen_z", "millennial", "gen_x", "boomer", None]
-PRIVATE_WORDS = {"gender", "generation", "woman", "man", "non_binary", "non-binary", "gen_z", "millennial",
-                 "gen_x", "boomer"}
+PRIVATE_WORDS = {
+    "gender",
+    "generation",
+    "woman",
+    "man",
+    "non_binary",
+    "non-binary",
+    "gen_z",
+    "millennial",
+    "gen_x",
+    "boomer",
+}
 MODES = ("optimal", "stable", "random")
 RULE_ORDER = ("intake", "reverse", "offline", "shared_manager", "time", "excluded")
 
@@ -43,6 +56,7 @@ SLOW = settings(deadline=None, max_examples=60, suppress_health_check=[HealthChe
 # ----------------------------------------------------------------------------------------------------
 # An independent statement of the hard rules
 # ----------------------------------------------------------------------------------------------------
+
 
 def chain_above(person: int, managers: dict[int, int | None]) -> list[int]:
     """Everyone above ``person``: their manager, their manager's manager, ... (stops on a cycle)."""
@@ -102,14 +116,16 @@ def broken_rules(data: MatchInput, mentee: Candidate, mentor: Candidate) -> list
     if overlap(mentee, mentor, rules.reference_date) < rules.min_overlap_minutes:
         broken.append("time")
     if (mentee.participant_id, mentor.participant_id) in rules.forbidden or (
-            not rules.allow_repeat and frozenset((mentee.person_id, mentor.person_id)) in rules.previous):
+        not rules.allow_repeat and frozenset((mentee.person_id, mentor.person_id)) in rules.previous
+    ):
         broken.append("excluded")
     return broken
 
 
 def feasible_matrix(data: MatchInput) -> np.ndarray:
-    return np.array([[not broken_rules(data, e, o) for o in data.mentors] for e in data.mentees],
-                    dtype=bool).reshape(len(data.mentees), len(data.mentors))
+    return np.array([[not broken_rules(data, e, o) for o in data.mentors] for e in data.mentees], dtype=bool).reshape(
+        len(data.mentees), len(data.mentors)
+    )
 
 
 def index_pairs(data: MatchInput, result: MatchResult) -> list[tuple[int, int]]:
@@ -145,7 +161,7 @@ def expected_unmatched_key(data: MatchInput, role: str, k: int, has_partner_opti
         return "matching.unmatched_capacity" if role == "mentee" else "matching.unmatched_mentor_not_needed"
     broken = [broken_rules(data, me, o) if role == "mentee" else broken_rules(data, o, me) for o in others]
     for depth, rule in enumerate(RULE_ORDER):
-        if all(set(b) & set(RULE_ORDER[:depth + 1]) for b in broken):
+        if all(set(b) & set(RULE_ORDER[: depth + 1]) for b in broken):
             if rule == "intake":
                 return "matching.unmatched_intake" if not me.ready else "matching.unmatched_others_not_ready"
             if rule == "reverse":
@@ -159,6 +175,7 @@ def expected_unmatched_key(data: MatchInput, role: str, k: int, has_partner_opti
 # ----------------------------------------------------------------------------------------------------
 # Random organisations
 # ----------------------------------------------------------------------------------------------------
+
 
 @dataclass
 class Org:
@@ -185,8 +202,7 @@ def descendants(org: Org, person: int) -> list[int]:
     return [p for p in org.people if person in chain_above(p, org.managers)]
 
 
-COMMON_HOURS = ["09:00-17:00", "08:00-16:00", "10:00-18:30", "07:00-15:00", "12:00-20:00", "09:30-13:30",
-                "00:00-23:59"]
+COMMON_HOURS = ["09:00-17:00", "08:00-16:00", "10:00-18:30", "07:00-15:00", "12:00-20:00", "09:30-13:30", "00:00-23:59"]
 
 
 @st.composite
@@ -200,17 +216,26 @@ def hours(draw: st.DrawFn) -> str:
 
 
 @st.composite
-def candidate(draw: st.DrawFn, participant_id: int, person_id: int, seniority: int, capacity: int,
-              zones: list[str]) -> Candidate:
+def candidate(
+    draw: st.DrawFn, participant_id: int, person_id: int, seniority: int, capacity: int, zones: list[str]
+) -> Candidate:
     return Candidate(
-        participant_id=participant_id, person_id=person_id, name=f"P{person_id}", seniority=seniority,
-        time_zone=draw(st.sampled_from(zones)), working_hours=draw(hours()),
+        participant_id=participant_id,
+        person_id=person_id,
+        name=f"P{person_id}",
+        seniority=seniority,
+        time_zone=draw(st.sampled_from(zones)),
+        working_hours=draw(hours()),
         department=draw(st.sampled_from(["Eng", "Sales", "Ops", ""])),
-        division=draw(st.sampled_from(["North", "South", ""])), location=draw(st.sampled_from(["Pune", "Leeds", ""])),
-        gender=draw(st.sampled_from(GENDERS)), generation=draw(st.sampled_from(GENERATIONS)),
+        division=draw(st.sampled_from(["North", "South", ""])),
+        location=draw(st.sampled_from(["Pune", "Leeds", ""])),
+        gender=draw(st.sampled_from(GENDERS)),
+        generation=draw(st.sampled_from(GENERATIONS)),
         topics=frozenset(draw(st.lists(st.sampled_from(TAGS), max_size=3))),
         style={k: v for k in STYLE_KEYS if (v := draw(st.sampled_from([None, *STYLES[k]]))) is not None},
-        capacity=capacity, ready=draw(st.integers(0, 29)) != 17)  # (Hypothesis favours the ends)
+        capacity=capacity,
+        ready=draw(st.integers(0, 29)) != 17,
+    )  # (Hypothesis favours the ends)
 
 
 @st.composite
@@ -219,15 +244,25 @@ def weights(draw: st.DrawFn) -> Weights:
         w = Weights(topic=0, diversity=0, style=0, choice=0)
         setattr(w, draw(st.sampled_from(["topic", "diversity", "style", "choice"])), 100.0)
     else:
-        w = Weights(topic=draw(st.floats(0, 100)), diversity=draw(st.floats(0, 100)),
-                    style=draw(st.floats(0, 100)), choice=draw(st.floats(0, 100)))
+        w = Weights(
+            topic=draw(st.floats(0, 100)),
+            diversity=draw(st.floats(0, 100)),
+            style=draw(st.floats(0, 100)),
+            choice=draw(st.floats(0, 100)),
+        )
     w.diversity_prefs = {d: draw(st.sampled_from(["different", "same", "ignore"])) for d in DIVERSITY_DIMENSIONS}
     return w
 
 
 @st.composite
-def instances(draw: st.DrawFn, max_people: int = 14, max_mentees: int = 6, max_mentors: int = 4,
-              max_capacity: int = 3, with_pins: bool = False) -> MatchInput:
+def instances(
+    draw: st.DrawFn,
+    max_people: int = 14,
+    max_mentees: int = 6,
+    max_mentors: int = 4,
+    max_capacity: int = 3,
+    with_pins: bool = False,
+) -> MatchInput:
     """A random programme on a random organisation, often with hard-rule traps."""
     org = draw(orgs(max_people=max_people))
     trap = draw(st.sampled_from(["none", "subtree", "siblings", "hours"]))
@@ -257,35 +292,53 @@ def instances(draw: st.DrawFn, max_people: int = 14, max_mentees: int = 6, max_m
 
     zones = draw(st.lists(st.sampled_from(ZONES), min_size=1, max_size=3 if trap == "hours" else 2, unique=True))
     mentees = [draw(candidate(5000 + 3 * k, p, seniority(p, 5, 9), 1, zones)) for k, p in enumerate(mentee_people)]
-    mentors = [draw(candidate(8000 + 3 * k, p, seniority(p, 1, 5), draw(st.integers(1, max_capacity)), zones))
-               for k, p in enumerate(mentor_people)]
+    mentors = [
+        draw(candidate(8000 + 3 * k, p, seniority(p, 1, 5), draw(st.integers(1, max_capacity)), zones))
+        for k, p in enumerate(mentor_people)
+    ]
     if trap == "hours":
         for c in (*mentees, *mentors):
             c.time_zone = draw(st.sampled_from(["Australia/Sydney", "America/Los_Angeles", "Europe/London"]))
             c.working_hours = draw(st.sampled_from(["09:00-17:00", "08:00-12:00", "13:00-18:30", "07:30-10:00"]))
     for mentee in mentees:
         if mentors and draw(st.booleans()):
-            mentee.rankings = tuple(c.participant_id for c in draw(st.permutations(mentors))[:draw(st.integers(1, 3))])
+            mentee.rankings = tuple(c.participant_id for c in draw(st.permutations(mentors))[: draw(st.integers(1, 3))])
     cells = [(e, o) for e in mentees for o in mentors]
     forbidden = {(e.participant_id, o.participant_id) for e, o in cells if draw(st.integers(0, 19)) == 7}
     previous = {frozenset((e.person_id, o.person_id)) for e, o in cells if draw(st.integers(0, 19)) == 7}
-    previous |= {frozenset(draw(st.lists(st.sampled_from(org.people), min_size=2, max_size=2, unique=True)))
-                 for _ in range(draw(st.integers(0, 2)))}
-    rules = Rules(seniority_gap=draw(st.integers(0, 2)), allow_peer=draw(st.booleans()),
-                  no_shared_manager=draw(st.booleans()),
-                  min_overlap_minutes=draw(st.sampled_from([0, 30, 60, 60, 120]) | st.integers(0, 240)),
-                  reference_date=draw(st.sampled_from(DATES)), forbidden=forbidden, previous=previous,
-                  allow_repeat=draw(st.integers(0, 4)) == 0)
+    previous |= {
+        frozenset(draw(st.lists(st.sampled_from(org.people), min_size=2, max_size=2, unique=True)))
+        for _ in range(draw(st.integers(0, 2)))
+    }
+    rules = Rules(
+        seniority_gap=draw(st.integers(0, 2)),
+        allow_peer=draw(st.booleans()),
+        no_shared_manager=draw(st.booleans()),
+        min_overlap_minutes=draw(st.sampled_from([0, 30, 60, 60, 120]) | st.integers(0, 240)),
+        reference_date=draw(st.sampled_from(DATES)),
+        forbidden=forbidden,
+        previous=previous,
+        allow_repeat=draw(st.integers(0, 4)) == 0,
+    )
     if with_pins and mentees and mentors:
-        rules.pins = [(draw(st.sampled_from(mentees)).participant_id, draw(st.sampled_from(mentors)).participant_id)
-                      for _ in range(draw(st.integers(1, 4)))]
-    return MatchInput(mentees=mentees, mentors=mentors, managers=dict(org.managers), rules=rules,
-                      weights=draw(weights()), uses_choice=draw(st.booleans()))
+        rules.pins = [
+            (draw(st.sampled_from(mentees)).participant_id, draw(st.sampled_from(mentors)).participant_id)
+            for _ in range(draw(st.integers(1, 4)))
+        ]
+    return MatchInput(
+        mentees=mentees,
+        mentors=mentors,
+        managers=dict(org.managers),
+        rules=rules,
+        weights=draw(weights()),
+        uses_choice=draw(st.booleans()),
+    )
 
 
 # ----------------------------------------------------------------------------------------------------
 # Independent optimum: exhaustive search and a MILP formulation
 # ----------------------------------------------------------------------------------------------------
+
 
 def exhaustive(feasible: np.ndarray, scores: np.ndarray, capacity: list[int]) -> tuple[int, float]:
     """The best (number of pairs, total score) over every feasible assignment, by depth-first search."""
@@ -326,8 +379,13 @@ def milp_optimum(feasible: np.ndarray, scores: np.ndarray, capacity: list[int]) 
         rows[i, k] = 1
         rows[n + j, k] = 1
     upper = np.array([1.0] * n + [float(x) for x in capacity])
-    solution = milp(c, integrality=np.ones(len(cells)), bounds=Bounds(0, 1),
-                    constraints=LinearConstraint(rows, -np.inf, upper), options={"mip_rel_gap": 0.0})
+    solution = milp(
+        c,
+        integrality=np.ones(len(cells)),
+        bounds=Bounds(0, 1),
+        constraints=LinearConstraint(rows, -np.inf, upper),
+        options={"mip_rel_gap": 0.0},
+    )
     assert solution.success, solution.message
     chosen = [cells[k] for k in np.flatnonzero(np.round(solution.x) == 1)]
     assert all(feasible[i, j] for i, j in chosen)

@@ -9,12 +9,41 @@ from hypothesis import strategies as st
 from bot.commands.registry import Args, CommandSyntaxError, Registry, parse_args, split_words, strip_leading
 
 PRODUCT_VERBS = [
-    "help", "join", "intake", "goals", "next", "agenda", "resources", "reschedule", "feedback", "support", "pause",
-    "my-data", "forget-me",
-    "program new", "program list", "program show", "program edit", "program close", "program clone",
-    "program announce", "invite", "coordinators add",
-    "match preview", "match weights", "match pin", "match forbid", "match rerun", "match publish",
-    "rematch", "pair pause", "pair resume", "pair end", "status", "report", "remind",
+    "help",
+    "join",
+    "intake",
+    "goals",
+    "next",
+    "agenda",
+    "resources",
+    "reschedule",
+    "feedback",
+    "support",
+    "pause",
+    "my-data",
+    "forget-me",
+    "program new",
+    "program list",
+    "program show",
+    "program edit",
+    "program close",
+    "program clone",
+    "program announce",
+    "invite",
+    "coordinators add",
+    "match preview",
+    "match weights",
+    "match pin",
+    "match forbid",
+    "match rerun",
+    "match publish",
+    "rematch",
+    "pair pause",
+    "pair resume",
+    "pair end",
+    "status",
+    "report",
+    "remind",
 ]
 ANYONE = PRODUCT_VERBS[:13]
 
@@ -30,7 +59,12 @@ def registry() -> Registry:
 def test_split_words_keeps_quoted_phrases() -> None:
     assert split_words('program edit name "Digital 2027"') == ["program", "edit", "name", "Digital 2027"]
     assert split_words('join --program "Digital 2027" as mentor') == [
-        "join", "--program", "Digital 2027", "as", "mentor"]
+        "join",
+        "--program",
+        "Digital 2027",
+        "as",
+        "mentor",
+    ]
     assert split_words('--program="Digital 2027"') == ["--program=Digital 2027"]
 
 
@@ -56,17 +90,26 @@ def test_split_words_keeps_mentions_and_punctuation() -> None:
     assert split_words("rematch @ana.b!") == ["rematch", "@ana.b!"]
 
 
-@pytest.mark.parametrize(("text", "words"), [
-    ("program announce in #general", ["program", "announce", "in", "#general"]),
-    ("program edit name Team#1 now", ["program", "edit", "name", "Team#1", "now"]),
-])
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("program announce in #general", ["program", "announce", "in", "#general"]),
+        ("program edit name Team#1 now", ["program", "edit", "name", "Team#1", "now"]),
+    ],
+)
 def test_split_words_keeps_hash_signs(text: str, words: list[str]) -> None:
     assert split_words(text) == words
 
 
-@given(st.lists(st.text(alphabet=st.characters(blacklist_characters='"\\#', blacklist_categories=("Cs",)),
-                        min_size=1).map(str.split).filter(lambda w: len(w) == 1).map(lambda w: w[0]),
-                max_size=8))
+@given(
+    st.lists(
+        st.text(alphabet=st.characters(blacklist_characters='"\\#', blacklist_categories=("Cs",)), min_size=1)
+        .map(str.split)
+        .filter(lambda w: len(w) == 1)
+        .map(lambda w: w[0]),
+        max_size=8,
+    )
+)
 def test_split_words_of_plain_words_is_str_split(words: list[str]) -> None:
     assert split_words(" ".join(words)) == words
 
@@ -74,12 +117,24 @@ def test_split_words_of_plain_words_is_str_split(words: list[str]) -> None:
 # --- strip_leading ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("text", "stripped"), [
-    ("/mentoring help", "help"), ("mentoring help", "help"), ("Mentoring program new", "program new"),
-    ("/MENTORING   join as mentor ", "join as mentor"), ("mentoring", ""), ("/mentoring", ""), ("  MENTORING  ", ""),
-    ("help", "help"), ("mentoringfoo", "mentoringfoo"), ("mentoringfoo help", "mentoringfoo help"),
-    ("/mentoringfoo", "/mentoringfoo"), ("program show mentoring", "program show mentoring"), ("", ""),
-])
+@pytest.mark.parametrize(
+    ("text", "stripped"),
+    [
+        ("/mentoring help", "help"),
+        ("mentoring help", "help"),
+        ("Mentoring program new", "program new"),
+        ("/MENTORING   join as mentor ", "join as mentor"),
+        ("mentoring", ""),
+        ("/mentoring", ""),
+        ("  MENTORING  ", ""),
+        ("help", "help"),
+        ("mentoringfoo", "mentoringfoo"),
+        ("mentoringfoo help", "mentoringfoo help"),
+        ("/mentoringfoo", "/mentoringfoo"),
+        ("program show mentoring", "program show mentoring"),
+        ("", ""),
+    ],
+)
 def test_strip_leading(text: str, stripped: str) -> None:
     assert strip_leading(text) == stripped
 
@@ -89,8 +144,9 @@ def test_strip_leading(text: str, stripped: str) -> None:
 
 def test_parse_args_options_and_words() -> None:
     args = parse_args(["as", "mentor", "--program", "Digital 2027", "--Days=3", "extra"], "raw text")
-    assert args == Args(words=["as", "mentor", "extra"], options={"program": "Digital 2027", "days": "3"},
-                        raw="raw text")
+    assert args == Args(
+        words=["as", "mentor", "extra"], options={"program": "Digital 2027", "days": "3"}, raw="raw text"
+    )
 
 
 def test_parse_args_equals_form_keeps_everything_after_the_first_equals() -> None:

@@ -77,8 +77,16 @@ def test_mentor_workload_is_told_at_80_and_100_percent(chat: Chat) -> None:
     chat.advance(timedelta(days=1))  # nudges wait for working hours
     told = [t for t in texts(chat, MENTOR) if "Your mentoring time for" in t]
     assert any("(80%" in t for t in told) and any("(100%" in t and "spacing the next sessions out" in t for t in told)
-    assert len([t for t in texts(chat, COORD) if f"mentoring time in **Digital 2030** for {month}" in t
-                or f"for {month} has reached" in t]) == 2
+    assert (
+        len(
+            [
+                t
+                for t in texts(chat, COORD)
+                if f"mentoring time in **Digital 2030** for {month}" in t or f"for {month} has reached" in t
+            ]
+        )
+        == 2
+    )
 
 
 def test_unanswered_pulses_are_reminded_once(chat: Chat) -> None:
@@ -146,8 +154,9 @@ def test_pause_stops_every_scheduled_message_and_resume_restarts(chat: Chat) -> 
     assert (len(chat.received(MENTOR)), len(chat.received(MENTEE))) == count  # no agenda, reminder or follow-up
     chat.send(MENTEE, "pause")
     assert any("Welcome back" in r for r in chat.press(MENTEE, "Resume"))
-    assert "Time to plan your first session" in texts(chat, MENTOR)[-1] or \
-        any("has resumed" in t for t in texts(chat, MENTOR))
+    assert "Time to plan your first session" in texts(chat, MENTOR)[-1] or any(
+        "has resumed" in t for t in texts(chat, MENTOR)
+    )
 
 
 def test_coordinators_pause_resume_and_end_pairs(chat: Chat) -> None:

@@ -38,11 +38,14 @@ def coordinator(store: SqlStore, platform: str, external: str, email: str) -> bo
 
 def grants(store: SqlStore) -> list[tuple[str, str | None]]:
     with store.unit_of_work() as uow:
-        return sorted((g.tenant_key, g.email) for g in uow.grants.from_source("cli") + uow.grants.from_source("settings"))
+        return sorted(
+            (g.tenant_key, g.email) for g in uow.grants.from_source("cli") + uow.grants.from_source("settings")
+        )
 
 
 def test_coordinators_add_on_a_fresh_database_waits_for_the_person_and_the_import_makes_them_one(
-        database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     code, output = cli(database_url, monkeypatch, "coordinators", "add", AMARA)
     assert code == 0, output
     assert "import them first" not in output
@@ -63,7 +66,8 @@ def test_coordinators_add_on_a_fresh_database_waits_for_the_person_and_the_impor
 
 
 def test_a_grant_for_one_tenant_is_used_there_only_and_then_removed(
-        database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     code, output = cli(database_url, monkeypatch, "coordinators", "add", AMARA, "--tenant", "slack:T1")
     assert code == 0 and "slack:T1" in output, output
     people = tmp_path / "people.csv"
@@ -80,12 +84,16 @@ def test_a_grant_for_one_tenant_is_used_there_only_and_then_removed(
     store.close()
 
 
-@pytest.mark.parametrize("args, expected", [
-    (["coordinators", "add", "not-an-email"], "'not-an-email' is not an email address"),
-    (["coordinators", "add", AMARA, "--tenant", "irc:x"], "is not a tenant"),
-])
-def test_coordinators_add_refuses_bad_input_in_one_line(database_url: str, monkeypatch: pytest.MonkeyPatch,
-                                                       args: list[str], expected: str) -> None:
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (["coordinators", "add", "not-an-email"], "'not-an-email' is not an email address"),
+        (["coordinators", "add", AMARA, "--tenant", "irc:x"], "is not a tenant"),
+    ],
+)
+def test_coordinators_add_refuses_bad_input_in_one_line(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, args: list[str], expected: str
+) -> None:
     code, output = cli(database_url, monkeypatch, *args)
     assert code != 0 and expected in output and len(output.strip().splitlines()) == 1, output
 
@@ -130,20 +138,29 @@ def test_my_data_shows_the_grant_and_forget_me_erases_it(store: SqlStore) -> Non
 
 # --- RMBOT_ADMIN_EMAILS ------------------------------------------------------------------------------
 
+
 def test_admin_emails_parse_per_tenant_entries() -> None:
-    settings = load_settings(rmbot_admin_emails=" Amara@Example.com , 72F988BF-86F1-41AF-91AB-2D7CD011DB47:lee@contoso.com,"
-                                                 "slack:T0123:kim@example.com ; console:ops@example.com")
-    assert settings.admin_grants == [(ANY_TENANT, "amara@example.com"),
-                                     ("teams:72f988bf-86f1-41af-91ab-2d7cd011db47", "lee@contoso.com"),
-                                     ("slack:T0123", "kim@example.com"), ("console", "ops@example.com")]
+    settings = load_settings(
+        rmbot_admin_emails=" Amara@Example.com , 72F988BF-86F1-41AF-91AB-2D7CD011DB47:lee@contoso.com,"
+        "slack:T0123:kim@example.com ; console:ops@example.com"
+    )
+    assert settings.admin_grants == [
+        (ANY_TENANT, "amara@example.com"),
+        ("teams:72f988bf-86f1-41af-91ab-2d7cd011db47", "lee@contoso.com"),
+        ("slack:T0123", "kim@example.com"),
+        ("console", "ops@example.com"),
+    ]
     assert load_settings(rmbot_admin_emails="").admin_grants == []
 
 
-@pytest.mark.parametrize("value, problem", [
-    ("amara", "'amara' is not an email address"),
-    ("nowhere:amara@example.com", "'nowhere' is not a tenant"),
-    ("irc:x:amara@example.com", "'irc:x' is not a tenant"),
-])
+@pytest.mark.parametrize(
+    "value, problem",
+    [
+        ("amara", "'amara' is not an email address"),
+        ("nowhere:amara@example.com", "'nowhere' is not a tenant"),
+        ("irc:x:amara@example.com", "'irc:x' is not a tenant"),
+    ],
+)
 def test_bad_admin_emails_stop_start_up_with_one_line(value: str, problem: str) -> None:
     with pytest.raises(ConfigurationError) as raised:
         load_settings(rmbot_admin_emails=value)

@@ -16,7 +16,9 @@ from storage.tables import PersonIdentityRow, PersonRow
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "prompts" / "sample" / "organisation.csv"
-HEADER = "email,name,title,seniority,department,time_zone,working_hours,manager_email,gender,slack_user_id,teams_user_id"
+HEADER = (
+    "email,name,title,seniority,department,time_zone,working_hours,manager_email,gender,slack_user_id,teams_user_id"
+)
 
 
 def csv(*lines: str, header: str = HEADER) -> str:
@@ -36,8 +38,11 @@ def people(store: SqlStore, tenant: int) -> dict[str, PersonRow]:
 
 def identities(store: SqlStore, tenant: int) -> set[tuple[str, str, str]]:
     with store.unit_of_work() as uow:
-        rows = uow.session.execute(select(PersonIdentityRow, PersonRow.email).join(
-            PersonRow, PersonRow.id == PersonIdentityRow.person_id).where(PersonIdentityRow.tenant_id == tenant)).all()
+        rows = uow.session.execute(
+            select(PersonIdentityRow, PersonRow.email)
+            .join(PersonRow, PersonRow.id == PersonIdentityRow.person_id)
+            .where(PersonIdentityRow.tenant_id == tenant)
+        ).all()
         return {(email, identity.platform, identity.external_id) for identity, email in rows}
 
 
@@ -55,6 +60,7 @@ def only_error(text: str, existing: dict[str, str | None] | None = None):
 
 # --- the sample organisation -------------------------------------------------------------------
 
+
 def test_sample_organisation_imports_cleanly(store: SqlStore) -> None:
     tenant = tenant_id(store)
     parsed = parse_directory(SAMPLE.read_text(encoding="utf-8"), {})
@@ -71,7 +77,11 @@ def test_sample_organisation_imports_cleanly(store: SqlStore) -> None:
     by_id = {person.id: person for person in everyone.values()}
     amara = everyone["amara.okafor@example.com"]
     assert (amara.name, amara.title, amara.seniority, amara.department) == (
-        "Amara Okafor", "Head of People Programmes", 6, "People")
+        "Amara Okafor",
+        "Head of People Programmes",
+        6,
+        "People",
+    )
     assert by_id[amara.manager_id].email == "nomvula.dlamini@example.com"
     tops = [person for person in everyone.values() if person.manager_id is None]
     assert [person.email for person in tops] == ["helena.varga@example.com"]
@@ -81,8 +91,12 @@ def test_sample_organisation_imports_cleanly(store: SqlStore) -> None:
     while kavya.manager_id is not None:
         kavya = by_id[kavya.manager_id]
         chain.append(kavya.email)
-    assert chain == ["priya.nair@example.com", "daniel.okonkwo@example.com", "rajesh.iyer@example.com",
-                     "helena.varga@example.com"]
+    assert chain == [
+        "priya.nair@example.com",
+        "daniel.okonkwo@example.com",
+        "rajesh.iyer@example.com",
+        "helena.varga@example.com",
+    ]
     assert everyone["andres.castillo@example.com"].name == "Andrés Castillo"
     assert amara.created_at is not None and amara.created_at.utcoffset() is not None
 
@@ -92,12 +106,20 @@ def test_sample_has_juniors_and_seniors_in_every_region() -> None:
     juniors = [row for row in rows if row.seniority <= 3]
     seniors = [row for row in rows if 5 <= row.seniority <= 8]
     assert len(juniors) >= 20 and len(seniors) >= 15
-    assert {"Europe/London", "Europe/Berlin", "America/New_York", "America/Los_Angeles", "Asia/Kolkata",
-            "Asia/Singapore", "Australia/Sydney"} <= {row.time_zone for row in rows}
+    assert {
+        "Europe/London",
+        "Europe/Berlin",
+        "America/New_York",
+        "America/Los_Angeles",
+        "Asia/Kolkata",
+        "Asia/Singapore",
+        "Australia/Sydney",
+    } <= {row.time_zone for row in rows}
     assert any(row.gender is None for row in rows) and any(row.gender for row in rows)
 
 
 # --- each kind of bad row ------------------------------------------------------------------------
+
 
 def test_missing_required_field_names_the_field() -> None:
     error = only_error(csv("ana@example.com,,Analyst,2"))
@@ -147,9 +169,14 @@ def test_manager_is_the_person_themself() -> None:
 
 
 def test_cycle_in_the_file_reports_each_row_with_the_chain() -> None:
-    parsed = parse_directory(csv("a@example.com,A,,5,,UTC,,b@example.com",
-                                 "ok@example.com,Ok,,1,,UTC,,a@example.com",
-                                 "b@example.com,B,,6,,UTC,,a@example.com"), {})
+    parsed = parse_directory(
+        csv(
+            "a@example.com,A,,5,,UTC,,b@example.com",
+            "ok@example.com,Ok,,1,,UTC,,a@example.com",
+            "b@example.com,B,,6,,UTC,,a@example.com",
+        ),
+        {},
+    )
     assert [(error.line, error.email) for error in parsed.errors] == [(2, "a@example.com"), (4, "b@example.com")]
     assert parsed.errors[0].reason.endswith("a@example.com -> b@example.com -> a@example.com")
     assert parsed.errors[1].reason.endswith("b@example.com -> a@example.com -> b@example.com")
@@ -160,8 +187,12 @@ def test_cycle_through_people_already_in_the_directory() -> None:
     error = only_error(csv("a@example.com,A,,5,,UTC,,boss@example.com"), existing)
     assert error.line == 2 and "a@example.com -> boss@example.com -> a@example.com" in error.reason
     # the file overrides the existing manager, so moving boss under someone else breaks the circle
-    assert parse_directory(csv("a@example.com,A,,5,,UTC,,boss@example.com",
-                               "boss@example.com,Boss,,8,,UTC,,"), existing).errors == []
+    assert (
+        parse_directory(
+            csv("a@example.com,A,,5,,UTC,,boss@example.com", "boss@example.com,Boss,,8,,UTC,,"), existing
+        ).errors
+        == []
+    )
 
 
 def test_unknown_time_zone_suggests_one() -> None:
@@ -174,15 +205,24 @@ def test_time_zone_case_is_forgiven() -> None:
     assert parse_directory(csv("ana@example.com,Ana,,2,,europe/london"), {}).rows[0].time_zone == "Europe/London"
 
 
-@pytest.mark.parametrize("value, words", [("senior", "'senior' is not a whole number"), ("2.5", "not a whole number"),
-                                          ("-1", "seniority -1 is negative")])
+@pytest.mark.parametrize(
+    "value, words",
+    [("senior", "'senior' is not a whole number"), ("2.5", "not a whole number"), ("-1", "seniority -1 is negative")],
+)
 def test_bad_seniority(value: str, words: str) -> None:
     error = only_error(csv(f"ana@example.com,Ana,,{value}"))
     assert error.line == 2 and words in error.reason
 
 
-@pytest.mark.parametrize("value, words", [("9 to 5", "end before they start"), ("nine to five", "not in the form HH:MM-HH:MM"), ("25:00-26:00", "not in the form"),
-                                          ("17:00-09:00", "end before they start")])
+@pytest.mark.parametrize(
+    "value, words",
+    [
+        ("9 to 5", "end before they start"),
+        ("nine to five", "not in the form HH:MM-HH:MM"),
+        ("25:00-26:00", "not in the form"),
+        ("17:00-09:00", "end before they start"),
+    ],
+)
 def test_bad_working_hours(value: str, words: str) -> None:
     error = only_error(csv(f"ana@example.com,Ana,,2,,UTC,{value}"))
     assert error.line == 2 and words in error.reason
@@ -200,7 +240,7 @@ def test_every_problem_is_reported_in_line_order() -> None:
 
 
 def test_line_numbers_are_physical_with_blank_lines_and_multiline_cells() -> None:
-    text = csv("", "a@example.com,A,\"Head of\nThings\",5", "", "bad,B,,2")
+    text = csv("", 'a@example.com,A,"Head of\nThings",5', "", "bad,B,,2")
     error = only_error(text)
     assert error.line == 6
 
@@ -224,6 +264,7 @@ def test_working_hours_are_normalised() -> None:
 
 
 # --- writing -------------------------------------------------------------------------------------
+
 
 def test_a_file_with_any_bad_row_imports_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "people.csv"
@@ -267,13 +308,27 @@ def test_cli_missing_file_is_one_line_exit_2(tmp_path: Path, monkeypatch: pytest
 
 def test_reimport_updates_in_place(store: SqlStore) -> None:
     tenant = tenant_id(store)
-    load(store, tenant, csv("boss@example.com,Boss,CEO,9", "vp@example.com,Vi,VP,7,,,,boss@example.com",
-                            "ana@example.com,Ana,Analyst,2,,,,vp@example.com"))
+    load(
+        store,
+        tenant,
+        csv(
+            "boss@example.com,Boss,CEO,9",
+            "vp@example.com,Vi,VP,7,,,,boss@example.com",
+            "ana@example.com,Ana,Analyst,2,,,,vp@example.com",
+        ),
+    )
     before = people(store, tenant)
 
-    summary = load(store, tenant, csv("boss@example.com,Boss,CEO,9", "vp@example.com,Vi,VP,7,,,,boss@example.com",
-                                      "ana@example.com,Ana,Senior Analyst,3,,,,boss@example.com",
-                                      "new@example.com,New,Intern,1,,,,ana@example.com"))
+    summary = load(
+        store,
+        tenant,
+        csv(
+            "boss@example.com,Boss,CEO,9",
+            "vp@example.com,Vi,VP,7,,,,boss@example.com",
+            "ana@example.com,Ana,Senior Analyst,3,,,,boss@example.com",
+            "new@example.com,New,Intern,1,,,,ana@example.com",
+        ),
+    )
 
     assert summary == ImportSummary(created=1, updated=1, unchanged=2)
     after = people(store, tenant)
@@ -296,15 +351,21 @@ def test_other_tenants_are_untouched(store: SqlStore) -> None:
 def test_identities_are_linked_and_moved(store: SqlStore) -> None:
     tenant = tenant_id(store)
     load(store, tenant, csv("a@example.com,A,,2,,,,,,U1,t-1", "b@example.com,B,,5,,,,,,U2"))
-    assert identities(store, tenant) == {("a@example.com", "slack", "U1"), ("a@example.com", "teams", "t-1"),
-                                         ("b@example.com", "slack", "U2")}
+    assert identities(store, tenant) == {
+        ("a@example.com", "slack", "U1"),
+        ("a@example.com", "teams", "t-1"),
+        ("b@example.com", "slack", "U2"),
+    }
 
     # A changes Slack account; B takes A's old one; a blank Teams id leaves A's link alone.
     summary = load(store, tenant, csv("a@example.com,A,,2,,,,,,U3", "b@example.com,B,,5,,,,,,U1"))
 
     assert summary == ImportSummary(created=0, updated=2, unchanged=0)
-    assert identities(store, tenant) == {("a@example.com", "slack", "U3"), ("a@example.com", "teams", "t-1"),
-                                         ("b@example.com", "slack", "U1")}
+    assert identities(store, tenant) == {
+        ("a@example.com", "slack", "U3"),
+        ("a@example.com", "teams", "t-1"),
+        ("b@example.com", "slack", "U1"),
+    }
 
 
 def test_existing_managers_feeds_the_parser(store: SqlStore) -> None:

@@ -15,8 +15,20 @@ JUNIOR = "sam@example.com"
 SENIOR = "lee@example.com"
 OTHER = "kim@example.com"
 
-PROGRAMME_ANSWERS = ["Digital 2027", "1", "team-rated digital confidence", "5.2", "6.5", "2030-12-31",
-                     "2030-01-15", "2030-07-15", "every 2 weeks", "45", "skip", "yes"]
+PROGRAMME_ANSWERS = [
+    "Digital 2027",
+    "1",
+    "team-rated digital confidence",
+    "5.2",
+    "6.5",
+    "2030-12-31",
+    "2030-01-15",
+    "2030-07-15",
+    "every 2 weeks",
+    "45",
+    "skip",
+    "yes",
+]
 
 
 @pytest.fixture
@@ -141,7 +153,6 @@ def test_a_volunteer_who_picks_a_role_they_cannot_take_is_told_kindly(chat: Chat
     assert "You asked to join" in chat.press(SENIOR, "Join as a mentee instead")[0]
 
 
-
 def test_inviting_an_unknown_person_invites_nobody(chat: Chat) -> None:
     create_programme(chat)
     before = snapshot(chat)
@@ -178,8 +189,16 @@ def test_declining_suppresses_messages_already_queued_for_the_programme(chat: Ch
         lee = uow.people.by_email(tenant.id, SENIOR)
         from bot.model import Address, OutgoingMessage
 
-        uow.outbox.add(OutgoingMessage(tenant_id=tenant.id, to=Address.person(lee.id), idempotency_key="late",
-                                       text="programme news", programme_id=programme.id), platform="console")
+        uow.outbox.add(
+            OutgoingMessage(
+                tenant_id=tenant.id,
+                to=Address.person(lee.id),
+                idempotency_key="late",
+                text="programme news",
+                programme_id=programme.id,
+            ),
+            platform="console",
+        )
     chat.pump()
     assert all(m.text != "programme news" for m in chat.received(SENIOR))
 
@@ -188,8 +207,16 @@ def test_non_coordinator_commands_are_refused_and_change_nothing(chat: Chat) -> 
     create_programme(chat)
     chat.send(COORD, f"invite {JUNIOR} as mentor")
     before = snapshot(chat)
-    for command in ["program new", "program list", "program show", "program edit cadence 3w",
-                    f"invite {OTHER} as mentee", f"coordinators add {OTHER}", "status", "match preview"]:
+    for command in [
+        "program new",
+        "program list",
+        "program show",
+        "program edit cadence 3w",
+        f"invite {OTHER} as mentee",
+        f"coordinators add {OTHER}",
+        "status",
+        "match preview",
+    ]:
         reply = chat.send(JUNIOR, command)
         assert len(reply) == 1 and "for programme coordinators" in reply[0], command
     assert snapshot(chat) == before

@@ -34,8 +34,11 @@ from storage.store import SqlStore
 from test_slack_harness import MENTOR, TEAM, SlackBot, fake_users, seed
 
 STEPS = {"slack": SLACK_STEPS, "teams": TEAMS_STEPS, "due": DUE_STEPS}
-IGNORED = {"slack": ["block_actions select alone (waits for Send)", "message_changed (acknowledged, ignored)"],
-           "teams": [], "due": []}
+IGNORED = {
+    "slack": ["block_actions select alone (waits for Send)", "message_changed (acknowledged, ignored)"],
+    "teams": [],
+    "due": [],
+}
 
 
 @pytest.fixture
@@ -52,7 +55,8 @@ def once_store(store: SqlStore, tmp_path: Path) -> Iterator[SqlStore]:
 
 @pytest.mark.parametrize("platform", ["slack", "teams", "due"])
 async def test_every_event_delivered_four_times_leaves_what_one_delivery_leaves(
-        store: SqlStore, once_store: SqlStore, platform: str) -> None:
+    store: SqlStore, once_store: SqlStore, platform: str
+) -> None:
     results = await four_times(platform, once_store, store)
     assert [r.name for r in results] == [name for name, _ in STEPS[platform]]
     problems = [f"{r.name}: {problem}" for r in results for problem in r.problems]
@@ -83,6 +87,7 @@ def test_checkins_due_while_no_server_ran_are_sent_once(database_url: str, tmp_p
 
 
 # -- a crash after the platform took a post, before the post was recorded ------------------------------------
+
 
 class Killed(BaseException):
     """Stands for SIGKILL at that point: nothing after it runs in the process."""
@@ -132,8 +137,13 @@ async def test_a_nudge_interrupted_by_a_crash_counts_once_towards_the_daily_cap(
                 uow.people.save(person)  # type: ignore[arg-type]
 
             def nudge(n: int) -> None:
-                message = OutgoingMessage(tenant_id=tenant.id, to=Address.person(person.id),  # type: ignore[union-attr]
-                                          idempotency_key=f"nudge-{n}", text=f"Reminder {n}", kind="nudge")
+                message = OutgoingMessage(
+                    tenant_id=tenant.id,
+                    to=Address.person(person.id),  # type: ignore[union-attr]
+                    idempotency_key=f"nudge-{n}",
+                    text=f"Reminder {n}",
+                    kind="nudge",
+                )
                 with sqlite_store.unit_of_work() as uow:
                     uow.outbox.add(message, platform="slack")
 

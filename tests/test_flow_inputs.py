@@ -17,8 +17,12 @@ from bot.wording import say, wording
 
 TODAY = date(2027, 1, 10)
 
-FOCUS = (StepChoice("digital", "Digital tools"), StepChoice("social_media", "Social media"),
-         StepChoice("inclusion", "Inclusion"), StepChoice("custom", "Something else"))
+FOCUS = (
+    StepChoice("digital", "Digital tools"),
+    StepChoice("social_media", "Social media"),
+    StepChoice("inclusion", "Inclusion"),
+    StepChoice("custom", "Something else"),
+)
 
 
 def step(kind: str, **fields: Any) -> Step:
@@ -45,8 +49,9 @@ def problem(the_step: Step, raw: Any, answers: dict[str, Any] | None = None) -> 
 # --- empty ------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("kind", ["text", "long_text", "integer", "number", "date", "yes_no", "time_zone",
-                                  "working_hours", "cadence"])
+@pytest.mark.parametrize(
+    "kind", ["text", "long_text", "integer", "number", "date", "yes_no", "time_zone", "working_hours", "cadence"]
+)
 @pytest.mark.parametrize("raw", ["", "   ", "\n\t", []])
 def test_empty_answers_are_refused_for_every_kind(kind: str, raw: Any) -> None:
     assert problem(step(kind), raw).key == "input.empty"
@@ -168,8 +173,7 @@ def test_multi_choice() -> None:
     too_many = problem(topics, "1,2,3")
     assert (too_many.key, too_many.values) == ("input.too_many", {"maximum": 2})
     assert problem(topics, "1, nonsense").key == "input.bad_choice"
-    assert answer(step("multi_choice", choices=FOCUS), "1,2,3,4") == ["digital", "social_media", "inclusion",
-                                                                     "custom"]
+    assert answer(step("multi_choice", choices=FOCUS), "1,2,3,4") == ["digital", "social_media", "inclusion", "custom"]
 
 
 def test_rank_needs_exactly_three_distinct() -> None:
@@ -211,24 +215,30 @@ def test_unknown_kind_is_explained() -> None:
 
 @pytest.mark.parametrize(
     ("the_step", "value", "shown"),
-    [(step("text"), "Digital 2027", "Digital 2027"),
-     (step("long_text"), "line one\nline two", "line one\nline two"),
-     (step("integer"), 45, "45"),
-     (step("number"), 5.2, "5.2"),
-     (step("date"), "2027-03-31", "2027-03-31"),
-     (step("choice", choices=FOCUS), "social_media", "Social media"),
-     (step("choice", choices=FOCUS), "retired", "retired"),
-     (step("multi_choice", choices=FOCUS), ["custom", "digital"], "Something else, Digital tools"),
-     (step("rank", choices=FOCUS), ["inclusion", "digital", "social_media"], "Inclusion, Digital tools, Social media"),
-     (step("yes_no"), True, "Yes"),
-     (step("yes_no"), False, "No"),
-     (step("time_zone"), "Asia/Kolkata", "Asia/Kolkata"),
-     (step("working_hours"), "09:00-17:00", "09:00-17:00"),
-     (step("cadence"), 7, "weekly"),
-     (step("cadence"), 14, "every 2 weeks"),
-     (step("cadence"), 28, "monthly"),
-     (step("text"), None, "(skipped)"),
-     (step("yes_no"), None, "(skipped)")],
+    [
+        (step("text"), "Digital 2027", "Digital 2027"),
+        (step("long_text"), "line one\nline two", "line one\nline two"),
+        (step("integer"), 45, "45"),
+        (step("number"), 5.2, "5.2"),
+        (step("date"), "2027-03-31", "2027-03-31"),
+        (step("choice", choices=FOCUS), "social_media", "Social media"),
+        (step("choice", choices=FOCUS), "retired", "retired"),
+        (step("multi_choice", choices=FOCUS), ["custom", "digital"], "Something else, Digital tools"),
+        (
+            step("rank", choices=FOCUS),
+            ["inclusion", "digital", "social_media"],
+            "Inclusion, Digital tools, Social media",
+        ),
+        (step("yes_no"), True, "Yes"),
+        (step("yes_no"), False, "No"),
+        (step("time_zone"), "Asia/Kolkata", "Asia/Kolkata"),
+        (step("working_hours"), "09:00-17:00", "09:00-17:00"),
+        (step("cadence"), 7, "weekly"),
+        (step("cadence"), 14, "every 2 weeks"),
+        (step("cadence"), 28, "monthly"),
+        (step("text"), None, "(skipped)"),
+        (step("yes_no"), None, "(skipped)"),
+    ],
 )
 def test_show_answer(the_step: Step, value: Any, shown: str) -> None:
     assert show_answer(the_step, value) == shown
@@ -236,10 +246,18 @@ def test_show_answer(the_step: Step, value: Any, shown: str) -> None:
 
 @pytest.mark.parametrize(
     ("the_step", "raw"),
-    [(step("text"), "Digital 2027"), (step("integer"), "45"), (step("date"), "31 Mar 2027"),
-     (step("choice", choices=FOCUS), "2"), (step("multi_choice", choices=FOCUS), "1,3"),
-     (step("rank", choices=FOCUS), "4,2,1"), (step("yes_no"), "y"), (step("time_zone"), "london"),
-     (step("working_hours"), "8:30 to 16:30"), (step("cadence"), "3w")],
+    [
+        (step("text"), "Digital 2027"),
+        (step("integer"), "45"),
+        (step("date"), "31 Mar 2027"),
+        (step("choice", choices=FOCUS), "2"),
+        (step("multi_choice", choices=FOCUS), "1,3"),
+        (step("rank", choices=FOCUS), "4,2,1"),
+        (step("yes_no"), "y"),
+        (step("time_zone"), "london"),
+        (step("working_hours"), "8:30 to 16:30"),
+        (step("cadence"), "3w"),
+    ],
 )
 def test_shown_answers_parse_back_to_the_same_value(the_step: Step, raw: str) -> None:
     value = answer(the_step, raw)
@@ -268,14 +286,19 @@ def test_step_applies_with_value_and_list_conditions() -> None:
 
 
 def _flow() -> Flow:
-    return Flow(id="f", version=1, title="F", steps=(
-        step("text", id="name"),
-        step("choice", id="focus", choices=FOCUS),
-        step("text", id="focus_detail", when={"focus": "custom"}),
-        step("yes_no", id="remote"),
-        step("time_zone", id="zone", when={"remote": True}),
-        step("yes_no", id="confirm"),
-    ))
+    return Flow(
+        id="f",
+        version=1,
+        title="F",
+        steps=(
+            step("text", id="name"),
+            step("choice", id="focus", choices=FOCUS),
+            step("text", id="focus_detail", when={"focus": "custom"}),
+            step("yes_no", id="remote"),
+            step("time_zone", id="zone", when={"remote": True}),
+            step("yes_no", id="confirm"),
+        ),
+    )
 
 
 def test_next_step_walks_the_flow_skipping_conditional_steps() -> None:
@@ -316,13 +339,22 @@ def _data(*steps: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_parse_flow_defaults() -> None:
-    flow = parse_flow(_data({"id": "first_name", "prompt": "Name?"},
-                            {"id": "notes", "kind": "long_text", "prompt": "Notes?", "required": False},
-                            {"id": "pick", "kind": "choice", "prompt": "Pick", "choices": [{"value": 1, "label": "One"}]}))
+    flow = parse_flow(
+        _data(
+            {"id": "first_name", "prompt": "Name?"},
+            {"id": "notes", "kind": "long_text", "prompt": "Notes?", "required": False},
+            {"id": "pick", "kind": "choice", "prompt": "Pick", "choices": [{"value": 1, "label": "One"}]},
+        )
+    )
     assert (flow.id, flow.version, flow.title) == ("f", 2, "f")
     first, notes, pick = flow.steps
     assert (first.kind, first.label, first.required, first.min_length, first.max_length) == (
-        "text", "first name", True, 1, 300)
+        "text",
+        "first name",
+        True,
+        1,
+        300,
+    )
     assert (notes.max_length, notes.required) == (2000, False)
     assert pick.choices == (StepChoice("1", "One"),)
 
@@ -345,9 +377,17 @@ def test_parse_flow_rejects_choice_steps_without_choices(kind: str) -> None:
         parse_flow(_data({"id": "a", "kind": kind, "prompt": "?", "choices": []}))
 
 
-@pytest.mark.parametrize("data", [{"version": 1, "steps": []}, {"id": "f", "steps": []}, {"id": "f", "version": 1},
-                                  _data({"id": "a"}), _data({"prompt": "?"}),
-                                  _data({"id": "a", "kind": "choice", "prompt": "?", "choices": [{"value": "x"}]})])
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"version": 1, "steps": []},
+        {"id": "f", "steps": []},
+        {"id": "f", "version": 1},
+        _data({"id": "a"}),
+        _data({"prompt": "?"}),
+        _data({"id": "a", "kind": "choice", "prompt": "?", "choices": [{"value": "x"}]}),
+    ],
+)
 def test_parse_flow_rejects_missing_fields(data: dict[str, Any]) -> None:
     with pytest.raises(FlowDefinitionError):
         parse_flow(data)
@@ -382,11 +422,10 @@ def test_program_new_loads_and_every_prompt_renders() -> None:
         if the_step.choices:
             assert len({c.value for c in the_step.choices}) == len(the_step.choices)
         if the_step.after and the_step.after != "today":
-            assert the_step.after in ids[:ids.index(the_step.id)]
+            assert the_step.after in ids[: ids.index(the_step.id)]
         for key in the_step.when:
-            assert key in ids[:ids.index(the_step.id)]
-    confirm = plain_text(wording().render_source(flow.step("confirm").prompt, answers=REALISTIC_ANSWERS,
-                                                 context={}))
+            assert key in ids[: ids.index(the_step.id)]
+    confirm = plain_text(wording().render_source(flow.step("confirm").prompt, answers=REALISTIC_ANSWERS, context={}))
     # the typed name is shown as typed, not turned into markup
     assert "Digital *Reverse* Mentoring 2027" in confirm
     assert "2027-01-15" in confirm and "2027-07-15" in confirm

@@ -43,19 +43,46 @@ from test_teams_harness import MENTEE as T_MENTEE
 from test_teams_harness import MENTOR as T_MENTOR
 from test_teams_harness import seed as seed_teams
 
-FUZZ = settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "60")), deadline=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                       HealthCheck.data_too_large])
+FUZZ = settings(
+    max_examples=int(os.environ.get("FUZZ_EXAMPLES", "60")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 # -- breaking JSON --------------------------------------------------------------------------------------
 
 HUGE = st.integers(100_000, 200_000).map(lambda n: "x" * n)
-ODD_TEXT = HUGE | st.sampled_from(["", " ", "\u0000", "null", "{}", "[]", "%s %(x)s {0}", "\U0001F600" * 40,
-                            "<!channel> <@W222> <#C1|x>", "U" * 300, "-1", "1e400", "\u202e", "a\r\nb"])
-SCALARS = st.one_of(st.none(), st.booleans(), st.integers(min_value=-2**70, max_value=2**70),
-                    st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=40), ODD_TEXT)
-JSONISH = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=3)
-                       | st.dictionaries(st.text(max_size=10), inner, max_size=3), max_leaves=6)
+ODD_TEXT = HUGE | st.sampled_from(
+    [
+        "",
+        " ",
+        "\u0000",
+        "null",
+        "{}",
+        "[]",
+        "%s %(x)s {0}",
+        "\U0001f600" * 40,
+        "<!channel> <@W222> <#C1|x>",
+        "U" * 300,
+        "-1",
+        "1e400",
+        "\u202e",
+        "a\r\nb",
+    ]
+)
+SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=40),
+    ODD_TEXT,
+)
+JSONISH = st.recursive(
+    SCALARS,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=10), inner, max_size=3),
+    max_leaves=6,
+)
 HOW = st.sampled_from(["drop", "replace", "odd text", "wrap in list", "wrap in object", "empty object"])
 
 
@@ -96,6 +123,7 @@ def mangle(data: st.DataObject, value: Any, keep: tuple[str, ...] = ()) -> Any:
 
 # -- what must hold after every example ---------------------------------------------------------------
 
+
 class Errors(logging.Handler):
     """Every ERROR record, and any record carrying an exception, anywhere in the process."""
 
@@ -132,15 +160,15 @@ def last_ids(store: SqlStore) -> tuple[int, int]:
     return inbox, outbox
 
 
-def check_outcome(store: SqlStore, errors: Errors, since: tuple[int, int], people: dict[tuple[str, str], int],
-                  sent: Any) -> None:
+def check_outcome(
+    store: SqlStore, errors: Errors, since: tuple[int, int], people: dict[tuple[str, str], int], sent: Any
+) -> None:
     """No error logged; every new event handled at the first attempt; people we know who typed were answered."""
     assert errors.problems() == [], (errors.problems(), sent)
     apology = say("errors.gave_up")
     with store.unit_of_work() as uow:
         events = uow.session.execute(select(InboxEventRow).where(InboxEventRow.id > since[0])).scalars().all()
-        messages = uow.session.execute(select(OutboxMessageRow)
-                                       .where(OutboxMessageRow.id > since[1])).scalars().all()
+        messages = uow.session.execute(select(OutboxMessageRow).where(OutboxMessageRow.id > since[1])).scalars().all()
         event(f"{len(events)} event(s) accepted, {len(messages)} message(s) sent")
         for row in events:
             assert (row.status, row.attempts) == ("done", 0), (row.last_error, sent)
@@ -160,11 +188,14 @@ def person_ids(store: SqlStore, platform: str, tenant: str, users: list[str]) ->
     with store.unit_of_work() as uow:
         found = uow.tenants.find(platform, tenant)
         assert found is not None
-        return {(tenant, user): uow.people.by_identity(found.id, platform, user).id  # type: ignore[union-attr]
-                for user in users}
+        return {
+            (tenant, user): uow.people.by_identity(found.id, platform, user).id  # type: ignore[union-attr]
+            for user in users
+        }
 
 
 # -- Slack ----------------------------------------------------------------------------------------------
+
 
 @pytest_asyncio.fixture
 async def slack(store: SqlStore) -> AsyncIterator[SlackBot]:
@@ -173,8 +204,11 @@ async def slack(store: SqlStore) -> AsyncIterator[SlackBot]:
     with FakeSlack(users=fake_users()) as fake:
         async with SlackBot(store, fake) as bot:
             for deliverer in bot.worker.deliverers:  # hundreds of posts to one DM: no pacing in this test
-                deliverer.pacer = Pacer(1000.0, channel_rate=1000.0,  # type: ignore[attr-defined]
-                                        channel_burst=1000.0)
+                deliverer.pacer = Pacer(
+                    1000.0,
+                    channel_rate=1000.0,  # type: ignore[attr-defined]
+                    channel_burst=1000.0,
+                )
             await bot.dm("program new", COORDINATOR)
             await bot.dm("Fuzzed programme", COORDINATOR)
             await bot.work()
@@ -196,8 +230,14 @@ def slack_event(bot: SlackBot, base: str, user: str) -> dict[str, Any]:
     return body
 
 
-EVENT_BASES = st.sampled_from(["dm", "event_callback_app_mention__authorizations.json",
-                               "event_callback_app_home_opened__home_tab.json", "url_verification.json"])
+EVENT_BASES = st.sampled_from(
+    [
+        "dm",
+        "event_callback_app_mention__authorizations.json",
+        "event_callback_app_home_opened__home_tab.json",
+        "url_verification.json",
+    ]
+)
 USERS = st.sampled_from([COORDINATOR, MENTOR, MENTEE])
 
 
@@ -218,10 +258,12 @@ PRESETS = {  # breakages fuzzing found, kept as explicit examples
 @example(data=None, base="dm", user=MENTOR, preset="NUL in the user id")
 @example(data=None, base="dm", user=COORDINATOR, preset="NUL in the text")
 @example(data=None, base="dm", user=MENTOR, preset="team id in a list")
-@example(data=None, base="event_callback_app_home_opened__home_tab.json", user=MENTOR,
-         preset="home tab for a user in a list")
-async def test_any_event_callback_is_acknowledged_and_handled(slack: SlackBot, errors: Errors, data: Any, base: str,
-                                                               user: str, preset: str | None) -> None:
+@example(
+    data=None, base="event_callback_app_home_opened__home_tab.json", user=MENTOR, preset="home tab for a user in a list"
+)
+async def test_any_event_callback_is_acknowledged_and_handled(
+    slack: SlackBot, errors: Errors, data: Any, base: str, user: str, preset: str | None
+) -> None:
     body = slack_event(slack, base, user)
     if preset is not None:
         PRESETS[preset](body)
@@ -238,17 +280,22 @@ async def test_any_event_callback_is_acknowledged_and_handled(slack: SlackBot, e
 
 def command_form(user: str, text: str, trigger: str) -> dict[str, Any]:
     fields = dict(urllib.parse.parse_qsl(payload("slash_command.form.txt"), keep_blank_values=True))
-    fields.update(command="/mentoring", text=text, user_id=user, team_id=TEAM, channel_id=f"D{user}",
-                  trigger_id=trigger)
+    fields.update(
+        command="/mentoring", text=text, user_id=user, team_id=TEAM, channel_id=f"D{user}", trigger_id=trigger
+    )
     return fields
 
 
 @FUZZ
 @given(data=st.data(), user=USERS, raw=st.one_of(st.none(), st.text(max_size=300)))
-@example(data=None, user=COORDINATOR, raw=form_body(command_form(COORDINATOR, "program edit name Digital\u00002030",
-                                                                 "trig.nul"))).via("NUL in a programme's new name")
-async def test_any_slash_command_form_gets_an_answer(slack: SlackBot, errors: Errors, data: Any, user: str,
-                                                     raw: str | None) -> None:
+@example(
+    data=None,
+    user=COORDINATOR,
+    raw=form_body(command_form(COORDINATOR, "program edit name Digital\u00002030", "trig.nul")),
+).via("NUL in a programme's new name")
+async def test_any_slash_command_form_gets_an_answer(
+    slack: SlackBot, errors: Errors, data: Any, user: str, raw: str | None
+) -> None:
     if raw is None:
         fields = mangle(data, command_form(user, "status", slack.next_id("trig.fuzz.")))
         raw = form_body({k: v if isinstance(v, str) else json.dumps(v) for k, v in fields.items()})
@@ -265,15 +312,20 @@ def interaction(bot: SlackBot, kind: str, user: str, action_id: str, value: str)
     if kind == "block_actions":
         body = copy.deepcopy(payload("block_actions.json"))
         body["actions"][0].update(action_id=action_id, value=value, action_ts=f"{time.time():.6f}")
-        body.update(container={"type": "message", "message_ts": "1.2", "channel_id": f"D{user}"},
-                    channel={"id": f"D{user}"})
+        body.update(
+            container={"type": "message", "message_ts": "1.2", "channel_id": f"D{user}"}, channel={"id": f"D{user}"}
+        )
     else:
         body = copy.deepcopy(payload("view_submission.json"))
-        body["view"].update(callback_id=FORM_CALLBACK, id=bot.next_id("VF"),
-                            private_metadata=json.dumps({"action": "flow.form", "value": "", "conversation": ""}))
+        body["view"].update(
+            callback_id=FORM_CALLBACK,
+            id=bot.next_id("VF"),
+            private_metadata=json.dumps({"action": "flow.form", "value": "", "conversation": ""}),
+        )
         body["view"]["state"]["values"] = {
             "focus": {"f": {"type": "static_select", "selected_option": {"value": value}}},
-            "goal": {"g": {"type": "plain_text_input", "value": value}}}
+            "goal": {"g": {"type": "plain_text_input", "value": value}},
+        }
     body["user"].update(id=user, team_id=TEAM)
     body["team"]["id"] = TEAM
     body["trigger_id"] = bot.next_id("act.fuzz.")
@@ -281,15 +333,30 @@ def interaction(bot: SlackBot, kind: str, user: str, action_id: str, value: str)
 
 
 @FUZZ
-@given(data=st.data(), user=USERS, kind=st.sampled_from(["block_actions", "view_submission"]),
-       action_id=st.sampled_from(["a", "slack:answer|0", "slack:command|1", "slack:submit|0", "slack:pick|1",
-                                  "slack:open_form", "consent|0", "flow.answer|2", "slot.pick|0"]),
-       value=st.one_of(st.text(max_size=30), st.sampled_from(["help", "7:accept", "yes", "1|2030-03-04T10:00:00Z"])),
-       not_json=st.booleans())
+@given(
+    data=st.data(),
+    user=USERS,
+    kind=st.sampled_from(["block_actions", "view_submission"]),
+    action_id=st.sampled_from(
+        [
+            "a",
+            "slack:answer|0",
+            "slack:command|1",
+            "slack:submit|0",
+            "slack:pick|1",
+            "slack:open_form",
+            "consent|0",
+            "flow.answer|2",
+            "slot.pick|0",
+        ]
+    ),
+    value=st.one_of(st.text(max_size=30), st.sampled_from(["help", "7:accept", "yes", "1|2030-03-04T10:00:00Z"])),
+    not_json=st.booleans(),
+)
 @example(data=None, user=MENTOR, kind="block_actions", action_id="a", value="x", not_json=True).via("payload=garbage")
-async def test_any_interaction_is_acknowledged_and_handled(slack: SlackBot, errors: Errors, data: Any, user: str,
-                                                           kind: str, action_id: str, value: str,
-                                                           not_json: bool) -> None:
+async def test_any_interaction_is_acknowledged_and_handled(
+    slack: SlackBot, errors: Errors, data: Any, user: str, kind: str, action_id: str, value: str, not_json: bool
+) -> None:
     body = interaction(slack, kind, user, action_id, value)
     if data is not None:
         body = mangle(data, body)
@@ -305,6 +372,7 @@ async def test_any_interaction_is_acknowledged_and_handled(slack: SlackBot, erro
 
 # -- Teams ----------------------------------------------------------------------------------------------
 
+
 @pytest_asyncio.fixture
 async def teams(store: SqlStore, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[TeamsBot]:
     """The Teams bot with Bot Framework authentication on (outbound token from a stand-in for Azure AD)."""
@@ -315,8 +383,14 @@ async def teams(store: SqlStore, monkeypatch: pytest.MonkeyPatch) -> AsyncIterat
     monkeypatch.setattr(service, "token_source", lambda settings: lambda: "fuzz-outbound-token")
     seed_teams(store)
     with FakeTeams() as fake:
-        async with TeamsBot(store, fake, microsoft_app_id=APP_ID, microsoft_app_password="fuzz-password",
-                            teams_openid_metadata_url=fake.openid_url, teams_enabled=False) as bot:
+        async with TeamsBot(
+            store,
+            fake,
+            microsoft_app_id=APP_ID,
+            microsoft_app_password="fuzz-password",
+            teams_openid_metadata_url=fake.openid_url,
+            teams_enabled=False,
+        ) as bot:
             for deliverer in bot.worker.deliverers:
                 deliverer.pacer = TeamsPacer(1000.0, windows=())  # type: ignore[attr-defined]
             people = [m.aad for m in (T_COORDINATOR, T_MENTOR, T_MENTEE)]
@@ -346,33 +420,47 @@ def teams_activity(bot: TeamsBot, base: str, member: Any, text: str) -> dict[str
     if base == "submit":
         return bot.submit(member, {"rmbot_action": "teams:answer", "rmbot_value": text, "rmbot_kind": "text"})
     if base == "execute":
-        return bot.execute(member, {"rmbot_action": "consent", "rmbot_value": "1:accept", "rmbot_ref": "1",
-                                    "rmbot_label": text})
-    return bot.submit(member, {"rmbot_action": "teams:form", "rmbot_form": "flow.form",
-                               "rmbot_fields": {"focus": "choice", "goal": "text"}, "rmbot_f_goal": text})
+        return bot.execute(
+            member, {"rmbot_action": "consent", "rmbot_value": "1:accept", "rmbot_ref": "1", "rmbot_label": text}
+        )
+    return bot.submit(
+        member,
+        {
+            "rmbot_action": "teams:form",
+            "rmbot_form": "flow.form",
+            "rmbot_fields": {"focus": "choice", "goal": "text"},
+            "rmbot_f_goal": text,
+        },
+    )
 
 
 TEAMS_PRESETS = {  # breakages fuzzing found, kept as explicit examples
     "channelData is a list": lambda activity: activity.update(channelData=[activity["channelData"]]),
     "an account id of 100,000 characters": lambda activity: activity["from"].update(id="29:" + "x" * 100_000),
     "a display name of 300 characters, someone new": lambda activity: activity.update(
-        **{"from": {"id": "29:newcomer", "name": "N" * 300, "aadObjectId": "c0ffee00-0000-4000-8000-000000000300"}}),
+        **{"from": {"id": "29:newcomer", "name": "N" * 300, "aadObjectId": "c0ffee00-0000-4000-8000-000000000300"}}
+    ),
     "NUL in a flow's answer": lambda activity: activity.update(text="Fuzzed\u0000 programme"),
     "NUL in the installer's display name": lambda activity: activity["from"].update(name="Ama\u0000ra"),
 }
 
 
 @FUZZ
-@given(data=st.data(), base=st.sampled_from(["message", "channel", "install", "submit", "execute", "form"]),
-       who=st.sampled_from(["coordinator", "mentor", "mentee"]), text=st.text(max_size=60), preset=st.none())
+@given(
+    data=st.data(),
+    base=st.sampled_from(["message", "channel", "install", "submit", "execute", "form"]),
+    who=st.sampled_from(["coordinator", "mentor", "mentee"]),
+    text=st.text(max_size=60),
+    preset=st.none(),
+)
 @example(data=None, base="message", who="mentor", text="help", preset="channelData is a list")
 @example(data=None, base="message", who="mentor", text="help", preset="an account id of 100,000 characters")
-@example(data=None, base="message", who="mentor", text="help",
-         preset="a display name of 300 characters, someone new")
+@example(data=None, base="message", who="mentor", text="help", preset="a display name of 300 characters, someone new")
 @example(data=None, base="message", who="coordinator", text="", preset="NUL in a flow's answer")
 @example(data=None, base="install", who="coordinator", text="", preset="NUL in the installer's display name")
-async def test_any_teams_activity_is_acknowledged_and_handled(teams: TeamsBot, errors: Errors, data: Any, base: str,
-                                                              who: str, text: str, preset: str | None) -> None:
+async def test_any_teams_activity_is_acknowledged_and_handled(
+    teams: TeamsBot, errors: Errors, data: Any, base: str, who: str, text: str, preset: str | None
+) -> None:
     member = {"coordinator": T_COORDINATOR, "mentor": T_MENTOR, "mentee": T_MENTEE}[who]
     activity = teams_activity(teams, base, member, text)
     if preset is not None:

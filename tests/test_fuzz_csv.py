@@ -31,15 +31,46 @@ from bot.intake import topic_tags
 from storage.store import SqlStore
 from storage.tables import ParticipantRow, PersonIdentityRow, PersonRow
 
-FUZZ = settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "80")), deadline=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=int(os.environ.get("FUZZ_EXAMPLES", "80")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 PEOPLE = ["ana@example.com", "bo@example.com", "cy@example.com", "di@example.com", "ed@example.com"]
 EXISTING = "boss@example.com"
-CHAOS = st.one_of(st.text(max_size=30), st.sampled_from([
-    "", " ", "not-an-email", "x@y", "a@b@c.com", "-3", "1e3", "99999999999999999999", "\u00b2", "\u0663", "Mars/Base",
-    "17:00-09:00", "25:00-26:00", "=cmd|' /C calc'!A0", "\u0000", "a\nb", 'say "hi"', "x" * 300, "mentor;mentee",
-    "ghost@nowhere.example", "MENTOR", "0", "21", "every fortnight", "365d"]))
+CHAOS = st.one_of(
+    st.text(max_size=30),
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "not-an-email",
+            "x@y",
+            "a@b@c.com",
+            "-3",
+            "1e3",
+            "99999999999999999999",
+            "\u00b2",
+            "\u0663",
+            "Mars/Base",
+            "17:00-09:00",
+            "25:00-26:00",
+            "=cmd|' /C calc'!A0",
+            "\u0000",
+            "a\nb",
+            'say "hi"',
+            "x" * 300,
+            "mentor;mentee",
+            "ghost@nowhere.example",
+            "MENTOR",
+            "0",
+            "21",
+            "every fortnight",
+            "365d",
+        ]
+    ),
+)
 
 
 def cell(good: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
@@ -77,13 +108,19 @@ def csv_bytes(draw: st.DrawFn, columns: dict[str, st.SearchStrategy[str]], requi
 
 
 DIRECTORY_COLUMNS = {
-    "email": st.sampled_from(PEOPLE), "name": st.sampled_from(["Ana", "Bo Li", "Zo\u00eb \u00dcnal", "O'Neil, Jr."]),
-    "seniority": st.integers(0, 10).map(str), "title": st.sampled_from(["", "Analyst", "VP"]),
-    "department": st.sampled_from(["", "IT"]), "division": st.just(""), "location": st.sampled_from(["", "Leeds"]),
+    "email": st.sampled_from(PEOPLE),
+    "name": st.sampled_from(["Ana", "Bo Li", "Zo\u00eb \u00dcnal", "O'Neil, Jr."]),
+    "seniority": st.integers(0, 10).map(str),
+    "title": st.sampled_from(["", "Analyst", "VP"]),
+    "department": st.sampled_from(["", "IT"]),
+    "division": st.just(""),
+    "location": st.sampled_from(["", "Leeds"]),
     "time_zone": st.sampled_from(["", "UTC", "Europe/London", "america/new_york"]),
     "working_hours": st.sampled_from(["", "09:00-17:00", "8:30-16:30"]),
-    "manager_email": st.sampled_from(["", EXISTING, *PEOPLE]), "gender": st.sampled_from(["", "f", "m", "x"]),
-    "slack_user_id": st.sampled_from(["", "U1", "U2"]), "teams_user_id": st.sampled_from(["", "t-1", "t-2"]),
+    "manager_email": st.sampled_from(["", EXISTING, *PEOPLE]),
+    "gender": st.sampled_from(["", "f", "m", "x"]),
+    "slack_user_id": st.sampled_from(["", "U1", "U2"]),
+    "teams_user_id": st.sampled_from(["", "t-1", "t-2"]),
 }
 
 
@@ -102,14 +139,25 @@ class Borrowed:
 
 def snapshot(store: SqlStore) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     with store.unit_of_work() as uow:
-        people = uow.session.execute(select(PersonRow.email, PersonRow.name, PersonRow.seniority, PersonRow.manager_id,
-                                            PersonRow.time_zone, PersonRow.working_hours, PersonRow.left_at)
-                                     .order_by(PersonRow.id)).all()
-        identities = uow.session.execute(select(PersonIdentityRow.person_id, PersonIdentityRow.external_id)
-                                         .order_by(PersonIdentityRow.id)).all()
-        participants = uow.session.execute(select(ParticipantRow.person_id, ParticipantRow.role,
-                                                  ParticipantRow.capacity, ParticipantRow.intake)
-                                           .order_by(ParticipantRow.id)).all()
+        people = uow.session.execute(
+            select(
+                PersonRow.email,
+                PersonRow.name,
+                PersonRow.seniority,
+                PersonRow.manager_id,
+                PersonRow.time_zone,
+                PersonRow.working_hours,
+                PersonRow.left_at,
+            ).order_by(PersonRow.id)
+        ).all()
+        identities = uow.session.execute(
+            select(PersonIdentityRow.person_id, PersonIdentityRow.external_id).order_by(PersonIdentityRow.id)
+        ).all()
+        participants = uow.session.execute(
+            select(
+                ParticipantRow.person_id, ParticipantRow.role, ParticipantRow.capacity, ParticipantRow.intake
+            ).order_by(ParticipantRow.id)
+        ).all()
     return [tuple(r) for r in people], [tuple(r) for r in identities], [tuple(r) for r in participants]
 
 
@@ -150,13 +198,16 @@ def check_refusal(output: str, text_lines: int) -> None:
 @FUZZ
 @given(content=csv_bytes(DIRECTORY_COLUMNS, ("email", "name", "seniority")))
 @example(content=b"email,name,seniority\nana@example.com,Ana,99999999999999999999\n")
-@example(content=b"email,name,seniority,manager_email\nana@example.com,Ana,2,bo@example.com\n"
-                 b"bo@example.com,Bo,3,ana@example.com\n")
+@example(
+    content=b"email,name,seniority,manager_email\nana@example.com,Ana,2,bo@example.com\n"
+    b"bo@example.com,Bo,3,ana@example.com\n"
+)
 @example(content=codecs.BOM_UTF8 + b"Email;Name;Seniority\r\nana@example.com;Ana;2\r\n")
 @example(content=b"email,name,seniority,title,notes\nana@example.com,Ana,0,,\r,\n")  # a stray CR in a cell
 @example(content=b"email,name,title,seniority\n\r,Ana,\r,0,\n")
-def test_any_directory_file_is_imported_whole_or_refused_row_by_row(seeded: SqlStore, tmp_path: Path,
-                                                                      content: bytes) -> None:
+def test_any_directory_file_is_imported_whole_or_refused_row_by_row(
+    seeded: SqlStore, tmp_path: Path, content: bytes
+) -> None:
     path = tmp_path / "people.csv"
     path.write_bytes(content)
     before = snapshot(seeded)
@@ -181,7 +232,8 @@ def test_any_directory_file_is_imported_whole_or_refused_row_by_row(seeded: SqlS
 TAGS = sorted(tag["value"] for tag in topic_tags())
 PARTICIPANT_COLUMNS = {
     "email": st.sampled_from([*PEOPLE, EXISTING, "ghost@example.com"]),
-    "role": st.sampled_from(["mentor", "mentee", "Mentor"]), "capacity": st.sampled_from(["", "1", "2", "3"]),
+    "role": st.sampled_from(["mentor", "mentee", "Mentor"]),
+    "capacity": st.sampled_from(["", "1", "2", "3"]),
     "can_teach": st.lists(st.sampled_from(TAGS), max_size=3).map(";".join),
     "want_to_learn": st.lists(st.sampled_from(TAGS), max_size=3).map(";".join),
     "cadence": st.sampled_from(["", "2w", "weekly", "monthly"]),
@@ -195,8 +247,9 @@ PARTICIPANT_COLUMNS = {
 @example(content=b"email,role\nana@example.com,mentor,surplus cell\n")
 @example(content="email,role,capacity\nana@example.com,mentor,\u00b2\n".encode())
 @example(content=codecs.BOM_UTF8 + b"email,role\r\nana@example.com,mentee\r\n")
-def test_any_participants_file_is_imported_whole_or_refused_row_by_row(seeded: SqlStore, tmp_path: Path,
-                                                                        content: bytes) -> None:
+def test_any_participants_file_is_imported_whole_or_refused_row_by_row(
+    seeded: SqlStore, tmp_path: Path, content: bytes
+) -> None:
     path = tmp_path / "participants.csv"
     path.write_bytes(content)
     before = snapshot(seeded)

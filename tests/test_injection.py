@@ -37,14 +37,29 @@ from test_teams_harness import MENTEE as TEAMS_MENTEE
 from test_teams_harness import TENANT, TeamsBot, walk
 from test_teams_harness import seed as seed_teams
 
-HOSTILE = ["<!channel>", "<!here>", "<!everyone>", "<@U123>", "<#C123>", "*bold*", "<https://evil.example|click me>",
-           "[click](https://evil.example)", "**x**", "@everyone", "<at>Someone</at>", "[bold red]x[/]", "${x}",
-           "{{ 7 * 7 }}", "_it_ `code` ~strike~ &amp; &lt;"]
+HOSTILE = [
+    "<!channel>",
+    "<!here>",
+    "<!everyone>",
+    "<@U123>",
+    "<#C123>",
+    "*bold*",
+    "<https://evil.example|click me>",
+    "[click](https://evil.example)",
+    "**x**",
+    "@everyone",
+    "<at>Someone</at>",
+    "[bold red]x[/]",
+    "${x}",
+    "{{ 7 * 7 }}",
+    "_it_ `code` ~strike~ &amp; &lt;",
+]
 NAME = "Eve <!channel> <@U123> <#C123> *b* [c](https://evil.example) <at>S</at> [bold red]x[/] ${x} {{ 7 * 7 }}"
 LIVE_IN_SLACK = ("<!channel>", "<!here>", "<!everyone>", "<@U123>", "<#C123>", "<https://evil.example")
 
 
 # -- what each platform would show, checked for live markup ------------------------------------------
+
 
 def _mrkdwn(value: Any) -> list[str]:
     """The mrkdwn texts of Block Kit blocks (where Slack parses mentions, channels and links)."""
@@ -74,8 +89,13 @@ def teams_shows(card: dict[str, Any]) -> str:
         if element.get("type") == "TextRun":
             assert "evil.example" not in json.dumps(element.get("selectAction", "")), element
             shown.append(element["text"])
-        markdown = [element["text"]] if element.get("type") == "TextBlock" else \
-            [element["title"], element["value"]] if "title" in element and "value" in element else []
+        markdown = (
+            [element["text"]]
+            if element.get("type") == "TextBlock"
+            else [element["title"], element["value"]]
+            if "title" in element and "value" in element
+            else []
+        )
         for field in markdown:  # these fields are read as markdown by Teams
             assert not re.search(r"(?<!\\)(<at>|\]\(https://evil)", field), field
             shown.append(re.sub(r"\\(.)", r"\1", field))
@@ -103,6 +123,7 @@ def since(chat: Chat, email: str, count: int) -> list[OutgoingMessage]:
 
 
 # -- through the engine -------------------------------------------------------------------------------
+
 
 def test_goals_and_agenda_items_reach_both_partners_as_typed(chat: Chat) -> None:
     pair_up(chat)
@@ -147,8 +168,9 @@ def test_a_name_from_the_hr_directory_is_shown_as_it_is_written(chat: Chat) -> N
         tenant = uow.tenants.ensure("console", "console")
         everyone = [(p.email, p.name, p.seniority) for p in uow.people.in_tenant(tenant.id) if p.email]
     rows = "\n".join(f'{email},"{name}",{seniority}' for email, name, seniority in everyone)
-    parsed = parse_directory(f'email,name,seniority\n{rows}\neve@example.com,"{NAME}",2\n',
-                             existing_managers(chat.store, tenant.id))
+    parsed = parse_directory(
+        f'email,name,seniority\n{rows}\neve@example.com,"{NAME}",2\n', existing_managers(chat.store, tenant.id)
+    )
     assert parsed.errors == []
     import_directory(chat.store, tenant.id, parsed.rows)
     start = len(chat.received(COORD))
@@ -171,6 +193,7 @@ def test_a_coordinators_goal_is_shown_to_participants_as_typed(chat: Chat) -> No
 
 
 # -- through the platforms ----------------------------------------------------------------------------
+
 
 def rename(store: SqlStore, platform: str, tenant: str, email: str, name: str) -> None:
     with store.unit_of_work() as uow:

@@ -20,10 +20,40 @@ MENTEE = "daniel.okonkwo@example.com"  # seniority 7, Europe/London
 # Sunday 2030-01-06 12:00 UTC: reminders must wait for working hours on Monday.
 START = datetime(2030, 1, 6, 12, 0, tzinfo=UTC)
 
-MENTOR_ANSWERS = ["yes", "1, 3, 11", "skip", "I want to practise explaining tools", "2, 1, 4", "3", "1", "skip",
-                  "1", "1", "1", "English, Hindi", "no", "yes"]
-MENTEE_ANSWERS = ["yes", "1, 2", "How to use AI in board papers", "Use AI assistants with confidence",
-                  "1, 2, 3", "1", "3", "2030-03-01", "2", "2", "2", "English", "yes", "2", "3", "yes"]
+MENTOR_ANSWERS = [
+    "yes",
+    "1, 3, 11",
+    "skip",
+    "I want to practise explaining tools",
+    "2, 1, 4",
+    "3",
+    "1",
+    "skip",
+    "1",
+    "1",
+    "1",
+    "English, Hindi",
+    "no",
+    "yes",
+]
+MENTEE_ANSWERS = [
+    "yes",
+    "1, 2",
+    "How to use AI in board papers",
+    "Use AI assistants with confidence",
+    "1, 2, 3",
+    "1",
+    "3",
+    "2030-03-01",
+    "2",
+    "2",
+    "2",
+    "English",
+    "yes",
+    "2",
+    "3",
+    "yes",
+]
 
 
 @pytest.fixture
@@ -165,8 +195,11 @@ def test_unfinished_intakes_are_reminded_twice_inside_working_hours_then_listed(
 
         from storage.tables import ScheduledJobRow
 
-        due = uow.session.execute(select(ScheduledJobRow.due_at).where(ScheduledJobRow.kind == "intake_reminder")
-                                  ).scalars().all()
+        due = (
+            uow.session.execute(select(ScheduledJobRow.due_at).where(ScheduledJobRow.kind == "intake_reminder"))
+            .scalars()
+            .all()
+        )
     assert len(due) == 2
     for moment in due:
         local = moment.astimezone(ZoneInfo("Asia/Kolkata"))
@@ -190,8 +223,11 @@ def test_remind_intake_nudges_everyone_unfinished_at_once(chat: Chat) -> None:
 
 
 def test_coordinators_add_questions_shown_literally_and_to_the_right_role(chat: Chat) -> None:
-    reply = chat.send(COORD, 'program question add "Which tool do you use most? {{ 7*7 }}" --type choice '
-                             '--choices "Teams; Slack; Email" --role mentee')[0]
+    reply = chat.send(
+        COORD,
+        'program question add "Which tool do you use most? {{ 7*7 }}" --type choice '
+        '--choices "Teams; Slack; Email" --role mentee',
+    )[0]
     assert "Added question 1" in reply
     assert "2 to 12 choices" in chat.send(COORD, 'program question add "Pick one please" --type choice')[0]
     assert "not a question type" in chat.send(COORD, 'program question add "How many?" --type colour')[0]
@@ -222,15 +258,16 @@ def test_two_people_answering_at_the_same_time_never_see_each_others_state(chat:
         except BaseException as exc:  # noqa: BLE001
             errors.append(exc)
 
-    threads = [threading.Thread(target=answer, args=(MENTOR, MENTOR_ANSWERS)),
-               threading.Thread(target=answer, args=(MENTEE, MENTEE_ANSWERS))]
+    threads = [
+        threading.Thread(target=answer, args=(MENTOR, MENTOR_ANSWERS)),
+        threading.Thread(target=answer, args=(MENTEE, MENTEE_ANSWERS)),
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     assert errors == []
-    assert participant(chat, MENTOR).intake["teach_topics"] == ["ai_tools", "collaboration_tools",
-                                                                "content_creation"]
+    assert participant(chat, MENTOR).intake["teach_topics"] == ["ai_tools", "collaboration_tools", "content_creation"]
     assert participant(chat, MENTEE).intake["learn_topics"] == ["ai_tools", "generative_ai"]
     assert "teach_topics" not in participant(chat, MENTEE).intake
 
@@ -238,18 +275,29 @@ def test_two_people_answering_at_the_same_time_never_see_each_others_state(chat:
 def chat_event(chat: Chat, email: str, text: str, event_id: str):  # type: ignore[no-untyped-def]
     from bot.model import InboundEvent, Platform
 
-    return InboundEvent(platform=Platform.CONSOLE, tenant="console", event_id=event_id, user=email, text=text,
-                        occurred_at=chat.clock.now())
+    return InboundEvent(
+        platform=Platform.CONSOLE,
+        tenant="console",
+        event_id=event_id,
+        user=email,
+        text=text,
+        occurred_at=chat.clock.now(),
+    )
 
 
 def test_a_flow_version_change_part_way_keeps_what_still_fits(chat: Chat) -> None:
     join(chat, MENTOR, "mentor")
     answer_all(chat, MENTOR, MENTOR_ANSWERS[:4])  # up to the goals
     base = load_flow("intake")
-    raw = {"id": "intake", "version": base.version + 1, "title": base.title,
-           "steps": [step_dict(s) for s in base.steps if s.id != "topics_detail"]}
-    raw["steps"].insert(1, {"id": "team_size", "kind": "integer", "prompt": "How big is your team?",
-                            "minimum": 1, "maximum": 500})
+    raw = {
+        "id": "intake",
+        "version": base.version + 1,
+        "title": base.title,
+        "steps": [step_dict(s) for s in base.steps if s.id != "topics_detail"],
+    }
+    raw["steps"].insert(
+        1, {"id": "team_size", "kind": "integer", "prompt": "How big is your team?", "minimum": 1, "maximum": 500}
+    )
     changed = parse_flow(raw)
     chat.runtime.engine.flows.load = lambda flow_id: changed if flow_id == "intake" else load_flow(flow_id)
     replies = chat.send(MENTOR, "2, 1, 4")
@@ -263,9 +311,16 @@ def test_a_flow_version_change_part_way_keeps_what_still_fits(chat: Chat) -> Non
 
 
 def step_dict(step) -> dict:  # type: ignore[no-untyped-def]
-    data = {"id": step.id, "kind": step.kind, "prompt": step.prompt, "label": step.label,
-            "required": step.required, "when": step.when, "min_length": step.min_length,
-            "max_length": step.max_length}
+    data = {
+        "id": step.id,
+        "kind": step.kind,
+        "prompt": step.prompt,
+        "label": step.label,
+        "required": step.required,
+        "when": step.when,
+        "min_length": step.min_length,
+        "max_length": step.max_length,
+    }
     for name in ("minimum", "maximum", "max_selected", "after", "choices_from"):
         if getattr(step, name) is not None:
             data[name] = getattr(step, name)
@@ -283,8 +338,14 @@ def test_the_whole_intake_as_one_form(chat: Chat) -> None:
 
         person = chat.person(MENTOR)
         tenant = uow.tenants.find("console", "console")
-        turn = Turn(event=chat_event(chat, MENTOR, "", "form-probe"), uow=uow, tenant=tenant, now=chat.clock.now(),
-                    person=person, state=uow.conversations.load(tenant.id, person.id))
+        turn = Turn(
+            event=chat_event(chat, MENTOR, "", "form-probe"),
+            uow=uow,
+            tenant=tenant,
+            now=chat.clock.now(),
+            person=person,
+            state=uow.conversations.load(tenant.id, person.id),
+        )
         form = engine.flows.as_form(turn)
         uow.session.rollback()
     fields = {f.id: f for f in form.fields}

@@ -50,14 +50,20 @@ def lock_holders(admin: Engine, key: int) -> list[int]:
     """Backends holding the advisory lock ``key`` (pg_locks splits the 64-bit key in two halves)."""
     unsigned = key & 0xFFFFFFFFFFFFFFFF
     with admin.connect() as connection:
-        return list(connection.execute(text(
-            "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = :high AND objid = :low "
-            "AND objsubid = 1 AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"),
-            {"high": unsigned >> 32, "low": unsigned & 0xFFFFFFFF}).scalars())
+        return list(
+            connection.execute(
+                text(
+                    "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = :high AND objid = :low "
+                    "AND objsubid = 1 AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+                ),
+                {"high": unsigned >> 32, "low": unsigned & 0xFFFFFFFF},
+            ).scalars()
+        )
 
 
 def test_exactly_one_of_two_leads_and_the_other_takes_over_when_its_backend_is_terminated(
-        engine: Engine, admin: Engine, postgres_schema: tuple[str, str]) -> None:
+    engine: Engine, admin: Engine, postgres_schema: tuple[str, str]
+) -> None:
     first, second = AdvisoryLockLeadership(engine), AdvisoryLockLeadership(engine)
     try:
         assert first.try_lead() and first.is_leader
@@ -142,9 +148,11 @@ def test_the_waker_runs_due_work_only_while_leading_and_logs_changes(caplog: pyt
             waker._run()  # what every tick does
     assert len(runs) == 2 and not waker.is_leader
     said = [r.getMessage() for r in caplog.records]
-    assert said == ["scheduler leadership held by another process: this one takes over if it stops",
-                    "scheduler leadership taken: this process runs the scheduled work",
-                    "scheduler leadership lost: this process no longer runs the scheduled work"]
+    assert said == [
+        "scheduler leadership held by another process: this one takes over if it stops",
+        "scheduler leadership taken: this process runs the scheduled work",
+        "scheduler leadership lost: this process no longer runs the scheduled work",
+    ]
     waker.shutdown()
     assert leadership.released
 
@@ -171,8 +179,9 @@ def test_the_tick_setting_is_validated(value: str, monkeypatch: pytest.MonkeyPat
         load_settings()
 
 
-def test_replicas_starting_together_migrate_one_after_the_other(postgres_schema: tuple[str, str],
-                                                                tmp_path: Path) -> None:
+def test_replicas_starting_together_migrate_one_after_the_other(
+    postgres_schema: tuple[str, str], tmp_path: Path
+) -> None:
     """Three processes upgrade an empty schema at once: they take turns, and none fails."""
     import os
     import subprocess
@@ -183,10 +192,22 @@ def test_replicas_starting_together_migrate_one_after_the_other(postgres_schema:
     from storage.db import current_revision, head_revision
 
     url, schema = postgres_schema
-    env = {**os.environ, "PYTHONPATH": str(ROOT),
-           "DATABASE_URL": f"{url}{'&' if '?' in url else '?'}options={quote(f'-csearch_path={schema}')}"}
-    upgrades = [subprocess.Popen([sys.executable, "-m", "adapters.cli", "db", "upgrade"], env=env, cwd=tmp_path,
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "DATABASE_URL": f"{url}{'&' if '?' in url else '?'}options={quote(f'-csearch_path={schema}')}",
+    }
+    upgrades = [
+        subprocess.Popen(
+            [sys.executable, "-m", "adapters.cli", "db", "upgrade"],
+            env=env,
+            cwd=tmp_path,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
     errors = [process.communicate(timeout=120)[1] for process in upgrades]
     assert [process.returncode for process in upgrades] == [0, 0, 0], errors
     engine = make_engine(url, schema=schema)

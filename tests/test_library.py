@@ -43,8 +43,17 @@ AREAS: dict[str, set[str]] = {
     "customers and market trends": {"customers_trends"},
     "wellbeing": {"wellbeing"},
 }
-REQUIRED_FRAMEWORKS = {"grow", "sbi_feedback", "start_stop_continue", "show_me_how", "reverse_shadowing",
-                       "ask_me_anything", "plan_30_60_90", "reflective_listening", "first_session"}
+REQUIRED_FRAMEWORKS = {
+    "grow",
+    "sbi_feedback",
+    "start_stop_continue",
+    "show_me_how",
+    "reverse_shadowing",
+    "ask_me_anything",
+    "plan_30_60_90",
+    "reflective_listening",
+    "first_session",
+}
 NOT_VERBS = {"a", "an", "the", "this", "that", "you", "your", "i", "we", "how", "what", "why", "when", "it"}
 SENTENCE_END = re.compile(r"[.!?](?:\s|$)")
 
@@ -70,6 +79,7 @@ def all_texts(library: Library) -> list[str]:
 
 
 # --- a valid item to break, one problem at a time ----------------------------------------------------
+
 
 def good_topic(**changes: Any) -> dict[str, Any]:
     topic = {
@@ -108,6 +118,7 @@ def rejected(topics: list[Any] | None = None, frameworks: list[Any] | None = Non
 
 
 # --- the shipped library -------------------------------------------------------------------------------
+
 
 def test_the_shipped_library_loads_once(library: Library) -> None:
     assert load_library() is library
@@ -203,11 +214,19 @@ def test_time_plans_fill_the_session(library: Library, minutes: int) -> None:
 
 
 def test_time_plan_uses_largest_remainders() -> None:
-    framework = parse_library([], [good_framework(steps=[
-        {"name": "A", "share": 0.45, "guide": "A."},
-        {"name": "B", "share": 0.35, "guide": "B."},
-        {"name": "C", "share": 0.2, "guide": "C."},
-    ])], "test").framework("test_framework")
+    framework = parse_library(
+        [],
+        [
+            good_framework(
+                steps=[
+                    {"name": "A", "share": 0.45, "guide": "A."},
+                    {"name": "B", "share": 0.35, "guide": "B."},
+                    {"name": "C", "share": 0.2, "guide": "C."},
+                ]
+            )
+        ],
+        "test",
+    ).framework("test_framework")
     # 10 minutes: 4.5, 3.5, 2 -> floors 4, 3, 2 and one minute left for the earlier tie.
     assert framework.time_plan(10) == [("A", 5), ("B", 3), ("C", 2)]
     assert framework.time_plan(0) == [("A", 0), ("B", 0), ("C", 0)]
@@ -216,11 +235,19 @@ def test_time_plan_uses_largest_remainders() -> None:
 
 
 def test_time_plan_gives_every_step_a_minute_when_there_are_enough() -> None:
-    framework = parse_library([], [good_framework(steps=[
-        {"name": "Long", "share": 0.9, "guide": "Long."},
-        {"name": "Short", "share": 0.05, "guide": "Short."},
-        {"name": "Shorter", "share": 0.05, "guide": "Shorter."},
-    ])], "test").framework("test_framework")
+    framework = parse_library(
+        [],
+        [
+            good_framework(
+                steps=[
+                    {"name": "Long", "share": 0.9, "guide": "Long."},
+                    {"name": "Short", "share": 0.05, "guide": "Short."},
+                    {"name": "Shorter", "share": 0.05, "guide": "Shorter."},
+                ]
+            )
+        ],
+        "test",
+    ).framework("test_framework")
     assert framework.time_plan(3) == [("Long", 1), ("Short", 1), ("Shorter", 1)]
     assert framework.time_plan(5) == [("Long", 3), ("Short", 1), ("Shorter", 1)]
     assert framework.time_plan(2) == [("Long", 2), ("Short", 0), ("Shorter", 0)]
@@ -230,8 +257,9 @@ def test_time_plan_gives_every_step_a_minute_when_there_are_enough() -> None:
 def frameworks(draw: st.DrawFn) -> Framework:
     weights = draw(st.lists(st.integers(min_value=1, max_value=100), min_size=3, max_size=6))
     total = sum(weights)
-    steps = tuple(FrameworkStep(name=f"step {n}", share=weight / total, guide="Guide.")
-                  for n, weight in enumerate(weights))
+    steps = tuple(
+        FrameworkStep(name=f"step {n}", share=weight / total, guide="Guide.") for n, weight in enumerate(weights)
+    )
     return Framework(id="drawn", name="Drawn", summary="Drawn.", good_for=("test",), steps=steps)
 
 
@@ -256,6 +284,7 @@ def test_shipped_time_plans_always_sum_to_the_session_length(minutes: int) -> No
 
 # --- lookups and merging -------------------------------------------------------------------------------
 
+
 def test_lookups_name_what_is_missing(library: Library) -> None:
     assert library.topic("ai_assistants_everyday").title == "AI assistants in everyday work"
     assert library.framework("grow").name == "GROW"
@@ -269,8 +298,9 @@ def test_lookups_name_what_is_missing(library: Library) -> None:
 
 def test_merged_adds_and_overrides(library: Library) -> None:
     override = good_topic(id="ai_assistants_everyday", title="Our own take on AI assistants")
-    merged = library.merged({"topics": [good_topic(), override], "frameworks": [good_framework(id="grow"),
-                                                                                good_framework()]})
+    merged = library.merged(
+        {"topics": [good_topic(), override], "frameworks": [good_framework(id="grow"), good_framework()]}
+    )
     assert merged is not library
     assert set(merged.topics) == set(library.topics) | {"test_topic"}
     assert set(merged.frameworks) == set(library.frameworks) | {"test_framework"}
@@ -309,8 +339,7 @@ def test_the_example_extra_file_validates_when_merged(library: Library) -> None:
 def test_load_library_from_another_directory(tmp_path: Path) -> None:
     (tmp_path / "topics.yml").write_text(yaml.safe_dump([good_topic(tags=["baking"])]), encoding="utf-8")
     (tmp_path / "frameworks.yml").write_text(yaml.safe_dump([good_framework()]), encoding="utf-8")
-    (tmp_path / "topic_tags.yml").write_text(yaml.safe_dump([{"value": "baking", "label": "Baking"}]),
-                                             encoding="utf-8")
+    (tmp_path / "topic_tags.yml").write_text(yaml.safe_dump([{"value": "baking", "label": "Baking"}]), encoding="utf-8")
     library = load_library(tmp_path)
     assert list(library.topics) == ["test_topic"] and list(library.frameworks) == ["test_framework"]
     broken = tmp_path / "broken"
@@ -322,6 +351,7 @@ def test_load_library_from_another_directory(tmp_path: Path) -> None:
 
 
 # --- each validation problem, with a specific message --------------------------------------------------
+
 
 def test_a_missing_field_is_named() -> None:
     topic = good_topic()
@@ -350,14 +380,16 @@ def test_an_unknown_tag_is_named() -> None:
 def test_a_duplicate_id_is_named() -> None:
     assert rejected([good_topic(), good_topic()]) == "test.yml: topic 'test_topic': duplicate id (also topic #1)"
     assert rejected(frameworks=[good_framework(), good_framework()]) == (
-        "test.yml: framework 'test_framework': duplicate id (also framework #1)")
+        "test.yml: framework 'test_framework': duplicate id (also framework #1)"
+    )
 
 
 def test_shares_that_do_not_add_up_to_one_are_refused() -> None:
     framework = good_framework()
     framework["steps"][1]["share"] = 0.4
     assert rejected(frameworks=[framework]) == (
-        "test.yml: framework 'test_framework': step shares add up to 0.900, not 1.0 (allowed: 1.0 ± 0.01)")
+        "test.yml: framework 'test_framework': step shares add up to 0.900, not 1.0 (allowed: 1.0 ± 0.01)"
+    )
     framework["steps"][1]["share"] = 0.505  # within the tolerance
     parse_library([], [framework], "test.yml")
 
@@ -370,18 +402,23 @@ def test_a_bad_share_is_refused() -> None:
     assert "step 1: share must be more than 0" in rejected(frameworks=[framework])
 
 
-@pytest.mark.parametrize(("field", "count", "expected"), [
-    ("outcomes", 1, "outcomes needs 2 to 4 items, got 1"),
-    ("outcomes", 5, "outcomes needs 2 to 4 items, got 5"),
-    ("questions", 2, "questions needs 3 to 5 items, got 2"),
-    ("questions", 6, "questions needs 3 to 5 items, got 6"),
-    ("tags", 0, "tags needs 1 to 3 items, got 0"),
-    ("tags", 4, "tags needs 1 to 3 items, got 4"),
-])
+@pytest.mark.parametrize(
+    ("field", "count", "expected"),
+    [
+        ("outcomes", 1, "outcomes needs 2 to 4 items, got 1"),
+        ("outcomes", 5, "outcomes needs 2 to 4 items, got 5"),
+        ("questions", 2, "questions needs 3 to 5 items, got 2"),
+        ("questions", 6, "questions needs 3 to 5 items, got 6"),
+        ("tags", 0, "tags needs 1 to 3 items, got 0"),
+        ("tags", 4, "tags needs 1 to 3 items, got 4"),
+    ],
+)
 def test_too_few_or_too_many_topic_items_are_refused(field: str, count: int, expected: str) -> None:
-    values = {"outcomes": [f"Do thing {n}." for n in range(count)],
-              "questions": [f"Question {n}?" for n in range(count)],
-              "tags": sorted(TAGS)[:count]}
+    values = {
+        "outcomes": [f"Do thing {n}." for n in range(count)],
+        "questions": [f"Question {n}?" for n in range(count)],
+        "tags": sorted(TAGS)[:count],
+    }
     assert rejected([good_topic(**{field: values[field]})]) == f"test.yml: topic 'test_topic': {expected}"
 
 
@@ -389,23 +426,28 @@ def test_too_few_or_too_many_topic_items_are_refused(field: str, count: int, exp
 def test_too_few_or_too_many_steps_are_refused(count: int) -> None:
     steps = [{"name": f"Step {n}", "share": 1 / count, "guide": "Go."} for n in range(count)]
     assert rejected(frameworks=[good_framework(steps=steps)]) == (
-        f"test.yml: framework 'test_framework': steps needs 3 to 6 items, got {count}")
+        f"test.yml: framework 'test_framework': steps needs 3 to 6 items, got {count}"
+    )
 
 
-@pytest.mark.parametrize(("topic", "expected"), [
-    (good_topic(title="   "), "title is empty"),
-    (good_topic(activity=""), "activity is empty"),
-    (good_topic(activity=None), "activity is empty"),
-    (good_topic(outcomes=["Do this.", ""]), "outcomes item 2 is empty"),
-    (good_topic(questions=["One?", " ", "Three?"]), "questions item 2 is empty"),
-])
+@pytest.mark.parametrize(
+    ("topic", "expected"),
+    [
+        (good_topic(title="   "), "title is empty"),
+        (good_topic(activity=""), "activity is empty"),
+        (good_topic(activity=None), "activity is empty"),
+        (good_topic(outcomes=["Do this.", ""]), "outcomes item 2 is empty"),
+        (good_topic(questions=["One?", " ", "Three?"]), "questions item 2 is empty"),
+    ],
+)
 def test_empty_topic_texts_are_refused(topic: dict[str, Any], expected: str) -> None:
     assert rejected([topic]) == f"test.yml: topic 'test_topic': {expected}"
 
 
 def test_empty_framework_texts_are_refused() -> None:
     assert rejected(frameworks=[good_framework(summary="")]) == (
-        "test.yml: framework 'test_framework': summary is empty")
+        "test.yml: framework 'test_framework': summary is empty"
+    )
     framework = good_framework()
     framework["steps"][2]["guide"] = " "
     assert rejected(frameworks=[framework]) == "test.yml: framework 'test_framework': step 3 guide is empty"
@@ -413,7 +455,8 @@ def test_empty_framework_texts_are_refused() -> None:
 
 def test_template_syntax_is_refused() -> None:
     assert rejected([good_topic(title="Hello {{ name }}")]) == (
-        "test.yml: topic 'test_topic': title contains template syntax '{{'; library text must be plain")
+        "test.yml: topic 'test_topic': title contains template syntax '{{'; library text must be plain"
+    )
     framework = good_framework()
     framework["steps"][0]["guide"] = "{% if x %}Do it{% endif %}"
     assert "step 1 guide contains template syntax '{%'" in rejected(frameworks=[framework])

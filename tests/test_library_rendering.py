@@ -21,24 +21,50 @@ FRAMEWORKS = sorted(LIBRARY.frameworks)
 
 def agenda_messages(topic_id: str, framework_id: str) -> list[OutgoingMessage]:
     topic, framework = LIBRARY.topics[topic_id], LIBRARY.frameworks[framework_id]
-    session = Session(id=1, programme_id=1, circle="1:2", mentor_id=1, mentee_ids=[2], sequence=3, minutes=45,
-                      starts_at=datetime(2030, 3, 4, 15, 0, tzinfo=UTC), anchor_time_zone="Europe/London",
-                      uid="u@rmbot", topic_id=topic_id, framework_id=framework_id,
-                      agenda_items=[{"text": "How do I check an <!channel> summary?", "by": "Lee *Chen*"}])
-    facts = {"session": session, "topic": topic, "framework": framework, "plan": framework.time_plan(45),
-             "actions": ["Lee: try the meeting summary feature"], "items": session.agenda_items,
-             "goals": [{"text": "Draft every weekly update with an AI assistant by May", "done": False}],
-             "resources": [Resource(id=1, programme_id=1, title="Prompt guide", url="https://intranet.example.com/ai")],
-             "first": False, "total": 12}
+    session = Session(
+        id=1,
+        programme_id=1,
+        circle="1:2",
+        mentor_id=1,
+        mentee_ids=[2],
+        sequence=3,
+        minutes=45,
+        starts_at=datetime(2030, 3, 4, 15, 0, tzinfo=UTC),
+        anchor_time_zone="Europe/London",
+        uid="u@rmbot",
+        topic_id=topic_id,
+        framework_id=framework_id,
+        agenda_items=[{"text": "How do I check an <!channel> summary?", "by": "Lee *Chen*"}],
+    )
+    facts = {
+        "session": session,
+        "topic": topic,
+        "framework": framework,
+        "plan": framework.time_plan(45),
+        "actions": ["Lee: try the meeting summary feature"],
+        "items": session.agenda_items,
+        "goals": [{"text": "Draft every weekly update with an AI assistant by May", "done": False}],
+        "resources": [Resource(id=1, programme_id=1, title="Prompt guide", url="https://intranet.example.com/ai")],
+        "first": False,
+        "total": 12,
+    }
     programme = type("P", (), {"name": "Digital 2030"})()
-    agenda = say("sessions.agenda", mentees=["Lee Chen"], when="Mon 04 Mar, 15:00 (Europe/London)",
-                 programme=programme, **facts)
+    agenda = say(
+        "sessions.agenda", mentees=["Lee Chen"], when="Mon 04 Mar, 15:00 (Europe/London)", programme=programme, **facts
+    )
     prep = say("sessions.prep", mentor="Sam Lee", when="Mon 04 Mar, 15:00 (Europe/London)", **facts)
     plan_sections = [Section(text=say("sessions.plan_line", minutes=m, step=name)) for name, m in facts["plan"]]
-    return [OutgoingMessage(tenant_id=1, to=Address.person(1), idempotency_key=f"a-{topic_id}", text=agenda,
-                            sections=plan_sections,
-                            choices=[Choice(label=say("sessions.swap_label"), action="agenda.swap", value="1")]),
-            OutgoingMessage(tenant_id=1, to=Address.person(2), idempotency_key=f"p-{topic_id}", text=prep)]
+    return [
+        OutgoingMessage(
+            tenant_id=1,
+            to=Address.person(1),
+            idempotency_key=f"a-{topic_id}",
+            text=agenda,
+            sections=plan_sections,
+            choices=[Choice(label=say("sessions.swap_label"), action="agenda.swap", value="1")],
+        ),
+        OutgoingMessage(tenant_id=1, to=Address.person(2), idempotency_key=f"p-{topic_id}", text=prep),
+    ]
 
 
 @pytest.mark.parametrize("number,topic_id", list(enumerate(sorted(LIBRARY.topics))))

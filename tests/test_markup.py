@@ -24,8 +24,15 @@ def test_plain_text_is_one_span() -> None:
 
 def test_bold_italic_code_and_link() -> None:
     assert kinds("**Digital 2027** is _on_ `program show` [guide](https://example.org/guide?a=1) now") == [
-        ("bold", "Digital 2027"), ("text", " is "), ("italic", "on"), ("text", " "), ("code", "program show"),
-        ("text", " "), ("link", "guide"), ("text", " now")]
+        ("bold", "Digital 2027"),
+        ("text", " is "),
+        ("italic", "on"),
+        ("text", " "),
+        ("code", "program show"),
+        ("text", " "),
+        ("link", "guide"),
+        ("text", " now"),
+    ]
     link = [s for s in spans("[guide](https://example.org/x)") if s.kind == "link"]
     assert link == [Span("link", "guide", "https://example.org/x")]
 
@@ -49,8 +56,10 @@ def test_unclosed_markup_is_plain_text() -> None:
 
 
 def test_plain_text_flattens_markup() -> None:
-    assert plain_text("**Hi** _there_, see [the guide](https://example.org)") == \
-        "Hi there, see the guide (https://example.org)"
+    assert (
+        plain_text("**Hi** _there_, see [the guide](https://example.org)")
+        == "Hi there, see the guide (https://example.org)"
+    )
 
 
 def test_spans_has_no_empty_text_spans() -> None:
@@ -60,8 +69,34 @@ def test_spans_has_no_empty_text_spans() -> None:
 
 # --- escaping what people typed ---------------------------------------------------------------------
 
-_TRICKY = st.sampled_from(["*", "**", "_", "`", "[", "]", "(", ")", "\\", "<!channel>", "<@U123>", "&", "<", ">",
-                           "#", "~", "|", "https://x.y", "](https://evil.example)", " ", "\n", "a", "é", "😀"])
+_TRICKY = st.sampled_from(
+    [
+        "*",
+        "**",
+        "_",
+        "`",
+        "[",
+        "]",
+        "(",
+        ")",
+        "\\",
+        "<!channel>",
+        "<@U123>",
+        "&",
+        "<",
+        ">",
+        "#",
+        "~",
+        "|",
+        "https://x.y",
+        "](https://evil.example)",
+        " ",
+        "\n",
+        "a",
+        "é",
+        "😀",
+    ]
+)
 
 
 @given(st.one_of(st.text(), st.lists(_TRICKY, max_size=30).map("".join)))
@@ -99,8 +134,7 @@ def test_say_leaves_trusted_values_alone() -> None:
 
 
 def test_trusted_filter_in_templates() -> None:
-    assert kinds(wording().render_source("{{ v | trusted }} {{ v }}", v="**x**")) == [
-        ("bold", "x"), ("text", " **x**")]
+    assert kinds(wording().render_source("{{ v | trusted }} {{ v }}", v="**x**")) == [("bold", "x"), ("text", " **x**")]
 
 
 def test_say_places_numbers_and_none() -> None:

@@ -50,10 +50,13 @@ def test_preview_shows_pairs_scores_reasons_and_the_unmatched(chat: Chat) -> Non
 
 def test_unmatched_people_get_the_reason_that_applies(chat: Chat) -> None:
     # Priya Nair manages Arjun Mehta and Kavya Reddy: with only them as mentors, she cannot be matched.
-    import_csv(chat, "email,role,capacity,can_teach,want_to_learn\n"
-                     "arjun.mehta@example.com,mentor,1,ai_tools,\n"
-                     "kavya.reddy@example.com,mentor,1,ai_tools,\n"
-                     "priya.nair@example.com,mentee,,,ai_tools\n")
+    import_csv(
+        chat,
+        "email,role,capacity,can_teach,want_to_learn\n"
+        "arjun.mehta@example.com,mentor,1,ai_tools,\n"
+        "kavya.reddy@example.com,mentor,1,ai_tools,\n"
+        "priya.nair@example.com,mentee,,,ai_tools\n",
+    )
     reply = chat.send(COORD, "match preview")[0]
     assert "unmatched mentee Priya Nair: every possible partner is in their reporting line" in reply
 
@@ -133,8 +136,7 @@ def test_participant_choice_sends_suggestions_and_the_matching_honours_rankings(
     assert suggestion.question is not None and 3 <= len(suggestion.question.choices) <= 5
     choices = suggestion.question.choices
     favourite = choices[-1].label  # the lowest-scored suggestion, ranked first
-    assert "ranking is saved" in chat.send("amara.okafor@example.com",
-                                           f"{len(choices)}, 1, 2")[0]
+    assert "ranking is saved" in chat.send("amara.okafor@example.com", f"{len(choices)}, 1, 2")[0]
     chat.send(COORD, "program edit mentor-capacity 1")
     chat.send(COORD, "match weights choice 100")
     preview = chat.send(COORD, "match preview")[0]

@@ -47,6 +47,7 @@ from matching_support import (
 # Properties
 # ----------------------------------------------------------------------------------------------------
 
+
 @CORE
 @given(data=instances(), seed=st.integers(0, 2**31 - 1))
 def test_no_mode_ever_breaks_a_hard_rule(data: MatchInput, seed: int) -> None:
@@ -72,16 +73,35 @@ def contention(draw: st.DrawFn) -> MatchInput:
     """Everyone fits by every rule but the do-not-pair list, which leaves a random bipartite graph; scores
     are sharp (topic fit alone, 0 to 100). Many mentees compete for few places: count against score."""
     n, m = draw(st.integers(2, 6)), draw(st.integers(1, 4))
-    mentees = [Candidate(participant_id=100 + i, person_id=1 + i, name="E", seniority=9,
-                         topics=frozenset(draw(st.lists(st.sampled_from(TAGS[:2]), min_size=1, max_size=2))))
-               for i in range(n)]
-    mentors = [Candidate(participant_id=200 + j, person_id=50 + j, name="O", seniority=1,
-                         topics=frozenset(draw(st.lists(st.sampled_from(TAGS[:2]), max_size=2))),
-                         capacity=draw(st.integers(1, 2))) for j in range(m)]
+    mentees = [
+        Candidate(
+            participant_id=100 + i,
+            person_id=1 + i,
+            name="E",
+            seniority=9,
+            topics=frozenset(draw(st.lists(st.sampled_from(TAGS[:2]), min_size=1, max_size=2))),
+        )
+        for i in range(n)
+    ]
+    mentors = [
+        Candidate(
+            participant_id=200 + j,
+            person_id=50 + j,
+            name="O",
+            seniority=1,
+            topics=frozenset(draw(st.lists(st.sampled_from(TAGS[:2]), max_size=2))),
+            capacity=draw(st.integers(1, 2)),
+        )
+        for j in range(m)
+    ]
     forbidden = {(e.participant_id, o.participant_id) for e in mentees for o in mentors if draw(st.booleans())}
-    return MatchInput(mentees=mentees, mentors=mentors, managers={c.person_id: None for c in (*mentees, *mentors)},
-                      rules=Rules(reference_date=DATES[0], forbidden=forbidden),
-                      weights=Weights(topic=100, diversity=0, style=0, choice=0))
+    return MatchInput(
+        mentees=mentees,
+        mentors=mentors,
+        managers={c.person_id: None for c in (*mentees, *mentors)},
+        rules=Rules(reference_date=DATES[0], forbidden=forbidden),
+        weights=Weights(topic=100, diversity=0, style=0, choice=0),
+    )
 
 
 @CORE
@@ -91,7 +111,9 @@ def test_optimal_and_random_under_contention_equal_exhaustive_search(data: Match
     expected = exhaustive(feasible_matrix(data), matrix, [c.capacity for c in data.mentors])
     optimal = run_matching(data, "optimal")
     assert achieved(data, optimal, matrix)[0] == expected[0]
-    assert achieved(data, optimal, matrix)[1] == pytest.approx(expected[1], abs=1e-3)  # scores are float32; they are shown to 0.1
+    assert achieved(data, optimal, matrix)[1] == pytest.approx(
+        expected[1], abs=1e-3
+    )  # scores are float32; they are shown to 0.1
     assert len(run_matching(data, "random", seed).pairs) == expected[0]
 
 
@@ -115,9 +137,13 @@ def test_optimal_matches_one_more_mentee_before_any_higher_score() -> None:
     b = Candidate(participant_id=12, person_id=2, name="B", seniority=9, topics=frozenset({"wellbeing"}))
     x = Candidate(participant_id=21, person_id=3, name="X", seniority=1, topics=frozenset({"ai_tools"}))
     y = Candidate(participant_id=22, person_id=4, name="Y", seniority=1)
-    data = MatchInput(mentees=[a, b], mentors=[x, y], managers=managers,
-                      weights=Weights(topic=100, diversity=0, style=0),
-                      rules=Rules(reference_date=DATES[0], forbidden={(12, 22)}))
+    data = MatchInput(
+        mentees=[a, b],
+        mentors=[x, y],
+        managers=managers,
+        weights=Weights(topic=100, diversity=0, style=0),
+        rules=Rules(reference_date=DATES[0], forbidden={(12, 22)}),
+    )
     for mode in ("optimal", "random"):
         result = run_matching(data, mode, 4)
         assert sorted((p.mentee, p.mentor) for p in result.pairs) == [(11, 22), (12, 21)], mode
@@ -208,7 +234,9 @@ def test_optimal_with_pins_is_optimal_for_everyone_else(data: MatchInput, seed: 
     expected = exhaustive(feasible, matrix, capacity)
     rest = [(index_e[p.mentee], index_o[p.mentor]) for p in result.pairs if not p.pinned]
     assert len(rest) == expected[0]
-    assert sum(matrix[i, j] for i, j in rest) == pytest.approx(expected[1], abs=1e-3)  # scores are float32; they are shown to 0.1
+    assert sum(matrix[i, j] for i, j in rest) == pytest.approx(
+        expected[1], abs=1e-3
+    )  # scores are float32; they are shown to 0.1
 
 
 def rendered(result: MatchResult) -> list[str]:
@@ -226,7 +254,7 @@ def test_everyone_is_explained_with_the_right_reason(data: MatchInput, seed: int
         for pair in result.pairs:
             assert pair.reasons, pair
             for reason in pair.reasons:
-                assert reason.key.startswith("matching.") and reason.key[len("matching."):] in MATCHING_KEYS
+                assert reason.key.startswith("matching.") and reason.key[len("matching.") :] in MATCHING_KEYS
                 assert say(reason.key, **reason.values)
         matched_e = {p.mentee for p in result.pairs}
         matched_o = {p.mentor for p in result.pairs}
@@ -237,14 +265,14 @@ def test_everyone_is_explained_with_the_right_reason(data: MatchInput, seed: int
             if c.participant_id in matched_e:
                 continue
             reason = unmatched[("mentee", c.participant_id)].reason
-            assert reason.key[len("matching."):] in MATCHING_KEYS and say(reason.key, **reason.values)
+            assert reason.key[len("matching.") :] in MATCHING_KEYS and say(reason.key, **reason.values)
             assert reason.key == expected_unmatched_key(data, "mentee", i, bool(feasible[i].any())), (mode, i)
         for j, c in enumerate(data.mentors):
             assert (c.participant_id in matched_o) != (("mentor", c.participant_id) in unmatched), c.participant_id
             if c.participant_id in matched_o:
                 continue
             reason = unmatched[("mentor", c.participant_id)].reason
-            assert reason.key[len("matching."):] in MATCHING_KEYS and say(reason.key, **reason.values)
+            assert reason.key[len("matching.") :] in MATCHING_KEYS and say(reason.key, **reason.values)
             assert reason.key == expected_unmatched_key(data, "mentor", j, bool(feasible[:, j].any())), (mode, j)
 
 

@@ -50,10 +50,12 @@ from storage.store import SqlStore
 # Targeted reasons
 # ----------------------------------------------------------------------------------------------------
 
+
 @FAST
 @given(org=orgs(min_people=4, max_people=14), data=st.data())
-def test_a_mentee_whose_every_possible_mentor_is_in_their_reporting_line_is_told_so(org: Org, data: st.DataObject
-                                                                                    ) -> None:
+def test_a_mentee_whose_every_possible_mentor_is_in_their_reporting_line_is_told_so(
+    org: Org, data: st.DataObject
+) -> None:
     heads = [p for p in org.people if descendants(org, p)]
     assume(heads)
     head = data.draw(st.sampled_from(heads))
@@ -62,10 +64,23 @@ def test_a_mentee_whose_every_possible_mentor_is_in_their_reporting_line_is_told
         line += chain_above(head, org.managers)  # their own managers are in the line too
     chosen = data.draw(st.lists(st.sampled_from(line), min_size=1, max_size=4, unique=True))
     mentee = Candidate(participant_id=1, person_id=head, name="Head", seniority=9, time_zone="Europe/London")
-    mentors = [Candidate(participant_id=10 + k, person_id=p, name=f"M{k}", seniority=1, time_zone="Europe/London",
-                         capacity=data.draw(st.integers(1, 3))) for k, p in enumerate(chosen)]
-    rules = Rules(seniority_gap=data.draw(st.integers(0, 2)), no_shared_manager=data.draw(st.booleans()),
-                  min_overlap_minutes=60, reference_date=data.draw(st.sampled_from(DATES)))
+    mentors = [
+        Candidate(
+            participant_id=10 + k,
+            person_id=p,
+            name=f"M{k}",
+            seniority=1,
+            time_zone="Europe/London",
+            capacity=data.draw(st.integers(1, 3)),
+        )
+        for k, p in enumerate(chosen)
+    ]
+    rules = Rules(
+        seniority_gap=data.draw(st.integers(0, 2)),
+        no_shared_manager=data.draw(st.booleans()),
+        min_overlap_minutes=60,
+        reference_date=data.draw(st.sampled_from(DATES)),
+    )
     match = MatchInput(mentees=[mentee], mentors=mentors, managers=org.managers, rules=rules)
     for mode in MODES:
         result = run_matching(match, mode, 1)  # type: ignore[arg-type]
@@ -79,11 +94,18 @@ def test_a_senior_manager_is_never_paired_below_one_of_their_direct_reports() ->
     # 1 -> 2 -> 3 -> ... -> 14: a chain; 1 is the mentee, everyone below is junior and otherwise perfect.
     managers: dict[int, int | None] = {1: None, **{k: k - 1 for k in range(2, 15)}, 99: None}
     mentee = Candidate(participant_id=1, person_id=1, name="CEO", seniority=9, topics=frozenset({"ai_tools"}))
-    mentors = [Candidate(participant_id=100 + k, person_id=k, name=f"M{k}", seniority=1, topics=frozenset({"ai_tools"}))
-               for k in range(3, 15)]
+    mentors = [
+        Candidate(participant_id=100 + k, person_id=k, name=f"M{k}", seniority=1, topics=frozenset({"ai_tools"}))
+        for k in range(3, 15)
+    ]
     outsider = Candidate(participant_id=999, person_id=99, name="Out", seniority=8)  # poor score, but off-line
-    data = MatchInput(mentees=[mentee], mentors=[*mentors, outsider], managers=managers,
-                      rules=Rules(reference_date=DATES[0]), weights=Weights(topic=100, diversity=0, style=0))
+    data = MatchInput(
+        mentees=[mentee],
+        mentors=[*mentors, outsider],
+        managers=managers,
+        rules=Rules(reference_date=DATES[0]),
+        weights=Weights(topic=100, diversity=0, style=0),
+    )
     for mode in MODES:
         result = run_matching(data, mode, 3)  # type: ignore[arg-type]
         assert [(p.mentee, p.mentor) for p in result.pairs] == [(1, 999)]
@@ -102,14 +124,23 @@ TIME_CASES = [
 
 
 @pytest.mark.parametrize("day, zone_e, hours_e, zone_o, hours_o, minimum", TIME_CASES)
-def test_a_mentee_without_overlapping_hours_is_told_so(day: date, zone_e: str, hours_e: str, zone_o: str,
-                                                        hours_o: str, minimum: int) -> None:
+def test_a_mentee_without_overlapping_hours_is_told_so(
+    day: date, zone_e: str, hours_e: str, zone_o: str, hours_o: str, minimum: int
+) -> None:
     mentee = Candidate(participant_id=1, person_id=1, name="E", seniority=8, time_zone=zone_e, working_hours=hours_e)
-    mentors = [Candidate(participant_id=10 + k, person_id=10 + k, name="O", seniority=2, time_zone=zone_o,
-                         working_hours=hours_o) for k in range(3)]
+    mentors = [
+        Candidate(
+            participant_id=10 + k, person_id=10 + k, name="O", seniority=2, time_zone=zone_o, working_hours=hours_o
+        )
+        for k in range(3)
+    ]
     assert all(overlap(mentee, o, day) < minimum for o in mentors)  # our own clock agrees
-    data = MatchInput(mentees=[mentee], mentors=mentors, managers={1: None, 10: None, 11: None, 12: None},
-                      rules=Rules(min_overlap_minutes=minimum, reference_date=day))
+    data = MatchInput(
+        mentees=[mentee],
+        mentors=mentors,
+        managers={1: None, 10: None, 11: None, 12: None},
+        rules=Rules(min_overlap_minutes=minimum, reference_date=day),
+    )
     for mode in MODES:
         result = run_matching(data, mode, 1)  # type: ignore[arg-type]
         assert result.pairs == []
@@ -118,13 +149,19 @@ def test_a_mentee_without_overlapping_hours_is_told_so(day: date, zone_e: str, h
 
 def test_the_same_hours_overlap_when_daylight_saving_brings_the_zones_closer() -> None:
     # 2025-03-20: New York on EDT (UTC-4), London still on GMT: 12:00-16:00 New York is 16:00-20:00 UTC.
-    mentee = Candidate(participant_id=1, person_id=1, name="E", seniority=8, time_zone="Europe/London",
-                       working_hours="09:00-17:00")
-    mentor = Candidate(participant_id=2, person_id=2, name="O", seniority=2, time_zone="America/New_York",
-                       working_hours="12:00-16:00")
+    mentee = Candidate(
+        participant_id=1, person_id=1, name="E", seniority=8, time_zone="Europe/London", working_hours="09:00-17:00"
+    )
+    mentor = Candidate(
+        participant_id=2, person_id=2, name="O", seniority=2, time_zone="America/New_York", working_hours="12:00-16:00"
+    )
     assert overlap(mentee, mentor, date(2025, 3, 20)) == 60
-    data = MatchInput(mentees=[mentee], mentors=[mentor], managers={1: None, 2: None},
-                      rules=Rules(min_overlap_minutes=60, reference_date=date(2025, 3, 20)))
+    data = MatchInput(
+        mentees=[mentee],
+        mentors=[mentor],
+        managers={1: None, 2: None},
+        rules=Rules(min_overlap_minutes=60, reference_date=date(2025, 3, 20)),
+    )
     assert [(p.mentee, p.mentor) for p in run_matching(data).pairs] == [(1, 2)]
     data.rules = replace(data.rules, reference_date=date(2025, 1, 15))
     assert run_matching(data).pairs == []
@@ -169,29 +206,59 @@ def write_programme(store: SqlStore, data: MatchInput) -> tuple[Programme, dict[
 
     def row(person: int, boss: int | None) -> DirectoryRow:
         c = people.get(person) or Candidate(participant_id=0, person_id=person, name="", seniority=5)
-        return DirectoryRow(email=email(person), name=f"P{person}", seniority=c.seniority or 1,
-                            department=c.department, division=c.division, location=c.location,
-                            time_zone=c.time_zone, working_hours=c.working_hours, gender=c.gender,
-                            manager_email=email(boss) if boss is not None else None)
+        return DirectoryRow(
+            email=email(person),
+            name=f"P{person}",
+            seniority=c.seniority or 1,
+            department=c.department,
+            division=c.division,
+            location=c.location,
+            time_zone=c.time_zone,
+            working_hours=c.working_hours,
+            gender=c.gender,
+            manager_email=email(boss) if boss is not None else None,
+        )
 
     import_directory(store, tenant, [row(p, boss) for p, boss in data.managers.items()])
     rules = data.rules
-    settings_ = ProgrammeSettings(seniority_gap=rules.seniority_gap, allow_peer=rules.allow_peer,
-                                  no_shared_manager=rules.no_shared_manager,
-                                  min_overlap_minutes=rules.min_overlap_minutes, participant_choice=data.uses_choice,
-                                  allow_repeat_pairs=rules.allow_repeat, match_weights=data.weights.as_dict())
+    settings_ = ProgrammeSettings(
+        seniority_gap=rules.seniority_gap,
+        allow_peer=rules.allow_peer,
+        no_shared_manager=rules.no_shared_manager,
+        min_overlap_minutes=rules.min_overlap_minutes,
+        participant_choice=data.uses_choice,
+        allow_repeat_pairs=rules.allow_repeat,
+        match_weights=data.weights.as_dict(),
+    )
     assert rules.reference_date is not None
     with store.unit_of_work() as uow:
         earlier = new_programme(uow, tenant, "Earlier cohort", settings=settings_)
-        programme = new_programme(uow, tenant, "This cohort", settings=settings_, starts_on=rules.reference_date,
-                                  ends_on=rules.reference_date + timedelta(days=90))
+        programme = new_programme(
+            uow,
+            tenant,
+            "This cohort",
+            settings=settings_,
+            starts_on=rules.reference_date,
+            ends_on=rules.reference_date + timedelta(days=90),
+        )
     directory = directory_emails(store, tenant)
-    rows = [ImportRow(line=2 + k, email=email(c.person_id), role="mentee", topics=tuple(sorted(c.topics)),
-                      rankings=tuple(email(people_of[r]) for r in c.rankings))
-            for people_of in [{o.participant_id: o.person_id for o in data.mentors}]
-            for k, c in enumerate(data.mentees)]
-    rows += [ImportRow(line=100 + k, email=email(c.person_id), role="mentor", capacity=c.capacity,
-                       topics=tuple(sorted(c.topics))) for k, c in enumerate(data.mentors)]
+    rows = [
+        ImportRow(
+            line=2 + k,
+            email=email(c.person_id),
+            role="mentee",
+            topics=tuple(sorted(c.topics)),
+            rankings=tuple(email(people_of[r]) for r in c.rankings),
+        )
+        for people_of in [{o.participant_id: o.person_id for o in data.mentors}]
+        for k, c in enumerate(data.mentees)
+    ]
+    rows += [
+        ImportRow(
+            line=100 + k, email=email(c.person_id), role="mentor", capacity=c.capacity, topics=tuple(sorted(c.topics))
+        )
+        for k, c in enumerate(data.mentors)
+    ]
     import_participants(store, programme.id, rows, directory, now)
     person_back = {directory[email(p)]: p for p in data.managers}
     with store.unit_of_work() as uow:
@@ -199,31 +266,45 @@ def write_programme(store: SqlStore, data: MatchInput) -> tuple[Programme, dict[
         participants = {person_back[p.person_id]: p for p in uow.participants.in_programme(programme.id)}
         for c in (*data.mentees, *data.mentors):
             participant = participants[c.person_id]
-            participant.intake = {**participant.intake, **c.style,
-                                  **({"generation": c.generation} if c.generation else {})}
+            participant.intake = {
+                **participant.intake,
+                **c.style,
+                **({"generation": c.generation} if c.generation else {}),
+            }
             participant.intake_completed_at = now if c.ready else None
             uow.participants.save(participant)
         by_pid = {c.participant_id: participants[c.person_id].id for c in (*data.mentees, *data.mentors)}
         for kind, pairs in (("forbid", sorted(rules.forbidden)), ("pin", rules.pins)):
             for mentee, mentor in pairs:
-                uow.matching.add_rule(NewMatchRule(programme_id=programme.id, kind=kind,
-                                                mentee_id=by_pid[mentee], mentor_id=by_pid[mentor]))
+                uow.matching.add_rule(
+                    NewMatchRule(
+                        programme_id=programme.id, kind=kind, mentee_id=by_pid[mentee], mentor_id=by_pid[mentor]
+                    )
+                )
         old: dict[int, int] = {}
         for pair in sorted(sorted(p) for p in rules.previous):
             for person in pair:
                 if person not in old:
-                    old[person] = uow.participants.add(NewParticipant(
-                        programme_id=earlier.id, person_id=directory[email(person)], role=Role.MENTEE,
-                        status=ParticipantStatus.ACTIVE)).id
-            uow.matching.add_pair(NewMatchPair(programme_id=earlier.id, mentee_id=old[pair[0]],
-                                            mentor_id=old[pair[1]], status=PairStatus.ENDED))
+                    old[person] = uow.participants.add(
+                        NewParticipant(
+                            programme_id=earlier.id,
+                            person_id=directory[email(person)],
+                            role=Role.MENTEE,
+                            status=ParticipantStatus.ACTIVE,
+                        )
+                    ).id
+            uow.matching.add_pair(
+                NewMatchPair(
+                    programme_id=earlier.id, mentee_id=old[pair[0]], mentor_id=old[pair[1]], status=PairStatus.ENDED
+                )
+            )
     participant_back = {v: k for k, v in by_pid.items()}
     return programme, person_back, participant_back
 
 
-
-@settings(deadline=None, max_examples=12, suppress_health_check=[HealthCheck.too_slow,
-                                                                 HealthCheck.function_scoped_fixture])
+@settings(
+    deadline=None, max_examples=12, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
 @given(data=instances(with_pins=True))
 def test_load_input_reads_back_the_programme_and_every_rule_still_holds(store: SqlStore, data: MatchInput) -> None:
     assume({c.person_id for c in data.mentees}.isdisjoint({c.person_id for c in data.mentors}))
@@ -233,13 +314,42 @@ def test_load_input_reads_back_the_programme_and_every_rule_still_holds(store: S
         loaded = load_input(uow, programme, data.rules.reference_date - timedelta(days=10))  # type: ignore[operator]
 
     def original(c: Candidate) -> tuple:
-        return (c.participant_id, c.person_id, c.seniority, c.time_zone, c.working_hours, c.department,
-                c.division, c.location, c.gender, c.generation, c.topics, c.style, c.capacity, c.rankings, c.ready)
+        return (
+            c.participant_id,
+            c.person_id,
+            c.seniority,
+            c.time_zone,
+            c.working_hours,
+            c.department,
+            c.division,
+            c.location,
+            c.gender,
+            c.generation,
+            c.topics,
+            c.style,
+            c.capacity,
+            c.rankings,
+            c.ready,
+        )
 
     def mapped(c: Candidate) -> tuple:
-        return (participant_back[c.participant_id], person_back[c.person_id], c.seniority, c.time_zone,
-                c.working_hours, c.department, c.division, c.location, c.gender, c.generation, c.topics, c.style,
-                c.capacity, tuple(participant_back[r] for r in c.rankings), c.ready)
+        return (
+            participant_back[c.participant_id],
+            person_back[c.person_id],
+            c.seniority,
+            c.time_zone,
+            c.working_hours,
+            c.department,
+            c.division,
+            c.location,
+            c.gender,
+            c.generation,
+            c.topics,
+            c.style,
+            c.capacity,
+            tuple(participant_back[r] for r in c.rankings),
+            c.ready,
+        )
 
     assert sorted(map(mapped, loaded.mentees)) == sorted(map(original, data.mentees))
     assert sorted(map(mapped, loaded.mentors)) == sorted(map(original, data.mentors))
@@ -247,7 +357,8 @@ def test_load_input_reads_back_the_programme_and_every_rule_still_holds(store: S
     assert loaded.rules.reference_date == data.rules.reference_date
     assert {(participant_back[e], participant_back[o]) for e, o in loaded.rules.forbidden} == data.rules.forbidden
     assert [(participant_back[e], participant_back[o]) for e, o in loaded.rules.pins] == list(
-        dict.fromkeys(data.rules.pins))
+        dict.fromkeys(data.rules.pins)
+    )
     assert {frozenset(person_back[p] for p in pair) for pair in loaded.rules.previous} == data.rules.previous
     assert loaded.weights.as_dict() == data.weights.as_dict() and loaded.uses_choice == data.uses_choice
     matrix = score(data).total
@@ -264,11 +375,15 @@ def test_load_input_reads_back_the_programme_and_every_rule_still_holds(store: S
 # Regressions: bugs found by these properties, kept as tests
 # ----------------------------------------------------------------------------------------------------
 
+
 def test_two_reports_of_person_zero_share_a_manager() -> None:
     managers: dict[int, int | None] = {0: None, 1: 0, 2: 0}
-    data = MatchInput(mentees=[Candidate(participant_id=10, person_id=1, name="E", seniority=5)],
-                      mentors=[Candidate(participant_id=20, person_id=2, name="O", seniority=2)],
-                      managers=managers, rules=Rules(no_shared_manager=True, reference_date=DATES[0]))
+    data = MatchInput(
+        mentees=[Candidate(participant_id=10, person_id=1, name="E", seniority=5)],
+        mentors=[Candidate(participant_id=20, person_id=2, name="O", seniority=2)],
+        managers=managers,
+        rules=Rules(no_shared_manager=True, reference_date=DATES[0]),
+    )
     assert broken_rules(data, data.mentees[0], data.mentors[0]) == ["shared_manager"]
     assert run_matching(data).pairs == []
 
@@ -282,22 +397,35 @@ def test_a_programme_with_nobody_in_it_matches_nobody() -> None:
 
 def test_working_hours_across_a_daylight_saving_change_are_measured_in_real_time() -> None:
     day = date(2025, 3, 30)
-    mentee = Candidate(participant_id=10, person_id=1, name="E", seniority=5, time_zone="Europe/London",
-                       working_hours="00:00-04:00")
-    mentor = Candidate(participant_id=20, person_id=2, name="O", seniority=2, time_zone="UTC",
-                       working_hours="03:00-05:00")
+    mentee = Candidate(
+        participant_id=10, person_id=1, name="E", seniority=5, time_zone="Europe/London", working_hours="00:00-04:00"
+    )
+    mentor = Candidate(
+        participant_id=20, person_id=2, name="O", seniority=2, time_zone="UTC", working_hours="03:00-05:00"
+    )
     assert overlap(mentee, mentor, day) == 0
-    data = MatchInput(mentees=[mentee], mentors=[mentor], managers={1: None, 2: None},
-                      rules=Rules(min_overlap_minutes=60, reference_date=day))
+    data = MatchInput(
+        mentees=[mentee],
+        mentors=[mentor],
+        managers={1: None, 2: None},
+        rules=Rules(min_overlap_minutes=60, reference_date=day),
+    )
     assert run_matching(data).pairs == []
 
 
 def test_a_mentor_ranked_twice_counts_as_the_first_choice() -> None:
     mentee = Candidate(participant_id=10, person_id=1, name="E", seniority=5, rankings=(20, 21, 20))
-    mentors = [Candidate(participant_id=20, person_id=2, name="A", seniority=2),
-               Candidate(participant_id=21, person_id=3, name="B", seniority=2)]
-    data = MatchInput(mentees=[mentee], mentors=mentors, managers={1: None, 2: None, 3: None},
-                      rules=Rules(reference_date=DATES[0]), uses_choice=True)
+    mentors = [
+        Candidate(participant_id=20, person_id=2, name="A", seniority=2),
+        Candidate(participant_id=21, person_id=3, name="B", seniority=2),
+    ]
+    data = MatchInput(
+        mentees=[mentee],
+        mentors=mentors,
+        managers={1: None, 2: None, 3: None},
+        rules=Rules(reference_date=DATES[0]),
+        uses_choice=True,
+    )
     for mode in ("optimal", "stable"):
         pairs = run_matching(data, mode).pairs
         assert [(p.mentee, p.mentor) for p in pairs] == [(10, 20)], mode

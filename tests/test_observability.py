@@ -36,8 +36,9 @@ class Scrape:
         self.samples = [s for family in text_string_to_metric_families(text) for s in family.samples]
 
     def value(self, name: str, **labels: str) -> float:
-        return sum(s.value for s in self.samples
-                   if s.name == name and all(s.labels.get(k) == v for k, v in labels.items()))
+        return sum(
+            s.value for s in self.samples if s.name == name and all(s.labels.get(k) == v for k, v in labels.items())
+        )
 
     def has(self, name: str) -> bool:
         return any(s.name == name for s in self.samples)
@@ -146,8 +147,16 @@ class Boom:
 def test_a_handler_that_keeps_crashing_is_counted_failed_then_given_up(store: SqlStore) -> None:
     metrics = Metrics(store)
     runtime = Runtime(store, engine=Boom(), observer=metrics)  # type: ignore[arg-type]
-    runtime.accept(InboundEvent(platform=Platform.CONSOLE, tenant="console", event_id="e1", user="nobody@example.com",
-                                text="help", occurred_at=datetime.now(UTC)))
+    runtime.accept(
+        InboundEvent(
+            platform=Platform.CONSOLE,
+            tenant="console",
+            event_id="e1",
+            user="nobody@example.com",
+            text="help",
+            occurred_at=datetime.now(UTC),
+        )
+    )
     runtime.process_pending()
     scraped = Scrape(metrics.exposition()[0].decode())
     assert scraped.value("rmbot_events_processed_total", platform="console", outcome="failed") == GIVE_UP_AFTER - 1
@@ -295,8 +304,12 @@ def test_the_scheduler_leader_gauge_follows_leadership(sqlite_store) -> None:  #
 
     def gauge() -> float:
         text = metrics.exposition()[0].decode()
-        return next(s.value for f in text_string_to_metric_families(text) for s in f.samples
-                    if s.name == "rmbot_scheduler_leader")
+        return next(
+            s.value
+            for f in text_string_to_metric_families(text)
+            for s in f.samples
+            if s.name == "rmbot_scheduler_leader"
+        )
 
     assert gauge() == 0.0
     leading[0] = True

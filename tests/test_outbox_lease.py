@@ -20,11 +20,20 @@ def queue_messages(store: SqlStore, count: int) -> list[int]:
     """``count`` Slack DMs, one per new person; returns the people's ids in queue order."""
     with store.unit_of_work() as uow:
         tenant = uow.tenants.ensure("slack", "T111")
-        people = [uow.people.add(NewPerson(tenant_id=tenant.id, name=f"Person {n}", email=f"p{n}@example.com")).id
-                  for n in range(count)]
+        people = [
+            uow.people.add(NewPerson(tenant_id=tenant.id, name=f"Person {n}", email=f"p{n}@example.com")).id
+            for n in range(count)
+        ]
         for n, person_id in enumerate(people):
-            uow.outbox.add(OutgoingMessage(tenant_id=tenant.id, to=Address.person(person_id),
-                                           idempotency_key=f"lease-test:{n}", text=f"Message {n}"), platform="slack")
+            uow.outbox.add(
+                OutgoingMessage(
+                    tenant_id=tenant.id,
+                    to=Address.person(person_id),
+                    idempotency_key=f"lease-test:{n}",
+                    text=f"Message {n}",
+                ),
+                platform="slack",
+            )
     return people
 
 

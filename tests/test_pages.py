@@ -48,16 +48,37 @@ async def test_the_package_points_at_pages_the_server_serves(sqlite_store: SqlSt
 async def test_the_privacy_page_says_what_is_stored_and_how_to_see_and_delete_it(sqlite_store: SqlStore) -> None:
     status, body, _ = await fetch(sqlite_store, "/privacy")
     assert status == 200
-    for fact in ("name", "email", "manager", "time zone", "working hours", "intake", "diversity", "optional",
-                 "pulse", "at least 5", "my-data", "forget-me", "session notes", "pair goals",
-                 "coordinator", "365 days", "backups", "Slack", "Microsoft Teams", "files", "7 days"):
+    for fact in (
+        "name",
+        "email",
+        "manager",
+        "time zone",
+        "working hours",
+        "intake",
+        "diversity",
+        "optional",
+        "pulse",
+        "at least 5",
+        "my-data",
+        "forget-me",
+        "session notes",
+        "pair goals",
+        "coordinator",
+        "365 days",
+        "backups",
+        "Slack",
+        "Microsoft Teams",
+        "files",
+        "7 days",
+    ):
         assert fact.lower() in body.lower(), fact
 
 
 async def test_the_operator_can_replace_a_page_and_the_others_stay(sqlite_store: SqlStore, tmp_path: Path) -> None:
     (tmp_path / "privacy.html.j2").write_text(
         "{% extends 'base.html.j2' %}{% block main %}<p>Contoso HR, privacy@contoso.example</p>{% endblock %}",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     status, body, _ = await fetch(sqlite_store, "/privacy", rmbot_pages_dir=str(tmp_path))
     assert status == 200 and "privacy@contoso.example" in body and "<html" in body
     status, body, _ = await fetch(sqlite_store, "/terms", rmbot_pages_dir=str(tmp_path))
@@ -69,12 +90,16 @@ async def test_values_in_pages_are_escaped(sqlite_store: SqlStore) -> None:
     assert status == 200 and "<script>alert(1)" not in body
 
 
-@pytest.mark.parametrize("write, problem", [
-    (None, "is not a directory"),
-    ("{% block main %}{{ unclosed }", "terms.html.j2"),
-])
-def test_a_bad_pages_directory_stops_start_up_with_one_line(sqlite_store: SqlStore, tmp_path: Path,
-                                                          write: str | None, problem: str) -> None:
+@pytest.mark.parametrize(
+    "write, problem",
+    [
+        (None, "is not a directory"),
+        ("{% block main %}{{ unclosed }", "terms.html.j2"),
+    ],
+)
+def test_a_bad_pages_directory_stops_start_up_with_one_line(
+    sqlite_store: SqlStore, tmp_path: Path, write: str | None, problem: str
+) -> None:
     folder = tmp_path / "pages"
     if write is not None:
         folder.mkdir()
@@ -88,10 +113,21 @@ def test_rmbot_serve_serves_the_pages(tmp_path: Path) -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": f"sqlite:///{tmp_path / 'rmbot.db'}",
-           "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": "secret"}
-    process = subprocess.Popen([sys.executable, "-m", "adapters.cli", "serve", "--port", str(port)], env=env,
-                               cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'rmbot.db'}",
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_SIGNING_SECRET": "secret",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "adapters.cli", "serve", "--port", str(port)],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 30
         while True:

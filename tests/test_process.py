@@ -47,15 +47,33 @@ def scalar(url: str, sql: str) -> int:
 def test_scripted_console_session(tmp_path: Path) -> None:
     """Create a programme, invite two people who accept, and see a non-coordinator refused."""
     env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'rmbot.db'}", "RMBOT_FILES_DIR": str(tmp_path / "files")}
-    script = "\n".join([
-        "program new", "Digital Confidence 2030", "1", "team-rated digital confidence (1-10)", "5.2", "6.5",
-        "2030-12-31", "2030-01-15", "2030-07-15", "2w", "45", "skip", "yes",
-        "invite @arjun.mehta kavya.reddy@example.com as mentor",
-        "/as arjun.mehta@example.com", "1",
-        "/as kavya.reddy@example.com", "1",
-        "mentoring invite @chloe.adeyemi as mentee",  # the intake is open: commands need their prefix
-        "mentoring my-data",
-        "/as amara.okafor@example.com", "status", ""])
+    script = "\n".join(
+        [
+            "program new",
+            "Digital Confidence 2030",
+            "1",
+            "team-rated digital confidence (1-10)",
+            "5.2",
+            "6.5",
+            "2030-12-31",
+            "2030-01-15",
+            "2030-07-15",
+            "2w",
+            "45",
+            "skip",
+            "yes",
+            "invite @arjun.mehta kavya.reddy@example.com as mentor",
+            "/as arjun.mehta@example.com",
+            "1",
+            "/as kavya.reddy@example.com",
+            "1",
+            "mentoring invite @chloe.adeyemi as mentee",  # the intake is open: commands need their prefix
+            "mentoring my-data",
+            "/as amara.okafor@example.com",
+            "status",
+            "",
+        ]
+    )
     result = run(env, "chat", "--as", COORD, stdin=script, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     out = result.stdout
@@ -72,18 +90,37 @@ def test_scripted_console_session(tmp_path: Path) -> None:
 
 def _prepare(env: dict[str, str], cwd: Path) -> None:
     assert run(env, "directory", "import", str(SAMPLE), cwd=cwd).returncode == 0
-    created = run(env, "program", "new", "Digital 2030", "--coordinator", COORD, "--starts", "2030-01-01",
-                  "--ends", "2030-06-30", cwd=cwd)
+    created = run(
+        env,
+        "program",
+        "new",
+        "Digital 2030",
+        "--coordinator",
+        COORD,
+        "--starts",
+        "2030-01-01",
+        "--ends",
+        "2030-06-30",
+        cwd=cwd,
+    )
     assert created.returncode == 0, created.stderr
 
 
 @pytest.mark.parametrize("point", ["after_accept", "before_done"])
 def test_sigkill_between_accepting_and_handling_loses_nothing_and_repeats_nothing(
-        database_url: str, tmp_path: Path, point: str) -> None:
+    database_url: str, tmp_path: Path, point: str
+) -> None:
     env = {"DATABASE_URL": database_url, "RMBOT_FILES_DIR": str(tmp_path / "files")}
     _prepare(env, tmp_path)
-    killed = run_killable({**env, "RMBOT_FAILPOINT": point}, "chat", "--as", COORD, "--no-sample",
-                          stdin="invite @arjun.mehta as mentor\n", cwd=tmp_path)
+    killed = run_killable(
+        {**env, "RMBOT_FAILPOINT": point},
+        "chat",
+        "--as",
+        COORD,
+        "--no-sample",
+        stdin="invite @arjun.mehta as mentor\n",
+        cwd=tmp_path,
+    )
     assert killed.returncode == -signal.SIGKILL
     assert scalar(database_url, "SELECT count(*) FROM inbox_event WHERE status = 'pending'") == 1
     assert scalar(database_url, "SELECT count(*) FROM participant") == 0  # handling never committed
@@ -102,14 +139,18 @@ def test_sigkill_between_accepting_and_handling_loses_nothing_and_repeats_nothin
     assert scalar(database_url, consent) == 2
 
 
-@pytest.mark.parametrize("variable,value,expected", [
-    ("DATABASE_URL", "not a url", "DATABASE_URL 'not a url' is not a database URL"),
-    ("DATABASE_URL", "mysql://root@localhost/x", "uses 'mysql'; supported are sqlite and postgresql"),
-    ("RMBOT_TIME_ZONE", "Mars/Base", "'Mars/Base' is not a time zone"),
-    ("RMBOT_PORT", "eighty", "RMBOT_PORT"),
-])
-def test_a_wrong_setting_stops_start_up_with_one_clear_line(tmp_path: Path, variable: str, value: str,
-                                                            expected: str) -> None:
+@pytest.mark.parametrize(
+    "variable,value,expected",
+    [
+        ("DATABASE_URL", "not a url", "DATABASE_URL 'not a url' is not a database URL"),
+        ("DATABASE_URL", "mysql://root@localhost/x", "uses 'mysql'; supported are sqlite and postgresql"),
+        ("RMBOT_TIME_ZONE", "Mars/Base", "'Mars/Base' is not a time zone"),
+        ("RMBOT_PORT", "eighty", "RMBOT_PORT"),
+    ],
+)
+def test_a_wrong_setting_stops_start_up_with_one_clear_line(
+    tmp_path: Path, variable: str, value: str, expected: str
+) -> None:
     result = run({variable: value}, "db", "upgrade", cwd=tmp_path)
     assert result.returncode == 2
     lines = [line for line in result.stderr.splitlines() if line.strip()]
@@ -124,10 +165,21 @@ def _free_port() -> int:
 
 def test_serve_answers_the_health_check(tmp_path: Path) -> None:
     port = _free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": f"sqlite:///{tmp_path / 'rmbot.db'}",
-           "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": "secret"}
-    process = subprocess.Popen([*RMBOT, "serve", "--port", str(port)], env=env, cwd=tmp_path,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'rmbot.db'}",
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_SIGNING_SECRET": "secret",
+    }
+    process = subprocess.Popen(
+        [*RMBOT, "serve", "--port", str(port)],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -166,17 +218,22 @@ def test_scheduled_work_runs_once_from_the_command_line(tmp_path: Path) -> None:
     assert "'tomorrow' is not an ISO time" in run(env, "scheduler", "run-due", "--at", "tomorrow", cwd=tmp_path).stderr
 
 
-def test_a_new_process_resumes_an_intake_at_the_same_question_after_sigkill(database_url: str,
-                                                                              tmp_path: Path) -> None:
+def test_a_new_process_resumes_an_intake_at_the_same_question_after_sigkill(database_url: str, tmp_path: Path) -> None:
     import queue
     import threading
 
     env = {"DATABASE_URL": database_url, "RMBOT_FILES_DIR": str(tmp_path / "files")}
     _prepare(env, tmp_path)
     run(env, "chat", "--as", COORD, "--no-sample", stdin="invite @arjun.mehta as mentor\n", cwd=tmp_path)
-    process = subprocess.Popen([*RMBOT, "chat", "--as", "arjun.mehta@example.com", "--no-sample"],
-                               env={**os.environ, "PYTHONPATH": str(ROOT), **env}, cwd=tmp_path, text=True,
-                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [*RMBOT, "chat", "--as", "arjun.mehta@example.com", "--no-sample"],
+        env={**os.environ, "PYTHONPATH": str(ROOT), **env},
+        cwd=tmp_path,
+        text=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
     lines: queue.Queue[str] = queue.Queue()
     threading.Thread(target=lambda: [lines.put(line) for line in process.stdout], daemon=True).start()  # type: ignore[union-attr]
 
@@ -223,17 +280,25 @@ def test_participants_import_and_offline_match_with_json(tmp_path: Path) -> None
     env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'rmbot.db'}"}
     _prepare(env, tmp_path)
     bad = tmp_path / "bad.csv"
-    bad.write_text("email,role,capacity,can_teach,want_to_learn,rankings\n"
-                   "arjun.mehta@example.com,mentor,two,ai_tools,,\n"
-                   "nobody@example.com,mentee,,,ai_tools,\n"
-                   "priya.nair@example.com,boss,,,,\n"
-                   "arjun.mehta@example.com,mentor,1,quantum,,\n"
-                   "daniel.okonkwo@example.com,mentee,,,ai_tools,zoe@example.com\n", encoding="utf-8")
+    bad.write_text(
+        "email,role,capacity,can_teach,want_to_learn,rankings\n"
+        "arjun.mehta@example.com,mentor,two,ai_tools,,\n"
+        "nobody@example.com,mentee,,,ai_tools,\n"
+        "priya.nair@example.com,boss,,,,\n"
+        "arjun.mehta@example.com,mentor,1,quantum,,\n"
+        "daniel.okonkwo@example.com,mentee,,,ai_tools,zoe@example.com\n",
+        encoding="utf-8",
+    )
     refused = run(env, "participants", "import", "digital-2030", str(bad), cwd=tmp_path)
     assert refused.returncode == 1
-    for expected in ["line 2: arjun.mehta@example.com: capacity 'two'", "line 3: nobody@example.com: nobody@example.com is not in the directory",
-                     "line 4: priya.nair@example.com: role 'boss'", "line 5: arjun.mehta@example.com: arjun.mehta@example.com appears twice",
-                     "unknown topic tag(s) quantum", "line 6: daniel.okonkwo@example.com: rankings name zoe@example.com"]:
+    for expected in [
+        "line 2: arjun.mehta@example.com: capacity 'two'",
+        "line 3: nobody@example.com: nobody@example.com is not in the directory",
+        "line 4: priya.nair@example.com: role 'boss'",
+        "line 5: arjun.mehta@example.com: arjun.mehta@example.com appears twice",
+        "unknown topic tag(s) quantum",
+        "line 6: daniel.okonkwo@example.com: rankings name zoe@example.com",
+    ]:
         assert expected in refused.stderr, expected
     assert scalar(env["DATABASE_URL"], "SELECT count(*) FROM participant") == 0
     sample = ROOT / "prompts" / "sample" / "participants.csv"

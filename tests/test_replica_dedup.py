@@ -19,8 +19,9 @@ async def test_the_same_event_sent_to_two_replicas_at_once_has_one_effect(postgr
             async with SlackBot(first, fake) as one, SlackBot(second, fake) as two:
                 for n in range(20):
                     body = one.dm_body("help", COORDINATOR, event_id=f"EvBoth{n}")
-                    answers = await asyncio.gather(one.event(body), two.event(body, retry=1), one.event(body, retry=2),
-                                                   two.event(body, retry=3))
+                    answers = await asyncio.gather(
+                        one.event(body), two.event(body, retry=1), one.event(body, retry=2), two.event(body, retry=3)
+                    )
                     assert [status for status, _ in answers] == [200, 200, 200, 200]
                 await asyncio.gather(one.work(), two.work())
                 await asyncio.gather(one.work(), two.work())

@@ -76,17 +76,34 @@ def prepare(store: SqlStore) -> list[int]:
         for n in range(PAIRS):
             members = []
             for role, number in ((Role.MENTOR, 2 * n + 1), (Role.MENTEE, 2 * n + 2)):
-                person = uow.people.add(NewPerson(tenant_id=tenant.id, name=f"Person {number}",
-                                               email=f"person{number}@example.com"))
+                person = uow.people.add(
+                    NewPerson(tenant_id=tenant.id, name=f"Person {number}", email=f"person{number}@example.com")
+                )
                 uow.people.link_identity(person, "slack", f"U{number:05d}")
-                members.append(uow.participants.add(NewParticipant(programme_id=programme.id, person_id=person.id,
-                                                                role=role, status=ParticipantStatus.ACTIVE)))
+                members.append(
+                    uow.participants.add(
+                        NewParticipant(
+                            programme_id=programme.id, person_id=person.id, role=role, status=ParticipantStatus.ACTIVE
+                        )
+                    )
+                )
             mentor, mentee = members
             uow.matching.add_pair(NewMatchPair(programme_id=programme.id, mentor_id=mentor.id, mentee_id=mentee.id))
-            sessions.append(uow.sessions.add(NewSession(
-                programme_id=programme.id, circle=circle_key(mentor.id, [mentee.id]), mentor_id=mentor.id,
-                mentee_ids=[mentee.id], sequence=1, starts_at=starts, minutes=45, anchor_time_zone="UTC",
-                uid=f"{uuid.uuid4()}@rmbot")).id)
+            sessions.append(
+                uow.sessions.add(
+                    NewSession(
+                        programme_id=programme.id,
+                        circle=circle_key(mentor.id, [mentee.id]),
+                        mentor_id=mentor.id,
+                        mentee_ids=[mentee.id],
+                        sequence=1,
+                        starts_at=starts,
+                        minutes=45,
+                        anchor_time_zone="UTC",
+                        uid=f"{uuid.uuid4()}@rmbot",
+                    )
+                ).id
+            )
     return sessions
 
 
@@ -97,19 +114,27 @@ def schedule_reminders(store: SqlStore, sessions: list[int]) -> None:
         tenant = uow.tenants.ensure("slack", "T111")
         for n, session_id in enumerate(sessions):
             due = first + timedelta(seconds=SPREAD * n / len(sessions))
-            uow.schedule.add(tenant.id, "session_reminder", due, {"session_id": session_id, "version": 0},
-                             key=f"session:{session_id}:0:session_reminder")
+            uow.schedule.add(
+                tenant.id,
+                "session_reminder",
+                due,
+                {"session_id": session_id, "version": 0},
+                key=f"session:{session_id}:0:session_reminder",
+            )
 
 
 def leader_pid(engine: Engine, schema: str) -> int | None:
     """The OS process id of the replica holding the scheduler lock (from its session's application_name)."""
     unsigned = lock_key(f"rmbot.scheduler:{schema}") & 0xFFFFFFFFFFFFFFFF
     with engine.connect() as connection:
-        name = connection.execute(text(
-            "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
-            "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = :high AND l.objid = :low "
-            "AND l.objsubid = 1 AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"),
-            {"high": unsigned >> 32, "low": unsigned & 0xFFFFFFFF}).scalar()
+        name = connection.execute(
+            text(
+                "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+                "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = :high AND l.objid = :low "
+                "AND l.objsubid = 1 AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+            ),
+            {"high": unsigned >> 32, "low": unsigned & 0xFFFFFFFF},
+        ).scalar()
     found = re.fullmatch(r"rmbot scheduler .* (\d+)", name or "")
     return int(found.group(1)) if found else None
 
@@ -133,23 +158,34 @@ def healthy(port: int) -> bool:
 
 
 def test_two_replicas_with_the_leader_killed_send_every_message_exactly_once(
-        postgres_schema: tuple[str, str], tmp_path: Path) -> None:
+    postgres_schema: tuple[str, str], tmp_path: Path
+) -> None:
     url, schema = postgres_schema
     database_url = f"{url}{'&' if '?' in url else '?'}options={quote(f'-csearch_path={schema}')}"
     processes: list[subprocess.Popen[Any]] = []
     store: SqlStore | None = None
     try:
-        fake = subprocess.Popen([sys.executable, str(ROOT / "tests" / "fake_slack.py"), str(free_port())],
-                                stdout=subprocess.PIPE, text=True)
+        fake = subprocess.Popen(
+            [sys.executable, str(ROOT / "tests" / "fake_slack.py"), str(free_port())], stdout=subprocess.PIPE, text=True
+        )
         processes.append(fake)
         api_url = fake.stdout.readline().strip()  # type: ignore[union-attr]
         base = api_url.removesuffix("/api/")
-        env = {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": database_url, "SLACK_BOT_TOKEN": "xoxb-test",
-               "SLACK_SIGNING_SECRET": "secret", "SLACK_API_URL": api_url, "SLACK_WORKSPACE_BUDGET": "30",
-               "RMBOT_SEND_LEASE_SECONDS": str(LEASE_SECONDS), "RMBOT_LOG_LEVEL": "INFO"}
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "DATABASE_URL": database_url,
+            "SLACK_BOT_TOKEN": "xoxb-test",
+            "SLACK_SIGNING_SECRET": "secret",
+            "SLACK_API_URL": api_url,
+            "SLACK_WORKSPACE_BUDGET": "30",
+            "RMBOT_SEND_LEASE_SECONDS": str(LEASE_SECONDS),
+            "RMBOT_LOG_LEVEL": "INFO",
+        }
         env.pop("RMBOT_FAILPOINT", None)
-        upgraded = subprocess.run([*RMBOT, "db", "upgrade"], env=env, cwd=tmp_path, capture_output=True, text=True,
-                                  timeout=120)
+        upgraded = subprocess.run(
+            [*RMBOT, "db", "upgrade"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120
+        )
         assert upgraded.returncode == 0, upgraded.stderr
         store = SqlStore.open(url, schema=schema, migrate=False)
         sessions = prepare(store)
@@ -158,16 +194,26 @@ def test_two_replicas_with_the_leader_killed_send_every_message_exactly_once(
         replicas = []
         for port, log in zip(ports, logs, strict=True):
             with log.open("w") as sink:
-                replicas.append(subprocess.Popen([*RMBOT, "serve", "--port", str(port)], env=env, cwd=tmp_path,
-                                                 stdout=sink, stderr=subprocess.STDOUT))
+                replicas.append(
+                    subprocess.Popen(
+                        [*RMBOT, "serve", "--port", str(port)],
+                        env=env,
+                        cwd=tmp_path,
+                        stdout=sink,
+                        stderr=subprocess.STDOUT,
+                    )
+                )
         processes += replicas
         wait_until(lambda: all(healthy(port) for port in ports), 60, "both replicas to answer /healthz", 0.2)
         by_pid = {replica.pid: n for n, replica in enumerate(replicas)}
         leader = by_pid[wait_until(lambda: leader_pid(store.engine, schema), 30, "a scheduler leader")]
         survivor = 1 - leader
         wait_until(lambda: "scheduler leadership taken" in logs[leader].read_text(), 10, "the leader's log line")
-        wait_until(lambda: "scheduler leadership held by another process" in logs[survivor].read_text(), 10,
-                   "the follower's log line")
+        wait_until(
+            lambda: "scheduler leadership held by another process" in logs[survivor].read_text(),
+            10,
+            "the follower's log line",
+        )
 
         schedule_reminders(store, sessions)
         expected = 2 * len(sessions)
@@ -183,9 +229,13 @@ def test_two_replicas_with_the_leader_killed_send_every_message_exactly_once(
         assert failover < 30
         wait_until(lambda: "scheduler leadership taken" in logs[survivor].read_text(), 5, "the survivor's log line")
 
-        done = ("SELECT count(*) FROM outbox_message WHERE status = 'sent'")
-        wait_until(lambda: count(store.engine, done) >= expected and slack_stats(base)["posts"] >= expected,
-                   40, "every DM to be sent", 0.25)
+        done = "SELECT count(*) FROM outbox_message WHERE status = 'sent'"
+        wait_until(
+            lambda: count(store.engine, done) >= expected and slack_stats(base)["posts"] >= expected,
+            40,
+            "every DM to be sent",
+            0.25,
+        )
         time.sleep(1.0)  # anything sent twice would show up now
         assert replicas[survivor].poll() is None, logs[survivor].read_text()[-3000:]
 

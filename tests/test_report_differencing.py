@@ -27,10 +27,14 @@ class MemoryLedger:
         self.rows[(programme_id, cell)] = released
 
 
-operations = st.lists(st.one_of(
-    st.tuples(st.just("answer"), st.integers(1, 25), st.integers(1, 5)),
-    st.tuples(st.just("forget"), st.integers(1, 25), st.just(0)),
-    st.tuples(st.just("report"), st.just(0), st.just(0))), max_size=80)
+operations = st.lists(
+    st.one_of(
+        st.tuples(st.just("answer"), st.integers(1, 25), st.integers(1, 5)),
+        st.tuples(st.just("forget"), st.integers(1, 25), st.just(0)),
+        st.tuples(st.just("report"), st.just(0), st.just(0)),
+    ),
+    max_size=80,
+)
 
 
 @given(operations, st.integers(3, 7), st.booleans())
@@ -67,8 +71,16 @@ def test_any_two_different_figures_rest_on_answers_of_at_least_k_different_peopl
 
 def add_pulse(chat: Chat, programme: int, person_id: int, rating: int, n: int) -> None:
     with chat.store.unit_of_work() as uow:
-        uow.feedback.add(NewFeedback(programme_id=programme, person_id=person_id, role="mentor", kind="pulse",
-                                  subject=f"session:test-{n}", answers={"session": str(rating)}))
+        uow.feedback.add(
+            NewFeedback(
+                programme_id=programme,
+                person_id=person_id,
+                role="mentor",
+                kind="pulse",
+                subject=f"session:test-{n}",
+                answers={"session": str(rating)},
+            )
+        )
 
 
 def test_one_more_answer_does_not_move_the_pulse_so_no_one_can_be_worked_out(chat: Chat) -> None:

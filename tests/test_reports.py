@@ -35,9 +35,17 @@ def add_pulses(chat: Chat, ratings: list[int], comment_from: int | None = None) 
             answers = {"session": str(rating), "together": "4"}
             if n == comment_from:
                 answers |= {"comment": "Loved the hands-on part", "share": True}
-            uow.feedback.add(NewFeedback(programme_id=programme, person_id=person.id, role="mentee" if n % 2 else "mentor",
-                                      kind="pulse", subject=f"session:test-{n}", answers=answers,
-                                      share_comment=n == comment_from))
+            uow.feedback.add(
+                NewFeedback(
+                    programme_id=programme,
+                    person_id=person.id,
+                    role="mentee" if n % 2 else "mentor",
+                    kind="pulse",
+                    subject=f"session:test-{n}",
+                    answers=answers,
+                    share_comment=n == comment_from,
+                )
+            )
 
 
 def test_the_report_figures_match_known_answers_and_charts_and_csv_are_valid(chat: Chat) -> None:
@@ -52,8 +60,15 @@ def test_the_report_figures_match_known_answers_and_charts_and_csv_are_valid(cha
         uow.sessions.save(first)
         second.status = SessionStatus.CANCELLED
         uow.sessions.save(second)
-        uow.sessions.record(NewSessionEvent(session_id=second.id, circle=second.circle, programme_id=second.programme_id,
-                                         kind="cancelled", side=Side.MENTEE))
+        uow.sessions.record(
+            NewSessionEvent(
+                session_id=second.id,
+                circle=second.circle,
+                programme_id=second.programme_id,
+                kind="cancelled",
+                side=Side.MENTEE,
+            )
+        )
     add_pulses(chat, [5, 4, 4, 3, 5, 5], comment_from=2)
     chat.clock.advance(timedelta(days=40))
     replies = chat.send(COORD, "report")
@@ -69,9 +84,20 @@ def test_the_report_figures_match_known_answers_and_charts_and_csv_are_valid(cha
     chat.send(COORD, "report csv")
     [export] = chat.last[COORD][0].attachments
     rows = list(csv.DictReader(io.StringIO(base64.b64decode(export.content_b64).decode())))
-    assert rows == [{"mentor": "Arjun Mehta", "mentee": "Gabriela Santos", "status": "active", "at_risk": "no",
-                     "sessions_planned": str(len(sessions)), "sessions_held": "1", "cancelled_by_mentor": "0",
-                     "cancelled_by_mentee": "1", "goals_set": "0", "goals_done": "0"}]
+    assert rows == [
+        {
+            "mentor": "Arjun Mehta",
+            "mentee": "Gabriela Santos",
+            "status": "active",
+            "at_risk": "no",
+            "sessions_planned": str(len(sessions)),
+            "sessions_held": "1",
+            "cancelled_by_mentor": "0",
+            "cancelled_by_mentee": "1",
+            "goals_set": "0",
+            "goals_done": "0",
+        }
+    ]
 
 
 def test_figures_on_fewer_than_k_people_are_never_shown(chat: Chat) -> None:
@@ -87,7 +113,8 @@ def test_figures_on_fewer_than_k_people_are_never_shown(chat: Chat) -> None:
 groups_strategy = st.dictionaries(
     st.sampled_from(["mentor", "mentee", "Engineering", "Sales", "People", "Finance"]),
     st.dictionaries(st.integers(1, 40), st.lists(st.floats(1, 5), min_size=0, max_size=3), max_size=12),
-    max_size=6)
+    max_size=6,
+)
 
 
 @given(groups_strategy, st.integers(3, 8))
@@ -151,7 +178,6 @@ def test_coordinators_read_the_audit_log_and_clone_and_close(chat: Chat) -> None
         assert all(p.status.value == "ended" for p in uow.matching.pairs(programme))
 
 
-
 def test_closing_sends_the_sponsor_aggregates_and_purges_personal_data_after_the_retention_period(chat: Chat) -> None:
     pair_up(chat)
     chat.send(COORD, "program edit sponsor helena.varga@example.com")
@@ -209,12 +235,32 @@ def test_the_end_of_term_evaluation_says_whether_the_goal_was_met_and_what_worke
         uow.sessions.save(session)
         people = uow.people.in_tenant(1)[:6]
         for n, person in enumerate(people):
-            uow.feedback.add(NewFeedback(programme_id=programme, person_id=person.id, role="mentee", kind="pulse",
-                                      subject=f"session:e-{n}", session_id=session.id, answers={"session": "4"}))
-            uow.feedback.add(NewFeedback(programme_id=programme, person_id=person.id, role="mentee", kind="final",
-                                      subject="final", answers={"goal_self": 4 + n % 2}))
-        uow.sessions.record(NewSessionEvent(session_id=session.id, circle=session.circle, programme_id=programme,
-                                         kind="cancelled", side=Side.MENTEE))
+            uow.feedback.add(
+                NewFeedback(
+                    programme_id=programme,
+                    person_id=person.id,
+                    role="mentee",
+                    kind="pulse",
+                    subject=f"session:e-{n}",
+                    session_id=session.id,
+                    answers={"session": "4"},
+                )
+            )
+            uow.feedback.add(
+                NewFeedback(
+                    programme_id=programme,
+                    person_id=person.id,
+                    role="mentee",
+                    kind="final",
+                    subject="final",
+                    answers={"goal_self": 4 + n % 2},
+                )
+            )
+        uow.sessions.record(
+            NewSessionEvent(
+                session_id=session.id, circle=session.circle, programme_id=programme, kind="cancelled", side=Side.MENTEE
+            )
+        )
     text = unescape(chat.send(COORD, "report evaluation")[0])
     assert "Goal (" in text and "**met**: 4.5 against a target of 4.0 (baseline 3.0)" in text
     assert f"{topic.title} 4.0" in text and f"{framework.name} 4.0" in text
@@ -233,8 +279,16 @@ def test_breakdowns_by_department_and_self_identification_withhold_small_groups(
         with chat.store.unit_of_work() as uow:
             people = [p for p in uow.people.in_tenant(1) if p.department == department][:count]
             for person in people:
-                uow.feedback.add(NewFeedback(programme_id=programme, person_id=person.id, role="mentor", kind="pulse",
-                                          subject=f"session:{person.id}", answers={"session": rating}))
+                uow.feedback.add(
+                    NewFeedback(
+                        programme_id=programme,
+                        person_id=person.id,
+                        role="mentor",
+                        kind="pulse",
+                        subject=f"session:{person.id}",
+                        answers={"session": rating},
+                    )
+                )
 
     pulses("Engineering", 6, "4")
     pulses("Sales", 2, "1")

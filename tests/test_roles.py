@@ -45,8 +45,7 @@ def status_of(url: str) -> int:
         return error.code
 
 
-def test_a_web_process_accepts_and_a_worker_process_answers_each_event_once(database_url: str,
-                                                                            tmp_path: Path) -> None:
+def test_a_web_process_accepts_and_a_worker_process_answers_each_event_once(database_url: str, tmp_path: Path) -> None:
     deliveries = [Delivery(f"EvRole{n:03d}", user_id(n % 10 + 1), "") for n in range(40)]
     for delivery in deliveries:
         delivery.body = dm_delivery(delivery.event_id, delivery.user, "help")
@@ -54,7 +53,10 @@ def test_a_web_process_accepts_and_a_worker_process_answers_each_event_once(data
     with FakeSlackProcess(10) as fake:
         SqlStore.open(url).close()
         probe = Probe(url)
-        web, worker = role_server(url, fake.api_url, tmp_path, "web"), role_server(url, fake.api_url, tmp_path, "worker")
+        web, worker = (
+            role_server(url, fake.api_url, tmp_path, "web"),
+            role_server(url, fake.api_url, tmp_path, "worker"),
+        )
         try:
             web.start()
             web.ready()
@@ -79,13 +81,22 @@ def test_a_web_process_accepts_and_a_worker_process_answers_each_event_once(data
         probe.close()
 
 
-@pytest.mark.parametrize(("arguments", "expected"), [
-    (["--role", "web"], "RMBOT_ROLE=web needs Slack or Teams credentials"),
-    (["--role", "boss"], "'boss' is not a role; use all (the whole service), web or worker."),
-])
+@pytest.mark.parametrize(
+    ("arguments", "expected"),
+    [
+        (["--role", "web"], "RMBOT_ROLE=web needs Slack or Teams credentials"),
+        (["--role", "boss"], "'boss' is not a role; use all (the whole service), web or worker."),
+    ],
+)
 def test_a_role_that_cannot_work_is_refused_in_one_line(tmp_path: Path, arguments: list[str], expected: str) -> None:
     env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": f"sqlite:///{tmp_path / 'r.db'}", "PYTHONPATH": str(ROOT)}
-    done = subprocess.run([sys.executable, "-m", "adapters.cli", "serve", *arguments], env=env, cwd=tmp_path,
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "adapters.cli", "serve", *arguments],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 2
     assert expected in done.stderr and len(done.stderr.strip().splitlines()) == 1

@@ -42,8 +42,17 @@ INSTALLED_TOKEN = "xoxb-LEAKCHECK-installed-c3d4"
 APP_PASSWORD = "LEAKCHECK-app-password-8e21"
 LINK_SECRET = "LEAKCHECK-link-secret-b6f0"
 OUTBOUND_TOKEN = "LEAKCHECK-outbound-bearer-2a77"
-SECRETS = [BOT_TOKEN, SIGNING_SECRET, APP_TOKEN, CLIENT_SECRET, STATE_SECRET, INSTALLED_TOKEN, APP_PASSWORD,
-           LINK_SECRET, OUTBOUND_TOKEN]
+SECRETS = [
+    BOT_TOKEN,
+    SIGNING_SECRET,
+    APP_TOKEN,
+    CLIENT_SECRET,
+    STATE_SECRET,
+    INSTALLED_TOKEN,
+    APP_PASSWORD,
+    LINK_SECRET,
+    OUTBOUND_TOKEN,
+]
 
 
 class Everything(logging.Handler):
@@ -80,8 +89,14 @@ def stored(store: SqlStore) -> str:
     """The queues (inbox, outbox, schedule) and the Teams references, as text."""
     with Session(store.engine) as session:
         rows: list[Any] = []
-        for table in (InboxEventRow, OutboxMessageRow, ScheduledJobRow, refs.TeamsConversationRow,
-                      refs.TeamsAccountRow, refs.TeamsSendRow):
+        for table in (
+            InboxEventRow,
+            OutboxMessageRow,
+            ScheduledJobRow,
+            refs.TeamsConversationRow,
+            refs.TeamsAccountRow,
+            refs.TeamsSendRow,
+        ):
             rows += [row.model_dump(mode="json") for row in session.execute(select(table)).scalars()]
     return json.dumps(rows)
 
@@ -93,8 +108,9 @@ class SigningBot(SlackBot):
     """The Slack harness, signing with our secret and remembering every signature it sent."""
 
     async def post(self, body: str, content_type: str, **kwargs: Any) -> tuple[int, str]:
-        headers = signed_headers(SIGNING_SECRET, body, content_type, kwargs.pop("timestamp", None),
-                                 kwargs.pop("retry", None))
+        headers = signed_headers(
+            SIGNING_SECRET, body, content_type, kwargs.pop("timestamp", None), kwargs.pop("retry", None)
+        )
         SIGNATURES.append(headers["X-Slack-Signature"])
         return await super().post(body, content_type, headers={**headers, **kwargs.pop("headers", {})}, **kwargs)
 
@@ -102,16 +118,22 @@ class SigningBot(SlackBot):
 def make_due(store: SqlStore) -> None:
     """Messages waiting for a retry are due now."""
     with Session(store.engine) as session, session.begin():
-        session.execute(update(OutboxMessageRow).where(OutboxMessageRow.status == "pending")
-                        .values(not_before=datetime.now(UTC) - timedelta(seconds=1)))
+        session.execute(
+            update(OutboxMessageRow)
+            .where(OutboxMessageRow.status == "pending")
+            .values(not_before=datetime.now(UTC) - timedelta(seconds=1))
+        )
 
 
 async def test_a_slack_run_logs_no_token_secret_or_signature(store: SqlStore, logs: Any) -> None:
     handler, caplog = logs
     seed(store)
     users = {**fake_users(), "W500": slack_user("W500", "Ines Duarte", "ines@installed.example")}
-    with FakeSlack(users=users, tokens={BOT_TOKEN: "T111", APP_TOKEN: "T111"},
-                   install={"team": "T_NEW", "team_name": "New Co", "token": INSTALLED_TOKEN}) as fake:
+    with FakeSlack(
+        users=users,
+        tokens={BOT_TOKEN: "T111", APP_TOKEN: "T111"},
+        install={"team": "T_NEW", "team_name": "New Co", "token": INSTALLED_TOKEN},
+    ) as fake:
         async with SigningBot(store, fake, slack_bot_token=BOT_TOKEN, slack_signing_secret=SIGNING_SECRET) as bot:
             assert (await bot.command("help"))[0] == 200
             await bot.command("invite <@W222> as mentor")
@@ -134,8 +156,13 @@ async def test_a_slack_run_logs_no_token_secret_or_signature(store: SqlStore, lo
             assert len(SIGNATURES) >= 5 and fake.rate_limited >= 1
             assert any(not c.ok for c in fake.calls if c.method == "chat.postMessage")  # the failed delivery
             assert {c.token for c in fake.calls_to("chat.postMessage")} == {BOT_TOKEN}  # the secret really flowed
-        oauth = {"slack_bot_token": "", "slack_client_id": "111.222", "slack_client_secret": CLIENT_SECRET,
-                 "slack_state_secret": STATE_SECRET, "slack_signing_secret": SIGNING_SECRET}
+        oauth = {
+            "slack_bot_token": "",
+            "slack_client_id": "111.222",
+            "slack_client_secret": CLIENT_SECRET,
+            "slack_state_secret": STATE_SECRET,
+            "slack_signing_secret": SIGNING_SECRET,
+        }
         async with SigningBot(store, fake, **oauth) as bot:
             assert (await install(bot))[0] == 200
             body = bot.dm_body("help", "W500", team="T_NEW")
@@ -144,11 +171,20 @@ async def test_a_slack_run_logs_no_token_secret_or_signature(store: SqlStore, lo
             await bot.event(body)
             await bot.work()
             assert fake.calls_to("chat.postMessage")[-1].token == INSTALLED_TOKEN
-        async with SlackBot(store, fake, slack_bot_token=BOT_TOKEN, slack_app_token=APP_TOKEN,
-                            slack_signing_secret="") as bot:  # Socket Mode
+        async with SlackBot(
+            store, fake, slack_bot_token=BOT_TOKEN, slack_app_token=APP_TOKEN, slack_signing_secret=""
+        ) as bot:  # Socket Mode
             await wait_for(lambda: fake.socket_connected)
-            fake.socket_send({"envelope_id": "env-1", "type": "events_api", "payload": bot.dm_body("help", MENTEE),
-                              "retry_attempt": 0, "retry_reason": "", "accepts_response_payload": False})
+            fake.socket_send(
+                {
+                    "envelope_id": "env-1",
+                    "type": "events_api",
+                    "payload": bot.dm_body("help", MENTEE),
+                    "retry_attempt": 0,
+                    "retry_reason": "",
+                    "accepts_response_payload": False,
+                }
+            )
             await wait_for(lambda: any(a.get("envelope_id") == "env-1" for a in fake.socket_acks))
             await bot.work()
     everything = handler.out.getvalue() + "\n".join(caplog.messages) + caplog.text
@@ -157,8 +193,9 @@ async def test_a_slack_run_logs_no_token_secret_or_signature(store: SqlStore, lo
     assert_nowhere(stored(store), SECRETS + SIGNATURES, "the database queues")
 
 
-async def test_a_teams_run_logs_no_password_link_secret_or_bearer_token(store: SqlStore, logs: Any,
-                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_teams_run_logs_no_password_link_secret_or_bearer_token(
+    store: SqlStore, logs: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     handler, caplog = logs
     import adapters.teams.auth as auth
     import adapters.teams.service as service
@@ -168,9 +205,14 @@ async def test_a_teams_run_logs_no_password_link_secret_or_bearer_token(store: S
     seed_teams(store)
     bearers: list[str] = []
     with FakeTeams(allow_create={T_MENTOR.account}) as fake:
-        settings = {"microsoft_app_id": APP_ID, "microsoft_app_password": APP_PASSWORD, "teams_enabled": False,
-                    "teams_openid_metadata_url": fake.openid_url, "rmbot_link_secret": LINK_SECRET,
-                    "rmbot_public_url": "https://mentoring.example.com"}
+        settings = {
+            "microsoft_app_id": APP_ID,
+            "microsoft_app_password": APP_PASSWORD,
+            "teams_enabled": False,
+            "teams_openid_metadata_url": fake.openid_url,
+            "rmbot_link_secret": LINK_SECRET,
+            "rmbot_public_url": "https://mentoring.example.com",
+        }
         async with TeamsBot(store, fake, **settings) as bot:
             for deliverer in bot.worker.deliverers:
                 deliverer.sleep = lambda seconds: None  # type: ignore[attr-defined]
@@ -207,7 +249,6 @@ async def test_a_teams_run_logs_no_password_link_secret_or_bearer_token(store: S
     secrets = SECRETS + bearers + [forged] + [b.rsplit(".", 1)[1] for b in bearers]
     assert_nowhere(everything, secrets, "the log")
     assert_nowhere(stored(store), secrets, "the database queues")
-
 
 
 def _buttons(card: dict[str, Any]) -> list[dict[str, Any]]:

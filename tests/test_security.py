@@ -17,15 +17,33 @@ COORD = "amara.okafor@example.com"
 JUNIOR = "arjun.mehta@example.com"
 OTHER_COORD = "grace.mensah@example.com"
 
-ARGUMENTS = {"program new": "", "program list": "", "program show": "digital-2030", "program edit": "cadence 3w",
-             "program close": "", "program clone": "Copy", "program announce": "#general",
-             "program question": 'add "What do you use most?"', "invite": "@kavya.reddy as mentor",
-             "coordinators add": "@kavya.reddy", "match preview": "", "match weights": "topic 10",
-             "match pin": "@kavya.reddy @amara.okafor", "match forbid": "@kavya.reddy @amara.okafor",
-             "match rerun": "", "match publish": "", "match choices": "", "rematch": "@amara.okafor",
-             "pair pause": "@amara.okafor", "pair resume": "@amara.okafor", "pair end": "@amara.okafor",
-             "status": "", "report": "csv", "remind": "intake",
-             "resources add": '"A guide" https://example.com/guide'}
+ARGUMENTS = {
+    "program new": "",
+    "program list": "",
+    "program show": "digital-2030",
+    "program edit": "cadence 3w",
+    "program close": "",
+    "program clone": "Copy",
+    "program announce": "#general",
+    "program question": 'add "What do you use most?"',
+    "invite": "@kavya.reddy as mentor",
+    "coordinators add": "@kavya.reddy",
+    "match preview": "",
+    "match weights": "topic 10",
+    "match pin": "@kavya.reddy @amara.okafor",
+    "match forbid": "@kavya.reddy @amara.okafor",
+    "match rerun": "",
+    "match publish": "",
+    "match choices": "",
+    "rematch": "@amara.okafor",
+    "pair pause": "@amara.okafor",
+    "pair resume": "@amara.okafor",
+    "pair end": "@amara.okafor",
+    "status": "",
+    "report": "csv",
+    "remind": "intake",
+    "resources add": '"A guide" https://example.com/guide',
+}
 
 
 def coordinator_verbs(chat: Chat) -> list[str]:
@@ -51,8 +69,16 @@ def test_every_coordinator_verb_is_refused_to_everyone_else_and_changes_nothing(
 
 
 def slack_event(tenant: str, user: str, text: str, event_id: str) -> InboundEvent:
-    return InboundEvent(platform=Platform.SLACK, tenant=tenant, event_id=event_id, user=user, user_name=f"{user}@{tenant}",
-                        text=text, occurred_at=datetime.now(UTC), kind="command")
+    return InboundEvent(
+        platform=Platform.SLACK,
+        tenant=tenant,
+        event_id=event_id,
+        user=user,
+        user_name=f"{user}@{tenant}",
+        text=text,
+        occurred_at=datetime.now(UTC),
+        kind="command",
+    )
 
 
 def test_two_workspaces_with_colliding_user_ids_see_nothing_of_each_other(store) -> None:  # type: ignore[no-untyped-def]
@@ -67,8 +93,22 @@ def test_two_workspaces_with_colliding_user_ids_see_nothing_of_each_other(store)
         assert a.id != b.id and (a.name, b.name) == ("U1@T1", "U1@T2")
         uow.coordinators.add_tenant_coordinator(t1.id, a.id)
     runtime.accept(slack_event("T1", "U1", "program new", "e3"))
-    for n, answer in enumerate(["Workspace One", "1", "a measurable goal", "1", "2", "2031-01-01", "2030-01-01",
-                                "2030-06-01", "2w", "45", "skip", "yes"]):
+    for n, answer in enumerate(
+        [
+            "Workspace One",
+            "1",
+            "a measurable goal",
+            "1",
+            "2",
+            "2031-01-01",
+            "2030-01-01",
+            "2030-06-01",
+            "2w",
+            "45",
+            "skip",
+            "yes",
+        ]
+    ):
         runtime.accept(slack_event("T1", "U1", answer, f"e3-{n}").model_copy(update={"kind": "message"}))
     runtime.accept(slack_event("T2", "U1", "program list", "e4"))
     runtime.accept(slack_event("T2", "U1", "join", "e5"))
@@ -81,8 +121,11 @@ def test_two_workspaces_with_colliding_user_ids_see_nothing_of_each_other(store)
     from storage.tables import OutboxMessageRow
 
     with store.unit_of_work() as uow:
-        to_b = [row.payload["text"] for row in uow.session.execute(select(OutboxMessageRow)).scalars()
-                if row.recipients == [b.id]]
+        to_b = [
+            row.payload["text"]
+            for row in uow.session.execute(select(OutboxMessageRow)).scalars()
+            if row.recipients == [b.id]
+        ]
     assert any("for programme coordinators" in text for text in to_b)
     assert any("no programme open" in text for text in to_b)
     assert not any("Workspace One" in text for text in to_b)
@@ -94,7 +137,9 @@ def test_any_text_gets_a_clear_answer_and_never_an_error(chat: Chat, text: str) 
     event_id = f"fuzz-{abs(hash(text))}-{len(chat.deliverer.keys)}"
     replies = chat.send(JUNIOR, text, event_id=event_id)
     with chat.store.unit_of_work() as uow:
-        status = uow.session.execute(select(InboxEventRow.status).where(InboxEventRow.event_id == event_id)).scalar_one()
+        status = uow.session.execute(
+            select(InboxEventRow.status).where(InboxEventRow.event_id == event_id)
+        ).scalar_one()
     assert status == "done"
     assert replies and all(r.strip() for r in replies)
 
@@ -106,6 +151,8 @@ def test_any_arguments_to_any_coordinator_verb_get_a_clear_answer(chat: Chat, ve
     event_id = f"fuzz-args-{abs(hash(text))}-{len(chat.deliverer.keys)}"
     replies = chat.send(COORD, text, event_id=event_id)
     with chat.store.unit_of_work() as uow:
-        status = uow.session.execute(select(InboxEventRow.status).where(InboxEventRow.event_id == event_id)).scalar_one()
+        status = uow.session.execute(
+            select(InboxEventRow.status).where(InboxEventRow.event_id == event_id)
+        ).scalar_one()
     assert status == "done", text
     assert replies, text

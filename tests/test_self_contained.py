@@ -26,7 +26,11 @@ def test_every_vendored_specification_has_its_licence_and_is_described() -> None
         if path.is_dir() or path.name.startswith("LICENSE") or path.name == "README.md":
             continue
         assert SPECS in path.parents
-        licences = [p for folder in (path.parent, *path.parent.parents) if SPECS in (folder, *folder.parents)
-                    for p in folder.glob("LICENSE*")]
+        licences = [
+            p
+            for folder in (path.parent, *path.parent.parents)
+            if SPECS in (folder, *folder.parents)
+            for p in folder.glob("LICENSE*")
+        ]
         assert licences, f"{path.relative_to(ROOT)} has no licence beside it"
         assert path.name in readme or f"{path.parent.name}/" in readme, f"{path.name} is not described in the README"

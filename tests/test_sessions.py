@@ -14,8 +14,8 @@ from chat import Chat
 from storage.participants_import import directory_emails, import_participants
 
 COORD = "amara.okafor@example.com"
-MENTOR = "arjun.mehta@example.com"          # Asia/Kolkata, evenings in this test
-MENTEE = "gabriela.santos@example.com"      # America/Los_Angeles, early mornings
+MENTOR = "arjun.mehta@example.com"  # Asia/Kolkata, evenings in this test
+MENTEE = "gabriela.santos@example.com"  # America/Los_Angeles, early mornings
 KOLKATA, LOS_ANGELES = ZoneInfo("Asia/Kolkata"), ZoneInfo("America/Los_Angeles")
 START = datetime(2030, 3, 1, 12, 0, tzinfo=UTC)  # a Friday; US daylight saving starts on 10 March
 
@@ -36,8 +36,7 @@ def publish(chat: Chat) -> None:
 
 
 def pair_up(chat: Chat) -> None:
-    participants(chat, f"{MENTOR},mentor,1,ai_tools;remote_work,,18:00-23:00\n"
-                       f"{MENTEE},mentee,,,ai_tools,07:00-15:00\n")
+    participants(chat, f"{MENTOR},mentor,1,ai_tools;remote_work,,18:00-23:00\n{MENTEE},mentee,,,ai_tools,07:00-15:00\n")
     publish(chat)
 
 
@@ -56,7 +55,9 @@ def slot_times(message) -> list[datetime]:  # type: ignore[no-untyped-def]
 
 def inside(moment: datetime, zone: ZoneInfo, begin: str, end: str, minutes: int = 45) -> bool:
     local, finish = moment.astimezone(zone), (moment + timedelta(minutes=minutes)).astimezone(zone)
-    return local.weekday() < 5 and time.fromisoformat(begin) <= local.time() and finish.time() <= time.fromisoformat(end)
+    return (
+        local.weekday() < 5 and time.fromisoformat(begin) <= local.time() and finish.time() <= time.fromisoformat(end)
+    )
 
 
 def ics_events(message):  # type: ignore[no-untyped-def]
@@ -139,7 +140,9 @@ def test_the_whole_loop_agenda_reminder_followup_and_next(chat: Chat) -> None:
     with chat.store.unit_of_work() as uow:
         pulses = uow.feedback.of_programme(uow.programmes.in_tenant(1)[0].id, "pulse")
     assert sorted((p.role, p.answers["session"], p.share_comment) for p in pulses) == [
-        ("mentee", "3", False), ("mentor", "4", False)]
+        ("mentee", "3", False),
+        ("mentor", "4", False),
+    ]
     assert "Use an AI assistant" in chat.send(MENTOR, "goals")[0]
     nxt = chat.send(MENTEE, "next")[0]
     assert "Next session with Arjun Mehta" in nxt and "(America/Los_Angeles)" in nxt and "Topic:" in nxt
@@ -200,9 +203,12 @@ def test_group_sessions_find_one_time_for_everyone(chat: Chat) -> None:
         programme = uow.programmes.in_tenant(1)[0]
         programme.settings = programme.settings.model_copy(update={"group_sessions": True})
         uow.programmes.save(programme)
-    participants(chat, f"{MENTOR},mentor,2,ai_tools,,\n"
-                       "felix.braun@example.com,mentee,,,ai_tools,\n"
-                       "meilin.tan@example.com,mentee,,,ai_tools,\n")
+    participants(
+        chat,
+        f"{MENTOR},mentor,2,ai_tools,,\n"
+        "felix.braun@example.com,mentee,,,ai_tools,\n"
+        "meilin.tan@example.com,mentee,,,ai_tools,\n",
+    )
     publish(chat)
     slots = slot_times(offer(chat, MENTOR))
     assert slots and slots == slot_times(offer(chat, "felix.braun@example.com"))

@@ -45,8 +45,11 @@ def at_vector_time(bot: SlackBot) -> None:
 
 
 async def post_vector(bot: SlackBot, body: str, timestamp: str, signed: str) -> int:
-    headers = {"Content-Type": VECTOR["content_type"], "X-Slack-Request-Timestamp": timestamp,
-               "X-Slack-Signature": signed}
+    headers = {
+        "Content-Type": VECTOR["content_type"],
+        "X-Slack-Request-Timestamp": timestamp,
+        "X-Slack-Signature": signed,
+    }
     async with bot.client.post("/slack/events", data=body.encode(), headers=headers) as response:
         return response.status
 
@@ -57,8 +60,9 @@ async def test_the_shared_signing_vector_is_accepted_by_the_running_app(sqlite_s
     with FakeSlack() as fake:
         async with SlackBot(sqlite_store, fake) as bot:
             at_vector_time(bot)
-            status = await post_vector(bot, VECTOR["body"], VECTOR["x_slack_request_timestamp"],
-                                       VECTOR["expected_x_slack_signature"])
+            status = await post_vector(
+                bot, VECTOR["body"], VECTOR["x_slack_request_timestamp"], VECTOR["expected_x_slack_signature"]
+            )
             assert status == 200 and sqlite_store.inbox.pending_count() == 1
             for case in VECTOR["derived_negative_cases_not_upstream"]:  # the one valid case repeats the request
                 status = await post_vector(bot, case["body"], case["timestamp"], case["signature"])
@@ -68,20 +72,34 @@ async def test_the_shared_signing_vector_is_accepted_by_the_running_app(sqlite_s
             assert bot.inbox_status(f"cmd:{trigger}", team="T1DC2JH3J") == "pending"
 
 
-@pytest.mark.parametrize("case", ["from the future", "no signature header", "no timestamp header", "v1= prefix",
-                                  "timestamp not a number", "signature of another timestamp", "empty body signed"])
+@pytest.mark.parametrize(
+    "case",
+    [
+        "from the future",
+        "no signature header",
+        "no timestamp header",
+        "v1= prefix",
+        "timestamp not a number",
+        "signature of another timestamp",
+        "empty body signed",
+    ],
+)
 async def test_malformed_or_misplaced_signatures_are_refused_with_401(sqlite_store: SqlStore, case: str) -> None:
     with FakeSlack() as fake:
         async with SlackBot(sqlite_store, fake) as bot:
             body = json.dumps(bot.dm_body("help", COORDINATOR))
             now = str(int(time.time()))
             good = signature(SECRET, now, body)
-            headers: dict[str, str] = {"Content-Type": "application/json", "X-Slack-Request-Timestamp": now,
-                                       "X-Slack-Signature": good}
+            headers: dict[str, str] = {
+                "Content-Type": "application/json",
+                "X-Slack-Request-Timestamp": now,
+                "X-Slack-Signature": good,
+            }
             if case == "from the future":
                 later = str(int(time.time()) + 301)
-                headers.update({"X-Slack-Request-Timestamp": later,
-                                "X-Slack-Signature": signature(SECRET, later, body)})
+                headers.update(
+                    {"X-Slack-Request-Timestamp": later, "X-Slack-Signature": signature(SECRET, later, body)}
+                )
             elif case == "no signature header":
                 del headers["X-Slack-Signature"]
             elif case == "no timestamp header":
@@ -89,8 +107,9 @@ async def test_malformed_or_misplaced_signatures_are_refused_with_401(sqlite_sto
             elif case == "v1= prefix":
                 headers["X-Slack-Signature"] = "v1=" + good[3:]
             elif case == "timestamp not a number":
-                headers.update({"X-Slack-Request-Timestamp": "soon",
-                                "X-Slack-Signature": signature(SECRET, "soon", body)})
+                headers.update(
+                    {"X-Slack-Request-Timestamp": "soon", "X-Slack-Signature": signature(SECRET, "soon", body)}
+                )
             elif case == "signature of another timestamp":
                 headers["X-Slack-Request-Timestamp"] = str(int(now) - 1)
             elif case == "empty body signed":
@@ -102,6 +121,7 @@ async def test_malformed_or_misplaced_signatures_are_refused_with_401(sqlite_sto
 
 # -- Teams: the Bot Framework token ------------------------------------------------------------------------
 
+
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).decode().rstrip("=")
 
@@ -109,8 +129,13 @@ def _b64(data: bytes) -> str:
 def forged(fake: FakeTeams, case: str) -> str:
     """A token that is wrong in exactly one way (``case``)."""
     now = int(time.time())
-    claims: dict[str, Any] = {"iss": ISSUER, "aud": APP_ID, "serviceurl": fake.service_url, "nbf": now - 10,
-                              "exp": now + 3600}
+    claims: dict[str, Any] = {
+        "iss": ISSUER,
+        "aud": APP_ID,
+        "serviceurl": fake.service_url,
+        "nbf": now - 10,
+        "exp": now + 3600,
+    }
     if case == "not yet valid":
         claims.update(nbf=now + 3600, exp=now + 7200)
         return jwt.encode(claims, fake.key, algorithm="RS256", headers={"kid": KEY_ID})
@@ -124,10 +149,13 @@ def forged(fake: FakeTeams, case: str) -> str:
     if case == "HS256 keyed with the public key":
         from cryptography.hazmat.primitives import serialization
 
-        public = fake.key.public_key().public_bytes(serialization.Encoding.PEM,
-                                                    serialization.PublicFormat.SubjectPublicKeyInfo)
-        signing_input = f"{_b64(json.dumps({'alg': 'HS256', 'typ': 'JWT', 'kid': KEY_ID}).encode())}." \
-                        f"{_b64(json.dumps(claims).encode())}"
+        public = fake.key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        signing_input = (
+            f"{_b64(json.dumps({'alg': 'HS256', 'typ': 'JWT', 'kid': KEY_ID}).encode())}."
+            f"{_b64(json.dumps(claims).encode())}"
+        )
         mac = hmac.new(public, signing_input.encode(), hashlib.sha256).digest()
         return f"{signing_input}.{_b64(mac)}"
     if case == "no service url claim":
@@ -140,15 +168,27 @@ def forged(fake: FakeTeams, case: str) -> str:
     raise AssertionError(case)
 
 
-@pytest.mark.parametrize("case", ["not yet valid", "unknown key id", "no key id", "alg none",
-                                  "HS256 keyed with the public key", "no service url claim", "another bot's audience",
-                                  "garbage"])
-async def test_tokens_that_do_not_prove_the_bot_framework_sent_it_are_refused_with_401(sqlite_store: SqlStore,
-                                                                                       case: str) -> None:
+@pytest.mark.parametrize(
+    "case",
+    [
+        "not yet valid",
+        "unknown key id",
+        "no key id",
+        "alg none",
+        "HS256 keyed with the public key",
+        "no service url claim",
+        "another bot's audience",
+        "garbage",
+    ],
+)
+async def test_tokens_that_do_not_prove_the_bot_framework_sent_it_are_refused_with_401(
+    sqlite_store: SqlStore, case: str
+) -> None:
     with FakeTeams() as fake:
         async with TeamsBot(sqlite_store, fake, **credentials(fake)) as bot:
-            status, _ = await bot.post(bot.personal(TEAMS_COORDINATOR, "help"),
-                                       {"Authorization": f"Bearer {forged(fake, case)}"})
+            status, _ = await bot.post(
+                bot.personal(TEAMS_COORDINATOR, "help"), {"Authorization": f"Bearer {forged(fake, case)}"}
+            )
             assert status == 401, case
             assert sqlite_store.inbox.pending_count() == 0
 

@@ -12,24 +12,30 @@ from adapters.slack.app import check_settings
 from cli_runner import run_cli
 
 
-@pytest.mark.parametrize("values, expected", [
-    ({"slack_bot_token": "xoxb-1"}, "SLACK_SIGNING_SECRET"),
-    ({"slack_signing_secret": "s"}, "SLACK_BOT_TOKEN"),
-    ({"slack_app_token": "xapp-1"}, "SLACK_BOT_TOKEN"),
-    ({"slack_app_token": "xoxb-wrong", "slack_bot_token": "xoxb-1"}, "xapp-"),
-    ({"slack_client_id": "1.2", "slack_signing_secret": "s"}, "SLACK_CLIENT_SECRET, SLACK_STATE_SECRET"),
-])
+@pytest.mark.parametrize(
+    "values, expected",
+    [
+        ({"slack_bot_token": "xoxb-1"}, "SLACK_SIGNING_SECRET"),
+        ({"slack_signing_secret": "s"}, "SLACK_BOT_TOKEN"),
+        ({"slack_app_token": "xapp-1"}, "SLACK_BOT_TOKEN"),
+        ({"slack_app_token": "xoxb-wrong", "slack_bot_token": "xoxb-1"}, "xapp-"),
+        ({"slack_client_id": "1.2", "slack_signing_secret": "s"}, "SLACK_CLIENT_SECRET, SLACK_STATE_SECRET"),
+    ],
+)
 def test_incomplete_slack_settings_are_refused(values: dict[str, str], expected: str) -> None:
     with pytest.raises(ConfigurationError) as refused:
         check_settings(Settings(**values))
     assert expected in str(refused.value) and "\n" not in str(refused.value)
 
 
-@pytest.mark.parametrize("values", [
-    {"slack_bot_token": "xoxb-1", "slack_signing_secret": "s"},
-    {"slack_bot_token": "xoxb-1", "slack_app_token": "xapp-1"},
-    {"slack_client_id": "1.2", "slack_client_secret": "c", "slack_state_secret": "x", "slack_signing_secret": "s"},
-])
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"slack_bot_token": "xoxb-1", "slack_signing_secret": "s"},
+        {"slack_bot_token": "xoxb-1", "slack_app_token": "xapp-1"},
+        {"slack_client_id": "1.2", "slack_client_secret": "c", "slack_state_secret": "x", "slack_signing_secret": "s"},
+    ],
+)
 def test_complete_slack_settings_are_accepted(values: dict[str, str]) -> None:
     check_settings(Settings(**values))
 

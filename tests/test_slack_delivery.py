@@ -30,8 +30,10 @@ def person_id(store: SqlStore, user: str = "", email: str = "") -> int:
 def queue(store: SqlStore, to: Address, key: str, text: str = "Your agenda for Thursday", **fields: Any) -> None:
     with store.unit_of_work() as uow:
         tenant = uow.tenants.find("slack", TEAM)
-        uow.outbox.add(OutgoingMessage(tenant_id=tenant.id, to=to, idempotency_key=key, text=text, **fields),  # type: ignore[union-attr]
-                       platform="slack")
+        uow.outbox.add(
+            OutgoingMessage(tenant_id=tenant.id, to=to, idempotency_key=key, text=text, **fields),  # type: ignore[union-attr]
+            platform="slack",
+        )
 
 
 def outbox_row(store: SqlStore, key: str) -> OutboxMessageRow:
@@ -112,10 +114,18 @@ def test_a_pair_introduction_goes_to_one_group_dm_with_both(sqlite_store: SqlSto
 def test_files_go_out_with_files_upload_v2(sqlite_store: SqlStore) -> None:
     seed(sqlite_store)
     csv = b"pair,met\nA-B,3\n"
-    queue(sqlite_store, Address.person(person_id(sqlite_store, COORDINATOR)), "report-1", text="Your report",
-          attachments=[Attachment(filename="report.csv", media_type="text/csv", title="Report",
-                                  content_b64=base64.b64encode(csv).decode()),
-                       Attachment(filename="chart.png", media_type="image/png", content_b64=base64.b64encode(b"\x89PNG").decode())])
+    queue(
+        sqlite_store,
+        Address.person(person_id(sqlite_store, COORDINATOR)),
+        "report-1",
+        text="Your report",
+        attachments=[
+            Attachment(
+                filename="report.csv", media_type="text/csv", title="Report", content_b64=base64.b64encode(csv).decode()
+            ),
+            Attachment(filename="chart.png", media_type="image/png", content_b64=base64.b64encode(b"\x89PNG").decode()),
+        ],
+    )
     with FakeSlack(users=fake_users()) as fake:
         Sender(sqlite_store, fake).send()
         assert len(fake.calls_to("files.getUploadURLExternal")) == 2
@@ -137,12 +147,21 @@ def test_someone_known_only_by_email_is_found_with_users_lookup_by_email(sqlite_
         assert unreachable.status == "failed" and "users_not_found" in unreachable.last_error
 
 
-def test_a_message_too_big_for_one_post_is_paged_and_a_429_mid_way_resumes_where_it_stopped(sqlite_store: SqlStore) -> None:
+def test_a_message_too_big_for_one_post_is_paged_and_a_429_mid_way_resumes_where_it_stopped(
+    sqlite_store: SqlStore,
+) -> None:
     seed(sqlite_store)
-    sections = [Section(text=f"**Item {n}**: " + "notes " * 300, fields=[("Owner", "Arjun"), ("Due", "Friday")])
-                for n in range(40)]
-    queue(sqlite_store, Address.person(person_id(sqlite_store, MENTOR)), "long-1", text="All action items",
-          sections=sections)
+    sections = [
+        Section(text=f"**Item {n}**: " + "notes " * 300, fields=[("Owner", "Arjun"), ("Due", "Friday")])
+        for n in range(40)
+    ]
+    queue(
+        sqlite_store,
+        Address.person(person_id(sqlite_store, MENTOR)),
+        "long-1",
+        text="All action items",
+        sections=sections,
+    )
     with FakeSlack(users=fake_users()) as fake:
         sender = Sender(sqlite_store, fake)
         original = fake._m_chat_postMessage
@@ -176,9 +195,13 @@ def test_a_send_interrupted_by_a_crash_is_reconciled_not_repeated(sqlite_store: 
     with FakeSlack(users=fake_users()) as fake:
         Sender(sqlite_store, fake).send()
         with Session(sqlite_store.engine) as session, session.begin():  # as if "delivered" was never written
-            session.execute(update(OutboxMessageRow).where(OutboxMessageRow.idempotency_key == "agenda-9")
-                            .values(status="sending", pending=[person_id(sqlite_store, MENTOR)], not_before=
-                                    OutboxMessageRow.created_at))
+            session.execute(
+                update(OutboxMessageRow)
+                .where(OutboxMessageRow.idempotency_key == "agenda-9")
+                .values(
+                    status="sending", pending=[person_id(sqlite_store, MENTOR)], not_before=OutboxMessageRow.created_at
+                )
+            )
         fresh = Sender(sqlite_store, fake)  # a new process: nothing cached
         fresh.send()
         assert keys_posted(fake).count("agenda-9#0") == 1
@@ -211,7 +234,9 @@ def test_pacer_buckets() -> None:
     assert round(pacer.acquire("T", "D1", max_wait=0), 3) == 0.7  # ...then about one a second
     assert pacer.acquire("T", "D2", max_wait=0) == 0  # another channel is free
     slept: list[float] = []
-    assert pacer.acquire("T", "D1", max_wait=2, sleep=lambda s: (slept.append(s), clock.update(now=clock["now"] + s))) == 0
+    assert (
+        pacer.acquire("T", "D1", max_wait=2, sleep=lambda s: (slept.append(s), clock.update(now=clock["now"] + s))) == 0
+    )
     assert [round(s, 3) for s in slept] == [0.7]
     pacer.pause("T", 5)
     assert pacer.acquire("T", max_wait=0) > 4.8
@@ -232,16 +257,26 @@ def test_a_slow_fan_out_does_not_hold_up_new_events(sqlite_store: SqlStore) -> N
     for n in range(30):
         queue(sqlite_store, Address.person(mentor), f"slow-{n}")
     with FakeSlack(users=fake_users()) as fake:
-        settings = Settings(slack_bot_token="xoxb-test", slack_signing_secret="s", slack_api_url=fake.api_url,
-                            slack_workspace_budget=5.0)
+        settings = Settings(
+            slack_bot_token="xoxb-test",
+            slack_signing_secret="s",
+            slack_api_url=fake.api_url,
+            slack_workspace_budget=5.0,
+        )
         worker = Worker(Runtime(sqlite_store), settings)
         worker.start()
         try:
             deadline = time.monotonic() + 10
             while not fake.posts() and time.monotonic() < deadline:
                 time.sleep(0.05)
-            event = InboundEvent(platform=Platform.SLACK, tenant=TEAM, event_id="EvDuringFanOut", user=COORDINATOR,
-                                 text="help", occurred_at=datetime.now(UTC))
+            event = InboundEvent(
+                platform=Platform.SLACK,
+                tenant=TEAM,
+                event_id="EvDuringFanOut",
+                user=COORDINATOR,
+                text="help",
+                occurred_at=datetime.now(UTC),
+            )
             worker.runtime.accept(event)
             worker.poke()
             started = time.monotonic()

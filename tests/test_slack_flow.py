@@ -61,8 +61,14 @@ async def test_selects_and_buttons_answer_the_intake_like_typed_answers(sqlite_s
             await bot.press(MENTOR, select["action_id"], selected=chosen[0])
             await bot.work()
             assert fake.posts(fake.dm_channel(MENTOR))[-1] == topics
-            state = {"slack:pick": {select["action_id"]: {"type": "multi_static_select",
-                                                          "selected_options": [{"value": v} for v in chosen]}}}
+            state = {
+                "slack:pick": {
+                    select["action_id"]: {
+                        "type": "multi_static_select",
+                        "selected_options": [{"value": v} for v in chosen],
+                    }
+                }
+            }
             await bot.press(MENTOR, send["action_id"], send["value"], state=state)
             await bot.work()
             following = fake.posts(fake.dm_channel(MENTOR))[-1]
@@ -80,28 +86,56 @@ async def test_a_form_opens_as_a_modal_and_its_submission_reaches_the_engine(sql
     with FakeSlack(users=fake_users()) as fake:
         async with SlackBot(sqlite_store, fake) as bot:
             bot.runtime.engine.on_action("test.form")(lambda turn, action: received.append(action))
-            form = Form(action="test.form", title="Programme setup", submit_label="Create", fields=[
-                FormField(id="name", label="Name", kind="text"),
-                FormField(id="minutes", label="Session length", kind="integer", minimum=15, maximum=180),
-                FormField(id="starts", label="Starts", kind="date"),
-                FormField(id="focus", label="Focus", kind="choice", choices=[
-                    Choice(label=f"Focus {n}", action="flow.answer", value=f"f{n}") for n in range(7)]),
-                FormField(id="topics", label="Topics", kind="multi_choice", max_selected=3, choices=[
-                    Choice(label=f"Topic {n}", action="flow.answer", value=f"t{n}") for n in range(9)]),
-                FormField(id="peer", label="Allow peers", kind="yes_no", required=False)])
+            form = Form(
+                action="test.form",
+                title="Programme setup",
+                submit_label="Create",
+                fields=[
+                    FormField(id="name", label="Name", kind="text"),
+                    FormField(id="minutes", label="Session length", kind="integer", minimum=15, maximum=180),
+                    FormField(id="starts", label="Starts", kind="date"),
+                    FormField(
+                        id="focus",
+                        label="Focus",
+                        kind="choice",
+                        choices=[Choice(label=f"Focus {n}", action="flow.answer", value=f"f{n}") for n in range(7)],
+                    ),
+                    FormField(
+                        id="topics",
+                        label="Topics",
+                        kind="multi_choice",
+                        max_selected=3,
+                        choices=[Choice(label=f"Topic {n}", action="flow.answer", value=f"t{n}") for n in range(9)],
+                    ),
+                    FormField(id="peer", label="Allow peers", kind="yes_no", required=False),
+                ],
+            )
             with sqlite_store.unit_of_work() as uow:
                 tenant = uow.tenants.find("slack", TEAM)
                 coordinator = uow.people.by_identity(tenant.id, "slack", COORDINATOR)  # type: ignore[union-attr]
-                uow.outbox.add(OutgoingMessage(tenant_id=tenant.id, to=Address.person(coordinator.id),  # type: ignore[union-attr]
-                                               idempotency_key="form-1", text="Let's set up the programme.",
-                                               form=form, trigger_id="trig.fresh"), platform="slack")
+                uow.outbox.add(
+                    OutgoingMessage(
+                        tenant_id=tenant.id,
+                        to=Address.person(coordinator.id),  # type: ignore[union-attr]
+                        idempotency_key="form-1",
+                        text="Let's set up the programme.",
+                        form=form,
+                        trigger_id="trig.fresh",
+                    ),
+                    platform="slack",
+                )
             await bot.work()
             [opened] = fake.calls_to("views.open")
             assert opened.args["trigger_id"] == "trig.fresh"
             view = opened.args["view"]
             assert [b["element"]["type"] for b in view["blocks"]] == [
-                "plain_text_input", "number_input", "datepicker", "static_select", "multi_static_select",
-                "radio_buttons"]
+                "plain_text_input",
+                "number_input",
+                "datepicker",
+                "static_select",
+                "multi_static_select",
+                "radio_buttons",
+            ]
             [message] = fake.posts()
             action_id, value = buttons(message["blocks"])["Open: Programme setup"]
             await bot.press(COORDINATOR, action_id, value, trigger="trig.again")  # reopen from the message
@@ -111,14 +145,17 @@ async def test_a_form_opens_as_a_modal_and_its_submission_reaches_the_engine(sql
                 "minutes": {"minutes": {"type": "number_input", "value": "45"}},
                 "starts": {"starts": {"type": "datepicker", "selected_date": "2031-01-15"}},
                 "focus": {"focus": {"type": "static_select", "selected_option": {"value": "f2"}}},
-                "topics": {"topics": {"type": "multi_static_select",
-                                      "selected_options": [{"value": "t1"}, {"value": "t4"}]}},
-                "peer": {"peer": {"type": "radio_buttons", "selected_option": None}}}
+                "topics": {
+                    "topics": {"type": "multi_static_select", "selected_options": [{"value": "t1"}, {"value": "t4"}]}
+                },
+                "peer": {"peer": {"type": "radio_buttons", "selected_option": None}},
+            }
             status, text = await bot.submit(COORDINATOR, view, values)
             assert status == 200 and text == ""  # the modal closes
             await bot.work()
-            assert [a.values for a in received] == [{"name": "Digital 2031", "minutes": "45", "starts": "2031-01-15",
-                                                     "focus": "f2", "topics": ["t1", "t4"]}]
+            assert [a.values for a in received] == [
+                {"name": "Digital 2031", "minutes": "45", "starts": "2031-01-15", "focus": "f2", "topics": ["t1", "t4"]}
+            ]
 
 
 async def test_an_expired_trigger_leaves_the_button_to_open_the_form(sqlite_store: SqlStore) -> None:
@@ -128,10 +165,17 @@ async def test_an_expired_trigger_leaves_the_button_to_open_the_form(sqlite_stor
             with sqlite_store.unit_of_work() as uow:
                 tenant = uow.tenants.find("slack", TEAM)
                 person = uow.people.by_identity(tenant.id, "slack", COORDINATOR)  # type: ignore[union-attr]
-                uow.outbox.add(OutgoingMessage(
-                    tenant_id=tenant.id, to=Address.person(person.id), idempotency_key="form-2", text="Setup",  # type: ignore[union-attr]
-                    form=Form(action="x", title="Setup", fields=[FormField(id="a", label="A")]),
-                    trigger_id="expired.1"), platform="slack")
+                uow.outbox.add(
+                    OutgoingMessage(
+                        tenant_id=tenant.id,
+                        to=Address.person(person.id),
+                        idempotency_key="form-2",
+                        text="Setup",  # type: ignore[union-attr]
+                        form=Form(action="x", title="Setup", fields=[FormField(id="a", label="A")]),
+                        trigger_id="expired.1",
+                    ),
+                    platform="slack",
+                )
             await bot.work()
             assert fake.calls_to("views.open") == [] and len(fake.posts()) == 1
             assert "Open: Setup" in buttons(fake.posts()[0]["blocks"])
@@ -153,7 +197,11 @@ async def test_a_new_slack_user_is_filled_in_from_users_info(sqlite_store: SqlSt
                 tenant = uow.tenants.find("slack", TEAM)
                 person = uow.people.by_identity(tenant.id, "slack", "W444")  # type: ignore[union-attr]
             assert (person.name, person.email, person.title, person.time_zone) == (  # type: ignore[union-attr]
-                "Lena Fischer", "lena@example.com", "Data analyst", "Europe/Berlin")
+                "Lena Fischer",
+                "lena@example.com",
+                "Data analyst",
+                "Europe/Berlin",
+            )
 
 
 async def test_what_the_hr_import_set_wins_over_the_slack_profile(sqlite_store: SqlStore) -> None:
@@ -175,7 +223,10 @@ async def test_what_the_hr_import_set_wins_over_the_slack_profile(sqlite_store: 
                 person = uow.people.by_identity(tenant.id, "slack", MENTEE)  # type: ignore[union-attr]
                 assert len(uow.people.in_tenant(tenant.id)) == 3  # linked, not duplicated  # type: ignore[union-attr]
             assert (person.name, person.title, person.time_zone) == (  # type: ignore[union-attr]
-                "Daniel Okonkwo", "Chief Operating Officer", "America/New_York")
+                "Daniel Okonkwo",
+                "Chief Operating Officer",
+                "America/New_York",
+            )
 
 
 async def test_the_app_home_shows_programmes_and_their_health(sqlite_store: SqlStore) -> None:

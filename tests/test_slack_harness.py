@@ -61,8 +61,13 @@ class SlackBot:
     """The bot under test, reachable over HTTP; use ``async with``."""
 
     def __init__(self, store: SqlStore, fake: FakeSlack, **settings: Any) -> None:
-        values = {"slack_bot_token": "xoxb-test", "slack_signing_secret": SECRET, "slack_api_url": fake.api_url,
-                  "slack_workspace_budget": 1000.0, **settings}
+        values = {
+            "slack_bot_token": "xoxb-test",
+            "slack_signing_secret": SECRET,
+            "slack_api_url": fake.api_url,
+            "slack_workspace_budget": 1000.0,
+            **settings,
+        }
         self.settings = Settings(**values)
         self.store, self.fake = store, fake
         self.metrics = Metrics(store)
@@ -88,8 +93,16 @@ class SlackBot:
 
     # -- requests ----------------------------------------------------------------------------------------
 
-    async def post(self, body: str, content_type: str, *, retry: int | None = None, timestamp: int | None = None,
-                   secret: str = SECRET, headers: dict[str, str] | None = None) -> tuple[int, str]:
+    async def post(
+        self,
+        body: str,
+        content_type: str,
+        *,
+        retry: int | None = None,
+        timestamp: int | None = None,
+        secret: str = SECRET,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, str]:
         """POST ``body`` to /slack/events, signed with ``secret``; returns (status, response text)."""
         sent = {**signed_headers(secret, body, content_type, timestamp, retry), **(headers or {})}
         async with self.client.post("/slack/events", data=body.encode(), headers=sent) as response:
@@ -104,12 +117,27 @@ class SlackBot:
     def next_id(self, prefix: str) -> str:
         return f"{prefix}{next(self._ids)}"
 
-    async def command(self, text: str, user: str = COORDINATOR, *, channel: str = "D0COORD", trigger: str = "",
-                      team: str = TEAM, **kwargs: Any) -> tuple[int, str]:
+    async def command(
+        self,
+        text: str,
+        user: str = COORDINATOR,
+        *,
+        channel: str = "D0COORD",
+        trigger: str = "",
+        team: str = TEAM,
+        **kwargs: Any,
+    ) -> tuple[int, str]:
         """``/mentoring TEXT`` typed by ``user``."""
         fields = dict(urllib.parse.parse_qsl(payload("slash_command.form.txt"), keep_blank_values=True))
-        fields.update(command="/mentoring", text=text, user_id=user, user_name=user.lower(), channel_id=channel,
-                      team_id=team, trigger_id=trigger or self.next_id("trig."))
+        fields.update(
+            command="/mentoring",
+            text=text,
+            user_id=user,
+            user_name=user.lower(),
+            channel_id=channel,
+            team_id=team,
+            trigger_id=trigger or self.next_id("trig."),
+        )
         return await self.post(form_body(fields), "application/x-www-form-urlencoded", **kwargs)
 
     def dm_body(self, text: str, user: str, *, event_id: str = "", team: str = TEAM) -> dict[str, Any]:
@@ -123,8 +151,17 @@ class SlackBot:
         """A direct message from ``user`` to the bot."""
         return await self.event(self.dm_body(text, user, event_id=kwargs.pop("event_id", "")), **kwargs)
 
-    async def press(self, user: str, action_id: str, value: str = "", *, selected: str | None = None,
-                    state: dict[str, Any] | None = None, channel: str = "", trigger: str = "") -> tuple[int, str]:
+    async def press(
+        self,
+        user: str,
+        action_id: str,
+        value: str = "",
+        *,
+        selected: str | None = None,
+        state: dict[str, Any] | None = None,
+        channel: str = "",
+        trigger: str = "",
+    ) -> tuple[int, str]:
         """A ``block_actions`` payload: ``user`` pressed a button (or chose ``selected`` in a select)."""
         body = copy.deepcopy(payload("block_actions.json"))
         body["user"].update(id=user, team_id=TEAM)
@@ -136,7 +173,10 @@ class SlackBot:
         action.update(action_id=action_id, value=value, action_ts=f"{time.time():.6f}")
         if selected is not None:
             action.pop("value")
-            action.update(type="static_select", selected_option={"value": selected, "text": {"type": "plain_text", "text": selected}})
+            action.update(
+                type="static_select",
+                selected_option={"value": selected, "text": {"type": "plain_text", "text": selected}},
+            )
         if state is not None:
             body["state"] = {"values": state}
         return await self.interact(body)
@@ -147,8 +187,13 @@ class SlackBot:
         body["user"].update(id=user, team_id=TEAM)
         body["team"]["id"] = TEAM
         body["trigger_id"] = self.next_id("view.")
-        body["view"].update(callback_id=view["callback_id"], private_metadata=view.get("private_metadata", ""),
-                            blocks=view["blocks"], state={"values": values}, id=self.next_id("V"))
+        body["view"].update(
+            callback_id=view["callback_id"],
+            private_metadata=view.get("private_metadata", ""),
+            blocks=view["blocks"],
+            state={"values": values},
+            id=self.next_id("V"),
+        )
         return await self.interact(body)
 
     # -- the worker --------------------------------------------------------------------------------------

@@ -27,12 +27,16 @@ class FixedClock:
 
 def test_the_signing_test_vector_and_its_negative_cases() -> None:
     """Our signer reproduces Slack's published signature; the verifier bolt uses refuses every bad case."""
-    assert signature(VECTOR["signing_secret"], VECTOR["x_slack_request_timestamp"], VECTOR["body"]) == \
-        VECTOR["expected_x_slack_signature"]
+    assert (
+        signature(VECTOR["signing_secret"], VECTOR["x_slack_request_timestamp"], VECTOR["body"])
+        == VECTOR["expected_x_slack_signature"]
+    )
     verifier = SignatureVerifier(VECTOR["signing_secret"], clock=FixedClock(VECTOR["clock_now_for_validity"]))
     assert verifier.is_valid(VECTOR["body"], VECTOR["x_slack_request_timestamp"], VECTOR["expected_x_slack_signature"])
     for case in VECTOR["derived_negative_cases_not_upstream"]:
-        assert verifier.is_valid(case["body"], case["timestamp"], case["signature"]) is case["expect_valid"], case["case"]
+        assert verifier.is_valid(case["body"], case["timestamp"], case["signature"]) is case["expect_valid"], case[
+            "case"
+        ]
 
 
 @pytest.mark.parametrize("case", ["wrong secret", "tampered body", "stale", "uppercase hex", "no v0=", "unsigned"])
@@ -49,8 +53,12 @@ async def test_requests_that_are_not_from_slack_are_refused_with_401(sqlite_stor
                 kwargs["timestamp"] = now - 301
             else:
                 good = signature(SECRET, str(now), body)
-                forged = {"tampered body": good, "uppercase hex": "v0=" + good[3:].upper(),
-                          "no v0=": good[3:], "unsigned": ""}[case]
+                forged = {
+                    "tampered body": good,
+                    "uppercase hex": "v0=" + good[3:].upper(),
+                    "no v0=": good[3:],
+                    "unsigned": "",
+                }[case]
                 headers = {"X-Slack-Request-Timestamp": str(now), "X-Slack-Signature": forged}
                 if case == "tampered body":
                     body = body.replace("help", "status")
@@ -143,11 +151,17 @@ async def test_the_bots_own_messages_and_other_bots_are_ignored(sqlite_store: Sq
             assert sqlite_store.inbox.pending_count() == 0
 
 
-@pytest.mark.parametrize("change", [
-    {"event": {"subtype": "message_changed"}}, {"event": {"subtype": "channel_join"}},
-    {"event": {"type": "reaction_added", "channel_type": None}}, {"event": {"type": "member_joined_channel"}},
-    {"event": {"channel_type": "channel"}}, {"event": {"type": "app_home_opened", "tab": "messages"}},
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"event": {"subtype": "message_changed"}},
+        {"event": {"subtype": "channel_join"}},
+        {"event": {"type": "reaction_added", "channel_type": None}},
+        {"event": {"type": "member_joined_channel"}},
+        {"event": {"channel_type": "channel"}},
+        {"event": {"type": "app_home_opened", "tab": "messages"}},
+    ],
+)
 async def test_events_it_does_not_handle_get_an_empty_200(sqlite_store: SqlStore, change: dict[str, Any]) -> None:
     with FakeSlack(users=fake_users()) as fake:
         async with SlackBot(sqlite_store, fake) as bot:
@@ -161,12 +175,27 @@ async def test_events_it_does_not_handle_get_an_empty_200(sqlite_store: SqlStore
 async def test_unknown_interactions_and_options_are_acknowledged(sqlite_store: SqlStore) -> None:
     with FakeSlack(users=fake_users()) as fake:
         async with SlackBot(sqlite_store, fake) as bot:
-            status, _ = await bot.interact({"type": "view_closed", "team": {"id": TEAM}, "user": {"id": COORDINATOR},
-                                            "view": {"id": "V1", "callback_id": "elsewhere"}})
+            status, _ = await bot.interact(
+                {
+                    "type": "view_closed",
+                    "team": {"id": TEAM},
+                    "user": {"id": COORDINATOR},
+                    "view": {"id": "V1", "callback_id": "elsewhere"},
+                }
+            )
             assert status == 200
-            status, text = await bot.interact({"type": "block_suggestion", "team": {"id": TEAM},
-                                               "user": {"id": COORDINATOR}, "action_id": "x", "block_id": "b",
-                                               "value": "a", "container": {}, "api_app_id": "A111"})
+            status, text = await bot.interact(
+                {
+                    "type": "block_suggestion",
+                    "team": {"id": TEAM},
+                    "user": {"id": COORDINATOR},
+                    "action_id": "x",
+                    "block_id": "b",
+                    "value": "a",
+                    "container": {},
+                    "api_app_id": "A111",
+                }
+            )
             assert status == 200 and json.loads(text) == {"options": []}
             assert sqlite_store.inbox.pending_count() == 0
 

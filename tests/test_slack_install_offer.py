@@ -43,8 +43,10 @@ def dms(fake: FakeSlack, user: str) -> list[dict[str, Any]]:
 
 
 async def test_the_installer_is_offered_the_role_and_becomes_coordinator_by_accepting(store: SqlStore) -> None:
-    users = {INSTALLER: slack_user(INSTALLER, "Ines Duarte", "ines@new.example"),
-             "U_OTHER": slack_user("U_OTHER", "Omar Said", "omar@new.example")}
+    users = {
+        INSTALLER: slack_user(INSTALLER, "Ines Duarte", "ines@new.example"),
+        "U_OTHER": slack_user("U_OTHER", "Omar Said", "omar@new.example"),
+    }
     with FakeSlack(users=users, install=INSTALL) as fake:
         async with SlackBot(store, fake, **OAUTH) as bot:
             status, _ = await install(bot)

@@ -26,7 +26,9 @@ def validator() -> Draft7Validator:
     registry: Registry = Registry()
     for version in ("1.0.0", "2.0.0"):
         schema = json.loads((SCHEMAS / f"manifest.schema.{version}.json").read_text())
-        registry = registry.with_resource(REMOTE.format(version), Resource.from_contents(schema, default_specification=DRAFT7))
+        registry = registry.with_resource(
+            REMOTE.format(version), Resource.from_contents(schema, default_specification=DRAFT7)
+        )
     return Draft7Validator(json.loads((SCHEMAS / "manifest.schema.json").read_text()), registry=registry)
 
 
@@ -51,12 +53,25 @@ def test_the_validator_does_catch_a_broken_manifest(validator: Draft7Validator) 
 
 def test_the_manifest_asks_for_what_the_features_use_and_no_more() -> None:
     manifest = yaml.safe_load(MANIFEST.read_text())
-    assert set(bot_scopes()) == {"commands", "chat:write", "chat:write.public", "im:write", "mpim:write",
-                                 "im:history", "mpim:history", "app_mentions:read", "users:read",
-                                 "users:read.email", "files:write"}
+    assert set(bot_scopes()) == {
+        "commands",
+        "chat:write",
+        "chat:write.public",
+        "im:write",
+        "mpim:write",
+        "im:history",
+        "mpim:history",
+        "app_mentions:read",
+        "users:read",
+        "users:read.email",
+        "files:write",
+    }
     assert manifest["settings"]["event_subscriptions"]["bot_events"] == ["app_home_opened", "app_mention", "message.im"]
     assert [c["command"] for c in manifest["features"]["slash_commands"]] == ["/mentoring"]
-    assert manifest["features"]["app_home"]["home_tab_enabled"] and manifest["features"]["app_home"]["messages_tab_enabled"]
+    assert (
+        manifest["features"]["app_home"]["home_tab_enabled"]
+        and manifest["features"]["app_home"]["messages_tab_enabled"]
+    )
     assert manifest["settings"]["interactivity"]["is_enabled"] and manifest["features"]["bot_user"]
 
 
@@ -72,7 +87,9 @@ def test_rmbot_slack_manifest_fills_in_the_request_urls(validator: Draft7Validat
     assert printed["oauth_config"]["redirect_urls"] == ["https://mentoring.example.com/slack/oauth_redirect"]
     assert "example.invalid" not in result.output
     socket = yaml.safe_load(CliRunner().invoke(app, ["slack", "manifest", "--socket-mode"]).output)
-    assert socket["settings"]["socket_mode_enabled"] is True and "request_url" not in socket["settings"]["interactivity"]
+    assert (
+        socket["settings"]["socket_mode_enabled"] is True and "request_url" not in socket["settings"]["interactivity"]
+    )
     assert errors(validator, socket) == []
     refused = CliRunner().invoke(app, ["slack", "manifest", "--url", "mentoring.example.com"])
     assert refused.exit_code == 2 and "--url https://" in refused.output

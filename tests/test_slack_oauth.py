@@ -15,8 +15,12 @@ from storage import slack_installations as rows
 from storage.store import SqlStore
 from test_slack_harness import SlackBot
 
-OAUTH = {"slack_bot_token": "", "slack_client_id": "111.222", "slack_client_secret": "client-secret",
-         "slack_state_secret": "state-secret"}
+OAUTH = {
+    "slack_bot_token": "",
+    "slack_client_id": "111.222",
+    "slack_client_secret": "client-secret",
+    "slack_state_secret": "state-secret",
+}
 
 
 async def install(bot: SlackBot, state: str | None = None) -> tuple[int, str]:
@@ -30,8 +34,10 @@ async def install(bot: SlackBot, state: str | None = None) -> tuple[int, str]:
     query = urllib.parse.parse_qs(urllib.parse.urlparse(link.group(1).replace("&amp;", "&")).query)
     assert query["client_id"] == ["111.222"] and "chat:write" in query["scope"][0]
     state = state or query["state"][0]
-    async with bot.client.get(f"/slack/oauth_redirect?code=the-code&state={state}",
-                              headers={"Cookie": cookie if state == query["state"][0] else f"slack-app-oauth-state={state}"}) as done:
+    async with bot.client.get(
+        f"/slack/oauth_redirect?code=the-code&state={state}",
+        headers={"Cookie": cookie if state == query["state"][0] else f"slack-app-oauth-state={state}"},
+    ) as done:
         return done.status, await done.text()
 
 
@@ -54,7 +60,9 @@ async def test_an_install_is_kept_in_our_database_and_its_workspace_becomes_a_te
             status, _ = await bot.event(body)
             assert status == 200
             await bot.work()
-            [answer] = [c for c in fake.calls_to("chat.postMessage") if c.args.get("channel") == fake.dm_channel("W500")]
+            [answer] = [
+                c for c in fake.calls_to("chat.postMessage") if c.args.get("channel") == fake.dm_channel("W500")
+            ]
             assert answer.token == "xoxb-new" and "What you can ask me" in answer.args["text"]
 
 
@@ -79,11 +87,24 @@ async def test_signed_states_expire_and_cannot_be_altered() -> None:
 
 async def test_the_installation_store_round_trips_slack_sdk_installations(store: SqlStore) -> None:
     installations = DbInstallationStore(store, "111.222")
-    full = Installation(app_id="A1", enterprise_id="E1", enterprise_name="Grid", team_id="T1", team_name="One",
-                        bot_token="xoxb-1", bot_id="B1", bot_user_id="U1", bot_scopes=["chat:write", "commands"],
-                        user_id="U9", user_token="xoxp-9", user_scopes=["search:read"],
-                        incoming_webhook_url="https://hooks.example/1", is_enterprise_install=False,
-                        token_type="bot", installed_at=datetime(2030, 1, 1, tzinfo=UTC).timestamp())
+    full = Installation(
+        app_id="A1",
+        enterprise_id="E1",
+        enterprise_name="Grid",
+        team_id="T1",
+        team_name="One",
+        bot_token="xoxb-1",
+        bot_id="B1",
+        bot_user_id="U1",
+        bot_scopes=["chat:write", "commands"],
+        user_id="U9",
+        user_token="xoxp-9",
+        user_scopes=["search:read"],
+        incoming_webhook_url="https://hooks.example/1",
+        is_enterprise_install=False,
+        token_type="bot",
+        installed_at=datetime(2030, 1, 1, tzinfo=UTC).timestamp(),
+    )
     assert set(full.to_dict()) <= {c.name for c in rows.slack_installations.c}  # every field has a column
     assert set(full.to_bot().to_dict()) <= {c.name for c in rows.slack_bots.c}
     await installations.async_save(full)

@@ -26,8 +26,10 @@ from chat import Chat
 from fake_slack import SPECS
 from storage.store import SqlStore
 
-LIMITS = {(item["class"], item["constant"]): item["value"]
-          for item in json.loads((SPECS / "block_kit_limits.json").read_text())["limits"]}
+LIMITS = {
+    (item["class"], item["constant"]): item["value"]
+    for item in json.loads((SPECS / "block_kit_limits.json").read_text())["limits"]
+}
 ENTITY = re.compile(r"&(?!amp;|lt;|gt;)")
 
 
@@ -73,8 +75,12 @@ def test_our_limits_are_slacks_limits() -> None:
 def test_user_typed_control_sequences_are_escaped() -> None:
     typed = escape("<!channel> <@U123> & <https://evil.example|click> *bold*")
     assert to_mrkdwn(f"Hi **{escape('A&B')}**: {typed}") == (
-        "Hi *A&amp;B*: &lt;!channel&gt; &lt;@U123&gt; &amp; &lt;https://evil.example|click&gt; *bold*")
-    assert to_mrkdwn("[the guide](https://x.example/a?b=1&c=<2>|3)") == "<https://x.example/a?b=1&amp;c=%3C2%3E%7C3|the guide>"
+        "Hi *A&amp;B*: &lt;!channel&gt; &lt;@U123&gt; &amp; &lt;https://evil.example|click&gt; *bold*"
+    )
+    assert (
+        to_mrkdwn("[the guide](https://x.example/a?b=1&c=<2>|3)")
+        == "<https://x.example/a?b=1&amp;c=%3C2%3E%7C3|the guide>"
+    )
     assert to_mrkdwn("** spaced **") == " *spaced* " and to_mrkdwn("`a<b`") == "`a&lt;b`"
     assert to_plain("**Hi** <!here>", 100) == "Hi &lt;!here&gt;"
     [page] = render_message(message(text=escape("<!channel> please join")))
@@ -88,17 +94,22 @@ def test_chunks_fit_and_never_break_an_entity(text: str, limit: int) -> None:
     pieces = chunks(escape(text), limit)
     for piece in pieces:
         assert len(piece) <= limit and not ENTITY.search(piece)
-    assert "".join(pieces).replace(" ", "").replace("\n", "") == \
-        to_mrkdwn(escape(text)).replace(" ", "").replace("\n", "")
+    assert "".join(pieces).replace(" ", "").replace("\n", "") == to_mrkdwn(escape(text)).replace(" ", "").replace(
+        "\n", ""
+    )
 
 
 def test_choices_round_trip_into_the_engines_actions() -> None:
-    few = [Choice(label="Yes, I'm in", action="consent", value="7:accept", style="primary"),
-           Choice(label="No, thanks", action="consent", value="7:decline")]
+    few = [
+        Choice(label="Yes, I'm in", action="consent", value="7:accept", style="primary"),
+        Choice(label="No, thanks", action="consent", value="7:decline"),
+    ]
     [page] = render_message(message(choices=few))
     [actions] = [b for b in page.blocks if b["type"] == "actions"]
     assert [(engine_action(e["action_id"]), e["value"]) for e in actions["elements"]] == [
-        ("consent", "7:accept"), ("consent", "7:decline")]
+        ("consent", "7:accept"),
+        ("consent", "7:decline"),
+    ]
     many = [Choice(label=f"Programme {n}", action="join.pick", value=f"{n}:mentor") for n in range(12)]
     [page] = render_message(message(choices=many))
     [select] = [e for b in page.blocks if b["type"] == "actions" for e in b["elements"]]
@@ -106,8 +117,12 @@ def test_choices_round_trip_into_the_engines_actions() -> None:
     assert [o["value"] for o in select["options"]] == [c.value for c in many]
     mixed = [Choice(label=f"Do {n}", action=f"a{n % 3}", value=str(n)) for n in range(12)]
     [page] = render_message(message(choices=mixed))
-    pressed = [(engine_action(e["action_id"]), e["value"]) for b in page.blocks if b["type"] == "actions"
-               for e in b["elements"]]
+    pressed = [
+        (engine_action(e["action_id"]), e["value"])
+        for b in page.blocks
+        if b["type"] == "actions"
+        for e in b["elements"]
+    ]
     assert pressed == [(c.action, c.value) for c in mixed]
 
 
@@ -115,14 +130,27 @@ def largest_message() -> OutgoingMessage:
     long = "**Agenda** " + " ".join(f"_item {n}_ & <notes> [link](https://example.com/{n})" for n in range(3000))
     return message(
         text=long,
-        sections=[Section(text="notes " * 700, fields=[(f"Label {n} " * 10, "value " * (50 if n % 5 else 400))
-                                                        for n in range(15)]) for _ in range(12)],
-        choices=[Choice(label="A very long button label " * 8, action=f"act{n % 2}", value="v" * 1900,
-                        description="d" * 200) for n in range(60)],
-        question=FormField(id="topics", label="Topics", kind="multi_choice", max_selected=200, hint="e.g. AI",
-                           choices=[Choice(label="Topic " * 30, action="flow.answer", value=f"t{n}") for n in range(150)]),
+        sections=[
+            Section(
+                text="notes " * 700, fields=[(f"Label {n} " * 10, "value " * (50 if n % 5 else 400)) for n in range(15)]
+            )
+            for _ in range(12)
+        ],
+        choices=[
+            Choice(label="A very long button label " * 8, action=f"act{n % 2}", value="v" * 1900, description="d" * 200)
+            for n in range(60)
+        ],
+        question=FormField(
+            id="topics",
+            label="Topics",
+            kind="multi_choice",
+            max_selected=200,
+            hint="e.g. AI",
+            choices=[Choice(label="Topic " * 30, action="flow.answer", value=f"t{n}") for n in range(150)],
+        ),
         context=["context " * 900] * 25,
-        form=Form(action="flow.form", title="A form", fields=[FormField(id="a", label="A")]))
+        form=Form(action="flow.form", title="A form", fields=[FormField(id="a", label="A")]),
+    )
 
 
 def test_the_largest_message_is_split_into_valid_posts() -> None:
@@ -134,14 +162,36 @@ def test_the_largest_message_is_split_into_valid_posts() -> None:
 
 
 def test_every_question_kind_renders_within_limits() -> None:
-    for kind in ("text", "long_text", "integer", "number", "date", "choice", "multi_choice", "yes_no", "time_zone",
-                 "working_hours", "rank"):
+    for kind in (
+        "text",
+        "long_text",
+        "integer",
+        "number",
+        "date",
+        "choice",
+        "multi_choice",
+        "yes_no",
+        "time_zone",
+        "working_hours",
+        "rank",
+    ):
         choices = [Choice(label=f"Option {n} " * 9, action="flow.answer", value=f"o{n}") for n in range(120)]
-        field = FormField(id="q", label="Question " * 300, kind=kind, choices=choices if "choice" in kind or kind == "rank" else [],
-                          hint="Hint " * 600, minimum=1, maximum=10, max_selected=3, current="o3")
+        field = FormField(
+            id="q",
+            label="Question " * 300,
+            kind=kind,
+            choices=choices if "choice" in kind or kind == "rank" else [],
+            hint="Hint " * 600,
+            minimum=1,
+            maximum=10,
+            max_selected=3,
+            current="o3",
+        )
         for page in render_message(message(question=field)):
             check_page(page.blocks)
-        view = forms.form_view(Form(action="f", title="T" * 40, fields=[field] * 100, submit_label="Send it now please"))
+        view = forms.form_view(
+            Form(action="f", title="T" * 40, fields=[field] * 100, submit_label="Send it now please")
+        )
         assert len(view["blocks"]) == 100 and len(view["title"]["text"]) <= 24
     with pytest.raises(render.RenderError):
         forms.form_view(Form(action="f", title="T", fields=[FormField(id=f"f{n}", label="F") for n in range(101)]))
@@ -154,8 +204,20 @@ def test_every_message_of_a_realistic_conversation_renders_within_limits(sqlite_
     coordinator = "amara.okafor@example.com"
     chat.make_tenant_coordinator(coordinator)
     chat.send(coordinator, "program new")
-    for answer in ["Digital 2030", "1", "team-rated digital confidence", "5", "7", "2099-12-31", "2099-01-15",
-                   "2099-07-15", "2w", "45", "skip", "yes"]:
+    for answer in [
+        "Digital 2030",
+        "1",
+        "team-rated digital confidence",
+        "5",
+        "7",
+        "2099-12-31",
+        "2099-01-15",
+        "2099-07-15",
+        "2w",
+        "45",
+        "skip",
+        "yes",
+    ]:
         chat.send(coordinator, answer)
     with sqlite_store.unit_of_work() as uow:
         everyone = [p.email for p in uow.people.in_tenant(uow.tenants.find("console", "console").id)]  # type: ignore[union-attr]
@@ -176,22 +238,47 @@ def test_every_message_of_a_realistic_conversation_renders_within_limits(sqlite_
             check_page(page.blocks)
     runner = FlowRunner()
     intake = load_flow("intake")
-    view = forms.form_view(Form(action="flow.form", title=intake.title,
-                                fields=[runner._question(step, {}) for step in intake.steps]))
+    view = forms.form_view(
+        Form(action="flow.form", title=intake.title, fields=[runner._question(step, {}) for step in intake.steps])
+    )
     assert 0 < len(view["blocks"]) <= 100
 
 
 def test_the_home_tab_at_its_largest_stays_within_a_view() -> None:
-    programmes = [Programme(id=n, tenant_id=1, name=f"Programme {n} " * 8, slug=f"p{n}", goal_metric="goal " * 200)
-                  for n in range(40)]
-    health = SimpleNamespace(people={"mentor": {"active": 30, "invited": 12}, "mentee": {"active": 30}},
-                             intake_done={"mentor": 1, "mentee": 2}, mentees_paired=3, mentees_active=30, pairs_live=3,
-                             pairs_at_risk=0, sessions_held=2, sessions_due=4, cancellations={}, pulse=None, k=5)
-    board = Dashboard(name="Amara " * 40, time_zone="UTC",
-                      taking=[Taking(programme=p, role="mentor", status="active", partners=["Someone " * 20],
-                                     next_session="Mon 03 Mar, 10:00 (UTC)", topic="Topic " * 30) for p in programmes],
-                      running=[Running(programme=p, health=health) for p in programmes],  # type: ignore[arg-type]
-                      quick=["next", "agenda", "goals", "feedback", "support", "intake", "join", "help"])
+    programmes = [
+        Programme(id=n, tenant_id=1, name=f"Programme {n} " * 8, slug=f"p{n}", goal_metric="goal " * 200)
+        for n in range(40)
+    ]
+    health = SimpleNamespace(
+        people={"mentor": {"active": 30, "invited": 12}, "mentee": {"active": 30}},
+        intake_done={"mentor": 1, "mentee": 2},
+        mentees_paired=3,
+        mentees_active=30,
+        pairs_live=3,
+        pairs_at_risk=0,
+        sessions_held=2,
+        sessions_due=4,
+        cancellations={},
+        pulse=None,
+        k=5,
+    )
+    board = Dashboard(
+        name="Amara " * 40,
+        time_zone="UTC",
+        taking=[
+            Taking(
+                programme=p,
+                role="mentor",
+                status="active",
+                partners=["Someone " * 20],
+                next_session="Mon 03 Mar, 10:00 (UTC)",
+                topic="Topic " * 30,
+            )
+            for p in programmes
+        ],
+        running=[Running(programme=p, health=health) for p in programmes],  # type: ignore[arg-type]
+        quick=["next", "agenda", "goals", "feedback", "support", "intake", "join", "help"],
+    )
     view = home.home_view(dashboard_message(board, 1, 1, "k"), datetime(2030, 1, 1, tzinfo=UTC))
     assert len(view["blocks"]) <= 100
     for raw in view["blocks"]:

@@ -29,14 +29,31 @@ async def test_socket_mode_acknowledges_after_the_inbox_commit(sqlite_store: Sql
             assert fake.calls[0].method == "apps.connections.open" and fake.calls[0].token == "xapp-1-test"
             command = dict(urllib.parse.parse_qsl(payload("slash_command.form.txt"), keep_blank_values=True))
             command.update(command="/mentoring", text="help", user_id=COORDINATOR, team_id=TEAM, trigger_id="sock.1")
-            fake.socket_send({"envelope_id": "env-1", "type": "slash_commands", "payload": command,
-                              "accepts_response_payload": True})
+            fake.socket_send(
+                {"envelope_id": "env-1", "type": "slash_commands", "payload": command, "accepts_response_payload": True}
+            )
             dm = bot.dm_body("status", COORDINATOR, event_id="EvSOCKET")
-            fake.socket_send({"envelope_id": "env-2", "type": "events_api", "payload": dm, "retry_attempt": 0,
-                              "retry_reason": "", "accepts_response_payload": False})
+            fake.socket_send(
+                {
+                    "envelope_id": "env-2",
+                    "type": "events_api",
+                    "payload": dm,
+                    "retry_attempt": 0,
+                    "retry_reason": "",
+                    "accepts_response_payload": False,
+                }
+            )
             retried = copy.deepcopy(dm)
-            fake.socket_send({"envelope_id": "env-3", "type": "events_api", "payload": retried, "retry_attempt": 1,
-                              "retry_reason": "timeout", "accepts_response_payload": False})
+            fake.socket_send(
+                {
+                    "envelope_id": "env-3",
+                    "type": "events_api",
+                    "payload": retried,
+                    "retry_attempt": 1,
+                    "retry_reason": "timeout",
+                    "accepts_response_payload": False,
+                }
+            )
             await wait_for(lambda: {a.get("envelope_id") for a in fake.socket_acks} >= {"env-1", "env-2", "env-3"})
             assert bot.inbox_status("cmd:sock.1") == "pending" and bot.inbox_status("EvSOCKET") == "pending"
             await bot.work()

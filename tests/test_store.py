@@ -26,8 +26,9 @@ NOW = datetime(2030, 1, 1, 9, 0, tzinfo=UTC)
 
 
 def event(event_id: str, tenant: str = "console", text: str = "help") -> InboundEvent:
-    return InboundEvent(platform=Platform.CONSOLE, tenant=tenant, event_id=event_id, user="a@x.com", text=text,
-                        occurred_at=NOW)
+    return InboundEvent(
+        platform=Platform.CONSOLE, tenant=tenant, event_id=event_id, user="a@x.com", text=text, occurred_at=NOW
+    )
 
 
 def message(tenant_id: int, person_id: int, key: str) -> OutgoingMessage:
@@ -38,8 +39,16 @@ def setup_people(store: SqlStore) -> tuple[int, int, int]:
     with store.unit_of_work() as uow:
         tenant = uow.tenants.ensure("console", "console")
         boss = uow.people.add(NewPerson(tenant_id=tenant.id, email="boss@x.com", name="Boss", seniority=7))
-        junior = uow.people.add(NewPerson(tenant_id=tenant.id, email="Jun@X.com", name="Jun", seniority=2,
-                                       manager_id=boss.id, time_zone="Asia/Kolkata"))
+        junior = uow.people.add(
+            NewPerson(
+                tenant_id=tenant.id,
+                email="Jun@X.com",
+                name="Jun",
+                seniority=2,
+                manager_id=boss.id,
+                time_zone="Asia/Kolkata",
+            )
+        )
         return tenant.id, boss.id, junior.id
 
 
@@ -51,8 +60,14 @@ def test_people_programmes_and_participants_round_trip(store: SqlStore) -> None:
         junior.title = "Analyst"
         uow.people.save(junior)
         uow.people.link_identity(junior, "slack", "U123")
-        programme = uow.programmes.add(NewProgramme(tenant_id=tenant_id, slug="p", name="P",
-                                                 settings=ProgrammeSettings(seniority_gap=2, anonymity_threshold=7)))
+        programme = uow.programmes.add(
+            NewProgramme(
+                tenant_id=tenant_id,
+                slug="p",
+                name="P",
+                settings=ProgrammeSettings(seniority_gap=2, anonymity_threshold=7),
+            )
+        )
         uow.participants.add(NewParticipant(programme_id=programme.id, person_id=junior_id, role=Role.MENTOR))
         uow.coordinators.add(programme.id, boss_id, added_by=None)
     with store.unit_of_work() as uow:
@@ -173,8 +188,9 @@ def test_concurrent_enqueue_of_due_jobs_never_doubles(store: SqlStore) -> None:
         for n in range(40):
             uow.schedule.add(tenant_id, "invite_reminder", NOW, {"n": n}, key=f"c:{n}")
     counts: list[int] = []
-    threads = [threading.Thread(target=lambda: counts.append(store.schedule.enqueue_due(NOW, limit=7)))
-               for _ in range(4)]
+    threads = [
+        threading.Thread(target=lambda: counts.append(store.schedule.enqueue_due(NOW, limit=7))) for _ in range(4)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -183,16 +199,32 @@ def test_concurrent_enqueue_of_due_jobs_never_doubles(store: SqlStore) -> None:
     assert store.inbox.pending_count() == 40
 
 
-FORBIDDEN = ("slack_bolt", "slack_sdk", "botbuilder", "botframework", "sqlmodel", "sqlalchemy", "apscheduler",
-             "aiohttp", "storage", "adapters", "typer", "rich", "prometheus_client")
+FORBIDDEN = (
+    "slack_bolt",
+    "slack_sdk",
+    "botbuilder",
+    "botframework",
+    "sqlmodel",
+    "sqlalchemy",
+    "apscheduler",
+    "aiohttp",
+    "storage",
+    "adapters",
+    "typer",
+    "rich",
+    "prometheus_client",
+)
 
 
 def test_bot_imports_no_platform_sdk_orm_or_scheduler() -> None:
     offenders = []
     for path in (ROOT / "bot").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
-                [node.module or ""] if isinstance(node, ast.ImportFrom) and node.level == 0 else [])
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else ([node.module or ""] if isinstance(node, ast.ImportFrom) and node.level == 0 else [])
+            )
             offenders += [f"{path.relative_to(ROOT)}: {n}" for n in names if n.split(".")[0] in FORBIDDEN]
     assert offenders == []
 

@@ -17,8 +17,14 @@ NOOR = Member("c0ffee00-0000-4000-8000-000000000013", "29:noor", "Noor Haddad", 
 
 
 def member_record(member: Member) -> dict[str, Any]:
-    return {"id": member.account, "name": member.name, "aadObjectId": member.aad, "email": member.email,
-            "userPrincipalName": member.email, "tenantId": TENANT}
+    return {
+        "id": member.account,
+        "name": member.name,
+        "aadObjectId": member.aad,
+        "email": member.email,
+        "userPrincipalName": member.email,
+        "tenantId": TENANT,
+    }
 
 
 def is_coordinator(store: SqlStore, member: Member) -> bool:
@@ -34,7 +40,8 @@ def opened(database_url: str, admins: str) -> SqlStore:
 
 
 async def test_installing_makes_nobody_a_coordinator_and_admin_emails_are_recognised_on_first_contact(
-        database_url: str) -> None:
+    database_url: str,
+) -> None:
     store = opened(database_url, f"{LEE.email}, {TENANT.upper()}:{KIM.email}")
     members = {m.account: member_record(m) for m in (LEE, KIM, NOOR)}
     try:

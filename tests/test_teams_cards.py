@@ -16,8 +16,19 @@ from bot.model import Action, Address, Attachment, Choice, Form, FormField, Outg
 from bot.wording import escape as typed
 from test_teams_harness import BOT, TENANT, assert_valid_card, buttons, card_validator, walk
 
-KINDS = ["text", "long_text", "integer", "number", "date", "choice", "multi_choice", "yes_no", "time_zone",
-         "working_hours", "rank"]
+KINDS = [
+    "text",
+    "long_text",
+    "integer",
+    "number",
+    "date",
+    "choice",
+    "multi_choice",
+    "yes_no",
+    "time_zone",
+    "working_hours",
+    "rank",
+]
 
 
 def message(**fields: Any) -> OutgoingMessage:
@@ -25,42 +36,84 @@ def message(**fields: Any) -> OutgoingMessage:
 
 
 def options(count: int, action: str = "pick") -> list[Choice]:
-    return [Choice(label=f"Option {n} with a fairly long label to fill the card", action=action, value=f"v{n}",
-                    description="a description") for n in range(count)]
+    return [
+        Choice(
+            label=f"Option {n} with a fairly long label to fill the card",
+            action=action,
+            value=f"v{n}",
+            description="a description",
+        )
+        for n in range(count)
+    ]
 
 
 def field(kind: str, number: int = 0, current: Any = None) -> FormField:
     choices = options(12) if kind in ("choice", "multi_choice", "rank") else []
-    return FormField(id=f"{kind}_{number}", label=f"Question about {kind}?", kind=kind, hint="for example: this",  # type: ignore[arg-type]
-                     choices=choices, minimum=1 if kind in ("integer", "number") else None,
-                     maximum=10 if kind in ("integer", "number") else None, max_selected=3, current=current,
-                     required=number % 2 == 0)
+    return FormField(
+        id=f"{kind}_{number}",
+        label=f"Question about {kind}?",
+        kind=kind,
+        hint="for example: this",  # type: ignore[arg-type]
+        choices=choices,
+        minimum=1 if kind in ("integer", "number") else None,
+        maximum=10 if kind in ("integer", "number") else None,
+        max_selected=3,
+        current=current,
+        required=number % 2 == 0,
+    )
 
 
 def image(size: int) -> Attachment:
-    return Attachment(filename="chart.png", media_type="image/png", content_b64=base64.b64encode(b"\x89PNG" + b"x" * size).decode())
+    return Attachment(
+        filename="chart.png", media_type="image/png", content_b64=base64.b64encode(b"\x89PNG" + b"x" * size).decode()
+    )
 
 
 def largest() -> list[OutgoingMessage]:
     """Messages at (and past) every limit a message can reach."""
-    long_text = "\n\n".join(f"Paragraph {n}: **bold** _italic_ `code` [a link](https://example.com/{n}) and "
-                            f"{typed('what someone typed: **stars** <at>x</at> [y](https://evil.example)')} " * 8
-                            for n in range(40))
-    sections = [Section(text=f"**Section {n}**", fields=[(f"Label {m}", f"Value {m} " * 30) for m in range(25)])
-                for n in range(30)]
-    files = [image(2_000), image(60_000),
-             Attachment(filename="report.csv", media_type="text/csv", content_b64=base64.b64encode(b"a,b\n1,2\n").decode()),
-             Attachment(filename="session.ics", media_type="text/calendar", content_b64=base64.b64encode(b"BEGIN:VCALENDAR").decode())]
+    long_text = "\n\n".join(
+        f"Paragraph {n}: **bold** _italic_ `code` [a link](https://example.com/{n}) and "
+        f"{typed('what someone typed: **stars** <at>x</at> [y](https://evil.example)')} " * 8
+        for n in range(40)
+    )
+    sections = [
+        Section(text=f"**Section {n}**", fields=[(f"Label {m}", f"Value {m} " * 30) for m in range(25)])
+        for n in range(30)
+    ]
+    files = [
+        image(2_000),
+        image(60_000),
+        Attachment(filename="report.csv", media_type="text/csv", content_b64=base64.b64encode(b"a,b\n1,2\n").decode()),
+        Attachment(
+            filename="session.ics",
+            media_type="text/calendar",
+            content_b64=base64.b64encode(b"BEGIN:VCALENDAR").decode(),
+        ),
+    ]
     return [
-        message(text=long_text, sections=sections, context=["small print " * 50] * 10, attachments=files,
-                choices=options(5, "consent")),
+        message(
+            text=long_text,
+            sections=sections,
+            context=["small print " * 50] * 10,
+            attachments=files,
+            choices=options(5, "consent"),
+        ),
         message(text="Pick one", choices=options(40)),
-        message(text="Pick any", choices=[Choice(label=f"Button {n}", action=f"a{n}", value=str(n)) for n in range(23)]),
-        message(text="The whole form", form=Form(action="flow.form", title="Intake",
-                                                 fields=[field(kind, n) for n, kind in enumerate(KINDS * 3)])),
-        *[message(text=f"A {kind} question", question=field(kind, current=current), context=["Question 3 of 9"])
-          for kind, current in zip(KINDS, ["x", "y", 3, 2.5, "2031-01-01", "v1", ["v1", "v2"], True, "UTC",
-                                           "09:00-17:00", ["v2", "v1"]], strict=True)],
+        message(
+            text="Pick any", choices=[Choice(label=f"Button {n}", action=f"a{n}", value=str(n)) for n in range(23)]
+        ),
+        message(
+            text="The whole form",
+            form=Form(action="flow.form", title="Intake", fields=[field(kind, n) for n, kind in enumerate(KINDS * 3)]),
+        ),
+        *[
+            message(text=f"A {kind} question", question=field(kind, current=current), context=["Question 3 of 9"])
+            for kind, current in zip(
+                KINDS,
+                ["x", "y", 3, 2.5, "2031-01-01", "v1", ["v1", "v2"], True, "UTC", "09:00-17:00", ["v2", "v1"]],
+                strict=True,
+            )
+        ],
     ]
 
 
@@ -71,8 +124,11 @@ def test_every_card_is_valid_and_fits_in_a_teams_message(number: int) -> None:
     for card in rendered:
         assert_valid_card(card)
         assert cards.size(card) <= cards.CARD_BUDGET + 2_000
-        activity = {"type": "message", "summary": cards.summary(out),
-                    "attachments": [{"contentType": "application/vnd.microsoft.card.adaptive", "content": card}]}
+        activity = {
+            "type": "message",
+            "summary": cards.summary(out),
+            "attachments": [{"contentType": "application/vnd.microsoft.card.adaptive", "content": card}],
+        }
         assert len(json.dumps(activity).encode()) < 28 * 1024
     controls = [e for card in rendered for e in card["body"] if str(e.get("id", "")).startswith(cards.CONTROLS_ID)]
     assert bool(controls) == bool(out.choices or out.question or out.form)
@@ -89,8 +145,9 @@ def test_a_long_message_splits_between_blocks_and_keeps_all_its_text() -> None:
     out = largest()[0]
     rendered = cards.render(out, "1")
     assert len(rendered) > 3
-    shown = "".join(run["text"] for card in rendered for e in walk(card["body"]) if e.get("type") == "TextRun"
-                    for run in [e])
+    shown = "".join(
+        run["text"] for card in rendered for e in walk(card["body"]) if e.get("type") == "TextRun" for run in [e]
+    )
     assert shown.count("Paragraph") == 40 * 8 and shown.count("what someone typed") == 40 * 8
     assert rendered[1]["fallbackText"] == "(continued)"
 
@@ -99,7 +156,9 @@ def test_what_people_typed_is_never_markup() -> None:
     text = "Hi " + typed("**Eve** <at>Boss</at> [click](https://evil.example) _x_ - item\n1. one")
     [card] = cards.render(message(text=text, sections=[Section(fields=[(typed("**k**"), typed("[v](https://e.x)"))])]))
     runs = [e for e in walk(card["body"]) if e.get("type") == "TextRun"]
-    assert "".join(r["text"] for r in runs) == "Hi **Eve** <at>Boss</at> [click](https://evil.example) _x_ - item\n1. one"
+    assert (
+        "".join(r["text"] for r in runs) == "Hi **Eve** <at>Boss</at> [click](https://evil.example) _x_ - item\n1. one"
+    )
     assert not [r for r in runs if "selectAction" in r or "weight" in r or "italic" in r]
     [facts] = [e for e in card["body"] if e.get("type") == "FactSet"]
     assert facts["facts"] == [{"title": r"\*\*k\*\*", "value": r"\[v\]\(https://e.x\)"}]
@@ -121,18 +180,32 @@ def test_images_inline_or_linked_and_files_linked() -> None:
     images = [e["url"] for e in walk(card["body"]) if e.get("type") == "Image"]
     assert images[0].startswith("data:image/png;base64,") and images[1] == "https://m.example/teams/files/1"
     downloads = {e["title"]: e["url"] for e in walk(card["body"]) if e.get("type") == "Action.OpenUrl"}
-    assert downloads == {"Download report.csv": "https://m.example/teams/files/2",
-                         "Download session.ics": "https://m.example/teams/files/3"}
+    assert downloads == {
+        "Download report.csv": "https://m.example/teams/files/2",
+        "Download session.ics": "https://m.example/teams/files/3",
+    }
 
 
 def _pressed(data: dict[str, Any], via: str) -> Any:
-    base = {"id": "a1", "channelId": "msteams", "serviceUrl": "https://smba.example/", "timestamp": "2030-01-01T09:00:00Z",
-            "from": {"id": "29:u", "aadObjectId": "aad-u", "name": "U"}, "recipient": {"id": BOT},
-            "conversation": {"id": "a:chat", "conversationType": "personal", "tenantId": TENANT}}
+    base = {
+        "id": "a1",
+        "channelId": "msteams",
+        "serviceUrl": "https://smba.example/",
+        "timestamp": "2030-01-01T09:00:00Z",
+        "from": {"id": "29:u", "aadObjectId": "aad-u", "name": "U"},
+        "recipient": {"id": BOT},
+        "conversation": {"id": "a:chat", "conversationType": "personal", "tenantId": TENANT},
+    }
     if via == "submit":
         return event_of({**base, "type": "message", "value": data})
-    return event_of({**base, "type": "invoke", "name": "adaptiveCard/action",
-                     "value": {"action": {"type": "Action.Execute", "verb": "rmbot", "data": data}}})
+    return event_of(
+        {
+            **base,
+            "type": "invoke",
+            "name": "adaptiveCard/action",
+            "value": {"action": {"type": "Action.Execute", "verb": "rmbot", "data": data}},
+        }
+    )
 
 
 def _send_data(card: dict[str, Any]) -> dict[str, Any]:
@@ -140,16 +213,21 @@ def _send_data(card: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("via", ["submit", "execute"])
-@pytest.mark.parametrize("kind, inputs, typed_answer", [
-    ("text", {"rmbot_answer": "Hello there"}, "Hello there"),
-    ("integer", {"rmbot_answer": "7"}, "7"),
-    ("date", {"rmbot_answer": "2031-02-03"}, "2031-02-03"),
-    ("multi_choice", {"rmbot_answer": "v1,v3"}, "v1, v3"),
-    ("rank", {"rmbot_answer__1": "v2", "rmbot_answer__2": "v1", "rmbot_answer__3": "v5"}, "v2, v1, v5"),
-    ("choice", {"rmbot_answer": "v4"}, "v4"),
-    ("working_hours", {"rmbot_answer": "08:00-16:00"}, "08:00-16:00"),
-])
-def test_a_questions_inputs_come_back_as_the_typed_answer(via: str, kind: str, inputs: dict[str, str], typed_answer: str) -> None:
+@pytest.mark.parametrize(
+    "kind, inputs, typed_answer",
+    [
+        ("text", {"rmbot_answer": "Hello there"}, "Hello there"),
+        ("integer", {"rmbot_answer": "7"}, "7"),
+        ("date", {"rmbot_answer": "2031-02-03"}, "2031-02-03"),
+        ("multi_choice", {"rmbot_answer": "v1,v3"}, "v1, v3"),
+        ("rank", {"rmbot_answer__1": "v2", "rmbot_answer__2": "v1", "rmbot_answer__3": "v5"}, "v2, v1, v5"),
+        ("choice", {"rmbot_answer": "v4"}, "v4"),
+        ("working_hours", {"rmbot_answer": "08:00-16:00"}, "08:00-16:00"),
+    ],
+)
+def test_a_questions_inputs_come_back_as_the_typed_answer(
+    via: str, kind: str, inputs: dict[str, str], typed_answer: str
+) -> None:
     [card] = cards.render(message(question=field(kind)))
     event = _pressed({**_send_data(card), **inputs}, via)
     assert event.action is None and event.kind == "message" and event.text == typed_answer
@@ -175,17 +253,38 @@ def test_buttons_and_drop_downs_come_back_as_the_engines_actions(via: str) -> No
 def test_a_forms_inputs_come_back_as_values(via: str) -> None:
     form = Form(action="flow.form", title="Intake", fields=[field(k) for k in KINDS])
     [card] = cards.render(message(form=form))
-    inputs = {"rmbot_f_text_0": "Words", "rmbot_f_integer_0": "4", "rmbot_f_multi_choice_0": "v1,v2",
-              "rmbot_f_rank_0__1": "v3", "rmbot_f_rank_0__2": "v1", "rmbot_f_yes_no_0": "no", "rmbot_f_date_0": "",
-              "rmbot_f_choice_0": "v0"}
+    inputs = {
+        "rmbot_f_text_0": "Words",
+        "rmbot_f_integer_0": "4",
+        "rmbot_f_multi_choice_0": "v1,v2",
+        "rmbot_f_rank_0__1": "v3",
+        "rmbot_f_rank_0__2": "v1",
+        "rmbot_f_yes_no_0": "no",
+        "rmbot_f_date_0": "",
+        "rmbot_f_choice_0": "v0",
+    }
     event = _pressed({**buttons(card)["Submit"], **inputs}, via)
-    assert event.action == Action(id="flow.form", values={"text_0": "Words", "integer_0": "4", "multi_choice_0": ["v1", "v2"],
-                                                          "rank_0": ["v3", "v1"], "yes_no_0": "no", "choice_0": "v0"})
+    assert event.action == Action(
+        id="flow.form",
+        values={
+            "text_0": "Words",
+            "integer_0": "4",
+            "multi_choice_0": ["v1", "v2"],
+            "rank_0": ["v3", "v1"],
+            "yes_no_0": "no",
+            "choice_0": "v0",
+        },
+    )
 
 
 def test_current_answers_are_filled_in() -> None:
-    values = {e["id"]: e.get("value") for m in largest()[4:] for card in cards.render(m) for e in walk(card["body"])
-              if str(e.get("type", "")).startswith("Input.")}
+    values = {
+        e["id"]: e.get("value")
+        for m in largest()[4:]
+        for card in cards.render(m)
+        for e in walk(card["body"])
+        if str(e.get("type", "")).startswith("Input.")
+    }
     assert values["rmbot_answer"] is not None
     [card] = cards.render(message(question=field("multi_choice", current=["v1", "v2"])))
     [choice_set] = [e for e in walk(card["body"]) if e.get("type") == "Input.ChoiceSet"]

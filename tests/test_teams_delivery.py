@@ -42,13 +42,18 @@ from test_teams_harness import (
 
 
 def deliverer(store: SqlStore, timeout: float = 5.0, **kwargs: Any) -> TeamsDeliverer:
-    return TeamsDeliverer(store, Connector(timeout=timeout), pacer=Pacer(1000.0), jitter=lambda low, high: 0.0, **kwargs)
+    return TeamsDeliverer(
+        store, Connector(timeout=timeout), pacer=Pacer(1000.0), jitter=lambda low, high: 0.0, **kwargs
+    )
 
 
 def outbox_rows(store: SqlStore) -> list[OutboxMessageRow]:
     with Session(store.engine) as session:
-        return list(session.execute(select(OutboxMessageRow).where(OutboxMessageRow.platform == "teams")
-                                    .order_by(OutboxMessageRow.id)).scalars())
+        return list(
+            session.execute(
+                select(OutboxMessageRow).where(OutboxMessageRow.platform == "teams").order_by(OutboxMessageRow.id)
+            ).scalars()
+        )
 
 
 def make_due(store: SqlStore) -> None:
@@ -58,6 +63,7 @@ def make_due(store: SqlStore) -> None:
 
 # -- references survive restarts ------------------------------------------------------------------------------
 
+
 def test_a_new_process_sends_with_the_stored_reference(sqlite_store: SqlStore, tmp_path: Any) -> None:
     """One app stores the references and handles an invitation but sends nothing; a new process,
     `rmbot scheduler run-due` (as cron runs it), sends everything with what the database kept."""
@@ -65,6 +71,7 @@ def test_a_new_process_sends_with_the_stored_reference(sqlite_store: SqlStore, t
 
     seed(sqlite_store)
     with FakeTeams() as fake:
+
         async def first_life() -> None:
             async with TeamsBot(sqlite_store, fake) as bot:
                 await bot.install(COORDINATOR, MENTOR)
@@ -73,11 +80,24 @@ def test_a_new_process_sends_with_the_stored_reference(sqlite_store: SqlStore, t
 
         asyncio.run(first_life())
         assert not fake.activities()
-        env = {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": str(sqlite_store.engine.url),
-               "TEAMS_ENABLED": "true", "MICROSOFT_APP_ID": "", "SLACK_BOT_TOKEN": "", "SLACK_APP_TOKEN": "",
-               "SLACK_CLIENT_ID": ""}
-        result = subprocess.run([sys.executable, "-m", "adapters.cli", "scheduler", "run-due"],
-                                env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "DATABASE_URL": str(sqlite_store.engine.url),
+            "TEAMS_ENABLED": "true",
+            "MICROSOFT_APP_ID": "",
+            "SLACK_BOT_TOKEN": "",
+            "SLACK_APP_TOKEN": "",
+            "SLACK_CLIENT_ID": "",
+        }
+        result = subprocess.run(
+            [sys.executable, "-m", "adapters.cli", "scheduler", "run-due"],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert result.returncode == 0, result.stderr
         assert "4 message(s) sent" in result.stdout
         invitation = fake.cards(MENTOR.chat)[-1]
@@ -107,6 +127,7 @@ async def test_references_survive_a_new_store_and_app(store: SqlStore, request: 
 
 # -- people without the app ----------------------------------------------------------------------------------
 
+
 async def test_someone_without_the_app_is_waited_for_and_coordinators_are_told_once(store: SqlStore) -> None:
     seed(store)
     with FakeTeams() as fake:
@@ -116,8 +137,13 @@ async def test_someone_without_the_app_is_waited_for_and_coordinators_are_told_o
             await bot.work()
             await bot.work()
             assert not fake.activities(NEWCOMER.chat)
+
             def notes() -> list[dict[str, Any]]:
-                return [c for c in bot.cards_for(COORDINATOR) if "Kavya Reddy" in card_text(c) and "installed" in card_text(c)]
+                return [
+                    c
+                    for c in bot.cards_for(COORDINATOR)
+                    if "Kavya Reddy" in card_text(c) and "installed" in card_text(c)
+                ]
 
             assert len(notes()) == 1
             [held] = [r for r in outbox_rows(store) if person_id(store, NEWCOMER) in r.pending]
@@ -138,8 +164,12 @@ async def test_a_chat_is_created_for_an_account_seen_in_a_team(sqlite_store: Sql
         async with TeamsBot(sqlite_store, fake) as bot:
             await bot.install(COORDINATOR)
             roster = bot.channel(COORDINATOR, "")
-            roster.update(type="conversationUpdate", text=None, entities=[],
-                          membersAdded=[{"id": BOT}, {"id": MENTEE.account, "aadObjectId": MENTEE.aad}])
+            roster.update(
+                type="conversationUpdate",
+                text=None,
+                entities=[],
+                membersAdded=[{"id": BOT}, {"id": MENTEE.account, "aadObjectId": MENTEE.aad}],
+            )
             assert (await bot.post(roster))[0] == 200
             await bot.say(COORDINATOR, "invite daniel@example.com as mentee")
             await bot.work()
@@ -149,6 +179,7 @@ async def test_a_chat_is_created_for_an_account_seen_in_a_team(sqlite_store: Sql
 
 
 # -- throttling and failures ---------------------------------------------------------------------------------
+
 
 async def test_429_then_success_is_delivered_exactly_once(store: SqlStore) -> None:
     seed(store)
@@ -231,8 +262,10 @@ async def test_a_send_interrupted_by_a_crash_is_not_repeated(sqlite_store: SqlSt
                     raise Killed()
 
             with pytest.raises(Killed):
-                await asyncio_to_thread(Runtime(sqlite_store).send_pending,
-                                        TeamsDeliverer(sqlite_store, DiesAfterPosting(), pacer=Pacer(1000.0)))
+                await asyncio_to_thread(
+                    Runtime(sqlite_store).send_pending,
+                    TeamsDeliverer(sqlite_store, DiesAfterPosting(), pacer=Pacer(1000.0)),
+                )
             assert len(fake.activities()) == 1
             make_due(sqlite_store)  # the send lease ran out
             await asyncio_to_thread(Runtime(sqlite_store).send_pending, deliverer(sqlite_store))
@@ -254,6 +287,7 @@ async def test_a_conversation_full_of_messages_keeps_to_teams_limits(sqlite_stor
 
 
 # -- channels and files ----------------------------------------------------------------------------------------
+
 
 async def test_a_call_for_volunteers_is_posted_in_a_channel_found_by_name(sqlite_store: SqlStore) -> None:
     seed(sqlite_store)

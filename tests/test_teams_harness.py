@@ -51,8 +51,13 @@ class Member:
         return f"a:chat-{self.account[3:]}"
 
 
-COORDINATOR = Member("a437c99b-3703-4dd6-80c8-82c69f181061", "29:1WlulF5q2n12i6sXKzPTrnj2Lj6Oa5zfG5b2Y5TL1k41",
-                     "Amara Okafor", "amara@example.com", 8)
+COORDINATOR = Member(
+    "a437c99b-3703-4dd6-80c8-82c69f181061",
+    "29:1WlulF5q2n12i6sXKzPTrnj2Lj6Oa5zfG5b2Y5TL1k41",
+    "Amara Okafor",
+    "amara@example.com",
+    8,
+)
 MENTOR = Member("b1c2d3e4-0000-4000-8000-000000000002", "29:arjun", "Arjun Mehta", "arjun@example.com", 2)
 MENTEE = Member("b1c2d3e4-0000-4000-8000-000000000003", "29:daniel", "Daniel Okonkwo", "daniel@example.com", 7)
 NEWCOMER = Member("b1c2d3e4-0000-4000-8000-000000000004", "29:kavya", "Kavya Reddy", "kavya@example.com", 2)
@@ -67,8 +72,9 @@ def seed(store: SqlStore) -> int:
         tenant = uow.tenants.ensure("teams", TENANT)
         ids = {}
         for member in PEOPLE:
-            person = uow.people.add(NewPerson(tenant_id=tenant.id, name=member.name, email=member.email,
-                                           seniority=member.seniority))
+            person = uow.people.add(
+                NewPerson(tenant_id=tenant.id, name=member.name, email=member.email, seniority=member.seniority)
+            )
             uow.people.link_identity(person, "teams", member.aad)
             ids[member] = person.id
         uow.coordinators.add_tenant_coordinator(tenant.id, ids[COORDINATOR])
@@ -135,10 +141,20 @@ class TeamsBot:
     """The bot under test, reachable over HTTP; use ``async with``."""
 
     def __init__(self, store: SqlStore, fake: FakeTeams, **settings: Any) -> None:
-        values = {"microsoft_app_id": "", "microsoft_app_password": "", "microsoft_app_tenant_id": "",
-                  "microsoft_app_type": "MultiTenant", "teams_enabled": True, "teams_tenant_budget": 1000.0,
-                  "slack_bot_token": "", "slack_app_token": "", "slack_client_id": "", "rmbot_public_url": "",
-                  "rmbot_link_secret": "test-link-secret", **settings}
+        values = {
+            "microsoft_app_id": "",
+            "microsoft_app_password": "",
+            "microsoft_app_tenant_id": "",
+            "microsoft_app_type": "MultiTenant",
+            "teams_enabled": True,
+            "teams_tenant_budget": 1000.0,
+            "slack_bot_token": "",
+            "slack_app_token": "",
+            "slack_client_id": "",
+            "rmbot_public_url": "",
+            "rmbot_link_secret": "test-link-secret",
+            **settings,
+        }
         self.settings = Settings(**values)
         self.store, self.fake = store, fake
         self.metrics = Metrics(store)
@@ -166,11 +182,16 @@ class TeamsBot:
     def next_id(self) -> str:
         return f"1617{next(self._ids):09d}"
 
-    def personal(self, member: Member, text: str | None = "", *, activity_id: str = "", **fields: Any) -> dict[str, Any]:
+    def personal(
+        self, member: Member, text: str | None = "", *, activity_id: str = "", **fields: Any
+    ) -> dict[str, Any]:
         """A personal-chat activity from ``member``, shaped like the captured one in the conformance kit."""
         body = copy.deepcopy(activity_file("personal_message.json"))
-        body.update(id=activity_id or self.next_id(), serviceUrl=self.fake.service_url,
-                    timestamp=datetime.now(UTC).isoformat().replace("+00:00", "Z"))
+        body.update(
+            id=activity_id or self.next_id(),
+            serviceUrl=self.fake.service_url,
+            timestamp=datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+        )
         body["from"] = {"id": member.account, "name": member.name, "aadObjectId": member.aad}
         body["conversation"] = {"conversationType": "personal", "tenantId": TENANT, "id": member.chat}
         body["recipient"] = {"id": BOT, "name": BOT_NAME}
@@ -183,14 +204,27 @@ class TeamsBot:
         body.update(fields)
         return body
 
-    def channel(self, member: Member, text: str, *, mentions: list[tuple[str, str, str]] = (), **fields: Any) -> dict[str, Any]:
+    def channel(
+        self, member: Member, text: str, *, mentions: list[tuple[str, str, str]] = (), **fields: Any
+    ) -> dict[str, Any]:
         """A message in a team channel that @mentions the bot first (``mentions``: extra (shown, id, aad))."""
         body = self.personal(member, f"<at>{BOT_NAME}</at> {text}", **fields)
-        body["conversation"] = {"conversationType": "channel", "tenantId": TENANT, "isGroup": True,
-                                "id": f"{CHANNEL};messageid={body['id']}"}
-        body["channelData"] = {"tenant": {"id": TENANT}, "teamsChannelId": CHANNEL, "teamsTeamId": TEAM,
-                               "channel": {"id": CHANNEL}, "team": {"id": TEAM}}
-        body["entities"] = [{"type": "mention", "text": f"<at>{BOT_NAME}</at>", "mentioned": {"id": BOT, "name": BOT_NAME}}]
+        body["conversation"] = {
+            "conversationType": "channel",
+            "tenantId": TENANT,
+            "isGroup": True,
+            "id": f"{CHANNEL};messageid={body['id']}",
+        }
+        body["channelData"] = {
+            "tenant": {"id": TENANT},
+            "teamsChannelId": CHANNEL,
+            "teamsTeamId": TEAM,
+            "channel": {"id": CHANNEL},
+            "team": {"id": TEAM},
+        }
+        body["entities"] = [
+            {"type": "mention", "text": f"<at>{BOT_NAME}</at>", "mentioned": {"id": BOT, "name": BOT_NAME}}
+        ]
         for shown, account, aad in mentions:
             mentioned = {"id": account, "name": shown}
             if aad:
@@ -215,8 +249,11 @@ class TeamsBot:
     def execute(self, member: Member, data: dict[str, Any], **fields: Any) -> dict[str, Any]:
         """``Action.Execute`` pressed: an ``adaptiveCard/action`` invoke."""
         body = self.personal(member, None, **fields)
-        body.update(type="invoke", name="adaptiveCard/action",
-                    value={"action": {"type": "Action.Execute", "verb": "rmbot", "data": data}, "trigger": "manual"})
+        body.update(
+            type="invoke",
+            name="adaptiveCard/action",
+            value={"action": {"type": "Action.Execute", "verb": "rmbot", "data": data}, "trigger": "manual"},
+        )
         return body
 
     async def post(self, activity: dict[str, Any], headers: dict[str, str] | None = None) -> tuple[int, Any]:

@@ -91,8 +91,9 @@ async def test_other_mentions_become_tokens_linked_to_their_account(sqlite_store
     seed(sqlite_store)
     with FakeTeams() as fake:
         async with TeamsBot(sqlite_store, fake) as bot:
-            body = bot.channel(COORDINATOR, "invite <at>Arjun Mehta</at> as mentor",
-                               mentions=[("Arjun Mehta", MENTOR.account, "")])
+            body = bot.channel(
+                COORDINATOR, "invite <at>Arjun Mehta</at> as mentor", mentions=[("Arjun Mehta", MENTOR.account, "")]
+            )
             await bot.post(bot.installed(MENTOR))  # his personal install taught us his account's AD id
             assert (await bot.post(body))[0] == 200
             event = _inbox_event(sqlite_store, body["id"])
@@ -150,12 +151,18 @@ async def test_action_execute_on_a_channel_card_answers_with_a_message(sqlite_st
     seed(sqlite_store)
     with FakeTeams() as fake:
         async with TeamsBot(sqlite_store, fake) as bot:
-            body = bot.execute(MENTEE, {"rmbot_action": "join.pick", "rmbot_value": "1:mentee", "rmbot_label": "As a mentee"})
+            body = bot.execute(
+                MENTEE, {"rmbot_action": "join.pick", "rmbot_value": "1:mentee", "rmbot_label": "As a mentee"}
+            )
             body["conversation"] = {"conversationType": "channel", "id": CHANNEL, "tenantId": TENANT}
             status, answer = await bot.post(body)
             assert status == 200
             assert answer["type"] == "application/vnd.microsoft.activity.message" and "As a mentee" in answer["value"]
-            assert _inbox_event(sqlite_store, body["id"])["action"] == {"id": "join.pick", "value": "1:mentee", "values": {}}
+            assert _inbox_event(sqlite_store, body["id"])["action"] == {
+                "id": "join.pick",
+                "value": "1:mentee",
+                "values": {},
+            }
 
 
 async def test_a_resent_activity_has_one_effect(store: SqlStore) -> None:
@@ -184,7 +191,9 @@ async def test_what_the_engine_does_not_need_is_acknowledged(sqlite_store: SqlSt
             assert sqlite_store.inbox.pending_count() == 0
             async with bot.client.post("/api/messages", data="x", headers={"Content-Type": "text/plain"}) as response:
                 assert response.status == 415
-            async with bot.client.post("/api/messages", data="{", headers={"Content-Type": "application/json"}) as response:
+            async with bot.client.post(
+                "/api/messages", data="{", headers={"Content-Type": "application/json"}
+            ) as response:
                 assert response.status == 400
 
 
@@ -206,8 +215,14 @@ async def test_a_directory_person_is_linked_by_email_on_first_contact(store: Sql
     with store.unit_of_work() as uow:
         tenant = uow.tenants.ensure("teams", TENANT)
         existing = uow.people.add(NewPerson(tenant_id=tenant.id, name="Priya Shah", email=priya.email, title="Analyst"))
-    member = {"id": priya.account, "name": "Priya S.", "aadObjectId": priya.aad, "email": "Priya@Example.com",
-              "userPrincipalName": "priya@example.com", "tenantId": TENANT}
+    member = {
+        "id": priya.account,
+        "name": "Priya S.",
+        "aadObjectId": priya.aad,
+        "email": "Priya@Example.com",
+        "userPrincipalName": "priya@example.com",
+        "tenantId": TENANT,
+    }
     with FakeTeams(members={priya.account: member}) as fake:
         async with TeamsBot(store, fake) as bot:
             assert await bot.say(priya, "help") == 200
@@ -225,9 +240,15 @@ async def test_a_message_back_is_read_by_its_value_or_else_its_text(sqlite_store
     seed(sqlite_store)
     with FakeTeams() as fake:
         async with TeamsBot(sqlite_store, fake) as bot:
-            pressed = bot.personal(COORDINATOR, "Yes, I'm in", value={"rmbot_action": "consent", "rmbot_value": "9:accept"})
+            pressed = bot.personal(
+                COORDINATOR, "Yes, I'm in", value={"rmbot_action": "consent", "rmbot_value": "9:accept"}
+            )
             typed = bot.personal(COORDINATOR, "program list", value={"some": "other card"})
             for body in (pressed, typed):
                 assert (await bot.post(body))[0] == 200
-            assert _inbox_event(sqlite_store, pressed["id"])["action"] == {"id": "consent", "value": "9:accept", "values": {}}
+            assert _inbox_event(sqlite_store, pressed["id"])["action"] == {
+                "id": "consent",
+                "value": "9:accept",
+                "values": {},
+            }
             assert _inbox_event(sqlite_store, typed["id"])["text"] == "program list"

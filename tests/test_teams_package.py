@@ -22,8 +22,13 @@ BOT_ID = "5353a86e-52fb-4979-8a69-c7efcd1b0bd3"
 
 
 def rmbot(tmp_path: Path, *args: str, **env: str) -> Ran:
-    full = {"DATABASE_URL": f"sqlite:///{tmp_path / 'rmbot.db'}", "MICROSOFT_APP_ID": BOT_ID,
-            "MICROSOFT_APP_PASSWORD": "x", "RMBOT_PUBLIC_URL": "", **env}
+    full = {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'rmbot.db'}",
+        "MICROSOFT_APP_ID": BOT_ID,
+        "MICROSOFT_APP_PASSWORD": "x",
+        "RMBOT_PUBLIC_URL": "",
+        **env,
+    }
     return run_cli(*args, env=full, cwd=tmp_path)
 
 
@@ -33,9 +38,9 @@ def png_info(data: bytes) -> tuple[int, int, int, list[list[tuple[int, ...]]]]:
     position, chunks = 8, {}
     idat = b""
     while position < len(data):
-        length, kind = struct.unpack(">I4s", data[position:position + 8])
-        body = data[position + 8:position + 8 + length]
-        assert struct.unpack(">I", data[position + 8 + length:position + 12 + length])[0] == zlib.crc32(kind + body)
+        length, kind = struct.unpack(">I4s", data[position : position + 8])
+        body = data[position + 8 : position + 8 + length]
+        assert struct.unpack(">I", data[position + 8 + length : position + 12 + length])[0] == zlib.crc32(kind + body)
         chunks[kind] = body
         idat += body if kind == b"IDAT" else b""
         position += 12 + length
@@ -46,17 +51,26 @@ def png_info(data: bytes) -> tuple[int, int, int, list[list[tuple[int, ...]]]]:
     stride = width * channels + 1
     rows = []
     for row in range(height):
-        line = raw[row * stride:(row + 1) * stride]
+        line = raw[row * stride : (row + 1) * stride]
         assert line[0] == 0
-        rows.append([tuple(line[1 + i * channels:1 + (i + 1) * channels]) for i in range(width)])
+        rows.append([tuple(line[1 + i * channels : 1 + (i + 1) * channels]) for i in range(width)])
     return width, height, colour, rows
 
 
 @pytest.fixture(scope="module")
 def package(tmp_path_factory: pytest.TempPathFactory) -> zipfile.ZipFile:
     folder = tmp_path_factory.mktemp("package")
-    result = rmbot(folder, "teams", "package", "--out", str(folder / "rmbot-teams.zip"),
-                   "--website-url", "https://mentoring.example.com", "--version", "1.2.3")
+    result = rmbot(
+        folder,
+        "teams",
+        "package",
+        "--out",
+        str(folder / "rmbot-teams.zip"),
+        "--website-url",
+        "https://mentoring.example.com",
+        "--version",
+        "1.2.3",
+    )
     assert result.returncode == 0, result.stderr
     assert "rmbot-teams.zip" in result.stdout
     return zipfile.ZipFile(folder / "rmbot-teams.zip")
@@ -103,22 +117,28 @@ def test_the_icons_have_the_sizes_and_colours_teams_asks_for(package: zipfile.Zi
     assert (0, 0, 0, 0) in seen and (255, 255, 255, 255) in seen
 
 
-@pytest.mark.parametrize("args, env, problem", [
-    ([], {"MICROSOFT_APP_ID": ""}, "MICROSOFT_APP_ID"),
-    ([], {}, "--website-url"),
-    (["--website-url", "http://insecure.example.com"], {}, "--website-url"),
-    (["--website-url", "https://m.example.com", "--version", "one"], {}, "--version"),
-    (["--website-url", "https://m.example.com", "--accent-color", "green"], {}, "--accent-color"),
-])
-def test_what_cannot_be_packaged_is_said_in_one_line(tmp_path: Path, args: list[str], env: dict[str, str], problem: str) -> None:
+@pytest.mark.parametrize(
+    "args, env, problem",
+    [
+        ([], {"MICROSOFT_APP_ID": ""}, "MICROSOFT_APP_ID"),
+        ([], {}, "--website-url"),
+        (["--website-url", "http://insecure.example.com"], {}, "--website-url"),
+        (["--website-url", "https://m.example.com", "--version", "one"], {}, "--version"),
+        (["--website-url", "https://m.example.com", "--accent-color", "green"], {}, "--accent-color"),
+    ],
+)
+def test_what_cannot_be_packaged_is_said_in_one_line(
+    tmp_path: Path, args: list[str], env: dict[str, str], problem: str
+) -> None:
     result = rmbot(tmp_path, "teams", "package", "--out", str(tmp_path / "p.zip"), *args, **env)
     assert result.returncode == 2 and problem in result.stderr and not (tmp_path / "p.zip").exists()
     assert len(result.stderr.strip().splitlines()) == 1
 
 
 def test_the_public_url_setting_is_the_default_website(tmp_path: Path) -> None:
-    result = rmbot(tmp_path, "teams", "package", "--out", str(tmp_path / "p.zip"),
-                   RMBOT_PUBLIC_URL="https://bot.example.org")
+    result = rmbot(
+        tmp_path, "teams", "package", "--out", str(tmp_path / "p.zip"), RMBOT_PUBLIC_URL="https://bot.example.org"
+    )
     assert result.returncode == 0, result.stderr
     manifest = json.loads(zipfile.ZipFile(tmp_path / "p.zip").read("manifest.json"))
     assert manifest["developer"]["websiteUrl"] == "https://bot.example.org"
@@ -133,8 +153,13 @@ def test_botbuilder_is_imported_only_inside_adapters_teams() -> None:
         if relative.parts[0] in (".venv", "build") or relative.parts[:2] == ("adapters", "teams"):
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
-                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
             if any(n.split(".")[0] in ("botbuilder", "botframework") for n in names):
                 offenders.append(str(relative))
     assert offenders == []

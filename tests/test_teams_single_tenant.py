@@ -14,9 +14,15 @@ from test_teams_harness import APP_ID, COORDINATOR, TENANT, TeamsBot, seed
 
 
 def credentials(fake: FakeTeams, app_type: str) -> dict[str, str | bool]:
-    return {"microsoft_app_id": APP_ID, "microsoft_app_password": "not-a-real-secret", "microsoft_app_type": app_type,
-            "microsoft_app_tenant_id": TENANT if app_type == "SingleTenant" else "", "teams_enabled": False,
-            "teams_openid_metadata_url": fake.openid_url, "teams_login_url": fake.base}
+    return {
+        "microsoft_app_id": APP_ID,
+        "microsoft_app_password": "not-a-real-secret",
+        "microsoft_app_type": app_type,
+        "microsoft_app_tenant_id": TENANT if app_type == "SingleTenant" else "",
+        "teams_enabled": False,
+        "teams_openid_metadata_url": fake.openid_url,
+        "teams_login_url": fake.base,
+    }
 
 
 @pytest.mark.parametrize("app_type, authority", [("SingleTenant", TENANT), ("MultiTenant", "botframework.com")])
@@ -41,17 +47,23 @@ async def test_the_bots_token_comes_from_its_own_tenant(sqlite_store: SqlStore, 
 
 
 def test_single_tenant_is_the_default_and_needs_the_tenant_id() -> None:
-    settings = Settings(microsoft_app_id=APP_ID, microsoft_app_password="x", microsoft_app_tenant_id="",
-                        _env_file=None)
+    settings = Settings(microsoft_app_id=APP_ID, microsoft_app_password="x", microsoft_app_tenant_id="", _env_file=None)
     assert settings.microsoft_app_type == "SingleTenant"
     with pytest.raises(ConfigurationError) as raised:
         check_settings(settings)
     message = str(raised.value)
     assert "MICROSOFT_APP_TENANT_ID" in message and "MICROSOFT_APP_TYPE=MultiTenant" in message and "\n" not in message
-    check_settings(Settings(microsoft_app_id=APP_ID, microsoft_app_password="x", microsoft_app_tenant_id=TENANT,
-                            _env_file=None))
-    check_settings(Settings(microsoft_app_id=APP_ID, microsoft_app_type="UserAssignedMSI",  # no secret with an identity
-                            microsoft_app_tenant_id=TENANT, _env_file=None))
+    check_settings(
+        Settings(microsoft_app_id=APP_ID, microsoft_app_password="x", microsoft_app_tenant_id=TENANT, _env_file=None)
+    )
+    check_settings(
+        Settings(
+            microsoft_app_id=APP_ID,
+            microsoft_app_type="UserAssignedMSI",  # no secret with an identity
+            microsoft_app_tenant_id=TENANT,
+            _env_file=None,
+        )
+    )
 
 
 def test_local_testing_without_credentials_still_starts_whatever_the_default_app_type() -> None:

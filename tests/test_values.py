@@ -35,8 +35,16 @@ def problem(function, *args, **kwargs) -> ValueProblem:
 
 @pytest.mark.parametrize(
     "raw",
-    ["2027-03-31", "31 Mar 2027", "31 March 2027", "31/03/2027", "Mar 31 2027", "March 31, 2027",
-     "  31   Mar   2027  ", "31 mar 2027"],
+    [
+        "2027-03-31",
+        "31 Mar 2027",
+        "31 March 2027",
+        "31/03/2027",
+        "Mar 31 2027",
+        "March 31, 2027",
+        "  31   Mar   2027  ",
+        "31 mar 2027",
+    ],
 )
 def test_parse_date_accepts_the_documented_spellings(raw: str) -> None:
     assert parse_date(raw) == date(2027, 3, 31)
@@ -61,10 +69,28 @@ def test_parse_date_round_trips_every_format(day: date) -> None:
 
 @pytest.mark.parametrize(
     ("raw", "days"),
-    [("weekly", 7), ("Weekly", 7), ("fortnightly", 14), ("biweekly", 14), ("every other week", 14),
-     ("every two weeks", 14), ("monthly", 28), ("every month", 28), ("2w", 14), ("2 weeks", 14),
-     ("every 2 weeks", 14), ("every 3 weeks", 21), ("  EVERY   3   WEEKS ", 21), ("10d", 10), ("10 days", 10),
-     ("1m", 28), ("2 months", 56), ("8 weeks", 56), ("7d", 7), ("62 days", 62)],
+    [
+        ("weekly", 7),
+        ("Weekly", 7),
+        ("fortnightly", 14),
+        ("biweekly", 14),
+        ("every other week", 14),
+        ("every two weeks", 14),
+        ("monthly", 28),
+        ("every month", 28),
+        ("2w", 14),
+        ("2 weeks", 14),
+        ("every 2 weeks", 14),
+        ("every 3 weeks", 21),
+        ("  EVERY   3   WEEKS ", 21),
+        ("10d", 10),
+        ("10 days", 10),
+        ("1m", 28),
+        ("2 months", 56),
+        ("8 weeks", 56),
+        ("7d", 7),
+        ("62 days", 62),
+    ],
 )
 def test_parse_cadence_accepts_words_and_counts(raw: str, days: int) -> None:
     assert parse_cadence(raw) == days
@@ -84,8 +110,9 @@ def test_parse_cadence_nonsense(raw: str) -> None:
     assert caught.values == {"given": raw}
 
 
-@pytest.mark.parametrize(("days", "text"), [(7, "weekly"), (14, "every 2 weeks"), (21, "every 3 weeks"),
-                                            (28, "monthly")])
+@pytest.mark.parametrize(
+    ("days", "text"), [(7, "weekly"), (14, "every 2 weeks"), (21, "every 3 weeks"), (28, "monthly")]
+)
 def test_describe_cadence_round_trips(days: int, text: str) -> None:
     assert describe_cadence(days) == text
     assert parse_cadence(describe_cadence(days)) == days
@@ -96,9 +123,12 @@ def test_describe_cadence_odd_days() -> None:
     assert parse_cadence(describe_cadence(10)) == 10
 
 
-@given(st.integers(min_value=0, max_value=99), st.sampled_from(["d", "day", "days", "w", "wk", "week", "weeks",
-                                                                  "m", "month", "months"]),
-       st.booleans(), st.booleans())
+@given(
+    st.integers(min_value=0, max_value=99),
+    st.sampled_from(["d", "day", "days", "w", "wk", "week", "weeks", "m", "month", "months"]),
+    st.booleans(),
+    st.booleans(),
+)
 def test_parse_cadence_counts_are_in_range_or_explained(count: int, unit: str, every: bool, space: bool) -> None:
     raw = ("every " if every else "") + str(count) + (" " if space else "") + unit
     days = count * {"d": 1, "w": 7, "m": 28}[unit[0]]
@@ -114,12 +144,24 @@ def test_parse_cadence_counts_are_in_range_or_explained(count: int, unit: str, e
 
 @pytest.mark.parametrize(
     ("raw", "zone"),
-    [("Europe/London", "Europe/London"), ("europe/london", "Europe/London"), ("EUROPE/BERLIN", "Europe/Berlin"),
-     ("America/New_York", "America/New_York"), ("america/new york", "America/New_York"),
-     ("Bengaluru", "Asia/Kolkata"), ("bangalore", "Asia/Kolkata"), ("london", "Europe/London"),
-     ("New York", "America/New_York"), ("San Francisco", "America/Los_Angeles"), ("Tokyo", "Asia/Tokyo"),
-     ("Kolkata", "Asia/Kolkata"), ("lisbon", "Europe/Lisbon"), ("UTC", "UTC"), ("gmt", "UTC"),
-     ("  Asia/Singapore  ", "Asia/Singapore")],
+    [
+        ("Europe/London", "Europe/London"),
+        ("europe/london", "Europe/London"),
+        ("EUROPE/BERLIN", "Europe/Berlin"),
+        ("America/New_York", "America/New_York"),
+        ("america/new york", "America/New_York"),
+        ("Bengaluru", "Asia/Kolkata"),
+        ("bangalore", "Asia/Kolkata"),
+        ("london", "Europe/London"),
+        ("New York", "America/New_York"),
+        ("San Francisco", "America/Los_Angeles"),
+        ("Tokyo", "Asia/Tokyo"),
+        ("Kolkata", "Asia/Kolkata"),
+        ("lisbon", "Europe/Lisbon"),
+        ("UTC", "UTC"),
+        ("gmt", "UTC"),
+        ("  Asia/Singapore  ", "Asia/Singapore"),
+    ],
 )
 def test_parse_time_zone_names_and_cities(raw: str, zone: str) -> None:
     assert parse_time_zone(raw) == zone
@@ -142,9 +184,16 @@ def test_an_unknown_time_zone_suggests_the_closest_real_one() -> None:
 
 @pytest.mark.parametrize(
     ("raw", "hours"),
-    [("9-17", "09:00-17:00"), ("09:00-17:00", "09:00-17:00"), ("08:30 to 16:30", "08:30-16:30"),
-     ("8:30 TO 16:30", "08:30-16:30"), ("9 - 17", "09:00-17:00"), ("9–17", "09:00-17:00"),
-     ("0-24", "00:00-23:59"), ("  7:15-15:45 ", "07:15-15:45")],
+    [
+        ("9-17", "09:00-17:00"),
+        ("09:00-17:00", "09:00-17:00"),
+        ("08:30 to 16:30", "08:30-16:30"),
+        ("8:30 TO 16:30", "08:30-16:30"),
+        ("9 - 17", "09:00-17:00"),
+        ("9–17", "09:00-17:00"),
+        ("0-24", "00:00-23:59"),
+        ("  7:15-15:45 ", "07:15-15:45"),
+    ],
 )
 def test_parse_working_hours(raw: str, hours: str) -> None:
     assert parse_working_hours(raw) == hours
@@ -164,8 +213,13 @@ def test_parse_working_hours_junk(raw: str) -> None:
     assert caught.values == {"given": raw}
 
 
-@given(st.integers(0, 23), st.integers(0, 59), st.integers(0, 23), st.integers(0, 59),
-       st.sampled_from(["-", " - ", " to ", "–"]))
+@given(
+    st.integers(0, 23),
+    st.integers(0, 59),
+    st.integers(0, 23),
+    st.integers(0, 59),
+    st.sampled_from(["-", " - ", " to ", "–"]),
+)
 def test_parse_working_hours_any_span(h1: int, m1: int, h2: int, m2: int, sep: str) -> None:
     raw = f"{h1}:{m1:02d}{sep}{h2}:{m2:02d}"
     if (h2, m2) > (h1, m1):
@@ -195,8 +249,13 @@ def test_parse_number_bounds_are_inclusive() -> None:
 
 @pytest.mark.parametrize(
     ("raw", "minimum", "maximum", "shown_min", "shown_max"),
-    [("14", 15, 180, "15", "180"), ("181", 15, 180, "15", "180"), ("-1", 0, None, "0", ""),
-     ("11", None, 10, "", "10"), ("0.4", 0.5, 2.5, "0.5", "2.5")],
+    [
+        ("14", 15, 180, "15", "180"),
+        ("181", 15, 180, "15", "180"),
+        ("-1", 0, None, "0", ""),
+        ("11", None, 10, "", "10"),
+        ("0.4", 0.5, 2.5, "0.5", "2.5"),
+    ],
 )
 def test_parse_number_out_of_range(raw: str, minimum, maximum, shown_min: str, shown_max: str) -> None:
     caught = problem(parse_number, raw, integer="." not in raw, minimum=minimum, maximum=maximum)
@@ -204,11 +263,16 @@ def test_parse_number_out_of_range(raw: str, minimum, maximum, shown_min: str, s
     assert caught.values == {"given": raw, "minimum": shown_min, "maximum": shown_max}
 
 
-@pytest.mark.parametrize(("raw", "integer", "key"), [("3.5", True, "input.bad_integer"),
-                                                      ("forty", True, "input.bad_integer"),
-                                                      ("forty", False, "input.bad_number"),
-                                                      ("", False, "input.bad_number"),
-                                                      ("1.2.3", False, "input.bad_number")])
+@pytest.mark.parametrize(
+    ("raw", "integer", "key"),
+    [
+        ("3.5", True, "input.bad_integer"),
+        ("forty", True, "input.bad_integer"),
+        ("forty", False, "input.bad_number"),
+        ("", False, "input.bad_number"),
+        ("1.2.3", False, "input.bad_number"),
+    ],
+)
 def test_parse_number_not_a_number(raw: str, integer: bool, key: str) -> None:
     caught = problem(parse_number, raw, integer=integer, minimum=None, maximum=None)
     assert caught.key == key
@@ -273,9 +337,14 @@ _NASTY = st.text(alphabet=st.characters(codec="utf-8") | st.sampled_from(list("0
 @settings(max_examples=150)
 @given(_NASTY)
 def test_parsers_fail_only_with_value_problems(raw: str) -> None:
-    for function in (parse_date, parse_cadence, parse_working_hours, parse_yes_no,
-                     lambda r: parse_number(r, integer=True, minimum=0, maximum=100),
-                     lambda r: parse_number(r, integer=False, minimum=0, maximum=100)):
+    for function in (
+        parse_date,
+        parse_cadence,
+        parse_working_hours,
+        parse_yes_no,
+        lambda r: parse_number(r, integer=True, minimum=0, maximum=100),
+        lambda r: parse_number(r, integer=False, minimum=0, maximum=100),
+    ):
         try:
             function(raw)
         except ValueProblem as caught:

@@ -22,8 +22,12 @@ from bot.values import ValueProblem, parse_cadence, parse_date
 from bot.wording import say, unescape
 from storage.store import SqlStore
 
-app = typer.Typer(help="rmbot: a reverse-mentoring companion for Slack, Microsoft Teams and the local console.",
-                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="rmbot: a reverse-mentoring companion for Slack, Microsoft Teams and the local console.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
 db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 program_app = typer.Typer(help="Programmes, for automation without the chat.", no_args_is_help=True)
 scheduler_app = typer.Typer(help="Scheduled work (reminders, agendas, nudges).", no_args_is_help=True)
@@ -66,10 +70,13 @@ def tenant_or_fail(store: SqlStore, key: str) -> Tenant:
 
 
 @app.command()
-def serve(host: str | None = typer.Option(None, help="Address to listen on (default RMBOT_HOST)."),
-          port: int | None = typer.Option(None, help="Port to listen on (default RMBOT_PORT)."),
-          role: str | None = typer.Option(None, help="all, web (accept requests only) or worker (handle, send "
-                                                          "and schedule only); default RMBOT_ROLE.")) -> None:
+def serve(
+    host: str | None = typer.Option(None, help="Address to listen on (default RMBOT_HOST)."),
+    port: int | None = typer.Option(None, help="Port to listen on (default RMBOT_PORT)."),
+    role: str | None = typer.Option(
+        None, help="all, web (accept requests only) or worker (handle, send and schedule only); default RMBOT_ROLE."
+    ),
+) -> None:
     """Run the bot: the HTTP server and, without Slack or Teams credentials, the local console."""
     from adapters.server import serve as run_server
     from adapters.settings import ROLES
@@ -80,8 +87,10 @@ def serve(host: str | None = typer.Option(None, help="Address to listen on (defa
 
 
 @app.command()
-def chat(as_: str = typer.Option(None, "--as", help="Email of the person to chat as."),
-         sample: bool = typer.Option(True, help="Load the sample organisation when the directory is empty.")) -> None:
+def chat(
+    as_: str = typer.Option(None, "--as", help="Email of the person to chat as."),
+    sample: bool = typer.Option(True, help="Load the sample organisation when the directory is empty."),
+) -> None:
     """Chat with the bot in this terminal, on the same engine as Slack and Teams."""
     from adapters.console.app import run_console
 
@@ -99,19 +108,25 @@ def db_upgrade() -> None:
 
 
 @program_app.command("new")
-def program_new(name: str,
-                focus: str = typer.Option("digital", help="digital, social_media, inclusion, leadership or custom"),
-                coordinator: str | None = typer.Option(None, help="Email of the programme's coordinator."),
-                starts: str | None = typer.Option(None, help="Start of the term (YYYY-MM-DD)."),
-                ends: str | None = typer.Option(None, help="End of the term (YYYY-MM-DD)."),
-                cadence: str = typer.Option("2w", help="How often pairs meet: weekly, 2w, monthly..."),
-                tenant: str = typer.Option(CONSOLE_TENANT, help="console, slack:TEAM or teams:TENANT")) -> None:
+def program_new(
+    name: str,
+    focus: str = typer.Option("digital", help="digital, social_media, inclusion, leadership or custom"),
+    coordinator: str | None = typer.Option(None, help="Email of the programme's coordinator."),
+    starts: str | None = typer.Option(None, help="Start of the term (YYYY-MM-DD)."),
+    ends: str | None = typer.Option(None, help="End of the term (YYYY-MM-DD)."),
+    cadence: str = typer.Option("2w", help="How often pairs meet: weekly, 2w, monthly..."),
+    tenant: str = typer.Option(CONSOLE_TENANT, help="console, slack:TEAM or teams:TENANT"),
+) -> None:
     """Create a programme without the chat (for automation)."""
     from bot.commands.programmes import new_programme
 
     try:
-        fields = {"focus": Focus(focus), "cadence_days": parse_cadence(cadence),
-                  "starts_on": parse_date(starts) if starts else None, "ends_on": parse_date(ends) if ends else None}
+        fields = {
+            "focus": Focus(focus),
+            "cadence_days": parse_cadence(cadence),
+            "starts_on": parse_date(starts) if starts else None,
+            "ends_on": parse_date(ends) if ends else None,
+        }
     except ValueProblem as problem:
         fail(say(problem.key, **problem.values), 2)
     except ValueError:
@@ -143,9 +158,11 @@ def program_list(tenant: str = typer.Option(CONSOLE_TENANT, help="console, slack
 
 
 @program_app.command("questions")
-def program_questions(programme: str = typer.Argument(..., help="Programme slug or name."),
-                      file: str = typer.Argument(..., help="YAML list of questions (prompt, kind, choices, role, required)."),
-                      tenant: str = typer.Option(CONSOLE_TENANT, help="console, slack:TEAM or teams:TENANT")) -> None:
+def program_questions(
+    programme: str = typer.Argument(..., help="Programme slug or name."),
+    file: str = typer.Argument(..., help="YAML list of questions (prompt, kind, choices, role, required)."),
+    tenant: str = typer.Option(CONSOLE_TENANT, help="console, slack:TEAM or teams:TENANT"),
+) -> None:
     """Replace the questions a programme adds to its intake with those in a YAML file (all or nothing)."""
     import yaml
 
@@ -184,9 +201,13 @@ def program_questions(programme: str = typer.Argument(..., help="Programme slug 
 
 
 @program_app.command("library")
-def program_library(programme: str = typer.Argument(..., help="Programme slug or name."),
-                    file: str = typer.Argument(..., help="YAML with `topics:` and `frameworks:` (see docs/examples/library_extra.yml)."),
-                    tenant: str = typer.Option(CONSOLE_TENANT, help="console, slack:TEAM or teams:TENANT")) -> None:
+def program_library(
+    programme: str = typer.Argument(..., help="Programme slug or name."),
+    file: str = typer.Argument(
+        ..., help="YAML with `topics:` and `frameworks:` (see docs/examples/library_extra.yml)."
+    ),
+    tenant: str = typer.Option(CONSOLE_TENANT, help="console, slack:TEAM or teams:TENANT"),
+) -> None:
     """Give a programme its own session topics and frameworks, added to the shipped library (all or nothing)."""
     from pathlib import Path
 
@@ -208,14 +229,18 @@ def program_library(programme: str = typer.Argument(..., help="Programme slug or
             fail(say("cli.unknown_programme", given=programme, tenant=tenant))
         chosen.settings = chosen.settings.model_copy(update={"library": extra})
         uow.programmes.save(chosen)
-    out.print(say("cli.library_set", name=chosen.name, topics=len(merged.topics),
-                  frameworks=len(merged.frameworks)), markup=False)
+    out.print(
+        say("cli.library_set", name=chosen.name, topics=len(merged.topics), frameworks=len(merged.frameworks)),
+        markup=False,
+    )
 
 
 @app.command("report")
-def report(programme: str = typer.Argument(..., help="Programme slug or name."),
-           out_dir: str = typer.Option(..., "--out", help="Directory to write report.md, the charts and pairs.csv into."),
-           tenant: str = typer.Option(CONSOLE_TENANT, help="console, slack:TEAM or teams:TENANT")) -> None:
+def report(
+    programme: str = typer.Argument(..., help="Programme slug or name."),
+    out_dir: str = typer.Option(..., "--out", help="Directory to write report.md, the charts and pairs.csv into."),
+    tenant: str = typer.Option(CONSOLE_TENANT, help="console, slack:TEAM or teams:TENANT"),
+) -> None:
     """Write a programme's report as Markdown, PNG charts and a CSV of pairs (aggregates only)."""
     from pathlib import Path
 
@@ -239,14 +264,15 @@ def report(programme: str = typer.Argument(..., help="Programme slug or name."),
     for name, png in charts.items():
         (target / name).write_bytes(png)
     (target / "pairs.csv").write_text(csv_text, encoding="utf-8")
-    markdown = summary_text(health, datetime.now(UTC)) + "\n\n" + "\n".join(
-        f"![{name}]({name})" for name in charts)
+    markdown = summary_text(health, datetime.now(UTC)) + "\n\n" + "\n".join(f"![{name}]({name})" for name in charts)
     (target / "report.md").write_text(unescape(markdown) + "\n", encoding="utf-8")
     out.print(say("cli.report_written", directory=str(target), files=len(charts) + 2), markup=False)
 
 
 @scheduler_app.command("run-due")
-def run_due(at: str | None = typer.Option(None, help="ISO time to run up to (default: now), e.g. 2027-01-05T09:00Z")) -> None:
+def run_due(
+    at: str | None = typer.Option(None, help="ISO time to run up to (default: now), e.g. 2027-01-05T09:00Z"),
+) -> None:
     """Run every scheduled item due up to a time, once (for cron-style deployments and tests)."""
     from adapters.delivery import deliverers_for
     from bot.runtime import Runtime
@@ -267,8 +293,10 @@ def run_due(at: str | None = typer.Option(None, help="ISO time to run up to (def
 
 
 @slack_app.command("manifest")
-def slack_manifest(url: str | None = typer.Option(None, help="Public base URL of `rmbot serve`, e.g. https://mentoring.example.com"),
-                   socket_mode: bool = typer.Option(False, "--socket-mode", help="For Socket Mode: no request URLs.")) -> None:
+def slack_manifest(
+    url: str | None = typer.Option(None, help="Public base URL of `rmbot serve`, e.g. https://mentoring.example.com"),
+    socket_mode: bool = typer.Option(False, "--socket-mode", help="For Socket Mode: no request URLs."),
+) -> None:
     """Print manifest.yml with the request URLs filled in, to create the Slack app from."""
     from adapters.slack.manifest import render
 
@@ -278,20 +306,31 @@ def slack_manifest(url: str | None = typer.Option(None, help="Public base URL of
 
 
 @teams_app.command("package")
-def teams_package(out_file: str = typer.Option(..., "--out", help="Where to write the app package, e.g. rmbot-teams.zip"),
-                  version: str = typer.Option("1.0.0", help="The app's version (raise it for every upload)."),
-                  website_url: str | None = typer.Option(None, help="https:// address for the developer website (default: RMBOT_PUBLIC_URL)."),
-                  privacy_url: str | None = typer.Option(None, help="Privacy statement (default: WEBSITE/privacy)."),
-                  terms_url: str | None = typer.Option(None, help="Terms of use (default: WEBSITE/terms)."),
-                  app_id: str | None = typer.Option(None, help="The Teams app id, a GUID (default: the bot's id)."),
-                  accent_color: str | None = typer.Option(None, help="Icon background colour, e.g. #2F7D6D.")) -> None:
+def teams_package(
+    out_file: str = typer.Option(..., "--out", help="Where to write the app package, e.g. rmbot-teams.zip"),
+    version: str = typer.Option("1.0.0", help="The app's version (raise it for every upload)."),
+    website_url: str | None = typer.Option(
+        None, help="https:// address for the developer website (default: RMBOT_PUBLIC_URL)."
+    ),
+    privacy_url: str | None = typer.Option(None, help="Privacy statement (default: WEBSITE/privacy)."),
+    terms_url: str | None = typer.Option(None, help="Terms of use (default: WEBSITE/terms)."),
+    app_id: str | None = typer.Option(None, help="The Teams app id, a GUID (default: the bot's id)."),
+    accent_color: str | None = typer.Option(None, help="Icon background colour, e.g. #2F7D6D."),
+) -> None:
     """Build the Teams app package (manifest.json, color.png, outline.png) to upload to Teams."""
     from adapters.teams.package import build_for_cli
 
     config = settings()
-    ok, message = build_for_cli(config, out_file, version=version, website_url=website_url or "",
-                                privacy_url=privacy_url or "", terms_url=terms_url or "", app_id=app_id or "",
-                                accent=accent_color or "")
+    ok, message = build_for_cli(
+        config,
+        out_file,
+        version=version,
+        website_url=website_url or "",
+        privacy_url=privacy_url or "",
+        terms_url=terms_url or "",
+        app_id=app_id or "",
+        accent=accent_color or "",
+    )
     if not ok:
         fail(message, 2)
     out.print(message, markup=False, highlight=False)
@@ -312,4 +351,3 @@ def main(args: list[str] | None = None) -> None:
     except ConfigurationError as exc:
         err.print(str(exc), markup=False)
         sys.exit(2)
-

@@ -21,10 +21,14 @@ def _print(console: Console, key: str, **values: object) -> None:
 
 
 @app.command("add")
-def add(email: str = typer.Argument(..., help="Their email address, as the directory or their chat profile has it."),
-        tenant: str | None = typer.Option(
-            None, "--tenant", help="console, slack:TEAM_ID or teams:TENANT_ID (default: every workspace or tenant "
-                                   "where they appear)")) -> None:
+def add(
+    email: str = typer.Argument(..., help="Their email address, as the directory or their chat profile has it."),
+    tenant: str | None = typer.Option(
+        None,
+        "--tenant",
+        help="console, slack:TEAM_ID or teams:TENANT_ID (default: every workspace or tenant where they appear)",
+    ),
+) -> None:
     """Let someone create and run programmes: at once if they are known, else as soon as they first appear
     (a directory import, their first message to the bot, or installing the Slack app)."""
     err = Console(stderr=True)
@@ -50,5 +54,11 @@ def add(email: str = typer.Argument(..., help="Their email address, as the direc
     for where, person in outcome.already:
         _print(out, "coordinator_already", name=person.name, tenant=where)
     if outcome.pending:
-        _print(out, "coordinator_pending", email=email.strip().lower(), tenant=key, kept=outcome.pending == "kept",
-               known=bool(outcome.added or outcome.already))
+        _print(
+            out,
+            "coordinator_pending",
+            email=email.strip().lower(),
+            tenant=key,
+            kept=outcome.pending == "kept",
+            known=bool(outcome.added or outcome.already),
+        )

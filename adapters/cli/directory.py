@@ -29,9 +29,12 @@ def _print(console: Console, line: str) -> None:
 
 @app.command("import")
 def import_csv(
-    file: Path = typer.Argument(..., help="CSV file with a header line: email, name, seniority, and optionally "
-                                          "title, department, division, location, time_zone, working_hours, "
-                                          "manager_email, gender, slack_user_id, teams_user_id."),
+    file: Path = typer.Argument(
+        ...,
+        help="CSV file with a header line: email, name, seniority, and optionally "
+        "title, department, division, location, time_zone, working_hours, "
+        "manager_email, gender, slack_user_id, teams_user_id.",
+    ),
     tenant: str = typer.Option(CONSOLE_TENANT, "--tenant", help="console, slack:TEAM_ID or teams:TENANT_ID"),
 ) -> None:
     """Import or update people from an HR directory CSV; nothing is written if any row is wrong."""
@@ -63,9 +66,19 @@ def import_csv(
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
         with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
             task = bar.add_task(_text("progress", count=len(parsed.rows)), total=len(parsed.rows))
-            summary = import_directory(store, tenant_record.id, parsed.rows,
-                                       progress=lambda done: bar.update(task, completed=done))
-        _print(out, _text("summary", total=summary.total, tenant=tenant, created=summary.created,
-                          updated=summary.updated, unchanged=summary.unchanged))
+            summary = import_directory(
+                store, tenant_record.id, parsed.rows, progress=lambda done: bar.update(task, completed=done)
+            )
+        _print(
+            out,
+            _text(
+                "summary",
+                total=summary.total,
+                tenant=tenant,
+                created=summary.created,
+                updated=summary.updated,
+                unchanged=summary.unchanged,
+            ),
+        )
     finally:
         store.close()

@@ -39,9 +39,13 @@ def _programme(store: SqlStore, tenant_key: str, wanted: str) -> tuple[Tenant, P
 
 
 @participants_app.command("import")
-def import_participants_csv(programme: str = typer.Argument(..., help="Programme slug or name."),
-                            file: Path = typer.Argument(..., help="CSV: email, role, capacity, can_teach, want_to_learn[, cadence, working_hours, rankings]."),
-                            tenant: str = typer.Option(CONSOLE_TENANT, help="console, slack:TEAM or teams:TENANT")) -> None:
+def import_participants_csv(
+    programme: str = typer.Argument(..., help="Programme slug or name."),
+    file: Path = typer.Argument(
+        ..., help="CSV: email, role, capacity, can_teach, want_to_learn[, cadence, working_hours, rankings]."
+    ),
+    tenant: str = typer.Option(CONSOLE_TENANT, help="console, slack:TEAM or teams:TENANT"),
+) -> None:
     """Add or update a programme's participants; any bad row: nothing imported, every bad row named."""
     from bot.participants_import import parse_participants
     from storage.participants_import import directory_emails, import_participants
@@ -49,8 +53,10 @@ def import_participants_csv(programme: str = typer.Argument(..., help="Programme
     try:
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        err.print(_plain("cli.unreadable_file", file=str(file), reason=getattr(exc, "strerror", None) or str(exc)),
-                  markup=False)
+        err.print(
+            _plain("cli.unreadable_file", file=str(file), reason=getattr(exc, "strerror", None) or str(exc)),
+            markup=False,
+        )
         raise typer.Exit(2) from None
     store = open_store(load_settings())
     found_tenant, chosen = _programme(store, tenant, programme)
@@ -65,12 +71,14 @@ def import_participants_csv(programme: str = typer.Argument(..., help="Programme
     out.print(_plain("participants.summary", created=created, updated=updated, programme=chosen.name), markup=False)
 
 
-def match(programme: str = typer.Argument(..., help="Programme slug or name."),
-          mode: str = typer.Option("", help="optimal, stable or random (default: the programme's setting)."),
-          seed: int | None = typer.Option(None, help="Seed for the random mode."),
-          json_file: Path | None = typer.Option(None, "--json", help="Write pairs, scores and reasons here."),
-          publish: bool = typer.Option(False, help="Store the pairs and introduce them (like `match publish`)."),
-          tenant: str = typer.Option(CONSOLE_TENANT, help="console, slack:TEAM or teams:TENANT")) -> None:
+def match(
+    programme: str = typer.Argument(..., help="Programme slug or name."),
+    mode: str = typer.Option("", help="optimal, stable or random (default: the programme's setting)."),
+    seed: int | None = typer.Option(None, help="Seed for the random mode."),
+    json_file: Path | None = typer.Option(None, "--json", help="Write pairs, scores and reasons here."),
+    publish: bool = typer.Option(False, help="Store the pairs and introduce them (like `match publish`)."),
+    tenant: str = typer.Option(CONSOLE_TENANT, help="console, slack:TEAM or teams:TENANT"),
+) -> None:
     """Match a programme offline: print the summary, optionally write JSON and publish."""
     from bot.domain import NewMatchRun
     from bot.matching.load import load_input, reason_text, result_record, topic_labels
@@ -85,44 +93,95 @@ def match(programme: str = typer.Argument(..., help="Programme slug or name."),
     store = open_store(load_settings())
     found_tenant, chosen = _programme(store, tenant, programme)
     now = datetime.now(UTC)
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err,
-                  transient=True) as progress:
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err, transient=True
+    ) as progress:
         task = progress.add_task("load", total=None)
         with store.unit_of_work() as uow:
             data = load_input(uow, chosen, now.date())
-            result = run_matching(data, modes[mode] if mode else chosen.settings.match_mode,
-                                  chosen.settings.match_seed if seed is None
-                                  else seed, topic_labels(), progress=lambda stage: progress.update(task, description=stage))
+            result = run_matching(
+                data,
+                modes[mode] if mode else chosen.settings.match_mode,
+                chosen.settings.match_seed if seed is None else seed,
+                topic_labels(),
+                progress=lambda stage: progress.update(task, description=stage),
+            )
             record = result_record(result)
-            run = uow.matching.save_run(NewMatchRun(programme_id=chosen.id, mode=result.mode, seed=result.seed,
-                                                 result=record))
+            run = uow.matching.save_run(
+                NewMatchRun(programme_id=chosen.id, mode=result.mode, seed=result.seed, result=record)
+            )
             people = {c.participant_id: c for c in (*data.mentees, *data.mentors)}
             emails = {p.id: p.email for p in uow.people.many([c.person_id for c in people.values()]).values()}
-    pairs = [{"mentee": emails[people[p.mentee].person_id], "mentor": emails[people[p.mentor].person_id],
-              "mentee_name": people[p.mentee].name, "mentor_name": people[p.mentor].name, "score": p.score,
-              "pinned": p.pinned, "reason": unescape(reason_text(p.reasons))} for p in result.pairs]
-    unmatched = [{"email": emails[people[u.participant_id].person_id], "name": people[u.participant_id].name,
-                  "role": u.role, "reason": _plain(u.reason.key, **u.reason.values)} for u in result.unmatched]
-    out.print(_plain("cli.match_summary", programme=chosen.name, mode=result.mode, pairs=len(pairs),
-                     average=result.average_score, unmatched=len(unmatched), seconds=result.timings["total"]),
-              markup=False)
+    pairs = [
+        {
+            "mentee": emails[people[p.mentee].person_id],
+            "mentor": emails[people[p.mentor].person_id],
+            "mentee_name": people[p.mentee].name,
+            "mentor_name": people[p.mentor].name,
+            "score": p.score,
+            "pinned": p.pinned,
+            "reason": unescape(reason_text(p.reasons)),
+        }
+        for p in result.pairs
+    ]
+    unmatched = [
+        {
+            "email": emails[people[u.participant_id].person_id],
+            "name": people[u.participant_id].name,
+            "role": u.role,
+            "reason": _plain(u.reason.key, **u.reason.values),
+        }
+        for u in result.unmatched
+    ]
+    out.print(
+        _plain(
+            "cli.match_summary",
+            programme=chosen.name,
+            mode=result.mode,
+            pairs=len(pairs),
+            average=result.average_score,
+            unmatched=len(unmatched),
+            seconds=result.timings["total"],
+        ),
+        markup=False,
+    )
     for pair in pairs[:50]:
-        out.print(f"  {pair['mentee_name']} <- {pair['mentor_name']} ({pair['score']:.0f}): {pair['reason']}",
-                  markup=False, highlight=False)
+        out.print(
+            f"  {pair['mentee_name']} <- {pair['mentor_name']} ({pair['score']:.0f}): {pair['reason']}",
+            markup=False,
+            highlight=False,
+        )
     for person in unmatched[:50]:
         out.print(f"  unmatched {person['role']} {person['name']}: {person['reason']}", markup=False, highlight=False)
     if json_file is not None:
-        json_file.write_text(json.dumps({"programme": chosen.slug, "mode": result.mode, "seed": result.seed,
-                                         "average_score": round(result.average_score, 2), "pairs": pairs,
-                                         "unmatched": unmatched, "timings": record["timings"]}, indent=2),
-                             encoding="utf-8")
+        json_file.write_text(
+            json.dumps(
+                {
+                    "programme": chosen.slug,
+                    "mode": result.mode,
+                    "seed": result.seed,
+                    "average_score": round(result.average_score, 2),
+                    "pairs": pairs,
+                    "unmatched": unmatched,
+                    "timings": record["timings"],
+                },
+                indent=2,
+            ),
+            encoding="utf-8",
+        )
     if publish:
         from bot.commands.matching import PUBLISH_JOB
 
         runtime = Runtime(store)
-        runtime.accept(InboundEvent(platform=Platform(found_tenant.platform), tenant=found_tenant.external_id,
-                                    event_id=f"operator:match-publish:{run.id}", kind="due", occurred_at=now,
-                                    due={"kind": PUBLISH_JOB,
-                                         "payload": {"programme_id": chosen.id, "run_id": run.id}}))
+        runtime.accept(
+            InboundEvent(
+                platform=Platform(found_tenant.platform),
+                tenant=found_tenant.external_id,
+                event_id=f"operator:match-publish:{run.id}",
+                kind="due",
+                occurred_at=now,
+                due={"kind": PUBLISH_JOB, "payload": {"programme_id": chosen.id, "run_id": run.id}},
+            )
+        )
         runtime.process_pending()
         out.print(_plain("cli.match_published", pairs=len(pairs)), markup=False)

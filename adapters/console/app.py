@@ -47,8 +47,9 @@ def run_console(settings: Settings, as_email: str, load_sample: bool = True, sto
     if load_sample and settings.rmbot_sample_data:
         load_sample_if_empty(store, settings.rmbot_console_coordinator, console)
     clock = OffsetClock()
-    session = ConsoleSession(runtime=Runtime(store, Engine(), clock), clock=clock, console=console,
-                             files_dir=Path(settings.rmbot_files_dir))
+    session = ConsoleSession(
+        runtime=Runtime(store, Engine(), clock), clock=clock, console=console, files_dir=Path(settings.rmbot_files_dir)
+    )
     interactive = sys.stdin.isatty()
     if not session.switch(as_email) and not interactive:
         raise SystemExit(1)

@@ -38,7 +38,9 @@ def render(message: OutgoingMessage) -> list[str]:
     for number, choice in enumerate(message.choices, start=1):
         lines.append(f"  [bold magenta]{number}[/bold magenta]) {to_rich_markup(choice.label)}")
     if message.form is not None:
-        lines.append(f"  [dim]({escape(message.form.title)}: {len(message.form.fields)} fields, asked one by one)[/dim]")
+        lines.append(
+            f"  [dim]({escape(message.form.title)}: {len(message.form.fields)} fields, asked one by one)[/dim]"
+        )
     for note in message.context:
         lines.append(f"  [dim]{to_rich_markup(note)}[/dim]")
     return lines

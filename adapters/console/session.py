@@ -49,7 +49,9 @@ class ConsoleDeliverer:
     def deliver(self, item: OutboxItem) -> DeliveryResult:
         current = self.session.person
         if item.message.to.kind == "conversation":
-            self.session.console.print(f"[bold yellow]{escape(say('console.in_channel', channel=item.message.to.conversation))}[/bold yellow]")
+            self.session.console.print(
+                f"[bold yellow]{escape(say('console.in_channel', channel=item.message.to.conversation))}[/bold yellow]"
+            )
             self.session.show(item.message)
             return DeliveryResult()
         if current is None or current.id not in item.pending:
@@ -108,7 +110,9 @@ class ConsoleSession:
             folder.mkdir(parents=True, exist_ok=True)
             path = folder / attachment.filename
             path.write_bytes(base64.b64decode(attachment.content_b64))
-            self.console.print(f"  [dim]{say('console.file_saved', title=attachment.title or attachment.filename, path=str(path))}[/dim]")
+            self.console.print(
+                f"  [dim]{say('console.file_saved', title=attachment.title or attachment.filename, path=str(path))}[/dim]"
+            )
         if message.form is not None:
             self.form, self.form_values = message.form, {}
             self._ask_form_field()
@@ -155,9 +159,17 @@ class ConsoleSession:
         elif text.isdigit() and self.choices and 1 <= int(text) <= len(self.choices):
             choice = self.choices[int(text) - 1]
             action, text = Action(id=choice.action, value=choice.value), ""
-        event = InboundEvent(platform=Platform.CONSOLE, tenant=CONSOLE_TENANT, event_id=f"console:{uuid.uuid4()}",
-                             user=self.person.email or "", user_name=self.person.name, text=text, action=action,
-                             occurred_at=self.clock.now(), kind="action" if action else "message")
+        event = InboundEvent(
+            platform=Platform.CONSOLE,
+            tenant=CONSOLE_TENANT,
+            event_id=f"console:{uuid.uuid4()}",
+            user=self.person.email or "",
+            user_name=self.person.name,
+            text=text,
+            action=action,
+            occurred_at=self.clock.now(),
+            kind="action" if action else "message",
+        )
         self.runtime.accept(event)
         self.flush()
         return True
@@ -183,8 +195,14 @@ class ConsoleSession:
             self.console.print(f"[dim]{say('console.advanced', now=now.strftime('%Y-%m-%d %H:%M UTC'), ran=ran)}[/dim]")
             self.flush()
         elif word == "/who":
-            self.console.print(say("console.who", name=self.person.name if self.person else "nobody",
-                                   email=self.person.email if self.person else ""), markup=False)
+            self.console.print(
+                say(
+                    "console.who",
+                    name=self.person.name if self.person else "nobody",
+                    email=self.person.email if self.person else "",
+                ),
+                markup=False,
+            )
         elif word == "/help":
             self.console.print(say("console.help"), markup=False)
         else:

@@ -64,8 +64,11 @@ class NotStored(Exception):
 
 def check_settings(settings: Settings) -> None:
     """Refuse, in one line, a Slack configuration that cannot work."""
-    oauth = {"SLACK_CLIENT_ID": settings.slack_client_id, "SLACK_CLIENT_SECRET": settings.slack_client_secret,
-             "SLACK_STATE_SECRET": settings.slack_state_secret}
+    oauth = {
+        "SLACK_CLIENT_ID": settings.slack_client_id,
+        "SLACK_CLIENT_SECRET": settings.slack_client_secret,
+        "SLACK_STATE_SECRET": settings.slack_state_secret,
+    }
     if any(oauth.values()) and not all(oauth.values()):
         raise ConfigurationError(say("slack.config.oauth", missing=[k for k, v in oauth.items() if not v]))
     if not settings.slack_client_id and not settings.slack_bot_token:
@@ -92,21 +95,33 @@ class SlackService:
         self.tasks: set[asyncio.Task[Any]] = set()
         base_url = api_base(settings.slack_api_url)
         if settings.slack_client_id:
-            self.app = AsyncApp(signing_secret=settings.slack_signing_secret, process_before_response=True,
-                                client=AsyncWebClient(base_url=base_url),
-                                oauth_settings=oauth_settings(self.store, settings.slack_client_id,
-                                                              settings.slack_client_secret, settings.slack_state_secret,
-                                                              bot_scopes(), on_install=self.installed))
+            self.app = AsyncApp(
+                signing_secret=settings.slack_signing_secret,
+                process_before_response=True,
+                client=AsyncWebClient(base_url=base_url),
+                oauth_settings=oauth_settings(
+                    self.store,
+                    settings.slack_client_id,
+                    settings.slack_client_secret,
+                    settings.slack_state_secret,
+                    bot_scopes(),
+                    on_install=self.installed,
+                ),
+            )
         else:
-            self.app = AsyncApp(token=settings.slack_bot_token, signing_secret=settings.slack_signing_secret,
-                                process_before_response=True,
-                                request_verification_enabled=bool(settings.slack_signing_secret))
+            self.app = AsyncApp(
+                token=settings.slack_bot_token,
+                signing_secret=settings.slack_signing_secret,
+                process_before_response=True,
+                request_verification_enabled=bool(settings.slack_signing_secret),
+            )
             self.app.client.base_url = base_url  # per-request clients copy it
         self.in_flight = 0
         self.socket: AsyncSocketModeHandler | None = None
         if settings.slack_app_token:
-            self.socket = _CountingSocketModeHandler(self, settings.slack_app_token,
-                                                     web_client=AsyncWebClient(base_url=base_url))
+            self.socket = _CountingSocketModeHandler(
+                self, settings.slack_app_token, web_client=AsyncWebClient(base_url=base_url)
+            )
         self._listen()
         self.app.error(self._on_error)
 
@@ -136,8 +151,11 @@ class SlackService:
             except web.HTTPException:
                 raise
             except Exception as error:  # noqa: BLE001 - bolt could not even read the request
-                signed = self._signed(await request.text(), request.headers.get("X-Slack-Request-Timestamp"),
-                                      request.headers.get("X-Slack-Signature"))
+                signed = self._signed(
+                    await request.text(),
+                    request.headers.get("X-Slack-Request-Timestamp"),
+                    request.headers.get("X-Slack-Signature"),
+                )
                 return await to_aiohttp_response(self._unreadable(error, signed))
         finally:
             self.in_flight -= 1
@@ -154,8 +172,10 @@ class SlackService:
             log.error("a Slack request could not be stored; Slack will send it again", exc_info=error.__cause__)
             return BoltResponse(status=500, body="")
         signed = request.mode == "socket_mode" or self._signed(
-            request.raw_body, _first(request.headers.get("x-slack-request-timestamp")),
-            _first(request.headers.get("x-slack-signature")))
+            request.raw_body,
+            _first(request.headers.get("x-slack-request-timestamp")),
+            _first(request.headers.get("x-slack-signature")),
+        )
         return self._unreadable(error, signed)
 
     @staticmethod
@@ -181,9 +201,15 @@ class SlackService:
         coordinator now), then commit the event that offers them the role (``bot/grants.py``), once per installer
         and workspace, however often they install again."""
         await self.directory.ensure(AsyncWebClient(token=token, base_url=self.app.client.base_url), team, [user])
-        event = InboundEvent(platform=Platform.SLACK, tenant=team, event_id=f"install:{user}", user=user, kind="due",
-                             due={"kind": OFFER_JOB, "payload": {"user": user}},
-                             occurred_at=datetime.now(UTC))
+        event = InboundEvent(
+            platform=Platform.SLACK,
+            tenant=team,
+            event_id=f"install:{user}",
+            user=user,
+            kind="due",
+            due={"kind": OFFER_JOB, "payload": {"user": user}},
+            occurred_at=datetime.now(UTC),
+        )
         if await asyncio.to_thread(self.runtime.accept, event):
             self.poke()
 
@@ -267,8 +293,12 @@ class SlackService:
         """``app_home_opened``: acknowledge, then publish the home tab in the background."""
         await ack()
         user = event.get("user")
-        if event.get("tab", "home") == "home" and isinstance(user, str) and 0 < len(user) <= ID_LIMITS["user"] \
-                and "\x00" not in user:
+        if (
+            event.get("tab", "home") == "home"
+            and isinstance(user, str)
+            and 0 < len(user) <= ID_LIMITS["user"]
+            and "\x00" not in user
+        ):
             task = asyncio.create_task(self.publish_home(client, team_of(body), event["user"]))
             self.tasks.add(task)
             task.add_done_callback(self.tasks.discard)
@@ -287,8 +317,9 @@ class SlackService:
     async def on_open_form(self, ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
         """The "open the form" button of a message: open its form as a modal with this fresh trigger."""
         pressed = (body.get("actions") or [{}])[0]
-        message = await asyncio.to_thread(self._form_message, team_of(body), (body.get("user") or {}).get("id", ""),
-                                          str(pressed.get("value", "")))
+        message = await asyncio.to_thread(
+            self._form_message, team_of(body), (body.get("user") or {}).get("id", ""), str(pressed.get("value", ""))
+        )
         if message is not None and message.form is not None:
             try:
                 await client.views_open(trigger_id=body.get("trigger_id"), view=form_view(message.form))

@@ -34,10 +34,27 @@ log = logging.getLogger(__name__)
 
 METADATA_EVENT = "rmbot_outbox"
 PERMANENT = {
-    "channel_not_found", "user_not_found", "users_not_found", "account_inactive", "user_disabled", "is_archived",
-    "not_in_channel", "cannot_dm_bot", "invalid_blocks", "invalid_blocks_format", "msg_too_long", "no_text",
-    "restricted_action", "messages_tab_disabled", "user_not_visible", "token_revoked", "too_many_users",
-    "not_enough_users", "invalid_arguments", "msg_blocks_too_long", "invalid_metadata_format",
+    "channel_not_found",
+    "user_not_found",
+    "users_not_found",
+    "account_inactive",
+    "user_disabled",
+    "is_archived",
+    "not_in_channel",
+    "cannot_dm_bot",
+    "invalid_blocks",
+    "invalid_blocks_format",
+    "msg_too_long",
+    "no_text",
+    "restricted_action",
+    "messages_tab_disabled",
+    "user_not_visible",
+    "token_revoked",
+    "too_many_users",
+    "not_enough_users",
+    "invalid_arguments",
+    "msg_blocks_too_long",
+    "invalid_metadata_format",
 }
 GIVE_UP_AFTER = 20
 """Deliveries (attempts) after which a message that keeps failing is dropped, with the reason kept."""
@@ -103,9 +120,16 @@ class SlackDeliverer:
 
     platform = Platform.SLACK.value
 
-    def __init__(self, store: SqlStore, tokens: Callable[[str], str | None], api_url: str = "", budget: float = 10.0,
-                 now: Callable[[], datetime] = _utcnow, pacer: Pacer | None = None,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        store: SqlStore,
+        tokens: Callable[[str], str | None],
+        api_url: str = "",
+        budget: float = 10.0,
+        now: Callable[[], datetime] = _utcnow,
+        pacer: Pacer | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.store = store
         self.tokens = tokens
         self.base_url = api_base(api_url)
@@ -134,9 +158,17 @@ class SlackDeliverer:
                 self._open_modal(client, team, message.form, message.trigger_id)
             for key, page in zip(keys, pages, strict=True):
                 if key not in posted:
-                    self._call(team, client.chat_postMessage, channel=channel, text=page.text, blocks=page.blocks,
-                               metadata={"event_type": METADATA_EVENT, "event_payload": {"key": key}},
-                               unfurl_links=False, unfurl_media=False, pace_channel=channel)
+                    self._call(
+                        team,
+                        client.chat_postMessage,
+                        channel=channel,
+                        text=page.text,
+                        blocks=page.blocks,
+                        metadata={"event_type": METADATA_EVENT, "event_payload": {"key": key}},
+                        unfurl_links=False,
+                        unfurl_media=False,
+                        pace_channel=channel,
+                    )
             if message.attachments and not set(keys) <= posted:
                 self._upload(client, team, channel, message.attachments)
             return DeliveryResult(delivered=reached)
@@ -156,8 +188,9 @@ class SlackDeliverer:
 
     # -- Web API calls, paced and classified ---------------------------------------------------------
 
-    def _call(self, team: str, method: Callable[..., Any], pace_channel: str | None = None, slots: int = 1,
-              **kwargs: Any) -> Any:
+    def _call(
+        self, team: str, method: Callable[..., Any], pace_channel: str | None = None, slots: int = 1, **kwargs: Any
+    ) -> Any:
         for slot in range(slots):
             wait = self.pacer.acquire(team, pace_channel if slot == 0 else None, max_wait=MAX_SLEEP, sleep=self.sleep)
             if wait:
@@ -183,8 +216,9 @@ class SlackDeliverer:
             raise _Defer(600.0, f"no Slack token for workspace {team}")
         client = self._clients.get(token)
         if client is None:
-            client = self._clients[token] = WebClient(token=token, base_url=self.base_url, timeout=15,
-                                                      retry_handlers=[])
+            client = self._clients[token] = WebClient(
+                token=token, base_url=self.base_url, timeout=15, retry_handlers=[]
+            )
         return client
 
     def _team(self, tenant_id: int) -> str:
@@ -247,8 +281,9 @@ class SlackDeliverer:
         message ``recovered`` from a dead sender is not sent again (:class:`_Unconfirmed`); after an
         ordinary failure, whose earlier attempt ended with an answer from Slack, it is."""
         try:
-            history = self._call(team, client.conversations_history, channel=channel, limit=HISTORY_LIMIT,
-                                 include_all_metadata=True)
+            history = self._call(
+                team, client.conversations_history, channel=channel, limit=HISTORY_LIMIT, include_all_metadata=True
+            )
         except _Permanent as problem:
             if recovered:
                 raise _Unconfirmed(f"cannot check {channel} for the earlier post ({problem})") from None
@@ -274,7 +309,15 @@ class SlackDeliverer:
             log.info("modal not opened (%s); the message offers a button instead", defer.error)
 
     def _upload(self, client: WebClient, team: str, channel: str, attachments: list[Any]) -> None:
-        uploads = [{"content": base64.b64decode(a.content_b64), "filename": a.filename,
-                    "title": a.title or a.filename} for a in attachments]
-        self._call(team, client.files_upload_v2, channel=channel, file_uploads=uploads, slots=len(uploads) + 1,
-                   pace_channel=channel)
+        uploads = [
+            {"content": base64.b64decode(a.content_b64), "filename": a.filename, "title": a.title or a.filename}
+            for a in attachments
+        ]
+        self._call(
+            team,
+            client.files_upload_v2,
+            channel=channel,
+            file_uploads=uploads,
+            slots=len(uploads) + 1,
+            pace_channel=channel,
+        )

@@ -103,4 +103,3 @@ class SlackDirectory:
                     merge_profile(uow, PLATFORM, team, user, fields)
             except Exception:  # noqa: BLE001 - a concurrent first event for the same person won the race
                 log.info("person for Slack user %s was created concurrently", user, exc_info=True)
-

@@ -47,7 +47,10 @@ METADATA = 3000
 
 def _choices(field: FormField) -> list[Choice]:
     if field.kind == "yes_no" and not field.choices:
-        return [Choice(label=say("input.yes"), action="", value="yes"), Choice(label=say("input.no"), action="", value="no")]
+        return [
+            Choice(label=say("input.yes"), action="", value="yes"),
+            Choice(label=say("input.no"), action="", value="no"),
+        ]
     return list(field.choices)
 
 
@@ -75,24 +78,43 @@ def element_for(field: FormField) -> Any:
         options = [option(c) for c in _choices(field)]
         chosen = [o for o in options if o.value in current]
         if field.kind == "yes_no" or (field.kind == "choice" and len(options) <= 5):
-            return RadioButtonsElement(action_id=action_id, options=options, initial_option=chosen[0] if chosen else None)
+            return RadioButtonsElement(
+                action_id=action_id, options=options, initial_option=chosen[0] if chosen else None
+            )
         if field.kind == "choice":
-            return StaticSelectElement(action_id=action_id, options=options, initial_option=chosen[0] if chosen else None,
-                                       placeholder=PlainTextObject(text=label(say("slack.choose"), PLACEHOLDER)))
-        return StaticMultiSelectElement(action_id=action_id, options=options, initial_options=chosen or None,
-                                        placeholder=PlainTextObject(text=label(say("slack.choose_many"), PLACEHOLDER)),
-                                        max_selected_items=min(field.max_selected or len(options), len(options)))
+            return StaticSelectElement(
+                action_id=action_id,
+                options=options,
+                initial_option=chosen[0] if chosen else None,
+                placeholder=PlainTextObject(text=label(say("slack.choose"), PLACEHOLDER)),
+            )
+        return StaticMultiSelectElement(
+            action_id=action_id,
+            options=options,
+            initial_options=chosen or None,
+            placeholder=PlainTextObject(text=label(say("slack.choose_many"), PLACEHOLDER)),
+            max_selected_items=min(field.max_selected or len(options), len(options)),
+        )
     if field.kind in ("integer", "number"):
-        return NumberInputElement(action_id=action_id, is_decimal_allowed=field.kind == "number",
-                                  initial_value=_number(current, field), placeholder=placeholder,
-                                  min_value=_bound(field.minimum, field.kind), max_value=_bound(field.maximum, field.kind))
+        return NumberInputElement(
+            action_id=action_id,
+            is_decimal_allowed=field.kind == "number",
+            initial_value=_number(current, field),
+            placeholder=placeholder,
+            min_value=_bound(field.minimum, field.kind),
+            max_value=_bound(field.maximum, field.kind),
+        )
     if field.kind == "date":
         valid = current and re.fullmatch(r"\d{4}-\d{2}-\d{2}", current[0])
         return DatePickerElement(action_id=action_id, initial_date=current[0] if valid else None)
     initial = ", ".join(current) if current else None
-    return PlainTextInputElement(action_id=action_id, multiline=field.kind == "long_text", max_length=TEXT_INPUT_MAX,
-                                 initial_value=truncate(initial, TEXT_INPUT_MAX) if initial else None,
-                                 placeholder=placeholder)
+    return PlainTextInputElement(
+        action_id=action_id,
+        multiline=field.kind == "long_text",
+        max_length=TEXT_INPUT_MAX,
+        initial_value=truncate(initial, TEXT_INPUT_MAX) if initial else None,
+        placeholder=placeholder,
+    )
 
 
 def _number(current: list[str], field: FormField) -> str | None:
@@ -117,9 +139,13 @@ def _bound(value: float | None, kind: str) -> str | None:
 def field_block(field: FormField) -> Block:
     """One input block: label, element, hint, optional or not."""
     hint = field.hint if field.hint and field.kind not in ("text", "long_text", "integer", "number") else ""
-    return InputBlock(block_id=field.id, label=PlainTextObject(text=label(field.label or field.id, INPUT_LABEL)),
-                      element=element_for(field), optional=not field.required,
-                      hint=PlainTextObject(text=label(hint, INPUT_HINT)) if hint else None)
+    return InputBlock(
+        block_id=field.id,
+        label=PlainTextObject(text=label(field.label or field.id, INPUT_LABEL)),
+        element=element_for(field),
+        optional=not field.required,
+        hint=PlainTextObject(text=label(hint, INPUT_HINT)) if hint else None,
+    )
 
 
 def form_view(form: Form, intro: str = "", conversation: str = "") -> dict[str, Any]:
@@ -132,10 +158,15 @@ def form_view(form: Form, intro: str = "", conversation: str = "") -> dict[str, 
     metadata = json.dumps({"action": form.action, "value": getattr(form, "value", ""), "conversation": conversation})
     if len(metadata) > METADATA:
         raise RenderError(f"form {form.action}: metadata too long")
-    view = View(type="modal", callback_id=FORM_CALLBACK, title=PlainTextObject(text=label(form.title, VIEW_TITLE)),
-                submit=PlainTextObject(text=label(form.submit_label, VIEW_TITLE)),
-                close=PlainTextObject(text=label(say("slack.form_close"), VIEW_TITLE)),
-                blocks=blocks, private_metadata=metadata)
+    view = View(
+        type="modal",
+        callback_id=FORM_CALLBACK,
+        title=PlainTextObject(text=label(form.title, VIEW_TITLE)),
+        submit=PlainTextObject(text=label(form.submit_label, VIEW_TITLE)),
+        close=PlainTextObject(text=label(say("slack.form_close"), VIEW_TITLE)),
+        blocks=blocks,
+        private_metadata=metadata,
+    )
     return view.to_dict()  # raises SlackObjectFormationError on any limit slack_sdk knows
 
 
@@ -151,7 +182,12 @@ def submitted(view: dict[str, Any]) -> tuple[str, str, dict[str, Any], str]:
             value = element_value(state)
             if value not in (None, "", []):
                 values[block_id] = value
-    return str(metadata.get("action", "")), str(metadata.get("value", "")), values, str(metadata.get("conversation", ""))
+    return (
+        str(metadata.get("action", "")),
+        str(metadata.get("value", "")),
+        values,
+        str(metadata.get("conversation", "")),
+    )
 
 
 def element_value(state: dict[str, Any]) -> Any:

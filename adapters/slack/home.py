@@ -28,8 +28,9 @@ def load(store: SqlStore, team: str, user: str, registry: Registry, now: datetim
         person = tenant and uow.people.by_identity(tenant.id, Platform.SLACK.value, user)
         if not tenant or not person:
             return None
-        return dashboard_message(build_dashboard(uow, person, registry, now), tenant.id, person.id,
-                                 f"home:{team}:{user}")
+        return dashboard_message(
+            build_dashboard(uow, person, registry, now), tenant.id, person.id, f"home:{team}:{user}"
+        )
 
 
 def home_blocks(board: OutgoingMessage | None, updated: datetime) -> list[Block]:
@@ -38,7 +39,7 @@ def home_blocks(board: OutgoingMessage | None, updated: datetime) -> list[Block]
     if board is None:
         return blocks + text_sections(say("dashboard.stranger"))
     footer = context_blocks([say("slack.home.updated", when=updated.strftime("%Y-%m-%d %H:%M UTC"))])
-    return blocks + message_blocks(board)[:MAX_MODAL_BLOCKS - len(blocks) - len(footer)] + footer
+    return blocks + message_blocks(board)[: MAX_MODAL_BLOCKS - len(blocks) - len(footer)] + footer
 
 
 def home_view(board: OutgoingMessage | None, updated: datetime) -> dict[str, Any]:

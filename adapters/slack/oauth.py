@@ -49,9 +49,21 @@ def _entity(row: dict[str, Any], kind: type) -> Any:
     return kind(**fields)
 
 
-_BOT_FIELDS = {"app_id", "enterprise_id", "enterprise_name", "team_id", "team_name", "bot_token", "bot_id",
-               "bot_user_id", "bot_scopes", "bot_refresh_token", "bot_token_expires_at", "is_enterprise_install",
-               "installed_at"}
+_BOT_FIELDS = {
+    "app_id",
+    "enterprise_id",
+    "enterprise_name",
+    "team_id",
+    "team_name",
+    "bot_token",
+    "bot_id",
+    "bot_user_id",
+    "bot_scopes",
+    "bot_refresh_token",
+    "bot_token_expires_at",
+    "is_enterprise_install",
+    "installed_at",
+}
 
 
 class DbInstallationStore(AsyncInstallationStore):
@@ -86,27 +98,36 @@ class DbInstallationStore(AsyncInstallationStore):
     async def async_save_bot(self, bot: Bot) -> None:
         await asyncio.to_thread(rows.save, self.store.engine, self.client_id, None, bot.to_dict())
 
-    async def async_find_bot(self, *, enterprise_id: str | None, team_id: str | None,
-                             is_enterprise_install: bool | None = False) -> Bot | None:
+    async def async_find_bot(
+        self, *, enterprise_id: str | None, team_id: str | None, is_enterprise_install: bool | None = False
+    ) -> Bot | None:
         team_id = None if is_enterprise_install else team_id
         row = await asyncio.to_thread(rows.find_bot, self.store.engine, self.client_id, enterprise_id, team_id)
         return _entity(row, Bot) if row else None
 
-    async def async_find_installation(self, *, enterprise_id: str | None, team_id: str | None,
-                                      user_id: str | None = None,
-                                      is_enterprise_install: bool | None = False) -> Installation | None:
+    async def async_find_installation(
+        self,
+        *,
+        enterprise_id: str | None,
+        team_id: str | None,
+        user_id: str | None = None,
+        is_enterprise_install: bool | None = False,
+    ) -> Installation | None:
         team_id = None if is_enterprise_install else team_id
-        row = await asyncio.to_thread(rows.find_installation, self.store.engine, self.client_id, enterprise_id,
-                                      team_id, user_id)
+        row = await asyncio.to_thread(
+            rows.find_installation, self.store.engine, self.client_id, enterprise_id, team_id, user_id
+        )
         return _entity(row, Installation) if row else None
 
     async def async_delete_bot(self, *, enterprise_id: str | None, team_id: str | None) -> None:
         await asyncio.to_thread(rows.remove, self.store.engine, self.client_id, enterprise_id, team_id, bots=True)
 
-    async def async_delete_installation(self, *, enterprise_id: str | None, team_id: str | None,
-                                        user_id: str | None = None) -> None:
-        await asyncio.to_thread(rows.remove, self.store.engine, self.client_id, enterprise_id, team_id, bots=False,
-                                user_id=user_id)
+    async def async_delete_installation(
+        self, *, enterprise_id: str | None, team_id: str | None, user_id: str | None = None
+    ) -> None:
+        await asyncio.to_thread(
+            rows.remove, self.store.engine, self.client_id, enterprise_id, team_id, bots=False, user_id=user_id
+        )
 
 
 class SignedStateStore(AsyncOAuthStateStore):
@@ -130,15 +151,31 @@ class SignedStateStore(AsyncOAuthStateStore):
     async def async_consume(self, state: str) -> bool:
         body, _, signature = state.rpartition(".")
         expires = body.rpartition(".")[2]
-        return (bool(body) and hmac.compare_digest(signature, self._sign(body)) and expires.isdigit()
-                and int(expires) >= time.time())
+        return (
+            bool(body)
+            and hmac.compare_digest(signature, self._sign(body))
+            and expires.isdigit()
+            and int(expires) >= time.time()
+        )
 
 
-def oauth_settings(store: SqlStore, client_id: str, client_secret: str, state_secret: str,
-                   scopes: list[str], on_install: OnInstall | None = None) -> AsyncOAuthSettings:
+def oauth_settings(
+    store: SqlStore,
+    client_id: str,
+    client_secret: str,
+    state_secret: str,
+    scopes: list[str],
+    on_install: OnInstall | None = None,
+) -> AsyncOAuthSettings:
     """Bolt's OAuth settings: our installation store (telling ``on_install`` who installed), signed states, the
     manifest's bot scopes."""
-    return AsyncOAuthSettings(client_id=client_id, client_secret=client_secret, scopes=scopes,
-                              installation_store=DbInstallationStore(store, client_id, on_install),
-                              installation_store_bot_only=True, state_store=SignedStateStore(state_secret),
-                              install_path="/slack/install", redirect_uri_path="/slack/oauth_redirect")
+    return AsyncOAuthSettings(
+        client_id=client_id,
+        client_secret=client_secret,
+        scopes=scopes,
+        installation_store=DbInstallationStore(store, client_id, on_install),
+        installation_store_bot_only=True,
+        state_store=SignedStateStore(state_secret),
+        install_path="/slack/install",
+        redirect_uri_path="/slack/oauth_redirect",
+    )

@@ -32,8 +32,14 @@ class Bucket:
 class Pacer:
     """Workspace budget (requests/second) and per-channel message pace, shared by every sender thread."""
 
-    def __init__(self, workspace_rate: float, channel_rate: float = 1.0, channel_burst: float = 3.0,
-                 clock: Callable[[], float] = time.monotonic, workspace_burst: float | None = None) -> None:
+    def __init__(
+        self,
+        workspace_rate: float,
+        channel_rate: float = 1.0,
+        channel_burst: float = 3.0,
+        clock: Callable[[], float] = time.monotonic,
+        workspace_burst: float | None = None,
+    ) -> None:
         # A tenth of a second's worth of requests may go early: time lost to a slow step is made up, and
         # no one-second window ever holds more than 1.1 x the budget.
         self.workspace = Bucket(workspace_rate, burst=workspace_burst or max(1.0, workspace_rate / 10))
@@ -52,8 +58,9 @@ class Pacer:
                 wait = max(wait, self.channel.wait(f"{team}/{channel}", now))
             return max(0.0, wait)
 
-    def acquire(self, team: str, channel: str | None = None, max_wait: float = 2.0,
-                sleep: Callable[[float], None] = time.sleep) -> float:
+    def acquire(
+        self, team: str, channel: str | None = None, max_wait: float = 2.0, sleep: Callable[[float], None] = time.sleep
+    ) -> float:
         """Wait (up to ``max_wait``) for a slot and take it; returns 0, or the longer wait still needed."""
         while True:
             with self._lock:

@@ -93,6 +93,7 @@ def text_size(value: Any) -> int:
 
 # -- building blocks -------------------------------------------------------------------------------
 
+
 def text_sections(text: str) -> list[Block]:
     """Neutral markdown as one or more section blocks of at most 3,000 characters each."""
     return [SectionBlock(text=MarkdownTextObject(text=chunk)) for chunk in chunks(text, SECTION_TEXT)]
@@ -104,8 +105,10 @@ def section_blocks(section: Section) -> list[Block]:
     pending: list[str] = []
 
     def flush() -> None:
-        blocks.extend(SectionBlock(fields=[MarkdownTextObject(text=f) for f in group])
-                      for group in pack(pending, FIELDS_PER_SECTION))
+        blocks.extend(
+            SectionBlock(fields=[MarkdownTextObject(text=f) for f in group])
+            for group in pack(pending, FIELDS_PER_SECTION)
+        )
         pending.clear()
 
     for name, value in section.fields:
@@ -119,8 +122,12 @@ def section_blocks(section: Section) -> list[Block]:
     return blocks
 
 
-def pack(items: Sequence[Any], count: int, budget: int = BLOCK_TEXT_BUDGET,
-         size: Any = lambda item: text_size(item) if not isinstance(item, str) else len(item)) -> list[list[Any]]:
+def pack(
+    items: Sequence[Any],
+    count: int,
+    budget: int = BLOCK_TEXT_BUDGET,
+    size: Any = lambda item: text_size(item) if not isinstance(item, str) else len(item),
+) -> list[list[Any]]:
     """``items`` in order, in groups of at most ``count`` whose sizes add up to at most ``budget``."""
     groups: list[list[Any]] = [[]]
     used = 0
@@ -137,29 +144,38 @@ def pack(items: Sequence[Any], count: int, budget: int = BLOCK_TEXT_BUDGET,
 def context_blocks(notes: Iterable[str]) -> list[Block]:
     """Small print under a message: up to ten notes to a context block, long notes split."""
     texts = [chunk for note in notes for chunk in chunks(note, CONTEXT_TEXT)]
-    return [ContextBlock(elements=[MarkdownTextObject(text=t) for t in group])
-            for group in pack(texts, CONTEXT_ELEMENTS)]
+    return [
+        ContextBlock(elements=[MarkdownTextObject(text=t) for t in group]) for group in pack(texts, CONTEXT_ELEMENTS)
+    ]
 
 
 def button(choice_label: str, action: str, value: str, index: int, style: str = "default") -> ButtonElement:
     """A button whose action id carries the engine's action id; its value comes back unchanged."""
     if len(value) > BUTTON_VALUE:
         raise RenderError(f"button value of {len(value)} characters for {action}")
-    return ButtonElement(text=PlainTextObject(text=label(choice_label, BUTTON_TEXT)), action_id=f"{action}|{index}",
-                         value=value, style=style if style in ("primary", "danger") else None)
+    return ButtonElement(
+        text=PlainTextObject(text=label(choice_label, BUTTON_TEXT)),
+        action_id=f"{action}|{index}",
+        value=value,
+        style=style if style in ("primary", "danger") else None,
+    )
 
 
 def option(choice: Choice, value: str | None = None) -> Option:
     """A select option from a choice (label and description cut to Slack's 75 characters)."""
-    return Option(value=value if value is not None else choice.value, label=label(choice.label, OPTION_TEXT),
-                  description=label(choice.description, OPTION_TEXT) if choice.description else None)
+    return Option(
+        value=value if value is not None else choice.value,
+        label=label(choice.label, OPTION_TEXT),
+        description=label(choice.description, OPTION_TEXT) if choice.description else None,
+    )
 
 
 def button_rows(choices: Sequence[Choice]) -> list[Block]:
     """Choices as buttons, five to a row."""
-    return [ActionsBlock(elements=[button(c.label, c.action, c.value, start + i, c.style)
-                                   for i, c in enumerate(group)])
-            for start, group in ((s, choices[s:s + BUTTONS_PER_ROW]) for s in range(0, len(choices), BUTTONS_PER_ROW))]
+    return [
+        ActionsBlock(elements=[button(c.label, c.action, c.value, start + i, c.style) for i, c in enumerate(group)])
+        for start, group in ((s, choices[s : s + BUTTONS_PER_ROW]) for s in range(0, len(choices), BUTTONS_PER_ROW))
+    ]
 
 
 def _option_size(item: Option) -> int:
@@ -173,9 +189,17 @@ def select_blocks(choices: Sequence[Choice], action: str, current: int | None = 
     for number, group in enumerate(pack([option(c) for c in choices], OPTIONS_PER_SELECT, SELECT_TEXT, _option_size)):
         initial = group[current - start] if current is not None and start <= current < start + len(group) else None
         start += len(group)
-        selects.append(StaticSelectElement(placeholder=PlainTextObject(text=label(say("slack.choose"), PLACEHOLDER)),
-                                           action_id=f"{action}|s{number}", options=group, initial_option=initial))
-    return [ActionsBlock(elements=group) for group in pack(selects, ACTIONS_ELEMENTS, size=lambda e: text_size(e.to_dict()))]
+        selects.append(
+            StaticSelectElement(
+                placeholder=PlainTextObject(text=label(say("slack.choose"), PLACEHOLDER)),
+                action_id=f"{action}|s{number}",
+                options=group,
+                initial_option=initial,
+            )
+        )
+    return [
+        ActionsBlock(elements=group) for group in pack(selects, ACTIONS_ELEMENTS, size=lambda e: text_size(e.to_dict()))
+    ]
 
 
 def choice_blocks(choices: Sequence[Choice], current: int | None = None) -> list[Block]:
@@ -191,8 +215,10 @@ def choice_blocks(choices: Sequence[Choice], current: int | None = None) -> list
 def question_blocks(question: FormField, has_choices: bool) -> tuple[list[Block], list[str]]:
     """Controls for a question whose answer is typed back into the conversation, and hints under it."""
     if question.kind in ("choice", "yes_no") and not has_choices:
-        options = question.choices or [Choice(label=say("input.yes"), action=ANSWER, value="yes", style="primary"),
-                                       Choice(label=say("input.no"), action=ANSWER, value="no")]
+        options = question.choices or [
+            Choice(label=say("input.yes"), action=ANSWER, value="yes", style="primary"),
+            Choice(label=say("input.no"), action=ANSWER, value="no"),
+        ]
         as_answers = [Choice(label=c.label, action=ANSWER, value=c.value, style=c.style) for c in options]
         return choice_blocks(as_answers, _current_index(question)), []
     if question.kind in ("multi_choice", "rank") and question.choices:
@@ -218,17 +244,27 @@ def _pick_blocks(question: FormField) -> list[Block]:
         current = {str(v) for v in question.current} if isinstance(question.current, list) else set()
         for number, group in enumerate(pack(options, OPTIONS_PER_SELECT, SELECT_TEXT, _option_size)):
             chosen = [o for o in group if o.value in current]
-            elements.append(StaticMultiSelectElement(
-                placeholder=PlainTextObject(text=label(say("slack.choose_many"), PLACEHOLDER)),
-                action_id=f"{PICK}|{number}", options=group, initial_options=chosen or None,
-                max_selected_items=min(question.max_selected or len(group), len(group))))
+            elements.append(
+                StaticMultiSelectElement(
+                    placeholder=PlainTextObject(text=label(say("slack.choose_many"), PLACEHOLDER)),
+                    action_id=f"{PICK}|{number}",
+                    options=group,
+                    initial_options=chosen or None,
+                    max_selected_items=min(question.max_selected or len(group), len(group)),
+                )
+            )
     else:
         if len(options) > OPTIONS_PER_SELECT or sum(map(_option_size, options)) > SELECT_TEXT:
             return []  # too many to rank with selects: the person types their ranking
         places = min(question.max_selected or 3, len(options), ACTIONS_ELEMENTS - 1)
-        elements = [StaticSelectElement(
-            placeholder=PlainTextObject(text=label(say("slack.rank_place", place=place + 1), PLACEHOLDER)),
-            action_id=f"{PICK}|{place}", options=options) for place in range(places)]
+        elements = [
+            StaticSelectElement(
+                placeholder=PlainTextObject(text=label(say("slack.rank_place", place=place + 1), PLACEHOLDER)),
+                action_id=f"{PICK}|{place}",
+                options=options,
+            )
+            for place in range(places)
+        ]
     groups = pack(elements, ACTIONS_ELEMENTS - 1, size=lambda e: text_size(e.to_dict()))
     groups[-1].append(send)
     return [ActionsBlock(block_id=PICK if n == 0 else f"{PICK}:{n}", elements=group) for n, group in enumerate(groups)]
@@ -248,12 +284,17 @@ def message_blocks(message: OutgoingMessage, form_ref: str = "") -> list[Block]:
         controls, hints = question_blocks(question, bool(message.choices))
         blocks += controls
     if message.form is not None:
-        blocks.append(ActionsBlock(elements=[button(say("slack.open_form", title=message.form.title), OPEN_FORM,
-                                                    form_ref, 0, "primary")]))
+        blocks.append(
+            ActionsBlock(
+                elements=[button(say("slack.open_form", title=message.form.title), OPEN_FORM, form_ref, 0, "primary")]
+            )
+        )
     return blocks + context_blocks([*message.context, *hints])
 
 
-def paginate(blocks: Sequence[Block], limit: int = MAX_BLOCKS, budget: int = PAGE_TEXT_BUDGET) -> list[list[dict[str, Any]]]:
+def paginate(
+    blocks: Sequence[Block], limit: int = MAX_BLOCKS, budget: int = PAGE_TEXT_BUDGET
+) -> list[list[dict[str, Any]]]:
     """Validated blocks split into pages of at most ``limit`` blocks and ``budget`` characters of text."""
     pages: list[list[dict[str, Any]]] = [[]]
     used = 0

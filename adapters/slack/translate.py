@@ -52,7 +52,9 @@ def readable(text: str) -> tuple[str, dict[str, str]]:
             return match.group(0)  # a channel stays a token: `program announce #channel` needs its id
         if target.startswith("!"):
             return "@" + (shown or target[1:].split("^")[0])
-        return shown if shown and shown != target and not target.startswith("mailto:") else target.removeprefix("mailto:")
+        return (
+            shown if shown and shown != target and not target.startswith("mailto:") else target.removeprefix("mailto:")
+        )
 
     out = _TOKEN.sub(replace, text or "")
     return out.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&"), mentions
@@ -61,10 +63,19 @@ def readable(text: str) -> tuple[str, dict[str, str]]:
 def from_command(body: dict[str, Any]) -> InboundEvent:
     """A ``/mentoring`` slash command (its text is a command, with or without the word mentoring)."""
     text, mentions = readable(body.get("text", ""))
-    return InboundEvent(platform=Platform.SLACK, tenant=team_of(body), event_id=f"cmd:{body.get('trigger_id')}",
-                        user=body.get("user_id", ""), user_name=body.get("user_name", ""),
-                        conversation=body.get("channel_id", ""), text=text, mentions=mentions,
-                        occurred_at=datetime.now(UTC), kind="command", trigger_id=body.get("trigger_id", ""))
+    return InboundEvent(
+        platform=Platform.SLACK,
+        tenant=team_of(body),
+        event_id=f"cmd:{body.get('trigger_id')}",
+        user=body.get("user_id", ""),
+        user_name=body.get("user_name", ""),
+        conversation=body.get("channel_id", ""),
+        text=text,
+        mentions=mentions,
+        occurred_at=datetime.now(UTC),
+        kind="command",
+        trigger_id=body.get("trigger_id", ""),
+    )
 
 
 def from_message(body: dict[str, Any]) -> InboundEvent | None:
@@ -77,9 +88,17 @@ def from_message(body: dict[str, Any]) -> InboundEvent | None:
     text, mentions = readable(event.get("text", ""))
     if not text.strip() and event.get("subtype") == "file_share":
         return None  # a file with nothing said: nothing to answer
-    return InboundEvent(platform=Platform.SLACK, tenant=team_of(body), event_id=str(body.get("event_id")),
-                        user=event["user"], conversation=event.get("channel", ""), text=text, mentions=mentions,
-                        occurred_at=_when(event.get("ts") or body.get("event_time")), kind="message")
+    return InboundEvent(
+        platform=Platform.SLACK,
+        tenant=team_of(body),
+        event_id=str(body.get("event_id")),
+        user=event["user"],
+        conversation=event.get("channel", ""),
+        text=text,
+        mentions=mentions,
+        occurred_at=_when(event.get("ts") or body.get("event_time")),
+        kind="message",
+    )
 
 
 def from_mention(body: dict[str, Any], bot_user: str) -> InboundEvent | None:
@@ -92,9 +111,17 @@ def from_mention(body: dict[str, Any], bot_user: str) -> InboundEvent | None:
         if user == bot_user:
             text = text.replace(token, " ")
             del mentions[token]
-    return InboundEvent(platform=Platform.SLACK, tenant=team_of(body), event_id=str(body.get("event_id")),
-                        user=event["user"], conversation=event.get("channel", ""), text=" ".join(text.split()),
-                        mentions=mentions, occurred_at=_when(event.get("ts")), kind="command")
+    return InboundEvent(
+        platform=Platform.SLACK,
+        tenant=team_of(body),
+        event_id=str(body.get("event_id")),
+        user=event["user"],
+        conversation=event.get("channel", ""),
+        text=" ".join(text.split()),
+        mentions=mentions,
+        occurred_at=_when(event.get("ts")),
+        kind="command",
+    )
 
 
 def _picked(body: dict[str, Any]) -> list[str]:
@@ -104,7 +131,9 @@ def _picked(body: dict[str, Any]) -> list[str]:
     for elements in values.values():
         for action_id, state in elements.items():
             if action_id.startswith(PICK):
-                options = state.get("selected_options") or ([state["selected_option"]] if state.get("selected_option") else [])
+                options = state.get("selected_options") or (
+                    [state["selected_option"]] if state.get("selected_option") else []
+                )
                 chosen.append((action_id, [o["value"] for o in options if o]))
     ordered: list[str] = []
     for _, picked in sorted(chosen, key=lambda item: int(item[0].split("|")[1] or 0)):
@@ -123,9 +152,15 @@ def from_block_action(body: dict[str, Any]) -> InboundEvent | None:
     user = body.get("user") or {}
     conversation = (body.get("container") or {}).get("channel_id") or (body.get("channel") or {}).get("id", "")
     common: dict[str, Any] = dict(
-        platform=Platform.SLACK, tenant=team_of(body), user=user.get("id", ""), user_name=user.get("name", ""),
-        conversation=conversation, trigger_id=body.get("trigger_id", ""),
-        event_id=f"act:{body.get('trigger_id') or pressed.get('action_ts')}", occurred_at=_when(pressed.get("action_ts")))
+        platform=Platform.SLACK,
+        tenant=team_of(body),
+        user=user.get("id", ""),
+        user_name=user.get("name", ""),
+        conversation=conversation,
+        trigger_id=body.get("trigger_id", ""),
+        event_id=f"act:{body.get('trigger_id') or pressed.get('action_ts')}",
+        occurred_at=_when(pressed.get("action_ts")),
+    )
     kind = engine_action(action_id)
     if kind == PICK:
         return None
@@ -141,8 +176,15 @@ def from_view_submission(body: dict[str, Any]) -> InboundEvent:
     view = body.get("view") or {}
     action, value, values, conversation = submitted(view)
     user = body.get("user") or {}
-    return InboundEvent(platform=Platform.SLACK, tenant=team_of(body),
-                        event_id=f"view:{view.get('id')}:{body.get('trigger_id') or view.get('hash')}",
-                        user=user.get("id", ""), user_name=user.get("name", ""), conversation=conversation,
-                        action=Action(id=action, value=value, values=values), occurred_at=datetime.now(UTC),
-                        kind="action", trigger_id=body.get("trigger_id", ""))
+    return InboundEvent(
+        platform=Platform.SLACK,
+        tenant=team_of(body),
+        event_id=f"view:{view.get('id')}:{body.get('trigger_id') or view.get('hash')}",
+        user=user.get("id", ""),
+        user_name=user.get("name", ""),
+        conversation=conversation,
+        action=Action(id=action, value=value, values=values),
+        occurred_at=datetime.now(UTC),
+        kind="action",
+        trigger_id=body.get("trigger_id", ""),
+    )

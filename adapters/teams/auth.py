@@ -54,24 +54,28 @@ def check_settings(settings: Settings) -> None:
 
 def configuration(settings: Settings) -> SimpleNamespace:
     """The configuration object botbuilder's ``ConfigurationBotFrameworkAuthentication`` reads."""
-    values: dict[str, Any] = {"APP_ID": settings.microsoft_app_id or None,
-                              "APP_PASSWORD": settings.microsoft_app_password or None,
-                              "APP_TENANTID": settings.microsoft_app_tenant_id or None,
-                              # without an app id nothing is authenticated (local testing), whatever the type
-                              "APP_TYPE": app_type(settings) if settings.microsoft_app_id else "MultiTenant"}
+    values: dict[str, Any] = {
+        "APP_ID": settings.microsoft_app_id or None,
+        "APP_PASSWORD": settings.microsoft_app_password or None,
+        "APP_TENANTID": settings.microsoft_app_tenant_id or None,
+        # without an app id nothing is authenticated (local testing), whatever the type
+        "APP_TYPE": app_type(settings) if settings.microsoft_app_id else "MultiTenant",
+    }
     if settings.teams_openid_metadata_url:
         # Any explicit endpoint switches botbuilder to its "parameterized" mode, which then needs every
         # public-cloud constant spelled out; only the metadata URL differs.
         from botbuilder.schema import CallerIdConstants
         from botframework.connector.auth import AuthenticationConstants as Public
 
-        values.update(TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL=settings.teams_openid_metadata_url,
-                      TO_CHANNEL_FROM_BOT_LOGIN_URL=Public.TO_CHANNEL_FROM_BOT_LOGIN_URL,
-                      TO_CHANNEL_FROM_BOT_OAUTH_SCOPE=Public.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE,
-                      TO_BOT_FROM_CHANNEL_TOKEN_ISSUER=Public.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER,
-                      OAUTH_URL=Public.OAUTH_URL,
-                      TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL=Public.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL,
-                      CALLER_ID=CallerIdConstants.public_azure_channel)
+        values.update(
+            TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL=settings.teams_openid_metadata_url,
+            TO_CHANNEL_FROM_BOT_LOGIN_URL=Public.TO_CHANNEL_FROM_BOT_LOGIN_URL,
+            TO_CHANNEL_FROM_BOT_OAUTH_SCOPE=Public.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE,
+            TO_BOT_FROM_CHANNEL_TOKEN_ISSUER=Public.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER,
+            OAUTH_URL=Public.OAUTH_URL,
+            TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL=Public.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL,
+            CALLER_ID=CallerIdConstants.public_azure_channel,
+        )
     return SimpleNamespace(**values)
 
 
@@ -113,5 +117,6 @@ def token_source(settings: Settings) -> Callable[[], str | None]:
         credentials: Any = ManagedIdentityAppCredentials(settings.microsoft_app_id)
         return credentials.get_access_token
     tenant = settings.microsoft_app_tenant_id if kind == "SingleTenant" else MULTI_TENANT_AUTHORITY
-    return ClientCredentials(settings.teams_login_url, tenant, settings.microsoft_app_id,
-                             settings.microsoft_app_password)
+    return ClientCredentials(
+        settings.teams_login_url, tenant, settings.microsoft_app_id, settings.microsoft_app_password
+    )

@@ -67,8 +67,10 @@ def _data(action: str, value: str, ref: str, title: str, **extra: Any) -> dict[s
 
 
 def _rows(actions: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [{"type": "ActionSet", "actions": actions[i:i + BUTTONS_PER_ROW]}
-            for i in range(0, len(actions), BUTTONS_PER_ROW)]
+    return [
+        {"type": "ActionSet", "actions": actions[i : i + BUTTONS_PER_ROW]}
+        for i in range(0, len(actions), BUTTONS_PER_ROW)
+    ]
 
 
 def choice_controls(choices: Sequence[Choice], ref: str, current: str | None = None) -> list[dict[str, Any]]:
@@ -77,9 +79,15 @@ def choice_controls(choices: Sequence[Choice], ref: str, current: str | None = N
     if len(choices) > BUTTONS_PER_ROW and len(actions) == 1 and all("," not in c.value for c in choices):
         action = actions.pop()
         element: dict[str, Any] = {
-            "type": "Input.ChoiceSet", "id": PICK_INPUT, "style": "compact", "wrap": True,
-            "placeholder": say("teams.choose"), "isRequired": True, "errorMessage": say("teams.input_required"),
-            "choices": [{"title": label(c.label, 120), "value": c.value} for c in choices]}
+            "type": "Input.ChoiceSet",
+            "id": PICK_INPUT,
+            "style": "compact",
+            "wrap": True,
+            "placeholder": say("teams.choose"),
+            "isRequired": True,
+            "errorMessage": say("teams.input_required"),
+            "choices": [{"title": label(c.label, 120), "value": c.value} for c in choices],
+        }
         if current and current in {c.value for c in choices}:
             element["value"] = current
         send = button(say("teams.send"), _data(PICK, "", ref, say("teams.send"), **{PICK_ACTION: action}), "primary")
@@ -89,9 +97,14 @@ def choice_controls(choices: Sequence[Choice], ref: str, current: str | None = N
 
 def question_controls(question: FormField, ref: str) -> tuple[list[dict[str, Any]], list[str]]:
     """Inputs for a question answered in the conversation (sent as if typed), and hints for under them."""
-    if question.kind in ("choice", "yes_no") and field_choices(question) and len(field_choices(question)) <= BUTTONS_PER_ROW:
-        return _rows([button(c.label, _data(ANSWER, c.value, ref, c.label), c.style)
-                      for c in field_choices(question)]), []
+    if (
+        question.kind in ("choice", "yes_no")
+        and field_choices(question)
+        and len(field_choices(question)) <= BUTTONS_PER_ROW
+    ):
+        return _rows(
+            [button(c.label, _data(ANSWER, c.value, ref, c.label), c.style) for c in field_choices(question)]
+        ), []
     inputs = field_inputs(question, ANSWER_INPUT, with_label=False)
     send = button(say("teams.send"), _data(ANSWER, "", ref, say("teams.send"), **{KIND: question.kind}), "primary")
     return [*inputs, {"type": "ActionSet", "actions": [send]}], [say("teams.reply_hint", hint=question.hint)]
@@ -101,10 +114,18 @@ def form_controls(form: Form, ref: str, budget: int = CARD_BUDGET) -> list[list[
     """A form's fields as inputs under its title, with a submit button; a form too big for one card is
     cut into parts, each submitted on its own (the engine takes a form's answers in any number of parts)."""
     kinds = {field.id: field.kind for field in form.fields}
-    submit = button(form.submit_label, _data(FORM_SUBMIT, "", ref, form.submit_label,
-                                              **{FORM_ACTION: form.action, FORM_FIELDS: kinds}), "primary")
-    title = {"type": "TextBlock", "text": escape(label(form.title, 200)), "wrap": True, "weight": "Bolder",
-             "size": "Medium"}
+    submit = button(
+        form.submit_label,
+        _data(FORM_SUBMIT, "", ref, form.submit_label, **{FORM_ACTION: form.action, FORM_FIELDS: kinds}),
+        "primary",
+    )
+    title = {
+        "type": "TextBlock",
+        "text": escape(label(form.title, 200)),
+        "wrap": True,
+        "weight": "Bolder",
+        "size": "Medium",
+    }
     room = budget - size(submit) - size(title) - 500
     groups: list[list[dict[str, Any]]] = [[]]
     used = 0
@@ -124,16 +145,20 @@ def form_controls(form: Form, ref: str, budget: int = CARD_BUDGET) -> list[list[
 def section_elements(section: Section) -> list[dict[str, Any]]:
     """A section: its text, then its facts (twenty to a fact set)."""
     elements = text_blocks(section.text) if section.text else []
-    facts = [{"title": escape(label(name, 200)), "value": to_markdown(value) if value.strip() else "-"}
-             for name, value in section.fields]
+    facts = [
+        {"title": escape(label(name, 200)), "value": to_markdown(value) if value.strip() else "-"}
+        for name, value in section.fields
+    ]
     for start in range(0, len(facts), FACTS_PER_SET):
-        elements.append({"type": "FactSet", "facts": facts[start:start + FACTS_PER_SET]})
+        elements.append({"type": "FactSet", "facts": facts[start : start + FACTS_PER_SET]})
     if elements:
         elements[0] = {**elements[0], "separator": True, "spacing": "Medium"}
     return elements
 
 
-def attachment_elements(attachments: Sequence[Attachment], link_for: LinkFor | None) -> tuple[list[dict[str, Any]], list[str]]:
+def attachment_elements(
+    attachments: Sequence[Attachment], link_for: LinkFor | None
+) -> tuple[list[dict[str, Any]], list[str]]:
     """Images inline (or by link) and files as download buttons; notes for what cannot be offered."""
     elements: list[dict[str, Any]] = []
     notes: list[str] = []
@@ -150,8 +175,13 @@ def attachment_elements(attachments: Sequence[Attachment], link_for: LinkFor | N
                 elements.append({"type": "Image", "url": url, "altText": label(name, 200), "size": "Stretch"})
                 continue
         if link:
-            downloads.append({"type": "Action.OpenUrl", "url": link,
-                              "title": label(say("teams.download", name=attachment.filename), BUTTON_TITLE)})
+            downloads.append(
+                {
+                    "type": "Action.OpenUrl",
+                    "url": link,
+                    "title": label(say("teams.download", name=attachment.filename), BUTTON_TITLE),
+                }
+            )
         else:
             notes.append(say("teams.file_unavailable", name=attachment.filename))
     return elements + _rows(downloads), notes
@@ -174,8 +204,9 @@ def _controls(message: OutgoingMessage, ref: str, budget: int) -> tuple[list[lis
     return groups, hints
 
 
-def message_elements(message: OutgoingMessage, ref: str = "", link_for: LinkFor | None = None,
-                     budget: int = CARD_BUDGET) -> list[dict[str, Any]]:
+def message_elements(
+    message: OutgoingMessage, ref: str = "", link_for: LinkFor | None = None, budget: int = CARD_BUDGET
+) -> list[dict[str, Any]]:
     """Every body element of ``message``, in reading order; controls in containers that are never split."""
     elements = text_blocks(message.text)
     for section in message.sections:
@@ -184,8 +215,14 @@ def message_elements(message: OutgoingMessage, ref: str = "", link_for: LinkFor 
     elements += files
     groups, hints = _controls(message, ref, budget)
     for number, group in enumerate(groups):
-        elements.append({"type": "Container", "id": CONTROLS_ID + (f"_{number + 1}" if number else ""),
-                         "items": group, "spacing": "Medium"})
+        elements.append(
+            {
+                "type": "Container",
+                "id": CONTROLS_ID + (f"_{number + 1}" if number else ""),
+                "items": group,
+                "spacing": "Medium",
+            }
+        )
     for note in [*message.context, *hints, *notes]:
         elements += text_blocks(note, subtle=True)
     return elements or text_blocks(say("teams.empty_message"))
@@ -201,8 +238,9 @@ def size(value: Any) -> int:
     return len(json.dumps(value, ensure_ascii=False).encode("utf-8"))
 
 
-def render(message: OutgoingMessage, ref: str = "", link_for: LinkFor | None = None,
-           budget: int = CARD_BUDGET) -> list[dict[str, Any]]:
+def render(
+    message: OutgoingMessage, ref: str = "", link_for: LinkFor | None = None, budget: int = CARD_BUDGET
+) -> list[dict[str, Any]]:
     """``message`` as one card, or several when it is larger than one Teams message can carry."""
     fallback = plain(message.text, SUMMARY) or " "
     parts: list[list[dict[str, Any]]] = [[]]

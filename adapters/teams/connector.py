@@ -80,7 +80,8 @@ class Connector:
         target = url.path + (f"?{url.query}" if url.query else "")
         if url.scheme == "https":
             connection: http.client.HTTPConnection = http.client.HTTPSConnection(
-                url.hostname, url.port, timeout=self.timeout, context=self._tls)
+                url.hostname, url.port, timeout=self.timeout, context=self._tls
+            )
         else:
             connection = http.client.HTTPConnection(url.hostname, url.port, timeout=self.timeout)
         try:

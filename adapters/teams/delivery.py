@@ -60,8 +60,9 @@ def make_deliverer(settings: Any, store: SqlStore, links: Links | None = None) -
     from adapters.teams.auth import token_source
     from adapters.teams.service import links_for
 
-    return TeamsDeliverer(store, Connector(token_source(settings)), links or links_for(settings),
-                          Pacer(settings.teams_tenant_budget))
+    return TeamsDeliverer(
+        store, Connector(token_source(settings)), links or links_for(settings), Pacer(settings.teams_tenant_budget)
+    )
 
 
 class TeamsDeliverer:
@@ -69,9 +70,16 @@ class TeamsDeliverer:
 
     platform = Platform.TEAMS.value
 
-    def __init__(self, store: SqlStore, connector: Connector, links: Links | None = None, pacer: Pacer | None = None,
-                 now: Callable[[], datetime] = _utcnow, sleep: Callable[[float], None] = time.sleep,
-                 jitter: Callable[[float, float], float] = random.uniform) -> None:
+    def __init__(
+        self,
+        store: SqlStore,
+        connector: Connector,
+        links: Links | None = None,
+        pacer: Pacer | None = None,
+        now: Callable[[], datetime] = _utcnow,
+        sleep: Callable[[float], None] = time.sleep,
+        jitter: Callable[[float, float], float] = random.uniform,
+    ) -> None:
         self.store = store
         self.connector = connector
         self.links = links
@@ -111,8 +119,11 @@ class TeamsDeliverer:
         if defer.error and item.attempts + 1 >= GIVE_UP_AFTER:
             log.warning("giving up on outbox message %s after %s attempts: %s", item.id, item.attempts + 1, defer.error)
             return DeliveryResult(delivered=delivered, suppressed=[p for p in item.pending if p not in delivered])
-        return DeliveryResult(delivered=delivered, retry_at=self.now() + timedelta(seconds=defer.seconds),
-                              error=f"teams: {defer.error}" if defer.error else "")
+        return DeliveryResult(
+            delivered=delivered,
+            retry_at=self.now() + timedelta(seconds=defer.seconds),
+            error=f"teams: {defer.error}" if defer.error else "",
+        )
 
     def _hold(self, item: OutboxItem, delivered: list[int], dropped: list[int], waiting: list[int]) -> DeliveryResult:
         """Recipients without a chat: tell coordinators, wait for them to install, drop them in the end."""
@@ -123,8 +134,11 @@ class TeamsDeliverer:
             return DeliveryResult(delivered=delivered, suppressed=dropped + waiting)
         if dropped:  # settled now: a held result only records who was delivered
             self.store.outbox.suppressed(item.id, dropped, "undeliverable", self.now())
-        return DeliveryResult(delivered=delivered, retry_at=self.now() + HOLD[item.attempts],
-                              error=f"{refs.WAITING} people {waiting} to install the app")
+        return DeliveryResult(
+            delivered=delivered,
+            retry_at=self.now() + HOLD[item.attempts],
+            error=f"{refs.WAITING} people {waiting} to install the app",
+        )
 
     # -- one person ----------------------------------------------------------------------------------
 
@@ -156,14 +170,30 @@ class TeamsDeliverer:
         if not service or not bot:
             return None
         self._pace(tenant, None)
-        outcome = self.connector.create_conversation(service, {
-            "bot": {"id": bot}, "members": [{"id": account.account_id}], "isGroup": False, "tenantId": tenant,
-            "channelData": {"tenant": {"id": tenant}}})
+        outcome = self.connector.create_conversation(
+            service,
+            {
+                "bot": {"id": bot},
+                "members": [{"id": account.account_id}],
+                "isGroup": False,
+                "tenantId": tenant,
+                "channelData": {"tenant": {"id": tenant}},
+            },
+        )
         if outcome.kind == "sent" and outcome.id:
-            refs.remember_conversation(self.store.engine, {
-                "tenant_key": tenant, "conversation_id": outcome.id, "conversation_type": "personal",
-                "user_id": account.user_id or user, "account_id": account.account_id, "name": account.name,
-                "service_url": service, "bot_id": bot})
+            refs.remember_conversation(
+                self.store.engine,
+                {
+                    "tenant_key": tenant,
+                    "conversation_id": outcome.id,
+                    "conversation_type": "personal",
+                    "user_id": account.user_id or user,
+                    "account_id": account.account_id,
+                    "name": account.name,
+                    "service_url": service,
+                    "bot_id": bot,
+                },
+            )
             return refs.personal_chat(self.store.engine, tenant, [account.account_id])
         if outcome.kind in ("retry", "ambiguous"):  # creating the same 1:1 chat twice is harmless
             raise _Defer(self._back_off(tenant, None, outcome), outcome.error)
@@ -176,8 +206,9 @@ class TeamsDeliverer:
         wanted = item.message.to.conversation.lstrip("#")
         chat = refs.conversation(self.store.engine, tenant, wanted)
         if chat is None:
-            return DeliveryResult(error=f"teams: no conversation {wanted!r} known in tenant {tenant}: "
-                                        "install the app in that team first")
+            return DeliveryResult(
+                error=f"teams: no conversation {wanted!r} known in tenant {tenant}: install the app in that team first"
+            )
         try:
             for number, card in enumerate(parts):
                 result = self._post(item, tenant, chat, f"{item.message.idempotency_key}#c#{number}", None, card)
@@ -189,8 +220,15 @@ class TeamsDeliverer:
 
     # -- one activity --------------------------------------------------------------------------------
 
-    def _post(self, item: OutboxItem, tenant: str, chat: refs.TeamsConversationRow, key: str, person_id: int | None,
-              card: dict[str, Any]) -> str:
+    def _post(
+        self,
+        item: OutboxItem,
+        tenant: str,
+        chat: refs.TeamsConversationRow,
+        key: str,
+        person_id: int | None,
+        card: dict[str, Any],
+    ) -> str:
         """Post one card, journaled: ``sent``, ``unknown`` (never repeated), ``gone`` or ``rejected``."""
         for attempt in range(3):
             self._pace(tenant, chat.conversation_id)
@@ -199,12 +237,17 @@ class TeamsDeliverer:
                 return "sent"
             if earlier is not None:
                 if earlier == refs.SENDING:
-                    refs.settle_send(self.store.engine, key, refs.UNKNOWN,
-                                     error="interrupted after it was handed to Teams; not sent again")
+                    refs.settle_send(
+                        self.store.engine,
+                        key,
+                        refs.UNKNOWN,
+                        error="interrupted after it was handed to Teams; not sent again",
+                    )
                 log.warning("Teams activity %s may or may not have been delivered: left for reconciliation", key)
                 return refs.UNKNOWN
-            outcome = self.connector.post_activity(chat.service_url, chat.conversation_id,
-                                                   self._activity(item.message, chat, card))
+            outcome = self.connector.post_activity(
+                chat.service_url, chat.conversation_id, self._activity(item.message, chat, card)
+            )
             if outcome.kind == "sent":
                 refs.settle_send(self.store.engine, key, refs.SENT, activity_id=outcome.id)
                 return "sent"
@@ -241,9 +284,12 @@ class TeamsDeliverer:
 
     @staticmethod
     def _activity(message: OutgoingMessage, chat: refs.TeamsConversationRow, card: dict[str, Any]) -> dict[str, Any]:
-        activity: dict[str, Any] = {"type": "message", "conversation": {"id": chat.conversation_id},
-                                    "summary": cards.summary(message),
-                                    "attachments": [{"contentType": CARD, "content": card}]}
+        activity: dict[str, Any] = {
+            "type": "message",
+            "conversation": {"id": chat.conversation_id},
+            "summary": cards.summary(message),
+            "attachments": [{"contentType": CARD, "content": card}],
+        }
         if chat.bot_id:
             activity["from"] = {"id": chat.bot_id}
         if chat.conversation_type == "personal":
@@ -285,10 +331,15 @@ class TeamsDeliverer:
                 for coordinator in uow.coordinators.of_programme(programme.id):
                     if coordinator == person_id:
                         continue
-                    uow.outbox.add(OutgoingMessage(
-                        tenant_id=message.tenant_id, to=Address.person(coordinator), programme_id=programme.id,
-                        idempotency_key=f"{NOTICE_KEY}{programme.id}:{person_id}:{coordinator}",
-                        text=say("teams.install_needed", name=person.name, programme=programme.name)),
-                        platform=self.platform)
+                    uow.outbox.add(
+                        OutgoingMessage(
+                            tenant_id=message.tenant_id,
+                            to=Address.person(coordinator),
+                            programme_id=programme.id,
+                            idempotency_key=f"{NOTICE_KEY}{programme.id}:{person_id}:{coordinator}",
+                            text=say("teams.install_needed", name=person.name, programme=programme.name),
+                        ),
+                        platform=self.platform,
+                    )
         except Exception:  # noqa: BLE001 - a note to coordinators must never stop delivery
             log.exception("could not queue the install note for person %s", person_id)

@@ -59,8 +59,10 @@ class TeamsDirectory:
             self.known.add(key)
 
     async def _lookup(self, service_url: str, conversation: str, account_id: str) -> dict[str, Any] | None:
-        url = (f"{service_url.rstrip('/')}/v3/conversations/{urllib.parse.quote(conversation, safe='')}"
-               f"/members/{urllib.parse.quote(account_id, safe='')}")
+        url = (
+            f"{service_url.rstrip('/')}/v3/conversations/{urllib.parse.quote(conversation, safe='')}"
+            f"/members/{urllib.parse.quote(account_id, safe='')}"
+        )
         try:
             token = await asyncio.wait_for(asyncio.to_thread(self.token), LOOKUP_TIMEOUT)
             headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -87,4 +89,3 @@ class TeamsDirectory:
                 merge_profile(uow, PLATFORM, tenant, user, fields)
         except Exception:  # noqa: BLE001 - a concurrent first event for the same person won the race
             log.info("person for Teams user %s was created concurrently", user, exc_info=True)
-

@@ -103,6 +103,8 @@ def colour_icon(icon: dict[str, Any], accent: str | None = None, size: int = 192
 
 def outline_icon(icon: dict[str, Any], size: int = 32) -> bytes:
     """The outline icon: white figures on a transparent background."""
-    rows = [[(255, 255, 255, round(255 * c)) if c else (0, 0, 0, 0) for c in line]
-            for line in coverage(icon["shapes"], size)]
+    rows = [
+        [(255, 255, 255, round(255 * c)) if c else (0, 0, 0, 0) for c in line]
+        for line in coverage(icon["shapes"], size)
+    ]
     return png(rows, alpha=True)

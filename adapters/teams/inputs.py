@@ -22,7 +22,10 @@ EXPANDED_UP_TO = 5
 def field_choices(field: FormField) -> list[Choice]:
     """The options of a field (yes and no for a yes/no field without its own)."""
     if field.kind == "yes_no" and not field.choices:
-        return [Choice(label=say("input.yes"), action="", value="yes"), Choice(label=say("input.no"), action="", value="no")]
+        return [
+            Choice(label=say("input.yes"), action="", value="yes"),
+            Choice(label=say("input.no"), action="", value="no"),
+        ]
     return list(field.choices)
 
 
@@ -36,12 +39,21 @@ def _current(field: FormField) -> list[str]:
     return [str(field.current)]
 
 
-def _choice_set(input_id: str, choices: list[Choice], *, multi: bool = False, value: list[str] | None = None,
-                compact: bool | None = None) -> dict[str, Any]:
+def _choice_set(
+    input_id: str,
+    choices: list[Choice],
+    *,
+    multi: bool = False,
+    value: list[str] | None = None,
+    compact: bool | None = None,
+) -> dict[str, Any]:
     element: dict[str, Any] = {
-        "type": "Input.ChoiceSet", "id": input_id, "wrap": True,
+        "type": "Input.ChoiceSet",
+        "id": input_id,
+        "wrap": True,
         "choices": [{"title": label(c.label, CHOICE_TITLE), "value": c.value} for c in choices],
-        "style": "compact" if (compact if compact is not None else len(choices) > EXPANDED_UP_TO) else "expanded"}
+        "style": "compact" if (compact if compact is not None else len(choices) > EXPANDED_UP_TO) else "expanded",
+    }
     if multi:
         element["isMultiSelect"] = True
     if element["style"] == "compact" and not multi:
@@ -74,14 +86,15 @@ def field_inputs(field: FormField, input_id: str, with_label: bool = True) -> li
         places = min(field.max_selected or 3, len(field.choices))
         out = []
         for place in range(1, places + 1):
-            element = _choice_set(f"{input_id}__{place}", field.choices, value=current[place - 1:place], compact=True)
+            element = _choice_set(f"{input_id}__{place}", field.choices, value=current[place - 1 : place], compact=True)
             element["label"] = say("teams.rank_place", place=place)
             if field.required:
                 element.update(isRequired=True, errorMessage=say("teams.input_required"))
             out.append(element)
         if with_label:
-            out.insert(0, {"type": "TextBlock", "text": label(field.label or field.id, 200), "wrap": True,
-                           "weight": "Bolder"})
+            out.insert(
+                0, {"type": "TextBlock", "text": label(field.label or field.id, 200), "wrap": True, "weight": "Bolder"}
+            )
         return out
     if kind in ("choice", "yes_no", "multi_choice") and field_choices(field):
         element = _choice_set(input_id, field_choices(field), multi=kind == "multi_choice", value=current)
@@ -111,7 +124,9 @@ def field_inputs(field: FormField, input_id: str, with_label: bool = True) -> li
 def field_value(field_kind: str, input_id: str, data: dict[str, Any]) -> Any:
     """A submitted field's value from a card's data: text, a list (several choices, a ranking) or None."""
     if field_kind == "rank":
-        places = sorted((k for k in data if k.startswith(f"{input_id}__")), key=lambda k: int(k.rsplit("__", 1)[1] or 0))
+        places = sorted(
+            (k for k in data if k.startswith(f"{input_id}__")), key=lambda k: int(k.rsplit("__", 1)[1] or 0)
+        )
         picked: list[str] = []
         for key in places:
             value = str(data.get(key) or "").strip()

@@ -47,8 +47,9 @@ _PROCESS_SECRET = secrets.token_bytes(32)
 class Links:
     """Makes and checks download links under ``base_url`` (the public address of ``rmbot serve``)."""
 
-    def __init__(self, base_url: str, secret: bytes, ttl: int = DEFAULT_TTL,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, base_url: str, secret: bytes, ttl: int = DEFAULT_TTL, clock: Callable[[], float] = time.time
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.secret = secret
         self.ttl = ttl

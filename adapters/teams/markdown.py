@@ -24,8 +24,14 @@ CHUNK = 3000
 def escape(text: str) -> str:
     """Plain text made safe for Teams markdown: markup characters and list markers backslash-escaped."""
     escaped = _SPECIAL.sub(r"\\\1", text)
-    return _LINE_START.sub(lambda m: f"{m.group(1)}{m.group(2)[:-1]}\\{m.group(2)[-1]}{m.group(3)}"
-                           if m.group(2)[-1] == "." else f"{m.group(1)}\\{m.group(2)}{m.group(3)}", escaped)
+    return _LINE_START.sub(
+        lambda m: (
+            f"{m.group(1)}{m.group(2)[:-1]}\\{m.group(2)[-1]}{m.group(3)}"
+            if m.group(2)[-1] == "."
+            else f"{m.group(1)}\\{m.group(2)}{m.group(3)}"
+        ),
+        escaped,
+    )
 
 
 def to_markdown(text: str) -> str:
@@ -90,7 +96,7 @@ def text_blocks(text: str, subtle: bool = False, limit: int = CHUNK) -> list[dic
 def plain(text: str, limit: int) -> str:
     """The text without markup, cut to ``limit`` characters (for notifications and fallbacks)."""
     flat = " ".join(plain_text(text).split())
-    return flat if len(flat) <= limit else flat[:limit - 1].rstrip() + "…"
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 
 def label(text: str, limit: int = 80) -> str:

@@ -24,8 +24,12 @@ MARGIN = 0.1
 class Pacer:
     """Per-conversation windows and per-tenant budget, shared by every sending thread of the process."""
 
-    def __init__(self, tenant_rate: float = 30.0, windows: tuple[tuple[int, float], ...] = WINDOWS,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        tenant_rate: float = 30.0,
+        windows: tuple[tuple[int, float], ...] = WINDOWS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.interval = 1.0 / tenant_rate
         self.windows = windows
         self.clock = clock
@@ -57,8 +61,13 @@ class Pacer:
             wait = max(wait, self._conversation_wait(key, now), self.paused.get(key, now) - now)
         return max(0.0, wait)
 
-    def acquire(self, tenant: str, conversation: str | None = None, max_wait: float = 2.0,
-                sleep: Callable[[float], None] = time.sleep) -> float:
+    def acquire(
+        self,
+        tenant: str,
+        conversation: str | None = None,
+        max_wait: float = 2.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> float:
         """Wait (up to ``max_wait``) for a slot and take it; returns 0, or the longer wait still needed."""
         while True:
             with self._lock:

@@ -38,8 +38,9 @@ def _cut(text: str, limit: int) -> str:
 def _pick(verbs: list[Verb], limit: int = COMMANDS_PER_LIST) -> list[dict[str, str]]:
     """The first ``limit`` verbs, those that work in this version first, in declaration order."""
     ordered = [v for v in verbs if v.handler is not None] + [v for v in verbs if v.handler is None]
-    return [{"title": _cut(v.name, TITLE_MAX), "description": _cut(v.summary, DESCRIPTION_MAX)}
-            for v in ordered[:limit]]
+    return [
+        {"title": _cut(v.name, TITLE_MAX), "description": _cut(v.summary, DESCRIPTION_MAX)} for v in ordered[:limit]
+    ]
 
 
 def command_lists(registry: Registry) -> list[dict[str, Any]]:
@@ -54,8 +55,17 @@ def command_lists(registry: Registry) -> list[dict[str, Any]]:
     return [{"scopes": ["personal"], "commands": _pick(personal)}, {"scopes": ["team"], "commands": _pick(team)}]
 
 
-def manifest(bot_id: str, website_url: str, *, version: str = "1.0.0", app_id: str = "", accent: str = "",
-             privacy_url: str = "", terms_url: str = "", registry: Registry | None = None) -> dict[str, Any]:
+def manifest(
+    bot_id: str,
+    website_url: str,
+    *,
+    version: str = "1.0.0",
+    app_id: str = "",
+    accent: str = "",
+    privacy_url: str = "",
+    terms_url: str = "",
+    registry: Registry | None = None,
+) -> dict[str, Any]:
     """The manifest.json of the app package."""
     if not SEMVER.match(version):
         raise PackageError(say("teams.package.bad_version", given=version))
@@ -70,17 +80,32 @@ def manifest(bot_id: str, website_url: str, *, version: str = "1.0.0", app_id: s
 
         registry = Engine().registry
     document: dict[str, Any] = {
-        "$schema": MANIFEST_SCHEMA, "manifestVersion": MANIFEST_VERSION, "version": version,
+        "$schema": MANIFEST_SCHEMA,
+        "manifestVersion": MANIFEST_VERSION,
+        "version": version,
         "id": app_id or bot_id,
-        "developer": {"name": _cut(say("teams.package.developer"), 32), "websiteUrl": website_url,
-                      "privacyUrl": privacy_url or f"{base}/privacy", "termsOfUseUrl": terms_url or f"{base}/terms"},
+        "developer": {
+            "name": _cut(say("teams.package.developer"), 32),
+            "websiteUrl": website_url,
+            "privacyUrl": privacy_url or f"{base}/privacy",
+            "termsOfUseUrl": terms_url or f"{base}/terms",
+        },
         "name": {"short": _cut(say("teams.package.short_name"), 30), "full": _cut(say("teams.package.full_name"), 100)},
-        "description": {"short": _cut(say("teams.package.short_description"), 80),
-                        "full": _cut(say("teams.package.full_description"), 4000)},
+        "description": {
+            "short": _cut(say("teams.package.short_description"), 80),
+            "full": _cut(say("teams.package.full_description"), 4000),
+        },
         "icons": {"color": "color.png", "outline": "outline.png"},
         "accentColor": accent,
-        "bots": [{"botId": bot_id, "scopes": ["personal", "team"], "isNotificationOnly": False,
-                  "supportsFiles": False, "commandLists": command_lists(registry)}],
+        "bots": [
+            {
+                "botId": bot_id,
+                "scopes": ["personal", "team"],
+                "isNotificationOnly": False,
+                "supportsFiles": False,
+                "commandLists": command_lists(registry),
+            }
+        ],
         "permissions": ["identity", "messageTeamMembers"],
         "defaultInstallScope": "personal",
     }
@@ -104,8 +129,9 @@ def build(out: Path, bot_id: str, website_url: str, **options: Any) -> dict[str,
     return document
 
 
-def build_for_cli(settings: Any, out_file: str, *, website_url: str = "", app_id: str = "",
-                  **options: Any) -> tuple[bool, str]:
+def build_for_cli(
+    settings: Any, out_file: str, *, website_url: str = "", app_id: str = "", **options: Any
+) -> tuple[bool, str]:
     """``rmbot teams package``: (True, what was written) or (False, why not)."""
     from adapters.teams.auth import GUID
 
@@ -114,12 +140,18 @@ def build_for_cli(settings: Any, out_file: str, *, website_url: str = "", app_id
     if app_id and not GUID.match(app_id):
         return False, say("teams.config.app_id", given=app_id)
     try:
-        document = build(Path(out_file), settings.microsoft_app_id, website_url or settings.rmbot_public_url,
-                         app_id=app_id, **options)
+        document = build(
+            Path(out_file),
+            settings.microsoft_app_id,
+            website_url or settings.rmbot_public_url,
+            app_id=app_id,
+            **options,
+        )
     except PackageError as problem:
         return False, str(problem)
-    return True, plain(say("teams.package.written", path=out_file, bot_id=settings.microsoft_app_id,
-                           version=document["version"]), 1000)
+    return True, plain(
+        say("teams.package.written", path=out_file, bot_id=settings.microsoft_app_id, version=document["version"]), 1000
+    )
 
 
 def unconfirmed_report(store: Any, limit: int = 100) -> str:
@@ -130,6 +162,18 @@ def unconfirmed_report(store: Any, limit: int = 100) -> str:
     if not rows:
         return plain(say("teams.unconfirmed.none"), 500)
     lines = [plain(say("teams.unconfirmed.header", count=len(rows)), 500)]
-    lines += [plain(say("teams.unconfirmed.line", outbox=row.outbox_id, person=row.person_id or "-",
-                        conversation=row.conversation_id, when=row.updated_at, error=row.error), 2000) for row in rows]
+    lines += [
+        plain(
+            say(
+                "teams.unconfirmed.line",
+                outbox=row.outbox_id,
+                person=row.person_id or "-",
+                conversation=row.conversation_id,
+                when=row.updated_at,
+                error=row.error,
+            ),
+            2000,
+        )
+        for row in rows
+    ]
     return "\n".join(lines)

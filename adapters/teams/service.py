@@ -92,8 +92,12 @@ class TeamsService:
         self.directory = TeamsDirectory(self.store, token_source(settings))
         self._recent: dict[tuple[str, str], tuple[float, str]] = {}
         if settings.microsoft_app_id:
-            log.info(plain(say("teams.serve.authenticated", app_id=settings.microsoft_app_id,
-                               app_type=app_type(settings)), 1000))
+            log.info(
+                plain(
+                    say("teams.serve.authenticated", app_id=settings.microsoft_app_id, app_type=app_type(settings)),
+                    1000,
+                )
+            )
         else:
             log.warning(plain(say("teams.serve.unauthenticated"), 1000))
         if not self.links.enabled:
@@ -119,8 +123,9 @@ class TeamsService:
         if not isinstance(body, dict) or not body.get("type"):
             return web.Response(status=400)
         try:
-            await self.authentication.authenticate_request(parse_activity(body),
-                                                           request.headers.get("Authorization") or None)
+            await self.authentication.authenticate_request(
+                parse_activity(body), request.headers.get("Authorization") or None
+            )
         except Exception as exc:  # noqa: BLE001 - any failure to prove the caller is the Bot Framework
             if is_metadata_outage(exc):
                 log.warning("Bot Framework signing keys unavailable: %s", exc)
@@ -145,7 +150,9 @@ class TeamsService:
     async def on_activity(self, body: dict[str, Any], seen: _Seen, event: InboundEvent | None) -> dict[str, Any] | None:
         """Store what the activity shows, accept its event, and build the invoke answer (None if no invoke)."""
         if event is not None:
-            await self.directory.ensure(event, str(body.get("serviceUrl") or ""), str((body.get("from") or {}).get("id") or ""))
+            await self.directory.ensure(
+                event, str(body.get("serviceUrl") or ""), str((body.get("from") or {}).get("id") or "")
+            )
         answer = await asyncio.to_thread(self._commit, seen, event, body)
         if event is not None:
             self.poke()
@@ -176,8 +183,11 @@ class TeamsService:
         if seen.reference is None or seen.added:
             return False
         earlier = self._recent.get((seen.tenant, seen.reference["conversation_id"]))
-        return (earlier is not None and earlier[1] == repr((sorted(seen.reference.items()), seen.accounts))
-                and time.monotonic() - earlier[0] < REMEMBERED_FOR)
+        return (
+            earlier is not None
+            and earlier[1] == repr((sorted(seen.reference.items()), seen.accounts))
+            and time.monotonic() - earlier[0] < REMEMBERED_FOR
+        )
 
     def _remembered(self, seen: _Seen) -> None:
         if seen.reference is None:
@@ -185,14 +195,18 @@ class TeamsService:
         if len(self._recent) > 50_000:
             self._recent.clear()
         self._recent[(seen.tenant, seen.reference["conversation_id"])] = (
-            time.monotonic(), repr((sorted(seen.reference.items()), seen.accounts)))
+            time.monotonic(),
+            repr((sorted(seen.reference.items()), seen.accounts)),
+        )
 
     def _with_directory_ids(self, event: InboundEvent) -> InboundEvent:
         """Mentions by Teams account id (``29:…``) mapped to the AD object id when the account is known."""
         teams_ids = [v for v in event.mentions.values() if v.startswith("29:")]
         if not teams_ids:
             return event
-        known = {a.account_id: a.user_id for a in refs.accounts(self.store.engine, event.tenant, teams_ids) if a.user_id}
+        known = {
+            a.account_id: a.user_id for a in refs.accounts(self.store.engine, event.tenant, teams_ids) if a.user_id
+        }
         return event.model_copy(update={"mentions": {k: known.get(v, v) for k, v in event.mentions.items()}})
 
     def _wake(self, tenant: str, user: str) -> None:
@@ -242,8 +256,9 @@ class TeamsService:
         try:
             outbox_id, index = self.links.check(request.match_info["token"])
         except LinkError as problem:
-            return web.Response(status=410 if problem.reason == "expired" else 403,
-                                text=plain(say(f"teams.link.{problem.reason}"), 300))
+            return web.Response(
+                status=410 if problem.reason == "expired" else 403, text=plain(say(f"teams.link.{problem.reason}"), 300)
+            )
         attachment = await asyncio.to_thread(self._attachment, outbox_id, index)
         if attachment is None:
             return web.Response(status=404, text=plain(say("teams.link.gone"), 300))
@@ -251,9 +266,15 @@ class TeamsService:
         media_type = str(attachment.get("media_type") or "application/octet-stream")
         disposition = "inline" if media_type.startswith("image/") else "attachment"
         name = urllib.parse.quote(str(attachment.get("filename") or "file"), safe="")
-        return web.Response(body=content, content_type=media_type, headers={
-            "Content-Disposition": f"{disposition}; filename*=UTF-8''{name}",
-            "Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"})
+        return web.Response(
+            body=content,
+            content_type=media_type,
+            headers={
+                "Content-Disposition": f"{disposition}; filename*=UTF-8''{name}",
+                "Cache-Control": "private, max-age=3600",
+                "X-Content-Type-Options": "nosniff",
+            },
+        )
 
     def _attachment(self, outbox_id: int, index: int) -> dict[str, Any] | None:
         with Session(self.store.engine) as session:

@@ -34,11 +34,13 @@ class TokenError(RuntimeError):
 class ClientCredentials:
     """A callable giving the bot's current token for the connector, fetched when needed."""
 
-    def __init__(self, login_url: str, tenant: str, app_id: str, secret: str,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, login_url: str, tenant: str, app_id: str, secret: str, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.url = f"{login_url.rstrip('/')}/{urllib.parse.quote(tenant, safe='')}/oauth2/v2.0/token"
-        self._form = urllib.parse.urlencode({"grant_type": "client_credentials", "client_id": app_id,
-                                             "client_secret": secret, "scope": SCOPE}).encode()
+        self._form = urllib.parse.urlencode(
+            {"grant_type": "client_credentials", "client_id": app_id, "client_secret": secret, "scope": SCOPE}
+        ).encode()
         self._clock = clock
         self._lock = threading.Lock()
         self._token = ""
@@ -53,14 +55,19 @@ class ClientCredentials:
             return self._token
 
     def _fetch(self) -> tuple[str, float]:
-        request = urllib.request.Request(self.url, data=self._form, method="POST", headers={
-            "Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"})
+        request = urllib.request.Request(
+            self.url,
+            data=self._form,
+            method="POST",
+            headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"},
+        )
         try:
             with urllib.request.urlopen(request, timeout=TIMEOUT) as response:  # noqa: S310 - an https:// URL
                 answer: Any = json.loads(response.read() or b"{}")
         except urllib.error.HTTPError as refused:
-            raise TokenError(f"{self.url} refused the bot's credentials: HTTP {refused.code} {_error_code(refused)}") \
-                from None
+            raise TokenError(
+                f"{self.url} refused the bot's credentials: HTTP {refused.code} {_error_code(refused)}"
+            ) from None
         except (OSError, ValueError) as failure:
             raise TokenError(f"no answer from {self.url}: {type(failure).__name__}: {failure}") from None
         token = answer.get("access_token") if isinstance(answer, dict) else None

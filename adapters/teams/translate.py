@@ -89,10 +89,14 @@ def reference_of(activity: dict[str, Any]) -> dict[str, Any] | None:
     kind = conversation_type(activity)
     channel_data = activity.get("channelData") or {}
     sender = activity.get("from") or {}
-    reference = {"tenant_key": tenant_of(activity), "conversation_id": str(conversation["id"]),
-                 "conversation_type": kind, "service_url": str(activity["serviceUrl"]),
-                 "bot_id": str((activity.get("recipient") or {}).get("id") or ""),
-                 "team_id": str((channel_data.get("team") or {}).get("id") or "")}
+    reference = {
+        "tenant_key": tenant_of(activity),
+        "conversation_id": str(conversation["id"]),
+        "conversation_type": kind,
+        "service_url": str(activity["serviceUrl"]),
+        "bot_id": str((activity.get("recipient") or {}).get("id") or ""),
+        "team_id": str((channel_data.get("team") or {}).get("id") or ""),
+    }
     if kind == "personal" and sender.get("id") and sender.get("id") != reference["bot_id"]:
         reference.update(user_id=user_of(sender), account_id=str(sender["id"]), name=str(sender.get("name") or ""))
     elif kind == "channel":
@@ -110,8 +114,10 @@ def accounts_of(activity: dict[str, Any]) -> list[dict[str, Any]]:
         account_id = str(account.get("id") or "")
         if not account_id.startswith("29:") or account_id == bot:
             continue
-        known = out.setdefault(account_id, {"account_id": account_id, "user_id": "", "name": "",
-                                             "service_url": str(activity.get("serviceUrl") or "")})
+        known = out.setdefault(
+            account_id,
+            {"account_id": account_id, "user_id": "", "name": "", "service_url": str(activity.get("serviceUrl") or "")},
+        )
         known["user_id"] = known["user_id"] or str(account.get("aadObjectId") or "")
         known["name"] = known["name"] or str(account.get("name") or "")
     return list(out.values())
@@ -180,10 +186,14 @@ def event_of(activity: dict[str, Any]) -> InboundEvent | None:
     tenant = tenant_of(activity)
     if not tenant or not sender.get("id") or sender.get("id") == bot:
         return None
-    common: dict[str, Any] = dict(platform=Platform.TEAMS, tenant=tenant, user=user_of(sender),
-                                  user_name=str(sender.get("name") or ""),
-                                  conversation=str((activity.get("conversation") or {}).get("id") or ""),
-                                  occurred_at=when(activity))
+    common: dict[str, Any] = dict(
+        platform=Platform.TEAMS,
+        tenant=tenant,
+        user=user_of(sender),
+        user_name=str(sender.get("name") or ""),
+        conversation=str((activity.get("conversation") or {}).get("id") or ""),
+        occurred_at=when(activity),
+    )
     personal = conversation_type(activity) == "personal"
     if kind in ("conversationUpdate", "installationUpdate"):
         if personal and bot_added(activity):  # both activities of one install share this id: one welcome
@@ -213,13 +223,18 @@ def _pressed(data: dict[str, Any], common: dict[str, Any]) -> InboundEvent | Non
     if action == PICK:
         if not data.get(PICK_ACTION):
             return None
-        return InboundEvent(action=Action(id=str(data[PICK_ACTION]), value=str(data.get(PICK_INPUT) or "")),
-                            kind="action", **common)
+        return InboundEvent(
+            action=Action(id=str(data[PICK_ACTION]), value=str(data.get(PICK_INPUT) or "")), kind="action", **common
+        )
     if action == FORM_SUBMIT:
         declared = data.get(FORM_FIELDS)
         fields = declared if isinstance(declared, dict) else {}
         values = {fid: field_value(str(fkind), FORM_PREFIX + fid, data) for fid, fkind in fields.items()}
-        return InboundEvent(action=Action(id=str(data.get(FORM_ACTION) or ""),
-                                          values={k: v for k, v in values.items() if v is not None}),
-                            kind="action", **common)
+        return InboundEvent(
+            action=Action(
+                id=str(data.get(FORM_ACTION) or ""), values={k: v for k, v in values.items() if v is not None}
+            ),
+            kind="action",
+            **common,
+        )
     return InboundEvent(action=Action(id=action, value=str(data.get(VALUE) or "")), kind="action", **common)

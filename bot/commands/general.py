@@ -24,7 +24,8 @@ def install(engine: Engine) -> None:
     def is_coordinator(turn: Turn) -> bool:
         uow = turn.uow
         return bool(uow.coordinators.programmes_of(turn.me.id)) or uow.coordinators.is_tenant_coordinator(
-            turn.tenant.id, turn.me.id)
+            turn.tenant.id, turn.me.id
+        )
 
     @registry.handles("help")
     def help_(turn: Turn, args: Args, _programme: Programme | None) -> None:
@@ -41,8 +42,13 @@ def install(engine: Engine) -> None:
             return
         coordinator = is_coordinator(turn)
         verbs = [v for v in registry.verbs.values() if v.who == "anyone" or coordinator]
-        turn.reply(say("help.list", anyone=[v for v in verbs if v.who == "anyone"],
-                       coordinator=[v for v in verbs if v.who == "coordinator"]))
+        turn.reply(
+            say(
+                "help.list",
+                anyone=[v for v in verbs if v.who == "anyone"],
+                coordinator=[v for v in verbs if v.who == "coordinator"],
+            )
+        )
 
     @registry.handles("my-data")
     def my_data(turn: Turn, _args: Args, _programme: Programme | None) -> None:
@@ -51,18 +57,39 @@ def install(engine: Engine) -> None:
         participations = []
         for participant in uow.participants.of_person(me.id):
             programme = uow.programmes.get(participant.programme_id)
-            participations.append({"programme": programme.name if programme else "?",
-                                   **participant.model_dump(mode="json", exclude={"person_id", "programme_id"})})
+            participations.append(
+                {
+                    "programme": programme.name if programme else "?",
+                    **participant.model_dump(mode="json", exclude={"person_id", "programme_id"}),
+                }
+            )
         coordinating = [p.name for p in (uow.programmes.get(i) for i in uow.coordinators.programmes_of(me.id)) if p]
         waiting = grants.visible(uow, turn.tenant, me)
-        record = {"person": me.model_dump(mode="json", exclude={"manager_id", "tenant_id"}),
-                  "manager": manager.name if manager else None,
-                  "chat_accounts": uow.people.identities(me.id),
-                  "programmes": participations, "coordinator_of": coordinating,
-                  "tenant_coordinator": uow.coordinators.is_tenant_coordinator(turn.tenant.id, me.id),
-                  "coordinator_grants": waiting}
+        record = {
+            "person": me.model_dump(mode="json", exclude={"manager_id", "tenant_id"}),
+            "manager": manager.name if manager else None,
+            "chat_accounts": uow.people.identities(me.id),
+            "programmes": participations,
+            "coordinator_of": coordinating,
+            "tenant_coordinator": uow.coordinators.is_tenant_coordinator(turn.tenant.id, me.id),
+            "coordinator_grants": waiting,
+        }
         content = base64.b64encode(json.dumps(record, indent=2, ensure_ascii=False).encode()).decode()
-        turn.reply(say("privacy.my_data", me=me, manager=manager, participations=participations,
-                       coordinating=coordinating, grants=waiting),
-                   attachments=[Attachment(filename="my-data.json", media_type="application/json",
-                                           content_b64=content, title=say("privacy.my_data_file"))])
+        turn.reply(
+            say(
+                "privacy.my_data",
+                me=me,
+                manager=manager,
+                participations=participations,
+                coordinating=coordinating,
+                grants=waiting,
+            ),
+            attachments=[
+                Attachment(
+                    filename="my-data.json",
+                    media_type="application/json",
+                    content_b64=content,
+                    title=say("privacy.my_data_file"),
+                )
+            ],
+        )

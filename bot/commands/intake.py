@@ -47,8 +47,10 @@ def install(engine: Engine) -> None:
         if not taking_part:
             raise CommandError("intake.not_participant")
         if len(taking_part) > 1:
-            turn.reply(say("intake.pick_programme"), choices=[
-                Choice(label=p.name, action=OPEN_ACTION, value=str(pa.id)) for pa, p in taking_part])
+            turn.reply(
+                say("intake.pick_programme"),
+                choices=[Choice(label=p.name, action=OPEN_ACTION, value=str(pa.id)) for pa, p in taking_part],
+            )
             return
         intake.open(turn, *taking_part[0])
 
@@ -73,8 +75,11 @@ def install(engine: Engine) -> None:
             raise CommandError("intake.remind_pulse_not_yet")
         if what != "intake":
             raise CommandError("intake.remind_usage")
-        waiting = [p for p in turn.uow.participants.in_programme(programme.id)
-                   if p.status == ParticipantStatus.ACTIVE and not p.intake_completed_at]
+        waiting = [
+            p
+            for p in turn.uow.participants.in_programme(programme.id)
+            if p.status == ParticipantStatus.ACTIVE and not p.intake_completed_at
+        ]
         for participant in waiting:
             intake.nudge(turn, participant, programme, "intake.nudge")
         turn.reply(say("intake.reminded", count=len(waiting), programme=programme))
@@ -98,14 +103,17 @@ def install(engine: Engine) -> None:
             raise CommandError("intake.question_usage")
         if len(programme.intake_questions) >= MAX_QUESTIONS:
             raise CommandError("intake.question_limit", limit=MAX_QUESTIONS)
-        spec = {"prompt": " ".join(args.words[1:]), "kind": args.options.get("type", "text"),
-                "choices": [c for c in args.options.get("choices", "").split(";")],
-                "role": args.options.get("role"), "required": "required" in args.options}
+        spec = {
+            "prompt": " ".join(args.words[1:]),
+            "kind": args.options.get("type", "text"),
+            "choices": [c for c in args.options.get("choices", "").split(";")],
+            "role": args.options.get("role"),
+            "required": "required" in args.options,
+        }
         try:
             step = question_from_spec(spec, next_question_number(programme))
         except ValueProblem as problem:
             raise CommandError(problem.key, **problem.values) from None
         programme.intake_questions = [*programme.intake_questions, step]
         turn.uow.programmes.save(programme)
-        turn.reply(say("intake.question_added", programme=programme, question=step,
-                       number=step["id"].split("_")[1]))
+        turn.reply(say("intake.question_added", programme=programme, question=step, number=step["id"].split("_")[1]))

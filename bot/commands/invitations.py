@@ -68,17 +68,32 @@ def send_consent(turn: Turn, participant: Participant, programme: Programme, rem
     person = turn.uow.people.get(participant.person_id)
     inviter = turn.uow.people.get(participant.invited_by) if participant.invited_by else None
     value = str(participant.id)
-    turn.message(Address.person(participant.person_id),
-                 say("consent.request", programme=programme, role=participant.role.value, person=person,
-                     cadence=describe_cadence(programme.cadence_days),
-                     inviter=inviter if inviter and inviter.id != participant.person_id else None, reminder=reminder),
-                 choices=[Choice(label=say("consent.accept_label"), action=CONSENT_ACTION, value=f"{value}:accept",
-                                 style="primary"),
-                          Choice(label=say("consent.decline_label"), action=CONSENT_ACTION, value=f"{value}:decline")],
-                 programme_id=programme.id, kind="nudge" if reminder else "reply")
+    turn.message(
+        Address.person(participant.person_id),
+        say(
+            "consent.request",
+            programme=programme,
+            role=participant.role.value,
+            person=person,
+            cadence=describe_cadence(programme.cadence_days),
+            inviter=inviter if inviter and inviter.id != participant.person_id else None,
+            reminder=reminder,
+        ),
+        choices=[
+            Choice(label=say("consent.accept_label"), action=CONSENT_ACTION, value=f"{value}:accept", style="primary"),
+            Choice(label=say("consent.decline_label"), action=CONSENT_ACTION, value=f"{value}:decline"),
+        ],
+        programme_id=programme.id,
+        kind="nudge" if reminder else "reply",
+    )
     if not reminder:
-        turn.uow.schedule.add(turn.tenant.id, INVITE_REMINDER, turn.now + INVITE_REMINDER_AFTER,
-                              {"participant_id": participant.id}, key=f"invite-reminder:{participant.id}")
+        turn.uow.schedule.add(
+            turn.tenant.id,
+            INVITE_REMINDER,
+            turn.now + INVITE_REMINDER_AFTER,
+            {"participant_id": participant.id},
+            key=f"invite-reminder:{participant.id}",
+        )
 
 
 def invite(turn: Turn, args: Args, programme: Programme | None) -> None:
@@ -100,9 +115,15 @@ def invite(turn: Turn, args: Args, programme: Programme | None) -> None:
         elif existing is not None:
             skipped.append({"name": person.name, "why": existing.status.value, "role": existing.role.value})
         else:
-            participant = turn.uow.participants.add(NewParticipant(
-                programme_id=programme.id, person_id=person.id, role=role, invited_by=turn.me.id,
-                capacity=programme.settings.mentor_capacity if role == Role.MENTOR else 1))
+            participant = turn.uow.participants.add(
+                NewParticipant(
+                    programme_id=programme.id,
+                    person_id=person.id,
+                    role=role,
+                    invited_by=turn.me.id,
+                    capacity=programme.settings.mentor_capacity if role == Role.MENTOR else 1,
+                )
+            )
             send_consent(turn, participant, programme)
             invited.append(person.name)
     turn.reply(say("people.invited", programme=programme, role=role.value, invited=invited, skipped=skipped))
@@ -160,15 +181,20 @@ def join(turn: Turn, args: Args, _programme: Programme | None) -> None:
 
         chosen = find_programme(open_programmes, args.options["program"])
         if chosen is None:
-            raise CommandError("join.unknown_programme", given=args.options["program"],
-                               names=[p.name for p in open_programmes])
+            raise CommandError(
+                "join.unknown_programme", given=args.options["program"], names=[p.name for p in open_programmes]
+            )
         open_programmes = [chosen]
     if not open_programmes:
         raise CommandError("join.no_programme")
     if len(open_programmes) > 1:
-        turn.reply(say("join.pick_programme"), choices=[
-            Choice(label=p.name, action=JOIN_ACTION, value=f"{p.id}:{role.value if role else ''}")
-            for p in open_programmes])
+        turn.reply(
+            say("join.pick_programme"),
+            choices=[
+                Choice(label=p.name, action=JOIN_ACTION, value=f"{p.id}:{role.value if role else ''}")
+                for p in open_programmes
+            ],
+        )
         return
     _join(turn, open_programmes[0], role)
 
@@ -183,17 +209,29 @@ def on_join_pick(turn: Turn, action: Action) -> None:
 
 def _join(turn: Turn, programme: Programme, role: Role | None) -> None:
     if role is None:
-        turn.reply(say("join.pick_role", programme=programme), choices=[
-            Choice(label=say("join.as_mentor"), action=JOIN_ACTION, value=f"{programme.id}:mentor"),
-            Choice(label=say("join.as_mentee"), action=JOIN_ACTION, value=f"{programme.id}:mentee")])
+        turn.reply(
+            say("join.pick_role", programme=programme),
+            choices=[
+                Choice(label=say("join.as_mentor"), action=JOIN_ACTION, value=f"{programme.id}:mentor"),
+                Choice(label=say("join.as_mentee"), action=JOIN_ACTION, value=f"{programme.id}:mentee"),
+            ],
+        )
         return
     existing = turn.uow.participants.find(programme.id, turn.me.id)
     problem = role_problem(turn.uow, programme, turn.me, role)
     if problem is not None and (existing is None or existing.status == ParticipantStatus.DECLINED):
         other = Role.MENTEE if role == Role.MENTOR else Role.MENTOR
-        offer = [] if role_problem(turn.uow, programme, turn.me, other) else [
-            Choice(label=say("eligibility.other_role_label", role=other.value), action=JOIN_ACTION,
-                   value=f"{programme.id}:{other.value}")]
+        offer = (
+            []
+            if role_problem(turn.uow, programme, turn.me, other)
+            else [
+                Choice(
+                    label=say("eligibility.other_role_label", role=other.value),
+                    action=JOIN_ACTION,
+                    value=f"{programme.id}:{other.value}",
+                )
+            ]
+        )
         turn.reply(say(problem[0], **problem[1]), choices=offer)
         return
     if existing is not None and existing.status != ParticipantStatus.DECLINED:
@@ -203,9 +241,15 @@ def _join(turn: Turn, programme: Programme, role: Role | None) -> None:
         existing.role, existing.status = role, ParticipantStatus.INVITED
         participant = turn.uow.participants.save(existing)
     else:
-        participant = turn.uow.participants.add(NewParticipant(
-            programme_id=programme.id, person_id=turn.me.id, role=role, invited_by=turn.me.id,
-            capacity=programme.settings.mentor_capacity if role == Role.MENTOR else 1))
+        participant = turn.uow.participants.add(
+            NewParticipant(
+                programme_id=programme.id,
+                person_id=turn.me.id,
+                role=role,
+                invited_by=turn.me.id,
+                capacity=programme.settings.mentor_capacity if role == Role.MENTOR else 1,
+            )
+        )
     send_consent(turn, participant, programme)
 
 
@@ -224,12 +268,15 @@ def announce(turn: Turn, args: Args, programme: Programme | None) -> None:
         raise CommandError("join.announce_usage")
     if programme.status != ProgrammeStatus.OPEN:
         raise CommandError("programme.closed", programme=programme)
-    turn.message(Address(kind="conversation", conversation=channel),
-                 say("join.call", programme=programme, cadence=describe_cadence(programme.cadence_days)),
-                 choices=[Choice(label=say("join.as_mentor"), action=JOIN_ACTION, value=f"{programme.id}:mentor",
-                                 style="primary"),
-                          Choice(label=say("join.as_mentee"), action=JOIN_ACTION, value=f"{programme.id}:mentee")],
-                 programme_id=programme.id)
+    turn.message(
+        Address(kind="conversation", conversation=channel),
+        say("join.call", programme=programme, cadence=describe_cadence(programme.cadence_days)),
+        choices=[
+            Choice(label=say("join.as_mentor"), action=JOIN_ACTION, value=f"{programme.id}:mentor", style="primary"),
+            Choice(label=say("join.as_mentee"), action=JOIN_ACTION, value=f"{programme.id}:mentee"),
+        ],
+        programme_id=programme.id,
+    )
     turn.reply(say("join.announced", programme=programme, channel=token))
 
 
@@ -242,17 +289,18 @@ def coordinators_add(turn: Turn, args: Args, programme: Programme | None) -> Non
         if turn.uow.coordinators.add(programme.id, person.id, added_by=turn.me.id):
             added.append(person.name)
             if person.id != turn.me.id:
-                turn.message(Address.person(person.id),
-                             say("people.now_coordinator", programme=programme, by=turn.me.name))
-    turn.reply(say("people.coordinators_added", programme=programme, added=added,
-                   already=len(args.words) - len(added)))
+                turn.message(
+                    Address.person(person.id), say("people.now_coordinator", programme=programme, by=turn.me.name)
+                )
+    turn.reply(say("people.coordinators_added", programme=programme, added=added, already=len(args.words) - len(added)))
 
 
 def status(turn: Turn, _args: Args, programme: Programme | None) -> None:
     assert programme is not None
     participants = turn.uow.participants.in_programme(programme.id)
-    counts = {role.value: {**{state.value: 0 for state in ParticipantStatus}, "intake": 0, "onboarded": 0}
-              for role in Role}
+    counts = {
+        role.value: {**{state.value: 0 for state in ParticipantStatus}, "intake": 0, "onboarded": 0} for role in Role
+    }
     waiting, incomplete, not_onboarded = [], [], []
     for participant in participants:
         role_counts = counts[participant.role.value]
@@ -272,10 +320,19 @@ def status(turn: Turn, _args: Args, programme: Programme | None) -> None:
     coordinators = [turn.uow.people.get(pid) for pid in turn.uow.coordinators.of_programme(programme.id)]
     from bot.commands.reports import health_text
 
-    turn.reply(say("people.status", programme=programme, counts=counts, waiting=sorted(waiting),
-                   incomplete=sorted(incomplete), not_onboarded=sorted(not_onboarded),
-                   health=health_text(turn, programme),
-                   coordinators=[c.name for c in coordinators if c is not None], total=len(participants)))
+    turn.reply(
+        say(
+            "people.status",
+            programme=programme,
+            counts=counts,
+            waiting=sorted(waiting),
+            incomplete=sorted(incomplete),
+            not_onboarded=sorted(not_onboarded),
+            health=health_text(turn, programme),
+            coordinators=[c.name for c in coordinators if c is not None],
+            total=len(participants),
+        )
+    )
 
 
 def install(engine: Engine) -> None:
@@ -284,6 +341,7 @@ def install(engine: Engine) -> None:
     engine.registry.handles("program announce")(announce)
     engine.registry.handles("coordinators add")(coordinators_add)
     engine.registry.handles("status")(status)
+
     @engine.on_action(CONSENT_ACTION)
     def consent(turn: Turn, action: Action) -> None:
         participant = on_consent(turn, action)

@@ -51,30 +51,66 @@ def preview(turn: Turn, programme: Programme, rerun: bool = False) -> None:
     data = load_input(turn.uow, programme, turn.now.date())
     settings = programme.settings
     result = run_matching(data, settings.match_mode, settings.match_seed, topic_labels())
-    turn.uow.matching.save_run(NewMatchRun(programme_id=programme.id, mode=result.mode, seed=result.seed,
-                                           result=result_record(result), created_by=turn.me.id))
-    names = _names(turn, [p.mentee for p in result.pairs] + [p.mentor for p in result.pairs] +
-                   [u.participant_id for u in result.unmatched])
-    pairs = [{"mentee": names[p.mentee], "mentor": names[p.mentor], "score": p.score, "pinned": p.pinned,
-              "reasons": reason_text(p.reasons)} for p in result.pairs]
-    unmatched = [{"role": u.role, "name": names[u.participant_id], "reason": say(u.reason.key, **u.reason.values)}
-                 for u in result.unmatched]
-    turn.reply(say("matching.preview", programme=programme, mode=result.mode, seed=result.seed, pairs=pairs,
-                   average=result.average_score, unmatched=unmatched, limit=LIST_LIMIT, rerun=rerun,
-                   unmatched_mentees=sum(1 for u in result.unmatched if u.role == "mentee"),
-                   unmatched_mentors=sum(1 for u in result.unmatched if u.role == "mentor")))
+    turn.uow.matching.save_run(
+        NewMatchRun(
+            programme_id=programme.id,
+            mode=result.mode,
+            seed=result.seed,
+            result=result_record(result),
+            created_by=turn.me.id,
+        )
+    )
+    names = _names(
+        turn,
+        [p.mentee for p in result.pairs]
+        + [p.mentor for p in result.pairs]
+        + [u.participant_id for u in result.unmatched],
+    )
+    pairs = [
+        {
+            "mentee": names[p.mentee],
+            "mentor": names[p.mentor],
+            "score": p.score,
+            "pinned": p.pinned,
+            "reasons": reason_text(p.reasons),
+        }
+        for p in result.pairs
+    ]
+    unmatched = [
+        {"role": u.role, "name": names[u.participant_id], "reason": say(u.reason.key, **u.reason.values)}
+        for u in result.unmatched
+    ]
+    turn.reply(
+        say(
+            "matching.preview",
+            programme=programme,
+            mode=result.mode,
+            seed=result.seed,
+            pairs=pairs,
+            average=result.average_score,
+            unmatched=unmatched,
+            limit=LIST_LIMIT,
+            rerun=rerun,
+            unmatched_mentees=sum(1 for u in result.unmatched if u.role == "mentee"),
+            unmatched_mentors=sum(1 for u in result.unmatched if u.role == "mentor"),
+        )
+    )
 
 
-def _two_participants(turn: Turn, args: Args, programme: Programme,
-                      verb: str) -> tuple[Participant, Participant, dict[str, str]]:
+def _two_participants(
+    turn: Turn, args: Args, programme: Programme, verb: str
+) -> tuple[Participant, Participant, dict[str, str]]:
     if len(args.words) != 2:
         raise CommandError("matching.two_people", verb=verb)
     people = resolve_people(turn, args.words)
     if len(people) != 2:
         raise CommandError("matching.two_people", verb=verb)
     found = [turn.uow.participants.find(programme.id, p.id) for p in people]
-    missing = [p.name for p, participant in zip(people, found, strict=True)
-               if participant is None or participant.status != ParticipantStatus.ACTIVE]
+    missing = [
+        p.name
+        for p, participant in zip(people, found, strict=True)
+        if participant is None or participant.status != ParticipantStatus.ACTIVE
+    ]
     if missing:
         raise CommandError("matching.not_participants", names=missing, programme=programme)
     a, b = [participant for participant in found if participant is not None]
@@ -89,9 +125,13 @@ def pin(turn: Turn, args: Args, programme: Programme | None) -> None:
     assert programme is not None
     mentee, mentor, names = _two_participants(turn, args, programme, "pin")
     data = load_input(turn.uow, programme, turn.now.date())
-    only = MatchInput(mentees=[c for c in data.mentees if c.participant_id == mentee.id] or [],
-                      mentors=[c for c in data.mentors if c.participant_id == mentor.id], managers=data.managers,
-                      rules=data.rules, weights=data.weights)
+    only = MatchInput(
+        mentees=[c for c in data.mentees if c.participant_id == mentee.id] or [],
+        mentors=[c for c in data.mentors if c.participant_id == mentor.id],
+        managers=data.managers,
+        rules=data.rules,
+        weights=data.weights,
+    )
     if only.mentees and only.mentors:
         only.rules.forbidden.discard((mentee.id, mentor.id))
         checked = feasibility(only)
@@ -100,8 +140,11 @@ def pin(turn: Turn, args: Args, programme: Programme | None) -> None:
             reason = mentee_reason(only, blocked, 0)
             raise CommandError("matching.pin_breaks_rule", reason=say(reason.key, **reason.values), **names)
     turn.uow.matching.remove_rules(programme.id, mentee.id, mentor.id)
-    turn.uow.matching.add_rule(NewMatchRule(programme_id=programme.id, kind="pin", mentee_id=mentee.id,
-                                         mentor_id=mentor.id, created_by=turn.me.id))
+    turn.uow.matching.add_rule(
+        NewMatchRule(
+            programme_id=programme.id, kind="pin", mentee_id=mentee.id, mentor_id=mentor.id, created_by=turn.me.id
+        )
+    )
     turn.reply(say("matching.pinned", **names))
 
 
@@ -109,8 +152,11 @@ def forbid(turn: Turn, args: Args, programme: Programme | None) -> None:
     assert programme is not None
     mentee, mentor, names = _two_participants(turn, args, programme, "forbid")
     turn.uow.matching.remove_rules(programme.id, mentee.id, mentor.id)
-    turn.uow.matching.add_rule(NewMatchRule(programme_id=programme.id, kind="forbid", mentee_id=mentee.id,
-                                         mentor_id=mentor.id, created_by=turn.me.id))
+    turn.uow.matching.add_rule(
+        NewMatchRule(
+            programme_id=programme.id, kind="forbid", mentee_id=mentee.id, mentor_id=mentor.id, created_by=turn.me.id
+        )
+    )
     turn.reply(say("matching.forbidden", programme=programme, **names))
 
 
@@ -141,8 +187,15 @@ def weights(turn: Turn, args: Args, programme: Programme | None) -> None:
             raise CommandError("matching.weights_all_zero")
         programme.settings = programme.settings.model_copy(update={"match_weights": current.as_dict()})
         turn.uow.programmes.save(programme)
-    turn.reply(say("matching.weights", programme=programme, weights=current, prefs=current.diversity_prefs,
-                   uses_choice=programme.settings.participant_choice))
+    turn.reply(
+        say(
+            "matching.weights",
+            programme=programme,
+            weights=current,
+            prefs=current.diversity_prefs,
+            uses_choice=programme.settings.participant_choice,
+        )
+    )
 
 
 def publish(turn: Turn, _args: Args, programme: Programme | None) -> None:
@@ -161,8 +214,7 @@ def publish_run(turn: Turn, programme: Programme, run: MatchRun) -> tuple[int, i
     """Store a run's pairs, introduce each new pair in a group message, tell each unmatched person why.
 
     Pairs already stored (a second publish) are neither stored nor introduced again."""
-    active_mentees = {p.mentee_id for p in turn.uow.matching.pairs(programme.id)
-                      if p.status != PairStatus.ENDED}
+    active_mentees = {p.mentee_id for p in turn.uow.matching.pairs(programme.id) if p.status != PairStatus.ENDED}
     introduced = skipped = 0
     labels = topic_labels()
     for record in run.result["pairs"]:
@@ -178,10 +230,19 @@ def publish_run(turn: Turn, programme: Programme, run: MatchRun) -> tuple[int, i
         people = turn.uow.people.many([mentee.person_id, mentor.person_id])
         teach = [labels.get(t, t) for t in (mentor.intake.get("teach_topics") or [])]
         learn = [labels.get(t, t) for t in (mentee.intake.get("learn_topics") or [])]
-        turn.message(Address.pair(mentee.person_id, mentor.person_id),
-                     say("matching.introduction", programme=programme, reasons=reason_text(record["reasons"]),
-                         mentor=people[mentor.person_id].name, mentee=people[mentee.person_id].name,
-                         teach=", ".join(teach), learn=", ".join(learn)), programme_id=programme.id)
+        turn.message(
+            Address.pair(mentee.person_id, mentor.person_id),
+            say(
+                "matching.introduction",
+                programme=programme,
+                reasons=reason_text(record["reasons"]),
+                mentor=people[mentor.person_id].name,
+                mentee=people[mentee.person_id].name,
+                teach=", ".join(teach),
+                learn=", ".join(learn),
+            ),
+            programme_id=programme.id,
+        )
         pair.introduced_at = turn.now
         turn.uow.matching.save_pair(pair)
         introduced += 1
@@ -191,9 +252,11 @@ def publish_run(turn: Turn, programme: Programme, run: MatchRun) -> tuple[int, i
         if participant is None or participant.status != ParticipantStatus.ACTIVE:
             continue
         reason = record["reason"]
-        turn.message(Address.person(participant.person_id),
-                     say("matching.unmatched_notice", programme=programme, reason=say(reason["key"], **reason["values"])),
-                     programme_id=programme.id)
+        turn.message(
+            Address.person(participant.person_id),
+            say("matching.unmatched_notice", programme=programme, reason=say(reason["key"], **reason["values"])),
+            programme_id=programme.id,
+        )
         told += 1
     turn.uow.matching.mark_published(run.id)
     for circle in circles_of(turn.uow, programme):
@@ -212,9 +275,18 @@ def rematch(turn: Turn, args: Args, programme: Programme | None) -> None:
         raise CommandError("matching.rematch_usage")
     [person] = resolve_people(turn, args.words)
     participant = turn.uow.participants.find(programme.id, person.id)
-    pair = None if participant is None else next(
-        (p for p in turn.uow.matching.pairs(programme.id)
-         if p.status != PairStatus.ENDED and participant.id in (p.mentee_id, p.mentor_id)), None)
+    pair = (
+        None
+        if participant is None
+        else next(
+            (
+                p
+                for p in turn.uow.matching.pairs(programme.id)
+                if p.status != PairStatus.ENDED and participant.id in (p.mentee_id, p.mentor_id)
+            ),
+            None,
+        )
+    )
     if participant is None or pair is None:
         raise CommandError("matching.not_paired", name=person.name, programme=programme)
     for circle in circles_of(turn.uow, programme):
@@ -225,13 +297,23 @@ def rematch(turn: Turn, args: Args, programme: Programme | None) -> None:
     names = _names(turn, [pair.mentee_id, pair.mentor_id])
     partner_id = pair.mentor_id if participant.id == pair.mentee_id else pair.mentee_id
     partner = required(turn.uow.participants.get(partner_id), "participant", partner_id)
-    turn.message(Address.person(partner.person_id), say("matching.pair_ended_notice", programme=programme),
-                 programme_id=programme.id)
+    turn.message(
+        Address.person(partner.person_id),
+        say("matching.pair_ended_notice", programme=programme),
+        programme_id=programme.id,
+    )
     data = load_input(turn.uow, programme, turn.now.date())
     settings = programme.settings
     result = run_matching(data, settings.match_mode, settings.match_seed, topic_labels())
-    turn.uow.matching.save_run(NewMatchRun(programme_id=programme.id, mode=result.mode, seed=result.seed,
-                                        result=result_record(result), created_by=turn.me.id))
+    turn.uow.matching.save_run(
+        NewMatchRun(
+            programme_id=programme.id,
+            mode=result.mode,
+            seed=result.seed,
+            result=result_record(result),
+            created_by=turn.me.id,
+        )
+    )
     mine = next((p for p in result.pairs if participant.id in (p.mentee, p.mentor)), None)
     proposal = reason = None
     if mine is not None:
@@ -240,8 +322,16 @@ def rematch(turn: Turn, args: Args, programme: Programme | None) -> None:
     else:
         missing = next((u for u in result.unmatched if u.participant_id == participant.id), None)
         reason = say(missing.reason.key, **missing.reason.values) if missing else ""
-    turn.reply(say("matching.rematched", mentee=names[pair.mentee_id], mentor=names[pair.mentor_id],
-                   name=person.name, proposal=proposal, reason=reason))
+    turn.reply(
+        say(
+            "matching.rematched",
+            mentee=names[pair.mentee_id],
+            mentor=names[pair.mentor_id],
+            name=person.name,
+            proposal=proposal,
+            reason=reason,
+        )
+    )
 
 
 def match_preview(turn: Turn, _args: Args, programme: Programme | None) -> None:
@@ -269,8 +359,14 @@ def install(engine: Engine) -> None:
     @engine.on_due(PUBLISH_JOB)
     def publish_from_operator(turn: Turn, payload: dict[str, Any]) -> None:
         """``rmbot match --publish`` goes through the inbox like everything else: exactly once."""
-        run = next((r for r in [turn.uow.matching.latest_run(int(payload["programme_id"]))]
-                    if r and r.id == payload["run_id"] and r.published_at is None), None)
+        run = next(
+            (
+                r
+                for r in [turn.uow.matching.latest_run(int(payload["programme_id"]))]
+                if r and r.id == payload["run_id"] and r.published_at is None
+            ),
+            None,
+        )
         programme = turn.uow.programmes.get(int(payload["programme_id"]))
         if run is not None and programme is not None:
             publish_run(turn, programme, run)
@@ -305,17 +401,37 @@ def install(engine: Engine) -> None:
             if len(order) < 3:
                 missing += 1
                 continue
-            listed = [{"value": data.mentors[j].participant_id, "name": data.mentors[j].name,
-                       "department": data.mentors[j].department,
-                       "teach": ", ".join(labels.get(t, t) for t in sorted(data.mentors[j].topics)),
-                       "why": unescape(reason_text(explain(data, mentee, data.mentors[j], labels)))} for j in order]
-            participant = required(turn.uow.participants.get(mentee.participant_id), "participant",
-                                   mentee.participant_id)
-            target = Turn(event=turn.event, uow=turn.uow, tenant=turn.tenant, now=turn.now,
-                          person=turn.uow.people.get(mentee.person_id),
-                          state=turn.uow.conversations.load(turn.tenant.id, mentee.person_id), sent=turn.sent)
-            engine.flows.start(target, CHOICE_FLOW, {"key": f"choices-{participant.id}",
-                                                    "participant_id": participant.id,
-                                                    "programme": programme.name, "suggestions": listed})
+            listed = [
+                {
+                    "value": data.mentors[j].participant_id,
+                    "name": data.mentors[j].name,
+                    "department": data.mentors[j].department,
+                    "teach": ", ".join(labels.get(t, t) for t in sorted(data.mentors[j].topics)),
+                    "why": unescape(reason_text(explain(data, mentee, data.mentors[j], labels))),
+                }
+                for j in order
+            ]
+            participant = required(
+                turn.uow.participants.get(mentee.participant_id), "participant", mentee.participant_id
+            )
+            target = Turn(
+                event=turn.event,
+                uow=turn.uow,
+                tenant=turn.tenant,
+                now=turn.now,
+                person=turn.uow.people.get(mentee.person_id),
+                state=turn.uow.conversations.load(turn.tenant.id, mentee.person_id),
+                sent=turn.sent,
+            )
+            engine.flows.start(
+                target,
+                CHOICE_FLOW,
+                {
+                    "key": f"choices-{participant.id}",
+                    "participant_id": participant.id,
+                    "programme": programme.name,
+                    "suggestions": listed,
+                },
+            )
             sent += 1
         turn.reply(say("matching.choices_sent", programme=programme, count=sent, missing=missing))

@@ -44,8 +44,9 @@ def check_unique_name(uow: UnitOfWork, tenant_id: int, name: str, exclude: int |
             raise ValueProblem("programme.name_taken", name=name)
 
 
-def new_programme(uow: UnitOfWork, tenant_id: int, name: str, *, coordinator_id: int | None = None,
-                  **fields: Any) -> Programme:
+def new_programme(
+    uow: UnitOfWork, tenant_id: int, name: str, *, coordinator_id: int | None = None, **fields: Any
+) -> Programme:
     """Store a new programme with a unique slug; its creator (if any) becomes a coordinator."""
     name = " ".join(name.split())
     if not 3 <= len(name) <= 80:
@@ -68,13 +69,22 @@ def create_programme(turn: Turn, answers: dict[str, Any], _context: dict[str, An
         return
     try:
         programme = new_programme(
-            turn.uow, turn.tenant.id, answers["name"], coordinator_id=turn.me.id,
-            focus=Focus(answers["focus"]), focus_detail=answers.get("focus_detail") or "",
-            goal_metric=answers["goal_metric"], goal_baseline=answers["goal_baseline"],
-            goal_target=answers["goal_target"], goal_date=date.fromisoformat(answers["goal_date"]),
+            turn.uow,
+            turn.tenant.id,
+            answers["name"],
+            coordinator_id=turn.me.id,
+            focus=Focus(answers["focus"]),
+            focus_detail=answers.get("focus_detail") or "",
+            goal_metric=answers["goal_metric"],
+            goal_baseline=answers["goal_baseline"],
+            goal_target=answers["goal_target"],
+            goal_date=date.fromisoformat(answers["goal_date"]),
             expectations=answers.get("expectations") or say("programme.default_expectations"),
-            starts_on=date.fromisoformat(answers["starts_on"]), ends_on=date.fromisoformat(answers["ends_on"]),
-            cadence_days=answers["cadence"], session_minutes=answers["session_minutes"])
+            starts_on=date.fromisoformat(answers["starts_on"]),
+            ends_on=date.fromisoformat(answers["ends_on"]),
+            cadence_days=answers["cadence"],
+            session_minutes=answers["session_minutes"],
+        )
     except ValueProblem as problem:
         raise CommandError(problem.key, **problem.values) from None
     assert turn.state is not None
@@ -89,56 +99,87 @@ def program_list(turn: Turn, _args: Args, _programme: Programme | None) -> None:
     rows = []
     for programme in programmes:
         people = turn.uow.participants.in_programme(programme.id)
-        rows.append({"programme": programme, "mentors": sum(1 for p in people if p.role == "mentor"),
-                     "mentees": sum(1 for p in people if p.role == "mentee"),
-                     "current": turn.state is not None and turn.state.current_programme_id == programme.id})
+        rows.append(
+            {
+                "programme": programme,
+                "mentors": sum(1 for p in people if p.role == "mentor"),
+                "mentees": sum(1 for p in people if p.role == "mentee"),
+                "current": turn.state is not None and turn.state.current_programme_id == programme.id,
+            }
+        )
     turn.reply(say("programme.list", rows=rows))
 
 
 def program_show(turn: Turn, _args: Args, programme: Programme | None) -> None:
     assert programme is not None
     coordinators = [turn.uow.people.get(pid) for pid in turn.uow.coordinators.of_programme(programme.id)]
-    turn.reply(say("programme.show", programme=programme, cadence=describe_cadence(programme.cadence_days),
-                   coordinators=[c.name for c in coordinators if c is not None]))
+    turn.reply(
+        say(
+            "programme.show",
+            programme=programme,
+            cadence=describe_cadence(programme.cadence_days),
+            coordinators=[c.name for c in coordinators if c is not None],
+        )
+    )
 
 
 def _step(kind: str, **bounds: Any) -> Step:
     return Step(id="value", kind=kind, prompt="", **bounds)
 
 
-_FLOW_FIELDS = {"name": "name", "focus": "focus", "goal-metric": "goal_metric", "baseline": "goal_baseline",
-                "target": "goal_target", "goal-date": "goal_date", "starts": "starts_on", "ends": "ends_on",
-                "cadence": "cadence", "session-minutes": "session_minutes", "expectations": "expectations"}
-_SETTINGS = {"seniority-gap": ("seniority_gap", _step("integer", minimum=0, maximum=20)),
-             "allow-peer": ("allow_peer", _step("yes_no")),
-             "anonymity-threshold": ("anonymity_threshold", _step("integer", minimum=3, maximum=100)),
-             "no-shared-manager": ("no_shared_manager", _step("yes_no")),
-             "min-overlap": ("min_overlap_minutes", _step("integer", minimum=0, maximum=600)),
-             "participant-choice": ("participant_choice", _step("yes_no")),
-             "mentor-capacity": ("mentor_capacity", _step("integer", minimum=1, maximum=20)),
-             "mentor-hours": ("mentor_hours_per_month", _step("number", minimum=0.5, maximum=80)),
-             "mentor-max-seniority": ("mentor_max_seniority", _step("integer", minimum=0, maximum=50)),
-             "mentee-min-seniority": ("mentee_min_seniority", _step("integer", minimum=0, maximum=50)),
-             "intake-reminder-days": ("intake_reminder_days", _step("number", minimum=0.5, maximum=30)),
-             "intake-reminders": ("intake_reminders", _step("integer", minimum=0, maximum=5)),
-             "match-mode": ("match_mode", Step(id="value", kind="choice", prompt="", choices=tuple(
-                 StepChoice(mode, mode) for mode in ("optimal", "stable", "random")))),
-             "match-seed": ("match_seed", _step("integer", minimum=0, maximum=2**31 - 1)),
-             "allow-repeat-pairs": ("allow_repeat_pairs", _step("yes_no")),
-             "group-sessions": ("group_sessions", _step("yes_no")),
-             "agenda-hours": ("agenda_hours_before", _step("number", minimum=1, maximum=168)),
-             "reminder-minutes": ("reminder_minutes_before", _step("integer", minimum=5, maximum=1440)),
-             "followup-minutes": ("followup_minutes_after", _step("integer", minimum=0, maximum=1440)),
-             "mentee-cancellations-alert": ("mentee_cancellations_alert", _step("integer", minimum=1, maximum=10)),
-             "gap-alert-days": ("gap_alert_days", _step("integer", minimum=7, maximum=120)),
-             "prep-minutes": ("prep_minutes_per_session", _step("integer", minimum=0, maximum=240)),
-             "daily-message-cap": ("daily_message_cap", _step("integer", minimum=1, maximum=50)),
-             "checkin-days": ("checkin_days", _step("integer", minimum=7, maximum=180)),
-             "copy-sponsor": ("copy_sponsor_on_no_shows", _step("yes_no")),
-             "sponsor": ("sponsor_email", _step("text", min_length=3, max_length=254)),
-             "retention-days": ("retention_days", _step("integer", minimum=1, maximum=3650))}
-_STATUS_STEP = Step(id="status", kind="choice", prompt="",
-                    choices=tuple(StepChoice(s.value, s.value) for s in ProgrammeStatus))
+_FLOW_FIELDS = {
+    "name": "name",
+    "focus": "focus",
+    "goal-metric": "goal_metric",
+    "baseline": "goal_baseline",
+    "target": "goal_target",
+    "goal-date": "goal_date",
+    "starts": "starts_on",
+    "ends": "ends_on",
+    "cadence": "cadence",
+    "session-minutes": "session_minutes",
+    "expectations": "expectations",
+}
+_SETTINGS = {
+    "seniority-gap": ("seniority_gap", _step("integer", minimum=0, maximum=20)),
+    "allow-peer": ("allow_peer", _step("yes_no")),
+    "anonymity-threshold": ("anonymity_threshold", _step("integer", minimum=3, maximum=100)),
+    "no-shared-manager": ("no_shared_manager", _step("yes_no")),
+    "min-overlap": ("min_overlap_minutes", _step("integer", minimum=0, maximum=600)),
+    "participant-choice": ("participant_choice", _step("yes_no")),
+    "mentor-capacity": ("mentor_capacity", _step("integer", minimum=1, maximum=20)),
+    "mentor-hours": ("mentor_hours_per_month", _step("number", minimum=0.5, maximum=80)),
+    "mentor-max-seniority": ("mentor_max_seniority", _step("integer", minimum=0, maximum=50)),
+    "mentee-min-seniority": ("mentee_min_seniority", _step("integer", minimum=0, maximum=50)),
+    "intake-reminder-days": ("intake_reminder_days", _step("number", minimum=0.5, maximum=30)),
+    "intake-reminders": ("intake_reminders", _step("integer", minimum=0, maximum=5)),
+    "match-mode": (
+        "match_mode",
+        Step(
+            id="value",
+            kind="choice",
+            prompt="",
+            choices=tuple(StepChoice(mode, mode) for mode in ("optimal", "stable", "random")),
+        ),
+    ),
+    "match-seed": ("match_seed", _step("integer", minimum=0, maximum=2**31 - 1)),
+    "allow-repeat-pairs": ("allow_repeat_pairs", _step("yes_no")),
+    "group-sessions": ("group_sessions", _step("yes_no")),
+    "agenda-hours": ("agenda_hours_before", _step("number", minimum=1, maximum=168)),
+    "reminder-minutes": ("reminder_minutes_before", _step("integer", minimum=5, maximum=1440)),
+    "followup-minutes": ("followup_minutes_after", _step("integer", minimum=0, maximum=1440)),
+    "mentee-cancellations-alert": ("mentee_cancellations_alert", _step("integer", minimum=1, maximum=10)),
+    "gap-alert-days": ("gap_alert_days", _step("integer", minimum=7, maximum=120)),
+    "prep-minutes": ("prep_minutes_per_session", _step("integer", minimum=0, maximum=240)),
+    "daily-message-cap": ("daily_message_cap", _step("integer", minimum=1, maximum=50)),
+    "checkin-days": ("checkin_days", _step("integer", minimum=7, maximum=180)),
+    "copy-sponsor": ("copy_sponsor_on_no_shows", _step("yes_no")),
+    "sponsor": ("sponsor_email", _step("text", min_length=3, max_length=254)),
+    "retention-days": ("retention_days", _step("integer", minimum=1, maximum=3650)),
+}
+_STATUS_STEP = Step(
+    id="status", kind="choice", prompt="", choices=tuple(StepChoice(s.value, s.value) for s in ProgrammeStatus)
+)
 
 
 def program_edit(turn: Turn, args: Args, programme: Programme | None) -> None:

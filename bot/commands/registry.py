@@ -81,7 +81,7 @@ def strip_leading(text: str) -> str:
         if stripped.lower() == word:
             return ""
         if stripped.lower().startswith(word + " "):
-            return stripped[len(word):].strip()
+            return stripped[len(word) :].strip()
     return stripped
 
 
@@ -111,9 +111,15 @@ class Registry:
         self.verbs: dict[tuple[str, ...], Verb] = {}
         for name, spec in data.items():
             words = tuple(name.split())
-            self.verbs[words] = Verb(words=words, who=spec["who"], usage=spec["usage"], summary=spec["summary"],
-                                     details=spec.get("details", ""), scope=spec.get("scope", "none"),
-                                     programme_from_words=bool(spec.get("programme_from_words", False)))
+            self.verbs[words] = Verb(
+                words=words,
+                who=spec["who"],
+                usage=spec["usage"],
+                summary=spec["summary"],
+                details=spec.get("details", ""),
+                scope=spec.get("scope", "none"),
+                programme_from_words=bool(spec.get("programme_from_words", False)),
+            )
 
     def handles(self, name: str) -> Callable[[Handler], Handler]:
         """Decorator: register the handler of a declared verb."""

@@ -41,7 +41,9 @@ def summary_text(health: Health, now: datetime, evaluation: bool = False) -> str
     """The report's summary; with the end-of-term evaluation once the term is over (or when asked)."""
     programme = health.programme
     text = say("reports.summary", h=health, programme=programme)
-    over = programme.status == ProgrammeStatus.CLOSED or (programme.ends_on is not None and now.date() >= programme.ends_on)
+    over = programme.status == ProgrammeStatus.CLOSED or (
+        programme.ends_on is not None and now.date() >= programme.ends_on
+    )
     if evaluation or over:
         text += "\n" + say("reports.evaluation", h=health, programme=programme, e=evaluate(health))
     return text
@@ -59,8 +61,11 @@ def _send_to_sponsor(turn: Turn, programme: Programme) -> None:
         return
     health = programme_health(turn.uow, programme, turn.now)
     charts = [_file(name, "image/png", png, name) for name, png in all_charts(health).items()]
-    turn.message(Address.person(sponsor.id), say("reports.sponsor", programme=programme) + "\n\n" +
-                 summary_text(health, turn.now, evaluation=True), attachments=charts)
+    turn.message(
+        Address.person(sponsor.id),
+        say("reports.sponsor", programme=programme) + "\n\n" + summary_text(health, turn.now, evaluation=True),
+        attachments=charts,
+    )
 
 
 def forget(turn: Turn, person: Person) -> int:
@@ -79,8 +84,9 @@ def forget(turn: Turn, person: Person) -> int:
                     ended += 1
             for member in circle.members:
                 if member.person_id != person.id:
-                    turn.message(Address.person(member.person_id),
-                                 say("matching.pair_ended_notice", programme=programme))
+                    turn.message(
+                        Address.person(member.person_id), say("matching.pair_ended_notice", programme=programme)
+                    )
         participant.status, participant.intake, participant.notices = ParticipantStatus.LEFT, {}, {}
         turn.uow.participants.save(participant)
     grants.forget(turn.uow, turn.tenant, person)  # before the email is erased: grants are found by it
@@ -89,8 +95,9 @@ def forget(turn: Turn, person: Person) -> int:
     turn.uow.conversations.save(ConversationState(tenant_id=turn.tenant.id, person_id=person.id))
     turn.uow.schedule.cancel(f"intake-reminder:{person.id}:")
     # The chat account link goes once the farewell has been delivered through it.
-    turn.uow.schedule.add(turn.tenant.id, UNLINK_JOB, turn.now + timedelta(hours=1), {"person_id": person.id},
-                          key=f"unlink:{person.id}")
+    turn.uow.schedule.add(
+        turn.tenant.id, UNLINK_JOB, turn.now + timedelta(hours=1), {"person_id": person.id}, key=f"unlink:{person.id}"
+    )
     return ended
 
 
@@ -102,14 +109,29 @@ def install(engine: Engine) -> None:
         assert programme is not None
         what = args.words[0].lower() if args.words else "summary"
         if what == "csv":
-            turn.reply(say("reports.csv_ready", programme=programme), attachments=[
-                _file(f"{programme.slug}-pairs.csv", "text/csv", pairs_csv(turn.uow, programme).encode(),
-                      say("reports.csv_title", programme=programme))])
+            turn.reply(
+                say("reports.csv_ready", programme=programme),
+                attachments=[
+                    _file(
+                        f"{programme.slug}-pairs.csv",
+                        "text/csv",
+                        pairs_csv(turn.uow, programme).encode(),
+                        say("reports.csv_title", programme=programme),
+                    )
+                ],
+            )
         elif what == "audit":
             entries = turn.uow.audit.of_programme(programme.id)
             people = turn.uow.people.many([e["person_id"] for e in entries if e["person_id"]])
-            turn.reply(say("reports.audit", programme=programme, entries=[
-                {**e, "name": people[e["person_id"]].name if e["person_id"] in people else "?"} for e in entries]))
+            turn.reply(
+                say(
+                    "reports.audit",
+                    programme=programme,
+                    entries=[
+                        {**e, "name": people[e["person_id"]].name if e["person_id"] in people else "?"} for e in entries
+                    ],
+                )
+            )
         elif what in ("summary", "charts", "evaluation"):
             health = programme_health(turn.uow, programme, turn.now)
             charts = [_file(name, "image/png", png, name) for name, png in all_charts(health).items()]
@@ -119,8 +141,9 @@ def install(engine: Engine) -> None:
 
     @registry.handles("dashboard")
     def dashboard(turn: Turn, _args: Args, _programme: Programme | None) -> None:
-        board = dashboard_message(build_dashboard(turn.uow, turn.me, registry, turn.now), turn.tenant.id,
-                                  turn.me.id, "")
+        board = dashboard_message(
+            build_dashboard(turn.uow, turn.me, registry, turn.now), turn.tenant.id, turn.me.id, ""
+        )
         turn.reply(board.text, sections=board.sections, choices=board.choices, context=board.context)
 
     @registry.handles("program close")
@@ -137,10 +160,14 @@ def install(engine: Engine) -> None:
                 turn.uow.matching.save_pair(pair)
         programme.status = ProgrammeStatus.CLOSED
         turn.uow.programmes.save(programme)
-        turn.uow.schedule.add(turn.tenant.id, RETENTION_JOB, turn.now + timedelta(days=programme.settings.retention_days),
-                              {"programme_id": programme.id}, key=f"retention:{programme.id}")
-        turn.reply(say("reports.closed", programme=programme, health=final,
-                       days=programme.settings.retention_days))
+        turn.uow.schedule.add(
+            turn.tenant.id,
+            RETENTION_JOB,
+            turn.now + timedelta(days=programme.settings.retention_days),
+            {"programme_id": programme.id},
+            key=f"retention:{programme.id}",
+        )
+        turn.reply(say("reports.closed", programme=programme, health=final, days=programme.settings.retention_days))
 
     @engine.on_due(RETENTION_JOB)
     def retention(turn: Turn, payload: dict[str, Any]) -> None:
@@ -149,11 +176,13 @@ def install(engine: Engine) -> None:
         if programme is None or programme.status != ProgrammeStatus.CLOSED:
             return
         for participant in turn.uow.participants.in_programme(programme.id):
-            elsewhere = [p for p in turn.uow.participants.of_person(participant.person_id)
-                         if p.programme_id != programme.id and p.status in (ParticipantStatus.ACTIVE,
-                                                                              ParticipantStatus.INVITED,
-                                                                              ParticipantStatus.PAUSED)
-                         and (turn.uow.programmes.get(p.programme_id) or programme).status != ProgrammeStatus.CLOSED]
+            elsewhere = [
+                p
+                for p in turn.uow.participants.of_person(participant.person_id)
+                if p.programme_id != programme.id
+                and p.status in (ParticipantStatus.ACTIVE, ParticipantStatus.INVITED, ParticipantStatus.PAUSED)
+                and (turn.uow.programmes.get(p.programme_id) or programme).status != ProgrammeStatus.CLOSED
+            ]
             person = turn.uow.people.get(participant.person_id)
             if person is not None and not elsewhere and not person.opted_out:
                 forget(turn, person)
@@ -164,13 +193,22 @@ def install(engine: Engine) -> None:
         if not args.words:
             raise CommandError("reports.clone_usage")
         try:
-            copy = new_programme(turn.uow, turn.tenant.id, " ".join(args.words), coordinator_id=turn.me.id,
-                                 focus=programme.focus, focus_detail=programme.focus_detail,
-                                 goal_metric=programme.goal_metric, goal_baseline=programme.goal_baseline,
-                                 goal_target=programme.goal_target, expectations=programme.expectations,
-                                 cadence_days=programme.cadence_days, session_minutes=programme.session_minutes,
-                                 settings=programme.settings.model_copy(update={"allow_repeat_pairs": False}),
-                                 intake_questions=list(programme.intake_questions))
+            copy = new_programme(
+                turn.uow,
+                turn.tenant.id,
+                " ".join(args.words),
+                coordinator_id=turn.me.id,
+                focus=programme.focus,
+                focus_detail=programme.focus_detail,
+                goal_metric=programme.goal_metric,
+                goal_baseline=programme.goal_baseline,
+                goal_target=programme.goal_target,
+                expectations=programme.expectations,
+                cadence_days=programme.cadence_days,
+                session_minutes=programme.session_minutes,
+                settings=programme.settings.model_copy(update={"allow_repeat_pairs": False}),
+                intake_questions=list(programme.intake_questions),
+            )
         except ValueProblem as problem:
             raise CommandError(problem.key, **problem.values) from None
         for person_id in turn.uow.coordinators.of_programme(programme.id):
@@ -182,8 +220,10 @@ def install(engine: Engine) -> None:
 
     @registry.handles("forget-me")
     def forget_me(turn: Turn, _args: Args, _programme: Programme | None) -> None:
-        turn.reply(say("reports.forget_question"), choices=[
-            Choice(label=say("reports.forget_label"), action=FORGET_ACTION, value="yes", style="danger")])
+        turn.reply(
+            say("reports.forget_question"),
+            choices=[Choice(label=say("reports.forget_label"), action=FORGET_ACTION, value="yes", style="danger")],
+        )
 
     @engine.on_action(FORGET_ACTION)
     def forget_action(turn: Turn, _action: Any) -> None:

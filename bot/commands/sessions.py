@@ -59,9 +59,15 @@ def install(engine: Engine) -> None:
             return
         session = agendas.plan(turn, circle, _next(turn, circle))
         facts = agendas.agenda_facts(turn, circle, session)
-        turn.reply(say("sessions.next", others=[o.name for o in circle.others(turn.me.id)],
-                       when=local_label(session.starts_at, turn.me.time_zone), mentor=circle.mentor.person_id == turn.me.id,
-                       **facts))
+        turn.reply(
+            say(
+                "sessions.next",
+                others=[o.name for o in circle.others(turn.me.id)],
+                when=local_label(session.starts_at, turn.me.time_zone),
+                mentor=circle.mentor.person_id == turn.me.id,
+                **facts,
+            )
+        )
 
     @registry.handles("reschedule")
     def reschedule(turn: Turn, _args: Args, _programme: Programme | None) -> None:
@@ -86,9 +92,16 @@ def install(engine: Engine) -> None:
             turn.reply(say("sessions.swap_pick"), choices=agendas.swap_choices(turn, circle, session))
         elif what == "view":
             facts = agendas.agenda_facts(turn, circle, session)
-            turn.reply(say("sessions.agenda", mentees=[circle.person(m).name for m in circle.mentees],
-                           when=local_label(session.starts_at, turn.me.time_zone), programme=circle.programme, **facts),
-                       sections=[Section(text=say("sessions.plan_line", minutes=m, step=n)) for n, m in facts["plan"]])
+            turn.reply(
+                say(
+                    "sessions.agenda",
+                    mentees=[circle.person(m).name for m in circle.mentees],
+                    when=local_label(session.starts_at, turn.me.time_zone),
+                    programme=circle.programme,
+                    **facts,
+                ),
+                sections=[Section(text=say("sessions.plan_line", minutes=m, step=n)) for n, m in facts["plan"]],
+            )
         else:
             raise CommandError("sessions.agenda_usage")
 
@@ -127,8 +140,9 @@ def install(engine: Engine) -> None:
             for pair in circle.pairs:
                 pair.goals = [{**g, "done": True} if i == number - 1 else g for i, g in enumerate(pair.goals)]
                 turn.uow.matching.save_pair(pair)
-        turn.reply(say("sessions.goals", goals=circle.pairs[0].goals,
-                       others=[o.name for o in circle.others(turn.me.id)]))
+        turn.reply(
+            say("sessions.goals", goals=circle.pairs[0].goals, others=[o.name for o in circle.others(turn.me.id)])
+        )
 
     registry.handles("resources add")(_add_resource)
 
@@ -141,8 +155,11 @@ def install(engine: Engine) -> None:
                 if resource.role in ("both", participant.role.value) and (tag is None or tag in resource.tags):
                     listed.append(resource)
         for programme_id in turn.uow.coordinators.programmes_of(turn.me.id):
-            listed += [r for r in turn.uow.sessions.resources(programme_id)
-                       if (tag is None or tag in r.tags) and r not in listed]
+            listed += [
+                r
+                for r in turn.uow.sessions.resources(programme_id)
+                if (tag is None or tag in r.tags) and r not in listed
+            ]
         turn.reply(say("sessions.resources", resources=listed, tag=tag))
 
     @engine.on_action(PICK_ACTION)
@@ -158,8 +175,9 @@ def install(engine: Engine) -> None:
         circle = circle_by_key(turn.uow, action.value)
         if circle is None or turn.me.id not in {m.person_id for m in circle.members}:
             raise CommandError("sessions.not_your_session")
-        engine.flows.start(turn, PROPOSE_FLOW, {"key": f"propose-{circle.key}", "circle": circle.key,
-                                                "zone": turn.me.time_zone})
+        engine.flows.start(
+            turn, PROPOSE_FLOW, {"key": f"propose-{circle.key}", "circle": circle.key, "zone": turn.me.time_zone}
+        )
 
     def check_time(turn: Turn, value: Any, _answers: dict[str, Any]) -> None:
         if parse_local_time(str(value), turn.me.time_zone) is None:
@@ -190,7 +208,7 @@ def _add_resource(turn: Turn, args: Args, programme: Programme | None) -> None:
     if not 3 <= len(title) <= 200 or len(words[-1]) > 1000:
         raise CommandError("sessions.resources_usage")
     tags = [t.strip().lower() for t in args.options.get("tags", "").split(";") if t.strip()]
-    resource = turn.uow.sessions.add_resource(NewResource(programme_id=programme.id, title=title, url=words[-1],
-                                                       tags=tags, role=role, added_by=turn.me.id))
+    resource = turn.uow.sessions.add_resource(
+        NewResource(programme_id=programme.id, title=title, url=words[-1], tags=tags, role=role, added_by=turn.me.id)
+    )
     turn.reply(say("sessions.resource_added", resource=resource, programme=programme))
-

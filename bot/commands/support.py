@@ -42,8 +42,7 @@ def _tell_members(turn: Turn, circle: Circle, key: str, skip: int | None = None)
     """A neutral notice to the circle: nobody learns who asked, or why."""
     for member in circle.members:
         if member.person_id != skip:
-            turn.message(Address.person(member.person_id), say(key, programme=circle.programme),
-                         programme_id=None)
+            turn.message(Address.person(member.person_id), say(key, programme=circle.programme), programme_id=None)
 
 
 def install(engine: Engine) -> None:
@@ -51,10 +50,14 @@ def install(engine: Engine) -> None:
 
     @registry.handles("support")
     def support(turn: Turn, _args: Args, _programme: Programme | None) -> None:
-        turn.reply(say("support.menu"), choices=[
-            Choice(label=say("support.talk_label"), action=SUPPORT_ACTION, value="talk"),
-            Choice(label=say("support.change_label"), action=SUPPORT_ACTION, value="change"),
-            Choice(label=say("support.wellbeing_label"), action=SUPPORT_ACTION, value="wellbeing")])
+        turn.reply(
+            say("support.menu"),
+            choices=[
+                Choice(label=say("support.talk_label"), action=SUPPORT_ACTION, value="talk"),
+                Choice(label=say("support.change_label"), action=SUPPORT_ACTION, value="change"),
+                Choice(label=say("support.wellbeing_label"), action=SUPPORT_ACTION, value="wellbeing"),
+            ],
+        )
 
     @engine.on_action(SUPPORT_ACTION)
     def support_pick(turn: Turn, action: Action) -> None:
@@ -65,14 +68,21 @@ def install(engine: Engine) -> None:
             circles = circles_of_person(turn.uow, turn.me.id, turn.tenant.id)
             if not circles:
                 raise CommandError("sessions.no_pair")
-            turn.reply(say("support.change_menu"), choices=[
-                Choice(label=say("support.pause_label"), action=CHANGE_ACTION, value=f"pause|{circles[0].key}"),
-                Choice(label=say("support.rematch_label"), action=CHANGE_ACTION, value=f"rematch|{circles[0].key}"),
-                Choice(label=say("support.end_label"), action=CHANGE_ACTION, value=f"end|{circles[0].key}",
-                       style="danger")])
+            turn.reply(
+                say("support.change_menu"),
+                choices=[
+                    Choice(label=say("support.pause_label"), action=CHANGE_ACTION, value=f"pause|{circles[0].key}"),
+                    Choice(label=say("support.rematch_label"), action=CHANGE_ACTION, value=f"rematch|{circles[0].key}"),
+                    Choice(
+                        label=say("support.end_label"),
+                        action=CHANGE_ACTION,
+                        value=f"end|{circles[0].key}",
+                        style="danger",
+                    ),
+                ],
+            )
         elif action.value == "wellbeing":
-            links = [r for p in programmes for r in turn.uow.sessions.resources(p.id)
-                     if "wellbeing" in r.tags]
+            links = [r for p in programmes for r in turn.uow.sessions.resources(p.id) if "wellbeing" in r.tags]
             turn.reply(say("support.wellbeing", resources=links))
         else:
             raise CommandError("commands.unknown_action")
@@ -92,21 +102,33 @@ def install(engine: Engine) -> None:
             raise CommandError("sessions.not_your_session")
         status = PairStatus.PAUSED if what == "pause" else PairStatus.ENDED
         _set_pairs(turn, circle, status, reason="support")
-        _tell_members(turn, circle, "support.partner_paused" if what == "pause" else "matching.pair_ended_notice",
-                      skip=turn.me.id)
+        _tell_members(
+            turn, circle, "support.partner_paused" if what == "pause" else "matching.pair_ended_notice", skip=turn.me.id
+        )
         alert_coordinators(turn, circle.programme, f"support.alert_{what}", name=turn.me.name)
         turn.reply(say(f"support.done_{what}", programme=circle.programme))
 
     @registry.handles("pause")
     def pause(turn: Turn, _args: Args, _programme: Programme | None) -> None:
-        mine = [p for p in turn.uow.participants.of_person(turn.me.id)
-                if p.status in (ParticipantStatus.ACTIVE, ParticipantStatus.PAUSED)]
+        mine = [
+            p
+            for p in turn.uow.participants.of_person(turn.me.id)
+            if p.status in (ParticipantStatus.ACTIVE, ParticipantStatus.PAUSED)
+        ]
         if not mine:
             raise CommandError("intake.not_participant")
         paused = all(p.status == ParticipantStatus.PAUSED for p in mine)
-        turn.reply(say("support.pause_question", paused=paused), choices=[
-            Choice(label=say("support.resume_label" if paused else "support.pause_me_label"), action=PAUSE_ACTION,
-                   value="resume" if paused else "pause", style="primary")])
+        turn.reply(
+            say("support.pause_question", paused=paused),
+            choices=[
+                Choice(
+                    label=say("support.resume_label" if paused else "support.pause_me_label"),
+                    action=PAUSE_ACTION,
+                    value="resume" if paused else "pause",
+                    style="primary",
+                )
+            ],
+        )
 
     @engine.on_action(PAUSE_ACTION)
     def pause_confirm(turn: Turn, action: Action) -> None:
@@ -119,14 +141,23 @@ def install(engine: Engine) -> None:
             participant.status = target
             turn.uow.participants.save(participant)
             changed += 1
-            programme = required(turn.uow.programmes.get(participant.programme_id), "programme",
-                                 participant.programme_id)
+            programme = required(
+                turn.uow.programmes.get(participant.programme_id), "programme", participant.programme_id
+            )
             for circle in circles_of(turn.uow, programme):
                 if participant.id in {m.id for m in circle.members}:
-                    _set_pairs(turn, circle, PairStatus.PAUSED if action.value == "pause" else PairStatus.ACTIVE,
-                               reason="paused")
-                    _tell_members(turn, circle, "support.partner_paused" if action.value == "pause"
-                                  else "support.partner_resumed", skip=turn.me.id)
+                    _set_pairs(
+                        turn,
+                        circle,
+                        PairStatus.PAUSED if action.value == "pause" else PairStatus.ACTIVE,
+                        reason="paused",
+                    )
+                    _tell_members(
+                        turn,
+                        circle,
+                        "support.partner_paused" if action.value == "pause" else "support.partner_resumed",
+                        skip=turn.me.id,
+                    )
         turn.reply(say("support.paused" if action.value == "pause" else "support.resumed", count=changed))
 
     def coordinator_pair(verb: str, status: PairStatus, notice: str) -> Handler:
@@ -135,8 +166,9 @@ def install(engine: Engine) -> None:
             if len(args.words) != 1:
                 raise CommandError("support.pair_usage", verb=verb)
             [person] = resolve_people(turn, args.words)
-            circle = next((c for c in circles_of(turn.uow, programme)
-                           if person.id in {m.person_id for m in c.members}), None)
+            circle = next(
+                (c for c in circles_of(turn.uow, programme) if person.id in {m.person_id for m in c.members}), None
+            )
             if circle is None:
                 raise CommandError("matching.not_paired", name=person.name, programme=programme)
             if status == PairStatus.ACTIVE and circle.pairs[0].status != PairStatus.PAUSED:
@@ -144,6 +176,7 @@ def install(engine: Engine) -> None:
             _set_pairs(turn, circle, status, reason="coordinator")
             _tell_members(turn, circle, notice)
             turn.reply(say("support.pair_changed", verb=verb, names=[circle.person(m).name for m in circle.members]))
+
         return handler
 
     registry.handles("pair pause")(coordinator_pair("pause", PairStatus.PAUSED, "support.partner_paused_by_programme"))
@@ -158,4 +191,3 @@ def _my_programmes(turn: Turn) -> list[Programme]:
         if programme is not None and programme.tenant_id == turn.tenant.id:
             found.append(programme)
     return found
-

@@ -17,8 +17,21 @@ import yaml
 from bot.wording import PROMPTS
 
 FLOW_DIR = PROMPTS / "flows"
-KINDS = {"text", "long_text", "integer", "number", "date", "choice", "multi_choice", "yes_no", "time_zone",
-         "working_hours", "cadence", "rank", "ack"}
+KINDS = {
+    "text",
+    "long_text",
+    "integer",
+    "number",
+    "date",
+    "choice",
+    "multi_choice",
+    "yes_no",
+    "time_zone",
+    "working_hours",
+    "cadence",
+    "rank",
+    "ack",
+}
 CHOICE_KINDS = {"choice", "multi_choice", "rank"}
 
 
@@ -93,8 +106,9 @@ class Flow:
         """The steps that apply, given the answers so far and the flow's context."""
         return [step for step in self.steps if step.applies(answers, context)]
 
-    def next_step(self, after: str | None, answers: dict[str, Any],
-                  context: dict[str, Any] | None = None) -> Step | None:
+    def next_step(
+        self, after: str | None, answers: dict[str, Any], context: dict[str, Any] | None = None
+    ) -> Step | None:
         """The earliest applicable step without an answer (``after`` is the step just answered).
 
         Earliest, not merely later than ``after``: a question added to the flow part-way, or one
@@ -124,15 +138,28 @@ def parse_steps(raw_steps: list[dict[str, Any]], source: str, seen: set[str] | N
             choices = tuple(StepChoice(str(c["value"]), str(c["label"])) for c in raw.get("choices", []))
             if kind in CHOICE_KINDS and not choices and not raw.get("choices_from"):
                 raise FlowDefinitionError(f"{source}: step {raw['id']!r} needs choices")
-            steps.append(Step(
-                id=raw["id"], kind=kind, prompt=str(raw["prompt"]),
-                label=str(raw.get("label", raw["id"].replace("_", " "))), hint=str(raw.get("hint", "")),
-                required=bool(raw.get("required", True)), min_length=int(raw.get("min_length", 1)),
-                max_length=int(raw.get("max_length", 2000 if kind == "long_text" else 300)),
-                minimum=raw.get("minimum"), maximum=raw.get("maximum"), max_selected=raw.get("max_selected"),
-                choices=choices, when=dict(raw.get("when", {})), after=raw.get("after"), check=raw.get("check"),
-                choices_from=raw.get("choices_from"), button=str(raw.get("button", "")),
-                literal=bool(raw.get("literal", False))))
+            steps.append(
+                Step(
+                    id=raw["id"],
+                    kind=kind,
+                    prompt=str(raw["prompt"]),
+                    label=str(raw.get("label", raw["id"].replace("_", " "))),
+                    hint=str(raw.get("hint", "")),
+                    required=bool(raw.get("required", True)),
+                    min_length=int(raw.get("min_length", 1)),
+                    max_length=int(raw.get("max_length", 2000 if kind == "long_text" else 300)),
+                    minimum=raw.get("minimum"),
+                    maximum=raw.get("maximum"),
+                    max_selected=raw.get("max_selected"),
+                    choices=choices,
+                    when=dict(raw.get("when", {})),
+                    after=raw.get("after"),
+                    check=raw.get("check"),
+                    choices_from=raw.get("choices_from"),
+                    button=str(raw.get("button", "")),
+                    literal=bool(raw.get("literal", False)),
+                )
+            )
     except FlowDefinitionError:
         raise
     except (KeyError, TypeError, ValueError) as exc:
@@ -143,8 +170,13 @@ def parse_steps(raw_steps: list[dict[str, Any]], source: str, seen: set[str] | N
 def parse_flow(data: dict[str, Any], source: str = "<flow>") -> Flow:
     """Build a :class:`Flow` from its YAML data, checking every step."""
     try:
-        return Flow(id=str(data["id"]), version=int(data["version"]), title=str(data.get("title", data["id"])),
-                    steps=tuple(parse_steps(data["steps"], source)), done_message=str(data.get("done_message", "")))
+        return Flow(
+            id=str(data["id"]),
+            version=int(data["version"]),
+            title=str(data.get("title", data["id"])),
+            steps=tuple(parse_steps(data["steps"], source)),
+            done_message=str(data.get("done_message", "")),
+        )
     except FlowDefinitionError:
         raise
     except (KeyError, TypeError, ValueError) as exc:

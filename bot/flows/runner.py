@@ -34,7 +34,11 @@ FLOW_VERBS = {"back", "skip", "review", "cancel"}
 ANSWER_ACTION = "flow.answer"
 EDIT_ACTION = "flow.edit"
 FORM_ACTION = "flow.form"
-_FIELD_KINDS: dict[str, FieldKind] = {**{kind: kind for kind in get_args(FieldKind)}, "cadence": "text", "ack": "yes_no"}
+_FIELD_KINDS: dict[str, FieldKind] = {
+    **{kind: kind for kind in get_args(FieldKind)},
+    "cadence": "text",
+    "ack": "yes_no",
+}
 """The form field asking each kind of step (a cadence is typed; an acknowledgement is a yes)."""
 
 
@@ -53,8 +57,14 @@ class FlowRunner:
         self.builders: dict[str, Builder] = {}
         self.sources: dict[str, ChoiceSource] = {}
 
-    def register(self, flow_id: str, completion: Completion, checks: dict[str, Check] | None = None,
-                 builder: Builder | None = None, sources: dict[str, ChoiceSource] | None = None) -> None:
+    def register(
+        self,
+        flow_id: str,
+        completion: Completion,
+        checks: dict[str, Check] | None = None,
+        builder: Builder | None = None,
+        sources: dict[str, ChoiceSource] | None = None,
+    ) -> None:
         """Declare who completes ``flow_id`` and the checks, builder and choice sources it uses."""
         self.completions[flow_id] = completion
         self.checks.update(checks or {})
@@ -70,8 +80,15 @@ class FlowRunner:
         builder = self.builders.get(flow_id)
         return builder(turn, context) if builder else self.load(flow_id)
 
-    def start(self, turn: Turn, flow_id: str, context: dict[str, Any] | None = None,
-              answers: dict[str, Any] | None = None, at_step: str | None = None, nudge: bool = False) -> None:
+    def start(
+        self,
+        turn: Turn,
+        flow_id: str,
+        context: dict[str, Any] | None = None,
+        answers: dict[str, Any] | None = None,
+        at_step: str | None = None,
+        nudge: bool = False,
+    ) -> None:
         """Begin ``flow_id`` (or resume it where it was put aside); ``at_step`` re-asks one answer."""
         state = turn.state
         assert state is not None
@@ -109,16 +126,28 @@ class FlowRunner:
         state.flow, state.step, state.answers, state.history, state.context = None, None, {}, [], {}
         turn.save_state()
 
-    def put_aside(self, turn: Turn, flow_id: str, context: dict[str, Any], answers: dict[str, Any],
-                  step: str | None, history: list[str] | None = None, version: int | None = None) -> None:
+    def put_aside(
+        self,
+        turn: Turn,
+        flow_id: str,
+        context: dict[str, Any],
+        answers: dict[str, Any],
+        step: str | None,
+        history: list[str] | None = None,
+        version: int | None = None,
+    ) -> None:
         """Keep a flow's answers so that starting it again resumes at ``step``."""
         state = turn.state
         assert state is not None
         if version is None:
             version = self.build(turn, flow_id, context).version
         state.suspended[flow_key(flow_id, context)] = {
-            "version": version, "step": step, "answers": answers, "history": history or list(answers),
-            "context": context}
+            "version": version,
+            "step": step,
+            "answers": answers,
+            "history": history or list(answers),
+            "context": context,
+        }
         turn.save_state()
 
     def suspended(self, turn: Turn, flow_id: str, context: dict[str, Any]) -> dict[str, Any] | None:
@@ -167,8 +196,9 @@ class FlowRunner:
             if step.id not in action.values or step.id in state.answers:
                 continue
             state.step = step.id
-            if not self._accept(turn, flow, self._resolved(turn, step), action.values[step.id], ask_next=False,
-                                typed=False):
+            if not self._accept(
+                turn, flow, self._resolved(turn, step), action.values[step.id], ask_next=False, typed=False
+            ):
                 return
         nxt = flow.next_step(None, state.answers, state.context)
         state.step = nxt.id if nxt else None
@@ -180,9 +210,11 @@ class FlowRunner:
         state = turn.state
         assert state is not None and state.flow
         flow = self._flow(turn)
-        fields = [self._question(self._resolved(turn, step), state.answers)
-                  for step in flow.asked(state.answers, state.context)
-                  if step.id not in state.answers and step.kind != "ack"]
+        fields = [
+            self._question(self._resolved(turn, step), state.answers)
+            for step in flow.asked(state.answers, state.context)
+            if step.id not in state.answers and step.kind != "ack"
+        ]
         return Form(action=FORM_ACTION, title=flow.title, fields=fields, submit_label=say("flow.submit"))
 
     def choice_lists(self, turn: Turn, flow: Flow, context: dict[str, Any]) -> dict[str, list[StepChoice]]:
@@ -249,8 +281,11 @@ class FlowRunner:
             if step.check:
                 self.checks[step.check](turn, value, state.answers)
         except ValueProblem as problem:
-            turn.reply(say(problem.key, **problem.values), question=self._question(step, state.answers),
-                       context=[say("flow.retry_hint", example=step.hint)] if step.hint else [])
+            turn.reply(
+                say(problem.key, **problem.values),
+                question=self._question(step, state.answers),
+                context=[say("flow.retry_hint", example=step.hint)] if step.hint else [],
+            )
             return False
         state.answers[step.id] = value
         if step.id in state.history:
@@ -286,33 +321,52 @@ class FlowRunner:
         step = self._resolved(turn, step)
         asked = flow.asked(state.answers, state.context)
         position = next((i for i, s in enumerate(asked, start=1) if s.id == step.id), len(asked))
-        text = escape(step.prompt) if step.literal else wording().render_source(
-            step.prompt, answers=state.answers, context=state.context)
+        text = (
+            escape(step.prompt)
+            if step.literal
+            else wording().render_source(step.prompt, answers=state.answers, context=state.context)
+        )
         if intro:
             lessons = all(s.kind == "ack" for s in asked)
-            text = say("flow.lessons_intro" if lessons else "flow.intro", title=flow.title, count=len(asked)) + \
-                "\n\n" + text
+            text = (
+                say("flow.lessons_intro" if lessons else "flow.intro", title=flow.title, count=len(asked))
+                + "\n\n"
+                + text
+            )
         value = f"{flow.id}:{step.id}:"
         choices: list[Choice] = []
         if step.kind == "choice":
             choices = [Choice(label=c.label, action=ANSWER_ACTION, value=value + c.value) for c in step.choices]
         elif step.kind == "yes_no":
-            choices = [Choice(label=say("input.yes"), action=ANSWER_ACTION, value=value + "yes", style="primary"),
-                       Choice(label=say("input.no"), action=ANSWER_ACTION, value=value + "no")]
+            choices = [
+                Choice(label=say("input.yes"), action=ANSWER_ACTION, value=value + "yes", style="primary"),
+                Choice(label=say("input.no"), action=ANSWER_ACTION, value=value + "no"),
+            ]
         elif step.kind == "ack":
-            choices = [Choice(label=step.button or say("flow.next"), action=ANSWER_ACTION, value=value + "ok",
-                              style="primary")]
-        hints = [] if step.kind == "ack" else [
-            say("flow.progress", position=position, total=len(asked), optional=not step.required)]
+            choices = [
+                Choice(label=step.button or say("flow.next"), action=ANSWER_ACTION, value=value + "ok", style="primary")
+            ]
+        hints = (
+            []
+            if step.kind == "ack"
+            else [say("flow.progress", position=position, total=len(asked), optional=not step.required)]
+        )
         turn.reply(text, choices=choices, question=self._question(step, state.answers), context=hints, kind=kind)
 
     @staticmethod
     def _question(step: Step, answers: dict[str, Any]) -> FormField:
-        return FormField(id=step.id, label=step.label, kind=_FIELD_KINDS[step.kind], required=step.required,
-                         hint=step.hint,
-                         choices=[Choice(label=c.label, action=ANSWER_ACTION, value=c.value) for c in step.choices],
-                         minimum=step.minimum, maximum=step.maximum, max_selected=step.max_selected,
-                         current=answers.get(step.id))
+        return FormField(
+            id=step.id,
+            label=step.label,
+            kind=_FIELD_KINDS[step.kind],
+            required=step.required,
+            hint=step.hint,
+            choices=[Choice(label=c.label, action=ANSWER_ACTION, value=c.value) for c in step.choices],
+            minimum=step.minimum,
+            maximum=step.maximum,
+            max_selected=step.max_selected,
+            current=answers.get(step.id),
+        )
 
     def _verb_back(self, turn: Turn) -> None:
         state = turn.state
@@ -349,11 +403,14 @@ class FlowRunner:
         assert state is not None
         flow = self._flow(turn)
         facts = answers_summary(flow, state.answers, state.context, self.choice_lists(turn, flow, state.context))
-        edits = [Choice(label=say("flow.change", label=step.label), action=EDIT_ACTION, value=f"{flow.id}:{step.id}")
-                 for step in flow.asked(state.answers, state.context)
-                 if step.id in state.answers and step.kind != "ack"]
-        turn.reply(say("flow.review", title=flow.title, count=len(facts)), sections=[Section(fields=facts)],
-                   choices=edits)
+        edits = [
+            Choice(label=say("flow.change", label=step.label), action=EDIT_ACTION, value=f"{flow.id}:{step.id}")
+            for step in flow.asked(state.answers, state.context)
+            if step.id in state.answers and step.kind != "ack"
+        ]
+        turn.reply(
+            say("flow.review", title=flow.title, count=len(facts)), sections=[Section(fields=facts)], choices=edits
+        )
         self.ask(turn)
 
     def _verb_cancel(self, turn: Turn) -> None:
@@ -364,8 +421,12 @@ class FlowRunner:
         turn.reply(say("flow.cancelled", title=title))
 
 
-def answers_summary(flow: Flow, answers: dict[str, Any], context: dict[str, Any] | None = None,
-                    sources: dict[str, list[StepChoice]] | None = None) -> list[tuple[str, str]]:
+def answers_summary(
+    flow: Flow,
+    answers: dict[str, Any],
+    context: dict[str, Any] | None = None,
+    sources: dict[str, list[StepChoice]] | None = None,
+) -> list[tuple[str, str]]:
     """Label/value pairs for every answered step, in flow order."""
     facts = []
     for step in flow.steps:

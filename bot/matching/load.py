@@ -24,19 +24,28 @@ def _candidate(participant: Any, person: Person, capacity: int) -> Candidate:
     gender = intake.get("gender") if intake.get("gender") not in UNDISCLOSED else person.gender
     generation = intake.get("generation") if intake.get("generation") not in UNDISCLOSED else None
     return Candidate(
-        participant_id=participant.id, person_id=person.id, name=person.name,
+        participant_id=participant.id,
+        person_id=person.id,
+        name=person.name,
         seniority=person.seniority,
-        time_zone=person.time_zone, working_hours=person.working_hours, department=person.department,
-        division=person.division, location=person.location, gender=gender, generation=generation,
-        topics=frozenset(topics), style={k: intake[k] for k in STYLE_KEYS if intake.get(k)},
-        capacity=capacity, rankings=tuple(intake.get("mentor_choices") or ()),
-        ready=participant.intake_completed_at is not None)
+        time_zone=person.time_zone,
+        working_hours=person.working_hours,
+        department=person.department,
+        division=person.division,
+        location=person.location,
+        gender=gender,
+        generation=generation,
+        topics=frozenset(topics),
+        style={k: intake[k] for k in STYLE_KEYS if intake.get(k)},
+        capacity=capacity,
+        rankings=tuple(intake.get("mentor_choices") or ()),
+        ready=participant.intake_completed_at is not None,
+    )
 
 
 def load_input(uow: UnitOfWork, programme: Programme, today: date) -> MatchInput:
     """Everyone in the programme who is active and not yet paired, with the programme's rules and weights."""
-    participants = [p for p in uow.participants.in_programme(programme.id)
-                    if p.status == ParticipantStatus.ACTIVE]
+    participants = [p for p in uow.participants.in_programme(programme.id) if p.status == ParticipantStatus.ACTIVE]
     pairs = uow.matching.pairs(programme.id)
     live = [p for p in pairs if p.status != PairStatus.ENDED]
     paired_mentees = {p.mentee_id for p in live}
@@ -44,25 +53,40 @@ def load_input(uow: UnitOfWork, programme: Programme, today: date) -> MatchInput
     for pair in live:
         load[pair.mentor_id] = load.get(pair.mentor_id, 0) + 1
     people = uow.people.many([p.person_id for p in participants])
-    mentees = [_candidate(p, people[p.person_id], 1) for p in participants
-               if p.role == Role.MENTEE and p.id not in paired_mentees]
-    mentors = [_candidate(p, people[p.person_id], max(0, p.capacity - load.get(p.id, 0))) for p in participants
-               if p.role == Role.MENTOR]
+    mentees = [
+        _candidate(p, people[p.person_id], 1)
+        for p in participants
+        if p.role == Role.MENTEE and p.id not in paired_mentees
+    ]
+    mentors = [
+        _candidate(p, people[p.person_id], max(0, p.capacity - load.get(p.id, 0)))
+        for p in participants
+        if p.role == Role.MENTOR
+    ]
     settings = programme.settings
-    rules = Rules(seniority_gap=settings.seniority_gap, allow_peer=settings.allow_peer,
-                  no_shared_manager=settings.no_shared_manager, min_overlap_minutes=settings.min_overlap_minutes,
-                  reference_date=programme.starts_on if programme.starts_on and programme.starts_on > today else today,
-                  allow_repeat=settings.allow_repeat_pairs,
-                  previous=uow.matching.previous_pairs(programme.tenant_id, programme.id))
+    rules = Rules(
+        seniority_gap=settings.seniority_gap,
+        allow_peer=settings.allow_peer,
+        no_shared_manager=settings.no_shared_manager,
+        min_overlap_minutes=settings.min_overlap_minutes,
+        reference_date=programme.starts_on if programme.starts_on and programme.starts_on > today else today,
+        allow_repeat=settings.allow_repeat_pairs,
+        previous=uow.matching.previous_pairs(programme.tenant_id, programme.id),
+    )
     for rule in uow.matching.rules(programme.id):
         if rule.kind == "forbid":
             rules.forbidden.add((rule.mentee_id, rule.mentor_id))
         else:
             rules.pins.append((rule.mentee_id, rule.mentor_id))
     rules.forbidden |= {(p.mentee_id, p.mentor_id) for p in pairs if p.status == PairStatus.ENDED}
-    return MatchInput(mentees=mentees, mentors=mentors, managers=uow.people.managers(programme.tenant_id),
-                      rules=rules, weights=Weights.from_dict(settings.match_weights),
-                      uses_choice=settings.participant_choice)
+    return MatchInput(
+        mentees=mentees,
+        mentors=mentors,
+        managers=uow.people.managers(programme.tenant_id),
+        rules=rules,
+        weights=Weights.from_dict(settings.match_weights),
+        uses_choice=settings.participant_choice,
+    )
 
 
 def reason_text(reasons: list[Reason] | list[dict[str, Any]]) -> str:
@@ -76,15 +100,38 @@ def reason_text(reasons: list[Reason] | list[dict[str, Any]]) -> str:
 
 def result_record(result: MatchResult) -> dict[str, Any]:
     """A result as stored with its run (JSON)."""
-    return {"mode": result.mode, "seed": result.seed, "average": round(result.average_score, 2),
-            "pairs": [{"mentee": p.mentee, "mentor": p.mentor, "score": p.score, "pinned": p.pinned,
-                       "reasons": [{"key": r.key, "values": r.values} for r in p.reasons]} for p in result.pairs],
-            "unmatched": [{"participant": u.participant_id, "role": u.role,
-                           "reason": {"key": u.reason.key, "values": u.reason.values}} for u in result.unmatched],
-            "timings": {k: round(v, 4) for k, v in result.timings.items()}}
+    return {
+        "mode": result.mode,
+        "seed": result.seed,
+        "average": round(result.average_score, 2),
+        "pairs": [
+            {
+                "mentee": p.mentee,
+                "mentor": p.mentor,
+                "score": p.score,
+                "pinned": p.pinned,
+                "reasons": [{"key": r.key, "values": r.values} for r in p.reasons],
+            }
+            for p in result.pairs
+        ],
+        "unmatched": [
+            {
+                "participant": u.participant_id,
+                "role": u.role,
+                "reason": {"key": u.reason.key, "values": u.reason.values},
+            }
+            for u in result.unmatched
+        ],
+        "timings": {k: round(v, 4) for k, v in result.timings.items()},
+    }
 
 
 def stored_pair(programme_id: int, pair: dict[str, Any]) -> NewMatchPair:
     """A pair of a stored run, ready to be stored as published."""
-    return NewMatchPair(programme_id=programme_id, mentee_id=pair["mentee"], mentor_id=pair["mentor"],
-                     score=pair["score"], reasons=pair["reasons"])
+    return NewMatchPair(
+        programme_id=programme_id,
+        mentee_id=pair["mentee"],
+        mentor_id=pair["mentor"],
+        score=pair["score"],
+        reasons=pair["reasons"],
+    )

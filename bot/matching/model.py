@@ -63,9 +63,15 @@ class Weights:
     diversity: float = 25.0
     style: float = 15.0
     choice: float = 20.0
-    diversity_prefs: dict[str, Preference] = field(default_factory=lambda: {
-        "department": "different", "division": "different", "location": "ignore", "gender": "different",
-        "generation": "different"})
+    diversity_prefs: dict[str, Preference] = field(
+        default_factory=lambda: {
+            "department": "different",
+            "division": "different",
+            "location": "ignore",
+            "gender": "different",
+            "generation": "different",
+        }
+    )
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> Weights:
@@ -78,8 +84,13 @@ class Weights:
         return weights
 
     def as_dict(self) -> dict[str, Any]:
-        return {"topic": self.topic, "diversity": self.diversity, "style": self.style, "choice": self.choice,
-                **self.diversity_prefs}
+        return {
+            "topic": self.topic,
+            "diversity": self.diversity,
+            "style": self.style,
+            "choice": self.choice,
+            **self.diversity_prefs,
+        }
 
 
 @dataclass

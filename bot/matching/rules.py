@@ -115,7 +115,7 @@ def feasibility(data: MatchInput) -> Feasibility:
     apply("intake", ready_e[:, None] & ready_o[None, :])
 
     gap = 0 if rules.allow_peer else rules.seniority_gap
-    sen_e = np.array([c.seniority if c.seniority is not None else -10**6 for c in mentees], dtype=np.int32)
+    sen_e = np.array([c.seniority if c.seniority is not None else -(10**6) for c in mentees], dtype=np.int32)
     sen_o = np.array([c.seniority if c.seniority is not None else 10**6 for c in mentors], dtype=np.int32)
     apply("reverse", sen_o[None, :] <= sen_e[:, None] - gap)
 

@@ -14,18 +14,33 @@ from bot.matching.scoring import explain, score
 
 Progress = Callable[[str], None]
 
-_MENTEE_REASONS = {"intake": "matching.unmatched_intake", "reverse": "matching.unmatched_mentee_reverse",
-                   "offline": "matching.unmatched_offline", "shared_manager": "matching.unmatched_shared_manager",
-                   "time": "matching.unmatched_time", "excluded": "matching.unmatched_excluded",
-                   "no_mentors": "matching.unmatched_no_mentors"}
-_MENTOR_REASONS = {"intake": "matching.unmatched_intake", "reverse": "matching.unmatched_mentor_reverse",
-                   "offline": "matching.unmatched_offline", "shared_manager": "matching.unmatched_shared_manager",
-                   "time": "matching.unmatched_time", "excluded": "matching.unmatched_excluded",
-                   "no_mentees": "matching.unmatched_no_mentees"}
+_MENTEE_REASONS = {
+    "intake": "matching.unmatched_intake",
+    "reverse": "matching.unmatched_mentee_reverse",
+    "offline": "matching.unmatched_offline",
+    "shared_manager": "matching.unmatched_shared_manager",
+    "time": "matching.unmatched_time",
+    "excluded": "matching.unmatched_excluded",
+    "no_mentors": "matching.unmatched_no_mentors",
+}
+_MENTOR_REASONS = {
+    "intake": "matching.unmatched_intake",
+    "reverse": "matching.unmatched_mentor_reverse",
+    "offline": "matching.unmatched_offline",
+    "shared_manager": "matching.unmatched_shared_manager",
+    "time": "matching.unmatched_time",
+    "excluded": "matching.unmatched_excluded",
+    "no_mentees": "matching.unmatched_no_mentees",
+}
 
 
-def run_matching(data: MatchInput, mode: Mode = "optimal", seed: int | None = None,
-                 labels: dict[str, str] | None = None, progress: Progress | None = None) -> MatchResult:
+def run_matching(
+    data: MatchInput,
+    mode: Mode = "optimal",
+    seed: int | None = None,
+    labels: dict[str, str] | None = None,
+    progress: Progress | None = None,
+) -> MatchResult:
     """Match ``data`` under every hard rule and explain every pair and every unmatched person."""
     report = progress or (lambda _stage: None)
     timings: dict[str, float] = {}
@@ -65,19 +80,30 @@ def run_matching(data: MatchInput, mode: Mode = "optimal", seed: int | None = No
     mark = time.perf_counter()
     report("explanations")
     labels = labels or {}
-    pairs = [Pair(mentee=data.mentees[i].participant_id, mentor=data.mentors[j].participant_id,
-                  score=round(float(scores.total[i, j]), 1),
-                  reasons=explain(data, data.mentees[i], data.mentors[j], labels),
-                  pinned=(i, j) in pinned)
-             for i, j in sorted([*pinned, *chosen])]
+    pairs = [
+        Pair(
+            mentee=data.mentees[i].participant_id,
+            mentor=data.mentors[j].participant_id,
+            score=round(float(scores.total[i, j]), 1),
+            reasons=explain(data, data.mentees[i], data.mentors[j], labels),
+            pinned=(i, j) in pinned,
+        )
+        for i, j in sorted([*pinned, *chosen])
+    ]
     matched_e = {p.mentee for p in pairs}
     load: dict[int, int] = {}
     for p in pairs:
         load[p.mentor] = load.get(p.mentor, 0) + 1
-    unmatched = [Unmatched(c.participant_id, "mentee", mentee_reason(data, feasible.mentee_blocked_by[i], i))
-                 for i, c in enumerate(data.mentees) if c.participant_id not in matched_e]
-    unmatched += [Unmatched(c.participant_id, "mentor", mentor_reason(data, feasible.mentor_blocked_by[j], j))
-                  for j, c in enumerate(data.mentors) if c.participant_id not in load and c.capacity > 0]
+    unmatched = [
+        Unmatched(c.participant_id, "mentee", mentee_reason(data, feasible.mentee_blocked_by[i], i))
+        for i, c in enumerate(data.mentees)
+        if c.participant_id not in matched_e
+    ]
+    unmatched += [
+        Unmatched(c.participant_id, "mentor", mentor_reason(data, feasible.mentor_blocked_by[j], j))
+        for j, c in enumerate(data.mentors)
+        if c.participant_id not in load and c.capacity > 0
+    ]
     timings["explanations"] = time.perf_counter() - mark
     timings["total"] = time.perf_counter() - started
     return MatchResult(mode=mode, seed=seed, pairs=pairs, unmatched=unmatched, timings=timings)

@@ -26,8 +26,9 @@ class Scores:
 
 def _codes(values: list[str | None]) -> np.ndarray:
     lookup: dict[str, int] = {}
-    return np.array([-1 if not v else lookup.setdefault(v.strip().lower(), len(lookup)) for v in values],
-                    dtype=np.int32)
+    return np.array(
+        [-1 if not v else lookup.setdefault(v.strip().lower(), len(lookup)) for v in values], dtype=np.int32
+    )
 
 
 def _rankings(candidate: Candidate) -> list[int]:
@@ -121,8 +122,9 @@ def explain(data: MatchInput, mentee: Candidate, mentor: Candidate, labels: dict
     shared = sorted(mentee.topics & mentor.topics)
     if shared:
         strong = len(shared) >= 2 or len(shared) / max(len(mentee.topics), 1) >= 0.5
-        reasons.append(Reason("matching.reason_topics", {"topics": [labels.get(t, t) for t in shared],
-                                                          "strong": strong}))
+        reasons.append(
+            Reason("matching.reason_topics", {"topics": [labels.get(t, t) for t in shared], "strong": strong})
+        )
     else:
         reasons.append(Reason("matching.reason_no_topics"))
     prefs: Weights = data.weights
@@ -131,7 +133,9 @@ def explain(data: MatchInput, mentee: Candidate, mentor: Candidate, labels: dict
         return (getattr(candidate, dimension) or "").strip().lower()
 
     known = [d for d in ORG_DIMENSIONS if value(mentee, d) and value(mentor, d)]
-    different = [d for d in known if prefs.diversity_prefs.get(d) == "different" and value(mentee, d) != value(mentor, d)]
+    different = [
+        d for d in known if prefs.diversity_prefs.get(d) == "different" and value(mentee, d) != value(mentor, d)
+    ]
     same = [d for d in known if prefs.diversity_prefs.get(d) == "same" and value(mentee, d) == value(mentor, d)]
     if different:
         reasons.append(Reason("matching.reason_different", {"dimensions": different}))

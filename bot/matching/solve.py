@@ -39,8 +39,9 @@ def optimal(allowed: np.ndarray, scores: np.ndarray, capacity: np.ndarray) -> li
     return [(int(rows[r]), int(slots[c])) for r, c in zip(chosen_rows[keep], chosen_slots[keep], strict=True)]
 
 
-def stable(allowed: np.ndarray, scores: np.ndarray, capacity: np.ndarray,
-           rankings: list[list[int]]) -> list[tuple[int, int]]:
+def stable(
+    allowed: np.ndarray, scores: np.ndarray, capacity: np.ndarray, rankings: list[list[int]]
+) -> list[tuple[int, int]]:
     """Mentee-proposing deferred acceptance; ``rankings[i]`` lists mentor indexes mentee i ranked, best first."""
     n, m = allowed.shape
     preferences: list[list[int]] = []
@@ -68,8 +69,13 @@ def stable(allowed: np.ndarray, scores: np.ndarray, capacity: np.ndarray,
     return sorted((i, j) for j in range(m) for i in held[j])
 
 
-def blocking_pairs(allowed: np.ndarray, scores: np.ndarray, capacity: np.ndarray, rankings: list[list[int]],
-                   pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
+def blocking_pairs(
+    allowed: np.ndarray,
+    scores: np.ndarray,
+    capacity: np.ndarray,
+    rankings: list[list[int]],
+    pairs: list[tuple[int, int]],
+) -> list[tuple[int, int]]:
     """Allowed (mentee, mentor) pairs who would both rather have each other than what they got."""
     n, m = allowed.shape
     partner = {i: j for i, j in pairs}
@@ -92,8 +98,12 @@ def blocking_pairs(allowed: np.ndarray, scores: np.ndarray, capacity: np.ndarray
         worst = min(mine, key=lambda k: (scores[k, j], -k))
         return (scores[i, j], -i) > (scores[worst, j], -worst)
 
-    return [(i, j) for i in range(n) for j in range(m)
-            if allowed[i, j] and partner.get(i) != j and mentee_prefers(i, j) and mentor_prefers(j, i)]
+    return [
+        (i, j)
+        for i in range(n)
+        for j in range(m)
+        if allowed[i, j] and partner.get(i) != j and mentee_prefers(i, j) and mentor_prefers(j, i)
+    ]
 
 
 def random_scores(shape: tuple[int, int], seed: int) -> np.ndarray:

@@ -68,8 +68,9 @@ def changed_people(stamps: dict[int, list[datetime]], since: Released) -> int:
     return newer + abs(since.figure.respondents - still_there)
 
 
-def steady(ledger: FigureLedger, programme_id: int, cell: str, figure: Figure | None,
-           stamps: dict[int, list[datetime]], k: int) -> Figure | None:
+def steady(
+    ledger: FigureLedger, programme_id: int, cell: str, figure: Figure | None, stamps: dict[int, list[datetime]], k: int
+) -> Figure | None:
     """``figure``, or the one shown before when fewer than ``k`` people's answers changed since then.
 
     ``stamps`` holds, per person, when each answer behind ``figure`` was given. A withheld figure stays

@@ -49,8 +49,9 @@ def pulse_trend(health: Health) -> bytes:
     axes.set_title(_label("reports.chart_pulse_title", k=health.k))
     axes.tick_params(axis="x", rotation=45)
     if not shown:
-        axes.text(0.5, 0.5, _label("reports.chart_not_enough", k=health.k), ha="center", va="center",
-                  transform=axes.transAxes)
+        axes.text(
+            0.5, 0.5, _label("reports.chart_not_enough", k=health.k), ha="center", va="center", transform=axes.transAxes
+        )
     return _png(figure)
 
 
@@ -62,12 +63,16 @@ def goal_progress(health: Health) -> bytes:
     axes.bar(labels, values, color=["#999999", "#e76f51", "#264653"])
     axes.set_title(_label("reports.chart_goal_title", metric=programme.goal_metric or programme.name))
     if health.goal_now is None:
-        axes.text(0.5, 0.5, _label("reports.chart_not_enough", k=health.k), ha="center", va="center",
-                  transform=axes.transAxes)
+        axes.text(
+            0.5, 0.5, _label("reports.chart_not_enough", k=health.k), ha="center", va="center", transform=axes.transAxes
+        )
     return _png(figure)
 
 
 def all_charts(health: Health) -> dict[str, bytes]:
     """File name -> PNG bytes."""
-    return {"sessions-per-week.png": sessions_per_week(health), "pulse-trend.png": pulse_trend(health),
-            "goal-progress.png": goal_progress(health)}
+    return {
+        "sessions-per-week.png": sessions_per_week(health),
+        "pulse-trend.png": pulse_trend(health),
+        "goal-progress.png": goal_progress(health),
+    }

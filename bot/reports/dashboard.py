@@ -101,8 +101,11 @@ def build_dashboard(uow: UnitOfWork, person: Person, registry: Registry, now: da
         if programme is not None and programme.tenant_id == person.tenant_id:
             running.append(Running(programme=programme, health=programme_health(uow, programme, now)))
     wanted = PAIRED_VERBS if any(item.partners for item in taking) else UNPAIRED_VERBS
-    quick = [name for name in wanted if (verb := registry.lookup(name)) is not None
-             and verb.handler is not None and verb.who == "anyone"]
+    quick = [
+        name
+        for name in wanted
+        if (verb := registry.lookup(name)) is not None and verb.handler is not None and verb.who == "anyone"
+    ]
     return Dashboard(name=person.name, time_zone=person.time_zone, taking=taking, running=running, quick=quick)
 
 
@@ -110,13 +113,24 @@ def _taking_section(item: Taking) -> Section:
     facts = [(say("dashboard.role"), say("dashboard.role_value", role=item.role, status=item.status))]
     if item.partners:
         facts.append((say("dashboard.partner"), ", ".join(escape(name) for name in item.partners)))
-        facts.append((say("dashboard.next_session"), item.next_session or say(
-            "dashboard.being_scheduled" if item.scheduling else "dashboard.not_scheduled")))
+        facts.append(
+            (
+                say("dashboard.next_session"),
+                item.next_session or say("dashboard.being_scheduled" if item.scheduling else "dashboard.not_scheduled"),
+            )
+        )
         if item.topic:
-            facts.append((say("dashboard.topic"), say("dashboard.topic_value", topic=item.topic,
-                                                     framework=item.framework)))
-        facts.append((say("dashboard.follow_through"), say("dashboard.follow_through_value", actions=item.open_actions,
-                                                           goals=item.goals, done=item.goals_done)))
+            facts.append(
+                (say("dashboard.topic"), say("dashboard.topic_value", topic=item.topic, framework=item.framework))
+            )
+        facts.append(
+            (
+                say("dashboard.follow_through"),
+                say(
+                    "dashboard.follow_through_value", actions=item.open_actions, goals=item.goals, done=item.goals_done
+                ),
+            )
+        )
     if item.programme.goal_metric:
         facts.append((say("dashboard.programme_goal"), escape(item.programme.goal_metric)))
     return Section(text=say("dashboard.programme", programme=item.programme), fields=facts)
@@ -124,12 +138,15 @@ def _taking_section(item: Taking) -> Section:
 
 def _running_section(item: Running) -> Section:
     health = item.health
-    return Section(text=say("dashboard.running", programme=item.programme), fields=[
-        (say("dashboard.people"), say("dashboard.people_value", h=health)),
-        (say("dashboard.matched"), say("dashboard.matched_value", h=health)),
-        (say("dashboard.sessions"), say("dashboard.sessions_value", h=health)),
-        (say("dashboard.pulse"), say("dashboard.pulse_value", h=health)),
-    ])
+    return Section(
+        text=say("dashboard.running", programme=item.programme),
+        fields=[
+            (say("dashboard.people"), say("dashboard.people_value", h=health)),
+            (say("dashboard.matched"), say("dashboard.matched_value", h=health)),
+            (say("dashboard.sessions"), say("dashboard.sessions_value", h=health)),
+            (say("dashboard.pulse"), say("dashboard.pulse_value", h=health)),
+        ],
+    )
 
 
 def dashboard_message(board: Dashboard, tenant_id: int, person_id: int, key: str) -> OutgoingMessage:
@@ -145,14 +162,26 @@ def dashboard_message(board: Dashboard, tenant_id: int, person_id: int, key: str
     hidden = max(0, len(board.taking) - PROGRAMMES_SHOWN) + max(0, len(board.running) - PROGRAMMES_SHOWN)
     if hidden:
         context.append(say("dashboard.more_programmes", count=hidden))
-    choices = [Choice(label=say("dashboard.quick_label", verb=verb), action=RUN_COMMAND_ACTION, value=verb)
-               for verb in board.quick]
+    choices = [
+        Choice(label=say("dashboard.quick_label", verb=verb), action=RUN_COMMAND_ACTION, value=verb)
+        for verb in board.quick
+    ]
     for item in board.running[:COORDINATOR_BUTTONS_FOR]:
         for verb in ("status", "report"):
-            choices.append(Choice(label=say("dashboard.coordinator_label", verb=verb, programme=item.programme),
-                                  action=RUN_COMMAND_ACTION, value=f"{verb} --program {item.programme.slug}"))
+            choices.append(
+                Choice(
+                    label=say("dashboard.coordinator_label", verb=verb, programme=item.programme),
+                    action=RUN_COMMAND_ACTION,
+                    value=f"{verb} --program {item.programme.slug}",
+                )
+            )
     context.append(say("dashboard.privacy", coordinating=bool(board.running)))
-    return OutgoingMessage(tenant_id=tenant_id, to=Address.person(person_id), idempotency_key=key,
-                           text=say("dashboard.title", name=board.name, taking=bool(board.taking),
-                                    running=bool(board.running)),
-                           sections=sections, choices=choices, context=context)
+    return OutgoingMessage(
+        tenant_id=tenant_id,
+        to=Address.person(person_id),
+        idempotency_key=key,
+        text=say("dashboard.title", name=board.name, taking=bool(board.taking), running=bool(board.running)),
+        sections=sections,
+        choices=choices,
+        context=context,
+    )

@@ -96,12 +96,12 @@ class _Cells:
         return self._steady(cell, summarise(self.values.get(cell, {}), self.k))
 
     def breakdown(self, prefix: str, groups: tuple[str, ...]) -> dict[str, Figure | None]:
-        names = sorted(set(groups) | {c[len(prefix):] for c in self.values if c.startswith(prefix)})
+        names = sorted(set(groups) | {c[len(prefix) :] for c in self.values if c.startswith(prefix)})
         figures = breakdown({name: self.values.get(prefix + name, {}) for name in names}, self.k)
         return {name: self._steady(prefix + name, figure) for name, figure in figures.items()}
 
     def series(self, prefix: str) -> list[tuple[str, Figure | None]]:
-        return [(cell[len(prefix):], self.figure(cell)) for cell in sorted(self.values) if cell.startswith(prefix)]
+        return [(cell[len(prefix) :], self.figure(cell)) for cell in sorted(self.values) if cell.startswith(prefix)]
 
 
 def programme_health(uow: UnitOfWork, programme: Programme, now: datetime) -> Health:
@@ -144,7 +144,9 @@ def programme_health(uow: UnitOfWork, programme: Programme, now: datetime) -> He
     surveys = uow.feedback.of_programme(programme.id, "final") or uow.feedback.of_programme(programme.id, "midpoint")
     for survey in surveys:
         if survey.role == "mentee" and survey.answers.get("goal_self") is not None:
-            cells.add(f"goal:{survey.kind}", survey.person_id, float(survey.answers["goal_self"]), survey.created_at or now)
+            cells.add(
+                f"goal:{survey.kind}", survey.person_id, float(survey.answers["goal_self"]), survey.created_at or now
+            )
     for phase in ("baseline", "end"):
         for rating in uow.feedback.of_programme(programme.id, f"team_{phase}"):
             cells.add(f"team:{phase}", rating.person_id, float(rating.answers["rating"]), rating.created_at or now)
@@ -152,8 +154,12 @@ def programme_health(uow: UnitOfWork, programme: Programme, now: datetime) -> He
         for dimension in DIVERSITY:
             answer = str(participant.intake.get(dimension) or "")
             shown = "-" if answer in ("", "prefer_not", "self_describe", "None") else answer
-            cells.add(f"diversity:{dimension}:{shown}", participant.person_id, 1.0,
-                      participant.intake_completed_at or participant.joined_at or now)
+            cells.add(
+                f"diversity:{dimension}:{shown}",
+                participant.person_id,
+                1.0,
+                participant.intake_completed_at or participant.joined_at or now,
+            )
     goal_now = cells.figure(f"goal:{surveys[0].kind}") if surveys else None
     progress = None
     baseline, target = programme.goal_baseline, programme.goal_target
@@ -161,41 +167,62 @@ def programme_health(uow: UnitOfWork, programme: Programme, now: datetime) -> He
         progress = (goal_now.mean - baseline) / (target - baseline)
     goals = [g for p in live for g in p.goals]
     comments = [f.answers["comment"] for f in pulses if f.share_comment and f.answers.get("comment")]
-    over = sum(1 for p in participants if p.role == Role.MENTOR and
-               any(t >= 80 for t in p.notices.get(f"workload:{now:%Y-%m}", [])))
+    over = sum(
+        1
+        for p in participants
+        if p.role == Role.MENTOR and any(t >= 80 for t in p.notices.get(f"workload:{now:%Y-%m}", []))
+    )
     weeks = sorted({_week(s.starts_at) for s in held})
     started = programme.created_at or now
     taking = {p.person_id for p in participants if p.status != ParticipantStatus.DECLINED}
-    everyone = [p for p in uow.people.in_tenant(programme.tenant_id)
-                if (p.created_at or now) <= started and (p.left_at is None or p.left_at >= started)]
+    everyone = [
+        p
+        for p in uow.people.in_tenant(programme.tenant_id)
+        if (p.created_at or now) <= started and (p.left_at is None or p.left_at >= started)
+    ]
 
     def kept(group: list[Any]) -> tuple[int, int]:
         return sum(1 for p in group if p.left_at is None), len(group)
+
     return Health(
-        programme=programme, k=k, people={r: dict(c) for r, c in people.items()},
+        programme=programme,
+        k=k,
+        people={r: dict(c) for r, c in people.items()},
         consent_rate=len(accepted) / len(answered) if answered else None,
         intake_done={r.value: sum(1 for p in active if p.role == r and p.intake_completed_at) for r in Role},
         onboarded={r.value: sum(1 for p in active if p.role == r and p.onboarded_at) for r in Role},
         mentees_active=sum(1 for p in active if p.role == Role.MENTEE),
-        mentees_paired=len({p.mentee_id for p in live}), pairs_live=len(live),
-        pairs_at_risk=sum(1 for p in live if p.at_risk), sessions_due=len(past), sessions_held=len(held),
-        cancellations=dict(Counter(cancelled_sides.values())), pulse=cells.figure("pulse"),
-        pulse_by_role=cells.breakdown("pulse:role:", ("mentor", "mentee")), pulse_weeks=cells.series("pulse:week:"),
+        mentees_paired=len({p.mentee_id for p in live}),
+        pairs_live=len(live),
+        pairs_at_risk=sum(1 for p in live if p.at_risk),
+        sessions_due=len(past),
+        sessions_held=len(held),
+        cancellations=dict(Counter(cancelled_sides.values())),
+        pulse=cells.figure("pulse"),
+        pulse_by_role=cells.breakdown("pulse:role:", ("mentor", "mentee")),
+        pulse_weeks=cells.series("pulse:week:"),
         held_weeks=[(w, sum(1 for s in held if _week(s.starts_at) == w)) for w in weeks],
-        topics=topics.most_common(5), goal_now=goal_now, goal_progress=progress,
-        pair_goals=len(goals), pair_goals_done=sum(1 for g in goals if g.get("done")), mentors_over_80=over,
-        team_baseline=cells.figure("team:baseline"), team_end=cells.figure("team:end"),
+        topics=topics.most_common(5),
+        goal_now=goal_now,
+        goal_progress=progress,
+        pair_goals=len(goals),
+        pair_goals_done=sum(1 for g in goals if g.get("done")),
+        mentors_over_80=over,
+        team_baseline=cells.figure("team:baseline"),
+        team_end=cells.figure("team:end"),
         retention_participants=kept([p for p in everyone if p.id in taking]),
         retention_others=kept([p for p in everyone if p.id not in taking]),
         comments=comments if len({f.person_id for f in pulses}) >= k else [],
         pulse_by_topic={library.topics[c].title: f for c, f in cells.breakdown("pulse:topic:", ()).items()},
         pulse_by_framework={library.frameworks[c].name: f for c, f in cells.breakdown("pulse:framework:", ()).items()},
         pulse_by_department=cells.breakdown("pulse:department:", ()),
-        diversity={d: cells.breakdown(f"diversity:{d}:", ()) for d in DIVERSITY})
+        diversity={d: cells.breakdown(f"diversity:{d}:", ()) for d in DIVERSITY},
+    )
 
 
 def health_record(health: Health) -> dict[str, Any]:
     """The figures as plain data, for templates and exports."""
     return {key: value for key, value in health.__dict__.items() if key != "programme"} | {
-        "match_rate": health.match_rate, "held_rate": health.held_rate}
-
+        "match_rate": health.match_rate,
+        "held_rate": health.held_rate,
+    }

@@ -65,8 +65,11 @@ def plan(turn: Turn, circle: Circle, session: Session) -> Session:
 
 
 def _previous(turn: Turn, circle: Circle, session: Session) -> Session | None:
-    earlier = [s for s in turn.uow.sessions.of_circle(circle.key)
-               if s.sequence < session.sequence and s.status == SessionStatus.HELD]
+    earlier = [
+        s
+        for s in turn.uow.sessions.of_circle(circle.key)
+        if s.sequence < session.sequence and s.status == SessionStatus.HELD
+    ]
     return earlier[-1] if earlier else None
 
 
@@ -77,14 +80,21 @@ def agenda_facts(turn: Turn, circle: Circle, session: Session) -> dict[str, Any]
     framework = library.frameworks.get(session.framework_id or "")
     previous = _previous(turn, circle, session)
     tags = set(topic.tags + topic.resources_tags) if topic else set()
-    resources = [r for r in turn.uow.sessions.resources(circle.programme.id)
-                 if tags & set(r.tags) or not r.tags]
+    resources = [r for r in turn.uow.sessions.resources(circle.programme.id) if tags & set(r.tags) or not r.tags]
     goals = [g for pair in circle.pairs for g in pair.goals]
     total = len(turn.uow.sessions.of_circle(circle.key))
-    return {"session": session, "topic": topic, "framework": framework,
-            "plan": framework.time_plan(session.minutes) if framework else [],
-            "actions": previous.action_items if previous else [], "items": session.agenda_items,
-            "goals": goals, "resources": resources[:5], "first": session.sequence == 1, "total": total}
+    return {
+        "session": session,
+        "topic": topic,
+        "framework": framework,
+        "plan": framework.time_plan(session.minutes) if framework else [],
+        "actions": previous.action_items if previous else [],
+        "items": session.agenda_items,
+        "goals": goals,
+        "resources": resources[:5],
+        "first": session.sequence == 1,
+        "total": total,
+    }
 
 
 def send_agenda(turn: Turn, circle: Circle, session: Session) -> None:
@@ -94,23 +104,34 @@ def send_agenda(turn: Turn, circle: Circle, session: Session) -> None:
     mentor = circle.person(circle.mentor)
     mentees = [circle.person(m).name for m in circle.mentees]
     sections = [Section(text=say("sessions.plan_line", minutes=minutes, step=name)) for name, minutes in facts["plan"]]
-    turn.message(Address.person(mentor.id),
-                 say("sessions.agenda", mentees=mentees, when=local_label(session.starts_at, mentor.time_zone),
-                     programme=circle.programme, **facts),
-                 sections=sections[:1] and [Section(text=say("sessions.plan_heading"))] + sections,
-                 choices=[] if facts["first"] else [Choice(label=say("sessions.swap_label"), action=SWAP_ACTION,
-                                                           value=str(session.id))],
-                 programme_id=circle.programme.id)
+    turn.message(
+        Address.person(mentor.id),
+        say(
+            "sessions.agenda",
+            mentees=mentees,
+            when=local_label(session.starts_at, mentor.time_zone),
+            programme=circle.programme,
+            **facts,
+        ),
+        sections=sections[:1] and [Section(text=say("sessions.plan_heading"))] + sections,
+        choices=[]
+        if facts["first"]
+        else [Choice(label=say("sessions.swap_label"), action=SWAP_ACTION, value=str(session.id))],
+        programme_id=circle.programme.id,
+    )
     for mentee in circle.mentees:
         person = circle.person(mentee)
-        turn.message(Address.person(person.id),
-                     say("sessions.prep", mentor=mentor.name, when=local_label(session.starts_at, person.time_zone),
-                         **facts), programme_id=circle.programme.id)
+        turn.message(
+            Address.person(person.id),
+            say("sessions.prep", mentor=mentor.name, when=local_label(session.starts_at, person.time_zone), **facts),
+            programme_id=circle.programme.id,
+        )
 
 
 def swap_choices(turn: Turn, circle: Circle, session: Session) -> list[Choice]:
     """Three other topics the mentor can pick instead."""
     library = library_for(circle)
-    options = [t for t in ranked_topics(circle, turn.uow.sessions.of_circle(circle.key), library)
-               if t.id != session.topic_id][:3]
+    options = [
+        t for t in ranked_topics(circle, turn.uow.sessions.of_circle(circle.key), library) if t.id != session.topic_id
+    ][:3]
     return [Choice(label=t.title, action=TOPIC_ACTION, value=f"{session.id}:{t.id}") for t in options]

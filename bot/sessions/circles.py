@@ -56,8 +56,14 @@ def load_circle(uow: UnitOfWork, programme: Programme, pairs: list[MatchPair]) -
     mentor = required(uow.participants.get(pairs[0].mentor_id), "participant", pairs[0].mentor_id)
     mentees = [required(uow.participants.get(p.mentee_id), "participant", p.mentee_id) for p in pairs]
     people = uow.people.many([mentor.person_id, *(m.person_id for m in mentees)])
-    return Circle(key=circle_key(mentor.id, [m.id for m in mentees]), programme=programme, mentor=mentor,
-                  mentees=mentees, people=people, pairs=pairs)
+    return Circle(
+        key=circle_key(mentor.id, [m.id for m in mentees]),
+        programme=programme,
+        mentor=mentor,
+        mentees=mentees,
+        people=people,
+        pairs=pairs,
+    )
 
 
 def circle_by_key(uow: UnitOfWork, key: str) -> Circle | None:
@@ -70,8 +76,11 @@ def circle_by_key(uow: UnitOfWork, key: str) -> Circle | None:
     programme = uow.programmes.get(mentor.programme_id)
     assert programme is not None
     wanted = {int(m) for m in mentees_text.split("-") if m.isdigit()}
-    pairs = [p for p in uow.matching.pairs(programme.id)
-             if p.mentor_id == mentor.id and p.mentee_id in wanted and p.status != PairStatus.ENDED]
+    pairs = [
+        p
+        for p in uow.matching.pairs(programme.id)
+        if p.mentor_id == mentor.id and p.mentee_id in wanted and p.status != PairStatus.ENDED
+    ]
     if {p.mentee_id for p in pairs} != wanted:
         return None
     return load_circle(uow, programme, pairs)

@@ -35,9 +35,13 @@ def _live(turn: Turn, payload: dict[str, Any]) -> tuple[Session, Circle] | None:
 
 
 def next_session(turn: Turn, circle: Circle, after: Session | None = None) -> Session | None:
-    upcoming = [s for s in turn.uow.sessions.of_circle(circle.key)
-                if s.status == SessionStatus.SCHEDULED and s.starts_at > turn.now
-                and (after is None or s.sequence > after.sequence)]
+    upcoming = [
+        s
+        for s in turn.uow.sessions.of_circle(circle.key)
+        if s.status == SessionStatus.SCHEDULED
+        and s.starts_at > turn.now
+        and (after is None or s.sequence > after.sequence)
+    ]
     return upcoming[0] if upcoming else None
 
 
@@ -56,10 +60,16 @@ def install(engine: Engine) -> None:
         session, circle = found
         for member in circle.members:
             person = circle.person(member)
-            turn.message(Address.person(person.id),
-                         say("sessions.reminder", others=[o.name for o in circle.others(person.id)],
-                             when=local_label(session.starts_at, person.time_zone), minutes=session.minutes),
-                         programme_id=circle.programme.id)
+            turn.message(
+                Address.person(person.id),
+                say(
+                    "sessions.reminder",
+                    others=[o.name for o in circle.others(person.id)],
+                    when=local_label(session.starts_at, person.time_zone),
+                    minutes=session.minutes,
+                ),
+                programme_id=circle.programme.id,
+            )
 
     @engine.on_due("session_followup")
     def followup(turn: Turn, payload: dict[str, Any]) -> None:
@@ -69,12 +79,19 @@ def install(engine: Engine) -> None:
         session, circle = found
         for member in circle.members:
             person = circle.person(member)
-            turn.message(Address.person(person.id),
-                         say("sessions.followup", others=[o.name for o in circle.others(person.id)],
-                             when=local_label(session.starts_at, person.time_zone)),
-                         choices=[Choice(label=say(f"sessions.outcome_{o}"), action=OUTCOME_ACTION,
-                                         value=f"{session.id}:{o}") for o in OUTCOMES],
-                         programme_id=circle.programme.id)
+            turn.message(
+                Address.person(person.id),
+                say(
+                    "sessions.followup",
+                    others=[o.name for o in circle.others(person.id)],
+                    when=local_label(session.starts_at, person.time_zone),
+                ),
+                choices=[
+                    Choice(label=say(f"sessions.outcome_{o}"), action=OUTCOME_ACTION, value=f"{session.id}:{o}")
+                    for o in OUTCOMES
+                ],
+                programme_id=circle.programme.id,
+            )
         from bot.feedback import schedule_pulse_reminders
 
         schedule_pulse_reminders(turn, circle, session.id)
@@ -84,8 +101,12 @@ def install(engine: Engine) -> None:
         session_id, _, answer = action.value.partition(":")
         session = turn.uow.sessions.get(int(session_id)) if session_id.isdigit() else None
         circle = circle_by_key(turn.uow, session.circle) if session else None
-        if session is None or circle is None or answer not in OUTCOMES or \
-                turn.me.id not in {m.person_id for m in circle.members}:
+        if (
+            session is None
+            or circle is None
+            or answer not in OUTCOMES
+            or turn.me.id not in {m.person_id for m in circle.members}
+        ):
             raise CommandError("sessions.not_your_session")
         record_outcome(engine, turn, circle, session, answer)
 
@@ -141,10 +162,15 @@ def install(engine: Engine) -> None:
         upcoming = next_session(turn, circle, session) if circle else None
         if upcoming is None:
             return
-        turn.reply(say("sessions.next_is", when=local_label(upcoming.starts_at, turn.me.time_zone)),
-                   choices=[Choice(label=say("sessions.keep_label"), action=NEXT_ACTION, value=f"{upcoming.id}:keep",
-                                   style="primary"),
-                            Choice(label=say("sessions.move_label"), action=NEXT_ACTION, value=f"{upcoming.id}:move")])
+        turn.reply(
+            say("sessions.next_is", when=local_label(upcoming.starts_at, turn.me.time_zone)),
+            choices=[
+                Choice(
+                    label=say("sessions.keep_label"), action=NEXT_ACTION, value=f"{upcoming.id}:keep", style="primary"
+                ),
+                Choice(label=say("sessions.move_label"), action=NEXT_ACTION, value=f"{upcoming.id}:move"),
+            ],
+        )
 
     engine.sessions_offer_next = _offer_next
 
@@ -155,8 +181,13 @@ def record_outcome(engine: Engine, turn: Turn, circle: Circle, session: Session,
     my_side = circle.side_of(me.id)
     other_side = "mentee" if my_side == "mentor" else "mentor"
     session.outcome = {**session.outcome, str(me.id): answer}
-    kind, side = {"held": ("held", my_side), "moved": ("moved", my_side), "cancelled_me": ("cancelled", my_side),
-                  "cancelled_them": ("cancelled", other_side), "no_show": ("no_show", other_side)}[answer]
+    kind, side = {
+        "held": ("held", my_side),
+        "moved": ("moved", my_side),
+        "cancelled_me": ("cancelled", my_side),
+        "cancelled_them": ("cancelled", other_side),
+        "no_show": ("no_show", other_side),
+    }[answer]
     if session.status == SessionStatus.SCHEDULED:
         if kind == "held":
             session.status = SessionStatus.HELD
@@ -165,8 +196,17 @@ def record_outcome(engine: Engine, turn: Turn, circle: Circle, session: Session,
         elif kind == "no_show":
             session.status = SessionStatus.MISSED
     turn.uow.sessions.save(session)
-    turn.uow.sessions.record(NewSessionEvent(circle=circle.key, programme_id=circle.programme.id, session_id=session.id,
-                                          kind=kind, side=Side(side), person_id=me.id, at=turn.now))
+    turn.uow.sessions.record(
+        NewSessionEvent(
+            circle=circle.key,
+            programme_id=circle.programme.id,
+            session_id=session.id,
+            kind=kind,
+            side=Side(side),
+            person_id=me.id,
+            at=turn.now,
+        )
+    )
     turn.reply(say("sessions.outcome_thanks", answer=answer))
     from bot.commitment import after_outcome
 
@@ -176,8 +216,9 @@ def record_outcome(engine: Engine, turn: Turn, circle: Circle, session: Session,
         engine.flows.start(turn, ACTION_ITEMS_FLOW, context)
         return
     if kind == "held" and session.sequence == 1 and not any(p.goals for p in circle.pairs):
-        engine.flows.start(turn, GOALS_FLOW, {"key": f"goals-{circle.key}", "circle": circle.key,
-                                              "session_id": session.id})
+        engine.flows.start(
+            turn, GOALS_FLOW, {"key": f"goals-{circle.key}", "circle": circle.key, "session_id": session.id}
+        )
         return
     if kind == "moved":
         from bot.sessions.scheduling import offer_slots

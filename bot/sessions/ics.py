@@ -12,8 +12,9 @@ from bot.model import Attachment
 from bot.sessions.model import Session
 
 
-def calendar_for(sessions: list[Session], title: str, description: str, organiser: str = "",
-                 cancelled: bool = False) -> bytes:
+def calendar_for(
+    sessions: list[Session], title: str, description: str, organiser: str = "", cancelled: bool = False
+) -> bytes:
     """One VCALENDAR with a VEVENT per session, each in the series' anchor time zone.
 
     The UID stays the same for a session forever and SEQUENCE grows with each change, so a moved
@@ -41,9 +42,11 @@ def calendar_for(sessions: list[Session], title: str, description: str, organise
     return ical
 
 
-def invite_attachment(sessions: list[Session], title: str, description: str, filename: str = "sessions.ics",
-                      cancelled: bool = False) -> Attachment:
+def invite_attachment(
+    sessions: list[Session], title: str, description: str, filename: str = "sessions.ics", cancelled: bool = False
+) -> Attachment:
     """The invite as a message attachment."""
     content = calendar_for(sessions, title, description, cancelled=cancelled)
-    return Attachment(filename=filename, media_type="text/calendar", content_b64=base64.b64encode(content).decode(),
-                      title=title)
+    return Attachment(
+        filename=filename, media_type="text/calendar", content_b64=base64.b64encode(content).decode(), title=title
+    )

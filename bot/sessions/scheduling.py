@@ -51,25 +51,43 @@ def offer_slots(turn: Turn, circle: Circle, session: Session | None = None, aske
     slots = propose_slots(availability(circle), after, minutes, closed=closed_days(circle))
     if session is not None:
         slots = [s for s in slots if s != session.starts_at][:3]
-    state: dict[str, Any] = {"target": session.id if session else "first", "slots": [s.isoformat() for s in slots],
-             "accepted": {}, "asked_by": asked_by}
+    state: dict[str, Any] = {
+        "target": session.id if session else "first",
+        "slots": [s.isoformat() for s in slots],
+        "accepted": {},
+        "asked_by": asked_by,
+    }
     _save_state(turn, circle, state)
     key = "sessions.offer_move" if session else "sessions.offer_first"
     for member in circle.members:
         person = circle.person(member)
         others = [p.name for p in circle.others(person.id)]
         if not slots:
-            turn.message(Address.person(person.id), say("sessions.no_common_time", others=others),
-                         choices=[Choice(label=say("sessions.propose_other"), action=OTHER_ACTION, value=circle.key)],
-                         programme_id=circle.programme.id)
+            turn.message(
+                Address.person(person.id),
+                say("sessions.no_common_time", others=others),
+                choices=[Choice(label=say("sessions.propose_other"), action=OTHER_ACTION, value=circle.key)],
+                programme_id=circle.programme.id,
+            )
             continue
-        choices = [Choice(label=local_label(s, person.time_zone), action=PICK_ACTION, value=f"{circle.key}|{s.isoformat()}")
-                   for s in slots]
+        choices = [
+            Choice(label=local_label(s, person.time_zone), action=PICK_ACTION, value=f"{circle.key}|{s.isoformat()}")
+            for s in slots
+        ]
         choices.append(Choice(label=say("sessions.propose_other"), action=OTHER_ACTION, value=circle.key))
-        turn.message(Address.person(person.id), say(key, others=others, programme=circle.programme,
-                                                    minutes=minutes, zone=person.time_zone,
-                                                    when=local_label(session.starts_at, person.time_zone) if session else ""),
-                     choices=choices, programme_id=circle.programme.id)
+        turn.message(
+            Address.person(person.id),
+            say(
+                key,
+                others=others,
+                programme=circle.programme,
+                minutes=minutes,
+                zone=person.time_zone,
+                when=local_label(session.starts_at, person.time_zone) if session else "",
+            ),
+            choices=choices,
+            programme_id=circle.programme.id,
+        )
     return bool(slots)
 
 
@@ -79,8 +97,9 @@ def pick(turn: Turn, circle: Circle, when: datetime) -> None:
     if not state:
         raise CommandError("sessions.nothing_to_pick")
     me = turn.me
-    if not all(person.fits(when, circle.programme.session_minutes, closed_days(circle))
-               for person in availability(circle)):
+    if not all(
+        person.fits(when, circle.programme.session_minutes, closed_days(circle)) for person in availability(circle)
+    ):
         raise CommandError("sessions.time_does_not_fit", when=local_label(when, me.time_zone))
     if when <= turn.now:
         raise CommandError("sessions.time_in_past")
@@ -95,38 +114,75 @@ def pick(turn: Turn, circle: Circle, when: datetime) -> None:
     for other in circle.others(me.id):
         if str(other.id) in accepted:
             continue
-        turn.message(Address.person(other.id),
-                     say("sessions.confirm_request", name=me.name, when=local_label(when, other.time_zone)),
-                     choices=[Choice(label=say("sessions.confirm_label"), action=PICK_ACTION,
-                                     value=f"{circle.key}|{when.isoformat()}", style="primary"),
-                              Choice(label=say("sessions.propose_other"), action=OTHER_ACTION, value=circle.key)],
-                     programme_id=circle.programme.id)
-    turn.reply(say("sessions.waiting_for", others=[o.name for o in circle.others(me.id)
-                                                   if str(o.id) not in accepted],
-                   when=local_label(when, me.time_zone)))
+        turn.message(
+            Address.person(other.id),
+            say("sessions.confirm_request", name=me.name, when=local_label(when, other.time_zone)),
+            choices=[
+                Choice(
+                    label=say("sessions.confirm_label"),
+                    action=PICK_ACTION,
+                    value=f"{circle.key}|{when.isoformat()}",
+                    style="primary",
+                ),
+                Choice(label=say("sessions.propose_other"), action=OTHER_ACTION, value=circle.key),
+            ],
+            programme_id=circle.programme.id,
+        )
+    turn.reply(
+        say(
+            "sessions.waiting_for",
+            others=[o.name for o in circle.others(me.id) if str(o.id) not in accepted],
+            when=local_label(when, me.time_zone),
+        )
+    )
 
 
 def _confirm(turn: Turn, circle: Circle, state: dict[str, Any], when: datetime, side: str) -> None:
     _save_state(turn, circle, {})
     programme = circle.programme
     if state.get("target") == "first":
-        starts = series(when, circle.anchor_zone, programme.cadence_days, programme.ends_on,
-                        people=availability(circle), minutes=programme.session_minutes, closed=closed_days(circle))
+        starts = series(
+            when,
+            circle.anchor_zone,
+            programme.cadence_days,
+            programme.ends_on,
+            people=availability(circle),
+            minutes=programme.session_minutes,
+            closed=closed_days(circle),
+        )
         existing = {s.sequence for s in turn.uow.sessions.of_circle(circle.key)}
         created = []
         for number, start in enumerate(starts, start=1):
             if number in existing:
                 continue
-            created.append(turn.uow.sessions.add(NewSession(
-                programme_id=programme.id, circle=circle.key, mentor_id=circle.mentor.id,
-                mentee_ids=[m.id for m in circle.mentees], sequence=number, starts_at=start,
-                minutes=programme.session_minutes, anchor_time_zone=circle.anchor_zone,
-                uid=f"{uuid.uuid4()}@rmbot")))
+            created.append(
+                turn.uow.sessions.add(
+                    NewSession(
+                        programme_id=programme.id,
+                        circle=circle.key,
+                        mentor_id=circle.mentor.id,
+                        mentee_ids=[m.id for m in circle.mentees],
+                        sequence=number,
+                        starts_at=start,
+                        minutes=programme.session_minutes,
+                        anchor_time_zone=circle.anchor_zone,
+                        uid=f"{uuid.uuid4()}@rmbot",
+                    )
+                )
+            )
         for session in created:
             schedule_jobs(turn, session)
-        turn.uow.sessions.record(NewSessionEvent(circle=circle.key, programme_id=programme.id, kind="confirmed",
-                                              side=Side(side), person_id=turn.me.id, at=turn.now,
-                                              session_id=created[0].id if created else None))
+        turn.uow.sessions.record(
+            NewSessionEvent(
+                circle=circle.key,
+                programme_id=programme.id,
+                kind="confirmed",
+                side=Side(side),
+                person_id=turn.me.id,
+                at=turn.now,
+                session_id=created[0].id if created else None,
+            )
+        )
         _announce(turn, circle, created, "sessions.series_confirmed")
         return
     session = required(turn.uow.sessions.get(int(state["target"])), "session", state["target"])
@@ -136,10 +192,18 @@ def _confirm(turn: Turn, circle: Circle, state: dict[str, Any], when: datetime, 
     cancel_jobs(turn, session)
     schedule_jobs(turn, session)
     asked_by = state.get("asked_by")
-    turn.uow.sessions.record(NewSessionEvent(
-        circle=circle.key, programme_id=programme.id, session_id=session.id, kind="rescheduled",
-        side=Side(circle.side_of(asked_by) if asked_by else side), person_id=asked_by, at=turn.now,
-        detail={"from": old.isoformat(), "to": when.isoformat()}))
+    turn.uow.sessions.record(
+        NewSessionEvent(
+            circle=circle.key,
+            programme_id=programme.id,
+            session_id=session.id,
+            kind="rescheduled",
+            side=Side(circle.side_of(asked_by) if asked_by else side),
+            person_id=asked_by,
+            at=turn.now,
+            detail={"from": old.isoformat(), "to": when.isoformat()},
+        )
+    )
     _announce(turn, circle, [session], "sessions.moved")
 
 
@@ -151,23 +215,37 @@ def _announce(turn: Turn, circle: Circle, sessions: list[Session], key: str) -> 
         person = circle.person(member)
         others = [p.name for p in circle.others(person.id)]
         description = say("sessions.invite_description", others=others, programme=circle.programme)
-        turn.message(Address.person(person.id),
-                     say(key, others=others, first=local_label(sessions[0].starts_at, person.time_zone),
-                         count=len(sessions), minutes=sessions[0].minutes),
-                     attachments=[invite_attachment(sessions, title, description)], programme_id=circle.programme.id)
+        turn.message(
+            Address.person(person.id),
+            say(
+                key,
+                others=others,
+                first=local_label(sessions[0].starts_at, person.time_zone),
+                count=len(sessions),
+                minutes=sessions[0].minutes,
+            ),
+            attachments=[invite_attachment(sessions, title, description)],
+            programme_id=circle.programme.id,
+        )
 
 
 def schedule_jobs(turn: Turn, session: Session) -> None:
     """The agenda before the session, the reminder, and the follow-up after it."""
     settings = required(turn.uow.programmes.get(session.programme_id), "programme", session.programme_id).settings
-    moments = {"session_agenda": session.starts_at - timedelta(hours=settings.agenda_hours_before),
-               "session_reminder": session.starts_at - timedelta(minutes=settings.reminder_minutes_before),
-               "session_followup": session.starts_at + timedelta(minutes=session.minutes + settings.followup_minutes_after)}
+    moments = {
+        "session_agenda": session.starts_at - timedelta(hours=settings.agenda_hours_before),
+        "session_reminder": session.starts_at - timedelta(minutes=settings.reminder_minutes_before),
+        "session_followup": session.starts_at + timedelta(minutes=session.minutes + settings.followup_minutes_after),
+    }
     for kind, due in moments.items():
         if due > turn.now or kind == "session_followup":
-            turn.uow.schedule.add(turn.tenant.id, kind, max(due, turn.now),
-                                  {"session_id": session.id, "version": session.ics_sequence},
-                                  key=f"session:{session.id}:{session.ics_sequence}:{kind}")
+            turn.uow.schedule.add(
+                turn.tenant.id,
+                kind,
+                max(due, turn.now),
+                {"session_id": session.id, "version": session.ics_sequence},
+                key=f"session:{session.id}:{session.ics_sequence}:{kind}",
+            )
 
 
 def cancel_jobs(turn: Turn, session: Session) -> None:

@@ -29,12 +29,21 @@ class Availability:
             return False
         begin_text, _, end_text = self.working_hours.partition("-")
         begin, end = time.fromisoformat(begin_text), time.fromisoformat(end_text)
-        return begin <= local_start.time() and (local_end.time() <= end or end == time(23, 59)) and \
-            local_start.time() < end
+        return (
+            begin <= local_start.time()
+            and (local_end.time() <= end or end == time(23, 59))
+            and local_start.time() < end
+        )
 
 
-def propose_slots(people: list[Availability], after: datetime, minutes: int, count: int = 3,
-                  closed: frozenset[date] = frozenset(), horizon_days: int = 28) -> list[datetime]:
+def propose_slots(
+    people: list[Availability],
+    after: datetime,
+    minutes: int,
+    count: int = 3,
+    closed: frozenset[date] = frozenset(),
+    horizon_days: int = 28,
+) -> list[datetime]:
     """Up to ``count`` start times (UTC) that fit everyone, on different days, earliest first.
 
     Times are on the half hour, from the day after ``after`` onwards, within ``horizon_days``."""
@@ -53,9 +62,16 @@ def propose_slots(people: list[Availability], after: datetime, minutes: int, cou
     return found
 
 
-def series(first: datetime, anchor_zone: str, cadence_days: int, until: date | None, limit: int = 60,
-           people: list[Availability] | None = None, minutes: int = 45,
-           closed: frozenset[date] = frozenset()) -> list[datetime]:
+def series(
+    first: datetime,
+    anchor_zone: str,
+    cadence_days: int,
+    until: date | None,
+    limit: int = 60,
+    people: list[Availability] | None = None,
+    minutes: int = 45,
+    closed: frozenset[date] = frozenset(),
+) -> list[datetime]:
     """Start times of a series: every ``cadence_days`` at the same local time in ``anchor_zone``.
 
     Keeping the anchor's local time (not the UTC time) carries the series correctly across daylight
