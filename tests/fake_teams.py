@@ -27,11 +27,14 @@ from pathlib import Path
 from typing import Any
 
 import jwt
+import requests
 from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 SPECS = Path(__file__).resolve().parent / "specs" / "teams"
 ISSUER = "https://api.botframework.com"
+LOGIN_URL = "https://login.fake-entra.test"
+"""Where tests point TEAMS_LOGIN_URL; ``FakeTeams.login_client()`` carries MSAL's requests there to the fake."""
 KEY_ID = "fake-key-1"
 WINDOWS = ((7, 1.0), (8, 2.0), (60, 30.0), (1800, 3600.0))
 
@@ -178,6 +181,7 @@ class FakeTeams:
         app.router.add_get("/openid", self._openid)
         app.router.add_get("/keys", self._keys)
         app.router.add_post("/{tenant}/oauth2/v2.0/token", self._token)
+        app.router.add_get("/{tenant}/v2.0/.well-known/openid-configuration", self._login_metadata)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
         self.loop.run_until_complete(self._runner.setup())
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -269,6 +273,31 @@ class FakeTeams:
     async def _openid(self, _request: web.Request) -> web.Response:
         return web.json_response(
             {"issuer": ISSUER, "jwks_uri": f"{self.base}/keys", "id_token_signing_alg_values_supported": ["RS256"]}
+        )
+
+    def login_client(self) -> requests.Session:
+        """A transport for MSAL that reaches this fake wherever it is asked for ``LOGIN_URL`` (MSAL accepts
+        only https:// authorities; the fake speaks plain HTTP on 127.0.0.1)."""
+        fake = self
+
+        class ToFake(requests.Session):
+            def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
+                text = url.decode() if isinstance(url, bytes) else url
+                if text.startswith(LOGIN_URL):
+                    text = fake.base + text[len(LOGIN_URL) :]
+                return super().request(method, text, *args, **kwargs)
+
+        return ToFake()
+
+    async def _login_metadata(self, request: web.Request) -> web.Response:
+        """Microsoft Entra ID's OpenID metadata for a tenant (MSAL reads its token endpoint from it)."""
+        tenant = request.match_info["tenant"]
+        return web.json_response(
+            {
+                "issuer": f"{LOGIN_URL}/{tenant}/v2.0",
+                "authorization_endpoint": f"{LOGIN_URL}/{tenant}/oauth2/v2.0/authorize",
+                "token_endpoint": f"{LOGIN_URL}/{tenant}/oauth2/v2.0/token",
+            }
         )
 
     @staticmethod

@@ -48,6 +48,8 @@ def check_settings(settings: Settings) -> None:
         raise ConfigurationError(say("teams.config.password", app_type=kind))
     if kind != "MultiTenant" and not settings.microsoft_app_tenant_id:
         raise ConfigurationError(say("teams.config.tenant", app_type=kind))
+    if not settings.teams_login_url.startswith("https://"):
+        raise ConfigurationError(say("teams.config.login_url", given=settings.teams_login_url))
     if settings.rmbot_public_url and not settings.rmbot_public_url.startswith("https://"):
         raise ConfigurationError(say("teams.config.public_url", given=settings.rmbot_public_url))
 

@@ -1,30 +1,27 @@
 """The bot's own access token for the Bot Framework connector: the OAuth 2.0 client-credentials grant at
-Microsoft Entra ID.
+Microsoft Entra ID, through MSAL (``msal.ConfidentialClientApplication``).
 
 A single-tenant bot (the default, and the only kind Azure creates for new bots) asks its own tenant,
-``{TEAMS_LOGIN_URL}/{MICROSOFT_APP_TENANT_ID}/oauth2/v2.0/token``; a bot registered as multi-tenant before
-Azure stopped offering that asks ``…/botframework.com/oauth2/v2.0/token``. Either way the scope is the
-connector's, ``https://api.botframework.com/.default``. The token is kept, for every thread that sends, until
-five minutes before it expires. (A user-assigned managed identity gets its token from Azure's instance metadata
-instead: see ``adapters/teams/auth.py``.)
+``{TEAMS_LOGIN_URL}/{MICROSOFT_APP_TENANT_ID}``; a bot registered as multi-tenant before Azure stopped offering
+that asks ``…/botframework.com``. Either way the scope is the connector's, ``https://api.botframework.com/.default``.
+MSAL keeps the token in its cache, for every thread that sends, and fetches a new one shortly before it expires.
+(A user-assigned managed identity gets its token from Azure's instance metadata instead: see
+``adapters/teams/auth.py``.)
 """
 
 from __future__ import annotations
 
-import json
 import threading
-import time
-import urllib.error
 import urllib.parse
-import urllib.request
-from collections.abc import Callable
 from typing import Any
+
+import msal
+import requests
 
 SCOPE = "https://api.botframework.com/.default"
 MULTI_TENANT_AUTHORITY = "botframework.com"
-REFRESH_MARGIN = 300.0
-"""Seconds before its expiry that a kept token is replaced."""
-TIMEOUT = 10.0
+KNOWN_LOGIN_HOSTS = {"login.microsoftonline.com", "login.microsoftonline.us", "login.chinacloudapi.cn"}
+"""Microsoft's own sign-in hosts; MSAL validates any other authority by its OpenID metadata alone."""
 
 
 class TokenError(RuntimeError):
@@ -32,59 +29,41 @@ class TokenError(RuntimeError):
 
 
 class ClientCredentials:
-    """A callable giving the bot's current token for the connector, fetched when needed."""
+    """A callable giving the bot's current token for the connector, fetched when needed.
+
+    ``http_client`` is MSAL's transport (a ``requests.Session`` by default); tests give one that reaches a
+    local fake of Microsoft Entra ID."""
 
     def __init__(
-        self, login_url: str, tenant: str, app_id: str, secret: str, clock: Callable[[], float] = time.monotonic
+        self, login_url: str, tenant: str, app_id: str, secret: str, http_client: requests.Session | None = None
     ) -> None:
-        self.url = f"{login_url.rstrip('/')}/{urllib.parse.quote(tenant, safe='')}/oauth2/v2.0/token"
-        self._form = urllib.parse.urlencode(
-            {"grant_type": "client_credentials", "client_id": app_id, "client_secret": secret, "scope": SCOPE}
-        ).encode()
-        self._clock = clock
+        self.authority = f"{login_url.rstrip('/')}/{urllib.parse.quote(tenant, safe='')}"
+        self._app_id, self._secret, self._http_client = app_id, secret, http_client
+        self._app: msal.ConfidentialClientApplication | None = None
         self._lock = threading.Lock()
-        self._token = ""
-        self._expires = 0.0
 
     def __call__(self) -> str:
         """The current token (raises :class:`TokenError` when none can be had)."""
         with self._lock:
-            if not self._token or self._clock() >= self._expires - REFRESH_MARGIN:
-                self._token, lifetime = self._fetch()
-                self._expires = self._clock() + lifetime
-            return self._token
-
-    def _fetch(self) -> tuple[str, float]:
-        request = urllib.request.Request(
-            self.url,
-            data=self._form,
-            method="POST",
-            headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"},
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=TIMEOUT) as response:  # noqa: S310 - an https:// URL
-                answer: Any = json.loads(response.read() or b"{}")
-        except urllib.error.HTTPError as refused:
-            raise TokenError(
-                f"{self.url} refused the bot's credentials: HTTP {refused.code} {_error_code(refused)}"
-            ) from None
-        except (OSError, ValueError) as failure:
-            raise TokenError(f"no answer from {self.url}: {type(failure).__name__}: {failure}") from None
-        token = answer.get("access_token") if isinstance(answer, dict) else None
+            try:
+                result: dict[str, Any] = self._application().acquire_token_for_client(scopes=[SCOPE]) or {}
+            except (requests.RequestException, ValueError) as failure:
+                raise TokenError(f"no token from {self.authority}: {type(failure).__name__}") from None
+        token = result.get("access_token")
         if not isinstance(token, str) or not token:
-            raise TokenError(f"{self.url} gave no access token")
-        try:
-            lifetime = float(answer.get("expires_in") or 3600)
-        except (TypeError, ValueError):
-            lifetime = 3600.0
-        return token, lifetime
+            # the OAuth error code only (``invalid_client``…), never its description: that may echo what was sent
+            raise TokenError(f"{self.authority} refused the bot's credentials: {str(result.get('error', ''))[:80]}")
+        return token
 
-
-def _error_code(refused: urllib.error.HTTPError) -> str:
-    """The OAuth error code of a refusal (``invalid_client``…), never its body: that may echo what was sent."""
-    try:
-        body = json.loads(refused.read() or b"{}")
-    except (OSError, ValueError):
-        return ""
-    code = body.get("error") if isinstance(body, dict) else None
-    return str(code)[:80] if code else ""
+    def _application(self) -> msal.ConfidentialClientApplication:
+        """MSAL's client, made on first use (it reads the authority's metadata then, not at start-up)."""
+        if self._app is None:
+            host = urllib.parse.urlsplit(self.authority).hostname or ""
+            self._app = msal.ConfidentialClientApplication(
+                self._app_id,
+                client_credential=self._secret,
+                authority=self.authority,
+                http_client=self._http_client,
+                instance_discovery=None if host in KNOWN_LOGIN_HOSTS else False,
+            )
+        return self._app
