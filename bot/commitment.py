@@ -106,13 +106,19 @@ def schedule_gap_check(turn: Turn, circle: Circle, after: datetime) -> None:
 
 
 def on_gap_check(turn: Turn, payload: dict[str, Any]) -> None:
-    """No session held for the programme's gap: the coordinator hears, and the pair is marked at risk."""
+    """No session held for the programme's gap and none confirmed ahead: the coordinator hears, and the
+    pair is marked at risk."""
     circle = circle_by_key(turn.uow, str(payload.get("circle", "")))
     if circle is None or any(p.status != PairStatus.ACTIVE for p in circle.pairs):
         return
     days = circle.programme.settings.gap_alert_days
-    held = [s.starts_at for s in turn.uow.sessions.of_circle(circle.key) if s.status == SessionStatus.HELD]
+    sessions = turn.uow.sessions.of_circle(circle.key)
+    held = [s.starts_at for s in sessions if s.status == SessionStatus.HELD]
     last = max(held) if held else min(p.created_at or turn.now for p in circle.pairs)
+    upcoming = [s.starts_at for s in sessions if s.status == SessionStatus.SCHEDULED and s.starts_at > turn.now]
+    if upcoming:  # a confirmed session is coming: no gap; look again after it
+        schedule_gap_check(turn, circle, min(upcoming) - timedelta(days=days) + timedelta(days=1))
+        return
     if turn.now - last < timedelta(days=days):
         schedule_gap_check(turn, circle, last)
         return

@@ -88,6 +88,10 @@ class ProgrammeSettings(BaseModel):
     allow_peer: bool = False
     anonymity_threshold: int = Field(default=5, ge=3, le=100)
     no_shared_manager: bool = True
+    offline_depth: int = Field(default=0, ge=0, le=50)
+    """How many levels below someone the reporting-line rule excludes partners (0: their whole subtree)."""
+    offline_depth_for: dict[str, int] = Field(default_factory=dict)
+    """Per person (person id as text): their own reach, overriding ``offline_depth``."""
     min_overlap_minutes: int = Field(default=60, ge=0, le=600)
     participant_choice: bool = False
     mentor_capacity: int = Field(default=1, ge=1, le=20)
@@ -100,6 +104,9 @@ class ProgrammeSettings(BaseModel):
     group_sessions: bool = False
     """A mentor with several mentees holds one session for the group."""
     non_working_days: list[date] = Field(default_factory=list)
+    """Days nobody in the programme meets (company closures): slots and series skip them."""
+    public_holidays: bool = False
+    """Each person's national public holidays (from their location or time zone) are days off for them."""
     agenda_hours_before: float = Field(default=24.0, gt=0, le=168)
     reminder_minutes_before: int = Field(default=60, ge=5, le=1440)
     followup_minutes_after: int = Field(default=30, ge=0, le=1440)
@@ -118,6 +125,8 @@ class ProgrammeSettings(BaseModel):
     """After a programme closes, its participants' personal data is purged after this many days
     (unless they take part in another programme that is still open)."""
     copy_sponsor_on_no_shows: bool = False
+    goal_direction: Literal["higher", "lower"] = "higher"
+    """Whether a higher or a lower value of the goal's measure is better (asked when the target is below the baseline)."""
     library: dict[str, Any] = Field(default_factory=dict)
     """The programme's own topics and frameworks (``topics`` and ``frameworks`` lists, as in prompts/library)."""
 

@@ -31,3 +31,42 @@ def role_problem(
         if settings.mentee_min_seniority is None and lowest is not None and lowest > person.seniority - gap:
             return "eligibility.mentee_at_bottom", {"programme": programme}
     return None
+
+
+def nobody_outside_line(uow: UnitOfWork, programme: Programme, person: Person, role: Role) -> bool:
+    """True when everyone who is junior (for a mentee) or senior (for a mentor) enough to be ``person``'s
+    partner sits in their reporting line, as far as the programme's reach rule goes: nobody can be matched.
+
+    Seen from the directory, not from who takes part yet: a CEO whose whole organisation is below her."""
+    from bot.matching.load import offline_depth
+    from bot.matching.rules import levels_below, within_reach
+
+    if person.seniority is None:
+        return False
+    gap = 0 if programme.settings.allow_peer else programme.settings.seniority_gap
+    senior_enough = [
+        other
+        for other in uow.people.in_tenant(person.tenant_id)
+        if other.id != person.id
+        and other.email
+        and other.left_at is None
+        and other.seniority is not None
+        and (
+            other.seniority <= person.seniority - gap
+            if role == Role.MENTEE
+            else other.seniority >= person.seniority + gap
+        )
+    ]
+    if not senior_enough:
+        return False  # the seniority rule already says so (role_problem)
+    managers = uow.people.managers(person.tenant_id)
+    mine = offline_depth(programme, person.id)
+    for other in senior_enough:
+        below = levels_below(managers, person.id, other.id)
+        above = levels_below(managers, other.id, person.id)
+        if below is not None and within_reach(below, mine):
+            continue
+        if above is not None and within_reach(above, offline_depth(programme, other.id)):
+            continue
+        return False
+    return True

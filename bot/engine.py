@@ -23,7 +23,8 @@ from bot.commands.registry import (
 from bot.context import Turn
 from bot.domain import NewPerson, Person, Programme
 from bot.errors import CommandError
-from bot.flows.runner import ANSWER_ACTION, EDIT_ACTION, FORM_ACTION, FlowRunner
+from bot.flows.queue import EXPIRY_JOB, OPEN_ACTION
+from bot.flows.runner import ANSWER_ACTION, EDIT_ACTION, FLOW_VERBS, FORM_ACTION, FlowRunner
 from bot.grants import claim
 from bot.model import Action, InboundEvent, Platform
 from bot.ports import UnitOfWork
@@ -48,9 +49,10 @@ class Engine:
             ANSWER_ACTION: self.flows.handle_action,
             EDIT_ACTION: self.flows.handle_edit,
             FORM_ACTION: self.flows.handle_form,
+            OPEN_ACTION: self.flows.handle_open,
             RUN_COMMAND_ACTION: lambda turn, action: self.run_command(turn, action.value),
         }
-        self.due: dict[str, DueHandler] = {}
+        self.due: dict[str, DueHandler] = {EXPIRY_JOB: self._flow_expired}
         # Services the command modules offer each other, set as they are installed.
         self.intake: Any = None
         self.sessions_offer_next: Callable[[Turn, str, Session], None] = _not_installed
@@ -124,10 +126,49 @@ class Engine:
     def _on_text(self, turn: Turn, text: str, kind: str) -> None:
         typed = text.strip()
         addressed = typed.lower().startswith(("/mentoring", "mentoring ")) or typed.lower() == "mentoring"
-        if self.flows.active(turn) and kind == "message" and not addressed:
-            self.flows.handle_text(turn, typed)
+        if self.flows.active(turn) and kind == "message":
+            if not addressed and not self._is_exact_verb(turn, typed):
+                self.flows.handle_text(turn, typed)
+                return
+            self._command_inside_flow(turn, strip_leading(typed))
             return
         self.run_command(turn, strip_leading(typed))
+
+    def _is_exact_verb(self, turn: Turn, typed: str) -> bool:
+        """A message that is exactly a declared verb (not a flow verb, not an answer the question offers)."""
+        if typed.lower() in FLOW_VERBS or self.flows.offers(turn, typed):
+            return False
+        try:
+            found = self.registry.match(split_words(typed))
+        except CommandSyntaxError:
+            return False
+        return found is not None and not found[1]
+
+    def _command_inside_flow(self, turn: Turn, text: str) -> None:
+        """Run a command typed while a questionnaire is open, then ask its question again."""
+        before = len(turn.sent)
+        try:
+            with turn.uow.savepoint():
+                self.run_command(turn, text)
+        except CommandError as problem:
+            turn.reply(say(problem.key, **problem.values))
+        if self.flows.active(turn) and not any(m.question is not None for m in turn.sent[before:]):
+            self.flows.ask(turn)
+
+    def _flow_expired(self, turn: Turn, payload: dict[str, Any]) -> None:
+        person = turn.uow.people.get(int(payload.get("person_id", 0)))
+        if person is None:
+            return
+        target = Turn(
+            event=turn.event,
+            uow=turn.uow,
+            tenant=turn.tenant,
+            now=turn.now,
+            person=person,
+            state=turn.uow.conversations.load(turn.tenant.id, person.id),
+            sent=turn.sent,
+        )
+        self.flows.expire(target, person.id, str(payload.get("key", "")))
 
     # -- commands ---------------------------------------------------------------------------------
 

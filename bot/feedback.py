@@ -195,15 +195,7 @@ def install(engine: Engine) -> None:
             return
         if turn.uow.feedback.exists(person_id, PULSE, f"session:{session.id}"):
             return
-        turn.message(
-            Address.person(person_id),
-            say("feedback.pulse_reminder"),
-            choices=[
-                Choice(label=say("feedback.pulse_label"), action=PULSE_ACTION, value=str(session.id), style="primary")
-            ],
-            programme_id=session.programme_id,
-            kind="nudge",
-        )
+        send_pulse_reminder(turn, person_id, session.id, session.programme_id)
 
     @engine.on_due(SURVEY_JOB)
     def survey(turn: Turn, payload: dict[str, Any]) -> None:
@@ -226,6 +218,7 @@ def install(engine: Engine) -> None:
                     "intro": say(f"feedback.survey_intro_{subject}", programme=programme),
                 },
                 nudge=True,
+                expires_at=_closes(programme),
             )
 
     @engine.on_due(TEAM_JOB)
@@ -260,6 +253,7 @@ def install(engine: Engine) -> None:
                         "threshold": programme.settings.anonymity_threshold,
                     },
                     nudge=True,
+                    expires_at=_closes(programme),
                 )
 
     @engine.on_due(CHECKIN_JOB)
@@ -281,6 +275,7 @@ def install(engine: Engine) -> None:
                     "programme": programme.name,
                 },
                 nudge=True,
+                expires_at=turn.now + timedelta(days=programme.settings.checkin_days),
             )
         turn.uow.schedule.add(
             turn.tenant.id,
@@ -289,6 +284,11 @@ def install(engine: Engine) -> None:
             {"programme_id": programme.id, "number": number + 1},
             key=f"checkin:{programme.id}:{number + 1}",
         )
+
+
+def _closes(programme: Programme) -> datetime | None:
+    """Surveys and team ratings close when the programme's term ends (a day after its last day)."""
+    return datetime.combine(programme.ends_on + timedelta(days=1), time(0, 0), UTC) if programme.ends_on else None
 
 
 def _taking_part(turn: Turn, programme: Programme) -> list[Any]:
@@ -304,6 +304,37 @@ def _taking_part(turn: Turn, programme: Programme) -> list[Any]:
         for p in turn.uow.participants.in_programme(programme.id)
         if p.status == ParticipantStatus.ACTIVE and p.id in paired
     ]
+
+
+def send_pulse_reminder(turn: Turn, person_id: int, session_id: int, programme_id: int) -> None:
+    """A nudge with a button that opens the pulse for ``session_id``."""
+    turn.message(
+        Address.person(person_id),
+        say("feedback.pulse_reminder"),
+        choices=[
+            Choice(label=say("feedback.pulse_label"), action=PULSE_ACTION, value=str(session_id), style="primary")
+        ],
+        programme_id=programme_id,
+        kind="nudge",
+    )
+
+
+def remind_pulses(turn: Turn, programme: Programme) -> int:
+    """``remind pulse``: nudge each active participant who owes a pulse (once, for their latest held session)."""
+    active = {
+        p.person_id for p in turn.uow.participants.in_programme(programme.id) if p.status == ParticipantStatus.ACTIVE
+    }
+    owed: dict[int, int] = {}
+    for circle in circles_of(turn.uow, programme):
+        held = [s for s in turn.uow.sessions.of_circle(circle.key) if s.status == SessionStatus.HELD]
+        for session in held:
+            for member in circle.members:
+                person_id = member.person_id
+                if person_id in active and not turn.uow.feedback.exists(person_id, PULSE, f"session:{session.id}"):
+                    owed[person_id] = session.id
+    for person_id, session_id in owed.items():
+        send_pulse_reminder(turn, person_id, session_id, programme.id)
+    return len(owed)
 
 
 def schedule_pulse_reminders(turn: Turn, circle: Circle, session_id: int) -> None:

@@ -251,16 +251,20 @@ class Intake:
             return
         turn.reply(say("intake.done", programme=programme, role=participant.role.value))
         if participant.onboarded_at is None:
-            self.engine.flows.start(
-                turn,
-                f"onboarding_{participant.role.value}",
-                {
-                    "key": f"participant-{participant.id}",
-                    "participant_id": participant.id,
-                    "minutes": programme.session_minutes,
-                    "cadence": describe_cadence(programme.cadence_days),
-                },
-            )
+            self.start_onboarding(turn, participant, programme)
+
+    def start_onboarding(self, turn: Turn, participant: Participant, programme: Programme) -> None:
+        """Open the role's onboarding in the participant's chat (after the intake, or after an import)."""
+        self.engine.flows.start(
+            turn,
+            f"onboarding_{participant.role.value}",
+            {
+                "key": f"participant-{participant.id}",
+                "participant_id": participant.id,
+                "minutes": programme.session_minutes,
+                "cadence": describe_cadence(programme.cadence_days),
+            },
+        )
 
     def _update_person(self, turn: Turn, participant: Participant, answers: dict[str, Any]) -> None:
         """What the person corrected about themselves in the intake goes back to their record."""

@@ -1,8 +1,11 @@
 """Participants of a programme from a spreadsheet or form export: validate every row before writing any.
 
 Columns: ``email``, ``role`` (mentor or mentee), ``capacity``, ``can_teach`` and ``want_to_learn`` (topic
-tags separated by ``;``), and optionally ``cadence``, ``working_hours`` and ``rankings`` (mentor emails
-separated by ``;``, best first). Everyone must already be in the directory.
+tags separated by ``;``), and optionally ``cadence``, ``working_hours``, ``rankings`` (mentor emails
+separated by ``;``, best first), ``consented_at`` (the date consent was given elsewhere, e.g. on a paper
+form) and ``onboarded_at`` (the date they were onboarded elsewhere). Everyone must already be in the
+directory. Without ``consented_at`` a row is an invitation: the person is asked for consent in chat,
+then takes the intake and the onboarding.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import csv
 import io
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from bot.directory import RowError
 from bot.intake import topic_tags
@@ -30,6 +34,8 @@ class ParticipantRow:
     cadence_days: int | None = None
     working_hours: str | None = None
     rankings: tuple[str, ...] = ()
+    consented_at: datetime | None = None
+    onboarded_at: datetime | None = None
 
 
 @dataclass
@@ -44,6 +50,15 @@ def _reason(key: str, **values: object) -> str:
 
 def _tags(raw: str) -> list[str]:
     return [t.strip().lower() for t in raw.replace(",", ";").split(";") if t.strip()]
+
+
+def _moment(raw: str) -> datetime | None:
+    """A date or an ISO date and time (UTC unless it says otherwise), or None when it is neither."""
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def parse_participants(text: str, directory: Mapping[str, int]) -> ParticipantsParse:
@@ -106,6 +121,13 @@ def parse_participants(text: str, directory: Mapping[str, int]) -> ParticipantsP
         repeated = sorted({e for e in rankings if rankings.count(e) > 1})
         if repeated:
             problems.append(_reason("rankings_repeated", emails=repeated))
+        moments: dict[str, datetime | None] = {}
+        for column in ("consented_at", "onboarded_at"):
+            moments[column] = _moment(values[column]) if values.get(column) else None
+            if values.get(column) and moments[column] is None:
+                problems.append(_reason("bad_moment", column=column, given=values[column]))
+        if moments["onboarded_at"] and not values.get("consented_at"):
+            problems.append(_reason("onboarded_without_consent"))
         row = ParticipantRow(
             line=line,
             email=email,
@@ -115,6 +137,8 @@ def parse_participants(text: str, directory: Mapping[str, int]) -> ParticipantsP
             cadence_days=cadence,
             working_hours=hours,
             rankings=rankings,
+            consented_at=moments["consented_at"],
+            onboarded_at=moments["onboarded_at"],
         )
         pending.append((row, problems))
     mentors = {row.email for row, _ in pending if row.role == "mentor"}

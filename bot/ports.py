@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
 from bot.domain import (
@@ -60,7 +60,9 @@ class ConversationState:
     history: list[str] = field(default_factory=list)
     context: dict[str, Any] = field(default_factory=dict)
     suspended: dict[str, Any] = field(default_factory=dict)
-    """Flows put aside part-way (cancelled, or interrupted by another flow), by flow key."""
+    """Flows stopped part-way with ``cancel``, by flow key: their answers are kept for when they are run again."""
+    waiting: list[dict[str, Any]] = field(default_factory=list)
+    """Questionnaires waiting their turn, in order: each opens by itself when the one before it ends."""
     current_programme_id: int | None = None
 
 
@@ -93,6 +95,11 @@ class TenantRepository(Protocol):
     def ensure(self, platform: str, external_id: str, name: str = "") -> Tenant: ...
     def get(self, tenant_id: int) -> Tenant | None: ...
     def find(self, platform: str, external_id: str) -> Tenant | None: ...
+    def clock_offset(self, tenant_id: int) -> timedelta:
+        """How far the tenant's clock was moved forward (the console's ``/advance``); zero elsewhere."""
+        ...
+
+    def save_clock_offset(self, tenant_id: int, offset: timedelta) -> None: ...
 
 
 class PeopleRepository(Protocol):

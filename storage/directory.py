@@ -40,11 +40,13 @@ class ImportSummary:
 
 
 def existing_managers(store: SqlStore, tenant_id: int) -> dict[str, str | None]:
-    """Lower-cased email -> lower-cased manager email (or None) of everyone already in the directory."""
+    """Lower-cased email -> lower-cased manager email (or None) of everyone already in the directory.
+
+    People who asked to be forgotten have no email left: they are invisible here, as in every import."""
     with store.unit_of_work() as uow:
         people = uow.session.execute(
             select(col(PersonRow.id), col(PersonRow.email), col(PersonRow.manager_id)).where(
-                col(PersonRow.tenant_id) == tenant_id
+                col(PersonRow.tenant_id) == tenant_id, col(PersonRow.email).is_not(None)
             )
         ).all()
     email_of = {person.id: person.email.lower() for person in people}

@@ -7,7 +7,7 @@ domain records, never rows.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
@@ -37,9 +37,10 @@ def utcnow() -> datetime:
 
 
 def _copy_into(row: SQLModel, domain: BaseModel) -> None:
+    as_json = domain.model_dump(mode="json", exclude={"id"})  # JSON columns (settings with dates) as JSON
     for name, value in domain.model_dump(exclude={"id"}).items():
         if hasattr(row, name):
-            setattr(row, name, value)
+            setattr(row, name, as_json[name] if isinstance(value, dict | list) else value)
 
 
 class _Repo:
@@ -69,6 +70,17 @@ class TenantRepo(_Repo):
             select(TenantRow).where(TenantRow.platform == platform, TenantRow.external_id == external_id)
         ).one_or_none()
         return to_domain_or_none(Tenant, row)
+
+    def clock_offset(self, tenant_id: int) -> timedelta:
+        row = self.session.get(TenantRow, tenant_id)
+        return timedelta(seconds=row.clock_offset_seconds if row is not None else 0.0)
+
+    def save_clock_offset(self, tenant_id: int, offset: timedelta) -> None:
+        row = self.session.get(TenantRow, tenant_id)
+        if row is None:
+            raise LookupError(f"tenant {tenant_id} does not exist")
+        row.clock_offset_seconds = offset.total_seconds()
+        self.session.add(row)
 
 
 class PeopleRepo(_Repo):
@@ -179,7 +191,9 @@ class PeopleRepo(_Repo):
 
 class ProgrammeRepo(_Repo):
     def add(self, programme: NewProgramme) -> Programme:
-        row = ProgrammeRow(**programme.model_dump(exclude={"id"}))
+        row = ProgrammeRow(
+            **{**programme.model_dump(exclude={"id"}), "settings": programme.settings.model_dump(mode="json")}
+        )
         row.created_at = self.now()
         self.session.add(row)
         self.session.flush()
@@ -301,6 +315,7 @@ class ConversationRepo(_Repo):
             history=list(row.history),
             context=dict(row.context),
             suspended=dict(row.suspended),
+            waiting=[dict(entry) for entry in row.waiting or []],
             current_programme_id=row.current_programme_id,
         )
 
@@ -311,6 +326,7 @@ class ConversationRepo(_Repo):
         row.flow, row.flow_version, row.step = state.flow, state.flow_version, state.step
         row.answers, row.history, row.context = dict(state.answers), list(state.history), dict(state.context)
         row.suspended = dict(state.suspended)
+        row.waiting = [dict(entry) for entry in state.waiting]
         row.current_programme_id = state.current_programme_id
         row.updated_at = self.now()
         self.session.add(row)

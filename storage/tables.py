@@ -45,6 +45,8 @@ class TenantRow(SQLModel, table=True):
     platform: str = Field(max_length=16)
     external_id: str = Field(max_length=128)
     name: str = Field(default="", max_length=200)
+    clock_offset_seconds: float = Field(default=0.0, sa_column_kwargs={"server_default": "0"})
+    """The console tenant's clock, moved forward by ``/advance``, kept across restarts."""
     created_at: datetime | None = _ts()
 
 
@@ -173,6 +175,9 @@ class ConversationStateRow(SQLModel, table=True):
     history: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     context: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     suspended: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    waiting: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
+    )
     current_programme_id: int | None = Field(default=None, foreign_key="programme.id")
     updated_at: datetime | None = _ts()
 

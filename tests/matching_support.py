@@ -75,6 +75,15 @@ def in_reporting_line(a: int, b: int, managers: dict[int, int | None]) -> bool:
     return a == b or a in chain_above(b, managers) or b in chain_above(a, managers)
 
 
+def line_excludes(upper: Candidate, lower: Candidate, managers: dict[int, int | None]) -> bool:
+    """True when ``lower`` sits below ``upper`` within ``upper``'s reach (offline_depth levels; 0: any depth)."""
+    above = chain_above(lower.person_id, managers)
+    if upper.person_id not in above:
+        return False
+    levels = above.index(upper.person_id) + 1
+    return upper.offline_depth <= 0 or levels <= upper.offline_depth
+
+
 def utc_interval(zone: str, hours: str, day: date) -> tuple[datetime, datetime]:
     start_text, end_text = hours.split("-")
     tz = ZoneInfo(zone)
@@ -107,7 +116,11 @@ def broken_rules(data: MatchInput, mentee: Candidate, mentor: Candidate) -> list
             broken.append("reverse")
     elif mentor.seniority > mentee.seniority - rules.seniority_gap:
         broken.append("reverse")
-    if in_reporting_line(mentee.person_id, mentor.person_id, managers):
+    if (
+        mentee.person_id == mentor.person_id
+        or line_excludes(mentee, mentor, managers)
+        or line_excludes(mentor, mentee, managers)
+    ):
         broken.append("offline")
     boss = managers.get(mentee.person_id)
     if rules.no_shared_manager and boss is not None and boss == managers.get(mentor.person_id):
@@ -163,7 +176,9 @@ def expected_unmatched_key(data: MatchInput, role: str, k: int, has_partner_opti
     for depth, rule in enumerate(RULE_ORDER):
         if all(set(b) & set(RULE_ORDER[: depth + 1]) for b in broken):
             if rule == "intake":
-                return "matching.unmatched_intake" if not me.ready else "matching.unmatched_others_not_ready"
+                if me.ready:
+                    return "matching.unmatched_others_not_ready"
+                return f"matching.unmatched_{me.waiting_for}"
             if rule == "reverse":
                 if me.seniority is None:
                     return "matching.unmatched_seniority_unknown"
@@ -235,6 +250,8 @@ def candidate(
         style={k: v for k in STYLE_KEYS if (v := draw(st.sampled_from([None, *STYLES[k]]))) is not None},
         capacity=capacity,
         ready=draw(st.integers(0, 29)) != 17,
+        waiting_for=draw(st.sampled_from(["intake", "onboarding"])),
+        offline_depth=draw(st.sampled_from([0, 0, 0, 1, 2])),
     )  # (Hypothesis favours the ends)
 
 

@@ -115,6 +115,9 @@ def test_midpoint_survey_and_monthly_check_ins(chat: Chat) -> None:
     forwarded = [t for t in texts(chat, COORD) if "Check-in from Arjun Mehta" in t]
     assert len(forwarded) == 1 and "More time" in forwarded[0]
     chat.advance(datetime(2030, 4, 16, 15, 0, tzinfo=UTC) - chat.clock.now())  # 08:00 in Los Angeles
+    assert not [t for t in texts(chat, MENTEE) if "halfway through" in t]  # it waits behind her open check-in
+    for reply in ["Good talks", "skip", "skip"]:
+        chat.send(MENTEE, reply)
     survey = [t for t in texts(chat, MENTEE) if "halfway through" in t]
     assert len(survey) == 1 and "Where would you put yourself today" in survey[0]
     for reply in ["6", "4", "yes", "skip"]:

@@ -102,7 +102,7 @@ def test_back_review_cancel_and_resume_keep_answers(chat: Chat) -> None:
     review = chat.last[COORD][0]
     assert ("Name", "Digital 2027") in review.sections[0].fields
     assert ("Focus", "Digital tools and technology") in review.sections[0].fields
-    assert "Stopped" in chat.send(COORD, "cancel")[0]
+    assert "**New programme**: stopped" in chat.send(COORD, "cancel")[0]
     assert "not a command" not in chat.send(COORD, "status")[0]  # after cancel, text is a command again
     resumed = chat.send(COORD, "program new")
     assert "2 answers kept" in resumed[0]

@@ -398,6 +398,7 @@ REALISTIC_ANSWERS = {
     "focus": "custom",
     "focus_detail": "AI at work",
     "goal_metric": "mentees' team-rated digital confidence (1-10)",
+    "goal_lower_better": True,
     "goal_baseline": 5.2,
     "goal_target": 6.5,
     "goal_date": "2027-12-31",

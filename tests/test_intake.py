@@ -153,21 +153,22 @@ def test_invalid_answers_get_specific_reprompts(chat: Chat) -> None:
     assert state.answers["available_from"] == "2030-03-31"
 
 
-def test_cancel_and_another_flow_put_the_intake_aside_and_it_resumes_at_the_same_question(chat: Chat) -> None:
+def test_cancel_keeps_the_intake_and_another_flow_makes_it_wait_then_it_resumes(chat: Chat) -> None:
     join(chat, MENTOR, "mentor")
     answer_all(chat, MENTOR, MENTOR_ANSWERS[:4])
-    assert "Stopped **Your intake**" in chat.send(MENTOR, "cancel")[0]
+    assert "**Your intake**: stopped" in chat.send(MENTOR, "cancel")[0]
     assert "for programme coordinators" in chat.send(MENTOR, "status")[0]  # commands work again
     replies = chat.send(MENTOR, "intake")
     assert "4 answers kept" in replies[0] and "Rank your top 3" in replies[1]
-    # A coordinator who is also a participant starts another flow part-way: the intake is put aside.
+    # A coordinator who is also a participant starts another flow part-way: the intake waits its turn.
     join(chat, "grace.mensah@example.com", "mentee")
     chat.make_tenant_coordinator("grace.mensah@example.com")
     chat.send("grace.mensah@example.com", "yes")
     replies = chat.send("grace.mensah@example.com", "mentoring program new")
-    assert "put **Your intake** aside" in replies[0] and "New programme" in replies[1]
-    chat.send("grace.mensah@example.com", "cancel")
-    assert "What would you like to learn" in chat.send("grace.mensah@example.com", "intake")[1]
+    assert "**Your intake**: waits" in replies[0] and "New programme" in replies[1]
+    replies = chat.send("grace.mensah@example.com", "cancel")
+    assert "1 more short questionnaire waiting: Your intake" in replies[1]
+    assert "What would you like to learn" in replies[-1]  # it comes back by itself
 
 
 def test_a_submitted_intake_can_be_reviewed_and_one_answer_changed(chat: Chat) -> None:
@@ -218,7 +219,7 @@ def test_remind_intake_nudges_everyone_unfinished_at_once(chat: Chat) -> None:
     chat.advance(timedelta(hours=17))  # Monday 10:30 in Kolkata
     assert "Your coordinator asked me to remind you" in chat.received(MENTOR)[-1].text
     assert not any("asked me to remind" in m.text for m in chat.received(MENTEE))
-    assert "not switched on" in chat.send(COORD, "remind pulse")[0]
+    assert "Nobody owes a pulse" in chat.send(COORD, "remind pulse")[0]  # no session held yet
     assert "for programme coordinators" in chat.send(MENTOR, "mentoring remind intake")[0]
 
 
@@ -301,7 +302,7 @@ def test_a_flow_version_change_part_way_keeps_what_still_fits(chat: Chat) -> Non
     changed = parse_flow(raw)
     chat.runtime.engine.flows.load = lambda flow_id: changed if flow_id == "intake" else load_flow(flow_id)
     replies = chat.send(MENTOR, "2, 1, 4")
-    assert "questions of **Your intake** changed" in replies[0] and "1 of your answers" in replies[0]
+    assert "**Your intake**: the questions changed" in replies[0] and "1 of your answers" in replies[0]
     assert "How big is your team?" in replies[1]  # the new question is asked first
     assert "How often would you like to meet" in chat.send(MENTOR, "8")[0]  # then it carries on
     answer_all(chat, MENTOR, MENTOR_ANSWERS[5:])

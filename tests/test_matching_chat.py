@@ -52,10 +52,10 @@ def test_unmatched_people_get_the_reason_that_applies(chat: Chat) -> None:
     # Priya Nair manages Arjun Mehta and Kavya Reddy: with only them as mentors, she cannot be matched.
     import_csv(
         chat,
-        "email,role,capacity,can_teach,want_to_learn\n"
-        "arjun.mehta@example.com,mentor,1,ai_tools,\n"
-        "kavya.reddy@example.com,mentor,1,ai_tools,\n"
-        "priya.nair@example.com,mentee,,,ai_tools\n",
+        "email,role,capacity,can_teach,want_to_learn,consented_at,onboarded_at\n"
+        "arjun.mehta@example.com,mentor,1,ai_tools,,2030-01-02,2030-01-02\n"
+        "kavya.reddy@example.com,mentor,1,ai_tools,,2030-01-02,2030-01-02\n"
+        "priya.nair@example.com,mentee,,,ai_tools,2030-01-02,2030-01-02\n",
     )
     reply = chat.send(COORD, "match preview")[0]
     assert "unmatched mentee Priya Nair: every possible partner is in their reporting line" in reply
@@ -109,18 +109,6 @@ def test_publish_introduces_each_pair_once_and_tells_the_unmatched_privately(cha
     chat.send(COORD, "match publish")
     assert len([m for m in chat.received("amara.okafor@example.com") if "Meet your" in m.text]) == 1
     assert "nothing_to_publish" not in chat.send(COORD, "status")[0]
-
-
-def test_rematch_ends_a_pair_kindly_and_proposes_someone_new(chat: Chat) -> None:
-    sample_participants(chat)
-    chat.send(COORD, "match preview")
-    chat.send(COORD, "match publish")
-    reply = chat.send(COORD, "rematch @amara.okafor")[0]
-    assert "Ended the pair of Amara Okafor and Arjun Mehta" in reply
-    assert "Proposed new partner for Amara Okafor" in reply and "Arjun Mehta." not in reply.split("Proposed")[1]
-    notice = chat.received("arjun.mehta@example.com")[-1].text
-    assert "has ended" in notice and "rematch" not in notice and "Amara" not in notice
-    assert "has no current pair" in chat.send(COORD, "rematch @helena.varga")[0]
 
 
 def test_participant_choice_sends_suggestions_and_the_matching_honours_rankings(chat: Chat) -> None:

@@ -292,3 +292,26 @@ def test_explanations_never_mention_gender_or_generation(data: MatchInput, seed:
         for pair in result.pairs:
             for reason in pair.reasons:
                 assert "gender" not in str(reason.values) and "generation" not in str(reason.values)
+
+
+@FAST
+@given(data=instances(), reach=st.integers(1, 3))
+def test_a_shorter_reach_only_ever_allows_more_pairs_and_names_itself(data: MatchInput, reach: int) -> None:
+    import copy
+
+    whole = copy.deepcopy(data)
+    for c in (*whole.mentees, *whole.mentors):
+        c.offline_depth = 0
+    limited = copy.deepcopy(whole)
+    for c in (*limited.mentees, *limited.mentors):
+        c.offline_depth = reach
+    assert not (feasible_matrix(whole) & ~feasible_matrix(limited)).any()
+    result = run_matching(limited, "optimal")
+    assert_hard_rules(limited, result)
+    for pair in result.pairs:
+        in_line = "offline" in broken_rules(
+            whole,
+            next(c for c in whole.mentees if c.participant_id == pair.mentee),
+            next(c for c in whole.mentors if c.participant_id == pair.mentor),
+        )
+        assert in_line == any(r.key == "matching.reason_reach" for r in pair.reasons), pair

@@ -181,10 +181,13 @@ def test_an_unfinished_intake_is_the_reason_given(data: MatchInput, pick: st.Dat
         result = run_matching(data, mode, 5)  # type: ignore[arg-type]
         reasons = {(u.role, u.participant_id): u.reason.key for u in result.unmatched}
         for i in lazy_e:
-            assert reasons[("mentee", data.mentees[i].participant_id)] == "matching.unmatched_intake"
+            expected = f"matching.unmatched_{data.mentees[i].waiting_for}"  # intake, or onboarding after it
+            assert reasons[("mentee", data.mentees[i].participant_id)] == expected
         for j in lazy_o:
-            assert reasons[("mentor", data.mentors[j].participant_id)] == "matching.unmatched_intake"
+            expected = f"matching.unmatched_{data.mentors[j].waiting_for}"
+            assert reasons[("mentor", data.mentors[j].participant_id)] == expected
         assert say("matching.unmatched_intake") == "intake not finished"
+        assert say("matching.unmatched_onboarding") == "intake done, onboarding not finished"
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -229,6 +232,12 @@ def write_programme(store: SqlStore, data: MatchInput) -> tuple[Programme, dict[
         participant_choice=data.uses_choice,
         allow_repeat_pairs=rules.allow_repeat,
         match_weights=data.weights.as_dict(),
+        offline_depth_for={
+            str(stored[email(c.person_id)]): c.offline_depth
+            for stored in [directory_emails(store, tenant)]
+            for c in (*data.mentees, *data.mentors)
+            if c.offline_depth
+        },
     )
     assert rules.reference_date is not None
     with store.unit_of_work() as uow:
@@ -244,6 +253,8 @@ def write_programme(store: SqlStore, data: MatchInput) -> tuple[Programme, dict[
     directory = directory_emails(store, tenant)
     rows = [
         ImportRow(
+            consented_at=now,
+            onboarded_at=now,
             line=2 + k,
             email=email(c.person_id),
             role="mentee",
@@ -255,7 +266,13 @@ def write_programme(store: SqlStore, data: MatchInput) -> tuple[Programme, dict[
     ]
     rows += [
         ImportRow(
-            line=100 + k, email=email(c.person_id), role="mentor", capacity=c.capacity, topics=tuple(sorted(c.topics))
+            line=100 + k,
+            email=email(c.person_id),
+            role="mentor",
+            capacity=c.capacity,
+            topics=tuple(sorted(c.topics)),
+            consented_at=now,
+            onboarded_at=now,
         )
         for k, c in enumerate(data.mentors)
     ]
@@ -271,7 +288,8 @@ def write_programme(store: SqlStore, data: MatchInput) -> tuple[Programme, dict[
                 **c.style,
                 **({"generation": c.generation} if c.generation else {}),
             }
-            participant.intake_completed_at = now if c.ready else None
+            participant.intake_completed_at = now if c.ready or c.waiting_for == "onboarding" else None
+            participant.onboarded_at = now if c.ready else None
             uow.participants.save(participant)
         by_pid = {c.participant_id: participants[c.person_id].id for c in (*data.mentees, *data.mentors)}
         for kind, pairs in (("forbid", sorted(rules.forbidden)), ("pin", rules.pins)):
@@ -330,6 +348,7 @@ def test_load_input_reads_back_the_programme_and_every_rule_still_holds(store: S
             c.capacity,
             c.rankings,
             c.ready,
+            c.offline_depth,
         )
 
     def mapped(c: Candidate) -> tuple:
@@ -349,6 +368,7 @@ def test_load_input_reads_back_the_programme_and_every_rule_still_holds(store: S
             c.capacity,
             tuple(participant_back[r] for r in c.rankings),
             c.ready,
+            c.offline_depth,
         )
 
     assert sorted(map(mapped, loaded.mentees)) == sorted(map(original, data.mentees))

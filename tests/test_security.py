@@ -32,6 +32,7 @@ ARGUMENTS = {
     "match weights": "topic 10",
     "match pin": "@kavya.reddy @amara.okafor",
     "match forbid": "@kavya.reddy @amara.okafor",
+    "match offline-depth": "@amara.okafor 2",
     "match rerun": "",
     "match publish": "",
     "match choices": "",

@@ -25,7 +25,9 @@ def participants(chat: Chat, rows: str) -> None:
         tenant = uow.tenants.find("console", "console")
         programme = uow.programmes.in_tenant(tenant.id)[0]
     directory = directory_emails(chat.store, tenant.id)
-    parsed = parse_participants("email,role,capacity,can_teach,want_to_learn,working_hours\n" + rows, directory)
+    consented = "".join(f"{line},2030-01-02,2030-01-02\n" for line in rows.splitlines() if line.strip())
+    header = "email,role,capacity,can_teach,want_to_learn,working_hours,consented_at,onboarded_at\n"
+    parsed = parse_participants(header + consented, directory)  # consent and onboarding recorded elsewhere
     assert parsed.errors == []
     import_participants(chat.store, programme.id, parsed.rows, directory, START)
 

@@ -258,7 +258,7 @@ def report(
         if chosen is None:
             fail(say("cli.unknown_programme", given=programme, tenant=tenant))
         health = programme_health(uow, chosen, datetime.now(UTC))
-        csv_text = pairs_csv(uow, chosen)
+        csv_text = pairs_csv(uow, chosen, datetime.now(UTC))
     target.mkdir(parents=True, exist_ok=True)
     charts = all_charts(health)
     for name, png in charts.items():

@@ -42,7 +42,9 @@ def _programme(store: SqlStore, tenant_key: str, wanted: str) -> tuple[Tenant, P
 def import_participants_csv(
     programme: str = typer.Argument(..., help="Programme slug or name."),
     file: Path = typer.Argument(
-        ..., help="CSV: email, role, capacity, can_teach, want_to_learn[, cadence, working_hours, rankings]."
+        ...,
+        help="CSV: email, role, capacity, can_teach, want_to_learn[, cadence, working_hours, rankings, "
+        "consented_at, onboarded_at].",
     ),
     tenant: str = typer.Option(CONSOLE_TENANT, help="console, slack:TEAM or teams:TENANT"),
 ) -> None:
@@ -67,8 +69,8 @@ def import_participants_csv(
             err.print(f"line {error.line}: {error.email or '-'}: {error.reason}", markup=False, highlight=False)
         err.print(_plain("participants.errors", count=len({e.line for e in parsed.errors})), markup=False)
         raise typer.Exit(1)
-    created, updated = import_participants(store, chosen.id, parsed.rows, directory, datetime.now(UTC))
-    out.print(_plain("participants.summary", created=created, updated=updated, programme=chosen.name), markup=False)
+    done = import_participants(store, chosen.id, parsed.rows, directory, datetime.now(UTC))
+    out.print(_plain("participants.summary", programme=chosen.name, **vars(done)), markup=False)
 
 
 def match(

@@ -7,6 +7,7 @@ from rich.text import Text
 
 from bot.markup import spans
 from bot.model import OutgoingMessage
+from bot.wording import say
 
 
 def to_rich_markup(text: str) -> str:
@@ -37,6 +38,11 @@ def render(message: OutgoingMessage) -> list[str]:
             lines.append(f"  [bold]{to_rich_markup(label)}[/bold]: {to_rich_markup(value)}")
     for number, choice in enumerate(message.choices, start=1):
         lines.append(f"  [bold magenta]{number}[/bold magenta]) {to_rich_markup(choice.label)}")
+    question = message.question
+    if not message.choices and question is not None and question.kind in ("multi_choice", "rank"):
+        for number, choice in enumerate(question.choices, start=1):
+            lines.append(f"  [bold cyan]{number}[/bold cyan]) {to_rich_markup(choice.label)}")
+        lines.append(f"  [dim]{escape(say('console.pick_several', example='1, 3'))}[/dim]")
     if message.form is not None:
         lines.append(
             f"  [dim]({escape(message.form.title)}: {len(message.form.fields)} fields, asked one by one)[/dim]"

@@ -1,7 +1,8 @@
 """The local console chat: type as any person of the directory, on the same engine as Slack and Teams.
 
 Lines are messages to the bot; a number picks a button of the last message; ``/as EMAIL`` switches
-person (showing what the bot sent them meanwhile), ``/advance 3d`` moves the clock forward and runs
+person (showing what the bot sent them meanwhile; each person's last buttons stay usable),
+``/advance 3d`` moves the clock forward, keeps the offset in the database for the next start, and runs
 what fell due. When stdin is not a terminal, lines are read as a script and a transcript is printed.
 """
 
@@ -69,13 +70,20 @@ class ConsoleSession:
     tenant: Tenant = field(init=False)
     person: Person | None = None
     choices: list[Any] = field(default_factory=list)
+    earlier: list[Any] = field(default_factory=list)
+    """Buttons of an earlier message that a newer question covers: pressed with ``/N``."""
     form: Form | None = None
     form_values: dict[str, str] = field(default_factory=dict)
+    choices_of: dict[int, list[Any]] = field(default_factory=dict)
+    """Each person's buttons of their last message with buttons, kept while someone else is at the console."""
 
     def __post_init__(self) -> None:
         self.deliverer = ConsoleDeliverer(self)
         with self.runtime.store.unit_of_work() as uow:
             self.tenant = uow.tenants.ensure(Platform.CONSOLE.value, CONSOLE_TENANT)
+            stored = uow.tenants.clock_offset(self.tenant.id)
+        if stored > self.clock.offset:  # a restarted console carries on at the time it had reached
+            self.clock.offset = stored
 
     # -- people -------------------------------------------------------------------------------------
 
@@ -86,7 +94,9 @@ class ConsoleSession:
         if person is None:
             self.console.print(say("console.unknown_person", email=email), markup=False)
             return False
-        self.person, self.choices = person, []
+        if self.person is not None:
+            self.choices_of[self.person.id] = self.choices
+        self.person, self.choices = person, self.choices_of.get(person.id, [])
         self.console.print(f"[bold green]{say('console.now_as', name=person.name, email=person.email)}[/bold green]")
         self.flush()
         return True
@@ -100,8 +110,12 @@ class ConsoleSession:
     def show(self, message: OutgoingMessage) -> None:
         self.console.print("[bold blue]bot[/bold blue] ▸ " + "\n".join(render(message)))
         if message.choices:
+            if self.choices and message.question is not None:
+                self._keep_earlier(self.choices)
             self.choices = list(message.choices)
         elif message.question is None or message.question.kind not in ("choice", "yes_no"):
+            if self.choices and message.question is not None:
+                self._keep_earlier(self.choices)
             self.choices = []
         for attachment in message.attachments:
             if self.person is None:
@@ -116,6 +130,11 @@ class ConsoleSession:
         if message.form is not None:
             self.form, self.form_values = message.form, {}
             self._ask_form_field()
+
+    def _keep_earlier(self, choices: list[Any]) -> None:
+        """A question covers the buttons above it: they stay reachable as ``/1``, ``/2``..."""
+        self.earlier = list(choices)
+        self.console.print(f"  [dim]{escape(say('console.earlier_buttons', count=len(choices)))}[/dim]")
 
     def _ask_form_field(self) -> None:
         assert self.form is not None
@@ -145,6 +164,8 @@ class ConsoleSession:
         text = line.strip()
         if not text:
             return True
+        if text[1:].isdigit() and text.startswith("/") and self.earlier and self.person is not None:
+            return self._press_earlier(int(text[1:]))
         if text.startswith("/") and not text.lower().startswith("/mentoring"):
             return self._console_command(text)
         if self.person is None:
@@ -159,6 +180,11 @@ class ConsoleSession:
         elif text.isdigit() and self.choices and 1 <= int(text) <= len(self.choices):
             choice = self.choices[int(text) - 1]
             action, text = Action(id=choice.action, value=choice.value), ""
+        self._send(text, action)
+        return True
+
+    def _send(self, text: str, action: Action | None) -> None:
+        assert self.person is not None
         event = InboundEvent(
             platform=Platform.CONSOLE,
             tenant=CONSOLE_TENANT,
@@ -172,6 +198,13 @@ class ConsoleSession:
         )
         self.runtime.accept(event)
         self.flush()
+
+    def _press_earlier(self, number: int) -> bool:
+        if not 1 <= number <= len(self.earlier):
+            self.console.print(say("console.no_such_button", number=number, count=len(self.earlier)), markup=False)
+            return True
+        choice = self.earlier[number - 1]
+        self._send("", Action(id=choice.action, value=choice.value))
         return True
 
     def _console_command(self, text: str) -> bool:
@@ -191,6 +224,8 @@ class ConsoleSession:
                 self.console.print(say("console.advance_usage", given=rest.strip()), markup=False)
                 return True
             now = self.clock.advance(delta)
+            with self.runtime.store.unit_of_work() as uow:
+                uow.tenants.save_clock_offset(self.tenant.id, self.clock.offset)
             ran = self.runtime.run_due(now)
             self.console.print(f"[dim]{say('console.advanced', now=now.strftime('%Y-%m-%d %H:%M UTC'), ran=ran)}[/dim]")
             self.flush()

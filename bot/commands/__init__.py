@@ -11,8 +11,20 @@ if TYPE_CHECKING:
 def install(engine: Engine) -> None:
     """Register every handler module with ``engine``."""
     from bot import commitment, feedback, grants
-    from bot.commands import general, intake, invitations, matching, programmes, reports, sessions, support
+    from bot.commands import general, intake, invitations, matching, programmes, rematch, reports, sessions, support
 
-    for module in (general, programmes, intake, invitations, matching, sessions, support, feedback, reports, grants):
+    for module in (
+        general,
+        programmes,
+        intake,
+        invitations,
+        matching,
+        rematch,
+        sessions,
+        support,
+        feedback,
+        reports,
+        grants,
+    ):
         module.install(engine)
     engine.on_due(commitment.GAP_CHECK)(commitment.on_gap_check)

@@ -1,4 +1,4 @@
-"""Verbs for everyone: ``help`` and ``my-data``."""
+"""Verbs for everyone: ``help``, ``todo`` and ``my-data``."""
 
 from __future__ import annotations
 
@@ -26,6 +26,10 @@ def install(engine: Engine) -> None:
         return bool(uow.coordinators.programmes_of(turn.me.id)) or uow.coordinators.is_tenant_coordinator(
             turn.tenant.id, turn.me.id
         )
+
+    @registry.handles("todo")
+    def todo(turn: Turn, _args: Args, _programme: Programme | None) -> None:
+        engine.flows.todo(turn)
 
     @registry.handles("help")
     def help_(turn: Turn, args: Args, _programme: Programme | None) -> None:

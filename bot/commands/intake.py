@@ -1,4 +1,4 @@
-"""``intake``, ``remind intake`` and ``program question``: the questionnaire as people and coordinators see it."""
+"""``intake``, ``remind intake|pulse`` and ``program question``: the questionnaire as people and coordinators see it."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from bot.commands.registry import Args
 from bot.context import Turn
 from bot.domain import Participant, ParticipantStatus, Programme
 from bot.errors import CommandError
+from bot.feedback import remind_pulses
 from bot.intake import MAX_QUESTIONS, Intake, next_question_number, question_from_spec
 from bot.model import Action, Choice
 from bot.values import ValueProblem
@@ -72,7 +73,9 @@ def install(engine: Engine) -> None:
         assert programme is not None
         what = args.words[0].lower() if args.words else ""
         if what == "pulse":
-            raise CommandError("intake.remind_pulse_not_yet")
+            count = remind_pulses(turn, programme)
+            turn.reply(say("feedback.reminded", count=count, programme=programme))
+            return
         if what != "intake":
             raise CommandError("intake.remind_usage")
         waiting = [

@@ -8,8 +8,18 @@ from typing import TYPE_CHECKING, Any
 
 from bot.commands.registry import Args
 from bot.context import Turn
-from bot.domain import NewParticipant, Participant, ParticipantStatus, Person, Programme, ProgrammeStatus, Role
-from bot.eligibility import role_problem
+from bot.domain import (
+    NewParticipant,
+    PairStatus,
+    Participant,
+    ParticipantStatus,
+    Person,
+    Programme,
+    ProgrammeStatus,
+    Role,
+)
+from bot.eligibility import nobody_outside_line, role_problem
+from bot.enrolment import IMPORT_INVITE, IMPORT_ONBOARDING
 from bot.errors import CommandError
 from bot.model import Action, Address, Choice
 from bot.values import describe_cadence, is_email
@@ -104,7 +114,7 @@ def invite(turn: Turn, args: Args, programme: Programme | None) -> None:
     people = resolve_people(turn, args.words[:-2])
     if programme.status == ProgrammeStatus.CLOSED:
         raise CommandError("programme.closed", programme=programme)
-    invited, skipped = [], []
+    invited, skipped, warnings = [], [], []
     for person in people:
         existing = turn.uow.participants.find(programme.id, person.id)
         problem = role_problem(turn.uow, programme, person, role)
@@ -126,7 +136,12 @@ def invite(turn: Turn, args: Args, programme: Programme | None) -> None:
             )
             send_consent(turn, participant, programme)
             invited.append(person.name)
-    turn.reply(say("people.invited", programme=programme, role=role.value, invited=invited, skipped=skipped))
+            if nobody_outside_line(turn.uow, programme, person, role):
+                warnings.append(
+                    say("eligibility.nobody_outside_line", name=person.name, role=role.value, handle=person.email)
+                )
+    text = say("people.invited", programme=programme, role=role.value, invited=invited, skipped=skipped)
+    turn.reply("\n".join([text.rstrip(), *warnings]))
 
 
 def on_consent(turn: Turn, action: Action) -> Participant | None:
@@ -208,6 +223,10 @@ def on_join_pick(turn: Turn, action: Action) -> None:
 
 
 def _join(turn: Turn, programme: Programme, role: Role | None) -> None:
+    pending = turn.uow.participants.find(programme.id, turn.me.id)
+    if role is None and pending is not None and pending.status == ParticipantStatus.INVITED:
+        send_consent(turn, pending, programme)  # the consent question, back whenever they ask
+        return
     if role is None:
         turn.reply(
             say("join.pick_role", programme=programme),
@@ -233,6 +252,14 @@ def _join(turn: Turn, programme: Programme, role: Role | None) -> None:
             ]
         )
         turn.reply(say(problem[0], **problem[1]), choices=offer)
+        return
+    if existing is not None and existing.status == ParticipantStatus.INVITED:
+        # Not answered yet: the consent question comes back, in the role they ask for now.
+        if problem is None and existing.role != role:
+            existing.role = role
+            existing.capacity = programme.settings.mentor_capacity if role == Role.MENTOR else 1
+            existing = turn.uow.participants.save(existing)
+        send_consent(turn, existing, programme)
         return
     if existing is not None and existing.status != ParticipantStatus.DECLINED:
         turn.reply(say("join.already", programme=programme, role=existing.role.value, status=existing.status.value))
@@ -318,6 +345,7 @@ def status(turn: Turn, _args: Args, programme: Programme | None) -> None:
         elif not participant.onboarded_at:
             not_onboarded.append(name)
     coordinators = [turn.uow.people.get(pid) for pid in turn.uow.coordinators.of_programme(programme.id)]
+    at_risk, unmatched = pair_watch(turn, programme, participants)
     from bot.commands.reports import health_text
 
     turn.reply(
@@ -331,8 +359,36 @@ def status(turn: Turn, _args: Args, programme: Programme | None) -> None:
             health=health_text(turn, programme),
             coordinators=[c.name for c in coordinators if c is not None],
             total=len(participants),
+            at_risk=at_risk,
+            unmatched=unmatched,
         )
     )
+
+
+def pair_watch(turn: Turn, programme: Programme, participants: list[Participant]) -> tuple[list[Any], list[Any]]:
+    """For ``status`` (coordinators only): the live pairs at risk, with the kind of risk (never what was
+    said), and the people taking part who are in no live pair."""
+    people = turn.uow.people.many([p.person_id for p in participants])
+    by_id = {p.id: p for p in participants}
+
+    def name(participant_id: int) -> str:
+        participant = by_id.get(participant_id)
+        person = people.get(participant.person_id) if participant else None
+        return person.name if person else "?"
+
+    live = [p for p in turn.uow.matching.pairs(programme.id) if p.status != PairStatus.ENDED]
+    at_risk = [
+        {"mentor": name(p.mentor_id), "mentee": name(p.mentee_id), "reason": p.risk_reason.split(":")[0]}
+        for p in live
+        if p.at_risk
+    ]
+    paired = {p.mentor_id for p in live} | {p.mentee_id for p in live}
+    unmatched = [
+        {"name": name(p.id), "role": p.role.value}
+        for p in participants
+        if p.status == ParticipantStatus.ACTIVE and p.id not in paired
+    ]
+    return at_risk, sorted(unmatched, key=lambda u: (u["role"], u["name"]))
 
 
 def install(engine: Engine) -> None:
@@ -353,3 +409,34 @@ def install(engine: Engine) -> None:
 
     engine.on_action(JOIN_ACTION)(on_join_pick)
     engine.on_due(INVITE_REMINDER)(on_invite_reminder)
+
+    @engine.on_due(IMPORT_INVITE)
+    def invite_from_import(turn: Turn, payload: dict[str, Any]) -> None:
+        """A participants import named someone without recorded consent: ask them, as an invitation does."""
+        participant = turn.uow.participants.get(int(payload.get("participant_id", 0)))
+        if participant is None or participant.status != ParticipantStatus.INVITED:
+            return
+        programme = turn.uow.programmes.get(participant.programme_id)
+        if programme is not None and programme.status != ProgrammeStatus.CLOSED:
+            send_consent(turn, participant, programme)
+
+    @engine.on_due(IMPORT_ONBOARDING)
+    def onboard_from_import(turn: Turn, payload: dict[str, Any]) -> None:
+        """Consent was recorded elsewhere: the onboarding still comes before any match."""
+        participant = turn.uow.participants.get(int(payload.get("participant_id", 0)))
+        if participant is None or participant.status != ParticipantStatus.ACTIVE or participant.onboarded_at:
+            return
+        programme = turn.uow.programmes.get(participant.programme_id)
+        person = turn.uow.people.get(participant.person_id)
+        if programme is None or person is None:
+            return
+        target = Turn(
+            event=turn.event,
+            uow=turn.uow,
+            tenant=turn.tenant,
+            now=turn.now,
+            person=person,
+            state=turn.uow.conversations.load(turn.tenant.id, person.id),
+            sent=turn.sent,
+        )
+        engine.intake.start_onboarding(target, participant, programme)

@@ -9,6 +9,7 @@ from bot.commands.registry import Args
 from bot.commitment import schedule_gap_check
 from bot.context import Turn
 from bot.domain import (
+    MatchPair,
     MatchRun,
     NewMatchRule,
     NewMatchRun,
@@ -28,7 +29,7 @@ from bot.matching.run import mentee_reason, run_matching
 from bot.matching.scoring import explain, score
 from bot.model import Address
 from bot.sessions.circles import circles_of
-from bot.sessions.scheduling import cancel_circle, offer_slots
+from bot.sessions.scheduling import offer_slots
 from bot.wording import say, unescape
 
 if TYPE_CHECKING:
@@ -80,6 +81,8 @@ def preview(turn: Turn, programme: Programme, rerun: bool = False) -> None:
         {"role": u.role, "name": names[u.participant_id], "reason": say(u.reason.key, **u.reason.values)}
         for u in result.unmatched
     ]
+    invited = [p for p in turn.uow.participants.in_programme(programme.id) if p.status == ParticipantStatus.INVITED]
+    waiting = sorted(turn.uow.people.many([p.person_id for p in invited]).values(), key=lambda p: p.name)
     turn.reply(
         say(
             "matching.preview",
@@ -89,6 +92,7 @@ def preview(turn: Turn, programme: Programme, rerun: bool = False) -> None:
             pairs=pairs,
             average=result.average_score,
             unmatched=unmatched,
+            waiting=[p.name for p in waiting],
             limit=LIST_LIMIT,
             rerun=rerun,
             unmatched_mentees=sum(1 for u in result.unmatched if u.role == "mentee"),
@@ -160,6 +164,26 @@ def forbid(turn: Turn, args: Args, programme: Programme | None) -> None:
     turn.reply(say("matching.forbidden", programme=programme, **names))
 
 
+def offline_depth(turn: Turn, args: Args, programme: Programme | None) -> None:
+    """``match offline-depth @PERSON N|default``: how far below someone the reporting-line rule reaches."""
+    assert programme is not None
+    if len(args.words) != 2:
+        raise CommandError("matching.depth_usage")
+    [person] = resolve_people(turn, args.words[:1])
+    raw = args.words[1].lower()
+    overrides = dict(programme.settings.offline_depth_for)
+    if raw == "default":
+        overrides.pop(str(person.id), None)
+    elif raw.isdecimal() and 0 <= int(raw) <= 50:
+        overrides[str(person.id)] = int(raw)
+    else:
+        raise CommandError("matching.depth_bad", given=args.words[1])
+    programme.settings = programme.settings.model_copy(update={"offline_depth_for": overrides})
+    turn.uow.programmes.save(programme)
+    depth = overrides.get(str(person.id), programme.settings.offline_depth)
+    turn.reply(say("matching.depth_set", name=person.name, depth=depth, own=str(person.id) in overrides))
+
+
 def weights(turn: Turn, args: Args, programme: Programme | None) -> None:
     assert programme is not None
     current = Weights.from_dict(programme.settings.match_weights)
@@ -198,6 +222,15 @@ def weights(turn: Turn, args: Args, programme: Programme | None) -> None:
     )
 
 
+def personal_reason(reason: dict[str, Any]) -> str:
+    """The reason someone was not matched, told to them: kind, true, in the second person.
+
+    The coordinator's wording (``matching.unmatched_*``) names the precise rule; the person reads
+    ``matching.personal_*`` about themselves."""
+    key = str(reason["key"]).replace("matching.unmatched_", "matching.personal_", 1)
+    return say(key, **reason.get("values", {}))
+
+
 def publish(turn: Turn, _args: Args, programme: Programme | None) -> None:
     """``match publish``: publish the latest preview."""
     assert programme is not None
@@ -208,6 +241,30 @@ def publish(turn: Turn, _args: Args, programme: Programme | None) -> None:
         raise CommandError("matching.already_published")
     introduced, skipped, told = publish_run(turn, programme, run)
     turn.reply(say("matching.published", programme=programme, introduced=introduced, skipped=skipped, told=told))
+
+
+def introduce(turn: Turn, programme: Programme, pair: MatchPair, labels: dict[str, str]) -> None:
+    """Introduce a stored pair to both people in one group message, with the reasons they were matched."""
+    mentee = required(turn.uow.participants.get(pair.mentee_id), "participant", pair.mentee_id)
+    mentor = required(turn.uow.participants.get(pair.mentor_id), "participant", pair.mentor_id)
+    people = turn.uow.people.many([mentee.person_id, mentor.person_id])
+    teach = [labels.get(t, t) for t in (mentor.intake.get("teach_topics") or [])]
+    learn = [labels.get(t, t) for t in (mentee.intake.get("learn_topics") or [])]
+    turn.message(
+        Address.pair(mentee.person_id, mentor.person_id),
+        say(
+            "matching.introduction",
+            programme=programme,
+            reasons=reason_text(pair.reasons),
+            mentor=people[mentor.person_id].name,
+            mentee=people[mentee.person_id].name,
+            teach=", ".join(teach),
+            learn=", ".join(learn),
+        ),
+        programme_id=programme.id,
+    )
+    pair.introduced_at = turn.now
+    turn.uow.matching.save_pair(pair)
 
 
 def publish_run(turn: Turn, programme: Programme, run: MatchRun) -> tuple[int, int, int]:
@@ -225,36 +282,16 @@ def publish_run(turn: Turn, programme: Programme, run: MatchRun) -> tuple[int, i
         if pair is None:
             skipped += 1
             continue
-        mentee = required(turn.uow.participants.get(pair.mentee_id), "participant", pair.mentee_id)
-        mentor = required(turn.uow.participants.get(pair.mentor_id), "participant", pair.mentor_id)
-        people = turn.uow.people.many([mentee.person_id, mentor.person_id])
-        teach = [labels.get(t, t) for t in (mentor.intake.get("teach_topics") or [])]
-        learn = [labels.get(t, t) for t in (mentee.intake.get("learn_topics") or [])]
-        turn.message(
-            Address.pair(mentee.person_id, mentor.person_id),
-            say(
-                "matching.introduction",
-                programme=programme,
-                reasons=reason_text(record["reasons"]),
-                mentor=people[mentor.person_id].name,
-                mentee=people[mentee.person_id].name,
-                teach=", ".join(teach),
-                learn=", ".join(learn),
-            ),
-            programme_id=programme.id,
-        )
-        pair.introduced_at = turn.now
-        turn.uow.matching.save_pair(pair)
+        introduce(turn, programme, pair, labels)
         introduced += 1
     told = 0
     for record in run.result["unmatched"]:
         participant = turn.uow.participants.get(record["participant"])
         if participant is None or participant.status != ParticipantStatus.ACTIVE:
             continue
-        reason = record["reason"]
         turn.message(
             Address.person(participant.person_id),
-            say("matching.unmatched_notice", programme=programme, reason=say(reason["key"], **reason["values"])),
+            say("matching.unmatched_notice", programme=programme, reason=personal_reason(record["reason"])),
             programme_id=programme.id,
         )
         told += 1
@@ -266,72 +303,6 @@ def publish_run(turn: Turn, programme: Programme, run: MatchRun) -> tuple[int, i
     if introduced:
         schedule_programme_rhythm(turn, programme)
     return introduced, skipped, told
-
-
-def rematch(turn: Turn, args: Args, programme: Programme | None) -> None:
-    """End someone's pair kindly and propose a new partner for them."""
-    assert programme is not None
-    if len(args.words) != 1:
-        raise CommandError("matching.rematch_usage")
-    [person] = resolve_people(turn, args.words)
-    participant = turn.uow.participants.find(programme.id, person.id)
-    pair = (
-        None
-        if participant is None
-        else next(
-            (
-                p
-                for p in turn.uow.matching.pairs(programme.id)
-                if p.status != PairStatus.ENDED and participant.id in (p.mentee_id, p.mentor_id)
-            ),
-            None,
-        )
-    )
-    if participant is None or pair is None:
-        raise CommandError("matching.not_paired", name=person.name, programme=programme)
-    for circle in circles_of(turn.uow, programme):
-        if pair.id in {p.id for p in circle.pairs}:
-            cancel_circle(turn, turn.uow.sessions.of_circle(circle.key))
-    pair.status, pair.ended_at, pair.end_reason = PairStatus.ENDED, turn.now, "rematch"
-    turn.uow.matching.save_pair(pair)
-    names = _names(turn, [pair.mentee_id, pair.mentor_id])
-    partner_id = pair.mentor_id if participant.id == pair.mentee_id else pair.mentee_id
-    partner = required(turn.uow.participants.get(partner_id), "participant", partner_id)
-    turn.message(
-        Address.person(partner.person_id),
-        say("matching.pair_ended_notice", programme=programme),
-        programme_id=programme.id,
-    )
-    data = load_input(turn.uow, programme, turn.now.date())
-    settings = programme.settings
-    result = run_matching(data, settings.match_mode, settings.match_seed, topic_labels())
-    turn.uow.matching.save_run(
-        NewMatchRun(
-            programme_id=programme.id,
-            mode=result.mode,
-            seed=result.seed,
-            result=result_record(result),
-            created_by=turn.me.id,
-        )
-    )
-    mine = next((p for p in result.pairs if participant.id in (p.mentee, p.mentor)), None)
-    proposal = reason = None
-    if mine is not None:
-        other = mine.mentor if mine.mentee == participant.id else mine.mentee
-        proposal = _names(turn, [other])[other]
-    else:
-        missing = next((u for u in result.unmatched if u.participant_id == participant.id), None)
-        reason = say(missing.reason.key, **missing.reason.values) if missing else ""
-    turn.reply(
-        say(
-            "matching.rematched",
-            mentee=names[pair.mentee_id],
-            mentor=names[pair.mentor_id],
-            name=person.name,
-            proposal=proposal,
-            reason=reason,
-        )
-    )
 
 
 def match_preview(turn: Turn, _args: Args, programme: Programme | None) -> None:
@@ -353,8 +324,8 @@ def install(engine: Engine) -> None:
     registry.handles("match pin")(pin)
     registry.handles("match forbid")(forbid)
     registry.handles("match weights")(weights)
+    registry.handles("match offline-depth")(offline_depth)
     registry.handles("match publish")(publish)
-    registry.handles("rematch")(rematch)
 
     @engine.on_due(PUBLISH_JOB)
     def publish_from_operator(turn: Turn, payload: dict[str, Any]) -> None:

@@ -8,11 +8,13 @@ from typing import TYPE_CHECKING, Any
 
 from bot.commands.registry import Args
 from bot.context import Turn
-from bot.domain import Focus, NewProgramme, Programme, ProgrammeStatus
+from bot.domain import Focus, NewProgramme, Programme, ProgrammeSettings, ProgrammeStatus
 from bot.errors import CommandError
 from bot.flows.definition import Step, StepChoice, load_flow
 from bot.flows.inputs import parse_answer
+from bot.model import Action, Choice
 from bot.ports import UnitOfWork
+from bot.sessions.calendar import CALENDAR_SETTINGS, apply_mentor_capacity, calendar_setting, describe_days
 from bot.values import ValueProblem, describe_cadence
 from bot.wording import say
 
@@ -20,6 +22,7 @@ if TYPE_CHECKING:
     from bot.engine import Engine
 
 FLOW = "program_new"
+DIRECTION_ACTION, KEEP_ACTION = "programme.goal_direction", "programme.goal_keep"
 
 
 def slugify(name: str) -> str:
@@ -78,6 +81,7 @@ def create_programme(turn: Turn, answers: dict[str, Any], _context: dict[str, An
             goal_metric=answers["goal_metric"],
             goal_baseline=answers["goal_baseline"],
             goal_target=answers["goal_target"],
+            settings=ProgrammeSettings(goal_direction="lower" if answers.get("goal_lower_better") else "higher"),
             goal_date=date.fromisoformat(answers["goal_date"]),
             expectations=answers.get("expectations") or say("programme.default_expectations"),
             starts_on=date.fromisoformat(answers["starts_on"]),
@@ -119,8 +123,47 @@ def program_show(turn: Turn, _args: Args, programme: Programme | None) -> None:
             programme=programme,
             cadence=describe_cadence(programme.cadence_days),
             coordinators=[c.name for c in coordinators if c is not None],
+            settings=settings_rows(programme.settings),
         )
     )
+
+
+def setting_names() -> dict[str, str]:
+    """Each setting of :class:`ProgrammeSettings` and the name coordinators use for it (its `program edit` field)."""
+    fields = {attribute: name for name, (attribute, _step) in _SETTINGS.items()}
+    return {
+        attribute: fields.get(attribute, attribute.replace("_", "-")) for attribute in ProgrammeSettings.model_fields
+    }
+
+
+def _shown_setting(value: Any) -> Any:
+    if isinstance(value, bool):
+        return say("programme.setting_yes" if value else "programme.setting_no")
+    if value is None or value == "":
+        return say("programme.setting_not_set")
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, list) and value and all(isinstance(v, date) for v in value):
+        return describe_days(value)  # non-working days: ranges as typed
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value) if value else say("programme.setting_none")
+    if isinstance(value, dict):
+        return say("programme.setting_entries", count=len(value)) if value else say("programme.setting_none")
+    return value
+
+
+def settings_rows(settings: ProgrammeSettings) -> list[dict[str, Any]]:
+    """Every setting, data-driven from :class:`ProgrammeSettings`: its name, value and default, as shown."""
+    defaults = ProgrammeSettings()
+    return [
+        {
+            "name": name,
+            "value": _shown_setting(getattr(settings, attribute)),
+            "default": _shown_setting(getattr(defaults, attribute)),
+            "is_default": getattr(settings, attribute) == getattr(defaults, attribute),
+        }
+        for attribute, name in setting_names().items()
+    ]
 
 
 def _step(kind: str, **bounds: Any) -> Step:
@@ -145,6 +188,7 @@ _SETTINGS = {
     "allow-peer": ("allow_peer", _step("yes_no")),
     "anonymity-threshold": ("anonymity_threshold", _step("integer", minimum=3, maximum=100)),
     "no-shared-manager": ("no_shared_manager", _step("yes_no")),
+    "offline-depth": ("offline_depth", _step("integer", minimum=0, maximum=50)),
     "min-overlap": ("min_overlap_minutes", _step("integer", minimum=0, maximum=600)),
     "participant-choice": ("participant_choice", _step("yes_no")),
     "mentor-capacity": ("mentor_capacity", _step("integer", minimum=1, maximum=20)),
@@ -175,7 +219,15 @@ _SETTINGS = {
     "checkin-days": ("checkin_days", _step("integer", minimum=7, maximum=180)),
     "copy-sponsor": ("copy_sponsor_on_no_shows", _step("yes_no")),
     "sponsor": ("sponsor_email", _step("text", min_length=3, max_length=254)),
+    "goal-direction": (
+        "goal_direction",
+        Step(
+            id="value", kind="choice", prompt="", choices=(StepChoice("higher", "higher"), StepChoice("lower", "lower"))
+        ),
+    ),
     "retention-days": ("retention_days", _step("integer", minimum=1, maximum=3650)),
+    "non-working-days": ("non_working_days", _step("text", max_length=2000)),
+    "holidays": ("public_holidays", _step("yes_no")),
 }
 _STATUS_STEP = Step(
     id="status", kind="choice", prompt="", choices=tuple(StepChoice(s.value, s.value) for s in ProgrammeStatus)
@@ -194,9 +246,13 @@ def program_edit(turn: Turn, args: Args, programme: Programme | None) -> None:
     try:
         if name in _SETTINGS:
             attribute, step = _SETTINGS[name]
-            value = parse_answer(step, raw, {}, turn.now.date())
-            programme.settings = programme.settings.model_copy(update={attribute: value})
+            value = calendar_setting(attribute, raw) if attribute in CALENDAR_SETTINGS else None
+            value = parse_answer(step, raw, {}, turn.now.date()) if value is None else value
+            checked = _directory_email(turn, str(value)) if attribute == "sponsor_email" else value
+            programme.settings = programme.settings.model_copy(update={attribute: checked})
             shown = say("input.yes" if value is True else "input.no") if isinstance(value, bool) else value
+            shown = describe_days(value) if isinstance(value, list) else shown
+            shown = checked if attribute == "sponsor_email" else shown
         elif name == "status":
             programme.status = ProgrammeStatus(parse_answer(_STATUS_STEP, raw, {}, turn.now.date()))
             shown = programme.status.value
@@ -209,8 +265,81 @@ def program_edit(turn: Turn, args: Args, programme: Programme | None) -> None:
     if programme == before:
         turn.reply(say("programme.unchanged", field=name))
         return
+    wanted = _direction_needed(programme)
+    if wanted is not None:
+        if name not in ("target", "baseline"):
+            raise CommandError("programme.direction_contradicts", **_goal_values(programme))
+        _ask_direction(turn, before, name, shown, wanted, _goal_values(programme))
+        return
     turn.uow.programmes.save(programme)
+    if programme.settings.mentor_capacity != before.settings.mentor_capacity:
+        apply_mentor_capacity(turn.uow, programme, before.settings.mentor_capacity)
     turn.reply(say("programme.edited", programme=programme, field=name, value=shown))
+
+
+def _directory_email(turn: Turn, value: str) -> str:
+    """A sponsor is someone in the directory (``none`` clears the sponsor)."""
+    email = value.strip().lower()
+    if email == "none":
+        return ""
+    person = turn.uow.people.by_email(turn.tenant.id, email)
+    if person is None or person.left_at is not None:
+        raise ValueProblem("programme.sponsor_not_in_directory", email=email)
+    return email
+
+
+def _goal_values(programme: Programme) -> dict[str, str]:
+    return {
+        "baseline": f"{programme.goal_baseline:g}" if programme.goal_baseline is not None else "",
+        "target": f"{programme.goal_target:g}" if programme.goal_target is not None else "",
+        "direction": programme.settings.goal_direction,
+    }
+
+
+def _direction_needed(programme: Programme) -> str | None:
+    """The direction the goal's baseline and target imply, when it is not the one stored."""
+    baseline, target = programme.goal_baseline, programme.goal_target
+    if baseline is None or target is None or baseline == target:
+        return None
+    implied = "lower" if target < baseline else "higher"
+    return implied if implied != programme.settings.goal_direction else None
+
+
+def _ask_direction(turn: Turn, programme: Programme, name: str, value: Any, wanted: str, goal: dict[str, str]) -> None:
+    """A target on the other side of the baseline: ask whether that direction is better before changing it."""
+    turn.reply(
+        say("programme.direction_question", wanted=wanted, **goal),
+        choices=[
+            Choice(
+                label=say("programme.direction_yes", wanted=wanted),
+                action=DIRECTION_ACTION,
+                value=f"{programme.id}|{name}|{value}|{wanted}",
+                style="primary",
+            ),
+            Choice(label=say("programme.direction_keep", field=name), action=KEEP_ACTION, value=name),
+        ],
+    )
+
+
+def _coordinated(turn: Turn, programme_id: str) -> Programme:
+    programme = turn.uow.programmes.get(int(programme_id)) if programme_id.isdigit() else None
+    if programme is None or turn.me.id not in turn.uow.coordinators.of_programme(programme.id):
+        raise CommandError("programme.button_not_yours")
+    return programme
+
+
+def set_direction(turn: Turn, action: Action) -> None:
+    """The coordinator confirmed the direction: store it with the target (or baseline) they typed."""
+    programme_id, name, value, wanted = (action.value.split("|") + ["", "", "", ""])[:4]
+    programme = _coordinated(turn, programme_id)
+    if name not in ("target", "baseline") or wanted not in ("higher", "lower"):
+        raise CommandError("programme.button_not_yours")
+    setattr(programme, _FLOW_FIELDS[name], float(value))
+    programme.settings = programme.settings.model_copy(update={"goal_direction": wanted})
+    if _direction_needed(programme) is not None:  # the goal changed since the question was asked
+        raise CommandError("programme.direction_contradicts", **_goal_values(programme))
+    turn.uow.programmes.save(programme)
+    turn.reply(say("programme.edited_direction", programme=programme, field=name, value=value, wanted=wanted))
 
 
 def _edit_flow_field(turn: Turn, programme: Programme, step_id: str, raw: str) -> Any:
@@ -242,7 +371,18 @@ def install(engine: Engine) -> None:
     def unique_name(turn: Turn, value: Any, _answers: dict[str, Any]) -> None:
         check_unique_name(turn.uow, turn.tenant.id, str(value))
 
-    engine.flows.register(FLOW, create_programme, {"unique_programme_name": unique_name})
+    def lower_is_better(_turn: Turn, value: Any, answers: dict[str, Any]) -> None:
+        if value is False:
+            raise ValueProblem("programme.target_needs_lower", baseline=f"{answers['goal_baseline']:g}")
+
+    def keep(turn: Turn, action: Action) -> None:
+        turn.reply(say("programme.kept", field=action.value))
+
+    engine.flows.register(
+        FLOW, create_programme, {"unique_programme_name": unique_name, "lower_is_better": lower_is_better}
+    )
+    engine.on_action(DIRECTION_ACTION)(set_direction)
+    engine.on_action(KEEP_ACTION)(keep)
     engine.registry.handles("program new")(program_new)
     engine.registry.handles("program list")(program_list)
     engine.registry.handles("program show")(program_show)

@@ -20,6 +20,7 @@ from bot.reports.evaluation import evaluate
 from bot.reports.export import pairs_csv
 from bot.reports.health import Health, programme_health
 from bot.sessions.circles import circles_of
+from bot.sessions.places import is_place, set_circle
 from bot.sessions.scheduling import cancel_circle
 from bot.values import ValueProblem
 from bot.wording import say
@@ -32,20 +33,37 @@ UNLINK_JOB = "forget_identities"
 RETENTION_JOB = "programme_retention"
 
 
+def needs(health: Health) -> dict[str, str]:
+    """Per main figure, in plain words, what it still needs before it may be shown: how many more
+    answers, or that too few people can ever answer for the programme's threshold."""
+    who = {"pulse": "pulse", "goal": "goal", "team:baseline": "team", "team:end": "team"}
+    return {
+        name: say(
+            "reports.needs",
+            k=health.k,
+            answered=health.answered.get(name, 0),
+            possible=health.can_answer.get(name, 0),
+            who=say(f"reports.needs_who_{kind}"),
+        )
+        for name, kind in who.items()
+    }
+
+
 def health_text(turn: Turn, programme: Programme) -> str:
     """The health lines shared by ``status`` and ``report``."""
-    return say("reports.health", h=programme_health(turn.uow, programme, turn.now))
+    health = programme_health(turn.uow, programme, turn.now)
+    return say("reports.health", h=health, needs=needs(health))
 
 
 def summary_text(health: Health, now: datetime, evaluation: bool = False) -> str:
     """The report's summary; with the end-of-term evaluation once the term is over (or when asked)."""
     programme = health.programme
-    text = say("reports.summary", h=health, programme=programme)
+    text = say("reports.summary", h=health, programme=programme, needs=needs(health))
     over = programme.status == ProgrammeStatus.CLOSED or (
         programme.ends_on is not None and now.date() >= programme.ends_on
     )
     if evaluation or over:
-        text += "\n" + say("reports.evaluation", h=health, programme=programme, e=evaluate(health))
+        text += "\n" + say("reports.evaluation", h=health, programme=programme, e=evaluate(health), needs=needs(health))
     return text
 
 
@@ -75,6 +93,14 @@ def forget(turn: Turn, person: Person) -> int:
         programme = required(turn.uow.programmes.get(participant.programme_id), "programme", participant.programme_id)
         for circle in circles_of(turn.uow, programme):
             if participant.id not in {m.id for m in circle.members}:
+                continue
+            if is_place(circle, participant.id):  # in a group, only their own place ends
+                set_circle(turn, circle, PairStatus.ENDED, "left", who=participant.id)
+                for pair in circle.pairs:
+                    if pair.mentee_id == participant.id:
+                        pair.goals = []
+                        turn.uow.matching.save_pair(pair)
+                        ended += 1
                 continue
             cancel_circle(turn, turn.uow.sessions.of_circle(circle.key))
             for pair in circle.pairs:
@@ -115,7 +141,7 @@ def install(engine: Engine) -> None:
                     _file(
                         f"{programme.slug}-pairs.csv",
                         "text/csv",
-                        pairs_csv(turn.uow, programme).encode(),
+                        pairs_csv(turn.uow, programme, turn.now).encode(),
                         say("reports.csv_title", programme=programme),
                     )
                 ],

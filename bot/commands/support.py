@@ -12,7 +12,7 @@ from bot.domain import PairStatus, ParticipantStatus, Programme
 from bot.errors import CommandError, required
 from bot.model import Action, Address, Choice
 from bot.sessions.circles import Circle, circles_of, circles_of_person
-from bot.sessions.scheduling import cancel_circle, offer_slots
+from bot.sessions.places import is_place, set_circle
 from bot.wording import say
 
 if TYPE_CHECKING:
@@ -24,22 +24,23 @@ PAUSE_ACTION = "pause.confirm"
 NOTE_FLOW = "support_note"
 
 
-def _set_pairs(turn: Turn, circle: Circle, status: PairStatus, reason: str) -> None:
-    """Pause, resume or end a circle's pairs; every scheduled message stops or restarts with it."""
-    if status in (PairStatus.PAUSED, PairStatus.ENDED):
-        cancel_circle(turn, turn.uow.sessions.of_circle(circle.key))
-        circle.pairs[0].scheduling = {}
-    for pair in circle.pairs:
-        pair.status = status
-        if status == PairStatus.ENDED:
-            pair.ended_at, pair.end_reason = turn.now, reason
-        turn.uow.matching.save_pair(pair)
-    if status == PairStatus.ACTIVE:
-        offer_slots(turn, circle)
-
-
-def _tell_members(turn: Turn, circle: Circle, key: str, skip: int | None = None) -> None:
-    """A neutral notice to the circle: nobody learns who asked, or why."""
+def _tell_members(turn: Turn, circle: Circle, key: str, skip: int | None = None, who: int | None = None) -> None:
+    """A neutral notice to the circle: nobody learns who asked, or why. When only ``who``'s place in a group
+    changed, only the mentor hears (that one place paused, resumed or ended)."""
+    if is_place(circle, who):
+        mentee = next(m for m in circle.mentees if m.id == who)
+        if circle.mentor.person_id != skip:
+            turn.message(
+                Address.person(circle.mentor.person_id),
+                say(
+                    "support.group_place_changed",
+                    programme=circle.programme,
+                    name=circle.person(mentee).name,
+                    change=key,
+                ),
+                programme_id=None,
+            )
+        return
     for member in circle.members:
         if member.person_id != skip:
             turn.message(Address.person(member.person_id), say(key, programme=circle.programme), programme_id=None)
@@ -101,9 +102,14 @@ def install(engine: Engine) -> None:
         if circle is None or what not in ("pause", "rematch", "end"):
             raise CommandError("sessions.not_your_session")
         status = PairStatus.PAUSED if what == "pause" else PairStatus.ENDED
-        _set_pairs(turn, circle, status, reason="support")
+        me = next(m.id for m in circle.members if m.person_id == turn.me.id)
+        set_circle(turn, circle, status, reason="support", who=me)
         _tell_members(
-            turn, circle, "support.partner_paused" if what == "pause" else "matching.pair_ended_notice", skip=turn.me.id
+            turn,
+            circle,
+            "support.partner_paused" if what == "pause" else "matching.pair_ended_notice",
+            skip=turn.me.id,
+            who=me,
         )
         alert_coordinators(turn, circle.programme, f"support.alert_{what}", name=turn.me.name)
         turn.reply(say(f"support.done_{what}", programme=circle.programme))
@@ -145,18 +151,21 @@ def install(engine: Engine) -> None:
                 turn.uow.programmes.get(participant.programme_id), "programme", participant.programme_id
             )
             for circle in circles_of(turn.uow, programme):
-                if participant.id in {m.id for m in circle.members}:
-                    _set_pairs(
+                wanted = PairStatus.PAUSED if action.value == "pause" else PairStatus.ACTIVE
+                if participant.id in {m.id for m in circle.members} and circle.pairs[0].status != wanted:
+                    set_circle(
                         turn,
                         circle,
-                        PairStatus.PAUSED if action.value == "pause" else PairStatus.ACTIVE,
+                        wanted,
                         reason="paused",
+                        who=participant.id,
                     )
                     _tell_members(
                         turn,
                         circle,
                         "support.partner_paused" if action.value == "pause" else "support.partner_resumed",
                         skip=turn.me.id,
+                        who=participant.id,
                     )
         turn.reply(say("support.paused" if action.value == "pause" else "support.resumed", count=changed))
 
@@ -173,8 +182,9 @@ def install(engine: Engine) -> None:
                 raise CommandError("matching.not_paired", name=person.name, programme=programme)
             if status == PairStatus.ACTIVE and circle.pairs[0].status != PairStatus.PAUSED:
                 raise CommandError("support.not_paused", name=person.name)
-            _set_pairs(turn, circle, status, reason="coordinator")
-            _tell_members(turn, circle, notice)
+            who = next(m.id for m in circle.members if m.person_id == person.id)
+            set_circle(turn, circle, status, reason="coordinator", who=who)
+            _tell_members(turn, circle, notice, who=who)
             turn.reply(say("support.pair_changed", verb=verb, names=[circle.person(m).name for m in circle.members]))
 
         return handler

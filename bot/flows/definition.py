@@ -77,6 +77,10 @@ class Step:
             elif isinstance(expected, list):
                 if actual not in expected:
                     return False
+            elif isinstance(expected, dict) and "below" in expected:  # {below: other_step}: a number under another
+                other = answers.get(str(expected["below"]))
+                if not isinstance(actual, (int, float)) or not isinstance(other, (int, float)) or actual >= other:
+                    return False
             elif actual != expected:
                 return False
         return True

@@ -4,20 +4,26 @@ Progress lives in the person's :class:`~bot.ports.ConversationState` (flow id, v
 answers, the order they were given), saved in the same transaction as the answer, so a restart, a
 redeploy or another device resumes at the same question. Inside a flow people can type ``back``,
 ``skip`` (optional steps), ``review`` (every answer, each with a button to change it) and ``cancel``
-(the flow is put aside, answers kept, and resumes where it stopped). Starting another flow part-way
-puts the current one aside the same way.
+(the flow stops, answers kept, and resumes where it stopped when run again).
+
+One questionnaire is open at a time. One the bot opens while another is open waits in the person's
+queue (``ConversationState.waiting``) and opens by itself when the current one ends; one the person asks
+for opens at once and the current one waits at the front of the queue. A waiting questionnaire whose
+``expires_at`` passes is closed with a notice. Buttons name their flow instance, so a button always
+answers the questionnaire its message belongs to.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, get_args
 
 from bot.context import Turn
 from bot.flows.definition import Flow, Step, StepChoice, load_flow
 from bot.flows.inputs import parse_answer, show_answer
+from bot.flows.queue import EXPIRY_JOB, FlowQueue, flow_key, instance_of
 from bot.model import Action, Choice, FieldKind, Form, FormField, Section
 from bot.values import ValueProblem
 from bot.wording import escape, say, wording
@@ -42,12 +48,7 @@ _FIELD_KINDS: dict[str, FieldKind] = {
 """The form field asking each kind of step (a cadence is typed; an acknowledgement is a yes)."""
 
 
-def flow_key(flow_id: str, context: dict[str, Any]) -> str:
-    """The key a flow is put aside under: its id and ``context["key"]`` (or the whole context)."""
-    return f"{flow_id}:{context['key'] if 'key' in context else json.dumps(context, sort_keys=True)}"
-
-
-class FlowRunner:
+class FlowRunner(FlowQueue):
     """Asks the steps of declared flows and hands complete answers to the flow's owner."""
 
     def __init__(self, loader: Callable[[str], Flow] = load_flow) -> None:
@@ -72,10 +73,6 @@ class FlowRunner:
         if builder is not None:
             self.builders[flow_id] = builder
 
-    @staticmethod
-    def active(turn: Turn) -> bool:
-        return bool(turn.state and turn.state.flow)
-
     def build(self, turn: Turn, flow_id: str, context: dict[str, Any]) -> Flow:
         builder = self.builders.get(flow_id)
         return builder(turn, context) if builder else self.load(flow_id)
@@ -88,18 +85,54 @@ class FlowRunner:
         answers: dict[str, Any] | None = None,
         at_step: str | None = None,
         nudge: bool = False,
+        expires_at: datetime | None = None,
     ) -> None:
-        """Begin ``flow_id`` (or resume it where it was put aside); ``at_step`` re-asks one answer."""
+        """Begin ``flow_id`` (or resume it where it stopped); ``at_step`` re-asks one answer.
+
+        ``nudge``: the bot opens it, so it waits its turn behind an open questionnaire; otherwise the
+        person asked for it and it opens at once, the open one waiting at the front of the queue.
+        ``expires_at``: when it closes unanswered (with a notice to the person)."""
         state = turn.state
         assert state is not None
         context = dict(context or {})
+        if expires_at is not None:
+            context["expires_at"] = expires_at.isoformat()
         key = flow_key(flow_id, context)
-        if state.flow and flow_key(state.flow, state.context) != key:
-            self._suspend(turn, notify=True)
+        if expires_at is not None:
+            turn.uow.schedule.add(
+                turn.tenant.id,
+                EXPIRY_JOB,
+                expires_at,
+                {"person_id": turn.me.id, "key": key},
+                key=f"flow-expiry:{turn.me.id}:{key}"[:300],
+            )
+        if state.flow and self.current_key(turn) != key:
+            if nudge:
+                self._enqueue(turn, flow_id, context)
+                return
+            self._wait_current(turn)
         elif state.flow:
-            self._suspend(turn, notify=False)
+            self._suspend(turn)
+        self._open(turn, flow_id, context, answers, at_step, kind="nudge" if nudge else "reply")
+
+    def _open(
+        self,
+        turn: Turn,
+        flow_id: str,
+        context: dict[str, Any],
+        answers: dict[str, Any] | None,
+        at_step: str | None,
+        kind: str,
+        ask: bool = True,
+    ) -> None:
+        """Make ``flow_id`` the open flow: resumed from the queue or from ``cancel``, or new."""
+        state = turn.state
+        assert state is not None
+        key = flow_key(flow_id, context)
         flow = self.build(turn, flow_id, context)
-        saved = state.suspended.pop(key, None)
+        saved = state.suspended.pop(key, None) or self._take_waiting(turn, key)
+        if saved and saved.get("version") is None:  # it waited without being opened yet
+            context, saved = {**saved.get("context", {}), **context}, None
         if saved and answers is None:
             context = {**saved.get("context", {}), **context}
             state.flow, state.flow_version, state.step = flow_id, saved["version"], saved["step"]
@@ -115,16 +148,14 @@ class FlowRunner:
         if at_step is not None and flow.step(at_step) is not None:
             state.step = at_step
         turn.save_state()
-        self.ask(turn, intro=not saved and answers is None, kind="nudge" if nudge else "reply")
+        if ask:
+            self.ask(turn, intro=not saved and answers is None, kind=kind)
 
-    def _suspend(self, turn: Turn, notify: bool) -> None:
+    def _suspend(self, turn: Turn) -> None:
         state = turn.state
         assert state is not None and state.flow
         self.put_aside(turn, state.flow, state.context, state.answers, state.step, state.history, state.flow_version)
-        if notify:
-            turn.reply(say("flow.put_aside", title=self.build(turn, state.flow, state.context).title))
-        state.flow, state.step, state.answers, state.history, state.context = None, None, {}, [], {}
-        turn.save_state()
+        self._close_current(turn)
 
     def put_aside(
         self,
@@ -154,6 +185,20 @@ class FlowRunner:
         """The put-aside progress of a flow, if any."""
         return turn.state.suspended.get(flow_key(flow_id, context)) if turn.state else None
 
+    def offers(self, turn: Turn, text: str) -> bool:
+        """True when ``text`` picks one of the options the open question shows (so it is an answer)."""
+        state = turn.state
+        if not state or not state.flow:
+            return False
+        step = self._flow(turn).step(state.step)
+        if step is None or step.kind not in ("choice", "multi_choice", "rank", "yes_no"):
+            return False
+        try:
+            parse_answer(self._resolved(turn, step), text, state.answers, turn.now.date())
+        except ValueProblem:
+            return False
+        return True
+
     def handle_text(self, turn: Turn, text: str) -> None:
         """An answer, or one of the flow verbs, typed while a flow is open."""
         verb = text.strip().lower()
@@ -164,15 +209,23 @@ class FlowRunner:
 
     def handle_action(self, turn: Turn, action: Action) -> None:
         """A button or select answer: ``value`` is ``flow:step:answer``."""
-        flow_id, _, rest = action.value.partition(":")
+        flow_part, _, rest = action.value.partition(":")
+        flow_id, _, instance = flow_part.partition("@")
         step_id, _, raw = rest.partition(":")
+        key = self.current_key(turn)
+        if instance and (key is None or instance_of(key) != instance):
+            self.switch_to(turn, instance, ask=False)
         if not self._is_current(turn, flow_id, step_id):
             return
         self._answer(turn, raw if raw or not action.values else action.values.get(step_id, ""), typed=False)
 
     def handle_edit(self, turn: Turn, action: Action) -> None:
         """A "change this answer" button from ``review``: ask that step again."""
-        flow_id, _, step_id = action.value.partition(":")
+        flow_part, _, step_id = action.value.partition(":")
+        flow_id, _, instance = flow_part.partition("@")
+        key = self.current_key(turn)
+        if instance and (key is None or instance_of(key) != instance):
+            self.switch_to(turn, instance, ask=False)
         state = turn.state
         assert state is not None
         flow = self._flow(turn) if state.flow == flow_id else None
@@ -305,9 +358,9 @@ class FlowRunner:
         state = turn.state
         assert state is not None
         answers, context = dict(state.answers), dict(state.context)
-        state.flow, state.step, state.answers, state.history, state.context = None, None, {}, [], {}
-        turn.save_state()
+        self._close_current(turn)
         self.completions[flow.id](turn, answers, context)
+        self.open_next(turn)
 
     def ask(self, turn: Turn, intro: bool = False, kind: str = "reply") -> None:
         """Send the current step's question."""
@@ -333,7 +386,7 @@ class FlowRunner:
                 + "\n\n"
                 + text
             )
-        value = f"{flow.id}:{step.id}:"
+        value = f"{flow.id}@{instance_of(flow_key(flow.id, state.context))}:{step.id}:"
         choices: list[Choice] = []
         if step.kind == "choice":
             choices = [Choice(label=c.label, action=ANSWER_ACTION, value=value + c.value) for c in step.choices]
@@ -403,8 +456,11 @@ class FlowRunner:
         assert state is not None
         flow = self._flow(turn)
         facts = answers_summary(flow, state.answers, state.context, self.choice_lists(turn, flow, state.context))
+        instance = instance_of(flow_key(flow.id, state.context))
         edits = [
-            Choice(label=say("flow.change", label=step.label), action=EDIT_ACTION, value=f"{flow.id}:{step.id}")
+            Choice(
+                label=say("flow.change", label=step.label), action=EDIT_ACTION, value=f"{flow.id}@{instance}:{step.id}"
+            )
             for step in flow.asked(state.answers, state.context)
             if step.id in state.answers and step.kind != "ack"
         ]
@@ -417,8 +473,9 @@ class FlowRunner:
         state = turn.state
         assert state is not None
         title = self._flow(turn).title
-        self._suspend(turn, notify=False)
+        self._suspend(turn)
         turn.reply(say("flow.cancelled", title=title))
+        self.open_next(turn)
 
 
 def answers_summary(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from bot.domain import NewMatchPair, PairStatus, ParticipantStatus, Person, Programme, Role
+from bot.domain import NewMatchPair, PairStatus, Participant, ParticipantStatus, Person, Programme, Role
 from bot.intake import topic_tags
 from bot.matching.model import STYLE_KEYS, Candidate, MatchInput, MatchResult, Reason, Rules, Weights
 from bot.ports import UnitOfWork
@@ -18,7 +18,7 @@ def topic_labels() -> dict[str, str]:
     return {tag["value"]: tag["label"] for tag in topic_tags()}
 
 
-def _candidate(participant: Any, person: Person, capacity: int) -> Candidate:
+def _candidate(participant: Any, person: Person, capacity: int, offline_depth: int = 0) -> Candidate:
     intake = participant.intake or {}
     topics = intake.get("teach_topics" if participant.role == Role.MENTOR else "learn_topics") or []
     gender = intake.get("gender") if intake.get("gender") not in UNDISCLOSED else person.gender
@@ -39,8 +39,24 @@ def _candidate(participant: Any, person: Person, capacity: int) -> Candidate:
         style={k: intake[k] for k in STYLE_KEYS if intake.get(k)},
         capacity=capacity,
         rankings=tuple(intake.get("mentor_choices") or ()),
-        ready=participant.intake_completed_at is not None,
+        ready=participant.intake_completed_at is not None and participant.onboarded_at is not None,
+        waiting_for="intake" if participant.intake_completed_at is None else "onboarding",
+        offline_depth=offline_depth,
     )
+
+
+def offline_depth(programme: Programme, person_id: int) -> int:
+    """How far below ``person_id`` the reporting-line rule reaches in ``programme`` (0: the whole subtree)."""
+    settings = programme.settings
+    return settings.offline_depth_for.get(str(person_id), settings.offline_depth)
+
+
+def candidate_of(uow: UnitOfWork, programme: Programme, participant: Participant, capacity: int = 1) -> Candidate:
+    """One participant as the matcher sees them, whatever their pairs (for a rematch)."""
+    person = uow.people.get(participant.person_id)
+    if person is None:
+        raise LookupError(f"person {participant.person_id} does not exist")
+    return _candidate(participant, person, capacity, offline_depth(programme, participant.person_id))
 
 
 def load_input(uow: UnitOfWork, programme: Programme, today: date) -> MatchInput:
@@ -54,12 +70,14 @@ def load_input(uow: UnitOfWork, programme: Programme, today: date) -> MatchInput
         load[pair.mentor_id] = load.get(pair.mentor_id, 0) + 1
     people = uow.people.many([p.person_id for p in participants])
     mentees = [
-        _candidate(p, people[p.person_id], 1)
+        _candidate(p, people[p.person_id], 1, offline_depth(programme, p.person_id))
         for p in participants
         if p.role == Role.MENTEE and p.id not in paired_mentees
     ]
     mentors = [
-        _candidate(p, people[p.person_id], max(0, p.capacity - load.get(p.id, 0)))
+        _candidate(
+            p, people[p.person_id], max(0, p.capacity - load.get(p.id, 0)), offline_depth(programme, p.person_id)
+        )
         for p in participants
         if p.role == Role.MENTOR
     ]

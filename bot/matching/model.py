@@ -33,7 +33,11 @@ class Candidate:
     rankings: tuple[int, ...] = ()
     """For mentees: mentor participant ids they ranked, best first."""
     ready: bool = True
-    """False while the intake is unfinished."""
+    """False until they consented, finished the intake and the onboarding."""
+    waiting_for: str = "intake"
+    """While not ready: what is missing ("intake" or "onboarding")."""
+    offline_depth: int = 0
+    """How many levels below this person the reporting-line rule reaches (0: the whole subtree)."""
 
 
 @dataclass

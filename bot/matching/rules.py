@@ -37,23 +37,46 @@ class ReportingLines:
             children.setdefault(manager if manager in managers else None, []).append(person)
         self.enter: dict[int, int] = {}
         self.leave: dict[int, int] = {}
+        self.level: dict[int, int] = {}
         clock = 0
-        stack: list[tuple[int, bool]] = [(root, False) for root in reversed(children.get(None, []))]
+        stack: list[tuple[int, bool, int]] = [(root, False, 0) for root in reversed(children.get(None, []))]
         while stack:
-            node, done = stack.pop()
+            node, done, level = stack.pop()
             if done:
                 self.leave[node] = clock
                 continue
             self.enter[node] = clock
+            self.level[node] = level
             clock += 1
-            stack.append((node, True))
-            stack.extend((child, False) for child in reversed(children.get(node, [])))
+            stack.append((node, True, level))
+            stack.extend((child, False, level + 1) for child in reversed(children.get(node, [])))
         self.manager = managers
 
     def arrays(self, people: list[int]) -> tuple[np.ndarray, np.ndarray]:
         enter = np.array([self.enter.get(p, -1) for p in people], dtype=np.int64)
         leave = np.array([self.leave.get(p, -1) for p in people], dtype=np.int64)
         return enter, leave
+
+    def levels(self, people: list[int]) -> np.ndarray:
+        """Each person's level in the organisation (0 at the top)."""
+        return np.array([self.level.get(p, 0) for p in people], dtype=np.int32)
+
+
+def levels_below(managers: dict[int, int | None], upper: int, lower: int) -> int | None:
+    """How many levels ``lower`` reports below ``upper``, walking up the manager chain (None: not below)."""
+    seen = {lower}
+    boss, levels = managers.get(lower), 1
+    while boss is not None and boss not in seen:
+        if boss == upper:
+            return levels
+        seen.add(boss)
+        boss, levels = managers.get(boss), levels + 1
+    return None
+
+
+def within_reach(levels: int, reach: int) -> bool:
+    """Whether someone ``levels`` below a person is inside that person's reporting-line exclusion."""
+    return reach <= 0 or levels <= reach
 
 
 @lru_cache(maxsize=4096)
@@ -122,8 +145,16 @@ def feasibility(data: MatchInput) -> Feasibility:
     lines = ReportingLines(data.managers)
     enter_e, leave_e = (a.astype(np.int32) for a in lines.arrays([c.person_id for c in mentees]))
     enter_o, leave_o = (a.astype(np.int32) for a in lines.arrays([c.person_id for c in mentors]))
+    # Someone below a person is excluded down to that person's reach (0: the whole subtree).
+    level_e, level_o = lines.levels([c.person_id for c in mentees]), lines.levels([c.person_id for c in mentors])
+    reach_e = np.array([c.offline_depth if c.offline_depth > 0 else 10**6 for c in mentees], dtype=np.int32)
+    reach_o = np.array([c.offline_depth if c.offline_depth > 0 else 10**6 for c in mentors], dtype=np.int32)
     inside = (enter_e[:, None] < enter_o[None, :]) & (leave_o[None, :] <= leave_e[:, None])
-    inside |= (enter_o[None, :] < enter_e[:, None]) & (leave_e[:, None] <= leave_o[None, :])
+    inside &= (level_o[None, :] - level_e[:, None]) <= reach_e[:, None]
+    below = (enter_o[None, :] < enter_e[:, None]) & (leave_e[:, None] <= leave_o[None, :])
+    below &= (level_e[:, None] - level_o[None, :]) <= reach_o[None, :]
+    inside |= below
+    del below
     inside |= np.array([c.person_id for c in mentees])[:, None] == np.array([c.person_id for c in mentors])[None, :]
     np.logical_not(inside, out=inside)
     apply("offline", inside)

@@ -115,6 +115,8 @@ def mentee_reason(data: MatchInput, blocked_by: str | None, i: int) -> Reason:
         return Reason("matching.unmatched_capacity")
     if blocked_by == "intake" and candidate.ready:
         return Reason("matching.unmatched_others_not_ready")
+    if blocked_by == "intake" and candidate.waiting_for == "onboarding":
+        return Reason("matching.unmatched_onboarding")
     if blocked_by == "reverse" and candidate.seniority is None:
         return Reason("matching.unmatched_seniority_unknown")
     return Reason(_MENTEE_REASONS[blocked_by])
@@ -126,6 +128,8 @@ def mentor_reason(data: MatchInput, blocked_by: str | None, j: int) -> Reason:
         return Reason("matching.unmatched_mentor_not_needed")
     if blocked_by == "intake" and candidate.ready:
         return Reason("matching.unmatched_others_not_ready")
+    if blocked_by == "intake" and candidate.waiting_for == "onboarding":
+        return Reason("matching.unmatched_onboarding")
     if blocked_by == "reverse" and candidate.seniority is None:
         return Reason("matching.unmatched_seniority_unknown")
     return Reason(_MENTOR_REASONS[blocked_by])

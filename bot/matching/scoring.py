@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.matching.model import DIVERSITY_DIMENSIONS, STYLE_KEYS, Candidate, MatchInput, Reason, Weights
+from bot.matching.rules import levels_below
 
 FLEXIBLE_STYLES = {"mix", "either"}
 ORG_DIMENSIONS = ("division", "department", "location")
@@ -147,4 +148,16 @@ def explain(data: MatchInput, mentee: Candidate, mentor: Candidate, labels: dict
     ranking = _rankings(mentee)
     if data.uses_choice and mentor.participant_id in ranking:
         reasons.append(Reason("matching.reason_choice", {"rank": ranking.index(mentor.participant_id) + 1}))
+    reasons.extend(_reach_reason(data, mentee, mentor))
     return reasons
+
+
+def _reach_reason(data: MatchInput, mentee: Candidate, mentor: Candidate) -> list[Reason]:
+    """A pair in one reporting line, allowed only because the coordinator limited how far the rule reaches."""
+    for upper, lower in ((mentee, mentor), (mentor, mentee)):
+        if upper.offline_depth <= 0:
+            continue
+        levels = levels_below(data.managers, upper.person_id, lower.person_id)
+        if levels is not None:
+            return [Reason("matching.reason_reach", {"levels": levels, "reach": upper.offline_depth})]
+    return []

@@ -8,7 +8,9 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from bot.reports.health import Health  # noqa: E402
 from bot.wording import (
@@ -29,25 +31,43 @@ def _label(key: str, **values: object) -> str:
     return unescape(say(key, **values))
 
 
+def _readable_weeks(axes: Axes, weeks: list[str]) -> None:
+    """At most about a dozen week labels, so a long term stays legible."""
+    step = max(1, (len(weeks) + 11) // 12)
+    axes.set_xticks(range(len(weeks)))
+    axes.set_xticklabels([w if n % step == 0 else "" for n, w in enumerate(weeks)], rotation=45, ha="right")
+
+
 def sessions_per_week(health: Health) -> bytes:
+    """Sessions held per week of the term; weeks without one show as zero; whole-number ticks."""
     figure, axes = plt.subplots(figsize=(7, 3.2))
     weeks = [w for w, _ in health.held_weeks]
-    axes.bar(weeks, [n for _, n in health.held_weeks], color="#3b7dd8")
+    counts = [n for _, n in health.held_weeks]
+    axes.bar(range(len(weeks)), counts, color="#3b7dd8")
+    _readable_weeks(axes, weeks)
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.set_ylim(0, max([*counts, 1]) + 0.5)
     axes.set_title(_label("reports.chart_sessions_title", programme=health.programme.name))
     axes.set_ylabel(_label("reports.chart_sessions_axis"))
-    axes.tick_params(axis="x", rotation=45)
-    if not weeks:
+    if not any(counts):
         axes.text(0.5, 0.5, _label("reports.chart_empty"), ha="center", va="center", transform=axes.transAxes)
     return _png(figure)
 
 
 def pulse_trend(health: Health) -> bytes:
+    """Weekly pulse means that may be shown; a single week is drawn as a labelled point in the middle."""
     figure, axes = plt.subplots(figsize=(7, 3.2))
     shown = [(w, f.mean) for w, f in health.pulse_weeks if f is not None]
-    axes.plot([w for w, _ in shown], [m for _, m in shown], marker="o", color="#2a9d8f")
-    axes.set_ylim(1, 5)
+    positions = list(range(len(shown)))
+    axes.plot(positions, [m for _, m in shown], marker="o", markersize=8, color="#2a9d8f")
+    for x, (_, value) in zip(positions, shown, strict=True):
+        axes.annotate(f"{value:.1f}", (x, value), textcoords="offset points", xytext=(0, 8), ha="center")
+    axes.set_xticks(positions)
+    axes.set_xticklabels([w for w, _ in shown], rotation=45, ha="right")
+    axes.set_xlim(-1, max(len(shown), 1))
+    axes.set_ylim(1, 5.5)
+    axes.set_yticks([1, 2, 3, 4, 5])
     axes.set_title(_label("reports.chart_pulse_title", k=health.k))
-    axes.tick_params(axis="x", rotation=45)
     if not shown:
         axes.text(
             0.5, 0.5, _label("reports.chart_not_enough", k=health.k), ha="center", va="center", transform=axes.transAxes
@@ -56,16 +76,26 @@ def pulse_trend(health: Health) -> bytes:
 
 
 def goal_progress(health: Health) -> bytes:
+    """The baseline expected at set-up, the baseline measured by the baseline survey, now, and the target;
+    a value not measured yet is named, never drawn as zero."""
     programme = health.programme
     figure, axes = plt.subplots(figsize=(7, 3.2))
-    labels = [_label("reports.chart_baseline"), _label("reports.chart_now"), _label("reports.chart_target")]
-    values = [programme.goal_baseline or 0, health.goal_now.mean if health.goal_now else 0, programme.goal_target or 0]
-    axes.bar(labels, values, color=["#999999", "#e76f51", "#264653"])
+    bars = [
+        (_label("reports.chart_expected_baseline"), programme.goal_baseline, "#cccccc"),
+        (_label("reports.chart_baseline"), health.team_baseline.mean if health.team_baseline else None, "#999999"),
+        (_label("reports.chart_now"), health.goal_now.mean if health.goal_now else None, "#e76f51"),
+        (_label("reports.chart_target"), programme.goal_target, "#264653"),
+    ]
+    positions = list(range(len(bars)))
+    axes.bar(positions, [v or 0 for _, v, _ in bars], color=[c for _, _, c in bars])
+    axes.set_xticks(positions)
+    axes.set_xticklabels([label for label, _, _ in bars])
+    top = max([v for _, v, _ in bars if v is not None] + [1])
+    for x, (_, value, _) in zip(positions, bars, strict=True):
+        text = f"{value:g}" if value is not None else _label("reports.chart_not_measured")
+        axes.text(x, (value or 0) + top * 0.02, text, ha="center", va="bottom")
+    axes.set_ylim(0, top * 1.2)
     axes.set_title(_label("reports.chart_goal_title", metric=programme.goal_metric or programme.name))
-    if health.goal_now is None:
-        axes.text(
-            0.5, 0.5, _label("reports.chart_not_enough", k=health.k), ha="center", va="center", transform=axes.transAxes
-        )
     return _png(figure)
 
 

@@ -62,6 +62,8 @@ class Dashboard:
     running: list[Running]
     quick: list[str]
     """Verbs (anyone's) offered as buttons."""
+    waiting: list[str] = field(default_factory=list)
+    """The questionnaires waiting for the person, in the order they will open."""
 
 
 def _pair_view(uow: UnitOfWork, item: Taking, circle: Circle, person: Person, now: datetime) -> None:
@@ -106,7 +108,12 @@ def build_dashboard(uow: UnitOfWork, person: Person, registry: Registry, now: da
         for name in wanted
         if (verb := registry.lookup(name)) is not None and verb.handler is not None and verb.who == "anyone"
     ]
-    return Dashboard(name=person.name, time_zone=person.time_zone, taking=taking, running=running, quick=quick)
+    waiting = [str(entry.get("label", "")) for entry in uow.conversations.load(person.tenant_id, person.id).waiting]
+    if waiting and (todo := registry.lookup("todo")) is not None and todo.handler is not None:
+        quick = ["todo", *quick]
+    return Dashboard(
+        name=person.name, time_zone=person.time_zone, taking=taking, running=running, quick=quick, waiting=waiting
+    )
 
 
 def _taking_section(item: Taking) -> Section:
@@ -152,6 +159,8 @@ def _running_section(item: Running) -> Section:
 def dashboard_message(board: Dashboard, tenant_id: int, person_id: int, key: str) -> OutgoingMessage:
     """The dashboard as a neutral message: a section per programme and buttons that run commands."""
     sections: list[Section] = []
+    if board.waiting:
+        sections.append(Section(text=say("dashboard.waiting", count=len(board.waiting), labels=board.waiting)))
     if board.taking:
         sections.append(Section(text=say("dashboard.your_programmes")))
         sections += [_taking_section(item) for item in board.taking[:PROGRAMMES_SHOWN]]

@@ -27,10 +27,12 @@ class Evaluation:
 
 
 def _verdict(health: Health) -> str:
-    programme, now = health.programme, health.goal_now
-    if now is None or programme.goal_target is None or programme.goal_baseline is None:
+    programme, now, baseline = health.programme, health.goal_now, health.baseline
+    if now is None or programme.goal_target is None or baseline is None:
         return "not_measured"
-    rising = programme.goal_target >= programme.goal_baseline
+    expected = programme.goal_baseline if programme.goal_baseline is not None else baseline
+    # the direction the coordinator set (asked when the target is below the baseline); older goals by their numbers
+    rising = programme.settings.goal_direction == "higher" and programme.goal_target >= expected
     met = now.mean >= programme.goal_target if rising else now.mean <= programme.goal_target
     return "met" if met else "not_met"
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime
 
 from bot.domain import PairStatus, Programme
 from bot.errors import required
 from bot.ports import UnitOfWork
-from bot.sessions.model import SessionStatus
+from bot.reports.counting import count_sessions, slip_sides
 
 PAIR_COLUMNS = (
     "mentor",
@@ -16,21 +17,21 @@ PAIR_COLUMNS = (
     "status",
     "at_risk",
     "sessions_planned",
+    "sessions_due",
     "sessions_held",
     "cancelled_by_mentor",
     "cancelled_by_mentee",
+    "cancelled_by_system",
     "goals_set",
     "goals_done",
 )
 
 
-def pairs_csv(uow: UnitOfWork, programme: Programme) -> str:
-    """One row per pair: who, status and counts. Goals and notes stay with the pair: only counts here."""
+def pairs_csv(uow: UnitOfWork, programme: Programme, now: datetime) -> str:
+    """One row per pair: who, status and counts (under the rules of :mod:`bot.reports.counting`, as in
+    ``status`` and ``report``). Goals and notes stay with the pair: only counts here."""
     sessions = uow.sessions.of_programme(programme.id)
-    sides: dict[int, str] = {}
-    for event in uow.sessions.events(programme.id):
-        if event.kind in ("cancelled", "no_show") and event.session_id is not None:
-            sides[event.session_id] = event.side.value
+    sides = slip_sides(uow.sessions.events(programme.id))
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(PAIR_COLUMNS)
@@ -39,16 +40,19 @@ def pairs_csv(uow: UnitOfWork, programme: Programme) -> str:
         mentee = required(uow.participants.get(pair.mentee_id), "participant", pair.mentee_id)
         people = uow.people.many([mentor.person_id, mentee.person_id])
         mine = [s for s in sessions if s.mentor_id == pair.mentor_id and pair.mentee_id in s.mentee_ids]
+        counts = count_sessions(mine, sides, now)
         writer.writerow(
             [
                 people[mentor.person_id].name,
                 people[mentee.person_id].name,
                 pair.status.value,
                 "yes" if pair.at_risk and pair.status != PairStatus.ENDED else "no",
-                len(mine),
-                sum(1 for s in mine if s.status == SessionStatus.HELD),
-                sum(1 for s in mine if sides.get(s.id) == "mentor"),
-                sum(1 for s in mine if sides.get(s.id) == "mentee"),
+                counts.planned,
+                counts.due,
+                counts.held,
+                counts.slipped.get("mentor", 0),
+                counts.slipped.get("mentee", 0),
+                counts.cancelled_by_system,
                 len(pair.goals),
                 sum(1 for g in pair.goals if g.get("done")),
             ]

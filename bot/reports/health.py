@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from bot.domain import PairStatus, ParticipantStatus, Programme, Role
 from bot.library import programme_library
 from bot.ports import UnitOfWork
-from bot.reports.aggregate import Figure, breakdown, steady, summarise
+from bot.reports.aggregate import Figure, breakdown, changed_people, steady, summarise
+from bot.reports.counting import count_sessions, slip_sides
 from bot.sessions.model import SessionStatus
 
 
@@ -39,6 +40,15 @@ class Health:
     pair_goals: int
     pair_goals_done: int
     mentors_over_80: int
+    sessions_cancelled_by_system: int = 0
+    """Sessions the system cancelled (pause, rematch, forget-me, end, close): never due."""
+    answered: dict[str, int] = field(default_factory=dict)
+    """People who have answered so far, per main figure (``pulse``, ``goal``, ``team:baseline``,
+    ``team:end``): a count, never the answers, so a small programme can be told what is missing."""
+    can_answer: dict[str, int] = field(default_factory=dict)
+    """How many people could answer each main figure at most."""
+    held_back: dict[str, int] = field(default_factory=dict)
+    """For a figure shown as before: how many people's answers changed since (it moves at ``k``)."""
     team_baseline: Figure | None = None
     team_end: Figure | None = None
     retention_participants: tuple[int, int] = (0, 0)
@@ -58,6 +68,12 @@ class Health:
         if self.team_baseline and self.team_end and self.team_baseline.mean:
             return (self.team_end.mean - self.team_baseline.mean) / self.team_baseline.mean
         return None
+
+    @property
+    def baseline(self) -> float | None:
+        """The goal's baseline: measured by the baseline survey when it may be shown, else the one
+        expected at set-up."""
+        return self.team_baseline.mean if self.team_baseline else self.programme.goal_baseline
 
     @property
     def match_rate(self) -> float | None:
@@ -84,13 +100,24 @@ class _Cells:
         self.uow, self.programme_id, self.k = uow, programme.id, k
         self.values: dict[str, dict[int, list[float]]] = {}
         self.stamps: dict[str, dict[int, list[datetime]]] = {}
+        self.held_back: dict[str, int] = {}
 
     def add(self, cell: str, person_id: int, value: float, when: datetime) -> None:
         self.values.setdefault(cell, {}).setdefault(person_id, []).append(value)
         self.stamps.setdefault(cell, {}).setdefault(person_id, []).append(when)
 
     def _steady(self, cell: str, figure: Figure | None) -> Figure | None:
-        return steady(self.uow.figures, self.programme_id, cell, figure, self.stamps.get(cell, {}), self.k)
+        stamps = self.stamps.get(cell, {})
+        shown = steady(self.uow.figures, self.programme_id, cell, figure, stamps, self.k)
+        if shown is not None and shown is not figure:
+            released = self.uow.figures.released(self.programme_id, cell)
+            if released is not None:
+                self.held_back[cell] = changed_people(stamps, released)
+        return shown
+
+    def answered(self, cell: str) -> int:
+        """How many people gave at least one answer to ``cell``."""
+        return sum(1 for values in self.values.get(cell, {}).values() if values)
 
     def figure(self, cell: str) -> Figure | None:
         return self._steady(cell, summarise(self.values.get(cell, {}), self.k))
@@ -116,11 +143,7 @@ def programme_health(uow: UnitOfWork, programme: Programme, now: datetime) -> He
     pairs = uow.matching.pairs(programme.id)
     live = [p for p in pairs if p.status != PairStatus.ENDED]
     sessions = uow.sessions.of_programme(programme.id)
-    past = [s for s in sessions if s.starts_at <= now]
-    cancelled_sides: dict[int, str] = {}
-    for event in uow.sessions.events(programme.id):
-        if event.kind in ("cancelled", "no_show") and event.session_id is not None:
-            cancelled_sides[event.session_id] = event.side.value
+    counts = count_sessions(sessions, slip_sides(uow.sessions.events(programme.id)), now)
     held = [s for s in sessions if s.status == SessionStatus.HELD]
     library = programme_library(programme)
     topics = Counter(library.topics[s.topic_id].title for s in held if s.topic_id in library.topics)
@@ -134,9 +157,10 @@ def programme_health(uow: UnitOfWork, programme: Programme, now: datetime) -> He
             when = pulse.created_at or now
             cells.add("pulse", pulse.person_id, value, when)
             cells.add(f"pulse:role:{pulse.role}", pulse.person_id, value, when)
-            cells.add(f"pulse:week:{_week(when)}", pulse.person_id, value, when)
-            cells.add(f"pulse:department:{departments.get(pulse.person_id, '-')}", pulse.person_id, value, when)
             session = by_id.get(pulse.session_id) if pulse.session_id is not None else None
+            week = _week(session.starts_at if session is not None else when)  # the week the session was held
+            cells.add(f"pulse:week:{week}", pulse.person_id, value, when)
+            cells.add(f"pulse:department:{departments.get(pulse.person_id, '-')}", pulse.person_id, value, when)
             if session is not None and session.topic_id in library.topics:
                 cells.add(f"pulse:topic:{session.topic_id}", pulse.person_id, value, when)
             if session is not None and session.framework_id in library.frameworks:
@@ -160,11 +184,17 @@ def programme_health(uow: UnitOfWork, programme: Programme, now: datetime) -> He
                 1.0,
                 participant.intake_completed_at or participant.joined_at or now,
             )
-    goal_now = cells.figure(f"goal:{surveys[0].kind}") if surveys else None
+    goal_cell = f"goal:{surveys[0].kind}" if surveys else "goal:final"
+    goal_now = cells.figure(goal_cell) if surveys else None
+    team_baseline = cells.figure("team:baseline")
     progress = None
-    baseline, target = programme.goal_baseline, programme.goal_target
+    baseline = team_baseline.mean if team_baseline else programme.goal_baseline
+    target = programme.goal_target
     if goal_now and baseline is not None and target is not None and target != baseline:
         progress = (goal_now.mean - baseline) / (target - baseline)
+    mentees = [p for p in active if p.role == Role.MENTEE]
+    team = sum(len(uow.people.reports(p.person_id)) for p in mentees)
+    main = {"pulse": "pulse", "goal": goal_cell, "team:baseline": "team:baseline", "team:end": "team:end"}
     goals = [g for p in live for g in p.goals]
     comments = [f.answers["comment"] for f in pulses if f.share_comment and f.answers.get("comment")]
     over = sum(
@@ -172,7 +202,7 @@ def programme_health(uow: UnitOfWork, programme: Programme, now: datetime) -> He
         for p in participants
         if p.role == Role.MENTOR and any(t >= 80 for t in p.notices.get(f"workload:{now:%Y-%m}", []))
     )
-    weeks = sorted({_week(s.starts_at) for s in held})
+    weeks = _weeks(programme, [s.starts_at for s in held], now)
     started = programme.created_at or now
     taking = {p.person_id for p in participants if p.status != ParticipantStatus.DECLINED}
     everyone = [
@@ -195,9 +225,10 @@ def programme_health(uow: UnitOfWork, programme: Programme, now: datetime) -> He
         mentees_paired=len({p.mentee_id for p in live}),
         pairs_live=len(live),
         pairs_at_risk=sum(1 for p in live if p.at_risk),
-        sessions_due=len(past),
-        sessions_held=len(held),
-        cancellations=dict(Counter(cancelled_sides.values())),
+        sessions_due=counts.due,
+        sessions_held=counts.held,
+        cancellations=counts.slipped,
+        sessions_cancelled_by_system=counts.cancelled_by_system,
         pulse=cells.figure("pulse"),
         pulse_by_role=cells.breakdown("pulse:role:", ("mentor", "mentee")),
         pulse_weeks=cells.series("pulse:week:"),
@@ -208,7 +239,7 @@ def programme_health(uow: UnitOfWork, programme: Programme, now: datetime) -> He
         pair_goals=len(goals),
         pair_goals_done=sum(1 for g in goals if g.get("done")),
         mentors_over_80=over,
-        team_baseline=cells.figure("team:baseline"),
+        team_baseline=team_baseline,
         team_end=cells.figure("team:end"),
         retention_participants=kept([p for p in everyone if p.id in taking]),
         retention_others=kept([p for p in everyone if p.id not in taking]),
@@ -217,7 +248,28 @@ def programme_health(uow: UnitOfWork, programme: Programme, now: datetime) -> He
         pulse_by_framework={library.frameworks[c].name: f for c, f in cells.breakdown("pulse:framework:", ()).items()},
         pulse_by_department=cells.breakdown("pulse:department:", ()),
         diversity={d: cells.breakdown(f"diversity:{d}:", ()) for d in DIVERSITY},
+        answered={name: cells.answered(cell) for name, cell in main.items()},
+        can_answer={"pulse": len(active), "goal": len(mentees), "team:baseline": team, "team:end": team},
+        held_back={name: cells.held_back[cell] for name, cell in main.items() if cell in cells.held_back},
     )
+
+
+def _weeks(programme: Programme, held: list[datetime], now: datetime) -> list[str]:
+    """Every week from the term's start (or the first session held) to now or the term's end, so that
+    empty weeks show as zero."""
+    if not held and programme.starts_on is None:
+        return []
+    first = min([*held, *([datetime.combine(programme.starts_on, time(12), UTC)] if programme.starts_on else [])])
+    last = now
+    if programme.ends_on is not None:
+        last = min(last, datetime.combine(programme.ends_on, time(12), UTC))
+    last = max([last, *held])
+    weeks: list[str] = []
+    day = first
+    while day <= last:
+        weeks.append(_week(day))
+        day += timedelta(days=7)
+    return weeks if _week(last) in weeks else [*weeks, _week(last)]
 
 
 def health_record(health: Health) -> dict[str, Any]:

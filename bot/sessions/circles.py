@@ -43,11 +43,15 @@ class Circle:
 
 
 def circles_of(uow: UnitOfWork, programme: Programme) -> list[Circle]:
-    """The programme's circles from its live pairs (grouped by mentor when the programme meets in groups)."""
+    """The programme's circles from its live pairs, active ones first.
+
+    When the programme meets in groups, a mentor's active pairs form one circle and their paused pairs
+    another: a mentee who paused has left the group's sessions until they resume."""
     live = [p for p in uow.matching.pairs(programme.id) if p.status != PairStatus.ENDED]
-    groups: dict[tuple[int, int | None], list[MatchPair]] = {}
+    live.sort(key=lambda p: p.status != PairStatus.ACTIVE)
+    groups: dict[tuple[int, int | str], list[MatchPair]] = {}
     for pair in live:
-        key = (pair.mentor_id, None if programme.settings.group_sessions else pair.mentee_id)
+        key = (pair.mentor_id, pair.status.value if programme.settings.group_sessions else pair.mentee_id)
         groups.setdefault(key, []).append(pair)
     return [load_circle(uow, programme, pairs) for pairs in groups.values()]
 

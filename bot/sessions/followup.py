@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.context import Turn
@@ -175,12 +176,47 @@ def install(engine: Engine) -> None:
     engine.sessions_offer_next = _offer_next
 
 
+def resolve(answers: list[tuple[str, str]]) -> SessionStatus:
+    """The session's status from every member's current answer (side, answer).
+
+    The rule: a cancellation (either side says it was cancelled) wins; otherwise "held" if anyone says
+    it happened; otherwise "missed" if anyone says the other didn't show up. "We moved it" leaves the
+    session scheduled (a new time is being agreed)."""
+    said = {answer for _side, answer in answers}
+    if said & {"cancelled_me", "cancelled_them"}:
+        return SessionStatus.CANCELLED
+    if "held" in said:
+        return SessionStatus.HELD
+    if "no_show" in said:
+        return SessionStatus.MISSED
+    return SessionStatus.SCHEDULED
+
+
+def conflicting(answers: dict[str, str]) -> bool:
+    """Whether the people of a session disagree on whether it happened (answers by person id)."""
+    said = set(answers.values())
+    return "held" in said and bool(said & {"cancelled_me", "cancelled_them", "no_show"})
+
+
 def record_outcome(engine: Engine, turn: Turn, circle: Circle, session: Session, answer: str) -> None:
-    """What one member says happened; the session's status follows, with the side that caused a miss."""
+    """What one member says happened, once the session is over: one answer per person, a later one
+    replaces it (recorded as a correction); the session's status follows the rule in ``resolve``."""
     me = turn.me
+    ends = session.starts_at + timedelta(minutes=session.minutes)
+    if turn.now < ends:
+        raise CommandError("sessions.outcome_too_early", when=local_label(ends, me.time_zone))
+    if session.status == SessionStatus.CANCELLED and not session.outcome:
+        raise CommandError("sessions.outcome_cancelled")
+    previous = session.outcome.get(str(me.id))
+    if previous == answer:
+        turn.reply(say("sessions.outcome_already", answer=answer))
+        return
     my_side = circle.side_of(me.id)
     other_side = "mentee" if my_side == "mentor" else "mentor"
+    before_status = session.status
+    was_conflict = conflicting(session.outcome)
     session.outcome = {**session.outcome, str(me.id): answer}
+    answers = [(circle.side_of(int(k)), v) for k, v in session.outcome.items()]
     kind, side = {
         "held": ("held", my_side),
         "moved": ("moved", my_side),
@@ -188,13 +224,7 @@ def record_outcome(engine: Engine, turn: Turn, circle: Circle, session: Session,
         "cancelled_them": ("cancelled", other_side),
         "no_show": ("no_show", other_side),
     }[answer]
-    if session.status == SessionStatus.SCHEDULED:
-        if kind == "held":
-            session.status = SessionStatus.HELD
-        elif kind == "cancelled":
-            session.status = SessionStatus.CANCELLED
-        elif kind == "no_show":
-            session.status = SessionStatus.MISSED
+    session.status = resolve(answers)
     turn.uow.sessions.save(session)
     turn.uow.sessions.record(
         NewSessionEvent(
@@ -205,12 +235,16 @@ def record_outcome(engine: Engine, turn: Turn, circle: Circle, session: Session,
             side=Side(side),
             person_id=me.id,
             at=turn.now,
+            detail={"correction": True, "replaces": previous} if previous else {},
         )
     )
-    turn.reply(say("sessions.outcome_thanks", answer=answer))
-    from bot.commitment import after_outcome
+    turn.reply(say("sessions.outcome_corrected" if previous else "sessions.outcome_thanks", answer=answer))
+    if not was_conflict and conflicting(session.outcome):
+        _tell_conflicts(turn, circle)
+    if session.status != before_status or kind == "moved":  # once per session: never a second nudge
+        from bot.commitment import after_outcome
 
-    after_outcome(turn, circle, session, kind, side)
+        after_outcome(turn, circle, session, kind, side)
     context = {"key": f"session-{session.id}", "session_id": session.id, "circle": circle.key}
     if kind == "held" and me.id == circle.mentor.person_id:
         engine.flows.start(turn, ACTION_ITEMS_FLOW, context)
@@ -229,3 +263,13 @@ def record_outcome(engine: Engine, turn: Turn, circle: Circle, session: Session,
     engine.sessions_offer_next(turn, circle.key, session)
     if kind == "held":
         engine.sessions_pulse(turn, circle.key, session.id)
+
+
+def _tell_conflicts(turn: Turn, circle: Circle) -> None:
+    """Coordinators see how many sessions have disagreeing answers: a count, never who said what."""
+    count = sum(1 for s in turn.uow.sessions.of_programme(circle.programme.id) if conflicting(s.outcome))
+    for person_id in turn.uow.coordinators.of_programme(circle.programme.id):
+        turn.message(
+            Address.person(person_id),
+            say("sessions.outcome_conflicts", programme=circle.programme, count=count),
+        )

@@ -15,6 +15,8 @@ from typing import Any
 from bot.context import Turn
 from bot.errors import CommandError, required
 from bot.model import Address, Choice
+from bot.sessions.agenda import send_agenda
+from bot.sessions.calendar import country_of, first_day
 from bot.sessions.circles import Circle
 from bot.sessions.ics import invite_attachment
 from bot.sessions.model import NewSession, NewSessionEvent, Session, SessionStatus, Side
@@ -27,7 +29,22 @@ JOBS = ("session_agenda", "session_reminder", "session_followup")
 
 
 def availability(circle: Circle) -> list[Availability]:
-    return [Availability(circle.person(m).time_zone, circle.person(m).working_hours) for m in circle.members]
+    """Everyone's hours and meeting days: the term, their own start, and public holidays if the programme
+    takes them."""
+    programme = circle.programme
+    found = []
+    for member in circle.members:
+        person = circle.person(member)
+        found.append(
+            Availability(
+                person.time_zone,
+                person.working_hours,
+                first_day=first_day(programme, member.intake),
+                last_day=programme.ends_on,
+                holiday_country=country_of(person) if programme.settings.public_holidays else None,
+            )
+        )
+    return found
 
 
 def closed_days(circle: Circle) -> frozenset[date]:
@@ -44,21 +61,31 @@ def _save_state(turn: Turn, circle: Circle, state: dict[str, Any]) -> None:
     turn.uow.matching.save_pair(pair)
 
 
-def offer_slots(turn: Turn, circle: Circle, session: Session | None = None, asked_by: int | None = None) -> bool:
-    """Propose three times that fit everyone, each shown in the reader's own time zone."""
+def offer_slots(
+    turn: Turn,
+    circle: Circle,
+    session: Session | None = None,
+    asked_by: int | None = None,
+    *,
+    resume: bool = False,
+) -> bool:
+    """Propose three times that fit everyone, each shown in the reader's own time zone.
+
+    Without ``session`` the times are for the first session, or with ``resume`` for the first after a
+    pause: confirming one creates the rest of the series."""
     after = max(turn.now, session.starts_at - timedelta(days=3)) if session else turn.now
     minutes = session.minutes if session else circle.programme.session_minutes
     slots = propose_slots(availability(circle), after, minutes, closed=closed_days(circle))
     if session is not None:
         slots = [s for s in slots if s != session.starts_at][:3]
     state: dict[str, Any] = {
-        "target": session.id if session else "first",
+        "target": session.id if session else ("resume" if resume else "first"),
         "slots": [s.isoformat() for s in slots],
         "accepted": {},
         "asked_by": asked_by,
     }
     _save_state(turn, circle, state)
-    key = "sessions.offer_move" if session else "sessions.offer_first"
+    key = "sessions.offer_move" if session else ("sessions.offer_resume" if resume else "sessions.offer_first")
     for member in circle.members:
         person = circle.person(member)
         others = [p.name for p in circle.others(person.id)]
@@ -140,7 +167,8 @@ def pick(turn: Turn, circle: Circle, when: datetime) -> None:
 def _confirm(turn: Turn, circle: Circle, state: dict[str, Any], when: datetime, side: str) -> None:
     _save_state(turn, circle, {})
     programme = circle.programme
-    if state.get("target") == "first":
+    if state.get("target") in ("first", "resume"):
+        resuming = state.get("target") == "resume"
         starts = series(
             when,
             circle.anchor_zone,
@@ -151,8 +179,9 @@ def _confirm(turn: Turn, circle: Circle, state: dict[str, Any], when: datetime, 
             closed=closed_days(circle),
         )
         existing = {s.sequence for s in turn.uow.sessions.of_circle(circle.key)}
+        offset = max(existing, default=0) if resuming else 0
         created = []
-        for number, start in enumerate(starts, start=1):
+        for number, start in enumerate(starts, start=offset + 1):
             if number in existing:
                 continue
             created.append(
@@ -171,26 +200,26 @@ def _confirm(turn: Turn, circle: Circle, state: dict[str, Any], when: datetime, 
                 )
             )
         for session in created:
-            schedule_jobs(turn, session)
+            schedule_jobs(turn, session, circle)
         turn.uow.sessions.record(
             NewSessionEvent(
                 circle=circle.key,
                 programme_id=programme.id,
-                kind="confirmed",
+                kind="resumed" if resuming else "confirmed",
                 side=Side(side),
                 person_id=turn.me.id,
                 at=turn.now,
                 session_id=created[0].id if created else None,
             )
         )
-        _announce(turn, circle, created, "sessions.series_confirmed")
+        _announce(turn, circle, created, "sessions.series_resumed" if resuming else "sessions.series_confirmed")
         return
     session = required(turn.uow.sessions.get(int(state["target"])), "session", state["target"])
     old = session.starts_at
     session.starts_at, session.ics_sequence = when, session.ics_sequence + 1
     session = turn.uow.sessions.save(session)
     cancel_jobs(turn, session)
-    schedule_jobs(turn, session)
+    schedule_jobs(turn, session, circle)
     asked_by = state.get("asked_by")
     turn.uow.sessions.record(
         NewSessionEvent(
@@ -229,14 +258,18 @@ def _announce(turn: Turn, circle: Circle, sessions: list[Session], key: str) -> 
         )
 
 
-def schedule_jobs(turn: Turn, session: Session) -> None:
-    """The agenda before the session, the reminder, and the follow-up after it."""
+def schedule_jobs(turn: Turn, session: Session, circle: Circle | None = None) -> None:
+    """The agenda before the session, the reminder, and the follow-up after it.
+
+    A session confirmed nearer than the agenda lead time gets its agenda at once (with ``circle``)."""
     settings = required(turn.uow.programmes.get(session.programme_id), "programme", session.programme_id).settings
     moments = {
         "session_agenda": session.starts_at - timedelta(hours=settings.agenda_hours_before),
         "session_reminder": session.starts_at - timedelta(minutes=settings.reminder_minutes_before),
         "session_followup": session.starts_at + timedelta(minutes=session.minutes + settings.followup_minutes_after),
     }
+    if circle is not None and moments["session_agenda"] <= turn.now < session.starts_at:
+        send_agenda(turn, circle, session)
     for kind, due in moments.items():
         if due > turn.now or kind == "session_followup":
             turn.uow.schedule.add(

@@ -1,4 +1,6 @@
-"""Finding times that fit everyone: inside each person's working hours, on each person's working days."""
+"""Finding times that fit everyone: inside each person's working hours, on each person's working days,
+inside the term and after the day they can start, never on a non-working day or (when the programme
+says so) a public holiday where they are."""
 
 from __future__ import annotations
 
@@ -6,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.sessions.calendar import is_public_holiday
 from bot.timing import WEEKEND
 
 STEP = timedelta(minutes=30)
@@ -13,19 +16,33 @@ STEP = timedelta(minutes=30)
 
 @dataclass(frozen=True)
 class Availability:
-    """One person's working pattern."""
+    """One person's working pattern and the days they can meet on (dates in their own time zone)."""
 
     time_zone: str
     working_hours: str
+    first_day: date | None = None
+    """The term's start, or the later day the person said they can start from."""
+    last_day: date | None = None
+    """The term's end."""
+    holiday_country: str | None = None
+    """Public holidays of this country are days off (set when the programme takes public holidays)."""
+
+    def open_on(self, day: date, closed: frozenset[date] = frozenset()) -> bool:
+        """Whether ``day`` (local) is a day this person can meet on."""
+        if day.weekday() in WEEKEND or day in closed:
+            return False
+        if (self.first_day and day < self.first_day) or (self.last_day and day > self.last_day):
+            return False
+        return not is_public_holiday(self.holiday_country, day)
 
     def fits(self, start: datetime, minutes: int, closed: frozenset[date] = frozenset()) -> bool:
-        """Whether [start, start + minutes) lies inside this person's working hours on a working day."""
+        """Whether [start, start + minutes) lies inside this person's working hours on a day they meet."""
         zone = ZoneInfo(self.time_zone)
         local_start = start.astimezone(zone)
         local_end = (start + timedelta(minutes=minutes)).astimezone(zone)
         if local_start.date() != local_end.date() and local_end.time() != time(0, 0):
             return False
-        if local_start.weekday() in WEEKEND or local_start.date() in closed:
+        if not self.open_on(local_start.date(), closed):
             return False
         begin_text, _, end_text = self.working_hours.partition("-")
         begin, end = time.fromisoformat(begin_text), time.fromisoformat(end_text)
@@ -46,8 +63,11 @@ def propose_slots(
 ) -> list[datetime]:
     """Up to ``count`` start times (UTC) that fit everyone, on different days, earliest first.
 
-    Times are on the half hour, from the day after ``after`` onwards, within ``horizon_days``."""
+    Times are on the half hour, from the day after ``after`` (or the latest first day among the people)
+    onwards, within ``horizon_days``."""
     first_day = (after + timedelta(days=1)).astimezone(UTC).date()
+    starts = [p.first_day - timedelta(days=1) for p in people if p.first_day]
+    first_day = max([first_day, *starts])
     found: list[datetime] = []
     for offset in range(horizon_days):
         day_start = datetime.combine(first_day + timedelta(days=offset), time(0, 0), UTC)
@@ -75,7 +95,8 @@ def series(
     """Start times of a series: every ``cadence_days`` at the same local time in ``anchor_zone``.
 
     Keeping the anchor's local time (not the UTC time) carries the series correctly across daylight
-    saving; a date that is not a working day for everyone moves to the next one that is."""
+    saving; a date that is not a working day for everyone moves to the next one that is (a date with
+    none in the following week is left out)."""
     zone = ZoneInfo(anchor_zone)
     local = first.astimezone(zone)
     starts = [first]
@@ -83,13 +104,13 @@ def series(
         day = local.date() + timedelta(days=cadence_days * n)
         if until is not None and day > until:
             break
-        candidate = datetime.combine(day, local.time(), zone).astimezone(UTC)
         for _ in range(7):
+            candidate = datetime.combine(day, local.time(), zone).astimezone(UTC)
             if people is None or all(person.fits(candidate, minutes, closed) for person in people):
+                if until is None or day <= until:
+                    starts.append(candidate)
                 break
             day += timedelta(days=1)
-            candidate = datetime.combine(day, local.time(), zone).astimezone(UTC)
-        starts.append(candidate)
     return starts
 
 

@@ -1,0 +1,106 @@
+"""The simulator's own log: what it saw and did. Truth for the end-of-term figures comes from here only."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass
+class Violation:
+    """An invariant that failed: on which day, for whom, what was seen."""
+
+    invariant: str
+    day: int
+    who: str
+    seen: str
+
+    def __str__(self) -> str:
+        return f"[{self.invariant}] day {self.day} {self.who}: {self.seen}"
+
+
+@dataclass
+class Questionnaire:
+    """One questionnaire that opened for a person, and how it ended."""
+
+    flow: str
+    title: str
+    opened_at: datetime
+    will_answer: bool
+    done_at: datetime | None = None
+    closed_with_notice: bool = False
+    reprompts: int = 0
+
+
+@dataclass
+class SessionSeen:
+    """A session as the calendar invites showed it: its start and who received it."""
+
+    uid: str
+    starts_at: datetime
+    confirmed_at: datetime
+    people: set[str] = field(default_factory=set)
+
+
+@dataclass
+class Stop:
+    """Someone's sessions stopped being due from ``at`` on (a pause, an end, forget-me, leaving)."""
+
+    email: str
+    at: datetime
+    reason: str
+    until: datetime | None = None
+
+
+@dataclass
+class Circle:
+    """Who meets: seen from the slot offers (their circle key)."""
+
+    key: str
+    members: set[str]
+    offered_at: datetime
+    ended_at: datetime | None = None
+    paused: bool = False
+
+
+@dataclass
+class TermLog:
+    """Everything one term produced, as the simulator saw and did it."""
+
+    started: datetime
+    events: Counter[str] = field(default_factory=Counter)
+    violations: list[Violation] = field(default_factory=list)
+    questionnaires: dict[str, list[Questionnaire]] = field(default_factory=dict)
+    sessions: dict[str, SessionSeen] = field(default_factory=dict)
+    stops: list[Stop] = field(default_factory=list)
+    circles: dict[str, Circle] = field(default_factory=dict)
+    outcomes: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Session id -> email -> the outcome that person reported."""
+    pulses: list[tuple[str, int, datetime]] = field(default_factory=list)
+    goal_answers: list[tuple[str, str, int]] = field(default_factory=list)
+    """(email, survey kind, goal self-assessment) for mentees."""
+    declined: dict[str, datetime] = field(default_factory=dict)
+    consented: dict[str, datetime] = field(default_factory=dict)
+    paused: dict[str, datetime] = field(default_factory=dict)
+    left: dict[str, datetime] = field(default_factory=dict)
+    forgotten: dict[str, datetime] = field(default_factory=dict)
+    roles: dict[str, str] = field(default_factory=dict)
+
+    def violate(self, invariant: str, day: int, who: str, seen: str) -> None:
+        self.violations.append(Violation(invariant, day, who, seen[:300]))
+
+    def stopped(self, session: SessionSeen) -> bool:
+        """True when the session was cancelled by the system or a pause, by the simulator's own log."""
+        mentees = [p for p in session.people if self.roles.get(p) == "mentee"]
+        mentors = [p for p in session.people if self.roles.get(p) == "mentor"]
+
+        def out(email: str) -> bool:
+            return any(
+                s.email == email
+                and session.confirmed_at <= s.at < session.starts_at
+                and (s.until is None or s.until > session.starts_at)
+                for s in self.stops
+            )
+
+        return any(out(m) for m in mentors) or (bool(mentees) and all(out(m) for m in mentees))

@@ -1,0 +1,346 @@
+"""Play whole terms day by day through the chat harness: the real engine, runtime, outbox and `run-due` path."""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import logging
+import random
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
+
+from bot.clock import OffsetClock
+from bot.model import Action, Choice, OutgoingMessage
+from bot.wording import unescape
+from chat import Chat
+from simulation import organisation
+from simulation.behaviours import Behaviour, load
+from simulation.calendar import check_invites
+from simulation.log import Circle, Questionnaire, Stop, TermLog
+from simulation.reactions import TITLES, answer, flow_of
+from simulation.wording import apology, closed_notice, lost_notice
+from storage.store import SqlStore
+
+TICK = timedelta(hours=3)
+
+
+class ErrorLog(logging.Handler):
+    """Every error or exception logged while the simulation runs."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+class Simulation:
+    """One organisation, played term after term; ``terms`` keeps each term's log."""
+
+    def __init__(self, store: SqlStore, seed: int, people: int = 64, term_weeks: int = 12) -> None:
+        self.rng = random.Random(seed)
+        self.seed = seed
+        self.start = datetime(2030, 1, 2, 0, 0, tzinfo=UTC)
+        self.chat = Chat(store, OffsetClock(start=self.start))
+        self.store = store
+        self.term_weeks = term_weeks
+        self.org = organisation.build(people, self.rng)
+        self.members = self.org.by_email()
+        self.profiles = load()
+        self.behaviour: dict[str, Behaviour] = {}
+        with store.unit_of_work() as uow:
+            self.tenant_id = uow.tenants.ensure("console", "console").id
+        organisation.load(store, self.tenant_id, self.org)
+        self.email_of = {self.chat.person(m.email).id: m.email for m in self.org.members}
+        self.chat.make_tenant_coordinator(self.org.coordinator)
+        self.cursor: dict[int, int] = {}
+        self.queue: list[tuple[datetime, int, Callable[[], None]]] = []
+        self.order = itertools.count()
+        self.current: dict[str, Questionnaire] = {}
+        self.shown: dict[str, OutgoingMessage] = {}
+        self.continued: set[str] = set()
+        self.actor = ""
+        self.survey_kind: dict[str, str] = {}
+        self.followups: dict[str, set[str]] = {}
+        self.truth: dict[str, tuple[str, str]] = {}
+        self.gone: set[str] = set()
+        self.acts = 0
+        self.messages = 0
+        self.terms: list[TermLog] = []
+        self.log = TermLog(started=self.start)
+        self.errors = ErrorLog()
+        self.day = 0
+        self.non_working: set[date] = set()
+        self.term: tuple[date, date] = (date.min, date.max)
+
+    # -- time and acting -------------------------------------------------------------------------
+
+    @property
+    def now(self) -> datetime:
+        return self.chat.clock.now()
+
+    def later(self, hours: float, do: Callable[[], None]) -> None:
+        heapq.heappush(self.queue, (self.now + timedelta(hours=hours), next(self.order), do))
+
+    def act(self, email: str, text: str = "", choice: Choice | None = None) -> list[OutgoingMessage]:
+        """Type ``text`` or press ``choice`` as ``email``; returns the messages they got in reply."""
+        self.acts += 1
+        self.log.events["acts"] += 1
+        action = Action(id=choice.action, value=choice.value) if choice else None
+        self.chat.send(email, text, action=action)
+        return self.flush(actor=email)
+
+    def flush(self, actor: str = "") -> list[OutgoingMessage]:
+        """Deliver everything due and look at each new message, as its recipient would."""
+        while self.chat.runtime.process_pending():
+            pass
+        while self.chat.runtime.send_pending(self.chat.deliverer):
+            pass
+        replies: list[OutgoingMessage] = []
+        for pid, messages in list(self.chat.deliverer.inbox.items()):
+            seen = self.cursor.get(pid, 0)
+            self.cursor[pid] = len(messages)
+            email = self.email_of.get(pid, f"person {pid}")
+            for message in messages[seen:]:
+                self.messages += 1
+                self.log.events["messages"] += 1
+                if email == actor:
+                    replies.append(message)
+                self.receive(email, message, solicited=email == actor)
+        return replies
+
+    def run_queue(self) -> None:
+        while self.queue and self.queue[0][0] <= self.now:
+            _, _, do = heapq.heappop(self.queue)
+            do()
+
+    def tick(self) -> None:
+        """Three hours pass: due scheduled work runs (`rmbot scheduler run-due`), people act."""
+        self.chat.clock.advance(TICK)
+        self.chat.runtime.run_due(self.now)
+        self.flush()
+        self.run_queue()
+
+    # -- what people receive ---------------------------------------------------------------------
+
+    def receive(self, email: str, message: OutgoingMessage, solicited: bool) -> None:
+        text = unescape(message.text) + "\n" + "\n".join(unescape(s.text) for s in message.sections)
+        if apology() in text or "Traceback" in text:
+            self.log.violate("no apology", self.day, email, text)
+        lost = lost_notice()
+        if lost and lost in text:
+            self.log.violate("no questionnaire lost", self.day, email, text)
+        if not solicited and message.kind != "farewell":
+            self.check_recipient(email, message, text)
+        notice = closed_notice()
+        if notice and notice in text:
+            record = next(
+                (r for r in self.log.questionnaires.get(email, []) if r.done_at is None and not r.closed_with_notice),
+                None,
+            )
+            if record is not None:
+                record.closed_with_notice = True
+                self.log.events["closed with a notice"] += 1
+        check_invites(self, email, message)
+        if email == self.org.coordinator or email in self.gone:
+            return
+        actions = {c.action for c in message.choices}
+        behaviour = self.behaviour.get(email)
+        if behaviour is None:
+            return
+        if "halfway" in text:
+            self.survey_kind[email] = "midpoint"
+        elif "is ending" in text:
+            self.survey_kind[email] = "final"
+        if "consent" in actions:
+            self.later(self.rng.uniform(*behaviour.delay_hours), lambda: self.answer_consent(email, message))
+        elif message.question is not None:
+            self.on_question(email, message, solicited)
+        elif "slot.pick" in actions:
+            self.on_offer(email, message)
+        elif "session.outcome" in actions:
+            self.on_followup(email, message)
+        elif "pulse.start" in actions and self.rng.random() < behaviour.answer:
+            self.later(self.rng.uniform(*behaviour.delay_hours), lambda: self.press(email, message, "pulse.start"))
+        elif "session.next" in actions:
+            self.later(1, lambda: self.press(email, message, "session.next"))
+
+    def check_recipient(self, email: str, message: OutgoingMessage, text: str) -> None:
+        """Nothing reaches someone who declined, paused, left or was forgotten (their own replies aside)."""
+        if "consent" in {c.action for c in message.choices}:
+            return
+        for state, since in (
+            ("declined", self.log.declined.get(email)),
+            ("paused", self.log.paused.get(email)),
+            ("left", self.log.left.get(email)),
+            ("forgotten", self.log.forgotten.get(email)),
+        ):
+            if since is not None and since < self.now:
+                self.log.violate(
+                    "nothing sent to the inactive", self.day, email, f"{state} since {since:%Y-%m-%d}, got: {text}"
+                )
+
+    def press(self, email: str, message: OutgoingMessage, action: str, value_end: str = "") -> None:
+        if email in self.gone:
+            return
+        for choice in message.choices:
+            if choice.action == action and choice.value.endswith(value_end):
+                self.act(email, choice=choice)
+                return
+
+    def answer_consent(self, email: str, message: OutgoingMessage) -> None:
+        behaviour, roll = self.behaviour[email], self.rng.random()
+        if roll < behaviour.consent:
+            self.log.consented[email] = self.now
+            self.press(email, message, "consent", ":accept")
+        elif roll < behaviour.consent + behaviour.decline:
+            self.log.declined[email] = self.now
+            self.press(email, message, "consent", ":decline")
+
+    # -- questionnaires --------------------------------------------------------------------------
+
+    def on_question(self, email: str, message: OutgoingMessage, solicited: bool) -> None:
+        assert message.question is not None
+        flow = flow_of(message)
+        record = self.current.get(email)
+        same = record is not None and record.done_at is None and (flow == record.flow or record.flow in flow.split("/"))
+        if same and self.actor == email and solicited:
+            self.continued.add(email)
+        else:
+            record = next(
+                (r for r in self.log.questionnaires.get(email, []) if r.done_at is None and r.flow == flow), None
+            )
+            if record is None:
+                behaviour = self.behaviour[email]
+                record = Questionnaire(
+                    flow=flow,
+                    title=TITLES.get(flow.split("/")[0], flow),
+                    opened_at=self.now,
+                    will_answer=self.rng.random() < behaviour.answer,
+                )
+                self.log.questionnaires.setdefault(email, []).append(record)
+                self.log.events[f"opened {flow}"] += 1
+            self.current[email] = record
+        self.shown[email] = message
+        if record.will_answer:
+            continuing = same and solicited
+            delay = 0 if continuing else self.rng.uniform(*self.behaviour[email].delay_hours)
+            self.later(delay, lambda: self.answer_question(email, message))
+
+    def answer_question(self, email: str, message: OutgoingMessage) -> None:
+        if self.shown.get(email) is not message or email in self.gone:
+            return  # a newer question is on the screen: that is the one to answer
+        record = self.current[email]
+        if record.done_at is not None:
+            return
+        reply = answer(message, self.behaviour[email], self.rng, self.now)
+        step = message.question.id if message.question else ""
+        self.actor, self.continued = email, self.continued - {email}
+        replies = self.act(email, reply.text, reply.button)
+        self.actor = ""
+        if any(r.question is not None and r.question.id == step and flow_of(r) == record.flow for r in replies):
+            record.reprompts += 1
+            if record.reprompts > 3:
+                record.will_answer = False
+                self.log.violate("simulator answers", self.day, email, f"{record.flow}.{step} refused {reply.text!r}")
+            return
+        self.log.events[f"answered {record.flow}.{step}"] += 1
+        if record.flow == "pulse" and step == "session" and isinstance(reply.value, int):
+            self.log.pulses.append((email, reply.value, self.now))
+        if record.flow == "survey" and step == "goal_self" and self.log.roles.get(email) == "mentee":
+            self.log.goal_answers.append((email, self.survey_kind.get(email, "midpoint"), int(str(reply.value))))
+        if email not in self.continued:
+            record.done_at = self.now
+            self.log.events[f"completed {record.flow}"] += 1
+
+    # -- sessions --------------------------------------------------------------------------------
+
+    def on_offer(self, email: str, message: OutgoingMessage) -> None:
+        picks = [c for c in message.choices if c.action == "slot.pick"]
+        key = picks[0].value.split("|")[0]
+        circle = self.log.circles.get(key)
+        if circle is None or circle.ended_at is not None:
+            circle = self.log.circles[key] = Circle(key=key, members=set(), offered_at=self.now)
+        circle.members.add(email)
+        circle.offered_at, circle.paused = self.now, False
+        behaviour = self.behaviour[email]
+        if self.rng.random() >= behaviour.answer:
+            return
+        confirm = len(picks) == 1 and "|" in picks[0].value and not message.question
+        if confirm or self.log.roles.get(email) == "mentor":
+            chosen = picks[0]
+            self.later(self.rng.uniform(*behaviour.delay_hours), lambda: self.act_if_here(email, chosen))
+
+    def act_if_here(self, email: str, choice: Choice) -> None:
+        if email not in self.gone:
+            self.act(email, choice=choice)
+
+    def on_followup(self, email: str, message: OutgoingMessage) -> None:
+        session = next(c.value for c in message.choices if c.action == "session.outcome").split(":")[0]
+        self.followups.setdefault(session, set()).add(email)
+        behaviour = self.behaviour[email]
+        if self.rng.random() < behaviour.followup:
+            self.later(self.rng.uniform(1, 6), lambda: self.report_outcome(email, session, message))
+
+    def decide(self, session: str) -> tuple[str, str]:
+        if session not in self.truth:
+            outcome = ("held", "")
+            for person in sorted(self.followups[session]):
+                behaviour = self.behaviour[person]
+                roll = self.rng.random()
+                if roll < behaviour.cancel:
+                    outcome = ("cancelled", person)
+                    break
+                if roll < behaviour.cancel + behaviour.no_show:
+                    outcome = ("no_show", person)
+                    break
+            self.truth[session] = outcome
+        return self.truth[session]
+
+    def report_outcome(self, email: str, session: str, message: OutgoingMessage) -> None:
+        what, who = self.decide(session)
+        if what == "held":
+            said = "held"
+        elif what == "cancelled":
+            said = "cancelled_me" if who == email else "cancelled_them"
+        elif who == email:
+            return  # the one who did not show up does not answer
+        else:
+            said = "no_show"
+        self.log.outcomes.setdefault(session, {})[email] = said
+        self.press(email, message, "session.outcome", f":{said}")
+
+    # -- stops: pause, end, forget-me, leaving ---------------------------------------------------
+
+    def stop(self, email: str, reason: str, pause: bool = False) -> None:
+        self.log.stops.append(Stop(email=email, at=self.now, reason=reason))
+        for circle in self.log.circles.values():
+            if email in circle.members and circle.ended_at is None:
+                if pause:
+                    circle.paused = True
+                else:
+                    circle.ended_at = self.now
+
+    def resume(self, email: str) -> None:
+        for stop in self.log.stops:
+            if stop.email == email and stop.until is None and stop.reason.endswith("pause"):
+                stop.until = self.now
+        for circle in self.log.circles.values():
+            if email in circle.members and circle.ended_at is None:
+                circle.paused, circle.offered_at = False, self.now
+
+    def days(self, first: date, last: date) -> list[date]:
+        return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+    def until(self, moment: datetime, each_day: Callable[[date], None]) -> None:
+        """Tick until ``moment``; at the first tick of each new day run ``each_day``."""
+        while self.now < moment:
+            before = self.now.date()
+            self.tick()
+            if self.now.date() != before:
+                self.day += 1
+                each_day(self.now.date())
+
+    def morning(self, on: date) -> datetime:
+        return datetime.combine(on, time(9, 0), tzinfo=UTC)

@@ -1,0 +1,70 @@
+"""Report figures computed independently from the simulator's log, and read back from the `report` text."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+from statistics import mean
+
+from simulation.log import TermLog
+
+
+@dataclass
+class Figures:
+    """The figures reconciled at the end of a term; ``None`` where the report shows no figure."""
+
+    held: int | None = None
+    due: int | None = None
+    cancelled_mentees: int | None = None
+    cancelled_mentors: int | None = None
+    pulse: tuple[float, int] | None = None
+    goal: tuple[float, int] | None = None
+
+
+def expected(log: TermLog, now: datetime, k: int) -> Figures:
+    """What every figure should say, from what the simulator did and saw."""
+    due = sum(1 for s in log.sessions.values() if s.starts_at <= now and not log.stopped(s))
+    held = sum(1 for answers in log.outcomes.values() if "held" in answers.values())
+    sides: Counter[str] = Counter()
+    for answers in log.outcomes.values():
+        for email, said in answers.items():
+            if said == "cancelled_me":
+                sides[log.roles.get(email, "?")] += 1
+                break
+            if said in ("cancelled_them", "no_show"):
+                sides["mentee" if log.roles.get(email) == "mentor" else "mentor"] += 1
+                break
+    pulses = [(e, v) for e, v, _ in log.pulses if e not in log.forgotten]
+    pulse_people = {e for e, _ in pulses}
+    pulse = (round(mean(v for _, v in pulses), 1), len(pulse_people)) if len(pulse_people) >= k else None
+    kinds = {kind for _, kind, _ in log.goal_answers}
+    kind = "final" if "final" in kinds else "midpoint"
+    goals = [(e, v) for e, kd, v in log.goal_answers if kd == kind and e not in log.forgotten]
+    goal_people = {e for e, _ in goals}
+    goal = (round(mean(v for _, v in goals), 1), len(goal_people)) if len(goal_people) >= k else None
+    return Figures(held, due, sides["mentee"], sides["mentor"], pulse, goal)
+
+
+SESSIONS = re.compile(r"Sessions: (\d+) held of (\d+) due.*?by mentees (\d+), by mentors (\d+)")
+PULSE = re.compile(r"Pulse \(session usefulness, 1-5\): (?:([\d.]+) from (\d+) people|not enough)")
+GOAL = re.compile(r"now ([\d.]+) \(mentees' self-assessment, (\d+) people\)|no measurement yet")
+
+
+def reported(text: str) -> tuple[Figures, list[str]]:
+    """The figures the `report` text shows, and the ones it could not be read for."""
+    figures, missing = Figures(), []
+    if match := SESSIONS.search(text):
+        figures.held, figures.due, figures.cancelled_mentees, figures.cancelled_mentors = map(int, match.groups())
+    else:
+        missing.append("sessions")
+    if match := PULSE.search(text):
+        figures.pulse = (float(match[1]), int(match[2])) if match[1] else None
+    else:
+        missing.append("pulse")
+    if match := GOAL.search(text):
+        figures.goal = (float(match[1]), int(match[2])) if match[1] else None
+    else:
+        missing.append("goal")
+    return figures, missing
