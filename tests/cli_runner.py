@@ -9,9 +9,14 @@ have: the exit code, standard output and standard error. Tests that must kill a 
 from __future__ import annotations
 
 import os
+import signal
+import socket
 import subprocess
 import sys
-from collections.abc import Mapping
+import time
+import urllib.request
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,3 +70,44 @@ def run_process(
         [*RMBOT, *args], input=stdin, capture_output=True, text=True, env=full_env, cwd=cwd, timeout=timeout
     )
     return Ran(done.returncode, done.stdout, done.stderr)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextmanager
+def serving(env: Mapping[str, str], cwd: Path, timeout: float = 30) -> Iterator[str]:
+    """A real ``rmbot serve`` process on a free port, yielded as its base URL once ``/healthz`` answers 200;
+    interrupted (SIGINT, as Ctrl-C) afterwards."""
+    port = free_port()
+    full_env = {**os.environ, "PYTHONPATH": str(ROOT), **env}
+    process = subprocess.Popen(
+        [*RMBOT, "serve", "--port", str(port)],
+        env=full_env,
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise
+            time.sleep(0.1)
+        yield base
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=10)

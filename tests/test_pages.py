@@ -3,12 +3,6 @@ templates in ``prompts/pages/`` (or the operator's own, in RMBOT_PAGES_DIR). Rea
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 import urllib.request
 from pathlib import Path
 
@@ -19,7 +13,7 @@ from adapters.pages import PAGES, mount_pages
 from adapters.server import build_app
 from adapters.settings import ConfigurationError, load_settings
 from adapters.teams.package import manifest
-from conftest import ROOT
+from cli_runner import serving
 from storage.store import SqlStore
 
 BOT_ID = "5353a86e-52fb-4979-8a69-c7efcd1b0bd3"
@@ -110,35 +104,10 @@ def test_a_bad_pages_directory_stops_start_up_with_one_line(
 
 
 def test_rmbot_serve_serves_the_pages(tmp_path: Path) -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
     env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
         "DATABASE_URL": f"sqlite:///{tmp_path / 'rmbot.db'}",
         "SLACK_BOT_TOKEN": "xoxb-test",
         "SLACK_SIGNING_SECRET": "secret",
     }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "adapters.cli", "serve", "--port", str(port)],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/privacy", timeout=2) as response:
-                    assert response.status == 200 and b"forget-me" in response.read()
-                    break
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise
-                time.sleep(0.2)
-    finally:
-        process.send_signal(signal.SIGINT)
-        process.wait(timeout=10)
+    with serving(env, tmp_path) as base, urllib.request.urlopen(f"{base}/privacy", timeout=2) as response:
+        assert response.status == 200 and b"forget-me" in response.read()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import time
 import urllib.request
@@ -17,7 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from cli_runner import RMBOT, Ran, run_cli, run_process
+from cli_runner import RMBOT, Ran, run_cli, run_process, serving
 from conftest import ROOT
 from storage.db import normalise_url
 
@@ -157,44 +156,15 @@ def test_a_wrong_setting_stops_start_up_with_one_clear_line(
     assert len(lines) == 1 and expected in lines[0] and "Traceback" not in result.stderr
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_serve_answers_the_health_check(tmp_path: Path) -> None:
-    port = _free_port()
     env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
         "DATABASE_URL": f"sqlite:///{tmp_path / 'rmbot.db'}",
         "SLACK_BOT_TOKEN": "xoxb-test",
         "SLACK_SIGNING_SECRET": "secret",
     }
-    process = subprocess.Popen(
-        [*RMBOT, "serve", "--port", str(port)],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
-                    assert response.status == 200
-                    assert b'"ok"' in response.read()
-                    break
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise
-                time.sleep(0.2)
-    finally:
-        process.send_signal(signal.SIGINT)
-        process.wait(timeout=10)
+    with serving(env, tmp_path) as base, urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:
+        assert response.status == 200
+        assert b'"ok"' in response.read()
 
 
 def test_help_lists_every_command(tmp_path: Path) -> None:
