@@ -16,6 +16,8 @@ from typing import Any
 from bot.values import ValueProblem, parse_time_zone, parse_working_hours
 from bot.wording import say, unescape
 
+LEFT_JOB = "left_organisation"
+"""The scheduled job a directory import adds for each person it no longer lists: their participation ends."""
 REQUIRED_COLUMNS = ("email", "name", "seniority")
 OPTIONAL_COLUMNS = (
     "title",

@@ -152,6 +152,8 @@ class NewProgramme(_Record):
     settings: ProgrammeSettings = Field(default_factory=ProgrammeSettings)
     intake_questions: list[dict[str, Any]] = Field(default_factory=list)
     """Questions the coordinators added to this programme's intake (flow steps, as data)."""
+    cloned_from_id: int | None = None
+    """The programme this one was cloned from (``program clone``): its participants are returning people."""
     created_at: datetime | None = None
 
 

@@ -90,12 +90,13 @@ class Engine:
         if turn.person is None:
             return turn
         turn.state = uow.conversations.load(tenant.id, turn.person.id)
+        unseen = self.flows.active(turn) and self.flows.show_held(turn)
         try:
             with uow.savepoint():
                 if event.action is not None:
                     self._on_action(turn, event.action)
                 else:
-                    self._on_text(turn, event.text, event.kind)
+                    self._on_text(turn, event.text, event.kind, unseen)
         except CommandError as problem:
             turn.reply(say(problem.key, **problem.values))
         return turn
@@ -123,11 +124,18 @@ class Engine:
             return
         handler(turn, action)
 
-    def _on_text(self, turn: Turn, text: str, kind: str) -> None:
+    def _on_text(self, turn: Turn, text: str, kind: str, unseen: bool = False) -> None:
+        """Typed text: a command, or (while a questionnaire is open) the answer to the question shown.
+
+        ``unseen``: the open question was still held for the person's working hours and is only being
+        shown now, so what they typed is not its answer."""
         typed = text.strip()
         addressed = typed.lower().startswith(("/mentoring", "mentoring ")) or typed.lower() == "mentoring"
         if self.flows.active(turn) and kind == "message":
             if not addressed and not self._is_exact_verb(turn, typed):
+                if unseen:
+                    turn.reply(say("flow.not_shown_yet", typed=typed))
+                    return
                 self.flows.handle_text(turn, typed)
                 return
             self._command_inside_flow(turn, strip_leading(typed))

@@ -17,7 +17,9 @@ import yaml
 from bot.context import Turn
 from bot.domain import Participant, ParticipantStatus, Programme, Role
 from bot.flows.definition import Flow, FlowDefinitionError, StepChoice, parse_steps
+from bot.flows.queue import flow_key
 from bot.model import Address, Choice
+from bot.returning import Returning, carry_onboarding, in_progress, previous_place
 from bot.timing import next_working_moment
 from bot.values import ValueProblem, describe_cadence
 from bot.wording import PROMPTS, say
@@ -126,13 +128,15 @@ class Intake:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         flows = engine.flows
-        flows.register(INTAKE, self._complete, builder=self._build, sources={"topics": self._topics})
+        flows.register(INTAKE, self.complete, builder=self.build, sources={"topics": self._topics})
         for role in Role:
             flows.register(f"onboarding_{role.value}", self._onboarded)
         engine.on_due(REMINDER)(self._remind)
         engine.on_action(RESUME_ACTION)(self._resume)
+        self.returning = Returning(self)
 
-    def _build(self, turn: Turn, context: dict[str, Any]) -> Flow:
+    def build(self, turn: Turn, context: dict[str, Any]) -> Flow:
+        """The intake of the context's programme: the base questionnaire and the programme's own questions."""
         programme = turn.uow.programmes.get(context.get("programme_id", 0))
         return intake_flow(self.engine.flows.load(INTAKE), programme)
 
@@ -140,8 +144,15 @@ class Intake:
         return topics_for(turn.uow.programmes.get(context.get("programme_id", 0)))
 
     def start(self, turn: Turn, participant: Participant, programme: Programme) -> None:
-        """Open (or resume) the participant's intake in their chat."""
-        self.engine.flows.start(turn, INTAKE, intake_context(turn, participant, programme))
+        """Open (or resume) the participant's intake in their chat; a returning person is first shown
+        last term's answers to confirm (:mod:`bot.returning`)."""
+        context = intake_context(turn, participant, programme)
+        if not in_progress(turn, flow_key(INTAKE, context)):
+            previous = previous_place(turn.uow, participant, programme)
+            if previous is not None:
+                self.returning.offer(turn, participant, programme, previous)
+                return
+        self.engine.flows.start(turn, INTAKE, context)
 
     def edit(self, turn: Turn, participant: Participant, programme: Programme, step: str) -> None:
         """Re-ask one answer of a submitted intake; the change is saved as soon as it is answered."""
@@ -210,7 +221,7 @@ class Intake:
             return
         flows = self.engine.flows
         context = intake_context(turn, participant, programme)
-        flow = self._build(turn, context)
+        flow = self.build(turn, context)
         from bot.flows.runner import answers_summary
 
         facts = answers_summary(flow, participant.intake, context, flows.choice_lists(turn, flow, context))
@@ -229,7 +240,8 @@ class Intake:
             choices=changes,
         )
 
-    def _complete(self, turn: Turn, answers: dict[str, Any], context: dict[str, Any]) -> None:
+    def complete(self, turn: Turn, answers: dict[str, Any], context: dict[str, Any]) -> None:
+        """The intake's answers are in: store them (or keep them unsubmitted), then the onboarding if needed."""
         participant = turn.uow.participants.get(context["participant_id"])
         programme = turn.uow.programmes.get(context["programme_id"])
         assert participant is not None and programme is not None
@@ -241,16 +253,19 @@ class Intake:
             return
         first_time = participant.intake_completed_at is None
         participant.intake = {k: v for k, v in answers.items() if k != "submit"}
-        participant.intake_version = self._build(turn, context).version
+        participant.intake_version = self.build(turn, context).version
         participant.intake_completed_at = participant.intake_completed_at or turn.now
+        if first_time and participant.onboarded_at is None:
+            carry_onboarding(turn.uow, participant, context, turn.now)
         turn.uow.participants.save(participant)
         self._update_person(turn, participant, answers)
         turn.uow.schedule.cancel(f"intake-reminder:{participant.id}:")
         if not first_time:
             turn.reply(say("intake.updated", programme=programme))
             return
-        turn.reply(say("intake.done", programme=programme, role=participant.role.value))
-        if participant.onboarded_at is None:
+        ready = participant.onboarded_at is not None
+        turn.reply(say("intake.done", programme=programme, role=participant.role.value, ready=ready))
+        if not ready:
             self.start_onboarding(turn, participant, programme)
 
     def start_onboarding(self, turn: Turn, participant: Participant, programme: Programme) -> None:

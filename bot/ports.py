@@ -206,6 +206,11 @@ class OutboxWriter(Protocol):
         """Queue a message; returns False when its idempotency key was already queued."""
         ...
 
+    def release_held(self, tenant_id: int, person_id: int, now: datetime) -> list[OutgoingMessage]:
+        """The person is writing to the bot, so they are at work: nudges still waiting for them alone
+        (held for their working hours or daily cap) become replies due now. Returns them, oldest first."""
+        ...
+
 
 class ScheduleRepository(Protocol):
     def add(self, tenant_id: int, kind: str, due_at: datetime, payload: dict[str, Any], key: str) -> bool:

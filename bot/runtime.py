@@ -198,12 +198,14 @@ class Runtime:
         return wait
 
     def _blocked_recipients(self, item: OutboxItem) -> list[int]:
-        """Recipients who must not get this message: they declined its programme or opted out."""
+        """Recipients who must not get this message: they declined or left its programme, opted out, or left the
+        organisation (the directory no longer lists them)."""
         blocked = []
         with self.store.unit_of_work() as uow:
             for person_id in item.pending:
                 person = uow.people.get(person_id)
-                if person is None or (person.opted_out and item.message.kind != "farewell"):
+                gone = person is not None and (person.opted_out or person.left_at is not None)
+                if person is None or (gone and item.message.kind != "farewell"):
                     blocked.append(person_id)
                     continue
                 if item.message.programme_id is not None:

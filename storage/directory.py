@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from bot.directory import IDENTITY_COLUMNS, DirectoryRow
+from bot.directory import IDENTITY_COLUMNS, LEFT_JOB, DirectoryRow
 from bot.grants import claim_in_tenant
 from storage.sql import col, stored_id, table
 from storage.store import SqlStore
@@ -146,6 +146,15 @@ def import_directory(
         listed = {row.email for row in rows}
         gone = [person.id for email, person in current.items() if email not in listed]
         for chunk in _chunks(gone):
+            leaving: list[int] = list(
+                session.execute(
+                    select(col(PersonRow.id)).where(col(PersonRow.id).in_(chunk), col(PersonRow.left_at).is_(None))
+                ).scalars()
+            )
+            for person_id in leaving:  # `run-due` then ends their participation (bot/commands/reports.py)
+                uow.schedule.add(
+                    tenant_id, LEFT_JOB, now, {"person_id": person_id}, key=f"left:{person_id}:{now.isoformat()}"
+                )
             session.execute(
                 update(PersonRow)
                 .where(col(PersonRow.id).in_(chunk), col(PersonRow.left_at).is_(None))

@@ -357,6 +357,24 @@ class OutboxRepo(_Repo):
             ["idempotency_key"],
         )
 
+    def release_held(self, tenant_id: int, person_id: int, now: datetime) -> list[OutgoingMessage]:
+        """Nudges still waiting for ``person_id`` alone go out now, as replies (see the port)."""
+        rows = self.session.exec(
+            select(OutboxMessageRow)
+            .where(OutboxMessageRow.tenant_id == tenant_id, OutboxMessageRow.status == "pending")
+            .order_by(col(OutboxMessageRow.id))
+        ).all()
+        released = []
+        for row in rows:
+            if row.recipients != [person_id] or row.pending != [person_id] or row.payload.get("kind") != "nudge":
+                continue
+            row.payload = {**row.payload, "kind": "reply"}
+            row.not_before = min(row.not_before, now)
+            self.session.add(row)
+            released.append(OutgoingMessage.model_validate(row.payload))
+        self.session.flush()
+        return released
+
 
 class ScheduleRepo(_Repo):
     def add(self, tenant_id: int, kind: str, due_at: datetime, payload: dict[str, Any], key: str) -> bool:

@@ -107,6 +107,7 @@ class ProgrammeRow(SQLModel, table=True):
     status: str = Field(default="open", max_length=16)
     settings: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     intake_questions: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    cloned_from_id: int | None = None
     created_at: datetime | None = _ts()
 
 

@@ -170,7 +170,8 @@ def test_coordinators_read_the_audit_log_and_clone_and_close(chat: Chat) -> None
     audit = unescape(chat.send(COORD, "report audit")[0])
     assert "program edit cadence 3w" in audit and "match publish" in audit and "Amara Okafor" in audit
     assert "for programme coordinators" in chat.send(MENTOR, "report audit")[0]
-    cloned = unescape(chat.send(COORD, "program clone Digital 2031")[0])
+    assert "I suggest **2030-06-01 to 2030-08-30**" in unescape(chat.send(COORD, "program clone Digital 2031")[0])
+    cloned = unescape(chat.send(COORD, "yes")[0])
     assert "Created **Digital 2031**" in cloned and "nobody is paired with an earlier partner" in cloned
     closed = unescape(chat.send(COORD, "program close --program digital-2030")[0])
     assert "Closed **Digital 2030**" in closed and "Matched: 1 of 1 mentees" in closed
@@ -271,7 +272,10 @@ def test_the_end_of_term_evaluation_says_whether_the_goal_was_met_and_what_worke
             )
         )
     text = unescape(chat.send(COORD, "report evaluation")[0])
-    assert "Goal (" in text and "**met**: 4.5 against a target of 4 (baseline 3.0, as expected at set-up" in text
+    assert (
+        "Goal (" in text
+        and "**met**: 4.5 (mentees' self-assessment, 6 people) against a target of 4 (baseline 3.0, as expected" in text
+    )
     assert f"{topic.title} 4.0" in text and f"{framework.name} 4.0" in text
     assert "Mentees (the seniors) cancelled or missed more sessions" in text
     # before the end of term, the plain report has no evaluation; after it, it does

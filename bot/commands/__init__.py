@@ -11,7 +11,19 @@ if TYPE_CHECKING:
 def install(engine: Engine) -> None:
     """Register every handler module with ``engine``."""
     from bot import commitment, feedback, grants
-    from bot.commands import general, intake, invitations, matching, programmes, rematch, reports, sessions, support
+    from bot.commands import (
+        clone,
+        general,
+        intake,
+        invitations,
+        matching,
+        programmes,
+        rematch,
+        reports,
+        sessions,
+        support,
+    )
+    from bot.sessions import offers, scheduling
 
     for module in (
         general,
@@ -24,7 +36,9 @@ def install(engine: Engine) -> None:
         support,
         feedback,
         reports,
+        clone,
         grants,
     ):
         module.install(engine)
     engine.on_due(commitment.GAP_CHECK)(commitment.on_gap_check)
+    engine.on_due(scheduling.OFFER_REMINDER)(offers.on_offer_reminder)

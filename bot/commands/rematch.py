@@ -20,9 +20,10 @@ from bot.errors import CommandError, required
 from bot.matching.load import candidate_of, load_input, reason_text, topic_labels
 from bot.matching.model import MatchInput, Pair, Reason
 from bot.matching.run import run_matching
-from bot.model import Action, Address, Choice
+from bot.model import Action, Choice
 from bot.sessions.circles import circles_of
-from bot.sessions.scheduling import cancel_circle, offer_slots
+from bot.sessions.places import set_circle, tell
+from bot.sessions.scheduling import offer_slots
 from bot.wording import say
 
 if TYPE_CHECKING:
@@ -151,20 +152,20 @@ def _coordinated_pair(turn: Turn, value: str) -> tuple[Programme, MatchPair, lis
 
 
 def _end(turn: Turn, programme: Programme, pair: MatchPair, replaced: int | None) -> None:
-    """End a pair and tell both people kindly; ``replaced`` is the participant who got a new partner, if any."""
+    """End a pair and tell both people kindly; ``replaced`` is the participant who got a new partner, if any.
+
+    In a group only that mentee's place ends: the group's sessions go on for the others. Someone who
+    paused hears of it when they resume."""
     for circle in circles_of(turn.uow, programme):
         if pair.id in {p.id for p in circle.pairs}:
-            cancel_circle(turn, turn.uow.sessions.of_circle(circle.key))
-    pair.status, pair.ended_at, pair.end_reason = PairStatus.ENDED, turn.now, "rematch"
-    turn.uow.matching.save_pair(pair)
+            set_circle(turn, circle, PairStatus.ENDED, "rematch", who=pair.mentee_id)
+    ended = next((p for p in turn.uow.matching.pairs(programme.id) if p.id == pair.id), pair)
+    ended.status, ended.ended_at, ended.end_reason = PairStatus.ENDED, turn.now, "rematch"
+    turn.uow.matching.save_pair(ended)
     names = _names(turn, [pair.mentee_id, pair.mentor_id])
     for me, other in ((pair.mentee_id, pair.mentor_id), (pair.mentor_id, pair.mentee_id)):
-        participant = required(turn.uow.participants.get(me), "participant", me)
-        turn.message(
-            Address.person(participant.person_id),
-            say("matching.rematch_ended_notice", programme=programme, other=names[other], new_partner=me == replaced),
-            programme_id=programme.id,
-        )
+        text = say("matching.rematch_ended_notice", programme=programme, other=names[other], new_partner=me == replaced)
+        tell(turn, me, text, programme_id=programme.id)
 
 
 def on_confirm(turn: Turn, action: Action) -> None:

@@ -1,4 +1,4 @@
-"""``report`` (summary and charts, ``csv``, ``audit``), ``program close / clone`` and ``forget-me``."""
+"""``report`` (summary and charts, ``csv``, ``audit``), ``program close`` and ``forget-me``."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot import grants
-from bot.commands.programmes import new_programme
 from bot.commands.registry import Args
 from bot.context import Turn
+from bot.directory import LEFT_JOB
 from bot.domain import PairStatus, ParticipantStatus, Person, Programme, ProgrammeStatus
 from bot.errors import CommandError, required
 from bot.model import Address, Attachment, Choice
@@ -20,9 +20,8 @@ from bot.reports.evaluation import evaluate
 from bot.reports.export import pairs_csv
 from bot.reports.health import Health, programme_health
 from bot.sessions.circles import circles_of
-from bot.sessions.places import is_place, set_circle
+from bot.sessions.places import is_place, set_circle, tell
 from bot.sessions.scheduling import cancel_circle
-from bot.values import ValueProblem
 from bot.wording import say
 
 if TYPE_CHECKING:
@@ -86,10 +85,13 @@ def _send_to_sponsor(turn: Turn, programme: Programme) -> None:
     )
 
 
-def forget(turn: Turn, person: Person) -> int:
-    """Delete a person's personal data; aggregates stay, anonymous. Partners learn only that pairs ended."""
+def end_participation(turn: Turn, person: Person, forgetting: bool) -> int:
+    """End every place ``person`` holds: their sessions are cancelled, their partners told only that the
+    pairing ended. ``forgetting`` also erases their goals and answers; returns how many pairs ended."""
     ended = 0
     for participant in turn.uow.participants.of_person(person.id):
+        if not forgetting and participant.status in (ParticipantStatus.DECLINED, ParticipantStatus.LEFT):
+            continue
         programme = required(turn.uow.programmes.get(participant.programme_id), "programme", participant.programme_id)
         for circle in circles_of(turn.uow, programme):
             if participant.id not in {m.id for m in circle.members}:
@@ -98,23 +100,30 @@ def forget(turn: Turn, person: Person) -> int:
                 set_circle(turn, circle, PairStatus.ENDED, "left", who=participant.id)
                 for pair in circle.pairs:
                     if pair.mentee_id == participant.id:
-                        pair.goals = []
+                        pair.goals = [] if forgetting else pair.goals
                         turn.uow.matching.save_pair(pair)
                         ended += 1
                 continue
             cancel_circle(turn, turn.uow.sessions.of_circle(circle.key))
             for pair in circle.pairs:
                 if participant.id in (pair.mentor_id, pair.mentee_id):
-                    pair.status, pair.ended_at, pair.end_reason, pair.goals = PairStatus.ENDED, turn.now, "left", []
+                    pair.status, pair.ended_at, pair.end_reason = PairStatus.ENDED, turn.now, "left"
+                    pair.goals = [] if forgetting else pair.goals
                     turn.uow.matching.save_pair(pair)
                     ended += 1
             for member in circle.members:
-                if member.person_id != person.id:
-                    turn.message(
-                        Address.person(member.person_id), say("matching.pair_ended_notice", programme=programme)
-                    )
-        participant.status, participant.intake, participant.notices = ParticipantStatus.LEFT, {}, {}
+                if member.person_id != person.id:  # someone who paused hears of it when they resume
+                    tell(turn, member.id, say("matching.pair_ended_notice", programme=programme))
+        participant.status = ParticipantStatus.LEFT
+        if forgetting:
+            participant.intake, participant.notices = {}, {}
         turn.uow.participants.save(participant)
+    return ended
+
+
+def forget(turn: Turn, person: Person) -> int:
+    """Delete a person's personal data; aggregates stay, anonymous. Partners learn only that pairs ended."""
+    ended = end_participation(turn, person, forgetting=True)
     grants.forget(turn.uow, turn.tenant, person)  # before the email is erased: grants are found by it
     turn.uow.feedback.forget(person.id)
     turn.uow.people.forget(person)
@@ -213,37 +222,6 @@ def install(engine: Engine) -> None:
             if person is not None and not elsewhere and not person.opted_out:
                 forget(turn, person)
 
-    @registry.handles("program clone")
-    def clone(turn: Turn, args: Args, programme: Programme | None) -> None:
-        assert programme is not None
-        if not args.words:
-            raise CommandError("reports.clone_usage")
-        try:
-            copy = new_programme(
-                turn.uow,
-                turn.tenant.id,
-                " ".join(args.words),
-                coordinator_id=turn.me.id,
-                focus=programme.focus,
-                focus_detail=programme.focus_detail,
-                goal_metric=programme.goal_metric,
-                goal_baseline=programme.goal_baseline,
-                goal_target=programme.goal_target,
-                expectations=programme.expectations,
-                cadence_days=programme.cadence_days,
-                session_minutes=programme.session_minutes,
-                settings=programme.settings.model_copy(update={"allow_repeat_pairs": False}),
-                intake_questions=list(programme.intake_questions),
-            )
-        except ValueProblem as problem:
-            raise CommandError(problem.key, **problem.values) from None
-        for person_id in turn.uow.coordinators.of_programme(programme.id):
-            turn.uow.coordinators.add(copy.id, person_id, added_by=turn.me.id)
-        assert turn.state is not None
-        turn.state.current_programme_id = copy.id
-        turn.save_state()
-        turn.reply(say("reports.cloned", programme=copy, source=programme))
-
     @registry.handles("forget-me")
     def forget_me(turn: Turn, _args: Args, _programme: Programme | None) -> None:
         turn.reply(
@@ -255,6 +233,14 @@ def install(engine: Engine) -> None:
     def forget_action(turn: Turn, _action: Any) -> None:
         forget(turn, turn.me)
         turn.reply(say("reports.forgotten"), kind="farewell")
+
+    @engine.on_due(LEFT_JOB)
+    def left_organisation(turn: Turn, payload: dict[str, Any]) -> None:
+        """A directory import no longer lists this person: they stop taking part (the runtime sends them nothing)."""
+        person = turn.uow.people.get(int(payload["person_id"]))
+        if person is not None and person.left_at is not None:
+            end_participation(turn, person, forgetting=False)
+            turn.uow.schedule.cancel(f"intake-reminder:{person.id}:")
 
     @engine.on_due(UNLINK_JOB)
     def unlink(turn: Turn, payload: dict[str, Any]) -> None:

@@ -10,9 +10,9 @@ from bot.commitment import alert_coordinators
 from bot.context import Turn
 from bot.domain import PairStatus, ParticipantStatus, Programme
 from bot.errors import CommandError, required
-from bot.model import Action, Address, Choice
+from bot.model import Action, Choice
 from bot.sessions.circles import Circle, circles_of, circles_of_person
-from bot.sessions.places import is_place, set_circle
+from bot.sessions.places import give_held, is_place, set_circle, tell
 from bot.wording import say
 
 if TYPE_CHECKING:
@@ -26,24 +26,20 @@ NOTE_FLOW = "support_note"
 
 def _tell_members(turn: Turn, circle: Circle, key: str, skip: int | None = None, who: int | None = None) -> None:
     """A neutral notice to the circle: nobody learns who asked, or why. When only ``who``'s place in a group
-    changed, only the mentor hears (that one place paused, resumed or ended)."""
+    changed, only the mentor hears (that one place paused, resumed or ended). Someone who paused hears
+    nothing of pauses and resumes, and hears of an ending when they resume."""
+    hold = key == "matching.pair_ended_notice"
     if is_place(circle, who):
         mentee = next(m for m in circle.mentees if m.id == who)
         if circle.mentor.person_id != skip:
-            turn.message(
-                Address.person(circle.mentor.person_id),
-                say(
-                    "support.group_place_changed",
-                    programme=circle.programme,
-                    name=circle.person(mentee).name,
-                    change=key,
-                ),
-                programme_id=None,
+            text = say(
+                "support.group_place_changed", programme=circle.programme, name=circle.person(mentee).name, change=key
             )
+            tell(turn, circle.mentor.id, text, hold=hold)
         return
     for member in circle.members:
         if member.person_id != skip:
-            turn.message(Address.person(member.person_id), say(key, programme=circle.programme), programme_id=None)
+            tell(turn, member.id, say(key, programme=circle.programme), hold=hold)
 
 
 def install(engine: Engine) -> None:
@@ -140,7 +136,7 @@ def install(engine: Engine) -> None:
     def pause_confirm(turn: Turn, action: Action) -> None:
         target = ParticipantStatus.PAUSED if action.value == "pause" else ParticipantStatus.ACTIVE
         source = ParticipantStatus.ACTIVE if action.value == "pause" else ParticipantStatus.PAUSED
-        changed = 0
+        changed, waiting = 0, False
         for participant in turn.uow.participants.of_person(turn.me.id):
             if participant.status != source:
                 continue
@@ -153,13 +149,9 @@ def install(engine: Engine) -> None:
             for circle in circles_of(turn.uow, programme):
                 wanted = PairStatus.PAUSED if action.value == "pause" else PairStatus.ACTIVE
                 if participant.id in {m.id for m in circle.members} and circle.pairs[0].status != wanted:
-                    set_circle(
-                        turn,
-                        circle,
-                        wanted,
-                        reason="paused",
-                        who=participant.id,
-                    )
+                    if not set_circle(turn, circle, wanted, reason="paused", who=participant.id):
+                        waiting = True  # the other side paused themselves: the pair waits for them
+                        continue
                     _tell_members(
                         turn,
                         circle,
@@ -167,7 +159,12 @@ def install(engine: Engine) -> None:
                         skip=turn.me.id,
                         who=participant.id,
                     )
-        turn.reply(say("support.paused" if action.value == "pause" else "support.resumed", count=changed))
+        turn.reply(
+            say("support.paused" if action.value == "pause" else "support.resumed", count=changed, waiting=waiting)
+        )
+        if action.value == "resume":
+            for participant in turn.uow.participants.of_person(turn.me.id):
+                give_held(turn, participant.id)
 
     def coordinator_pair(verb: str, status: PairStatus, notice: str) -> Handler:
         def handler(turn: Turn, args: Args, programme: Programme | None) -> None:
@@ -183,7 +180,8 @@ def install(engine: Engine) -> None:
             if status == PairStatus.ACTIVE and circle.pairs[0].status != PairStatus.PAUSED:
                 raise CommandError("support.not_paused", name=person.name)
             who = next(m.id for m in circle.members if m.person_id == person.id)
-            set_circle(turn, circle, status, reason="coordinator", who=who)
+            if not set_circle(turn, circle, status, reason="coordinator", who=who):
+                raise CommandError("support.resume_waits", name=person.name)
             _tell_members(turn, circle, notice, who=who)
             turn.reply(say("support.pair_changed", verb=verb, names=[circle.person(m).name for m in circle.members]))
 

@@ -4,7 +4,9 @@ A questionnaire the bot opens while another is open waits in ``ConversationState
 the rest of the conversation, so it survives restarts) and opens by itself when the open one ends:
 finished, cancelled or expired. One the person asks for opens at once, and the open one waits at the
 front. A questionnaire whose ``expires_at`` passes is closed with a notice, never silently. Buttons carry
-the flow instance (:func:`instance_of`), so a pressed button answers the questionnaire it belongs to.
+the flow instance (:func:`instance_of`), so a pressed button answers the questionnaire it belongs to. A
+question held for the person's working hours is shown as soon as they write (:meth:`FlowQueue.show_held`),
+and what they typed before seeing it is not taken as its answer.
 """
 
 from __future__ import annotations
@@ -185,6 +187,14 @@ class FlowQueue:
             turn.save_state()
         turn.message(Address.person(person_id), say("flow.expired", label=label), kind="nudge")
         self.open_next(turn, kind="nudge")
+
+    def show_held(self, turn: Turn) -> bool:
+        """The person is writing to the bot while a questionnaire is open: whatever the outbox still holds
+        for them goes out now. True if that includes the open question (so they have not seen it yet)."""
+        state = turn.state
+        assert state is not None
+        released = turn.uow.outbox.release_held(turn.tenant.id, turn.me.id, turn.now)
+        return any(m.question is not None and m.question.id == state.step for m in released)
 
     def todo(self, turn: Turn) -> None:
         """``todo``: the open questionnaire, those waiting in order, and those stopped with ``cancel``."""

@@ -77,13 +77,18 @@ def pulse_trend(health: Health) -> bytes:
 
 def goal_progress(health: Health) -> bytes:
     """The baseline expected at set-up, the baseline measured by the baseline survey, now, and the target;
-    a value not measured yet is named, never drawn as zero."""
+    a value not measured yet is named, never drawn as zero. "Now" is on the baseline's footing
+    (:attr:`Health.goal_measured`): the end-of-term team rating once a team-rated baseline exists."""
     programme = health.programme
     figure, axes = plt.subplots(figsize=(7, 3.2))
     bars = [
         (_label("reports.chart_expected_baseline"), programme.goal_baseline, "#cccccc"),
         (_label("reports.chart_baseline"), health.team_baseline.mean if health.team_baseline else None, "#999999"),
-        (_label("reports.chart_now"), health.goal_now.mean if health.goal_now else None, "#e76f51"),
+        (
+            _label("reports.chart_now_team" if health.goal_basis == "team" else "reports.chart_now"),
+            health.goal_measured.mean if health.goal_measured else None,
+            "#e76f51",
+        ),
         (_label("reports.chart_target"), programme.goal_target, "#264653"),
     ]
     positions = list(range(len(bars)))

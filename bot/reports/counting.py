@@ -7,8 +7,10 @@ evaluation) is counted here, from the stored sessions and their events:
 - **due**: held, missed (a no-show), cancelled by one of the pair (mentor or mentee), or still
   ``scheduled`` once its end has passed (nobody answered yet). A session the system cancelled (a pause,
   a rematch, a ``forget-me``, a pair ended or the programme closed) is never due, nor is one still ahead.
-- **cancelled by a side**: a due session that was not held, counted for the side that the newest
-  ``cancelled`` or ``no_show`` event names. A cancellation later corrected to "held" counts as held.
+- **cancelled by a side**: a due session that was not held, counted for the side named by the answers
+  that still stand (each person's newest ``held`` / ``moved`` / ``cancelled`` / ``no_show`` event): the
+  newest standing cancellation, else the newest standing no-show. A cancellation its author corrected
+  names no side any more; a session corrected to "held" counts as held.
 
 A ``cancelled`` session is a person's cancellation when a ``cancelled`` event by the mentor or mentee
 side, or an outcome answer ``cancelled_me`` / ``cancelled_them``, is recorded for it; otherwise the
@@ -58,12 +60,24 @@ def _ends_at(session: Session) -> datetime:
     return session.starts_at + timedelta(minutes=session.minutes)
 
 
+ANSWER_KINDS = ("held", "moved", "cancelled", "no_show")
+
+
 def slip_sides(events: Iterable[SessionEvent]) -> dict[int, str]:
-    """Per session id, the side the newest ``cancelled`` / ``no_show`` event by a person names."""
+    """Per session id, the side a person's *current* ``cancelled`` (else ``no_show``) event names.
+
+    A person's newer answer about a session replaces their older one (a correction), so a cancellation
+    corrected to "held" or "moved" names no side any more; among the answers that stand, a cancellation
+    wins over a no-show (as in the session's status), and the newer of two of a kind counts."""
+    current: dict[tuple[int, int | None], tuple[int, SessionEvent]] = {}
+    for order, event in enumerate(events):  # oldest first: a later answer by the same person replaces theirs
+        if event.session_id is not None and event.kind in ANSWER_KINDS:
+            current[(event.session_id, event.person_id)] = (order, event)
+    standing = [event for _order, event in sorted(current.values(), key=lambda item: item[0])]
     sides: dict[int, str] = {}
-    for event in events:
-        if event.session_id is not None and event.kind in ("cancelled", "no_show"):
-            if event.side.value in PEOPLE_SIDES:
+    for kind in ("no_show", "cancelled"):  # cancellations last, so they win
+        for event in standing:
+            if event.kind == kind and event.side.value in PEOPLE_SIDES and event.session_id is not None:
                 sides[event.session_id] = event.side.value
     return sides
 

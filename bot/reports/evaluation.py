@@ -19,7 +19,8 @@ PULSE_LOW = 3.5
 @dataclass
 class Evaluation:
     verdict: str
-    """``met``, ``not_met`` or ``not_measured`` (fewer than k answers, or no target set)."""
+    """``met``, ``not_met`` or ``not_measured`` (fewer than k answers, no target set, or a team-rated
+    baseline whose end-of-term team rating is not in yet: the self-assessment is never judged against it)."""
     worked: list[tuple[str, str, Figure]] = field(default_factory=list)
     """(kind ``topic``/``framework``, title, figure), best first."""
     changes: list[str] = field(default_factory=list)
@@ -27,7 +28,7 @@ class Evaluation:
 
 
 def _verdict(health: Health) -> str:
-    programme, now, baseline = health.programme, health.goal_now, health.baseline
+    programme, now, baseline = health.programme, health.goal_measured, health.baseline
     if now is None or programme.goal_target is None or baseline is None:
         return "not_measured"
     expected = programme.goal_baseline if programme.goal_baseline is not None else baseline

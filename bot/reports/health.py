@@ -70,6 +70,21 @@ class Health:
         return None
 
     @property
+    def goal_basis(self) -> str | None:
+        """What the goal's "now" is, compared like with like with its baseline: ``team`` (the end-of-term
+        team rating, the measure of the baseline survey), ``self`` (the mentees' self-assessment, used
+        only while the baseline is the one expected at set-up), or None (nothing comparable yet)."""
+        measured = comparable_now(self.team_baseline, self.team_end, self.goal_now)
+        if measured is None:
+            return None
+        return "team" if measured is self.team_end else "self"
+
+    @property
+    def goal_measured(self) -> Figure | None:
+        """The figure the goal is judged on (see :attr:`goal_basis`)."""
+        return comparable_now(self.team_baseline, self.team_end, self.goal_now)
+
+    @property
     def baseline(self) -> float | None:
         """The goal's baseline: measured by the baseline survey when it may be shown, else the one
         expected at set-up."""
@@ -131,6 +146,15 @@ class _Cells:
         return [(cell[len(prefix) :], self.figure(cell)) for cell in sorted(self.values) if cell.startswith(prefix)]
 
 
+def comparable_now(team_baseline: Figure | None, team_end: Figure | None, self_view: Figure | None) -> Figure | None:
+    """The goal's "now" on the same footing as its baseline: the end-of-term team rating when it may be
+    shown; the mentees' self-assessment only when no team-rated baseline was measured either (then the
+    baseline is the one expected at set-up); otherwise nothing yet."""
+    if team_end is not None:
+        return team_end
+    return self_view if team_baseline is None else None
+
+
 def programme_health(uow: UnitOfWork, programme: Programme, now: datetime) -> Health:
     """Every figure of ``status`` and ``report`` for one programme, with the anonymity rule applied."""
     k = programme.settings.anonymity_threshold
@@ -186,12 +210,13 @@ def programme_health(uow: UnitOfWork, programme: Programme, now: datetime) -> He
             )
     goal_cell = f"goal:{surveys[0].kind}" if surveys else "goal:final"
     goal_now = cells.figure(goal_cell) if surveys else None
-    team_baseline = cells.figure("team:baseline")
+    team_baseline, team_end = cells.figure("team:baseline"), cells.figure("team:end")
     progress = None
     baseline = team_baseline.mean if team_baseline else programme.goal_baseline
     target = programme.goal_target
-    if goal_now and baseline is not None and target is not None and target != baseline:
-        progress = (goal_now.mean - baseline) / (target - baseline)
+    measured = comparable_now(team_baseline, team_end, goal_now)
+    if measured and baseline is not None and target is not None and target != baseline:
+        progress = (measured.mean - baseline) / (target - baseline)
     mentees = [p for p in active if p.role == Role.MENTEE]
     team = sum(len(uow.people.reports(p.person_id)) for p in mentees)
     main = {"pulse": "pulse", "goal": goal_cell, "team:baseline": "team:baseline", "team:end": "team:end"}
@@ -240,7 +265,7 @@ def programme_health(uow: UnitOfWork, programme: Programme, now: datetime) -> He
         pair_goals_done=sum(1 for g in goals if g.get("done")),
         mentors_over_80=over,
         team_baseline=team_baseline,
-        team_end=cells.figure("team:end"),
+        team_end=team_end,
         retention_participants=kept([p for p in everyone if p.id in taking]),
         retention_others=kept([p for p in everyone if p.id not in taking]),
         comments=comments if len({f.person_id for f in pulses}) >= k else [],

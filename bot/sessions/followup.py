@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.context import Turn
+from bot.domain import PairStatus
 from bot.errors import CommandError
 from bot.model import Action, Address, Choice
 from bot.sessions.agenda import send_agenda
@@ -44,6 +45,20 @@ def next_session(turn: Turn, circle: Circle, after: Session | None = None) -> Se
         and (after is None or s.sequence > after.sequence)
     ]
     return upcoming[0] if upcoming else None
+
+
+def carry_on(turn: Turn, circle: Circle, last: Session) -> None:
+    """No session follows ``last`` but the term has room for one: the pair is offered times for the next
+    (once; an offer already open stands), and confirming one carries the series on to the term's end."""
+    from bot.sessions.scheduling import offer_slots, offer_state
+
+    programme = circle.programme
+    room = (
+        programme.ends_on is None or last.starts_at.date() + timedelta(days=programme.cadence_days) <= programme.ends_on
+    )
+    active = all(p.status == PairStatus.ACTIVE for p in circle.pairs)
+    if room and active and not offer_state(circle):
+        offer_slots(turn, circle, carry_on=True)
 
 
 def install(engine: Engine) -> None:
@@ -162,6 +177,8 @@ def install(engine: Engine) -> None:
         circle = circle_by_key(turn.uow, circle_key)
         upcoming = next_session(turn, circle, session) if circle else None
         if upcoming is None:
+            if circle is not None:
+                carry_on(turn, circle, session)
             return
         turn.reply(
             say("sessions.next_is", when=local_label(upcoming.starts_at, turn.me.time_zone)),
@@ -245,6 +262,8 @@ def record_outcome(engine: Engine, turn: Turn, circle: Circle, session: Session,
         from bot.commitment import after_outcome
 
         after_outcome(turn, circle, session, kind, side)
+    if kind != "moved" and next_session(turn, circle, session) is None:
+        carry_on(turn, circle, session)
     context = {"key": f"session-{session.id}", "session_id": session.id, "circle": circle.key}
     if kind == "held" and me.id == circle.mentor.person_id:
         engine.flows.start(turn, ACTION_ITEMS_FLOW, context)

@@ -3,20 +3,28 @@
 A whole circle paused or ended loses its future sessions; resumed, it is offered times to *resume*
 and confirming one creates the rest of the series. In a group (a mentor meeting several mentees), a
 mentee who pauses, leaves or is forgotten leaves only their own place: the group's future sessions
-go on for the others (they are moved to the smaller circle), and a mentee who resumes rejoins them.
+go on for the others (they are moved to the smaller circle), the one who left gets a calendar
+cancellation for them, and a mentee who resumes rejoins them.
+
+A pair resumes only when neither of its two people has paused their own participation. Someone who
+paused is sent nothing they did not ask for: news of a pause or a resume is not sent to them at all,
+and news that a pairing ended is held and given when they resume (:func:`tell`, :func:`give_held`).
 """
 
 from __future__ import annotations
 
 from bot.context import Turn
-from bot.domain import PairStatus
+from bot.domain import PairStatus, ParticipantStatus
 from bot.model import Address
 from bot.sessions.circles import Circle, circle_key, circles_of
 from bot.sessions.ics import invite_attachment
-from bot.sessions.model import SessionStatus
-from bot.sessions.scheduling import cancel_circle, offer_slots
+from bot.sessions.model import Session, SessionStatus
+from bot.sessions.scheduling import cancel_circle, cancel_jobs, offer_slots, schedule_jobs
 from bot.sessions.slots import local_label
 from bot.wording import say
+
+HELD_NOTICES = "held_while_paused"
+"""Key in a participant's ``notices``: messages kept for them until they resume."""
 
 
 def is_place(circle: Circle, participant_id: int | None) -> bool:
@@ -28,36 +36,94 @@ def is_place(circle: Circle, participant_id: int | None) -> bool:
     )
 
 
-def set_circle(turn: Turn, circle: Circle, status: PairStatus, reason: str, who: int | None = None) -> None:
+def is_paused(turn: Turn, participant_id: int) -> bool:
+    """Whether the participant has paused their own participation."""
+    participant = turn.uow.participants.get(participant_id)
+    return participant is not None and participant.status == ParticipantStatus.PAUSED
+
+
+def tell(turn: Turn, participant_id: int, text: str, *, hold: bool = True, programme_id: int | None = None) -> None:
+    """Send ``text`` to a participant; if they paused, keep it for their resume (``hold``) or drop it."""
+    participant = turn.uow.participants.get(participant_id)
+    if participant is None:
+        return
+    if participant.status != ParticipantStatus.PAUSED:
+        turn.message(Address.person(participant.person_id), text, programme_id=programme_id)
+        return
+    if hold:
+        participant.notices = {**participant.notices, HELD_NOTICES: [*participant.notices.get(HELD_NOTICES, []), text]}
+        turn.uow.participants.save(participant)
+
+
+def give_held(turn: Turn, participant_id: int) -> None:
+    """Give a participant who resumed what was held for them while they were paused, in order."""
+    participant = turn.uow.participants.get(participant_id)
+    if participant is None or not participant.notices.get(HELD_NOTICES):
+        return
+    held = participant.notices[HELD_NOTICES]
+    participant.notices = {k: v for k, v in participant.notices.items() if k != HELD_NOTICES}
+    turn.uow.participants.save(participant)
+    for text in held:
+        turn.message(Address.person(participant.person_id), str(text), programme_id=participant.programme_id)
+
+
+def set_circle(turn: Turn, circle: Circle, status: PairStatus, reason: str, who: int | None = None) -> bool:
     """Pause, resume or end a circle (or, in a group, only ``who``'s place); every scheduled message
-    stops or restarts with it."""
-    if is_place(circle, who) and who is not None:
-        remaining = [m for m in circle.mentees if m.id != who]
-        if status == PairStatus.ACTIVE:
-            _rejoin(turn, circle, who)
-            return
-        if remaining:
-            _leave(turn, circle, who, status, reason)
-            return
-    if status in (PairStatus.PAUSED, PairStatus.ENDED):
-        cancel_circle(turn, turn.uow.sessions.of_circle(circle.key))
-        circle.pairs[0].scheduling = {}
+    stops or restarts with it. Returns False when nothing could resume (someone in it paused themselves)."""
+    if status == PairStatus.ACTIVE:
+        return _resume(turn, circle, who)
+    if is_place(circle, who) and who is not None and any(m.id != who for m in circle.mentees):
+        _leave(turn, circle, who, status, reason)
+        return True
+    cancel_circle(turn, turn.uow.sessions.of_circle(circle.key))
+    circle.pairs[0].scheduling = {}
     for pair in circle.pairs:
         pair.status = status
         if status == PairStatus.ENDED:
             pair.ended_at, pair.end_reason = turn.now, reason
         turn.uow.matching.save_pair(pair)
-    if status == PairStatus.ACTIVE:
-        offer_slots(turn, circle, resume=bool(turn.uow.sessions.of_circle(circle.key)))
+    return True
 
 
-def _move_sessions(turn: Turn, old_key: str, new_key: str, mentee_ids: list[int]) -> list[int]:
-    """Future sessions of ``old_key`` now belong to the circle ``new_key``; returns their ids."""
+def _resume(turn: Turn, circle: Circle, who: int | None) -> bool:
+    """Resume the circle's pairs (or ``who``'s place) whose two people are both taking part."""
+    ready = [p for p in circle.pairs if not is_paused(turn, p.mentor_id) and not is_paused(turn, p.mentee_id)]
+    if is_place(circle, who):
+        if not any(p.mentee_id == who for p in ready):
+            return False
+        assert who is not None
+        _rejoin(turn, circle, who)
+        return True
+    if not ready:
+        return False
+    for pair in ready:
+        pair.status, pair.scheduling = PairStatus.ACTIVE, {}
+        turn.uow.matching.save_pair(pair)
+    group = next(
+        c
+        for c in circles_of(turn.uow, circle.programme)
+        if ready[0].mentee_id in {m.id for m in c.mentees} and c.pairs[0].status == PairStatus.ACTIVE
+    )
+    for pair in group.pairs:
+        pair.scheduling = {}
+        turn.uow.matching.save_pair(pair)
+    met = bool(turn.uow.sessions.of_circle(circle.key) or turn.uow.sessions.of_circle(group.key))
+    offer_slots(turn, group, resume=met)
+    return True
+
+
+def _move_sessions(turn: Turn, old_key: str, new_key: str, mentee_ids: list[int]) -> list[Session]:
+    """Future sessions of ``old_key`` now belong to the circle ``new_key``, each as a new version of its
+    calendar event (its scheduled messages follow)."""
     moved = []
     for session in turn.uow.sessions.of_circle(old_key):
         if session.status == SessionStatus.SCHEDULED and session.starts_at > turn.now:
+            cancel_jobs(turn, session)
             session.circle, session.mentee_ids = new_key, mentee_ids
-            moved.append(turn.uow.sessions.save(session).id)
+            session.ics_sequence += 1
+            saved = turn.uow.sessions.save(session)
+            schedule_jobs(turn, saved)
+            moved.append(saved)
     return moved
 
 
@@ -72,11 +138,35 @@ def _leave(turn: Turn, circle: Circle, who: int, status: PairStatus, reason: str
                 pair.ended_at, pair.end_reason = turn.now, reason
         turn.uow.matching.save_pair(pair)
     new_key = circle_key(circle.mentor.id, [m.id for m in remaining])
-    _move_sessions(turn, circle.key, new_key, [m.id for m in remaining])
+    moved = _move_sessions(turn, circle.key, new_key, [m.id for m in remaining])
+    if moved:
+        _send_cancellation(turn, circle, who, moved)
     if open_proposal:
         group = next((c for c in circles_of(turn.uow, circle.programme) if c.key == new_key), None)
         if group is not None:
             offer_slots(turn, group, resume=bool(turn.uow.sessions.of_circle(new_key)))
+
+
+def _send_cancellation(turn: Turn, circle: Circle, who: int, sessions: list[Session]) -> None:
+    """The one who left the group gets the calendar cancellation (.ics CANCEL) of the sessions they no
+    longer attend."""
+    member = next(m for m in circle.mentees if m.id == who)
+    person = circle.person(member)
+    others = [p.name for p in circle.others(person.id)]
+    turn.message(
+        Address.person(person.id),
+        say("sessions.place_cancelled", programme=circle.programme, count=len(sessions)),
+        attachments=[
+            invite_attachment(
+                sessions,
+                say("sessions.invite_title", programme=circle.programme),
+                say("sessions.invite_description", others=others, programme=circle.programme),
+                filename="cancelled.ics",
+                cancelled=True,
+            )
+        ],
+        programme_id=None,  # part of what they asked for (or were told): sent even to someone who just paused
+    )
 
 
 def _rejoin(turn: Turn, circle: Circle, who: int) -> None:
@@ -90,14 +180,13 @@ def _rejoin(turn: Turn, circle: Circle, who: int) -> None:
         if who in {m.id for m in c.mentees} and c.pairs[0].status == PairStatus.ACTIVE
     )
     old_key = circle_key(group.mentor.id, [m.id for m in group.mentees if m.id != who])
-    moved = _move_sessions(turn, old_key, group.key, [m.id for m in group.mentees])
-    if not moved:
+    sessions = _move_sessions(turn, old_key, group.key, [m.id for m in group.mentees])
+    if not sessions:
         for pair in group.pairs:
             pair.scheduling = {}
             turn.uow.matching.save_pair(pair)
         offer_slots(turn, group, resume=bool(turn.uow.sessions.of_circle(group.key)))
         return
-    sessions = [s for s in turn.uow.sessions.of_circle(group.key) if s.id in moved]
     member = next(m for m in group.mentees if m.id == who)
     person = group.person(member)
     others = [p.name for p in group.others(person.id)]

@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from bot.context import Turn
+from bot.domain import Person
 from bot.errors import CommandError, required
 from bot.model import Address, Choice
 from bot.sessions.agenda import send_agenda
@@ -26,6 +27,12 @@ from bot.wording import say
 PICK_ACTION = "slot.pick"
 OTHER_ACTION = "slot.other"
 JOBS = ("session_agenda", "session_reminder", "session_followup")
+OFFER_REMINDER = "session_offer_reminder"
+OFFER_REMINDER_DAYS = (2, 3)
+"""Days after an unanswered offer that it is made again."""
+NO_TIME_DAYS = 3
+NO_TIME = "no_time"
+"""Days after the last reminder that a pair still without a time is marked at risk, and its coordinators told."""
 
 
 def availability(circle: Circle) -> list[Availability]:
@@ -51,11 +58,13 @@ def closed_days(circle: Circle) -> frozenset[date]:
     return frozenset(circle.programme.settings.non_working_days)
 
 
-def _state(circle: Circle) -> dict[str, Any]:
+def offer_state(circle: Circle) -> dict[str, Any]:
+    """The open offer of times of ``circle`` (empty when none is open)."""
     return dict(circle.pairs[0].scheduling)
 
 
-def _save_state(turn: Turn, circle: Circle, state: dict[str, Any]) -> None:
+def save_state(turn: Turn, circle: Circle, state: dict[str, Any]) -> None:
+    """Keep ``state`` as the open offer of ``circle``."""
     pair = circle.pairs[0]
     pair.scheduling = state
     turn.uow.matching.save_pair(pair)
@@ -68,24 +77,32 @@ def offer_slots(
     asked_by: int | None = None,
     *,
     resume: bool = False,
+    carry_on: bool = False,
+    reminder: int = 0,
 ) -> bool:
     """Propose three times that fit everyone, each shown in the reader's own time zone.
 
     Without ``session`` the times are for the first session, or with ``resume`` for the first after a
-    pause: confirming one creates the rest of the series."""
+    pause, or with ``carry_on`` for the next when the series stopped short of the term's end: confirming
+    one creates the rest of the series. ``reminder`` counts the times this offer was
+    made again because nobody answered (:mod:`bot.sessions.offers`)."""
     after = max(turn.now, session.starts_at - timedelta(days=3)) if session else turn.now
     minutes = session.minutes if session else circle.programme.session_minutes
     slots = propose_slots(availability(circle), after, minutes, closed=closed_days(circle))
     if session is not None:
         slots = [s for s in slots if s != session.starts_at][:3]
     state: dict[str, Any] = {
-        "target": session.id if session else ("resume" if resume else "first"),
+        "target": session.id if session else ("resume" if resume else "next" if carry_on else "first"),
         "slots": [s.isoformat() for s in slots],
         "accepted": {},
         "asked_by": asked_by,
+        "offered_at": turn.now.isoformat(),
+        "reminders": reminder,
     }
-    _save_state(turn, circle, state)
-    key = "sessions.offer_move" if session else ("sessions.offer_resume" if resume else "sessions.offer_first")
+    save_state(turn, circle, state)
+    if slots:
+        schedule_offer_reminder(turn, circle, state)
+    key = "sessions.offer_" + ("move" if session else "resume" if resume else "next" if carry_on else "first")
     for member in circle.members:
         person = circle.person(member)
         others = [p.name for p in circle.others(person.id)]
@@ -111,16 +128,34 @@ def offer_slots(
                 minutes=minutes,
                 zone=person.time_zone,
                 when=local_label(session.starts_at, person.time_zone) if session else "",
+                reminder=bool(reminder),
             ),
             choices=choices,
             programme_id=circle.programme.id,
+            kind="nudge" if reminder else "reply",
         )
     return bool(slots)
 
 
+def schedule_offer_reminder(turn: Turn, circle: Circle, state: dict[str, Any]) -> None:
+    """The next reminder of the open offer in ``state`` (``OFFER_REMINDER_DAYS``), then the last look at it
+    (``NO_TIME_DAYS``)."""
+    done = int(state.get("reminders", 0))
+    if done > len(OFFER_REMINDER_DAYS):
+        return
+    days = OFFER_REMINDER_DAYS[done] if done < len(OFFER_REMINDER_DAYS) else NO_TIME_DAYS
+    turn.uow.schedule.add(
+        turn.tenant.id,
+        OFFER_REMINDER,
+        turn.now + timedelta(days=days),
+        {"circle": circle.key, "offered_at": state["offered_at"]},
+        key=f"offer:{circle.key}:{state['offered_at']}:{done}",
+    )
+
+
 def pick(turn: Turn, circle: Circle, when: datetime) -> None:
     """The person in ``turn`` accepts ``when``; confirm once every member accepted the same time."""
-    state = _state(circle)
+    state = offer_state(circle)
     if not state:
         raise CommandError("sessions.nothing_to_pick")
     me = turn.me
@@ -133,28 +168,14 @@ def pick(turn: Turn, circle: Circle, when: datetime) -> None:
     accepted = {k: v for k, v in state.get("accepted", {}).items() if v == when.isoformat()}
     accepted[str(me.id)] = when.isoformat()
     state["accepted"] = accepted
-    _save_state(turn, circle, state)
+    save_state(turn, circle, state)
     side = circle.side_of(me.id)
     if all(str(m.person_id) in accepted for m in circle.members):
         _confirm(turn, circle, state, when, side)
         return
     for other in circle.others(me.id):
-        if str(other.id) in accepted:
-            continue
-        turn.message(
-            Address.person(other.id),
-            say("sessions.confirm_request", name=me.name, when=local_label(when, other.time_zone)),
-            choices=[
-                Choice(
-                    label=say("sessions.confirm_label"),
-                    action=PICK_ACTION,
-                    value=f"{circle.key}|{when.isoformat()}",
-                    style="primary",
-                ),
-                Choice(label=say("sessions.propose_other"), action=OTHER_ACTION, value=circle.key),
-            ],
-            programme_id=circle.programme.id,
-        )
+        if str(other.id) not in accepted:
+            ask_to_confirm(turn, circle, other, me.name, when)
     turn.reply(
         say(
             "sessions.waiting_for",
@@ -164,11 +185,36 @@ def pick(turn: Turn, circle: Circle, when: datetime) -> None:
     )
 
 
+def ask_to_confirm(
+    turn: Turn, circle: Circle, other: Person, proposer: str, when: datetime, *, reminder: bool = False
+) -> None:
+    """Ask ``other`` to confirm the time ``proposer`` picked (again, as a reminder, when nobody answered)."""
+    turn.message(
+        Address.person(other.id),
+        say("sessions.confirm_request", name=proposer, when=local_label(when, other.time_zone), reminder=reminder),
+        choices=[
+            Choice(
+                label=say("sessions.confirm_label"),
+                action=PICK_ACTION,
+                value=f"{circle.key}|{when.isoformat()}",
+                style="primary",
+            ),
+            Choice(label=say("sessions.propose_other"), action=OTHER_ACTION, value=circle.key),
+        ],
+        programme_id=circle.programme.id,
+        kind="nudge" if reminder else "reply",
+    )
+
+
 def _confirm(turn: Turn, circle: Circle, state: dict[str, Any], when: datetime, side: str) -> None:
-    _save_state(turn, circle, {})
+    save_state(turn, circle, {})
+    for pair in circle.pairs:
+        if pair.risk_reason == NO_TIME:  # a time is agreed at last
+            pair.at_risk, pair.risk_reason = False, ""
+            turn.uow.matching.save_pair(pair)
     programme = circle.programme
-    if state.get("target") in ("first", "resume"):
-        resuming = state.get("target") == "resume"
+    if state.get("target") in ("first", "resume", "next"):
+        resuming = state.get("target") in ("resume", "next")  # numbered after the sessions there were
         starts = series(
             when,
             circle.anchor_zone,
@@ -212,7 +258,8 @@ def _confirm(turn: Turn, circle: Circle, state: dict[str, Any], when: datetime, 
                 session_id=created[0].id if created else None,
             )
         )
-        _announce(turn, circle, created, "sessions.series_resumed" if resuming else "sessions.series_confirmed")
+        announced = {"first": "confirmed", "resume": "resumed", "next": "continued"}[str(state.get("target"))]
+        _announce(turn, circle, created, f"sessions.series_{announced}")
         return
     session = required(turn.uow.sessions.get(int(state["target"])), "session", state["target"])
     old = session.starts_at

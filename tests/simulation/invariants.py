@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from bot.sessions.circles import circle_by_key
 from simulation.truth import expected, reported
 
 if TYPE_CHECKING:
@@ -17,6 +18,13 @@ GRACE = timedelta(days=3)
 def responsive(sim: Simulation, email: str) -> bool:
     behaviour = sim.behaviour.get(email)
     return behaviour is not None and behaviour.answer >= 0.8 and email not in sim.gone
+
+
+def at_risk(sim: Simulation, key: str) -> bool:
+    """The product marked the circle at risk (its coordinators were told why): the recorded reason."""
+    with sim.store.unit_of_work() as uow:
+        circle = circle_by_key(uow, key)
+        return circle is not None and any(p.at_risk and p.risk_reason for p in circle.pairs)
 
 
 def daily(sim: Simulation) -> None:
@@ -46,7 +54,7 @@ def daily(sim: Simulation) -> None:
             and len(s.people & circle.members) >= min(2, len(circle.members))
             and not sim.log.stopped(s)
         ]
-        if not upcoming:
+        if not upcoming and not at_risk(sim, circle.key):  # at risk, with its reason: a recorded reason why not
             sim.log.violate(
                 "every active pair has a next session",
                 sim.day,
@@ -94,5 +102,7 @@ def reconcile(sim: Simulation, report_text: str, k: int) -> None:
         if name in ("held", "due") and "sessions" in missing:
             continue
         want, got = getattr(truth, name), getattr(shown, name)
+        if name == "pulse" and shown.held_back and got in [earlier.pulse for earlier in sim.log.released]:
+            continue  # held back by the differencing rule: it must be what was true when it was last shown
         if want != got:
             sim.log.violate("report figures equal the truth", sim.day, "report", f"{name}: shown {got}, truth {want}")

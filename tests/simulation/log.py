@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 
 @dataclass
@@ -71,6 +72,8 @@ class TermLog:
     started: datetime
     events: Counter[str] = field(default_factory=Counter)
     violations: list[Violation] = field(default_factory=list)
+    released: list[Any] = field(default_factory=list)
+    """The true figures each time `status` showed them (``truth.Figures``): what a held-back figure may repeat."""
     questionnaires: dict[str, list[Questionnaire]] = field(default_factory=dict)
     sessions: dict[str, SessionSeen] = field(default_factory=dict)
     stops: list[Stop] = field(default_factory=list)
@@ -96,11 +99,8 @@ class TermLog:
         mentors = [p for p in session.people if self.roles.get(p) == "mentor"]
 
         def out(email: str) -> bool:
-            return any(
-                s.email == email
-                and session.confirmed_at <= s.at < session.starts_at
-                and (s.until is None or s.until > session.starts_at)
-                for s in self.stops
-            )
+            # A pause cancels every session of the series ahead of it; resuming offers new times (new sessions,
+            # confirmed after the stop), it never restores the cancelled ones.
+            return any(s.email == email and session.confirmed_at <= s.at < session.starts_at for s in self.stops)
 
         return any(out(m) for m in mentors) or (bool(mentees) and all(out(m) for m in mentees))

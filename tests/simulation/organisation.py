@@ -70,9 +70,15 @@ class Organisation:
         out = io.StringIO()
         writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
         writer.writeheader()
+        managers = {m.email: m.manager for m in self.members}
         for member in self.members:
             if member.email not in without:
-                writer.writerow(member.row())
+                row = member.row()
+                boss = member.manager
+                while boss in without:  # HR moves a leaver's reports up to the leaver's own manager
+                    boss = managers.get(boss, "")
+                row["manager_email"] = boss
+                writer.writerow(row)
         return out.getvalue()
 
 

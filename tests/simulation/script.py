@@ -11,6 +11,7 @@ from simulation.behaviours import draw
 from simulation.invariants import daily, questionnaires, reconcile
 from simulation.log import TermLog
 from simulation.term import Simulation
+from simulation.truth import expected
 
 K = 5
 
@@ -65,8 +66,10 @@ def play_term(sim: Simulation, number: int, starts: date, ends: date, clone_from
     coordinator = sim.org.coordinator
     name = f"Cohort {number}"
     if clone_from:
-        replies = sim.act(coordinator, f"program clone {name}")
-        coordinator_answers(sim, replies, {"starts_on": starts.isoformat(), "ends_on": ends.isoformat()})
+        replies = sim.act(coordinator, f"program clone {name} --starts {starts.isoformat()} --ends {ends.isoformat()}")
+        coordinator_answers(
+            sim, replies, {"use_suggested": "no", "starts_on": starts.isoformat(), "ends_on": ends.isoformat()}
+        )
     else:
         replies = sim.act(coordinator, "program new")
         coordinator_answers(
@@ -212,4 +215,6 @@ def _scripted(sim: Simulation, today: date, starts: date, plan: Plan) -> None:
                 sim.act(coordinator, choice=primary[0])
                 break
     if today.weekday() == 0:
-        sim.act(coordinator, "status")
+        shown = sim.act(coordinator, "status")
+        if any("Pulse:" in unescape(m.text) for m in shown):  # a figure shown now may be shown again later
+            sim.log.released.append(expected(sim.log, sim.now, K))

@@ -9,6 +9,9 @@ import random
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 
+from sqlalchemy import func
+from sqlmodel import Session, select
+
 from bot.clock import OffsetClock
 from bot.model import Action, Choice, OutgoingMessage
 from bot.wording import unescape
@@ -19,7 +22,9 @@ from simulation.calendar import check_invites
 from simulation.log import Circle, Questionnaire, Stop, TermLog
 from simulation.reactions import TITLES, answer, flow_of
 from simulation.wording import apology, closed_notice, lost_notice
+from storage.sql import col
 from storage.store import SqlStore
+from storage.tables import OutboxMessageRow
 
 TICK = timedelta(hours=3)
 
@@ -155,6 +160,10 @@ class Simulation:
             self.survey_kind[email] = "final"
         if "consent" in actions:
             self.later(self.rng.uniform(*behaviour.delay_hours), lambda: self.answer_consent(email, message))
+        elif "intake.previous" in actions:  # returning from last term: last term's answers still hold
+            self.later(
+                self.rng.uniform(*behaviour.delay_hours), lambda: self.press(email, message, "intake.previous", ":keep")
+            )
         elif message.question is not None:
             self.on_question(email, message, solicited)
         elif "slot.pick" in actions:
@@ -170,13 +179,16 @@ class Simulation:
         """Nothing reaches someone who declined, paused, left or was forgotten (their own replies aside)."""
         if "consent" in {c.action for c in message.choices}:
             return
+        # The team rating asks a mentee's direct reports, as team members, not as participants: declining a place
+        # in the programme is not declining to rate one's manager anonymously (docs/architecture.md).
+        as_team_member = message.question is not None and flow_of(message) == "team_rating"
         for state, since in (
             ("declined", self.log.declined.get(email)),
             ("paused", self.log.paused.get(email)),
             ("left", self.log.left.get(email)),
             ("forgotten", self.log.forgotten.get(email)),
         ):
-            if since is not None and since < self.now:
+            if since is not None and since < self.now and not (state == "declined" and as_team_member):
                 self.log.violate(
                     "nothing sent to the inactive", self.day, email, f"{state} since {since:%Y-%m-%d}, got: {text}"
                 )
@@ -333,10 +345,34 @@ class Simulation:
     def days(self, first: date, last: date) -> list[date]:
         return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
+    def next_work(self) -> datetime | None:
+        """The earliest moment anything waits for: a scheduled job, a deferred outbox message, a planned act."""
+        times = [self.queue[0][0]] if self.queue else []
+        due = self.store.schedule.next_due()
+        with Session(self.store.engine) as session:
+            held = session.exec(
+                select(func.min(OutboxMessageRow.not_before)).where(
+                    col(OutboxMessageRow.status).in_(("pending", "sending"))
+                )
+            ).one()
+        times += [t.replace(tzinfo=t.tzinfo or UTC) for t in (due, held) if t is not None]
+        return min(times, default=None)
+
+    def skip_quiet_ticks(self, moment: datetime) -> None:
+        """Jump over the three-hour ticks before the next work (or midnight, or ``moment``): they would do nothing.
+
+        Ticks stay on the same three-hour grid, so every act and job happens at the tick it would have anyway."""
+        midnight = datetime.combine(self.now.date() + timedelta(days=1), time(0, 0), tzinfo=UTC)
+        target = min(t for t in (self.next_work(), midnight, moment) if t is not None)
+        quiet = (target - self.now) // TICK - (0 if (target - self.now) % TICK else 1)
+        if quiet > 0:
+            self.chat.clock.advance(TICK * quiet)
+
     def until(self, moment: datetime, each_day: Callable[[date], None]) -> None:
         """Tick until ``moment``; at the first tick of each new day run ``each_day``."""
         while self.now < moment:
             before = self.now.date()
+            self.skip_quiet_ticks(moment)
             self.tick()
             if self.now.date() != before:
                 self.day += 1

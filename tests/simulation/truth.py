@@ -21,6 +21,8 @@ class Figures:
     cancelled_mentors: int | None = None
     pulse: tuple[float, int] | None = None
     goal: tuple[float, int] | None = None
+    held_back: bool = False
+    """The report shows the pulse as last shown (fewer than k people's answers changed since): the differencing rule."""
 
 
 def expected(log: TermLog, now: datetime, k: int) -> Figures:
@@ -36,12 +38,13 @@ def expected(log: TermLog, now: datetime, k: int) -> Figures:
             if said in ("cancelled_them", "no_show"):
                 sides["mentee" if log.roles.get(email) == "mentor" else "mentor"] += 1
                 break
-    pulses = [(e, v) for e, v, _ in log.pulses if e not in log.forgotten]
+    # ratings stay as anonymous totals after a forget-me (only words and check-ins go): they still count
+    pulses = [(e, v) for e, v, _ in log.pulses]
     pulse_people = {e for e, _ in pulses}
     pulse = (round(mean(v for _, v in pulses), 1), len(pulse_people)) if len(pulse_people) >= k else None
     kinds = {kind for _, kind, _ in log.goal_answers}
     kind = "final" if "final" in kinds else "midpoint"
-    goals = [(e, v) for e, kd, v in log.goal_answers if kd == kind and e not in log.forgotten]
+    goals = [(e, v) for e, kd, v in log.goal_answers if kd == kind]
     goal_people = {e for e, _ in goals}
     goal = (round(mean(v for _, v in goals), 1), len(goal_people)) if len(goal_people) >= k else None
     return Figures(held, due, sides["mentee"], sides["mentor"], pulse, goal)
@@ -61,6 +64,7 @@ def reported(text: str) -> tuple[Figures, list[str]]:
         missing.append("sessions")
     if match := PULSE.search(text):
         figures.pulse = (float(match[1]), int(match[2])) if match[1] else None
+        figures.held_back = text[match.end() : match.end() + 20].lstrip().startswith("(as last shown")
     else:
         missing.append("pulse")
     if match := GOAL.search(text):

@@ -1,0 +1,80 @@
+"""Offers of times that nobody answered: made again, so the junior never has to chase.
+
+An offer (:func:`bot.sessions.scheduling.offer_slots`) schedules an ``OFFER_REMINDER`` job. When it falls due
+and that same offer is still open, the pair is asked again: with fresh times when nobody picked one, or,
+when someone picked a time still ahead, only the others are asked to confirm it. After the last reminder comes a last look: a pair still
+without a time is marked at risk (``no_time``, named in ``status``) and its coordinators are told.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from bot.commitment import alert_coordinators
+from bot.context import Turn
+from bot.domain import PairStatus
+from bot.sessions.circles import Circle, circle_by_key
+from bot.sessions.scheduling import (
+    NO_TIME,
+    OFFER_REMINDER_DAYS,
+    ask_to_confirm,
+    offer_slots,
+    offer_state,
+    save_state,
+    schedule_offer_reminder,
+)
+
+
+def on_offer_reminder(turn: Turn, payload: dict[str, Any]) -> None:
+    """Make the offer ``payload`` names again, if it is still the open one and nobody has settled it."""
+    circle = circle_by_key(turn.uow, str(payload.get("circle", "")))
+    if circle is None or any(p.status != PairStatus.ACTIVE for p in circle.pairs):
+        return
+    state = offer_state(circle)
+    if not state or state.get("offered_at") != payload.get("offered_at"):
+        return  # confirmed since, or a newer offer was made
+    reminders = int(state.get("reminders", 0)) + 1
+    if reminders > len(OFFER_REMINDER_DAYS):
+        mark_no_time(turn, circle)
+        return
+    accepted: dict[str, str] = state.get("accepted", {})
+    picked = next(iter(accepted.items()), None)
+    if picked is not None and datetime.fromisoformat(picked[1]) > turn.now:
+        proposer_id, when = picked
+        proposer = circle.people[int(proposer_id)]
+        for other in circle.others(proposer.id):
+            if str(other.id) not in accepted:
+                ask_to_confirm(turn, circle, other, proposer.name, datetime.fromisoformat(when), reminder=True)
+        state["reminders"] = reminders
+        save_state(turn, circle, state)
+        schedule_offer_reminder(turn, circle, state)
+        return
+    target = state.get("target")
+    session = turn.uow.sessions.get(int(target)) if isinstance(target, int) else None
+    offer_slots(
+        turn,
+        circle,
+        session,
+        state.get("asked_by"),
+        resume=target == "resume",
+        carry_on=target == "next",
+        reminder=reminders,
+    )
+
+
+def mark_no_time(turn: Turn, circle: Circle) -> None:
+    """The reminders went unanswered: the pair is at risk for want of a time, and its coordinators hear it."""
+    if circle.pairs[0].risk_reason == NO_TIME:
+        return
+    for pair in circle.pairs:
+        pair.at_risk, pair.risk_reason = True, NO_TIME
+        turn.uow.matching.save_pair(pair)
+    alert_coordinators(
+        turn,
+        circle.programme,
+        "commitment.alert_no_time",
+        mentor=circle.person(circle.mentor).name,
+        mentees=[circle.person(m).name for m in circle.mentees],
+        reminders=len(OFFER_REMINDER_DAYS),
+    )

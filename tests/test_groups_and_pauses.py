@@ -1,0 +1,161 @@
+"""A group (one mentor, several mentees) over weeks: pauses, resumes, exits, rematches and forget-me touch
+only the person's own place; a paused person hears nothing until they resume; leaving cancels the calendar."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.reports.health import programme_health
+from bot.wording import unescape
+from chat import Chat
+from test_sessions import COORD, MENTEE, confirm_first, ics_events, offer
+from test_sessions_over_time import FELIX, MEILIN, outcome, pair_up, participants, publish, sessions, texts
+
+MENTOR = "arjun.mehta@example.com"
+CHLOE = "chloe.adeyemi@example.com"
+
+
+def group(chat: Chat) -> None:
+    """Arjun mentors Felix and Mei Lin as one group, with a confirmed series."""
+    with chat.store.unit_of_work() as uow:
+        programme = uow.programmes.in_tenant(1)[0]
+        programme.settings = programme.settings.model_copy(update={"group_sessions": True})
+        uow.programmes.save(programme)
+    participants(chat, f"{MENTOR},mentor,2,ai_tools,,\n{FELIX},mentee,,,ai_tools,\n{MEILIN},mentee,,,ai_tools,\n")
+    publish(chat)
+    chat.press(MENTOR, offer(chat, MENTOR).choices[0].label)
+    chat.press(FELIX, "Yes, that works")
+    chat.press(MEILIN, "Yes, that works")
+    assert "Confirmed!" in texts(chat, MENTOR)[-1]
+
+
+def upcoming(chat: Chat):  # type: ignore[no-untyped-def]
+    return [s for s in sessions(chat) if s.status == "scheduled" and s.starts_at > chat.clock.now()]
+
+
+def pause(chat: Chat, email: str, button: str = "Pause me") -> None:
+    chat.send(email, "pause")
+    chat.press(email, button)
+
+
+def only_meilin_left(chat: Chat, count: int) -> None:
+    """Mei Lin and Arjun keep every future session; Felix is in none of them."""
+    with chat.store.unit_of_work() as uow:
+        felix = uow.participants.of_person(chat.person(FELIX).id)[0].id
+    left = upcoming(chat)
+    assert len(left) == count and all(felix not in s.mentee_ids and len(s.mentee_ids) == 1 for s in left)
+
+
+def test_a_paused_member_hears_nothing_when_someone_else_comes_back(chat: Chat) -> None:
+    group(chat)
+    pause(chat, MENTOR)  # the mentor pauses: the whole group waits
+    arjun_before = len(chat.received(MENTOR))
+    pause(chat, FELIX)
+    pause(chat, FELIX, "Resume")
+    assert len(chat.received(MENTOR)) == arjun_before  # paused: nothing about Felix coming back
+    assert "still paused" in texts(chat, FELIX)[-1]
+    assert not any(m.choices and m.choices[0].action == "slot.pick" for m in chat.last.get(FELIX, []))
+    pause(chat, MENTOR, "Resume")  # now the group meets again, Felix included
+    assert "resume" in unescape(offer(chat, FELIX).text)
+
+
+def test_a_paused_mentee_hears_nothing_when_another_mentee_resumes(chat: Chat) -> None:
+    group(chat)
+    pause(chat, FELIX)
+    pause(chat, MEILIN)
+    meilin_before = len(chat.received(MEILIN))
+    pause(chat, FELIX, "Resume")
+    assert any("Felix Braun is back in your group" in t for t in texts(chat, MENTOR)[-3:])
+    assert len(chat.received(MEILIN)) == meilin_before
+
+
+def test_a_paused_person_hears_of_a_rematch_only_when_they_resume(chat: Chat) -> None:
+    participants(chat, f"{MENTOR},mentor,1,ai_tools,,\n{FELIX},mentee,,,ai_tools,\n")
+    publish(chat)
+    participants(chat, f"{CHLOE},mentor,1,ai_tools,,\n")
+    pause(chat, MENTOR)
+    before = len(chat.received(MENTOR))
+    chat.send(COORD, "rematch @felix.braun")
+    chat.press(COORD, "Confirm the rematch")
+    assert len(chat.received(MENTOR)) == before
+    pause(chat, MENTOR, "Resume")
+    assert any("Your pairing with Felix Braun" in t and "has ended" in t for t in texts(chat, MENTOR)[-2:])
+
+
+def test_a_confirmed_rematch_in_a_group_moves_only_that_persons_place(chat: Chat) -> None:
+    group(chat)
+    participants(chat, f"{CHLOE},mentor,1,ai_tools,,\n")
+    count = len(upcoming(chat))
+    reply = chat.send(COORD, "rematch @felix.braun")[0]
+    assert "Chloe Adeyemi" in reply
+    chat.press(COORD, "Confirm the rematch")
+    only_meilin_left(chat, count)
+    assert not any("paused" in t or "ended" in t for t in texts(chat, MEILIN))
+
+
+def test_leaving_a_group_through_support_ends_only_that_place_and_cancels_their_calendar(chat: Chat) -> None:
+    group(chat)
+    count = len(upcoming(chat))
+    chat.send(FELIX, "support")
+    chat.press(FELIX, "Change or end my match")
+    chat.press(FELIX, "End it")
+    only_meilin_left(chat, count)
+    [cancel] = [m for m in chat.received(FELIX) if m.attachments and "CANCEL" in ics_method(m)]
+    assert {str(e["uid"]) for e in ics_events(cancel)} == {s.uid for s in upcoming(chat)}
+    assert all(str(e["status"]) == "CANCELLED" for e in ics_events(cancel))
+    assert "Felix Braun has left your group" in texts(chat, MENTOR)[-1]
+    assert not any("ended" in t for t in texts(chat, MEILIN))
+
+
+def test_pair_end_of_a_group_mentee_ends_only_that_place(chat: Chat) -> None:
+    group(chat)
+    count = len(upcoming(chat))
+    chat.send(COORD, "pair end @felix.braun")
+    only_meilin_left(chat, count)
+    assert any("CANCEL" in ics_method(m) for m in chat.received(FELIX) if m.attachments)
+    assert not any("ended" in t for t in texts(chat, MEILIN))
+
+
+def test_forget_me_in_a_group_ends_only_that_place(chat: Chat) -> None:
+    group(chat)
+    count = len(upcoming(chat))
+    with chat.store.unit_of_work() as uow:
+        felix = uow.participants.of_person(chat.person(FELIX).id)[0].id
+    chat.send(FELIX, "forget-me")
+    chat.press(FELIX, "Yes, delete my data")
+    left = upcoming(chat)
+    assert len(left) == count and all(felix not in s.mentee_ids for s in left)
+    assert not any("ended" in t for t in texts(chat, MEILIN))
+
+
+def test_a_paused_group_member_gets_a_calendar_cancellation_and_the_series_again_on_resume(chat: Chat) -> None:
+    group(chat)
+    pause(chat, FELIX)
+    [cancel] = [m for m in chat.received(FELIX) if m.attachments and "CANCEL" in ics_method(m)]
+    cancelled = {str(e["uid"]): int(e["sequence"]) for e in ics_events(cancel)}
+    assert cancelled == {s.uid: s.ics_sequence for s in upcoming(chat)}
+    chat.advance(timedelta(days=1))
+    pause(chat, FELIX, "Resume")
+    back = next(m for m in reversed(chat.received(FELIX)) if m.attachments)
+    assert all(int(e["sequence"]) > cancelled[str(e["uid"])] for e in ics_events(back))
+
+
+def test_a_cancellation_corrected_away_no_longer_counts_for_its_side(chat: Chat) -> None:
+    pair_up(chat)
+    confirm_first(chat)
+    first = sessions(chat)[0]
+    chat.advance(first.starts_at + timedelta(minutes=first.minutes + 31) - chat.clock.now())
+    outcome(chat, MENTEE, first.id, "cancelled_me")  # the mentee cancelled
+    outcome(chat, MENTOR, first.id, "cancelled_me")  # the mentor says so too, then corrects it: it was not them
+    outcome(chat, MENTOR, first.id, "held")
+    assert sessions(chat)[0].status == "cancelled"  # a cancellation wins: the mentee's still stands
+    with chat.store.unit_of_work() as uow:
+        programme = uow.programmes.in_tenant(1)[0]
+        health = programme_health(uow, programme, chat.clock.now())
+    assert health.cancellations == {"mentee": 1}
+
+
+def ics_method(message) -> str:  # type: ignore[no-untyped-def]
+    import base64
+
+    return "".join(base64.b64decode(a.content_b64).decode() for a in message.attachments if a.filename.endswith(".ics"))
