@@ -16,9 +16,12 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/rmbot serve
 
-# The whole suite, spread over every core (pytest-xdist); `-n 0` in PYTEST_ARGS runs it in one process.
+# The whole suite, spread over two workers a core (pytest-xdist): many tests wait on processes, sockets and
+# the database. `PYTEST_ARGS='-n 0'` runs it in one process.
+PYTEST_WORKERS ?= $(shell echo $$(( 2 * $$(nproc 2>/dev/null || echo 1) )))
+
 test: $(STAMP)
-	$(BIN)/python -m pytest -n auto --dist worksteal $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
