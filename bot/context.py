@@ -41,6 +41,19 @@ class Turn:
             raise RuntimeError("this turn has no person")
         return self.person
 
+    def as_person(self, person: Person) -> Turn:
+        """The same turn acting for ``person`` (their conversation state): what a scheduled job does for
+        someone. Messages still collect in this turn's ``sent``, and commit with it."""
+        return Turn(
+            event=self.event,
+            uow=self.uow,
+            tenant=self.tenant,
+            now=self.now,
+            person=person,
+            state=self.uow.conversations.load(self.tenant.id, person.id),
+            sent=self.sent,
+        )
+
     def message(
         self,
         to: Address,

@@ -167,15 +167,7 @@ class Engine:
         person = turn.uow.people.get(int(payload.get("person_id", 0)))
         if person is None:
             return
-        target = Turn(
-            event=turn.event,
-            uow=turn.uow,
-            tenant=turn.tenant,
-            now=turn.now,
-            person=person,
-            state=turn.uow.conversations.load(turn.tenant.id, person.id),
-            sent=turn.sent,
-        )
+        target = turn.as_person(person)
         self.flows.expire(target, person.id, str(payload.get("key", "")))
 
     # -- commands ---------------------------------------------------------------------------------

@@ -430,13 +430,5 @@ def install(engine: Engine) -> None:
         person = turn.uow.people.get(participant.person_id)
         if programme is None or person is None:
             return
-        target = Turn(
-            event=turn.event,
-            uow=turn.uow,
-            tenant=turn.tenant,
-            now=turn.now,
-            person=person,
-            state=turn.uow.conversations.load(turn.tenant.id, person.id),
-            sent=turn.sent,
-        )
+        target = turn.as_person(person)
         engine.intake.start_onboarding(target, participant, programme)

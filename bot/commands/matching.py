@@ -385,15 +385,7 @@ def install(engine: Engine) -> None:
             participant = required(
                 turn.uow.participants.get(mentee.participant_id), "participant", mentee.participant_id
             )
-            target = Turn(
-                event=turn.event,
-                uow=turn.uow,
-                tenant=turn.tenant,
-                now=turn.now,
-                person=turn.uow.people.get(mentee.person_id),
-                state=turn.uow.conversations.load(turn.tenant.id, mentee.person_id),
-                sent=turn.sent,
-            )
+            target = turn.as_person(required(turn.uow.people.get(mentee.person_id), "person", mentee.person_id))
             engine.flows.start(
                 target,
                 CHOICE_FLOW,
