@@ -159,3 +159,26 @@ def ics_method(message) -> str:  # type: ignore[no-untyped-def]
     import base64
 
     return "".join(base64.b64decode(a.content_b64).decode() for a in message.attachments if a.filename.endswith(".ics"))
+
+
+def test_a_member_pausing_again_after_the_group_resumed_moves_the_sessions_without_a_clash(chat: Chat) -> None:
+    """Found by the simulator at 200 people: the resumed series reused session numbers that the other circle
+    already had (cancelled ones), and moving them there failed on every retry."""
+    group(chat)
+    first = upcoming(chat)[0]
+    chat.advance(first.starts_at + timedelta(hours=2) - chat.clock.now())
+    for email in (MENTOR, FELIX, MEILIN):
+        outcome(chat, email, first.id, "held")
+    pause(chat, FELIX)
+    pause(chat, MENTOR)
+    pause(chat, FELIX, "Resume")
+    pause(chat, MENTOR, "Resume")
+    chat.press(MENTOR, offer(chat, MENTOR).choices[0].label)
+    chat.press(FELIX, "Yes, that works")
+    chat.press(MEILIN, "Yes, that works")
+    pause(chat, FELIX)
+    assert "Sorry" not in " ".join(texts(chat, FELIX)[-3:])
+    only_meilin_left(chat, len(upcoming(chat)))
+    with chat.store.unit_of_work() as uow:
+        numbers = [(s.circle, s.sequence) for s in uow.sessions.of_programme(uow.programmes.in_tenant(1)[0].id)]
+    assert len(numbers) == len(set(numbers))

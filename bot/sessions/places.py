@@ -114,11 +114,16 @@ def _resume(turn: Turn, circle: Circle, who: int | None) -> bool:
 
 def _move_sessions(turn: Turn, old_key: str, new_key: str, mentee_ids: list[int]) -> list[Session]:
     """Future sessions of ``old_key`` now belong to the circle ``new_key``, each as a new version of its
-    calendar event (its scheduled messages follow)."""
+    calendar event (its scheduled messages follow). A session whose number ``new_key`` already has (from an
+    earlier stretch of that circle) takes the next free number after the circle's last."""
     moved = []
-    for session in turn.uow.sessions.of_circle(old_key):
+    taken = {s.sequence for s in turn.uow.sessions.of_circle(new_key)}
+    for session in sorted(turn.uow.sessions.of_circle(old_key), key=lambda s: s.starts_at):
         if session.status == SessionStatus.SCHEDULED and session.starts_at > turn.now:
             cancel_jobs(turn, session)
+            if session.sequence in taken:
+                session.sequence = max(taken) + 1
+            taken.add(session.sequence)
             session.circle, session.mentee_ids = new_key, mentee_ids
             session.ics_sequence += 1
             saved = turn.uow.sessions.save(session)
