@@ -21,7 +21,7 @@ from simulation.behaviours import Behaviour, load
 from simulation.calendar import check_invites
 from simulation.log import Circle, Questionnaire, Stop, TermLog
 from simulation.reactions import TITLES, answer, flow_of
-from simulation.wording import apology, closed_notice, lost_notice
+from simulation.wording import apology, closed_notice, lost_notice, team_rating_label
 from storage.sql import col
 from storage.store import SqlStore
 from storage.tables import OutboxMessageRow
@@ -181,7 +181,9 @@ class Simulation:
             return
         # The team rating asks a mentee's direct reports, as team members, not as participants: declining a place
         # in the programme is not declining to rate one's manager anonymously (docs/architecture.md).
-        as_team_member = message.question is not None and flow_of(message) == "team_rating"
+        as_team_member = (
+            message.question is not None and flow_of(message) == "team_rating"
+        ) or team_rating_label() in text
         for state, since in (
             ("declined", self.log.declined.get(email)),
             ("paused", self.log.paused.get(email)),

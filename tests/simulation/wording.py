@@ -34,3 +34,9 @@ def lost_notice() -> str:
 def closed_notice() -> str:
     """The notice that a waiting questionnaire expired and was closed."""
     return _fragment("flow.expired", label=MARK)
+
+
+@cache
+def team_rating_label() -> str:
+    """How notices name an anonymous team rating ("a rating of <manager>"): asked of team members."""
+    return _fragment("flow.waiting_label", flow="team_rating", context={"manager": MARK}, title="")
