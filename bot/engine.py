@@ -24,7 +24,8 @@ from bot.context import Turn
 from bot.domain import NewPerson, Person, Programme
 from bot.errors import CommandError
 from bot.flows.queue import EXPIRY_JOB, OPEN_ACTION
-from bot.flows.runner import ANSWER_ACTION, EDIT_ACTION, FLOW_VERBS, FORM_ACTION, FlowRunner
+from bot.flows.runner import ANSWER_ACTION, FORM_ACTION, FlowRunner
+from bot.flows.verbs import EDIT_ACTION, FLOW_VERBS
 from bot.grants import claim
 from bot.model import Action, InboundEvent, Platform
 from bot.ports import UnitOfWork

@@ -222,7 +222,7 @@ class Intake:
         flows = self.engine.flows
         context = intake_context(turn, participant, programme)
         flow = self.build(turn, context)
-        from bot.flows.runner import answers_summary
+        from bot.flows.verbs import answers_summary
 
         facts = answers_summary(flow, participant.intake, context, flows.choice_lists(turn, flow, context))
         changes = [

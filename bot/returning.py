@@ -20,7 +20,7 @@ from bot.domain import Participant, ParticipantStatus, Programme
 from bot.errors import CommandError
 from bot.flows.definition import Flow
 from bot.flows.queue import flow_key, instance_of
-from bot.flows.runner import EDIT_ACTION, answers_summary
+from bot.flows.verbs import EDIT_ACTION, answers_summary
 from bot.model import Action, Choice, Section
 from bot.ports import UnitOfWork
 from bot.wording import say

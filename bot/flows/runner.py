@@ -4,7 +4,7 @@ Progress lives in the person's :class:`~bot.ports.ConversationState` (flow id, v
 answers, the order they were given), saved in the same transaction as the answer, so a restart, a
 redeploy or another device resumes at the same question. Inside a flow people can type ``back``,
 ``skip`` (optional steps), ``review`` (every answer, each with a button to change it) and ``cancel``
-(the flow stops, answers kept, and resumes where it stopped when run again).
+(the flow stops, answers kept, and resumes where it stopped when run again): ``bot/flows/verbs.py``.
 
 One questionnaire is open at a time. One the bot opens while another is open waits in the person's
 queue (``ConversationState.waiting``) and opens by itself when the current one ends; one the person asks
@@ -22,9 +22,10 @@ from typing import Any, get_args
 
 from bot.context import Turn
 from bot.flows.definition import Flow, Step, StepChoice, load_flow
-from bot.flows.inputs import parse_answer, show_answer
-from bot.flows.queue import EXPIRY_JOB, FlowQueue, flow_key, instance_of
-from bot.model import Action, Choice, FieldKind, Form, FormField, Section
+from bot.flows.inputs import parse_answer
+from bot.flows.queue import EXPIRY_JOB, flow_key, instance_of
+from bot.flows.verbs import FLOW_VERBS, FlowVerbs
+from bot.model import Action, Choice, FieldKind, Form, FormField
 from bot.values import ValueProblem
 from bot.wording import escape, say, wording
 
@@ -36,9 +37,7 @@ Builder = Callable[[Turn, dict[str, Any]], Flow]
 """Builds the flow for a context (for example a programme's intake with its own added questions)."""
 ChoiceSource = Callable[[Turn, dict[str, Any]], list[StepChoice]]
 
-FLOW_VERBS = {"back", "skip", "review", "cancel"}
 ANSWER_ACTION = "flow.answer"
-EDIT_ACTION = "flow.edit"
 FORM_ACTION = "flow.form"
 _FIELD_KINDS: dict[str, FieldKind] = {
     **{kind: kind for kind in get_args(FieldKind)},
@@ -48,7 +47,7 @@ _FIELD_KINDS: dict[str, FieldKind] = {
 """The form field asking each kind of step (a cadence is typed; an acknowledgement is a yes)."""
 
 
-class FlowRunner(FlowQueue):
+class FlowRunner(FlowVerbs):
     """Asks the steps of declared flows and hands complete answers to the flow's owner."""
 
     def __init__(self, loader: Callable[[str], Flow] = load_flow) -> None:
@@ -203,7 +202,7 @@ class FlowRunner(FlowQueue):
         """An answer, or one of the flow verbs, typed while a flow is open."""
         verb = text.strip().lower()
         if verb in FLOW_VERBS:
-            getattr(self, f"_verb_{verb}")(turn)
+            self.run_verb(turn, verb)
             return
         self._answer(turn, text)
 
@@ -420,75 +419,3 @@ class FlowRunner(FlowQueue):
             max_selected=step.max_selected,
             current=answers.get(step.id),
         )
-
-    def _verb_back(self, turn: Turn) -> None:
-        state = turn.state
-        assert state is not None
-        self._flow(turn)
-        if not state.history:
-            turn.reply(say("flow.nothing_to_go_back_to"))
-        else:
-            previous = state.history.pop()
-            state.answers.pop(previous, None)
-            state.step = previous
-            turn.save_state()
-        self.ask(turn)
-
-    def _verb_skip(self, turn: Turn) -> None:
-        state = turn.state
-        assert state is not None
-        flow = self._flow(turn)
-        step = flow.step(state.step)
-        if step is None or step.required:
-            turn.reply(say("flow.cannot_skip"))
-            self.ask(turn)
-            return
-        state.answers[step.id] = None
-        if step.id not in state.history:
-            state.history.append(step.id)
-        nxt = flow.next_step(step.id, state.answers, state.context)
-        state.step = nxt.id if nxt else None
-        turn.save_state()
-        self._finish(turn, flow) if nxt is None else self.ask(turn)
-
-    def _verb_review(self, turn: Turn) -> None:
-        state = turn.state
-        assert state is not None
-        flow = self._flow(turn)
-        facts = answers_summary(flow, state.answers, state.context, self.choice_lists(turn, flow, state.context))
-        instance = instance_of(flow_key(flow.id, state.context))
-        edits = [
-            Choice(
-                label=say("flow.change", label=step.label), action=EDIT_ACTION, value=f"{flow.id}@{instance}:{step.id}"
-            )
-            for step in flow.asked(state.answers, state.context)
-            if step.id in state.answers and step.kind != "ack"
-        ]
-        turn.reply(
-            say("flow.review", title=flow.title, count=len(facts)), sections=[Section(fields=facts)], choices=edits
-        )
-        self.ask(turn)
-
-    def _verb_cancel(self, turn: Turn) -> None:
-        state = turn.state
-        assert state is not None
-        title = self._flow(turn).title
-        self._suspend(turn)
-        turn.reply(say("flow.cancelled", title=title))
-        self.open_next(turn)
-
-
-def answers_summary(
-    flow: Flow,
-    answers: dict[str, Any],
-    context: dict[str, Any] | None = None,
-    sources: dict[str, list[StepChoice]] | None = None,
-) -> list[tuple[str, str]]:
-    """Label/value pairs for every answered step, in flow order."""
-    facts = []
-    for step in flow.steps:
-        if step.id in answers and step.kind != "ack" and step.applies(answers, context):
-            if step.choices_from and sources and step.choices_from in sources:
-                step = dataclasses.replace(step, choices=tuple(sources[step.choices_from]))
-            facts.append((escape(step.label), show_answer(step, answers[step.id])))
-    return facts
