@@ -6,7 +6,7 @@ import json
 import re
 from datetime import UTC, datetime
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 from hypothesis import given, settings
@@ -19,7 +19,7 @@ from adapters.slack.render import engine_action, render_message, text_size
 from bot.domain import Programme
 from bot.flows.definition import load_flow
 from bot.flows.runner import FlowRunner
-from bot.model import Address, Choice, Form, FormField, OutgoingMessage, Section
+from bot.model import Address, Choice, FieldKind, Form, FormField, OutgoingMessage, Section
 from bot.reports.dashboard import Dashboard, Running, Taking, dashboard_message
 from bot.wording import escape
 from chat import Chat
@@ -162,19 +162,7 @@ def test_the_largest_message_is_split_into_valid_posts() -> None:
 
 
 def test_every_question_kind_renders_within_limits() -> None:
-    for kind in (
-        "text",
-        "long_text",
-        "integer",
-        "number",
-        "date",
-        "choice",
-        "multi_choice",
-        "yes_no",
-        "time_zone",
-        "working_hours",
-        "rank",
-    ):
+    for kind in get_args(FieldKind):
         choices = [Choice(label=f"Option {n} " * 9, action="flow.answer", value=f"o{n}") for n in range(120)]
         field = FormField(
             id="q",

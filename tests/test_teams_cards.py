@@ -5,30 +5,18 @@ from __future__ import annotations
 
 import base64
 import json
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 
 from adapters.teams import cards
 from adapters.teams.markdown import escape, to_markdown
 from adapters.teams.translate import event_of
-from bot.model import Action, Address, Attachment, Choice, Form, FormField, OutgoingMessage, Section
+from bot.model import Action, Address, Attachment, Choice, FieldKind, Form, FormField, OutgoingMessage, Section
 from bot.wording import escape as typed
 from test_teams_harness import BOT, TENANT, assert_valid_card, buttons, card_validator, walk
 
-KINDS = [
-    "text",
-    "long_text",
-    "integer",
-    "number",
-    "date",
-    "choice",
-    "multi_choice",
-    "yes_no",
-    "time_zone",
-    "working_hours",
-    "rank",
-]
+KINDS = list(get_args(FieldKind))
 
 
 def message(**fields: Any) -> OutgoingMessage:

@@ -10,28 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import yaml
 
+from bot.model import FieldKind
 from bot.wording import PROMPTS
 
 FLOW_DIR = PROMPTS / "flows"
-KINDS = {
-    "text",
-    "long_text",
-    "integer",
-    "number",
-    "date",
-    "choice",
-    "multi_choice",
-    "yes_no",
-    "time_zone",
-    "working_hours",
-    "cadence",
-    "rank",
-    "ack",
-}
+KINDS = {*get_args(FieldKind), "cadence", "ack"}
+"""Every step kind: the form field kinds, plus a cadence (typed) and an acknowledgement."""
 CHOICE_KINDS = {"choice", "multi_choice", "rank"}
 
 
