@@ -12,27 +12,12 @@ from datetime import date, timedelta
 from bot.domain import Participant, Programme
 from bot.wording import unescape
 from chat import Chat
+from test_intake import MENTOR_ANSWERS
 
 COORD = "amara.okafor@example.com"
 MENTOR = "arjun.mehta@example.com"  # seniority 2, Asia/Kolkata
 MENTEE = "daniel.okonkwo@example.com"  # seniority 7, Europe/London
 
-MENTOR_ANSWERS = [
-    "yes",  # directory details right
-    "1, 3, 11",
-    "skip",
-    "I want to practise explaining tools",
-    "2, 1, 4",
-    "3",
-    "1",
-    "skip",
-    "1",
-    "1",
-    "1",
-    "English, Hindi",
-    "no",  # no diversity questions
-    "yes",  # submit
-]
 MENTEE_ANSWERS = [
     "yes",
     "1, 2",
