@@ -115,7 +115,18 @@ def test_program_new_asks_whether_lower_is_better_when_the_target_is_below_the_b
 
 
 def test_program_new_does_not_ask_when_the_target_is_above_the_baseline(chat: Chat) -> None:
-    assert programme(chat).settings.goal_direction == "higher"  # the fixture's 5 -> 7
+    chat.send(COORD, "program new")
+    for answer in ["More Confidence 2030", "1", "self-rated digital confidence", "5"]:
+        chat.send(COORD, answer)
+    asked = unescape(chat.send(COORD, "7")[-1])
+    assert "below the baseline" not in asked and "lower" not in asked  # straight on to the goal's date
+    for answer in ["2030-12-31", "2030-03-02", "2030-05-31", "2w", "45", "skip"]:
+        chat.send(COORD, answer)
+    assert "lower is better" not in unescape(chat.received(COORD)[-1].text)
+    chat.send(COORD, "yes")
+    with chat.store.unit_of_work() as uow:
+        created = next(p for p in uow.programmes.in_tenant(1) if p.name == "More Confidence 2030")
+    assert (created.goal_baseline, created.goal_target, created.settings.goal_direction) == (5, 7, "higher")
 
 
 def test_program_edit_asks_before_a_target_below_the_baseline_and_the_evaluation_uses_the_direction(
