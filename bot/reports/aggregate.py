@@ -61,11 +61,15 @@ class FigureLedger(Protocol):
 
 
 def changed_people(stamps: dict[int, list[datetime]], since: Released) -> int:
-    """How many people's answers differ from the shown figure: answered after it, no longer there, or
-    (on a timestamp tie) more people than it counted."""
-    newer = sum(1 for times in stamps.values() if any(t > since.as_of for t in times))
+    """The fewest people whose answers can differ from the shown figure's: those who answered again since,
+    plus the difference between those who only answered since and those no longer there (on a timestamp tie,
+    more people than it counted). An answer given only since may be someone's whose earlier one was removed,
+    the same again: such a pair changes nothing, so only the surplus on either side counts."""
+    again = sum(1 for times in stamps.values() if any(t > since.as_of for t in times) and min(times) <= since.as_of)
+    only_new = sum(1 for times in stamps.values() if times and min(times) > since.as_of)
     still_there = sum(1 for times in stamps.values() if any(t <= since.as_of for t in times))
-    return newer + abs(since.figure.respondents - still_there)
+    missing = since.figure.respondents - still_there
+    return again + abs(only_new - missing)
 
 
 def steady(
