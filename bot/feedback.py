@@ -96,12 +96,17 @@ def schedule_programme_rhythm(turn: Turn, programme: Programme) -> None:
 
 def install(engine: Engine) -> None:
     def save_pulse(turn: Turn, answers: dict[str, Any], context: dict[str, Any]) -> None:
-        circle = circle_by_key(turn.uow, context["circle"])
+        # The pulse belongs to its session: the circle may have changed since (a member's place ended).
+        session = turn.uow.sessions.get(int(context["session_id"]))
+        if session is None:
+            turn.reply(say("feedback.pulse_thanks"))
+            return
         me = turn.me
-        role = circle.side_of(me.id) if circle else "mentee"
+        mentor = turn.uow.participants.get(session.mentor_id)
+        role = "mentor" if mentor is not None and mentor.person_id == me.id else "mentee"
         turn.uow.feedback.add(
             NewFeedback(
-                programme_id=circle.programme.id if circle else 0,
+                programme_id=session.programme_id,
                 person_id=me.id,
                 role=role,
                 kind=PULSE,

@@ -182,3 +182,27 @@ def test_a_member_pausing_again_after_the_group_resumed_moves_the_sessions_witho
     with chat.store.unit_of_work() as uow:
         numbers = [(s.circle, s.sequence) for s in uow.sessions.of_programme(uow.programmes.in_tenant(1)[0].id)]
     assert len(numbers) == len(set(numbers))
+
+
+def test_a_pulse_answered_after_the_group_changed_is_saved_for_its_session(chat: Chat) -> None:
+    """Found by the simulator at 200 people: a pulse opened for a group session, then another member's place
+    ended (the group became a different circle), and the answer failed on every retry with an apology."""
+    group(chat)
+    first = upcoming(chat)[0]
+    chat.advance(first.starts_at + timedelta(hours=2) - chat.clock.now())
+    outcome(chat, MENTOR, first.id, "held")
+    replies = outcome(chat, FELIX, first.id, "held")
+    if "Which goal" in " ".join(replies):
+        chat.send(FELIX, "Draft every weekly update with an assistant by May")
+        replies = chat.send(FELIX, "skip")
+    assert "how useful was it" in " ".join(replies)
+    chat.send(COORD, "pair end @meilin.tan")
+    for answer in ["3", "4", "skip"]:
+        chat.send(FELIX, answer)
+    assert not any("Sorry" in t for t in texts(chat, FELIX))
+    with chat.store.unit_of_work() as uow:
+        programme = uow.programmes.in_tenant(1)[0]
+        pulses = uow.feedback.of_programme(programme.id, "pulse")
+    assert [(p.role, p.session_id, p.answers["session"]) for p in pulses if p.role == "mentee"] == [
+        ("mentee", first.id, "3")
+    ]
