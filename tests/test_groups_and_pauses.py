@@ -4,6 +4,7 @@ only the person's own place; a paused person hears nothing until they resume; le
 from __future__ import annotations
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from bot.reports.health import programme_health
 from bot.wording import unescape
@@ -206,3 +207,35 @@ def test_a_pulse_answered_after_the_group_changed_is_saved_for_its_session(chat:
     assert [(p.role, p.session_id, p.answers["session"]) for p in pulses if p.role == "mentee"] == [
         ("mentee", first.id, "3")
     ]
+
+
+def test_a_member_coming_back_to_times_that_no_longer_suit_them_gets_new_times_for_the_group(chat: Chat) -> None:
+    """Found by the simulator at 200 people: someone resuming their place was moved into the group's times
+    without a look at their own hours (00:30 in New York). Times that do not suit everyone are offered anew."""
+    group(chat)
+    pause(chat, FELIX)
+    kept = upcoming(chat)
+    berlin = ZoneInfo("Europe/Berlin")
+    start = kept[0].starts_at.astimezone(berlin)
+    later = (start + timedelta(minutes=kept[0].minutes + 15)).strftime("%H:%M")
+    with chat.store.unit_of_work() as uow:  # Felix now starts later than the group meets
+        felix = chat.person(FELIX)
+        felix.working_hours = f"{later}-17:00"
+        uow.people.save(felix)
+    pause(chat, FELIX, "Resume")
+    assert not any(s.status == "scheduled" and felix_place(chat) in s.mentee_ids for s in upcoming(chat))
+    for email in (MENTOR, FELIX, MEILIN):
+        assert "resume" in unescape(offer(chat, email).text)
+    chat.press(MENTOR, offer(chat, MENTOR).choices[0].label)
+    chat.press(FELIX, "Yes, that works")
+    chat.press(MEILIN, "Yes, that works")
+    series = upcoming(chat)
+    assert series and all(len(s.mentee_ids) == 2 for s in series)
+    for session in series:
+        local = session.starts_at.astimezone(berlin).strftime("%H:%M")
+        assert later <= local, f"{local} is before Felix's day starts at {later}"
+
+
+def felix_place(chat: Chat) -> int:
+    with chat.store.unit_of_work() as uow:
+        return uow.participants.of_person(chat.person(FELIX).id)[0].id

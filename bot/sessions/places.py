@@ -19,7 +19,14 @@ from bot.model import Address
 from bot.sessions.circles import Circle, circle_key, circles_of
 from bot.sessions.ics import invite_attachment
 from bot.sessions.model import Session, SessionStatus
-from bot.sessions.scheduling import cancel_circle, cancel_jobs, offer_slots, schedule_jobs
+from bot.sessions.scheduling import (
+    availability,
+    cancel_circle,
+    cancel_jobs,
+    closed_days,
+    offer_slots,
+    schedule_jobs,
+)
 from bot.sessions.slots import local_label
 from bot.wording import say
 
@@ -185,6 +192,9 @@ def _rejoin(turn: Turn, circle: Circle, who: int) -> None:
         if who in {m.id for m in c.mentees} and c.pairs[0].status == PairStatus.ACTIVE
     )
     old_key = circle_key(group.mentor.id, [m.id for m in group.mentees if m.id != who])
+    if not _suits_everyone(turn, group, old_key):
+        _retime(turn, group, old_key)
+        return
     sessions = _move_sessions(turn, old_key, group.key, [m.id for m in group.mentees])
     if not sessions:
         for pair in group.pairs:
@@ -213,3 +223,48 @@ def _rejoin(turn: Turn, circle: Circle, who: int) -> None:
         ],
         programme_id=group.programme.id,
     )
+
+
+def _suits_everyone(turn: Turn, group: Circle, old_key: str) -> bool:
+    """Whether every coming session of the others fits the hours and days of the whole group, the one coming
+    back included (their hours may have changed while they were away)."""
+    people, closed = availability(group), closed_days(group)
+    return all(
+        all(person.fits(s.starts_at, s.minutes, closed) for person in people)
+        for s in turn.uow.sessions.of_circle(old_key)
+        if s.status == SessionStatus.SCHEDULED and s.starts_at > turn.now
+    )
+
+
+def _retime(turn: Turn, group: Circle, old_key: str) -> None:
+    """The others' times do not suit the one coming back: their coming sessions are taken out of their
+    calendars, and the whole group is offered times that fit everyone (as after a pause)."""
+    coming = [
+        s
+        for s in turn.uow.sessions.of_circle(old_key)
+        if s.status == SessionStatus.SCHEDULED and s.starts_at > turn.now
+    ]
+    cancel_circle(turn, coming)
+    for member in group.members:
+        person = group.person(member)
+        others = [p.name for p in group.others(person.id)]
+        if not any(member.id in (s.mentor_id, *s.mentee_ids) for s in coming):
+            continue
+        turn.message(
+            Address.person(person.id),
+            say("sessions.group_retimed", programme=group.programme, count=len(coming)),
+            attachments=[
+                invite_attachment(
+                    coming,
+                    say("sessions.invite_title", programme=group.programme),
+                    say("sessions.invite_description", others=others, programme=group.programme),
+                    filename="cancelled.ics",
+                    cancelled=True,
+                )
+            ],
+            programme_id=group.programme.id,
+        )
+    for pair in group.pairs:
+        pair.scheduling = {}
+        turn.uow.matching.save_pair(pair)
+    offer_slots(turn, group, resume=True)
