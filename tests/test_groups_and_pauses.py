@@ -239,3 +239,30 @@ def test_a_member_coming_back_to_times_that_no_longer_suit_them_gets_new_times_f
 def felix_place(chat: Chat) -> int:
     with chat.store.unit_of_work() as uow:
         return uow.participants.of_person(chat.person(FELIX).id)[0].id
+
+
+def health_now(chat: Chat):  # type: ignore[no-untyped-def]
+    with chat.store.unit_of_work() as uow:
+        programme = uow.programmes.in_tenant(1)[0]
+        return programme_health(uow, programme, chat.clock.now())
+
+
+def test_in_a_group_the_one_who_says_they_cancelled_names_the_side_whoever_answers_last(chat: Chat) -> None:
+    """Found by the simulator: Felix says he had to cancel, then Mei Lin says "they had to cancel" (meaning
+    Felix); her newer answer counted the cancellation against the mentor."""
+    group(chat)
+    first = upcoming(chat)[0]
+    chat.advance(first.starts_at + timedelta(hours=2) - chat.clock.now())
+    outcome(chat, FELIX, first.id, "cancelled_me")
+    outcome(chat, MENTOR, first.id, "cancelled_them")
+    outcome(chat, MEILIN, first.id, "cancelled_them")
+    assert health_now(chat).cancellations == {"mentee": 1}
+
+
+def test_in_a_group_a_missed_session_counts_for_the_side_the_mentor_names(chat: Chat) -> None:
+    group(chat)
+    first = upcoming(chat)[0]
+    chat.advance(first.starts_at + timedelta(hours=2) - chat.clock.now())
+    outcome(chat, MENTOR, first.id, "no_show")  # Felix did not come
+    outcome(chat, MEILIN, first.id, "no_show")  # "they didn't show up": from a member, it could be anyone
+    assert health_now(chat).cancellations == {"mentee": 1}

@@ -9,7 +9,9 @@ evaluation) is counted here, from the stored sessions and their events:
   a rematch, a ``forget-me``, a pair ended or the programme closed) is never due, nor is one still ahead.
 - **cancelled by a side**: a due session that was not held, counted for the side named by the answers
   that still stand (each person's newest ``held`` / ``moved`` / ``cancelled`` / ``no_show`` event): the
-  newest standing cancellation, else the newest standing no-show. A cancellation its author corrected
+  newest standing cancellation, else the newest standing no-show, where someone's own "I had to cancel"
+  outweighs a report about others, and in a group a member's "they" (who may be another member) counts
+  least. A cancellation its author corrected
   names no side any more; a session corrected to "held" counts as held.
 
 A ``cancelled`` session is a person's cancellation when a ``cancelled`` event by the mentor or mentee
@@ -73,13 +75,19 @@ def slip_sides(events: Iterable[SessionEvent]) -> dict[int, str]:
     for order, event in enumerate(events):  # oldest first: a later answer by the same person replaces theirs
         if event.session_id is not None and event.kind in ANSWER_KINDS:
             current[(event.session_id, event.person_id)] = (order, event)
-    standing = [event for _order, event in sorted(current.values(), key=lambda item: item[0])]
     sides: dict[int, str] = {}
-    for kind in ("no_show", "cancelled"):  # cancellations last, so they win
-        for event in standing:
-            if event.kind == kind and event.side.value in PEOPLE_SIDES and event.session_id is not None:
-                sides[event.session_id] = event.side.value
+    for _rank, _order, event in sorted((_weight(event), order, event) for order, event in current.values()):
+        if event.kind in ("no_show", "cancelled") and event.side.value in PEOPLE_SIDES and event.session_id is not None:
+            sides[event.session_id] = event.side.value  # the weightiest (then newest) answer comes last and wins
     return sides
+
+
+def _weight(event: SessionEvent) -> tuple[int, int]:
+    """How much an answer counts in naming the side: a cancellation over a no-show; then someone saying they
+    cancelled themselves, over a side named for sure (in a pair, or by the mentor), over a group member's
+    "they" (which may mean another member)."""
+    certainty = 2 if event.detail.get("first_hand") else 0 if event.detail.get("uncertain") else 1
+    return (1 if event.kind == "cancelled" else 0, certainty)
 
 
 def count_session(session: Session, sides: dict[int, str], now: datetime) -> SessionCount:

@@ -215,6 +215,11 @@ def conflicting(answers: dict[str, str]) -> bool:
     return "held" in said and bool(said & {"cancelled_me", "cancelled_them", "no_show"})
 
 
+def uncertain_side(circle: Circle, my_side: str, answer: str) -> bool:
+    """Whether an answer about the others may name the wrong side: a mentee in a group saying "they"."""
+    return answer in ("cancelled_them", "no_show") and my_side == "mentee" and len(circle.mentees) > 1
+
+
 def record_outcome(engine: Engine, turn: Turn, circle: Circle, session: Session, answer: str) -> None:
     """What one member says happened, once the session is over: one answer per person, a later one
     replaces it (recorded as a correction); the session's status follows the rule in ``resolve``."""
@@ -252,7 +257,12 @@ def record_outcome(engine: Engine, turn: Turn, circle: Circle, session: Session,
             side=Side(side),
             person_id=me.id,
             at=turn.now,
-            detail={"correction": True, "replaces": previous} if previous else {},
+            detail={
+                **({"correction": True, "replaces": previous} if previous else {}),
+                **({"first_hand": True} if answer == "cancelled_me" else {}),
+                # a group member's "they cancelled" / "they didn't show up" may mean another member
+                **({"uncertain": True} if uncertain_side(circle, my_side, answer) else {}),
+            },
         )
     )
     turn.reply(say("sessions.outcome_corrected" if previous else "sessions.outcome_thanks", answer=answer))

@@ -79,6 +79,9 @@ class TermLog:
     stops: list[Stop] = field(default_factory=list)
     circles: dict[str, Circle] = field(default_factory=dict)
     outcomes: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Per session id, each person's standing answer, oldest answer first."""
+    asked: dict[str, set[str]] = field(default_factory=dict)
+    """Per session id, who was asked whether it happened (everyone in it)."""
     """Session id -> email -> the outcome that person reported."""
     pulses: list[tuple[str, int, datetime]] = field(default_factory=list)
     goal_answers: list[tuple[str, str, int]] = field(default_factory=list)

@@ -293,6 +293,7 @@ class Simulation:
     def on_followup(self, email: str, message: OutgoingMessage) -> None:
         session = next(c.value for c in message.choices if c.action == "session.outcome").split(":")[0]
         self.followups.setdefault(session, set()).add(email)
+        self.log.asked.setdefault(session, set()).add(email)
         behaviour = self.behaviour[email]
         if self.rng.random() < behaviour.followup:
             self.later(self.rng.uniform(1, 6), lambda: self.report_outcome(email, session, message))
@@ -322,7 +323,9 @@ class Simulation:
             return  # the one who did not show up does not answer
         else:
             said = "no_show"
-        self.log.outcomes.setdefault(session, {})[email] = said
+        answers = self.log.outcomes.setdefault(session, {})
+        answers.pop(email, None)  # a newer answer replaces the older one, and is the newest
+        answers[email] = said
         self.press(email, message, "session.outcome", f":{said}")
 
     # -- stops: pause, end, forget-me, leaving ---------------------------------------------------

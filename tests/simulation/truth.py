@@ -30,14 +30,9 @@ def expected(log: TermLog, now: datetime, k: int) -> Figures:
     due = sum(1 for s in log.sessions.values() if s.starts_at <= now and not log.stopped(s))
     held = sum(1 for answers in log.outcomes.values() if "held" in answers.values())
     sides: Counter[str] = Counter()
-    for answers in log.outcomes.values():
-        for email, said in answers.items():
-            if said == "cancelled_me":
-                sides[log.roles.get(email, "?")] += 1
-                break
-            if said in ("cancelled_them", "no_show"):
-                sides["mentee" if log.roles.get(email) == "mentor" else "mentor"] += 1
-                break
+    for session, answers in log.outcomes.items():
+        if side := slipped_side(log, session, answers):
+            sides[side] += 1
     # ratings stay as anonymous totals after a forget-me (only words and check-ins go): they still count
     pulses = [(e, v) for e, v, _ in log.pulses]
     pulse_people = {e for e, _ in pulses}
@@ -48,6 +43,29 @@ def expected(log: TermLog, now: datetime, k: int) -> Figures:
     goal_people = {e for e, _ in goals}
     goal = (round(mean(v for _, v in goals), 1), len(goal_people)) if len(goal_people) >= k else None
     return Figures(held, due, sides["mentee"], sides["mentor"], pulse, goal)
+
+
+def slipped_side(log: TermLog, session: str, answers: dict[str, str]) -> str | None:
+    """The side a session not held counts against (docs/reports.md): a cancellation over a no-show; then
+    someone's own "I had to cancel", over a side named for sure, over a group member's "they"; then the newest."""
+    group = sum(1 for email in log.asked.get(session, ()) if log.roles.get(email) == "mentee") > 1
+    best: tuple[int, int, int] | None = None
+    side = None
+    for order, (email, said) in enumerate(answers.items()):
+        role = log.roles.get(email, "?")
+        if said == "cancelled_me":
+            weight, named = (1, 2, order), role
+        elif said in ("cancelled_them", "no_show"):
+            certain = 0 if group and role == "mentee" else 1
+            weight, named = (
+                (1 if said == "cancelled_them" else 0, certain, order),
+                "mentee" if role == "mentor" else "mentor",
+            )
+        else:
+            continue
+        if best is None or weight > best:
+            best, side = weight, named
+    return side
 
 
 SESSIONS = re.compile(r"Sessions: (\d+) held of (\d+) due.*?by mentees (\d+), by mentors (\d+)")
