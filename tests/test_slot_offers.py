@@ -108,3 +108,22 @@ def test_when_no_session_follows_but_the_term_goes_on_times_for_the_next_are_off
     chat.press(MENTEE, "Yes, that works")
     ahead = [s for s in sessions(chat) if s.status == SessionStatus.SCHEDULED]
     assert ahead and min(s.sequence for s in ahead) == first.sequence + len(rest) + 1
+
+
+def test_when_no_time_fits_everyone_the_coordinators_hear_it_unless_the_pair_proposes_one(chat: Chat) -> None:
+    """Found by the simulator: a group whose hours no longer overlapped was told "no common time", and then
+    nothing followed: no session, no reminder, no word to the coordinators."""
+    pair_up(chat)
+    with chat.store.unit_of_work() as uow:  # the mentee's hours changed since the match
+        mentee = chat.person(MENTEE)
+        mentee.working_hours = "04:00-05:00"
+        uow.people.save(mentee)
+    chat.send(COORD, "pair pause @arjun.mehta")
+    chat.send(COORD, "pair resume @arjun.mehta")
+    assert any("couldn't find a time" in unescape(m.text) for m in chat.received(MENTOR)[-3:])
+    later(chat, 1)
+    assert not any("no time" in unescape(m.text) for m in chat.received(COORD))  # they may propose one
+    later(chat, 2)
+    alert = [unescape(m.text) for m in chat.received(COORD) if "At risk" in unescape(m.text)]
+    assert len(alert) == 1 and "no time inside everyone's working hours" in alert[0]
+    assert "no time inside everyone's working hours" in " ".join(chat.send(COORD, "status"))

@@ -3,7 +3,9 @@
 An offer (:func:`bot.sessions.scheduling.offer_slots`) schedules an ``OFFER_REMINDER`` job. When it falls due
 and that same offer is still open, the pair is asked again: with fresh times when nobody picked one, or,
 when someone picked a time still ahead, only the others are asked to confirm it. After the last reminder comes a last look: a pair still
-without a time is marked at risk (``no_time``, named in ``status``) and its coordinators are told.
+without a time is marked at risk (``no_time``, named in ``status``) and its coordinators are told. An offer that
+found no time inside everyone's working hours is looked at on its first reminder: unless someone proposed a
+time meanwhile, the pair is marked at risk at once (``no_common_time``) and its coordinators are told.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from bot.context import Turn
 from bot.domain import PairStatus
 from bot.sessions.circles import Circle, circle_by_key
 from bot.sessions.scheduling import (
+    NO_COMMON_TIME,
     NO_TIME,
     OFFER_REMINDER_DAYS,
     ask_to_confirm,
@@ -35,11 +38,14 @@ def on_offer_reminder(turn: Turn, payload: dict[str, Any]) -> None:
     if not state or state.get("offered_at") != payload.get("offered_at"):
         return  # confirmed since, or a newer offer was made
     reminders = int(state.get("reminders", 0)) + 1
+    accepted: dict[str, str] = state.get("accepted", {})
+    picked = next(iter(accepted.items()), None)
+    if not state.get("slots") and picked is None:
+        mark_no_time(turn, circle, NO_COMMON_TIME)  # nothing fits everyone, and nobody proposed a time
+        return
     if reminders > len(OFFER_REMINDER_DAYS):
         mark_no_time(turn, circle)
         return
-    accepted: dict[str, str] = state.get("accepted", {})
-    picked = next(iter(accepted.items()), None)
     if picked is not None and datetime.fromisoformat(picked[1]) > turn.now:
         proposer_id, when = picked
         proposer = circle.people[int(proposer_id)]
@@ -63,17 +69,18 @@ def on_offer_reminder(turn: Turn, payload: dict[str, Any]) -> None:
     )
 
 
-def mark_no_time(turn: Turn, circle: Circle) -> None:
-    """The reminders went unanswered: the pair is at risk for want of a time, and its coordinators hear it."""
-    if circle.pairs[0].risk_reason == NO_TIME:
+def mark_no_time(turn: Turn, circle: Circle, reason: str = NO_TIME) -> None:
+    """The reminders went unanswered (or no time fits everyone): the pair is at risk for want of a time, and
+    its coordinators hear it once."""
+    if circle.pairs[0].risk_reason == reason:
         return
     for pair in circle.pairs:
-        pair.at_risk, pair.risk_reason = True, NO_TIME
+        pair.at_risk, pair.risk_reason = True, reason
         turn.uow.matching.save_pair(pair)
     alert_coordinators(
         turn,
         circle.programme,
-        "commitment.alert_no_time",
+        f"commitment.alert_{reason}",
         mentor=circle.person(circle.mentor).name,
         mentees=[circle.person(m).name for m in circle.mentees],
         reminders=len(OFFER_REMINDER_DAYS),

@@ -32,6 +32,8 @@ OFFER_REMINDER_DAYS = (2, 3)
 """Days after an unanswered offer that it is made again."""
 NO_TIME_DAYS = 3
 NO_TIME = "no_time"
+NO_COMMON_TIME = "no_common_time"
+"""At risk because no time inside everyone's working hours could be offered (and none was proposed)."""
 """Days after the last reminder that a pair still without a time is marked at risk, and its coordinators told."""
 
 
@@ -100,8 +102,7 @@ def offer_slots(
         "reminders": reminder,
     }
     save_state(turn, circle, state)
-    if slots:
-        schedule_offer_reminder(turn, circle, state)
+    schedule_offer_reminder(turn, circle, state)  # with no time to offer: the coordinators hear of it then
     key = "sessions.offer_" + ("move" if session else "resume" if resume else "next" if carry_on else "first")
     for member in circle.members:
         person = circle.person(member)
@@ -209,7 +210,7 @@ def ask_to_confirm(
 def _confirm(turn: Turn, circle: Circle, state: dict[str, Any], when: datetime, side: str) -> None:
     save_state(turn, circle, {})
     for pair in circle.pairs:
-        if pair.risk_reason == NO_TIME:  # a time is agreed at last
+        if pair.risk_reason in (NO_TIME, NO_COMMON_TIME):  # a time is agreed at last
             pair.at_risk, pair.risk_reason = False, ""
             turn.uow.matching.save_pair(pair)
     programme = circle.programme

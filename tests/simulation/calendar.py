@@ -16,15 +16,16 @@ if TYPE_CHECKING:
     from simulation.term import Simulation
 
 
-def invites(message: OutgoingMessage) -> list[tuple[str, datetime, datetime]]:
-    """(uid, start, end) of every event in the message's .ics attachments."""
+def invites(message: OutgoingMessage, cancelled: bool = False) -> list[tuple[str, datetime, datetime]]:
+    """(uid, start, end) of every event in the message's .ics attachments (or, with ``cancelled``, of every
+    event it cancels)."""
     found = []
     for attachment in message.attachments:
         if not attachment.filename.endswith(".ics"):
             continue
         calendar = Calendar.from_ical(base64.b64decode(attachment.content_b64))
         for event in calendar.walk("VEVENT"):
-            if str(event.get("status", "")).upper() == "CANCELLED":
+            if (str(event.get("status", "")).upper() == "CANCELLED") != cancelled:
                 continue
             start = event.decoded("dtstart")
             end = event.decoded("dtend") if event.get("dtend") else start + timedelta(minutes=45)
@@ -35,6 +36,9 @@ def invites(message: OutgoingMessage) -> list[tuple[str, datetime, datetime]]:
 def check_invites(sim: Simulation, email: str, message: OutgoingMessage) -> None:
     """Log each session and check it is inside the term, this person's working hours and working days."""
     member = sim.members.get(email)
+    for uid, _start, _end in invites(message, cancelled=True):
+        if (seen := sim.log.sessions.get(uid)) is not None:
+            seen.cancelled.add(email)
     for uid, start, end in invites(message):
         seen = sim.log.sessions.get(uid)
         if seen is None or seen.starts_at != start:
@@ -42,6 +46,8 @@ def check_invites(sim: Simulation, email: str, message: OutgoingMessage) -> None
                 uid=uid, starts_at=start, confirmed_at=sim.now, people=seen.people if seen else set()
             )
         seen.people.add(email)
+        seen.invited[email] = sim.now
+        seen.cancelled.discard(email)
         if member is None:
             continue
         zone = ZoneInfo(member.time_zone)

@@ -32,6 +32,10 @@ class Questionnaire:
     done_at: datetime | None = None
     closed_with_notice: bool = False
     reprompts: int = 0
+    kind: str = ""
+    """For a survey: ``midpoint`` or ``final``, as its announcement said when it opened."""
+    goal: int | None = None
+    """A mentee's goal self-assessment in a survey: it counts once the survey is complete (saved)."""
 
 
 @dataclass
@@ -42,6 +46,10 @@ class SessionSeen:
     starts_at: datetime
     confirmed_at: datetime
     people: set[str] = field(default_factory=set)
+    invited: dict[str, datetime] = field(default_factory=dict)
+    """When each person last received the invite (a group member coming back receives it again)."""
+    cancelled: set[str] = field(default_factory=set)
+    """Who received its cancellation (and no invite since)."""
 
 
 @dataclass
@@ -103,7 +111,10 @@ class TermLog:
 
         def out(email: str) -> bool:
             # A pause cancels every session of the series ahead of it; resuming offers new times (new sessions,
-            # confirmed after the stop), it never restores the cancelled ones.
-            return any(s.email == email and session.confirmed_at <= s.at < session.starts_at for s in self.stops)
+            # confirmed after the stop), or in a group gives the person the group's sessions again (invited anew).
+            since = max(session.confirmed_at, session.invited.get(email, session.confirmed_at))
+            return email in session.cancelled or any(
+                s.email == email and since <= s.at < session.starts_at for s in self.stops
+            )
 
         return any(out(m) for m in mentors) or (bool(mentees) and all(out(m) for m in mentees))

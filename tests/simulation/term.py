@@ -232,6 +232,7 @@ class Simulation:
                     title=TITLES.get(flow.split("/")[0], flow),
                     opened_at=self.now,
                     will_answer=self.rng.random() < behaviour.answer,
+                    kind=self.survey_kind.get(email, "midpoint") if flow == "survey" else "",
                 )
                 self.log.questionnaires.setdefault(email, []).append(record)
                 self.log.events[f"opened {flow}"] += 1
@@ -263,9 +264,11 @@ class Simulation:
         if record.flow == "pulse" and step == "session" and isinstance(reply.value, int):
             self.log.pulses.append((email, reply.value, self.now))
         if record.flow == "survey" and step == "goal_self" and self.log.roles.get(email) == "mentee":
-            self.log.goal_answers.append((email, self.survey_kind.get(email, "midpoint"), int(str(reply.value))))
+            record.goal = int(str(reply.value))
         if email not in self.continued:
             record.done_at = self.now
+            if record.goal is not None:  # saved with the whole survey
+                self.log.goal_answers.append((email, record.kind, record.goal))
             self.log.events[f"completed {record.flow}"] += 1
 
     # -- sessions --------------------------------------------------------------------------------
