@@ -133,7 +133,7 @@ class Engine:
         typed = text.strip()
         addressed = typed.lower().startswith(("/mentoring", "mentoring ")) or typed.lower() == "mentoring"
         if self.flows.active(turn) and kind == "message":
-            if not addressed and not self._is_exact_verb(turn, typed):
+            if not addressed and not self._is_command(turn, typed):
                 if unseen:
                     turn.reply(say("flow.not_shown_yet", typed=typed))
                     return
@@ -143,15 +143,24 @@ class Engine:
             return
         self.run_command(turn, strip_leading(typed))
 
-    def _is_exact_verb(self, turn: Turn, typed: str) -> bool:
-        """A message that is exactly a declared verb (not a flow verb, not an answer the question offers)."""
+    def _is_command(self, turn: Turn, typed: str) -> bool:
+        """A message typed inside a questionnaire that is a command: exactly a declared verb (not a flow verb,
+        not an answer the question offers), or a coordinator's or a two-word verb with words that the question
+        shown could not take as its answer (``pair pause ...`` while a number is asked; "next year" stays an
+        answer to a date, to be explained)."""
         if typed.lower() in FLOW_VERBS or self.flows.offers(turn, typed):
             return False
         try:
             found = self.registry.match(split_words(typed))
         except CommandSyntaxError:
             return False
-        return found is not None and not found[1]
+        if found is None:
+            return False
+        verb, rest = found
+        if not rest:
+            return True
+        deliberate = verb.who == "coordinator" or len(verb.words) > 1
+        return deliberate and not self.flows.would_take(turn, typed)
 
     def _command_inside_flow(self, turn: Turn, text: str) -> None:
         """Run a command typed while a questionnaire is open, then ask its question again."""

@@ -203,3 +203,25 @@ def chat_dir():  # type: ignore[no-untyped-def]
     from pathlib import Path
 
     return Path(tempfile.mkdtemp())
+
+
+def test_a_command_with_words_runs_when_the_question_shown_could_not_take_it_as_an_answer(chat: Chat) -> None:
+    """Found by the simulator: a coordinator rating their manager (a number) typed `pair pause someone`, and was
+    told it was not a whole number. A command the open question cannot take as its answer runs as a command."""
+    three_at_once(chat)
+    with chat.store.unit_of_work() as uow:  # she also coordinates the programme
+        uow.coordinators.add(programme_id(chat), chat.person(MENTEE).id, None)
+    replies = chat.send(MENTEE, "program show Digital 2030")
+    assert not any("not a whole number" in r for r in replies)
+    assert any("**Settings**" in r and "anonymity-threshold" in r for r in replies[:-1])
+    assert "Where would you put yourself today" in replies[-1]  # the open question, asked again
+    assert "not a whole number" in " ".join(chat.send(MENTEE, "next year"))  # a participant's verb: an answer
+    assert not feedback(chat, "midpoint")
+    chat.send(MENTEE, "6")
+    chat.send(MENTEE, "4")
+    replies = chat.send(MENTEE, "yes")
+    assert "What should we keep, or change?" in replies[-1]
+    chat.send(MENTEE, "agenda add more time for questions")  # free text: an answer, as before
+    chat.send(MENTEE, "yes")
+    [answers] = feedback(chat, "midpoint")
+    assert answers["comment"] == "agenda add more time for questions"

@@ -198,6 +198,20 @@ class FlowRunner(FlowVerbs):
             return False
         return True
 
+    def would_take(self, turn: Turn, text: str) -> bool:
+        """True when the open question would accept ``text`` as its answer (free text takes anything)."""
+        state = turn.state
+        if not state or not state.flow:
+            return False
+        step = self._flow(turn).step(state.step)
+        if step is None:
+            return False
+        try:
+            parse_answer(self._resolved(turn, step), text, state.answers, turn.now.date())
+        except ValueProblem:
+            return False
+        return True
+
     def handle_text(self, turn: Turn, text: str) -> None:
         """An answer, or one of the flow verbs, typed while a flow is open."""
         verb = text.strip().lower()

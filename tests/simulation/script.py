@@ -199,7 +199,9 @@ def _scripted(sim: Simulation, today: date, starts: date, plan: Plan) -> None:
         target = mentees[0]
         sim.log.events["pair paused"] = 1
         sim.pair_paused = target  # type: ignore[attr-defined]
-        sim.act(coordinator, f"pair pause {target}")
+        said = " ".join(m.text for m in sim.act(coordinator, f"pair pause {target}"))
+        if "is paused" not in said:
+            sim.log.violate("coordinator commands work", sim.day, coordinator, f"pair pause {target}: {said[:200]!r}")
         sim.stop(target, "pair pause", pause=True)
     if today == starts + timedelta(days=28) and getattr(sim, "pair_paused", None):
         target = sim.pair_paused  # type: ignore[attr-defined]

@@ -29,6 +29,17 @@ from storage.tables import OutboxMessageRow
 TICK = timedelta(hours=3)
 
 
+def survey_kind(text: str) -> str:
+    """``midpoint`` or ``final`` for the first question of a survey (its introduction says which), else ""."""
+    return (
+        "midpoint"
+        if "We're halfway through" in text
+        else "final"
+        if "is ending: a five-question survey" in text
+        else ""
+    )
+
+
 class ErrorLog(logging.Handler):
     """Every error or exception logged while the simulation runs."""
 
@@ -66,7 +77,6 @@ class Simulation:
         self.shown: dict[str, OutgoingMessage] = {}
         self.continued: set[str] = set()
         self.actor = ""
-        self.survey_kind: dict[str, str] = {}
         self.followups: dict[str, set[str]] = {}
         self.truth: dict[str, tuple[str, str]] = {}
         self.gone: set[str] = set()
@@ -154,10 +164,6 @@ class Simulation:
         behaviour = self.behaviour.get(email)
         if behaviour is None:
             return
-        if "halfway" in text:
-            self.survey_kind[email] = "midpoint"
-        elif "is ending" in text:
-            self.survey_kind[email] = "final"
         if "consent" in actions:
             self.later(self.rng.uniform(*behaviour.delay_hours), lambda: self.answer_consent(email, message))
         elif "intake.previous" in actions:  # returning from last term: last term's answers still hold
@@ -166,7 +172,7 @@ class Simulation:
             )
         elif message.question is not None:
             self.on_question(email, message, solicited)
-        elif "slot.pick" in actions:
+        elif "slot.pick" in actions or "slot.other" in actions:  # times offered, or none that fits everyone
             self.on_offer(email, message)
         elif "session.outcome" in actions:
             self.on_followup(email, message)
@@ -223,7 +229,12 @@ class Simulation:
             self.continued.add(email)
         else:
             record = next(
-                (r for r in self.log.questionnaires.get(email, []) if r.done_at is None and r.flow == flow), None
+                (
+                    r
+                    for r in self.log.questionnaires.get(email, [])
+                    if r.done_at is None and not r.closed_with_notice and r.flow == flow
+                ),
+                None,
             )
             if record is None:
                 behaviour = self.behaviour[email]
@@ -232,11 +243,12 @@ class Simulation:
                     title=TITLES.get(flow.split("/")[0], flow),
                     opened_at=self.now,
                     will_answer=self.rng.random() < behaviour.answer,
-                    kind=self.survey_kind.get(email, "midpoint") if flow == "survey" else "",
                 )
                 self.log.questionnaires.setdefault(email, []).append(record)
                 self.log.events[f"opened {flow}"] += 1
             self.current[email] = record
+        if flow == "survey" and (kind := survey_kind(unescape(message.text))):
+            record.kind = kind  # a survey's first question says which one it is
         self.shown[email] = message
         if record.will_answer:
             continuing = same and solicited
@@ -275,14 +287,18 @@ class Simulation:
 
     def on_offer(self, email: str, message: OutgoingMessage) -> None:
         picks = [c for c in message.choices if c.action == "slot.pick"]
-        key = picks[0].value.split("|")[0]
+        key = (picks or [c for c in message.choices if c.action == "slot.other"])[0].value.split("|")[0]
         circle = self.log.circles.get(key)
         if circle is None or circle.ended_at is not None:
             circle = self.log.circles[key] = Circle(key=key, members=set(), offered_at=self.now)
         circle.members.add(email)
         circle.offered_at, circle.paused = self.now, False
+        mentor = key.split(":")[0]
+        for earlier in self.log.circles.values():  # the same mentor's group, as it was before someone joined it
+            if earlier.key.split(":")[0] == mentor and email in earlier.members and earlier.ended_at is None:
+                earlier.offered_at = self.now
         behaviour = self.behaviour[email]
-        if self.rng.random() >= behaviour.answer:
+        if not picks or self.rng.random() >= behaviour.answer:
             return
         confirm = len(picks) == 1 and "|" in picks[0].value and not message.question
         if confirm or self.log.roles.get(email) == "mentor":
