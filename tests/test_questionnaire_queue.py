@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import itertools
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from rich.console import Console
 
@@ -165,6 +165,13 @@ def test_a_waiting_questionnaire_that_expires_is_closed_with_a_notice(chat: Chat
     assert len(closed) == 1
     replies = chat.send(MENTEE, "todo")
     assert "a check-in" in replies[0]  # the next check-in waits instead
+    with chat.store.unit_of_work() as uow:
+        ends = uow.programmes.in_tenant(1)[0].ends_on
+    chat.advance(datetime.combine(ends, time(12), UTC) + timedelta(days=2) - chat.clock.now())
+    for _ in range(24):  # the term has ended: the survey she opened but never finished closed too
+        chat.advance(timedelta(hours=3))  # (its notice waits for her working hours)
+    assert any("Closed before you finished it: the midpoint survey" in t for t in texts(chat, MENTEE))
+    assert "I don't know `6`" in chat.send(MENTEE, "6")[-1]  # no question is open any more
 
 
 def test_the_console_shows_the_options_of_multi_choice_and_rank_questions() -> None:

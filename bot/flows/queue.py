@@ -142,7 +142,7 @@ class FlowQueue:
             return
         while state.waiting and self._expired(state.waiting[0], turn.now):
             gone = state.waiting.pop(0)
-            turn.reply(say("flow.expired", label=gone.get("label", "")), kind=kind)
+            turn.reply(say("flow.expired", label=gone.get("label", ""), started=False), kind=kind)
         turn.save_state()
         if not state.waiting:
             return
@@ -170,7 +170,8 @@ class FlowQueue:
         """A questionnaire's time ran out: close it wherever it is, with a notice, and open the next."""
         state = turn.state
         assert state is not None
-        if self.current_key(turn) == key:
+        started = self.current_key(turn) == key
+        if started:
             if not self._expired({"context": state.context}, turn.now):
                 return
             label = self.label(turn, str(state.flow), state.context)
@@ -185,7 +186,7 @@ class FlowQueue:
                 return
             label = entry["label"] if entry else self.label(turn, key.partition(":")[0], saved["context"])
             turn.save_state()
-        turn.message(Address.person(person_id), say("flow.expired", label=label), kind="nudge")
+        turn.message(Address.person(person_id), say("flow.expired", label=label, started=started), kind="nudge")
         self.open_next(turn, kind="nudge")
 
     def show_held(self, turn: Turn) -> bool:

@@ -21,7 +21,7 @@ from simulation.behaviours import Behaviour, load
 from simulation.calendar import check_invites
 from simulation.log import Circle, Questionnaire, Stop, TermLog
 from simulation.reactions import TITLES, answer, flow_of
-from simulation.wording import apology, closed_notice, lost_notice, team_rating_label
+from simulation.wording import apology, closed_notice, lost_notice, not_a_command, team_rating_label
 from storage.sql import col
 from storage.store import SqlStore
 from storage.tables import OutboxMessageRow
@@ -272,6 +272,8 @@ class Simulation:
                 record.will_answer = False
                 self.log.violate("simulator answers", self.day, email, f"{record.flow}.{step} refused {reply.text!r}")
             return
+        if not any(r.question is not None for r in replies) and any(not_a_command() in r.text for r in replies):
+            return  # the questionnaire had closed meanwhile (its notice may still be held): nothing was saved
         self.log.events[f"answered {record.flow}.{step}"] += 1
         if record.flow == "pulse" and step == "session" and isinstance(reply.value, int):
             self.log.pulses.append((email, reply.value, self.now))

@@ -33,10 +33,16 @@ def lost_notice() -> str:
 @cache
 def closed_notice() -> str:
     """The notice that a waiting questionnaire expired and was closed."""
-    return _fragment("flow.expired", label=MARK)
+    return _fragment("flow.expired", label=MARK, started=False)
 
 
 @cache
 def team_rating_label() -> str:
     """How notices name an anonymous team rating ("a rating of <manager>"): asked of team members."""
     return _fragment("flow.waiting_label", flow="team_rating", context={"manager": MARK}, title="")
+
+
+@cache
+def not_a_command() -> str:
+    """The answer to typed text that is no command (and, with no questionnaire open, no answer either)."""
+    return _fragment("commands.unknown", given=MARK, suggestion="")
