@@ -266,3 +266,19 @@ def test_in_a_group_a_missed_session_counts_for_the_side_the_mentor_names(chat: 
     outcome(chat, MENTOR, first.id, "no_show")  # Felix did not come
     outcome(chat, MEILIN, first.id, "no_show")  # "they didn't show up": from a member, it could be anyone
     assert health_now(chat).cancellations == {"mentee": 1}
+
+
+def test_goals_typed_after_the_group_changed_are_kept_for_the_pair(chat: Chat) -> None:
+    """Found by the simulator at 500 people: the goals questionnaire opened for a group, another member's place
+    ended, and the goals then typed failed on every retry with an apology."""
+    group(chat)
+    first = upcoming(chat)[0]
+    chat.advance(first.starts_at + timedelta(hours=2) - chat.clock.now())
+    outcome(chat, MENTOR, first.id, "held")
+    assert any("Which goal" in r for r in outcome(chat, FELIX, first.id, "held"))
+    chat.send(COORD, "pair end @meilin.tan")
+    chat.send(FELIX, "Draft every weekly update with an assistant by May")
+    replies = chat.send(FELIX, "skip")
+    assert not any("Sorry" in t for t in texts(chat, FELIX))
+    assert any("Saved 1 goal" in r for r in replies)
+    assert "Draft every weekly update" in chat.send(MENTOR, "goals")[0]

@@ -12,7 +12,7 @@ from bot.errors import CommandError
 from bot.model import Action, Section
 from bot.sessions import agenda as agendas
 from bot.sessions import followup
-from bot.sessions.circles import Circle, circle_by_key, circles_of_person
+from bot.sessions.circles import Circle, circle_by_key, circle_now, circles_of_person
 from bot.sessions.model import NewResource, Session, SessionStatus
 from bot.sessions.scheduling import OTHER_ACTION, PICK_ACTION, offer_slots, pick
 from bot.sessions.slots import local_label, parse_local_time
@@ -184,7 +184,7 @@ def install(engine: Engine) -> None:
             raise ValueProblem("sessions.bad_time", given=value, zone=turn.me.time_zone)
 
     def proposed(turn: Turn, answers: dict[str, Any], context: dict[str, Any]) -> None:
-        circle = circle_by_key(turn.uow, context["circle"])
+        circle = circle_now(turn.uow, context["circle"], turn.me.id, turn.tenant.id)
         if circle is None:
             raise CommandError("sessions.not_your_session")
         when = parse_local_time(answers["when"], turn.me.time_zone)

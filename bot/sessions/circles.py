@@ -101,3 +101,13 @@ def circles_of_person(uow: UnitOfWork, person_id: int, tenant_id: int) -> list[C
             if any(member.person_id == person_id for member in circle.members):
                 found.append(circle)
     return found
+
+
+def circle_now(uow: UnitOfWork, key: str, person_id: int, tenant_id: int) -> Circle | None:
+    """The circle ``key`` names, or, when it has changed since (someone else's place in the group paused or
+    ended), the live circle of the same mentor that ``person_id`` is in now; None when they left it."""
+    circle = circle_by_key(uow, key)
+    if circle is not None:
+        return circle
+    mentor = key.partition(":")[0]
+    return next((c for c in circles_of_person(uow, person_id, tenant_id) if str(c.mentor.id) == mentor), None)

@@ -10,7 +10,7 @@ from bot.domain import PairStatus
 from bot.errors import CommandError
 from bot.model import Action, Address, Choice
 from bot.sessions.agenda import send_agenda
-from bot.sessions.circles import Circle, circle_by_key
+from bot.sessions.circles import Circle, circle_by_key, circle_now
 from bot.sessions.model import NewSessionEvent, Session, SessionStatus, Side
 from bot.sessions.slots import local_label
 from bot.wording import say
@@ -151,8 +151,9 @@ def install(engine: Engine) -> None:
         _pulse(turn, context["circle"], session.id)
 
     def save_goals(turn: Turn, answers: dict[str, Any], context: dict[str, Any]) -> None:
-        circle = circle_by_key(turn.uow, context["circle"])
-        assert circle is not None
+        circle = circle_now(turn.uow, context["circle"], turn.me.id, turn.tenant.id)
+        if circle is None:
+            raise CommandError("sessions.not_your_session")  # their place ended while they typed
         goals = [answers[k] for k in ("goal_1", "goal_2") if answers.get(k)]
         for pair in circle.pairs:
             pair.goals = [*pair.goals, *({"text": g, "by": turn.me.id, "done": False} for g in goals)]
@@ -164,7 +165,7 @@ def install(engine: Engine) -> None:
     def _pulse(turn: Turn, circle_key: str, session_id: int) -> None:
         from bot.feedback import start_pulse
 
-        circle = circle_by_key(turn.uow, circle_key)
+        circle = circle_now(turn.uow, circle_key, turn.me.id, turn.tenant.id)
         if circle is not None:
             start_pulse(engine, turn, circle, session_id)
 
@@ -174,7 +175,7 @@ def install(engine: Engine) -> None:
     engine.flows.register(GOALS_FLOW, save_goals)
 
     def _offer_next(turn: Turn, circle_key: str, session: Session) -> None:
-        circle = circle_by_key(turn.uow, circle_key)
+        circle = circle_now(turn.uow, circle_key, turn.me.id, turn.tenant.id)
         upcoming = next_session(turn, circle, session) if circle else None
         if upcoming is None:
             if circle is not None:
