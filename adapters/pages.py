@@ -60,6 +60,7 @@ class Pages:
             "threshold": defaults.anonymity_threshold,
             "retention_days": defaults.retention_days,
             "link_days": LINK_DAYS,
+            "payload_days": settings.rmbot_payload_retention_days,
         }
         for name in PAGES.values():
             try:

@@ -162,9 +162,11 @@ class Worker:
             self.runtime.send_pending(deliverer)
 
     def enqueue_due(self) -> datetime | None:
-        """Scheduler callback: turn due jobs into inbox events, poke the loop, return the next due time."""
+        """Scheduler callback: turn due jobs into inbox events, poke the loop, redact expired payloads (at most
+        hourly), return the next due time."""
         if self.runtime.store.schedule.enqueue_due(self.runtime.clock.now()):
             self.poke()
+        self.runtime.housekeeping()
         return self.runtime.store.schedule.next_due()
 
     def _process_one(self) -> bool:

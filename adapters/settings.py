@@ -72,6 +72,13 @@ class Settings(BaseSettings):
         le=3600,
         description="how long a replica holds an outbox message it is sending before another may take it over",
     )
+    rmbot_payload_retention_days: int = Field(
+        default=30,
+        ge=1,
+        le=3650,
+        description="days a handled message's stored payload (what was typed, what was sent, files) is kept "
+        "before it is redacted to the ids and keys that exactly-once delivery needs",
+    )
     slack_bot_token: str = ""
     slack_signing_secret: str = ""
     slack_app_token: str = ""

@@ -15,6 +15,7 @@ def open_store(settings: Settings, *, migrate: bool = True) -> SqlStore:
     """Open the configured store, applying migrations and RMBOT_ADMIN_EMAILS unless told otherwise."""
     store = SqlStore.open(settings.database_url, migrate=migrate)
     store.outbox.lease = timedelta(seconds=settings.rmbot_send_lease_seconds)
+    store.payload_retention = timedelta(days=settings.rmbot_payload_retention_days)
     if migrate:
         apply_admin_emails(store, settings)
     return store

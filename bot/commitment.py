@@ -3,6 +3,7 @@ privately to coordinators, and keeping the junior mentor's hours inside their al
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,10 +18,11 @@ from bot.wording import say
 GAP_CHECK = "pair_gap_check"
 
 
-def alert_coordinators(turn: Turn, programme: Programme, key: str, **values: Any) -> None:
-    """A private message to every coordinator of the programme."""
+def alert_coordinators(turn: Turn, programme: Programme, key: str, about: Sequence[int], **values: Any) -> None:
+    """A private message to every coordinator of the programme about the people ``about`` (who see it in
+    ``my-data``)."""
     for person_id in turn.uow.coordinators.of_programme(programme.id):
-        turn.message(Address.person(person_id), say(key, programme=programme, **values))
+        turn.message(Address.person(person_id), say(key, programme=programme, **values), about=about)
 
 
 def nudge_slipper(turn: Turn, circle: Circle, session: Session, kind: str, side: str) -> None:
@@ -84,13 +86,15 @@ def after_outcome(turn: Turn, circle: Circle, session: Session, kind: str, side:
         pair.at_risk, pair.risk_reason = True, reason
         turn.uow.matching.save_pair(pair)
     names = {"mentor": circle.person(circle.mentor).name, "mentees": [circle.person(m).name for m in circle.mentees]}
-    alert_coordinators(turn, programme, "commitment.alert_cancellations", count=streak, **names)
+    about = [m.person_id for m in circle.members]
+    alert_coordinators(turn, programme, "commitment.alert_cancellations", about, count=streak, **names)
     if kind == "no_show" and programme.settings.copy_sponsor_on_no_shows and programme.settings.sponsor_email:
         sponsor = turn.uow.people.by_email(turn.tenant.id, programme.settings.sponsor_email)
         if sponsor is not None:
             turn.message(
                 Address.person(sponsor.id),
                 say("commitment.sponsor_no_shows", programme=programme, count=streak, **names),
+                about=about,
             )
 
 
@@ -130,6 +134,7 @@ def on_gap_check(turn: Turn, payload: dict[str, Any]) -> None:
             turn,
             circle.programme,
             "commitment.alert_gap",
+            [m.person_id for m in circle.members],
             days=(turn.now - last).days,
             mentor=circle.person(circle.mentor).name,
             mentees=[circle.person(m).name for m in circle.mentees],
@@ -178,7 +183,9 @@ def check_workload(turn: Turn, circle: Circle, month: str | None = None) -> None
                 programme_id=programme.id,
                 kind="nudge",
             )
-            alert_coordinators(turn, programme, "commitment.workload_coordinator", mentor=person.name, **values)
+            alert_coordinators(
+                turn, programme, "commitment.workload_coordinator", [person.id], mentor=person.name, **values
+            )
     if given != set(mentor.notices.get(f"workload:{month}", [])):
         mentor.notices = {**mentor.notices, f"workload:{month}": sorted(given)}
         turn.uow.participants.save(mentor)

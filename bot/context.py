@@ -67,6 +67,7 @@ class Turn:
         attachments: Sequence[Attachment] = (),
         programme_id: int | None = None,
         kind: MessageKind = "reply",
+        about: Sequence[int] = (),
     ) -> OutgoingMessage:
         """Queue a message. Its idempotency key derives from the event, so a re-handled event adds nothing."""
         key = f"{self.event.platform.value}:{self.event.tenant}:{self.event.event_id}:{len(self.sent) + 1}"
@@ -85,6 +86,7 @@ class Turn:
             kind=kind,
             reply_in=self.event.conversation if self.person is not None and to.people == (self.person.id,) else "",
             trigger_id=self.event.trigger_id if form is not None else "",
+            about=list(about),
         )
         self.uow.outbox.add(message, platform=self.tenant.platform)
         self.sent.append(message)

@@ -125,6 +125,8 @@ class ProgrammeSettings(BaseModel):
     """After a programme closes, its participants' personal data is purged after this many days
     (unless they take part in another programme that is still open)."""
     copy_sponsor_on_no_shows: bool = False
+    team_rating_agreement: bool = False
+    """A mentee's direct reports are asked to rate them only once the mentee agrees (they are always told first)."""
     goal_direction: Literal["higher", "lower"] = "higher"
     """Whether a higher or a lower value of the goal's measure is better (asked when the target is below the baseline)."""
     library: dict[str, Any] = Field(default_factory=dict)

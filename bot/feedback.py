@@ -13,6 +13,7 @@ from bot.context import Turn
 from bot.domain import PairStatus, ParticipantStatus, Programme
 from bot.errors import CommandError
 from bot.model import Action, Address, Choice
+from bot.reports.releases import schedule_next
 from bot.sessions.circles import Circle, circle_by_key, circles_of, circles_of_person
 from bot.sessions.model import NewFeedback, SessionStatus
 from bot.wording import say
@@ -26,7 +27,7 @@ PULSE_ACTION = "pulse.start"
 PULSE_REMINDER, SURVEY_JOB, CHECKIN_JOB = "pulse_reminder", "programme_survey", "programme_checkin"
 
 
-def _target_turn(turn: Turn, person_id: int) -> Turn:
+def target_turn(turn: Turn, person_id: int) -> Turn:
     """A turn for someone other than the actor (the bot starting a conversation with them)."""
     return Turn(
         event=turn.event,
@@ -88,6 +89,7 @@ def schedule_programme_rhythm(turn: Turn, programme: Programme) -> None:
                 {"programme_id": programme.id, "phase": "end"},
                 key=f"team:{programme.id}:end",
             )
+    schedule_next(turn.uow, programme, turn.now)  # figures are released at fixed points from now on
     first = turn.now + timedelta(days=programme.settings.checkin_days)
     turn.uow.schedule.add(
         turn.tenant.id, CHECKIN_JOB, first, {"programme_id": programme.id, "number": 1}, key=f"checkin:{programme.id}:1"
@@ -150,6 +152,7 @@ def install(engine: Engine) -> None:
             turn.message(
                 Address.person(person_id),
                 say("feedback.checkin_to_coordinator", name=turn.me.name, programme=programme, answers=answers),
+                about=[turn.me.id],
             )
         turn.reply(say("feedback.checkin_thanks"))
 
@@ -208,11 +211,11 @@ def install(engine: Engine) -> None:
         if programme is None:
             return
         subject = str(payload.get("subject"))
-        for participant in _taking_part(turn, programme):
+        for participant in taking_part(turn, programme):
             if turn.uow.feedback.exists(participant.person_id, subject, subject):
                 continue
             engine.flows.start(
-                _target_turn(turn, participant.person_id),
+                target_turn(turn, participant.person_id),
                 SURVEY,
                 {
                     "key": f"survey-{programme.id}-{subject}",
@@ -223,43 +226,8 @@ def install(engine: Engine) -> None:
                     "intro": say(f"feedback.survey_intro_{subject}", programme=programme),
                 },
                 nudge=True,
-                expires_at=_closes(programme),
+                expires_at=closes(programme),
             )
-
-    @engine.on_due(TEAM_JOB)
-    def team_survey(turn: Turn, payload: dict[str, Any]) -> None:
-        """Each mentee's direct reports rate them, anonymously, at the start and at the end."""
-        programme = turn.uow.programmes.get(int(payload.get("programme_id", 0)))
-        if programme is None:
-            return
-        phase = str(payload.get("phase"))
-        for participant in _taking_part(turn, programme):
-            if participant.role.value != "mentee":
-                continue
-            manager = turn.uow.people.get(participant.person_id)
-            for member in turn.uow.people.reports(participant.person_id):
-                if (
-                    member.opted_out
-                    or member.left_at
-                    or turn.uow.feedback.exists(member.id, f"team_{phase}", f"{phase}:{participant.person_id}")
-                ):
-                    continue
-                engine.flows.start(
-                    _target_turn(turn, member.id),
-                    TEAM,
-                    {
-                        "key": f"team-{programme.id}-{phase}-{participant.person_id}",
-                        "programme_id": programme.id,
-                        "phase": phase,
-                        "mentee": participant.person_id,
-                        "manager": manager.name if manager else "",
-                        "programme": programme.name,
-                        "metric": programme.goal_metric or programme.name,
-                        "threshold": programme.settings.anonymity_threshold,
-                    },
-                    nudge=True,
-                    expires_at=_closes(programme),
-                )
 
     @engine.on_due(CHECKIN_JOB)
     def checkin(turn: Turn, payload: dict[str, Any]) -> None:
@@ -268,9 +236,9 @@ def install(engine: Engine) -> None:
             return
         number = int(payload.get("number", 1))
         subject = f"checkin-{number}"
-        for participant in _taking_part(turn, programme):
+        for participant in taking_part(turn, programme):
             engine.flows.start(
-                _target_turn(turn, participant.person_id),
+                target_turn(turn, participant.person_id),
                 CHECKIN,
                 {
                     "key": f"checkin-{programme.id}-{number}",
@@ -290,13 +258,17 @@ def install(engine: Engine) -> None:
             key=f"checkin:{programme.id}:{number + 1}",
         )
 
+    from bot import team_rating  # the team rating builds on this module's helpers
 
-def _closes(programme: Programme) -> datetime | None:
+    team_rating.install(engine)
+
+
+def closes(programme: Programme) -> datetime | None:
     """Surveys and team ratings close when the programme's term ends (a day after its last day)."""
     return datetime.combine(programme.ends_on + timedelta(days=1), time(0, 0), UTC) if programme.ends_on else None
 
 
-def _taking_part(turn: Turn, programme: Programme) -> list[Any]:
+def taking_part(turn: Turn, programme: Programme) -> list[Any]:
     """Active participants who are in a live pair (surveys and check-ins are for people being mentored)."""
     paired = {
         m.id

@@ -17,6 +17,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from bot.files import safe_file_name
+
 
 class Platform(StrEnum):
     """The chat platforms the engine can be reached through."""
@@ -163,9 +165,15 @@ class Attachment(_Model):
     """A file that travels with a message: a chart, a CSV export, a calendar invite, a data export."""
 
     filename: str
+    """Always one plain name (made safe by :func:`bot.files.safe_file_name`), never a path."""
     media_type: str
     content_b64: str
     title: str = ""
+
+    @field_validator("filename")
+    @classmethod
+    def _plain_name(cls, value: str) -> str:
+        return safe_file_name(value, "file")
 
 
 class Address(_Model):
@@ -211,3 +219,5 @@ class OutgoingMessage(_Model):
     """Conversation id to answer in, when the message answers an event in a known conversation."""
     trigger_id: str = ""
     """Copied from the event this message answers: lets a platform open a form as a dialog (Slack modal)."""
+    about: list[int] = Field(default_factory=list)
+    """The people a message to someone else is about (an alert to a coordinator): ``my-data`` shows it to them."""

@@ -28,7 +28,7 @@ from bot.domain import (
     Tenant,
 )
 from bot.model import InboundEvent, OutgoingMessage
-from bot.reports.aggregate import FigureLedger
+from bot.reports.aggregate import ReleaseLedger
 from bot.sessions.model import (
     Feedback,
     NewFeedback,
@@ -89,6 +89,18 @@ class OutboxItem:
     recovered: bool = False
     """Taken over after an earlier sender's lease ran out (it died or stalled mid-send): the message may
     already have reached the platform."""
+
+
+@dataclass(frozen=True)
+class Traces:
+    """What identifies someone being forgotten, or what they wrote, as the stored messages may hold it."""
+
+    tenant_id: int
+    person_id: int
+    user_keys: frozenset[str]
+    """Who acted, in their inbox events: their platform ids (in the console, their email)."""
+    words: frozenset[str]
+    """Their name, email and platform ids, and what they wrote: as typed, and as escaped in messages."""
 
 
 class TenantRepository(Protocol):
@@ -199,6 +211,32 @@ class FeedbackRepository(Protocol):
 class AuditRepository(Protocol):
     def add(self, tenant_id: int, programme_id: int | None, person_id: int | None, verb: str, detail: str) -> None: ...
     def of_programme(self, programme_id: int, limit: int = 50) -> list[dict[str, Any]]: ...
+    def pseudonymise(self, tenant_id: int, person_id: int, words: frozenset[str], pseudonym: str) -> None:
+        """Entries by the person, or naming them with any of ``words``, keep their facts under ``pseudonym``."""
+        ...
+
+
+class ErasureRepository(Protocol):
+    """What ``forget-me`` erases beyond the domain records: the message logs and the platforms' records."""
+
+    def erase_traces(self, traces: Traces, placeholder: str) -> None:
+        """Inbox events the person sent, and stored messages to them, about them or holding any of the words:
+        handled or delivered ones are redacted (ids, keys and status stay), ones still waiting for them or about
+        them are not sent; other waiting messages, and other people's open questionnaires, keep going with the
+        words replaced by ``placeholder``."""
+        ...
+
+    def forget_accounts(self, person_id: int) -> None:
+        """Delete what the platform adapters keep of the person's chat accounts (before they are unlinked)."""
+        ...
+
+
+class PersonalDataRepository(Protocol):
+    def gather(self, tenant_id: int, person_id: int) -> dict[str, list[dict[str, Any]]]:
+        """Everything stored about the person, by source (a table, or a table read by another column), as
+        JSON-ready rows: their own records, their pairs' shared ones, and what others' records say of them
+        reduced to what they may see (``my-data``). Sources without rows are left out."""
+        ...
 
 
 class OutboxWriter(Protocol):
@@ -265,7 +303,13 @@ class UnitOfWork(Protocol):
     def audit(self) -> AuditRepository: ...
 
     @property
-    def figures(self) -> FigureLedger: ...
+    def figures(self) -> ReleaseLedger: ...
+
+    @property
+    def personal_data(self) -> PersonalDataRepository: ...
+
+    @property
+    def erasure(self) -> ErasureRepository: ...
 
     def savepoint(self) -> AbstractContextManager[None]:
         """A nested transaction: changes inside it are undone if the block raises."""
@@ -342,6 +386,11 @@ class Store(Protocol):
     def unit_of_work(self) -> AbstractContextManager[UnitOfWork]: ...
 
     def ping(self) -> bool: ...
+
+    def redact_expired_payloads(self) -> int:
+        """Empty the payloads of inbox events handled, and outbox messages settled, longer ago than the payload
+        retention period, keeping what exactly-once needs (ids, keys, status); returns how many."""
+        ...
 
 
 @dataclass

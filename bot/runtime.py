@@ -26,6 +26,7 @@ from bot.wording import say
 log = logging.getLogger(__name__)
 GIVE_UP_AFTER = 5
 DEFAULT_DAILY_CAP = 3
+HOUSEKEEPING_EVERY = timedelta(hours=1)
 
 
 class Runtime:
@@ -44,6 +45,7 @@ class Runtime:
         self.observer: RuntimeObserver = observer or NullObserver()
         self.stopping = False
         """Set when the process shuts down: messages claimed but not yet sent are handed back at once."""
+        self._housekept: datetime | None = None
 
     def accept(self, event: InboundEvent) -> bool:
         """Commit ``event`` to the inbox. Only after this returns may the adapter acknowledge it.
@@ -107,7 +109,17 @@ class Runtime:
         """Enqueue every scheduled job due at ``at`` (default: now) and handle it."""
         enqueued = self.store.schedule.enqueue_due(at or self.clock.now())
         self.process_pending()
+        self.housekeeping()
         return enqueued
+
+    def housekeeping(self) -> int:
+        """Periodic upkeep, at most hourly (it rides on the scheduler's ticks): stored message payloads older
+        than the retention period are redacted. Returns how many were."""
+        now = self.clock.now()
+        if self._housekept is not None and now - self._housekept < HOUSEKEEPING_EVERY:
+            return 0
+        self._housekept = now
+        return self.store.redact_expired_payloads()
 
     def send_pending(self, deliverer: Deliverer, people: set[int] | None = None, limit: int = 100) -> int:
         """Deliver due outbox messages for the deliverer's platform; returns how many were settled."""

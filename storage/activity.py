@@ -1,15 +1,12 @@
-"""Repositories for what happens in a programme: pairs and match runs, sessions, feedback, the audit log,
-and the aggregates last shown."""
+"""Repositories for what happens in a programme: pairs and match runs, sessions, feedback and the audit log."""
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from sqlalchemy import delete
 
 from bot.domain import MatchPair, MatchRule, MatchRun, NewMatchPair, NewMatchRule, NewMatchRun
-from bot.reports.aggregate import Figure, Released
 from bot.sessions.model import (
     Feedback,
     NewFeedback,
@@ -20,6 +17,7 @@ from bot.sessions.model import (
     Session,
     SessionEvent,
 )
+from storage.erasure import words_pattern
 from storage.repositories import _copy_into, _Repo
 from storage.sql import col, insert_ignoring_duplicates, rowcount, select, table, to_domain, to_domain_or_none
 from storage.tables import (
@@ -30,7 +28,6 @@ from storage.tables import (
     MatchRunRow,
     ParticipantRow,
     ProgrammeRow,
-    ReleasedFigureRow,
     ResourceRow,
     SessionEventRow,
     SessionRow,
@@ -247,33 +244,16 @@ class AuditRepo(_Repo):
         rows = self.session.exec(
             select(AuditRow).where(AuditRow.programme_id == programme_id).order_by(col(AuditRow.id).desc()).limit(limit)
         )
-        return [{"at": r.at, "person_id": r.person_id, "verb": r.verb, "detail": r.detail} for r in rows]
+        return [
+            {"at": r.at, "person_id": r.person_id, "actor": r.actor, "verb": r.verb, "detail": r.detail} for r in rows
+        ]
 
-
-CELL_LENGTH = 64
-
-
-def _cell_key(cell: str) -> str:
-    """The cell as stored: long names (a long department name) keep their start and gain a digest."""
-    if len(cell) <= CELL_LENGTH:
-        return cell
-    return f"{cell[: CELL_LENGTH - 17]}#{hashlib.sha256(cell.encode()).hexdigest()[:16]}"
-
-
-class FiguresRepo(_Repo):
-    """The aggregates last shown per programme (see ``bot.reports.aggregate.steady``)."""
-
-    def released(self, programme_id: int, cell: str) -> Released | None:
-        row = self.session.get(ReleasedFigureRow, (programme_id, _cell_key(cell)))
-        if row is None:
-            return None
-        return Released(figure=Figure(respondents=row.respondents, mean=row.mean), as_of=row.as_of)
-
-    def release(self, programme_id: int, cell: str, released: Released) -> None:
-        cell = _cell_key(cell)
-        row = self.session.get(ReleasedFigureRow, (programme_id, cell))
-        if row is None:
-            row = ReleasedFigureRow(programme_id=programme_id, cell=cell, respondents=0, mean=0.0, as_of=released.as_of)
-            self.session.add(row)
-        row.respondents, row.mean, row.as_of = released.figure.respondents, released.figure.mean, released.as_of
+    def pseudonymise(self, tenant_id: int, person_id: int, words: frozenset[str], pseudonym: str) -> None:
+        """Entries by the person, or naming them, keep their facts under ``pseudonym`` (``forget-me``)."""
+        naming = words_pattern(words)
+        for row in self.session.exec(select(AuditRow).where(AuditRow.tenant_id == tenant_id)).all():
+            if row.person_id == person_id:
+                row.person_id, row.actor = None, pseudonym
+            if naming is not None and naming.search(row.detail):
+                row.detail = naming.sub(pseudonym, row.detail)[:500]
         self.session.flush()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
@@ -13,9 +13,12 @@ from sqlmodel import Session
 
 from bot.ports import Store
 from storage import db
-from storage.activity import AuditRepo, FeedbackRepo, FiguresRepo, MatchingRepo, SessionsRepo
+from storage.activity import AuditRepo, FeedbackRepo, MatchingRepo, SessionsRepo
+from storage.erasure import ErasureRepo, redact_expired
 from storage.grants import CoordinatorGrantRepo
+from storage.personal_data import PersonalDataRepo
 from storage.queues import SqlInbox, SqlOutbox, SqlSchedule
+from storage.releases import FiguresRepo
 from storage.repositories import (
     ConversationRepo,
     CoordinatorRepo,
@@ -26,6 +29,8 @@ from storage.repositories import (
     ScheduleRepo,
     TenantRepo,
 )
+
+PAYLOAD_RETENTION = timedelta(days=30)
 
 
 def _utcnow() -> datetime:
@@ -51,6 +56,8 @@ class SqlUnitOfWork:
         self.feedback = FeedbackRepo(session, now)
         self.audit = AuditRepo(session, now)
         self.figures = FiguresRepo(session, now)
+        self.personal_data = PersonalDataRepo(session, now)
+        self.erasure = ErasureRepo(session, now)
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:
@@ -67,6 +74,8 @@ class SqlStore:
         self.inbox = SqlInbox(engine, now)
         self.outbox = SqlOutbox(engine, now)
         self.schedule = SqlSchedule(engine, now)
+        self.payload_retention = PAYLOAD_RETENTION
+        """How long handled inbox payloads and delivered outbox payloads are kept (RMBOT_PAYLOAD_RETENTION_DAYS)."""
 
     @classmethod
     def open(
@@ -91,6 +100,10 @@ class SqlStore:
             return True
         except SQLAlchemyError:
             return False
+
+    def redact_expired_payloads(self) -> int:
+        """Redact message payloads handled or delivered longer ago than ``payload_retention`` (see the port)."""
+        return redact_expired(self.engine, self.now() - self.payload_retention, self.now)
 
     def close(self) -> None:
         self.engine.dispose()

@@ -203,6 +203,8 @@ class InboxEventRow(SQLModel, table=True):
     last_error: str = Field(default="", max_length=2000)
     received_at: datetime = _ts(nullable=False)
     done_at: datetime | None = _ts()
+    redacted_at: datetime | None = _ts()
+    """When the payload was emptied (retention, ``forget-me``): only what exactly-once needs is left."""
 
 
 class OutboxMessageRow(SQLModel, table=True):
@@ -223,6 +225,8 @@ class OutboxMessageRow(SQLModel, table=True):
     created_at: datetime = _ts(nullable=False)
     not_before: datetime = _ts(nullable=False)
     sent_at: datetime | None = _ts()
+    redacted_at: datetime | None = _ts()
+    """When the payload was emptied (retention, ``forget-me``): the key and the status stay."""
 
 
 class ScheduledJobRow(SQLModel, table=True):
@@ -371,17 +375,44 @@ class AuditRow(SQLModel, table=True):
     verb: str = Field(max_length=64)
     detail: str = Field(default="", max_length=500)
     at: datetime | None = _ts()
+    actor: str = Field(default="", max_length=64, sa_column_kwargs={"server_default": ""})
+    """The pseudonym of a coordinator who was forgotten (``person_id`` is then empty)."""
 
 
-class ReleasedFigureRow(SQLModel, table=True):
-    """The last value of each aggregate that was shown, so that later reports cannot be subtracted from it."""
+class FigureReleaseRow(SQLModel, table=True):
+    """A release of a programme's figures: computed once at a measurement point or the end of a period, over the
+    answers given before ``cutoff`` (``bot.reports.releases``)."""
 
-    __tablename__ = "released_figure"
+    __tablename__ = "figure_release"
+    __table_args__ = (UniqueConstraint("programme_id", "cutoff"),)
 
-    programme_id: int = Field(foreign_key="programme.id", primary_key=True)
-    cell: str = Field(max_length=64, primary_key=True)
-    """Which aggregate: ``pulse``, ``pulse:role:mentor``, ``pulse:week:2030-W10``, ``team:end``..."""
+    id: int | None = Field(default=None, primary_key=True)
+    programme_id: int = Field(foreign_key="programme.id", index=True)
+    period: str = Field(max_length=16)
+    """``baseline``, ``midpoint``, ``final``, or the month it closes (``2030-03``)."""
+    cutoff: datetime = _ts(nullable=False)
+    released_at: datetime = _ts(nullable=False)
+
+
+class ReleasedCellRow(SQLModel, table=True):
+    """A figure of a release: ``pulse``, ``pulse:department:Sales``, ``pulse:department#other``..."""
+
+    __tablename__ = "released_cell"
+
+    release_id: int = Field(foreign_key="figure_release.id", primary_key=True)
+    cell: str = Field(max_length=255, primary_key=True)
     respondents: int
     mean: float
-    as_of: datetime = _ts(nullable=False)
-    """The newest answer the shown figure included."""
+    basis: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    """Per pseudonym, the ids of the answers the figure rests on: later releases are checked against it."""
+
+
+class FigureContributorRow(SQLModel, table=True):
+    """The pseudonym a person has in released figures' bases; deleted when they are forgotten."""
+
+    __tablename__ = "figure_contributor"
+
+    programme_id: int = Field(foreign_key="programme.id", primary_key=True)
+    person_id: int = Field(foreign_key="person.id", primary_key=True)
+    scope: str = Field(max_length=32, primary_key=True)
+    token: str = Field(max_length=32, unique=True)

@@ -14,6 +14,8 @@ from storage.store import SqlStore
 TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:?\d{2}|Z)?")
 FAKE_URL = re.compile(r"http://127\.0\.0\.1:\d+")
 """Each side has its own fake platform, on its own port."""
+PSEUDONYM = re.compile(r"\b[0-9a-f]{16}\b")
+"""Random pseudonyms behind released figures (``figure_contributor.token``) differ between two runs, like ids."""
 VOLATILE_COLUMNS = {"id", "at", "as_of", "not_before"}
 """Besides every ``*_at`` column: row ids and times legitimately differ between two runs."""
 
@@ -28,7 +30,7 @@ def plain(value: Any) -> Any:
                 return plain(json.loads(value))
             except ValueError:
                 pass
-        return FAKE_URL.sub("<fake>", TIME.sub("<time>", value))
+        return PSEUDONYM.sub("<pseudonym>", FAKE_URL.sub("<fake>", TIME.sub("<time>", value)))
     if isinstance(value, dict):
         return {k: plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from adapters.console.render import plain, render
 from adapters.slack.render import message_blocks
 from adapters.teams.cards import render as card
@@ -50,7 +52,9 @@ def test_a_coordinator_sees_health_and_pulse_only_above_the_threshold(chat: Chat
     assert shown["Pulse"] == "not enough responses to show (fewer than 5)"
     assert "mentors 1 in" in shown["People"] and "mentees 1 in" in shown["People"]
     add_pulses(chat, [5, 4, 4, 3, 5, 5])
-    assert facts(dashboard(chat, COORD))["Pulse"] == "4.3/5 from 6 people"
+    assert facts(dashboard(chat, COORD))["Pulse"] == "not released yet (next release 2030-03-02)"
+    chat.clock.advance(timedelta(days=1))  # the release at the start of the term
+    assert facts(dashboard(chat, COORD))["Pulse"] == "4.3/5 from 6 people (released 2030-03-02)"
     values = [c.value for c in board.choices]
     assert "status --program digital-2030" in values and "report --program digital-2030" in values
     reply = chat.press(COORD, "status: Digital 2030")

@@ -24,6 +24,7 @@ def test_a_self_assessment_is_not_measured_against_the_team_rated_baseline(chat:
     pair_up(chat)  # the goal: team-rated digital confidence from 5 to 7
     add_feedback(chat, "team_baseline", [4, 4, 4, 4, 4], key="rating")
     add_feedback(chat, "final", [8, 8, 8, 8, 8], key="goal_self")  # the mentees think highly of themselves
+    chat.clock.advance(timedelta(days=1))  # past the first release (the start of the term)
     figures = health(chat)
     assert figures.goal_progress is None and evaluate(figures).verdict == "not_measured"
     report = unescape(chat.send(COORD, "report")[0])
@@ -39,6 +40,7 @@ def test_the_team_rating_at_the_end_is_compared_with_the_team_rated_baseline(cha
     add_feedback(chat, "team_baseline", [4, 4, 4, 4, 4], key="rating")
     add_feedback(chat, "final", [8, 8, 8, 8, 8], key="goal_self")
     add_feedback(chat, "team_end", [5, 6, 5, 6, 5], key="rating")
+    chat.clock.advance(timedelta(days=1))
     figures = health(chat)
     assert figures.goal_basis == "team" and figures.goal_progress is not None
     assert round(figures.goal_progress, 2) == round((5.4 - 4) / (7 - 4), 2)
@@ -53,6 +55,7 @@ def test_the_team_rating_at_the_end_is_compared_with_the_team_rated_baseline(cha
 def test_without_a_measured_baseline_the_self_assessment_is_labelled_as_such(chat: Chat) -> None:
     pair_up(chat)
     add_feedback(chat, "final", [8, 8, 8, 8, 8], key="goal_self")
+    chat.clock.advance(timedelta(days=1))
     figures = health(chat)
     assert figures.goal_basis == "self" and evaluate(figures).verdict == "met"
     report = unescape(chat.send(COORD, "report evaluation")[0])

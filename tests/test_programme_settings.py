@@ -160,6 +160,8 @@ def test_program_edit_asks_before_a_target_below_the_baseline_and_the_evaluation
                     answers={"goal_self": 2 + n % 2},
                 )
             )
+    chat.clock.advance(timedelta(days=1))  # the answers are released at the start of the term
+    with chat.store.unit_of_work() as uow:
         health = programme_health(uow, stored, chat.clock.now())
     assert evaluate(health).verdict == "met"
 

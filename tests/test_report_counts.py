@@ -115,6 +115,7 @@ def test_a_small_programme_is_told_how_many_more_answers_each_figure_needs(chat:
 def test_the_baseline_is_measured_by_the_baseline_survey_and_the_typed_one_is_shown_as_expected(chat: Chat) -> None:
     pair_up(chat)
     add_feedback(chat, "team_baseline", [3, 4, 4, 3, 4], key="rating")
+    chat.clock.advance(timedelta(days=1))  # past the baseline release, at the start of the term
     report = unescape(chat.send(COORD, "report")[0])
     assert "baseline 3.6 (measured: baseline survey, 5 people; expected at set-up: 5)" in report
 
@@ -138,6 +139,7 @@ def test_charts_show_empty_weeks_as_zero_with_integer_ticks_and_a_single_point_r
 
     known_term(chat)
     add_feedback(chat, "pulse", [4, 5, 4, 3, 5])
+    chat.advance(timedelta(days=31))  # the next release (the first of the month) takes them
     with chat.store.unit_of_work() as uow:
         programme = uow.programmes.get(programme_id(chat))
         assert programme is not None
@@ -153,7 +155,8 @@ def test_charts_show_empty_weeks_as_zero_with_integer_ticks_and_a_single_point_r
 def test_a_pulse_held_back_by_the_differencing_rule_says_how_many_more_answers_move_it(chat: Chat) -> None:
     pair_up(chat)
     add_feedback(chat, "pulse", [4, 4, 4, 4, 4])
-    assert "Pulse: 4.0/5 from 5 people." in unescape(chat.send(COORD, "status")[0])
+    chat.clock.advance(timedelta(days=1))  # released at the start of the term
+    assert "Pulse: 4.0/5 from 5 people (released 2030-03-02;" in unescape(chat.send(COORD, "status")[0])
     chat.clock.advance(timedelta(days=14))
     programme = programme_id(chat)
     with chat.store.unit_of_work() as uow:
@@ -168,5 +171,7 @@ def test_a_pulse_held_back_by_the_differencing_rule_says_how_many_more_answers_m
                     answers={"session": "1"},
                 )
             )
+    chat.clock.advance(timedelta(days=31))  # the release of 1 April cannot move it
     status = unescape(chat.send(COORD, "status")[0])
-    assert "4.0/5 from 5 people (as last shown: it moves once 5 people have answered since, 2 so far)" in status
+    assert "4.0/5 from 5 people (released 2030-03-02; it moves at a release once 5 people have answered since" in status
+    assert "(2 so far)" in status and "the next release is on **2030-04-23**" in status

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from sqlalchemy import MetaData, select
 
 from bot.library import load_library
-from bot.reports.aggregate import breakdown, summarise
+from bot.reports.aggregate import Cell
+from bot.reports.disclosure import Breakdown, Family, disclose
 from bot.sessions.model import NewFeedback, NewSessionEvent, SessionStatus, Side
 from bot.wording import unescape
 from chat import Chat
@@ -113,8 +114,8 @@ def test_figures_on_fewer_than_k_people_are_never_shown(chat: Chat) -> None:
 
 
 groups_strategy = st.dictionaries(
-    st.sampled_from(["mentor", "mentee", "Engineering", "Sales", "People", "Finance"]),
-    st.dictionaries(st.integers(1, 40), st.lists(st.floats(1, 5), min_size=0, max_size=3), max_size=12),
+    st.sampled_from(["Engineering", "Sales", "People", "Finance", "Marketing", "Operations"]),
+    st.dictionaries(st.integers(1, 40), st.lists(st.floats(1, 5), min_size=1, max_size=3), max_size=12),
     max_size=6,
 )
 
@@ -122,19 +123,31 @@ groups_strategy = st.dictionaries(
 @given(groups_strategy, st.integers(3, 8))
 @settings(max_examples=300, deadline=None)
 def test_no_aggregate_ever_rests_on_fewer_than_k_people(groups, k) -> None:  # type: ignore[no-untyped-def]
-    figures = breakdown(groups, k)
-    for name, figure in figures.items():
-        if figure is not None:
-            assert figure.respondents >= k
-            assert figure.respondents == len([p for p, v in groups[name].items() if v])
-    hidden = [n for n, f in figures.items() if f is None and any(groups[n].values())]
-    assert len(hidden) != 1 or not any(f is not None for f in figures.values())  # never one group to subtract
-    everyone: dict[int, list[float]] = {}
-    for values in groups.values():
-        for person, answers in values.items():
-            everyone.setdefault(person, []).extend(answers)
-    total = summarise(everyone, k)
-    assert total is None or total.respondents >= k
+    """A breakdown of the total (each person in one group): every figure shown rests on at least k people and
+    is their true figure, and the groups withheld, together, are none or at least k people."""
+    answers: dict[str, dict[str, tuple[str, float]]] = {}
+    seen: set[int] = set()
+    for name, people in sorted(groups.items()):
+        for person, values in people.items():
+            if person in seen:
+                continue  # one group per person, as departments are
+            seen.add(person)
+            for n, value in enumerate(values):
+                answers.setdefault(f"d:{name}", {})[f"{person}.{n}"] = (str(person), value)
+    total = Cell("d", {a: given for cell in answers.values() for a, given in cell.items()})
+    family = Family(total, [Breakdown("d", {name: Cell(name, cell) for name, cell in answers.items()})])
+    shown = {cell.name: cell for cell in disclose([family], [], k)}
+    for name, cell in shown.items():
+        assert cell.figure.respondents >= k
+        if name in answers:
+            truth = Cell(name, answers[name])
+            assert cell.figure == truth.figure
+    withheld = {person for name, cell in answers.items() if name not in shown for person, _ in cell.values()}
+    if "d" in shown and any(name in shown for name in answers):
+        assert len(withheld) == 0 or len(withheld) >= k  # never a small group to work out from the total
+        if withheld:
+            assert shown["d#other"].figure.respondents == len(withheld)
+    assert "d" not in shown or total.respondents >= k
 
 
 def test_forget_me_leaves_nothing_personal_in_any_table(chat: Chat) -> None:
@@ -218,6 +231,7 @@ def test_team_rated_baseline_and_retention_against_the_rest_of_the_organisation(
     text = (PROMPTS / "sample" / "organisation.csv").read_text(encoding="utf-8")
     kept = "\n".join(line for line in text.splitlines() if not line.startswith("ella.murphy@example.com"))
     import_directory(chat.store, 1, parse_directory(kept, {}).rows)
+    chat.clock.advance(timedelta(days=1))  # the ratings are released at the start of the term
     report = unescape(chat.send(COORD, "report")[0])
     assert "baseline 7.0 (3 people)" in report and "end not measured yet" in report
     assert "participants 2 of 2 still here, the rest of the organisation 61 of 62" in report
@@ -271,6 +285,7 @@ def test_the_end_of_term_evaluation_says_whether_the_goal_was_met_and_what_worke
                 side=Side.MENTEE,
             )
         )
+    chat.clock.advance(timedelta(days=1))
     text = unescape(chat.send(COORD, "report evaluation")[0])
     assert (
         "Goal (" in text
@@ -305,12 +320,14 @@ def test_breakdowns_by_department_and_self_identification_withhold_small_groups(
 
     pulses("Engineering", 6, "4")
     pulses("Sales", 2, "1")
+    chat.clock.advance(timedelta(days=1))
     text = unescape(chat.send(COORD, "report")[0])
     # Sales is too small; Engineering is then withheld too, or Sales could be worked out from the total
-    assert "Pulse by department: Engineering not enough responses to show · Sales not enough responses to show" in text
-    assert "gender: not said fewer than 5" in text  # the two people taking part did not say
-    chat.clock.advance(timedelta(minutes=1))
+    assert "Pulse by department: none shown" in text and "Sales" not in text and "Engineering" not in text
+    assert "gender: none released" in text  # the two people taking part did not say: fewer than 5
     pulses("Marketing", 7, "5")
-    chat.clock.advance(timedelta(minutes=1))
+    chat.clock.advance(timedelta(days=31))
     text = unescape(chat.send(COORD, "report")[0])
-    assert "Engineering not enough responses to show · Marketing 5.0 · Sales not enough responses to show" in text
+    # Sales (2) alone would be one small group: Engineering joins it, unnamed, (6 x 4 + 2 x 1) / 8
+    assert "Pulse by department: Marketing 5.0 · other departments 3.2." in text
+    assert "Sales" not in text and "Engineering" not in text

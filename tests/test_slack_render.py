@@ -249,6 +249,9 @@ def test_the_home_tab_at_its_largest_stays_within_a_view() -> None:
         cancellations={},
         pulse=None,
         k=5,
+        answered={"pulse": 3},
+        released={},
+        next_release=None,
     )
     board = Dashboard(
         name="Amara " * 40,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import re
+import shutil
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -22,6 +23,7 @@ from rich.markup import escape
 from adapters.console.render import render
 from bot.clock import OffsetClock
 from bot.domain import Person, Tenant
+from bot.files import safe_file_name
 from bot.model import Action, Form, InboundEvent, OutgoingMessage, Platform
 from bot.ports import DeliveryResult, OutboxItem
 from bot.runtime import Runtime
@@ -120,9 +122,9 @@ class ConsoleSession:
         for attachment in message.attachments:
             if self.person is None:
                 raise RuntimeError("a file was sent while nobody is at the console")
-            folder = self.files_dir / (self.person.email or str(self.person.id))
+            folder = self._folder(self.person)
             folder.mkdir(parents=True, exist_ok=True)
-            path = folder / attachment.filename
+            path = folder / safe_file_name(attachment.filename, "file")
             path.write_bytes(base64.b64decode(attachment.content_b64))
             self.console.print(
                 f"  [dim]{say('console.file_saved', title=attachment.title or attachment.filename, path=str(path))}[/dim]"
@@ -130,6 +132,25 @@ class ConsoleSession:
         if message.form is not None:
             self.form, self.form_values = message.form, {}
             self._ask_form_field()
+        if message.kind == "farewell" and self.person is not None:  # forget-me: their files go, and so do they
+            shutil.rmtree(self._folder(self.person), ignore_errors=True)
+            self.person, self.choices = None, []
+
+    def _folder(self, person: Person) -> Path:
+        """Where the files sent to ``person`` are saved."""
+        # Both names come from user data (a directory's email, a file's name): each is made one plain name.
+        return self.files_dir / safe_file_name(person.email or "", str(person.id))
+
+    def _drop_files_of_the_forgotten(self) -> None:
+        """Files saved for someone the directory no longer knows by that email (forgotten when their programme's
+        retention period ended) are deleted."""
+        if not self.files_dir.is_dir():
+            return
+        with self.runtime.store.unit_of_work() as uow:
+            known = {self._folder(p).name for p in uow.people.in_tenant(self.tenant.id) if p.email}
+        for folder in self.files_dir.iterdir():
+            if folder.is_dir() and "@" in folder.name and folder.name not in known:
+                shutil.rmtree(folder, ignore_errors=True)
 
     def _keep_earlier(self, choices: list[Any]) -> None:
         """A question covers the buttons above it: they stay reachable as ``/1``, ``/2``..."""
@@ -227,6 +248,7 @@ class ConsoleSession:
             with self.runtime.store.unit_of_work() as uow:
                 uow.tenants.save_clock_offset(self.tenant.id, self.clock.offset)
             ran = self.runtime.run_due(now)
+            self._drop_files_of_the_forgotten()
             self.console.print(f"[dim]{say('console.advanced', now=now.strftime('%Y-%m-%d %H:%M UTC'), ran=ran)}[/dim]")
             self.flush()
         elif word == "/who":

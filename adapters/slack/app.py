@@ -250,8 +250,7 @@ class SlackService:
             event = None
         if event is not None:
             try:
-                users = [event.user, *event.mentions.values()]
-                await self.directory.ensure(client, event.tenant, users)
+                await self.directory.ensure_event(client, event)
                 await asyncio.to_thread(self.runtime.accept, event)
             except Exception as failure:
                 raise NotStored() from failure

@@ -1,7 +1,7 @@
 """People from Slack's directory: the first time someone appears, ``users.info`` fills them in.
 
-Before an event from (or mentioning) a Slack user the store does not know is accepted, the profile is
-fetched and the person found or created: matched by email to someone the HR import already has (their
+Before an event from a Slack user the store does not know is accepted, the profile is fetched and the
+person found or created (people the event mentions only when it invites them: see :mod:`bot.mentions`): matched by email to someone the HR import already has (their
 Slack account is linked, and only their empty fields are filled: what the HR import set wins), or added
 with name, email, title and time zone. Known users cost nothing: a set in memory remembers them.
 A slow or failing ``users.info`` never holds the acknowledgement up for long: after 1.5 s in all, the
@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.profiles import merge_profile, needs_profile
-from bot.model import Platform
+from bot.mentions import may_introduce
+from bot.model import InboundEvent, Platform
 from storage.store import SqlStore
 
 log = logging.getLogger(__name__)
@@ -55,7 +57,23 @@ class SlackDirectory:
         self.known: set[tuple[str, str]] = set()
         self.tried: set[tuple[str, str]] = set()
 
-    async def ensure(self, client: AsyncWebClient, team: str, users: list[str]) -> None:
+    async def ensure_event(self, client: AsyncWebClient, event: InboundEvent) -> None:
+        """The sender of ``event``; the people it mentions only when it invites them (a coordinator's
+        ``invite`` or ``coordinators add``): a mention alone never makes the bot fetch or keep anyone."""
+        started = time.monotonic()
+        await self.ensure(client, event.tenant, [event.user])
+        mentioned = list(event.mentions.values())
+        introduces = bool(mentioned) and await asyncio.to_thread(self._introduces, event)
+        if introduces:
+            await self.ensure(client, event.tenant, mentioned, LOOKUP_TIMEOUT - (time.monotonic() - started))
+
+    def _introduces(self, event: InboundEvent) -> bool:
+        with self.store.unit_of_work() as uow:
+            return may_introduce(uow, PLATFORM, event.tenant, event.user, event.text)
+
+    async def ensure(
+        self, client: AsyncWebClient, team: str, users: list[str], timeout: float = LOOKUP_TIMEOUT
+    ) -> None:
         """Make sure every user in ``users`` is a person of ``team``'s tenant, with their Slack profile."""
         wanted = [u for u in dict.fromkeys(users) if u and (team, u) not in self.known][:MAX_LOOKUPS]
         if not wanted:
@@ -70,7 +88,7 @@ class SlackDirectory:
         self.tried.update((team, u) for u in lookups)
         limit = asyncio.Semaphore(CONCURRENT_LOOKUPS)
         tasks = {asyncio.create_task(self._lookup(client, u, limit)): u for u in lookups}
-        done, late = await asyncio.wait(tasks, timeout=LOOKUP_TIMEOUT)  # one deadline for them all
+        done, late = await asyncio.wait(tasks, timeout=max(timeout, 0.1))  # one deadline for them all
         for task in late:
             task.cancel()
             self.tried.discard((team, tasks[task]))

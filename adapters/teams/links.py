@@ -5,7 +5,8 @@ A link names an outbox message and one of its attachments and carries an expiry 
 signature over both (``RMBOT_LINK_SECRET``). ``GET /teams/files/{token}`` (mounted by the service)
 checks the signature and the expiry and serves the attachment straight from the outbox row, so nothing
 else needs storing. Anyone holding a link can download until it expires, like a link in an email: links
-are only ever sent to the message's recipients, in their chat.
+are only ever sent to the message's recipients, in their chat. A link stops working sooner when the row's
+payload is redacted (after the retention period, or by ``forget-me``): the attachment is no longer there.
 """
 
 from __future__ import annotations

@@ -4,8 +4,9 @@ Every activity goes the same way, and nothing slow happens before the answer:
 
 1. authenticate (botbuilder; 401 for a missing, forged, expired or misdirected token when an app id is
    set; 503 when Microsoft's signing keys cannot be fetched, so Teams tries again);
-2. keep the conversation reference and the accounts the activity shows, and translate it (an activity
-   of a shape nobody can read, or with ids no platform uses, is refused with 400 and a warning);
+2. keep the conversation reference and the accounts the activity shows (those of people mentioned only
+   when the event invites them: :mod:`bot.mentions`), and translate it (an activity of a shape nobody can
+   read, or with ids no platform uses, is refused with 400 and a warning);
 3. commit the event to the durable inbox (``Runtime.accept``, in a thread): a re-sent activity carries
    the same id and is refused there, so it has one effect;
 4. only then answer: 200, or for an ``adaptiveCard/action`` invoke an invoke response (the card
@@ -43,6 +44,7 @@ from adapters.teams.links import PATH as FILES_PATH
 from adapters.teams.links import LinkError, Links, derive_secret
 from adapters.teams.markdown import plain
 from adapters.teams.translate import CARD_ACTION, accounts_of, bot_added, card_data, event_of, reference_of, tenant_of
+from bot.mentions import may_introduce
 from bot.model import InboundEvent, OutgoingMessage, Platform
 from bot.runtime import Runtime
 from bot.wording import say
@@ -148,7 +150,10 @@ class TeamsService:
         return web.Response(status=200)
 
     async def on_activity(self, body: dict[str, Any], seen: _Seen, event: InboundEvent | None) -> dict[str, Any] | None:
-        """Store what the activity shows, accept its event, and build the invoke answer (None if no invoke)."""
+        """Store what the activity shows, accept its event, and build the invoke answer (None if no invoke).
+        The accounts of people mentioned are kept only when the event invites them (:mod:`bot.mentions`)."""
+        if not (event is not None and event.mentions and await asyncio.to_thread(self._introduces, event)):
+            seen.accounts = accounts_of(body, mentioned=False)
         if event is not None:
             await self.directory.ensure(
                 event, str(body.get("serviceUrl") or ""), str((body.get("from") or {}).get("id") or "")
@@ -157,6 +162,10 @@ class TeamsService:
         if event is not None:
             self.poke()
         return answer
+
+    def _introduces(self, event: InboundEvent) -> bool:
+        with self.store.unit_of_work() as uow:
+            return may_introduce(uow, PLATFORM, event.tenant, event.user, event.text)
 
     def _commit(self, seen: _Seen, event: InboundEvent | None, body: dict[str, Any]) -> dict[str, Any] | None:
         """In the worker pool: references and accounts, then the event (committed before we answer)."""

@@ -104,11 +104,13 @@ def reference_of(activity: dict[str, Any]) -> dict[str, Any] | None:
     return reference
 
 
-def accounts_of(activity: dict[str, Any]) -> list[dict[str, Any]]:
-    """Teams accounts the activity shows (sender, members added, people mentioned), bots left out."""
+def accounts_of(activity: dict[str, Any], mentioned: bool = True) -> list[dict[str, Any]]:
+    """Teams accounts the activity shows (sender, members added and, with ``mentioned``, people mentioned),
+    bots left out."""
     bot = (activity.get("recipient") or {}).get("id")
     found = [activity.get("from") or {}, *(activity.get("membersAdded") or [])]
-    found += [e.get("mentioned") or {} for e in activity.get("entities") or [] if e.get("type") == "mention"]
+    if mentioned:
+        found += [e.get("mentioned") or {} for e in activity.get("entities") or [] if e.get("type") == "mention"]
     out: dict[str, dict[str, Any]] = {}
     for account in found:
         account_id = str(account.get("id") or "")

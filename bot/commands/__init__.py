@@ -23,6 +23,7 @@ def install(engine: Engine) -> None:
         sessions,
         support,
     )
+    from bot.reports import releases
     from bot.sessions import offers, scheduling
 
     for module in (
@@ -42,3 +43,4 @@ def install(engine: Engine) -> None:
         module.install(engine)
     engine.on_due(commitment.GAP_CHECK)(commitment.on_gap_check)
     engine.on_due(scheduling.OFFER_REMINDER)(offers.on_offer_reminder)
+    engine.on_due(releases.RELEASE_JOB)(releases.on_release_due)

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import base64
-import json
 from typing import TYPE_CHECKING
 
-from bot import grants
 from bot.commands.registry import Args
 from bot.context import Turn
 from bot.domain import Programme
 from bot.errors import CommandError
-from bot.model import Attachment
+from bot.personal_data import reply_with_my_data
 from bot.wording import say
 
 if TYPE_CHECKING:
@@ -56,44 +53,4 @@ def install(engine: Engine) -> None:
 
     @registry.handles("my-data")
     def my_data(turn: Turn, _args: Args, _programme: Programme | None) -> None:
-        uow, me = turn.uow, turn.me
-        manager = uow.people.get(me.manager_id) if me.manager_id else None
-        participations = []
-        for participant in uow.participants.of_person(me.id):
-            programme = uow.programmes.get(participant.programme_id)
-            participations.append(
-                {
-                    "programme": programme.name if programme else "?",
-                    **participant.model_dump(mode="json", exclude={"person_id", "programme_id"}),
-                }
-            )
-        coordinating = [p.name for p in (uow.programmes.get(i) for i in uow.coordinators.programmes_of(me.id)) if p]
-        waiting = grants.visible(uow, turn.tenant, me)
-        record = {
-            "person": me.model_dump(mode="json", exclude={"manager_id", "tenant_id"}),
-            "manager": manager.name if manager else None,
-            "chat_accounts": uow.people.identities(me.id),
-            "programmes": participations,
-            "coordinator_of": coordinating,
-            "tenant_coordinator": uow.coordinators.is_tenant_coordinator(turn.tenant.id, me.id),
-            "coordinator_grants": waiting,
-        }
-        content = base64.b64encode(json.dumps(record, indent=2, ensure_ascii=False).encode()).decode()
-        turn.reply(
-            say(
-                "privacy.my_data",
-                me=me,
-                manager=manager,
-                participations=participations,
-                coordinating=coordinating,
-                grants=waiting,
-            ),
-            attachments=[
-                Attachment(
-                    filename="my-data.json",
-                    media_type="application/json",
-                    content_b64=content,
-                    title=say("privacy.my_data_file"),
-                )
-            ],
-        )
+        reply_with_my_data(turn, engine.flows)

@@ -347,6 +347,7 @@ def status(turn: Turn, _args: Args, programme: Programme | None) -> None:
     coordinators = [turn.uow.people.get(pid) for pid in turn.uow.coordinators.of_programme(programme.id)]
     at_risk, unmatched = pair_watch(turn, programme, participants)
     from bot.commands.reports import health_text
+    from bot.team_rating import agreements
 
     turn.reply(
         say(
@@ -361,6 +362,7 @@ def status(turn: Turn, _args: Args, programme: Programme | None) -> None:
             total=len(participants),
             at_risk=at_risk,
             unmatched=unmatched,
+            team=agreements(turn.uow, programme),
         )
     )
 

@@ -218,6 +218,7 @@ _SETTINGS = {
     "daily-message-cap": ("daily_message_cap", _step("integer", minimum=1, maximum=50)),
     "checkin-days": ("checkin_days", _step("integer", minimum=7, maximum=180)),
     "copy-sponsor": ("copy_sponsor_on_no_shows", _step("yes_no")),
+    "team-agreement": ("team_rating_agreement", _step("yes_no")),
     "sponsor": ("sponsor_email", _step("text", min_length=3, max_length=254)),
     "goal-direction": (
         "goal_direction",

@@ -6,7 +6,7 @@ import base64
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot import grants
+from bot import erasure, grants
 from bot.commands.registry import Args
 from bot.context import Turn
 from bot.directory import LEFT_JOB
@@ -18,7 +18,7 @@ from bot.reports.charts import all_charts
 from bot.reports.dashboard import build_dashboard, dashboard_message
 from bot.reports.evaluation import evaluate
 from bot.reports.export import pairs_csv
-from bot.reports.health import Health, programme_health
+from bot.reports.health import Health, programme_health, release_notes
 from bot.sessions.circles import circles_of
 from bot.sessions.places import is_place, set_circle, tell
 from bot.sessions.scheduling import cancel_circle
@@ -43,6 +43,7 @@ def needs(health: Health) -> dict[str, str]:
             answered=health.answered.get(name, 0),
             possible=health.can_answer.get(name, 0),
             who=say(f"reports.needs_who_{kind}"),
+            next=health.next_release,
         )
         for name, kind in who.items()
     }
@@ -51,13 +52,13 @@ def needs(health: Health) -> dict[str, str]:
 def health_text(turn: Turn, programme: Programme) -> str:
     """The health lines shared by ``status`` and ``report``."""
     health = programme_health(turn.uow, programme, turn.now)
-    return say("reports.health", h=health, needs=needs(health))
+    return say("reports.health", h=health, needs=needs(health), notes=release_notes(health))
 
 
 def summary_text(health: Health, now: datetime, evaluation: bool = False) -> str:
     """The report's summary; with the end-of-term evaluation once the term is over (or when asked)."""
     programme = health.programme
-    text = say("reports.summary", h=health, programme=programme, needs=needs(health))
+    text = say("reports.summary", h=health, programme=programme, needs=needs(health), notes=release_notes(health))
     over = programme.status == ProgrammeStatus.CLOSED or (
         programme.ends_on is not None and now.date() >= programme.ends_on
     )
@@ -71,12 +72,14 @@ def _file(name: str, media_type: str, content: bytes, title: str) -> Attachment:
 
 
 def _send_to_sponsor(turn: Turn, programme: Programme) -> None:
-    """Sponsors get the programme's aggregate report (never individual answers)."""
+    """Sponsors get the programme's aggregate report (never individual answers). Comments are left out:
+    their authors allowed the coordinator to read them (the ``share`` question), nobody else."""
     email = programme.settings.sponsor_email
     sponsor = turn.uow.people.by_email(turn.tenant.id, email) if email else None
     if sponsor is None:
         return
     health = programme_health(turn.uow, programme, turn.now)
+    health.comments = []
     charts = [_file(name, "image/png", png, name) for name, png in all_charts(health).items()]
     turn.message(
         Address.person(sponsor.id),
@@ -122,13 +125,18 @@ def end_participation(turn: Turn, person: Person, forgetting: bool) -> int:
 
 
 def forget(turn: Turn, person: Person) -> int:
-    """Delete a person's personal data; aggregates stay, anonymous. Partners learn only that pairs ended."""
+    """Delete a person's personal data; aggregates stay, anonymous. Partners learn only that pairs ended.
+    What quotes or names them elsewhere (stored messages, the audit log) is erased last (``bot.erasure``)."""
+    traces = erasure.traces_of(turn.uow, turn.tenant, person)  # before anything they wrote is erased
+    erasure.erase_writing(turn.uow, person)
     ended = end_participation(turn, person, forgetting=True)
     grants.forget(turn.uow, turn.tenant, person)  # before the email is erased: grants are found by it
     turn.uow.feedback.forget(person.id)
+    turn.uow.figures.forget(person.id)  # released figures keep their bases, which no longer lead to the person
     turn.uow.people.forget(person)
     turn.uow.conversations.save(ConversationState(tenant_id=turn.tenant.id, person_id=person.id))
     turn.uow.schedule.cancel(f"intake-reminder:{person.id}:")
+    erasure.erase_traces(turn.uow, traces)  # also what this turn just queued for their partners
     # The chat account link goes once the farewell has been delivered through it.
     turn.uow.schedule.add(
         turn.tenant.id, UNLINK_JOB, turn.now + timedelta(hours=1), {"person_id": person.id}, key=f"unlink:{person.id}"
@@ -163,7 +171,8 @@ def install(engine: Engine) -> None:
                     "reports.audit",
                     programme=programme,
                     entries=[
-                        {**e, "name": people[e["person_id"]].name if e["person_id"] in people else "?"} for e in entries
+                        {**e, "name": people[e["person_id"]].name if e["person_id"] in people else e["actor"] or "?"}
+                        for e in entries
                     ],
                 )
             )
@@ -244,4 +253,4 @@ def install(engine: Engine) -> None:
 
     @engine.on_due(UNLINK_JOB)
     def unlink(turn: Turn, payload: dict[str, Any]) -> None:
-        turn.uow.people.unlink_identities(int(payload["person_id"]))
+        erasure.unlink(turn.uow, int(payload["person_id"]))

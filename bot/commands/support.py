@@ -86,7 +86,9 @@ def install(engine: Engine) -> None:
 
     def note_done(turn: Turn, answers: dict[str, Any], _context: dict[str, Any]) -> None:
         for programme in _my_programmes(turn):
-            alert_coordinators(turn, programme, "support.alert_talk", name=turn.me.name, note=answers.get("note"))
+            alert_coordinators(
+                turn, programme, "support.alert_talk", [turn.me.id], name=turn.me.name, note=answers.get("note")
+            )
         turn.reply(say("support.talk_sent"))
 
     engine.flows.register(NOTE_FLOW, note_done)
@@ -107,7 +109,7 @@ def install(engine: Engine) -> None:
             skip=turn.me.id,
             who=me,
         )
-        alert_coordinators(turn, circle.programme, f"support.alert_{what}", name=turn.me.name)
+        alert_coordinators(turn, circle.programme, f"support.alert_{what}", [turn.me.id], name=turn.me.name)
         turn.reply(say(f"support.done_{what}", programme=circle.programme))
 
     @registry.handles("pause")

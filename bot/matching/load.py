@@ -18,10 +18,23 @@ def topic_labels() -> dict[str, str]:
     return {tag["value"]: tag["label"] for tag in topic_tags()}
 
 
+def self_identified_gender(intake: dict[str, Any], person: Person) -> str | None:
+    """The gender matching may use: the person's own intake answer always wins. Someone who was shown the
+    optional questions and declined them, skipped the question or chose "prefer not to say" has none, whatever
+    the HR directory holds; their own words when they described it. Only someone never asked (imported with
+    their answers from elsewhere) falls back on the directory."""
+    if "diversity_ok" not in intake and "gender" not in intake:
+        return person.gender
+    answer = intake.get("gender")
+    if answer == "self_describe":
+        return str(intake.get("gender_words") or "").strip() or None
+    return None if answer in UNDISCLOSED else str(answer)
+
+
 def _candidate(participant: Any, person: Person, capacity: int, offline_depth: int = 0) -> Candidate:
     intake = participant.intake or {}
     topics = intake.get("teach_topics" if participant.role == Role.MENTOR else "learn_topics") or []
-    gender = intake.get("gender") if intake.get("gender") not in UNDISCLOSED else person.gender
+    gender = self_identified_gender(intake, person)
     generation = intake.get("generation") if intake.get("generation") not in UNDISCLOSED else None
     return Candidate(
         participant_id=participant.id,

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import datetime
 
 from bot.domain import PairStatus, Programme
 from bot.errors import required
 from bot.ports import UnitOfWork
 from bot.reports.counting import count_sessions, slip_sides
+from bot.spreadsheets import Cell, csv_text
 
 PAIR_COLUMNS = (
     "mentor",
@@ -29,19 +28,18 @@ PAIR_COLUMNS = (
 
 def pairs_csv(uow: UnitOfWork, programme: Programme, now: datetime) -> str:
     """One row per pair: who, status and counts (under the rules of :mod:`bot.reports.counting`, as in
-    ``status`` and ``report``). Goals and notes stay with the pair: only counts here."""
+    ``status`` and ``report``). Goals and notes stay with the pair: only counts here. Names come from
+    people's chat profiles, so the file is written by :func:`bot.spreadsheets.csv_text` (no formulas)."""
     sessions = uow.sessions.of_programme(programme.id)
     sides = slip_sides(uow.sessions.events(programme.id))
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(PAIR_COLUMNS)
+    rows: list[list[Cell]] = [list(PAIR_COLUMNS)]
     for pair in uow.matching.pairs(programme.id):
         mentor = required(uow.participants.get(pair.mentor_id), "participant", pair.mentor_id)
         mentee = required(uow.participants.get(pair.mentee_id), "participant", pair.mentee_id)
         people = uow.people.many([mentor.person_id, mentee.person_id])
         mine = [s for s in sessions if s.mentor_id == pair.mentor_id and pair.mentee_id in s.mentee_ids]
         counts = count_sessions(mine, sides, now)
-        writer.writerow(
+        rows.append(
             [
                 people[mentor.person_id].name,
                 people[mentee.person_id].name,
@@ -57,4 +55,4 @@ def pairs_csv(uow: UnitOfWork, programme: Programme, now: datetime) -> str:
                 sum(1 for g in pair.goals if g.get("done")),
             ]
         )
-    return out.getvalue()
+    return csv_text(rows)

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from bot.domain import PairStatus, ParticipantStatus, Programme, Role
 from bot.library import programme_library
 from bot.ports import UnitOfWork
-from bot.reports.aggregate import Figure, breakdown, changed_people, steady, summarise
+from bot.reports.aggregate import Figure
 from bot.reports.counting import count_sessions, slip_sides
+from bot.reports.releases import DIVERSITY, offered, release, week_of
 from bot.sessions.model import SessionStatus
+from bot.wording import say
 
 
 @dataclass
@@ -32,7 +34,7 @@ class Health:
     cancellations: dict[str, int]
     pulse: Figure | None
     pulse_by_role: dict[str, Figure | None]
-    pulse_weeks: list[tuple[str, Figure | None]]
+    pulse_weeks: list[tuple[str, Figure]]
     held_weeks: list[tuple[str, int]]
     topics: list[tuple[str, int]]
     goal_now: Figure | None
@@ -47,21 +49,28 @@ class Health:
     ``team:end``): a count, never the answers, so a small programme can be told what is missing."""
     can_answer: dict[str, int] = field(default_factory=dict)
     """How many people could answer each main figure at most."""
-    held_back: dict[str, int] = field(default_factory=dict)
-    """For a figure shown as before: how many people's answers changed since (it moves at ``k``)."""
+    changed: dict[str, int] = field(default_factory=dict)
+    """For a main figure already released: how many people's answers differ from it now (it can move at the
+    next release once they are at least ``k``)."""
+    released: dict[str, date] = field(default_factory=dict)
+    """For a main figure shown: the release it comes from (the answers given before that day)."""
+    next_release: date | None = None
+    """The next release point (figures move only there)."""
     team_baseline: Figure | None = None
     team_end: Figure | None = None
     retention_participants: tuple[int, int] = (0, 0)
     """(still here, started) for the programme's participants."""
     retention_others: tuple[int, int] = (0, 0)
     comments: list[str] = field(default_factory=list)
-    pulse_by_topic: dict[str, Figure | None] = field(default_factory=dict)
-    """Session usefulness by the topic of the session (title -> figure, under the anonymity rule)."""
-    pulse_by_framework: dict[str, Figure | None] = field(default_factory=dict)
-    pulse_by_department: dict[str, Figure | None] = field(default_factory=dict)
-    diversity: dict[str, dict[str, Figure | None]] = field(default_factory=dict)
+    pulse_by_topic: dict[str, Figure] = field(default_factory=dict)
+    """Session usefulness by the topic of the session (title -> figure), as released."""
+    pulse_by_framework: dict[str, Figure] = field(default_factory=dict)
+    pulse_by_department: dict[str, Figure] = field(default_factory=dict)
+    diversity: dict[str, dict[str, Figure]] = field(default_factory=dict)
     """Participants taking part by their optional self-identification (``gender``, ``generation``):
-    counts (``respondents``) per answer, each withheld under the threshold."""
+    counts (``respondents``) per answer shown; smaller groups only inside ``others``."""
+    others: dict[str, Figure] = field(default_factory=dict)
+    """Per breakdown (``department``, ``gender``, ``generation``): its withheld groups together, never named."""
 
     @property
     def team_change(self) -> float | None:
@@ -99,53 +108,6 @@ class Health:
         return self.sessions_held / self.sessions_due if self.sessions_due else None
 
 
-DIVERSITY = ("gender", "generation")
-
-
-def _week(moment: datetime) -> str:
-    year, week, _ = moment.isocalendar()
-    return f"{year}-W{week:02d}"
-
-
-class _Cells:
-    """The answers behind each aggregate of a programme, turned into figures that respect the threshold
-    in each report (:func:`summarise`, :func:`breakdown`) and across reports (:func:`steady`)."""
-
-    def __init__(self, uow: UnitOfWork, programme: Programme, k: int) -> None:
-        self.uow, self.programme_id, self.k = uow, programme.id, k
-        self.values: dict[str, dict[int, list[float]]] = {}
-        self.stamps: dict[str, dict[int, list[datetime]]] = {}
-        self.held_back: dict[str, int] = {}
-
-    def add(self, cell: str, person_id: int, value: float, when: datetime) -> None:
-        self.values.setdefault(cell, {}).setdefault(person_id, []).append(value)
-        self.stamps.setdefault(cell, {}).setdefault(person_id, []).append(when)
-
-    def _steady(self, cell: str, figure: Figure | None) -> Figure | None:
-        stamps = self.stamps.get(cell, {})
-        shown = steady(self.uow.figures, self.programme_id, cell, figure, stamps, self.k)
-        if shown is not None and shown is not figure:
-            released = self.uow.figures.released(self.programme_id, cell)
-            if released is not None:
-                self.held_back[cell] = changed_people(stamps, released)
-        return shown
-
-    def answered(self, cell: str) -> int:
-        """How many people gave at least one answer to ``cell``."""
-        return sum(1 for values in self.values.get(cell, {}).values() if values)
-
-    def figure(self, cell: str) -> Figure | None:
-        return self._steady(cell, summarise(self.values.get(cell, {}), self.k))
-
-    def breakdown(self, prefix: str, groups: tuple[str, ...]) -> dict[str, Figure | None]:
-        names = sorted(set(groups) | {c[len(prefix) :] for c in self.values if c.startswith(prefix)})
-        figures = breakdown({name: self.values.get(prefix + name, {}) for name in names}, self.k)
-        return {name: self._steady(prefix + name, figure) for name, figure in figures.items()}
-
-    def series(self, prefix: str) -> list[tuple[str, Figure | None]]:
-        return [(cell[len(prefix) :], self.figure(cell)) for cell in sorted(self.values) if cell.startswith(prefix)]
-
-
 def comparable_now(team_baseline: Figure | None, team_end: Figure | None, self_view: Figure | None) -> Figure | None:
     """The goal's "now" on the same footing as its baseline: the end-of-term team rating when it may be
     shown; the mentees' self-assessment only when no team-rated baseline was measured either (then the
@@ -172,45 +134,13 @@ def programme_health(uow: UnitOfWork, programme: Programme, now: datetime) -> He
     library = programme_library(programme)
     topics = Counter(library.topics[s.topic_id].title for s in held if s.topic_id in library.topics)
     pulses = uow.feedback.of_programme(programme.id, "pulse")
-    cells = _Cells(uow, programme, k)
-    by_id = {s.id: s for s in sessions}
-    departments = {pid: p.department or "-" for pid, p in uow.people.many(list({f.person_id for f in pulses})).items()}
-    for pulse in pulses:
-        value = float(pulse.answers.get("session", 0) or 0)
-        if value:
-            when = pulse.created_at or now
-            cells.add("pulse", pulse.person_id, value, when)
-            cells.add(f"pulse:role:{pulse.role}", pulse.person_id, value, when)
-            session = by_id.get(pulse.session_id) if pulse.session_id is not None else None
-            week = _week(session.starts_at if session is not None else when)  # the week the session was held
-            cells.add(f"pulse:week:{week}", pulse.person_id, value, when)
-            cells.add(f"pulse:department:{departments.get(pulse.person_id, '-')}", pulse.person_id, value, when)
-            if session is not None and session.topic_id in library.topics:
-                cells.add(f"pulse:topic:{session.topic_id}", pulse.person_id, value, when)
-            if session is not None and session.framework_id in library.frameworks:
-                cells.add(f"pulse:framework:{session.framework_id}", pulse.person_id, value, when)
+    families = offered(uow, programme, now)
+    view = release(uow, programme, now, families)
+    answering = {family.parent.name: family.parent.respondents for family in families}
     surveys = uow.feedback.of_programme(programme.id, "final") or uow.feedback.of_programme(programme.id, "midpoint")
-    for survey in surveys:
-        if survey.role == "mentee" and survey.answers.get("goal_self") is not None:
-            cells.add(
-                f"goal:{survey.kind}", survey.person_id, float(survey.answers["goal_self"]), survey.created_at or now
-            )
-    for phase in ("baseline", "end"):
-        for rating in uow.feedback.of_programme(programme.id, f"team_{phase}"):
-            cells.add(f"team:{phase}", rating.person_id, float(rating.answers["rating"]), rating.created_at or now)
-    for participant in active:
-        for dimension in DIVERSITY:
-            answer = str(participant.intake.get(dimension) or "")
-            shown = "-" if answer in ("", "prefer_not", "self_describe", "None") else answer
-            cells.add(
-                f"diversity:{dimension}:{shown}",
-                participant.person_id,
-                1.0,
-                participant.intake_completed_at or participant.joined_at or now,
-            )
     goal_cell = f"goal:{surveys[0].kind}" if surveys else "goal:final"
-    goal_now = cells.figure(goal_cell) if surveys else None
-    team_baseline, team_end = cells.figure("team:baseline"), cells.figure("team:end")
+    goal_now = view.figure(goal_cell) if surveys else None
+    team_baseline, team_end = view.figure("team:baseline"), view.figure("team:end")
     progress = None
     baseline = team_baseline.mean if team_baseline else programme.goal_baseline
     target = programme.goal_target
@@ -221,6 +151,11 @@ def programme_health(uow: UnitOfWork, programme: Programme, now: datetime) -> He
     team = sum(len(uow.people.reports(p.person_id)) for p in mentees)
     main = {"pulse": "pulse", "goal": goal_cell, "team:baseline": "team:baseline", "team:end": "team:end"}
     goals = [g for p in live for g in p.goals]
+    roles = view.breakdown("pulse:role")[0]
+    topics_shown, frameworks = view.breakdown("pulse:topic")[0], view.breakdown("pulse:framework")[0]
+    diversity = {d: view.breakdown(f"diversity:{d}") for d in DIVERSITY}
+    departments, department_other = view.breakdown("pulse:department")
+    others = {"department": ({}, department_other), **diversity}
     comments = [f.answers["comment"] for f in pulses if f.share_comment and f.answers.get("comment")]
     over = sum(
         1
@@ -254,10 +189,10 @@ def programme_health(uow: UnitOfWork, programme: Programme, now: datetime) -> He
         sessions_held=counts.held,
         cancellations=counts.slipped,
         sessions_cancelled_by_system=counts.cancelled_by_system,
-        pulse=cells.figure("pulse"),
-        pulse_by_role=cells.breakdown("pulse:role:", ("mentor", "mentee")),
-        pulse_weeks=cells.series("pulse:week:"),
-        held_weeks=[(w, sum(1 for s in held if _week(s.starts_at) == w)) for w in weeks],
+        pulse=view.figure("pulse"),
+        pulse_by_role={role: roles.get(role) for role in ("mentor", "mentee")},
+        pulse_weeks=view.series("pulse:week"),
+        held_weeks=[(w, sum(1 for s in held if week_of(s.starts_at) == w)) for w in weeks],
         topics=topics.most_common(5),
         goal_now=goal_now,
         goal_progress=progress,
@@ -269,13 +204,16 @@ def programme_health(uow: UnitOfWork, programme: Programme, now: datetime) -> He
         retention_participants=kept([p for p in everyone if p.id in taking]),
         retention_others=kept([p for p in everyone if p.id not in taking]),
         comments=comments if len({f.person_id for f in pulses}) >= k else [],
-        pulse_by_topic={library.topics[c].title: f for c, f in cells.breakdown("pulse:topic:", ()).items()},
-        pulse_by_framework={library.frameworks[c].name: f for c, f in cells.breakdown("pulse:framework:", ()).items()},
-        pulse_by_department=cells.breakdown("pulse:department:", ()),
-        diversity={d: cells.breakdown(f"diversity:{d}:", ()) for d in DIVERSITY},
-        answered={name: cells.answered(cell) for name, cell in main.items()},
+        pulse_by_topic={library.topics[c].title: f for c, f in topics_shown.items() if c in library.topics},
+        pulse_by_framework={library.frameworks[c].name: f for c, f in frameworks.items() if c in library.frameworks},
+        pulse_by_department=departments,
+        diversity={d: diversity[d][0] for d in DIVERSITY},
+        others={name: other for name, (_, other) in others.items() if other is not None},
+        answered={name: answering.get(cell, 0) for name, cell in main.items()},
         can_answer={"pulse": len(active), "goal": len(mentees), "team:baseline": team, "team:end": team},
-        held_back={name: cells.held_back[cell] for name, cell in main.items() if cell in cells.held_back},
+        changed={name: view.changed[cell] for name, cell in main.items() if cell in view.changed},
+        released={name: found[0].cutoff.date() for name, cell in main.items() if (found := view.latest(cell))},
+        next_release=view.next_point.cutoff.date() if view.next_point else None,
     )
 
 
@@ -292,9 +230,19 @@ def _weeks(programme: Programme, held: list[datetime], now: datetime) -> list[st
     weeks: list[str] = []
     day = first
     while day <= last:
-        weeks.append(_week(day))
+        weeks.append(week_of(day))
         day += timedelta(days=7)
-    return weeks if _week(last) in weeks else [*weeks, _week(last)]
+    return weeks if week_of(last) in weeks else [*weeks, week_of(last)]
+
+
+def release_notes(health: Health) -> dict[str, str]:
+    """In plain words, per main figure shown: the release it comes from and what moves it; and (``next``) when
+    the next release is."""
+    notes = {
+        name: say("reports.released", on=on, changed=health.changed.get(name), k=health.k)
+        for name, on in health.released.items()
+    }
+    return notes | {"next": say("reports.next_release", on=health.next_release)}
 
 
 def health_record(health: Health) -> dict[str, Any]:

@@ -81,6 +81,7 @@ def mark_no_time(turn: Turn, circle: Circle, reason: str = NO_TIME) -> None:
         turn,
         circle.programme,
         f"commitment.alert_{reason}",
+        [m.person_id for m in circle.members],
         mentor=circle.person(circle.mentor).name,
         mentees=[circle.person(m).name for m in circle.mentees],
         reminders=len(OFFER_REMINDER_DAYS),

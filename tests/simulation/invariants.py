@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from bot.sessions.circles import circle_by_key
-from simulation.truth import expected, reported
+from simulation.truth import expected, pulse_before, release_points, reported
 
 if TYPE_CHECKING:
     from simulation.term import Simulation
@@ -102,7 +102,14 @@ def reconcile(sim: Simulation, report_text: str, k: int) -> None:
         if name in ("held", "due") and "sessions" in missing:
             continue
         want, got = getattr(truth, name), getattr(shown, name)
-        if name == "pulse" and shown.held_back and got in [earlier.pulse for earlier in sim.log.released]:
-            continue  # held back by the differencing rule: it must be what was true when it was last shown
+        if name == "pulse":  # released figures count the pulses given before their release
+            points = release_points(*sim.term, sim.now)
+            released = shown.pulse_released
+            cutoff = datetime.combine(released, time(0), UTC) if released else (points[-1] if points else sim.now)
+            if released and cutoff not in points:
+                sim.log.violate(
+                    "report figures equal the truth", sim.day, "report", f"released {released}: no release day"
+                )
+            want = pulse_before(sim.log, cutoff, k)
         if want != got:
             sim.log.violate("report figures equal the truth", sim.day, "report", f"{name}: shown {got}, truth {want}")

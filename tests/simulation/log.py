@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 
 @dataclass
@@ -80,8 +79,6 @@ class TermLog:
     started: datetime
     events: Counter[str] = field(default_factory=Counter)
     violations: list[Violation] = field(default_factory=list)
-    released: list[Any] = field(default_factory=list)
-    """The true figures each time `status` showed them (``truth.Figures``): what a held-back figure may repeat."""
     questionnaires: dict[str, list[Questionnaire]] = field(default_factory=dict)
     sessions: dict[str, SessionSeen] = field(default_factory=dict)
     stops: list[Stop] = field(default_factory=list)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 from statistics import mean
 
 from simulation.log import TermLog
@@ -21,8 +21,8 @@ class Figures:
     cancelled_mentors: int | None = None
     pulse: tuple[float, int] | None = None
     goal: tuple[float, int] | None = None
-    held_back: bool = False
-    """The report shows the pulse as last shown (fewer than k people's answers changed since): the differencing rule."""
+    pulse_released: date | None = None
+    """The release the report's pulse comes from: it counts the pulses given before that day."""
 
 
 def expected(log: TermLog, now: datetime, k: int) -> Figures:
@@ -33,16 +33,33 @@ def expected(log: TermLog, now: datetime, k: int) -> Figures:
     for session, answers in log.outcomes.items():
         if side := slipped_side(log, session, answers):
             sides[side] += 1
-    # ratings stay as anonymous totals after a forget-me (only words and check-ins go): they still count
-    pulses = [(e, v) for e, v, _ in log.pulses]
-    pulse_people = {e for e, _ in pulses}
-    pulse = (round(mean(v for _, v in pulses), 1), len(pulse_people)) if len(pulse_people) >= k else None
+    pulse = pulse_before(log, now, k)
     kinds = {kind for _, kind, _ in log.goal_answers}
     kind = "final" if "final" in kinds else "midpoint"
     goals = [(e, v) for e, kd, v in log.goal_answers if kd == kind]
     goal_people = {e for e, _ in goals}
     goal = (round(mean(v for _, v in goals), 1), len(goal_people)) if len(goal_people) >= k else None
     return Figures(held, due, sides["mentee"], sides["mentor"], pulse, goal)
+
+
+def pulse_before(log: TermLog, cutoff: datetime, k: int) -> tuple[float, int] | None:
+    """The pulse over the pulses given before ``cutoff`` (a release counts those), when at least k people gave one."""
+    # ratings stay as anonymous totals after a forget-me (only words and check-ins go): they still count
+    pulses = [(e, v) for e, v, at in log.pulses if at < cutoff]
+    people = {e for e, _ in pulses}
+    return (round(mean(v for _, v in pulses), 1), len(people)) if len(people) >= k else None
+
+
+def release_points(starts: date, ends: date, now: datetime) -> list[datetime]:
+    """The days figures are released on, up to ``now`` (docs/privacy.md): the start of the term, a week after the
+    midpoint survey, the day after the last day, and the first of every month; none before the start."""
+    days = {starts, starts + (ends - starts) / 2 + timedelta(days=7), ends + timedelta(days=1)}
+    month = date(starts.year, starts.month, 1)
+    while month <= now.date():
+        days.add(month)
+        month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+    points = [datetime.combine(day, time(0), UTC) for day in days if day >= starts]
+    return sorted(p for p in points if p <= now)
 
 
 def slipped_side(log: TermLog, session: str, answers: dict[str, str]) -> str | None:
@@ -69,7 +86,9 @@ def slipped_side(log: TermLog, session: str, answers: dict[str, str]) -> str | N
 
 
 SESSIONS = re.compile(r"Sessions: (\d+) held of (\d+) due.*?by mentees (\d+), by mentors (\d+)")
-PULSE = re.compile(r"Pulse \(session usefulness, 1-5\): (?:([\d.]+) from (\d+) people|not enough)")
+PULSE = re.compile(
+    r"Pulse \(session usefulness, 1-5\): (?:([\d.]+) from (\d+) people \(released (\d{4}-\d\d-\d\d)|not enough|not released)"
+)
 GOAL = re.compile(r"now ([\d.]+) \(mentees' self-assessment, (\d+) people\)|no measurement yet")
 
 
@@ -82,7 +101,7 @@ def reported(text: str) -> tuple[Figures, list[str]]:
         missing.append("sessions")
     if match := PULSE.search(text):
         figures.pulse = (float(match[1]), int(match[2])) if match[1] else None
-        figures.held_back = text[match.end() : match.end() + 20].lstrip().startswith("(as last shown")
+        figures.pulse_released = date.fromisoformat(match[3]) if match[3] else None
     else:
         missing.append("pulse")
     if match := GOAL.search(text):
