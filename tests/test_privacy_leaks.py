@@ -19,7 +19,6 @@ from adapters.console.session import ConsoleSession
 from bot.domain import NewParticipant, ParticipantStatus, Role
 from bot.matching.load import load_input
 from bot.model import Attachment
-from bot.sessions.model import NewFeedback
 from bot.wording import unescape
 from chat import Chat
 from cli_runner import run_cli
@@ -27,6 +26,7 @@ from fake_slack import FakeSlack, slack_user
 from fake_teams import FakeTeams
 from storage.store import SqlStore
 from storage.teams_references import TeamsAccountRow
+from test_reports import add_pulses
 from test_sessions import COORD, MENTEE, MENTOR, pair_up
 from test_slack_harness import MENTOR as SLACK_MENTOR
 from test_slack_harness import TEAM, SlackBot, fake_users, seed
@@ -127,31 +127,10 @@ def test_every_csv_the_product_writes_goes_through_the_shared_helper() -> None:
 # -- 2. comments and the sponsor ------------------------------------------------------------------------
 
 
-def add_pulses(chat: Chat, count: int, comment: str) -> None:
-    """Pulses from ``count`` people; the third one comments and lets the coordinator (only) read it."""
-    programme = programme_of(chat).id
-    with chat.store.unit_of_work() as uow:
-        for n, person in enumerate(uow.people.in_tenant(1)[:count]):
-            answers: dict[str, Any] = {"session": "4", "together": "4"}
-            if n == 2:
-                answers |= {"comment": comment, "share": True}
-            uow.feedback.add(
-                NewFeedback(
-                    programme_id=programme,
-                    person_id=person.id,
-                    role="mentee" if n % 2 else "mentor",
-                    kind="pulse",
-                    subject=f"session:leak-{n}",
-                    answers=answers,
-                    share_comment=n == 2,
-                )
-            )
-
-
 def test_the_sponsor_never_gets_a_comment_its_author_allowed_only_the_coordinator_to_read(chat: Chat) -> None:
     pair_up(chat)
     chat.send(COORD, f"program edit sponsor {HELENA}")
-    add_pulses(chat, 6, "My mentee keeps cancelling, honestly")
+    add_pulses(chat, [4] * 6, comment_from=2, comment="My mentee keeps cancelling, honestly")
     chat.clock.advance(timedelta(days=40))
     assert "My mentee keeps cancelling" in unescape(chat.send(COORD, "report")[0])  # the coordinator may read it
     chat.send(COORD, "program close")

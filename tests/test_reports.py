@@ -27,15 +27,18 @@ def programme_id(chat: Chat) -> int:
         return uow.programmes.in_tenant(1)[0].id
 
 
-def add_pulses(chat: Chat, ratings: list[int], comment_from: int | None = None) -> None:
-    """Pulses from ``len(ratings)`` different people of the sample organisation."""
+def add_pulses(
+    chat: Chat, ratings: list[int], comment_from: int | None = None, comment: str = "Loved the hands-on part"
+) -> None:
+    """Pulses from ``len(ratings)`` different people of the sample organisation; ``comment_from`` comments and
+    lets the coordinator (only) read it."""
     programme = programme_id(chat)
     with chat.store.unit_of_work() as uow:
         people = uow.people.in_tenant(1)[: len(ratings)]
         for n, (person, rating) in enumerate(zip(people, ratings, strict=True)):
             answers = {"session": str(rating), "together": "4"}
             if n == comment_from:
-                answers |= {"comment": "Loved the hands-on part", "share": True}
+                answers |= {"comment": comment, "share": True}
             uow.feedback.add(
                 NewFeedback(
                     programme_id=programme,

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from bot.context import Turn
 from bot.domain import PairStatus, ParticipantStatus
-from bot.model import Address
+from bot.model import Address, Attachment
 from bot.sessions.circles import Circle, circle_key, circles_of
 from bot.sessions.ics import invite_attachment
 from bot.sessions.model import Session, SessionStatus
@@ -162,23 +162,33 @@ def _leave(turn: Turn, circle: Circle, who: int, status: PairStatus, reason: str
 def _send_cancellation(turn: Turn, circle: Circle, who: int, sessions: list[Session]) -> None:
     """The one who left the group gets the calendar cancellation (.ics CANCEL) of the sessions they no
     longer attend."""
-    member = next(m for m in circle.mentees if m.id == who)
-    person = circle.person(member)
-    others = [p.name for p in circle.others(person.id)]
+    person = circle.person(next(m for m in circle.mentees if m.id == who))
     turn.message(
         Address.person(person.id),
         say("sessions.place_cancelled", programme=circle.programme, count=len(sessions)),
-        attachments=[
-            invite_attachment(
-                sessions,
-                say("sessions.invite_title", programme=circle.programme),
-                say("sessions.invite_description", others=others, programme=circle.programme),
-                filename="cancelled.ics",
-                cancelled=True,
-            )
-        ],
+        attachments=[_cancellation(circle, person.id, sessions)],
         programme_id=None,  # part of what they asked for (or were told): sent even to someone who just paused
     )
+
+
+def _cancellation(circle: Circle, person_id: int, sessions: list[Session]) -> Attachment:
+    """The calendar update (.ics CANCEL) that takes ``sessions`` out of one member's calendar."""
+    return invite_attachment(
+        sessions,
+        say("sessions.invite_title", programme=circle.programme),
+        say(
+            "sessions.invite_description", others=[p.name for p in circle.others(person_id)], programme=circle.programme
+        ),
+        filename="cancelled.ics",
+        cancelled=True,
+    )
+
+
+def _coming(turn: Turn, key: str) -> list[Session]:
+    """The sessions of circle ``key`` still scheduled and ahead."""
+    return [
+        s for s in turn.uow.sessions.of_circle(key) if s.status == SessionStatus.SCHEDULED and s.starts_at > turn.now
+    ]
 
 
 def _rejoin(turn: Turn, circle: Circle, who: int) -> None:
@@ -229,39 +239,22 @@ def _suits_everyone(turn: Turn, group: Circle, old_key: str) -> bool:
     """Whether every coming session of the others fits the hours and days of the whole group, the one coming
     back included (their hours may have changed while they were away)."""
     people, closed = availability(group), closed_days(group)
-    return all(
-        all(person.fits(s.starts_at, s.minutes, closed) for person in people)
-        for s in turn.uow.sessions.of_circle(old_key)
-        if s.status == SessionStatus.SCHEDULED and s.starts_at > turn.now
-    )
+    return all(all(person.fits(s.starts_at, s.minutes, closed) for person in people) for s in _coming(turn, old_key))
 
 
 def _retime(turn: Turn, group: Circle, old_key: str) -> None:
     """The others' times do not suit the one coming back: their coming sessions are taken out of their
     calendars, and the whole group is offered times that fit everyone (as after a pause)."""
-    coming = [
-        s
-        for s in turn.uow.sessions.of_circle(old_key)
-        if s.status == SessionStatus.SCHEDULED and s.starts_at > turn.now
-    ]
+    coming = _coming(turn, old_key)
     cancel_circle(turn, coming)
     for member in group.members:
-        person = group.person(member)
-        others = [p.name for p in group.others(person.id)]
         if not any(member.id in (s.mentor_id, *s.mentee_ids) for s in coming):
             continue
+        person = group.person(member)
         turn.message(
             Address.person(person.id),
             say("sessions.group_retimed", programme=group.programme, count=len(coming)),
-            attachments=[
-                invite_attachment(
-                    coming,
-                    say("sessions.invite_title", programme=group.programme),
-                    say("sessions.invite_description", others=others, programme=group.programme),
-                    filename="cancelled.ics",
-                    cancelled=True,
-                )
-            ],
+            attachments=[_cancellation(group, person.id, coming)],
             programme_id=group.programme.id,
         )
     for pair in group.pairs:
