@@ -17,11 +17,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
+from functools import cache
 
 from sqlalchemy import func, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
+from sqlmodel.sql.expression import SelectOfScalar
 
 from bot.model import InboundEvent, OutgoingMessage, Platform
 from bot.ports import InboxItem, OutboxItem, UnitOfWork
@@ -63,29 +65,7 @@ class SqlInbox:
             )
 
     def claim_next(self, uow: UnitOfWork) -> InboxItem | None:
-        session = _session(uow)
-        earlier = aliased(InboxEventRow)
-        # The oldest pending event of someone with no older event still pending: while one worker
-        # handles a person's event (locked, still pending), nobody takes that person's next one.
-        blocked = (
-            select(earlier.id)
-            .where(
-                earlier.status == "pending",
-                earlier.platform == InboxEventRow.platform,
-                earlier.tenant_key == InboxEventRow.tenant_key,
-                earlier.user_key == InboxEventRow.user_key,
-                earlier.user_key != "",
-                col(earlier.id) < col(InboxEventRow.id),
-            )
-            .exists()
-        )
-        row = session.exec(
-            select(InboxEventRow)
-            .where(InboxEventRow.status == "pending", ~blocked)
-            .order_by(col(InboxEventRow.id))
-            .limit(1)
-            .with_for_update(skip_locked=True, of=InboxEventRow)
-        ).one_or_none()
+        row = _session(uow).exec(_next_claimable()).one_or_none()
         if row is None:
             return None
         return InboxItem(id=stored_id(row.id), event=InboundEvent.model_validate(row.payload), attempts=row.attempts)
@@ -127,6 +107,33 @@ class SqlInbox:
                     InboxEventRow.event_id == event_id,
                 )
             ).one_or_none()
+
+
+@cache
+def _next_claimable() -> SelectOfScalar[InboxEventRow]:
+    """The oldest pending event of someone with no older event still pending: while one worker handles a
+    person's event (locked, still pending), nobody takes that person's next one. Built once: the statement
+    never changes, and building it cost more than running it."""
+    earlier = aliased(InboxEventRow)
+    blocked = (
+        select(earlier.id)
+        .where(
+            earlier.status == "pending",
+            earlier.platform == InboxEventRow.platform,
+            earlier.tenant_key == InboxEventRow.tenant_key,
+            earlier.user_key == InboxEventRow.user_key,
+            earlier.user_key != "",
+            col(earlier.id) < col(InboxEventRow.id),
+        )
+        .exists()
+    )
+    return (
+        select(InboxEventRow)
+        .where(InboxEventRow.status == "pending", ~blocked)
+        .order_by(col(InboxEventRow.id))
+        .limit(1)
+        .with_for_update(skip_locked=True, of=InboxEventRow)
+    )
 
 
 class SqlOutbox:

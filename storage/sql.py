@@ -10,10 +10,11 @@ changes the SQL that runs.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy import Table
+from sqlalchemy import Executable, Table, bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult, Result
 from sqlalchemy.orm import Session
@@ -70,11 +71,21 @@ def insert_ignoring_duplicates(
     session: Session, model: type[SQLModel], values: dict[str, Any], unique: list[str]
 ) -> bool:
     """INSERT ... ON CONFLICT DO NOTHING on SQLite and PostgreSQL. Returns True when a row was added."""
-    dialect = sqlite if session.get_bind().dialect.name == "sqlite" else postgresql
-    statement = (
-        dialect.insert(model)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=unique)
-        .returning(table(model).c[unique[0]])
+    statement = _insert_ignoring(session.get_bind().dialect.name, model, tuple(unique), tuple(sorted(values)))
+    return session.execute(statement, values).first() is not None
+
+
+@cache
+def _insert_ignoring(
+    dialect_name: str, model: type[SQLModel], unique: tuple[str, ...], columns: tuple[str, ...]
+) -> Executable:
+    """The statement of :func:`insert_ignoring_duplicates`, built once per table, key and set of columns (the
+    values are bound when it runs): building it cost more than running it."""
+    dialect = sqlite if dialect_name == "sqlite" else postgresql
+    columns_of = table(model).c
+    return (
+        dialect.insert(table(model))
+        .values({name: bindparam(name, type_=columns_of[name].type) for name in columns})
+        .on_conflict_do_nothing(index_elements=list(unique))
+        .returning(columns_of[unique[0]])
     )
-    return session.execute(statement).first() is not None
