@@ -51,6 +51,10 @@ class _Repo:
 
 class TenantRepo(_Repo):
     def ensure(self, platform: str, external_id: str, name: str = "") -> Tenant:
+        """The tenant, added first if it is new (one read for a known tenant: every event asks)."""
+        known = self.find(platform, external_id)
+        if known is not None:
+            return known
         insert_ignoring_duplicates(
             self.session,
             TenantRow,

@@ -186,25 +186,16 @@ class FlowRunner(FlowVerbs):
 
     def offers(self, turn: Turn, text: str) -> bool:
         """True when ``text`` picks one of the options the open question shows (so it is an answer)."""
-        state = turn.state
-        if not state or not state.flow:
-            return False
-        step = self._flow(turn).step(state.step)
-        if step is None or step.kind not in ("choice", "multi_choice", "rank", "yes_no"):
-            return False
-        try:
-            parse_answer(self._resolved(turn, step), text, state.answers, turn.now.date())
-        except ValueProblem:
-            return False
-        return True
+        return self.would_take(turn, text, kinds=("choice", "multi_choice", "rank", "yes_no"))
 
-    def would_take(self, turn: Turn, text: str) -> bool:
-        """True when the open question would accept ``text`` as its answer (free text takes anything)."""
+    def would_take(self, turn: Turn, text: str, kinds: tuple[str, ...] | None = None) -> bool:
+        """True when the open question (of one of ``kinds``, if given) would accept ``text`` as its answer;
+        free text takes anything."""
         state = turn.state
         if not state or not state.flow:
             return False
         step = self._flow(turn).step(state.step)
-        if step is None:
+        if step is None or (kinds is not None and step.kind not in kinds):
             return False
         try:
             parse_answer(self._resolved(turn, step), text, state.answers, turn.now.date())
