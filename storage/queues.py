@@ -19,7 +19,7 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from functools import cache
 
-from sqlalchemy import func, update
+from sqlalchemy import bindparam, func, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
@@ -27,7 +27,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from bot.model import InboundEvent, OutgoingMessage, Platform
 from bot.ports import InboxItem, OutboxItem, UnitOfWork
-from storage.sql import col, insert_ignoring_duplicates, rowcount, select, stored_id
+from storage.sql import col, insert_ignoring_duplicates, rowcount, select, stored_id, table
 from storage.tables import InboxEventRow, NudgeCountRow, OutboxMessageRow, ScheduledJobRow, TenantRow
 
 SEND_LEASE = timedelta(minutes=2)
@@ -136,6 +136,23 @@ def _next_claimable() -> SelectOfScalar[InboxEventRow]:
     )
 
 
+@cache
+def _due_outbox(limited: bool) -> SelectOfScalar[OutboxMessageRow]:
+    """Due rows of one platform (``:platform``, ``:now``), oldest first, up to ``:limit`` when ``limited``.
+    Built once, the values bound when it runs."""
+    query = (
+        select(OutboxMessageRow)
+        .where(
+            OutboxMessageRow.platform == bindparam("platform"),
+            col(OutboxMessageRow.status).in_(("pending", "sending")),
+            col(OutboxMessageRow.not_before) <= bindparam("now", type_=table(OutboxMessageRow).c.not_before.type),
+        )
+        .order_by(col(OutboxMessageRow.id))
+        .with_for_update(skip_locked=True)
+    )
+    return query.limit(bindparam("limit")) if limited else query
+
+
 class SqlOutbox:
     def __init__(self, engine: Engine, now: Callable[[], datetime]) -> None:
         self.engine, self.now = engine, now
@@ -145,19 +162,8 @@ class SqlOutbox:
     def claim(self, platform: str, now: datetime, limit: int, people: set[int] | None = None) -> list[OutboxItem]:
         """Lease up to ``limit`` due rows for ``platform``; with ``people``, only rows still pending for them."""
         with Session(self.engine) as session, session.begin():
-            query = (
-                select(OutboxMessageRow)
-                .where(
-                    OutboxMessageRow.platform == platform,
-                    col(OutboxMessageRow.status).in_(("pending", "sending")),
-                    col(OutboxMessageRow.not_before) <= now,
-                )
-                .order_by(col(OutboxMessageRow.id))
-                .with_for_update(skip_locked=True)
-            )
-            if people is None:
-                query = query.limit(limit)
-            rows = session.exec(query).all()
+            query = _due_outbox(limited=people is None)
+            rows = session.exec(query, params={"platform": platform, "now": now, "limit": limit}).all()
             if people is not None:  # their messages, and posts to conversations (which have no recipients)
                 rows = [row for row in rows if set(row.pending) & people or not row.recipients][:limit]
             items = []
