@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.context import Turn
 from bot.domain import PairStatus, ParticipantStatus, Programme
-from bot.errors import CommandError
+from bot.errors import CommandError, required
 from bot.model import Action, Address, Choice
 from bot.reports.releases import schedule_next
 from bot.sessions.circles import Circle, circle_by_key, circles_of, circles_of_person
@@ -99,10 +99,7 @@ def schedule_programme_rhythm(turn: Turn, programme: Programme) -> None:
 def install(engine: Engine) -> None:
     def save_pulse(turn: Turn, answers: dict[str, Any], context: dict[str, Any]) -> None:
         # The pulse belongs to its session: the circle may have changed since (a member's place ended).
-        session = turn.uow.sessions.get(int(context["session_id"]))
-        if session is None:
-            turn.reply(say("feedback.pulse_thanks"))
-            return
+        session = required(turn.uow.sessions.get(int(context["session_id"])), "session", context["session_id"])
         me = turn.me
         mentor = turn.uow.participants.get(session.mentor_id)
         role = "mentor" if mentor is not None and mentor.person_id == me.id else "mentee"
