@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.domain import Person, Tenant
 from bot.model import (
@@ -22,6 +22,10 @@ from bot.model import (
 from bot.ports import ConversationState, UnitOfWork
 from bot.wording import say
 
+if TYPE_CHECKING:
+    from bot.commands.registry import Registry
+    from bot.flows.runner import FlowRunner
+
 
 @dataclass
 class Turn:
@@ -31,6 +35,10 @@ class Turn:
     uow: UnitOfWork
     tenant: Tenant
     now: datetime
+    flows: FlowRunner
+    """The questionnaires: open, ask, queue and complete them."""
+    commands: Registry
+    """The command vocabulary (``help`` lists it)."""
     person: Person | None = None
     state: ConversationState | None = None
     sent: list[OutgoingMessage] = field(default_factory=list)
@@ -49,6 +57,8 @@ class Turn:
             uow=self.uow,
             tenant=self.tenant,
             now=self.now,
+            flows=self.flows,
+            commands=self.commands,
             person=person,
             state=self.uow.conversations.load(self.tenant.id, person.id),
             sent=self.sent,

@@ -6,7 +6,7 @@ changes and every message it queues commit together, or not at all.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +16,7 @@ from bot.commands.registry import (
     CommandSyntaxError,
     Registry,
     Verb,
+    find_programme,
     parse_args,
     split_words,
     strip_leading,
@@ -27,61 +28,89 @@ from bot.flows.queue import EXPIRY_JOB, OPEN_ACTION
 from bot.flows.runner import ANSWER_ACTION, FORM_ACTION, FlowRunner
 from bot.flows.verbs import EDIT_ACTION, FLOW_VERBS
 from bot.grants import claim
+from bot.handlers import default_handlers, validate
+from bot.handling import ActionRun, DueRun, Handling, OnAction, OnCommand, OnDue, OnFlow
 from bot.model import Action, InboundEvent, Platform
 from bot.ports import UnitOfWork
-from bot.sessions.model import Session
 from bot.wording import say
-
-ActionHandler = Callable[[Turn, Action], None]
-DueHandler = Callable[[Turn, dict[str, Any]], None]
-
-
-def _not_installed(*_args: Any) -> None:
-    raise RuntimeError("a service the command modules offer each other was called before it was installed")
 
 
 class Engine:
-    """Routes events to commands, flows, button actions and scheduled work."""
+    """Routes events to commands, flows, button actions and scheduled work.
 
-    def __init__(self, registry: Registry | None = None, flows: FlowRunner | None = None) -> None:
+    ``handlers`` (by default every module's ``HANDLERS``) are checked at construction against the
+    vocabulary and the questionnaires, so a mistake stops the service at start-up."""
+
+    def __init__(
+        self,
+        handlers: Sequence[Handling] | None = None,
+        registry: Registry | None = None,
+        flows: FlowRunner | None = None,
+    ) -> None:
         self.registry = registry or Registry()
         self.flows = flows or FlowRunner()
-        self.actions: dict[str, ActionHandler] = {
+        self.actions: dict[str, ActionRun] = {
             ANSWER_ACTION: self.flows.handle_action,
             EDIT_ACTION: self.flows.handle_edit,
             FORM_ACTION: self.flows.handle_form,
             OPEN_ACTION: self.flows.handle_open,
             RUN_COMMAND_ACTION: lambda turn, action: self.run_command(turn, action.value),
         }
-        self.due: dict[str, DueHandler] = {EXPIRY_JOB: self._flow_expired}
-        # Services the command modules offer each other, set as they are installed.
+        self.due: dict[str, DueRun] = {EXPIRY_JOB: self._flow_expired}
+        declared = default_handlers() if handlers is None else tuple(handlers)
+        engine_own = [OnAction(action, run) for action, run in self.actions.items()] + [
+            OnDue(job, run) for job, run in self.due.items()
+        ]
+        for handling in declared:
+            self._declare(handling)
+        # TRANSITION: modules not yet declaring HANDLERS install themselves (removed once all declare).
         self.intake: Any = None
-        self.sessions_offer_next: Callable[[Turn, str, Session], None] = _not_installed
-        self.sessions_pulse: Callable[[Turn, str, int], None] = _not_installed
+        self.sessions_offer_next: Any = None
+        self.sessions_pulse: Any = None
         from bot.commands import install
 
         install(self)
+        validate([*engine_own, *declared], self.registry, self.flows)
 
-    def on_action(self, action_id: str) -> Callable[[ActionHandler], ActionHandler]:
-        def register(function: ActionHandler) -> ActionHandler:
+    def on_action(self, action_id: str) -> Callable[[ActionRun], ActionRun]:  # TRANSITION
+        def register(function: ActionRun) -> ActionRun:
             self.actions[action_id] = function
             return function
 
         return register
 
-    def on_due(self, kind: str) -> Callable[[DueHandler], DueHandler]:
-        def register(function: DueHandler) -> DueHandler:
+    def on_due(self, kind: str) -> Callable[[DueRun], DueRun]:  # TRANSITION
+        def register(function: DueRun) -> DueRun:
             self.due[kind] = function
             return function
 
         return register
+
+    def _declare(self, handling: Handling) -> None:
+        match handling:
+            case OnCommand(verb=verb, run=run):
+                found = self.registry.lookup(verb)
+                if found is not None:
+                    found.handler = run
+            case OnAction(action=action, run=run):
+                self.actions[action] = run
+            case OnDue(job=job, run=run):
+                self.due[job] = run
+            case OnFlow():
+                self.flows.register(
+                    handling.flow,
+                    handling.complete,
+                    checks=dict(handling.checks),
+                    builder=handling.builder,
+                    sources=dict(handling.sources),
+                )
 
     # -- the way in -------------------------------------------------------------------------------
 
     def handle(self, event: InboundEvent, uow: UnitOfWork, now: datetime) -> Turn:
         """Handle one event inside ``uow``; returns the turn (with the messages it queued)."""
         tenant = uow.tenants.ensure(event.platform.value, event.tenant)
-        turn = Turn(event=event, uow=uow, tenant=tenant, now=now)
+        turn = Turn(event=event, uow=uow, tenant=tenant, now=now, flows=self.flows, commands=self.registry)
         if event.kind == "due":
             handler = self.due.get(str(event.due.get("kind")))
             if handler is not None:
@@ -242,12 +271,3 @@ class Engine:
             turn.state.current_programme_id = chosen.id
             turn.save_state()
         return chosen
-
-
-def find_programme(programmes: list[Programme], wanted: str) -> Programme | None:
-    """A programme by slug or by name, ignoring case."""
-    key = wanted.strip().lower()
-    for programme in programmes:
-        if key in (programme.slug.lower(), programme.name.lower()):
-            return programme
-    return None

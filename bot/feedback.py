@@ -34,6 +34,8 @@ def target_turn(turn: Turn, person_id: int) -> Turn:
         uow=turn.uow,
         tenant=turn.tenant,
         now=turn.now,
+        flows=turn.flows,
+        commands=turn.commands,
         person=turn.uow.people.get(person_id),
         state=turn.uow.conversations.load(turn.tenant.id, person_id),
         sent=turn.sent,

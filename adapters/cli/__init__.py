@@ -166,7 +166,7 @@ def program_questions(
     """Replace the questions a programme adds to its intake with those in a YAML file (all or nothing)."""
     import yaml
 
-    from bot.engine import find_programme
+    from bot.commands.registry import find_programme
     from bot.intake import MAX_QUESTIONS, question_from_spec
 
     try:
@@ -211,7 +211,7 @@ def program_library(
     """Give a programme its own session topics and frameworks, added to the shipped library (all or nothing)."""
     from pathlib import Path
 
-    from bot.engine import find_programme
+    from bot.commands.registry import find_programme
     from bot.library import LibraryError, load_library, read_extra
 
     try:
@@ -244,8 +244,8 @@ def report(
     """Write a programme's report as Markdown, PNG charts and a CSV of pairs (aggregates only)."""
     from pathlib import Path
 
+    from bot.commands.registry import find_programme
     from bot.commands.reports import summary_text
-    from bot.engine import find_programme
     from bot.reports.charts import all_charts
     from bot.reports.export import pairs_csv
     from bot.reports.health import programme_health

@@ -12,8 +12,8 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from adapters.settings import load_settings
 from adapters.wiring import ensure_tenant, open_store
+from bot.commands.registry import find_programme
 from bot.domain import Programme, Tenant
-from bot.engine import find_programme
 from bot.model import InboundEvent, Platform
 from bot.tenancy import CONSOLE_TENANT
 from bot.wording import say, unescape

@@ -35,7 +35,7 @@ def install(engine: Engine) -> None:
 
     @engine.registry.handles("intake")
     def intake_verb(turn: Turn, args: Args, _programme: Programme | None) -> None:
-        from bot.engine import find_programme
+        from bot.commands.registry import find_programme
 
         taking_part = []
         for participant in turn.uow.participants.of_person(turn.me.id):

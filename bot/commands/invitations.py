@@ -192,7 +192,7 @@ def join(turn: Turn, args: Args, _programme: Programme | None) -> None:
             raise CommandError("join.usage")
     open_programmes = [p for p in turn.uow.programmes.in_tenant(turn.tenant.id) if p.status == ProgrammeStatus.OPEN]
     if args.options.get("program"):
-        from bot.engine import find_programme
+        from bot.commands.registry import find_programme
 
         chosen = find_programme(open_programmes, args.options["program"])
         if chosen is None:

@@ -155,3 +155,12 @@ class Registry:
 
     def lookup(self, name: str) -> Verb | None:
         return self.verbs.get(tuple(name.lower().split()))
+
+
+def find_programme(programmes: list[Programme], wanted: str) -> Programme | None:
+    """A programme by slug or by name, ignoring case."""
+    key = wanted.strip().lower()
+    for programme in programmes:
+        if key in (programme.slug.lower(), programme.name.lower()):
+            return programme
+    return None

@@ -1,0 +1,13 @@
+"""The small interfaces the engine depends on. ``storage/`` and ``adapters/`` implement them.
+
+``records``: the unit of work (one database transaction) and the repositories it opens, which the
+handlers and services use. ``runtime``: the inbox, outbox, schedule, the store and each platform's
+deliverer, which the runtime and the adapters use. Nothing here is platform- or ORM-shaped.
+"""
+
+from bot.ports.records import *  # noqa: F403
+from bot.ports.records import __all__ as _records
+from bot.ports.runtime import *  # noqa: F403
+from bot.ports.runtime import __all__ as _runtime
+
+__all__ = [*_records, *_runtime]

@@ -1,0 +1,204 @@
+"""The ports of the runtime: the inbox, the outbox, the schedule, the store that opens units of work, and
+the deliverer of each platform. ``storage/`` and ``adapters/`` implement them.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Protocol
+
+from bot.model import InboundEvent, OutgoingMessage
+from bot.ports.records import UnitOfWork
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current time, timezone-aware (UTC)."""
+        ...
+
+
+@dataclass
+class InboxItem:
+    """An accepted inbound event waiting to be handled."""
+
+    id: int
+    event: InboundEvent
+    attempts: int
+
+
+@dataclass
+class OutboxItem:
+    """A message waiting for delivery, with the recipients it still has to reach."""
+
+    id: int
+    platform: str
+    message: OutgoingMessage
+    pending: list[int]
+    attempts: int
+    lease_until: datetime | None = None
+    """When this sender's claim on the message runs out (another sender may then take it over)."""
+    recovered: bool = False
+    """Taken over after an earlier sender's lease ran out (it died or stalled mid-send): the message may
+    already have reached the platform."""
+
+
+class Inbox(Protocol):
+    def accept(self, event: InboundEvent) -> bool:
+        """Commit the event durably. Returns False when the same event was already accepted."""
+        ...
+
+    def claim_next(self, uow: UnitOfWork) -> InboxItem | None:
+        """Inside ``uow``'s transaction, lock the oldest pending event (skipping ones locked elsewhere)."""
+        ...
+
+    def get(self, uow: UnitOfWork, item_id: int) -> InboxItem | None: ...
+
+    def mark_done(self, uow: UnitOfWork, item_id: int) -> None: ...
+
+    def record_failure(self, item_id: int, error: str, give_up_after: int) -> bool:
+        """Note a failed attempt in its own transaction. Returns True when the event was given up."""
+        ...
+
+    def pending_count(self) -> int: ...
+
+
+class Outbox(Protocol):
+    def claim(self, platform: str, now: datetime, limit: int, people: set[int] | None = None) -> list[OutboxItem]:
+        """Lease due messages for ``platform`` (only those still pending for ``people``, when given)."""
+        ...
+
+    def keep_lease(self, item: OutboxItem, now: datetime) -> bool:
+        """Whether this sender still holds ``item`` (renewing its lease as needed); False: skip it."""
+        ...
+
+    def release(self, item_id: int, now: datetime) -> None: ...
+    def defer(self, item_id: int, until: datetime) -> None: ...
+    def delivered(
+        self, item_id: int, people: list[int], now: datetime, nudge_days: dict[int, date] | None = None
+    ) -> None:
+        """Record delivery to ``people``; with ``nudge_days``, count a nudge for each (person -> their local
+        day) in the same transaction, so a delivery re-offered after a crash is never counted twice."""
+        ...
+
+    def suppressed(self, item_id: int, people: list[int], reason: str, now: datetime) -> None: ...
+    def failed(self, item_id: int, error: str, retry_at: datetime | None) -> None: ...
+    def pending_count(self, platform: str | None = None) -> int: ...
+
+    def nudges_on(self, person_id: int, day: date) -> int:
+        """How many nudges the person was sent on ``day`` (their local date)."""
+        ...
+
+
+class Schedule(Protocol):
+    def enqueue_due(self, at: datetime, limit: int = 500) -> int:
+        """Turn every job due at ``at`` into an inbox event ``due:<job id>``; returns how many."""
+        ...
+
+    def next_due(self) -> datetime | None: ...
+
+
+class Store(Protocol):
+    """The durable store, as the runtime uses it."""
+
+    @property
+    def inbox(self) -> Inbox: ...
+
+    @property
+    def outbox(self) -> Outbox: ...
+
+    @property
+    def schedule(self) -> Schedule: ...
+
+    def unit_of_work(self) -> AbstractContextManager[UnitOfWork]: ...
+
+    def ping(self) -> bool: ...
+
+    def redact_expired_payloads(self) -> int:
+        """Empty the payloads of inbox events handled, and outbox messages settled, longer ago than the payload
+        retention period, keeping what exactly-once needs (ids, keys, status); returns how many."""
+        ...
+
+
+@dataclass
+class DeliveryResult:
+    """What a deliverer managed: recipients reached, recipients to drop, or a retry time."""
+
+    delivered: list[int] = field(default_factory=list)
+    suppressed: list[int] = field(default_factory=list)
+    retry_at: datetime | None = None
+    error: str = ""
+
+
+class Deliverer(Protocol):
+    """Renders and sends one outbox item on one platform."""
+
+    platform: str
+
+    def deliver(self, item: OutboxItem) -> DeliveryResult: ...
+
+
+class Waker(Protocol):
+    """Wakes the process when scheduled work falls due (APScheduler behind it, in adapters)."""
+
+    def wake_at(self, when: datetime) -> None: ...
+
+
+class RuntimeObserver(Protocol):
+    """What the runtime reports as it works (adapters turn it into metrics). Cheap, and never raises."""
+
+    def event_accepted(self, platform: str, duplicate: bool) -> None:
+        """An inbound event reached the inbox; ``duplicate`` when it was a retry of one already there."""
+        ...
+
+    def event_processed(self, platform: str, outcome: str) -> None:
+        """An inbox event was handled: ``ok``, ``failed`` (will be retried) or ``gave_up``."""
+        ...
+
+    def message_sent(self, platform: str) -> None:
+        """An outbox message was delivered."""
+        ...
+
+    def send_failed(self, platform: str, will_retry: bool) -> None:
+        """Sending an outbox message failed with an error; ``will_retry`` unless the failure is final."""
+        ...
+
+    def send_deferred(self, platform: str) -> None:
+        """Sending an outbox message was put off without an error (rate limited or paced)."""
+        ...
+
+
+class NullObserver:
+    """The default observer: notices nothing."""
+
+    def event_accepted(self, platform: str, duplicate: bool) -> None:
+        pass
+
+    def event_processed(self, platform: str, outcome: str) -> None:
+        pass
+
+    def message_sent(self, platform: str) -> None:
+        pass
+
+    def send_failed(self, platform: str, will_retry: bool) -> None:
+        pass
+
+    def send_deferred(self, platform: str) -> None:
+        pass
+
+
+__all__ = [
+    "Clock",
+    "InboxItem",
+    "OutboxItem",
+    "Inbox",
+    "Outbox",
+    "Schedule",
+    "Store",
+    "DeliveryResult",
+    "Deliverer",
+    "Waker",
+    "RuntimeObserver",
+    "NullObserver",
+]
