@@ -64,7 +64,6 @@ class Engine:
         for handling in declared:
             self._declare(handling)
         # TRANSITION: modules not yet declaring HANDLERS install themselves (removed once all declare).
-        self.intake: Any = None
         self.sessions_offer_next: Any = None
         self.sessions_pulse: Any = None
         from bot.commands import install

@@ -10,7 +10,7 @@ from __future__ import annotations
 import zlib
 from datetime import timedelta
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import yaml
 
@@ -18,14 +18,12 @@ from bot.context import Turn
 from bot.domain import Participant, ParticipantStatus, Programme, Role
 from bot.flows.definition import Flow, FlowDefinitionError, StepChoice, parse_steps
 from bot.flows.queue import flow_key
+from bot.handling import Handling, OnAction, OnDue, OnFlow
 from bot.model import Address, Choice
 from bot.returning import Returning, carry_onboarding, in_progress, previous_place
 from bot.timing import next_working_moment
 from bot.values import ValueProblem, describe_cadence
 from bot.wording import PROMPTS, say
-
-if TYPE_CHECKING:
-    from bot.engine import Engine
 
 INTAKE = "intake"
 REMINDER = "intake_reminder"
@@ -123,22 +121,26 @@ def next_question_number(programme: Programme) -> int:
 
 
 class Intake:
-    """Starts, completes and reminds intakes and onboarding, on one engine."""
+    """Starts, completes and reminds intakes and onboarding. It keeps no state: one instance, ``INTAKE_SERVICE``,
+    serves every turn (the questionnaires come from ``turn.flows``)."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        flows = engine.flows
-        flows.register(INTAKE, self.complete, builder=self.build, sources={"topics": self._topics})
-        for role in Role:
-            flows.register(f"onboarding_{role.value}", self._onboarded)
-        engine.on_due(REMINDER)(self._remind)
-        engine.on_action(RESUME_ACTION)(self._resume)
+    def __init__(self) -> None:
         self.returning = Returning(self)
+
+    def handlers(self) -> tuple[Handling, ...]:
+        """What the intake handles: its questionnaire, the onboarding of each role, reminders, resume buttons."""
+        return (
+            OnFlow(INTAKE, self.complete, builder=self.build, sources={"topics": self._topics}),
+            *(OnFlow(f"onboarding_{role.value}", self._onboarded) for role in Role),
+            OnDue(REMINDER, self._remind),
+            OnAction(RESUME_ACTION, self._resume),
+            *self.returning.handlers(),
+        )
 
     def build(self, turn: Turn, context: dict[str, Any]) -> Flow:
         """The intake of the context's programme: the base questionnaire and the programme's own questions."""
         programme = turn.uow.programmes.get(context.get("programme_id", 0))
-        return intake_flow(self.engine.flows.load(INTAKE), programme)
+        return intake_flow(turn.flows.load(INTAKE), programme)
 
     def _topics(self, turn: Turn, context: dict[str, Any]) -> list[StepChoice]:
         return topics_for(turn.uow.programmes.get(context.get("programme_id", 0)))
@@ -152,14 +154,12 @@ class Intake:
             if previous is not None:
                 self.returning.offer(turn, participant, programme, previous)
                 return
-        self.engine.flows.start(turn, INTAKE, context)
+        turn.flows.start(turn, INTAKE, context)
 
     def edit(self, turn: Turn, participant: Participant, programme: Programme, step: str) -> None:
         """Re-ask one answer of a submitted intake; the change is saved as soon as it is answered."""
         answers = {**participant.intake, "submit": True}
-        self.engine.flows.start(
-            turn, INTAKE, intake_context(turn, participant, programme), answers=answers, at_step=step
-        )
+        turn.flows.start(turn, INTAKE, intake_context(turn, participant, programme), answers=answers, at_step=step)
 
     def schedule_reminder(self, turn: Turn, participant: Participant, programme: Programme, number: int) -> None:
         if number > programme.settings.intake_reminders:
@@ -219,7 +219,7 @@ class Intake:
         if not participant.intake_completed_at:
             self.start(turn, participant, programme)
             return
-        flows = self.engine.flows
+        flows = turn.flows
         context = intake_context(turn, participant, programme)
         flow = self.build(turn, context)
         from bot.flows.verbs import answers_summary
@@ -246,7 +246,7 @@ class Intake:
         programme = turn.uow.programmes.get(context["programme_id"])
         assert participant is not None and programme is not None
         if not answers.get("submit"):
-            self.engine.flows.put_aside(
+            turn.flows.put_aside(
                 turn, INTAKE, context, {k: v for k, v in answers.items() if k != "submit"}, step="submit"
             )
             turn.reply(say("intake.not_submitted", programme=programme))
@@ -270,7 +270,7 @@ class Intake:
 
     def start_onboarding(self, turn: Turn, participant: Participant, programme: Programme) -> None:
         """Open the role's onboarding in the participant's chat (after the intake, or after an import)."""
-        self.engine.flows.start(
+        turn.flows.start(
             turn,
             f"onboarding_{participant.role.value}",
             {
@@ -300,3 +300,8 @@ class Intake:
         participant.onboarded_at = participant.onboarded_at or turn.now
         turn.uow.participants.save(participant)
         turn.reply(say("intake.onboarded", programme=programme, role=participant.role.value))
+
+
+INTAKE_SERVICE = Intake()
+"""The intake, as every handler and the recruitment use it."""
+HANDLERS = INTAKE_SERVICE.handlers()

@@ -21,6 +21,7 @@ from bot.errors import CommandError
 from bot.flows.definition import Flow
 from bot.flows.queue import flow_key, instance_of
 from bot.flows.verbs import EDIT_ACTION, answers_summary
+from bot.handling import OnAction
 from bot.model import Action, Choice, Section
 from bot.ports import UnitOfWork
 from bot.wording import say
@@ -105,7 +106,10 @@ class Returning:
 
     def __init__(self, intake: Intake) -> None:
         self.intake = intake
-        intake.engine.on_action(PREVIOUS_ACTION)(self._answer)
+
+    def handlers(self) -> tuple[OnAction, ...]:
+        """The two buttons under last term's answers."""
+        return (OnAction(PREVIOUS_ACTION, self._answer),)
 
     def offer(self, turn: Turn, participant: Participant, programme: Programme, previous: Previous) -> None:
         """Show the person (only them) last term's answers, with "still right" and "change some"."""
@@ -136,7 +140,7 @@ class Returning:
         return flow, carried_answers(flow, previous.place.intake, context, turn.now.date())
 
     def _facts(self, turn: Turn, flow: Flow, answers: dict[str, Any], context: dict[str, Any]) -> list[tuple[str, str]]:
-        lists = self.intake.engine.flows.choice_lists(turn, flow, context)
+        lists = turn.flows.choice_lists(turn, flow, context)
         return answers_summary(flow, answers, context, lists)
 
     def _answer(self, turn: Turn, action: Action) -> None:
@@ -148,7 +152,7 @@ class Returning:
             raise CommandError("consent.not_yours")
         programme = turn.uow.programmes.get(participant.programme_id)
         assert programme is not None
-        flows = self.intake.engine.flows
+        flows = turn.flows
         context = intake_context(turn, participant, programme)
         previous = previous_place(turn.uow, participant, programme)
         if (

@@ -9,7 +9,7 @@ from bot.context import Turn
 from bot.domain import Participant, ParticipantStatus, Programme
 from bot.errors import CommandError
 from bot.feedback import remind_pulses
-from bot.intake import MAX_QUESTIONS, Intake, next_question_number, question_from_spec
+from bot.intake import INTAKE_SERVICE, MAX_QUESTIONS, next_question_number, question_from_spec
 from bot.model import Action, Choice
 from bot.values import ValueProblem
 from bot.wording import say
@@ -22,8 +22,7 @@ EDIT_ACTION = "intake.edit"
 
 
 def install(engine: Engine) -> None:
-    intake = Intake(engine)
-    engine.intake = intake
+    intake = INTAKE_SERVICE
 
     def mine(turn: Turn, action_value: str) -> tuple[Participant, Programme]:
         participant = turn.uow.participants.get(int(action_value)) if action_value.isdigit() else None

@@ -21,6 +21,7 @@ from bot.domain import (
 from bot.eligibility import nobody_outside_line, role_problem
 from bot.enrolment import IMPORT_INVITE, IMPORT_ONBOARDING
 from bot.errors import CommandError
+from bot.intake import INTAKE_SERVICE
 from bot.model import Action, Address, Choice
 from bot.values import describe_cadence, is_email
 from bot.wording import say
@@ -406,8 +407,8 @@ def install(engine: Engine) -> None:
         if participant is not None:
             programme = turn.uow.programmes.get(participant.programme_id)
             assert programme is not None
-            engine.intake.start(turn, participant, programme)
-            engine.intake.schedule_reminder(turn, participant, programme, 1)
+            INTAKE_SERVICE.start(turn, participant, programme)
+            INTAKE_SERVICE.schedule_reminder(turn, participant, programme, 1)
 
     engine.on_action(JOIN_ACTION)(on_join_pick)
     engine.on_due(INVITE_REMINDER)(on_invite_reminder)
@@ -433,4 +434,4 @@ def install(engine: Engine) -> None:
         if programme is None or person is None:
             return
         target = turn.as_person(person)
-        engine.intake.start_onboarding(target, participant, programme)
+        INTAKE_SERVICE.start_onboarding(target, participant, programme)
