@@ -40,7 +40,11 @@ def install(engine: Engine) -> None:
         clone,
         grants,
     ):
-        module.install(engine)
-    engine.on_due(commitment.GAP_CHECK)(commitment.on_gap_check)
-    engine.on_due(scheduling.OFFER_REMINDER)(offers.on_offer_reminder)
-    engine.on_due(releases.RELEASE_JOB)(releases.on_release_due)
+        if hasattr(module, "install"):  # TRANSITION: until every module declares HANDLERS
+            module.install(engine)
+    if not hasattr(commitment, "HANDLERS"):
+        engine.on_due(commitment.GAP_CHECK)(commitment.on_gap_check)
+    if not hasattr(offers, "HANDLERS"):
+        engine.on_due(scheduling.OFFER_REMINDER)(offers.on_offer_reminder)
+    if not hasattr(releases, "HANDLERS"):
+        engine.on_due(releases.RELEASE_JOB)(releases.on_release_due)

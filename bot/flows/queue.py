@@ -18,6 +18,7 @@ from typing import Any
 
 from bot.context import Turn
 from bot.flows.definition import Flow
+from bot.flows.values import OpenValue
 from bot.model import Action, Address, Choice
 from bot.ports import ConversationState
 from bot.wording import say
@@ -204,10 +205,18 @@ class FlowQueue:
         current = self.label(turn, state.flow, state.context) if state.flow else ""
         stopped = {k: self.label(turn, k.partition(":")[0], v.get("context", {})) for k, v in state.suspended.items()}
         buttons = [
-            Choice(label=say("flow.open_label", label=e["label"]), action=OPEN_ACTION, value=instance_of(e["key"]))
+            Choice(
+                label=say("flow.open_label", label=e["label"]),
+                action=OPEN_ACTION,
+                value=OpenValue(instance_of(e["key"])).encode(),
+            )
             for e in state.waiting
         ] + [
-            Choice(label=say("flow.open_label", label=label), action=OPEN_ACTION, value=instance_of(key))
+            Choice(
+                label=say("flow.open_label", label=label),
+                action=OPEN_ACTION,
+                value=OpenValue(instance_of(key)).encode(),
+            )
             for key, label in stopped.items()
         ]
         turn.reply(
@@ -217,7 +226,7 @@ class FlowQueue:
 
     def handle_open(self, turn: Turn, action: Action) -> None:
         """An "answer now" button of ``todo``."""
-        if not self.switch_to(turn, action.value):
+        if not self.switch_to(turn, OpenValue.decode(action.value).instance):
             turn.reply(say("flow.stale_answer"))
             if self.active(turn):
                 self.ask(turn)

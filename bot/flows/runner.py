@@ -24,6 +24,7 @@ from bot.context import Turn
 from bot.flows.definition import Flow, Step, StepChoice, load_flow
 from bot.flows.inputs import parse_answer
 from bot.flows.queue import EXPIRY_JOB, flow_key, instance_of
+from bot.flows.values import AnswerValue, EditValue
 from bot.flows.verbs import FLOW_VERBS, FlowVerbs
 from bot.model import Action, Choice, FieldKind, Form, FormField
 from bot.values import ValueProblem
@@ -212,10 +213,10 @@ class FlowRunner(FlowVerbs):
         self._answer(turn, text)
 
     def handle_action(self, turn: Turn, action: Action) -> None:
-        """A button or select answer: ``value`` is ``flow:step:answer``."""
-        flow_part, _, rest = action.value.partition(":")
-        flow_id, _, instance = flow_part.partition("@")
-        step_id, _, raw = rest.partition(":")
+        """A button or select answer (:class:`AnswerValue`)."""
+        pressed = AnswerValue.decode(action.value)
+        flow_id, _, instance = pressed.flow.partition("@")
+        step_id, raw = pressed.step, pressed.answer
         key = self.current_key(turn)
         if instance and (key is None or instance_of(key) != instance):
             self.switch_to(turn, instance, ask=False)
@@ -225,8 +226,9 @@ class FlowRunner(FlowVerbs):
 
     def handle_edit(self, turn: Turn, action: Action) -> None:
         """A "change this answer" button from ``review``: ask that step again."""
-        flow_part, _, step_id = action.value.partition(":")
-        flow_id, _, instance = flow_part.partition("@")
+        pressed = EditValue.decode(action.value)
+        flow_id, _, instance = pressed.flow.partition("@")
+        step_id = pressed.step
         key = self.current_key(turn)
         if instance and (key is None or instance_of(key) != instance):
             self.switch_to(turn, instance, ask=False)
@@ -390,18 +392,22 @@ class FlowRunner(FlowVerbs):
                 + "\n\n"
                 + text
             )
-        value = f"{flow.id}@{instance_of(flow_key(flow.id, state.context))}:{step.id}:"
+        instance = f"{flow.id}@{instance_of(flow_key(flow.id, state.context))}"
+
+        def value(answer: str) -> str:
+            return AnswerValue(instance, step.id, answer).encode()
+
         choices: list[Choice] = []
         if step.kind == "choice":
-            choices = [Choice(label=c.label, action=ANSWER_ACTION, value=value + c.value) for c in step.choices]
+            choices = [Choice(label=c.label, action=ANSWER_ACTION, value=value(c.value)) for c in step.choices]
         elif step.kind == "yes_no":
             choices = [
-                Choice(label=say("input.yes"), action=ANSWER_ACTION, value=value + "yes", style="primary"),
-                Choice(label=say("input.no"), action=ANSWER_ACTION, value=value + "no"),
+                Choice(label=say("input.yes"), action=ANSWER_ACTION, value=value("yes"), style="primary"),
+                Choice(label=say("input.no"), action=ANSWER_ACTION, value=value("no")),
             ]
         elif step.kind == "ack":
             choices = [
-                Choice(label=step.button or say("flow.next"), action=ANSWER_ACTION, value=value + "ok", style="primary")
+                Choice(label=step.button or say("flow.next"), action=ANSWER_ACTION, value=value("ok"), style="primary")
             ]
         hints = (
             []

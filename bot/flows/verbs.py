@@ -11,6 +11,7 @@ from bot.context import Turn
 from bot.flows.definition import Flow, StepChoice
 from bot.flows.inputs import show_answer
 from bot.flows.queue import FlowQueue, flow_key, instance_of
+from bot.flows.values import EditValue
 from bot.model import Choice, Section
 from bot.wording import escape, say
 
@@ -77,7 +78,9 @@ class FlowVerbs(FlowQueue):
         instance = instance_of(flow_key(flow.id, state.context))
         edits = [
             Choice(
-                label=say("flow.change", label=step.label), action=EDIT_ACTION, value=f"{flow.id}@{instance}:{step.id}"
+                label=say("flow.change", label=step.label),
+                action=EDIT_ACTION,
+                value=EditValue(f"{flow.id}@{instance}", step.id).encode(),
             )
             for step in flow.asked(state.answers, state.context)
             if step.id in state.answers and step.kind != "ack"

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 import yaml
 
+from bot.flows.values import AnswerValue
 from bot.model import Choice, OutgoingMessage
 from bot.wording import PROMPTS
 from simulation.behaviours import Behaviour
@@ -34,8 +35,8 @@ FLOWS_OF_STEP, FIRST_STEP, TITLES = _flows()
 def flow_of(message: OutgoingMessage) -> str:
     """The questionnaire a question belongs to: from its buttons when it has them, else from the step."""
     for choice in message.choices:
-        if choice.action == ANSWER and choice.value.count(":") >= 2:
-            return choice.value.split(":", 1)[0].split("@", 1)[0]
+        if choice.action == ANSWER:
+            return AnswerValue.decode(choice.value).flow.split("@", 1)[0]
     assert message.question is not None
     candidates = FLOWS_OF_STEP.get(message.question.id, ["?"])
     return candidates[0] if len(candidates) == 1 else "/".join(sorted(candidates))
@@ -59,20 +60,20 @@ def answer(message: OutgoingMessage, behaviour: Behaviour, rng: random.Random, t
     if buttons:
 
         def by_value(wanted: str) -> Choice | None:
-            return next((c for c in buttons if c.value.rsplit(":", 1)[-1] == wanted), None)
+            return next((c for c in buttons if AnswerValue.decode(c.value).answer == wanted), None)
 
         if question.kind == "yes_no":
             wanted = "no" if step in ("share",) else ("yes" if rng.random() < 0.8 else "no")
             if step == "profile_ok":
                 wanted = "yes"
             chosen = by_value(wanted) or buttons[0]
-            return Answer(button=chosen, value=chosen.value.rsplit(":", 1)[-1])
+            return Answer(button=chosen, value=AnswerValue.decode(chosen.value).answer)
         if step in ("session", "together"):
             score = str(rng.choice(behaviour.pulse_scores))
             chosen = by_value(score) or buttons[0]
-            return Answer(button=chosen, value=int(chosen.value.rsplit(":", 1)[-1]))
+            return Answer(button=chosen, value=int(AnswerValue.decode(chosen.value).answer))
         chosen = rng.choice(buttons) if question.kind != "ack" else buttons[0]
-        return Answer(button=chosen, value=chosen.value.rsplit(":", 1)[-1])
+        return Answer(button=chosen, value=AnswerValue.decode(chosen.value).answer)
     kind = question.kind
     if kind in ("multi_choice", "rank"):
         count = question.max_selected or 2
