@@ -230,6 +230,7 @@ class Engine:
             raise CommandError("commands.unknown", given=words[0], suggestion=self.registry.suggest(first))
         verb, rest = found
         args = parse_args(rest, text)
+        verb.unknown_options(args)
         if verb.programme_from_words and args.words and "program" not in args.options:
             args.options["program"] = " ".join(args.words)
         programme = self.authorise(turn, verb, args) if verb.who == "coordinator" else None

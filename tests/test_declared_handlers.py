@@ -80,3 +80,13 @@ def test_a_damaged_answer_button_gets_one_clear_answer_and_changes_nothing(chat:
     assert (after.flow, after.step, after.answers) == (before.flow, before.step, before.answers)
     assert chat.store.inbox.pending_count() == 0  # handled once, not retried
     assert chat.send(coordinator, "Digital 2031")[0].startswith("What is")  # the questionnaire goes on
+
+
+def test_an_option_a_verb_does_not_take_is_refused_with_the_ones_it_does(chat: Chat) -> None:
+    coordinator = "amara.okafor@example.com"
+    replies = chat.send(coordinator, "program clone --shfit 52w")
+    assert replies == [
+        "`program clone` has no option `--shfit`. It takes `--starts`, `--ends`, `--shift`, `--program`."
+        " Did you mean `--shift`?"
+    ]
+    assert chat.send(coordinator, "status --verbose") == ["`status` has no option `--verbose`. It takes `--program`."]

@@ -7,6 +7,7 @@ whose handler is not part of this version answers plainly that it is not availab
 from __future__ import annotations
 
 import difflib
+import re
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Literal
 
 import yaml
 
+from bot.errors import CommandError
 from bot.wording import PROMPTS
 
 if TYPE_CHECKING:
@@ -51,7 +53,28 @@ class Verb:
     them to coordinate something in the tenant (``program new``, ``program list``)."""
     programme_from_words: bool = False
     """The words after the verb name the programme (``program show Digital 2027``)."""
+    options: tuple[str, ...] = ()
+    """The ``--options`` it takes; a programme-scope verb also takes ``--program``."""
     handler: Handler | None = None
+
+    def takes(self) -> tuple[str, ...]:
+        """Every option the verb accepts."""
+        return (
+            (*self.options, "program") if self.scope == "programme" and "program" not in self.options else self.options
+        )
+
+    def unknown_options(self, args: Args) -> None:
+        """Refuse an option the verb does not take, with the ones it does and the closest one."""
+        for given in args.options:
+            if given not in self.takes():
+                close = difflib.get_close_matches(given, self.takes(), n=1, cutoff=0.6)
+                raise CommandError(
+                    "commands.unknown_option",
+                    verb=self.name,
+                    given=given,
+                    known=list(self.takes()),
+                    suggestion=close[0] if close else "",
+                )
 
     @property
     def name(self) -> str:
@@ -119,7 +142,14 @@ class Registry:
                 details=spec.get("details", ""),
                 scope=spec.get("scope", "none"),
                 programme_from_words=bool(spec.get("programme_from_words", False)),
+                options=tuple(spec.get("options", ())),
             )
+            named = set(re.findall(r"--([a-z][a-z-]*)", f"{spec['usage']} {spec.get('details', '')}"))
+            undeclared = named - set(self.verbs[words].takes())
+            if undeclared:
+                raise ValueError(
+                    f"{source.name}: {name!r} names --{', --'.join(sorted(undeclared))} but does not list it in options"
+                )
 
     def handles(self, name: str) -> Callable[[Handler], Handler]:
         """Decorator: register the handler of a declared verb."""

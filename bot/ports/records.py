@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -71,6 +72,29 @@ class Traces:
     """Their name, email and platform ids, and what they wrote: as typed, and as escaped in messages."""
 
 
+@dataclass(frozen=True)
+class DirectoryEntry:
+    """Someone with an email in a tenant's directory, as an HR import compares them with its file."""
+
+    id: int
+    email: str
+    """Lower-cased."""
+    manager_id: int | None
+    left_at: datetime | None
+    fields: Mapping[str, Any]
+    """The person's values of the fields an import sets (``bot.directory.DIRECTORY_FIELDS``)."""
+
+
+@dataclass(frozen=True)
+class IdentityLink:
+    """A person's account on a chat platform, as stored."""
+
+    id: int
+    person_id: int
+    platform: str
+    external_id: str
+
+
 class TenantRepository(Protocol):
     def ensure(self, platform: str, external_id: str, name: str = "") -> Tenant: ...
     def get(self, tenant_id: int) -> Tenant | None: ...
@@ -98,6 +122,46 @@ class PeopleRepository(Protocol):
     def managers(self, tenant_id: int) -> dict[int, int | None]: ...
     def seniority_range(self, tenant_id: int) -> tuple[int | None, int | None]: ...
     def with_email_anywhere(self, email: str) -> list[Person]: ...
+
+
+class DirectoryRepository(Protocol):
+    """The bulk reads and writes of an HR directory import (``bot/services/directory.py`` decides what they are).
+
+    Every method takes any number of items (the implementation splits them into statements of a safe size)."""
+
+    def entries(self, tenant_id: int) -> list[DirectoryEntry]:
+        """Everyone of the tenant who has an email (people who asked to be forgotten have none)."""
+        ...
+
+    def ids_by_email(self, tenant_id: int) -> dict[str, int]:
+        """Lower-cased email -> person id, for everyone of the tenant who has an email."""
+        ...
+
+    def add_people(self, tenant_id: int, people: Sequence[Mapping[str, Any]], now: datetime) -> None:
+        """Insert people with these values (``email`` and the directory fields), without a manager yet."""
+        ...
+
+    def update_people(self, changes: Sequence[Mapping[str, Any]]) -> None:
+        """Set the values of each change on the person its ``id`` names (only the columns it lists)."""
+        ...
+
+    def mark_left(self, person_ids: Sequence[int], now: datetime) -> None:
+        """Record that these people left at ``now`` (those already marked keep their date)."""
+        ...
+
+    def mark_back(self, person_ids: Sequence[int]) -> None:
+        """These people are in the organisation again (no longer marked as left)."""
+        ...
+
+    def identity_links(self, tenant_id: int, platforms: Sequence[str]) -> list[IdentityLink]:
+        """Every account on these platforms linked to someone of the tenant."""
+        ...
+
+    def remove_identity_links(self, link_ids: Sequence[int]) -> None: ...
+
+    def add_identity_links(self, tenant_id: int, links: Sequence[tuple[int, str, str]]) -> None:
+        """Link accounts, each given as (person id, platform, platform user id)."""
+        ...
 
 
 class ProgrammeRepository(Protocol):
@@ -241,6 +305,9 @@ class UnitOfWork(Protocol):
     def programmes(self) -> ProgrammeRepository: ...
 
     @property
+    def directory(self) -> DirectoryRepository: ...
+
+    @property
     def participants(self) -> ParticipantRepository: ...
 
     @property
@@ -287,6 +354,9 @@ class UnitOfWork(Protocol):
 __all__ = [
     "ConversationState",
     "Traces",
+    "DirectoryEntry",
+    "IdentityLink",
+    "DirectoryRepository",
     "TenantRepository",
     "PeopleRepository",
     "ProgrammeRepository",
