@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from adapters.settings import Settings
-from bot.ports import Deliverer
+from bot.ports import Deliverer, Store
 
 
-def deliverers_for(settings: Settings, store: Any = None) -> list[Deliverer]:
+def deliverers_for(settings: Settings, store: Store | None = None) -> list[Deliverer]:
     """Deliverers for every configured platform. Console messages wait for the console to show them.
 
-    ``store`` (the open :class:`~storage.store.SqlStore`) is needed by platforms that look people up."""
+    ``store`` (the open store) is needed by platforms that look people up and keep their own records."""
     from adapters.redaction import protect_settings
 
     protect_settings(settings)

@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import sys
@@ -22,8 +21,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import choose_encoder
 
 from bot.model import Platform
-from storage.db import current_revision, head_revision
-from storage.store import SqlStore
+from bot.ports import Store
 
 log = logging.getLogger(__name__)
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -31,10 +29,14 @@ Check = Callable[[], "bool | str | None"]
 OUTCOMES = ("ok", "failed", "gave_up")
 
 
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
 class Metrics:
     """Prometheus metrics of one process, in a registry of its own (so tests can build many apps)."""
 
-    def __init__(self, store: SqlStore, now: Callable[[], datetime] | None = None) -> None:
+    def __init__(self, store: Store, now: Callable[[], datetime] | None = None) -> None:
         self.registry = CollectorRegistry()
         reg = self.registry
         self.events_received = Counter(
@@ -59,7 +61,7 @@ class Metrics:
             for reason in ("error", "rate_limited"):
                 self.send_retries.labels(platform.value, reason)
             self.messages_sent.labels(platform.value)
-        reg.register(QueueCollector(store, now or store.now))
+        reg.register(QueueCollector(store, now or _utcnow))
         ProcessCollector(registry=reg)
         PlatformCollector(registry=reg)
         GCCollector(registry=reg)
@@ -100,7 +102,7 @@ class Metrics:
 class QueueCollector:
     """Inbox depth, outbox depth by platform and scheduler lag, read from the database at each scrape."""
 
-    def __init__(self, store: SqlStore, now: Callable[[], datetime]) -> None:
+    def __init__(self, store: Store, now: Callable[[], datetime]) -> None:
         self.store, self.now = store, now
 
     def describe(self) -> Iterator[Metric]:
@@ -162,15 +164,12 @@ class Readiness:
         return failing
 
 
-_shipped_head = functools.cache(head_revision)  # the migrations on disk do not change while the process runs
-
-
-def store_readiness(store: SqlStore, head: Callable[[], str | None] = _shipped_head) -> dict[str, str]:
+def store_readiness(store: Store) -> dict[str, str]:
     """The store answers and its schema is at the newest migration; what is not, with reasons."""
     if not store.ping():
         return {"store": "database unreachable"}
     try:
-        current, wanted = current_revision(store.engine), head()
+        current, wanted = store.schema_revisions()
     except Exception as exc:  # noqa: BLE001 - reported as the reason
         return {"schema": f"cannot read the schema revision: {type(exc).__name__}: {exc}"}
     if current != wanted:

@@ -26,10 +26,9 @@ from adapters.observability import Metrics, Readiness, store_readiness
 from adapters.scheduling import DueWaker
 from adapters.settings import ConfigurationError, Settings
 from adapters.wiring import open_store
-from bot.ports import Deliverer
+from bot.ports import Deliverer, Store
 from bot.runtime import Runtime
 from bot.wording import say
-from storage.store import SqlStore
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +44,7 @@ METRICS_PATH = "/metrics"
 
 
 def build_app(
-    store: SqlStore,
+    store: Store,
     readiness: Readiness | None = None,
     metrics: Metrics | None = None,
     *,
@@ -215,7 +214,7 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None, 
             raise ConfigurationError(say("cli.metrics_port_clash", port=port))
         metrics_address = (settings.rmbot_metrics_host or host, settings.rmbot_metrics_port)
     store = open_store(settings)
-    if role != "all" and store.engine.dialect.name == "sqlite":
+    if role != "all" and store.dialect == "sqlite":
         log.warning(
             "RMBOT_ROLE=%s on SQLite: web and worker processes contend for its single write lock and "
             "acknowledgements slow down; split roles only on PostgreSQL",
@@ -240,14 +239,12 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None, 
         _mount_platforms(app, settings, runtime, poke, worker)
     waker = None
     if worker is not None:
-        from storage.leader import leadership_for
-
         app[READINESS].add_check("worker", worker.alive)
         # Every replica ticks; only the one holding scheduler leadership runs the due work (storage/leader.py).
         waker = DueWaker(
             worker.enqueue_due,
             tick_seconds=settings.rmbot_scheduler_tick_seconds,
-            leadership=leadership_for(store.engine),
+            leadership=store.leadership(),
         )
         app[METRICS].watch_leadership(lambda: waker.is_leader)
         worker.start()

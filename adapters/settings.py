@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, field_validator
@@ -16,9 +17,9 @@ from bot.grants import ANY_TENANT
 from bot.tenancy import CONSOLE_TENANT, TenantKeyError, normalise_tenant_key, tenant_key
 from bot.values import is_email
 from bot.wording import say, unescape
-from storage.db import DatabaseUrlError, normalise_url
 
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+_DATABASE_URL = re.compile(r"^(?P<scheme>[\w+]+)://", re.ASCII)
 
 
 class ConfigurationError(SystemExit):
@@ -135,7 +136,7 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _check_database_url(cls, value: str) -> str:
-        normalise_url(value)
+        check_database_url(value)
         return value
 
     @field_validator("rmbot_metrics_port", mode="before")
@@ -221,6 +222,20 @@ def parse_admin_emails(value: str) -> list[tuple[str, str]]:
     return entries
 
 
+def check_database_url(url: str) -> None:
+    """Refuse, in one line (ValueError), a DATABASE_URL no store can open: not a URL, a database other than
+    SQLite or PostgreSQL, or PostgreSQL without a database name. The store reads it in full when it opens."""
+    found = _DATABASE_URL.match(url)
+    if found is None:
+        raise ValueError(unescape(say("cli.database_url_invalid", given=url)))
+    backend = found["scheme"].split("+")[0]
+    backend = "postgresql" if backend == "postgres" else backend
+    if backend not in ("sqlite", "postgresql"):
+        raise ValueError(unescape(say("cli.database_url_backend", given=url, backend=backend)))
+    if backend == "postgresql" and not urlsplit(url).path.strip("/"):
+        raise ValueError(unescape(say("cli.database_url_no_database", given=url)))
+
+
 def load_settings(**overrides: Any) -> Settings:
     """Read the settings, turning any invalid value into a one-line :class:`ConfigurationError`."""
     try:
@@ -231,5 +246,3 @@ def load_settings(**overrides: Any) -> Settings:
         message = str(error.get("ctx", {}).get("error", error["msg"]))
         prefix = "" if message.startswith(name) else f"{name}: "
         raise ConfigurationError(f"Configuration error: {prefix}{message}") from None
-    except DatabaseUrlError as exc:
-        raise ConfigurationError(f"Configuration error: {exc}") from None

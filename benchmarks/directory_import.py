@@ -23,9 +23,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import create_engine, text  # noqa: E402
 
-from bot.directory import parse_directory  # noqa: E402
+from bot.directory import DirectoryRow, parse_directory  # noqa: E402
+from bot.services.directory import DirectoryService, ImportSummary  # noqa: E402
 from storage.db import normalise_url  # noqa: E402
-from storage.directory import existing_managers, import_directory  # noqa: E402
 from storage.store import SqlStore  # noqa: E402
 
 ZONES = [
@@ -85,6 +85,19 @@ def timed(action: Callable[[], Any]) -> tuple[float, Any]:
     start = time.perf_counter()
     result = action()
     return time.perf_counter() - start, result
+
+
+def existing_managers(store: SqlStore, tenant: int) -> dict[str, str | None]:
+    with store.unit_of_work() as uow:
+        return DirectoryService.of(uow).existing_managers(tenant)
+
+
+def import_directory(store: SqlStore, tenant: int, rows: list[DirectoryRow]) -> ImportSummary:
+    """One import in one transaction, as ``rmbot directory import`` runs it."""
+    with store.unit_of_work() as uow:
+        found = uow.tenants.get(tenant)
+        assert found is not None
+        return DirectoryService.of(uow).import_directory(found, rows, store.now())
 
 
 def line(label: str, what: str, seconds: float, summary: Any = "") -> None:

@@ -38,6 +38,7 @@ def measure(label: str, store: SqlStore, events: int) -> None:
             tenant="console",
             event_id=f"b{n}",
             user="bench@example.com",
+            user_email="bench@example.com",
             text="help",
             occurred_at=now,
         )

@@ -315,35 +315,36 @@ def load_store(store: Any, plan: Plan, today: date) -> Any:
     from bot.directory import DirectoryRow
     from bot.domain import ProgrammeSettings
     from bot.participants_import import ParticipantRow as ImportRow
-    from storage.directory import import_directory
-    from storage.participants_import import directory_emails, import_participants
+    from bot.services.directory import DirectoryService
     from storage.tables import MatchPairRow, MatchRuleRow, ParticipantRow
 
     email = lambda index: f"person{index:05d}@example.com"  # noqa: E731
     with store.unit_of_work() as uow:
-        tenant = uow.tenants.ensure("console", "console").id
-    import_directory(
-        store,
-        tenant,
-        [
-            DirectoryRow(
-                email=email(p.index),
-                name=f"Person {p.index}",
-                seniority=p.seniority,
-                title="Staff",
-                department=p.department,
-                division=p.division,
-                location=p.location,
-                time_zone=p.time_zone,
-                working_hours=p.working_hours,
-                manager_email=email(p.manager) if p.manager is not None else None,
-                gender=p.gender,
-                slack_user_id=f"U{p.index:07d}",
-                line=p.index + 2,
-            )
-            for p in plan.people
-        ],
-    )
+        tenant_record = uow.tenants.ensure("console", "console")
+        tenant = tenant_record.id
+    with store.unit_of_work() as uow:
+        DirectoryService.of(uow).import_directory(
+            tenant_record,
+            [
+                DirectoryRow(
+                    email=email(p.index),
+                    name=f"Person {p.index}",
+                    seniority=p.seniority,
+                    title="Staff",
+                    department=p.department,
+                    division=p.division,
+                    location=p.location,
+                    time_zone=p.time_zone,
+                    working_hours=p.working_hours,
+                    manager_email=email(p.manager) if p.manager is not None else None,
+                    gender=p.gender,
+                    slack_user_id=f"U{p.index:07d}",
+                    line=p.index + 2,
+                )
+                for p in plan.people
+            ],
+            store.now(),
+        )
     starts = today + timedelta(days=30)
     settings = ProgrammeSettings(
         seniority_gap=1,
@@ -371,7 +372,8 @@ def load_store(store: Any, plan: Plan, today: date) -> Any:
             ends_on=starts + timedelta(days=180),
             settings=settings,
         )
-    directory = directory_emails(store, tenant)
+    with store.unit_of_work() as uow:
+        directory = DirectoryService.of(uow).emails(tenant)
     rows = [
         ImportRow(
             line=k + 2,
@@ -393,7 +395,8 @@ def load_store(store: Any, plan: Plan, today: date) -> Any:
         for k, p in enumerate(plan.mentors)
     ]
     now = datetime.now(UTC)
-    import_participants(store, current.id, rows, directory, now)
+    with store.unit_of_work() as uow:
+        DirectoryService.of(uow).import_participants(current, rows, now)
     with store.unit_of_work() as uow:
         session = uow.session
         participant = {p.person_id: p for p in uow.participants.in_programme(current.id)}

@@ -9,6 +9,7 @@ from typing import Any
 
 from bot.context import Turn
 from bot.domain import PairStatus, Programme
+from bot.handling import Handling, OnDue
 from bot.model import Address
 from bot.sessions.circles import Circle, circle_by_key, circles_of
 from bot.sessions.model import Session, SessionStatus
@@ -99,6 +100,7 @@ def after_outcome(turn: Turn, circle: Circle, session: Session, kind: str, side:
 
 
 def schedule_gap_check(turn: Turn, circle: Circle, after: datetime) -> None:
+    """Look at the circle's gap without a session again once the programme's gap has passed after ``after``."""
     days = circle.programme.settings.gap_alert_days
     turn.uow.schedule.add(
         turn.tenant.id,
@@ -189,3 +191,6 @@ def check_workload(turn: Turn, circle: Circle, month: str | None = None) -> None
     if given != set(mentor.notices.get(f"workload:{month}", [])):
         mentor.notices = {**mentor.notices, f"workload:{month}": sorted(given)}
         turn.uow.participants.save(mentor)
+
+
+HANDLERS: tuple[Handling, ...] = (OnDue(GAP_CHECK, on_gap_check),)

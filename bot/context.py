@@ -20,7 +20,6 @@ from bot.model import (
     Section,
 )
 from bot.ports import ConversationState, UnitOfWork
-from bot.wording import say
 
 if TYPE_CHECKING:
     from bot.commands.registry import Registry
@@ -81,6 +80,9 @@ class Turn:
     ) -> OutgoingMessage:
         """Queue a message. Its idempotency key derives from the event, so a re-handled event adds nothing."""
         key = f"{self.event.platform.value}:{self.event.tenant}:{self.event.event_id}:{len(self.sent) + 1}"
+        if to.kind == "conversation" and not to.label:  # named as the person named it (``#general``)
+            named = [name for name, channel in self.event.channels.items() if channel == to.conversation]
+            to = to.model_copy(update={"label": named[0] if named else ""})
         message = OutgoingMessage(
             tenant_id=self.tenant.id,
             to=to,
@@ -97,6 +99,7 @@ class Turn:
             reply_in=self.event.conversation if self.person is not None and to.people == (self.person.id,) else "",
             trigger_id=self.event.trigger_id if form is not None else "",
             about=list(about),
+            requested_by=self.person.id if self.person is not None and to.kind == "conversation" else None,
         )
         self.uow.outbox.add(message, platform=self.tenant.platform)
         self.sent.append(message)
@@ -105,10 +108,6 @@ class Turn:
     def reply(self, text: str, **kwargs: Any) -> OutgoingMessage:
         """Answer the person who acted, privately."""
         return self.message(Address.person(self.me.id), text, **kwargs)
-
-    def reply_key(self, key: str, **values: Any) -> OutgoingMessage:
-        """Answer with the message ``key`` from ``prompts/messages``."""
-        return self.reply(say(key, **values))
 
     def save_state(self) -> None:
         if self.state is not None:

@@ -1,7 +1,7 @@
-"""The HR directory as a CSV file: parse and validate it before anything is written.
+"""The HR directory as a CSV file: parse and validate it before anything is written, and who it says left.
 
-Pure and platform-neutral: text in, validated rows and row errors out. ``storage.directory`` writes
-what this module accepts; an import with any error writes nothing.
+Pure and platform-neutral: text in, validated rows and row errors out. ``bot/services/directory.py``
+imports what this module accepts; an import with any error writes nothing.
 """
 
 from __future__ import annotations
@@ -9,10 +9,11 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.ports import DirectoryEntry
 from bot.values import ValueProblem, parse_time_zone, parse_working_hours
 from bot.wording import say, unescape
 
@@ -47,6 +48,18 @@ MAX_LENGTH = {
     "teams_user_id": 128,
 }
 IDENTITY_COLUMNS = {"slack_user_id": "slack", "teams_user_id": "teams"}
+DIRECTORY_FIELDS = (
+    "name",
+    "title",
+    "seniority",
+    "department",
+    "division",
+    "location",
+    "time_zone",
+    "working_hours",
+    "gender",
+)
+"""The person's fields an import sets from the file (besides the email and the manager)."""
 MAX_SENIORITY = 1000
 
 _EMAIL = re.compile(r"[^\s@,;<>()\[\]\"]+@[^\s@,;<>()\[\]\".]+(?:\.[^\s@,;<>()\[\]\".]+)+")
@@ -95,6 +108,24 @@ class DirectoryParse:
     def ok(self) -> bool:
         """True when the file may be imported."""
         return not self.errors
+
+
+@dataclass(frozen=True, slots=True)
+class Departures:
+    """Who an import finds gone from the organisation, and who it finds back (person ids, ascending)."""
+
+    left: list[int]
+    back: list[int]
+
+
+def departures(current: Mapping[str, DirectoryEntry], listed: Collection[str]) -> Departures:
+    """The directory is a full snapshot: someone it no longer lists has left the organisation (noted once: who
+    left before keeps that date), and someone it lists again after they left is back.
+
+    ``current`` is the directory before the import by lower-cased email, ``listed`` the emails of the file."""
+    left = sorted(entry.id for email, entry in current.items() if email not in listed and entry.left_at is None)
+    back = sorted(entry.id for email, entry in current.items() if email in listed and entry.left_at is not None)
+    return Departures(left=left, back=back)
 
 
 def _plain(key: str, **values: Any) -> str:

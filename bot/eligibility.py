@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from bot.domain import Person, Programme, Role
-from bot.ports import UnitOfWork
+from bot.ports import PeopleRepository
 
 
 def role_problem(
-    uow: UnitOfWork, programme: Programme, person: Person, role: Role
+    people: PeopleRepository, programme: Programme, person: Person, role: Role
 ) -> tuple[str, dict[str, Any]] | None:
     """Why ``person`` cannot take ``role`` in ``programme`` (a wording key and its values), or None.
 
@@ -19,7 +19,7 @@ def role_problem(
         return None
     settings = programme.settings
     gap = 0 if settings.allow_peer else settings.seniority_gap
-    lowest, highest = uow.people.seniority_range(person.tenant_id)
+    lowest, highest = people.seniority_range(person.tenant_id)
     if role == Role.MENTOR:
         if settings.mentor_max_seniority is not None and person.seniority > settings.mentor_max_seniority:
             return "eligibility.mentor_too_senior", {"limit": settings.mentor_max_seniority, "programme": programme}
@@ -33,7 +33,7 @@ def role_problem(
     return None
 
 
-def nobody_outside_line(uow: UnitOfWork, programme: Programme, person: Person, role: Role) -> bool:
+def nobody_outside_line(people: PeopleRepository, programme: Programme, person: Person, role: Role) -> bool:
     """True when everyone who is junior (for a mentee) or senior (for a mentor) enough to be ``person``'s
     partner sits in their reporting line, as far as the programme's reach rule goes: nobody can be matched.
 
@@ -46,7 +46,7 @@ def nobody_outside_line(uow: UnitOfWork, programme: Programme, person: Person, r
     gap = 0 if programme.settings.allow_peer else programme.settings.seniority_gap
     senior_enough = [
         other
-        for other in uow.people.in_tenant(person.tenant_id)
+        for other in people.in_tenant(person.tenant_id)
         if other.id != person.id
         and other.email
         and other.left_at is None
@@ -59,7 +59,7 @@ def nobody_outside_line(uow: UnitOfWork, programme: Programme, person: Person, r
     ]
     if not senior_enough:
         return False  # the seniority rule already says so (role_problem)
-    managers = uow.people.managers(person.tenant_id)
+    managers = people.managers(person.tenant_id)
     mine = offline_depth(programme, person.id)
     for other in senior_enough:
         below = levels_below(managers, person.id, other.id)

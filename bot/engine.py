@@ -19,19 +19,18 @@ from bot.commands.registry import (
     find_programme,
     parse_args,
     split_words,
-    strip_leading,
 )
 from bot.context import Turn
-from bot.domain import NewPerson, Person, Programme
+from bot.domain import Person, Programme
 from bot.errors import CommandError
 from bot.flows.queue import EXPIRY_JOB, OPEN_ACTION
 from bot.flows.runner import ANSWER_ACTION, FORM_ACTION, FlowRunner
 from bot.flows.verbs import EDIT_ACTION, FLOW_VERBS
-from bot.grants import claim
 from bot.handlers import default_handlers, validate
 from bot.handling import ActionRun, DueRun, Handling, OnAction, OnCommand, OnDue, OnFlow
-from bot.model import Action, InboundEvent, Platform
+from bot.model import Action, InboundEvent
 from bot.ports import UnitOfWork
+from bot.services.directory import DirectoryService
 from bot.wording import say
 
 
@@ -64,8 +63,6 @@ class Engine:
         for handling in declared:
             self._declare(handling)
         # TRANSITION: modules not yet declaring HANDLERS install themselves (removed once all declare).
-        self.sessions_offer_next: Any = None
-        self.sessions_pulse: Any = None
         from bot.commands import install
 
         install(self)
@@ -131,20 +128,8 @@ class Engine:
         return turn
 
     def _identify(self, turn: Turn) -> Person | None:
-        event, uow = turn.event, turn.uow
-        if not event.user:
-            return None
-        person = uow.people.by_identity(turn.tenant.id, event.platform.value, event.user)
-        if person is None and event.platform == Platform.CONSOLE:
-            person = uow.people.by_email(turn.tenant.id, event.user)
-            if person is not None:  # the console names people by email: a grant waiting for it is claimed now
-                claim(uow, turn.tenant, person)
-        if person is None and event.platform != Platform.CONSOLE:
-            person = uow.people.add(
-                NewPerson(tenant_id=turn.tenant.id, name=event.user_name or event.user, time_zone="UTC")
-            )
-            uow.people.link_identity(person, event.platform.value, event.user)
-        return person
+        """Who acted: by their platform identity, else by the email the event carries, else someone new."""
+        return DirectoryService.of(turn.uow).identify(turn.tenant, turn.event)
 
     def _on_action(self, turn: Turn, action: Action) -> None:
         handler = self.actions.get(action.id)
@@ -159,17 +144,16 @@ class Engine:
         ``unseen``: the open question was still held for the person's working hours and is only being
         shown now, so what they typed is not its answer."""
         typed = text.strip()
-        addressed = typed.lower().startswith(("/mentoring", "mentoring ")) or typed.lower() == "mentoring"
         if self.flows.active(turn) and kind == "message":
-            if not addressed and not self._is_command(turn, typed):
+            if not turn.event.addressed and not self._is_command(turn, typed):
                 if unseen:
                     turn.reply(say("flow.not_shown_yet", typed=typed))
                     return
                 self.flows.handle_text(turn, typed)
                 return
-            self._command_inside_flow(turn, strip_leading(typed))
+            self._command_inside_flow(turn, typed)
             return
-        self.run_command(turn, strip_leading(typed))
+        self.run_command(turn, typed)
 
     def _is_command(self, turn: Turn, typed: str) -> bool:
         """A message typed inside a questionnaire that is a command: exactly a declared verb (not a flow verb,

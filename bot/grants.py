@@ -25,13 +25,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from bot.domain import CoordinatorGrant, NewPerson, Person, Tenant
+from bot.handling import Handling, OnAction, OnDue
 from bot.model import Action, Address, Choice
+from bot.payloads import ActionPayload
 from bot.tenancy import parse_tenant_key, tenant_key
 from bot.wording import say
 
 if TYPE_CHECKING:
     from bot.context import Turn
-    from bot.engine import Engine
     from bot.ports import UnitOfWork
 
 ANY_TENANT = "*"
@@ -156,40 +157,61 @@ def forget(uow: UnitOfWork, tenant: Tenant, person: Person) -> int:
     return len(mine)
 
 
-def install(engine: Engine) -> None:
-    """The install offer and its button."""
+@dataclass(frozen=True)
+class OfferValue(ActionPayload):
+    """The installer's "make me a coordinator" button: the tenant key of the workspace it offers (empty on
+    buttons sent before it was carried)."""
 
-    @engine.on_due(OFFER_JOB)
-    def offer(turn: Turn, payload: dict[str, Any]) -> None:
-        user = str(payload.get("user") or "")
-        if not user:
-            return
-        uow, platform = turn.uow, turn.event.platform.value
-        person = uow.people.by_identity(turn.tenant.id, platform, user)
-        if person is None:
-            person = uow.people.add(NewPerson(tenant_id=turn.tenant.id, name=str(payload.get("name") or user)))
-            uow.people.link_identity(person, platform, user)
-        to = Address.person(person.id)
-        if uow.coordinators.is_tenant_coordinator(turn.tenant.id, person.id):
-            turn.message(to, say("coordinators.installer_already", workspace=turn.tenant.name))
-            return
-        uow.grants.offer(key_of(turn.tenant), person.id, SLACK_INSTALL)
-        turn.message(
-            to,
-            say("coordinators.offer", workspace=turn.tenant.name),
-            choices=[Choice(label=say("coordinators.offer_accept"), action=ACCEPT_OFFER, style="primary")],
-        )
+    tenant: str
 
-    @engine.on_action(ACCEPT_OFFER)
-    def accept(turn: Turn, _action: Action) -> None:
-        uow, me = turn.uow, turn.me
-        offered = uow.grants.offer_for(key_of(turn.tenant), me.id)
-        if offered is None:
-            already = uow.coordinators.is_tenant_coordinator(turn.tenant.id, me.id)
-            turn.reply(
-                say("coordinators.accepted_already" if already else "coordinators.no_offer", workspace=turn.tenant.name)
+
+def offer_role(turn: Turn, payload: dict[str, Any]) -> None:
+    """Someone installed the app: offer them the coordinator role, unless they have it already."""
+    user = str(payload.get("user") or "")
+    if not user:
+        return
+    uow, platform = turn.uow, turn.event.platform.value
+    person = uow.people.by_identity(turn.tenant.id, platform, user)
+    if person is None:
+        person = uow.people.add(NewPerson(tenant_id=turn.tenant.id, name=str(payload.get("name") or user)))
+        uow.people.link_identity(person, platform, user)
+    to = Address.person(person.id)
+    if uow.coordinators.is_tenant_coordinator(turn.tenant.id, person.id):
+        turn.message(to, say("coordinators.installer_already", workspace=turn.tenant.name))
+        return
+    uow.grants.offer(key_of(turn.tenant), person.id, SLACK_INSTALL)
+    turn.message(
+        to,
+        say("coordinators.offer", workspace=turn.tenant.name),
+        choices=[
+            Choice(
+                label=say("coordinators.offer_accept"),
+                action=ACCEPT_OFFER,
+                value=OfferValue(key_of(turn.tenant)).encode(),
+                style="primary",
             )
-            return
-        uow.coordinators.add_tenant_coordinator(turn.tenant.id, me.id)
-        uow.grants.remove(offered.id)
-        turn.reply(say("coordinators.accepted", workspace=turn.tenant.name))
+        ],
+    )
+
+
+def accept_offer(turn: Turn, action: Action) -> None:
+    """The offered person pressed the button: they become a coordinator of the tenant."""
+    uow, me = turn.uow, turn.me
+    pressed = OfferValue.decode(action.value)
+    here = key_of(turn.tenant)
+    offered = uow.grants.offer_for(here, me.id) if pressed.tenant in ("", here) else None
+    if offered is None:
+        already = uow.coordinators.is_tenant_coordinator(turn.tenant.id, me.id)
+        turn.reply(
+            say("coordinators.accepted_already" if already else "coordinators.no_offer", workspace=turn.tenant.name)
+        )
+        return
+    uow.coordinators.add_tenant_coordinator(turn.tenant.id, me.id)
+    uow.grants.remove(offered.id)
+    turn.reply(say("coordinators.accepted", workspace=turn.tenant.name))
+
+
+HANDLERS: tuple[Handling, ...] = (
+    OnDue(OFFER_JOB, offer_role),
+    OnAction(ACCEPT_OFFER, accept_offer),
+)

@@ -166,11 +166,6 @@ class Library:
             raise LibraryError(f"unknown focus {focus!r} (known: {', '.join(FOCUSES)})")
         return [topic for topic in self.topics.values() if focus in topic.focus]
 
-    def topics_tagged(self, tags: Iterable[str]) -> list[Topic]:
-        """The topics sharing at least one tag with ``tags``, in library order."""
-        wanted = set(tags)
-        return [topic for topic in self.topics.values() if wanted.intersection(topic.tags)]
-
     def merged(self, extra: Mapping[str, Any] | None, source: str = "programme library") -> Library:
         """A new library with a programme's own topics and frameworks added, or overriding by id.
 

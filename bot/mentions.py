@@ -9,16 +9,19 @@ tenant. The engine still checks that person's rights on the programme before any
 
 from __future__ import annotations
 
-from bot.commands.registry import CommandSyntaxError, split_words, strip_leading
+from collections.abc import Mapping
+
+from bot.commands.registry import CommandSyntaxError, address, split_words
 from bot.ports import UnitOfWork
 
 INTRODUCING = (("invite",), ("coordinators", "add"))
 
 
 def introduces_people(text: str) -> bool:
-    """Whether ``text`` is a command that brings the people it mentions into a programme."""
+    """Whether ``text`` (an event's text: the adapter already stripped the word addressing the bot) is a
+    command that brings the people it mentions into a programme."""
     try:
-        words = [w.lower() for w in split_words(strip_leading(text))]
+        words = [w.lower() for w in split_words(address(text)[0])]
     except CommandSyntaxError:
         return False
     return any(tuple(words[: len(verb)]) == verb for verb in INTRODUCING)
@@ -36,3 +39,16 @@ def may_introduce(uow: UnitOfWork, platform: str, tenant_key: str, user: str, te
     return uow.coordinators.is_tenant_coordinator(tenant.id, person.id) or bool(
         uow.coordinators.programmes_of(person.id)
     )
+
+
+def mention_word(sign: str, name: str, taken: Mapping[str, str], target: str) -> str:
+    """The one word that stands for a mention in an event's text: ``sign`` (``@`` for a person, ``#`` for a
+    channel) and the display name, its spaces as dots (``@Amara.Okafor``); ``target`` (the platform id) when
+    there is no name. A name already taken by another target gets a number (``@Amara.Okafor.2``).
+    Adapters build these so that the engine reads every platform's mentions the same way."""
+    shown = ".".join(name.replace('"', "").split()) or target
+    word, number = sign + shown.removeprefix(sign), 2
+    base = word
+    while word in taken and taken[word] != target:
+        word, number = f"{base}.{number}", number + 1
+    return word

@@ -73,11 +73,22 @@ class InboundEvent(_Model):
     user: str = ""
     """The platform's id of the person who acted (an email address in the console)."""
     user_name: str = ""
+    user_email: str = ""
+    """The person's email when the platform names people by it (the console): whoever has it (bot/identities.py)."""
     conversation: str = ""
     text: str = ""
     action: Action | None = None
     mentions: dict[str, str] = Field(default_factory=dict)
-    """Mention tokens found in ``text`` mapped to the platform user id they stand for."""
+    """The people mentioned in ``text``, resolved by the adapter: each mention stands in ``text`` as one
+    neutral word, ``@`` and the display name (``@Amara.Okafor``; ``@Amara.Okafor.2`` for a second
+    Amara), mapped here to that person's platform user id. No platform syntax ever reaches the engine."""
+    channels: dict[str, str] = Field(default_factory=dict)
+    """The channels mentioned in ``text``, resolved by the adapter the same way: ``#`` and the channel's name
+    (``#general``) mapped to the platform's id of that channel. A ``#name`` typed without a link (the
+    console) is not listed: it names the channel itself."""
+    addressed: bool = False
+    """The text began with a word addressing the bot (``mentoring``, or Slack's slash command), which the
+    adapter stripped from ``text``: inside a questionnaire such text is a command, never an answer."""
     occurred_at: datetime
     kind: Literal["message", "command", "action", "due"] = "message"
     trigger_id: str = ""
@@ -85,7 +96,9 @@ class InboundEvent(_Model):
     due: dict[str, Any] = Field(default_factory=dict)
     """For ``kind == "due"``: the scheduled job that came due (its kind and payload)."""
 
-    _storable = field_validator("text", "user_name", "conversation", "mentions", "trigger_id")(_without_nul)
+    _storable = field_validator("text", "user_name", "conversation", "mentions", "channels", "trigger_id")(
+        _without_nul
+    )
 
     @field_validator("user_name")
     @classmethod
@@ -182,6 +195,9 @@ class Address(_Model):
     kind: Literal["person", "pair", "conversation"]
     people: tuple[int, ...] = ()
     conversation: str = ""
+    label: str = ""
+    """How people know the conversation (``#general``) when ``conversation`` is the platform's id for it:
+    a message about the conversation (it could not be reached) names it so."""
 
     @classmethod
     def person(cls, person_id: int) -> Address:
@@ -221,3 +237,5 @@ class OutgoingMessage(_Model):
     """Copied from the event this message answers: lets a platform open a form as a dialog (Slack modal)."""
     about: list[int] = Field(default_factory=list)
     """The people a message to someone else is about (an alert to a coordinator): ``my-data`` shows it to them."""
+    requested_by: int | None = None
+    """For a post in a conversation: the person who asked for it, told when it cannot be made."""

@@ -6,18 +6,27 @@ separated by ``;``, best first), ``consented_at`` (the date consent was given el
 form) and ``onboarded_at`` (the date they were onboarded elsewhere). Everyone must already be in the
 directory. Without ``consented_at`` a row is an invitation: the person is asked for consent in chat,
 then takes the intake and the onboarding.
+
+:func:`enrol` applies valid rows, updating participants in place on re-import. A row with ``consented_at``
+records consent given elsewhere: the participant is active with the file's answers as their intake; without
+``onboarded_at`` a job starts their onboarding in chat (``bot/enrolment.py``). Matching takes only people who
+consented and finished both. Someone who declined or left stays so: an import never brings anyone back.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from bot.directory import RowError
+from bot.domain import NewParticipant, Participant, ParticipantStatus, Programme, Role
+from bot.enrolment import IMPORT_INVITE, IMPORT_ONBOARDING
 from bot.intake import topic_tags
+from bot.ports import ParticipantRepository, PeopleRepository, ScheduleRepository
 from bot.values import ValueProblem, parse_cadence, parse_working_hours
 from bot.wording import say, unescape
 
@@ -26,6 +35,8 @@ REQUIRED = ("email", "role")
 
 @dataclass(frozen=True)
 class ParticipantRow:
+    """One valid participant from the file (email and rankings lower-cased)."""
+
     line: int
     email: str
     role: str
@@ -40,6 +51,8 @@ class ParticipantRow:
 
 @dataclass
 class ParticipantsParse:
+    """What a file holds: the valid rows, and every problem found."""
+
     rows: list[ParticipantRow] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
 
@@ -151,3 +164,96 @@ def parse_participants(text: str, directory: Mapping[str, int]) -> ParticipantsP
         else:
             result.rows.append(row)
     return result
+
+
+@dataclass(frozen=True)
+class ParticipantsSummary:
+    """What an import did: new and updated rows, and who is invited, consented, or left alone."""
+
+    created: int = 0
+    updated: int = 0
+    invited: int = 0
+    consented: int = 0
+    onboarding: int = 0
+    untouched: int = 0
+
+
+def enrol(
+    participants: ParticipantRepository,
+    people: PeopleRepository,
+    schedule: ScheduleRepository,
+    programme: Programme,
+    rows: Iterable[ParticipantRow],
+    directory: Mapping[str, int],
+    now: datetime,
+) -> ParticipantsSummary:
+    """Create or update each row's participant: invited, or active when the file records consent given elsewhere.
+
+    ``directory`` maps lower-cased emails to person ids (as :func:`parse_participants` was given it)."""
+    counts = dict.fromkeys(("created", "updated", "invited", "consented", "onboarding", "untouched"), 0)
+    by_email: dict[str, Participant] = {}
+    rows = list(rows)
+    for row in rows:
+        person_id = directory[row.email]
+        intake: dict[str, Any] = {"teach_topics" if row.role == "mentor" else "learn_topics": list(row.topics)}
+        if row.cadence_days:
+            intake["cadence"] = str(row.cadence_days)
+        existing = participants.find(programme.id, person_id)
+        if existing is not None and existing.status in (ParticipantStatus.DECLINED, ParticipantStatus.LEFT):
+            counts["untouched"] += 1  # their answer stands; an import never brings anyone back
+            continue
+        if existing is None:
+            participant = participants.add(
+                NewParticipant(
+                    programme_id=programme.id,
+                    person_id=person_id,
+                    role=Role(row.role),
+                    capacity=row.capacity,
+                    status=ParticipantStatus.INVITED,
+                    intake=intake,
+                )
+            )
+            counts["created"] += 1
+        else:
+            existing.role, existing.capacity = Role(row.role), row.capacity
+            existing.intake = {**existing.intake, **intake}
+            participant = participants.save(existing)
+            counts["updated"] += 1
+        if row.consented_at is not None and participant.status == ParticipantStatus.INVITED:
+            participant.status, participant.joined_at = ParticipantStatus.ACTIVE, row.consented_at
+        if participant.status == ParticipantStatus.INVITED:
+            counts["invited"] += 1
+            schedule.add(
+                programme.tenant_id,
+                IMPORT_INVITE,
+                now,
+                {"participant_id": participant.id},
+                key=f"import-invite:{participant.id}",
+            )
+        else:
+            counts["consented"] += 1
+            participant.intake_completed_at = participant.intake_completed_at or now
+            participant.onboarded_at = participant.onboarded_at or row.onboarded_at
+            if participant.onboarded_at is None:
+                counts["onboarding"] += 1
+                schedule.add(
+                    programme.tenant_id,
+                    IMPORT_ONBOARDING,
+                    now,
+                    {"participant_id": participant.id},
+                    key=f"import-onboarding:{participant.id}",
+                )
+        participant = participants.save(participant)
+        by_email[row.email] = participant
+        if row.working_hours:
+            person = people.get(person_id)
+            if person is not None and person.working_hours != row.working_hours:
+                person.working_hours = row.working_hours
+                people.save(person)
+    for row in rows:
+        if row.rankings and row.email in by_email:
+            participant = by_email[row.email]
+            ranked = [by_email[e].id for e in row.rankings if e in by_email]
+            participant.intake = {**participant.intake, "mentor_choices": ranked}
+            participants.save(participant)
+    return ParticipantsSummary(**counts)

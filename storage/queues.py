@@ -25,7 +25,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session
 from sqlmodel.sql.expression import SelectOfScalar
 
-from bot.model import InboundEvent, OutgoingMessage, Platform
+from bot.model import Attachment, InboundEvent, OutgoingMessage, Platform
 from bot.ports import InboxItem, OutboxItem, UnitOfWork
 from storage.sql import col, insert_ignoring_duplicates, rowcount, select, stored_id, table
 from storage.tables import InboxEventRow, NudgeCountRow, OutboxMessageRow, ScheduledJobRow, TenantRow
@@ -182,6 +182,7 @@ class SqlOutbox:
                 row.attempts += 1
                 row.status = "sending"
                 row.not_before = now + self.lease
+                row.held_for_install = False  # this attempt holds it again if it must still wait
             return items
 
     def keep_lease(self, item: OutboxItem, now: datetime) -> bool:
@@ -275,6 +276,23 @@ class SqlOutbox:
         with Session(self.engine) as session:
             row = session.get(NudgeCountRow, (person_id, day))
             return row.count if row else 0
+
+    def message_for(self, item_id: int, platform: str, person_id: int) -> OutgoingMessage | None:
+        """The message of a row on ``platform`` sent to ``person_id`` (see the port)."""
+        with Session(self.engine) as session:
+            row = session.get(OutboxMessageRow, item_id)
+            if row is None or row.platform != platform or person_id not in row.recipients or not row.payload:
+                return None
+            return OutgoingMessage.model_validate(row.payload)
+
+    def attachment(self, item_id: int, platform: str, index: int) -> Attachment | None:
+        """One attachment of a row on ``platform`` (see the port)."""
+        with Session(self.engine) as session:
+            row = session.get(OutboxMessageRow, item_id)
+            if row is None or row.platform != platform:
+                return None
+            attachments = (row.payload or {}).get("attachments") or []
+        return Attachment.model_validate(attachments[index]) if 0 <= index < len(attachments) else None
 
 
 def _count_nudge(session: Session, person_id: int, day: date) -> None:

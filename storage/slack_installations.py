@@ -2,7 +2,8 @@
 
 The columns are those of slack_sdk's ``SQLAlchemyInstallationStore`` (same table names), so the data
 is laid out as Slack's own tooling expects, while the schema stays ours: created and upgraded by Alembic,
-never by ``create_tables()``. This module imports no Slack SDK and deals in plain rows; the adapter
+never by ``create_tables()``. This module imports no Slack SDK and deals in plain rows;
+:class:`SqlSlackRecords` offers them as the ``bot.ports.SlackRecords`` port, and the adapter
 (``adapters/slack/oauth.py``) turns them into slack_sdk's ``Installation`` and ``Bot``. A test checks
 the columns still match the SDK's.
 """
@@ -175,3 +176,34 @@ def identities(engine: Engine, tenant_id: int, platform: str) -> dict[int, str]:
             )
         )
         return {person_id: external_id for person_id, external_id in rows}
+
+
+class SqlSlackRecords:
+    """The Slack adapter's records (``bot.ports.SlackRecords``) over these tables and the people's identities."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def save_installation(
+        self, client_id: str, installation: dict[str, Any] | None, bot: dict[str, Any] | None
+    ) -> None:
+        save(self.engine, client_id, installation, bot)
+
+    def find_bot(self, client_id: str, enterprise_id: str | None, team_id: str | None) -> dict[str, Any] | None:
+        return find_bot(self.engine, client_id, enterprise_id, team_id)
+
+    def find_installation(
+        self, client_id: str, enterprise_id: str | None, team_id: str | None, user_id: str | None
+    ) -> dict[str, Any] | None:
+        return find_installation(self.engine, client_id, enterprise_id, team_id, user_id)
+
+    def remove(
+        self, client_id: str, enterprise_id: str | None, team_id: str | None, *, bots: bool, user_id: str | None = None
+    ) -> int:
+        return remove(self.engine, client_id, enterprise_id, team_id, bots=bots, user_id=user_id)
+
+    def bot_token(self, client_id: str, team_id: str) -> str | None:
+        return bot_token(self.engine, client_id, team_id)
+
+    def user_ids(self, tenant_id: int) -> dict[int, str]:
+        return identities(self.engine, tenant_id, "slack")

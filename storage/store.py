@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -14,8 +15,10 @@ from sqlmodel import Session
 from bot.ports import Store
 from storage import db
 from storage.activity import AuditRepo, FeedbackRepo, MatchingRepo, SessionsRepo
+from storage.directory import DirectoryRepo
 from storage.erasure import ErasureRepo, redact_expired
 from storage.grants import CoordinatorGrantRepo
+from storage.leader import AdvisoryLockLeadership, SoleLeadership, leadership_for
 from storage.personal_data import PersonalDataRepo
 from storage.queues import SqlInbox, SqlOutbox, SqlSchedule
 from storage.releases import FiguresRepo
@@ -29,8 +32,11 @@ from storage.repositories import (
     ScheduleRepo,
     TenantRepo,
 )
+from storage.slack_installations import SqlSlackRecords
+from storage.teams_records import SqlTeamsRecords
 
 PAYLOAD_RETENTION = timedelta(days=30)
+_shipped_head = functools.cache(db.head_revision)  # the migrations on disk do not change while the process runs
 
 
 def _utcnow() -> datetime:
@@ -45,6 +51,7 @@ class SqlUnitOfWork:
         self.tenants = TenantRepo(session, now)
         self.people = PeopleRepo(session, now)
         self.programmes = ProgrammeRepo(session, now)
+        self.directory = DirectoryRepo(session, now)
         self.participants = ParticipantRepo(session, now)
         self.coordinators = CoordinatorRepo(session, now)
         self.grants = CoordinatorGrantRepo(session, now)
@@ -74,6 +81,8 @@ class SqlStore:
         self.inbox = SqlInbox(engine, now)
         self.outbox = SqlOutbox(engine, now)
         self.schedule = SqlSchedule(engine, now)
+        self.slack = SqlSlackRecords(engine)
+        self.teams = SqlTeamsRecords(engine)
         self.payload_retention = PAYLOAD_RETENTION
         """How long handled inbox payloads and delivered outbox payloads are kept (RMBOT_PAYLOAD_RETENTION_DAYS)."""
 
@@ -104,6 +113,19 @@ class SqlStore:
     def redact_expired_payloads(self) -> int:
         """Redact message payloads handled or delivered longer ago than ``payload_retention`` (see the port)."""
         return redact_expired(self.engine, self.now() - self.payload_retention, self.now)
+
+    def schema_revisions(self) -> tuple[str | None, str | None]:
+        """The migration the database is at, and the newest this version ships."""
+        return db.current_revision(self.engine), _shipped_head()
+
+    @property
+    def dialect(self) -> str:
+        """The database behind the store: ``sqlite`` or ``postgresql``."""
+        return self.engine.dialect.name
+
+    def leadership(self) -> SoleLeadership | AdvisoryLockLeadership:
+        """Scheduler leadership among the replicas sharing this database (``storage/leader.py``)."""
+        return leadership_for(self.engine)
 
     def close(self) -> None:
         self.engine.dispose()

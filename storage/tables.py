@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint, false
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -222,6 +222,9 @@ class OutboxMessageRow(SQLModel, table=True):
     status: str = Field(default="pending", max_length=16)
     attempts: int = 0
     last_error: str = Field(default="", max_length=2000)
+    held_for_install: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    """Held until one of its recipients installs the app (Teams: no personal chat to post in yet); woken when
+    one of them does. Cleared by the next attempt, which holds it again if it must still wait."""
     created_at: datetime = _ts(nullable=False)
     not_before: datetime = _ts(nullable=False)
     sent_at: datetime | None = _ts()

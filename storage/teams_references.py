@@ -10,7 +10,8 @@
   settled after it. A row still ``sending`` when an item is offered again means the outcome is unknown
   (Teams has no idempotency key): the activity is not posted again but marked ``unknown``.
 
-Plain functions over an SQLAlchemy engine; nothing here imports a Teams SDK.
+Plain functions over an SQLAlchemy engine; nothing here imports a Teams SDK. ``storage/teams_records.py``
+offers them to the adapter as the ``bot.ports.TeamsRecords`` port.
 """
 
 from __future__ import annotations
@@ -23,10 +24,11 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel
 
+from bot.ports import SendState
 from storage.sql import col, insert_ignoring_duplicates, select, table
 from storage.tables import _ts
 
-SENDING, SENT, UNKNOWN = "sending", "sent", "unknown"
+SENDING, SENT, UNKNOWN = SendState.SENDING.value, SendState.SENT.value, SendState.UNKNOWN.value
 
 
 class TeamsConversationRow(SQLModel, table=True):
@@ -383,31 +385,3 @@ def unconfirmed(engine: Engine, limit: int = 100) -> list[TeamsSendRow]:
                 .limit(limit)
             )
         )
-
-
-# -- messages held for people who have not installed the app yet ------------------------------------------
-
-WAITING = "teams: waiting for"
-"""How the deliverer marks (in ``outbox_message.last_error``) a message held until its recipient installs."""
-
-
-def wake_waiting(engine: Engine, tenant_id: int, person_ids: set[int], now: datetime) -> int:
-    """Make messages held for ``person_ids`` due now (they just installed the app); returns how many."""
-    from storage.tables import OutboxMessageRow
-
-    woken = 0
-    with Session(engine) as session, session.begin():
-        rows = session.exec(
-            select(OutboxMessageRow).where(
-                OutboxMessageRow.platform == "teams",
-                OutboxMessageRow.status == "pending",
-                OutboxMessageRow.tenant_id == tenant_id,
-                col(OutboxMessageRow.last_error).startswith(WAITING),
-                col(OutboxMessageRow.not_before) > now,
-            )
-        ).all()
-        for row in rows:
-            if set(row.pending) & person_ids:
-                row.not_before = now
-                woken += 1
-    return woken

@@ -9,10 +9,11 @@ import itertools
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from adapters.console.session import console_event
 from bot.clock import OffsetClock
 from bot.domain import NewPerson, Person
 from bot.engine import Engine
-from bot.model import Action, InboundEvent, OutgoingMessage, Platform
+from bot.model import Action, OutgoingMessage
 from bot.ports import DeliveryResult, OutboxItem
 from bot.runtime import Runtime
 from bot.wording import unescape
@@ -67,7 +68,7 @@ class Chat:
         """The sample organisation of prompts/sample, as `make run` loads it."""
         from bot.directory import parse_directory
         from bot.wording import PROMPTS
-        from storage.directory import import_directory
+        from directory_support import import_directory
 
         with self.store.unit_of_work() as uow:
             tenant = uow.tenants.ensure("console", "console")
@@ -100,16 +101,8 @@ class Chat:
 
     def send(self, email: str, text: str = "", action: Action | None = None, event_id: str | None = None) -> list[str]:
         """Act as ``email``; returns the plain text of every message that person received as a result."""
-        event = InboundEvent(
-            platform=Platform.CONSOLE,
-            tenant="console",
-            event_id=event_id or f"e{next(self._ids)}",
-            user=email,
-            text=text,
-            action=action,
-            occurred_at=self.clock.now(),
-            kind="action" if action else "message",
-        )
+        # As the console types it: its translate step strips a leading ``mentoring`` (the event is ``addressed``).
+        event = console_event(email, text, action, self.clock.now(), event_id or f"e{next(self._ids)}")
         self.runtime.accept(event)
         return self.pump(email)
 

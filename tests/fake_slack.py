@@ -59,6 +59,8 @@ class FakeSlack:
     limits: Limits | None = None
     install: dict[str, Any] = field(default_factory=dict)
     record_bodies: bool = True
+    unreachable: dict[str, str] = field(default_factory=dict)
+    """Channels the bot cannot post in, with the error Slack answers (``channel_not_found``, ``not_in_channel``)."""
 
     def __post_init__(self) -> None:
         self.calls: list[Call] = []
@@ -242,6 +244,8 @@ class FakeSlack:
 
     def _m_chat_postMessage(self, args: dict[str, Any], _team: str) -> dict[str, Any]:
         channel = str(args.get("channel", ""))
+        if channel in self.unreachable:
+            return {"ok": False, "error": self.unreachable[channel]}
         ts = f"{time.time():.6f}"
         metadata = args.get("metadata") or {}
         self.post_keys.append(str((metadata.get("event_payload") or {}).get("key", "")))

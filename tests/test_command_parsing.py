@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.commands.registry import Args, CommandSyntaxError, Registry, parse_args, split_words, strip_leading
+from bot.commands.registry import Args, CommandSyntaxError, Registry, address, parse_args, split_words
 
 PRODUCT_VERBS = [
     "help",
@@ -114,7 +114,7 @@ def test_split_words_of_plain_words_is_str_split(words: list[str]) -> None:
     assert split_words(" ".join(words)) == words
 
 
-# --- strip_leading ----------------------------------------------------------------------------------
+# --- address: the leading word an adapter strips ---------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -135,8 +135,13 @@ def test_split_words_of_plain_words_is_str_split(words: list[str]) -> None:
         ("", ""),
     ],
 )
-def test_strip_leading(text: str, stripped: str) -> None:
-    assert strip_leading(text) == stripped
+def test_address_strips_the_leading_words_an_adapter_accepts(text: str, stripped: str) -> None:
+    assert address(text, ("/mentoring", "mentoring")) == (stripped, stripped != text.strip())
+
+
+def test_address_strips_only_the_neutral_word_by_default() -> None:
+    assert address("mentoring help") == ("help", True)
+    assert address("/mentoring help") == ("/mentoring help", False)
 
 
 # --- parse_args -------------------------------------------------------------------------------------

@@ -10,7 +10,8 @@ from typer.testing import CliRunner
 
 from adapters.cli.directory import app
 from bot.directory import DirectoryRow, parse_directory
-from storage.directory import ImportSummary, existing_managers, import_directory
+from bot.services.directory import ImportSummary
+from directory_support import existing_managers, import_directory
 from storage.store import SqlStore
 from storage.tables import PersonIdentityRow, PersonRow
 
@@ -374,3 +375,13 @@ def test_existing_managers_feeds_the_parser(store: SqlStore) -> None:
     assert existing_managers(store, tenant) == {"boss@example.com": None, "ana@example.com": "boss@example.com"}
     # a later file may name a manager imported earlier
     assert load(store, tenant, csv("new@example.com,New,,1,,,,ana@example.com")).created == 1
+
+
+def test_rows_naming_a_manager_nobody_has_are_refused_before_anything_is_written(store: SqlStore) -> None:
+    tenant = tenant_id(store)
+    load(store, tenant, csv("boss@example.com,Boss,CEO,9"))
+    rows = [DirectoryRow(email="new@example.com", name="New", seniority=1, manager_email="ghost@example.com")]
+    with pytest.raises(LookupError, match="ghost@example.com"):
+        import_directory(store, tenant, rows)
+    after = people(store, tenant)
+    assert set(after) == {"boss@example.com"} and after["boss@example.com"].left_at is None

@@ -147,6 +147,7 @@ def test_nothing_waiting_for_a_forgotten_person_is_delivered_and_alerts_about_th
         tenant="console",
         event_id="waiting-note",
         user=MENTEE,
+        user_email=MENTEE,
         text="qzwaitingnote71 please call",
         occurred_at=chat.clock.now(),
     )

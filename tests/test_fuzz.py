@@ -34,7 +34,6 @@ from fake_slack import FakeSlack, form_body, payload
 from fake_teams import FakeTeams
 from storage.store import SqlStore
 from storage.tables import InboxEventRow, OutboxMessageRow
-from storage.teams_references import WAITING
 from test_slack_harness import COORDINATOR, MENTEE, MENTOR, TEAM, SlackBot, fake_users
 from test_slack_harness import seed as seed_slack
 from test_teams_harness import APP_ID, TENANT, TeamsBot
@@ -174,7 +173,7 @@ def check_outcome(
             assert (row.status, row.attempts) == ("done", 0), (row.last_error, sent)
         for message in messages:
             # an activity may have uninstalled the app: its messages then wait for the next install
-            held = message.status == "pending" and message.last_error.startswith(WAITING)
+            held = message.status == "pending" and message.held_for_install
             assert message.status == "sent" or held, (message.status, message.last_error, sent)
             assert message.payload["text"].strip() and message.payload["text"] != apology, sent
         for row in events:

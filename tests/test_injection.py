@@ -25,9 +25,9 @@ from bot.clock import OffsetClock
 from bot.directory import parse_directory
 from bot.model import OutgoingMessage
 from chat import Chat
+from directory_support import existing_managers, import_directory
 from fake_slack import FakeSlack
 from fake_teams import FakeTeams
-from storage.directory import existing_managers, import_directory
 from storage.store import SqlStore
 from test_intake import MENTEE_ANSWERS, START, answer_all, join
 from test_sessions import COORD, MENTEE, MENTOR, confirm_first, pair_up

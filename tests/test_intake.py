@@ -281,6 +281,7 @@ def chat_event(chat: Chat, email: str, text: str, event_id: str):  # type: ignor
         tenant="console",
         event_id=event_id,
         user=email,
+        user_email=email,
         text=text,
         occurred_at=chat.clock.now(),
     )

@@ -9,7 +9,7 @@ from bot.directory import parse_directory
 from bot.sessions.model import SessionStatus
 from bot.wording import PROMPTS, unescape
 from chat import Chat
-from storage.directory import import_directory
+from directory_support import import_directory
 from test_commitment import sessions
 from test_report_counts import pair_up
 from test_sessions import COORD, MENTEE, MENTOR, confirm_first

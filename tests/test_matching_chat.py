@@ -10,7 +10,7 @@ from bot.clock import OffsetClock
 from bot.participants_import import parse_participants
 from bot.wording import PROMPTS
 from chat import Chat
-from storage.participants_import import directory_emails, import_participants
+from directory_support import directory_emails, import_participants
 
 COORD = "amara.okafor@example.com"
 START = datetime(2030, 1, 7, 9, 0, tzinfo=UTC)
@@ -32,7 +32,7 @@ def import_csv(chat: Chat, text: str) -> None:
     directory = directory_emails(chat.store, tenant.id)
     parsed = parse_participants(text, directory)
     assert parsed.errors == []
-    import_participants(chat.store, programme.id, parsed.rows, directory, START)
+    import_participants(chat.store, programme.id, parsed.rows, START)
 
 
 def sample_participants(chat: Chat) -> None:

@@ -28,6 +28,7 @@ from bot.matching.run import run_matching
 from bot.matching.scoring import score
 from bot.participants_import import ParticipantRow as ImportRow
 from bot.wording import say
+from directory_support import directory_emails, import_directory, import_participants
 from matching_support import (
     DATES,
     FAST,
@@ -42,8 +43,6 @@ from matching_support import (
     orgs,
     overlap,
 )
-from storage.directory import import_directory
-from storage.participants_import import directory_emails, import_participants
 from storage.store import SqlStore
 
 # ----------------------------------------------------------------------------------------------------
@@ -276,7 +275,7 @@ def write_programme(store: SqlStore, data: MatchInput) -> tuple[Programme, dict[
         )
         for k, c in enumerate(data.mentors)
     ]
-    import_participants(store, programme.id, rows, directory, now)
+    import_participants(store, programme.id, rows, now)
     person_back = {directory[email(p)]: p for p in data.managers}
     with store.unit_of_work() as uow:
         assert programme.id is not None and earlier.id is not None

@@ -55,7 +55,13 @@ def outbox_row(chat: Chat, key: str) -> OutboxMessageRow:
 
 def event(event_id: str, text: str = "") -> InboundEvent:
     return InboundEvent(
-        platform=Platform.CONSOLE, tenant="console", event_id=event_id, user=MENTEE, text=text, occurred_at=START
+        platform=Platform.CONSOLE,
+        tenant="console",
+        event_id=event_id,
+        user=MENTEE,
+        user_email=MENTEE,
+        text=text,
+        occurred_at=START,
     )
 
 

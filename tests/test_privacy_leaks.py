@@ -234,7 +234,7 @@ def test_prefer_not_to_say_is_never_filled_in_from_the_hr_directory_in_matching(
 def test_the_persons_own_words_win_over_a_later_hr_import(chat: Chat) -> None:
     from bot.directory import parse_directory
     from bot.wording import PROMPTS
-    from storage.directory import import_directory
+    from directory_support import import_directory
     from test_sessions import participants
 
     participants(chat, f"{MENTOR},mentor,1,ai_tools,,\n{MENTEE},mentee,,,ai_tools,\n")

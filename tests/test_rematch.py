@@ -99,3 +99,40 @@ def test_only_coordinators_decide_and_unpaired_people_are_refused(chat: Chat) ->
     assert "only a coordinator" in reply[0]
     assert pairs_of(chat, AMARA) == [("active", "")]
     assert "has no current pair" in chat.send(COORD, "rematch @helena.varga")[0]
+
+
+@pytest.mark.parametrize(
+    ("action", "value"),
+    [
+        ("rematch.confirm", "v1:abc:1:2:3"),
+        ("rematch.confirm", "v1:1:2"),
+        ("rematch.end", "v1:1"),
+        ("rematch.keep", "x:y"),
+    ],
+)
+def test_a_damaged_rematch_button_gets_one_clear_answer_and_changes_nothing(
+    chat: Chat, action: str, value: str
+) -> None:
+    from bot.model import Action
+    from bot.wording import say
+
+    published(chat)
+    chat.send(COORD, "rematch @amara.okafor")
+    told = len(chat.received(ARJUN))  # Amara is the coordinator too: she hears the answer
+    assert chat.send(COORD, action=Action(id=action, value=value)) == [say("commands.malformed_action")]
+    assert pairs_of(chat, AMARA) == [("active", "")]
+    assert len(chat.received(ARJUN)) == told
+
+
+def test_a_rematch_button_sent_before_values_had_a_version_still_works(chat: Chat) -> None:
+    from bot.model import Action
+
+    published(chat)
+    chat.send(COORD, "rematch @amara.okafor")
+    confirm = next(c for c in chat.received(COORD)[-1].choices if c.label == "Confirm the rematch")
+    assert confirm.value.startswith("v1:")
+    old = confirm.value.removeprefix("v1:")
+    assert any(
+        "Rematched: Amara Okafor and " in r for r in chat.send(COORD, action=Action(id=confirm.action, value=old))
+    )
+    assert sorted(pairs_of(chat, AMARA)) == [("active", ""), ("ended", "rematch")]

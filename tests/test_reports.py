@@ -216,7 +216,7 @@ def test_closing_sends_the_sponsor_aggregates_and_purges_personal_data_after_the
 def test_team_rated_baseline_and_retention_against_the_rest_of_the_organisation(chat: Chat) -> None:
     from bot.directory import parse_directory
     from bot.wording import PROMPTS
-    from storage.directory import import_directory
+    from directory_support import import_directory
     from test_sessions import participants, publish
 
     chat.send(COORD, "program edit anonymity-threshold 3")

@@ -9,9 +9,10 @@ from zoneinfo import ZoneInfo
 from icalendar import Calendar
 
 from bot.participants_import import parse_participants
+from bot.sessions.buttons import SlotPickValue
 from bot.wording import unescape
 from chat import Chat
-from storage.participants_import import directory_emails, import_participants
+from directory_support import directory_emails, import_participants
 
 COORD = "amara.okafor@example.com"
 MENTOR = "arjun.mehta@example.com"  # Asia/Kolkata, evenings in this test
@@ -29,7 +30,7 @@ def participants(chat: Chat, rows: str) -> None:
     header = "email,role,capacity,can_teach,want_to_learn,working_hours,consented_at,onboarded_at\n"
     parsed = parse_participants(header + consented, directory)  # consent and onboarding recorded elsewhere
     assert parsed.errors == []
-    import_participants(chat.store, programme.id, parsed.rows, directory, START)
+    import_participants(chat.store, programme.id, parsed.rows, START)
 
 
 def publish(chat: Chat) -> None:
@@ -52,7 +53,7 @@ def offer(chat: Chat, email: str):  # type: ignore[no-untyped-def]
 
 
 def slot_times(message) -> list[datetime]:  # type: ignore[no-untyped-def]
-    return [datetime.fromisoformat(c.value.split("|")[1]) for c in message.choices if c.action == "slot.pick"]
+    return [SlotPickValue.decode(c.value).at for c in message.choices if c.action == "slot.pick"]
 
 
 def inside(moment: datetime, zone: ZoneInfo, begin: str, end: str, minutes: int = 45) -> bool:

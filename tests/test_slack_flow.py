@@ -6,10 +6,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+from sqlalchemy import select
+
 from bot.domain import ParticipantStatus
 from bot.model import Action, Address, Choice, Form, FormField, OutgoingMessage
 from fake_slack import FakeSlack, payload, slack_user
 from storage.store import SqlStore
+from storage.tables import OutboxMessageRow
 from test_slack_harness import COORDINATOR, MENTEE, MENTOR, TEAM, SlackBot, blocks_text, buttons, fake_users, seed
 
 
@@ -270,3 +274,32 @@ async def test_user_typed_mrkdwn_is_shown_literally(sqlite_store: SqlStore) -> N
             await bot.work()
             posted = json.dumps([p["blocks"] for p in fake.posts()]) + json.dumps([p["text"] for p in fake.posts()])
             assert "<!channel>" not in posted and "&lt;!channel&gt; &amp; friends" in posted
+
+
+@pytest.mark.parametrize("error", ["channel_not_found", "not_in_channel", "is_archived"])
+async def test_a_call_the_bot_cannot_post_in_a_channel_is_reported_to_the_coordinator_who_asked(
+    sqlite_store: SqlStore, error: str
+) -> None:
+    """A private channel the bot was never invited to: the coordinator who asked hears so by DM, once, with the
+    channel as they named it (never Slack's raw ``<#C…|…>`` token) and how to invite the bot."""
+    seed(sqlite_store)
+    with FakeSlack(users=fake_users(), unreachable={"C0PRIVATE": error}) as fake:
+        async with SlackBot(sqlite_store, fake) as bot:
+            await bot.command("program announce <#C0PRIVATE|mentoring-team>")
+            await bot.work()
+            await bot.work()
+            await bot.work()
+            assert fake.posts("C0PRIVATE") == []  # refused, and not tried again
+            texts = [p["text"] for p in fake.posts(fake.dm_channel(COORDINATOR))]
+            [notice] = [t for t in texts if "couldn't post" in t]
+            assert "#mentoring-team" in notice and "Digital 2030" in notice
+            assert "C0PRIVATE" not in notice and "&lt;#" not in notice and "\\" not in notice
+            if error == "is_archived":
+                assert "archived" in notice and "/invite" not in notice
+            else:
+                assert "/invite @mentoring" in notice
+            assert [fake.dm_channel(COORDINATOR)] == list({p["channel"] for p in fake.posts()})  # nobody else
+            with sqlite_store.unit_of_work() as uow:
+                rows = uow.session.execute(select(OutboxMessageRow)).scalars().all()
+            [post] = [r for r in rows if r.payload["to"]["kind"] == "conversation"]
+            assert post.status == "failed" and post.last_error == f"slack: {error}"

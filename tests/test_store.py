@@ -27,7 +27,13 @@ NOW = datetime(2030, 1, 1, 9, 0, tzinfo=UTC)
 
 def event(event_id: str, tenant: str = "console", text: str = "help") -> InboundEvent:
     return InboundEvent(
-        platform=Platform.CONSOLE, tenant=tenant, event_id=event_id, user="a@x.com", text=text, occurred_at=NOW
+        platform=Platform.CONSOLE,
+        tenant=tenant,
+        event_id=event_id,
+        user="a@x.com",
+        user_email="a@x.com",
+        text=text,
+        occurred_at=NOW,
     )
 
 

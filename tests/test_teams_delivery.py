@@ -147,7 +147,7 @@ async def test_someone_without_the_app_is_waited_for_and_coordinators_are_told_o
 
             assert len(notes()) == 1
             [held] = [r for r in outbox_rows(store) if person_id(store, NEWCOMER) in r.pending]
-            assert held.status == "pending" and held.last_error.startswith(refs.WAITING)
+            assert held.status == "pending" and held.held_for_install
             assert held.not_before > datetime.now(UTC) + timedelta(minutes=10)
             make_due(store)
             await bot.work()
@@ -305,6 +305,45 @@ async def test_a_call_for_volunteers_is_posted_in_a_channel_found_by_name(sqlite
             assert "volunteers" in card_text(call).lower() and len(buttons(call)) == 2
             assert not [p for p in fake.activities(CHANNEL) if "notification" in str(p.get("channelData"))]
             assert refs.conversation(sqlite_store.engine, TENANT, CHANNEL).team_id == TEAM  # type: ignore[union-attr]
+
+
+def unreachable_notices(bot: TeamsBot) -> list[str]:
+    return [card_text(c) for c in bot.cards_for(COORDINATOR) if "couldn't post" in card_text(c)]
+
+
+async def test_a_call_for_a_channel_the_app_is_not_in_is_reported_to_the_coordinator(sqlite_store: SqlStore) -> None:
+    seed(sqlite_store)
+    with FakeTeams() as fake:
+        async with TeamsBot(sqlite_store, fake) as bot:
+            await bot.install(COORDINATOR)
+            await bot.say(COORDINATOR, "program announce #mentoring-team")
+            for _ in range(3):
+                await bot.work()
+            [notice] = unreachable_notices(bot)
+            assert "#mentoring-team" in notice and "Digital 2030" in notice and "add the mentoring app" in notice
+            assert "\\" not in notice and "not in the team" in notice
+            [post] = [r for r in outbox_rows(sqlite_store) if r.payload["to"]["kind"] == "conversation"]
+            assert post.status == "failed" and "mentoring-team" in post.last_error
+
+
+async def test_a_call_teams_refuses_in_a_known_channel_is_reported_to_the_coordinator(sqlite_store: SqlStore) -> None:
+    seed(sqlite_store)
+    with FakeTeams() as fake:
+        async with TeamsBot(sqlite_store, fake) as bot:
+            await bot.install(COORDINATOR)
+            team_install = bot.channel(COORDINATOR, "")
+            team_install.update(type="conversationUpdate", text=None, entities=[], membersAdded=[{"id": BOT}])
+            team_install["conversation"]["id"] = CHANNEL
+            team_install["channelData"]["channel"] = {"id": CHANNEL, "name": "General"}
+            assert (await bot.post(team_install))[0] == 200
+            await bot.work()  # the welcome goes out first
+            await bot.say(COORDINATOR, "program announce #general")
+            fake.answer(403)  # the call is the first post: the app was taken out of the team meanwhile
+            for _ in range(3):
+                await bot.work()
+            assert fake.cards(CHANNEL) == []
+            [notice] = unreachable_notices(bot)
+            assert "#general" in notice and "add the mentoring app" in notice
 
 
 async def test_files_are_offered_by_signed_expiring_link(sqlite_store: SqlStore) -> None:

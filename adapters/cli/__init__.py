@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import sys
 from datetime import UTC, datetime
-from typing import NoReturn
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
 from rich.console import Console
@@ -16,11 +17,16 @@ from adapters.cli.matching import participants_app
 from adapters.observability import configure_logging
 from adapters.settings import ConfigurationError, Settings, load_settings
 from adapters.wiring import ensure_tenant, open_store
-from bot.domain import Focus, Tenant
+from bot.commands.registry import find_programme
+from bot.domain import Focus, Programme, Tenant
+from bot.errors import CommandError
 from bot.tenancy import CONSOLE_TENANT, TenantKeyError
 from bot.values import ValueProblem, parse_cadence, parse_date
 from bot.wording import say, unescape
 from storage.store import SqlStore
+
+if TYPE_CHECKING:
+    from bot.ports import UnitOfWork
 
 app = typer.Typer(
     help="rmbot: a reverse-mentoring companion for Slack, Microsoft Teams and the local console.",
@@ -140,8 +146,9 @@ def program_new(
             if person is None:
                 fail(say("cli.unknown_email", email=coordinator, tenant=tenant))
             coordinator_id = person.id
+        detail = unescape(say("cli.audit_program_new", name=name))
         try:
-            programme = new_programme(uow, found.id, name, coordinator_id=coordinator_id, **fields)
+            programme = new_programme(uow, found.id, name, coordinator_id=coordinator_id, audit_as=detail, **fields)
         except ValueProblem as problem:
             fail(say(problem.key, **problem.values))
     out.print(say("cli.programme_created", name=programme.name, slug=programme.slug), markup=False)
@@ -157,6 +164,14 @@ def program_list(tenant: str = typer.Option(CONSOLE_TENANT, help="console, slack
             out.print(f"{programme.slug}\t{programme.status.value}\t{programme.name}", markup=False, highlight=False)
 
 
+def _programme_or_fail(uow: UnitOfWork, tenant_id: int, given: str, tenant: str) -> Programme:
+    """The programme ``given`` names (slug or name) in the tenant, or one clear line and exit 1."""
+    chosen = find_programme(uow.programmes.in_tenant(tenant_id), given)
+    if chosen is None:
+        fail(say("cli.unknown_programme", given=given, tenant=tenant))
+    return chosen
+
+
 @program_app.command("questions")
 def program_questions(
     programme: str = typer.Argument(..., help="Programme slug or name."),
@@ -166,8 +181,7 @@ def program_questions(
     """Replace the questions a programme adds to its intake with those in a YAML file (all or nothing)."""
     import yaml
 
-    from bot.commands.registry import find_programme
-    from bot.intake import MAX_QUESTIONS, question_from_spec
+    from bot.services.programmes import ProgrammeService, QuestionsRefused
 
     try:
         specs = yaml.safe_load(open(file, encoding="utf-8").read())
@@ -177,26 +191,20 @@ def program_questions(
         fail(say("cli.bad_yaml", file=file, reason=str(exc).splitlines()[0]), 2)
     if not isinstance(specs, list) or not all(isinstance(spec, dict) for spec in specs):
         fail(say("cli.questions_not_a_list", file=file), 2)
-    if len(specs) > MAX_QUESTIONS:
-        fail(say("intake.question_limit", limit=MAX_QUESTIONS), 1)
-    steps, problems = [], []
-    for number, spec in enumerate(specs, start=1):
-        try:
-            steps.append(question_from_spec(spec, number))
-        except ValueProblem as problem:
-            problems.append(say("cli.question_problem", number=number, reason=say(problem.key, **problem.values)))
-    if problems:
-        for line in problems:
-            err.print(line, markup=False, highlight=False)
-        raise typer.Exit(1)
     store = open_store(settings())
     found = tenant_or_fail(store, tenant)
     with store.unit_of_work() as uow:
-        chosen = find_programme(uow.programmes.in_tenant(found.id), programme)
-        if chosen is None:
-            fail(say("cli.unknown_programme", given=programme, tenant=tenant))
-        chosen.intake_questions = steps
-        uow.programmes.save(chosen)
+        chosen = _programme_or_fail(uow, found.id, programme, tenant)
+        detail = unescape(say("cli.audit_questions", file=Path(file).name, count=len(specs)))
+        try:
+            steps = ProgrammeService.of(uow).set_questions(chosen, specs, audit_as=detail)
+        except QuestionsRefused as refused:
+            for number, problem in refused.problems:
+                reason = say(problem.key, **problem.values)
+                err.print(say("cli.question_problem", number=number, reason=reason), markup=False, highlight=False)
+            raise typer.Exit(1) from None
+        except CommandError as problem:
+            fail(say(problem.key, **problem.values), 1)
     out.print(say("cli.questions_set", count=len(steps), name=chosen.name), markup=False)
 
 
@@ -209,14 +217,11 @@ def program_library(
     tenant: str = typer.Option(CONSOLE_TENANT, help="console, slack:TEAM or teams:TENANT"),
 ) -> None:
     """Give a programme its own session topics and frameworks, added to the shipped library (all or nothing)."""
-    from pathlib import Path
-
-    from bot.commands.registry import find_programme
-    from bot.library import LibraryError, load_library, read_extra
+    from bot.library import LibraryError, read_extra
+    from bot.services.programmes import ProgrammeService
 
     try:
         extra = read_extra(Path(file))
-        merged = load_library().merged(extra, source=file)
     except OSError as exc:
         fail(say("cli.unreadable_file", file=file, reason=exc.strerror or str(exc)), 2)
     except LibraryError as exc:
@@ -224,11 +229,12 @@ def program_library(
     store = open_store(settings())
     found = tenant_or_fail(store, tenant)
     with store.unit_of_work() as uow:
-        chosen = find_programme(uow.programmes.in_tenant(found.id), programme)
-        if chosen is None:
-            fail(say("cli.unknown_programme", given=programme, tenant=tenant))
-        chosen.settings = chosen.settings.model_copy(update={"library": extra})
-        uow.programmes.save(chosen)
+        chosen = _programme_or_fail(uow, found.id, programme, tenant)
+        detail = unescape(say("cli.audit_library", file=Path(file).name))
+        try:
+            merged = ProgrammeService.of(uow).set_library(chosen, extra, source=file, audit_as=detail)
+        except LibraryError as exc:
+            fail(str(exc), 1)
     out.print(
         say("cli.library_set", name=chosen.name, topics=len(merged.topics), frameworks=len(merged.frameworks)),
         markup=False,
@@ -242,9 +248,6 @@ def report(
     tenant: str = typer.Option(CONSOLE_TENANT, help="console, slack:TEAM or teams:TENANT"),
 ) -> None:
     """Write a programme's report as Markdown, PNG charts and a CSV of pairs (aggregates only)."""
-    from pathlib import Path
-
-    from bot.commands.registry import find_programme
     from bot.commands.reports import summary_text
     from bot.reports.charts import all_charts
     from bot.reports.export import pairs_csv
@@ -254,9 +257,7 @@ def report(
     found = tenant_or_fail(store, tenant)
     target = Path(out_dir)
     with store.unit_of_work() as uow:
-        chosen = find_programme(uow.programmes.in_tenant(found.id), programme)
-        if chosen is None:
-            fail(say("cli.unknown_programme", given=programme, tenant=tenant))
+        chosen = _programme_or_fail(uow, found.id, programme, tenant)
         health = programme_health(uow, chosen, datetime.now(UTC))
         csv_text = pairs_csv(uow, chosen, datetime.now(UTC))
     target.mkdir(parents=True, exist_ok=True)

@@ -11,9 +11,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from adapters.settings import load_settings
 from adapters.wiring import ensure_tenant, open_store
 from bot.directory import parse_directory
+from bot.services.directory import DirectoryService
 from bot.tenancy import CONSOLE_TENANT, TenantKeyError
 from bot.wording import say, unescape
-from storage.directory import existing_managers, import_directory
 
 app = typer.Typer(help="Directory imports from HR CSV files.")
 
@@ -56,7 +56,9 @@ def import_csv(
         except TenantKeyError as exc:
             _print(err, _text("bad_tenant", reason=str(exc)))
             raise typer.Exit(2) from None
-        parsed = parse_directory(text, existing_managers(store, tenant_record.id))
+        with store.unit_of_work() as uow:
+            existing = DirectoryService.of(uow).existing_managers(tenant_record.id)
+        parsed = parse_directory(text, existing)
         if parsed.errors:
             for error in parsed.errors:
                 _print(err, _text("error_line", line=error.line, email=error.email, reason=error.reason))
@@ -66,9 +68,10 @@ def import_csv(
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
         with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
             task = bar.add_task(_text("progress", count=len(parsed.rows)), total=len(parsed.rows))
-            summary = import_directory(
-                store, tenant_record.id, parsed.rows, progress=lambda done: bar.update(task, completed=done)
-            )
+            with store.unit_of_work() as uow:  # one transaction: the whole file, or nothing
+                summary = DirectoryService.of(uow).import_directory(
+                    tenant_record, parsed.rows, store.now(), progress=lambda done: bar.update(task, completed=done)
+                )
         _print(
             out,
             _text(

@@ -50,7 +50,7 @@ def import_participants_csv(
 ) -> None:
     """Add or update a programme's participants; any bad row: nothing imported, every bad row named."""
     from bot.participants_import import parse_participants
-    from storage.participants_import import directory_emails, import_participants
+    from bot.services.directory import DirectoryService
 
     try:
         text = file.read_text(encoding="utf-8")
@@ -62,14 +62,16 @@ def import_participants_csv(
         raise typer.Exit(2) from None
     store = open_store(load_settings())
     found_tenant, chosen = _programme(store, tenant, programme)
-    directory = directory_emails(store, found_tenant.id)
+    with store.unit_of_work() as uow:
+        directory = DirectoryService.of(uow).emails(found_tenant.id)
     parsed = parse_participants(text, directory)
     if parsed.errors:
         for error in parsed.errors:
             err.print(f"line {error.line}: {error.email or '-'}: {error.reason}", markup=False, highlight=False)
         err.print(_plain("participants.errors", count=len({e.line for e in parsed.errors})), markup=False)
         raise typer.Exit(1)
-    done = import_participants(store, chosen.id, parsed.rows, directory, datetime.now(UTC))
+    with store.unit_of_work() as uow:  # one transaction: the whole file, or nothing
+        done = DirectoryService.of(uow).import_participants(chosen, parsed.rows, datetime.now(UTC))
     out.print(_plain("participants.summary", programme=chosen.name, **vars(done)), markup=False)
 
 
@@ -82,11 +84,10 @@ def match(
     tenant: str = typer.Option(CONSOLE_TENANT, help="console, slack:TEAM or teams:TENANT"),
 ) -> None:
     """Match a programme offline: print the summary, optionally write JSON and publish."""
-    from bot.domain import NewMatchRun
-    from bot.matching.load import load_input, reason_text, result_record, topic_labels
+    from bot.matching.load import reason_text
     from bot.matching.model import Mode
-    from bot.matching.run import run_matching
     from bot.runtime import Runtime
+    from bot.services.matching import MatchingService
 
     modes: dict[str, Mode] = {"optimal": "optimal", "stable": "stable", "random": "random"}
     if mode and mode not in modes:
@@ -100,24 +101,18 @@ def match(
     ) as progress:
         task = progress.add_task("load", total=None)
         with store.unit_of_work() as uow:
-            data = load_input(uow, chosen, now.date())
-            result = run_matching(
-                data,
-                modes[mode] if mode else chosen.settings.match_mode,
-                chosen.settings.match_seed if seed is None else seed,
-                topic_labels(),
+            outcome = MatchingService.of(uow).run(
+                chosen,
+                now.date(),
+                mode=modes[mode] if mode else None,
+                seed=seed,
                 progress=lambda stage: progress.update(task, description=stage),
             )
-            record = result_record(result)
-            run = uow.matching.save_run(
-                NewMatchRun(programme_id=chosen.id, mode=result.mode, seed=result.seed, result=record)
-            )
-            people = {c.participant_id: c for c in (*data.mentees, *data.mentors)}
-            emails = {p.id: p.email for p in uow.people.many([c.person_id for c in people.values()]).values()}
+    result, run, people = outcome.result, outcome.run, outcome.people
     pairs = [
         {
-            "mentee": emails[people[p.mentee].person_id],
-            "mentor": emails[people[p.mentor].person_id],
+            "mentee": people[p.mentee].email,
+            "mentor": people[p.mentor].email,
             "mentee_name": people[p.mentee].name,
             "mentor_name": people[p.mentor].name,
             "score": p.score,
@@ -128,7 +123,7 @@ def match(
     ]
     unmatched = [
         {
-            "email": emails[people[u.participant_id].person_id],
+            "email": people[u.participant_id].email,
             "name": people[u.participant_id].name,
             "role": u.role,
             "reason": _plain(u.reason.key, **u.reason.values),
@@ -165,7 +160,7 @@ def match(
                     "average_score": round(result.average_score, 2),
                     "pairs": pairs,
                     "unmatched": unmatched,
-                    "timings": record["timings"],
+                    "timings": run.result["timings"],
                 },
                 indent=2,
             ),

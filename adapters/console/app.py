@@ -22,7 +22,7 @@ SAMPLE_ORGANISATION = PROMPTS / "sample" / "organisation.csv"
 def load_sample_if_empty(store: SqlStore, coordinator_email: str, console: Console) -> bool:
     """Import the sample organisation into the console tenant when it has nobody yet."""
     from bot.directory import parse_directory
-    from storage.directory import import_directory
+    from bot.services.directory import DirectoryService
 
     with store.unit_of_work() as uow:
         tenant = uow.tenants.ensure("console", "console")
@@ -31,7 +31,8 @@ def load_sample_if_empty(store: SqlStore, coordinator_email: str, console: Conso
     parsed = parse_directory(SAMPLE_ORGANISATION.read_text(encoding="utf-8"), {})
     if parsed.errors:
         raise RuntimeError(f"the sample organisation has errors: {parsed.errors[:3]}")
-    import_directory(store, tenant.id, parsed.rows)
+    with store.unit_of_work() as uow:
+        DirectoryService.of(uow).import_directory(tenant, parsed.rows, store.now())
     with store.unit_of_work() as uow:
         person = uow.people.by_email(tenant.id, coordinator_email)
         if person is not None:

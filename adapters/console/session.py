@@ -13,7 +13,7 @@ import re
 import shutil
 import uuid
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
@@ -22,6 +22,7 @@ from rich.markup import escape
 
 from adapters.console.render import render
 from bot.clock import OffsetClock
+from bot.commands.registry import ADDRESS_WORD, address
 from bot.domain import Person, Tenant
 from bot.files import safe_file_name
 from bot.model import Action, Form, InboundEvent, OutgoingMessage, Platform
@@ -40,6 +41,34 @@ def parse_duration(text: str) -> timedelta:
     if not match:
         raise ValueError(text)
     return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+
+
+LEADING = ("/mentoring", ADDRESS_WORD)
+"""The words that may come before a command typed at the console, as in Teams."""
+
+
+def console_event(
+    email: str, text: str, action: Action | None, at: datetime, event_id: str, user_name: str = ""
+) -> InboundEvent:
+    """A line typed (or a button pressed) at the console by the person with ``email``, as a neutral event.
+
+    A leading ``mentoring`` or ``/mentoring`` is stripped and the event marked ``addressed``. The console
+    has no mention syntax: people are named by email (``@amara@example.com``, ``amara@example.com``, or
+    ``@amara`` for the part before the @) and channels by ``#name``, words the engine reads as they are."""
+    typed, addressed = address(text, LEADING) if action is None else (text, False)
+    return InboundEvent(
+        platform=Platform.CONSOLE,
+        tenant=CONSOLE_TENANT,
+        event_id=event_id,
+        user=email,
+        user_email=email,
+        user_name=user_name,
+        text=typed,
+        addressed=addressed,
+        action=action,
+        occurred_at=at,
+        kind="action" if action else "message",
+    )
 
 
 @dataclass
@@ -206,16 +235,8 @@ class ConsoleSession:
 
     def _send(self, text: str, action: Action | None) -> None:
         assert self.person is not None
-        event = InboundEvent(
-            platform=Platform.CONSOLE,
-            tenant=CONSOLE_TENANT,
-            event_id=f"console:{uuid.uuid4()}",
-            user=self.person.email or "",
-            user_name=self.person.name,
-            text=text,
-            action=action,
-            occurred_at=self.clock.now(),
-            kind="action" if action else "message",
+        event = console_event(
+            self.person.email or "", text, action, self.clock.now(), f"console:{uuid.uuid4()}", self.person.name
         )
         self.runtime.accept(event)
         self.flush()

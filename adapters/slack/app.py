@@ -28,7 +28,6 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlmodel import Session
 
 from adapters.redaction import protect_settings
 from adapters.settings import ConfigurationError, Settings
@@ -51,8 +50,6 @@ from bot.grants import OFFER_JOB
 from bot.model import ID_LIMITS, InboundEvent, OutgoingMessage, Platform
 from bot.runtime import Runtime
 from bot.wording import say
-from storage.store import SqlStore
-from storage.tables import OutboxMessageRow
 
 log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
@@ -87,8 +84,6 @@ class SlackService:
         protect_settings(settings)
         self.settings = settings
         self.runtime = runtime
-        if not isinstance(runtime.store, SqlStore):
-            raise TypeError("this adapter keeps its own tables: it needs the SQL store")
         self.store = runtime.store
         self.poke = poke
         self.directory = SlackDirectory(self.store)
@@ -330,19 +325,13 @@ class SlackService:
         """The outbox message behind a form button, if it was sent to this person in this workspace."""
         if not item_id.isdigit():
             return None
-        with Session(self.store.engine) as session:
-            row = session.get(OutboxMessageRow, int(item_id))
-            payload = dict(row.payload) if row is not None and row.platform == Platform.SLACK.value else None
-            recipients = list(row.recipients) if row is not None else []
-        if payload is None:
-            return None
-        message = OutgoingMessage.model_validate(payload)
         with self.store.unit_of_work() as uow:
             tenant = uow.tenants.find(Platform.SLACK.value, team)
             person = tenant and uow.people.by_identity(tenant.id, Platform.SLACK.value, user)
-            if not tenant or not person or message.tenant_id != tenant.id or person.id not in recipients:
-                return None
-        return message
+        if not tenant or not person:
+            return None
+        message = self.store.outbox.message_for(int(item_id), Platform.SLACK.value, person.id)
+        return message if message is not None and message.tenant_id == tenant.id else None
 
 
 class _CountingSocketModeHandler(AsyncSocketModeHandler):

@@ -8,6 +8,8 @@
 * Exactly once: every post carries its idempotency key in message metadata. An item offered again (its
   lease ran out because the process died mid-send, or a rate limit interrupted a long message) is first
   reconciled against the conversation's recent history, and only what is missing is posted.
+* A channel that cannot be reached (the bot is not in that private channel, it is archived, or it does not
+  exist): whoever asked for the post is told so by DM, with how to invite the bot (``adapters/unreachable.py``).
 """
 
 from __future__ import annotations
@@ -25,10 +27,9 @@ from slack_sdk.errors import SlackApiError, SlackClientError, SlackObjectFormati
 from adapters.slack.forms import form_view
 from adapters.slack.pacing import Pacer
 from adapters.slack.render import RenderError, render_message
+from adapters.unreachable import report_unreachable
 from bot.model import Platform
-from bot.ports import DeliveryResult, OutboxItem
-from storage import slack_installations
-from storage.store import SqlStore
+from bot.ports import DeliveryResult, OutboxItem, Store
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,8 @@ PERMANENT = {
     "msg_blocks_too_long",
     "invalid_metadata_format",
 }
+CHANNEL_UNREACHABLE = {"channel_not_found", "not_in_channel", "is_archived"}
+"""Errors of a post in a channel that its requester can fix (by inviting the bot, or choosing another channel)."""
 GIVE_UP_AFTER = 20
 """Deliveries (attempts) after which a message that keeps failing is dropped, with the reason kept."""
 MAX_BACKOFF = 1800.0
@@ -92,7 +95,7 @@ def api_base(url: str) -> str:
 class TokenSource:
     """The bot token for a workspace: the single configured token, or the installed one (cached briefly)."""
 
-    def __init__(self, store: SqlStore, bot_token_setting: str = "", client_id: str = "") -> None:
+    def __init__(self, store: Store, bot_token_setting: str = "", client_id: str = "") -> None:
         self.store = store
         self.single = bot_token_setting
         self.client_id = client_id
@@ -104,12 +107,12 @@ class TokenSource:
         cached = self._cache.get(team)
         if cached and time.monotonic() - cached[0] < TOKEN_CACHE_SECONDS:
             return cached[1]
-        token = slack_installations.bot_token(self.store.engine, self.client_id, team) or self.single or None
+        token = self.store.slack.bot_token(self.client_id, team) or self.single or None
         self._cache[team] = (time.monotonic(), token)
         return token
 
 
-def make_deliverer(settings: Any, store: SqlStore) -> SlackDeliverer:
+def make_deliverer(settings: Any, store: Store) -> SlackDeliverer:
     """The outbox deliverer for this deployment's Slack workspace(s) (``settings``: adapters.settings.Settings)."""
     tokens = TokenSource(store, settings.slack_bot_token, settings.slack_client_id)
     return SlackDeliverer(store, tokens, settings.slack_api_url, settings.slack_workspace_budget)
@@ -122,7 +125,7 @@ class SlackDeliverer:
 
     def __init__(
         self,
-        store: SqlStore,
+        store: Store,
         tokens: Callable[[str], str | None],
         api_url: str = "",
         budget: float = 10.0,
@@ -184,6 +187,14 @@ class SlackDeliverer:
             return DeliveryResult(suppressed=list(item.pending), error=f"slack: unconfirmed: {problem}")
         except (_Permanent, RenderError, SlackObjectFormationError) as problem:
             log.warning("outbox message %s cannot be delivered to Slack: %s", item.id, problem)
+            if message.to.kind == "conversation" and str(problem) in CHANNEL_UNREACHABLE:
+                report_unreachable(
+                    self.store,
+                    message,
+                    self.platform,
+                    "slack.channel_unreachable",
+                    archived=str(problem) == "is_archived",
+                )
             return DeliveryResult(suppressed=list(item.pending), error=f"slack: {problem}")
 
     # -- Web API calls, paced and classified ---------------------------------------------------------
@@ -247,7 +258,7 @@ class SlackDeliverer:
             return cached
         if tenant_id not in self._loaded:  # one query for the whole workspace, instead of one per person
             self._loaded.add(tenant_id)
-            self._users.update(slack_installations.identities(self.store.engine, tenant_id, self.platform))
+            self._users.update(self.store.slack.user_ids(tenant_id))
             if person_id in self._users:
                 return self._users[person_id]
         with self.store.unit_of_work() as uow:

@@ -19,10 +19,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.profiles import merge_profile, needs_profile
 from bot.mentions import may_introduce
 from bot.model import InboundEvent, Platform
-from storage.store import SqlStore
+from bot.ports import Store
+from bot.services.directory import DirectoryService
 
 log = logging.getLogger(__name__)
 PLATFORM = Platform.SLACK.value
@@ -52,7 +52,7 @@ def profile_fields(user: dict[str, Any]) -> dict[str, Any]:
 class SlackDirectory:
     """Finds or creates the people behind Slack user ids, once per user and process."""
 
-    def __init__(self, store: SqlStore) -> None:
+    def __init__(self, store: Store) -> None:
         self.store = store
         self.known: set[tuple[str, str]] = set()
         self.tried: set[tuple[str, str]] = set()
@@ -112,12 +112,13 @@ class SlackDirectory:
     def _missing(self, team: str, users: list[str]) -> set[str]:
         """Users with no person yet, or only a nameless placeholder (no email), in the team's tenant."""
         with self.store.unit_of_work() as uow:
-            return {user for user in users if needs_profile(uow, PLATFORM, team, user)}
+            directory = DirectoryService.of(uow)
+            return {user for user in users if directory.needs_profile(PLATFORM, team, user)}
 
     def _save(self, team: str, profiles: dict[str, dict[str, Any]]) -> None:
         for user, fields in profiles.items():
             try:
                 with self.store.unit_of_work() as uow:
-                    merge_profile(uow, PLATFORM, team, user, fields)
+                    DirectoryService.of(uow).merge_profile(PLATFORM, team, user, fields)
             except Exception:  # noqa: BLE001 - a concurrent first event for the same person won the race
                 log.info("person for Slack user %s was created concurrently", user, exc_info=True)

@@ -16,12 +16,12 @@ from adapters.slack.mrkdwn import label
 from adapters.slack.render import MAX_MODAL_BLOCKS, context_blocks, message_blocks, text_sections
 from bot.commands.registry import Registry
 from bot.model import OutgoingMessage, Platform
+from bot.ports import Store
 from bot.reports.dashboard import build_dashboard, dashboard_message
 from bot.wording import say
-from storage.store import SqlStore
 
 
-def load(store: SqlStore, team: str, user: str, registry: Registry, now: datetime) -> OutgoingMessage | None:
+def load(store: Store, team: str, user: str, registry: Registry, now: datetime) -> OutgoingMessage | None:
     """The dashboard of the person behind a Slack user; None when the store does not know them."""
     with store.unit_of_work() as uow:
         tenant = uow.tenants.find(Platform.SLACK.value, team)

@@ -1,7 +1,8 @@
 """Installing to many workspaces: OAuth at ``/slack/install`` and ``/slack/oauth_redirect``.
 
 Installations live in our database (tables ``slack_installations`` and ``slack_bots``, created by
-migration 0003) behind slack_sdk's ``AsyncInstallationStore`` interface. Each install
+migration 0003), reached through the store's ``bot.ports.SlackRecords`` port, behind slack_sdk's
+``AsyncInstallationStore`` interface. Each install
 also creates the workspace's tenant, and the person who installed is offered the coordinator role there
 (``SlackService.installed``; ``bot/grants.py``). The OAuth ``state`` is signed with ``SLACK_STATE_SECRET`` and
 expires after ten minutes, so any replica can finish an install another one started.
@@ -27,8 +28,7 @@ from slack_sdk.oauth.installation_store.async_installation_store import AsyncIns
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 
 from bot.model import Platform
-from storage import slack_installations as rows
-from storage.store import SqlStore
+from bot.ports import Store
 
 log = logging.getLogger(__name__)
 STATE_LIFETIME = 600
@@ -67,9 +67,9 @@ _BOT_FIELDS = {
 
 
 class DbInstallationStore(AsyncInstallationStore):
-    """slack_sdk's installation store interface over our tables (``storage/slack_installations.py``)."""
+    """slack_sdk's installation store interface over the store's Slack records (``bot.ports.SlackRecords``)."""
 
-    def __init__(self, store: SqlStore, client_id: str, on_install: OnInstall | None = None) -> None:
+    def __init__(self, store: Store, client_id: str, on_install: OnInstall | None = None) -> None:
         self.store = store
         self.client_id = client_id
         self.on_install = on_install
@@ -83,7 +83,7 @@ class DbInstallationStore(AsyncInstallationStore):
         who installed it (a failure there is logged: the installation itself is kept)."""
         bot = installation.to_bot().to_dict() if installation.bot_token else None
         team = installation.team_id or installation.enterprise_id or ""
-        await asyncio.to_thread(rows.save, self.store.engine, self.client_id, installation.to_dict(), bot)
+        await asyncio.to_thread(self.store.slack.save_installation, self.client_id, installation.to_dict(), bot)
         await asyncio.to_thread(self._tenant, team, installation.team_name or installation.enterprise_name or "")
         if self.on_install is not None and installation.user_id and installation.bot_token:
             try:
@@ -96,13 +96,13 @@ class DbInstallationStore(AsyncInstallationStore):
             uow.tenants.ensure(Platform.SLACK.value, team, name)
 
     async def async_save_bot(self, bot: Bot) -> None:
-        await asyncio.to_thread(rows.save, self.store.engine, self.client_id, None, bot.to_dict())
+        await asyncio.to_thread(self.store.slack.save_installation, self.client_id, None, bot.to_dict())
 
     async def async_find_bot(
         self, *, enterprise_id: str | None, team_id: str | None, is_enterprise_install: bool | None = False
     ) -> Bot | None:
         team_id = None if is_enterprise_install else team_id
-        row = await asyncio.to_thread(rows.find_bot, self.store.engine, self.client_id, enterprise_id, team_id)
+        row = await asyncio.to_thread(self.store.slack.find_bot, self.client_id, enterprise_id, team_id)
         return _entity(row, Bot) if row else None
 
     async def async_find_installation(
@@ -115,18 +115,18 @@ class DbInstallationStore(AsyncInstallationStore):
     ) -> Installation | None:
         team_id = None if is_enterprise_install else team_id
         row = await asyncio.to_thread(
-            rows.find_installation, self.store.engine, self.client_id, enterprise_id, team_id, user_id
+            self.store.slack.find_installation, self.client_id, enterprise_id, team_id, user_id
         )
         return _entity(row, Installation) if row else None
 
     async def async_delete_bot(self, *, enterprise_id: str | None, team_id: str | None) -> None:
-        await asyncio.to_thread(rows.remove, self.store.engine, self.client_id, enterprise_id, team_id, bots=True)
+        await asyncio.to_thread(self.store.slack.remove, self.client_id, enterprise_id, team_id, bots=True)
 
     async def async_delete_installation(
         self, *, enterprise_id: str | None, team_id: str | None, user_id: str | None = None
     ) -> None:
         await asyncio.to_thread(
-            rows.remove, self.store.engine, self.client_id, enterprise_id, team_id, bots=False, user_id=user_id
+            self.store.slack.remove, self.client_id, enterprise_id, team_id, bots=False, user_id=user_id
         )
 
 
@@ -160,7 +160,7 @@ class SignedStateStore(AsyncOAuthStateStore):
 
 
 def oauth_settings(
-    store: SqlStore,
+    store: Store,
     client_id: str,
     client_secret: str,
     state_secret: str,

@@ -1,10 +1,12 @@
 """Slack payloads as neutral :class:`~bot.model.InboundEvent` objects.
 
 Slack escapes ``&``, ``<`` and ``>`` in what people type and wraps mentions, channels and links in
-``<…>``; :func:`readable` turns text back into what the person typed, keeping user mentions and
-channels as ``<@U123>`` and ``<#C123|name>`` tokens (which the engine resolves), mentions also listed
-in ``mentions``. Every event carries an
-id that is the same on a retry: the Events API ``event_id``, or the interaction's ``trigger_id``.
+``<…>``; :func:`readable` turns text back into what the person typed, with each user mention and channel
+resolved here: ``<@U123|amara>`` becomes the neutral word ``@amara`` listed in ``mentions`` (``@amara`` →
+``U123``), ``<#C123|general>`` becomes ``#general`` listed in ``channels``, so the engine never sees
+Slack's syntax. A leading ``mentoring`` (or the slash command typed in a DM) is stripped and the event
+marked ``addressed``. Every event carries an id that is the same on a retry: the Events API
+``event_id``, or the interaction's ``trigger_id``.
 """
 
 from __future__ import annotations
@@ -15,10 +17,15 @@ from typing import Any
 
 from adapters.slack.forms import submitted
 from adapters.slack.render import ANSWER, PICK, SUBMIT, engine_action
+from bot.commands.registry import ADDRESS_WORD, address
+from bot.mentions import mention_word
 from bot.model import Action, InboundEvent, Platform
 
 _TOKEN = re.compile(r"<([^<>]*)>")
-_USER = re.compile(r"^@([UW][A-Z0-9]+)(?:\|[^>]*)?$")
+_USER = re.compile(r"^@([UW][A-Z0-9]+)(?:\|([^>]*))?$")
+COMMAND = "/mentoring"
+"""The app's slash command (see the manifest): typed at the start of a DM it addresses the bot, as in Teams."""
+LEADING = (COMMAND, ADDRESS_WORD)
 HANDLED_SUBTYPES = {None, "file_share", "thread_broadcast"}
 
 
@@ -37,19 +44,30 @@ def _when(seconds: Any) -> datetime:
         return datetime.now(UTC)
 
 
-def readable(text: str) -> tuple[str, dict[str, str]]:
-    """Slack message text as typed, with user mentions kept as tokens; returns (text, mentions)."""
+def _plain(text: str) -> str:
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def readable(text: str, without: str = "") -> tuple[str, dict[str, str], dict[str, str]]:
+    """Slack message text as typed, mentions and channels as neutral words; returns (text, mentions,
+    channels), each word mapped to its Slack id. A mention of ``without`` (the bot itself) is dropped."""
     mentions: dict[str, str] = {}
+    channels: dict[str, str] = {}
 
     def replace(match: re.Match[str]) -> str:
         inner = match.group(1)
         user = _USER.match(inner)
         if user:
-            mentions[match.group(0)] = user.group(1)
-            return match.group(0)
+            if user.group(1) == without:
+                return " "
+            word = mention_word("@", _plain(user.group(2) or ""), mentions, user.group(1))
+            mentions[word] = user.group(1)
+            return word
         target, _, shown = inner.partition("|")
         if target.startswith("#C") or target.startswith("#G"):
-            return match.group(0)  # a channel stays a token: `program announce #channel` needs its id
+            word = mention_word("#", _plain(shown), channels, target[1:])
+            channels[word] = target[1:]
+            return word
         if target.startswith("!"):
             return "@" + (shown or target[1:].split("^")[0])
         return (
@@ -57,12 +75,12 @@ def readable(text: str) -> tuple[str, dict[str, str]]:
         )
 
     out = _TOKEN.sub(replace, text or "")
-    return out.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&"), mentions
+    return _plain(out), mentions, channels
 
 
 def from_command(body: dict[str, Any]) -> InboundEvent:
     """A ``/mentoring`` slash command (its text is a command, with or without the word mentoring)."""
-    text, mentions = readable(body.get("text", ""))
+    text, mentions, channels = readable(body.get("text", ""))
     return InboundEvent(
         platform=Platform.SLACK,
         tenant=team_of(body),
@@ -70,8 +88,10 @@ def from_command(body: dict[str, Any]) -> InboundEvent:
         user=body.get("user_id", ""),
         user_name=body.get("user_name", ""),
         conversation=body.get("channel_id", ""),
-        text=text,
+        text=address(text, (str(body.get("command") or COMMAND), *LEADING))[0],
         mentions=mentions,
+        channels=channels,
+        addressed=True,
         occurred_at=datetime.now(UTC),
         kind="command",
         trigger_id=body.get("trigger_id", ""),
@@ -85,9 +105,10 @@ def from_message(body: dict[str, Any]) -> InboundEvent | None:
         return None
     if event.get("bot_id") or not event.get("user"):
         return None
-    text, mentions = readable(event.get("text", ""))
-    if not text.strip() and event.get("subtype") == "file_share":
+    typed, mentions, channels = readable(event.get("text", ""))
+    if not typed.strip() and event.get("subtype") == "file_share":
         return None  # a file with nothing said: nothing to answer
+    text, addressed = address(typed, LEADING)
     return InboundEvent(
         platform=Platform.SLACK,
         tenant=team_of(body),
@@ -96,6 +117,8 @@ def from_message(body: dict[str, Any]) -> InboundEvent | None:
         conversation=event.get("channel", ""),
         text=text,
         mentions=mentions,
+        channels=channels,
+        addressed=addressed,
         occurred_at=_when(event.get("ts") or body.get("event_time")),
         kind="message",
     )
@@ -106,19 +129,18 @@ def from_mention(body: dict[str, Any], bot_user: str) -> InboundEvent | None:
     event = body.get("event", {})
     if event.get("bot_id") or not event.get("user"):
         return None
-    text, mentions = readable(event.get("text", ""))
-    for token, user in list(mentions.items()):
-        if user == bot_user:
-            text = text.replace(token, " ")
-            del mentions[token]
+    typed, mentions, channels = readable(event.get("text", ""), without=bot_user)
+    text, addressed = address(" ".join(typed.split()), LEADING)
     return InboundEvent(
         platform=Platform.SLACK,
         tenant=team_of(body),
         event_id=str(body.get("event_id")),
         user=event["user"],
         conversation=event.get("channel", ""),
-        text=" ".join(text.split()),
+        text=text,
         mentions=mentions,
+        channels=channels,
+        addressed=addressed,
         occurred_at=_when(event.get("ts")),
         kind="command",
     )

@@ -3,10 +3,12 @@
 * Where: a person's personal chat with the bot, from the conversation reference stored when they
   installed the app or last wrote (pairs get the message in each person's chat: bots cannot open group
   chats); when there is none but their Teams account is known (a team roster, a mention), a personal
-  chat is created where the tenant allows it. A channel post goes to the channel's stored reference.
-* Nobody to reach: the message is held (retried at growing intervals, and at once when the person
-  installs the app), the programme's coordinators are told once who must install it, and after about a
-  week the person is dropped from the message.
+  chat is created where the tenant allows it. A channel post goes to the channel's stored reference;
+  when there is none, or Teams refuses the post, whoever asked for it is told how to add the app to that
+  team (``adapters/unreachable.py``).
+* Nobody to reach: the message is held (``held_for_install``; retried at growing intervals, and at once
+  when the person installs the app), the programme's coordinators are told once who must install it, and
+  after about a week the person is dropped from the message.
 * Pace: see :mod:`~adapters.teams.pacing`. 429, 412, 502, 503 and 504 back off (``Retry-After`` or
   exponential, with jitter): short waits are slept through, long ones go back to the outbox.
 * Exactly once: each activity is journaled (``teams_send``) before it is posted and settled after. An
@@ -28,11 +30,10 @@ from adapters.teams import cards
 from adapters.teams.connector import Connector, Outcome
 from adapters.teams.links import IMAGE_TTL, Links
 from adapters.teams.pacing import Pacer
+from adapters.unreachable import report_unreachable
 from bot.model import Address, OutgoingMessage, Platform
-from bot.ports import DeliveryResult, OutboxItem
+from bot.ports import ChatAccount, ConversationReference, DeliveryResult, OutboxItem, SendState, Store
 from bot.wording import say
-from storage import teams_references as refs
-from storage.store import SqlStore
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def make_deliverer(settings: Any, store: SqlStore, links: Links | None = None) -> TeamsDeliverer:
+def make_deliverer(settings: Any, store: Store, links: Links | None = None) -> TeamsDeliverer:
     """The outbox deliverer for Teams (``settings``: adapters.settings.Settings)."""
     from adapters.teams.auth import token_source
     from adapters.teams.service import links_for
@@ -72,7 +73,7 @@ class TeamsDeliverer:
 
     def __init__(
         self,
-        store: SqlStore,
+        store: Store,
         connector: Connector,
         links: Links | None = None,
         pacer: Pacer | None = None,
@@ -134,10 +135,11 @@ class TeamsDeliverer:
             return DeliveryResult(delivered=delivered, suppressed=dropped + waiting)
         if dropped:  # settled now: a held result only records who was delivered
             self.store.outbox.suppressed(item.id, dropped, "undeliverable", self.now())
+        self.store.teams.hold_for_install(item.id)
         return DeliveryResult(
             delivered=delivered,
             retry_at=self.now() + HOLD[item.attempts],
-            error=f"{refs.WAITING} people {waiting} to install the app",
+            error=f"teams: people {waiting} have not installed the app",
         )
 
     # -- one person ----------------------------------------------------------------------------------
@@ -151,22 +153,22 @@ class TeamsDeliverer:
             key = f"{item.message.idempotency_key}#{person_id}#{number}"
             result = self._post(item, tenant, chat, key, person_id, card)
             if result == "gone":
-                refs.forget_conversation(self.store.engine, tenant, chat.conversation_id)
+                self.store.teams.forget_conversation(tenant, chat.conversation_id)
                 return "missing"
             if result != "sent":
                 return result
         return "delivered"
 
-    def _personal_chat(self, tenant: str, person_id: int) -> refs.TeamsConversationRow | None:
+    def _personal_chat(self, tenant: str, person_id: int) -> ConversationReference | None:
         """The person's stored personal chat, or one created for them where Teams allows it."""
-        user, known, chat = refs.chat_for_person(self.store.engine, tenant, person_id)
+        user, known, chat = self.store.teams.chat_for_person(tenant, person_id)
         if chat is not None or not known:
             return chat
         return self._create_chat(tenant, user, known[0])
 
-    def _create_chat(self, tenant: str, user: str, account: refs.TeamsAccountRow) -> refs.TeamsConversationRow | None:
-        service = account.service_url or refs.service_url(self.store.engine, tenant)
-        bot = refs.bot_id(self.store.engine, tenant)
+    def _create_chat(self, tenant: str, user: str, account: ChatAccount) -> ConversationReference | None:
+        service = account.service_url or self.store.teams.service_url(tenant)
+        bot = self.store.teams.bot_id(tenant)
         if not service or not bot:
             return None
         self._pace(tenant, None)
@@ -181,8 +183,7 @@ class TeamsDeliverer:
             },
         )
         if outcome.kind == "sent" and outcome.id:
-            refs.remember_conversation(
-                self.store.engine,
+            self.store.teams.remember_conversation(
                 {
                     "tenant_key": tenant,
                     "conversation_id": outcome.id,
@@ -194,7 +195,7 @@ class TeamsDeliverer:
                     "bot_id": bot,
                 },
             )
-            return refs.personal_chat(self.store.engine, tenant, [account.account_id])
+            return self.store.teams.personal_chat(tenant, [account.account_id])
         if outcome.kind in ("retry", "ambiguous"):  # creating the same 1:1 chat twice is harmless
             raise _Defer(self._back_off(tenant, None, outcome), outcome.error)
         log.info("cannot open a Teams chat with %s: %s", account.account_id, outcome.error)
@@ -204,19 +205,26 @@ class TeamsDeliverer:
 
     def _to_channel(self, item: OutboxItem, tenant: str, parts: list[dict[str, Any]]) -> DeliveryResult:
         wanted = item.message.to.conversation.lstrip("#")
-        chat = refs.conversation(self.store.engine, tenant, wanted)
+        chat = self.store.teams.conversation(tenant, wanted)
         if chat is None:
+            self._unreachable(item.message, missing=True)
             return DeliveryResult(
                 error=f"teams: no conversation {wanted!r} known in tenant {tenant}: install the app in that team first"
             )
         try:
             for number, card in enumerate(parts):
                 result = self._post(item, tenant, chat, f"{item.message.idempotency_key}#c#{number}", None, card)
+                if result in ("gone", "rejected"):  # the app is no longer in that team, or Teams refused the post
+                    self._unreachable(item.message, missing=result == "gone")
                 if result != "sent":
                     return DeliveryResult(error=f"teams: channel post {result}")
         except _Defer as defer:
             return self._deferred(item, defer, [])
         return DeliveryResult()
+
+    def _unreachable(self, message: OutgoingMessage, missing: bool) -> None:
+        """Tell whoever asked for a channel post that it could not be made, and how to let the app in."""
+        report_unreachable(self.store, message, self.platform, "teams.channel_unreachable", missing=missing)
 
     # -- one activity --------------------------------------------------------------------------------
 
@@ -224,7 +232,7 @@ class TeamsDeliverer:
         self,
         item: OutboxItem,
         tenant: str,
-        chat: refs.TeamsConversationRow,
+        chat: ConversationReference,
         key: str,
         person_id: int | None,
         card: dict[str, Any],
@@ -232,30 +240,27 @@ class TeamsDeliverer:
         """Post one card, journaled: ``sent``, ``unknown`` (never repeated), ``gone`` or ``rejected``."""
         for attempt in range(3):
             self._pace(tenant, chat.conversation_id)
-            earlier = refs.begin_send(self.store.engine, key, item.id, person_id, chat.conversation_id)
-            if earlier == refs.SENT:
+            earlier = self.store.teams.begin_send(key, item.id, person_id, chat.conversation_id)
+            if earlier == SendState.SENT:
                 return "sent"
             if earlier is not None:
-                if earlier == refs.SENDING:
-                    refs.settle_send(
-                        self.store.engine,
-                        key,
-                        refs.UNKNOWN,
-                        error="interrupted after it was handed to Teams; not sent again",
+                if earlier == SendState.SENDING:
+                    self.store.teams.settle_send(
+                        key, SendState.UNKNOWN, error="interrupted after it was handed to Teams; not sent again"
                     )
                 log.warning("Teams activity %s may or may not have been delivered: left for reconciliation", key)
-                return refs.UNKNOWN
+                return SendState.UNKNOWN.value
             outcome = self.connector.post_activity(
                 chat.service_url, chat.conversation_id, self._activity(item.message, chat, card)
             )
             if outcome.kind == "sent":
-                refs.settle_send(self.store.engine, key, refs.SENT, activity_id=outcome.id)
+                self.store.teams.settle_send(key, SendState.SENT, activity_id=outcome.id)
                 return "sent"
             if outcome.kind == "ambiguous":
-                refs.settle_send(self.store.engine, key, refs.UNKNOWN, error=outcome.error)
+                self.store.teams.settle_send(key, SendState.UNKNOWN, error=outcome.error)
                 log.warning("Teams activity %s: %s; not sent again, left for reconciliation", key, outcome.error)
-                return refs.UNKNOWN
-            refs.cancel_send(self.store.engine, key)
+                return SendState.UNKNOWN.value
+            self.store.teams.cancel_send(key)
             if outcome.kind == "gone":
                 return "gone"
             if outcome.kind == "rejected":
@@ -283,7 +288,7 @@ class TeamsDeliverer:
         return wait
 
     @staticmethod
-    def _activity(message: OutgoingMessage, chat: refs.TeamsConversationRow, card: dict[str, Any]) -> dict[str, Any]:
+    def _activity(message: OutgoingMessage, chat: ConversationReference, card: dict[str, Any]) -> dict[str, Any]:
         activity: dict[str, Any] = {
             "type": "message",
             "conversation": {"id": chat.conversation_id},

@@ -19,9 +19,9 @@ from typing import Any
 
 import aiohttp
 
-from adapters.profiles import merge_profile, needs_profile
 from bot.model import InboundEvent, Platform
-from storage.store import SqlStore
+from bot.ports import Store
+from bot.services.directory import DirectoryService
 
 log = logging.getLogger(__name__)
 PLATFORM = Platform.TEAMS.value
@@ -38,7 +38,7 @@ def member_fields(member: dict[str, Any]) -> dict[str, Any]:
 class TeamsDirectory:
     """Finds or creates the person behind a Teams user, once per user and process."""
 
-    def __init__(self, store: SqlStore, token: Callable[[], str | None]) -> None:
+    def __init__(self, store: Store, token: Callable[[], str | None]) -> None:
         self.store = store
         self.token = token
         self.known: set[tuple[str, str]] = set()
@@ -81,11 +81,11 @@ class TeamsDirectory:
     def _missing(self, tenant: str, user: str) -> bool:
         """True when the user has no person yet, or only a placeholder without an email."""
         with self.store.unit_of_work() as uow:
-            return needs_profile(uow, PLATFORM, tenant, user)
+            return DirectoryService.of(uow).needs_profile(PLATFORM, tenant, user)
 
     def _save(self, tenant: str, user: str, fields: dict[str, Any]) -> None:
         try:
             with self.store.unit_of_work() as uow:
-                merge_profile(uow, PLATFORM, tenant, user, fields)
+                DirectoryService.of(uow).merge_profile(PLATFORM, tenant, user, fields)
         except Exception:  # noqa: BLE001 - a concurrent first event for the same person won the race
             log.info("person for Teams user %s was created concurrently", user, exc_info=True)

@@ -3,10 +3,11 @@ charts too large to travel inside a card).
 
 A link names an outbox message and one of its attachments and carries an expiry time and an HMAC-SHA256
 signature over both (``RMBOT_LINK_SECRET``). ``GET /teams/files/{token}`` (mounted by the service)
-checks the signature and the expiry and serves the attachment straight from the outbox row, so nothing
-else needs storing. Anyone holding a link can download until it expires, like a link in an email: links
-are only ever sent to the message's recipients, in their chat. A link stops working sooner when the row's
-payload is redacted (after the retention period, or by ``forget-me``): the attachment is no longer there.
+checks the signature and the expiry and serves the attachment straight from its outbox message
+(``Outbox.attachment``), so nothing else needs storing. Anyone holding a link can download until it
+expires, like a link in an email: links are only ever sent to the message's recipients, in their chat. A
+link stops working sooner when the message's payload is redacted (after the retention period, or by
+``forget-me``): the attachment is no longer there.
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ from typing import Any
 from adapters.teams import icons
 from adapters.teams.markdown import plain
 from bot.commands.registry import Registry, Verb
+from bot.ports import Store
 from bot.wording import say
 
 MANIFEST_SCHEMA = "https://developer.microsoft.com/en-us/json-schemas/teams/v1.22/MicrosoftTeams.schema.json"
@@ -154,11 +155,9 @@ def build_for_cli(
     )
 
 
-def unconfirmed_report(store: Any, limit: int = 100) -> str:
+def unconfirmed_report(store: Store, limit: int = 100) -> str:
     """``rmbot teams unconfirmed``: posts whose outcome is unknown, one line each."""
-    from storage.teams_references import unconfirmed
-
-    rows = unconfirmed(store.engine, limit)
+    rows = store.teams.unconfirmed(limit)
     if not rows:
         return plain(say("teams.unconfirmed.none"), 500)
     lines = [plain(say("teams.unconfirmed.header", count=len(rows)), 500)]

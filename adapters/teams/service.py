@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
-from sqlmodel import Session
 
 from adapters.redaction import protect_settings
 from adapters.settings import Settings
@@ -48,9 +47,6 @@ from bot.mentions import may_introduce
 from bot.model import InboundEvent, OutgoingMessage, Platform
 from bot.runtime import Runtime
 from bot.wording import say
-from storage import teams_references as refs
-from storage.store import SqlStore
-from storage.tables import OutboxMessageRow
 
 log = logging.getLogger(__name__)
 MESSAGES_PATH = "/api/messages"
@@ -85,8 +81,6 @@ class TeamsService:
         protect_settings(settings)
         self.settings = settings
         self.runtime = runtime
-        if not isinstance(runtime.store, SqlStore):
-            raise TypeError("this adapter keeps its own tables: it needs the SQL store")
         self.store = runtime.store
         self.poke = poke
         self.authentication = make_authentication(settings)
@@ -140,7 +134,9 @@ class TeamsService:
         except Exception as error:  # noqa: BLE001 - the channel vouched for it, but nobody can read it
             log.warning("refused a Teams activity of an unexpected shape (%s: %s)", type(error).__name__, error)
             return web.Response(status=400)
-        problem = (event.unfit() if event is not None else "") or refs.unfit(seen.tenant, seen.reference, seen.accounts)
+        problem = (event.unfit() if event is not None else "") or self.store.teams.unfit(
+            seen.tenant, seen.reference, seen.accounts
+        )
         if problem:
             log.warning("refused a Teams activity: %s", problem)
             return web.Response(status=400)
@@ -169,12 +165,12 @@ class TeamsService:
 
     def _commit(self, seen: _Seen, event: InboundEvent | None, body: dict[str, Any]) -> dict[str, Any] | None:
         """In the worker pool: references and accounts, then the event (committed before we answer)."""
-        engine = self.store.engine
+        teams = self.store.teams
         if seen.tenant and seen.added is False and seen.reference is not None:
-            refs.forget_conversation(engine, seen.tenant, seen.reference["conversation_id"])
+            teams.forget_conversation(seen.tenant, seen.reference["conversation_id"])
             self._recent.pop((seen.tenant, seen.reference["conversation_id"]), None)
         elif seen.tenant and not self._unchanged(seen):
-            refs.remember(engine, seen.tenant, seen.reference, seen.accounts)
+            teams.remember(seen.tenant, seen.reference, seen.accounts)
             self._remembered(seen)
             if seen.reference is not None and seen.reference.get("user_id"):
                 self._wake(seen.tenant, seen.reference["user_id"])
@@ -213,9 +209,7 @@ class TeamsService:
         teams_ids = [v for v in event.mentions.values() if v.startswith("29:")]
         if not teams_ids:
             return event
-        known = {
-            a.account_id: a.user_id for a in refs.accounts(self.store.engine, event.tenant, teams_ids) if a.user_id
-        }
+        known = {a.account_id: a.user_id for a in self.store.teams.accounts(event.tenant, teams_ids) if a.user_id}
         return event.model_copy(update={"mentions": {k: known.get(v, v) for k, v in event.mentions.items()}})
 
     def _wake(self, tenant: str, user: str) -> None:
@@ -224,7 +218,7 @@ class TeamsService:
             found = uow.tenants.find(PLATFORM, tenant)
             person = found and uow.people.by_identity(found.id, PLATFORM, user)
         if found and person:
-            if refs.wake_waiting(self.store.engine, found.id, {person.id}, self.runtime.clock.now()):
+            if self.store.teams.wake_waiting(found.id, {person.id}, self.runtime.clock.now()):
                 self.poke()
 
     # -- invoke answers ----------------------------------------------------------------------------------
@@ -244,19 +238,13 @@ class TeamsService:
         """The outbox message whose card was pressed, if it was sent to the person who pressed it."""
         if event is None or not ref.isdigit():
             return None
-        with Session(self.store.engine) as session:
-            row = session.get(OutboxMessageRow, int(ref))
-            payload = dict(row.payload) if row is not None and row.platform == PLATFORM else None
-            recipients = list(row.recipients) if row is not None else []
-        if payload is None:
-            return None
-        message = OutgoingMessage.model_validate(payload)
         with self.store.unit_of_work() as uow:
             found = uow.tenants.find(PLATFORM, tenant)
             person = found and uow.people.by_identity(found.id, PLATFORM, event.user)
-            if not found or not person or message.tenant_id != found.id or person.id not in recipients:
-                return None
-        return message
+        if not found or not person:
+            return None
+        message = self.store.outbox.message_for(int(ref), PLATFORM, person.id)
+        return message if message is not None and message.tenant_id == found.id else None
 
     # -- GET /teams/files/{token} ------------------------------------------------------------------------
 
@@ -268,13 +256,13 @@ class TeamsService:
             return web.Response(
                 status=410 if problem.reason == "expired" else 403, text=plain(say(f"teams.link.{problem.reason}"), 300)
             )
-        attachment = await asyncio.to_thread(self._attachment, outbox_id, index)
+        attachment = await asyncio.to_thread(self.store.outbox.attachment, outbox_id, PLATFORM, index)
         if attachment is None:
             return web.Response(status=404, text=plain(say("teams.link.gone"), 300))
-        content = base64.b64decode(attachment["content_b64"])
-        media_type = str(attachment.get("media_type") or "application/octet-stream")
+        content = base64.b64decode(attachment.content_b64)
+        media_type = attachment.media_type or "application/octet-stream"
         disposition = "inline" if media_type.startswith("image/") else "attachment"
-        name = urllib.parse.quote(str(attachment.get("filename") or "file"), safe="")
+        name = urllib.parse.quote(attachment.filename or "file", safe="")
         return web.Response(
             body=content,
             content_type=media_type,
@@ -284,11 +272,3 @@ class TeamsService:
                 "X-Content-Type-Options": "nosniff",
             },
         )
-
-    def _attachment(self, outbox_id: int, index: int) -> dict[str, Any] | None:
-        with Session(self.store.engine) as session:
-            row = session.get(OutboxMessageRow, outbox_id)
-            if row is None or row.platform != PLATFORM:
-                return None
-            attachments = (row.payload or {}).get("attachments") or []
-        return attachments[index] if 0 <= index < len(attachments) else None

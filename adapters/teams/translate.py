@@ -4,8 +4,10 @@ Works on the plain JSON of an activity, so it does not depend on any SDK. The te
 (``channelData.tenant.id`` or ``conversation.tenantId``); the person is the Azure AD object id when Teams
 sends it (stable across conversations, and what the HR directory's ``teams_user_id`` holds), else the
 Teams account id; the event id is the activity id, which Teams keeps when it re-sends an activity.
-Mentions of the bot are removed from the text; other mentions become one-word tokens (``@Jane.Doe``, or
-``#<channel id>`` for a channel) listed in ``mentions``.
+Mentions of the bot are removed from the text; other mentions are resolved here into neutral words:
+a person's ``<at>Jane Doe</at>`` becomes ``@Jane.Doe`` listed in ``mentions`` (mapped to the person's id),
+a channel's becomes ``#General`` listed in ``channels`` (mapped to the channel's ``19:`` id). A leading
+``mentoring`` (or ``/mentoring``) is stripped and the event marked ``addressed``.
 """
 
 from __future__ import annotations
@@ -29,10 +31,14 @@ from adapters.teams.cards import (
     VALUE,
 )
 from adapters.teams.inputs import field_value
+from bot.commands.registry import ADDRESS_WORD, address
+from bot.mentions import mention_word
 from bot.model import Action, InboundEvent, Platform
 
 CARD_ACTION = "adaptiveCard/action"
 _AT = re.compile(r"<at>(.*?)</at>", re.IGNORECASE | re.DOTALL)
+LEADING = ("/mentoring", ADDRESS_WORD)
+"""The words that may come before a command typed to the bot (``/mentoring`` as people know it from Slack)."""
 
 
 def tenant_of(activity: dict[str, Any]) -> str:
@@ -125,20 +131,14 @@ def accounts_of(activity: dict[str, Any], mentioned: bool = True) -> list[dict[s
     return list(out.values())
 
 
-def _token(name: str, taken: dict[str, str], account: str) -> str:
-    base = "@" + (".".join(name.split()) or "someone")
-    token, number = base, 2
-    while token in taken and taken[token] != account:
-        token, number = f"{base}.{number}", number + 1
-    return token
-
-
-def readable(activity: dict[str, Any]) -> tuple[str, dict[str, str], bool]:
-    """The text as typed, mentions as tokens; returns (text, mentions, whether the bot was mentioned)."""
+def readable(activity: dict[str, Any]) -> tuple[str, dict[str, str], dict[str, str], bool]:
+    """The text as typed, mentions as neutral words; returns (text, mentions, channels, whether the bot was
+    mentioned), each word mapped to the person's or the channel's id."""
     text = str(activity.get("text") or "")
     bot = (activity.get("recipient") or {}).get("id")
     mentions: dict[str, str] = {}
-    addressed = False
+    channels: dict[str, str] = {}
+    bot_mentioned = False
     for entity in activity.get("entities") or []:
         if entity.get("type") != "mention":
             continue
@@ -148,20 +148,20 @@ def readable(activity: dict[str, Any]) -> tuple[str, dict[str, str], bool]:
             continue
         account = str(mentioned.get("id") or "")
         if account == bot:
-            addressed = True
+            bot_mentioned = True
             text = text.replace(shown, " ")
             continue
-        if account.startswith("19:"):
-            token = "#" + account
-            text = text.replace(shown, token)
-            continue
-        who = str(mentioned.get("aadObjectId") or account)
         name = _AT.sub(r"\1", shown) or str(mentioned.get("name") or "")
-        token = _token(name, mentions, who)
-        mentions[token] = who
-        text = text.replace(shown, token)
+        if account.startswith("19:"):
+            word = mention_word("#", name, channels, account)
+            channels[word] = account
+        else:
+            who = str(mentioned.get("aadObjectId") or account)
+            word = mention_word("@", name, mentions, who)
+            mentions[word] = who
+        text = text.replace(shown, word)
     text = _AT.sub(r"\1", text).replace("\u00a0", " ")
-    return " ".join(text.split()), mentions, addressed
+    return " ".join(text.split()), mentions, channels, bot_mentioned
 
 
 def card_data(activity: dict[str, Any]) -> dict[str, Any] | None:
@@ -211,10 +211,18 @@ def event_of(activity: dict[str, Any]) -> InboundEvent | None:
         return _pressed(data, common)
     if kind != "message":
         return None
-    text, mentions, addressed = readable(activity)
-    if not text and not addressed:
+    typed, mentions, channels, bot_mentioned = readable(activity)
+    if not typed and not bot_mentioned:
         return None
-    return InboundEvent(text=text, mentions=mentions, kind="message" if personal else "command", **common)
+    text, addressed = address(typed, LEADING)
+    return InboundEvent(
+        text=text,
+        mentions=mentions,
+        channels=channels,
+        addressed=addressed,
+        kind="message" if personal else "command",
+        **common,
+    )
 
 
 def _pressed(data: dict[str, Any], common: dict[str, Any]) -> InboundEvent | None:

@@ -1,84 +1,69 @@
-"""Recruitment and the programme's people: ``invite``, ``join``, consent, ``coordinators add``, ``status``."""
+"""Recruitment and the programme's people: ``invite``, ``join``, consent, ``program announce``,
+``coordinators add``, ``status``.
+
+Thin handlers over :class:`~bot.services.recruitment.RecruitmentService`: they read the words, call the
+service and word the replies and the consent question. People and channels come resolved by the adapter
+(:attr:`bot.model.InboundEvent.mentions`, ``channels``), so nothing here knows a platform's syntax.
+"""
 
 from __future__ import annotations
 
-import re
-from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
 from bot.commands.registry import Args
 from bot.context import Turn
-from bot.domain import (
-    NewParticipant,
-    PairStatus,
-    Participant,
-    ParticipantStatus,
-    Person,
-    Programme,
-    ProgrammeStatus,
-    Role,
-)
-from bot.eligibility import nobody_outside_line, role_problem
+from bot.domain import PairStatus, Participant, ParticipantStatus, Person, Programme, Role
 from bot.enrolment import IMPORT_INVITE, IMPORT_ONBOARDING
 from bot.errors import CommandError
+from bot.handling import Handling, OnAction, OnCommand, OnDue
 from bot.intake import INTAKE_SERVICE
 from bot.model import Action, Address, Choice
-from bot.values import describe_cadence, is_email
+from bot.payloads import ActionPayload, MalformedAction
+from bot.services.recruitment import INVITE_REMINDER, RecruitmentService, parse_role
+from bot.values import describe_cadence
 from bot.wording import say
-
-if TYPE_CHECKING:
-    from bot.engine import Engine
 
 CONSENT_ACTION = "consent"
 JOIN_ACTION = "join.pick"
-INVITE_REMINDER = "invite_reminder"
-INVITE_REMINDER_AFTER = timedelta(days=3)
-_SLACK_MENTION = re.compile(r"^<@([A-Z0-9]+)(?:\|[^>]*)?>$")
+
+
+@dataclass(frozen=True)
+class ConsentValue(ActionPayload):
+    """A consent button: the participant asked, and ``accept`` or ``decline``."""
+
+    participant: int
+    answer: str
+
+
+@dataclass(frozen=True)
+class JoinValue(ActionPayload):
+    """A join button: the programme, and the role (``mentor``, ``mentee``, or "" when still to choose)."""
+
+    programme: int
+    role: str = ""
+
+    def chosen_role(self) -> Role | None:
+        """The role the button names; :class:`~bot.payloads.MalformedAction` for a value that is no role."""
+        if not self.role:
+            return None
+        try:
+            return Role(self.role)
+        except ValueError:
+            raise MalformedAction() from None
 
 
 def resolve_people(turn: Turn, tokens: list[str]) -> list[Person]:
-    """People named by mention, email or the part of their email before the @; all or an error."""
-    found: list[Person] = []
-    missing: list[str] = []
-    everyone: list[Person] | None = None
-    for token in tokens:
-        token = token.strip().rstrip(",")
-        if not token:
-            continue
-        person = None
-        platform_id = turn.event.mentions.get(token)
-        match = _SLACK_MENTION.match(token)
-        external_id = platform_id or (match.group(1) if match else None)
-        if external_id:
-            person = turn.uow.people.by_identity(turn.tenant.id, turn.event.platform.value, external_id)
-        elif is_email(token.lstrip("@")):
-            person = turn.uow.people.by_email(turn.tenant.id, token.lstrip("@"))
-        elif token.startswith("@") and len(token) > 1:
-            everyone = everyone if everyone is not None else turn.uow.people.in_tenant(turn.tenant.id)
-            local = token[1:].lower()
-            candidates = [p for p in everyone if p.email and p.email.lower().split("@")[0] == local]
-            person = candidates[0] if len(candidates) == 1 else None
-        if person is None:
-            missing.append(token)
-        elif person.id not in {p.id for p in found}:
-            found.append(person)
-    if missing:
-        raise CommandError("people.not_found", missing=missing)
-    return found
-
-
-def parse_role(word: str) -> Role:
-    try:
-        return Role(word.lower().rstrip("s"))
-    except ValueError:
-        raise CommandError("people.bad_role", given=word) from None
+    """People named by mention (resolved by the adapter), email or the part of their email before the @;
+    all or a :class:`CommandError` naming the missing."""
+    event = turn.event
+    return RecruitmentService.of(turn.uow).named(turn.tenant.id, event.platform.value, event.mentions, tokens)
 
 
 def send_consent(turn: Turn, participant: Participant, programme: Programme, reminder: bool = False) -> None:
     """The consent DM: what the programme is, what the role means, accept or decline."""
     person = turn.uow.people.get(participant.person_id)
     inviter = turn.uow.people.get(participant.invited_by) if participant.invited_by else None
-    value = str(participant.id)
     turn.message(
         Address.person(participant.person_id),
         say(
@@ -91,97 +76,86 @@ def send_consent(turn: Turn, participant: Participant, programme: Programme, rem
             reminder=reminder,
         ),
         choices=[
-            Choice(label=say("consent.accept_label"), action=CONSENT_ACTION, value=f"{value}:accept", style="primary"),
-            Choice(label=say("consent.decline_label"), action=CONSENT_ACTION, value=f"{value}:decline"),
+            Choice(
+                label=say("consent.accept_label"),
+                action=CONSENT_ACTION,
+                value=ConsentValue(participant.id, "accept").encode(),
+                style="primary",
+            ),
+            Choice(
+                label=say("consent.decline_label"),
+                action=CONSENT_ACTION,
+                value=ConsentValue(participant.id, "decline").encode(),
+            ),
         ],
         programme_id=programme.id,
         kind="nudge" if reminder else "reply",
     )
     if not reminder:
-        turn.uow.schedule.add(
-            turn.tenant.id,
-            INVITE_REMINDER,
-            turn.now + INVITE_REMINDER_AFTER,
-            {"participant_id": participant.id},
-            key=f"invite-reminder:{participant.id}",
-        )
+        RecruitmentService.of(turn.uow).remind_later(turn.tenant.id, participant, turn.now)
 
 
 def invite(turn: Turn, args: Args, programme: Programme | None) -> None:
+    """``invite @A @B as mentor``: each asked for consent; the reply says who was skipped and why."""
     assert programme is not None
     if len(args.words) < 3 or args.words[-2].lower() != "as":
         raise CommandError("people.invite_usage")
     role = parse_role(args.words[-1])
     people = resolve_people(turn, args.words[:-2])
-    if programme.status == ProgrammeStatus.CLOSED:
-        raise CommandError("programme.closed", programme=programme)
-    invited, skipped, warnings = [], [], []
-    for person in people:
-        existing = turn.uow.participants.find(programme.id, person.id)
-        problem = role_problem(turn.uow, programme, person, role)
-        if person.opted_out:
-            skipped.append({"name": person.name, "why": "opted_out"})
-        elif problem is not None and existing is None:
-            skipped.append({"name": person.name, "why": "seniority", "role": role.value})
-        elif existing is not None:
-            skipped.append({"name": person.name, "why": existing.status.value, "role": existing.role.value})
-        else:
-            participant = turn.uow.participants.add(
-                NewParticipant(
-                    programme_id=programme.id,
-                    person_id=person.id,
-                    role=role,
-                    invited_by=turn.me.id,
-                    capacity=programme.settings.mentor_capacity if role == Role.MENTOR else 1,
-                )
-            )
-            send_consent(turn, participant, programme)
-            invited.append(person.name)
-            if nobody_outside_line(turn.uow, programme, person, role):
-                warnings.append(
-                    say("eligibility.nobody_outside_line", name=person.name, role=role.value, handle=person.email)
-                )
-    text = say("people.invited", programme=programme, role=role.value, invited=invited, skipped=skipped)
+    done = RecruitmentService.of(turn.uow).invite(programme, people, role, turn.me)
+    for _person, participant in done.invited:
+        send_consent(turn, participant, programme)
+    warnings = [
+        say("eligibility.nobody_outside_line", name=person.name, role=role.value, handle=person.email)
+        for person in done.lonely
+    ]
+    invited = [person.name for person, _ in done.invited]
+    text = say("people.invited", programme=programme, role=role.value, invited=invited, skipped=done.skipped)
     turn.reply("\n".join([text.rstrip(), *warnings]))
 
 
-def on_consent(turn: Turn, action: Action) -> Participant | None:
-    """Record the answer to a consent DM; returns the participant when they have just said yes."""
-    participant_id, _, answer = action.value.partition(":")
-    participant = turn.uow.participants.get(int(participant_id)) if participant_id.isdigit() else None
-    if participant is None or participant.person_id != turn.me.id or answer not in ("accept", "decline"):
-        raise CommandError("consent.not_yours")
-    programme = turn.uow.programmes.get(participant.programme_id)
-    assert programme is not None
-    turn.uow.schedule.cancel(f"invite-reminder:{participant.id}")
-    if answer == "accept":
-        if participant.status == ParticipantStatus.ACTIVE:
-            turn.reply(say("consent.already_in", programme=programme, role=participant.role.value))
-            return None
-        participant.status, participant.joined_at = ParticipantStatus.ACTIVE, turn.now
-        participant = turn.uow.participants.save(participant)
-        turn.reply(say("consent.accepted", programme=programme, role=participant.role.value))
-        return participant
-    if participant.status == ParticipantStatus.DECLINED:
+def on_consent(turn: Turn, action: Action) -> None:
+    """A consent button: the answer recorded; a yes starts the intake."""
+    value = ConsentValue.decode(action.value)
+    answer = RecruitmentService.of(turn.uow).answer_consent(turn.me, value.participant, value.answer, turn.now)
+    participant, programme = answer.participant, answer.programme
+    role = participant.role.value
+    if answer.outcome == "already_in":
+        turn.reply(say("consent.already_in", programme=programme, role=role))
+    elif answer.outcome == "accepted":
+        turn.reply(say("consent.accepted", programme=programme, role=role))
+        INTAKE_SERVICE.start(turn, participant, programme)
+        INTAKE_SERVICE.schedule_reminder(turn, participant, programme, 1)
+    elif answer.outcome == "already_declined":
         turn.reply(say("consent.already_declined", programme=programme))
-        return None
-    participant.status = ParticipantStatus.DECLINED
-    turn.uow.participants.save(participant)
-    turn.uow.schedule.cancel(f"intake-reminder:{participant.id}:")
-    turn.reply(say("consent.declined", programme=programme))
-    return None
+    else:
+        turn.reply(say("consent.declined", programme=programme))
 
 
 def on_invite_reminder(turn: Turn, payload: dict[str, Any]) -> None:
-    participant = turn.uow.participants.get(int(payload.get("participant_id", 0)))
-    if participant is None or participant.status != ParticipantStatus.INVITED:
-        return
-    programme = turn.uow.programmes.get(participant.programme_id)
-    if programme is not None and programme.status != ProgrammeStatus.CLOSED:
-        send_consent(turn, participant, programme, reminder=True)
+    """Three days without an answer: the consent question once more."""
+    waiting = RecruitmentService.of(turn.uow).still_invited(int(payload.get("participant_id", 0)))
+    if waiting is not None:
+        send_consent(turn, *waiting, reminder=True)
+
+
+def invite_from_import(turn: Turn, payload: dict[str, Any]) -> None:
+    """A participants import named someone without recorded consent: ask them, as an invitation does."""
+    waiting = RecruitmentService.of(turn.uow).still_invited(int(payload.get("participant_id", 0)))
+    if waiting is not None:
+        send_consent(turn, *waiting)
+
+
+def onboard_from_import(turn: Turn, payload: dict[str, Any]) -> None:
+    """Consent was recorded elsewhere: the onboarding still comes before any match."""
+    found = RecruitmentService.of(turn.uow).to_onboard(int(payload.get("participant_id", 0)))
+    if found is not None:
+        participant, programme, person = found
+        INTAKE_SERVICE.start_onboarding(turn.as_person(person), participant, programme)
 
 
 def join(turn: Turn, args: Args, _programme: Programme | None) -> None:
+    """``join [as ROLE] [--program NAME]``: volunteer; with several open programmes, a button for each."""
     words = [w.lower() for w in args.words]
     role = None
     if words:
@@ -191,23 +165,13 @@ def join(turn: Turn, args: Args, _programme: Programme | None) -> None:
             role = parse_role(words[0])
         else:
             raise CommandError("join.usage")
-    open_programmes = [p for p in turn.uow.programmes.in_tenant(turn.tenant.id) if p.status == ProgrammeStatus.OPEN]
-    if args.options.get("program"):
-        from bot.commands.registry import find_programme
-
-        chosen = find_programme(open_programmes, args.options["program"])
-        if chosen is None:
-            raise CommandError(
-                "join.unknown_programme", given=args.options["program"], names=[p.name for p in open_programmes]
-            )
-        open_programmes = [chosen]
-    if not open_programmes:
-        raise CommandError("join.no_programme")
+    service = RecruitmentService.of(turn.uow)
+    open_programmes = service.open_programmes(turn.tenant.id, args.options.get("program", ""))
     if len(open_programmes) > 1:
         turn.reply(
             say("join.pick_programme"),
             choices=[
-                Choice(label=p.name, action=JOIN_ACTION, value=f"{p.id}:{role.value if role else ''}")
+                Choice(label=p.name, action=JOIN_ACTION, value=JoinValue(p.id, role.value if role else "").encode())
                 for p in open_programmes
             ],
         )
@@ -216,111 +180,88 @@ def join(turn: Turn, args: Args, _programme: Programme | None) -> None:
 
 
 def on_join_pick(turn: Turn, action: Action) -> None:
-    programme_id, _, role = action.value.partition(":")
-    programme = turn.uow.programmes.get(int(programme_id)) if programme_id.isdigit() else None
-    if programme is None or programme.tenant_id != turn.tenant.id or programme.status != ProgrammeStatus.OPEN:
-        raise CommandError("join.no_programme")
-    _join(turn, programme, Role(role) if role else None)
+    """A join button: a programme picked, and perhaps the role."""
+    value = JoinValue.decode(action.value)
+    role = value.chosen_role()
+    _join(turn, RecruitmentService.of(turn.uow).open_programme(turn.tenant.id, value.programme), role)
+
+
+def _role_buttons(programme: Programme, style_first: bool = False) -> list[Choice]:
+    return [
+        Choice(
+            label=say("join.as_mentor"),
+            action=JOIN_ACTION,
+            value=JoinValue(programme.id, Role.MENTOR.value).encode(),
+            style="primary" if style_first else "default",
+        ),
+        Choice(
+            label=say("join.as_mentee"), action=JOIN_ACTION, value=JoinValue(programme.id, Role.MENTEE.value).encode()
+        ),
+    ]
 
 
 def _join(turn: Turn, programme: Programme, role: Role | None) -> None:
-    pending = turn.uow.participants.find(programme.id, turn.me.id)
-    if role is None and pending is not None and pending.status == ParticipantStatus.INVITED:
-        send_consent(turn, pending, programme)  # the consent question, back whenever they ask
-        return
-    if role is None:
-        turn.reply(
-            say("join.pick_role", programme=programme),
-            choices=[
-                Choice(label=say("join.as_mentor"), action=JOIN_ACTION, value=f"{programme.id}:mentor"),
-                Choice(label=say("join.as_mentee"), action=JOIN_ACTION, value=f"{programme.id}:mentee"),
-            ],
-        )
-        return
-    existing = turn.uow.participants.find(programme.id, turn.me.id)
-    problem = role_problem(turn.uow, programme, turn.me, role)
-    if problem is not None and (existing is None or existing.status == ParticipantStatus.DECLINED):
-        other = Role.MENTEE if role == Role.MENTOR else Role.MENTOR
+    outcome = RecruitmentService.of(turn.uow).volunteer(programme, turn.me, role)
+    if outcome.kind == "ask_consent":
+        assert outcome.participant is not None
+        send_consent(turn, outcome.participant, programme)
+    elif outcome.kind == "pick_role":
+        turn.reply(say("join.pick_role", programme=programme), choices=_role_buttons(programme))
+    elif outcome.kind == "ineligible":
+        assert outcome.problem is not None
+        other = outcome.other_role
         offer = (
-            []
-            if role_problem(turn.uow, programme, turn.me, other)
-            else [
+            [
                 Choice(
                     label=say("eligibility.other_role_label", role=other.value),
                     action=JOIN_ACTION,
-                    value=f"{programme.id}:{other.value}",
+                    value=JoinValue(programme.id, other.value).encode(),
                 )
             ]
+            if other is not None
+            else []
         )
-        turn.reply(say(problem[0], **problem[1]), choices=offer)
-        return
-    if existing is not None and existing.status == ParticipantStatus.INVITED:
-        # Not answered yet: the consent question comes back, in the role they ask for now.
-        if problem is None and existing.role != role:
-            existing.role = role
-            existing.capacity = programme.settings.mentor_capacity if role == Role.MENTOR else 1
-            existing = turn.uow.participants.save(existing)
-        send_consent(turn, existing, programme)
-        return
-    if existing is not None and existing.status != ParticipantStatus.DECLINED:
-        turn.reply(say("join.already", programme=programme, role=existing.role.value, status=existing.status.value))
-        return
-    if existing is not None:
-        existing.role, existing.status = role, ParticipantStatus.INVITED
-        participant = turn.uow.participants.save(existing)
+        turn.reply(say(outcome.problem[0], **outcome.problem[1]), choices=offer)
     else:
-        participant = turn.uow.participants.add(
-            NewParticipant(
-                programme_id=programme.id,
-                person_id=turn.me.id,
-                role=role,
-                invited_by=turn.me.id,
-                capacity=programme.settings.mentor_capacity if role == Role.MENTOR else 1,
-            )
-        )
-    send_consent(turn, participant, programme)
-
-
-_CHANNEL = re.compile(r"^<#([A-Z0-9]+)(?:\|[^>]*)?>$")
+        existing = outcome.participant
+        assert existing is not None
+        turn.reply(say("join.already", programme=programme, role=existing.role.value, status=existing.status.value))
 
 
 def announce(turn: Turn, args: Args, programme: Programme | None) -> None:
-    """Post a call for volunteers in a channel, with a button per role."""
+    """``program announce #CHANNEL``: a call for volunteers in a channel, with a button per role."""
     assert programme is not None
     if len(args.words) != 1:
         raise CommandError("join.announce_usage")
-    token = args.words[0]
-    match = _CHANNEL.match(token)
-    channel = match.group(1) if match else token
-    if not match and not (token.startswith("#") and len(token) > 1):
-        raise CommandError("join.announce_usage")
-    if programme.status != ProgrammeStatus.OPEN:
-        raise CommandError("programme.closed", programme=programme)
+    word = args.words[0]
+    channel = RecruitmentService.of(turn.uow).call_channel(programme, word, turn.event.channels)
     turn.message(
         Address(kind="conversation", conversation=channel),
         say("join.call", programme=programme, cadence=describe_cadence(programme.cadence_days)),
-        choices=[
-            Choice(label=say("join.as_mentor"), action=JOIN_ACTION, value=f"{programme.id}:mentor", style="primary"),
-            Choice(label=say("join.as_mentee"), action=JOIN_ACTION, value=f"{programme.id}:mentee"),
-        ],
+        choices=_role_buttons(programme, style_first=True),
         programme_id=programme.id,
     )
-    turn.reply(say("join.announced", programme=programme, channel=token))
+    turn.reply(say("join.announced", programme=programme, channel=word))
 
 
 def coordinators_add(turn: Turn, args: Args, programme: Programme | None) -> None:
+    """``coordinators add @A @B``: each new coordinator is told."""
     assert programme is not None
     if not args.words:
         raise CommandError("people.coordinators_usage")
-    added = []
-    for person in resolve_people(turn, args.words):
-        if turn.uow.coordinators.add(programme.id, person.id, added_by=turn.me.id):
-            added.append(person.name)
-            if person.id != turn.me.id:
-                turn.message(
-                    Address.person(person.id), say("people.now_coordinator", programme=programme, by=turn.me.name)
-                )
-    turn.reply(say("people.coordinators_added", programme=programme, added=added, already=len(args.words) - len(added)))
+    people = resolve_people(turn, args.words)
+    added = RecruitmentService.of(turn.uow).add_coordinators(programme, people, turn.me)
+    for person in added:
+        if person.id != turn.me.id:
+            turn.message(Address.person(person.id), say("people.now_coordinator", programme=programme, by=turn.me.name))
+    turn.reply(
+        say(
+            "people.coordinators_added",
+            programme=programme,
+            added=[p.name for p in added],
+            already=len(args.words) - len(added),
+        )
+    )
 
 
 def status(turn: Turn, _args: Args, programme: Programme | None) -> None:
@@ -394,44 +335,15 @@ def pair_watch(turn: Turn, programme: Programme, participants: list[Participant]
     return at_risk, sorted(unmatched, key=lambda u: (u["role"], u["name"]))
 
 
-def install(engine: Engine) -> None:
-    engine.registry.handles("invite")(invite)
-    engine.registry.handles("join")(join)
-    engine.registry.handles("program announce")(announce)
-    engine.registry.handles("coordinators add")(coordinators_add)
-    engine.registry.handles("status")(status)
-
-    @engine.on_action(CONSENT_ACTION)
-    def consent(turn: Turn, action: Action) -> None:
-        participant = on_consent(turn, action)
-        if participant is not None:
-            programme = turn.uow.programmes.get(participant.programme_id)
-            assert programme is not None
-            INTAKE_SERVICE.start(turn, participant, programme)
-            INTAKE_SERVICE.schedule_reminder(turn, participant, programme, 1)
-
-    engine.on_action(JOIN_ACTION)(on_join_pick)
-    engine.on_due(INVITE_REMINDER)(on_invite_reminder)
-
-    @engine.on_due(IMPORT_INVITE)
-    def invite_from_import(turn: Turn, payload: dict[str, Any]) -> None:
-        """A participants import named someone without recorded consent: ask them, as an invitation does."""
-        participant = turn.uow.participants.get(int(payload.get("participant_id", 0)))
-        if participant is None or participant.status != ParticipantStatus.INVITED:
-            return
-        programme = turn.uow.programmes.get(participant.programme_id)
-        if programme is not None and programme.status != ProgrammeStatus.CLOSED:
-            send_consent(turn, participant, programme)
-
-    @engine.on_due(IMPORT_ONBOARDING)
-    def onboard_from_import(turn: Turn, payload: dict[str, Any]) -> None:
-        """Consent was recorded elsewhere: the onboarding still comes before any match."""
-        participant = turn.uow.participants.get(int(payload.get("participant_id", 0)))
-        if participant is None or participant.status != ParticipantStatus.ACTIVE or participant.onboarded_at:
-            return
-        programme = turn.uow.programmes.get(participant.programme_id)
-        person = turn.uow.people.get(participant.person_id)
-        if programme is None or person is None:
-            return
-        target = turn.as_person(person)
-        INTAKE_SERVICE.start_onboarding(target, participant, programme)
+HANDLERS: tuple[Handling, ...] = (
+    OnCommand("invite", invite),
+    OnCommand("join", join),
+    OnCommand("program announce", announce),
+    OnCommand("coordinators add", coordinators_add),
+    OnCommand("status", status),
+    OnAction(CONSENT_ACTION, on_consent),
+    OnAction(JOIN_ACTION, on_join_pick),
+    OnDue(INVITE_REMINDER, on_invite_reminder),
+    OnDue(IMPORT_INVITE, invite_from_import),
+    OnDue(IMPORT_ONBOARDING, onboard_from_import),
+)

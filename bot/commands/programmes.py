@@ -1,68 +1,68 @@
-"""``program new / list / show / edit``: creating and tuning programmes."""
+"""``program new / list / show / edit``: creating and tuning programmes (the use cases are
+:class:`~bot.services.programmes.ProgrammeService`'s)."""
 
 from __future__ import annotations
 
-import re
+from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any, Self
 
 from bot.commands.registry import Args
 from bot.context import Turn
-from bot.domain import Focus, NewProgramme, Programme, ProgrammeSettings, ProgrammeStatus
+from bot.domain import Focus, Programme, ProgrammeSettings, ProgrammeStatus
 from bot.errors import CommandError
 from bot.flows.definition import Step, StepChoice, load_flow
 from bot.flows.inputs import parse_answer
+from bot.handling import Handling, OnAction, OnCommand, OnFlow
 from bot.model import Action, Choice
+from bot.payloads import ActionPayload, MalformedAction
 from bot.ports import UnitOfWork
-from bot.sessions.calendar import CALENDAR_SETTINGS, apply_mentor_capacity, calendar_setting, describe_days
+from bot.services.programmes import ProgrammeService, goal_values
+from bot.sessions.calendar import CALENDAR_SETTINGS, calendar_setting, describe_days
 from bot.values import ValueProblem, describe_cadence
 from bot.wording import say
-
-if TYPE_CHECKING:
-    from bot.engine import Engine
 
 FLOW = "program_new"
 DIRECTION_ACTION, KEEP_ACTION = "programme.goal_direction", "programme.goal_keep"
 
 
-def slugify(name: str) -> str:
-    """A short, URL-safe handle for a programme name."""
-    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
-    return slug[:60] or "programme"
+@dataclass(frozen=True)
+class DirectionValue(ActionPayload):
+    """ "Yes, lower is better": the programme, the field typed (``target`` or ``baseline``), its new value and
+    the direction confirmed."""
+
+    programme: int
+    field: str
+    value: str
+    wanted: str
+
+    @classmethod
+    def read(cls, value: str) -> Self:
+        """Decode, also a button sent before versions, whose fields were joined by ``|``."""
+        legacy = not value.startswith("v1:") and "|" in value
+        return cls.decode(value.replace("|", ":") if legacy else value)
 
 
-def unique_slug(uow: UnitOfWork, tenant_id: int, name: str, exclude: int | None = None) -> str:
-    """The programme's slug, numbered when another programme of the tenant already has it."""
-    base = slugify(name)
-    slug, n = base, 2
-    while (existing := uow.programmes.by_slug(tenant_id, slug)) is not None and existing.id != exclude:
-        slug, n = f"{base}-{n}", n + 1
-    return slug
+@dataclass(frozen=True)
+class KeepValue(ActionPayload):
+    """ "No, keep the target": the field that stays as it was."""
 
-
-def check_unique_name(uow: UnitOfWork, tenant_id: int, name: str, exclude: int | None = None) -> None:
-    """Programme names are unique within a tenant."""
-    for programme in uow.programmes.in_tenant(tenant_id):
-        if programme.name.lower() == name.lower() and programme.id != exclude:
-            raise ValueProblem("programme.name_taken", name=name)
+    field: str
 
 
 def new_programme(
-    uow: UnitOfWork, tenant_id: int, name: str, *, coordinator_id: int | None = None, **fields: Any
+    uow: UnitOfWork,
+    tenant_id: int,
+    name: str,
+    *,
+    coordinator_id: int | None = None,
+    audit_as: str | None = None,
+    **fields: Any,
 ) -> Programme:
-    """Store a new programme with a unique slug; its creator (if any) becomes a coordinator."""
-    name = " ".join(name.split())
-    if not 3 <= len(name) <= 80:
-        raise ValueProblem("programme.bad_name", name=name)
-    check_unique_name(uow, tenant_id, name)
-    slug = unique_slug(uow, tenant_id, name)
+    """Store a new programme (:meth:`ProgrammeService.create`), with the default expectations unless given."""
     fields.setdefault("expectations", say("programme.default_expectations"))
-    if fields.get("starts_on") and fields.get("ends_on") and fields["ends_on"] <= fields["starts_on"]:
-        raise ValueProblem("programme.term_order", starts=fields["starts_on"], ends=fields["ends_on"])
-    programme = uow.programmes.add(NewProgramme(tenant_id=tenant_id, slug=slug, name=name, **fields))
-    if coordinator_id is not None:
-        uow.coordinators.add(programme.id, coordinator_id, added_by=coordinator_id)
-    return programme
+    service = ProgrammeService.of(uow)
+    return service.create(tenant_id, name, coordinator_id=coordinator_id, audit_as=audit_as, **fields)
 
 
 def create_programme(turn: Turn, answers: dict[str, Any], _context: dict[str, Any]) -> None:
@@ -235,7 +235,35 @@ _STATUS_STEP = Step(
 )
 
 
+def _parsed(turn: Turn, name: str, raw: str) -> tuple[str, Any, Any]:
+    """What ``program edit NAME RAW`` sets: the attribute, the value to store and the value as shown."""
+    today = turn.now.date()
+    if name in _SETTINGS:
+        attribute, step = _SETTINGS[name]
+        value = calendar_setting(attribute, raw) if attribute in CALENDAR_SETTINGS else None
+        value = parse_answer(step, raw, {}, today) if value is None else value
+        shown = say("input.yes" if value is True else "input.no") if isinstance(value, bool) else value
+        return attribute, value, describe_days(value) if isinstance(value, list) else shown
+    if name == "status":
+        status = ProgrammeStatus(parse_answer(_STATUS_STEP, raw, {}, today))
+        return "status", status, status.value
+    step_id = _FLOW_FIELDS[name]
+    found = load_flow(FLOW).step(step_id)
+    assert found is not None
+    if found.after and found.after != "today":
+        found = Step(**{**found.__dict__, "after": None})
+    value = parse_answer(found, raw, {}, today)
+    if step_id == "cadence":
+        return "cadence_days", value, describe_cadence(value)
+    if step_id in ("goal_date", "starts_on", "ends_on"):
+        return step_id, date.fromisoformat(value), value
+    if step_id == "focus":
+        return step_id, Focus(value), value
+    return step_id, value, value
+
+
 def program_edit(turn: Turn, args: Args, programme: Programme | None) -> None:
+    """``program edit FIELD VALUE``: one field or setting; a goal turned the other way is asked about first."""
     assert programme is not None
     fields = sorted([*_FLOW_FIELDS, *_SETTINGS, "status"])
     if len(args.words) < 2:
@@ -243,148 +271,89 @@ def program_edit(turn: Turn, args: Args, programme: Programme | None) -> None:
     name, raw = args.words[0].lower(), " ".join(args.words[1:])
     if name not in fields:
         raise CommandError("programme.edit_unknown_field", given=name, fields=fields)
-    before = programme.model_copy(deep=True)
     try:
-        if name in _SETTINGS:
-            attribute, step = _SETTINGS[name]
-            value = calendar_setting(attribute, raw) if attribute in CALENDAR_SETTINGS else None
-            value = parse_answer(step, raw, {}, turn.now.date()) if value is None else value
-            checked = _directory_email(turn, str(value)) if attribute == "sponsor_email" else value
-            programme.settings = programme.settings.model_copy(update={attribute: checked})
-            shown = say("input.yes" if value is True else "input.no") if isinstance(value, bool) else value
-            shown = describe_days(value) if isinstance(value, list) else shown
-            shown = checked if attribute == "sponsor_email" else shown
-        elif name == "status":
-            programme.status = ProgrammeStatus(parse_answer(_STATUS_STEP, raw, {}, turn.now.date()))
-            shown = programme.status.value
-        else:
-            shown = _edit_flow_field(turn, programme, _FLOW_FIELDS[name], raw)
+        attribute, value, shown = _parsed(turn, name, raw)
+        edited = ProgrammeService.of(turn.uow).edit(programme, attribute, value)
     except ValueProblem as problem:
         raise CommandError(problem.key, **problem.values) from None
-    if programme.starts_on and programme.ends_on and programme.ends_on <= programme.starts_on:
-        raise CommandError("programme.term_order", starts=programme.starts_on, ends=programme.ends_on)
-    if programme == before:
+    if edited.confirm is not None:
+        _ask_direction(turn, edited.programme, name, shown, edited.confirm)
+    elif not edited.changed:
         turn.reply(say("programme.unchanged", field=name))
-        return
-    wanted = _direction_needed(programme)
-    if wanted is not None:
-        if name not in ("target", "baseline"):
-            raise CommandError("programme.direction_contradicts", **_goal_values(programme))
-        _ask_direction(turn, before, name, shown, wanted, _goal_values(programme))
-        return
-    turn.uow.programmes.save(programme)
-    if programme.settings.mentor_capacity != before.settings.mentor_capacity:
-        apply_mentor_capacity(turn.uow, programme, before.settings.mentor_capacity)
-    turn.reply(say("programme.edited", programme=programme, field=name, value=shown))
+    else:
+        shown = edited.value if attribute == "sponsor_email" else shown
+        turn.reply(say("programme.edited", programme=edited.programme, field=name, value=shown))
 
 
-def _directory_email(turn: Turn, value: str) -> str:
-    """A sponsor is someone in the directory (``none`` clears the sponsor)."""
-    email = value.strip().lower()
-    if email == "none":
-        return ""
-    person = turn.uow.people.by_email(turn.tenant.id, email)
-    if person is None or person.left_at is not None:
-        raise ValueProblem("programme.sponsor_not_in_directory", email=email)
-    return email
-
-
-def _goal_values(programme: Programme) -> dict[str, str]:
-    return {
-        "baseline": f"{programme.goal_baseline:g}" if programme.goal_baseline is not None else "",
-        "target": f"{programme.goal_target:g}" if programme.goal_target is not None else "",
-        "direction": programme.settings.goal_direction,
-    }
-
-
-def _direction_needed(programme: Programme) -> str | None:
-    """The direction the goal's baseline and target imply, when it is not the one stored."""
-    baseline, target = programme.goal_baseline, programme.goal_target
-    if baseline is None or target is None or baseline == target:
-        return None
-    implied = "lower" if target < baseline else "higher"
-    return implied if implied != programme.settings.goal_direction else None
-
-
-def _ask_direction(turn: Turn, programme: Programme, name: str, value: Any, wanted: str, goal: dict[str, str]) -> None:
-    """A target on the other side of the baseline: ask whether that direction is better before changing it."""
+def _ask_direction(turn: Turn, programme: Programme, name: str, value: Any, wanted: str) -> None:
+    """A target on the other side of the baseline: ask whether that direction is better before changing it
+    (``programme`` as it would be, not stored)."""
     turn.reply(
-        say("programme.direction_question", wanted=wanted, **goal),
+        say("programme.direction_question", wanted=wanted, **goal_values(programme)),
         choices=[
             Choice(
                 label=say("programme.direction_yes", wanted=wanted),
                 action=DIRECTION_ACTION,
-                value=f"{programme.id}|{name}|{value}|{wanted}",
+                value=DirectionValue(programme.id, name, str(value), wanted).encode(),
                 style="primary",
             ),
-            Choice(label=say("programme.direction_keep", field=name), action=KEEP_ACTION, value=name),
+            Choice(
+                label=say("programme.direction_keep", field=name), action=KEEP_ACTION, value=KeepValue(name).encode()
+            ),
         ],
     )
 
 
-def _coordinated(turn: Turn, programme_id: str) -> Programme:
-    programme = turn.uow.programmes.get(int(programme_id)) if programme_id.isdigit() else None
-    if programme is None or turn.me.id not in turn.uow.coordinators.of_programme(programme.id):
-        raise CommandError("programme.button_not_yours")
-    return programme
-
-
 def set_direction(turn: Turn, action: Action) -> None:
     """The coordinator confirmed the direction: store it with the target (or baseline) they typed."""
-    programme_id, name, value, wanted = (action.value.split("|") + ["", "", "", ""])[:4]
-    programme = _coordinated(turn, programme_id)
-    if name not in ("target", "baseline") or wanted not in ("higher", "lower"):
+    pressed = DirectionValue.read(action.value)
+    service = ProgrammeService.of(turn.uow)
+    programme = service.coordinated(pressed.programme, turn.me.id)
+    if pressed.field not in ("target", "baseline"):
         raise CommandError("programme.button_not_yours")
-    setattr(programme, _FLOW_FIELDS[name], float(value))
-    programme.settings = programme.settings.model_copy(update={"goal_direction": wanted})
-    if _direction_needed(programme) is not None:  # the goal changed since the question was asked
-        raise CommandError("programme.direction_contradicts", **_goal_values(programme))
-    turn.uow.programmes.save(programme)
-    turn.reply(say("programme.edited_direction", programme=programme, field=name, value=value, wanted=wanted))
-
-
-def _edit_flow_field(turn: Turn, programme: Programme, step_id: str, raw: str) -> Any:
-    step = load_flow(FLOW).step(step_id)
-    assert step is not None
-    if step.after and step.after != "today":
-        step = Step(**{**step.__dict__, "after": None})
-    value = parse_answer(step, raw, {}, turn.now.date())
-    if step_id == "name":
-        check_unique_name(turn.uow, turn.tenant.id, value, exclude=programme.id)
-        programme.name, programme.slug = value, unique_slug(turn.uow, turn.tenant.id, value, exclude=programme.id)
-    elif step_id == "cadence":
-        programme.cadence_days = value
-        return describe_cadence(value)
-    elif step_id in ("goal_date", "starts_on", "ends_on"):
-        setattr(programme, step_id, date.fromisoformat(value))
-    elif step_id == "focus":
-        programme.focus = Focus(value)
-    else:
-        setattr(programme, step_id, value)
-    return value
-
-
-def install(engine: Engine) -> None:
-    def program_new(turn: Turn, _args: Args, _programme: Programme | None) -> None:
-        """A guided setup, one question at a time; answers are stored after each one."""
-        engine.flows.start(turn, FLOW)
-
-    def unique_name(turn: Turn, value: Any, _answers: dict[str, Any]) -> None:
-        check_unique_name(turn.uow, turn.tenant.id, str(value))
-
-    def lower_is_better(_turn: Turn, value: Any, answers: dict[str, Any]) -> None:
-        if value is False:
-            raise ValueProblem("programme.target_needs_lower", baseline=f"{answers['goal_baseline']:g}")
-
-    def keep(turn: Turn, action: Action) -> None:
-        turn.reply(say("programme.kept", field=action.value))
-
-    engine.flows.register(
-        FLOW, create_programme, {"unique_programme_name": unique_name, "lower_is_better": lower_is_better}
+    try:
+        number = float(pressed.value)
+    except ValueError:
+        raise MalformedAction() from None
+    service.confirm_direction(programme, _FLOW_FIELDS[pressed.field], number, pressed.wanted)
+    turn.reply(
+        say(
+            "programme.edited_direction",
+            programme=programme,
+            field=pressed.field,
+            value=pressed.value,
+            wanted=pressed.wanted,
+        )
     )
-    engine.on_action(DIRECTION_ACTION)(set_direction)
-    engine.on_action(KEEP_ACTION)(keep)
-    engine.registry.handles("program new")(program_new)
-    engine.registry.handles("program list")(program_list)
-    engine.registry.handles("program show")(program_show)
-    engine.registry.handles("program edit")(program_edit)
+
+
+def keep(turn: Turn, action: Action) -> None:
+    """The coordinator kept the goal as it was."""
+    turn.reply(say("programme.kept", field=KeepValue.decode(action.value).field))
+
+
+def program_new(turn: Turn, _args: Args, _programme: Programme | None) -> None:
+    """A guided setup, one question at a time; answers are stored after each one."""
+    turn.flows.start(turn, FLOW)
+
+
+def unique_name(turn: Turn, value: Any, _answers: dict[str, Any]) -> None:
+    """The ``unique_programme_name`` check of the guided setup."""
+    ProgrammeService.of(turn.uow).check_unique_name(turn.tenant.id, str(value))
+
+
+def lower_is_better(_turn: Turn, value: Any, answers: dict[str, Any]) -> None:
+    """The ``lower_is_better`` check: a target below the baseline needs lower to be better."""
+    if value is False:
+        raise ValueProblem("programme.target_needs_lower", baseline=f"{answers['goal_baseline']:g}")
+
+
+HANDLERS: tuple[Handling, ...] = (
+    OnFlow(FLOW, create_programme, checks={"unique_programme_name": unique_name, "lower_is_better": lower_is_better}),
+    OnAction(DIRECTION_ACTION, set_direction),
+    OnAction(KEEP_ACTION, keep),
+    OnCommand("program new", program_new),
+    OnCommand("program list", program_list),
+    OnCommand("program show", program_show),
+    OnCommand("program edit", program_edit),
+)

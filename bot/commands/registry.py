@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import re
 import shlex
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -26,7 +26,8 @@ if TYPE_CHECKING:
 COMMANDS_FILE = PROMPTS / "commands.yml"
 RUN_COMMAND_ACTION = "command"
 """The action of a button that runs the command in its value, as if the person had typed it."""
-LEADING_WORDS = ("/mentoring", "mentoring")
+ADDRESS_WORD = "mentoring"
+"""The word people may type before a command to address the bot (``mentoring help``), on every platform."""
 
 
 @dataclass
@@ -97,15 +98,18 @@ def split_words(text: str) -> list[str]:
         raise CommandSyntaxError(str(exc)) from exc
 
 
-def strip_leading(text: str) -> str:
-    """Drop a leading ``/mentoring`` or ``mentoring`` (Teams and the console accept both forms)."""
+def address(text: str, leading: Sequence[str] = (ADDRESS_WORD,)) -> tuple[str, bool]:
+    """``text`` without a leading word of ``leading`` (any case), and whether it had one.
+
+    Adapters call this in their translate step with the words their platform accepts (``mentoring``, and
+    the slash command where there is one), and set :attr:`bot.model.InboundEvent.addressed`."""
     stripped = text.strip()
-    for word in LEADING_WORDS:
-        if stripped.lower() == word:
-            return ""
-        if stripped.lower().startswith(word + " "):
-            return stripped[len(word) :].strip()
-    return stripped
+    for word in leading:
+        if stripped.lower() == word.lower():
+            return "", True
+        if stripped.lower().startswith(word.lower() + " "):
+            return stripped[len(word) :].strip(), True
+    return stripped, False
 
 
 def parse_args(words: list[str], raw: str) -> Args:

@@ -1,10 +1,16 @@
-"""``report`` (summary and charts, ``csv``, ``audit``), ``program close`` and ``forget-me``."""
+"""``report`` (summary and charts, ``csv``, ``audit``), ``dashboard``, ``program close``, and the privacy
+handlers: ``forget-me``, the purge after a closed programme's retention period, someone leaving the
+organisation, and unlinking a forgotten person's chat accounts.
+
+The report use cases are :class:`bot.services.reports.ReportService`'s; these handlers render them.
+"""
 
 from __future__ import annotations
 
 import base64
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bot import erasure, grants
 from bot.commands.registry import Args
@@ -12,24 +18,29 @@ from bot.context import Turn
 from bot.directory import LEFT_JOB
 from bot.domain import PairStatus, ParticipantStatus, Person, Programme, ProgrammeStatus
 from bot.errors import CommandError, required
-from bot.model import Address, Attachment, Choice
+from bot.handling import Handling, OnAction, OnCommand, OnDue
+from bot.model import Action, Address, Attachment, Choice
+from bot.payloads import ActionPayload, MalformedAction
 from bot.ports import ConversationState
-from bot.reports.charts import all_charts
-from bot.reports.dashboard import build_dashboard, dashboard_message
+from bot.reports.dashboard import dashboard_message
 from bot.reports.evaluation import evaluate
-from bot.reports.export import pairs_csv
-from bot.reports.health import Health, programme_health, release_notes
+from bot.reports.health import Health, release_notes
+from bot.services.programmes import RETENTION_JOB, ProgrammeService
+from bot.services.reports import Report, ReportService
 from bot.sessions.circles import circles_of
 from bot.sessions.places import is_place, set_circle, tell
 from bot.sessions.scheduling import cancel_circle
 from bot.wording import say
 
-if TYPE_CHECKING:
-    from bot.engine import Engine
-
 FORGET_ACTION = "privacy.forget"
 UNLINK_JOB = "forget_identities"
-RETENTION_JOB = "programme_retention"
+
+
+@dataclass(frozen=True)
+class ForgetValue(ActionPayload):
+    """The ``forget-me`` confirmation: ``yes``."""
+
+    answer: str
 
 
 def needs(health: Health) -> dict[str, str]:
@@ -51,7 +62,7 @@ def needs(health: Health) -> dict[str, str]:
 
 def health_text(turn: Turn, programme: Programme) -> str:
     """The health lines shared by ``status`` and ``report``."""
-    health = programme_health(turn.uow, programme, turn.now)
+    health = ReportService.of(turn.uow).health(programme, turn.now)
     return say("reports.health", h=health, needs=needs(health), notes=release_notes(health))
 
 
@@ -71,21 +82,8 @@ def _file(name: str, media_type: str, content: bytes, title: str) -> Attachment:
     return Attachment(filename=name, media_type=media_type, content_b64=base64.b64encode(content).decode(), title=title)
 
 
-def _send_to_sponsor(turn: Turn, programme: Programme) -> None:
-    """Sponsors get the programme's aggregate report (never individual answers). Comments are left out:
-    their authors allowed the coordinator to read them (the ``share`` question), nobody else."""
-    email = programme.settings.sponsor_email
-    sponsor = turn.uow.people.by_email(turn.tenant.id, email) if email else None
-    if sponsor is None:
-        return
-    health = programme_health(turn.uow, programme, turn.now)
-    health.comments = []
-    charts = [_file(name, "image/png", png, name) for name, png in all_charts(health).items()]
-    turn.message(
-        Address.person(sponsor.id),
-        say("reports.sponsor", programme=programme) + "\n\n" + summary_text(health, turn.now, evaluation=True),
-        attachments=charts,
-    )
+def _charts(report: Report) -> list[Attachment]:
+    return [_file(name, "image/png", png, name) for name, png in report.charts.items()]
 
 
 def end_participation(turn: Turn, person: Person, forgetting: bool) -> int:
@@ -144,113 +142,109 @@ def forget(turn: Turn, person: Person) -> int:
     return ended
 
 
-def install(engine: Engine) -> None:
-    registry = engine.registry
-
-    @registry.handles("report")
-    def report(turn: Turn, args: Args, programme: Programme | None) -> None:
-        assert programme is not None
-        what = args.words[0].lower() if args.words else "summary"
-        if what == "csv":
-            turn.reply(
-                say("reports.csv_ready", programme=programme),
-                attachments=[
-                    _file(
-                        f"{programme.slug}-pairs.csv",
-                        "text/csv",
-                        pairs_csv(turn.uow, programme, turn.now).encode(),
-                        say("reports.csv_title", programme=programme),
-                    )
-                ],
-            )
-        elif what == "audit":
-            entries = turn.uow.audit.of_programme(programme.id)
-            people = turn.uow.people.many([e["person_id"] for e in entries if e["person_id"]])
-            turn.reply(
-                say(
-                    "reports.audit",
-                    programme=programme,
-                    entries=[
-                        {**e, "name": people[e["person_id"]].name if e["person_id"] in people else e["actor"] or "?"}
-                        for e in entries
-                    ],
-                )
-            )
-        elif what in ("summary", "charts", "evaluation"):
-            health = programme_health(turn.uow, programme, turn.now)
-            charts = [_file(name, "image/png", png, name) for name, png in all_charts(health).items()]
-            turn.reply(summary_text(health, turn.now, what == "evaluation"), attachments=charts)
-        else:
-            raise CommandError("reports.usage")
-
-    @registry.handles("dashboard")
-    def dashboard(turn: Turn, _args: Args, _programme: Programme | None) -> None:
-        board = dashboard_message(
-            build_dashboard(turn.uow, turn.me, registry, turn.now), turn.tenant.id, turn.me.id, ""
+def report(turn: Turn, args: Args, programme: Programme | None) -> None:
+    """``report [summary|charts|evaluation|csv|audit]``."""
+    assert programme is not None
+    what = args.words[0].lower() if args.words else "summary"
+    service = ReportService.of(turn.uow)
+    if what == "csv":
+        csv_file = _file(
+            f"{programme.slug}-pairs.csv",
+            "text/csv",
+            service.pairs_csv(programme, turn.now).encode(),
+            say("reports.csv_title", programme=programme),
         )
-        turn.reply(board.text, sections=board.sections, choices=board.choices, context=board.context)
+        turn.reply(say("reports.csv_ready", programme=programme), attachments=[csv_file])
+    elif what == "audit":
+        turn.reply(say("reports.audit", programme=programme, entries=service.audit(programme)))
+    elif what in ("summary", "charts", "evaluation"):
+        found = service.report(programme, turn.now)
+        turn.reply(summary_text(found.health, turn.now, what == "evaluation"), attachments=_charts(found))
+    else:
+        raise CommandError("reports.usage")
 
-    @registry.handles("program close")
-    def close(turn: Turn, _args: Args, programme: Programme | None) -> None:
-        assert programme is not None
-        if programme.status == ProgrammeStatus.CLOSED:
-            raise CommandError("reports.already_closed", programme=programme)
-        final = health_text(turn, programme)
-        _send_to_sponsor(turn, programme)
-        for circle in circles_of(turn.uow, programme):
-            cancel_circle(turn, turn.uow.sessions.of_circle(circle.key))
-            for pair in circle.pairs:
-                pair.status, pair.ended_at, pair.end_reason = PairStatus.ENDED, turn.now, "programme closed"
-                turn.uow.matching.save_pair(pair)
-        programme.status = ProgrammeStatus.CLOSED
-        turn.uow.programmes.save(programme)
-        turn.uow.schedule.add(
-            turn.tenant.id,
-            RETENTION_JOB,
-            turn.now + timedelta(days=programme.settings.retention_days),
-            {"programme_id": programme.id},
-            key=f"retention:{programme.id}",
+
+def dashboard(turn: Turn, _args: Args, _programme: Programme | None) -> None:
+    """``dashboard``: the person's own dashboard, as on the Slack App Home and the Teams card."""
+    board = ReportService.of(turn.uow).dashboard(turn.me, turn.commands, turn.now)
+    message = dashboard_message(board, turn.tenant.id, turn.me.id, "")
+    turn.reply(message.text, sections=message.sections, choices=message.choices, context=message.context)
+
+
+def close(turn: Turn, _args: Args, programme: Programme | None) -> None:
+    """``program close``: the sponsor gets the aggregates, every pair ends, and the purge follows the retention
+    period."""
+    assert programme is not None
+    closing = ReportService.of(turn.uow).closing(programme, turn.now)
+    final = say("reports.health", h=closing.health, needs=needs(closing.health), notes=release_notes(closing.health))
+    if closing.sponsor is not None and closing.sponsor_report is not None:
+        found = closing.sponsor_report
+        turn.message(
+            Address.person(closing.sponsor.id),
+            say("reports.sponsor", programme=programme)
+            + "\n\n"
+            + summary_text(found.health, turn.now, evaluation=True),
+            attachments=_charts(found),
         )
-        turn.reply(say("reports.closed", programme=programme, health=final, days=programme.settings.retention_days))
+    ProgrammeService.of(turn.uow).close(turn, programme)
+    turn.reply(say("reports.closed", programme=programme, health=final, days=programme.settings.retention_days))
 
-    @engine.on_due(RETENTION_JOB)
-    def retention(turn: Turn, payload: dict[str, Any]) -> None:
-        """The retention period after a programme closed has passed: purge its participants' personal data."""
-        programme = turn.uow.programmes.get(int(payload.get("programme_id", 0)))
-        if programme is None or programme.status != ProgrammeStatus.CLOSED:
-            return
-        for participant in turn.uow.participants.in_programme(programme.id):
-            elsewhere = [
-                p
-                for p in turn.uow.participants.of_person(participant.person_id)
-                if p.programme_id != programme.id
-                and p.status in (ParticipantStatus.ACTIVE, ParticipantStatus.INVITED, ParticipantStatus.PAUSED)
-                and (turn.uow.programmes.get(p.programme_id) or programme).status != ProgrammeStatus.CLOSED
-            ]
-            person = turn.uow.people.get(participant.person_id)
-            if person is not None and not elsewhere and not person.opted_out:
-                forget(turn, person)
 
-    @registry.handles("forget-me")
-    def forget_me(turn: Turn, _args: Args, _programme: Programme | None) -> None:
-        turn.reply(
-            say("reports.forget_question"),
-            choices=[Choice(label=say("reports.forget_label"), action=FORGET_ACTION, value="yes", style="danger")],
-        )
+def retention(turn: Turn, payload: dict[str, Any]) -> None:
+    """The retention period after a programme closed has passed: purge its participants' personal data
+    (except of those who still take part in another programme, or opted out)."""
+    programme = turn.uow.programmes.get(int(payload.get("programme_id", 0)))
+    if programme is None or programme.status != ProgrammeStatus.CLOSED:
+        return
+    for participant in turn.uow.participants.in_programme(programme.id):
+        elsewhere = [
+            p
+            for p in turn.uow.participants.of_person(participant.person_id)
+            if p.programme_id != programme.id
+            and p.status in (ParticipantStatus.ACTIVE, ParticipantStatus.INVITED, ParticipantStatus.PAUSED)
+            and (turn.uow.programmes.get(p.programme_id) or programme).status != ProgrammeStatus.CLOSED
+        ]
+        person = turn.uow.people.get(participant.person_id)
+        if person is not None and not elsewhere and not person.opted_out:
+            forget(turn, person)
 
-    @engine.on_action(FORGET_ACTION)
-    def forget_action(turn: Turn, _action: Any) -> None:
-        forget(turn, turn.me)
-        turn.reply(say("reports.forgotten"), kind="farewell")
 
-    @engine.on_due(LEFT_JOB)
-    def left_organisation(turn: Turn, payload: dict[str, Any]) -> None:
-        """A directory import no longer lists this person: they stop taking part (the runtime sends them nothing)."""
-        person = turn.uow.people.get(int(payload["person_id"]))
-        if person is not None and person.left_at is not None:
-            end_participation(turn, person, forgetting=False)
-            turn.uow.schedule.cancel(f"intake-reminder:{person.id}:")
+def forget_me(turn: Turn, _args: Args, _programme: Programme | None) -> None:
+    """``forget-me``: ask to confirm."""
+    button = Choice(
+        label=say("reports.forget_label"), action=FORGET_ACTION, value=ForgetValue("yes").encode(), style="danger"
+    )
+    turn.reply(say("reports.forget_question"), choices=[button])
 
-    @engine.on_due(UNLINK_JOB)
-    def unlink(turn: Turn, payload: dict[str, Any]) -> None:
-        erasure.unlink(turn.uow, int(payload["person_id"]))
+
+def forget_action(turn: Turn, action: Action) -> None:
+    """The ``forget-me`` confirmation: erase the person, and say goodbye."""
+    if ForgetValue.decode(action.value).answer != "yes":
+        raise MalformedAction()
+    forget(turn, turn.me)
+    turn.reply(say("reports.forgotten"), kind="farewell")
+
+
+def left_organisation(turn: Turn, payload: dict[str, Any]) -> None:
+    """A directory import no longer lists this person: they stop taking part (the runtime sends them nothing)."""
+    person = turn.uow.people.get(int(payload["person_id"]))
+    if person is not None and person.left_at is not None:
+        end_participation(turn, person, forgetting=False)
+        turn.uow.schedule.cancel(f"intake-reminder:{person.id}:")
+
+
+def unlink(turn: Turn, payload: dict[str, Any]) -> None:
+    """An hour after ``forget-me``: the chat accounts of the forgotten person are unlinked."""
+    erasure.unlink(turn.uow, int(payload["person_id"]))
+
+
+HANDLERS: tuple[Handling, ...] = (
+    OnCommand("report", report),
+    OnCommand("dashboard", dashboard),
+    OnCommand("program close", close),
+    OnDue(RETENTION_JOB, retention),
+    OnCommand("forget-me", forget_me),
+    OnAction(FORGET_ACTION, forget_action),
+    OnDue(LEFT_JOB, left_organisation),
+    OnDue(UNLINK_JOB, unlink),
+)

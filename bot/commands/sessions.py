@@ -1,214 +1,233 @@
-"""``next``, ``reschedule``, ``agenda``, ``goals`` and ``resources``, plus picking a time."""
+"""``next``, ``reschedule``, ``agenda``, ``goals`` and ``resources``, and the sessions' buttons: picking or
+proposing a time, swapping the agenda's topic, saying what happened, keeping or moving the next session.
+
+Each handler parses, calls :class:`~bot.services.sessions.SessionsService` and renders its result."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bot.commands.registry import Args
 from bot.context import Turn
 from bot.domain import Programme
 from bot.errors import CommandError
+from bot.handling import Handling, OnAction, OnCommand, OnFlow
 from bot.model import Action, Section
+from bot.services.sessions import SessionsService
 from bot.sessions import agenda as agendas
-from bot.sessions import followup
-from bot.sessions.circles import Circle, circle_by_key, circle_now, circles_of_person
-from bot.sessions.model import NewResource, Session, SessionStatus
-from bot.sessions.scheduling import OTHER_ACTION, PICK_ACTION, offer_slots, pick
+from bot.sessions.buttons import (
+    NEXT_ACTION,
+    OTHER_ACTION,
+    OUTCOME_ACTION,
+    PICK_ACTION,
+    SWAP_ACTION,
+    TOPIC_ACTION,
+    AgendaSwapValue,
+    AgendaTopicValue,
+    NextSessionValue,
+    OutcomeValue,
+    SlotOtherValue,
+    SlotPickValue,
+)
+from bot.sessions.followup import ACTION_ITEMS_FLOW, GOALS_FLOW, offer_next, pulse
 from bot.sessions.slots import local_label, parse_local_time
 from bot.values import ValueProblem
 from bot.wording import say
 
-if TYPE_CHECKING:
-    from bot.engine import Engine
-
 PROPOSE_FLOW = "propose_time"
 
 
-def _my_circle(turn: Turn) -> Circle:
-    circles = circles_of_person(turn.uow, turn.me.id, turn.tenant.id)
-    if not circles:
-        raise CommandError("sessions.no_pair")
-    return circles[0]
+# -- verbs ----------------------------------------------------------------------------------------
 
 
-def _next(turn: Turn, circle: Circle) -> Session:
-    upcoming = followup.next_session(turn, circle)
-    if upcoming is None:
-        raise CommandError("sessions.nothing_scheduled")
-    return upcoming
+def next_(turn: Turn, _args: Args, _programme: Programme | None) -> None:
+    """``next``: the next session and its agenda."""
+    service = SessionsService.of(turn.uow)
+    circle = service.circle_of(turn.me.id, turn.tenant.id)
+    others = [o.name for o in circle.others(turn.me.id)]
+    if circle.pairs[0].scheduling:
+        turn.reply(say("sessions.still_agreeing", others=others))
+        return
+    session = agendas.plan(turn, circle, service.coming(circle, turn.now))
+    facts = agendas.agenda_facts(turn, circle, session)
+    when = local_label(session.starts_at, turn.me.time_zone)
+    turn.reply(say("sessions.next", others=others, when=when, mentor=circle.mentor.person_id == turn.me.id, **facts))
 
 
-def _mine(turn: Turn, session_id: str) -> tuple[Session, Circle]:
-    session = turn.uow.sessions.get(int(session_id)) if session_id.isdigit() else None
-    circle = circle_by_key(turn.uow, session.circle) if session else None
-    if session is None or circle is None or turn.me.id not in {m.person_id for m in circle.members}:
-        raise CommandError("sessions.not_your_session")
-    return session, circle
+def reschedule(turn: Turn, _args: Args, _programme: Programme | None) -> None:
+    """``reschedule``: other times for the next session."""
+    service = SessionsService.of(turn.uow)
+    circle = service.circle_of(turn.me.id, turn.tenant.id)
+    if not service.move(turn, circle, service.coming(circle, turn.now)):
+        turn.reply(say("sessions.no_common_time", others=[o.name for o in circle.others(turn.me.id)]))
 
 
-def install(engine: Engine) -> None:
-    registry = engine.registry
-    followup.install(engine)
-
-    @registry.handles("next")
-    def next_(turn: Turn, _args: Args, _programme: Programme | None) -> None:
-        circle = _my_circle(turn)
-        if circle.pairs[0].scheduling:
-            turn.reply(say("sessions.still_agreeing", others=[o.name for o in circle.others(turn.me.id)]))
-            return
-        session = agendas.plan(turn, circle, _next(turn, circle))
-        facts = agendas.agenda_facts(turn, circle, session)
-        turn.reply(
-            say(
-                "sessions.next",
-                others=[o.name for o in circle.others(turn.me.id)],
-                when=local_label(session.starts_at, turn.me.time_zone),
-                mentor=circle.mentor.person_id == turn.me.id,
-                **facts,
-            )
-        )
-
-    @registry.handles("reschedule")
-    def reschedule(turn: Turn, _args: Args, _programme: Programme | None) -> None:
-        circle = _my_circle(turn)
-        session = _next(turn, circle)
-        if not offer_slots(turn, circle, session, asked_by=turn.me.id):
-            turn.reply(say("sessions.no_common_time", others=[o.name for o in circle.others(turn.me.id)]))
-
-    @registry.handles("agenda")
-    def agenda(turn: Turn, args: Args, _programme: Programme | None) -> None:
-        circle = _my_circle(turn)
-        session = agendas.plan(turn, circle, _next(turn, circle))
-        what = args.words[0].lower() if args.words else "view"
-        if what == "add":
-            text = " ".join(args.words[1:]).strip()
-            if not 3 <= len(text) <= 300:
-                raise CommandError("sessions.agenda_add_usage")
-            session.agenda_items = [*session.agenda_items, {"text": text, "by": turn.me.name}]
-            turn.uow.sessions.save(session)
-            turn.reply(say("sessions.agenda_added", text=text, when=local_label(session.starts_at, turn.me.time_zone)))
-        elif what == "swap":
-            turn.reply(say("sessions.swap_pick"), choices=agendas.swap_choices(turn, circle, session))
-        elif what == "view":
-            facts = agendas.agenda_facts(turn, circle, session)
-            turn.reply(
-                say(
-                    "sessions.agenda",
-                    mentees=[circle.person(m).name for m in circle.mentees],
-                    when=local_label(session.starts_at, turn.me.time_zone),
-                    programme=circle.programme,
-                    **facts,
-                ),
-                sections=[Section(text=say("sessions.plan_line", minutes=m, step=n)) for n, m in facts["plan"]],
-            )
-        else:
-            raise CommandError("sessions.agenda_usage")
-
-    @engine.on_action(agendas.SWAP_ACTION)
-    def swap(turn: Turn, action: Action) -> None:
-        session, circle = _mine(turn, action.value)
+def agenda(turn: Turn, args: Args, _programme: Programme | None) -> None:
+    """``agenda [add ITEM | swap]``: the next session's agenda."""
+    service = SessionsService.of(turn.uow)
+    circle = service.circle_of(turn.me.id, turn.tenant.id)
+    session = agendas.plan(turn, circle, service.coming(circle, turn.now))
+    what = args.words[0].lower() if args.words else "view"
+    when = local_label(session.starts_at, turn.me.time_zone)
+    if what == "add":
+        session = service.add_agenda_item(session, " ".join(args.words[1:]), by=turn.me.name)
+        turn.reply(say("sessions.agenda_added", text=session.agenda_items[-1]["text"], when=when))
+    elif what == "swap":
         turn.reply(say("sessions.swap_pick"), choices=agendas.swap_choices(turn, circle, session))
-
-    @engine.on_action(agendas.TOPIC_ACTION)
-    def choose_topic(turn: Turn, action: Action) -> None:
-        session_id, _, topic_id = action.value.partition(":")
-        session, circle = _mine(turn, session_id)
-        library = agendas.library_for(circle)
-        if topic_id not in library.topics or session.status != SessionStatus.SCHEDULED:
-            raise CommandError("sessions.not_your_session")
-        session.topic_id = topic_id
-        turn.uow.sessions.save(session)
-        turn.reply(say("sessions.topic_swapped", title=library.topics[topic_id].title))
-
-    @registry.handles("goals")
-    def goals(turn: Turn, args: Args, _programme: Programme | None) -> None:
-        circle = _my_circle(turn)
-        if args.words and args.words[0].lower() == "add":
-            text = " ".join(args.words[1:]).strip()
-            if not 10 <= len(text) <= 300:
-                raise CommandError("sessions.goals_usage")
-            for pair in circle.pairs:
-                pair.goals = [*pair.goals, {"text": text, "by": turn.me.id, "done": False}]
-                turn.uow.matching.save_pair(pair)
-            turn.reply(say("sessions.goals_saved", count=1))
-            return
-        if args.words and args.words[0].lower() == "done" and len(args.words) == 2 and args.words[1].isdigit():
-            number = int(args.words[1])
-            if not 1 <= number <= len(circle.pairs[0].goals):
-                raise CommandError("sessions.goals_usage")
-            for pair in circle.pairs:
-                pair.goals = [{**g, "done": True} if i == number - 1 else g for i, g in enumerate(pair.goals)]
-                turn.uow.matching.save_pair(pair)
+    elif what == "view":
+        facts = agendas.agenda_facts(turn, circle, session)
+        mentees = [circle.person(m).name for m in circle.mentees]
         turn.reply(
-            say("sessions.goals", goals=circle.pairs[0].goals, others=[o.name for o in circle.others(turn.me.id)])
+            say("sessions.agenda", mentees=mentees, when=when, programme=circle.programme, **facts),
+            sections=[Section(text=say("sessions.plan_line", minutes=m, step=n)) for n, m in facts["plan"]],
         )
-
-    registry.handles("resources add")(_add_resource)
-
-    @registry.handles("resources")
-    def resources(turn: Turn, args: Args, _programme: Programme | None) -> None:
-        tag = args.words[0].lower() if args.words else None
-        listed = []
-        for participant in turn.uow.participants.of_person(turn.me.id):
-            for resource in turn.uow.sessions.resources(participant.programme_id):
-                if resource.role in ("both", participant.role.value) and (tag is None or tag in resource.tags):
-                    listed.append(resource)
-        for programme_id in turn.uow.coordinators.programmes_of(turn.me.id):
-            listed += [
-                r
-                for r in turn.uow.sessions.resources(programme_id)
-                if (tag is None or tag in r.tags) and r not in listed
-            ]
-        turn.reply(say("sessions.resources", resources=listed, tag=tag))
-
-    @engine.on_action(PICK_ACTION)
-    def pick_action(turn: Turn, action: Action) -> None:
-        key, _, when = action.value.partition("|")
-        circle = circle_by_key(turn.uow, key)
-        if circle is None or turn.me.id not in {m.person_id for m in circle.members}:
-            raise CommandError("sessions.not_your_session")
-        pick(turn, circle, datetime.fromisoformat(when))
-
-    @engine.on_action(OTHER_ACTION)
-    def other_action(turn: Turn, action: Action) -> None:
-        circle = circle_by_key(turn.uow, action.value)
-        if circle is None or turn.me.id not in {m.person_id for m in circle.members}:
-            raise CommandError("sessions.not_your_session")
-        engine.flows.start(
-            turn, PROPOSE_FLOW, {"key": f"propose-{circle.key}", "circle": circle.key, "zone": turn.me.time_zone}
-        )
-
-    def check_time(turn: Turn, value: Any, _answers: dict[str, Any]) -> None:
-        if parse_local_time(str(value), turn.me.time_zone) is None:
-            raise ValueProblem("sessions.bad_time", given=value, zone=turn.me.time_zone)
-
-    def proposed(turn: Turn, answers: dict[str, Any], context: dict[str, Any]) -> None:
-        circle = circle_now(turn.uow, context["circle"], turn.me.id, turn.tenant.id)
-        if circle is None:
-            raise CommandError("sessions.not_your_session")
-        when = parse_local_time(answers["when"], turn.me.time_zone)
-        assert when is not None
-        pick(turn, circle, when)
-
-    engine.flows.register(PROPOSE_FLOW, proposed, checks={"local_time": check_time})
+    else:
+        raise CommandError("sessions.agenda_usage")
 
 
-def _add_resource(turn: Turn, args: Args, programme: Programme | None) -> None:
+def goals(turn: Turn, args: Args, _programme: Programme | None) -> None:
+    """``goals [add TEXT | done N]``: the goals the circle agreed."""
+    service = SessionsService.of(turn.uow)
+    circle = service.circle_of(turn.me.id, turn.tenant.id)
+    what = args.words[0].lower() if args.words else ""
+    if what == "add":
+        service.add_goal(circle, " ".join(args.words[1:]), by=turn.me.id)
+        turn.reply(say("sessions.goals_saved", count=1))
+        return
+    if what == "done" and len(args.words) == 2 and args.words[1].isdigit():
+        service.finish_goal(circle, int(args.words[1]))
+    others = [o.name for o in circle.others(turn.me.id)]
+    turn.reply(say("sessions.goals", goals=circle.pairs[0].goals, others=others))
+
+
+def resources(turn: Turn, args: Args, _programme: Programme | None) -> None:
+    """``resources [TAG]``: the guides and links this person sees."""
+    tag = args.words[0].lower() if args.words else None
+    listed = SessionsService.of(turn.uow).resources_for(turn.me.id, tag)
+    turn.reply(say("sessions.resources", resources=listed, tag=tag))
+
+
+def add_resource(turn: Turn, args: Args, programme: Programme | None) -> None:
     """``resources add TITLE URL [--tags a;b] [--role mentor|mentee|both]``: coordinators only."""
     assert programme is not None
     words = args.words
-    url = words[-1] if words else ""
-    if len(words) < 2 or not url.startswith(("https://", "http://")) or any(c in url for c in " ()<>[]\"'`"):
-        raise CommandError("sessions.resources_usage")
-    role = args.options.get("role", "both").lower()
-    if role not in ("both", "mentor", "mentee"):
-        raise CommandError("people.bad_role", given=role)
-    title = " ".join(words[:-1]).strip()
-    if not 3 <= len(title) <= 200 or len(words[-1]) > 1000:
-        raise CommandError("sessions.resources_usage")
     tags = [t.strip().lower() for t in args.options.get("tags", "").split(";") if t.strip()]
-    resource = turn.uow.sessions.add_resource(
-        NewResource(programme_id=programme.id, title=title, url=words[-1], tags=tags, role=role, added_by=turn.me.id)
+    resource = SessionsService.of(turn.uow).add_resource(
+        programme,
+        title=" ".join(words[:-1]),
+        url=words[-1] if words else "",
+        tags=tags,
+        role=args.options.get("role", "both").lower(),
+        added_by=turn.me.id,
     )
     turn.reply(say("sessions.resource_added", resource=resource, programme=programme))
+
+
+# -- buttons --------------------------------------------------------------------------------------
+
+
+def swap(turn: Turn, action: Action) -> None:
+    """ "Suggest another topic" under an agenda: three topics to choose from."""
+    value = AgendaSwapValue.decode(action.value)
+    session, circle = SessionsService.of(turn.uow).member_session(value.session, turn.me.id)
+    turn.reply(say("sessions.swap_pick"), choices=agendas.swap_choices(turn, circle, session))
+
+
+def choose_topic(turn: Turn, action: Action) -> None:
+    """A topic chosen for the session."""
+    value = AgendaTopicValue.decode(action.value)
+    topic = SessionsService.of(turn.uow).swap_topic(value.session, value.topic, turn.me.id)
+    turn.reply(say("sessions.topic_swapped", title=topic.title))
+
+
+def pick_slot(turn: Turn, action: Action) -> None:
+    """A time offered (or proposed by another member) is accepted."""
+    value = SlotPickValue.decode(action.value)
+    SessionsService.of(turn.uow).pick_time(turn, value.circle, value.at)
+
+
+def propose_other(turn: Turn, action: Action) -> None:
+    """ "Propose another time": the person types one, in their own time zone."""
+    value = SlotOtherValue.decode(action.value)
+    circle = SessionsService.of(turn.uow).member_circle(value.circle, turn.me.id)
+    context = {"key": f"propose-{circle.key}", "circle": circle.key, "zone": turn.me.time_zone}
+    turn.flows.start(turn, PROPOSE_FLOW, context)
+
+
+def outcome(turn: Turn, action: Action) -> None:
+    """What happened in a session, as one member says: recorded, thanked, then what follows."""
+    value = OutcomeValue.decode(action.value)
+    service = SessionsService.of(turn.uow)
+    session, circle = service.member_session(value.session, turn.me.id)
+    recorded = service.record_outcome(circle, session, turn.me, value.answer, turn.now)
+    if recorded.repeated:
+        turn.reply(say("sessions.outcome_already", answer=value.answer))
+        return
+    key = "sessions.outcome_corrected" if recorded.previous else "sessions.outcome_thanks"
+    turn.reply(say(key, answer=value.answer))
+    service.follow_outcome(turn, circle, session, recorded)
+
+
+def next_choice(turn: Turn, action: Action) -> None:
+    """The next session: kept as it is, or moved (times offered)."""
+    value = NextSessionValue.decode(action.value)
+    service = SessionsService.of(turn.uow)
+    session, circle = service.member_session(value.session, turn.me.id)
+    if value.answer == "keep":
+        turn.reply(say("sessions.kept", when=local_label(session.starts_at, turn.me.time_zone)))
+        return
+    service.move(turn, circle, session)
+
+
+# -- questionnaires -------------------------------------------------------------------------------
+
+
+def check_time(turn: Turn, value: Any, _answers: dict[str, Any]) -> None:
+    """A proposed time must read as a time in the person's zone."""
+    if parse_local_time(str(value), turn.me.time_zone) is None:
+        raise ValueProblem("sessions.bad_time", given=value, zone=turn.me.time_zone)
+
+
+def proposed(turn: Turn, answers: dict[str, Any], context: dict[str, Any]) -> None:
+    """The time typed in ``propose_time`` is proposed to the circle."""
+    when = parse_local_time(answers["when"], turn.me.time_zone)
+    assert when is not None  # checked by ``check_time``
+    SessionsService.of(turn.uow).propose_time(turn, context["circle"], when)
+
+
+def save_action_items(turn: Turn, answers: dict[str, Any], context: dict[str, Any]) -> None:
+    """The mentor's action items after a session; then the next session and the pulse."""
+    session = SessionsService.of(turn.uow).save_action_items(context["session_id"], answers.get("items") or "")
+    turn.reply(say("sessions.action_items_saved", count=len(session.action_items)))
+    offer_next(turn, context["circle"], session)
+    pulse(turn, context["circle"], session.id)
+
+
+def save_goals(turn: Turn, answers: dict[str, Any], context: dict[str, Any]) -> None:
+    """The goals set after the first session; then the pulse."""
+    service = SessionsService.of(turn.uow)
+    circle = service.circle_now(context["circle"], turn.me.id, turn.tenant.id)  # their place may have ended
+    goals = [answers[k] for k in ("goal_1", "goal_2") if answers.get(k)]
+    service.add_goals(circle, goals, by=turn.me.id)
+    turn.reply(say("sessions.goals_saved", count=len(goals)))
+    if context.get("session_id"):
+        pulse(turn, circle.key, context["session_id"])
+
+
+HANDLERS: tuple[Handling, ...] = (
+    OnCommand("next", next_),
+    OnCommand("reschedule", reschedule),
+    OnCommand("agenda", agenda),
+    OnCommand("goals", goals),
+    OnCommand("resources", resources),
+    OnCommand("resources add", add_resource),
+    OnAction(SWAP_ACTION, swap),
+    OnAction(TOPIC_ACTION, choose_topic),
+    OnAction(PICK_ACTION, pick_slot),
+    OnAction(OTHER_ACTION, propose_other),
+    OnAction(OUTCOME_ACTION, outcome),
+    OnAction(NEXT_ACTION, next_choice),
+    OnFlow(PROPOSE_FLOW, proposed, checks={"local_time": check_time}),
+    OnFlow(ACTION_ITEMS_FLOW, save_action_items),
+    OnFlow(GOALS_FLOW, save_goals),
+)

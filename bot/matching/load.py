@@ -8,7 +8,7 @@ from typing import Any
 from bot.domain import NewMatchPair, PairStatus, Participant, ParticipantStatus, Person, Programme, Role
 from bot.intake import topic_tags
 from bot.matching.model import STYLE_KEYS, Candidate, MatchInput, MatchResult, Reason, Rules, Weights
-from bot.ports import UnitOfWork
+from bot.ports import MatchingRepository, ParticipantRepository, PeopleRepository, UnitOfWork
 from bot.wording import say
 
 UNDISCLOSED = {None, "", "prefer_not", "self_describe"}
@@ -64,9 +64,11 @@ def offline_depth(programme: Programme, person_id: int) -> int:
     return settings.offline_depth_for.get(str(person_id), settings.offline_depth)
 
 
-def candidate_of(uow: UnitOfWork, programme: Programme, participant: Participant, capacity: int = 1) -> Candidate:
+def candidate_of(
+    people: PeopleRepository, programme: Programme, participant: Participant, capacity: int = 1
+) -> Candidate:
     """One participant as the matcher sees them, whatever their pairs (for a rematch)."""
-    person = uow.people.get(participant.person_id)
+    person = people.get(participant.person_id)
     if person is None:
         raise LookupError(f"person {participant.person_id} does not exist")
     return _candidate(participant, person, capacity, offline_depth(programme, participant.person_id))
@@ -74,14 +76,25 @@ def candidate_of(uow: UnitOfWork, programme: Programme, participant: Participant
 
 def load_input(uow: UnitOfWork, programme: Programme, today: date) -> MatchInput:
     """Everyone in the programme who is active and not yet paired, with the programme's rules and weights."""
-    participants = [p for p in uow.participants.in_programme(programme.id) if p.status == ParticipantStatus.ACTIVE]
-    pairs = uow.matching.pairs(programme.id)
+    return read_input(uow.participants, uow.people, uow.matching, programme, today)
+
+
+def read_input(
+    participants_of: ParticipantRepository,
+    people_of: PeopleRepository,
+    matching: MatchingRepository,
+    programme: Programme,
+    today: date,
+) -> MatchInput:
+    """:func:`load_input` from the three repositories it reads."""
+    participants = [p for p in participants_of.in_programme(programme.id) if p.status == ParticipantStatus.ACTIVE]
+    pairs = matching.pairs(programme.id)
     live = [p for p in pairs if p.status != PairStatus.ENDED]
     paired_mentees = {p.mentee_id for p in live}
     load: dict[int, int] = {}
     for pair in live:
         load[pair.mentor_id] = load.get(pair.mentor_id, 0) + 1
-    people = uow.people.many([p.person_id for p in participants])
+    people = people_of.many([p.person_id for p in participants])
     mentees = [
         _candidate(p, people[p.person_id], 1, offline_depth(programme, p.person_id))
         for p in participants
@@ -102,9 +115,9 @@ def load_input(uow: UnitOfWork, programme: Programme, today: date) -> MatchInput
         min_overlap_minutes=settings.min_overlap_minutes,
         reference_date=programme.starts_on if programme.starts_on and programme.starts_on > today else today,
         allow_repeat=settings.allow_repeat_pairs,
-        previous=uow.matching.previous_pairs(programme.tenant_id, programme.id),
+        previous=matching.previous_pairs(programme.tenant_id, programme.id),
     )
-    for rule in uow.matching.rules(programme.id):
+    for rule in matching.rules(programme.id):
         if rule.kind == "forbid":
             rules.forbidden.add((rule.mentee_id, rule.mentor_id))
         else:
@@ -113,7 +126,7 @@ def load_input(uow: UnitOfWork, programme: Programme, today: date) -> MatchInput
     return MatchInput(
         mentees=mentees,
         mentors=mentors,
-        managers=uow.people.managers(programme.tenant_id),
+        managers=people_of.managers(programme.tenant_id),
         rules=rules,
         weights=Weights.from_dict(settings.match_weights),
         uses_choice=settings.participant_choice,

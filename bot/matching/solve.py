@@ -69,43 +69,6 @@ def stable(
     return sorted((i, j) for j in range(m) for i in held[j])
 
 
-def blocking_pairs(
-    allowed: np.ndarray,
-    scores: np.ndarray,
-    capacity: np.ndarray,
-    rankings: list[list[int]],
-    pairs: list[tuple[int, int]],
-) -> list[tuple[int, int]]:
-    """Allowed (mentee, mentor) pairs who would both rather have each other than what they got."""
-    n, m = allowed.shape
-    partner = {i: j for i, j in pairs}
-    held: dict[int, list[int]] = {}
-    for i, j in pairs:
-        held.setdefault(j, []).append(i)
-
-    def mentee_prefers(i: int, j: int) -> bool:
-        current = partner.get(i)
-        if current is None:
-            return True
-        rank = {mentor: r for r, mentor in enumerate(rankings[i])}
-        a, b = (rank.get(j, len(rank)), -scores[i, j]), (rank.get(current, len(rank)), -scores[i, current])
-        return a < b
-
-    def mentor_prefers(j: int, i: int) -> bool:
-        mine = held.get(j, [])
-        if len(mine) < capacity[j]:
-            return True
-        worst = min(mine, key=lambda k: (scores[k, j], -k))
-        return (scores[i, j], -i) > (scores[worst, j], -worst)
-
-    return [
-        (i, j)
-        for i in range(n)
-        for j in range(m)
-        if allowed[i, j] and partner.get(i) != j and mentee_prefers(i, j) and mentor_prefers(j, i)
-    ]
-
-
 def random_scores(shape: tuple[int, int], seed: int) -> np.ndarray:
     """Reproducible random scores for the random mode."""
     return np.random.default_rng(seed).random(shape) * 100.0

@@ -7,9 +7,10 @@ from __future__ import annotations
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Protocol
+from enum import StrEnum
+from typing import Any, Protocol
 
-from bot.model import InboundEvent, OutgoingMessage
+from bot.model import Attachment, InboundEvent, OutgoingMessage
 from bot.ports.records import UnitOfWork
 
 
@@ -90,6 +91,16 @@ class Outbox(Protocol):
         """How many nudges the person was sent on ``day`` (their local date)."""
         ...
 
+    def message_for(self, item_id: int, platform: str, person_id: int) -> OutgoingMessage | None:
+        """The message of outbox row ``item_id`` on ``platform``, if ``person_id`` is one of its recipients (a
+        button or card they pressed in it); None otherwise, or once its payload was redacted."""
+        ...
+
+    def attachment(self, item_id: int, platform: str, index: int) -> Attachment | None:
+        """Attachment ``index`` of outbox row ``item_id`` on ``platform`` (a download link names it); None when
+        there is none, or once the payload was redacted."""
+        ...
+
 
 class Schedule(Protocol):
     def enqueue_due(self, at: datetime, limit: int = 500) -> int:
@@ -97,6 +108,10 @@ class Schedule(Protocol):
         ...
 
     def next_due(self) -> datetime | None: ...
+
+    def oldest_overdue(self, now: datetime) -> datetime | None:
+        """The due time of the oldest job due by ``now`` and not yet enqueued (None when nothing is late)."""
+        ...
 
 
 class Store(Protocol):
@@ -118,6 +133,20 @@ class Store(Protocol):
     def redact_expired_payloads(self) -> int:
         """Empty the payloads of inbox events handled, and outbox messages settled, longer ago than the payload
         retention period, keeping what exactly-once needs (ids, keys, status); returns how many."""
+        ...
+
+    @property
+    def slack(self) -> SlackRecords:
+        """What the Slack adapter keeps: app installations and their tokens, and who is who in a workspace."""
+        ...
+
+    @property
+    def teams(self) -> TeamsRecords:
+        """What the Teams adapter keeps: conversation references, accounts, the send journal, held messages."""
+        ...
+
+    def schema_revisions(self) -> tuple[str | None, str | None]:
+        """The migration the database is at, and the newest this version ships (equal when it is up to date)."""
         ...
 
 
@@ -188,6 +217,167 @@ class NullObserver:
         pass
 
 
+# -- what the platform adapters keep (storage implements it; only the adapters use it) ----------------------
+
+
+class SlackRecords(Protocol):
+    """Slack app installations (OAuth installs to many workspaces) as slack_sdk lays them out, in plain dicts
+    keyed by its field names, and the Slack accounts of a workspace's people."""
+
+    def save_installation(
+        self, client_id: str, installation: dict[str, Any] | None, bot: dict[str, Any] | None
+    ) -> None:
+        """Keep an installation and its bot (either may be None), together."""
+        ...
+
+    def find_bot(self, client_id: str, enterprise_id: str | None, team_id: str | None) -> dict[str, Any] | None:
+        """The newest bot with a token for a workspace (or an org, when ``team_id`` is None)."""
+        ...
+
+    def find_installation(
+        self, client_id: str, enterprise_id: str | None, team_id: str | None, user_id: str | None
+    ) -> dict[str, Any] | None:
+        """The newest installation of a workspace (by a given installer, when ``user_id`` is set)."""
+        ...
+
+    def remove(
+        self, client_id: str, enterprise_id: str | None, team_id: str | None, *, bots: bool, user_id: str | None = None
+    ) -> int:
+        """Delete a workspace's bots (``bots``) or installations (of one installer, if given); returns how many."""
+        ...
+
+    def bot_token(self, client_id: str, team_id: str) -> str | None:
+        """The newest bot token installed for a workspace, or None when it is not installed."""
+        ...
+
+    def user_ids(self, tenant_id: int) -> dict[int, str]:
+        """Person id -> Slack user id for everyone of a tenant linked to Slack (one read)."""
+        ...
+
+
+@dataclass(frozen=True)
+class ConversationReference:
+    """Where and how to reach a Teams conversation: a personal chat, a team channel or a group chat."""
+
+    tenant_key: str
+    conversation_id: str
+    service_url: str
+    conversation_type: str = "personal"
+    """``personal``, ``channel`` or ``groupChat``."""
+    user_id: str = ""
+    """Personal chats: the user (Azure AD object id when Teams sent it, else their Teams id)."""
+    account_id: str = ""
+    name: str = ""
+    team_id: str = ""
+    bot_id: str = ""
+
+
+@dataclass(frozen=True)
+class ChatAccount:
+    """A Teams account (``29:…``) seen in a roster or a mention, with its AD object id when known."""
+
+    tenant_key: str
+    account_id: str
+    user_id: str = ""
+    name: str = ""
+    service_url: str = ""
+
+
+class SendState(StrEnum):
+    """Where one journaled Teams post stands: about to go out, confirmed, or of unknown outcome."""
+
+    SENDING = "sending"
+    SENT = "sent"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class SendRecord:
+    """One activity the Teams deliverer posted (or tried to), as its journal keeps it."""
+
+    key: str
+    outbox_id: int
+    person_id: int | None
+    conversation_id: str
+    state: str
+    activity_id: str = ""
+    error: str = ""
+    updated_at: datetime | None = None
+
+
+class TeamsRecords(Protocol):
+    """Conversation references and accounts seen in activities, the journal of posts (Teams has no idempotency
+    key), and messages held until their recipient installs the app. References and accounts are given as
+    dicts keyed by the fields of :class:`ConversationReference` and :class:`ChatAccount`."""
+
+    def unfit(self, tenant_key: str, reference: dict[str, Any] | None, accounts: list[dict[str, Any]]) -> str:
+        """Why what an activity showed cannot be kept ("" when it can): an id too long, or holding a NUL."""
+        ...
+
+    def remember(self, tenant_key: str, reference: dict[str, Any] | None, accounts: list[dict[str, Any]]) -> None:
+        """Keep a conversation reference and the accounts an activity showed, together."""
+        ...
+
+    def remember_conversation(self, reference: dict[str, Any]) -> None:
+        """Keep a conversation reference; empty values never overwrite stored ones."""
+        ...
+
+    def forget_conversation(self, tenant_key: str, conversation_id: str) -> None:
+        """The bot was removed from a conversation (or Teams said it is gone): stop using its reference."""
+        ...
+
+    def personal_chat(self, tenant_key: str, user_ids: list[str]) -> ConversationReference | None:
+        """The newest installed personal chat with any of ``user_ids`` (AD object ids or Teams ids)."""
+        ...
+
+    def chat_for_person(
+        self, tenant_key: str, person_id: int
+    ) -> tuple[str, list[ChatAccount], ConversationReference | None]:
+        """The person's Teams id, the accounts known for it, and their newest installed personal chat."""
+        ...
+
+    def conversation(self, tenant_key: str, wanted: str) -> ConversationReference | None:
+        """An installed conversation by id, or a team channel by name (case-insensitive)."""
+        ...
+
+    def service_url(self, tenant_key: str) -> str:
+        """The newest service URL seen in a tenant ("" when the bot never heard from it)."""
+        ...
+
+    def bot_id(self, tenant_key: str) -> str:
+        """The bot's own Teams id (``28:…``) as last seen in a tenant ("" when unknown)."""
+        ...
+
+    def accounts(self, tenant_key: str, ids: list[str]) -> list[ChatAccount]:
+        """Accounts whose Teams id or AD object id is in ``ids``."""
+        ...
+
+    def begin_send(self, key: str, outbox_id: int, person_id: int | None, conversation_id: str) -> str | None:
+        """Durably record that post ``key`` is about to go out; the state of an earlier attempt if there was one."""
+        ...
+
+    def settle_send(self, key: str, state: str, activity_id: str = "", error: str = "") -> None:
+        """The outcome of a post: ``sent`` (with the activity id) or ``unknown`` (with why)."""
+        ...
+
+    def cancel_send(self, key: str) -> None:
+        """The post was refused before it could take effect (429, 503, …): it may be tried again."""
+        ...
+
+    def unconfirmed(self, limit: int = 100) -> list[SendRecord]:
+        """Posts whose outcome is unknown (left for reconciliation), newest first."""
+        ...
+
+    def hold_for_install(self, item_id: int) -> None:
+        """Mark outbox row ``item_id`` as held until one of its recipients installs the app (until the next
+        attempt at it, which marks it again if it must still wait)."""
+        ...
+
+    def wake_waiting(self, tenant_id: int, person_ids: set[int], now: datetime) -> int:
+        """Messages held for ``person_ids`` (they just installed the app) are due ``now``; returns how many."""
+        ...
+
+
 __all__ = [
     "Clock",
     "InboxItem",
@@ -201,4 +391,10 @@ __all__ = [
     "Waker",
     "RuntimeObserver",
     "NullObserver",
+    "SlackRecords",
+    "ConversationReference",
+    "ChatAccount",
+    "SendState",
+    "SendRecord",
+    "TeamsRecords",
 ]

@@ -243,11 +243,3 @@ def release_notes(health: Health) -> dict[str, str]:
         for name, on in health.released.items()
     }
     return notes | {"next": say("reports.next_release", on=health.next_release)}
-
-
-def health_record(health: Health) -> dict[str, Any]:
-    """The figures as plain data, for templates and exports."""
-    return {key: value for key, value in health.__dict__.items() if key != "programme"} | {
-        "match_rate": health.match_rate,
-        "held_rate": health.held_rate,
-    }

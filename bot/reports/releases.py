@@ -14,8 +14,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.domain import ParticipantStatus, Programme, ProgrammeStatus
+from bot.handling import Handling, OnDue
 from bot.library import programme_library
-from bot.ports import UnitOfWork
+from bot.ports import ScheduleRepository, UnitOfWork
 from bot.reports.aggregate import Cell, Figure, Release, differing
 from bot.reports.disclosure import OTHER, Breakdown, Family, disclose
 
@@ -212,7 +213,7 @@ def release(uow: UnitOfWork, programme: Programme, now: datetime, families: list
         cells = disclose(families, earlier, k)
         uow.figures.record(programme.id, Release(point.period, point.cutoff, now, {c.name: c for c in cells}))
         made = uow.figures.releases(programme.id)
-    view = Released(made, schedule_next(uow, programme, now))
+    view = Released(made, schedule_next(uow.schedule, programme, now))
     newest = {name: found[0].cutoff for name in MAIN if (found := view.latest(name))}
     live = {family.parent.name: family.parent for family in families}
     for name, basis in uow.figures.bases(programme.id, newest).items():
@@ -220,12 +221,12 @@ def release(uow: UnitOfWork, programme: Programme, now: datetime, families: list
     return view
 
 
-def schedule_next(uow: UnitOfWork, programme: Programme, now: datetime) -> Point | None:
+def schedule_next(schedule: ScheduleRepository, programme: Programme, now: datetime) -> Point | None:
     """Schedule the job of the next release point (once: by key); none for a closed programme."""
     if programme.status == ProgrammeStatus.CLOSED:
         return None
     following = next_point(programme, now)
-    uow.schedule.add(
+    schedule.add(
         programme.tenant_id,
         RELEASE_JOB,
         following.cutoff,
@@ -240,3 +241,6 @@ def on_release_due(turn: Turn, payload: dict[str, Any]) -> None:
     programme = turn.uow.programmes.get(int(payload.get("programme_id", 0)))
     if programme is not None:
         release(turn.uow, programme, turn.now, offered(turn.uow, programme, turn.now))
+
+
+HANDLERS: tuple[Handling, ...] = (OnDue(RELEASE_JOB, on_release_due),)

@@ -7,14 +7,13 @@ from typing import Any
 from bot.context import Turn
 from bot.library import Library, Topic, programme_library
 from bot.model import Address, Choice, Section
+from bot.sessions.buttons import SWAP_ACTION, TOPIC_ACTION, AgendaSwapValue, AgendaTopicValue
 from bot.sessions.circles import Circle
 from bot.sessions.model import Session, SessionStatus
 from bot.sessions.slots import local_label
 from bot.wording import say
 
 FIRST_FRAMEWORK = "first_session"
-SWAP_ACTION = "agenda.swap"
-TOPIC_ACTION = "agenda.topic"
 
 
 def library_for(circle: Circle) -> Library:
@@ -45,6 +44,7 @@ def ranked_topics(circle: Circle, sessions: list[Session], library: Library) -> 
 
 
 def framework_for(session: Session, library: Library) -> str:
+    """The framework of a session: the first session's own, then the others in turn."""
     if session.sequence == 1 and FIRST_FRAMEWORK in library.frameworks:
         return FIRST_FRAMEWORK
     others = sorted(f for f in library.frameworks if f != FIRST_FRAMEWORK)
@@ -116,7 +116,7 @@ def send_agenda(turn: Turn, circle: Circle, session: Session) -> None:
         sections=sections[:1] and [Section(text=say("sessions.plan_heading"))] + sections,
         choices=[]
         if facts["first"]
-        else [Choice(label=say("sessions.swap_label"), action=SWAP_ACTION, value=str(session.id))],
+        else [Choice(label=say("sessions.swap_label"), action=SWAP_ACTION, value=AgendaSwapValue(session.id).encode())],
         programme_id=circle.programme.id,
     )
     for mentee in circle.mentees:
@@ -134,4 +134,6 @@ def swap_choices(turn: Turn, circle: Circle, session: Session) -> list[Choice]:
     options = [
         t for t in ranked_topics(circle, turn.uow.sessions.of_circle(circle.key), library) if t.id != session.topic_id
     ][:3]
-    return [Choice(label=t.title, action=TOPIC_ACTION, value=f"{session.id}:{t.id}") for t in options]
+    return [
+        Choice(label=t.title, action=TOPIC_ACTION, value=AgendaTopicValue(session.id, t.id).encode()) for t in options
+    ]

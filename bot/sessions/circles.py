@@ -3,18 +3,38 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from bot.domain import MatchPair, PairStatus, Participant, Person, Programme
 from bot.errors import required
-from bot.ports import UnitOfWork
+from bot.ports import MatchingRepository, ParticipantRepository, PeopleRepository, ProgrammeRepository
+
+
+class CircleRecords(Protocol):
+    """Where circles are read from: a unit of work, or a service holding these repositories."""
+
+    @property
+    def programmes(self) -> ProgrammeRepository: ...
+
+    @property
+    def participants(self) -> ParticipantRepository: ...
+
+    @property
+    def matching(self) -> MatchingRepository: ...
+
+    @property
+    def people(self) -> PeopleRepository: ...
 
 
 def circle_key(mentor_id: int, mentee_ids: list[int]) -> str:
+    """The key of a circle: the mentor's participant id, then the mentees' (sorted, joined by ``-``)."""
     return f"{mentor_id}:{'-'.join(str(m) for m in sorted(mentee_ids))}"
 
 
 @dataclass
 class Circle:
+    """A mentor and the mentees they meet (one, or in group programmes all of them), with their pairs."""
+
     key: str
     programme: Programme
     mentor: Participant
@@ -42,7 +62,7 @@ class Circle:
         return self.person(self.mentees[0]).time_zone
 
 
-def circles_of(uow: UnitOfWork, programme: Programme) -> list[Circle]:
+def circles_of(uow: CircleRecords, programme: Programme) -> list[Circle]:
     """The programme's circles from its live pairs, active ones first.
 
     When the programme meets in groups, a mentor's active pairs form one circle and their paused pairs
@@ -56,7 +76,8 @@ def circles_of(uow: UnitOfWork, programme: Programme) -> list[Circle]:
     return [load_circle(uow, programme, pairs) for pairs in groups.values()]
 
 
-def load_circle(uow: UnitOfWork, programme: Programme, pairs: list[MatchPair]) -> Circle:
+def load_circle(uow: CircleRecords, programme: Programme, pairs: list[MatchPair]) -> Circle:
+    """The circle of ``pairs`` (one mentor's), with its people."""
     mentor = required(uow.participants.get(pairs[0].mentor_id), "participant", pairs[0].mentor_id)
     mentees = [required(uow.participants.get(p.mentee_id), "participant", p.mentee_id) for p in pairs]
     people = uow.people.many([mentor.person_id, *(m.person_id for m in mentees)])
@@ -70,7 +91,8 @@ def load_circle(uow: UnitOfWork, programme: Programme, pairs: list[MatchPair]) -
     )
 
 
-def circle_by_key(uow: UnitOfWork, key: str) -> Circle | None:
+def circle_by_key(uow: CircleRecords, key: str) -> Circle | None:
+    """The live circle ``key`` names; None when it no longer exists as named (someone left or it ended)."""
     mentor_text, _, mentees_text = key.partition(":")
     if not mentor_text.isdigit():
         return None
@@ -90,7 +112,7 @@ def circle_by_key(uow: UnitOfWork, key: str) -> Circle | None:
     return load_circle(uow, programme, pairs)
 
 
-def circles_of_person(uow: UnitOfWork, person_id: int, tenant_id: int) -> list[Circle]:
+def circles_of_person(uow: CircleRecords, person_id: int, tenant_id: int) -> list[Circle]:
     """Every live circle the person belongs to, in the tenant."""
     found = []
     for participant in uow.participants.of_person(person_id):
@@ -103,7 +125,7 @@ def circles_of_person(uow: UnitOfWork, person_id: int, tenant_id: int) -> list[C
     return found
 
 
-def circle_now(uow: UnitOfWork, key: str, person_id: int, tenant_id: int) -> Circle | None:
+def circle_now(uow: CircleRecords, key: str, person_id: int, tenant_id: int) -> Circle | None:
     """The circle ``key`` names, or, when it has changed since (someone else's place in the group paused or
     ended), the live circle of the same mentor that ``person_id`` is in now; None when they left it."""
     circle = circle_by_key(uow, key)

@@ -16,10 +16,12 @@ from typing import Any
 from bot.commitment import alert_coordinators
 from bot.context import Turn
 from bot.domain import PairStatus
+from bot.handling import Handling, OnDue
 from bot.sessions.circles import Circle, circle_by_key
 from bot.sessions.scheduling import (
     NO_COMMON_TIME,
     NO_TIME,
+    OFFER_REMINDER,
     OFFER_REMINDER_DAYS,
     ask_to_confirm,
     offer_slots,
@@ -86,3 +88,6 @@ def mark_no_time(turn: Turn, circle: Circle, reason: str = NO_TIME) -> None:
         mentees=[circle.person(m).name for m in circle.mentees],
         reminders=len(OFFER_REMINDER_DAYS),
     )
+
+
+HANDLERS: tuple[Handling, ...] = (OnDue(OFFER_REMINDER, on_offer_reminder),)

@@ -17,6 +17,7 @@ from bot.domain import Person
 from bot.errors import CommandError, required
 from bot.model import Address, Choice
 from bot.sessions.agenda import send_agenda
+from bot.sessions.buttons import OTHER_ACTION, PICK_ACTION, SlotOtherValue, SlotPickValue
 from bot.sessions.calendar import country_of, first_day
 from bot.sessions.circles import Circle
 from bot.sessions.ics import invite_attachment
@@ -24,17 +25,15 @@ from bot.sessions.model import NewSession, NewSessionEvent, Session, SessionStat
 from bot.sessions.slots import Availability, local_label, propose_slots, series
 from bot.wording import say
 
-PICK_ACTION = "slot.pick"
-OTHER_ACTION = "slot.other"
 JOBS = ("session_agenda", "session_reminder", "session_followup")
 OFFER_REMINDER = "session_offer_reminder"
 OFFER_REMINDER_DAYS = (2, 3)
 """Days after an unanswered offer that it is made again."""
 NO_TIME_DAYS = 3
+"""Days after the last reminder that a pair still without a time is marked at risk, and its coordinators told."""
 NO_TIME = "no_time"
 NO_COMMON_TIME = "no_common_time"
 """At risk because no time inside everyone's working hours could be offered (and none was proposed)."""
-"""Days after the last reminder that a pair still without a time is marked at risk, and its coordinators told."""
 
 
 def availability(circle: Circle) -> list[Availability]:
@@ -57,6 +56,7 @@ def availability(circle: Circle) -> list[Availability]:
 
 
 def closed_days(circle: Circle) -> frozenset[date]:
+    """The programme's non-working days."""
     return frozenset(circle.programme.settings.non_working_days)
 
 
@@ -104,6 +104,7 @@ def offer_slots(
     save_state(turn, circle, state)
     schedule_offer_reminder(turn, circle, state)  # with no time to offer: the coordinators hear of it then
     key = "sessions.offer_" + ("move" if session else "resume" if resume else "next" if carry_on else "first")
+    other = SlotOtherValue.of(circle).encode()
     for member in circle.members:
         person = circle.person(member)
         others = [p.name for p in circle.others(person.id)]
@@ -111,15 +112,17 @@ def offer_slots(
             turn.message(
                 Address.person(person.id),
                 say("sessions.no_common_time", others=others),
-                choices=[Choice(label=say("sessions.propose_other"), action=OTHER_ACTION, value=circle.key)],
+                choices=[Choice(label=say("sessions.propose_other"), action=OTHER_ACTION, value=other)],
                 programme_id=circle.programme.id,
             )
             continue
         choices = [
-            Choice(label=local_label(s, person.time_zone), action=PICK_ACTION, value=f"{circle.key}|{s.isoformat()}")
+            Choice(
+                label=local_label(s, person.time_zone), action=PICK_ACTION, value=SlotPickValue.of(circle, s).encode()
+            )
             for s in slots
         ]
-        choices.append(Choice(label=say("sessions.propose_other"), action=OTHER_ACTION, value=circle.key))
+        choices.append(Choice(label=say("sessions.propose_other"), action=OTHER_ACTION, value=other))
         turn.message(
             Address.person(person.id),
             say(
@@ -197,10 +200,10 @@ def ask_to_confirm(
             Choice(
                 label=say("sessions.confirm_label"),
                 action=PICK_ACTION,
-                value=f"{circle.key}|{when.isoformat()}",
+                value=SlotPickValue.of(circle, when).encode(),
                 style="primary",
             ),
-            Choice(label=say("sessions.propose_other"), action=OTHER_ACTION, value=circle.key),
+            Choice(label=say("sessions.propose_other"), action=OTHER_ACTION, value=SlotOtherValue.of(circle).encode()),
         ],
         programme_id=circle.programme.id,
         kind="nudge" if reminder else "reply",
@@ -330,6 +333,7 @@ def schedule_jobs(turn: Turn, session: Session, circle: Circle | None = None) ->
 
 
 def cancel_jobs(turn: Turn, session: Session) -> None:
+    """Cancel every job scheduled for ``session`` (all its versions)."""
     turn.uow.schedule.cancel(f"session:{session.id}:")
 
 

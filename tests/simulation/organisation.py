@@ -8,7 +8,7 @@ import random
 from dataclasses import dataclass
 
 from bot.directory import parse_directory
-from storage.directory import existing_managers, import_directory
+from directory_support import existing_managers, import_directory
 from storage.store import SqlStore
 
 COLUMNS = ["email", "name", "title", "seniority", "department", "division", "location", "time_zone", "working_hours",

@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 
 from bot.clock import OffsetClock
 from bot.model import Action, Choice, OutgoingMessage
+from bot.sessions.buttons import OutcomeValue, SlotOtherValue, SlotPickValue
 from bot.wording import unescape
 from chat import Chat
 from simulation import organisation
@@ -289,7 +290,8 @@ class Simulation:
 
     def on_offer(self, email: str, message: OutgoingMessage) -> None:
         picks = [c for c in message.choices if c.action == "slot.pick"]
-        key = (picks or [c for c in message.choices if c.action == "slot.other"])[0].value.split("|")[0]
+        first = (picks or [c for c in message.choices if c.action == "slot.other"])[0]
+        key = (SlotPickValue if picks else SlotOtherValue).decode(first.value).circle
         circle = self.log.circles.get(key)
         if circle is None or circle.ended_at is not None:
             circle = self.log.circles[key] = Circle(key=key, members=set(), offered_at=self.now)
@@ -302,7 +304,7 @@ class Simulation:
         behaviour = self.behaviour[email]
         if not picks or self.rng.random() >= behaviour.answer:
             return
-        confirm = len(picks) == 1 and "|" in picks[0].value and not message.question
+        confirm = len(picks) == 1 and not message.question
         if confirm or self.log.roles.get(email) == "mentor":
             chosen = picks[0]
             self.later(self.rng.uniform(*behaviour.delay_hours), lambda: self.act_if_here(email, chosen))
@@ -312,7 +314,8 @@ class Simulation:
             self.act(email, choice=choice)
 
     def on_followup(self, email: str, message: OutgoingMessage) -> None:
-        session = next(c.value for c in message.choices if c.action == "session.outcome").split(":")[0]
+        value = next(c.value for c in message.choices if c.action == "session.outcome")
+        session = str(OutcomeValue.decode(value).session)
         self.followups.setdefault(session, set()).add(email)
         self.log.asked.setdefault(session, set()).add(email)
         behaviour = self.behaviour[email]
