@@ -31,18 +31,18 @@ class MalformedAction(CommandError):
 class ActionPayload:
     """Base of every action payload: fields of type ``int`` or ``str``, encoded in declaration order."""
 
-    _types: ClassVar[dict[str, dict[str, type]]] = {}
+    _types: ClassVar[dict[type, dict[str, type]]] = {}
 
     @classmethod
     def _fields(cls) -> list[tuple[str, type]]:
-        types = ActionPayload._types.get(cls.__qualname__)
+        types = ActionPayload._types.get(cls)
         if types is None:
             hints = get_type_hints(cls)
             types = {f.name: hints[f.name] for f in dataclasses.fields(cls)}
             for name, kind in types.items():
                 if kind not in (int, str):
                     raise TypeError(f"{cls.__name__}.{name}: an action payload field is an int or a str")
-            ActionPayload._types[cls.__qualname__] = types
+            ActionPayload._types[cls] = types
         return list(types.items())
 
     def encode(self) -> str:
@@ -67,7 +67,7 @@ class ActionPayload:
         values: dict[str, Any] = {}
         for (name, kind), piece in zip(fields, pieces, strict=True):
             if kind is int:
-                if not piece.isdigit() or len(piece) > 18:
+                if not (piece.isascii() and piece.isdigit()) or len(piece) > 18:
                     raise MalformedAction()
                 values[name] = int(piece)
             else:

@@ -61,7 +61,7 @@ def test_a_payload_round_trips_with_its_version_and_reads_values_sent_before_ver
     assert _Pick.decode("12:no") == _Pick(12, "no")
 
 
-@pytest.mark.parametrize("value", ["", "v1:abc:yes", "v1:12", "abc", "v1:-3:yes", "v1:" + "9" * 40 + ":x"])
+@pytest.mark.parametrize("value", ["", "v1:abc:yes", "v1:12", "abc", "v1:-3:yes", "v1:²:yes", "v1:" + "9" * 40 + ":x"])
 def test_a_payload_that_does_not_fit_is_refused(value: str) -> None:
     with pytest.raises(MalformedAction):
         _Pick.decode(value)

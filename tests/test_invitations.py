@@ -121,6 +121,7 @@ def test_a_channel_arrives_resolved_by_the_adapter(chat: Chat) -> None:
 
 
 def test_a_leading_word_addresses_the_bot_inside_a_questionnaire(chat: Chat) -> None:
-    chat.send(COORD, "program new")  # a questionnaire is open: its first question asks for a name
-    assert "Digital" not in chat.send(COORD, "mentoring status")[0]  # a command, not the programme's name
-    assert "at least 3 characters" in chat.send(COORD, "ab")[0]  # and the question still waits
+    shown = chat.send(COORD, "program show Digital 2030")[0]
+    chat.send(COORD, "program new")  # a questionnaire is open: its first question takes any name
+    assert chat.send(COORD, "mentoring program show Digital 2030")[0] == shown  # addressed: a command
+    assert chat.send(COORD, "program show Digital 2030")[0] != shown  # not addressed: the programme's name

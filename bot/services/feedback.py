@@ -352,8 +352,9 @@ class FeedbackService:
             tell = state is None or wants_agreement
             if tell:
                 state = "asked" if wants_agreement else "told"
-            ask = self._unasked(mentee, phase) if may_ask(programme, state) else []
-            if not may_ask(programme, state) and state != "declined":
+            allowed = may_ask(programme, state)
+            ask = self._unasked(mentee, phase) if allowed else []
+            if not allowed and state != "declined":
                 notice["waiting"] = sorted({*notice.get("waiting", []), phase})
             participant.notices = {**participant.notices, NOTICE: {**notice, "state": state}}
             self.participants.save(participant)

@@ -27,7 +27,7 @@ def _mentees_part(circle: Circle) -> str:
 
 
 def _check_mentees(mentees: str) -> None:
-    if not all(part.isdigit() and len(part) <= 18 for part in mentees.split("-")):
+    if not all(part.isascii() and part.isdigit() and len(part) <= 18 for part in mentees.split("-")):
         raise MalformedAction()
 
 
