@@ -16,7 +16,7 @@ from typing import Any
 
 from bot.domain import Person, Tenant
 from bot.flows.definition import Flow, load_flow
-from bot.intake import intake_flow
+from bot.intake_flow import intake_flow
 from bot.ports import Traces, UnitOfWork
 from bot.wording import escape, say
 

@@ -7,117 +7,31 @@ submitted; unfinished intakes are reminded inside the person's working hours.
 
 from __future__ import annotations
 
-import zlib
 from datetime import timedelta
-from functools import lru_cache
 from typing import Any
-
-import yaml
 
 from bot.context import Turn
 from bot.domain import Participant, ParticipantStatus, Programme, Role
-from bot.flows.definition import Flow, FlowDefinitionError, StepChoice, parse_steps
+from bot.flows.definition import Flow, StepChoice
 from bot.flows.queue import flow_key
+from bot.flows.verbs import answers_summary
 from bot.handling import Handling, OnAction, OnDue, OnFlow
-from bot.model import Address, Choice
+from bot.intake_flow import (
+    EDIT_ACTION,
+    INTAKE,
+    REMINDER,
+    RESUME_ACTION,
+    EditIntakeValue,
+    ParticipantValue,
+    intake_context,
+    intake_flow,
+    topics_for,
+)
+from bot.model import Action, Address, Choice, Section
 from bot.returning import Returning, carry_onboarding, in_progress, previous_place
 from bot.timing import next_working_moment
-from bot.values import ValueProblem, describe_cadence
-from bot.wording import PROMPTS, say
-
-INTAKE = "intake"
-REMINDER = "intake_reminder"
-RESUME_ACTION = "intake.resume"
-QUESTION_KINDS = ("text", "long_text", "integer", "number", "yes_no", "choice", "multi_choice", "date")
-MAX_QUESTIONS = 10
-
-
-@lru_cache(maxsize=1)
-def topic_tags() -> list[dict[str, Any]]:
-    """The topic tags people pick in the intake (``prompts/library/topic_tags.yml``)."""
-    tags: list[dict[str, Any]] = yaml.safe_load((PROMPTS / "library" / "topic_tags.yml").read_text(encoding="utf-8"))
-    return tags
-
-
-def topics_for(programme: Programme | None) -> list[StepChoice]:
-    """Topic choices, those of the programme's focus first (a stable order for numbered answers)."""
-    focus = programme.focus.value if programme else ""
-    tags = sorted(topic_tags(), key=lambda tag: focus not in tag.get("focus", []))
-    return [StepChoice(tag["value"], tag["label"]) for tag in tags]
-
-
-def intake_flow(base: Flow, programme: Programme | None) -> Flow:
-    """The base questionnaire with the programme's own questions before the final submit step."""
-    if programme is None or not programme.intake_questions:
-        return base
-    extra = programme.intake_questions
-    steps = parse_steps(extra, f"programme {programme.slug} questions", seen={s.id for s in base.steps})
-    checksum = zlib.crc32(repr(extra).encode()) % 1000
-    return Flow(
-        id=base.id,
-        version=base.version * 1000 + checksum,
-        title=base.title,
-        steps=(*base.steps[:-1], *steps, base.steps[-1]),
-    )
-
-
-def intake_context(turn: Turn, participant: Participant, programme: Programme) -> dict[str, Any]:
-    person = turn.uow.people.get(participant.person_id)
-    assert person is not None
-    return {
-        "key": f"participant-{participant.id}",
-        "participant_id": participant.id,
-        "programme_id": programme.id,
-        "role": participant.role.value,
-        "seniority_known": person.seniority is not None,
-        "threshold": programme.settings.anonymity_threshold,
-        "profile": {
-            "title": person.title,
-            "department": person.department,
-            "location": person.location,
-            "time_zone": person.time_zone,
-            "working_hours": person.working_hours,
-            "seniority": person.seniority,
-        },
-    }
-
-
-def question_from_spec(spec: dict[str, Any], number: int) -> dict[str, Any]:
-    """Check a question a coordinator adds and turn it into a flow step (raises :class:`ValueProblem`)."""
-    text = " ".join(str(spec.get("prompt", "")).split())
-    kind = str(spec.get("kind", "text"))
-    if not 5 <= len(text) <= 300:
-        raise ValueProblem("intake.question_length", length=len(text))
-    if kind not in QUESTION_KINDS:
-        raise ValueProblem("intake.question_kind", given=kind, kinds=", ".join(QUESTION_KINDS))
-    choices = [" ".join(str(c).split()) for c in spec.get("choices", []) if str(c).strip()]
-    if kind in ("choice", "multi_choice") and not 2 <= len(choices) <= 12:
-        raise ValueProblem("intake.question_choices")
-    role = spec.get("role") or None
-    if role not in (None, "both", "mentor", "mentee"):
-        raise ValueProblem("intake.question_role", given=role)
-    step: dict[str, Any] = {
-        "id": f"extra_{number}",
-        "label": text[:60],
-        "kind": kind,
-        "prompt": text,
-        "literal": True,
-        "required": bool(spec.get("required", False)),
-    }
-    if choices:
-        step["choices"] = [{"value": f"c{i}", "label": label} for i, label in enumerate(choices, start=1)]
-    if role in ("mentor", "mentee"):
-        step["when"] = {"$role": role}
-    try:
-        parse_steps([step], "question")
-    except FlowDefinitionError as exc:
-        raise ValueProblem("intake.question_invalid", reason=str(exc)) from exc
-    return step
-
-
-def next_question_number(programme: Programme) -> int:
-    numbers = [int(q["id"].split("_")[1]) for q in programme.intake_questions]
-    return max(numbers, default=0) + 1
+from bot.values import describe_cadence
+from bot.wording import say
 
 
 class Intake:
@@ -184,7 +98,10 @@ class Intake:
             say(key, programme=programme),
             choices=[
                 Choice(
-                    label=say("intake.continue_label"), action=RESUME_ACTION, value=str(participant.id), style="primary"
+                    label=say("intake.continue_label"),
+                    action=RESUME_ACTION,
+                    value=ParticipantValue(participant.id).encode(),
+                    style="primary",
                 )
             ],
             programme_id=programme.id,
@@ -202,8 +119,8 @@ class Intake:
         turn.uow.participants.save(participant)
         self.schedule_reminder(turn, participant, programme, int(payload.get("number", 1)) + 1)
 
-    def _resume(self, turn: Turn, action: Any) -> None:
-        participant = turn.uow.participants.get(int(action.value)) if action.value.isdigit() else None
+    def _resume(self, turn: Turn, action: Action) -> None:
+        participant = turn.uow.participants.get(ParticipantValue.decode(action.value).participant)
         if participant is None or participant.person_id != turn.me.id:
             turn.reply(say("consent.not_yours"))
             return
@@ -222,18 +139,16 @@ class Intake:
         flows = turn.flows
         context = intake_context(turn, participant, programme)
         flow = self.build(turn, context)
-        from bot.flows.verbs import answers_summary
-
         facts = answers_summary(flow, participant.intake, context, flows.choice_lists(turn, flow, context))
         changes = [
             Choice(
-                label=say("flow.change", label=step.label), action="intake.edit", value=f"{participant.id}:{step.id}"
+                label=say("flow.change", label=step.label),
+                action=EDIT_ACTION,
+                value=EditIntakeValue(participant.id, step.id).encode(),
             )
             for step in flow.asked(participant.intake, context)
             if step.id in participant.intake and step.kind not in ("ack",) and step.id != "submit"
         ]
-        from bot.model import Section
-
         turn.reply(
             say("intake.submitted_answers", programme=programme, count=len(facts)),
             sections=[Section(fields=facts)],

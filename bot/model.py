@@ -96,9 +96,7 @@ class InboundEvent(_Model):
     due: dict[str, Any] = Field(default_factory=dict)
     """For ``kind == "due"``: the scheduled job that came due (its kind and payload)."""
 
-    _storable = field_validator("text", "user_name", "conversation", "mentions", "channels", "trigger_id")(
-        _without_nul
-    )
+    _storable = field_validator("text", "user_name", "conversation", "mentions", "channels", "trigger_id")(_without_nul)
 
     @field_validator("user_name")
     @classmethod

@@ -25,7 +25,7 @@ from typing import Any
 from bot.directory import RowError
 from bot.domain import NewParticipant, Participant, ParticipantStatus, Programme, Role
 from bot.enrolment import IMPORT_INVITE, IMPORT_ONBOARDING
-from bot.intake import topic_tags
+from bot.intake_flow import topic_tags
 from bot.ports import ParticipantRepository, PeopleRepository, ScheduleRepository
 from bot.values import ValueProblem, parse_cadence, parse_working_hours
 from bot.wording import say, unescape

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from bot.context import Turn
 from bot.domain import Participant, ParticipantStatus, Programme
@@ -22,14 +22,22 @@ from bot.flows.definition import Flow
 from bot.flows.queue import flow_key, instance_of
 from bot.flows.verbs import EDIT_ACTION, answers_summary
 from bot.handling import OnAction
+from bot.intake_flow import INTAKE, PREVIOUS_ACTION, PreviousValue, intake_context
 from bot.model import Action, Choice, Section
 from bot.ports import UnitOfWork
 from bot.wording import say
 
-if TYPE_CHECKING:
-    from bot.intake import Intake
 
-PREVIOUS_ACTION = "intake.previous"
+class IntakeSteps(Protocol):
+    """What returning needs of the intake: its questionnaire for a context, opening it, completing it."""
+
+    def build(self, turn: Turn, context: dict[str, Any]) -> Flow: ...
+
+    def open(self, turn: Turn, participant: Participant, programme: Programme) -> None: ...
+
+    def complete(self, turn: Turn, answers: dict[str, Any], context: dict[str, Any]) -> None: ...
+
+
 KEEP, CHANGE = "keep", "change"
 MAX_CHAIN = 50
 
@@ -102,9 +110,9 @@ def in_progress(turn: Turn, key: str) -> bool:
 
 
 class Returning:
-    """Offers last term's answers and handles the two buttons, for one :class:`~bot.intake.Intake`."""
+    """Offers last term's answers and handles the two buttons, for the intake."""
 
-    def __init__(self, intake: Intake) -> None:
+    def __init__(self, intake: IntakeSteps) -> None:
         self.intake = intake
 
     def handlers(self) -> tuple[OnAction, ...]:
@@ -113,11 +121,8 @@ class Returning:
 
     def offer(self, turn: Turn, participant: Participant, programme: Programme, previous: Previous) -> None:
         """Show the person (only them) last term's answers, with "still right" and "change some"."""
-        from bot.intake import intake_context
-
         context = {**intake_context(turn, participant, programme), "returning_from": previous.place.id}
         flow, answers = self._carried(turn, context, previous)
-        value = str(participant.id)
         turn.reply(
             say(
                 "intake.returning",
@@ -129,9 +134,16 @@ class Returning:
             sections=[Section(fields=self._facts(turn, flow, answers, context))],
             choices=[
                 Choice(
-                    label=say("intake.returning_keep"), action=PREVIOUS_ACTION, value=f"{value}:{KEEP}", style="primary"
+                    label=say("intake.returning_keep"),
+                    action=PREVIOUS_ACTION,
+                    value=PreviousValue(participant.id, KEEP).encode(),
+                    style="primary",
                 ),
-                Choice(label=say("intake.returning_change"), action=PREVIOUS_ACTION, value=f"{value}:{CHANGE}"),
+                Choice(
+                    label=say("intake.returning_change"),
+                    action=PREVIOUS_ACTION,
+                    value=PreviousValue(participant.id, CHANGE).encode(),
+                ),
             ],
         )
 
@@ -144,10 +156,9 @@ class Returning:
         return answers_summary(flow, answers, context, lists)
 
     def _answer(self, turn: Turn, action: Action) -> None:
-        from bot.intake import INTAKE, intake_context
-
-        participant_id, _, choice = action.value.partition(":")
-        participant = turn.uow.participants.get(int(participant_id)) if participant_id.isdigit() else None
+        pressed = PreviousValue.decode(action.value)
+        choice = pressed.choice
+        participant = turn.uow.participants.get(pressed.participant)
         if participant is None or participant.person_id != turn.me.id or choice not in (KEEP, CHANGE):
             raise CommandError("consent.not_yours")
         programme = turn.uow.programmes.get(participant.programme_id)

@@ -27,7 +27,7 @@ import adapters.cli.matching as matching_cli
 from adapters.cli import app as rmbot
 from bot.commands.programmes import new_programme
 from bot.domain import NewPerson
-from bot.intake import topic_tags
+from bot.intake_flow import topic_tags
 from storage.store import SqlStore
 from storage.tables import ParticipantRow, PersonIdentityRow, PersonRow
 

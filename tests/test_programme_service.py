@@ -64,6 +64,7 @@ def test_questions_set_from_the_command_line_leave_one_audit_entry(operated: tup
     assert entry["person_id"] is None  # the operator
     audit = unescape(chat.send(COORD, "report audit")[0])
     assert audit.count("rmbot program questions intake_questions.yml: 3 question(s)") == 1
+    assert "the operator (rmbot command line): `rmbot program questions" in audit
 
 
 def test_a_library_set_from_the_command_line_leaves_one_audit_entry(operated: tuple[Chat, str]) -> None:

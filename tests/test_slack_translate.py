@@ -91,7 +91,7 @@ def test_no_slack_syntax_in_the_engine() -> None:
 
 def last_inbox_event(store: SqlStore) -> dict[str, Any]:
     with Session(store.engine) as session:
-        rows = session.execute(select(InboxEventRow)).scalars().all()
+        rows = session.exec(select(InboxEventRow)).all()
         return dict(max(rows, key=lambda r: r.id or 0).payload)
 
 

@@ -71,7 +71,7 @@ def test_two_people_of_the_same_name_get_different_words() -> None:
 
 def _stored(store: SqlStore, event_id: str) -> dict[str, Any]:
     with Session(store.engine) as session:
-        row = session.execute(select(InboxEventRow).where(InboxEventRow.event_id == event_id)).scalar_one()
+        row = session.exec(select(InboxEventRow).where(InboxEventRow.event_id == event_id)).one()
         return dict(row.payload)
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from bot.commands.registry import Args, find_programme
 from bot.context import Turn
 from bot.domain import Participant, ParticipantStatus, Programme
@@ -11,29 +9,11 @@ from bot.errors import CommandError
 from bot.feedback import remind_pulses
 from bot.handling import Handling, OnAction, OnCommand
 from bot.intake import INTAKE_SERVICE
+from bot.intake_flow import EDIT_ACTION, OPEN_ACTION, EditIntakeValue, ParticipantValue
 from bot.model import Action, Choice
-from bot.payloads import ActionPayload
 from bot.services.programmes import ProgrammeService
 from bot.values import ValueProblem
 from bot.wording import say
-
-OPEN_ACTION = "intake.open"
-EDIT_ACTION = "intake.edit"
-
-
-@dataclass(frozen=True)
-class OpenIntakeValue(ActionPayload):
-    """A programme to answer the intake of, picked by someone taking part in several: their place in it."""
-
-    participant: int
-
-
-@dataclass(frozen=True)
-class EditIntakeValue(ActionPayload):
-    """A "change" button of a finished intake: the person's place and the question to ask again."""
-
-    participant: int
-    step: str
 
 
 def _mine(turn: Turn, participant_id: int) -> tuple[Participant, Programme]:
@@ -61,7 +41,8 @@ def intake_verb(turn: Turn, args: Args, _programme: Programme | None) -> None:
         turn.reply(
             say("intake.pick_programme"),
             choices=[
-                Choice(label=p.name, action=OPEN_ACTION, value=OpenIntakeValue(pa.id).encode()) for pa, p in taking_part
+                Choice(label=p.name, action=OPEN_ACTION, value=ParticipantValue(pa.id).encode())
+                for pa, p in taking_part
             ],
         )
         return
@@ -70,7 +51,7 @@ def intake_verb(turn: Turn, args: Args, _programme: Programme | None) -> None:
 
 def open_action(turn: Turn, action: Action) -> None:
     """The programme picked: its intake opens."""
-    INTAKE_SERVICE.open(turn, *_mine(turn, OpenIntakeValue.decode(action.value).participant))
+    INTAKE_SERVICE.open(turn, *_mine(turn, ParticipantValue.decode(action.value).participant))
 
 
 def edit_action(turn: Turn, action: Action) -> None:

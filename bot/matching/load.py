@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any
 
 from bot.domain import NewMatchPair, PairStatus, Participant, ParticipantStatus, Person, Programme, Role
-from bot.intake import topic_tags
+from bot.intake_flow import topic_tags
 from bot.matching.model import STYLE_KEYS, Candidate, MatchInput, MatchResult, Reason, Rules, Weights
 from bot.ports import MatchingRepository, ParticipantRepository, PeopleRepository, UnitOfWork
 from bot.wording import say

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Self
 
 from bot.domain import NewProgramme, PairStatus, Programme, ProgrammeSettings, ProgrammeStatus, Role
 from bot.errors import CommandError
-from bot.intake import MAX_QUESTIONS, next_question_number, question_from_spec
+from bot.intake_flow import MAX_QUESTIONS, next_question_number, question_from_spec
 from bot.library import Library, load_library
 from bot.sessions.circles import circles_of
 from bot.sessions.scheduling import cancel_circle
@@ -299,7 +299,7 @@ class ProgrammeService:
     # -- intake questions and library ---------------------------------------------------------------
 
     def add_question(self, programme: Programme, spec: dict[str, Any]) -> dict[str, Any]:
-        """Add a question to the programme's intake (``spec`` as :func:`bot.intake.question_from_spec`
+        """Add a question to the programme's intake (``spec`` as :func:`bot.intake_flow.question_from_spec`
         takes it); returns it as a flow step."""
         if len(programme.intake_questions) >= MAX_QUESTIONS:
             raise CommandError("intake.question_limit", limit=MAX_QUESTIONS)

@@ -68,11 +68,12 @@ class ReportService:
         return pairs_csv(self.records, programme, now)
 
     def audit(self, programme: Programme) -> list[dict[str, Any]]:
-        """The programme's audit log, newest first, each entry with the ``name`` of who acted."""
+        """The programme's audit log, newest first, each entry with the ``name`` of who acted (a forgotten
+        coordinator's pseudonym; None for the operator, acting from the command line)."""
         entries = self.audit_log.of_programme(programme.id)
         people = self.people.many([e["person_id"] for e in entries if e["person_id"]])
         return [
-            {**e, "name": people[e["person_id"]].name if e["person_id"] in people else e["actor"] or "?"}
+            {**e, "name": people[e["person_id"]].name if e["person_id"] in people else e["actor"] or None}
             for e in entries
         ]
 
