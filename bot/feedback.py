@@ -40,7 +40,6 @@ __all__ = [
     "SURVEY_JOB",
     "PulseValue",
     "remind_pulses",
-    "schedule_programme_rhythm",
     "schedule_pulse_reminders",
     "send_pulse_reminder",
     "start_pulse",
@@ -72,11 +71,6 @@ def start_pulse(turn: Turn, circle: Circle, session_id: int, nudge: bool = False
         },
         nudge=nudge,
     )
-
-
-def schedule_programme_rhythm(turn: Turn, programme: Programme) -> None:
-    """Midpoint and final surveys and the first check-in, once per programme (idempotent by key)."""
-    FeedbackService.of(turn.uow).schedule_programme_rhythm(programme, turn.now)
 
 
 def schedule_pulse_reminders(turn: Turn, circle: Circle, session_id: int) -> None:

@@ -28,7 +28,6 @@ from bot.domain import (
     Role,
 )
 from bot.errors import CommandError, required
-from bot.feedback import schedule_programme_rhythm
 from bot.matching import notices
 from bot.matching.load import result_record, stored_pair, topic_labels
 from bot.matching.model import (
@@ -53,6 +52,7 @@ from bot.ports import (
     ProgrammeRepository,
     UnitOfWork,
 )
+from bot.services.feedback import FeedbackService
 from bot.services.rematch import Rematching
 from bot.sessions.circles import circles_of
 from bot.sessions.scheduling import offer_slots
@@ -301,7 +301,7 @@ class MatchingService(Rematching):
                 offer_slots(turn, circle)
                 schedule_gap_check(turn, circle, turn.now)
         if introduced:
-            schedule_programme_rhythm(turn, programme)
+            FeedbackService.of(turn.uow).schedule_programme_rhythm(programme, turn.now)
         return Published(introduced, skipped, told)
 
     # -- participant choice ---------------------------------------------------------------------------

@@ -15,8 +15,7 @@ from importlib import resources
 
 import holidays
 
-from bot.domain import Person, Programme, Role
-from bot.ports import UnitOfWork
+from bot.domain import Person, Programme
 from bot.values import ValueProblem
 
 
@@ -124,15 +123,3 @@ def describe_days(days: list[date]) -> str:
         else:
             runs.append([day])
     return ", ".join(str(r[0]) if len(r) == 1 else f"{r[0]}..{r[-1]}" for r in runs)
-
-
-def apply_mentor_capacity(uow: UnitOfWork, programme: Programme, old: int) -> int:
-    """A new default capacity applies to the mentors who joined with the old default (not to those whose
-    capacity was set on their own, in an import); returns how many changed."""
-    changed = 0
-    for participant in uow.participants.in_programme(programme.id):
-        if participant.role == Role.MENTOR and participant.capacity == old:
-            participant.capacity = programme.settings.mentor_capacity
-            uow.participants.save(participant)
-            changed += 1
-    return changed
