@@ -1,4 +1,8 @@
-"""Composition helpers shared by the command line and the server: settings in, store and tenant out."""
+"""Composition helpers shared by the command line and the server: settings in, store and tenant out.
+
+One of the composition roots: the only adapter modules that open the store (``storage.store``); every other
+adapter reaches it through the ports of ``bot.ports`` (the import contracts in pyproject.toml).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from datetime import timedelta
 from adapters.settings import Settings
 from bot.domain import Tenant
 from bot.grants import apply_standing
+from bot.ports import Store
 from bot.tenancy import parse_tenant_key
 from storage.store import SqlStore
 
@@ -21,14 +26,14 @@ def open_store(settings: Settings, *, migrate: bool = True) -> SqlStore:
     return store
 
 
-def apply_admin_emails(store: SqlStore, settings: Settings) -> None:
+def apply_admin_emails(store: Store, settings: Settings) -> None:
     """Make the coordinators RMBOT_ADMIN_EMAILS names: known people at once, the others when they first appear;
     people taken off the list are no longer waited for (a role already given stays)."""
     with store.unit_of_work() as uow:
         apply_standing(uow, settings.admin_grants, source="settings")
 
 
-def ensure_tenant(store: SqlStore, key: str) -> Tenant:
+def ensure_tenant(store: Store, key: str) -> Tenant:
     """Find or create the tenant for an operator-typed key (``console``, ``slack:T…``, ``teams:…``)."""
     platform, external_id = parse_tenant_key(key)
     with store.unit_of_work() as uow:

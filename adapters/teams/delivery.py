@@ -4,8 +4,8 @@
   installed the app or last wrote (pairs get the message in each person's chat: bots cannot open group
   chats); when there is none but their Teams account is known (a team roster, a mention), a personal
   chat is created where the tenant allows it. A channel post goes to the channel's stored reference;
-  when there is none, or Teams refuses the post, whoever asked for it is told how to add the app to that
-  team (``adapters/unreachable.py``).
+  when there is none, or Teams answers that the app is not in that team, whoever asked for it is told
+  how to add the app there (``adapters/unreachable.py``).
 * Nobody to reach: the message is held (``held_for_install``; retried at growing intervals, and at once
   when the person installs the app), the programme's coordinators are told once who must install it, and
   after about a week the person is dropped from the message.
@@ -207,24 +207,24 @@ class TeamsDeliverer:
         wanted = item.message.to.conversation.lstrip("#")
         chat = self.store.teams.conversation(tenant, wanted)
         if chat is None:
-            self._unreachable(item.message, missing=True)
+            self._unreachable(item.message)
             return DeliveryResult(
                 error=f"teams: no conversation {wanted!r} known in tenant {tenant}: install the app in that team first"
             )
         try:
             for number, card in enumerate(parts):
                 result = self._post(item, tenant, chat, f"{item.message.idempotency_key}#c#{number}", None, card)
-                if result in ("gone", "rejected"):  # the app is no longer in that team, or Teams refused the post
-                    self._unreachable(item.message, missing=result == "gone")
+                if result == "gone":  # 403 or 404: the app is not (or no longer) in that team
+                    self._unreachable(item.message)
                 if result != "sent":
                     return DeliveryResult(error=f"teams: channel post {result}")
         except _Defer as defer:
             return self._deferred(item, defer, [])
         return DeliveryResult()
 
-    def _unreachable(self, message: OutgoingMessage, missing: bool) -> None:
+    def _unreachable(self, message: OutgoingMessage) -> None:
         """Tell whoever asked for a channel post that it could not be made, and how to let the app in."""
-        report_unreachable(self.store, message, self.platform, "teams.channel_unreachable", missing=missing)
+        report_unreachable(self.store, message, self.platform, "teams.channel_unreachable")
 
     # -- one activity --------------------------------------------------------------------------------
 
