@@ -22,7 +22,6 @@ from bot.model import (
 from bot.ports import ConversationState, UnitOfWork
 
 if TYPE_CHECKING:
-    from bot.commands.registry import Registry
     from bot.flows.runner import FlowRunner
 
 
@@ -36,8 +35,6 @@ class Turn:
     now: datetime
     flows: FlowRunner
     """The questionnaires: open, ask, queue and complete them."""
-    commands: Registry
-    """The command vocabulary (``help`` lists it)."""
     person: Person | None = None
     state: ConversationState | None = None
     sent: list[OutgoingMessage] = field(default_factory=list)
@@ -57,7 +54,6 @@ class Turn:
             tenant=self.tenant,
             now=self.now,
             flows=self.flows,
-            commands=self.commands,
             person=person,
             state=self.uow.conversations.load(self.tenant.id, person.id),
             sent=self.sent,

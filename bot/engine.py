@@ -6,7 +6,7 @@ changes and every message it queues commit together, or not at all.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -62,25 +62,7 @@ class Engine:
         ]
         for handling in declared:
             self._declare(handling)
-        # TRANSITION: modules not yet declaring HANDLERS install themselves (removed once all declare).
-        from bot.commands import install
-
-        install(self)
         validate([*engine_own, *declared], self.registry, self.flows)
-
-    def on_action(self, action_id: str) -> Callable[[ActionRun], ActionRun]:  # TRANSITION
-        def register(function: ActionRun) -> ActionRun:
-            self.actions[action_id] = function
-            return function
-
-        return register
-
-    def on_due(self, kind: str) -> Callable[[DueRun], DueRun]:  # TRANSITION
-        def register(function: DueRun) -> DueRun:
-            self.due[kind] = function
-            return function
-
-        return register
 
     def _declare(self, handling: Handling) -> None:
         match handling:
@@ -106,7 +88,7 @@ class Engine:
     def handle(self, event: InboundEvent, uow: UnitOfWork, now: datetime) -> Turn:
         """Handle one event inside ``uow``; returns the turn (with the messages it queued)."""
         tenant = uow.tenants.ensure(event.platform.value, event.tenant)
-        turn = Turn(event=event, uow=uow, tenant=tenant, now=now, flows=self.flows, commands=self.registry)
+        turn = Turn(event=event, uow=uow, tenant=tenant, now=now, flows=self.flows)
         if event.kind == "due":
             handler = self.due.get(str(event.due.get("kind")))
             if handler is not None:
@@ -218,8 +200,7 @@ class Engine:
         if verb.programme_from_words and args.words and "program" not in args.options:
             args.options["program"] = " ".join(args.words)
         programme = self.authorise(turn, verb, args) if verb.who == "coordinator" else None
-        if verb.handler is None:
-            raise CommandError("commands.not_available", verb=verb.name)
+        assert verb.handler is not None  # every declared verb has one: checked when the engine was built
         verb.handler(turn, args, programme)
         if verb.who == "coordinator":
             turn.uow.audit.add(turn.tenant.id, programme.id if programme else None, turn.me.id, verb.name, text)

@@ -346,7 +346,6 @@ def test_the_whole_intake_as_one_form(chat: Chat) -> None:
             tenant=tenant,
             now=chat.clock.now(),
             flows=engine.flows,
-            commands=engine.registry,
             person=person,
             state=uow.conversations.load(tenant.id, person.id),
         )

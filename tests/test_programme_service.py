@@ -13,7 +13,6 @@ from sqlalchemy import text
 from adapters.settings import load_settings
 from adapters.wiring import open_store
 from bot.clock import OffsetClock
-from bot.commands.registry import Registry
 from bot.context import Turn
 from bot.domain import ProgrammeStatus
 from bot.errors import CommandError
@@ -113,7 +112,7 @@ def test_closing_ends_the_pairs_and_schedules_the_purge(chat: Chat) -> None:
         event = InboundEvent(
             platform=Platform.CONSOLE, tenant="console", event_id="close-test", occurred_at=chat.clock.now()
         )
-        turn = Turn(event=event, uow=uow, tenant=tenant, now=chat.clock.now(), flows=FlowRunner(), commands=Registry())
+        turn = Turn(event=event, uow=uow, tenant=tenant, now=chat.clock.now(), flows=FlowRunner())
         service = ProgrammeService.of(uow)
         service.close(turn, programme)
         with pytest.raises(CommandError):

@@ -15,9 +15,9 @@ from adapters.wiring import ensure_tenant, open_store
 from bot.commands.registry import find_programme
 from bot.domain import Programme, Tenant
 from bot.model import InboundEvent, Platform
+from bot.ports import Store
 from bot.tenancy import CONSOLE_TENANT
 from bot.wording import say, unescape
-from storage.store import SqlStore
 
 participants_app = typer.Typer(help="Programme participants from a spreadsheet or form export.", no_args_is_help=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -28,7 +28,7 @@ def _plain(key: str, **values: object) -> str:
     return unescape(say(key, **values))
 
 
-def _programme(store: SqlStore, tenant_key: str, wanted: str) -> tuple[Tenant, Programme]:
+def _programme(store: Store, tenant_key: str, wanted: str) -> tuple[Tenant, Programme]:
     tenant = ensure_tenant(store, tenant_key)
     with store.unit_of_work() as uow:
         programme = find_programme(uow.programmes.in_tenant(tenant.id), wanted)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.commands.registry import Args
+from bot.commands.registry import Args, vocabulary
 from bot.context import Turn
 from bot.domain import Programme
 from bot.errors import CommandError
@@ -26,7 +26,7 @@ def todo(turn: Turn, _args: Args, _programme: Programme | None) -> None:
 
 def help_(turn: Turn, args: Args, _programme: Programme | None) -> None:
     """``help [VERB]``: the verbs this person may use, or one verb (or group of verbs) explained."""
-    registry = turn.commands
+    registry = vocabulary()
     if args.words:
         name = " ".join(args.words).lower()
         verb = registry.lookup(name) or registry.lookup(args.words[0])
@@ -36,7 +36,7 @@ def help_(turn: Turn, args: Args, _programme: Programme | None) -> None:
             return
         if verb is None:
             raise CommandError("commands.unknown", given=name, suggestion=registry.suggest(args.words[0]))
-        turn.reply(say("help.verb", verb=verb, available=verb.handler is not None))
+        turn.reply(say("help.verb", verb=verb))
         return
     coordinator = is_coordinator(turn)
     verbs = [v for v in registry.verbs.values() if v.who == "anyone" or coordinator]

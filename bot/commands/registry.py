@@ -11,6 +11,7 @@ import re
 import shlex
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -198,3 +199,10 @@ def find_programme(programmes: list[Programme], wanted: str) -> Programme | None
         if key in (programme.slug.lower(), programme.name.lower()):
             return programme
     return None
+
+
+@lru_cache(maxsize=1)
+def vocabulary() -> Registry:
+    """The declared vocabulary (what ``help`` and the dashboard list); every verb in it has a handler, as the
+    engine checks when it is built."""
+    return Registry()

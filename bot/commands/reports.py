@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot import erasure, grants
-from bot.commands.registry import Args
+from bot.commands.registry import Args, vocabulary
 from bot.context import Turn
 from bot.directory import LEFT_JOB
 from bot.domain import PairStatus, ParticipantStatus, Person, Programme, ProgrammeStatus
@@ -166,7 +166,7 @@ def report(turn: Turn, args: Args, programme: Programme | None) -> None:
 
 def dashboard(turn: Turn, _args: Args, _programme: Programme | None) -> None:
     """``dashboard``: the person's own dashboard, as on the Slack App Home and the Teams card."""
-    board = ReportService.of(turn.uow).dashboard(turn.me, turn.commands, turn.now)
+    board = ReportService.of(turn.uow).dashboard(turn.me, vocabulary(), turn.now)
     message = dashboard_message(board, turn.tenant.id, turn.me.id, "")
     turn.reply(message.text, sections=message.sections, choices=message.choices, context=message.context)
 

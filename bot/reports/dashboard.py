@@ -103,13 +103,9 @@ def build_dashboard(uow: UnitOfWork, person: Person, registry: Registry, now: da
         if programme is not None and programme.tenant_id == person.tenant_id:
             running.append(Running(programme=programme, health=programme_health(uow, programme, now)))
     wanted = PAIRED_VERBS if any(item.partners for item in taking) else UNPAIRED_VERBS
-    quick = [
-        name
-        for name in wanted
-        if (verb := registry.lookup(name)) is not None and verb.handler is not None and verb.who == "anyone"
-    ]
+    quick = [name for name in wanted if (verb := registry.lookup(name)) is not None and verb.who == "anyone"]
     waiting = [str(entry.get("label", "")) for entry in uow.conversations.load(person.tenant_id, person.id).waiting]
-    if waiting and (todo := registry.lookup("todo")) is not None and todo.handler is not None:
+    if waiting and registry.lookup("todo") is not None:
         quick = ["todo", *quick]
     return Dashboard(
         name=person.name, time_zone=person.time_zone, taking=taking, running=running, quick=quick, waiting=waiting
