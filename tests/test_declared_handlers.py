@@ -74,7 +74,9 @@ def test_a_damaged_answer_button_gets_one_clear_answer_and_changes_nothing(chat:
         person = chat.person(coordinator)
         before = uow.conversations.load(person.tenant_id, person.id)
     replies = chat.send(coordinator, action=Action(id="flow.answer", value="v1"))
-    assert replies == ["That button's value could not be read, so nothing was changed. Type `help` to see what you can do."]
+    assert replies == [
+        "That button's value could not be read, so nothing was changed. Type `help` to see what you can do."
+    ]
     with chat.store.unit_of_work() as uow:
         after = uow.conversations.load(person.tenant_id, person.id)
     assert (after.flow, after.step, after.answers) == (before.flow, before.step, before.answers)
