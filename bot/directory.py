@@ -223,6 +223,8 @@ def parse_directory(text: str, existing: Mapping[str, str | None]) -> DirectoryP
         for name, limit in MAX_LENGTH.items():
             if len(v[name]) > limit:
                 problems.append(_plain("too_long", field=name, length=len(v[name]), limit=limit))
+            if "\x00" in v[name]:  # no database stores it, and no person's name or title holds one
+                problems.append(_plain("nul_character", field=name))
 
         if email and not _EMAIL.fullmatch(email):
             problems.append(_plain("malformed_email", email=raw_email))

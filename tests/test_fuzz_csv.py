@@ -205,6 +205,7 @@ def check_refusal(output: str, text_lines: int) -> None:
 @example(content=codecs.BOM_UTF8 + b"Email;Name;Seniority\r\nana@example.com;Ana;2\r\n")
 @example(content=b"email,name,seniority,title,notes\nana@example.com,Ana,0,,\r,\n")  # a stray CR in a cell
 @example(content=b"email,name,title,seniority\n\r,Ana,\r,0,\n")
+@example(content=b"email,name,seniority\nana@example.com,\x00,0\n")  # a NUL: PostgreSQL stores no such text
 def test_any_directory_file_is_imported_whole_or_refused_row_by_row(
     seeded: SqlStore, tmp_path: Path, content: bytes
 ) -> None:

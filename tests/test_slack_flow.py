@@ -89,7 +89,7 @@ async def test_a_form_opens_as_a_modal_and_its_submission_reaches_the_engine(sql
     received: list[Action] = []
     with FakeSlack(users=fake_users()) as fake:
         async with SlackBot(sqlite_store, fake) as bot:
-            bot.runtime.engine.on_action("test.form")(lambda turn, action: received.append(action))
+            bot.runtime.engine.actions["test.form"] = lambda turn, action: received.append(action)  # noqa: ARG005
             form = Form(
                 action="test.form",
                 title="Programme setup",
