@@ -282,6 +282,14 @@ def test_participants_import_and_offline_match_with_json(tmp_path: Path) -> None
     assert len(result["pairs"]) == 14 and all(p["reason"] for p in result["pairs"])
     assert all(u["reason"] for u in result["unmatched"])
     assert scalar(env["DATABASE_URL"], "SELECT count(*) FROM match_pair") == 14
+    audited = "SELECT count(*) FROM audit_log WHERE person_id IS NULL AND verb = '{}'"
+    assert [
+        scalar(env["DATABASE_URL"], audited.format(v)) for v in ("participants import", "match", "match publish")
+    ] == [
+        1,  # the refused file left nothing
+        1,
+        1,
+    ]
     intros = "SELECT count(*) FROM outbox_message WHERE payload LIKE '%Meet your reverse-mentoring partner%'"
     assert scalar(env["DATABASE_URL"], intros) == 14
     again = run(env, "match", "digital-2030", "--publish", cwd=tmp_path)

@@ -71,7 +71,8 @@ def import_participants_csv(
         err.print(_plain("participants.errors", count=len({e.line for e in parsed.errors})), markup=False)
         raise typer.Exit(1)
     with store.unit_of_work() as uow:  # one transaction: the whole file, or nothing
-        done = DirectoryService.of(uow).import_participants(chosen, parsed.rows, datetime.now(UTC))
+        detail = _plain("cli.audit_participants", file=file.name, rows=len(parsed.rows))
+        done = DirectoryService.of(uow).import_participants(chosen, parsed.rows, datetime.now(UTC), audit_as=detail)
     out.print(_plain("participants.summary", programme=chosen.name, **vars(done)), markup=False)
 
 
@@ -107,6 +108,11 @@ def match(
                 mode=modes[mode] if mode else None,
                 seed=seed,
                 progress=lambda stage: progress.update(task, description=stage),
+                audit_as=_plain(
+                    "cli.audit_match",
+                    mode=modes[mode] if mode else chosen.settings.match_mode,
+                    seed=chosen.settings.match_seed if seed is None else seed,
+                ),
             )
     result, run, people = outcome.result, outcome.run, outcome.people
     pairs = [
@@ -177,7 +183,14 @@ def match(
                 event_id=f"operator:match-publish:{run.id}",
                 kind="due",
                 occurred_at=now,
-                due={"kind": PUBLISH_JOB, "payload": {"programme_id": chosen.id, "run_id": run.id}},
+                due={
+                    "kind": PUBLISH_JOB,
+                    "payload": {
+                        "programme_id": chosen.id,
+                        "run_id": run.id,
+                        "audit": _plain("cli.audit_publish", run=run.id),
+                    },
+                },
             )
         )
         runtime.process_pending()

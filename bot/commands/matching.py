@@ -148,7 +148,9 @@ def publish(turn: Turn, _args: Args, programme: Programme | None) -> None:
 
 def publish_from_operator(turn: Turn, payload: dict[str, Any]) -> None:
     """``rmbot match --publish`` goes through the inbox like everything else: exactly once."""
-    MatchingService.of(turn.uow).publish_saved(turn, int(payload["programme_id"]), int(payload["run_id"]))
+    MatchingService.of(turn.uow).publish_saved(
+        turn, int(payload["programme_id"]), int(payload["run_id"]), str(payload.get("audit", ""))
+    )
 
 
 def choices(turn: Turn, _args: Args, programme: Programme | None) -> None:

@@ -21,6 +21,7 @@ from bot.identities import Claims, GrantClaims
 from bot.model import InboundEvent
 from bot.participants_import import ParticipantRow, ParticipantsSummary, enrol
 from bot.ports import (
+    AuditRepository,
     DirectoryRepository,
     IdentityLink,
     ParticipantRepository,
@@ -66,6 +67,7 @@ class DirectoryService:
     people: PeopleRepository
     participants: ParticipantRepository
     schedule: ScheduleRepository
+    audit: AuditRepository
     claims: Claims
 
     @classmethod
@@ -77,6 +79,7 @@ class DirectoryService:
             people=uow.people,
             participants=uow.participants,
             schedule=uow.schedule,
+            audit=uow.audit,
             claims=GrantClaims(uow),
         )
 
@@ -176,11 +179,15 @@ class DirectoryService:
         return changed
 
     def import_participants(
-        self, programme: Programme, rows: Iterable[ParticipantRow], now: datetime
+        self, programme: Programme, rows: Iterable[ParticipantRow], now: datetime, *, audit_as: str | None = None
     ) -> ParticipantsSummary:
-        """Add or update a programme's participants from valid rows (see :func:`bot.participants_import.enrol`)."""
+        """Add or update a programme's participants from valid rows (see :func:`bot.participants_import.enrol`).
+        From the command line, ``audit_as`` records the import in the programme's audit log as the operator's."""
         directory = self.directory.ids_by_email(programme.tenant_id)
-        return enrol(self.participants, self.people, self.schedule, programme, rows, directory, now)
+        done = enrol(self.participants, self.people, self.schedule, programme, rows, directory, now)
+        if audit_as is not None:
+            self.audit.add(programme.tenant_id, programme.id, None, "participants import", audit_as)
+        return done
 
     # -- people behind chat accounts -------------------------------------------------------------
 

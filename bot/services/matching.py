@@ -135,8 +135,11 @@ class MatchingService(Rematching):
         mode: Mode | None = None,
         seed: int | None = None,
         progress: Progress | None = None,
+        audit_as: str | None = None,
     ) -> MatchOutcome:
-        """Run the matching (in the programme's mode and seed unless given) and save the run for publishing."""
+        """Run the matching (in the programme's mode and seed unless given) and save the run for publishing.
+        From the command line, ``audit_as`` records the run in the programme's audit log as the operator's (in chat
+        the engine records the coordinator's verb)."""
         data = self.input(programme, today)
         settings = programme.settings
         result = run_matching(
@@ -155,6 +158,8 @@ class MatchingService(Rematching):
                 created_by=by,
             )
         )
+        if audit_as is not None:
+            self.audit.add(programme.tenant_id, programme.id, None, "match", audit_as)
         candidates = [*data.mentees, *data.mentors]
         people = self.people.many([c.person_id for c in candidates])
         return MatchOutcome(run, result, {c.participant_id: people[c.person_id] for c in candidates})
@@ -261,14 +266,17 @@ class MatchingService(Rematching):
             raise CommandError("matching.already_published")
         return self.publish_run(turn, programme, run)
 
-    def publish_saved(self, turn: Turn, programme_id: int, run_id: int) -> Published | None:
+    def publish_saved(self, turn: Turn, programme_id: int, run_id: int, audit_as: str = "") -> Published | None:
         """Publish the run an operator saved (``rmbot match --publish``), if it is still the latest and
-        unpublished; None otherwise."""
+        unpublished, recording ``audit_as`` in the audit log as the operator's; None otherwise."""
         run = self.matching.latest_run(programme_id)
         programme = self.programmes.get(programme_id)
         if run is None or run.id != run_id or run.published_at is not None or programme is None:
             return None
-        return self.publish_run(turn, programme, run)
+        published = self.publish_run(turn, programme, run)
+        if audit_as:
+            self.audit.add(programme.tenant_id, programme.id, None, "match publish", audit_as)
+        return published
 
     def publish_run(self, turn: Turn, programme: Programme, run: MatchRun) -> Published:
         """Store a run's pairs, introduce each new pair in a group message, tell each unmatched person why,
