@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from bot.domain import Person, Programme, Role
+from bot.matching.load import offline_depth
+from bot.matching.rules import levels_below, within_reach
 from bot.ports import PeopleRepository
 
 
@@ -38,8 +40,6 @@ def nobody_outside_line(people: PeopleRepository, programme: Programme, person: 
     partner sits in their reporting line, as far as the programme's reach rule goes: nobody can be matched.
 
     Seen from the directory, not from who takes part yet: a CEO whose whole organisation is below her."""
-    from bot.matching.load import offline_depth
-    from bot.matching.rules import levels_below, within_reach
 
     if person.seniority is None:
         return False

@@ -9,8 +9,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from bot import commitment, feedback, grants, intake, returning, team_rating
+from bot.commands import (
+    clone,
+    general,
+    invitations,
+    matching,
+    programmes,
+    rematch,
+    reports,
+    sessions,
+    support,
+)
+from bot.commands import intake as intake_commands
 from bot.flows.definition import FLOW_DIR, load_flow
 from bot.handling import HandlerProblem, Handling, OnAction, OnCommand, OnDue, OnFlow
+from bot.reports import releases
+from bot.sessions import followup, offers
 
 if TYPE_CHECKING:
     from bot.commands.registry import Registry
@@ -19,22 +34,6 @@ if TYPE_CHECKING:
 
 def default_handlers() -> tuple[Handling, ...]:
     """The handlers of every module of this version, in one tuple."""
-    from bot import commitment, feedback, grants, intake, returning, team_rating
-    from bot.commands import (
-        clone,
-        general,
-        invitations,
-        matching,
-        programmes,
-        rematch,
-        reports,
-        sessions,
-        support,
-    )
-    from bot.commands import intake as intake_commands
-    from bot.reports import releases
-    from bot.sessions import followup, offers
-
     modules = (
         general,
         programmes,

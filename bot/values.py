@@ -15,6 +15,8 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import available_timezones
 
+from bot.wording import say
+
 
 class ValueProblem(ValueError):
     """A value that cannot be accepted, with the wording key and values that explain why."""
@@ -69,7 +71,6 @@ def parse_cadence(raw: str) -> int:
 
 def describe_cadence(days: int) -> str:
     """How a cadence reads back: 'every 2 weeks'."""
-    from bot.wording import say
 
     return say("input.cadence", days=days)
 

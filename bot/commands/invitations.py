@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.commands.registry import Args
+from bot.commands.reports import health_text
 from bot.context import Turn
 from bot.domain import PairStatus, Participant, ParticipantStatus, Person, Programme, Role
 from bot.enrolment import IMPORT_INVITE, IMPORT_ONBOARDING
@@ -21,6 +22,7 @@ from bot.intake import INTAKE_SERVICE
 from bot.model import Action, Address, Choice
 from bot.payloads import ActionPayload, MalformedAction
 from bot.services.recruitment import INVITE_REMINDER, RecruitmentService, parse_role
+from bot.team_rating import agreements
 from bot.values import describe_cadence
 from bot.wording import say
 
@@ -288,8 +290,6 @@ def status(turn: Turn, _args: Args, programme: Programme | None) -> None:
             not_onboarded.append(name)
     coordinators = [turn.uow.people.get(pid) for pid in turn.uow.coordinators.of_programme(programme.id)]
     at_risk, unmatched = pair_watch(turn, programme, participants)
-    from bot.commands.reports import health_text
-    from bot.team_rating import agreements
 
     turn.reply(
         say(

@@ -11,6 +11,7 @@ from typing import Any
 
 from bot.context import Turn
 from bot.domain import PairStatus
+from bot.feedback import schedule_pulse_reminders, start_pulse
 from bot.handling import Handling, OnDue
 from bot.model import Address, Choice
 from bot.ports import SessionsRepository
@@ -115,14 +116,12 @@ def on_followup(turn: Turn, payload: dict[str, Any]) -> None:
             ],
             programme_id=circle.programme.id,
         )
-    from bot.feedback import schedule_pulse_reminders
 
     schedule_pulse_reminders(turn, circle, session.id)
 
 
 def pulse(turn: Turn, circle_key: str, session_id: int) -> None:
     """The pulse about session ``session_id`` to the person in ``turn``, if they are still in its circle."""
-    from bot.feedback import start_pulse
 
     circle = circle_now(turn.uow, circle_key, turn.me.id, turn.tenant.id)
     if circle is not None:
