@@ -20,6 +20,7 @@ from bot.domain import Participant, ParticipantStatus, Programme
 from bot.errors import CommandError
 from bot.flows.definition import Flow
 from bot.flows.queue import flow_key, instance_of
+from bot.flows.values import EditValue
 from bot.flows.verbs import EDIT_ACTION, answers_summary
 from bot.handling import OnAction
 from bot.intake_flow import INTAKE, PREVIOUS_ACTION, PreviousValue, intake_context
@@ -188,7 +189,7 @@ class Returning:
                 Choice(
                     label=say("flow.change", label=step.label),
                     action=EDIT_ACTION,
-                    value=f"{INTAKE}@{instance}:{step.id}",
+                    value=EditValue(f"{INTAKE}@{instance}", step.id).encode(),
                 )
                 for step in flow.asked(answers, context)
                 if step.id in answers and step.kind != "ack"

@@ -249,23 +249,23 @@ def report(
 ) -> None:
     """Write a programme's report as Markdown, PNG charts and a CSV of pairs (aggregates only)."""
     from bot.commands.reports import summary_text
-    from bot.reports.charts import all_charts
-    from bot.reports.export import pairs_csv
-    from bot.reports.health import programme_health
+    from bot.services.reports import ReportService
 
     store = open_store(settings())
     found = tenant_or_fail(store, tenant)
     target = Path(out_dir)
+    now = datetime.now(UTC)
     with store.unit_of_work() as uow:
         chosen = _programme_or_fail(uow, found.id, programme, tenant)
-        health = programme_health(uow, chosen, datetime.now(UTC))
-        csv_text = pairs_csv(uow, chosen, datetime.now(UTC))
+        service = ReportService.of(uow)
+        written = service.report(chosen, now)
+        csv_text = service.pairs_csv(chosen, now)
     target.mkdir(parents=True, exist_ok=True)
-    charts = all_charts(health)
+    charts = written.charts
     for name, png in charts.items():
         (target / name).write_bytes(png)
     (target / "pairs.csv").write_text(csv_text, encoding="utf-8")
-    markdown = summary_text(health, datetime.now(UTC)) + "\n\n" + "\n".join(f"![{name}]({name})" for name in charts)
+    markdown = summary_text(written.health, now) + "\n\n" + "\n".join(f"![{name}]({name})" for name in charts)
     (target / "report.md").write_text(unescape(markdown) + "\n", encoding="utf-8")
     out.print(say("cli.report_written", directory=str(target), files=len(charts) + 2), markup=False)
 
