@@ -8,13 +8,13 @@ import pytest
 
 from bot.engine import Engine
 from bot.handlers import default_handlers
-from bot.handling import HandlerProblem, OnAction, OnCommand, OnFlow
+from bot.handling import HandlerProblem, Handling, OnAction, OnCommand, OnFlow
 from bot.model import Action
 from bot.payloads import ActionPayload, MalformedAction
 from chat import Chat
 
 
-def _without(kind: type, name: str) -> list[object]:
+def _without(kind: type, name: str) -> list[Handling]:
     key = {"OnCommand": "verb", "OnAction": "action", "OnFlow": "flow"}[kind.__name__]
     return [h for h in default_handlers() if not (isinstance(h, kind) and getattr(h, key) == name)]
 
@@ -32,7 +32,7 @@ def test_a_handler_for_a_verb_nobody_declared_stops_the_engine_at_once() -> None
 
 def test_a_declared_verb_without_a_handler_stops_the_engine_at_once() -> None:
     with pytest.raises(HandlerProblem, match="'status' is declared in commands.yml but nothing handles it"):
-        Engine(handlers=_without(OnCommand, "status"))  # type: ignore[arg-type]
+        Engine(handlers=_without(OnCommand, "status"))
 
 
 def test_an_action_handled_twice_stops_the_engine_at_once() -> None:

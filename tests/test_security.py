@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
@@ -147,6 +147,8 @@ def test_any_text_gets_a_clear_answer_and_never_an_error(chat: Chat, text: str) 
 
 @given(st.sampled_from(sorted(ARGUMENTS)), st.lists(st.text(max_size=20), max_size=4))
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@example("pair end", [","]).via("a word that names nobody once its comma is stripped")
+@example("rematch", [",,"]).via("the same, for a verb that needs one person")
 def test_any_arguments_to_any_coordinator_verb_get_a_clear_answer(chat: Chat, verb: str, words: list[str]) -> None:
     text = " ".join([verb, *words])
     event_id = f"fuzz-args-{abs(hash(text))}-{len(chat.deliverer.keys)}"

@@ -117,7 +117,8 @@ class RecruitmentService:
     def named(self, tenant_id: int, platform: str, mentions: Mapping[str, str], words: Sequence[str]) -> list[Person]:
         """The people ``words`` name, each once: a mention the adapter resolved (its word in ``mentions``),
         an email (``amara@example.com`` or ``@amara@example.com``), or ``@`` and the part of someone's email
-        before the @ when only one person has it. All of them, or :class:`CommandError` naming the missing."""
+        before the @ when only one person has it. All of them, or :class:`CommandError` naming the missing (or
+        saying that nobody was named, when the words are only commas)."""
         found: list[Person] = []
         missing: list[str] = []
         everyone: list[Person] | None = None
@@ -142,6 +143,8 @@ class RecruitmentService:
                 found.append(person)
         if missing:
             raise CommandError("people.not_found", missing=missing)
+        if words and not found:
+            raise CommandError("people.none_named")
         return found
 
     # -- invitations and consent ------------------------------------------------------------------------
