@@ -1,10 +1,12 @@
-"""``rmbot serve``: one process with the HTTP server, the worker, the scheduler and (locally) the console.
+"""``rmbot serve``: the HTTP server, the worker, the scheduler and (locally) the console.
 
+With Slack or Teams, role ``all`` runs the worker and the scheduler in a child process it supervises
+(``RMBOT_WORKER=process``, ``adapters/worker.py``), or in threads of its own (``RMBOT_WORKER=thread``).
 ``RMBOT_ROLE`` (or ``--role``) splits the service across processes: ``web`` only verifies platform
 requests and commits them to the inbox before acknowledging; ``worker`` only handles the inbox, sends
 the outbox and runs the scheduler (its HTTP server answers health checks and metrics, nothing else).
-The inbox and outbox in the database are the only link between them, so a worker notices new events
-by looking every ``WORKER_POLL_SECONDS``.
+The inbox and outbox in the database are the only link between them: a worker on PostgreSQL LISTENs for
+accepted events (each accept NOTIFYs), and looks every ``WORKER_POLL_SECONDS`` anyway.
 
 ``RMBOT_METRICS_PORT`` moves ``/metrics`` to a listener of its own (:func:`metrics_listener`), so the
 public listener never serves it.
@@ -18,6 +20,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
+from typing import Protocol
 
 from aiohttp import web
 
@@ -26,6 +29,7 @@ from adapters.observability import Metrics, Readiness, store_readiness
 from adapters.scheduling import DueWaker
 from adapters.settings import ConfigurationError, Settings
 from adapters.wiring import open_store
+from adapters.worker import WorkerProcess, is_worker_child, run_child
 from bot.ports import Deliverer, Store
 from bot.runtime import Runtime
 from bot.wording import say
@@ -110,13 +114,31 @@ def metrics_listener(host: str, port: int) -> Callable[[web.Application], AsyncI
     return listen
 
 
-class Worker:
-    """Handles the inbox and sends the outbox whenever poked, and every ``poll_seconds`` anyway (a safety net in
-    one process; how a worker-role process finds events that web processes accepted)."""
+class Listener(Protocol):
+    """Wakes when any process accepts an event (PostgreSQL's LISTEN: ``SqlInbox.listener``)."""
 
-    def __init__(self, runtime: Runtime, settings: Settings, poll_seconds: float = IDLE_POLL_SECONDS) -> None:
+    def wait(self, timeout: float) -> bool:
+        """Block up to ``timeout`` seconds; True when an event was accepted."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class Worker:
+    """Handles the inbox and sends the outbox whenever poked or a ``listener`` hears of an accepted event, and
+    every ``poll_seconds`` anyway (a safety net in one process; how a worker-role process on SQLite finds
+    events that web processes accepted)."""
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        settings: Settings,
+        poll_seconds: float = IDLE_POLL_SECONDS,
+        listener: Listener | None = None,
+    ) -> None:
         self.runtime = runtime
         self.poll_seconds = poll_seconds
+        self.listener = listener
         self.deliverers = deliverers_for(settings, runtime.store)
         self.yield_to: Callable[[], bool] = lambda: False
         """Set by an adapter that must answer fast (Slack's 3-second ack): while it says True, the worker waits."""
@@ -129,18 +151,23 @@ class Worker:
             threading.Thread(target=self._send_loop, args=(d, w), name=f"rmbot-send-{d.platform}", daemon=True)
             for d, w in zip(self.deliverers, self._send_wake, strict=True)
         ]
+        self._listening = (
+            [threading.Thread(target=self._listen_loop, args=(listener,), name="rmbot-listen", daemon=True)]
+            if listener is not None
+            else []
+        )
 
     def start(self) -> None:
         self._thread.start()
-        for sender in self._senders:
-            sender.start()
+        for thread in (*self._senders, *self._listening):
+            thread.start()
 
     def poke(self) -> None:
         self._wake.set()
 
     def alive(self) -> bool | str:
         """Readiness: every worker thread is running (True), or which ones are not."""
-        dead = [t.name for t in (self._thread, *self._senders) if not t.is_alive()]
+        dead = [t.name for t in (self._thread, *self._senders, *self._listening) if not t.is_alive()]
         return f"not running: {', '.join(dead)}" if dead else True
 
     def stop(self) -> None:
@@ -151,8 +178,8 @@ class Worker:
         for wake in self._send_wake:
             wake.set()
         self._thread.join(timeout=5)
-        for sender in self._senders:
-            sender.join(timeout=5)
+        for thread in (*self._senders, *self._listening):
+            thread.join(timeout=5)
 
     def run_once(self) -> None:
         """One pass: pending events, then pending messages."""
@@ -186,6 +213,18 @@ class Worker:
             self._wake.wait(timeout=self.poll_seconds)
             self._wake.clear()
 
+    def _listen_loop(self, listener: Listener) -> None:
+        try:
+            while not self._stop.is_set():
+                try:
+                    if listener.wait(min(self.poll_seconds, 1.0)):
+                        self._wake.set()
+                except Exception:  # noqa: BLE001 - the poll goes on; listening is tried again
+                    log.exception("listening for accepted events failed")
+                    self._stop.wait(1.0)
+        finally:
+            listener.close()
+
     def _send_loop(self, deliverer: Deliverer, wake: threading.Event) -> None:
         while not self._stop.is_set():
             try:
@@ -208,6 +247,9 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None, 
     role = role or settings.rmbot_role
     if not settings.slack_configured and not settings.teams_configured and role != "all":
         raise ConfigurationError(say("cli.role_needs_platform", role=role))
+    if is_worker_child():
+        _serve_worker_child(settings)
+        return
     metrics_address = None
     if settings.rmbot_metrics_port is not None:
         if settings.rmbot_metrics_port == port:
@@ -229,23 +271,27 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None, 
         run_console(settings, as_email=settings.rmbot_console_coordinator, store=store)
         return
     runtime = Runtime(store, observer=app[METRICS])
+    supervisor = WorkerProcess() if role == "all" and settings.rmbot_worker == "process" else None
     worker = (
         None
-        if role == "web"
-        else Worker(runtime, settings, poll_seconds=WORKER_POLL_SECONDS if role == "worker" else IDLE_POLL_SECONDS)
+        if role == "web" or supervisor is not None
+        else Worker(
+            runtime,
+            settings,
+            poll_seconds=WORKER_POLL_SECONDS if role == "worker" else IDLE_POLL_SECONDS,
+            listener=store.inbox.listener(),
+        )
     )
-    poke = worker.poke if worker is not None else (lambda: None)
+    poke = supervisor.poke if supervisor is not None else worker.poke if worker is not None else (lambda: None)
     if role != "worker":
         _mount_platforms(app, settings, runtime, poke, worker)
     waker = None
+    if supervisor is not None:
+        app[READINESS].add_check("worker", supervisor.alive)
+        supervisor.start()
     if worker is not None:
         app[READINESS].add_check("worker", worker.alive)
-        # Every replica ticks; only the one holding scheduler leadership runs the due work (storage/leader.py).
-        waker = DueWaker(
-            worker.enqueue_due,
-            tick_seconds=settings.rmbot_scheduler_tick_seconds,
-            leadership=store.leadership(),
-        )
+        waker = _due_waker(worker, settings, store.leadership())
         app[METRICS].watch_leadership(lambda: waker.is_leader)
         worker.start()
         waker.start()
@@ -258,11 +304,37 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None, 
     try:
         web.run_app(app, host=host, port=port, print=None)
     finally:
+        if supervisor is not None:
+            supervisor.stop()
         if waker is not None:
             waker.shutdown()
         if worker is not None:
             worker.stop()
         store.close()
+
+
+def _due_waker(worker: Worker, settings: Settings, leadership: object) -> DueWaker:
+    """The scheduler of a process that works: every replica ticks; only the one holding scheduler leadership
+    runs the due work (storage/leader.py)."""
+    return DueWaker(worker.enqueue_due, tick_seconds=settings.rmbot_scheduler_tick_seconds, leadership=leadership)
+
+
+def _serve_worker_child(settings: Settings) -> None:
+    """The worker child of a web process (``adapters/worker.py``): handle, send and schedule, no HTTP."""
+    store = open_store(settings, migrate=False)
+    worker = Worker(Runtime(store), settings, poll_seconds=WORKER_POLL_SECONDS, listener=store.inbox.listener())
+    waker = _due_waker(worker, settings, store.leadership())
+
+    def start() -> None:
+        worker.start()
+        waker.start()
+
+    def stop() -> None:
+        waker.shutdown()
+        worker.stop()
+        store.close()
+
+    run_child(start, worker.poke, stop)
 
 
 def _mount_platforms(

@@ -28,6 +28,8 @@ class ConfigurationError(SystemExit):
 
 ROLES = ("all", "web", "worker")
 """What one ``rmbot serve`` process does: everything, only the HTTP side, or only the work behind it."""
+WORKER_MODES = ("process", "thread")
+"""Where ``rmbot serve`` (role ``all``) handles events: a supervised child process of its own, or a thread."""
 
 
 class Settings(BaseSettings):
@@ -66,6 +68,11 @@ class Settings(BaseSettings):
         description="all: the whole service in one process; web: only "
         "accept platform requests; worker: only handle, send "
         "and schedule",
+    )
+    rmbot_worker: str = Field(
+        default="process",
+        description="process: `rmbot serve` (role all) handles, sends and schedules in a child process it "
+        "supervises and restarts; thread: in a thread of the web process",
     )
     rmbot_send_lease_seconds: float = Field(
         default=120.0,
@@ -179,6 +186,13 @@ class Settings(BaseSettings):
     def _check_role(cls, value: str) -> str:
         if value.lower() not in ROLES:
             raise ValueError(f"{value!r} is not a role (all, web or worker)")
+        return value.lower()
+
+    @field_validator("rmbot_worker")
+    @classmethod
+    def _check_worker(cls, value: str) -> str:
+        if value.lower() not in WORKER_MODES:
+            raise ValueError(f"{value!r} is not a worker mode (process or thread)")
         return value.lower()
 
     @property

@@ -38,6 +38,8 @@ class Turn:
     person: Person | None = None
     state: ConversationState | None = None
     sent: list[OutgoingMessage] = field(default_factory=list)
+    actor: Person | None = None
+    """Who acted, when this turn acts for someone else (:meth:`as_person`); else the person."""
 
     @property
     def me(self) -> Person:
@@ -57,6 +59,7 @@ class Turn:
             person=person,
             state=self.uow.conversations.load(self.tenant.id, person.id),
             sent=self.sent,
+            actor=self.actor or self.person,
         )
 
     def message(
@@ -97,9 +100,15 @@ class Turn:
             about=list(about),
             requested_by=self.person.id if self.person is not None and to.kind == "conversation" else None,
         )
-        self.uow.outbox.add(message, platform=self.tenant.platform)
+        self.uow.outbox.add(message, platform=self.tenant.platform, lane="reply" if self._answers(to) else "bulk")
         self.sent.append(message)
         return message
+
+    def _answers(self, to: Address) -> bool:
+        """Whether a message to ``to`` answers what someone just did (their own event, to them or a chat they are
+        in): it goes in the outbox's reply lane, ahead of broadcasts, nudges and scheduled messages."""
+        actor = self.actor or self.person
+        return self.event.kind != "due" and actor is not None and to.kind != "conversation" and actor.id in to.people
 
     def reply(self, text: str, **kwargs: Any) -> OutgoingMessage:
         """Answer the person who acted, privately."""

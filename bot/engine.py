@@ -28,7 +28,7 @@ from bot.flows.runner import ANSWER_ACTION, FORM_ACTION, FlowRunner
 from bot.flows.verbs import EDIT_ACTION, FLOW_VERBS
 from bot.handlers import default_handlers, validate
 from bot.handling import ActionRun, DueRun, Handling, OnAction, OnCommand, OnDue, OnFlow
-from bot.model import Action, InboundEvent
+from bot.model import TEXT_LIMIT, Action, InboundEvent
 from bot.ports import UnitOfWork
 from bot.services.directory import DirectoryService
 from bot.wording import say
@@ -96,6 +96,9 @@ class Engine:
             return turn
         turn.person = self._identify(turn)
         if turn.person is None:
+            return turn
+        if event.text_length and event.action is None:  # cut by the adapter: refused, whatever it says
+            turn.reply(say("commands.too_long", length=event.text_length, limit=TEXT_LIMIT))
             return turn
         turn.state = uow.conversations.load(tenant.id, turn.person.id)
         unseen = self.flows.active(turn) and self.flows.show_held(turn)

@@ -35,6 +35,14 @@ class _Model(BaseModel):
 ID_LIMITS = {"tenant": 128, "user": 128, "event_id": 200}
 """The longest platform ids the store keeps (a tenant's and a person's external id, an inbox event id)."""
 NAME_LENGTH = 200
+TEXT_LIMIT = 4_000
+"""The most characters of typed text (a command or an answer) the engine takes: adapters keep only this much
+of anything longer and mark the event (``text_length``); the engine refuses it in one sentence."""
+READ_LIMIT = 2 * TEXT_LIMIT
+"""The most characters of a platform's raw text an adapter reads (its mention markup and escapes take room):
+text longer than this is marked too long, with the raw length, without being read."""
+MESSAGE_TEXT_LIMIT = 50_000
+"""The most characters of text (its text, sections and small print) one outgoing message is rendered with."""
 
 
 def _without_nul(value: Any) -> Any:
@@ -89,6 +97,9 @@ class InboundEvent(_Model):
     addressed: bool = False
     """The text began with a word addressing the bot (``mentoring``, or Slack's slash command), which the
     adapter stripped from ``text``: inside a questionnaire such text is a command, never an answer."""
+    text_length: int = 0
+    """How long the typed text was, when it was longer than :data:`TEXT_LIMIT`: ``text`` then holds only its
+    beginning and the engine does nothing with it but say so. 0 for text within the limit."""
     occurred_at: datetime
     kind: Literal["message", "command", "action", "due"] = "message"
     trigger_id: str = ""
@@ -113,6 +124,14 @@ class InboundEvent(_Model):
             if len(value) > limit or "\x00" in value:
                 return f"{name} {value[:40]!r}{'...' if len(value) > 40 else ''} is not an id the store can keep"
         return ""
+
+
+def capped(text: str, length: int = 0) -> tuple[str, int]:
+    """Typed ``text`` cut to :data:`TEXT_LIMIT` characters, and the ``text_length`` to mark the event with:
+    the longest of ``length`` (what the platform sent, when the adapter cut it before reading it) and the
+    text's own length, or 0 when both are within the limit."""
+    longest = max(length, len(text))
+    return text[:TEXT_LIMIT], longest if longest > TEXT_LIMIT else 0
 
 
 class Choice(_Model):
@@ -237,3 +256,52 @@ class OutgoingMessage(_Model):
     """The people a message to someone else is about (an alert to a coordinator): ``my-data`` shows it to them."""
     requested_by: int | None = None
     """For a post in a conversation: the person who asked for it, told when it cannot be made."""
+
+    def text_size(self) -> int:
+        """Characters of text in the message: its text, its sections' text and facts, its small print."""
+        facts = sum(len(s.text) + sum(len(name) + len(value) for name, value in s.fields) for s in self.sections)
+        return len(self.text) + facts + sum(map(len, self.context))
+
+    def shortened(self, note: str, limit: int = MESSAGE_TEXT_LIMIT) -> OutgoingMessage:
+        """This message with at most ``limit`` characters of text (its text, then its sections, then its small
+        print, cut where the room runs out) and ``note`` added to its small print; itself when it fits."""
+        if self.text_size() <= limit:
+            return self
+        room = limit
+        text = _cut(self.text, room)
+        room -= len(text)
+        sections: list[Section] = []
+        for section in self.sections:
+            if room <= 0:
+                break
+            part = _cut(section.text, room)
+            room -= len(part)
+            facts: list[tuple[str, str]] = []
+            for name, value in section.fields:
+                if len(name) + len(value) > room:
+                    room = 0
+                    break
+                facts.append((name, value))
+                room -= len(name) + len(value)
+            sections.append(Section(text=part, fields=facts))
+        context: list[str] = []
+        for small in self.context:
+            if room <= 0:
+                break
+            context.append(_cut(small, room))
+            room -= len(context[-1])
+        return self.model_copy(update={"text": text, "sections": sections, "context": [*context, note]})
+
+
+def _cut(text: str, room: int) -> str:
+    """``text`` within ``room`` characters: cut at a line break in the last half when there is one, and never
+    after a lone escaping backslash."""
+    if len(text) <= room:
+        return text
+    cut = text[: max(room, 0)]
+    line = cut.rfind("\n")
+    if line > room // 2:
+        cut = cut[:line]
+    if cut.endswith("\\") and (len(cut) - len(cut.rstrip("\\"))) % 2:
+        cut = cut[:-1]
+    return cut.rstrip()

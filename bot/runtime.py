@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import traceback
 from datetime import date, datetime, time, timedelta
+from time import monotonic
 from zoneinfo import ZoneInfo
 
 from bot.clock import SystemClock
@@ -121,25 +122,50 @@ class Runtime:
         self._housekept = now
         return self.store.redact_expired_payloads()
 
+    reply_check_every = 0.05
+    """Seconds between looks at the reply lane while a batch of bulk messages is sent (each look is a query)."""
+
     def send_pending(self, deliverer: Deliverer, people: set[int] | None = None, limit: int = 100) -> int:
-        """Deliver due outbox messages for the deliverer's platform; returns how many were settled."""
+        """Deliver due outbox messages for the deliverer's platform; returns how many were settled.
+
+        Replies to what someone just did go first: a claim takes the reply lane before the bulk lane, and while
+        a batch of bulk messages is sent the reply lane is looked at again before each of them (at most every
+        :attr:`reply_check_every` seconds), so an answer waits only for the platform's pace, never for a fan-out."""
         settled = 0
         while True:
-            now = self.clock.now()
-            items = self.store.outbox.claim(deliverer.platform, now, limit, people)
+            items = self.store.outbox.claim(deliverer.platform, self.clock.now(), limit, people)
             if not items:
                 return settled
-            for index, item in enumerate(items):
-                if self.stopping:  # give the rest of the batch back now, rather than when the lease runs out
-                    for rest in items[index:]:
-                        self.store.outbox.release(rest.id, self.clock.now())
-                    return settled
-                if not self.store.outbox.keep_lease(item, self.clock.now()):
-                    continue  # the lease ran out mid-batch and another sender took the message over
-                self._deliver(deliverer, item, people)
-                settled += 1
-            if len(items) < limit:
+            settled += self._send_batch(deliverer, items, people, limit)
+            if self.stopping or len(items) < limit:
                 return settled
+
+    def _send_batch(self, deliverer: Deliverer, items: list[OutboxItem], people: set[int] | None, limit: int) -> int:
+        """Send a claimed batch, replies queued meanwhile first; returns how many were settled."""
+        settled, looked = 0, monotonic()
+        for index, item in enumerate(items):
+            if item.lane == "bulk" and monotonic() - looked >= self.reply_check_every:
+                settled += self._send_replies(deliverer, people, limit)
+                looked = monotonic()
+            if self.stopping:  # give the rest of the batch back now, rather than when the lease runs out
+                for rest in items[index:]:
+                    self.store.outbox.release(rest.id, self.clock.now())
+                return settled
+            if not self.store.outbox.keep_lease(item, self.clock.now()):
+                continue  # the lease ran out mid-batch and another sender took the message over
+            self._deliver(deliverer, item, people)
+            settled += 1
+        return settled
+
+    def _send_replies(self, deliverer: Deliverer, people: set[int] | None, limit: int) -> int:
+        """Send what waits in the reply lane (queued since the bulk batch being sent was claimed)."""
+        settled = 0
+        while not self.stopping:
+            replies = self.store.outbox.claim(deliverer.platform, self.clock.now(), limit, people, lane="reply")
+            settled += self._send_batch(deliverer, replies, people, limit) if replies else 0
+            if len(replies) < limit:
+                break
+        return settled
 
     def _deliver(self, deliverer: Deliverer, item: OutboxItem, people: set[int] | None) -> None:
         now = self.clock.now()

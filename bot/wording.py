@@ -11,12 +11,14 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
-from jinja2 import Environment, StrictUndefined, TemplateError
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 PROMPTS = Path(__file__).resolve().parent.parent / "prompts"
+EXCERPT = 80
+"""The most characters of what someone typed that a message shows back to them (the ``excerpt`` filter)."""
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]()#>~|])")
 
 
@@ -34,6 +36,21 @@ def unescape(text: str) -> str:
     return re.sub(r"\\([\\`*_\[\]()#>~|])", r"\1", text)
 
 
+def excerpt(value: Any, length: int = EXCERPT) -> Any:
+    """At most ``length`` characters of a typed value, with "…" when it was longer (the ``excerpt`` filter):
+    a message never shows back more than a short excerpt of what someone typed. Other values pass unchanged."""
+    if not isinstance(value, str) or len(value) <= length:
+        return value
+    if isinstance(value, Trusted):  # already escaped: never end on the backslash of an escape
+        return Trusted(value[:length].rstrip().rstrip("\\") + "…")
+    return value[:length].rstrip() + "…"
+
+
+def thousands(value: Any) -> Any:
+    """A whole number with thousands separators (``912,345``; the ``thousands`` filter); anything else as is."""
+    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else value
+
+
 def _finalize(value: Any) -> Any:
     if value is None:
         return ""
@@ -44,6 +61,15 @@ def _finalize(value: Any) -> Any:
     return escape(value)
 
 
+def read_yaml(path: Path) -> Any:
+    """The data in a YAML file of ``prompts/`` (libyaml's fast safe loader when installed: start-up reads
+    every file there). PyYAML is imported here, on first use, so that importing this module stays cheap."""
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
+
+
 class MissingWording(KeyError):
     """A message key that no file in ``prompts/messages`` defines."""
 
@@ -52,7 +78,9 @@ class Wording:
     """The catalogue of message templates."""
 
     def __init__(self, root: Path = PROMPTS / "messages") -> None:
-        self._env = Environment(
+        from jinja2 import Environment, StrictUndefined  # on first use: `rmbot --help` renders no template
+
+        self._env: Environment = Environment(
             undefined=StrictUndefined,
             finalize=_finalize,
             autoescape=False,
@@ -61,9 +89,11 @@ class Wording:
             keep_trailing_newline=False,
         )
         self._env.filters["trusted"] = Trusted
+        self._env.filters["excerpt"] = excerpt
+        self._env.filters["thousands"] = thousands
         self._sources: dict[str, str] = {}
         for path in sorted(root.glob("*.yml")):
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            data = read_yaml(path) or {}
             self._flatten(path.stem, data)
         self._compiled: dict[str, Any] = {}
         self._from_source: dict[str, Any] = {}
@@ -86,7 +116,9 @@ class Wording:
         if key not in self._sources:
             raise MissingWording(key)
         template = self._compiled.get(key)
-        if template is None:
+        if template is None:  # compiled on first use, then kept
+            from jinja2 import TemplateError
+
             try:
                 template = self._env.from_string(self._sources[key])
             except TemplateError as exc:  # a broken template is a bug in prompts/, say where

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import delete
+from sqlalchemy import select as core_select
 
 from bot.domain import MatchPair, MatchRule, MatchRun, NewMatchPair, NewMatchRule, NewMatchRun
 from bot.sessions.model import (
@@ -19,7 +20,16 @@ from bot.sessions.model import (
 )
 from storage.erasure import words_pattern
 from storage.repositories import _copy_into, _Repo
-from storage.sql import col, insert_ignoring_duplicates, rowcount, select, table, to_domain, to_domain_or_none
+from storage.sql import (
+    col,
+    insert_ignoring_duplicates,
+    listed,
+    rowcount,
+    select,
+    table,
+    to_domain,
+    to_domain_or_none,
+)
 from storage.tables import (
     AuditRow,
     FeedbackRow,
@@ -32,6 +42,9 @@ from storage.tables import (
     SessionEventRow,
     SessionRow,
 )
+
+_FEEDBACK = "rmbot.feedback"
+"""Where a unit of work's session remembers the feedback it read (see :class:`FeedbackRepo`)."""
 
 
 class MatchingRepo(_Repo):
@@ -108,10 +121,9 @@ class MatchingRepo(_Repo):
         return to_domain(MatchPair, row)
 
     def pairs(self, programme_id: int) -> list[MatchPair]:
-        rows = self.session.exec(
-            select(MatchPairRow).where(MatchPairRow.programme_id == programme_id).order_by(col(MatchPairRow.id))
-        )
-        return [to_domain(MatchPair, row) for row in rows]
+        pairs = table(MatchPairRow)
+        statement = core_select(pairs).where(pairs.c.programme_id == programme_id).order_by(pairs.c.id)
+        return listed(self.session, MatchPair, statement)
 
     def previous_pairs(self, tenant_id: int, exclude_programme: int) -> set[frozenset[int]]:
         """Person-id pairs from the tenant's other programmes (earlier cohorts)."""
@@ -189,9 +201,24 @@ class SessionsRepo(_Repo):
 
 
 class FeedbackRepo(_Repo):
-    """Pulses, surveys and check-ins."""
+    """Pulses, surveys and check-ins.
+
+    A programme's feedback of one kind is read once per transaction (the figures of ``status``, ``report`` and the
+    dashboard ask for the same kinds several times): kept while the same transaction or savepoint is current and
+    nothing was added or forgotten through this repository."""
+
+    def _current(self) -> Any:
+        return self.session.get_nested_transaction() or self.session.get_transaction()
+
+    def _remembered(self) -> dict[tuple[int, str | None], list[Feedback]]:
+        held = self.session.info.get(_FEEDBACK)
+        if held is None or held[0] is not self._current():
+            held = self.session.info[_FEEDBACK] = (self._current(), {})
+        found: dict[tuple[int, str | None], list[Feedback]] = held[1]
+        return found
 
     def add(self, feedback: NewFeedback) -> bool:
+        self.session.info.pop(_FEEDBACK, None)
         values = feedback.model_dump(exclude={"id"})
         values["created_at"] = self.now()
         return insert_ignoring_duplicates(self.session, FeedbackRow, values, ["person_id", "kind", "subject"])
@@ -208,6 +235,7 @@ class FeedbackRepo(_Repo):
 
     def forget(self, person_id: int) -> None:
         """Keep ratings for anonymous totals; drop every word the person wrote, and check-ins (named)."""
+        self.session.info.pop(_FEEDBACK, None)
         self.session.execute(
             delete(FeedbackRow).where(col(FeedbackRow.person_id) == person_id, col(FeedbackRow.kind) == "checkin")
         )
@@ -217,11 +245,14 @@ class FeedbackRepo(_Repo):
         self.session.flush()
 
     def of_programme(self, programme_id: int, kind: str | None = None) -> list[Feedback]:
-        query = select(FeedbackRow).where(FeedbackRow.programme_id == programme_id)
-        if kind is not None:
-            query = query.where(FeedbackRow.kind == kind)
-        rows = self.session.exec(query.order_by(col(FeedbackRow.id)))
-        return [to_domain(Feedback, row) for row in rows]
+        remembered = self._remembered()
+        if (programme_id, kind) not in remembered:
+            query = select(FeedbackRow).where(FeedbackRow.programme_id == programme_id)
+            if kind is not None:
+                query = query.where(FeedbackRow.kind == kind)
+            rows = self.session.exec(query.order_by(col(FeedbackRow.id)))
+            remembered[(programme_id, kind)] = [to_domain(Feedback, row) for row in rows]
+        return [feedback.model_copy() for feedback in remembered[(programme_id, kind)]]
 
 
 class AuditRepo(_Repo):

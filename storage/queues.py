@@ -9,28 +9,45 @@
   process died mid-send: the row is offered again, flagged so the deliverer can reconcile. Before
   sending each row of a claimed batch the sender keeps its lease (:meth:`SqlOutbox.keep_lease`): it is
   renewed once half has passed, and a row whose lease ran out and was taken over by another replica
-  is skipped, so a slow batch never sends a row that another process is sending too.
+  is skipped, so a slow batch never sends a row that another process is sending too. Rows wait in two
+  lanes: a claim takes the reply lane's (answers to what someone just did) before the bulk lane's, each in
+  the order they were queued.
 * Schedule: due jobs become inbox events with the id ``due:<job id>`` in one transaction.
 """
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from functools import cache
+from typing import TYPE_CHECKING
 
-from sqlalchemy import bindparam, func, update
+from sqlalchemy import bindparam, func, literal_column, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 from sqlmodel.sql.expression import SelectOfScalar
 
 from bot.model import Attachment, InboundEvent, OutgoingMessage, Platform
-from bot.ports import InboxItem, OutboxItem, UnitOfWork
+from bot.ports import InboxItem, Lane, OutboxItem, UnitOfWork
 from storage.sql import col, insert_ignoring_duplicates, rowcount, select, stored_id, table
-from storage.tables import InboxEventRow, NudgeCountRow, OutboxMessageRow, ScheduledJobRow, TenantRow
+from storage.tables import (
+    LANES,
+    UNSETTLED,
+    InboxEventRow,
+    NudgeCountRow,
+    OutboxMessageRow,
+    ScheduledJobRow,
+    TenantRow,
+)
+
+if TYPE_CHECKING:
+    import psycopg
 
 SEND_LEASE = timedelta(minutes=2)
+log = logging.getLogger(__name__)
 
 
 def _session(uow: UnitOfWork) -> Session:
@@ -46,8 +63,9 @@ class SqlInbox:
         self.engine, self.now = engine, now
 
     def accept(self, event: InboundEvent) -> bool:
+        """Commit ``event`` (False for a duplicate); on PostgreSQL also NOTIFY listening workers."""
         with Session(self.engine) as session, session.begin():
-            return insert_ignoring_duplicates(
+            added = insert_ignoring_duplicates(
                 session,
                 InboxEventRow,
                 {
@@ -63,6 +81,14 @@ class SqlInbox:
                 },
                 ["platform", "tenant_key", "event_id"],
             )
+            if added and self.engine.dialect.name == "postgresql":
+                # Sent when this transaction commits, so a listening worker wakes once it can claim the event.
+                session.connection().exec_driver_sql(f"NOTIFY {INBOX_CHANNEL}")
+            return added
+
+    def listener(self) -> InboxListener | None:
+        """On PostgreSQL, a listener that wakes as soon as any process accepts an event; None on SQLite."""
+        return InboxListener(self.engine) if self.engine.dialect.name == "postgresql" else None
 
     def claim_next(self, uow: UnitOfWork) -> InboxItem | None:
         row = _session(uow).exec(_next_claimable()).one_or_none()
@@ -109,6 +135,60 @@ class SqlInbox:
             ).one_or_none()
 
 
+INBOX_CHANNEL = "rmbot_inbox"
+"""The PostgreSQL notification channel an accept notifies and idle workers LISTEN on."""
+
+
+class InboxListener:
+    """A PostgreSQL connection of its own that LISTENs on :data:`INBOX_CHANNEL` (opened on first use, and
+    again after it is lost; meanwhile the worker's poll goes on)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._connection: psycopg.Connection[tuple[object, ...]] | None = None
+
+    def wait(self, timeout: float) -> bool:
+        """Block up to ``timeout`` seconds; True when an event was accepted meanwhile (or just before)."""
+        import psycopg  # only on PostgreSQL (3.2+ waits on notifications with a timeout)
+
+        try:
+            connection = self._connection or self._connect()
+            woken = any(True for _ in connection.notifies(timeout=timeout, stop_after=1))
+            if woken:  # drain the rest: one pass of the worker handles them all
+                for _ in connection.notifies(timeout=0):
+                    pass
+            return woken
+        except (psycopg.Error, OSError):
+            log.warning("listening for accepted events failed; polling until it is back", exc_info=True)
+            self.close()
+            time.sleep(min(timeout, 1.0))
+            return False
+
+    def _connect(self) -> psycopg.Connection[tuple[object, ...]]:
+        import psycopg
+
+        fairy = self.engine.raw_connection()
+        connection = fairy.driver_connection
+        fairy.detach()  # kept open for as long as it listens, never handed back to the pool
+        if not isinstance(connection, psycopg.Connection):
+            raise TypeError("LISTEN needs a psycopg connection")
+        connection.autocommit = True
+        connection.execute(f"LISTEN {INBOX_CHANNEL}")
+        self._connection = connection
+        return connection
+
+    def close(self) -> None:
+        """Stop listening and close the connection."""
+        import psycopg
+
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            try:
+                connection.close()
+            except (psycopg.Error, OSError):
+                pass
+
+
 @cache
 def _next_claimable() -> SelectOfScalar[InboxEventRow]:
     """The oldest pending event of someone with no older event still pending: while one worker handles a
@@ -137,20 +217,23 @@ def _next_claimable() -> SelectOfScalar[InboxEventRow]:
 
 
 @cache
-def _due_outbox(limited: bool) -> SelectOfScalar[OutboxMessageRow]:
-    """Due rows of one platform (``:platform``, ``:now``), oldest first, up to ``:limit`` when ``limited``.
-    Built once, the values bound when it runs."""
-    query = (
-        select(OutboxMessageRow)
-        .where(
-            OutboxMessageRow.platform == bindparam("platform"),
-            col(OutboxMessageRow.status).in_(("pending", "sending")),
-            col(OutboxMessageRow.not_before) <= bindparam("now", type_=table(OutboxMessageRow).c.not_before.type),
-        )
-        .order_by(col(OutboxMessageRow.id))
-        .with_for_update(skip_locked=True)
+def _due_outbox(limited: bool, one_lane: bool = False) -> SelectOfScalar[OutboxMessageRow]:
+    """Due rows of one platform (``:platform``, ``:now``): the reply lane's first, then the bulk lane's, each
+    oldest first, as the partial index ``ix_outbox_lane`` has them; only lane ``:lane`` when ``one_lane``; up to
+    ``:limit`` when ``limited``. Built once, the values bound when it runs."""
+    query = select(OutboxMessageRow).where(
+        OutboxMessageRow.platform == bindparam("platform"),
+        literal_column(UNSETTLED),  # the index's own condition, so the index serves the query
+        col(OutboxMessageRow.not_before) <= bindparam("now", type_=table(OutboxMessageRow).c.not_before.type),
     )
+    if one_lane:
+        query = query.where(OutboxMessageRow.lane == bindparam("lane"))
+    query = query.order_by(col(OutboxMessageRow.lane), col(OutboxMessageRow.id)).with_for_update(skip_locked=True)
     return query.limit(bindparam("limit")) if limited else query
+
+
+LANE_OF: dict[int, Lane] = {LANES["reply"]: "reply", LANES["bulk"]: "bulk"}
+"""A stored lane's name."""
 
 
 class SqlOutbox:
@@ -159,11 +242,15 @@ class SqlOutbox:
         self.lease = SEND_LEASE
         """How long a claimed row stays with its sender before another sender may take it over."""
 
-    def claim(self, platform: str, now: datetime, limit: int, people: set[int] | None = None) -> list[OutboxItem]:
-        """Lease up to ``limit`` due rows for ``platform``; with ``people``, only rows still pending for them."""
+    def claim(
+        self, platform: str, now: datetime, limit: int, people: set[int] | None = None, lane: Lane | None = None
+    ) -> list[OutboxItem]:
+        """Lease up to ``limit`` due rows for ``platform``, the reply lane's first (only ``lane``'s when given);
+        with ``people``, only rows still pending for them."""
         with Session(self.engine) as session, session.begin():
-            query = _due_outbox(limited=people is None)
-            rows = session.exec(query, params={"platform": platform, "now": now, "limit": limit}).all()
+            query = _due_outbox(limited=people is None, one_lane=lane is not None)
+            params = {"platform": platform, "now": now, "limit": limit, "lane": LANES[lane or "bulk"]}
+            rows = session.exec(query, params=params).all()
             if people is not None:  # their messages, and posts to conversations (which have no recipients)
                 rows = [row for row in rows if set(row.pending) & people or not row.recipients][:limit]
             items = []
@@ -177,6 +264,7 @@ class SqlOutbox:
                         attempts=row.attempts,
                         lease_until=now + self.lease,
                         recovered=row.status == "sending",
+                        lane=LANE_OF[row.lane],
                     )
                 )
                 row.attempts += 1

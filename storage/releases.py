@@ -11,7 +11,7 @@ from sqlalchemy import delete
 
 from bot.reports.aggregate import Basis, Figure, Release, StoredCell
 from storage.repositories import _Repo
-from storage.sql import col, insert_ignoring_duplicates, select
+from storage.sql import col, insert_many_ignoring_duplicates, select
 from storage.tables import FigureContributorRow, FigureReleaseRow, ReleasedCellRow
 
 CELL_LENGTH = 255
@@ -97,22 +97,21 @@ class FiguresRepo(_Repo):
     def pseudonyms(self, programme_id: int, scope: str, person_ids: Collection[int]) -> dict[int, str]:
         def known() -> dict[int, str]:
             rows = self.session.exec(
-                select(FigureContributorRow).where(
+                select(FigureContributorRow.person_id, FigureContributorRow.token).where(
                     FigureContributorRow.programme_id == programme_id, FigureContributorRow.scope == scope
                 )
             )
-            return {row.person_id: row.token for row in rows}
+            return dict(rows.all())
 
         tokens = known()
         missing = [pid for pid in person_ids if pid not in tokens]
-        for person_id in missing:
-            values = {"programme_id": programme_id, "person_id": person_id, "scope": scope}
-            insert_ignoring_duplicates(
-                self.session,
-                FigureContributorRow,
-                values | {"token": secrets.token_hex(8)},
-                ["programme_id", "person_id", "scope"],
-            )
+        rows = [
+            {"programme_id": programme_id, "person_id": pid, "scope": scope, "token": secrets.token_hex(8)}
+            for pid in missing
+        ]
+        insert_many_ignoring_duplicates(
+            self.session, FigureContributorRow, rows, ["programme_id", "person_id", "scope"]
+        )
         return known() if missing else tokens
 
     def forget(self, person_id: int) -> None:

@@ -11,14 +11,27 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import delete, func
+from sqlalchemy import String, bindparam, cast, delete, func
+from sqlalchemy import select as core_select
 from sqlmodel import Session, SQLModel
 
 from bot.domain import NewParticipant, NewPerson, NewProgramme, Participant, Person, Programme, Tenant
 from bot.model import OutgoingMessage
-from bot.ports import ConversationState
-from storage.sql import col, insert_ignoring_duplicates, rowcount, select, stored_id, to_domain, to_domain_or_none
+from bot.ports import ConversationState, Lane
+from storage.sql import (
+    col,
+    insert_ignoring_duplicates,
+    keep,
+    listed,
+    rowcount,
+    select,
+    stored_id,
+    table,
+    to_domain,
+    to_domain_or_none,
+)
 from storage.tables import (
+    LANES,
     ConversationStateRow,
     OutboxMessageRow,
     ParticipantRow,
@@ -36,6 +49,35 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+# The lookups every turn makes, built once (values are bound when they run): building and keying a statement
+# cost more than running it.
+_TENANT = select(TenantRow).where(
+    TenantRow.platform == bindparam("platform"), TenantRow.external_id == bindparam("external_id")
+)
+_BY_EMAIL = select(PersonRow).where(
+    PersonRow.tenant_id == bindparam("tenant_id"), func.lower(col(PersonRow.email)) == bindparam("email")
+)
+_BY_IDENTITY = (
+    select(PersonRow)
+    .join(PersonIdentityRow, col(PersonIdentityRow.person_id) == PersonRow.id)
+    .where(
+        PersonIdentityRow.tenant_id == bindparam("tenant_id"),
+        PersonIdentityRow.platform == bindparam("platform"),
+        PersonIdentityRow.external_id == bindparam("external_id"),
+    )
+)
+_NO_STATE = "rmbot.no_conversation_state"
+_PARTICIPANT = select(ParticipantRow).where(
+    ParticipantRow.programme_id == bindparam("programme_id"), ParticipantRow.person_id == bindparam("person_id")
+)
+_PARTICIPATIONS = (
+    select(ParticipantRow).where(ParticipantRow.person_id == bindparam("person_id")).order_by(col(ParticipantRow.id))
+)
+_COORDINATED = select(ProgrammeCoordinatorRow.programme_id).where(
+    ProgrammeCoordinatorRow.person_id == bindparam("person_id")
+)
+
+
 def _copy_into(row: SQLModel, domain: BaseModel) -> None:
     as_json = domain.model_dump(mode="json", exclude={"id"})  # JSON columns (settings with dates) as JSON
     for name, value in domain.model_dump(exclude={"id"}).items():
@@ -50,8 +92,22 @@ class _Repo:
 
 
 class TenantRepo(_Repo):
+    """Tenants. ``known`` is the process's memory of tenants already committed (shared by the units of work of one
+    store): a tenant's id, platform, key and name never change, so every event after the first finds its tenant
+    without SQL. Tenants this unit of work found are in ``found``, remembered once it commits."""
+
+    def __init__(
+        self,
+        session: Session,
+        clock_now: Callable[[], datetime] = utcnow,
+        known: dict[tuple[str, str], Tenant] | None = None,
+    ) -> None:
+        super().__init__(session, clock_now)
+        self.known = {} if known is None else known
+        self.found: dict[tuple[str, str], Tenant] = {}
+
     def ensure(self, platform: str, external_id: str, name: str = "") -> Tenant:
-        """The tenant, added first if it is new (one read for a known tenant: every event asks)."""
+        """The tenant, added first if it is new (no SQL for a tenant known to the process: every event asks)."""
         known = self.find(platform, external_id)
         if known is not None:
             return known
@@ -70,10 +126,15 @@ class TenantRepo(_Repo):
         return to_domain_or_none(Tenant, self.session.get(TenantRow, tenant_id))
 
     def find(self, platform: str, external_id: str) -> Tenant | None:
-        row = self.session.exec(
-            select(TenantRow).where(TenantRow.platform == platform, TenantRow.external_id == external_id)
-        ).one_or_none()
-        return to_domain_or_none(Tenant, row)
+        key = (platform, external_id)
+        remembered = self.known.get(key) or self.found.get(key)
+        if remembered is not None:
+            return remembered.model_copy()
+        row = self.session.exec(_TENANT, params={"platform": platform, "external_id": external_id}).one_or_none()
+        tenant = to_domain_or_none(Tenant, row)
+        if tenant is not None:
+            self.found[key] = tenant.model_copy()
+        return tenant
 
     def clock_offset(self, tenant_id: int) -> timedelta:
         row = self.session.get(TenantRow, tenant_id)
@@ -89,25 +150,17 @@ class TenantRepo(_Repo):
 
 class PeopleRepo(_Repo):
     def get(self, person_id: int) -> Person | None:
-        return to_domain_or_none(Person, self.session.get(PersonRow, person_id))
+        return to_domain_or_none(Person, keep(self.session, self.session.get(PersonRow, person_id)))
 
     def by_email(self, tenant_id: int, email: str) -> Person | None:
-        row = self.session.exec(
-            select(PersonRow).where(PersonRow.tenant_id == tenant_id, func.lower(col(PersonRow.email)) == email.lower())
-        ).one_or_none()
-        return to_domain_or_none(Person, row)
+        row = self.session.exec(_BY_EMAIL, params={"tenant_id": tenant_id, "email": email.lower()}).one_or_none()
+        return to_domain_or_none(Person, keep(self.session, row))
 
     def by_identity(self, tenant_id: int, platform: str, external_id: str) -> Person | None:
         row = self.session.exec(
-            select(PersonRow)
-            .join(PersonIdentityRow, col(PersonIdentityRow.person_id) == PersonRow.id)
-            .where(
-                PersonIdentityRow.tenant_id == tenant_id,
-                PersonIdentityRow.platform == platform,
-                PersonIdentityRow.external_id == external_id,
-            )
+            _BY_IDENTITY, params={"tenant_id": tenant_id, "platform": platform, "external_id": external_id}
         ).one_or_none()
-        return to_domain_or_none(Person, row)
+        return to_domain_or_none(Person, keep(self.session, row))
 
     def add(self, person: NewPerson) -> Person:
         row = PersonRow(**person.model_dump(exclude={"id"}))
@@ -115,7 +168,7 @@ class PeopleRepo(_Repo):
         row.updated_at = self.now()
         self.session.add(row)
         self.session.flush()
-        return to_domain(Person, row)
+        return to_domain(Person, keep(self.session, row))
 
     def save(self, person: Person) -> Person:
         row = self.session.get(PersonRow, person.id)
@@ -139,24 +192,36 @@ class PeopleRepo(_Repo):
         return {row.platform: row.external_id for row in rows}
 
     def in_tenant(self, tenant_id: int) -> list[Person]:
-        rows = self.session.exec(
-            select(PersonRow).where(PersonRow.tenant_id == tenant_id).order_by(col(PersonRow.name))
-        )
-        return [to_domain(Person, row) for row in rows]
+        people = table(PersonRow)
+        statement = core_select(people).where(people.c.tenant_id == tenant_id).order_by(people.c.name)
+        return listed(self.session, Person, statement)
 
     def many(self, person_ids: list[int]) -> dict[int, Person]:
         """People by id, in one query per thousand ids."""
         found: dict[int, Person] = {}
         ids = sorted(set(person_ids))
         for start in range(0, len(ids), 1000):
-            rows = self.session.exec(select(PersonRow).where(col(PersonRow.id).in_(ids[start : start + 1000])))
-            found.update({person.id: person for person in (to_domain(Person, row) for row in rows)})
+            chunk = core_select(table(PersonRow)).where(table(PersonRow).c.id.in_(ids[start : start + 1000]))
+            found.update({person.id: person for person in listed(self.session, Person, chunk)})
         return found
 
     def reports(self, person_id: int) -> list[Person]:
         """The people who report directly to someone."""
         rows = self.session.exec(select(PersonRow).where(PersonRow.manager_id == person_id))
         return [to_domain(Person, row) for row in rows]
+
+    def report_counts(self, person_ids: list[int]) -> dict[int, int]:
+        """How many people report directly to each of these people (absent: nobody), in one query per thousand."""
+        counts: dict[int, int] = {}
+        ids = sorted(set(person_ids))
+        for start in range(0, len(ids), 1000):
+            rows = self.session.exec(
+                select(PersonRow.manager_id, func.count())
+                .where(col(PersonRow.manager_id).in_(ids[start : start + 1000]))
+                .group_by(col(PersonRow.manager_id))
+            )
+            counts.update({stored_id(manager): count for manager, count in rows})
+        return counts
 
     def forget(self, person: Person) -> None:
         """Erase what identifies someone: the row stays (anonymous) so that aggregates still add up."""
@@ -201,7 +266,7 @@ class ProgrammeRepo(_Repo):
         row.created_at = self.now()
         self.session.add(row)
         self.session.flush()
-        return to_domain(Programme, row)
+        return to_domain(Programme, keep(self.session, row))
 
     def save(self, programme: Programme) -> Programme:
         row = self.session.get(ProgrammeRow, programme.id)
@@ -212,13 +277,13 @@ class ProgrammeRepo(_Repo):
         return to_domain(Programme, row)
 
     def get(self, programme_id: int) -> Programme | None:
-        return to_domain_or_none(Programme, self.session.get(ProgrammeRow, programme_id))
+        return to_domain_or_none(Programme, keep(self.session, self.session.get(ProgrammeRow, programme_id)))
 
     def by_slug(self, tenant_id: int, slug: str) -> Programme | None:
         row = self.session.exec(
             select(ProgrammeRow).where(ProgrammeRow.tenant_id == tenant_id, ProgrammeRow.slug == slug)
         ).one_or_none()
-        return to_domain_or_none(Programme, row)
+        return to_domain_or_none(Programme, keep(self.session, row))
 
     def in_tenant(self, tenant_id: int) -> list[Programme]:
         rows = self.session.exec(
@@ -233,7 +298,7 @@ class ParticipantRepo(_Repo):
         row.updated_at = self.now()
         self.session.add(row)
         self.session.flush()
-        return to_domain(Participant, row)
+        return to_domain(Participant, keep(self.session, row))
 
     def save(self, participant: Participant) -> Participant:
         row = self.session.get(ParticipantRow, participant.id)
@@ -245,26 +310,19 @@ class ParticipantRepo(_Repo):
         return to_domain(Participant, row)
 
     def get(self, participant_id: int) -> Participant | None:
-        return to_domain_or_none(Participant, self.session.get(ParticipantRow, participant_id))
+        return to_domain_or_none(Participant, keep(self.session, self.session.get(ParticipantRow, participant_id)))
 
     def find(self, programme_id: int, person_id: int) -> Participant | None:
-        row = self.session.exec(
-            select(ParticipantRow).where(
-                ParticipantRow.programme_id == programme_id, ParticipantRow.person_id == person_id
-            )
-        ).one_or_none()
-        return to_domain_or_none(Participant, row)
+        row = self.session.exec(_PARTICIPANT, params={"programme_id": programme_id, "person_id": person_id})
+        return to_domain_or_none(Participant, keep(self.session, row.one_or_none()))
 
     def in_programme(self, programme_id: int) -> list[Participant]:
-        rows = self.session.exec(
-            select(ParticipantRow).where(ParticipantRow.programme_id == programme_id).order_by(col(ParticipantRow.id))
-        )
-        return [to_domain(Participant, row) for row in rows]
+        participants = table(ParticipantRow)
+        statement = core_select(participants).where(participants.c.programme_id == programme_id)
+        return listed(self.session, Participant, statement.order_by(participants.c.id))
 
     def of_person(self, person_id: int) -> list[Participant]:
-        rows = self.session.exec(
-            select(ParticipantRow).where(ParticipantRow.person_id == person_id).order_by(col(ParticipantRow.id))
-        )
+        rows = self.session.exec(_PARTICIPATIONS, params={"person_id": person_id})
         return [to_domain(Participant, row) for row in rows]
 
 
@@ -298,16 +356,14 @@ class CoordinatorRepo(_Repo):
         return list(rows)
 
     def programmes_of(self, person_id: int) -> list[int]:
-        rows = self.session.exec(
-            select(ProgrammeCoordinatorRow.programme_id).where(ProgrammeCoordinatorRow.person_id == person_id)
-        )
-        return sorted(rows)
+        return sorted(self.session.exec(_COORDINATED, params={"person_id": person_id}))
 
 
 class ConversationRepo(_Repo):
     def load(self, tenant_id: int, person_id: int) -> ConversationState:
-        row = self.session.get(ConversationStateRow, person_id)
+        row = keep(self.session, self.session.get(ConversationStateRow, person_id))
         if row is None:
+            self.session.info.setdefault(_NO_STATE, set()).add(person_id)  # its first save need not look again
             return ConversationState(tenant_id=tenant_id, person_id=person_id)
         return ConversationState(
             tenant_id=row.tenant_id,
@@ -324,9 +380,10 @@ class ConversationRepo(_Repo):
         )
 
     def save(self, state: ConversationState) -> None:
-        row = self.session.get(ConversationStateRow, state.person_id) or ConversationStateRow(
-            person_id=state.person_id, tenant_id=state.tenant_id
-        )
+        absent: set[int] = self.session.info.get(_NO_STATE, set())
+        stored = None if state.person_id in absent else self.session.get(ConversationStateRow, state.person_id)
+        absent.discard(state.person_id)
+        row = stored or ConversationStateRow(person_id=state.person_id, tenant_id=state.tenant_id)
         row.flow, row.flow_version, row.step = state.flow, state.flow_version, state.step
         row.answers, row.history, row.context = dict(state.answers), list(state.history), dict(state.context)
         row.suspended = dict(state.suspended)
@@ -335,10 +392,13 @@ class ConversationRepo(_Repo):
         row.updated_at = self.now()
         self.session.add(row)
         self.session.flush()
+        keep(self.session, row)
 
 
 class OutboxRepo(_Repo):
-    def add(self, message: OutgoingMessage, platform: str, not_before: datetime | None = None) -> bool:
+    def add(
+        self, message: OutgoingMessage, platform: str, not_before: datetime | None = None, lane: Lane = "bulk"
+    ) -> bool:
         now = self.now()
         people = list(message.to.people)
         return insert_ignoring_duplicates(
@@ -357,15 +417,17 @@ class OutboxRepo(_Repo):
                 "last_error": "",
                 "created_at": now,
                 "not_before": not_before or now,
+                "lane": LANES[lane],
             },
             ["idempotency_key"],
         )
 
     def release_held(self, tenant_id: int, person_id: int, now: datetime) -> list[OutgoingMessage]:
         """Nudges still waiting for ``person_id`` alone go out now, as replies (see the port)."""
-        rows = self.session.exec(
+        rows = self.session.exec(  # only rows naming the person among their recipients: not the tenant's backlog
             select(OutboxMessageRow)
             .where(OutboxMessageRow.tenant_id == tenant_id, OutboxMessageRow.status == "pending")
+            .where(cast(col(OutboxMessageRow.recipients), String).contains(str(person_id)))
             .order_by(col(OutboxMessageRow.id))
         ).all()
         released = []
@@ -373,7 +435,7 @@ class OutboxRepo(_Repo):
             if row.recipients != [person_id] or row.pending != [person_id] or row.payload.get("kind") != "nudge":
                 continue
             row.payload = {**row.payload, "kind": "reply"}
-            row.not_before = min(row.not_before, now)
+            row.not_before, row.lane = min(row.not_before, now), LANES["reply"]
             self.session.add(row)
             released.append(OutgoingMessage.model_validate(row.payload))
         self.session.flush()

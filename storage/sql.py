@@ -11,7 +11,7 @@ changes the SQL that runs.
 from __future__ import annotations
 
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 from pydantic import BaseModel
 from sqlalchemy import Executable, Table, bindparam
@@ -23,6 +23,9 @@ from sqlmodel import SQLModel, col, select
 __all__ = [
     "col",
     "insert_ignoring_duplicates",
+    "insert_many_ignoring_duplicates",
+    "keep",
+    "listed",
     "rowcount",
     "select",
     "stored_id",
@@ -32,6 +35,8 @@ __all__ = [
 ]
 
 D = TypeVar("D", bound=BaseModel)
+R = TypeVar("R", bound=SQLModel)
+_KEPT = "rmbot.kept"
 
 
 def table(model: type[SQLModel]) -> Table:
@@ -67,12 +72,46 @@ def to_domain_or_none(model: type[D], row: SQLModel | None) -> D | None:
     return None if row is None else to_domain(model, row)
 
 
+def listed(session: Session, model: type[D], statement: Executable) -> list[D]:
+    """Domain records from the rows a statement over a whole table (``sqlalchemy.select(table(...))``) returns,
+    without making an ORM instance per row: for long listings (a programme's participants, a tenant's people),
+    where making and copying instances cost most of the time. Pending changes are flushed first, as for any query."""
+    result = session.execute(statement)
+    names = list(result.keys())
+    return [model.model_validate(dict(zip(names, row, strict=True))) for row in result]
+
+
+@overload
+def keep(session: Session, row: R) -> R: ...
+@overload
+def keep(session: Session, row: R | None) -> R | None: ...
+def keep(session: Session, row: R | None) -> R | None:
+    """Hold ``row`` until the unit of work ends, so that reading it again by id (``session.get``) runs no SQL.
+
+    The session's identity map references rows weakly: once a repository has copied a row into a domain record
+    and dropped it, the next ``get`` of the same id would read it again. A turn reads the same person, programme,
+    participant and conversation state several times; kept, each is read once per transaction. Changes still
+    go through the row (a rolled-back savepoint expires it, and it is read again on next use)."""
+    if row is not None:
+        session.info.setdefault(_KEPT, {})[id(row)] = row
+    return row
+
+
 def insert_ignoring_duplicates(
     session: Session, model: type[SQLModel], values: dict[str, Any], unique: list[str]
 ) -> bool:
     """INSERT ... ON CONFLICT DO NOTHING on SQLite and PostgreSQL. Returns True when a row was added."""
     statement = _insert_ignoring(session.get_bind().dialect.name, model, tuple(unique), tuple(sorted(values)))
     return session.execute(statement, values).first() is not None
+
+
+def insert_many_ignoring_duplicates(
+    session: Session, model: type[SQLModel], rows: list[dict[str, Any]], unique: list[str]
+) -> None:
+    """:func:`insert_ignoring_duplicates` for many rows with the same columns, in one statement per batch."""
+    if rows:
+        statement = _insert_ignoring(session.get_bind().dialect.name, model, tuple(unique), tuple(sorted(rows[0])))
+        session.execute(statement, rows)
 
 
 @cache

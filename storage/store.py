@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
+from bot.domain import Tenant
 from bot.ports import Store
 from storage import db
 from storage.activity import AuditRepo, FeedbackRepo, MatchingRepo, SessionsRepo
@@ -44,11 +45,18 @@ def _utcnow() -> datetime:
 
 
 class SqlUnitOfWork:
-    """Every repository over one session; the transaction commits when the block exits cleanly."""
+    """Every repository over one session; the transaction commits when the block exits cleanly.
 
-    def __init__(self, session: Session, now: Callable[[], datetime]) -> None:
+    ``known_tenants``: the store's memory of committed tenants (see :class:`storage.repositories.TenantRepo`)."""
+
+    def __init__(
+        self,
+        session: Session,
+        now: Callable[[], datetime],
+        known_tenants: dict[tuple[str, str], Tenant] | None = None,
+    ) -> None:
         self.session = session
-        self.tenants = TenantRepo(session, now)
+        self.tenants = TenantRepo(session, now, known_tenants)
         self.people = PeopleRepo(session, now)
         self.programmes = ProgrammeRepo(session, now)
         self.directory = DirectoryRepo(session, now)
@@ -85,6 +93,8 @@ class SqlStore:
         self.teams = SqlTeamsRecords(engine)
         self.payload_retention = PAYLOAD_RETENTION
         """How long handled inbox payloads and delivered outbox payloads are kept (RMBOT_PAYLOAD_RETENTION_DAYS)."""
+        self._tenants: dict[tuple[str, str], Tenant] = {}
+        """Tenants committed to this database, by (platform, key): their rows never change, so they are read once."""
 
     @classmethod
     def open(
@@ -100,7 +110,9 @@ class SqlStore:
     def unit_of_work(self) -> Iterator[SqlUnitOfWork]:
         with Session(self.engine, expire_on_commit=False) as session:
             with session.begin():
-                yield SqlUnitOfWork(session, self.now)
+                uow = SqlUnitOfWork(session, self.now, self._tenants)
+                yield uow
+            self._tenants.update(uow.tenants.found)  # committed: remembered for the units of work to come
 
     def ping(self) -> bool:
         try:

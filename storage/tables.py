@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint, false
+from sqlalchemy import JSON, Column, DateTime, Index, SmallInteger, UniqueConstraint, false, text
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -207,9 +207,22 @@ class InboxEventRow(SQLModel, table=True):
     """When the payload was emptied (retention, ``forget-me``): only what exactly-once needs is left."""
 
 
+LANES: dict[str, int] = {"reply": 0, "bulk": 1}
+"""The outbox's lanes (``bot.ports.Lane``) as stored: a lower lane is sent first."""
+UNSETTLED = "status IN ('pending', 'sending')"
+"""Outbox rows still to send, as the lane index and the claim both spell it (a partial index is used only by a
+query naming its condition with the same literal values)."""
+
+
 class OutboxMessageRow(SQLModel, table=True):
     __tablename__ = "outbox_message"
-    __table_args__ = (Index("ix_outbox_pending", "platform", "status", "not_before"),)
+    __table_args__ = (
+        Index("ix_outbox_pending", "platform", "status", "not_before"),
+        # What the senders claim: due rows of the reply lane first, then bulk, each in id order.
+        Index(
+            "ix_outbox_lane", "platform", "lane", "id", sqlite_where=text(UNSETTLED), postgresql_where=text(UNSETTLED)
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     tenant_id: int = Field(foreign_key="tenant.id", index=True)
@@ -222,6 +235,8 @@ class OutboxMessageRow(SQLModel, table=True):
     status: str = Field(default="pending", max_length=16)
     attempts: int = 0
     last_error: str = Field(default="", max_length=2000)
+    lane: int = Field(default=LANES["bulk"], sa_column=Column(SmallInteger, nullable=False, server_default="1"))
+    """The lane it waits in (:data:`LANES`): replies to what someone just did go ahead of bulk messages."""
     held_for_install: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     """Held until one of its recipients installs the app (Teams: no personal chat to post in yet); woken when
     one of them does. Cleared by the next attempt, which holds it again if it must still wait."""

@@ -413,3 +413,38 @@ def achieved(data: MatchInput, result: MatchResult, matrix: np.ndarray) -> tuple
     """(pairs, total score) of a result, totals recomputed from the unrounded score matrix."""
     pairs = index_pairs(data, result)
     return len(pairs), float(sum(matrix[i, j] for i, j in pairs))
+
+
+# ----------------------------------------------------------------------------------------------------
+# Reference stable matching: the deferred acceptance bot/matching/solve.py used before it was vectorised
+# ----------------------------------------------------------------------------------------------------
+
+
+def reference_stable(
+    allowed: np.ndarray, scores: np.ndarray, capacity: np.ndarray, rankings: list[list[int]]
+) -> list[tuple[int, int]]:
+    """Mentee-proposing deferred acceptance, one proposal at a time on full preference lists."""
+    n, m = allowed.shape
+    preferences: list[list[int]] = []
+    for i in range(n):
+        ranked = [j for j in rankings[i] if allowed[i, j]]
+        rest = [int(j) for j in np.argsort(-scores[i], kind="stable") if allowed[i, j] and j not in ranked]
+        preferences.append(ranked + rest)
+    held: list[list[int]] = [[] for _ in range(m)]
+    next_choice = [0] * n
+    free = [i for i in range(n) if preferences[i]]
+    while free:
+        i = free.pop()
+        if next_choice[i] >= len(preferences[i]):
+            continue
+        j = preferences[i][next_choice[i]]
+        next_choice[i] += 1
+        if capacity[j] <= 0:
+            free.append(i)
+            continue
+        held[j].append(i)
+        if len(held[j]) > capacity[j]:
+            worst = min(held[j], key=lambda k: (scores[k, j], -k))
+            held[j].remove(worst)
+            free.append(worst)
+    return sorted((i, j) for j in range(m) for i in held[j])

@@ -22,8 +22,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-import adapters.cli.directory as directory_cli
-import adapters.cli.matching as matching_cli
+import adapters.wiring
 from adapters.cli import app as rmbot
 from bot.commands.programmes import new_programme
 from bot.domain import NewPerson
@@ -175,8 +174,8 @@ def seeded(store: SqlStore, monkeypatch: pytest.MonkeyPatch) -> SqlStore:
         for email in PEOPLE:
             uow.people.add(NewPerson(tenant_id=tenant.id, name=email.split("@")[0], email=email, seniority=3))
         new_programme(uow, tenant.id, "Digital 2030", coordinator_id=boss.id)
-    monkeypatch.setattr(directory_cli, "open_store", lambda settings: Borrowed(store))
-    monkeypatch.setattr(matching_cli, "open_store", lambda settings: Borrowed(store))
+    # the commands import the wiring's open_store when they run (`rmbot --help` imports no store)
+    monkeypatch.setattr(adapters.wiring, "open_store", lambda settings: Borrowed(store))
     return store
 
 

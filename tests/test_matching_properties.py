@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import itertools
 import re
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -22,6 +24,7 @@ from bot.matching.load import reason_text, topic_labels
 from bot.matching.model import Candidate, MatchInput, MatchResult, Rules, Weights
 from bot.matching.run import run_matching
 from bot.matching.scoring import score
+from bot.matching.solve import stable
 from bot.wording import say, unescape
 from matching_support import (
     CORE,
@@ -41,6 +44,7 @@ from matching_support import (
     index_pairs,
     instances,
     milp_optimum,
+    reference_stable,
 )
 
 # ----------------------------------------------------------------------------------------------------
@@ -185,6 +189,37 @@ def test_stable_mode_has_no_blocking_pair(data: MatchInput) -> None:
     assert blocking(data, result, score(data).total) == []
 
 
+@CORE
+@given(data=instances(max_people=18, max_mentees=8, max_mentors=6))
+def test_stable_mode_gives_the_pairs_of_the_reference_deferred_acceptance(data: MatchInput) -> None:
+    index_o = {c.participant_id: j for j, c in enumerate(data.mentors)}
+    rankings = [list(dict.fromkeys(index_o[r] for r in c.rankings if r in index_o)) for c in data.mentees]
+    capacity = np.array([max(0, c.capacity) for c in data.mentors], dtype=np.int64)
+    expected = reference_stable(feasible_matrix(data), score(data).total, capacity, rankings)
+    assert sorted(index_pairs(data, run_matching(data, "stable"))) == expected
+
+
+@st.composite
+def stable_problems(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[list[int]]]:
+    """Bare solver inputs with many equal scores (ties), mentors without room, and rankings of any mentor."""
+    n, m = draw(st.integers(0, 12)), draw(st.integers(0, 80))  # past 64 mentors: the candidate lists refill
+    allowed = np.array(draw(st.lists(st.booleans(), min_size=n * m, max_size=n * m)), dtype=bool).reshape(n, m)
+    levels = draw(st.sampled_from([[0.0, 1.0], [0.0, 2.5, 5.0, 97.5], [-0.0, 0.0, 50.0]]))
+    values = draw(st.lists(st.sampled_from(levels), min_size=n * m, max_size=n * m))
+    scores = np.array(values, dtype=np.float32).reshape(n, m)
+    capacity = np.array(draw(st.lists(st.integers(0, 3), min_size=m, max_size=m)), dtype=np.int64)
+    ranked = st.lists(st.integers(0, m - 1), max_size=4, unique=True) if m else st.just([])
+    return allowed, scores, capacity, [draw(ranked) for _ in range(n)]
+
+
+@CORE
+@given(problem=stable_problems())
+def test_vectorised_deferred_acceptance_equals_the_reference_on_ties(
+    problem: tuple[np.ndarray, np.ndarray, np.ndarray, list[list[int]]],
+) -> None:
+    assert stable(*problem) == reference_stable(*problem)
+
+
 @FAST
 @given(data=instances(max_mentees=6, max_mentors=4, max_capacity=2), seed=st.integers(0, 2**31 - 1))
 def test_random_mode_is_reproducible_and_maximal(data: MatchInput, seed: int) -> None:
@@ -315,3 +350,8 @@ def test_a_shorter_reach_only_ever_allows_more_pairs_and_names_itself(data: Matc
             next(c for c in whole.mentors if c.participant_id == pair.mentor),
         )
         assert in_line == any(r.key == "matching.reason_reach" for r in pair.reasons), pair
+
+
+def test_the_matcher_imports_scipy_only_when_it_solves() -> None:
+    check = "import sys, bot.matching.run, bot.services.matching; sys.exit('scipy' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", check], check=False).returncode == 0

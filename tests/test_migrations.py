@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from alembic import command
-from sqlalchemy import Engine, MetaData, Table, select
+from sqlalchemy import Engine, MetaData, Table, func, select
 
 from storage import db
 
@@ -85,3 +85,50 @@ def test_messages_held_for_an_install_keep_being_held_in_their_own_column(engine
         errors = dict(connection.execute(select(outbox.c.idempotency_key, outbox.c.last_error)).all())
     assert errors["held"].startswith("teams: waiting for") and errors["throttled"].startswith("teams: waiting for")
     assert errors["slack"].startswith("teams: waiting for nothing") and errors["sent"] == ""
+
+
+def test_outbox_messages_get_a_lane_and_waiting_answers_go_in_the_reply_lane(engine: Engine) -> None:
+    """0018: messages still waiting that answered someone's own event (sent in the chat they wrote in, or opening
+    the form they asked for) are in the reply lane, everything else in the bulk lane; going back down drops the
+    lane and its index."""
+    db.upgrade(engine, "0017")
+    outbox, tenants = table(engine, "outbox_message"), table(engine, "tenant")
+    with engine.begin() as connection:
+        tenant = connection.execute(
+            tenants.insert().values(platform="slack", external_id="T1", name="", created_at=NOW)
+        ).inserted_primary_key[0]
+        for key, status, payload in [
+            ("answer", "pending", {"kind": "reply", "reply_in": "D1"}),
+            ("form", "sending", {"kind": "reply", "trigger_id": "13345.7"}),
+            ("reminder", "pending", {"kind": "nudge"}),
+            ("broadcast", "pending", {"kind": "reply", "reply_in": ""}),
+            ("answered", "sent", {"kind": "reply", "reply_in": "D1"}),
+        ]:
+            connection.execute(
+                outbox.insert().values(
+                    tenant_id=tenant,
+                    platform="slack",
+                    idempotency_key=key,
+                    payload=payload,
+                    recipients=[3],
+                    pending=[3],
+                    status=status,
+                    attempts=0,
+                    last_error="",
+                    created_at=NOW,
+                    not_before=NOW,
+                )
+            )
+
+    db.upgrade(engine)
+    outbox = table(engine, "outbox_message")
+    with engine.connect() as connection:
+        lanes = dict(connection.execute(select(outbox.c.idempotency_key, outbox.c.lane)).all())
+    assert lanes == {"answer": 0, "form": 0, "reminder": 1, "broadcast": 1, "answered": 1}
+    assert "ix_outbox_lane" in {index.name for index in outbox.indexes}
+
+    command.downgrade(db.alembic_config(engine), "0017")
+    outbox = table(engine, "outbox_message")
+    assert "lane" not in outbox.c and "ix_outbox_lane" not in {index.name for index in outbox.indexes}
+    with engine.connect() as connection:
+        assert connection.execute(select(func.count()).select_from(outbox)).scalar_one() == 5

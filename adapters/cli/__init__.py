@@ -1,4 +1,7 @@
-"""``rmbot``: the operator's command line (the composition root: settings, store, engine, adapters)."""
+"""``rmbot``: the operator's command line (the composition root: settings, store, engine, adapters).
+
+``rmbot --help`` imports only Typer, Rich and what the commands' signatures name: each command imports the
+settings, the store and the bot where it runs (tests/test_start_up.py keeps it so)."""
 
 from __future__ import annotations
 
@@ -14,19 +17,14 @@ from adapters.cli.coordinators import app as coordinators_app
 from adapters.cli.directory import app as directory_app
 from adapters.cli.matching import match as match_command
 from adapters.cli.matching import participants_app
-from adapters.observability import configure_logging
-from adapters.settings import ConfigurationError, Settings, load_settings
-from adapters.wiring import ensure_tenant, open_store
-from bot.commands.registry import find_programme
-from bot.domain import Focus, Programme, Tenant
-from bot.errors import CommandError
-from bot.tenancy import CONSOLE_TENANT, TenantKeyError
-from bot.values import ValueProblem, parse_cadence, parse_date
+from adapters.cli.options import CONSOLE_TENANT
 from bot.wording import say, unescape
-from storage.store import SqlStore
 
 if TYPE_CHECKING:
+    from adapters.settings import Settings
+    from bot.domain import Programme, Tenant
     from bot.ports import UnitOfWork
+    from storage.store import SqlStore
 
 app = typer.Typer(
     help="rmbot: a reverse-mentoring companion for Slack, Microsoft Teams and the local console.",
@@ -60,6 +58,10 @@ def fail(message: str, code: int = 1) -> NoReturn:
 
 
 def settings() -> Settings:
+    """The settings, or one clear line and exit 2; logging configured from them."""
+    from adapters.observability import configure_logging
+    from adapters.settings import ConfigurationError, load_settings
+
     try:
         loaded = load_settings()
     except ConfigurationError as exc:
@@ -68,7 +70,18 @@ def settings() -> Settings:
     return loaded
 
 
+def open_store(config: Settings) -> SqlStore:
+    """The configured store, migrated (see :func:`adapters.wiring.open_store`)."""
+    from adapters.wiring import open_store as open_configured
+
+    return open_configured(config)
+
+
 def tenant_or_fail(store: SqlStore, key: str) -> Tenant:
+    """The tenant an operator-typed key names (created if new), or one clear line and exit 2."""
+    from adapters.wiring import ensure_tenant
+    from bot.tenancy import TenantKeyError
+
     try:
         return ensure_tenant(store, key)
     except TenantKeyError as exc:
@@ -125,6 +138,8 @@ def program_new(
 ) -> None:
     """Create a programme without the chat (for automation)."""
     from bot.commands.programmes import new_programme
+    from bot.domain import Focus
+    from bot.values import ValueProblem, parse_cadence, parse_date
 
     try:
         fields = {
@@ -166,6 +181,8 @@ def program_list(tenant: str = typer.Option(CONSOLE_TENANT, help="console, slack
 
 def _programme_or_fail(uow: UnitOfWork, tenant_id: int, given: str, tenant: str) -> Programme:
     """The programme ``given`` names (slug or name) in the tenant, or one clear line and exit 1."""
+    from bot.commands.registry import find_programme
+
     chosen = find_programme(uow.programmes.in_tenant(tenant_id), given)
     if chosen is None:
         fail(say("cli.unknown_programme", given=given, tenant=tenant))
@@ -181,6 +198,7 @@ def program_questions(
     """Replace the questions a programme adds to its intake with those in a YAML file (all or nothing)."""
     import yaml
 
+    from bot.errors import CommandError
     from bot.services.programmes import ProgrammeService, QuestionsRefused
 
     try:
@@ -349,6 +367,12 @@ def main(args: list[str] | None = None) -> None:
     """Entry point of the ``rmbot`` console script (``args`` defaults to the command line)."""
     try:
         app(args=args)
-    except ConfigurationError as exc:
+    except SystemExit as exc:
+        if "adapters.settings" not in sys.modules:  # the settings were never read: no configuration error
+            raise
+        from adapters.settings import ConfigurationError
+
+        if not isinstance(exc, ConfigurationError):
+            raise
         err.print(str(exc), markup=False)
         sys.exit(2)

@@ -5,12 +5,6 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 
-from adapters.observability import configure_logging
-from adapters.settings import load_settings
-from adapters.wiring import open_store
-from bot.grants import ANY_TENANT, grant
-from bot.tenancy import TenantKeyError, normalise_tenant_key
-from bot.values import is_email
 from bot.wording import say, unescape
 
 app = typer.Typer(help="Tenant coordinators (who may create programmes).", no_args_is_help=True)
@@ -31,6 +25,13 @@ def add(
 ) -> None:
     """Let someone create and run programmes: at once if they are known, else as soon as they first appear
     (a directory import, their first message to the bot, or installing the Slack app)."""
+    from adapters.observability import configure_logging
+    from adapters.settings import load_settings
+    from adapters.wiring import open_store
+    from bot.grants import ANY_TENANT, grant
+    from bot.tenancy import TenantKeyError, normalise_tenant_key
+    from bot.values import is_email
+
     err = Console(stderr=True)
     if not is_email(email.strip()):
         _print(err, "bad_email", given=email)

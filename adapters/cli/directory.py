@@ -6,13 +6,8 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from adapters.settings import load_settings
-from adapters.wiring import ensure_tenant, open_store
-from bot.directory import parse_directory
-from bot.services.directory import DirectoryService
-from bot.tenancy import CONSOLE_TENANT, TenantKeyError
+from adapters.cli.options import CONSOLE_TENANT
 from bot.wording import say, unescape
 
 app = typer.Typer(help="Directory imports from HR CSV files.")
@@ -38,6 +33,14 @@ def import_csv(
     tenant: str = typer.Option(CONSOLE_TENANT, "--tenant", help="console, slack:TEAM_ID or teams:TENANT_ID"),
 ) -> None:
     """Import or update people from an HR directory CSV; nothing is written if any row is wrong."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from adapters.settings import load_settings
+    from adapters.wiring import ensure_tenant, open_store
+    from bot.directory import parse_directory
+    from bot.services.directory import DirectoryService
+    from bot.tenancy import TenantKeyError
+
     out, err = Console(), Console(stderr=True)
     try:
         text = file.read_bytes().decode("utf-8")

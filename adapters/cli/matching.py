@@ -5,19 +5,17 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from adapters.settings import load_settings
-from adapters.wiring import ensure_tenant, open_store
-from bot.commands.registry import find_programme
-from bot.domain import Programme, Tenant
-from bot.model import InboundEvent, Platform
-from bot.ports import Store
-from bot.tenancy import CONSOLE_TENANT
+from adapters.cli.options import CONSOLE_TENANT
 from bot.wording import say, unescape
+
+if TYPE_CHECKING:
+    from bot.domain import Programme, Tenant
+    from bot.ports import Store
 
 participants_app = typer.Typer(help="Programme participants from a spreadsheet or form export.", no_args_is_help=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -29,6 +27,10 @@ def _plain(key: str, **values: object) -> str:
 
 
 def _programme(store: Store, tenant_key: str, wanted: str) -> tuple[Tenant, Programme]:
+    """The tenant and the programme an operator named, or one clear line and exit 2."""
+    from adapters.wiring import ensure_tenant
+    from bot.commands.registry import find_programme
+
     tenant = ensure_tenant(store, tenant_key)
     with store.unit_of_work() as uow:
         programme = find_programme(uow.programmes.in_tenant(tenant.id), wanted)
@@ -49,6 +51,8 @@ def import_participants_csv(
     tenant: str = typer.Option(CONSOLE_TENANT, help="console, slack:TEAM or teams:TENANT"),
 ) -> None:
     """Add or update a programme's participants; any bad row: nothing imported, every bad row named."""
+    from adapters.settings import load_settings
+    from adapters.wiring import open_store
     from bot.participants_import import parse_participants
     from bot.services.directory import DirectoryService
 
@@ -85,6 +89,10 @@ def match(
     tenant: str = typer.Option(CONSOLE_TENANT, help="console, slack:TEAM or teams:TENANT"),
 ) -> None:
     """Match a programme offline: print the summary, optionally write JSON and publish."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from adapters.settings import load_settings
+    from adapters.wiring import open_store
     from bot.matching.load import reason_text
     from bot.matching.model import Mode
     from bot.runtime import Runtime
@@ -174,6 +182,7 @@ def match(
         )
     if publish:
         from bot.commands.matching import PUBLISH_JOB
+        from bot.model import InboundEvent, Platform
 
         runtime = Runtime(store)
         runtime.accept(

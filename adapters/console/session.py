@@ -25,7 +25,7 @@ from bot.clock import OffsetClock
 from bot.commands.registry import ADDRESS_WORD, address
 from bot.domain import Person, Tenant
 from bot.files import safe_file_name
-from bot.model import Action, Form, InboundEvent, OutgoingMessage, Platform
+from bot.model import TEXT_LIMIT, Action, Form, InboundEvent, OutgoingMessage, Platform, capped
 from bot.ports import DeliveryResult, OutboxItem
 from bot.runtime import Runtime
 from bot.tenancy import CONSOLE_TENANT
@@ -54,8 +54,11 @@ def console_event(
 
     A leading ``mentoring`` or ``/mentoring`` is stripped and the event marked ``addressed``. The console
     has no mention syntax: people are named by email (``@amara@example.com``, ``amara@example.com``, or
-    ``@amara`` for the part before the @) and channels by ``#name``, words the engine reads as they are."""
+    ``@amara`` for the part before the @) and channels by ``#name``, words the engine reads as they are.
+    A line longer than ``TEXT_LIMIT`` is kept only that long and marked (``text_length``) for the engine to
+    refuse."""
     typed, addressed = address(text, LEADING) if action is None else (text, False)
+    typed, text_length = capped(typed)
     return InboundEvent(
         platform=Platform.CONSOLE,
         tenant=CONSOLE_TENANT,
@@ -64,6 +67,7 @@ def console_event(
         user_email=email,
         user_name=user_name,
         text=typed,
+        text_length=text_length,
         addressed=addressed,
         action=action,
         occurred_at=at,
@@ -306,6 +310,7 @@ class ConsoleSession:
                 if line.strip().startswith("#"):
                     continue
                 who = self.person.name if self.person else "?"
-                self.console.print(f"[bold]{escape(who)}[/bold] ▸ {escape(line)}", highlight=False)
+                shown = line if len(line) <= TEXT_LIMIT else line[:TEXT_LIMIT] + "…"  # bounded, like what is read
+                self.console.print(f"[bold]{escape(who)}[/bold] ▸ {escape(shown)}", highlight=False)
             if not self.handle_line(line):
                 break

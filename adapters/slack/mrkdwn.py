@@ -18,7 +18,7 @@ _MARKERS = {"bold": "*", "italic": "_", "code": "`", "text": ""}
 
 def escape(text: str) -> str:
     """Escape Slack's control characters so text is shown exactly as given."""
-    return "".join(_ENTITIES.get(ch, ch) for ch in text)
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")  # as _ENTITIES, at C speed
 
 
 def _url(url: str) -> str:

@@ -2,7 +2,9 @@
 
 Every block goes through ``to_dict()``, which raises on any limit slack_sdk knows; the limits it does not
 check (50 blocks per message, 2,000 characters per section field, the aggregate size Slack accepts)
-are kept here by splitting long text and paging a message that would be too big into several posts.
+are kept here by splitting long text and paging a message that would be too big into several posts. A
+message is first shortened to :data:`~bot.model.MESSAGE_TEXT_LIMIT` characters of text, which bounds the
+posts (and the work) one message can take.
 
 Action ids carry the engine's action id before a ``|`` (``consent|0``): Slack wants action ids unique
 within a block, the engine wants its own id back; :func:`engine_action` undoes the suffix. Actions the
@@ -310,7 +312,11 @@ def paginate(
 
 
 def render_message(message: OutgoingMessage, form_ref: str = "") -> list[Page]:
-    """``message`` as one or more posts (more only when it is too big for one), each within every limit."""
+    """``message`` as one or more posts (more only when it is too big for one), each within every limit.
+
+    A message with more than ``MESSAGE_TEXT_LIMIT`` characters of text is shortened first (with a note), so
+    rendering one message is bounded work and a few posts at most."""
+    message = message.shortened(say("slack.shortened"))
     pages = paginate(message_blocks(message, form_ref))
     first = to_plain(message.text, FALLBACK_TEXT) or " "
     later = to_plain(say("slack.continued"), FALLBACK_TEXT)

@@ -6,7 +6,9 @@ resolved here: ``<@U123|amara>`` becomes the neutral word ``@amara`` listed in `
 ``U123``), ``<#C123|general>`` becomes ``#general`` listed in ``channels``, so the engine never sees
 Slack's syntax. A leading ``mentoring`` (or the slash command typed in a DM) is stripped and the event
 marked ``addressed``. Every event carries an id that is the same on a retry: the Events API
-``event_id``, or the interaction's ``trigger_id``.
+``event_id``, or the interaction's ``trigger_id``. Typed text (messages, mentions, slash commands) is read up
+to ``READ_LIMIT`` characters and kept up to ``TEXT_LIMIT``; longer text is marked (``text_length``) for the
+engine to refuse. Button values and forms are bounded by Slack itself.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from adapters.slack.forms import submitted
 from adapters.slack.render import ANSWER, PICK, SUBMIT, engine_action
 from bot.commands.registry import ADDRESS_WORD, address
 from bot.mentions import mention_word
-from bot.model import Action, InboundEvent, Platform
+from bot.model import READ_LIMIT, Action, InboundEvent, Platform, capped
 
 _TOKEN = re.compile(r"<([^<>]*)>")
 _USER = re.compile(r"^@([UW][A-Z0-9]+)(?:\|([^>]*))?$")
@@ -78,9 +80,18 @@ def readable(text: str, without: str = "") -> tuple[str, dict[str, str], dict[st
     return _plain(out), mentions, channels
 
 
+def typed_text(raw: Any, without: str = "") -> tuple[str, dict[str, str], dict[str, str], int]:
+    """:func:`readable` of what someone typed, read only up to ``READ_LIMIT`` characters; returns (text,
+    mentions, channels, length), ``length`` the raw length when it was longer than that (else 0), for
+    :func:`~bot.model.capped`."""
+    text = str(raw or "")
+    return (*readable(text[:READ_LIMIT], without), len(text) if len(text) > READ_LIMIT else 0)
+
+
 def from_command(body: dict[str, Any]) -> InboundEvent:
     """A ``/mentoring`` slash command (its text is a command, with or without the word mentoring)."""
-    text, mentions, channels = readable(body.get("text", ""))
+    typed, mentions, channels, length = typed_text(body.get("text"))
+    text, text_length = capped(address(typed, (str(body.get("command") or COMMAND), *LEADING))[0], length)
     return InboundEvent(
         platform=Platform.SLACK,
         tenant=team_of(body),
@@ -88,7 +99,8 @@ def from_command(body: dict[str, Any]) -> InboundEvent:
         user=body.get("user_id", ""),
         user_name=body.get("user_name", ""),
         conversation=body.get("channel_id", ""),
-        text=address(text, (str(body.get("command") or COMMAND), *LEADING))[0],
+        text=text,
+        text_length=text_length,
         mentions=mentions,
         channels=channels,
         addressed=True,
@@ -105,10 +117,11 @@ def from_message(body: dict[str, Any]) -> InboundEvent | None:
         return None
     if event.get("bot_id") or not event.get("user"):
         return None
-    typed, mentions, channels = readable(event.get("text", ""))
+    typed, mentions, channels, length = typed_text(event.get("text"))
     if not typed.strip() and event.get("subtype") == "file_share":
         return None  # a file with nothing said: nothing to answer
     text, addressed = address(typed, LEADING)
+    text, text_length = capped(text, length)
     return InboundEvent(
         platform=Platform.SLACK,
         tenant=team_of(body),
@@ -116,6 +129,7 @@ def from_message(body: dict[str, Any]) -> InboundEvent | None:
         user=event["user"],
         conversation=event.get("channel", ""),
         text=text,
+        text_length=text_length,
         mentions=mentions,
         channels=channels,
         addressed=addressed,
@@ -129,8 +143,9 @@ def from_mention(body: dict[str, Any], bot_user: str) -> InboundEvent | None:
     event = body.get("event", {})
     if event.get("bot_id") or not event.get("user"):
         return None
-    typed, mentions, channels = readable(event.get("text", ""), without=bot_user)
+    typed, mentions, channels, length = typed_text(event.get("text"), without=bot_user)
     text, addressed = address(" ".join(typed.split()), LEADING)
+    text, text_length = capped(text, length)
     return InboundEvent(
         platform=Platform.SLACK,
         tenant=team_of(body),
@@ -138,6 +153,7 @@ def from_mention(body: dict[str, Any], bot_user: str) -> InboundEvent | None:
         user=event["user"],
         conversation=event.get("channel", ""),
         text=text,
+        text_length=text_length,
         mentions=mentions,
         channels=channels,
         addressed=addressed,

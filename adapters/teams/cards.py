@@ -241,7 +241,9 @@ def size(value: Any) -> int:
 def render(
     message: OutgoingMessage, ref: str = "", link_for: LinkFor | None = None, budget: int = CARD_BUDGET
 ) -> list[dict[str, Any]]:
-    """``message`` as one card, or several when it is larger than one Teams message can carry."""
+    """``message`` as one card, or several when it is larger than one Teams message can carry (a message with
+    more than ``MESSAGE_TEXT_LIMIT`` characters of text is shortened first, with a note: a few cards at most)."""
+    message = message.shortened(say("teams.shortened"))
     fallback = plain(message.text, SUMMARY) or " "
     parts: list[list[dict[str, Any]]] = [[]]
     used = 0

@@ -7,7 +7,9 @@ Teams account id; the event id is the activity id, which Teams keeps when it re-
 Mentions of the bot are removed from the text; other mentions are resolved here into neutral words:
 a person's ``<at>Jane Doe</at>`` becomes ``@Jane.Doe`` listed in ``mentions`` (mapped to the person's id),
 a channel's becomes ``#General`` listed in ``channels`` (mapped to the channel's ``19:`` id). A leading
-``mentoring`` (or ``/mentoring``) is stripped and the event marked ``addressed``.
+``mentoring`` (or ``/mentoring``) is stripped and the event marked ``addressed``. A typed message is read
+up to ``READ_LIMIT`` characters and kept up to ``TEXT_LIMIT``; longer text is marked (``text_length``) for
+the engine to refuse. Card inputs and button values are bounded by Teams itself.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from adapters.teams.cards import (
 from adapters.teams.inputs import field_value
 from bot.commands.registry import ADDRESS_WORD, address
 from bot.mentions import mention_word
-from bot.model import Action, InboundEvent, Platform
+from bot.model import READ_LIMIT, Action, InboundEvent, Platform, capped
 
 CARD_ACTION = "adaptiveCard/action"
 _AT = re.compile(r"<at>(.*?)</at>", re.IGNORECASE | re.DOTALL)
@@ -133,8 +135,9 @@ def accounts_of(activity: dict[str, Any], mentioned: bool = True) -> list[dict[s
 
 def readable(activity: dict[str, Any]) -> tuple[str, dict[str, str], dict[str, str], bool]:
     """The text as typed, mentions as neutral words; returns (text, mentions, channels, whether the bot was
-    mentioned), each word mapped to the person's or the channel's id."""
-    text = str(activity.get("text") or "")
+    mentioned), each word mapped to the person's or the channel's id. Only the first ``READ_LIMIT``
+    characters are read (see :func:`event_of`)."""
+    text = str(activity.get("text") or "")[:READ_LIMIT]
     bot = (activity.get("recipient") or {}).get("id")
     mentions: dict[str, str] = {}
     channels: dict[str, str] = {}
@@ -215,8 +218,11 @@ def event_of(activity: dict[str, Any]) -> InboundEvent | None:
     if not typed and not bot_mentioned:
         return None
     text, addressed = address(typed, LEADING)
+    raw = len(str(activity.get("text") or ""))
+    text, text_length = capped(text, raw if raw > READ_LIMIT else 0)
     return InboundEvent(
         text=text,
+        text_length=text_length,
         mentions=mentions,
         channels=channels,
         addressed=addressed,

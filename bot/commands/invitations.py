@@ -273,10 +273,11 @@ def status(turn: Turn, _args: Args, programme: Programme | None) -> None:
         role.value: {**{state.value: 0 for state in ParticipantStatus}, "intake": 0, "onboarded": 0} for role in Role
     }
     waiting, incomplete, not_onboarded = [], [], []
+    people = turn.uow.people.many([p.person_id for p in participants])
     for participant in participants:
         role_counts = counts[participant.role.value]
         role_counts[participant.status.value] += 1
-        person = turn.uow.people.get(participant.person_id)
+        person = people.get(participant.person_id)
         name = person.name if person else "?"
         if participant.status == ParticipantStatus.INVITED:
             waiting.append(name)

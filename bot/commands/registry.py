@@ -11,14 +11,12 @@ import re
 import shlex
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
-
-import yaml
+from typing import TYPE_CHECKING, Any, Literal
 
 from bot.errors import CommandError
-from bot.wording import PROMPTS
+from bot.wording import PROMPTS, read_yaml
 
 if TYPE_CHECKING:
     from bot.context import Turn
@@ -135,7 +133,7 @@ class Registry:
     """Declared verbs, looked up by their words."""
 
     def __init__(self, source: Path = COMMANDS_FILE) -> None:
-        data = yaml.safe_load(source.read_text(encoding="utf-8"))
+        data = _declared(source, source.stat().st_mtime_ns)
         self.verbs: dict[tuple[str, ...], Verb] = {}
         for name, spec in data.items():
             words = tuple(name.split())
@@ -190,6 +188,14 @@ class Registry:
 
     def lookup(self, name: str) -> Verb | None:
         return self.verbs.get(tuple(name.lower().split()))
+
+
+@cache
+def _declared(source: Path, modified: int) -> dict[str, Any]:
+    """The parsed vocabulary file, read once per version of it (every :class:`Registry` builds its own verbs
+    from it, as each engine sets their handlers); ``modified`` is part of the key so an edited file is read."""
+    data: dict[str, Any] = read_yaml(source)
+    return data
 
 
 def find_programme(programmes: list[Programme], wanted: str) -> Programme | None:

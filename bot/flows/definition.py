@@ -12,10 +12,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any, get_args
 
-import yaml
-
 from bot.model import FieldKind
-from bot.wording import PROMPTS
+from bot.wording import PROMPTS, read_yaml
 
 FLOW_DIR = PROMPTS / "flows"
 KINDS = {*get_args(FieldKind), "cadence", "ack"}
@@ -179,4 +177,4 @@ def parse_flow(data: dict[str, Any], source: str = "<flow>") -> Flow:
 def load_flow(flow_id: str, directory: Path = FLOW_DIR) -> Flow:
     """Load ``prompts/flows/<flow_id>.yml``."""
     path = directory / f"{flow_id}.yml"
-    return parse_flow(yaml.safe_load(path.read_text(encoding="utf-8")), str(path))
+    return parse_flow(read_yaml(path), str(path))

@@ -92,19 +92,22 @@ def utc_window(time_zone: str, working_hours: str, day: date) -> tuple[int, int]
 
 
 def overlap_minutes(mentees: list[Candidate], mentors: list[Candidate], day: date) -> np.ndarray:
-    """Minutes of working-hours overlap for every mentee x mentor, on a 24-hour circle."""
+    """Minutes of working-hours overlap for every mentee x mentor, on a 24-hour circle.
+
+    Worked out once per distinct pair of UTC windows (an organisation has few), then spread to every cell."""
     a = np.array([utc_window(c.time_zone, c.working_hours, day) for c in mentees], dtype=np.int16).reshape(-1, 2)
     b = np.array([utc_window(c.time_zone, c.working_hours, day) for c in mentors], dtype=np.int16).reshape(-1, 2)
-    start_a, end_a = a[:, 0:1], a[:, 0:1] + a[:, 1:2]
-    best = np.zeros((len(mentees), len(mentors)), dtype=np.int16)
+    windows_a, which_a = np.unique(a, axis=0, return_inverse=True)
+    windows_b, which_b = np.unique(b, axis=0, return_inverse=True)
+    start_a, end_a = windows_a[:, 0:1], windows_a[:, 0:1] + windows_a[:, 1:2]
+    best = np.zeros((len(windows_a), len(windows_b)), dtype=np.int16)
     for shift in (-1440, 0, 1440):
-        start_b = (b[:, 0] + np.int16(shift))[None, :]
-        end_b = start_b + b[:, 1][None, :]
+        start_b = (windows_b[:, 0] + np.int16(shift))[None, :]
+        end_b = start_b + windows_b[:, 1][None, :]
         overlap = np.minimum(end_a, end_b)
         overlap -= np.maximum(start_a, start_b)
         np.maximum(best, overlap, out=best)
-        del overlap
-    return best
+    return best[which_a.reshape(-1)][:, which_b.reshape(-1)]
 
 
 def _boss(managers: dict[int, int | None], person: int, missing: int) -> int:
@@ -150,9 +153,9 @@ def feasibility(data: MatchInput) -> Feasibility:
     reach_e = np.array([c.offline_depth if c.offline_depth > 0 else 10**6 for c in mentees], dtype=np.int32)
     reach_o = np.array([c.offline_depth if c.offline_depth > 0 else 10**6 for c in mentors], dtype=np.int32)
     inside = (enter_e[:, None] < enter_o[None, :]) & (leave_o[None, :] <= leave_e[:, None])
-    inside &= (level_o[None, :] - level_e[:, None]) <= reach_e[:, None]
+    inside &= level_o[None, :] <= (level_e + reach_e)[:, None]  # at most reach_e levels below the mentee
     below = (enter_o[None, :] < enter_e[:, None]) & (leave_e[:, None] <= leave_o[None, :])
-    below &= (level_e[:, None] - level_o[None, :]) <= reach_o[None, :]
+    below &= level_e[:, None] <= (level_o + reach_o)[None, :]
     inside |= below
     del below
     inside |= np.array([c.person_id for c in mentees])[:, None] == np.array([c.person_id for c in mentors])[None, :]

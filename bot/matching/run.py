@@ -56,18 +56,9 @@ def run_matching(
 
     mark = time.perf_counter()
     report("solve")
-    allowed = feasible.allowed.copy()
-    capacity = np.array([max(0, c.capacity) for c in data.mentors], dtype=np.int64)
-    index_e = {c.participant_id: i for i, c in enumerate(data.mentees)}
+    allowed = feasible.allowed  # pins clear their mentee's row here: the feasibility is not used again
+    capacity, pinned = apply_pins(data, allowed)
     index_o = {c.participant_id: j for j, c in enumerate(data.mentors)}
-    pinned: list[tuple[int, int]] = []
-    for mentee, mentor in data.rules.pins:
-        i, j = index_e.get(mentee), index_o.get(mentor)
-        if i is None or j is None or not allowed[i, j] or capacity[j] <= 0 or i in {p for p, _ in pinned}:
-            continue
-        pinned.append((i, j))
-        capacity[j] -= 1
-        allowed[i, :] = False
     if mode == "stable":
         rankings = [list(dict.fromkeys(index_o[r] for r in c.rankings if r in index_o)) for c in data.mentees]
         chosen = solve.stable(allowed, scores.total, capacity, rankings)
@@ -80,15 +71,18 @@ def run_matching(
     mark = time.perf_counter()
     report("explanations")
     labels = labels or {}
+    pinned_pairs = set(pinned)
+    every = sorted([*pinned, *chosen])
+    taken = [float(v) for v in scores.total[[i for i, _ in every], [j for _, j in every]]] if every else []
     pairs = [
         Pair(
             mentee=data.mentees[i].participant_id,
             mentor=data.mentors[j].participant_id,
-            score=round(float(scores.total[i, j]), 1),
+            score=round(value, 1),
             reasons=explain(data, data.mentees[i], data.mentors[j], labels),
-            pinned=(i, j) in pinned,
+            pinned=(i, j) in pinned_pairs,
         )
-        for i, j in sorted([*pinned, *chosen])
+        for (i, j), value in zip(every, taken, strict=True)
     ]
     matched_e = {p.mentee for p in pairs}
     load: dict[int, int] = {}
@@ -107,6 +101,23 @@ def run_matching(
     timings["explanations"] = time.perf_counter() - mark
     timings["total"] = time.perf_counter() - started
     return MatchResult(mode=mode, seed=seed, pairs=pairs, unmatched=unmatched, timings=timings)
+
+
+def apply_pins(data: MatchInput, allowed: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """Keep every feasible pin (a mentee's first, while the mentor has room): each takes one unit of its
+    mentor's capacity and clears its mentee's row of ``allowed`` (in place). Returns (capacity left, pins)."""
+    capacity = np.array([max(0, c.capacity) for c in data.mentors], dtype=np.int64)
+    index_e = {c.participant_id: i for i, c in enumerate(data.mentees)}
+    index_o = {c.participant_id: j for j, c in enumerate(data.mentors)}
+    pinned: list[tuple[int, int]] = []
+    for mentee, mentor in data.rules.pins:
+        i, j = index_e.get(mentee), index_o.get(mentor)
+        if i is None or j is None or not allowed[i, j] or capacity[j] <= 0 or i in {p for p, _ in pinned}:
+            continue
+        pinned.append((i, j))
+        capacity[j] -= 1
+        allowed[i, :] = False
+    return capacity, pinned
 
 
 def mentee_reason(data: MatchInput, blocked_by: str | None, i: int) -> Reason:

@@ -15,6 +15,8 @@ from bot.matching.model import DIVERSITY_DIMENSIONS, STYLE_KEYS, Candidate, Matc
 from bot.matching.rules import levels_below
 
 FLEXIBLE_STYLES = {"mix", "either"}
+_ROWS = 1024
+"""Mentee rows scored together where a step needs a temporary wider than the float32 total."""
 ORG_DIMENSIONS = ("division", "department", "location")
 """Dimensions an explanation may name. Gender and generation are self-identified: never shown."""
 
@@ -50,6 +52,21 @@ def _weights(data: MatchInput) -> list[tuple[str, float]]:
     return [(name, 100.0 * w / total) for name, w in parts]
 
 
+def _add_part(
+    total: np.ndarray, agree: np.ndarray, unknown_e: np.ndarray, unknown_o: np.ndarray, share: np.float32
+) -> None:
+    """``total`` plus ``share`` where mentee and mentor agree, or half of it where either side is unknown
+    (whatever ``agree`` says there). One row block at a time: the float part never exists whole."""
+    half = np.float32(0.5) * share
+    for start in range(0, total.shape[0], _ROWS):
+        rows = slice(start, start + _ROWS)
+        part = np.multiply(agree[rows], share, dtype=np.float32)
+        part[unknown_e[rows], :] = half
+        part[:, unknown_o] = half
+        total[rows] += part
+        del part
+
+
 def score(data: MatchInput) -> Scores:
     """Every soft preference for every mentee x mentor, combined by the programme's weights."""
     mentees, mentors, weights = data.mentees, data.mentors, data.weights
@@ -71,10 +88,13 @@ def score(data: MatchInput) -> Scores:
     learn, teach = masks[:n], masks[n:]
     wanted = np.maximum(np.bitwise_count(learn), 1).astype(np.float32)
     if factor["topic"]:
-        shared = np.bitwise_count(learn[:, None] & teach[None, :]).astype(np.float32)
-        shared *= (factor["topic"] / wanted)[:, None]
-        total += shared
-        del shared
+        per_tag = (factor["topic"] / wanted)[:, None]
+        for start in range(0, n, _ROWS):  # in row blocks: the shared-tag counts never exist whole
+            rows = slice(start, start + _ROWS)
+            shared = np.bitwise_count(learn[rows, None] & teach[None, :]).astype(np.float32)
+            shared *= per_tag[rows]
+            total[rows] += shared
+            del shared
 
     counted = [d for d in DIVERSITY_DIMENSIONS if weights.diversity_prefs.get(d, "ignore") != "ignore"]
     if factor["diversity"] and counted:
@@ -83,11 +103,8 @@ def score(data: MatchInput) -> Scores:
             codes = _codes([getattr(c, dimension) for c in everyone])
             a, b = codes[:n][:, None], codes[n:][None, :]
             agree = (a == b) if weights.diversity_prefs[dimension] == "same" else (a != b)
-            part = agree.astype(np.float32)
-            part[(a < 0) | (b < 0)] = 0.5
-            part *= share
-            total += part
-            del part, agree
+            _add_part(total, agree, codes[:n] < 0, codes[n:] < 0, share)
+            del agree
 
     if factor["style"]:
         share = np.float32(factor["style"] / len(STYLE_KEYS))
@@ -95,12 +112,11 @@ def score(data: MatchInput) -> Scores:
             values = [c.style.get(key) for c in everyone]
             codes = _codes(values)
             flexible = np.array([(v or "") in FLEXIBLE_STYLES for v in values], dtype=bool)
-            a, b = codes[:n][:, None], codes[n:][None, :]
-            part = ((a == b) | flexible[:n][:, None] | flexible[n:][None, :]).astype(np.float32)
-            part[(a < 0) | (b < 0)] = 0.5
-            part *= share
-            total += part
-            del part
+            agree = codes[:n][:, None] == codes[n:][None, :]
+            agree[flexible[:n], :] = True
+            agree[:, flexible[n:]] = True
+            _add_part(total, agree, codes[:n] < 0, codes[n:] < 0, share)
+            del agree
 
     if data.uses_choice and factor.get("choice"):
         index_o = {c.participant_id: j for j, c in enumerate(mentors)}
@@ -130,14 +146,11 @@ def explain(data: MatchInput, mentee: Candidate, mentor: Candidate, labels: dict
         reasons.append(Reason("matching.reason_no_topics"))
     prefs: Weights = data.weights
 
-    def value(candidate: Candidate, dimension: str) -> str:
-        return (getattr(candidate, dimension) or "").strip().lower()
-
-    known = [d for d in ORG_DIMENSIONS if value(mentee, d) and value(mentor, d)]
-    different = [
-        d for d in known if prefs.diversity_prefs.get(d) == "different" and value(mentee, d) != value(mentor, d)
-    ]
-    same = [d for d in known if prefs.diversity_prefs.get(d) == "same" and value(mentee, d) == value(mentor, d)]
+    ours = {d: (getattr(mentee, d) or "").strip().lower() for d in ORG_DIMENSIONS}
+    theirs = {d: (getattr(mentor, d) or "").strip().lower() for d in ORG_DIMENSIONS}
+    known = [d for d in ORG_DIMENSIONS if ours[d] and theirs[d]]
+    different = [d for d in known if prefs.diversity_prefs.get(d) == "different" and ours[d] != theirs[d]]
+    same = [d for d in known if prefs.diversity_prefs.get(d) == "same" and ours[d] == theirs[d]]
     if different:
         reasons.append(Reason("matching.reason_different", {"dimensions": different}))
     if same:

@@ -4,69 +4,197 @@
   expanded into one column per unit of capacity and the rectangular assignment problem is solved with
   SciPy's ``linear_sum_assignment``; disallowed cells cost more than any allowed one, so a solution
   that uses one is never better than leaving that mentee unmatched, and such cells are dropped.
-* ``stable``: mentee-proposing deferred acceptance with capacities. Mentees rank mentors by their own
-  ranking first, then by score; mentors rank mentees by score. No mentee and mentor would both rather
-  have each other than what they got.
+* ``stable``: mentee-proposing deferred acceptance with capacities, vectorised with NumPy (all free
+  mentees propose at once; each mentee's next candidates are worked out only when needed, skipping
+  mentors who would reject them). Mentees rank mentors by their own ranking first, then by score;
+  mentors rank mentees by score; equal scores go to the lower index. No mentee and mentor would both
+  rather have each other than what they got.
 * ``random``: the optimal solve on random scores from a seeded generator: reproducible, maximal in size,
   and still under every hard rule.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
-from scipy.optimize import linear_sum_assignment
+
+
+@dataclass
+class CostMatrix:
+    """The assignment problem of the optimal solve, ready for ``linear_sum_assignment``."""
+
+    cost: np.ndarray
+    """float64, C-contiguous; never more rows than columns (SciPy would make a transposed copy)."""
+    rows: np.ndarray
+    """The mentee index of each mentee line."""
+    slots: np.ndarray
+    """The mentor index of each unit of capacity."""
+    transposed: bool
+    """True when ``cost`` is slots x mentees rather than mentees x slots."""
+
+
+_COST_ROWS = 512
+"""Mentee rows of the cost matrix built together."""
+
+
+def optimal_cost(allowed: np.ndarray, scores: np.ndarray, capacity: np.ndarray) -> CostMatrix | None:
+    """The cost matrix of the optimal solve (None when no pair is possible), built in one float64 pass."""
+    n, m = allowed.shape
+    if n == 0 or m == 0 or capacity.sum() == 0:
+        return None
+    rows = np.flatnonzero(allowed.any(axis=1))
+    cols = np.flatnonzero(allowed.any(axis=0) & (capacity > 0))
+    if rows.size == 0 or cols.size == 0:
+        return None
+    slots = np.repeat(cols, capacity[cols])
+    big = 100.0 * (rows.size + 1) + 1.0  # one more pair is worth more than any score difference
+    every_slot = slots.size == m and bool((slots == np.arange(m)).all())
+    transposed = rows.size > slots.size
+    big32 = np.float32(big)
+    exact = float(big32) == big  # then disallowed cells come out at exactly 2 * big either way
+    cost = np.empty((slots.size, rows.size) if transposed else (rows.size, slots.size), dtype=np.float64)
+    for start in range(0, rows.size, _COST_ROWS):  # a block of mentees at a time: no float32 copy of it all
+        block = rows[start : start + _COST_ROWS]
+        part, fits = scores[block], allowed[block]
+        if not every_slot:
+            part, fits = part[:, slots], fits[:, slots]
+        np.clip(part, 0.0, 100.0, out=part)
+        target = cost[:, start : start + block.size].T if transposed else cost[start : start + block.size]
+        if exact:  # without branches (a random mask is slow): score where allowed, -big elsewhere, then big - it
+            np.multiply(part, fits, out=part)
+            part -= np.multiply(~fits, big32, dtype=np.float32)
+            np.subtract(big, part, out=target, dtype=np.float64)
+        else:
+            np.subtract(big, part, out=target, dtype=np.float64)
+            np.putmask(target, ~fits, 2.0 * big)
+    return CostMatrix(cost=cost, rows=rows, slots=slots, transposed=transposed)
 
 
 def optimal(allowed: np.ndarray, scores: np.ndarray, capacity: np.ndarray) -> list[tuple[int, int]]:
     """(mentee, mentor) index pairs maximising first the number of pairs, then the total score."""
-    n, m = allowed.shape
-    if n == 0 or m == 0 or capacity.sum() == 0:
+    from scipy.optimize import linear_sum_assignment  # heavy (about 80 MiB): imported only when a run needs it
+
+    built = optimal_cost(allowed, scores, capacity)
+    if built is None:
         return []
-    rows = np.flatnonzero(allowed.any(axis=1))
-    cols = np.flatnonzero(allowed.any(axis=0) & (capacity > 0))
-    if rows.size == 0 or cols.size == 0:
-        return []
-    slots = np.repeat(cols, capacity[cols])
-    big = 100.0 * (rows.size + 1) + 1.0  # one more pair is worth more than any score difference
-    whole = rows.size == n and slots.size == m and bool((slots == np.arange(m)).all())
-    cost = np.array(scores if whole else scores[np.ix_(rows, slots)], dtype=np.float64)  # one float64 matrix
-    np.clip(cost, 0.0, 100.0, out=cost)
-    np.subtract(big, cost, out=cost)
-    cost[~(allowed if whole else allowed[np.ix_(rows, slots)])] = 2.0 * big
-    chosen_rows, chosen_slots = linear_sum_assignment(cost)
-    del cost
-    keep = allowed[rows[chosen_rows], slots[chosen_slots]]
-    return [(int(rows[r]), int(slots[c])) for r, c in zip(chosen_rows[keep], chosen_slots[keep], strict=True)]
+    first, second = linear_sum_assignment(built.cost)
+    chosen_rows, chosen_slots = (second, first) if built.transposed else (first, second)
+    mentees, mentors = built.rows[chosen_rows], built.slots[chosen_slots]
+    keep = allowed[mentees, mentors]
+    return [(int(i), int(j)) for i, j in zip(mentees[keep], mentors[keep], strict=True)]
+
+
+_WIDTH = 64
+"""How many next candidates a mentee's preference list holds at a time (refilled from the scores when used up)."""
+_BLOCK = 512
+"""Mentees whose next candidates are worked out together (bounds the temporaries to a few tens of MiB)."""
+_LOWEST = np.iinfo(np.int64).min
+_HIGHEST = np.iinfo(np.int64).max
+
+
+def _order_keys(values: np.ndarray) -> np.ndarray:
+    """float32 scores as int64 keys in the same order (-0.0 counts as 0.0), shifted to leave 32 low bits free."""
+    bits: np.ndarray = np.add(values, np.float32(0.0), dtype=np.float32).view(np.int32)
+    bits ^= (bits >> 31) & np.int32(0x7FFFFFFF)  # negative floats: flip all but the sign bit
+    keys: np.ndarray = bits.astype(np.int64)
+    keys <<= 32
+    return keys
 
 
 def stable(
     allowed: np.ndarray, scores: np.ndarray, capacity: np.ndarray, rankings: list[list[int]]
 ) -> list[tuple[int, int]]:
-    """Mentee-proposing deferred acceptance; ``rankings[i]`` lists mentor indexes mentee i ranked, best first."""
+    """Mentee-proposing deferred acceptance; ``rankings[i]`` lists mentor indexes mentee i ranked, best first.
+
+    Mentees prefer the mentors they ranked (in order), then higher scores, then the lower index; mentors
+    prefer higher scores, then the lower index. Both orders are strict, so the mentee-optimal stable
+    matching is unique and every proposal order finds it: here all free mentees propose at once, round
+    after round. A mentor who would reject a mentee now rejects them for good (a full mentor only ever
+    trades up), so a mentee skips such mentors without proposing, and only their next few candidates
+    are kept (``_WIDTH``), computed from the score row when used up."""
     n, m = allowed.shape
-    preferences: list[list[int]] = []
-    for i in range(n):
-        ranked = [j for j in rankings[i] if allowed[i, j]]
-        rest = [int(j) for j in np.argsort(-scores[i], kind="stable") if allowed[i, j] and j not in ranked]
-        preferences.append(ranked + rest)
-    held: list[list[int]] = [[] for _ in range(m)]
-    next_choice = [0] * n
-    free = [i for i in range(n) if preferences[i]]
-    while free:
-        i = free.pop()
-        if next_choice[i] >= len(preferences[i]):
-            continue
-        j = preferences[i][next_choice[i]]
-        next_choice[i] += 1
-        if capacity[j] <= 0:
-            free.append(i)
-            continue
-        held[j].append(i)
-        if len(held[j]) > capacity[j]:
-            worst = min(held[j], key=lambda k: (scores[k, j], -k))
-            held[j].remove(worst)
-            free.append(worst)
-    return sorted((i, j) for j in range(m) for i in held[j])
+    if n == 0 or m == 0:
+        return []
+    scores = np.asarray(scores, dtype=np.float32)
+    capacity = np.asarray(capacity, dtype=np.int64)
+    open_cols = capacity > 0
+    width = max(_WIDTH, max((len(r) for r in rankings), default=0))
+    queue = np.full((n, width), -1, dtype=np.int64)
+    for i, ranked in enumerate(rankings):
+        queue[i, : len(ranked)] = ranked
+    position = np.zeros(n, dtype=np.int64)
+    last = np.full(n, _HIGHEST, dtype=np.int64)  # preference key of the last candidate taken from scores
+    exhausted = np.zeros(n, dtype=bool)
+    threshold = np.full(m, _LOWEST, dtype=np.int64)  # a full mentor's key of their worst held mentee
+    held = np.full(n, -1, dtype=np.int64)
+    low_j = np.int64(0xFFFFFFFF) - np.arange(m, dtype=np.int64)  # lower index first on equal scores
+
+    def mentor_key(i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        return _order_keys(scores[i, j]) | (np.int64(0xFFFFFFFF) - i)
+
+    def refill(rows: np.ndarray) -> None:
+        for start in range(0, rows.size, _BLOCK):
+            block = rows[start : start + _BLOCK]
+            keys = _order_keys(scores[block])
+            ok = allowed[block]
+            ok &= open_cols[None, :]
+            if threshold.max() > _LOWEST:  # some mentor is full: leave out those who would reject
+                ok &= (keys | (np.int64(0xFFFFFFFF) - block)[:, None]) > threshold[None, :]
+            keys |= low_j[None, :]
+            if (last[block] < _HIGHEST).any():  # past the first fill: only what comes after the last taken
+                ok &= keys < last[block][:, None]
+            np.copyto(keys, _LOWEST, where=~ok)
+            count = ok.sum(axis=1)
+            del ok
+            if m > _WIDTH:
+                top = np.argpartition(keys, m - _WIDTH, axis=1)[:, m - _WIDTH :]
+            else:
+                top = np.broadcast_to(np.arange(m), (block.size, m))
+            best = np.take_along_axis(keys, top, axis=1)
+            order = np.argsort(best, axis=1)[:, ::-1]  # best first; keys in a row differ (low bits: the index)
+            top = np.take_along_axis(top, order, axis=1)
+            best = np.take_along_axis(best, order, axis=1)
+            top[best == _LOWEST] = -1
+            queue[block] = -1
+            queue[block, : top.shape[1]] = top
+            position[block] = 0
+            exhausted[block] = count <= _WIDTH
+            taken = np.minimum(count, _WIDTH) - 1
+            has = taken >= 0
+            last[block[has]] = best[has, taken[has]]
+
+    free = np.arange(n, dtype=np.int64)
+    while free.size:
+        lists = queue[free]
+        column = np.where(lists >= 0, lists, 0)
+        ok = (lists >= 0) & (np.arange(width)[None, :] >= position[free][:, None])
+        ok &= allowed[free[:, None], column] & open_cols[column]
+        ok &= mentor_key(np.broadcast_to(free[:, None], column.shape), column) > threshold[column]
+        first = ok.argmax(axis=1)
+        found = ok[np.arange(free.size), first]
+        proposers, targets = free[found], lists[found, first[found]]
+        position[proposers] = first[found] + 1
+        stuck = free[~found]
+        again = stuck[~exhausted[stuck]]
+        refill(again)
+        touched = np.zeros(m, dtype=bool)
+        touched[targets] = True
+        holders = np.flatnonzero((held >= 0) & touched[np.maximum(held, 0)])
+        who = np.concatenate([holders, proposers])
+        where = np.concatenate([held[holders], targets])
+        keys = mentor_key(who, where)
+        order = np.lexsort((-keys, where))
+        who, where, keys = who[order], where[order], keys[order]
+        starts = np.flatnonzero(np.r_[True, where[1:] != where[:-1]])
+        rank = np.arange(where.size) - np.repeat(starts, np.diff(np.r_[starts, where.size]))
+        keep = rank < capacity[where]
+        held[who[~keep]] = -1
+        held[who[keep]] = where[keep]
+        worst = rank == capacity[where] - 1
+        threshold[where[worst]] = keys[worst]
+        free = np.concatenate([who[~keep], again])
+    return sorted((int(i), int(held[i])) for i in np.flatnonzero(held >= 0))
 
 
 def random_scores(shape: tuple[int, int], seed: int) -> np.ndarray:

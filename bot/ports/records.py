@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from bot.domain import (
     CoordinatorGrant,
@@ -118,6 +118,10 @@ class PeopleRepository(Protocol):
     def many(self, person_ids: list[int]) -> dict[int, Person]: ...
     def forget(self, person: Person) -> None: ...
     def reports(self, person_id: int) -> list[Person]: ...
+    def report_counts(self, person_ids: list[int]) -> dict[int, int]:
+        """How many people report directly to each of these people (someone nobody reports to is left out)."""
+        ...
+
     def unlink_identities(self, person_id: int) -> None: ...
     def managers(self, tenant_id: int) -> dict[int, int | None]: ...
     def seniority_range(self, tenant_id: int) -> tuple[int | None, int | None]: ...
@@ -271,14 +275,22 @@ class PersonalDataRepository(Protocol):
         ...
 
 
+Lane = Literal["reply", "bulk"]
+"""The outbox's two lanes: ``reply`` (an answer to what its recipient just did) is always sent before
+``bulk`` (broadcasts, nudges, scheduled messages); each lane goes in the order it was queued."""
+
+
 class OutboxWriter(Protocol):
-    def add(self, message: OutgoingMessage, platform: str, not_before: datetime | None = None) -> bool:
-        """Queue a message; returns False when its idempotency key was already queued."""
+    def add(
+        self, message: OutgoingMessage, platform: str, not_before: datetime | None = None, lane: Lane = "bulk"
+    ) -> bool:
+        """Queue a message in ``lane``; returns False when its idempotency key was already queued."""
         ...
 
     def release_held(self, tenant_id: int, person_id: int, now: datetime) -> list[OutgoingMessage]:
         """The person is writing to the bot, so they are at work: nudges still waiting for them alone
-        (held for their working hours or daily cap) become replies due now. Returns them, oldest first."""
+        (held for their working hours or daily cap) become replies due now, in the reply lane. Returns them,
+        oldest first."""
         ...
 
 
@@ -370,6 +382,7 @@ __all__ = [
     "AuditRepository",
     "ErasureRepository",
     "PersonalDataRepository",
+    "Lane",
     "OutboxWriter",
     "ScheduleRepository",
     "UnitOfWork",

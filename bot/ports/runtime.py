@@ -11,7 +11,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from bot.model import Attachment, InboundEvent, OutgoingMessage
-from bot.ports.records import UnitOfWork
+from bot.ports.records import Lane, UnitOfWork
 
 
 class Clock(Protocol):
@@ -43,6 +43,8 @@ class OutboxItem:
     recovered: bool = False
     """Taken over after an earlier sender's lease ran out (it died or stalled mid-send): the message may
     already have reached the platform."""
+    lane: Lane = "bulk"
+    """The lane it was queued in: a reply goes ahead of queued bulk messages."""
 
 
 class Inbox(Protocol):
@@ -66,8 +68,11 @@ class Inbox(Protocol):
 
 
 class Outbox(Protocol):
-    def claim(self, platform: str, now: datetime, limit: int, people: set[int] | None = None) -> list[OutboxItem]:
-        """Lease due messages for ``platform`` (only those still pending for ``people``, when given)."""
+    def claim(
+        self, platform: str, now: datetime, limit: int, people: set[int] | None = None, lane: Lane | None = None
+    ) -> list[OutboxItem]:
+        """Lease due messages for ``platform`` (only those still pending for ``people``, when given): the reply
+        lane's first, then the bulk lane's, each oldest first; only ``lane``'s when given."""
         ...
 
     def keep_lease(self, item: OutboxItem, now: datetime) -> bool:

@@ -1,29 +1,44 @@
-"""Charts as PNG images (Matplotlib, no display needed): posted in chat or written to files."""
+"""Charts as PNG images (Matplotlib, no display needed): posted in chat or written to files.
+
+Matplotlib (with NumPy) takes a large part of a second and tens of MiB to import, so it is imported when the
+first chart is drawn, not when the engine that can draw one starts."""
 
 from __future__ import annotations
 
 import io
+from functools import cache
+from typing import TYPE_CHECKING
 
-import matplotlib
+from bot.reports.health import Health
+from bot.wording import say, unescape
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.axes import Axes  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
-from bot.reports.health import Health  # noqa: E402
-from bot.wording import (
-    say,  # noqa: E402
-    unescape,  # noqa: E402
-)
+
+@cache
+def _figures() -> type[Figure]:
+    """Matplotlib's Figure, imported on first use with the headless Agg canvas (no display, no pyplot state)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    return Figure
+
+
+def _new_axes() -> tuple[Figure, Axes]:
+    """A new figure of the charts' size with one plot, as ``pyplot.subplots`` makes it (pyplot is not needed)."""
+    figure = _figures()(figsize=(7, 3.2))
+    axes: Axes = figure.subplots()
+    return figure, axes
 
 
 def _png(figure: Figure) -> bytes:
     buffer = io.BytesIO()
     figure.tight_layout()
     figure.savefig(buffer, format="png", dpi=110)
-    plt.close(figure)
     return buffer.getvalue()
 
 
@@ -40,11 +55,13 @@ def _readable_weeks(axes: Axes, weeks: list[str]) -> None:
 
 def sessions_per_week(health: Health) -> bytes:
     """Sessions held per week of the term; weeks without one show as zero; whole-number ticks."""
-    figure, axes = plt.subplots(figsize=(7, 3.2))
+    figure, axes = _new_axes()
     weeks = [w for w, _ in health.held_weeks]
     counts = [n for _, n in health.held_weeks]
     axes.bar(range(len(weeks)), counts, color="#3b7dd8")
     _readable_weeks(axes, weeks)
+    from matplotlib.ticker import MaxNLocator
+
     axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     axes.set_ylim(0, max([*counts, 1]) + 0.5)
     axes.set_title(_label("reports.chart_sessions_title", programme=health.programme.name))
@@ -56,7 +73,7 @@ def sessions_per_week(health: Health) -> bytes:
 
 def pulse_trend(health: Health) -> bytes:
     """Weekly pulse means that may be shown; a single week is drawn as a labelled point in the middle."""
-    figure, axes = plt.subplots(figsize=(7, 3.2))
+    figure, axes = _new_axes()
     shown = [(w, f.mean) for w, f in health.pulse_weeks if f is not None]
     positions = list(range(len(shown)))
     axes.plot(positions, [m for _, m in shown], marker="o", markersize=8, color="#2a9d8f")
@@ -80,7 +97,7 @@ def goal_progress(health: Health) -> bytes:
     a value not measured yet is named, never drawn as zero. "Now" is on the baseline's footing
     (:attr:`Health.goal_measured`): the end-of-term team rating once a team-rated baseline exists."""
     programme = health.programme
-    figure, axes = plt.subplots(figsize=(7, 3.2))
+    figure, axes = _new_axes()
     bars = [
         (_label("reports.chart_expected_baseline"), programme.goal_baseline, "#cccccc"),
         (_label("reports.chart_baseline"), health.team_baseline.mean if health.team_baseline else None, "#999999"),

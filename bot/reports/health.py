@@ -148,7 +148,7 @@ def programme_health(uow: UnitOfWork, programme: Programme, now: datetime) -> He
     if measured and baseline is not None and target is not None and target != baseline:
         progress = (measured.mean - baseline) / (target - baseline)
     mentees = [p for p in active if p.role == Role.MENTEE]
-    team = sum(len(uow.people.reports(p.person_id)) for p in mentees)
+    team = sum(uow.people.report_counts([p.person_id for p in mentees]).values())
     main = {"pulse": "pulse", "goal": goal_cell, "team:baseline": "team:baseline", "team:end": "team:end"}
     goals = [g for p in live for g in p.goals]
     roles = view.breakdown("pulse:role")[0]

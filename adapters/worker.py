@@ -1,0 +1,166 @@
+"""The handling work of ``rmbot serve`` in a process of its own, supervised by the web process.
+
+Handling events, sending and the scheduler share no interpreter with the acknowledgements: a CPU-busy handler
+in the web process would hold the GIL while Slack waits for its 3-second ack. So by default
+(``RMBOT_WORKER=process``) the web process of role ``all`` starts a child, restarts it when it exits, and stops
+it on shutdown; the user still runs one command.
+
+* The child is the same command line the parent was started with (``sys.orig_argv``) with
+  :data:`CHILD_ENV` set, so it reads the same settings (and anything the launcher set up, such as a shifted
+  clock in the fault tests). It runs what a ``worker``-role process runs, without an HTTP listener.
+* The parent pokes the child through its stdin (a byte per accepted event), so an idle worker starts at once
+  on SQLite too; on PostgreSQL it also LISTENs for accepts of other replicas. The poll stays as a fallback.
+* When the parent dies, even by SIGKILL, the child reads the end of its stdin and stops: it finishes the
+  event it is handling (one transaction) and hands back the messages it had claimed.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from types import FrameType
+
+log = logging.getLogger(__name__)
+
+CHILD_ENV = "RMBOT_WORKER_CHILD"
+"""Set in the environment of the worker child: ``rmbot serve`` then runs only the handling work."""
+QUICK_EXIT_SECONDS = 5.0
+"""A child that exits sooner than this after starting counts as failing to start: the restarts back off."""
+MAX_RESTART_DELAY = 30.0
+
+
+def is_worker_child() -> bool:
+    """Whether this process is the worker child of an ``rmbot serve`` web process."""
+    return os.environ.get(CHILD_ENV) == "1"
+
+
+def child_command() -> list[str]:
+    """The command line this process was started with (interpreter, flags and all), to start the child."""
+    return list(sys.orig_argv) or [sys.executable, "-m", "adapters.cli", "serve"]
+
+
+class WorkerProcess:
+    """Starts the worker child, restarts it whenever it exits (backing off while it keeps failing at once), pokes
+    it when an event was accepted, and stops it on shutdown."""
+
+    def __init__(self, command: list[str] | None = None, env: dict[str, str] | None = None) -> None:
+        self.command = command or child_command()
+        self.env = {**(env if env is not None else os.environ), CHILD_ENV: "1"}
+        self.restarts = 0
+        """How often the child was started again after it exited."""
+        self._process: subprocess.Popen[bytes] | None = None
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._quick_exits = 0
+        self._thread = threading.Thread(target=self._supervise, name="rmbot-worker-supervisor", daemon=True)
+
+    @property
+    def pid(self) -> int | None:
+        """The running child's process id (None before it starts)."""
+        process = self._process
+        return process.pid if process is not None else None
+
+    def start(self) -> None:
+        """Start the child and watch it."""
+        self._spawn()
+        self._thread.start()
+
+    def poke(self) -> None:
+        """Tell the child an event was accepted (never blocks; a full pipe already means "look")."""
+        process = self._process
+        if process is None or process.stdin is None:
+            return
+        try:
+            os.write(process.stdin.fileno(), b".")
+        except (BlockingIOError, OSError, ValueError):
+            pass
+
+    def alive(self) -> bool | str:
+        """Readiness: True unless the child keeps exiting as soon as it starts."""
+        if self._quick_exits >= 3:
+            return f"the worker process keeps exiting ({self._quick_exits} times in a row)"
+        return True
+
+    def stop(self, timeout: float = 20.0) -> None:
+        """Ask the child to stop (SIGTERM: it finishes its event and hands back claimed messages); kill it if
+        it has not stopped within ``timeout`` seconds."""
+        self._stopping.set()
+        with self._lock:
+            process = self._process
+        if process is None or process.poll() is not None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            log.warning("the worker process did not stop within %s s; killing it", timeout)
+            process.kill()
+            process.wait()
+        self._thread.join(timeout=5)
+
+    def _spawn(self) -> None:
+        with self._lock:
+            if self._stopping.is_set():
+                return
+            process = subprocess.Popen(self.command, env=self.env, stdin=subprocess.PIPE)
+            if process.stdin is not None:
+                os.set_blocking(process.stdin.fileno(), False)
+            self._process = process
+
+    def _supervise(self) -> None:
+        delay = 0.5
+        while not self._stopping.is_set():
+            process = self._process
+            if process is None:
+                return
+            started = time.monotonic()
+            code = process.wait()
+            if self._stopping.is_set():
+                return
+            if time.monotonic() - started < QUICK_EXIT_SECONDS:
+                self._quick_exits += 1
+                delay = min(delay * 2, MAX_RESTART_DELAY)
+            else:
+                self._quick_exits, delay = 0, 0.5
+            log.warning("the worker process %s exited (%s); starting it again in %.1f s", process.pid, code, delay)
+            if process.stdin is not None:
+                process.stdin.close()
+            if self._stopping.wait(delay):
+                return
+            self._spawn()
+            self.restarts += 1
+
+
+def run_child(start: Callable[[], None], poke: Callable[[], None], stop: Callable[[], None]) -> None:
+    """The worker child's main loop: ``start`` the work, ``poke`` it for every byte read from stdin, and ``stop``
+    it on SIGTERM, SIGINT, or the end of stdin (the web process is gone)."""
+    stopping = threading.Event()
+
+    def on_signal(_signum: int, _frame: FrameType | None) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    threading.Thread(target=_read_pokes, args=(poke, stopping), name="rmbot-pokes", daemon=True).start()
+    start()
+    try:
+        while not stopping.wait(1.0):
+            pass
+    finally:
+        stop()
+
+
+def _read_pokes(poke: Callable[[], None], stopping: threading.Event) -> None:
+    """Poke for every read from stdin; at its end (the parent closed it or died) stop."""
+    try:
+        while os.read(sys.stdin.fileno(), 4096):
+            poke()
+    except (OSError, ValueError):
+        pass
+    stopping.set()
