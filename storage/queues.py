@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
@@ -58,33 +59,90 @@ def _session(uow: UnitOfWork) -> Session:
     return session
 
 
+class _Accept:
+    """One accept waiting for its group's commit (:meth:`SqlInbox.accept`)."""
+
+    def __init__(self, event: InboundEvent) -> None:
+        self.event = event
+        self.ready = threading.Event()
+        self.lead = False
+        self.finished = False
+        self.added = False
+        self.error: Exception | None = None
+
+
 class SqlInbox:
+    """The inbox table. Accepts arriving together are committed together: one caller at a time writes, and
+    everything that came while it was writing goes into the next single commit (so under load the web side
+    takes the write lock once per group, not once per event)."""
+
     def __init__(self, engine: Engine, now: Callable[[], datetime]) -> None:
         self.engine, self.now = engine, now
+        self._waiting: list[_Accept] = []
+        self._writing = False
+        self._lock = threading.Lock()
 
     def accept(self, event: InboundEvent) -> bool:
-        """Commit ``event`` (False for a duplicate); on PostgreSQL also NOTIFY listening workers."""
+        """Commit ``event`` (False for a duplicate), grouped with the accepts waiting meanwhile; on PostgreSQL
+        the commit also NOTIFYs listening workers. Returns once its group is committed."""
+        mine = _Accept(event)
+        with self._lock:
+            self._waiting.append(mine)
+            if not self._writing:
+                self._writing = mine.lead = True
+        if not mine.lead:
+            mine.ready.wait()  # committed by another caller, or made the next writer
+        if not mine.finished:
+            self._commit_waiting()
+        if mine.error is not None:
+            raise mine.error
+        return mine.added
+
+    def _commit_waiting(self) -> None:
+        """Write every accept waiting now in one transaction, then hand the writing on to the next waiter."""
+        with self._lock:
+            group, self._waiting = self._waiting, []
+        try:
+            self._insert(group)
+        except Exception:  # noqa: BLE001 - one bad event must not fail the others: each on its own
+            for one in group:
+                try:
+                    self._insert([one])
+                except Exception as exc:  # noqa: BLE001 - handed to its own caller
+                    one.error = exc
+        with self._lock:
+            for one in group:
+                one.finished = True
+                one.ready.set()
+            if self._waiting:
+                self._waiting[0].lead = True
+                self._waiting[0].ready.set()
+            else:
+                self._writing = False
+
+    def _insert(self, group: list[_Accept]) -> None:
         with Session(self.engine) as session, session.begin():
-            added = insert_ignoring_duplicates(
-                session,
-                InboxEventRow,
-                {
-                    "platform": event.platform.value,
-                    "tenant_key": event.tenant,
-                    "event_id": event.event_id,
-                    "user_key": event.user,
-                    "payload": event.model_dump(mode="json"),
-                    "status": "pending",
-                    "attempts": 0,
-                    "last_error": "",
-                    "received_at": self.now(),
-                },
-                ["platform", "tenant_key", "event_id"],
-            )
-            if added and self.engine.dialect.name == "postgresql":
+            for one in group:
+                event = one.event
+                one.added = insert_ignoring_duplicates(
+                    session,
+                    InboxEventRow,
+                    {
+                        "platform": event.platform.value,
+                        "tenant_key": event.tenant,
+                        "event_id": event.event_id,
+                        "user_key": event.user,
+                        "payload": event.model_dump(mode="json"),
+                        "status": "pending",
+                        "attempts": 0,
+                        "last_error": "",
+                        "received_at": self.now(),
+                    },
+                    ["platform", "tenant_key", "event_id"],
+                )
+            if any(one.added for one in group) and self.engine.dialect.name == "postgresql":
                 # Sent when this transaction commits, so a listening worker wakes once it can claim the event.
                 session.connection().exec_driver_sql(f"NOTIFY {INBOX_CHANNEL}")
-            return added
 
     def listener(self) -> InboxListener | None:
         """On PostgreSQL, a listener that wakes as soon as any process accepts an event; None on SQLite."""

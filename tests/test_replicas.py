@@ -123,6 +123,19 @@ def schedule_reminders(store: SqlStore, sessions: list[int]) -> None:
             )
 
 
+def parent_of(pid: int) -> int:
+    """The parent process id of ``pid`` (Linux; 0 once it is gone)."""
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (FileNotFoundError, ValueError, IndexError):
+        return 0
+
+
+def children_of(pid: int) -> list[int]:
+    """The process ids of ``pid``'s children (Linux)."""
+    return [int(c) for task in Path(f"/proc/{pid}/task").iterdir() for c in (task / "children").read_text().split()]
+
+
 def leader_pid(engine: Engine, schema: str) -> int | None:
     """The OS process id of the replica holding the scheduler lock (from its session's application_name)."""
     unsigned = lock_key(f"rmbot.scheduler:{schema}") & 0xFFFFFFFFFFFFFFFF
@@ -206,7 +219,8 @@ def test_two_replicas_with_the_leader_killed_send_every_message_exactly_once(
         processes += replicas
         wait_until(lambda: all(healthy(port) for port in ports), 60, "both replicas to answer /healthz", 0.2)
         by_pid = {replica.pid: n for n, replica in enumerate(replicas)}
-        leader = by_pid[wait_until(lambda: leader_pid(store.engine, schema), 30, "a scheduler leader")]
+        # Each replica schedules in its worker child (RMBOT_WORKER=process): the lock holder is the child.
+        leader = by_pid[parent_of(wait_until(lambda: leader_pid(store.engine, schema), 30, "a scheduler leader"))]
         survivor = 1 - leader
         wait_until(lambda: "scheduler leadership taken" in logs[leader].read_text(), 10, "the leader's log line")
         wait_until(
@@ -218,12 +232,18 @@ def test_two_replicas_with_the_leader_killed_send_every_message_exactly_once(
         schedule_reminders(store, sessions)
         expected = 2 * len(sessions)
         wait_until(lambda: slack_stats(base)["posts"] >= expected // 3, 40, "a third of the DMs")
+        for pid in children_of(replicas[leader].pid):  # the whole replica dies at once, its worker too
+            os.kill(pid, signal.SIGKILL)
         replicas[leader].send_signal(signal.SIGKILL)
         killed_at = time.monotonic()
         replicas[leader].wait(10)
         posted_at_kill = slack_stats(base)["posts"]
 
-        wait_until(lambda: leader_pid(store.engine, schema) == replicas[survivor].pid, 30, "the survivor to lead")
+        wait_until(
+            lambda: parent_of(leader_pid(store.engine, schema) or 0) == replicas[survivor].pid,
+            30,
+            "the survivor to lead",
+        )
         failover = time.monotonic() - killed_at
         print(f"\nfailover: {failover:.1f} s after SIGKILL ({posted_at_kill} of {expected} DMs posted at the kill)")
         assert failover < 30

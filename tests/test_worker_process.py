@@ -12,16 +12,18 @@ import os
 import signal
 import sqlite3
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
-from fault_runs import HELP_REPLY
-from fault_support import Delivery, FakeSlackProcess, Probe, RetryingSlack, Server, dm_delivery, user_id, wait_until
+from sqlalchemy import event
 
 from adapters.server import Worker
 from adapters.settings import Settings
 from bot.model import InboundEvent, Platform
 from bot.runtime import Runtime
+from fault_runs import HELP_REPLY
+from fault_support import Delivery, FakeSlackProcess, Probe, RetryingSlack, Server, dm_delivery, user_id, wait_until
 from storage.store import SqlStore
 
 
@@ -153,3 +155,20 @@ def test_the_worker_process_stops_when_the_web_process_is_killed(tmp_path: Path)
         child = the_worker_child(server)
         server.kill()
         wait_until(lambda: not running(child), 30, "the orphaned worker to stop")
+
+
+def test_accepts_arriving_together_are_committed_together(store: SqlStore) -> None:
+    """40 accepts at once (10 of them repeats): one writer at a time, each commit takes all that waited."""
+    commits: list[float] = []
+
+    def slow_commit(_connection: object) -> None:
+        commits.append(time.monotonic())
+        time.sleep(0.05)  # while one group commits, the others gather behind it
+
+    event.listen(store.engine, "commit", slow_commit)
+    events = [console_event(n) for n in range(30)] + [console_event(n) for n in range(10)]
+    with ThreadPoolExecutor(max_workers=40) as pool:
+        added = list(pool.map(store.inbox.accept, events))
+    event.remove(store.engine, "commit", slow_commit)
+    assert sum(added) == 30 and store.inbox.pending_count() == 30
+    assert len(commits) <= 10
