@@ -41,8 +41,10 @@ def is_worker_child() -> bool:
 
 
 def child_command() -> list[str]:
-    """The command line this process was started with (interpreter, flags and all), to start the child."""
-    return list(sys.orig_argv) or [sys.executable, "-m", "adapters.cli", "serve"]
+    """The command line this process was started with (interpreter, flags and all), to start the child; the
+    plain ``rmbot serve`` when this process was not started as one (``serve`` embedded in another program)."""
+    started = list(sys.orig_argv)
+    return started if "serve" in started[1:] else [sys.executable, "-m", "adapters.cli", "serve"]
 
 
 class WorkerProcess:

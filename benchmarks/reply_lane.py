@@ -79,9 +79,11 @@ def run_one(args: argparse.Namespace) -> dict[str, Any]:
 
     if args.mode == "fifo":  # the baseline: every message in one lane, sent in the order it was queued
         add = OutboxRepo.add
-        OutboxRepo.add = lambda self, message, platform, not_before=None, lane="bulk": add(  # type: ignore[method-assign]
-            self, message, platform, not_before
-        )
+
+        def one_lane(self: OutboxRepo, message: Any, platform: str, not_before: Any = None, lane: Any = "bulk") -> bool:
+            return add(self, message, platform, not_before)
+
+        setattr(OutboxRepo, "add", one_lane)  # replaced for this process only
     store = SqlStore.open(f"sqlite:///{args.database}", migrate=False)
     runtime = Runtime(store)
     answered: dict[str, float] = {}
@@ -188,7 +190,8 @@ def main() -> None:
         stdout=subprocess.PIPE,
         text=True,
     )
-    api_url = fake.stdout.readline().strip()  # type: ignore[union-attr]
+    assert fake.stdout is not None
+    api_url = fake.stdout.readline().strip()
     results: dict[str, list[dict[str, Any]]] = {"lane": [], "fifo": []}
     try:
         for repetition in range(args.repeat):

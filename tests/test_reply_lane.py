@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, Literal
 
 from bot.context import Turn
 from bot.domain import NewPerson, Person, Tenant
-from bot.model import Address, InboundEvent, OutgoingMessage, Platform
+from bot.model import Address, InboundEvent, MessageKind, OutgoingMessage, Platform
 from bot.ports import DeliveryResult, OutboxItem
 from bot.runtime import Runtime
 from chat import RecordingDeliverer
@@ -34,7 +34,7 @@ def people(store: SqlStore, count: int) -> tuple[int, list[int]]:
         return tenant.id, [stored_id(row.id) for row in rows]
 
 
-def queue_bulk(store: SqlStore, tenant_id: int, recipients: list[int], kind: str = "nudge") -> list[str]:
+def queue_bulk(store: SqlStore, tenant_id: int, recipients: list[int], kind: MessageKind = "nudge") -> list[str]:
     """One bulk message to each of ``recipients`` (as a fan-out queues them); returns their keys in order."""
     keys = []
     with store.unit_of_work() as uow:
@@ -44,7 +44,7 @@ def queue_bulk(store: SqlStore, tenant_id: int, recipients: list[int], kind: str
                 to=Address.person(person_id),
                 idempotency_key=f"fanout:{n}",
                 text=f"Your check-in {n} is ready",
-                kind=kind,  # type: ignore[arg-type]
+                kind=kind,
             )
             uow.outbox.add(message, platform="slack")
             keys.append(message.idempotency_key)
@@ -163,18 +163,19 @@ class RecordingOutbox:
         return True
 
 
-def turn(event_kind: str, acting: Person | None, outbox: RecordingOutbox) -> Turn:
+def turn(event_kind: Literal["message", "due"], acting: Person | None, outbox: RecordingOutbox) -> Turn:
     uow: Any = SimpleNamespace(outbox=outbox, conversations=SimpleNamespace(load=lambda *_: None))
     event = InboundEvent(
         platform=Platform.SLACK,
         tenant=TEAM,
         event_id="e1",
         user="UASK",
-        kind=event_kind,  # type: ignore[arg-type]
+        kind=event_kind,
         occurred_at=datetime.now(UTC),
     )
     tenant = Tenant(id=1, platform="slack", external_id=TEAM)
-    return Turn(event=event, uow=uow, tenant=tenant, now=datetime.now(UTC), flows=None, person=acting)  # type: ignore[arg-type]
+    flows: Any = None  # no questionnaire is involved
+    return Turn(event=event, uow=uow, tenant=tenant, now=datetime.now(UTC), flows=flows, person=acting)
 
 
 def test_only_messages_to_whoever_acted_are_replies() -> None:

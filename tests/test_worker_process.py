@@ -172,3 +172,17 @@ def test_accepts_arriving_together_are_committed_together(store: SqlStore) -> No
     event.remove(store.engine, "commit", slow_commit)
     assert sum(added) == 30 and store.inbox.pending_count() == 30
     assert len(commits) <= 10
+
+
+def test_rmbot_worker_thread_keeps_the_work_in_the_web_process(tmp_path: Path) -> None:
+    with FakeSlackProcess(2) as fake:
+        server = Server(f"sqlite:///{tmp_path / 'rmbot.db'}", fake.api_url, tmp_path)
+        server.env["RMBOT_WORKER"] = "thread"
+        server.start()
+        try:
+            server.ready()
+            assert server.process is not None and children(server.process.pid) == []
+            asyncio.run(RetryingSlack(server.url).deliver_all(deliveries("Thr", 3), rate=10))
+            wait_until(lambda: fake.posts() >= 3, 30, "the answers")
+        finally:
+            server.stop()
