@@ -29,7 +29,7 @@ from adapters.observability import Metrics, Readiness, store_readiness
 from adapters.scheduling import DueWaker
 from adapters.settings import ConfigurationError, Settings
 from adapters.wiring import open_store
-from adapters.worker import WorkerProcess, is_worker_child, run_child
+from adapters.worker import LEADER_EVERY_SECONDS, ObservationRelay, WorkerProcess, is_worker_child, run_child
 from bot.ports import Deliverer, Store
 from bot.runtime import Runtime
 from bot.wording import say
@@ -271,7 +271,7 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None, 
         run_console(settings, as_email=settings.rmbot_console_coordinator, store=store)
         return
     runtime = Runtime(store, observer=app[METRICS])
-    supervisor = WorkerProcess() if role == "all" and settings.rmbot_worker == "process" else None
+    supervisor = WorkerProcess(observer=app[METRICS]) if role == "all" and settings.rmbot_worker == "process" else None
     worker = (
         None
         if role == "web" or supervisor is not None
@@ -288,6 +288,7 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None, 
     waker = None
     if supervisor is not None:
         app[READINESS].add_check("worker", supervisor.alive)
+        app[METRICS].watch_leadership(lambda: supervisor.leading)
         supervisor.start()
     if worker is not None:
         app[READINESS].add_check("worker", worker.alive)
@@ -322,12 +323,21 @@ def _due_waker(worker: Worker, settings: Settings, leadership: object) -> DueWak
 def _serve_worker_child(settings: Settings) -> None:
     """The worker child of a web process (``adapters/worker.py``): handle, send and schedule, no HTTP."""
     store = open_store(settings, migrate=False)
-    worker = Worker(Runtime(store), settings, poll_seconds=WORKER_POLL_SECONDS, listener=store.inbox.listener())
+    relay = ObservationRelay()
+    worker = Worker(
+        Runtime(store, observer=relay), settings, poll_seconds=WORKER_POLL_SECONDS, listener=store.inbox.listener()
+    )
     waker = _due_waker(worker, settings, store.leadership())
+
+    def report_leadership() -> None:
+        while True:
+            relay.leadership(waker.is_leader)
+            time.sleep(LEADER_EVERY_SECONDS)
 
     def start() -> None:
         worker.start()
         waker.start()
+        threading.Thread(target=report_leadership, name="rmbot-leadership-relay", daemon=True).start()
 
     def stop() -> None:
         waker.shutdown()

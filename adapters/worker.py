@@ -12,6 +12,9 @@ it on shutdown; the user still runs one command.
   on SQLite too; on PostgreSQL it also LISTENs for accepts of other replicas. The poll stays as a fallback.
 * When the parent dies, even by SIGKILL, the child reads the end of its stdin and stops: it finishes the
   event it is handling (one transaction) and hands back the messages it had claimed.
+* What the child's runtime observes (events handled, messages sent, send failures, scheduler leadership) goes
+  back to the parent as one line per observation on its stdout (:class:`ObservationRelay`), and the parent
+  applies it to its own metrics, so ``/metrics`` on the web process counts the work done in the child.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import threading
 import time
 from collections.abc import Callable
 from types import FrameType
+from typing import IO, Protocol
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +37,72 @@ CHILD_ENV = "RMBOT_WORKER_CHILD"
 QUICK_EXIT_SECONDS = 5.0
 """A child that exits sooner than this after starting counts as failing to start: the restarts back off."""
 MAX_RESTART_DELAY = 30.0
+LEADER_EVERY_SECONDS = 1.0
+"""How often the child reports whether it holds scheduler leadership."""
+
+
+class Observer(Protocol):
+    """The parent's metrics, as the relay feeds them (``adapters.observability.Metrics``)."""
+
+    def event_processed(self, platform: str, outcome: str) -> None: ...
+    def message_sent(self, platform: str) -> None: ...
+    def send_failed(self, platform: str, will_retry: bool) -> None: ...
+    def send_deferred(self, platform: str) -> None: ...
+
+
+class ObservationRelay:
+    """In the child: the runtime's observer, writing each observation as a line to the parent (its stdout)."""
+
+    def __init__(self, out: IO[bytes] | None = None) -> None:
+        self._out = out if out is not None else sys.stdout.buffer
+        self._lock = threading.Lock()
+
+    def _send(self, *words: str) -> None:
+        line = (" ".join(words) + "\n").encode()
+        with self._lock:
+            try:
+                self._out.write(line)
+                self._out.flush()
+            except (OSError, ValueError):  # the parent is gone: the child stops at the end of its stdin
+                pass
+
+    def event_accepted(self, platform: str, duplicate: bool) -> None:
+        """Accepts happen in the web process, which counts them itself."""
+
+    def event_processed(self, platform: str, outcome: str) -> None:
+        self._send("processed", platform, outcome)
+
+    def message_sent(self, platform: str) -> None:
+        self._send("sent", platform)
+
+    def send_failed(self, platform: str, will_retry: bool) -> None:
+        self._send("failed", platform, "retry" if will_retry else "final")
+
+    def send_deferred(self, platform: str) -> None:
+        self._send("deferred", platform)
+
+    def leadership(self, leading: bool) -> None:
+        """Whether the child holds scheduler leadership (reported every :data:`LEADER_EVERY_SECONDS`)."""
+        self._send("leader", "1" if leading else "0")
+
+
+def apply_observation(line: str, observer: Observer) -> bool | None:
+    """Apply one relayed line to ``observer``; returns the leadership it reports, if it is a leadership line."""
+    words = line.split()
+    match words:
+        case ["processed", platform, outcome]:
+            observer.event_processed(platform, outcome)
+        case ["sent", platform]:
+            observer.message_sent(platform)
+        case ["failed", platform, retry]:
+            observer.send_failed(platform, retry == "retry")
+        case ["deferred", platform]:
+            observer.send_deferred(platform)
+        case ["leader", flag]:
+            return flag == "1"
+        case _:
+            log.warning("the worker process reported something unknown: %r", line[:200])
+    return None
 
 
 def is_worker_child() -> bool:
@@ -51,8 +121,13 @@ class WorkerProcess:
     """Starts the worker child, restarts it whenever it exits (backing off while it keeps failing at once), pokes
     it when an event was accepted, and stops it on shutdown."""
 
-    def __init__(self, command: list[str] | None = None, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, command: list[str] | None = None, env: dict[str, str] | None = None, observer: Observer | None = None
+    ) -> None:
         self.command = command or child_command()
+        self.observer = observer
+        self.leading = False
+        """Whether the running child reported holding scheduler leadership (False while none runs)."""
         self.env = {**(env if env is not None else os.environ), CHILD_ENV: "1"}
         self.restarts = 0
         """How often the child was started again after it exited."""
@@ -110,10 +185,23 @@ class WorkerProcess:
         with self._lock:
             if self._stopping.is_set():
                 return
-            process = subprocess.Popen(self.command, env=self.env, stdin=subprocess.PIPE)
+            process = subprocess.Popen(self.command, env=self.env, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
             if process.stdin is not None:
                 os.set_blocking(process.stdin.fileno(), False)
             self._process = process
+        threading.Thread(target=self._relay, args=(process,), name="rmbot-worker-relay", daemon=True).start()
+
+    def _relay(self, process: subprocess.Popen[bytes]) -> None:
+        """Apply what the child reports to the parent's metrics, until its stdout ends."""
+        if process.stdout is None:
+            return
+        for raw in process.stdout:
+            if self.observer is None:
+                continue
+            leading = apply_observation(raw.decode(errors="replace"), self.observer)
+            if leading is not None:
+                self.leading = leading
+        self.leading = False
 
     def _supervise(self) -> None:
         delay = 0.5

@@ -83,7 +83,7 @@ def run_one(args: argparse.Namespace) -> dict[str, Any]:
         def one_lane(self: OutboxRepo, message: Any, platform: str, not_before: Any = None, lane: Any = "bulk") -> bool:
             return add(self, message, platform, not_before)
 
-        setattr(OutboxRepo, "add", one_lane)  # replaced for this process only
+        setattr(OutboxRepo, "add", one_lane)  # noqa: B010 - replaced for this process only (mypy forbids assigning a method)
     store = SqlStore.open(f"sqlite:///{args.database}", migrate=False)
     runtime = Runtime(store)
     answered: dict[str, float] = {}

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import sqlite3
 import time
+import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -113,6 +115,17 @@ def deliveries(prefix: str, count: int) -> list[Delivery]:
     return made
 
 
+def scrape(server: Server) -> str:
+    with urllib.request.urlopen(f"{server.url}/metrics", timeout=5) as response:
+        return str(response.read().decode())
+
+
+def processed(server: Server) -> float:
+    """Events handled successfully on Slack, as the web process's ``/metrics`` counts them."""
+    found = re.search(r'rmbot_events_processed_total\{outcome="ok",platform="slack"\} ([0-9.]+)', scrape(server))
+    return float(found.group(1)) if found else 0.0
+
+
 def test_a_killed_worker_process_is_restarted_and_nothing_is_lost(database_url: str, tmp_path: Path) -> None:
     first, second = deliveries("Sup", 10), deliveries("Pend", 20)
     with FakeSlackProcess(10) as fake:
@@ -135,6 +148,10 @@ def test_a_killed_worker_process_is_restarted_and_nothing_is_lost(database_url: 
             wait_until(lambda: fake.posts() >= 30 and not any(probe.backlog().values()), 60, "the restarted worker")
             restarted = the_worker_child(server)
             assert restarted != child and not running(child)
+            # what both children did is counted on the web process's /metrics, and the child leads
+            wait_until(
+                lambda: processed(server) >= 30 and "rmbot_scheduler_leader 1.0" in scrape(server), 10, "metrics"
+            )
         finally:
             server.stop()
         assert not running(restarted)  # stopped with the web process
