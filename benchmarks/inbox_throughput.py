@@ -112,7 +112,8 @@ def measure(label: str, store: SqlStore, events: int, people: int) -> None:
     line(label, "handle 'help' DM", handled, time.perf_counter() - started, statements.count - before)
     chat.runtime.send_pending(chat.deliverer)
 
-    chat.send(COORD, "invite " + " ".join(emails) + " as mentee")
+    for start in range(0, len(emails), 100):  # one message holds at most 4,000 characters
+        chat.send(COORD, "invite " + " ".join(emails[start : start + 100]) + " as mentee")
     presses = []
     for email in emails:
         [consent] = [c for m in chat.received(email) for c in m.choices if c.label == "Yes, I'm in"]
