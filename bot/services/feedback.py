@@ -80,29 +80,19 @@ class Agreement:
     ask: dict[str, list[Person]]
 
 
+@dataclass(frozen=True)
 class FeedbackService:
     """Pulses, surveys, check-ins and the team rating, over the stored feedback (circles are read through the
     service itself: it holds the repositories of :class:`bot.sessions.circles.CircleRecords`)."""
 
-    def __init__(
-        self,
-        feedback: FeedbackRepository,
-        participants: ParticipantRepository,
-        programmes: ProgrammeRepository,
-        people: PeopleRepository,
-        matching: MatchingRepository,
-        sessions: SessionsRepository,
-        coordinators: CoordinatorRepository,
-        schedule: ScheduleRepository,
-    ) -> None:
-        self.feedback = feedback
-        self.participants = participants
-        self.programmes = programmes
-        self.people = people
-        self.matching = matching
-        self.sessions = sessions
-        self.coordinators = coordinators
-        self.schedule = schedule
+    feedback: FeedbackRepository
+    participants: ParticipantRepository
+    programmes: ProgrammeRepository
+    people: PeopleRepository
+    matching: MatchingRepository
+    sessions: SessionsRepository
+    coordinators: CoordinatorRepository
+    schedule: ScheduleRepository
 
     @classmethod
     def of(cls, uow: UnitOfWork) -> Self:

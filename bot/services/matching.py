@@ -99,25 +99,17 @@ class ChoiceRound:
     missing: int
 
 
+@dataclass(frozen=True)
 class MatchingService(Rematching):
     """The matching of a programme, from the first run to a rematch (its rematch use cases are in
     :class:`~bot.services.rematch.Rematching`)."""
 
-    def __init__(
-        self,
-        participants: ParticipantRepository,
-        people: PeopleRepository,
-        programmes: ProgrammeRepository,
-        matching: MatchingRepository,
-        coordinators: CoordinatorRepository,
-        audit: AuditRepository,
-    ) -> None:
-        self.participants = participants
-        self.people = people
-        self.programmes = programmes
-        self.matching = matching
-        self.coordinators = coordinators
-        self.audit = audit
+    participants: ParticipantRepository
+    people: PeopleRepository
+    programmes: ProgrammeRepository
+    matching: MatchingRepository
+    coordinators: CoordinatorRepository
+    audit: AuditRepository
 
     @classmethod
     def of(cls, uow: UnitOfWork) -> Self:

@@ -112,26 +112,18 @@ class QuestionsRefused(ValueProblem):
         self.problems = problems
 
 
+@dataclass(frozen=True)
 class ProgrammeService:
     """Creates, edits, clones and closes programmes, and sets what they add to the intake and the library.
 
     Methods that the command line calls take ``audit_as``: see the module's note on the audit log."""
 
-    def __init__(
-        self,
-        programmes: ProgrammeRepository,
-        coordinators: CoordinatorRepository,
-        participants: ParticipantRepository,
-        people: PeopleRepository,
-        schedule: ScheduleRepository,
-        audit: AuditRepository,
-    ) -> None:
-        self.programmes = programmes
-        self.coordinators = coordinators
-        self.participants = participants
-        self.people = people
-        self.schedule = schedule
-        self.audit = audit
+    programmes: ProgrammeRepository
+    coordinators: CoordinatorRepository
+    participants: ParticipantRepository
+    people: PeopleRepository
+    schedule: ScheduleRepository
+    audit: AuditRepository
 
     @classmethod
     def of(cls, uow: UnitOfWork) -> Self:

@@ -90,22 +90,15 @@ class Volunteering:
     other_role: Role | None = None
 
 
+@dataclass(frozen=True)
 class RecruitmentService:
     """Brings people into programmes: by invitation, as volunteers, and as coordinators."""
 
-    def __init__(
-        self,
-        people: PeopleRepository,
-        programmes: ProgrammeRepository,
-        participants: ParticipantRepository,
-        coordinators: CoordinatorRepository,
-        schedule: ScheduleRepository,
-    ) -> None:
-        self.people = people
-        self.programmes = programmes
-        self.participants = participants
-        self.coordinators = coordinators
-        self.schedule = schedule
+    people: PeopleRepository
+    programmes: ProgrammeRepository
+    participants: ParticipantRepository
+    coordinators: CoordinatorRepository
+    schedule: ScheduleRepository
 
     @classmethod
     def of(cls, uow: UnitOfWork) -> Self:

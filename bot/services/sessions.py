@@ -75,24 +75,16 @@ class RecordedOutcome:
         return self.previous == self.answer
 
 
+@dataclass(frozen=True)
 class SessionsService:
     """The use cases of sessions, on the records of one unit of work."""
 
-    def __init__(
-        self,
-        sessions: SessionsRepository,
-        matching: MatchingRepository,
-        participants: ParticipantRepository,
-        programmes: ProgrammeRepository,
-        people: PeopleRepository,
-        coordinators: CoordinatorRepository,
-    ) -> None:
-        self.sessions = sessions
-        self.matching = matching
-        self.participants = participants
-        self.programmes = programmes
-        self.people = people
-        self.coordinators = coordinators
+    sessions: SessionsRepository
+    matching: MatchingRepository
+    participants: ParticipantRepository
+    programmes: ProgrammeRepository
+    people: PeopleRepository
+    coordinators: CoordinatorRepository
 
     @classmethod
     def of(cls, uow: UnitOfWork) -> Self:

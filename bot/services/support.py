@@ -51,6 +51,7 @@ class Pausing:
     """Every participant id of the person (to give what was held for them when they resume)."""
 
 
+@dataclass(frozen=True)
 class SupportService:
     """Support requests, pauses and coordinators' pair changes.
 
@@ -58,19 +59,11 @@ class SupportService:
     :class:`bot.sessions.circles.CircleRecords`); the methods that change circles take the turn whose messages
     (calendar cancellations, new times) they queue."""
 
-    def __init__(
-        self,
-        participants: ParticipantRepository,
-        programmes: ProgrammeRepository,
-        people: PeopleRepository,
-        matching: MatchingRepository,
-        sessions: SessionsRepository,
-    ) -> None:
-        self.participants = participants
-        self.programmes = programmes
-        self.people = people
-        self.matching = matching
-        self.sessions = sessions
+    participants: ParticipantRepository
+    programmes: ProgrammeRepository
+    people: PeopleRepository
+    matching: MatchingRepository
+    sessions: SessionsRepository
 
     @classmethod
     def of(cls, uow: UnitOfWork) -> Self:
