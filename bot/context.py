@@ -76,6 +76,7 @@ class Turn:
         programme_id: int | None = None,
         kind: MessageKind = "reply",
         about: Sequence[int] = (),
+        circle: str = "",
     ) -> OutgoingMessage:
         """Queue a message. Its idempotency key derives from the event, so a re-handled event adds nothing."""
         key = f"{self.event.platform.value}:{self.event.tenant}:{self.event.event_id}:{len(self.sent) + 1}"
@@ -98,6 +99,7 @@ class Turn:
             reply_in=self.event.conversation if self.person is not None and to.people == (self.person.id,) else "",
             trigger_id=self.event.trigger_id if form is not None else "",
             about=list(about),
+            circle=circle,
             requested_by=self.person.id if self.person is not None and to.kind == "conversation" else None,
         )
         self.uow.outbox.add(message, platform=self.tenant.platform, lane="reply" if self._answers(to) else "bulk")

@@ -256,6 +256,9 @@ class OutgoingMessage(_Model):
     """The people a message to someone else is about (an alert to a coordinator): ``my-data`` shows it to them."""
     requested_by: int | None = None
     """For a post in a conversation: the person who asked for it, told when it cannot be made."""
+    circle: str = ""
+    """The pairing (circle key) an offer of times is for: dropped at delivery once that pairing no longer exists
+    as named (it ended, or its group changed), however long the message was held for working hours."""
 
     def text_size(self) -> int:
         """Characters of text in the message: its text, its sections' text and facts, its small print."""

@@ -21,6 +21,7 @@ from bot.engine import Engine
 from bot.failpoints import failpoint
 from bot.model import Address, InboundEvent, OutgoingMessage
 from bot.ports import Clock, Deliverer, DeliveryResult, NullObserver, OutboxItem, RuntimeObserver, Store
+from bot.sessions.circles import circle_by_key
 from bot.timing import next_working_moment
 from bot.wording import say
 
@@ -237,9 +238,12 @@ class Runtime:
 
     def _blocked_recipients(self, item: OutboxItem) -> list[int]:
         """Recipients who must not get this message: they declined or left its programme, opted out, or left the
-        organisation (the directory no longer lists them)."""
+        organisation (the directory no longer lists them); everyone, when it offers times to a pairing that no
+        longer exists as named."""
         blocked = []
         with self.store.unit_of_work() as uow:
+            if item.message.circle and circle_by_key(uow, item.message.circle) is None:
+                return list(item.pending)
             for person_id in item.pending:
                 person = uow.people.get(person_id)
                 gone = person is not None and (person.opted_out or person.left_at is not None)

@@ -127,3 +127,34 @@ def test_when_no_time_fits_everyone_the_coordinators_hear_it_unless_the_pair_pro
     alert = [unescape(m.text) for m in chat.received(COORD) if "At risk" in unescape(m.text)]
     assert len(alert) == 1 and "no time inside everyone's working hours" in alert[0]
     assert "no time inside everyone's working hours" in " ".join(chat.send(COORD, "status"))
+
+
+def held_offers(chat: Chat) -> list[tuple[int, str]]:
+    """Reminders of an offer of times waiting in the outbox for someone's working hours: (row id, recipients)."""
+    with chat.store.engine.connect() as connection:
+        rows = connection.exec_driver_sql(
+            "SELECT id, recipients FROM outbox_message WHERE status = 'pending' AND payload LIKE '%\"circle\": \"_%'"
+            " AND payload LIKE '%A reminder: no time is agreed yet%'"
+        ).all()
+    return [(int(row[0]), str(row[1])) for row in rows]
+
+
+def test_an_offer_held_for_working_hours_is_dropped_when_the_pair_ends_before_it_goes_out(chat: Chat) -> None:
+    pair_up(chat)
+    for _ in range(24 * 4):  # until the first reminder waits for the pair's working hours
+        chat.advance(timedelta(hours=1))
+        if held_offers(chat):
+            break
+    held = [row for row, _recipients in held_offers(chat)]
+    assert held
+    assert "is ended" in " ".join(chat.send(COORD, f"pair end {MENTEE}"))
+    later(chat, 3)  # into both people's working hours, and past them
+    with chat.store.engine.connect() as connection:
+        statuses = connection.exec_driver_sql(
+            f"SELECT status FROM outbox_message WHERE id IN ({', '.join(map(str, held))})"
+        ).scalars()
+        assert "pending" not in set(statuses)
+    for email in (MENTOR, MENTEE):
+        texts = [unescape(m.text) for m in chat.received(email)]
+        told = max(i for i, t in enumerate(texts) if "has ended" in t)
+        assert not any(t.startswith("A reminder: no time is agreed yet.") for t in texts[told:]), texts[told:]

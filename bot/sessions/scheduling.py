@@ -114,6 +114,7 @@ def offer_slots(
                 say("sessions.no_common_time", others=others),
                 choices=[Choice(label=say("sessions.propose_other"), action=OTHER_ACTION, value=other)],
                 programme_id=circle.programme.id,
+                circle=circle.key,
             )
             continue
         choices = [
@@ -137,6 +138,7 @@ def offer_slots(
             choices=choices,
             programme_id=circle.programme.id,
             kind="nudge" if reminder else "reply",
+            circle=circle.key,
         )
     return bool(slots)
 
@@ -207,6 +209,7 @@ def ask_to_confirm(
         ],
         programme_id=circle.programme.id,
         kind="nudge" if reminder else "reply",
+        circle=circle.key,
     )
 
 
