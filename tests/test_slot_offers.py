@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import text
+
 from bot.sessions.model import SessionStatus
 from bot.wording import unescape
 from chat import Chat
@@ -131,10 +133,13 @@ def test_when_no_time_fits_everyone_the_coordinators_hear_it_unless_the_pair_pro
 
 def held_offers(chat: Chat) -> list[tuple[int, str]]:
     """Reminders of an offer of times waiting in the outbox for someone's working hours: (row id, recipients)."""
+    query = text(
+        "SELECT id, recipients FROM outbox_message WHERE status = 'pending'"
+        " AND CAST(payload AS TEXT) LIKE :circle AND CAST(payload AS TEXT) LIKE :reminder"
+    )
     with chat.store.engine.connect() as connection:
-        rows = connection.exec_driver_sql(
-            "SELECT id, recipients FROM outbox_message WHERE status = 'pending' AND payload LIKE '%\"circle\": \"_%'"
-            " AND payload LIKE '%A reminder: no time is agreed yet%'"
+        rows = connection.execute(
+            query, {"circle": '%"circle": "_%', "reminder": "%A reminder: no time is agreed yet%"}
         ).all()
     return [(int(row[0]), str(row[1])) for row in rows]
 
