@@ -74,7 +74,7 @@ def run_one(args: argparse.Namespace) -> dict[str, Any]:
     from bot.model import InboundEvent, Platform
     from bot.ports import DeliveryResult, OutboxItem
     from bot.runtime import Runtime
-    from storage.repositories import OutboxRepo
+    from storage.queue_writers import OutboxRepo
     from storage.store import SqlStore
 
     if args.mode == "fifo":  # the baseline: every message in one lane, sent in the order it was queued

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from functools import cache
@@ -31,8 +30,9 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session
 from sqlmodel.sql.expression import SelectOfScalar
 
-from bot.model import Attachment, InboundEvent, OutgoingMessage, Platform
+from bot.model import Attachment, InboundEvent, OutgoingMessage
 from bot.ports import InboxItem, Lane, OutboxItem, UnitOfWork
+from storage.inbox_listener import INBOX_CHANNEL, InboxListener
 from storage.sql import col, insert_ignoring_duplicates, rowcount, select, stored_id, table
 from storage.tables import (
     LANES,
@@ -40,12 +40,10 @@ from storage.tables import (
     InboxEventRow,
     NudgeCountRow,
     OutboxMessageRow,
-    ScheduledJobRow,
-    TenantRow,
 )
 
 if TYPE_CHECKING:
-    import psycopg
+    pass
 
 SEND_LEASE = timedelta(minutes=2)
 log = logging.getLogger(__name__)
@@ -191,60 +189,6 @@ class SqlInbox:
                     InboxEventRow.event_id == event_id,
                 )
             ).one_or_none()
-
-
-INBOX_CHANNEL = "rmbot_inbox"
-"""The PostgreSQL notification channel an accept notifies and idle workers LISTEN on."""
-
-
-class InboxListener:
-    """A PostgreSQL connection of its own that LISTENs on :data:`INBOX_CHANNEL` (opened on first use, and
-    again after it is lost; meanwhile the worker's poll goes on)."""
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self._connection: psycopg.Connection[tuple[object, ...]] | None = None
-
-    def wait(self, timeout: float) -> bool:
-        """Block up to ``timeout`` seconds; True when an event was accepted meanwhile (or just before)."""
-        import psycopg  # only on PostgreSQL (3.2+ waits on notifications with a timeout)
-
-        try:
-            connection = self._connection or self._connect()
-            woken = any(True for _ in connection.notifies(timeout=timeout, stop_after=1))
-            if woken:  # drain the rest: one pass of the worker handles them all
-                for _ in connection.notifies(timeout=0):
-                    pass
-            return woken
-        except (psycopg.Error, OSError):
-            log.warning("listening for accepted events failed; polling until it is back", exc_info=True)
-            self.close()
-            time.sleep(min(timeout, 1.0))
-            return False
-
-    def _connect(self) -> psycopg.Connection[tuple[object, ...]]:
-        import psycopg
-
-        fairy = self.engine.raw_connection()
-        connection = fairy.driver_connection
-        fairy.detach()  # kept open for as long as it listens, never handed back to the pool
-        if not isinstance(connection, psycopg.Connection):
-            raise TypeError("LISTEN needs a psycopg connection")
-        connection.autocommit = True
-        connection.execute(f"LISTEN {INBOX_CHANNEL}")
-        self._connection = connection
-        return connection
-
-    def close(self) -> None:
-        """Stop listening and close the connection."""
-        import psycopg
-
-        connection, self._connection = self._connection, None
-        if connection is not None:
-            try:
-                connection.close()
-            except (psycopg.Error, OSError):
-                pass
 
 
 @cache
@@ -450,65 +394,3 @@ def _count_nudge(session: Session, person_id: int, day: date) -> None:
         .where(col(NudgeCountRow.person_id) == person_id, col(NudgeCountRow.day) == day)
         .values(count=NudgeCountRow.count + 1)
     )
-
-
-class SqlSchedule:
-    def __init__(self, engine: Engine, now: Callable[[], datetime]) -> None:
-        self.engine, self.now = engine, now
-
-    def enqueue_due(self, at: datetime, limit: int = 500) -> int:
-        """Turn every job due at ``at`` into an inbox event (``due:<id>``). Returns how many were enqueued."""
-        total = 0
-        while True:
-            with Session(self.engine) as session, session.begin():
-                rows = session.exec(
-                    select(ScheduledJobRow, TenantRow)
-                    .join(TenantRow, col(TenantRow.id) == ScheduledJobRow.tenant_id)
-                    .where(ScheduledJobRow.status == "scheduled", col(ScheduledJobRow.due_at) <= at)
-                    .order_by(col(ScheduledJobRow.due_at), col(ScheduledJobRow.id))
-                    .limit(limit)
-                    .with_for_update(skip_locked=True, of=ScheduledJobRow)
-                ).all()
-                for job, tenant in rows:
-                    event = InboundEvent(
-                        platform=Platform(tenant.platform),
-                        tenant=tenant.external_id,
-                        event_id=f"due:{job.id}",
-                        kind="due",
-                        occurred_at=job.due_at,
-                        due={"kind": job.kind, "payload": job.payload, "job_id": job.id, "tenant_id": job.tenant_id},
-                    )
-                    insert_ignoring_duplicates(
-                        session,
-                        InboxEventRow,
-                        {
-                            "platform": tenant.platform,
-                            "tenant_key": tenant.external_id,
-                            "event_id": event.event_id,
-                            "payload": event.model_dump(mode="json"),
-                            "status": "pending",
-                            "attempts": 0,
-                            "last_error": "",
-                            "received_at": self.now(),
-                        },
-                        ["platform", "tenant_key", "event_id"],
-                    )
-                    job.status, job.enqueued_at = "enqueued", self.now()
-                total += len(rows)
-            if len(rows) < limit:
-                return total
-
-    def next_due(self) -> datetime | None:
-        with Session(self.engine) as session:
-            return session.exec(
-                select(func.min(ScheduledJobRow.due_at)).where(ScheduledJobRow.status == "scheduled")
-            ).one()
-
-    def oldest_overdue(self, now: datetime) -> datetime | None:
-        """The due time of the oldest job due by ``now`` and not yet enqueued (None when nothing is late)."""
-        with Session(self.engine) as session:
-            return session.exec(
-                select(func.min(ScheduledJobRow.due_at)).where(
-                    ScheduledJobRow.status == "scheduled", col(ScheduledJobRow.due_at) <= now
-                )
-            ).one()

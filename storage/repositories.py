@@ -8,22 +8,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import String, bindparam, cast, delete, func
+from sqlalchemy import bindparam, delete, func
 from sqlalchemy import select as core_select
 from sqlmodel import Session, SQLModel
 
 from bot.domain import NewParticipant, NewPerson, NewProgramme, Participant, Person, Programme, Tenant
-from bot.model import OutgoingMessage
-from bot.ports import ConversationState, Lane
+from bot.ports import ConversationState
 from storage.sql import (
     col,
     insert_ignoring_duplicates,
     keep,
     listed,
-    rowcount,
     select,
     stored_id,
     table,
@@ -31,15 +28,12 @@ from storage.sql import (
     to_domain_or_none,
 )
 from storage.tables import (
-    LANES,
     ConversationStateRow,
-    OutboxMessageRow,
     ParticipantRow,
     PersonIdentityRow,
     PersonRow,
     ProgrammeCoordinatorRow,
     ProgrammeRow,
-    ScheduledJobRow,
     TenantCoordinatorRow,
     TenantRow,
 )
@@ -393,76 +387,3 @@ class ConversationRepo(_Repo):
         self.session.add(row)
         self.session.flush()
         keep(self.session, row)
-
-
-class OutboxRepo(_Repo):
-    def add(
-        self, message: OutgoingMessage, platform: str, not_before: datetime | None = None, lane: Lane = "bulk"
-    ) -> bool:
-        now = self.now()
-        people = list(message.to.people)
-        return insert_ignoring_duplicates(
-            self.session,
-            OutboxMessageRow,
-            {
-                "tenant_id": message.tenant_id,
-                "platform": platform,
-                "idempotency_key": message.idempotency_key,
-                "programme_id": message.programme_id,
-                "payload": message.model_dump(mode="json"),
-                "recipients": people,
-                "pending": people,
-                "status": "pending",
-                "attempts": 0,
-                "last_error": "",
-                "created_at": now,
-                "not_before": not_before or now,
-                "lane": LANES[lane],
-            },
-            ["idempotency_key"],
-        )
-
-    def release_held(self, tenant_id: int, person_id: int, now: datetime) -> list[OutgoingMessage]:
-        """Nudges still waiting for ``person_id`` alone go out now, as replies (see the port)."""
-        rows = self.session.exec(  # only rows naming the person among their recipients: not the tenant's backlog
-            select(OutboxMessageRow)
-            .where(OutboxMessageRow.tenant_id == tenant_id, OutboxMessageRow.status == "pending")
-            .where(cast(col(OutboxMessageRow.recipients), String).contains(str(person_id)))
-            .order_by(col(OutboxMessageRow.id))
-        ).all()
-        released = []
-        for row in rows:
-            if row.recipients != [person_id] or row.pending != [person_id] or row.payload.get("kind") != "nudge":
-                continue
-            row.payload = {**row.payload, "kind": "reply"}
-            row.not_before, row.lane = min(row.not_before, now), LANES["reply"]
-            self.session.add(row)
-            released.append(OutgoingMessage.model_validate(row.payload))
-        self.session.flush()
-        return released
-
-
-class ScheduleRepo(_Repo):
-    def add(self, tenant_id: int, kind: str, due_at: datetime, payload: dict[str, Any], key: str) -> bool:
-        return insert_ignoring_duplicates(
-            self.session,
-            ScheduledJobRow,
-            {
-                "tenant_id": tenant_id,
-                "kind": kind,
-                "key": key,
-                "due_at": due_at,
-                "payload": payload,
-                "status": "scheduled",
-                "created_at": self.now(),
-            },
-            ["key"],
-        )
-
-    def cancel(self, key_prefix: str) -> int:
-        result = self.session.execute(
-            delete(ScheduledJobRow).where(
-                col(ScheduledJobRow.key).startswith(key_prefix), col(ScheduledJobRow.status) == "scheduled"
-            )
-        )
-        return rowcount(result)

@@ -21,18 +21,18 @@ from storage.erasure import ErasureRepo, redact_expired
 from storage.grants import CoordinatorGrantRepo
 from storage.leader import AdvisoryLockLeadership, SoleLeadership, leadership_for
 from storage.personal_data import PersonalDataRepo
-from storage.queues import SqlInbox, SqlOutbox, SqlSchedule
+from storage.queue_writers import OutboxRepo, ScheduleRepo
+from storage.queues import SqlInbox, SqlOutbox
 from storage.releases import FiguresRepo
 from storage.repositories import (
     ConversationRepo,
     CoordinatorRepo,
-    OutboxRepo,
     ParticipantRepo,
     PeopleRepo,
     ProgrammeRepo,
-    ScheduleRepo,
     TenantRepo,
 )
+from storage.schedule import SqlSchedule
 from storage.slack_installations import SqlSlackRecords
 from storage.teams_records import SqlTeamsRecords
 

@@ -1,0 +1,98 @@
+"""What a unit of work writes to the queues: outgoing messages into the outbox (with their lane) and scheduled
+jobs. The queues themselves (claiming, leasing, enqueuing due work) are ``storage/queues.py`` and
+``storage/schedule.py``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import String, cast, delete
+
+from bot.model import OutgoingMessage
+from bot.ports import Lane
+from storage.repositories import _Repo
+from storage.sql import (
+    col,
+    insert_ignoring_duplicates,
+    rowcount,
+    select,
+)
+from storage.tables import (
+    LANES,
+    OutboxMessageRow,
+    ScheduledJobRow,
+)
+
+
+class OutboxRepo(_Repo):
+    def add(
+        self, message: OutgoingMessage, platform: str, not_before: datetime | None = None, lane: Lane = "bulk"
+    ) -> bool:
+        now = self.now()
+        people = list(message.to.people)
+        return insert_ignoring_duplicates(
+            self.session,
+            OutboxMessageRow,
+            {
+                "tenant_id": message.tenant_id,
+                "platform": platform,
+                "idempotency_key": message.idempotency_key,
+                "programme_id": message.programme_id,
+                "payload": message.model_dump(mode="json"),
+                "recipients": people,
+                "pending": people,
+                "status": "pending",
+                "attempts": 0,
+                "last_error": "",
+                "created_at": now,
+                "not_before": not_before or now,
+                "lane": LANES[lane],
+            },
+            ["idempotency_key"],
+        )
+
+    def release_held(self, tenant_id: int, person_id: int, now: datetime) -> list[OutgoingMessage]:
+        """Nudges still waiting for ``person_id`` alone go out now, as replies (see the port)."""
+        rows = self.session.exec(  # only rows naming the person among their recipients: not the tenant's backlog
+            select(OutboxMessageRow)
+            .where(OutboxMessageRow.tenant_id == tenant_id, OutboxMessageRow.status == "pending")
+            .where(cast(col(OutboxMessageRow.recipients), String).contains(str(person_id)))
+            .order_by(col(OutboxMessageRow.id))
+        ).all()
+        released = []
+        for row in rows:
+            if row.recipients != [person_id] or row.pending != [person_id] or row.payload.get("kind") != "nudge":
+                continue
+            row.payload = {**row.payload, "kind": "reply"}
+            row.not_before, row.lane = min(row.not_before, now), LANES["reply"]
+            self.session.add(row)
+            released.append(OutgoingMessage.model_validate(row.payload))
+        self.session.flush()
+        return released
+
+
+class ScheduleRepo(_Repo):
+    def add(self, tenant_id: int, kind: str, due_at: datetime, payload: dict[str, Any], key: str) -> bool:
+        return insert_ignoring_duplicates(
+            self.session,
+            ScheduledJobRow,
+            {
+                "tenant_id": tenant_id,
+                "kind": kind,
+                "key": key,
+                "due_at": due_at,
+                "payload": payload,
+                "status": "scheduled",
+                "created_at": self.now(),
+            },
+            ["key"],
+        )
+
+    def cancel(self, key_prefix: str) -> int:
+        result = self.session.execute(
+            delete(ScheduledJobRow).where(
+                col(ScheduledJobRow.key).startswith(key_prefix), col(ScheduledJobRow.status) == "scheduled"
+            )
+        )
+        return rowcount(result)
