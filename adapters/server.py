@@ -250,20 +250,16 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None, 
     if is_worker_child():
         _serve_worker_child(settings)
         return
+    configured = settings.slack_configured or settings.teams_configured
     metrics_address = None
     if settings.rmbot_metrics_port is not None:
         if settings.rmbot_metrics_port == port:
             raise ConfigurationError(say("cli.metrics_port_clash", port=port))
         metrics_address = (settings.rmbot_metrics_host or host, settings.rmbot_metrics_port)
-    store = open_store(settings)
-    if role != "all" and store.dialect == "sqlite":
-        log.warning(
-            "RMBOT_ROLE=%s on SQLite: web and worker processes contend for its single write lock and "
-            "acknowledgements slow down; split roles only on PostgreSQL",
-            role,
-        )
+    handled_elsewhere = role == "web" or (role == "all" and settings.rmbot_worker == "process" and configured)
+    store = open_store(settings, spool_accepts=handled_elsewhere)
     app = build_app(store, metrics_address=metrics_address)
-    if not settings.slack_configured and not settings.teams_configured:
+    if not configured:
         from adapters.console.app import run_console
 
         print(say("cli.console_mode"), flush=True)

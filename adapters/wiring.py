@@ -16,9 +16,14 @@ from bot.tenancy import parse_tenant_key
 from storage.store import SqlStore
 
 
-def open_store(settings: Settings, *, migrate: bool = True) -> SqlStore:
-    """Open the configured store, applying migrations and RMBOT_ADMIN_EMAILS unless told otherwise."""
+def open_store(settings: Settings, *, migrate: bool = True, spool_accepts: bool = False) -> SqlStore:
+    """Open the configured store, applying migrations and RMBOT_ADMIN_EMAILS unless told otherwise.
+
+    ``spool_accepts``: for a process that acknowledges while another process handles (on SQLite, accepted events
+    go into the spool file beside the database, ``storage/inbox_spool.py``; no effect on PostgreSQL)."""
     store = SqlStore.open(settings.database_url, migrate=migrate)
+    if spool_accepts:
+        store.inbox.spool_accepts()
     store.outbox.lease = timedelta(seconds=settings.rmbot_send_lease_seconds)
     store.payload_retention = timedelta(days=settings.rmbot_payload_retention_days)
     if migrate:

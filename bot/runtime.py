@@ -61,17 +61,21 @@ class Runtime:
     def process_pending(self, limit: int | None = None) -> int:
         """Handle pending inbox events, oldest first; returns how many were handled."""
         handled = 0
+        self.store.inbox.gather()
         while limit is None or handled < limit:
             item_id, platform = None, ""
             try:
                 with self.store.unit_of_work() as uow:
                     item = self.store.inbox.claim_next(uow)
-                    if item is None:
-                        return handled
-                    item_id, platform = item.id, item.event.platform.value
-                    self.engine.handle(item.event, uow, self.clock.now())
-                    failpoint("before_done")
-                    self.store.inbox.mark_done(uow, item.id)
+                    if item is not None:
+                        item_id, platform = item.id, item.event.platform.value
+                        self.engine.handle(item.event, uow, self.clock.now())
+                        failpoint("before_done")
+                        self.store.inbox.mark_done(uow, item.id)
+                if item is None:
+                    if self.store.inbox.gather():  # accepted meanwhile, out of the way of this work
+                        continue
+                    return handled
                 handled += 1
                 self.observer.event_processed(platform, "ok")
             except Exception as exc:  # noqa: BLE001 - one bad event must not stop the others

@@ -33,6 +33,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 from bot.model import Attachment, InboundEvent, OutgoingMessage
 from bot.ports import InboxItem, Lane, OutboxItem, UnitOfWork
 from storage.inbox_listener import INBOX_CHANNEL, InboxListener
+from storage.inbox_spool import UNIQUE, InboxSpool, row_of, spool_path
 from storage.sql import col, insert_ignoring_duplicates, rowcount, select, stored_id, table
 from storage.tables import (
     LANES,
@@ -76,6 +77,11 @@ class SqlInbox:
 
     def __init__(self, engine: Engine, now: Callable[[], datetime]) -> None:
         self.engine, self.now = engine, now
+        path = spool_path(engine)
+        self.spool = InboxSpool(engine, path, now) if path else None
+        """On an SQLite file: the spool beside it (``storage/inbox_spool.py``), gathered from whenever it exists."""
+        self.spooling = False
+        """Whether :meth:`accept` writes into the spool (a web process beside a worker process) or straight in."""
         self._waiting: list[_Accept] = []
         self._writing = False
         self._lock = threading.Lock()
@@ -118,26 +124,25 @@ class SqlInbox:
             else:
                 self._writing = False
 
+    def spool_accepts(self) -> bool:
+        """Accept into the spool from now on (SQLite files only): acknowledgements then never wait for the write
+        lock a worker holds while it handles. Returns whether there is a spool to write to."""
+        self.spooling = self.spool is not None
+        return self.spooling
+
+    def gather(self) -> int:
+        """Move events accepted into the spool (by this or another process) into the inbox; how many moved."""
+        return self.spool.gather() if self.spool is not None else 0
+
     def _insert(self, group: list[_Accept]) -> None:
+        if self.spooling and self.spool is not None:
+            for one, added in zip(group, self.spool.accept([one.event for one in group]), strict=True):
+                one.added = added
+            return
         with Session(self.engine) as session, session.begin():
             for one in group:
                 event = one.event
-                one.added = insert_ignoring_duplicates(
-                    session,
-                    InboxEventRow,
-                    {
-                        "platform": event.platform.value,
-                        "tenant_key": event.tenant,
-                        "event_id": event.event_id,
-                        "user_key": event.user,
-                        "payload": event.model_dump(mode="json"),
-                        "status": "pending",
-                        "attempts": 0,
-                        "last_error": "",
-                        "received_at": self.now(),
-                    },
-                    ["platform", "tenant_key", "event_id"],
-                )
+                one.added = insert_ignoring_duplicates(session, InboxEventRow, row_of(event, self.now()), UNIQUE)
             if any(one.added for one in group) and self.engine.dialect.name == "postgresql":
                 # Sent when this transaction commits, so a listening worker wakes once it can claim the event.
                 session.connection().exec_driver_sql(f"NOTIFY {INBOX_CHANNEL}")
@@ -175,20 +180,31 @@ class SqlInbox:
             return row.status == "failed"
 
     def pending_count(self) -> int:
+        """Events accepted and not handled yet (spooled ones included)."""
+        spooled = self.spool.count() if self.spool is not None else 0
         with Session(self.engine) as session:
-            return session.exec(
+            return spooled + session.exec(
                 select(func.count()).select_from(InboxEventRow).where(InboxEventRow.status == "pending")
             ).one()
 
     def status_of(self, platform: str, tenant_key: str, event_id: str) -> str | None:
+        """``pending``, ``done`` or ``failed`` for an accepted event (``pending`` while spooled); None if unknown."""
         with Session(self.engine) as session:
-            return session.exec(
+            found = session.exec(
                 select(InboxEventRow.status).where(
                     InboxEventRow.platform == platform,
                     InboxEventRow.tenant_key == tenant_key,
                     InboxEventRow.event_id == event_id,
                 )
             ).one_or_none()
+        if found is None and self.spool is not None and self.spool.holds(platform, tenant_key, event_id):
+            return "pending"
+        return found
+
+    def close(self) -> None:
+        """Let go of the spool's file."""
+        if self.spool is not None:
+            self.spool.close()
 
 
 @cache

@@ -140,6 +140,7 @@ class SqlStore:
         return leadership_for(self.engine)
 
     def close(self) -> None:
+        self.inbox.close()
         self.engine.dispose()
 
 

@@ -28,6 +28,7 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -52,6 +53,7 @@ from sqlalchemy import create_engine, text  # noqa: E402
 
 from fake_slack import FakeSlack, payload, signed_headers, slack_user  # noqa: E402
 from storage.db import normalise_url  # noqa: E402
+from storage.inbox_spool import spool_path  # noqa: E402
 
 SECRET = "fault-harness-signing-secret"
 TEAM = "T111"
@@ -114,7 +116,7 @@ class Probe:
     def backlog(self, now: datetime | None = None) -> dict[str, int]:
         """What is still to do: pending inbox events, unsent outbox messages, scheduled jobs already due."""
         found = {
-            "inbox": self.scalar("SELECT count(*) FROM inbox_event WHERE status = 'pending'"),
+            "inbox": self.scalar("SELECT count(*) FROM inbox_event WHERE status = 'pending'") + self.spooled(),
             "outbox": self.scalar("SELECT count(*) FROM outbox_message WHERE status IN ('pending', 'sending')"),
         }
         if now is not None:
@@ -122,6 +124,14 @@ class Probe:
                 "SELECT count(*) FROM scheduled_job WHERE status = 'scheduled' AND due_at <= :at", at=now
             )
         return found
+
+    def spooled(self) -> int:
+        """Events acknowledged into the spool beside an SQLite file and not gathered yet (``storage/inbox_spool``)."""
+        path = spool_path(self.engine)
+        if path is None or not Path(path).exists():
+            return 0
+        with sqlite3.connect(path, timeout=30) as connection:
+            return int(connection.execute("SELECT count(*) FROM inbox_event").fetchone()[0])
 
     def close(self) -> None:
         self.engine.dispose()

@@ -66,6 +66,11 @@ class Inbox(Protocol):
 
     def pending_count(self) -> int: ...
 
+    def gather(self) -> int:
+        """Bring in events accepted out of the way of the handling work (SQLite's spool file), before claiming;
+        returns how many. 0 where accepts go straight into the inbox."""
+        ...
+
 
 class Outbox(Protocol):
     def claim(
