@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 from pydantic import BaseModel
 from sqlalchemy import bindparam, delete, func
@@ -21,6 +22,7 @@ from storage.sql import (
     insert_ignoring_duplicates,
     keep,
     listed,
+    read_once,
     select,
     stored_id,
     table,
@@ -188,15 +190,45 @@ class PeopleRepo(_Repo):
     def in_tenant(self, tenant_id: int) -> list[Person]:
         people = table(PersonRow)
         statement = core_select(people).where(people.c.tenant_id == tenant_id).order_by(people.c.name)
-        return listed(self.session, Person, statement)
+        return read_once(self.session, ("people", tenant_id), lambda: listed(self.session, Person, statement))
 
     def many(self, person_ids: list[int]) -> dict[int, Person]:
-        """People by id, in one query per thousand ids."""
-        found: dict[int, Person] = {}
+        """People by id, in one query per thousand ids (read once per unit of work for the same ids)."""
         ids = sorted(set(person_ids))
-        for start in range(0, len(ids), 1000):
-            chunk = core_select(table(PersonRow)).where(table(PersonRow).c.id.in_(ids[start : start + 1000]))
-            found.update({person.id: person for person in listed(self.session, Person, chunk)})
+
+        def load() -> list[Person]:
+            found: list[Person] = []
+            for start in range(0, len(ids), 1000):
+                chunk = core_select(table(PersonRow)).where(table(PersonRow).c.id.in_(ids[start : start + 1000]))
+                found.extend(listed(self.session, Person, chunk))
+            return found
+
+        return {person.id: person for person in read_once(self.session, ("people", tuple(ids)), load)}
+
+    def stayed(
+        self, tenant_id: int, programme_id: int, since: datetime, now: datetime
+    ) -> dict[bool, tuple[int, int]]:
+        people, participants = table(PersonRow), table(ParticipantRow)
+        taking = core_select(participants.c.person_id).where(
+            participants.c.programme_id == programme_id, participants.c.status != "declined"
+        )
+        arrived = func.coalesce(people.c.created_at, bindparam("now", now, type_=people.c.created_at.type))
+        statement = (
+            core_select(
+                people.c.id.in_(taking).label("taking"),
+                func.count(),
+                func.count().filter(people.c.left_at.is_(None)),
+            )
+            .where(
+                people.c.tenant_id == tenant_id,
+                arrived <= since,
+                people.c.left_at.is_(None) | (people.c.left_at >= since),
+            )
+            .group_by("taking")
+        )
+        found = {True: (0, 0), False: (0, 0)}
+        for taking_part, counted, still_here in self.session.execute(statement).all():
+            found[bool(taking_part)] = (cast(int, still_here), cast(int, counted))
         return found
 
     def reports(self, person_id: int) -> list[Person]:
@@ -313,7 +345,11 @@ class ParticipantRepo(_Repo):
     def in_programme(self, programme_id: int) -> list[Participant]:
         participants = table(ParticipantRow)
         statement = core_select(participants).where(participants.c.programme_id == programme_id)
-        return listed(self.session, Participant, statement.order_by(participants.c.id))
+        return read_once(
+            self.session,
+            ("participants", programme_id),
+            lambda: listed(self.session, Participant, statement.order_by(participants.c.id)),
+        )
 
     def of_person(self, person_id: int) -> list[Participant]:
         rows = self.session.exec(_PARTICIPATIONS, params={"person_id": person_id})

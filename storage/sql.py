@@ -10,14 +10,15 @@ changes the SQL that runs.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from functools import cache
 from typing import Any, TypeVar, overload
 
 from pydantic import BaseModel
-from sqlalchemy import Executable, Table, bindparam
+from sqlalchemy import Executable, Table, bindparam, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult, Result
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import ORMExecuteState, Session
 from sqlmodel import SQLModel, col, select
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "insert_many_ignoring_duplicates",
     "keep",
     "listed",
+    "read_once",
     "rowcount",
     "select",
     "stored_id",
@@ -79,6 +81,33 @@ def listed(session: Session, model: type[D], statement: Executable) -> list[D]:
     result = session.execute(statement)
     names = list(result.keys())
     return [model.model_validate(dict(zip(names, row, strict=True))) for row in result]
+
+
+_WRITES, _READ = "rmbot.writes", "rmbot.read"
+
+
+@event.listens_for(Session, "after_flush")
+def _count_flush(session: Session, _context: Any) -> None:
+    session.info[_WRITES] = session.info.get(_WRITES, 0) + 1
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _count_write(state: ORMExecuteState) -> None:
+    if not state.is_select:
+        state.session.info[_WRITES] = state.session.info.get(_WRITES, 0) + 1
+
+
+def read_once(session: Session, key: Hashable, load: Callable[[], list[D]]) -> list[D]:
+    """``load()``'s records, read once per unit of work for ``key`` while nothing is written in it: any flush or
+    UPDATE/INSERT/DELETE through the session since the last read means reading again. The records are shared
+    by the callers of one unit of work (copying them cost more than reading them again): a caller that changes
+    one saves it, and the save's flush makes the next call read afresh."""
+    read = session.info.setdefault(_READ, {})
+    writes = session.info.get(_WRITES, 0)
+    found = read.get(key)
+    if found is None or found[0] != writes:
+        found = read[key] = (writes, load())
+    return list(found[1])
 
 
 @overload

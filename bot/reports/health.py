@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
 
 from bot.domain import PairStatus, ParticipantStatus, Programme, Role
 from bot.library import programme_library
@@ -164,15 +163,7 @@ def programme_health(uow: UnitOfWork, programme: Programme, now: datetime) -> He
     )
     weeks = _weeks(programme, [s.starts_at for s in held], now)
     started = programme.created_at or now
-    taking = {p.person_id for p in participants if p.status != ParticipantStatus.DECLINED}
-    everyone = [
-        p
-        for p in uow.people.in_tenant(programme.tenant_id)
-        if (p.created_at or now) <= started and (p.left_at is None or p.left_at >= started)
-    ]
-
-    def kept(group: list[Any]) -> tuple[int, int]:
-        return sum(1 for p in group if p.left_at is None), len(group)
+    stayed = uow.people.stayed(programme.tenant_id, programme.id, started, now)
 
     return Health(
         programme=programme,
@@ -201,8 +192,8 @@ def programme_health(uow: UnitOfWork, programme: Programme, now: datetime) -> He
         mentors_over_80=over,
         team_baseline=team_baseline,
         team_end=team_end,
-        retention_participants=kept([p for p in everyone if p.id in taking]),
-        retention_others=kept([p for p in everyone if p.id not in taking]),
+        retention_participants=stayed[True],
+        retention_others=stayed[False],
         comments=comments if len({f.person_id for f in pulses}) >= k else [],
         pulse_by_topic={library.topics[c].title: f for c, f in topics_shown.items() if c in library.topics},
         pulse_by_framework={library.frameworks[c].name: f for c, f in frameworks.items() if c in library.frameworks},
