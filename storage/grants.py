@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete
+from sqlalchemy import bindparam, delete
 
 from bot.domain import CoordinatorGrant
 from storage.repositories import _Repo
 from storage.sql import col, insert_ignoring_duplicates, select, to_domain, to_domain_or_none
 from storage.tables import CoordinatorGrantRow
+
+_FOR_EMAIL = (
+    select(CoordinatorGrantRow)
+    .where(
+        CoordinatorGrantRow.email == bindparam("email"),
+        col(CoordinatorGrantRow.tenant_key).in_(bindparam("tenant_keys", expanding=True)),
+    )
+    .order_by(col(CoordinatorGrantRow.id))
+)
+"""Looked up on every event that names an email: built once."""
 
 
 class CoordinatorGrantRepo(_Repo):
@@ -42,11 +52,7 @@ class CoordinatorGrantRepo(_Repo):
         )
 
     def for_email(self, email: str, tenant_keys: list[str]) -> list[CoordinatorGrant]:
-        rows = self.session.exec(
-            select(CoordinatorGrantRow)
-            .where(CoordinatorGrantRow.email == email.lower(), col(CoordinatorGrantRow.tenant_key).in_(tenant_keys))
-            .order_by(col(CoordinatorGrantRow.id))
-        )
+        rows = self.session.exec(_FOR_EMAIL, params={"email": email.lower(), "tenant_keys": tenant_keys})
         return [to_domain(CoordinatorGrant, row) for row in rows]
 
     def in_tenants(self, tenant_keys: list[str]) -> list[CoordinatorGrant]:

@@ -164,9 +164,7 @@ class SqlInbox:
         return InboxItem(id=stored_id(row.id), event=InboundEvent.model_validate(row.payload), attempts=row.attempts)
 
     def mark_done(self, uow: UnitOfWork, item_id: int) -> None:
-        _session(uow).execute(
-            update(InboxEventRow).where(col(InboxEventRow.id) == item_id).values(status="done", done_at=self.now())
-        )
+        _session(uow).execute(_MARK_DONE, {"item_id": item_id, "done_at": self.now()})
 
     def record_failure(self, item_id: int, error: str, give_up_after: int) -> bool:
         with Session(self.engine) as session, session.begin():
@@ -183,9 +181,12 @@ class SqlInbox:
         """Events accepted and not handled yet (spooled ones included)."""
         spooled = self.spool.count() if self.spool is not None else 0
         with Session(self.engine) as session:
-            return spooled + session.exec(
-                select(func.count()).select_from(InboxEventRow).where(InboxEventRow.status == "pending")
-            ).one()
+            return (
+                spooled
+                + session.exec(
+                    select(func.count()).select_from(InboxEventRow).where(InboxEventRow.status == "pending")
+                ).one()
+            )
 
     def status_of(self, platform: str, tenant_key: str, event_id: str) -> str | None:
         """``pending``, ``done`` or ``failed`` for an accepted event (``pending`` while spooled); None if unknown."""
@@ -205,6 +206,14 @@ class SqlInbox:
         """Let go of the spool's file."""
         if self.spool is not None:
             self.spool.close()
+
+
+_MARK_DONE = (
+    update(InboxEventRow)
+    .where(col(InboxEventRow.id) == bindparam("item_id"))
+    .values(status="done", done_at=bindparam("done_at", type_=table(InboxEventRow).c.done_at.type))
+)
+"""Built once: building the statement cost more than running it."""
 
 
 @cache
