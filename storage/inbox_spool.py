@@ -27,7 +27,7 @@ from sqlmodel import Session
 
 from bot.model import InboundEvent
 from storage import db
-from storage.sql import col, insert_ignoring_duplicates, insert_many_ignoring_duplicates, select, table
+from storage.sql import col, insert_ignoring_duplicates, insert_many_ignoring_duplicates, rowcount, select, table
 from storage.tables import InboxEventRow
 
 UNIQUE = ["platform", "tenant_key", "event_id"]
@@ -148,6 +148,18 @@ class InboxSpool:
                 )
             ).first()
             return found is not None
+
+    def forget_tenant(self, platform: str, tenant_key: str) -> int:
+        """Delete a tenant's spooled events (``rmbot tenant purge``); how many."""
+        if not self.exists():
+            return 0
+        with Session(self.engine) as session, session.begin():
+            result = session.execute(
+                delete(InboxEventRow).where(
+                    col(InboxEventRow.platform) == platform, col(InboxEventRow.tenant_key) == tenant_key
+                )
+            )
+            return rowcount(result)
 
     def close(self) -> None:
         if self._engine is not None:

@@ -205,9 +205,7 @@ class PeopleRepo(_Repo):
 
         return {person.id: person for person in read_once(self.session, ("people", tuple(ids)), load)}
 
-    def stayed(
-        self, tenant_id: int, programme_id: int, since: datetime, now: datetime
-    ) -> dict[bool, tuple[int, int]]:
+    def stayed(self, tenant_id: int, programme_id: int, since: datetime, now: datetime) -> dict[bool, tuple[int, int]]:
         people, participants = table(PersonRow), table(ParticipantRow)
         taking = core_select(participants.c.person_id).where(
             participants.c.programme_id == programme_id, participants.c.status != "declined"

@@ -21,6 +21,7 @@ from storage.erasure import ErasureRepo, redact_expired
 from storage.grants import CoordinatorGrantRepo
 from storage.leader import AdvisoryLockLeadership, SoleLeadership, leadership_for
 from storage.personal_data import PersonalDataRepo
+from storage.purge import purge_tenant
 from storage.queue_writers import OutboxRepo, ScheduleRepo
 from storage.queues import SqlInbox, SqlOutbox
 from storage.releases import FiguresRepo
@@ -33,7 +34,8 @@ from storage.repositories import (
     TenantRepo,
 )
 from storage.schedule import SqlSchedule
-from storage.slack_installations import SqlSlackRecords
+from storage.slack_workspaces import SqlSlackTenants
+from storage.tables import TenantRow
 from storage.teams_records import SqlTeamsRecords
 
 PAYLOAD_RETENTION = timedelta(days=30)
@@ -89,7 +91,7 @@ class SqlStore:
         self.inbox = SqlInbox(engine, now)
         self.outbox = SqlOutbox(engine, now)
         self.schedule = SqlSchedule(engine, now)
-        self.slack = SqlSlackRecords(engine)
+        self.slack = SqlSlackTenants(engine)
         self.teams = SqlTeamsRecords(engine)
         self.payload_retention = PAYLOAD_RETENTION
         """How long handled inbox payloads and delivered outbox payloads are kept (RMBOT_PAYLOAD_RETENTION_DAYS)."""
@@ -125,6 +127,22 @@ class SqlStore:
     def redact_expired_payloads(self) -> int:
         """Redact message payloads handled or delivered longer ago than ``payload_retention`` (see the port)."""
         return redact_expired(self.engine, self.now() - self.payload_retention, self.now)
+
+    def purge_tenant(self, tenant_id: int) -> dict[str, int]:
+        """Delete a tenant and everything that belongs to it (``storage/purge.py``); rows deleted per table."""
+        with Session(self.engine) as session:
+            found = session.get(TenantRow, tenant_id)
+            key = (found.platform, found.external_id) if found is not None else None
+        spooled = self.inbox.spool.forget_tenant(*key) if key and self.inbox.spool is not None else 0
+        deleted = purge_tenant(self.engine, tenant_id)
+        if key and self.inbox.spool is not None:  # gathered meanwhile, or accepted since: gone too
+            spooled += self.inbox.spool.forget_tenant(*key)
+        if spooled:
+            deleted["inbox_event (spool)"] = spooled
+        for key, tenant in list(self._tenants.items()):
+            if tenant.id == tenant_id:
+                del self._tenants[key]
+        return deleted
 
     def schema_revisions(self) -> tuple[str | None, str | None]:
         """The migration the database is at, and the newest this version ships."""

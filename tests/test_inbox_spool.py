@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlmodel import Session
 
+from adapters.console.session import console_event
 from fake_slack import FakeSlack
 from storage import inbox_spool
 from storage.sql import select
@@ -140,3 +142,17 @@ def test_there_is_no_spool_without_an_sqlite_file() -> None:
         assert not memory.inbox.spool_accepts()
     finally:
         memory.close()
+
+
+def test_purging_a_tenant_deletes_its_spooled_events_and_no_one_elses(two_sides: tuple[SqlStore, SqlStore]) -> None:
+    web, _worker = two_sides
+    at = datetime(2027, 1, 11, 9, tzinfo=UTC)
+    mine = console_event("amara@example.com", "help", None, at, "EvMine")
+    theirs = mine.model_copy(update={"tenant": "elsewhere", "event_id": "EvTheirs"})
+    with web.unit_of_work() as uow:
+        tenant = uow.tenants.ensure("console", mine.tenant)
+    assert web.inbox.accept(mine) and web.inbox.accept(theirs)
+    deleted = web.purge_tenant(tenant.id)
+    assert deleted["inbox_event (spool)"] == 1
+    assert web.inbox.status_of("console", mine.tenant, "EvMine") is None
+    assert web.inbox.status_of("console", "elsewhere", "EvTheirs") == "pending"

@@ -122,9 +122,7 @@ class PeopleRepository(Protocol):
         """How many people report directly to each of these people (someone nobody reports to is left out)."""
         ...
 
-    def stayed(
-        self, tenant_id: int, programme_id: int, since: datetime, now: datetime
-    ) -> dict[bool, tuple[int, int]]:
+    def stayed(self, tenant_id: int, programme_id: int, since: datetime, now: datetime) -> dict[bool, tuple[int, int]]:
         """Retention, counted by the database: of the tenant's people who were there at ``since`` (added by then,
         not gone before), how many are still there and how many were counted, for the programme's participants
         who did not decline (True) and for everyone else (False). People without a date of arrival count as
