@@ -97,6 +97,13 @@ class Settings(BaseSettings):
     slack_workspace_budget: float = Field(
         default=10.0, gt=0, le=1000, description="Slack Web API requests per second per workspace (outbox)"
     )
+    slack_tier_scale: float = Field(
+        default=1.0,
+        gt=0,
+        le=1000,
+        description="multiplies Slack's per-method rate tiers (conversations.open: 50 calls a minute per "
+        "workspace, views.open: 100...); raise it only when Slack allows your app more",
+    )
     microsoft_app_id: str = ""
     microsoft_app_password: str = ""
     microsoft_app_tenant_id: str = ""
@@ -126,6 +133,16 @@ class Settings(BaseSettings):
         default="https://login.microsoftonline.com",
         description="Microsoft Entra ID, where the bot gets its token for the Bot Framework "
         "connector (other clouds, tests)",
+    )
+    teams_catalog_app_id: str = Field(
+        default="",
+        description="the app's id in the tenant's Teams app catalog: with the Graph permission "
+        "TeamsAppInstallation.ReadWriteForUser.All granted, the bot installs its app for people who "
+        "have not, to reach them (empty: it waits for them to install it)",
+    )
+    teams_graph_url: str = Field(
+        default="https://graph.microsoft.com/v1.0",
+        description="Microsoft Graph, for installing the app for people (other clouds, tests)",
     )
     rmbot_admin_emails: str = Field(
         default="",

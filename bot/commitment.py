@@ -13,7 +13,7 @@ from bot.handling import Handling, OnDue
 from bot.model import Address
 from bot.sessions.circles import Circle, circle_by_key, circles_of
 from bot.sessions.model import Session, SessionStatus
-from bot.sessions.slots import local_label
+from bot.sessions.slots import local_moment
 from bot.wording import say
 
 GAP_CHECK = "pair_gap_check"
@@ -37,7 +37,7 @@ def nudge_slipper(turn: Turn, circle: Circle, session: Session, kind: str, side:
                 f"commitment.nudge_{side}",
                 kind=kind,
                 others=[o.name for o in circle.others(person.id)],
-                when=local_label(session.starts_at, person.time_zone),
+                when=local_moment(session.starts_at, person.time_zone),
             ),
             programme_id=circle.programme.id,
             kind="nudge",

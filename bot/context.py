@@ -40,6 +40,11 @@ class Turn:
     sent: list[OutgoingMessage] = field(default_factory=list)
     actor: Person | None = None
     """Who acted, when this turn acts for someone else (:meth:`as_person`); else the person."""
+    answer_to: Address | None = None
+    """Where :meth:`reply` answers when not privately: the pair, for a pair's own command typed in their group
+    chat (:mod:`bot.group_chats`)."""
+    outdated: bool = False
+    """The button pressed no longer applied (:class:`~bot.errors.Outdated`, or a question that moved on)."""
 
     @property
     def me(self) -> Person:
@@ -77,6 +82,8 @@ class Turn:
         kind: MessageKind = "reply",
         about: Sequence[int] = (),
         circle: str = "",
+        replaces: str = "",
+        outdated: bool = False,
     ) -> OutgoingMessage:
         """Queue a message. Its idempotency key derives from the event, so a re-handled event adds nothing."""
         key = f"{self.event.platform.value}:{self.event.tenant}:{self.event.event_id}:{len(self.sent) + 1}"
@@ -100,6 +107,8 @@ class Turn:
             trigger_id=self.event.trigger_id if form is not None else "",
             about=list(about),
             circle=circle,
+            replaces=replaces,
+            outdated=outdated,
             requested_by=self.person.id if self.person is not None and to.kind == "conversation" else None,
         )
         self.uow.outbox.add(message, platform=self.tenant.platform, lane="reply" if self._answers(to) else "bulk")
@@ -113,8 +122,8 @@ class Turn:
         return self.event.kind != "due" and actor is not None and to.kind != "conversation" and actor.id in to.people
 
     def reply(self, text: str, **kwargs: Any) -> OutgoingMessage:
-        """Answer the person who acted, privately."""
-        return self.message(Address.person(self.me.id), text, **kwargs)
+        """Answer the person who acted: privately, or in the pair's group chat they typed in (``answer_to``)."""
+        return self.message(self.answer_to or Address.person(self.me.id), text, **kwargs)
 
     def save_state(self) -> None:
         if self.state is not None:

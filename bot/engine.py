@@ -22,14 +22,17 @@ from bot.commands.registry import (
 )
 from bot.context import Turn
 from bot.domain import Person, Programme
-from bot.errors import CommandError
+from bot.errors import CommandError, Outdated
+from bot.flows.forms import FORM_ACTION, OPEN_FORM_ACTION
 from bot.flows.queue import EXPIRY_JOB, OPEN_ACTION
-from bot.flows.runner import ANSWER_ACTION, FORM_ACTION, FlowRunner
+from bot.flows.runner import ANSWER_ACTION, FlowRunner
 from bot.flows.verbs import EDIT_ACTION, FLOW_VERBS
+from bot.group_chats import pair_chat
 from bot.handlers import default_handlers, validate
 from bot.handling import ActionRun, DueRun, Handling, OnAction, OnCommand, OnDue, OnFlow
 from bot.model import TEXT_LIMIT, Action, InboundEvent
 from bot.ports import UnitOfWork
+from bot.pressed import show_press
 from bot.services.directory import DirectoryService
 from bot.wording import say
 
@@ -51,7 +54,8 @@ class Engine:
         self.actions: dict[str, ActionRun] = {
             ANSWER_ACTION: self.flows.handle_action,
             EDIT_ACTION: self.flows.handle_edit,
-            FORM_ACTION: self.flows.handle_form,
+            FORM_ACTION: self.flows.handle_submitted,
+            OPEN_FORM_ACTION: self.flows.handle_open_form,
             OPEN_ACTION: self.flows.handle_open,
             RUN_COMMAND_ACTION: lambda turn, action: self.run_command(turn, action.value),
         }
@@ -102,6 +106,7 @@ class Engine:
             return turn
         turn.state = uow.conversations.load(tenant.id, turn.person.id)
         unseen = self.flows.active(turn) and self.flows.show_held(turn)
+        refused = False
         try:
             with uow.savepoint():
                 if event.action is not None:
@@ -109,7 +114,10 @@ class Engine:
                 else:
                     self._on_text(turn, event.text, event.kind, unseen)
         except CommandError as problem:
+            turn.outdated = turn.outdated or isinstance(problem, Outdated)
+            refused = True
             turn.reply(say(problem.key, **problem.values))
+        show_press(turn, refused)
         return turn
 
     def _identify(self, turn: Turn) -> Person | None:
@@ -129,6 +137,14 @@ class Engine:
         ``unseen``: the open question was still held for the person's working hours and is only being
         shown now, so what they typed is not its answer."""
         typed = text.strip()
+        pressed = turn.event.pressed
+        if pressed is not None and not self.flows.active(turn):
+            raise Outdated("pressed.outdated")  # a choice answering a questionnaire that has ended
+        if pressed is not None and pressed.question and turn.state and turn.state.step != pressed.question:
+            turn.outdated = True  # a choice answering a question that has moved on: the question asked now
+            turn.reply(say("flow.stale_answer"))
+            self.flows.ask(turn)
+            return
         if self.flows.active(turn) and kind == "message":
             if not turn.event.addressed and not self._is_command(turn, typed):
                 if unseen:
@@ -203,6 +219,7 @@ class Engine:
         if verb.programme_from_words and args.words and "program" not in args.options:
             args.options["program"] = " ".join(args.words)
         programme = self.authorise(turn, verb, args) if verb.who == "coordinator" else None
+        turn.answer_to = pair_chat(turn, verb)
         assert verb.handler is not None  # every declared verb has one: checked when the engine was built
         verb.handler(turn, args, programme)
         if verb.who == "coordinator":

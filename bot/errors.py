@@ -17,6 +17,12 @@ class CommandError(Exception):
         self.values = values
 
 
+class Outdated(CommandError):
+    """A press of a button whose action no longer applies (the invitation was answered, the question moved on,
+    the session was confirmed or called off, the pairing ended): nothing changes, the person is told in one
+    sentence (``key``), and the message pressed is shown without its buttons where the platform can."""
+
+
 class MissingRecord(LookupError):
     """A record that another record points to is not in the store: a broken invariant, not a refusal."""
 

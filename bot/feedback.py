@@ -15,6 +15,7 @@ from typing import Any
 from bot.commands.registry import Args
 from bot.context import Turn
 from bot.domain import Programme
+from bot.errors import Outdated
 from bot.handling import Handling, OnAction, OnCommand, OnDue, OnFlow
 from bot.model import Action, Address, Choice
 from bot.payloads import ActionPayload
@@ -106,8 +107,7 @@ def pulse_button(turn: Turn, action: Action) -> None:
     service = FeedbackService.of(turn.uow)
     circle, session = service.session_to_rate(turn.me.id, value.session)
     if service.pulse_given(turn.me.id, session.id):
-        turn.reply(say("feedback.already_given"))
-        return
+        raise Outdated("feedback.already_given")
     start_pulse(turn, circle, session.id)
 
 

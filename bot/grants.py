@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from bot.domain import CoordinatorGrant, NewPerson, Person, Tenant
+from bot.errors import Outdated
 from bot.handling import Handling, OnAction, OnDue
 from bot.model import Action, Address, Choice
 from bot.payloads import ActionPayload
@@ -202,10 +203,9 @@ def accept_offer(turn: Turn, action: Action) -> None:
     offered = uow.grants.offer_for(here, me.id) if pressed.tenant in ("", here) else None
     if offered is None:
         already = uow.coordinators.is_tenant_coordinator(turn.tenant.id, me.id)
-        turn.reply(
-            say("coordinators.accepted_already" if already else "coordinators.no_offer", workspace=turn.tenant.name)
+        raise Outdated(
+            "coordinators.accepted_already" if already else "coordinators.no_offer", workspace=turn.tenant.name
         )
-        return
     uow.coordinators.add_tenant_coordinator(turn.tenant.id, me.id)
     uow.grants.remove(offered.id)
     turn.reply(say("coordinators.accepted", workspace=turn.tenant.name))

@@ -15,6 +15,7 @@ from bot.commands import (
     general,
     invitations,
     matching,
+    programme_form,
     programmes,
     rematch,
     reports,
@@ -37,6 +38,7 @@ def default_handlers() -> tuple[Handling, ...]:
     modules = (
         general,
         programmes,
+        programme_form,
         intake,
         returning,
         intake_commands,

@@ -55,6 +55,7 @@ def intake_flow(base: Flow, programme: Programme | None) -> Flow:
         version=base.version * 1000 + checksum,
         title=base.title,
         steps=(*base.steps[:-1], *steps, base.steps[-1]),
+        form=base.form,
     )
 
 

@@ -2,6 +2,9 @@
 
 The product's templates use ``**bold**``, ``_italic_``, `` `code` `` and ``[label](url)``; anything a
 person typed arrives backslash-escaped (see :func:`bot.wording.escape`), so it is always plain text here.
+A moment in time (``[fallback](moment:UNIX)``, :func:`bot.wording.moment`) becomes a span whose ``at`` is
+the moment (seconds since the epoch) and whose text is the fallback: a renderer that does nothing with
+``at`` shows the fallback, as plain, bold or italic text like any other span.
 """
 
 from __future__ import annotations
@@ -10,12 +13,15 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from bot.wording import MOMENT
+
 SpanKind = Literal["text", "bold", "italic", "code", "link"]
 
 _TOKEN = re.compile(
     r"(?P<escape>\\[\\`*_\[\]()#>~|])"
     r"|(?P<bold>\*\*(?P<bold_body>(?:\\.|[^*\\])+?)\*\*)"
     r"|(?P<code>`(?P<code_body>(?:\\.|[^`\\])+?)`)"
+    r"|(?P<moment>" + MOMENT.pattern + ")"
     r"|(?P<link>\[(?P<label>(?:\\.|[^\]\\])+?)\]\((?P<url>https?://[^)\s]+)\))"
     r"|(?P<italic>(?<![\w\\])_(?P<italic_body>(?:\\.|[^_\\])+?)_(?!\w))"
 )
@@ -27,10 +33,26 @@ class Span:
     kind: SpanKind
     text: str
     url: str = ""
+    at: int | None = None
+    """For a moment in time: seconds since the epoch (``text`` is then its fallback)."""
 
 
 def _plain(text: str) -> str:
-    return _ESCAPE.sub(r"\1", text)
+    return _ESCAPE.sub(r"\1", MOMENT.sub(lambda m: m.group("fallback"), text))
+
+
+def _styled(kind: SpanKind, body: str) -> list[Span]:
+    """A bold or italic body as spans of that kind, each moment in it a span of its own."""
+    out: list[Span] = []
+    position = 0
+    for match in MOMENT.finditer(body):
+        if match.start() > position:
+            out.append(Span(kind, _plain(body[position : match.start()])))
+        out.append(Span(kind, _plain(match.group("fallback")), at=int(match.group("at"))))
+        position = match.end()
+    if position < len(body) or not out:
+        out.append(Span(kind, _plain(body[position:])))
+    return out
 
 
 def spans(text: str) -> list[Span]:
@@ -53,13 +75,15 @@ def spans(text: str) -> list[Span]:
             continue
         flush()
         if match.group("bold"):
-            out.append(Span("bold", _plain(match.group("bold_body"))))
+            out.extend(_styled("bold", match.group("bold_body")))
         elif match.group("code"):
             out.append(Span("code", _plain(match.group("code_body"))))
+        elif match.group("moment"):
+            out.append(Span("text", _plain(match.group("fallback")), at=int(match.group("at"))))
         elif match.group("link"):
             out.append(Span("link", _plain(match.group("label")), match.group("url")))
         else:
-            out.append(Span("italic", _plain(match.group("italic_body"))))
+            out.extend(_styled("italic", match.group("italic_body")))
     buffer.append(text[position:])
     flush()
     return out

@@ -70,6 +70,30 @@ class Action(_Model):
     _storable = field_validator("value", "values")(_without_nul)
 
 
+PRESSED_LABEL = 200
+"""The most characters of a pressed button's label an event carries (platforms show far fewer)."""
+
+
+class Pressed(_Model):
+    """The message a button was pressed in, when the platform can show the press in it (a Slack DM).
+
+    ``ref`` is the platform's own reference to that message, opaque to the engine; ``label`` is what the person
+    chose, as the button or option showed it. The engine answers with a message that ``replaces`` it."""
+
+    ref: str
+    label: str = ""
+    question: str = ""
+    """For a choice that answers a question (and reaches the engine as the answer typed): the question's id, so
+    that an answer to a question that has moved on is refused rather than taken for the question asked now."""
+
+    _storable = field_validator("ref", "label", "question")(_without_nul)
+
+    @field_validator("label")
+    @classmethod
+    def _short(cls, value: str) -> str:
+        return value[:PRESSED_LABEL]
+
+
 class InboundEvent(_Model):
     """Something a person did, or a scheduled moment that came due, in neutral form."""
 
@@ -83,7 +107,16 @@ class InboundEvent(_Model):
     user_name: str = ""
     user_email: str = ""
     """The person's email when the platform names people by it (the console): whoever has it (bot/identities.py)."""
+    time_zone: str = ""
+    """The person's time zone as the platform reports it (Teams: their device's), an IANA name such as
+    ``Europe/London`` checked by the adapter (:func:`bot.zones.iana_zone`), or "". Stored only for a person
+    whose record has no zone (:func:`bot.zones.adopt_zone`)."""
     conversation: str = ""
+    members: tuple[str, ...] = ()
+    """For text typed in a group chat of a few people (a Slack group DM): the platform ids of the people in it,
+    the one who typed included, resolved by the adapter; empty elsewhere. A command whose answer is the pair's
+    own (``shared`` in ``commands.yml``) is answered there only when they are exactly the people of one of the
+    typist's pairs (:mod:`bot.group_chats`); anything else is answered privately."""
     text: str = ""
     action: Action | None = None
     mentions: dict[str, str] = Field(default_factory=dict)
@@ -106,6 +139,9 @@ class InboundEvent(_Model):
     """A short-lived handle some platforms give for opening a dialog in answer (Slack's ``trigger_id``)."""
     due: dict[str, Any] = Field(default_factory=dict)
     """For ``kind == "due"``: the scheduled job that came due (its kind and payload)."""
+    pressed: Pressed | None = None
+    """For a press (a button, or a choice that answers a question): the message it was made in, when the
+    platform can change that message; the engine then shows the outcome there (``bot/pressed.py``)."""
 
     _storable = field_validator("text", "user_name", "conversation", "mentions", "channels", "trigger_id")(_without_nul)
 
@@ -182,6 +218,11 @@ class Form(_Model):
     title: str
     fields: list[FormField]
     submit_label: str = "Submit"
+    value: str = ""
+    """Sent back with the submission as the action's value (the questionnaire instance, ``flow@instance``)."""
+    rules: list[dict[str, Any]] = Field(default_factory=list)
+    """The fields' declarative validators (:mod:`bot.flows.form_rules`): an adapter checks a submission with them
+    before accepting it, so mistakes are shown next to their fields and nothing is stored."""
 
 
 class Section(_Model):
@@ -259,6 +300,12 @@ class OutgoingMessage(_Model):
     circle: str = ""
     """The pairing (circle key) an offer of times is for: dropped at delivery once that pairing no longer exists
     as named (it ended, or its group changed), however long the message was held for working hours."""
+    replaces: str = ""
+    """A platform's reference to a message a button was pressed in (:attr:`Pressed.ref`): this message is not
+    posted but shown in that one, in place of its buttons; ``text`` is the note of what became of the press."""
+    outdated: bool = False
+    """With ``replaces``: the press no longer applied, so a message already showing the choice made in it keeps
+    that; only one still showing its buttons gets ``text`` (it no longer applies) in their place."""
 
     def text_size(self) -> int:
         """Characters of text in the message: its text, its sections' text and facts, its small print."""

@@ -9,6 +9,7 @@ and never becomes markup on any platform.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,6 +21,9 @@ PROMPTS = Path(__file__).resolve().parent.parent / "prompts"
 EXCERPT = 80
 """The most characters of what someone typed that a message shows back to them (the ``excerpt`` filter)."""
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]()#>~|])")
+MOMENT = re.compile(r"\[(?P<fallback>(?:\\.|[^\[\]\\])+?)\]\(moment:(?P<at>-?\d{1,12})\)")
+"""A moment in time in neutral markdown, ``[fallback](moment:UNIX)`` (see :func:`moment`)."""
+_UNESCAPE = re.compile(r"\\([\\`*_\[\]()#>~|])|" + MOMENT.pattern)
 
 
 class Trusted(str):
@@ -32,8 +36,21 @@ def escape(value: Any) -> str:
 
 
 def unescape(text: str) -> str:
-    """Turn escaped neutral markdown back into the characters people typed."""
-    return re.sub(r"\\([\\`*_\[\]()#>~|])", r"\1", text)
+    """Turn escaped neutral markdown back into the characters people typed; a moment reads as its fallback."""
+
+    def plain(match: re.Match[str]) -> str:
+        return match.group(1) if match.group(1) is not None else unescape(match.group("fallback"))
+
+    return _UNESCAPE.sub(plain, text)
+
+
+def moment(at: datetime, fallback: str) -> Trusted:
+    """A moment in time that each platform shows its own way: ``[fallback](moment:UNIX)`` in neutral markdown.
+
+    Slack shows it as a date token in each reader's own zone and format; elsewhere (and wherever a platform
+    cannot format dates) it reads as ``fallback``, the text in the recipient's zone. What people type can
+    never make one: its brackets arrive escaped."""
+    return Trusted(f"[{escape(fallback)}](moment:{int(at.timestamp())})")
 
 
 def excerpt(value: Any, length: int = EXCERPT) -> Any:

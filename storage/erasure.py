@@ -22,6 +22,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot.ports import Traces
+from storage import slack_channels
 from storage.repositories import _Repo
 from storage.sql import col, select
 from storage.tables import ConversationStateRow, InboxEventRow, OutboxMessageRow, PersonIdentityRow, TenantRow
@@ -204,6 +205,8 @@ class ErasureRepo(_Repo):
         identities = self.session.exec(select(PersonIdentityRow).where(PersonIdentityRow.person_id == person_id))
         for identity in identities.all():
             tenant = self.session.get(TenantRow, identity.tenant_id)
+            if identity.platform == "slack":  # the DMs and group DMs the Slack adapter kept for them
+                slack_channels.forget_user(self.session, identity.tenant_id, identity.external_id)
             if identity.platform != "teams" or tenant is None:
                 continue
             ids = self._platform_ids(tenant, frozenset({identity.external_id}))

@@ -17,6 +17,7 @@ from sqlalchemy import Boolean, Column, DateTime, Index, Integer, String, Table,
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
+from storage import slack_channels
 from storage.sql import col
 
 INSTALLATIONS = "slack_installations"
@@ -207,3 +208,12 @@ class SqlSlackRecords:
 
     def user_ids(self, tenant_id: int) -> dict[int, str]:
         return identities(self.engine, tenant_id, "slack")
+
+    def dm_channels(self, tenant_id: int) -> dict[frozenset[str], str]:
+        return slack_channels.channels(self.engine, tenant_id)
+
+    def remember_dm_channel(self, tenant_id: int, users: frozenset[str], channel_id: str) -> None:
+        slack_channels.remember(self.engine, tenant_id, users, channel_id)
+
+    def forget_dm_channel(self, tenant_id: int, channel_id: str) -> None:
+        slack_channels.forget(self.engine, tenant_id, channel_id)

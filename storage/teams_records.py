@@ -78,6 +78,25 @@ def wake_waiting(engine: Engine, tenant_id: int, person_ids: set[int], now: date
     return woken
 
 
+def teams(engine: Engine, tenant_key: str) -> list[ConversationReference]:
+    """One installed channel reference for each team the app is in, newest first."""
+    with Session(engine) as session:
+        rows = session.exec(
+            select(refs.TeamsConversationRow)
+            .where(
+                refs.TeamsConversationRow.tenant_key == tenant_key,
+                refs.TeamsConversationRow.conversation_type == "channel",
+                refs.TeamsConversationRow.team_id != "",
+                col(refs.TeamsConversationRow.installed).is_(True),
+            )
+            .order_by(col(refs.TeamsConversationRow.updated_at).desc(), col(refs.TeamsConversationRow.id).desc())
+        ).all()
+    newest: dict[str, ConversationReference] = {}
+    for row in rows:
+        newest.setdefault(row.team_id, reference(row))
+    return list(newest.values())
+
+
 class SqlTeamsRecords:
     """``bot.ports.TeamsRecords`` over the Teams tables and the outbox."""
 
@@ -148,3 +167,6 @@ class SqlTeamsRecords:
 
     def wake_waiting(self, tenant_id: int, person_ids: set[int], now: datetime) -> int:
         return wake_waiting(self.engine, tenant_id, person_ids, now)
+
+    def teams(self, tenant_key: str) -> list[ConversationReference]:
+        return teams(self.engine, tenant_key)

@@ -3,8 +3,10 @@
 ``FakeSlack`` runs an aiohttp server on a free port in its own thread, so synchronous clients (the
 outbox deliverer) and asynchronous ones (the bolt app) can both call it. It answers like Slack (``ok``,
 channel ids, ``ts``), can be told to answer an error or a 429 with ``Retry-After``, and can enforce
-Slack-like limits (a request budget per workspace, about one message a second per channel), counting
-any request made while a ``Retry-After`` is still running as a violation.
+Slack-like limits (a request budget per workspace, about one message a second per channel, and each
+method's own rate tier), counting any request made while a ``Retry-After`` is still running as a
+violation. As on Slack, a ``Retry-After`` holds for the method it answered in that workspace (for
+``chat.postMessage``, in that channel); other methods may still be called.
 """
 
 from __future__ import annotations
@@ -40,13 +42,26 @@ class Call:
     ok: bool = True
 
 
+TIERS = json.loads((SPECS / "rate_limit_tiers.json").read_text(encoding="utf-8"))
+"""Slack's Web API rate tiers (calls a minute per method and workspace) and the tier of each method the bot calls."""
+
+
+def tier_limits(burst_share: float = 0.2, scale: float = 1.0) -> dict[str, tuple[float, float]]:
+    """Slack's tiers as :attr:`Limits.methods`: (calls a minute, burst) per method, a burst being
+    ``burst_share`` of a minute's calls."""
+    per_minute = {method: TIERS["per_minute"][str(tier)] * scale for method, tier in TIERS["methods"].items()}
+    return {method: (rate, max(1.0, rate * burst_share)) for method, rate in per_minute.items()}
+
+
 @dataclass
 class Limits:
-    """Slack-like limits: ``workspace`` requests per second per team, ``per_channel`` posts a second."""
+    """Slack-like limits: ``workspace`` requests per second per team, ``per_channel`` posts a second, and
+    ``methods``: per method, (calls a minute, burst) per team (see :func:`tier_limits`)."""
 
     workspace: float = 100.0
     per_channel: float = 1.0
     channel_burst: float = 3.0
+    methods: dict[str, tuple[float, float]] = field(default_factory=dict)
 
 
 @dataclass
@@ -74,11 +89,19 @@ class FakeSlack:
         self._channels: dict[frozenset[str], str] = {}
         self._window: dict[str, collections.deque[float]] = collections.defaultdict(collections.deque)
         self._channel_next: dict[str, float] = {}
+        self._method_next: dict[str, float] = {}
         self._penalty: dict[str, float] = {}
         self._lock = threading.Lock()
         self._sockets: list[web.WebSocketResponse] = []
         self.socket_acks: list[dict[str, Any]] = []
         self.post_keys: list[str] = []
+        self.refreshable: dict[str, str] = {}
+        """Refresh tokens given out (token rotation) -> the team or enterprise they serve."""
+        self.refreshed: list[str] = []
+        """Bot tokens given out by refreshes, in order."""
+        self.refreshed_expires_in = 43200
+        self.revoked: set[str] = set()
+        """Tokens Slack no longer accepts: every call with one answers ``token_revoked``."""
         self.loop: asyncio.AbstractEventLoop | None = None
 
     # -- control ---------------------------------------------------------------------------------------
@@ -159,7 +182,11 @@ class FakeSlack:
         team = self.tokens.get(token, "T111")
         now = time.monotonic()
         with self._lock:
-            status, body, headers = self._answer(method, args, team, now)
+            headers: dict[str, str]
+            if token in self.revoked:
+                status, body, headers = 200, {"ok": False, "error": "token_revoked"}, {}
+            else:
+                status, body, headers = self._answer(method, args, team, now)
             self.calls.append(
                 Call(method, args if self.record_bodies else {}, token, team, now, status, bool(body.get("ok")))
             )
@@ -168,14 +195,15 @@ class FakeSlack:
     def _answer(
         self, method: str, args: dict[str, Any], team: str, now: float
     ) -> tuple[int, dict[str, Any], dict[str, str]]:
-        if now < self._penalty.get(team, 0.0):  # called again before Retry-After passed
+        scope = self._scope(method, args, team)
+        if now < self._penalty.get(scope, 0.0):  # called again before Retry-After passed
             self.violations += 1
-            return self._too_many(team, now, self._penalty[team] - now)
+            return self._too_many(scope, now, self._penalty[scope] - now)
         if self._scripted.get(method):
             status, body, headers = self._scripted[method].pop(0)
             if status == 429:
                 self.rate_limited += 1
-                self._penalty[team] = now + float(headers["Retry-After"])
+                self._penalty[scope] = now + float(headers["Retry-After"])
             return status, body, headers
         limited = self._limit(method, args, team, now) if self.limits else None
         if limited is not None:
@@ -189,26 +217,40 @@ class FakeSlack:
         self, method: str, args: dict[str, Any], team: str, now: float
     ) -> tuple[int, dict[str, Any], dict[str, str]] | None:
         assert self.limits is not None
+        scope = self._scope(method, args, team)
         window = self._window[team]
         while window and window[0] <= now - 1.0:
             window.popleft()
         if len(window) >= self.limits.workspace:
-            return self._too_many(team, now, window[0] + 1.0 - now)
+            return self._too_many(scope, now, window[0] + 1.0 - now)
+        if method in self.limits.methods:
+            per_minute, burst = self.limits.methods[method]
+            interval = 60.0 / per_minute
+            tolerance = interval * (burst - 1)
+            next_free = self._method_next.get(f"{team}/{method}", now)
+            if next_free - tolerance > now + 0.05:
+                return self._too_many(scope, now, next_free - tolerance - now)
+            self._method_next[f"{team}/{method}"] = max(next_free, now - tolerance) + interval
         if method in ("chat.postMessage", "files.completeUploadExternal"):
             key = f"{team}/{args.get('channel') or args.get('channel_id')}"
             interval = 1.0 / self.limits.per_channel
             tolerance = interval * (self.limits.channel_burst - 1)
             next_free = self._channel_next.get(key, now)
             if next_free - tolerance > now + 0.05:
-                return self._too_many(team, now, next_free - tolerance - now)
+                return self._too_many(scope, now, next_free - tolerance - now)
             self._channel_next[key] = max(next_free, now - tolerance) + interval
         window.append(now)
         return None
 
-    def _too_many(self, team: str, now: float, wait: float) -> tuple[int, dict[str, Any], dict[str, str]]:
+    @staticmethod
+    def _scope(method: str, args: dict[str, Any], team: str) -> str:
+        """What a ``Retry-After`` holds back: a method in a workspace; posts, in one channel."""
+        return f"{team}/{method}/{args.get('channel')}" if method == "chat.postMessage" else f"{team}/{method}"
+
+    def _too_many(self, scope: str, now: float, wait: float) -> tuple[int, dict[str, Any], dict[str, str]]:
         retry_after = max(1, math.ceil(wait))
         self.rate_limited += 1
-        self._penalty[team] = max(self._penalty.get(team, 0.0), now + retry_after)
+        self._penalty[scope] = max(self._penalty.get(scope, 0.0), now + retry_after)
         return 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(retry_after)}
 
     def _new_id(self, prefix: str) -> str:
@@ -242,6 +284,30 @@ class FakeSlack:
             self._channels[users] = self._new_id("D" if len(users) == 1 else "G")
         return {"channel": {"id": self._channels[users]}}
 
+    def group_dm(self, *users: str) -> str:
+        """The id of the group DM of ``users`` and the bot (as ``conversations.open`` would give it)."""
+        people = frozenset(users)
+        if people not in self._channels:
+            self._channels[people] = self._new_id("G")
+        return self._channels[people]
+
+    def _members(self, channel: str) -> list[str] | None:
+        found = [users for users, opened in self._channels.items() if opened == channel]
+        return sorted(found[0]) + [self.bot_user] if found else None
+
+    def _m_conversations_info(self, args: dict[str, Any], _team: str) -> dict[str, Any]:
+        channel = str(args.get("channel", ""))
+        members = self._members(channel)
+        if members is None:
+            return {"ok": False, "error": "channel_not_found"}
+        return {"channel": {"id": channel, "is_im": len(members) == 2, "is_mpim": len(members) > 2}}
+
+    def _m_conversations_members(self, args: dict[str, Any], _team: str) -> dict[str, Any]:
+        members = self._members(str(args.get("channel", "")))
+        if members is None:
+            return {"ok": False, "error": "channel_not_found"}
+        return {"members": members, "response_metadata": {"next_cursor": ""}}
+
     def _m_chat_postMessage(self, args: dict[str, Any], _team: str) -> dict[str, Any]:
         channel = str(args.get("channel", ""))
         if channel in self.unreachable:
@@ -250,20 +316,44 @@ class FakeSlack:
         metadata = args.get("metadata") or {}
         self.post_keys.append(str((metadata.get("event_payload") or {}).get("key", "")))
         self.messages[channel].append(
-            {"ts": ts, "text": None if not self.record_bodies else args.get("text"), "metadata": metadata}
+            {
+                "ts": ts,
+                "text": None if not self.record_bodies else args.get("text"),
+                "metadata": metadata,
+                "blocks": args.get("blocks") if self.record_bodies else None,
+            }
         )
         return {"channel": channel, "ts": ts, "message": {"text": args.get("text"), "ts": ts}}
 
     def _m_chat_update(self, args: dict[str, Any], _team: str) -> dict[str, Any]:
-        return {"channel": args.get("channel"), "ts": args.get("ts")}
+        """Changes a message posted before (its text, blocks and metadata as given); unknown: message_not_found."""
+        found = next((m for m in self.messages.get(str(args.get("channel")), []) if m["ts"] == args.get("ts")), None)
+        if found is None:
+            return {"ok": False, "error": "message_not_found"}
+        found.update({k: args[k] for k in ("text", "blocks", "metadata") if k in args and self.record_bodies})
+        return {"channel": args.get("channel"), "ts": args.get("ts"), "text": args.get("text")}
 
     def _m_conversations_history(self, args: dict[str, Any], _team: str) -> dict[str, Any]:
-        posted = list(reversed(self.messages.get(str(args.get("channel")), [])))[: int(args.get("limit", 100))]
+        kept = self.messages.get(str(args.get("channel")), [])
+        inclusive = str(args.get("inclusive")).lower() in ("true", "1")
+        if args.get("latest"):  # only messages up to ``latest`` (and from ``oldest``), ``inclusive`` of both ends
+            latest = float(args["latest"])
+            kept = [m for m in kept if float(m["ts"]) < latest or (inclusive and float(m["ts"]) == latest)]
+        if args.get("oldest"):
+            oldest = float(args["oldest"])
+            kept = [m for m in kept if float(m["ts"]) > oldest or (inclusive and float(m["ts"]) == oldest)]
+        posted = list(reversed(kept))[: int(args.get("limit", 100))]
         if str(args.get("include_all_metadata")).lower() not in ("true", "1"):
             posted = [{k: v for k, v in m.items() if k != "metadata"} for m in posted]
         return {"messages": posted, "has_more": False}
 
     def _m_views_open(self, args: dict[str, Any], _team: str) -> dict[str, Any]:
+        if str(args.get("trigger_id", "")).startswith("expired"):
+            return {"ok": False, "error": "expired_trigger_id"}
+        self.views.append(args)
+        return {"view": {"id": self._new_id("V"), **(args.get("view") or {})}}
+
+    def _m_views_push(self, args: dict[str, Any], _team: str) -> dict[str, Any]:
         if str(args.get("trigger_id", "")).startswith("expired"):
             return {"ok": False, "error": "expired_trigger_id"}
         self.views.append(args)
@@ -286,18 +376,50 @@ class FakeSlack:
         }
 
     def _m_oauth_v2_access(self, args: dict[str, Any], _team: str) -> dict[str, Any]:
+        """An install (``install``: ``team``, ``token``, ``user``; ``enterprise`` {id, name} for Enterprise Grid,
+        ``org_wide`` for an org-wide install, ``refresh_token`` and ``expires_in`` with token rotation), or a
+        refresh of a rotating token (``grant_type=refresh_token``)."""
+        if args.get("grant_type") == "refresh_token":
+            return self._refresh(str(args.get("refresh_token", "")))
+        org_wide = bool(self.install.get("org_wide"))
+        enterprise: dict[str, str] | None = self.install.get("enterprise")
         team = self.install.get("team", "T_INSTALLED")
-        self.tokens[self.install.get("token", "xoxb-installed")] = team
-        return {
-            "access_token": self.install.get("token", "xoxb-installed"),
+        token = self.install.get("token", "xoxb-installed")
+        self.tokens[token] = enterprise["id"] if org_wide and enterprise else team
+        answer = {
+            "access_token": token,
             "token_type": "bot",
             "scope": "chat:write,commands",
             "bot_user_id": self.bot_user,
             "app_id": "A111",
-            "team": {"id": team, "name": self.install.get("team_name", "Installed Workspace")},
-            "enterprise": None,
-            "is_enterprise_install": False,
+            "team": None if org_wide else {"id": team, "name": self.install.get("team_name", "Installed Workspace")},
+            "enterprise": enterprise,
+            "is_enterprise_install": org_wide,
             "authed_user": {"id": self.install.get("user", "U_INSTALLER")},
+        }
+        if self.install.get("refresh_token"):
+            self.refreshable[self.install["refresh_token"]] = self.tokens[token]
+            answer.update(refresh_token=self.install["refresh_token"], expires_in=self.install.get("expires_in", 43200))
+        return answer
+
+    def _refresh(self, refresh_token: str) -> dict[str, Any]:
+        """Token rotation: a new bot token (and refresh token) for a refresh token Slack gave out."""
+        team = self.refreshable.get(refresh_token)
+        if team is None:
+            return {"ok": False, "error": "invalid_refresh_token"}
+        number = len(self.refreshed) + 1
+        token, renewed = f"xoxe.xoxb-rotated-{number}", f"xoxe-1-refresh-{number}"
+        self.tokens[token] = team
+        self.refreshable[renewed] = team
+        self.refreshed.append(token)
+        return {
+            "access_token": token,
+            "token_type": "bot",
+            "scope": "chat:write,commands",
+            "refresh_token": renewed,
+            "expires_in": self.refreshed_expires_in,
+            "team": {"id": team},
+            "enterprise": None,
         }
 
     def _m_apps_connections_open(self, _args: dict[str, Any], _team: str) -> dict[str, Any]:

@@ -3,14 +3,16 @@
 ``FakeTeams`` runs an aiohttp server on a free port in its own thread, so the synchronous outbox
 deliverer and the asynchronous tests can both reach it. It records every request and answers like the
 connector: ``POST /v3/conversations/{id}/activities`` gives an activity id, ``POST /v3/conversations``
-opens a personal chat for the accounts it is told allow it (403 otherwise). It can be scripted to answer
+opens a personal chat for the accounts it is told allow it (403 otherwise), ``GET …/pagedmembers`` pages
+a team's roster. It can be scripted to answer
 429 / 412 / 503 (with or without ``Retry-After``), or to take the request and answer too late (the
 "ambiguous" case), and it checks Teams' per-conversation limits, counting violations.
 
 It also plays Microsoft's identity side for the JWT tests: an OpenID metadata document and a JWKS with
 an RSA key endorsed for ``msteams``, and ``token()`` signs Bot Framework tokens with that key (or with a
-key nobody published); and the token endpoint of Microsoft Entra ID (``POST /{tenant}/oauth2/v2.0/token``)
-where the bot gets its own token for the connector.
+key nobody published; ``rotate_keys()`` publishes a second one); the token endpoint of Microsoft Entra ID
+(``POST /{tenant}/oauth2/v2.0/token``) where the bot gets its own token for the connector; and Azure's
+instance metadata (``GET /metadata/identity/oauth2/token``) where a managed identity gets its token.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ ISSUER = "https://api.botframework.com"
 LOGIN_URL = "https://login.fake-entra.test"
 """Where tests point TEAMS_LOGIN_URL; ``FakeTeams.login_client()`` carries MSAL's requests there to the fake."""
 KEY_ID = "fake-key-1"
+NEW_KEY_ID = "fake-key-2"
+"""The id of the key ``FakeTeams.rotate_keys()`` publishes beside the first."""
 WINDOWS = ((7, 1.0), (8, 2.0), (60, 30.0), (1800, 3600.0))
 
 
@@ -61,6 +65,12 @@ class Post:
     at: float
     status: int
 
+    @property
+    def reply_to(self) -> str:
+        """The message whose thread a channel post answers (``;messageid=`` in the conversation id, which
+        Teams shows as a reply in that thread), "" for a new post."""
+        return self.conversation.partition(";messageid=")[2]
+
 
 @dataclass
 class FakeTeams:
@@ -70,6 +80,10 @@ class FakeTeams:
     """Account ids (``29:…``) a personal chat may be created for."""
     members: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Member records by account id, as ``GET …/members/{id}`` answers them (404 for anyone else)."""
+    rosters: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    """Team id -> its members, as ``GET /v3/conversations/{teamId}/pagedmembers`` pages them (404 otherwise)."""
+    roster_answers: list[tuple[int, float | None]] = field(default_factory=list)
+    """Scripted answers (status, Retry-After) to the next roster page requests, before the real pages."""
 
     def __post_init__(self) -> None:
         self.posts: list[Post] = []
@@ -81,6 +95,16 @@ class FakeTeams:
         self.loop: asyncio.AbstractEventLoop | None = None
         self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self.wrong_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.new_key: rsa.RSAPrivateKey | None = None
+        """Signs ``token(signed_with="new")``; published beside the first key (as ``NEW_KEY_ID``) once
+        ``rotate_keys()`` is called."""
+        self.publish_new_key = False
+        self.key_fetches = 0
+        """How often the key set (JWKS) was fetched."""
+        self.metadata_delay = 0.0
+        """Seconds the OpenID metadata document takes to answer (a slow Microsoft)."""
+        self.identity_requests: list[dict[str, str]] = []
+        """Requests to Azure's instance metadata for a managed identity's token (query, and the Metadata header)."""
         self.token_requests: list[tuple[str, dict[str, str]]] = []
         """Requests for the bot's own token: (tenant in the path, the form sent), as Microsoft Entra ID gets them."""
 
@@ -126,24 +150,34 @@ class FakeTeams:
     def token(
         self,
         app_id: str,
-        service_url: str,
+        service_url: str | None,
         *,
         signed_with: str = "published",
         audience: str | None = None,
         expires_in: int = 3600,
         issuer: str = ISSUER,
+        key_id: str | None = None,
     ) -> str:
-        """A Bot Framework token as the channel would send it (``signed_with="wrong"``: an unpublished key)."""
+        """A Bot Framework token as the channel would send it (``signed_with="wrong"``: an unpublished key under
+        the published key's id; ``"new"``: the key ``rotate_keys()`` publishes; ``key_id`` overrides the id;
+        ``service_url=None`` leaves the ``serviceurl`` claim out)."""
         now = int(time.time())
-        claims = {
-            "iss": issuer,
-            "aud": audience or app_id,
-            "serviceurl": service_url,
-            "nbf": now - 10,
-            "exp": now + expires_in,
-        }
-        key = self.key if signed_with == "published" else self.wrong_key
-        return jwt.encode(claims, key, algorithm="RS256", headers={"kid": KEY_ID})
+        claims: dict[str, Any] = {"iss": issuer, "aud": audience or app_id, "nbf": now - 10, "exp": now + expires_in}
+        if service_url is not None:
+            claims["serviceurl"] = service_url
+        if signed_with == "new":
+            if self.new_key is None:
+                self.new_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+            key, kid = self.new_key, NEW_KEY_ID
+        else:
+            key, kid = (self.key if signed_with == "published" else self.wrong_key), KEY_ID
+        return jwt.encode(claims, key, algorithm="RS256", headers={"kid": key_id or kid})
+
+    def rotate_keys(self) -> None:
+        """Microsoft publishes a new signing key (``NEW_KEY_ID``) beside the first."""
+        if self.new_key is None:
+            self.new_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.publish_new_key = True
 
     @property
     def openid_url(self) -> str:
@@ -178,8 +212,10 @@ class FakeTeams:
         app.router.add_post("/v3/conversations/{conversation}/activities", self._activity)
         app.router.add_post("/v3/conversations", self._create)
         app.router.add_get("/v3/conversations/{conversation}/members/{member}", self._member)
+        app.router.add_get("/v3/conversations/{conversation}/pagedmembers", self._paged_members)
         app.router.add_get("/openid", self._openid)
         app.router.add_get("/keys", self._keys)
+        app.router.add_get("/metadata/identity/oauth2/token", self._identity)
         app.router.add_post("/{tenant}/oauth2/v2.0/token", self._token)
         app.router.add_get("/{tenant}/v2.0/.well-known/openid-configuration", self._login_metadata)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
@@ -268,9 +304,17 @@ class FakeTeams:
             return web.json_response({"error": {"code": "NotFound", "message": "no such member"}}, status=404)
         return web.json_response(member)
 
+    async def _paged_members(self, request: web.Request) -> web.Response:
+        """``GET /v3/conversations/{teamId}/pagedmembers``: see ``tests/fake_rosters.py``."""
+        from fake_rosters import paged_members
+
+        return await paged_members(self, request)
+
     # -- Microsoft's identity side -----------------------------------------------------------------------
 
     async def _openid(self, _request: web.Request) -> web.Response:
+        if self.metadata_delay:
+            await asyncio.sleep(self.metadata_delay)
         return web.json_response(
             {"issuer": ISSUER, "jwks_uri": f"{self.base}/keys", "id_token_signing_alg_values_supported": ["RS256"]}
         )
@@ -318,18 +362,42 @@ class FakeTeams:
         )
 
     async def _keys(self, _request: web.Request) -> web.Response:
-        numbers = self.key.public_key().public_numbers()
+        self.key_fetches += 1
+        published = [(KEY_ID, self.key)]
+        if self.publish_new_key and self.new_key is not None:
+            published.append((NEW_KEY_ID, self.new_key))
+        keys = []
+        for kid, key in published:
+            numbers = key.public_key().public_numbers()
+            keys.append(
+                {
+                    "kty": "RSA",
+                    "use": "sig",
+                    "kid": kid,
+                    "n": _b64(numbers.n),
+                    "e": _b64(numbers.e),
+                    "endorsements": ["msteams"],
+                }
+            )
+        return web.json_response({"keys": keys})
+
+    async def _identity(self, request: web.Request) -> web.Response:
+        """Azure's instance metadata service giving a user-assigned managed identity its token (what MSAL's
+        ``ManagedIdentityClient`` asks when ``AZURE_POD_IDENTITY_AUTHORITY_HOST`` points here)."""
+        with self._lock:
+            self.identity_requests.append({**request.query, "Metadata": request.headers.get("Metadata", "")})
+        if request.headers.get("Metadata") != "true" or not request.query.get("client_id"):
+            return web.json_response({"error": "invalid_request"}, status=400)
         return web.json_response(
             {
-                "keys": [
-                    {
-                        "kty": "RSA",
-                        "use": "sig",
-                        "kid": KEY_ID,
-                        "n": _b64(numbers.n),
-                        "e": _b64(numbers.e),
-                        "endorsements": ["msteams"],
-                    }
-                ]
+                "access_token": self.identity_token(request.query["client_id"]),
+                "expires_in": "3599",
+                "resource": request.query.get("resource", ""),
+                "token_type": "Bearer",
             }
         )
+
+    @staticmethod
+    def identity_token(client_id: str) -> str:
+        """The access token the instance metadata service hands the managed identity ``client_id``."""
+        return f"msi-token-for-{client_id}"

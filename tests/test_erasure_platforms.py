@@ -1,6 +1,6 @@
 """What ``forget-me`` removes outside the message tables: Teams download links to the person's files stop
-working and the Teams adapter's records of their accounts and chats go; the console deletes the files it saved
-for them."""
+working and the Teams adapter's records of their accounts and chats go; the Slack adapter's kept DM channels
+with them go; the console deletes the files it saved for them."""
 
 from __future__ import annotations
 
@@ -12,10 +12,13 @@ from typing import Any
 
 from rich.console import Console
 
+import test_slack_harness as slack
 from adapters.console.session import ConsoleSession
+from bot.model import Address, OutgoingMessage
 from chat import Chat
 from cli_runner import run_cli
 from database_dump import search
+from fake_slack import FakeSlack
 from fake_teams import FakeTeams
 from storage.store import SqlStore
 from test_sessions import COORD, pair_up
@@ -88,3 +91,39 @@ def test_the_console_drops_the_files_of_people_purged_after_their_programme_clos
     console.handle_line("/advance 2d")  # the retention period ends: the participants' personal data is purged
     assert chat.person(MENTEE_EMAIL).email is None
     assert [p.parent.name for p in (tmp_path / "files").rglob("my-data.json")] == [COORD]  # the coordinator's stay
+
+
+async def test_slack_dm_channels_kept_with_them_are_removed(store: SqlStore) -> None:
+    """Their DM and their pair's group DM were kept (so no restart opens them again); after forget-me neither
+    is, nor anything else naming their Slack account, while the coordinator's DM stays kept."""
+    slack.seed(store)
+    with FakeSlack(users=slack.fake_users()) as fake:
+        async with slack.SlackBot(store, fake) as bot:
+            with store.unit_of_work() as uow:
+                tenant = uow.tenants.find("slack", slack.TEAM)
+                assert tenant is not None and tenant.id is not None
+                mentor, mentee = (uow.people.by_identity(tenant.id, "slack", u) for u in (slack.MENTOR, slack.MENTEE))
+                assert mentor is not None and mentor.id is not None and mentee is not None and mentee.id is not None
+                intro = OutgoingMessage(
+                    tenant_id=tenant.id, to=Address.pair(mentor.id, mentee.id), idempotency_key="intro", text="Meet!"
+                )
+                uow.outbox.add(intro, platform="slack")
+            await bot.dm("help", slack.MENTEE)
+            await bot.dm("help", slack.COORDINATOR)
+            await bot.work()
+            channels = {fake.dm_channel(slack.MENTEE), fake.dm_channel(slack.MENTOR, slack.MENTEE)}
+            assert set(store.slack.dm_channels(tenant.id).values()) >= channels | {fake.dm_channel(slack.COORDINATOR)}
+
+            await bot.dm("forget-me", slack.MENTEE)
+            await bot.work()
+            confirm = slack.buttons(fake.posts(fake.dm_channel(slack.MENTEE))[-1]["blocks"])["Yes, delete my data"]
+            await bot.press(slack.MENTEE, *confirm)
+            await bot.work()
+            assert "personal data is deleted" in fake.posts(fake.dm_channel(slack.MENTEE))[-1]["text"]
+            await asyncio.to_thread(bot.runtime.run_due, datetime.now(UTC) + timedelta(hours=2))
+            await bot.work()
+
+            assert store.slack.dm_channels(tenant.id) == {
+                frozenset({slack.COORDINATOR}): fake.dm_channel(slack.COORDINATOR)
+            }
+            assert search(store.engine, [slack.MENTEE, *channels]) == []

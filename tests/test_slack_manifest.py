@@ -61,12 +61,21 @@ def test_the_manifest_asks_for_what_the_features_use_and_no_more() -> None:
         "mpim:write",
         "im:history",
         "mpim:history",
+        "mpim:read",
         "app_mentions:read",
         "users:read",
         "users:read.email",
         "files:write",
     }
-    assert manifest["settings"]["event_subscriptions"]["bot_events"] == ["app_home_opened", "app_mention", "message.im"]
+    assert manifest["settings"]["event_subscriptions"]["bot_events"] == [
+        "app_home_opened",
+        "app_mention",
+        "app_uninstalled",
+        "message.im",
+        "message.mpim",
+        "tokens_revoked",
+    ]
+    assert manifest["settings"]["org_deploy_enabled"] is True  # Enterprise Grid: org-wide installs
     assert [c["command"] for c in manifest["features"]["slash_commands"]] == ["/mentoring"]
     assert (
         manifest["features"]["app_home"]["home_tab_enabled"]

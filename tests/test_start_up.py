@@ -37,7 +37,16 @@ def test_help_imports_no_settings_store_bot_model_or_heavy_library() -> None:
     loaded = modules_after("from adapters.cli import main; main(['--help'])")
     assert "typer" in loaded  # the help was printed by Typer, as it ships
     heavy = ("storage", "sqlalchemy", "sqlmodel", "alembic", "pydantic_settings", "matplotlib", "numpy", "scipy")
-    heavy += ("jinja2", "yaml", "prometheus_client", "slack_bolt", "slack_sdk", "aiohttp", "botbuilder", "icalendar")
+    heavy += (
+        "jinja2",
+        "yaml",
+        "prometheus_client",
+        "slack_bolt",
+        "slack_sdk",
+        "aiohttp",
+        "microsoft_agents",
+        "icalendar",
+    )
     assert families(loaded, *heavy) == set()
     assert families(loaded, "bot.model", "bot.domain", "bot.engine", "adapters.settings", "adapters.wiring") == set()
 

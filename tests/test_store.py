@@ -208,8 +208,7 @@ def test_concurrent_enqueue_of_due_jobs_never_doubles(store: SqlStore) -> None:
 FORBIDDEN = (
     "slack_bolt",
     "slack_sdk",
-    "botbuilder",
-    "botframework",
+    "microsoft_agents",
     "sqlmodel",
     "sqlalchemy",
     "apscheduler",

@@ -1,5 +1,5 @@
 """Proactive delivery through the outbox: stored references, restarts, people without the app, throttling,
-ambiguous sends, channels and files. Connector calls go to the fake; nothing here imports botbuilder."""
+ambiguous sends, channels and files. Connector calls go to the fake; nothing here imports the SDK."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 ``TeamsBot`` builds what ``rmbot serve`` builds (the aiohttp app with the health check, the Teams
 service mounted on it, the worker with the Teams deliverer) on a given store, and posts it activities
 built from the conformance kit's captured personal message, as Teams would. ``work()`` runs the worker
-once. Nothing here imports botbuilder: the tests speak the protocol (JSON over HTTP) only.
+once. Nothing here imports the Bot Framework SDK: the tests speak the protocol (JSON over HTTP) only.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """`rmbot teams package`: a zip Teams accepts (manifest valid against v1.22, icons of the right size and kind),
-and the isolation rule: botbuilder is imported nowhere outside adapters/teams/."""
+and the isolation rule: the Microsoft 365 Agents SDK is imported nowhere outside adapters/teams/."""
 
 from __future__ import annotations
 
@@ -145,8 +145,9 @@ def test_the_public_url_setting_is_the_default_website(tmp_path: Path) -> None:
     assert manifest["validDomains"] == ["bot.example.org"]
 
 
-def test_botbuilder_is_imported_only_inside_adapters_teams() -> None:
-    """Moving to another SDK changes one folder: no other module, and no test, imports botbuilder."""
+def test_the_agents_sdk_is_imported_only_inside_adapters_teams() -> None:
+    """Moving to another SDK changes one folder: no other module, and no test, imports the Microsoft 365
+    Agents SDK."""
     offenders = []
     for path in ROOT.rglob("*.py"):
         relative = path.relative_to(ROOT)
@@ -160,6 +161,6 @@ def test_botbuilder_is_imported_only_inside_adapters_teams() -> None:
                 if isinstance(node, ast.ImportFrom)
                 else []
             )
-            if any(n.split(".")[0] in ("botbuilder", "botframework") for n in names):
+            if any(n.split(".")[0] == "microsoft_agents" for n in names):
                 offenders.append(str(relative))
     assert offenders == []

@@ -18,6 +18,7 @@ from adapters.cli.directory import app as directory_app
 from adapters.cli.matching import match as match_command
 from adapters.cli.matching import participants_app
 from adapters.cli.options import CONSOLE_TENANT
+from adapters.cli.tenants import app as tenant_app
 from bot.wording import say, unescape
 
 if TYPE_CHECKING:
@@ -45,6 +46,7 @@ app.add_typer(slack_app, name="slack")
 app.add_typer(teams_app, name="teams")
 app.add_typer(directory_app, name="directory")
 app.add_typer(participants_app, name="participants")
+app.add_typer(tenant_app, name="tenant")
 app.command("match")(match_command)
 
 err = Console(stderr=True, soft_wrap=True)

@@ -11,6 +11,9 @@ Modules, each small and with one job:
 * :mod:`~adapters.slack.delivery`, :mod:`~adapters.slack.pacing`: the outbox deliverer at Slack's pace.
 * :mod:`~adapters.slack.home`: the App Home tab.
 * :mod:`~adapters.slack.oauth`: installs to many workspaces, kept in our database.
+* :mod:`~adapters.slack.tokens`: each tenant's bot token (org-wide installs on Enterprise Grid included),
+  refreshed before it expires.
+* :mod:`~adapters.slack.installs`: the app removed from a tenant (its messages held) and installed again.
 * :mod:`~adapters.slack.manifest`: ``manifest.yml`` with the request URLs filled in.
 
 Nothing outside this package imports ``slack_sdk`` or ``slack_bolt``.

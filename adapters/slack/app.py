@@ -34,8 +34,11 @@ from adapters.settings import ConfigurationError, Settings
 from adapters.slack.delivery import api_base
 from adapters.slack.directory import SlackDirectory
 from adapters.slack.forms import FORM_CALLBACK, form_view
+from adapters.slack.groups import group_command, mention_in_group
 from adapters.slack.home import home_view, load
+from adapters.slack.installs import REMOVAL_EVENTS, Reinstalls, mark_removed
 from adapters.slack.manifest import bot_scopes
+from adapters.slack.modals import modal_errors
 from adapters.slack.oauth import oauth_settings
 from adapters.slack.render import OPEN_FORM
 from adapters.slack.translate import (
@@ -87,6 +90,7 @@ class SlackService:
         self.store = runtime.store
         self.poke = poke
         self.directory = SlackDirectory(self.store)
+        self.reinstalls = Reinstalls(self.store)
         self.tasks: set[asyncio.Task[Any]] = set()
         base_url = api_base(settings.slack_api_url)
         if settings.slack_client_id:
@@ -101,6 +105,7 @@ class SlackService:
                     settings.slack_state_secret,
                     bot_scopes(),
                     on_install=self.installed,
+                    api_url=base_url,
                 ),
             )
         else:
@@ -230,6 +235,8 @@ class SlackService:
         app.event("message")(self.on_message)
         app.event("app_mention")(self.on_mention)
         app.event("app_home_opened")(self.on_home)
+        for removed in REMOVAL_EVENTS:
+            app.event(removed)(self.on_removed)
         app.event(re.compile(".*"))(self.on_anything)
         app.action(re.compile(f"^{re.escape(OPEN_FORM)}"))(self.on_open_form)
         app.action(re.compile(".*"))(self.on_action)
@@ -252,6 +259,10 @@ class SlackService:
         await ack(**ack_args)
         if event is not None:
             self.poke()
+            try:
+                await self.reinstalls.seen(event.tenant, event.occurred_at)
+            except Exception:  # noqa: BLE001 - the event is stored; the held messages wait for the next one
+                log.exception("checking whether Slack tenant %s has the app again failed", event.tenant)
 
     async def on_command(self, ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
         """``/mentoring …``: a command; typed in a channel, the answer comes by DM (said in an ephemeral ack)."""
@@ -259,21 +270,37 @@ class SlackService:
         ack_args = {"text": say("slack.answered_in_dm")} if channel[:1] in ("C", "G") else {}
         await self._accept(client, from_command(body), ack, **ack_args)
 
-    async def on_message(self, ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
-        """A DM to the bot (other messages are acknowledged and dropped)."""
-        await self._accept(client, from_message(body), ack)
+    async def on_message(self, ack: Any, body: dict[str, Any], client: AsyncWebClient, context: Any) -> None:
+        """A DM to the bot, or a command in a group DM (``adapters/slack/groups.py``); others are dropped."""
+        event = from_message(body) or await group_command(client, body, context.bot_user_id or "")
+        await self._accept(client, event, ack)
 
     async def on_mention(self, ack: Any, body: dict[str, Any], client: AsyncWebClient, context: Any) -> None:
-        """``@mentoring …`` in a channel: a command."""
-        await self._accept(client, from_mention(body, context.bot_user_id or ""), ack)
+        """``@mentoring …`` in a channel or a group DM: a command."""
+        bot_user = context.bot_user_id or ""
+        await self._accept(client, await mention_in_group(client, from_mention(body, bot_user), body, bot_user), ack)
 
     async def on_action(self, ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
         """A button, select or overflow choice in a message or the App Home."""
         await self._accept(client, from_block_action(body), ack)
 
     async def on_view(self, ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
-        """A submitted form; the empty ack closes the modal."""
+        """A submitted form: mistakes answered inline (nothing stored); else accepted, and the empty ack closes it."""
+        errors = modal_errors(body)
+        if errors:
+            await ack(response_action="errors", errors=errors)
+            return
         await self._accept(client, from_view_submission(body), ack)
+
+    async def on_removed(self, ack: Any, body: dict[str, Any]) -> None:
+        """``app_uninstalled``, ``tokens_revoked``: the tenant is marked (its messages held) before the ack
+        (``adapters/slack/installs.py``)."""
+        try:
+            await asyncio.to_thread(mark_removed, self.store, self.settings.slack_client_id, body)
+        except Exception as failure:
+            raise NotStored() from failure
+        self.reinstalls.forget()
+        await ack()
 
     async def on_anything(self, ack: Any) -> None:
         """Anything the bot does not handle: acknowledged, nothing else."""

@@ -2,9 +2,13 @@
 
 * Who: each pending person's Slack user id (found by email with ``users.lookupByEmail`` when the HR
   import knows them but they never wrote to the bot); one person gets a DM, several a group DM.
-* Pace: every Web API call takes a slot of the workspace budget; messages also keep about one per second
-  per channel. Short waits are slept through, long ones go back to the outbox as a retry time; a 429
-  pauses the workspace for ``Retry-After`` and the item is retried after it.
+* Where: a person's DM (a pair's group DM) is opened once with ``conversations.open`` and kept in the
+  database (``adapters/slack/channels.py``), so a restart opens nothing again. A kept channel Slack no longer
+  knows (``channel_not_found``) is dropped and opened afresh, once; an archived one is dropped too.
+* Pace: every Web API call takes a slot of the workspace budget and of its method's own limit (Slack's
+  tiers); messages also keep about one per second per channel. Short waits are slept through, long ones go
+  back to the outbox as a retry time; a 429 pauses only that method (posts: that channel) for
+  ``Retry-After`` and the item is retried after it, while messages that do not need it go on.
 * Exactly once: every post carries its idempotency key in message metadata. An item offered again (its
   lease ran out because the process died mid-send, or a rate limit interrupted a long message) is first
   reconciled against the conversation's recent history, and only what is missing is posted.
@@ -24,9 +28,14 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError, SlackObjectFormationError
 
+from adapters.slack.answers import show_answer
+from adapters.slack.channels import DmChannels
 from adapters.slack.forms import form_view
-from adapters.slack.pacing import Pacer
+from adapters.slack.installs import InstallState
+from adapters.slack.pacing import POST, Pacer
+from adapters.slack.pressed import show_pressed
 from adapters.slack.render import RenderError, render_message
+from adapters.slack.tokens import TokenSource
 from adapters.unreachable import report_unreachable
 from bot.model import Platform
 from bot.ports import DeliveryResult, OutboxItem, Store
@@ -50,22 +59,30 @@ PERMANENT = {
     "restricted_action",
     "messages_tab_disabled",
     "user_not_visible",
-    "token_revoked",
     "too_many_users",
     "not_enough_users",
     "invalid_arguments",
     "msg_blocks_too_long",
     "invalid_metadata_format",
+    "message_not_found",
+    "cant_update_message",
+    "edit_window_closed",
 }
 CHANNEL_UNREACHABLE = {"channel_not_found", "not_in_channel", "is_archived"}
 """Errors of a post in a channel that its requester can fix (by inviting the bot, or choosing another channel)."""
+DM_GONE = {"channel_not_found", "is_archived"}
+"""Errors that say a kept DM channel is no use any more: it is dropped from the cache."""
+DM_REOPEN = {"channel_not_found"}
+"""Of those, the ones after which the message is sent again at once, in a freshly opened channel."""
 GIVE_UP_AFTER = 20
 """Deliveries (attempts) after which a message that keeps failing is dropped, with the reason kept."""
 MAX_BACKOFF = 1800.0
 MAX_SLEEP = 2.0
 HISTORY_LIMIT = 100
 
-TOKEN_CACHE_SECONDS = 60.0
+REVOKED = {"token_revoked", "invalid_auth", "token_expired", "not_authed"}
+"""Slack refused the tenant's token: the app may have been removed (held, see ``adapters/slack/installs.py``), or
+a rotated token not picked up yet (read again, retried soon)."""
 
 
 class _Defer(Exception):
@@ -76,6 +93,14 @@ class _Defer(Exception):
 
 class _Permanent(Exception):
     pass
+
+
+class _Revoked(Exception):
+    """Slack refused the tenant's token (``REVOKED``)."""
+
+
+class _StaleChannel(Exception):
+    """A kept DM channel that Slack no longer knows: dropped, so that sending again opens a new one."""
 
 
 class _Unconfirmed(Exception):
@@ -92,30 +117,24 @@ def api_base(url: str) -> str:
     return (url.rstrip("/") + "/") if url else WebClient.BASE_URL
 
 
-class TokenSource:
-    """The bot token for a workspace: the single configured token, or the installed one (cached briefly)."""
-
-    def __init__(self, store: Store, bot_token_setting: str = "", client_id: str = "") -> None:
-        self.store = store
-        self.single = bot_token_setting
-        self.client_id = client_id
-        self._cache: dict[str, tuple[float, str | None]] = {}
-
-    def __call__(self, team: str) -> str | None:
-        if not self.client_id:
-            return self.single or None
-        cached = self._cache.get(team)
-        if cached and time.monotonic() - cached[0] < TOKEN_CACHE_SECONDS:
-            return cached[1]
-        token = self.store.slack.bot_token(self.client_id, team) or self.single or None
-        self._cache[team] = (time.monotonic(), token)
-        return token
-
-
 def make_deliverer(settings: Any, store: Store) -> SlackDeliverer:
     """The outbox deliverer for this deployment's Slack workspace(s) (``settings``: adapters.settings.Settings)."""
-    tokens = TokenSource(store, settings.slack_bot_token, settings.slack_client_id)
-    return SlackDeliverer(store, tokens, settings.slack_api_url, settings.slack_workspace_budget)
+    tokens = TokenSource(
+        store,
+        settings.slack_bot_token,
+        settings.slack_client_id,
+        settings.slack_client_secret,
+        api_base(settings.slack_api_url),
+    )
+    keep_for = timedelta(days=settings.rmbot_payload_retention_days)
+    return SlackDeliverer(
+        store,
+        tokens,
+        settings.slack_api_url,
+        settings.slack_workspace_budget,
+        tier_scale=settings.slack_tier_scale,
+        installs=InstallState(store, keep_for, _utcnow),
+    )
 
 
 class SlackDeliverer:
@@ -132,18 +151,21 @@ class SlackDeliverer:
         now: Callable[[], datetime] = _utcnow,
         pacer: Pacer | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        tier_scale: float = 1.0,
+        installs: InstallState | None = None,
     ) -> None:
         self.store = store
         self.tokens = tokens
+        self.installs = installs or InstallState(store, timedelta(days=30), now)
         self.base_url = api_base(api_url)
-        self.pacer = pacer or Pacer(budget)
+        self.pacer = pacer or Pacer(budget, tier_scale=tier_scale)
         self.now = now
         self.sleep = sleep
         self._clients: dict[str, WebClient] = {}
         self._teams: dict[int, str] = {}
         self._users: dict[int, str] = {}
         self._loaded: set[int] = set()
-        self._channels: dict[tuple[str, frozenset[str]], str] = {}
+        self.dm = DmChannels(store.slack)
 
     # -- the port ------------------------------------------------------------------------------------
 
@@ -151,30 +173,31 @@ class SlackDeliverer:
         """Send ``item`` to its pending recipients; see the module docstring for the rules."""
         message = item.message
         team = self._team(message.tenant_id)
+        removed = self.installs.removed(team)
+        if removed is not None:  # the app was uninstalled there: held until it is installed again
+            return self.installs.hold(item, team, removed)
         try:
             client = self._client(team)
-            channel, reached = self._target(item, team, client)
-            pages = render_message(message, form_ref=str(item.id))
-            keys = [f"{message.idempotency_key}#{n}" for n in range(len(pages))]
-            posted = self._posted(client, team, channel, set(keys), item.recovered) if item.attempts > 0 else set()
-            if message.form is not None and message.trigger_id and item.attempts == 0:
-                self._open_modal(client, team, message.form, message.trigger_id)
-            for key, page in zip(keys, pages, strict=True):
-                if key not in posted:
-                    self._call(
-                        team,
-                        client.chat_postMessage,
-                        channel=channel,
-                        text=page.text,
-                        blocks=page.blocks,
-                        metadata={"event_type": METADATA_EVENT, "event_payload": {"key": key}},
-                        unfurl_links=False,
-                        unfurl_media=False,
-                        pace_channel=channel,
-                    )
-            if message.attachments and not set(keys) <= posted:
-                self._upload(client, team, channel, message.attachments)
-            return DeliveryResult(delivered=reached)
+            if message.replaces:  # a press shown in the message pressed (adapters/slack/pressed.py)
+                show_pressed(lambda name, method, **kwargs: self._call(team, name, method, **kwargs), client, message)
+                return DeliveryResult(delivered=list(item.pending))
+            if item.attempts == 0 and self._answer_in_view(client, team, message):  # a press in the App Home
+                return DeliveryResult(delivered=list(item.pending))
+            try:
+                return self._send(item, team, client, first=True)
+            except _StaleChannel:  # the kept DM channel is gone: once more, in a newly opened one
+                return self._send(item, team, client, first=False)
+        except _Revoked as revoked:  # Slack refused the token: removed (held) or rotated (read again)
+            self.installs.forget(team)
+            getattr(self.tokens, "forget", lambda _team: None)(team)
+            removed = self.installs.removed(team)
+            if removed is not None:
+                return self.installs.hold(item, team, removed)
+            if item.attempts + 1 >= GIVE_UP_AFTER:
+                return DeliveryResult(suppressed=list(item.pending), error=f"slack: {revoked}")
+            self.store.slack.hold_for_install(item.id)  # Slack's app_uninstalled may follow; a reinstall wakes it
+            backoff = min(MAX_BACKOFF, 30.0 * 2 ** min(item.attempts, 10))
+            return DeliveryResult(retry_at=self.now() + timedelta(seconds=backoff), error=f"slack: {revoked}")
         except _Defer as defer:
             if not defer.error:  # paced or rate limited: not a failure
                 return DeliveryResult(retry_at=self.now() + timedelta(seconds=defer.seconds))
@@ -197,24 +220,73 @@ class SlackDeliverer:
                 )
             return DeliveryResult(suppressed=list(item.pending), error=f"slack: {problem}")
 
+    def _send(self, item: OutboxItem, team: str, client: WebClient, first: bool) -> DeliveryResult:
+        """Post every page not posted yet (and the files); ``first``: the modal may be opened."""
+        message = item.message
+        channel, reached, kept = self._target(item, team, client)
+        try:
+            pages = render_message(message, form_ref=str(item.id))
+            keys = [f"{message.idempotency_key}#{n}" for n in range(len(pages))]
+            posted = set()
+            if item.attempts > 0:
+                posted = self._posted(client, team, channel, set(keys), item.recovered, kept)
+            if first and message.form is not None and message.trigger_id and item.attempts == 0:
+                self._open_modal(client, team, message.form, message.trigger_id)
+            for key, page in zip(keys, pages, strict=True):
+                if key not in posted:
+                    self._call(
+                        team,
+                        POST,
+                        client.chat_postMessage,
+                        channel=channel,
+                        text=page.text,
+                        blocks=page.blocks,
+                        metadata={"event_type": METADATA_EVENT, "event_payload": {"key": key}},
+                        unfurl_links=False,
+                        unfurl_media=False,
+                        pace_channel=channel,
+                    )
+            if message.attachments and not set(keys) <= posted:
+                self._upload(client, team, channel, message.attachments)
+        except _Permanent as problem:
+            if not kept or str(problem) not in DM_GONE:
+                raise
+            log.info("DM channel %s is gone (%s); it is no longer kept", channel, problem)
+            self.dm.forget(message.tenant_id, channel)
+            if first and str(problem) in DM_REOPEN:
+                raise _StaleChannel(str(problem)) from None
+            raise
+        return DeliveryResult(delivered=reached)
+
     # -- Web API calls, paced and classified ---------------------------------------------------------
 
     def _call(
-        self, team: str, method: Callable[..., Any], pace_channel: str | None = None, slots: int = 1, **kwargs: Any
+        self,
+        team: str,
+        methods: str | tuple[str, ...],
+        call: Callable[..., Any],
+        pace_channel: str | None = None,
+        **kwargs: Any,
     ) -> Any:
-        for slot in range(slots):
-            wait = self.pacer.acquire(team, pace_channel if slot == 0 else None, max_wait=MAX_SLEEP, sleep=self.sleep)
+        """Make one call of ``call`` (the Web API ``methods`` it makes), each method paced by its own limit."""
+        names = (methods,) if isinstance(methods, str) else methods
+        for slot, name in enumerate(names):
+            channel = pace_channel if slot == 0 else None
+            wait = self.pacer.acquire(team, channel, max_wait=MAX_SLEEP, sleep=self.sleep, method=name)
             if wait:
                 raise _Defer(wait)
         try:
-            return method(**kwargs)
+            return call(**kwargs)
         except SlackApiError as exc:
             response = exc.response
             if response.status_code == 429:
                 retry_after = float(response.headers.get("Retry-After") or response.headers.get("retry-after") or 1)
-                self.pacer.pause(team, retry_after)
+                answered = str(getattr(response, "api_url", "")).rstrip("/").rsplit("/", 1)[-1]
+                self.pacer.pause(team, retry_after, answered if answered in names else names[0], pace_channel)
                 raise _Defer(retry_after) from None
             code = str(response.get("error", "")) if response is not None else ""
+            if code in REVOKED:
+                raise _Revoked(code) from None
             if code in PERMANENT:
                 raise _Permanent(code) from None
             raise _Defer(30.0, code or f"HTTP {response.status_code}") from None
@@ -223,8 +295,8 @@ class SlackDeliverer:
 
     def _client(self, team: str) -> WebClient:
         token = self.tokens(team)
-        if not token:
-            raise _Defer(600.0, f"no Slack token for workspace {team}")
+        if not token:  # never installed, or uninstalled: held like a revoked token
+            raise _Revoked(f"no Slack token for workspace {team}")
         client = self._clients.get(token)
         if client is None:
             client = self._clients[token] = WebClient(
@@ -242,15 +314,16 @@ class SlackDeliverer:
 
     # -- where a message goes ------------------------------------------------------------------------
 
-    def _target(self, item: OutboxItem, team: str, client: WebClient) -> tuple[str, list[int]]:
-        """The channel to post in and the people that reaches."""
+    def _target(self, item: OutboxItem, team: str, client: WebClient) -> tuple[str, list[int], bool]:
+        """The channel to post in, the people that reaches, and whether it is a kept DM channel."""
         address = item.message.to
         if address.kind == "conversation":
-            return address.conversation, list(item.pending)
+            return address.conversation, list(item.pending), False
         users = [self._user(client, team, person_id, item.message.tenant_id) for person_id in item.pending]
         if not users:
             raise _Permanent("nobody left to reach")
-        return self._open(client, team, users), list(item.pending)
+        channel, kept = self._open(client, team, item.message.tenant_id, frozenset(users))
+        return channel, list(item.pending), kept
 
     def _user(self, client: WebClient, team: str, person_id: int, tenant_id: int) -> str:
         cached = self._users.get(person_id)
@@ -265,7 +338,7 @@ class SlackDeliverer:
             user = uow.people.identities(person_id).get(self.platform)
             person = uow.people.get(person_id)
         if not user and person is not None and person.email:
-            found = self._call(team, client.users_lookupByEmail, email=person.email)
+            found = self._call(team, "users.lookupByEmail", client.users_lookupByEmail, email=person.email)
             user = found["user"]["id"]
             with self.store.unit_of_work() as uow:
                 if uow.people.by_identity(person.tenant_id, self.platform, user) is None:
@@ -275,27 +348,39 @@ class SlackDeliverer:
         self._users[person_id] = user
         return user
 
-    def _open(self, client: WebClient, team: str, users: list[str]) -> str:
-        key = (team, frozenset(users))
-        channel = self._channels.get(key)
-        if channel is None:
-            opened = self._call(team, client.conversations_open, users=",".join(sorted(set(users))))
-            channel = self._channels[key] = opened["channel"]["id"]
-        return channel
+    def _open(self, client: WebClient, team: str, tenant_id: int, users: frozenset[str]) -> tuple[str, bool]:
+        """The DM (group DM) channel of ``users``: the kept one (True), or one opened now and kept (False)."""
+        channel = self.dm.get(tenant_id, users)
+        if channel:
+            return channel, True
+        opened = self._call(team, "conversations.open", client.conversations_open, users=",".join(sorted(users)))
+        channel = str(opened["channel"]["id"])
+        self.dm.remember(tenant_id, users, channel)
+        return channel, False
 
     # -- reconciliation, modals, files ---------------------------------------------------------------
 
-    def _posted(self, client: WebClient, team: str, channel: str, keys: set[str], recovered: bool) -> set[str]:
+    def _posted(
+        self, client: WebClient, team: str, channel: str, keys: set[str], recovered: bool, kept: bool = False
+    ) -> set[str]:
         """Which of ``keys`` are already in the conversation (a send interrupted by a crash or a 429).
 
         When the history cannot be read (a public channel the bot posts to without being a member), a
         message ``recovered`` from a dead sender is not sent again (:class:`_Unconfirmed`); after an
-        ordinary failure, whose earlier attempt ended with an answer from Slack, it is."""
+        ordinary failure, whose earlier attempt ended with an answer from Slack, it is. A ``kept`` DM channel
+        that is gone holds nothing: the error is passed on, for the channel to be dropped."""
         try:
             history = self._call(
-                team, client.conversations_history, channel=channel, limit=HISTORY_LIMIT, include_all_metadata=True
+                team,
+                "conversations.history",
+                client.conversations_history,
+                channel=channel,
+                limit=HISTORY_LIMIT,
+                include_all_metadata=True,
             )
         except _Permanent as problem:
+            if kept and str(problem) in DM_GONE:
+                raise
             if recovered:
                 raise _Unconfirmed(f"cannot check {channel} for the earlier post ({problem})") from None
             log.warning("cannot check %s for earlier posts (%s); sending again", channel, problem)
@@ -308,10 +393,23 @@ class SlackDeliverer:
                 found.add(key)
         return found
 
+    def _answer_in_view(self, client: WebClient, team: str, message: Any) -> bool:
+        """An answer to a press in the App Home shown as a modal (``adapters/slack/answers.py``); False when it is
+        not one or cannot be shown so (an expired trigger): it is then posted in the DMs as any other."""
+        try:
+            return show_answer(lambda name, call, **kwargs: self._call(team, name, call, **kwargs), client, message)
+        except _Permanent as problem:
+            log.info("answer not shown in a modal (%s); sent by DM", problem)
+        except _Defer as defer:
+            if not defer.error:
+                raise
+            log.info("answer not shown in a modal (%s); sent by DM", defer.error)
+        return False
+
     def _open_modal(self, client: WebClient, team: str, form: Any, trigger_id: str) -> None:
         """Open a form as a modal while its trigger is fresh; the message's button is there if this fails."""
         try:
-            self._call(team, client.views_open, trigger_id=trigger_id, view=form_view(form))
+            self._call(team, "views.open", client.views_open, trigger_id=trigger_id, view=form_view(form))
         except _Permanent as problem:
             log.info("modal not opened (%s); the message offers a button instead", problem)
         except _Defer as defer:
@@ -324,11 +422,5 @@ class SlackDeliverer:
             {"content": base64.b64decode(a.content_b64), "filename": a.filename, "title": a.title or a.filename}
             for a in attachments
         ]
-        self._call(
-            team,
-            client.files_upload_v2,
-            channel=channel,
-            file_uploads=uploads,
-            slots=len(uploads) + 1,
-            pace_channel=channel,
-        )
+        methods = ("files.completeUploadExternal",) + ("files.getUploadURLExternal",) * len(uploads)
+        self._call(team, methods, client.files_upload_v2, channel=channel, file_uploads=uploads, pace_channel=channel)

@@ -34,6 +34,7 @@ from adapters.slack.render import (
     option,
     text_sections,
 )
+from bot.flows.definition import CHOICE_KINDS
 from bot.model import Choice, Form, FormField
 from bot.wording import say
 
@@ -155,7 +156,11 @@ def form_view(form: Form, intro: str = "", conversation: str = "") -> dict[str, 
         blocks = [field_block(f) for f in form.fields]
     if len(blocks) > MAX_MODAL_BLOCKS:
         raise RenderError(f"form {form.action} has {len(form.fields)} fields; a modal holds {MAX_MODAL_BLOCKS}")
-    metadata = json.dumps({"action": form.action, "value": getattr(form, "value", ""), "conversation": conversation})
+    carried: dict[str, Any] = {"action": form.action, "value": form.value, "conversation": conversation}
+    metadata = json.dumps(carried, separators=(",", ":"))
+    if form.rules:  # checked on submission, before it is accepted (adapters/slack/modals.py)
+        with_rules = json.dumps({**carried, "rules": carried_rules(form.rules, blocks)}, separators=(",", ":"))
+        metadata = with_rules if len(with_rules) <= METADATA else metadata  # else the engine alone checks it
     if len(metadata) > METADATA:
         raise RenderError(f"form {form.action}: metadata too long")
     view = View(
@@ -168,6 +173,28 @@ def form_view(form: Form, intro: str = "", conversation: str = "") -> dict[str, 
         private_metadata=metadata,
     )
     return view.to_dict()  # raises SlackObjectFormationError on any limit slack_sdk knows
+
+
+def carried_rules(rules: list[dict[str, Any]], blocks: list[Block]) -> list[dict[str, Any]]:
+    """The rules a modal carries: without the choices of fields whose element lists them (the view keeps its
+    options, and Slack sends the view back with the submission: :func:`full_rules`)."""
+    listed = {b.block_id for b in blocks if isinstance(b, InputBlock) and getattr(b.element, "options", None)}
+    return [{k: v for k, v in rule.items() if k != "c"} if rule.get("id") in listed else rule for rule in rules]
+
+
+def full_rules(rules: list[Any], view: dict[str, Any]) -> list[Any]:
+    """The rules of a submitted modal with the choices of each field back from its element's options."""
+    options = {
+        block.get("block_id"): [str(o.get("value")) for o in block["element"]["options"] if isinstance(o, dict)]
+        for block in view.get("blocks") or []
+        if isinstance(block, dict) and isinstance(block.get("element"), dict) and block["element"].get("options")
+    }
+    return [
+        {**rule, "c": options[rule.get("id")]}
+        if isinstance(rule, dict) and "c" not in rule and rule.get("k") in CHOICE_KINDS and rule.get("id") in options
+        else rule
+        for rule in rules
+    ]
 
 
 def submitted(view: dict[str, Any]) -> tuple[str, str, dict[str, Any], str]:

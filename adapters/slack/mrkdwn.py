@@ -3,6 +3,8 @@
 Slack reads ``&``, ``<`` and ``>`` as control characters (``<!channel>``, ``<@U123>``, links), so every
 piece of text is escaped as ``&amp;``, ``&lt;``, ``&gt;``: a ``<!channel>`` someone typed stays inert.
 Long text is split on span, line and word boundaries, never inside an entity or a formatting marker.
+A moment in time becomes a date token, ``<!date^UNIX^{date_short_pretty} at {time}|fallback>``: each reader
+sees it in their own zone and format; plain-text places (labels, notification text) show the fallback.
 """
 
 from __future__ import annotations
@@ -14,6 +16,13 @@ from bot.markup import Span, plain_text, spans
 _ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 _URL_UNSAFE = {"|": "%7C", "<": "%3C", ">": "%3E", " ": "%20"}
 _MARKERS = {"bold": "*", "italic": "_", "code": "`", "text": ""}
+DATE_FORMAT = "{date_short_pretty} at {time}"
+"""How Slack shows a moment to each reader (Slack's date formatting tokens)."""
+
+
+def date_token(at: int, fallback: str) -> str:
+    """A Slack date token for ``at`` (seconds since the epoch), with ``fallback`` for clients that cannot show it."""
+    return f"<!date^{at}^{DATE_FORMAT}|{escape(fallback).replace('|', '/')}>"
 
 
 def escape(text: str) -> str:
@@ -26,6 +35,9 @@ def _url(url: str) -> str:
 
 
 def _render(span: Span, text: str) -> str:
+    if span.at is not None:
+        marker = _MARKERS.get(span.kind, "")
+        return f"{marker}{date_token(span.at, text.strip())}{marker}" if text.strip() else escape(text)
     if span.kind == "link":
         return f"<{_url(span.url)}|{escape(text)}>" if text.strip() else f"<{_url(span.url)}>"
     marker = _MARKERS.get(span.kind, "")
@@ -59,6 +71,9 @@ def _pieces(text: str, limit: int) -> list[str]:
     """Rendered pieces, each at most ``limit`` long: whole lines, or words of an over-long line."""
     pieces: list[str] = []
     for span in spans(text):
+        if span.at is not None:  # a date token is never split
+            pieces.append(_render(span, span.text))
+            continue
         for line in re.split(r"(?<=\n)", span.text):
             if not line:
                 continue

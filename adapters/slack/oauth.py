@@ -22,16 +22,20 @@ from datetime import UTC, datetime
 from logging import Logger
 from typing import Any
 
+from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.oauth.installation_store import Bot, Installation
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.model import Platform
 from bot.ports import Store
 
 log = logging.getLogger(__name__)
 STATE_LIFETIME = 600
+ROTATE_BEFORE_MINUTES = 120
+"""With token rotation, a bot token is exchanged for a new one when it expires within this many minutes."""
 OnInstall = Callable[[str, str, str], Awaitable[None]]
 """Called after an install is kept, with the workspace (team id), the installer's user id and the new bot token."""
 
@@ -47,6 +51,12 @@ def _entity(row: dict[str, Any], kind: type) -> Any:
         if isinstance(fields.get(name), datetime):
             fields[name] = fields[name].replace(tzinfo=UTC)
     return kind(**fields)
+
+
+def bot_of(row: dict[str, Any]) -> Bot:
+    """A stored bot row as slack_sdk's ``Bot`` (what its ``TokenRotator`` refreshes)."""
+    found: Bot = _entity(row, Bot)
+    return found
 
 
 _BOT_FIELDS = {
@@ -66,6 +76,13 @@ _BOT_FIELDS = {
 }
 
 
+def tenant_of(installation: Installation) -> str:
+    """The tenant an installation serves: the enterprise for an org-wide install, else the workspace."""
+    if installation.is_enterprise_install and installation.enterprise_id:
+        return installation.enterprise_id
+    return installation.team_id or installation.enterprise_id or ""
+
+
 class DbInstallationStore(AsyncInstallationStore):
     """slack_sdk's installation store interface over the store's Slack records (``bot.ports.SlackRecords``)."""
 
@@ -79,12 +96,18 @@ class DbInstallationStore(AsyncInstallationStore):
         return log
 
     async def async_save(self, installation: Installation) -> None:
-        """Keep an installation (and its bot), make sure the workspace has its tenant, and tell ``on_install``
-        who installed it (a failure there is logged: the installation itself is kept)."""
+        """Keep an installation (and its bot), make sure the tenant exists (the workspace, or the whole organisation
+        for an org-wide install on Enterprise Grid), resume it if it had removed the app (its held messages are
+        due at once), and tell ``on_install`` who installed it (a failure there is logged: the installation itself
+        is kept)."""
         bot = installation.to_bot().to_dict() if installation.bot_token else None
-        team = installation.team_id or installation.enterprise_id or ""
+        team = tenant_of(installation)
+        name = (installation.enterprise_name if installation.is_enterprise_install else None) or installation.team_name
         await asyncio.to_thread(self.store.slack.save_installation, self.client_id, installation.to_dict(), bot)
-        await asyncio.to_thread(self._tenant, team, installation.team_name or installation.enterprise_name or "")
+        await asyncio.to_thread(self._tenant, team, name or installation.enterprise_name or "")
+        resumed = await asyncio.to_thread(self.store.slack.reinstalled, team, datetime.now(UTC))
+        if resumed:
+            log.info("Slack tenant %s installed the app again: %d held messages are due", team, resumed)
         if self.on_install is not None and installation.user_id and installation.bot_token:
             try:
                 await self.on_install(team, installation.user_id, installation.bot_token)
@@ -166,16 +189,29 @@ def oauth_settings(
     state_secret: str,
     scopes: list[str],
     on_install: OnInstall | None = None,
+    api_url: str = "",
 ) -> AsyncOAuthSettings:
     """Bolt's OAuth settings: our installation store (telling ``on_install`` who installed), signed states, the
-    manifest's bot scopes."""
-    return AsyncOAuthSettings(
+    manifest's bot scopes, and bot tokens refreshed (token rotation) through the Web API at ``api_url``."""
+    installations = DbInstallationStore(store, client_id, on_install)
+    settings = AsyncOAuthSettings(
         client_id=client_id,
         client_secret=client_secret,
         scopes=scopes,
-        installation_store=DbInstallationStore(store, client_id, on_install),
+        installation_store=installations,
         installation_store_bot_only=True,
+        token_rotation_expiration_minutes=ROTATE_BEFORE_MINUTES,
         state_store=SignedStateStore(state_secret),
         install_path="/slack/install",
         redirect_uri_path="/slack/oauth_redirect",
     )
+    settings.authorize = AsyncInstallationStoreAuthorize(
+        logger=log,
+        installation_store=installations,
+        client_id=client_id,
+        client_secret=client_secret,
+        token_rotation_expiration_minutes=ROTATE_BEFORE_MINUTES,
+        bot_only=True,
+        client=AsyncWebClient(base_url=api_url) if api_url else None,
+    )
+    return settings

@@ -58,6 +58,7 @@ OPTION_VALUE = 150
 OPTIONS_PER_SELECT = 100
 PLACEHOLDER = 150
 FALLBACK_TEXT = 3000
+BLOCK_ID = 255
 
 ANSWER = "slack:answer"
 """A button or select whose value is typed into the conversation as the person's answer."""
@@ -222,12 +223,27 @@ def question_blocks(question: FormField, has_choices: bool) -> tuple[list[Block]
             Choice(label=say("input.no"), action=ANSWER, value="no"),
         ]
         as_answers = [Choice(label=c.label, action=ANSWER, value=c.value, style=c.style) for c in options]
-        return choice_blocks(as_answers, _current_index(question)), []
+        return answering(choice_blocks(as_answers, _current_index(question)), question.id), []
     if question.kind in ("multi_choice", "rank") and question.choices:
         return _pick_blocks(question), [say("slack.pick_hint", kind=question.kind, hint=question.hint)]
     if question.kind in ("choice", "yes_no"):
         return [], []
     return [], [say("slack.reply_hint", kind=question.kind, hint=question.hint)]
+
+
+def answering(blocks: list[Block], question_id: str) -> list[Block]:
+    """``blocks`` (the controls answering one question) with block ids naming the question, which comes back in
+    a press (:func:`answered_question`) so that an answer to a question that has moved on is refused."""
+    for number, block in enumerate(blocks):
+        block.block_id = f"{ANSWER}:{number}:{question_id}"[:BLOCK_ID]
+    return blocks
+
+
+def answered_question(block_id: str) -> str:
+    """The question a press of an answering control answers (see :func:`answering`); "" for other blocks."""
+    if not block_id.startswith(f"{ANSWER}:"):
+        return ""
+    return block_id[len(ANSWER) + 1 :].partition(":")[2]
 
 
 def _current_index(question: FormField) -> int | None:

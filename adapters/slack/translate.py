@@ -17,7 +17,11 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+from slack_bolt.request.internals import extract_enterprise_id, extract_is_enterprise_install
+
+from adapters.slack.answers import view_conversation
 from adapters.slack.forms import submitted
+from adapters.slack.pressed import pressed_in
 from adapters.slack.render import ANSWER, PICK, SUBMIT, engine_action
 from bot.commands.registry import ADDRESS_WORD, address
 from bot.mentions import mention_word
@@ -32,7 +36,12 @@ HANDLED_SUBTYPES = {None, "file_share", "thread_broadcast"}
 
 
 def team_of(body: dict[str, Any]) -> str:
-    """The workspace a payload comes from (its tenant): ``team_id``, ``team.id`` or the enterprise."""
+    """The tenant a payload comes from: the enterprise of an org-wide install on Enterprise Grid (one tenant for
+    the whole organisation), else the workspace (``team_id``, ``team.id``), else the enterprise."""
+    if extract_is_enterprise_install(body):
+        enterprise = extract_enterprise_id(body)
+        if enterprise:
+            return str(enterprise)
     team = body.get("team_id") or (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id")
     if not team and body.get("authorizations"):
         team = body["authorizations"][0].get("team_id")
@@ -189,6 +198,9 @@ def from_block_action(body: dict[str, Any]) -> InboundEvent | None:
     value = pressed.get("value") or (pressed.get("selected_option") or {}).get("value", "")
     user = body.get("user") or {}
     conversation = (body.get("container") or {}).get("channel_id") or (body.get("channel") or {}).get("id", "")
+    view = body.get("view") or {}
+    if not conversation and view.get("type") in ("home", "modal") and body.get("trigger_id"):
+        conversation = view_conversation(str(view["type"]), str(body["trigger_id"]))  # answered in a modal
     common: dict[str, Any] = dict(
         platform=Platform.SLACK,
         tenant=team_of(body),
@@ -198,6 +210,7 @@ def from_block_action(body: dict[str, Any]) -> InboundEvent | None:
         trigger_id=body.get("trigger_id", ""),
         event_id=f"act:{body.get('trigger_id') or pressed.get('action_ts')}",
         occurred_at=_when(pressed.get("action_ts")),
+        pressed=pressed_in(body),  # the DM message pressed, to show the choice in it (adapters/slack/pressed.py)
     )
     kind = engine_action(action_id)
     if kind == PICK:

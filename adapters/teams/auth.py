@@ -1,29 +1,52 @@
-"""Bot Framework authentication, through botbuilder: the inbound JWT check and the outbound bot token.
+"""Bot Framework authentication and the activity model, through the Microsoft 365 Agents SDK and PyJWT.
 
-This is the only module that imports botbuilder (archived upstream; its successor is the Microsoft 365
-Agents SDK): moving SDKs changes this file (and the tests, which speak the protocol, not at all).
+The adapter left the archived botbuilder for the Agents SDK's packages that fit it: ``microsoft-agents-activity``
+(the protocol's activity model, :func:`parse_activity`) and ``microsoft-agents-authentication-msal`` (the
+managed identity's token). Only ``adapters/teams/`` imports the SDK; the tests speak the protocol.
 
 * Inbound: with ``MICROSOFT_APP_ID`` set, every request must carry a Bot Framework JWT, signed by a key
   published at the OpenID metadata URL (Microsoft's, or ``TEAMS_OPENID_METADATA_URL`` for other clouds
-  and tests), issued by ``https://api.botframework.com``, for this app (``aud``) and this activity's
-  service URL. Anything else is refused with 401. Without an app id, requests are not authenticated.
+  and tests) and endorsed for the activity's channel, issued by ``https://api.botframework.com``, for this
+  app (``aud``), unexpired, and for this activity's service URL (:mod:`adapters.teams.channel_auth`; the keys
+  are fetched asynchronously and kept, :mod:`adapters.teams.signing_keys`). Anything else is refused with
+  401. Without an app id, requests are not authenticated.
 * Outbound: the bot's access token for the connector, from Microsoft Entra ID: the bot's own tenant
   (``login.microsoftonline.com/<tenant id>``) for a single-tenant bot, the default and the only kind Azure
-  creates now; ``botframework.com`` for a bot registered as multi-tenant before (``tokens.py``, no SDK); Azure's
-  instance metadata for a user-assigned managed identity (botbuilder's ``ManagedIdentityAppCredentials``).
+  creates now; ``botframework.com`` for a bot registered as multi-tenant before (``tokens.py``, MSAL); Azure's
+  instance metadata for a user-assigned managed identity (``managed_identity.py``, the Agents SDK's ``MsalAuth``).
   Inbound tokens are the Bot Framework's whatever the bot's type.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
-from types import SimpleNamespace
 from typing import Any
 
+from microsoft_agents.activity import Activity
+from pydantic import ValidationError
+
 from adapters.settings import ConfigurationError, Settings
+from adapters.teams.channel_auth import ChannelAuthentication
+from adapters.teams.managed_identity import ManagedIdentityToken
+from adapters.teams.signing_keys import SigningKeys, SigningKeysUnavailable
 from adapters.teams.tokens import MULTI_TENANT_AUTHORITY, ClientCredentials
 from bot.wording import say
+
+
+class _ReportedByTheService(logging.Filter):
+    """The SDK logs every activity its model cannot read as an ERROR with a traceback (and the offending
+    input); the service refuses such a request with 400 and logs one warning itself, so that record goes."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Validation error for Activity")
+
+
+logging.getLogger("microsoft_agents.activity.activity").addFilter(_ReportedByTheService())
+
+DEFAULT_OPENID_METADATA_URL = "https://login.botframework.com/v1/.well-known/openidconfiguration"
+"""Where the Bot Framework publishes the keys that sign its tokens (public cloud)."""
 
 APP_TYPES = {"multitenant": "MultiTenant", "singletenant": "SingleTenant", "userassignedmsi": "UserAssignedMSI"}
 GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
@@ -39,6 +62,9 @@ def app_type(settings: Settings) -> str:
 
 def check_settings(settings: Settings) -> None:
     """Refuse, in one line, Teams credentials that cannot work."""
+    from adapters.teams.graph import check_graph_settings
+
+    check_graph_settings(settings)
     kind = app_type(settings)
     if not settings.microsoft_app_id:
         return
@@ -54,56 +80,37 @@ def check_settings(settings: Settings) -> None:
         raise ConfigurationError(say("teams.config.public_url", given=settings.rmbot_public_url))
 
 
-def configuration(settings: Settings) -> SimpleNamespace:
-    """The configuration object botbuilder's ``ConfigurationBotFrameworkAuthentication`` reads."""
-    values: dict[str, Any] = {
-        "APP_ID": settings.microsoft_app_id or None,
-        "APP_PASSWORD": settings.microsoft_app_password or None,
-        "APP_TENANTID": settings.microsoft_app_tenant_id or None,
-        # without an app id nothing is authenticated (local testing), whatever the type
-        "APP_TYPE": app_type(settings) if settings.microsoft_app_id else "MultiTenant",
-    }
-    if settings.teams_openid_metadata_url:
-        # Any explicit endpoint switches botbuilder to its "parameterized" mode, which then needs every
-        # public-cloud constant spelled out; only the metadata URL differs.
-        from botbuilder.schema import CallerIdConstants
-        from botframework.connector.auth import AuthenticationConstants as Public
-
-        values.update(
-            TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL=settings.teams_openid_metadata_url,
-            TO_CHANNEL_FROM_BOT_LOGIN_URL=Public.TO_CHANNEL_FROM_BOT_LOGIN_URL,
-            TO_CHANNEL_FROM_BOT_OAUTH_SCOPE=Public.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE,
-            TO_BOT_FROM_CHANNEL_TOKEN_ISSUER=Public.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER,
-            OAUTH_URL=Public.OAUTH_URL,
-            TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL=Public.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL,
-            CALLER_ID=CallerIdConstants.public_azure_channel,
-        )
-    return SimpleNamespace(**values)
+class BadActivity(ValueError):
+    """The body is not an activity the protocol model can read (answered 400)."""
 
 
-def make_authentication(settings: Settings) -> Any:
-    """botbuilder's aiohttp-integration authentication (``ConfigurationBotFrameworkAuthentication``).
-
-    Only its ``authenticate_request`` is used: running the turn through ``CloudAdapter.process_activity``
-    would build a connector client and a token client for every activity (a request then took about
-    30 ms instead of 3), and nothing here replies through the turn: replies go through the outbox."""
-    from botbuilder.integration.aiohttp import ConfigurationBotFrameworkAuthentication
-
-    return ConfigurationBotFrameworkAuthentication(configuration(settings))
+def make_authentication(settings: Settings) -> ChannelAuthentication:
+    """The inbound token check (:mod:`adapters.teams.channel_auth`), with the signing keys read from
+    ``TEAMS_OPENID_METADATA_URL`` (Microsoft's by default). Without an app id it lets everything in."""
+    return ChannelAuthentication(
+        settings.microsoft_app_id, SigningKeys(settings.teams_openid_metadata_url or DEFAULT_OPENID_METADATA_URL)
+    )
 
 
-def parse_activity(body: dict[str, Any]) -> Any:
-    """The activity as botbuilder's schema reads it (what authentication looks at)."""
-    from botbuilder.schema import Activity
+def parse_activity(body: dict[str, Any]) -> Activity:
+    """The activity as the Agents SDK's protocol model reads it (raises :class:`BadActivity` when it cannot)."""
+    try:
+        return Activity.model_validate(body)
+    except ValidationError as problem:
+        where = sorted({".".join(map(str, error["loc"])) or "activity" for error in problem.errors()})
+        raise BadActivity(f"unreadable {', '.join(where)[:200]}") from None
+    except Exception as problem:  # noqa: BLE001 - the SDK's own checks (channel id, product info) raise others
+        raise BadActivity(f"unreadable activity: {str(problem).splitlines()[0][:200]}") from None
 
-    return Activity().deserialize(body)
+
+def channel_of(activity: Activity) -> str:
+    """The channel the activity says it comes from (``msteams``), without a sub-channel."""
+    return activity.channel_id.channel if activity.channel_id else ""
 
 
 def is_metadata_outage(exc: BaseException) -> bool:
     """The signing keys could not be fetched (Microsoft unreachable): not the caller's fault."""
-    import requests
-
-    return isinstance(exc, requests.RequestException)
+    return isinstance(exc, SigningKeysUnavailable)
 
 
 def token_source(settings: Settings) -> Callable[[], str | None]:
@@ -114,10 +121,7 @@ def token_source(settings: Settings) -> Callable[[], str | None]:
         return lambda: None
     kind = app_type(settings)
     if kind == "UserAssignedMSI":
-        from botframework.connector.auth import ManagedIdentityAppCredentials
-
-        credentials: Any = ManagedIdentityAppCredentials(settings.microsoft_app_id)
-        return credentials.get_access_token
+        return ManagedIdentityToken(settings.microsoft_app_id)
     tenant = settings.microsoft_app_tenant_id if kind == "SingleTenant" else MULTI_TENANT_AUTHORITY
     return ClientCredentials(
         settings.teams_login_url, tenant, settings.microsoft_app_id, settings.microsoft_app_password

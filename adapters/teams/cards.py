@@ -20,7 +20,7 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from adapters.teams.inputs import field_choices, field_inputs
+from adapters.teams.inputs import field_choices, field_inputs, selection_limit
 from adapters.teams.markdown import escape, label, plain, text_blocks, to_markdown
 from bot.model import Attachment, Choice, Form, FormField, OutgoingMessage, Section
 from bot.wording import say
@@ -30,6 +30,10 @@ VERSION = "1.5"
 VERB = "rmbot"
 ACTION, VALUE, REF, LABEL, KIND = "rmbot_action", "rmbot_value", "rmbot_ref", "rmbot_label", "rmbot_kind"
 PICK_ACTION, FORM_ACTION, FORM_FIELDS = "rmbot_pick_action", "rmbot_form", "rmbot_fields"
+FORM_RULES = "rmbot_rules"
+"""The form's declarative validators (``Form.rules``), checked when it is submitted (adapters/teams/forms.py)."""
+LIMITS = "rmbot_limits"
+"""Input id -> the most choices its multi-select takes (checked when the card is submitted: adapters/teams/limits.py)."""
 ANSWER, PICK, FORM_SUBMIT = "teams:answer", "teams:pick", "teams:form"
 ANSWER_INPUT, PICK_INPUT, FORM_PREFIX = "rmbot_answer", "rmbot_pick", "rmbot_f_"
 CONTROLS_ID = "rmbot_controls"
@@ -95,6 +99,12 @@ def choice_controls(choices: Sequence[Choice], ref: str, current: str | None = N
     return _rows([button(c.label, _data(c.action, c.value, ref, c.label), c.style) for c in choices])
 
 
+def _limits(fields: dict[str, FormField]) -> dict[str, dict[str, int]]:
+    """The button data that names the limits of these inputs (nothing when none has one)."""
+    found = {input_id: limit for input_id, field in fields.items() if (limit := selection_limit(field)) is not None}
+    return {LIMITS: found} if found else {}
+
+
 def question_controls(question: FormField, ref: str) -> tuple[list[dict[str, Any]], list[str]]:
     """Inputs for a question answered in the conversation (sent as if typed), and hints for under them."""
     if (
@@ -106,7 +116,8 @@ def question_controls(question: FormField, ref: str) -> tuple[list[dict[str, Any
             [button(c.label, _data(ANSWER, c.value, ref, c.label), c.style) for c in field_choices(question)]
         ), []
     inputs = field_inputs(question, ANSWER_INPUT, with_label=False)
-    send = button(say("teams.send"), _data(ANSWER, "", ref, say("teams.send"), **{KIND: question.kind}), "primary")
+    extra: dict[str, Any] = {KIND: question.kind, **_limits({ANSWER_INPUT: question})}
+    send = button(say("teams.send"), _data(ANSWER, "", ref, say("teams.send"), **extra), "primary")
     return [*inputs, {"type": "ActionSet", "actions": [send]}], [say("teams.reply_hint", hint=question.hint)]
 
 
@@ -114,11 +125,10 @@ def form_controls(form: Form, ref: str, budget: int = CARD_BUDGET) -> list[list[
     """A form's fields as inputs under its title, with a submit button; a form too big for one card is
     cut into parts, each submitted on its own (the engine takes a form's answers in any number of parts)."""
     kinds = {field.id: field.kind for field in form.fields}
-    submit = button(
-        form.submit_label,
-        _data(FORM_SUBMIT, "", ref, form.submit_label, **{FORM_ACTION: form.action, FORM_FIELDS: kinds}),
-        "primary",
-    )
+    limits = _limits({FORM_PREFIX + field.id: field for field in form.fields})
+    rules = {FORM_RULES: form.rules} if form.rules else {}  # checked before accepting: adapters/teams/forms.py
+    extra = {FORM_ACTION: form.action, FORM_FIELDS: kinds, **limits, **rules}
+    submit = button(form.submit_label, _data(FORM_SUBMIT, form.value, ref, form.submit_label, **extra), "primary")
     title = {
         "type": "TextBlock",
         "text": escape(label(form.title, 200)),

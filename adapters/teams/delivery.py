@@ -5,7 +5,10 @@
   chats); when there is none but their Teams account is known (a team roster, a mention), a personal
   chat is created where the tenant allows it. A channel post goes to the channel's stored reference;
   when there is none, or Teams answers that the app is not in that team, whoever asked for it is told
-  how to add the app there (``adapters/unreachable.py``).
+  how to add the app there (``adapters/unreachable.py``). It is always a new post: a ``;messageid=`` kept
+  in a reference (a thread in the channel) is left out.
+* Nobody else to reach them: when the operator allows it, the app is installed for the person through
+  Microsoft Graph and the message goes to the chat that opens (``adapters/teams/graph.py``).
 * Nobody to reach: the message is held (``held_for_install``; retried at growing intervals, and at once
   when the person installs the app), the programme's coordinators are told once who must install it, and
   after about a week the person is dropped from the message.
@@ -23,13 +26,17 @@ import logging
 import random
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from adapters.teams import cards
 from adapters.teams.connector import Connector, Outcome
+from adapters.teams.graph import GraphReach, Later
 from adapters.teams.links import IMAGE_TTL, Links
 from adapters.teams.pacing import Pacer
+from adapters.teams.roster import TeamRoster
+from adapters.teams.translate import channel_conversation
 from adapters.unreachable import report_unreachable
 from bot.model import Address, OutgoingMessage, Platform
 from bot.ports import ChatAccount, ConversationReference, DeliveryResult, OutboxItem, SendState, Store
@@ -59,10 +66,18 @@ def _utcnow() -> datetime:
 def make_deliverer(settings: Any, store: Store, links: Links | None = None) -> TeamsDeliverer:
     """The outbox deliverer for Teams (``settings``: adapters.settings.Settings)."""
     from adapters.teams.auth import token_source
+    from adapters.teams.graph import graph_reach
+    from adapters.teams.roster import REREAD_AFTER, TeamRoster
     from adapters.teams.service import links_for
 
+    connector = Connector(token_source(settings))
     return TeamsDeliverer(
-        store, Connector(token_source(settings)), links or links_for(settings), Pacer(settings.teams_tenant_budget)
+        store,
+        connector,
+        links or links_for(settings),
+        Pacer(settings.teams_tenant_budget),
+        installer=graph_reach(settings, store),
+        roster=TeamRoster(store, connector, every=REREAD_AFTER, max_wait=MAX_SLEEP),
     )
 
 
@@ -80,6 +95,8 @@ class TeamsDeliverer:
         now: Callable[[], datetime] = _utcnow,
         sleep: Callable[[float], None] = time.sleep,
         jitter: Callable[[float, float], float] = random.uniform,
+        installer: GraphReach | None = None,
+        roster: TeamRoster | None = None,
     ) -> None:
         self.store = store
         self.connector = connector
@@ -88,6 +105,8 @@ class TeamsDeliverer:
         self.now = now
         self.sleep = sleep
         self.jitter = jitter
+        self.installer = installer
+        self.roster = roster
         self._tenants: dict[int, str] = {}
 
     # -- the port ------------------------------------------------------------------------------------
@@ -129,7 +148,8 @@ class TeamsDeliverer:
     def _hold(self, item: OutboxItem, delivered: list[int], dropped: list[int], waiting: list[int]) -> DeliveryResult:
         """Recipients without a chat: tell coordinators, wait for them to install, drop them in the end."""
         for person_id in waiting:
-            self._notify_coordinators(item.message, person_id)
+            if self.installer is None or not self.installer.installing(person_id):
+                self._notify_coordinators(item.message, person_id)
         if item.attempts >= len(HOLD):
             log.warning("outbox message %s: people %s never installed the Teams app; dropped", item.id, waiting)
             return DeliveryResult(delivered=delivered, suppressed=dropped + waiting)
@@ -146,7 +166,7 @@ class TeamsDeliverer:
 
     def _to_person(self, item: OutboxItem, tenant: str, person_id: int, parts: list[dict[str, Any]]) -> str:
         """Post every part to the person's chat: ``delivered``, ``missing``, ``unknown`` or ``rejected``."""
-        chat = self._personal_chat(tenant, person_id)
+        chat = self._personal_chat(tenant, person_id, item.message)
         if chat is None:
             return "missing"
         for number, card in enumerate(parts):
@@ -159,12 +179,21 @@ class TeamsDeliverer:
                 return result
         return "delivered"
 
-    def _personal_chat(self, tenant: str, person_id: int) -> ConversationReference | None:
-        """The person's stored personal chat, or one created for them where Teams allows it."""
+    def _personal_chat(self, tenant: str, person_id: int, message: OutgoingMessage) -> ConversationReference | None:
+        """The person's stored personal chat, or one created for them where Teams allows it (their account
+        known, if need be from the rosters of the tenant's teams read again), or one that installing the app
+        for them through Microsoft Graph opens (``adapters/teams/graph.py``)."""
         user, known, chat = self.store.teams.chat_for_person(tenant, person_id)
-        if chat is not None or not known:
-            return chat
-        return self._create_chat(tenant, user, known[0])
+        if chat is None and not known and self.roster is not None and self.roster.refresh(tenant).kept:
+            user, known, chat = self.store.teams.chat_for_person(tenant, person_id)
+        if chat is None and known:
+            chat = self._create_chat(tenant, user, known[0])
+        if chat is None and self.installer is not None:
+            try:
+                chat = self.installer.chat_for(message, tenant, person_id, user, known)
+            except Later as later:
+                raise _Defer(later.seconds, later.error) from None
+        return chat
 
     def _create_chat(self, tenant: str, user: str, account: ChatAccount) -> ConversationReference | None:
         service = account.service_url or self.store.teams.service_url(tenant)
@@ -206,6 +235,8 @@ class TeamsDeliverer:
     def _to_channel(self, item: OutboxItem, tenant: str, parts: list[dict[str, Any]]) -> DeliveryResult:
         wanted = item.message.to.conversation.lstrip("#")
         chat = self.store.teams.conversation(tenant, wanted)
+        if chat is not None:  # a new post, never a reply in a thread (a reference stored with its ;messageid=)
+            chat = replace(chat, conversation_id=channel_conversation(chat.conversation_id))
         if chat is None:
             self._unreachable(item.message)
             return DeliveryResult(

@@ -29,6 +29,15 @@ def field_choices(field: FormField) -> list[Choice]:
     return list(field.choices)
 
 
+def selection_limit(field: FormField) -> int | None:
+    """How many choices a multi-select takes at most, from the question's definition (None: no limit, or one
+    no larger than the list). Adaptive Cards 1.5 have no maximum for ``Input.ChoiceSet``: the label shows it
+    and :mod:`adapters.teams.limits` checks it when the card is submitted."""
+    if field.kind != "multi_choice" or not field.max_selected or field.max_selected >= len(field_choices(field)):
+        return None
+    return field.max_selected
+
+
 def _current(field: FormField) -> list[str]:
     if field.current is None:
         return []
@@ -98,6 +107,10 @@ def field_inputs(field: FormField, input_id: str, with_label: bool = True) -> li
         return out
     if kind in ("choice", "yes_no", "multi_choice") and field_choices(field):
         element = _choice_set(input_id, field_choices(field), multi=kind == "multi_choice", value=current)
+        limit = selection_limit(field)
+        if limit is not None:
+            named = field.label or field.id if with_label else ""
+            common["label"] = label(say("teams.pick_up_to", name=named, maximum=limit), 200)
         return [{**element, **common}]
     placeholder = {"placeholder": label(field.hint, 200)} if field.hint else {}
     if kind in ("integer", "number"):

@@ -2,16 +2,20 @@
 
 Every activity goes the same way, and nothing slow happens before the answer:
 
-1. authenticate (botbuilder; 401 for a missing, forged, expired or misdirected token when an app id is
-   set; 503 when Microsoft's signing keys cannot be fetched, so Teams tries again);
+1. read the activity with the Agents SDK's protocol model (400 when it cannot be read), then authenticate
+   (:mod:`adapters.teams.channel_auth`; 401 for a missing, forged, expired or misdirected token when an app
+   id is set; 503 when Microsoft's signing keys cannot be fetched, so Teams tries again);
 2. keep the conversation reference and the accounts the activity shows (those of people mentioned only
    when the event invites them: :mod:`bot.mentions`), and translate it (an activity of a shape nobody can
    read, or with ids no platform uses, is refused with 400 and a warning);
 3. commit the event to the durable inbox (``Runtime.accept``, in a thread): a re-sent activity carries
    the same id and is refused there, so it has one effect;
 4. only then answer: 200, or for an ``adaptiveCard/action`` invoke an invoke response (the card
-   refreshed to show what was chosen in a personal chat, otherwise a short message), whatever botbuilder
-   would do by default; then poke the worker, which handles the event and sends the replies.
+   refreshed to show what was chosen in a personal chat, otherwise a short message); then poke the
+   worker, which handles the event and sends the replies.
+
+A card submitted with more choices than a multi-select takes is not accepted: the invoke answer shows the
+refusal in the card instead (:mod:`adapters.teams.limits`).
 """
 
 from __future__ import annotations
@@ -31,17 +35,23 @@ from adapters.redaction import protect_settings
 from adapters.settings import Settings
 from adapters.teams import cards
 from adapters.teams.auth import (
+    BadActivity,
     app_type,
+    channel_of,
     check_settings,
     is_metadata_outage,
     make_authentication,
     parse_activity,
     token_source,
 )
+from adapters.teams.connector import Connector
 from adapters.teams.directory import TeamsDirectory
+from adapters.teams.forms import form_problems, problems_card
+from adapters.teams.limits import Overrun, over_limit, refused_card
 from adapters.teams.links import PATH as FILES_PATH
 from adapters.teams.links import LinkError, Links, derive_secret
 from adapters.teams.markdown import plain
+from adapters.teams.roster import TeamRoster, members_joined, team_added
 from adapters.teams.translate import CARD_ACTION, accounts_of, bot_added, card_data, event_of, reference_of, tenant_of
 from bot.mentions import may_introduce
 from bot.model import InboundEvent, OutgoingMessage, Platform
@@ -86,6 +96,9 @@ class TeamsService:
         self.authentication = make_authentication(settings)
         self.links = links_for(settings)
         self.directory = TeamsDirectory(self.store, token_source(settings))
+        self.roster = TeamRoster(self.store, Connector(token_source(settings)), wake=poke)
+        self.background: set[asyncio.Task[Any]] = set()
+        """Roster reads under way (they run after Teams has had its answer)."""
         self._recent: dict[tuple[str, str], tuple[float, str]] = {}
         if settings.microsoft_app_id:
             log.info(
@@ -119,8 +132,13 @@ class TeamsService:
         if not isinstance(body, dict) or not body.get("type"):
             return web.Response(status=400)
         try:
+            activity = parse_activity(body)
+        except BadActivity as unreadable:
+            log.warning("refused a Teams activity of an unexpected shape: %s", unreadable)
+            return web.Response(status=400)
+        try:
             await self.authentication.authenticate_request(
-                parse_activity(body), request.headers.get("Authorization") or None
+                channel_of(activity), activity.service_url or "", request.headers.get("Authorization") or None
             )
         except Exception as exc:  # noqa: BLE001 - any failure to prove the caller is the Bot Framework
             if is_metadata_outage(exc):
@@ -157,7 +175,30 @@ class TeamsService:
         answer = await asyncio.to_thread(self._commit, seen, event, body)
         if event is not None:
             self.poke()
+        self._read_roster(seen, body)
         return answer
+
+    def _read_roster(self, seen: _Seen, body: dict[str, Any]) -> None:
+        """The app was added to a team, or people joined one: in the background, learn whom it can reach there
+        (:mod:`adapters.teams.roster`)."""
+        service_url = str(body.get("serviceUrl") or "")
+        if not seen.tenant or not service_url:
+            return
+        team, joined = team_added(body), members_joined(body)
+        if team:
+            self._in_background(self.roster.sync, seen.tenant, service_url, team)
+        elif joined:
+            self._in_background(self.roster.keep, seen.tenant, service_url, joined)
+
+    def _in_background(self, work: Callable[..., Any], *args: Any) -> None:
+        task = asyncio.get_running_loop().create_task(asyncio.to_thread(work, *args))
+        self.background.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[Any]) -> None:
+        self.background.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("reading a Teams roster failed", exc_info=task.exception())
 
     def _introduces(self, event: InboundEvent) -> bool:
         with self.store.unit_of_work() as uow:
@@ -174,13 +215,20 @@ class TeamsService:
             self._remembered(seen)
             if seen.reference is not None and seen.reference.get("user_id"):
                 self._wake(seen.tenant, seen.reference["user_id"])
-        if event is not None:
+        invoke = body.get("type") == "invoke" and body.get("name") == CARD_ACTION
+        overrun = over_limit(card_data(body) or {}) if invoke else None
+        problems = form_problems(card_data(body) or {}) if invoke and overrun is None else {}
+        if event is not None and overrun is None and not problems:  # refused in the card: nothing to handle
             event = self._with_directory_ids(event)
             self.runtime.accept(event)
         if body.get("type") != "invoke":
             return None
-        if body.get("name") != CARD_ACTION:
+        if not invoke:
             return {}
+        if overrun is not None:
+            return self._refused(seen, event, body, overrun)
+        if problems:
+            return self._form_refused(seen, event, body, problems)
         return self._invoke_answer(seen, event, body)
 
     def _unchanged(self, seen: _Seen) -> bool:
@@ -233,6 +281,38 @@ class TeamsService:
             return {"statusCode": 200, "type": CARD_RESPONSE, "value": cards.answered(message, chosen, link_for)}
         text = say("teams.received", label=chosen) if chosen else say("teams.received_plain")
         return {"statusCode": 200, "type": MESSAGE_RESPONSE, "value": plain(text, 500)}
+
+    def _refused(
+        self, seen: _Seen, event: InboundEvent | None, body: dict[str, Any], overrun: Overrun
+    ) -> dict[str, Any]:
+        """A card submitted with more choices than an input takes: in a personal chat, the same card again with
+        the engine's refusal under that input; elsewhere the refusal as a short message (adapters/teams/limits.py)."""
+        data = card_data(body) or {}
+        ref = str(data.get(cards.REF) or "")
+        refusal = say("input.too_many", maximum=overrun.maximum)
+        personal = (seen.reference or {}).get("conversation_type") == "personal"
+        message = self._pressed_message(seen.tenant, event, ref) if personal else None
+        if message is not None:
+            link_for = (lambda index: self.links.url(int(ref), index)) if self.links.enabled else None
+            refreshed = refused_card(cards.render(message, ref, link_for), data, overrun, refusal)
+            if refreshed is not None:
+                return {"statusCode": 200, "type": CARD_RESPONSE, "value": refreshed}
+        return {"statusCode": 200, "type": MESSAGE_RESPONSE, "value": plain(refusal, 500)}
+
+    def _form_refused(
+        self, seen: _Seen, event: InboundEvent | None, body: dict[str, Any], problems: dict[str, str]
+    ) -> dict[str, Any]:
+        """A card form with mistakes: the same card again with each under its input (adapters/teams/forms.py)."""
+        data = card_data(body) or {}
+        ref = str(data.get(cards.REF) or "")
+        personal = (seen.reference or {}).get("conversation_type") == "personal"
+        message = self._pressed_message(seen.tenant, event, ref) if personal else None
+        if message is not None:
+            link_for = (lambda index: self.links.url(int(ref), index)) if self.links.enabled else None
+            refreshed = problems_card(cards.render(message, ref, link_for), data, problems)
+            if refreshed is not None:
+                return {"statusCode": 200, "type": CARD_RESPONSE, "value": refreshed}
+        return {"statusCode": 200, "type": MESSAGE_RESPONSE, "value": plain(next(iter(problems.values())), 500)}
 
     def _pressed_message(self, tenant: str, event: InboundEvent | None, ref: str) -> OutgoingMessage | None:
         """The outbox message whose card was pressed, if it was sent to the person who pressed it."""

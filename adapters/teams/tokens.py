@@ -29,16 +29,24 @@ class TokenError(RuntimeError):
 
 
 class ClientCredentials:
-    """A callable giving the bot's current token for the connector, fetched when needed.
+    """A callable giving the bot's current token for the connector (or, with ``scope``, another API such as
+    Microsoft Graph), fetched when needed.
 
     ``http_client`` is MSAL's transport (a ``requests.Session`` by default); tests give one that reaches a
     local fake of Microsoft Entra ID."""
 
     def __init__(
-        self, login_url: str, tenant: str, app_id: str, secret: str, http_client: requests.Session | None = None
+        self,
+        login_url: str,
+        tenant: str,
+        app_id: str,
+        secret: str,
+        http_client: requests.Session | None = None,
+        scope: str = SCOPE,
     ) -> None:
         self.authority = f"{login_url.rstrip('/')}/{urllib.parse.quote(tenant, safe='')}"
         self._app_id, self._secret, self._http_client = app_id, secret, http_client
+        self.scope = scope
         self._app: msal.ConfidentialClientApplication | None = None
         self._lock = threading.Lock()
 
@@ -46,7 +54,7 @@ class ClientCredentials:
         """The current token (raises :class:`TokenError` when none can be had)."""
         with self._lock:
             try:
-                result: dict[str, Any] = self._application().acquire_token_for_client(scopes=[SCOPE]) or {}
+                result: dict[str, Any] = self._application().acquire_token_for_client(scopes=[self.scope]) or {}
             except (requests.RequestException, ValueError) as failure:
                 raise TokenError(f"no token from {self.authority}: {type(failure).__name__}") from None
         token = result.get("access_token")

@@ -7,7 +7,9 @@ Teams account id; the event id is the activity id, which Teams keeps when it re-
 Mentions of the bot are removed from the text; other mentions are resolved here into neutral words:
 a person's ``<at>Jane Doe</at>`` becomes ``@Jane.Doe`` listed in ``mentions`` (mapped to the person's id),
 a channel's becomes ``#General`` listed in ``channels`` (mapped to the channel's ``19:`` id). A leading
-``mentoring`` (or ``/mentoring``) is stripped and the event marked ``addressed``. A typed message is read
+``mentoring`` (or ``/mentoring``) is stripped and the event marked ``addressed``. The person's time zone
+(``clientInfo.timezone``, else ``localTimezone``) travels in the event when it is a real IANA name. A channel's
+reference is kept without the ``;messageid=`` of the thread the activity came from. A typed message is read
 up to ``READ_LIMIT`` characters and kept up to ``TEXT_LIMIT``; longer text is marked (``text_length``) for
 the engine to refuse. Card inputs and button values are bounded by Teams itself.
 """
@@ -36,6 +38,7 @@ from adapters.teams.inputs import field_value
 from bot.commands.registry import ADDRESS_WORD, address
 from bot.mentions import mention_word
 from bot.model import READ_LIMIT, Action, InboundEvent, Platform, capped
+from bot.zones import iana_zone
 
 CARD_ACTION = "adaptiveCard/action"
 _AT = re.compile(r"<at>(.*?)</at>", re.IGNORECASE | re.DOTALL)
@@ -64,6 +67,23 @@ def conversation_type(activity: dict[str, Any]) -> str:
     if kind:
         return str(kind)
     return "groupChat" if conversation.get("isGroup") else "personal"
+
+
+def time_zone_of(activity: dict[str, Any]) -> str:
+    """The sender's IANA time zone: ``timezone`` of the ``clientInfo`` entity, else the activity's
+    ``localTimezone``; "" when neither is a zone ``zoneinfo`` knows."""
+    for entity in activity.get("entities") or []:
+        if isinstance(entity, dict) and entity.get("type") == "clientInfo":
+            zone = iana_zone(str(entity.get("timezone") or ""))
+            if zone:
+                return zone
+    return iana_zone(str(activity.get("localTimezone") or ""))
+
+
+def channel_conversation(conversation_id: str) -> str:
+    """A channel's own conversation id: without the ``;messageid=`` that names one thread in it (a post to
+    an id with it is a reply in that thread; without it, a new post in the channel)."""
+    return conversation_id.split(";messageid=", 1)[0]
 
 
 def when(activity: dict[str, Any]) -> datetime:
@@ -97,9 +117,10 @@ def reference_of(activity: dict[str, Any]) -> dict[str, Any] | None:
     kind = conversation_type(activity)
     channel_data = activity.get("channelData") or {}
     sender = activity.get("from") or {}
+    conversation_id = str(conversation["id"])
     reference = {
         "tenant_key": tenant_of(activity),
-        "conversation_id": str(conversation["id"]),
+        "conversation_id": channel_conversation(conversation_id) if kind == "channel" else conversation_id,
         "conversation_type": kind,
         "service_url": str(activity["serviceUrl"]),
         "bot_id": str((activity.get("recipient") or {}).get("id") or ""),
@@ -198,6 +219,7 @@ def event_of(activity: dict[str, Any]) -> InboundEvent | None:
         user_name=str(sender.get("name") or ""),
         conversation=str((activity.get("conversation") or {}).get("id") or ""),
         occurred_at=when(activity),
+        time_zone=time_zone_of(activity),
     )
     personal = conversation_type(activity) == "personal"
     if kind in ("conversationUpdate", "installationUpdate"):
@@ -248,7 +270,9 @@ def _pressed(data: dict[str, Any], common: dict[str, Any]) -> InboundEvent | Non
         values = {fid: field_value(str(fkind), FORM_PREFIX + fid, data) for fid, fkind in fields.items()}
         return InboundEvent(
             action=Action(
-                id=str(data.get(FORM_ACTION) or ""), values={k: v for k, v in values.items() if v is not None}
+                id=str(data.get(FORM_ACTION) or ""),
+                value=str(data.get(VALUE) or ""),  # the questionnaire the form belongs to
+                values={k: v for k, v in values.items() if v is not None},
             ),
             kind="action",
             **common,

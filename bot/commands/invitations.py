@@ -117,19 +117,16 @@ def invite(turn: Turn, args: Args, programme: Programme | None) -> None:
 
 
 def on_consent(turn: Turn, action: Action) -> None:
-    """A consent button: the answer recorded; a yes starts the intake."""
+    """A consent button: the answer recorded; a yes starts the intake. A button of an invitation answered
+    already changes nothing (:class:`~bot.errors.Outdated`, raised by the service)."""
     value = ConsentValue.decode(action.value)
     answer = RecruitmentService.of(turn.uow).answer_consent(turn.me, value.participant, value.answer, turn.now)
     participant, programme = answer.participant, answer.programme
     role = participant.role.value
-    if answer.outcome == "already_in":
-        turn.reply(say("consent.already_in", programme=programme, role=role))
-    elif answer.outcome == "accepted":
+    if answer.outcome == "accepted":
         turn.reply(say("consent.accepted", programme=programme, role=role))
         INTAKE_SERVICE.start(turn, participant, programme)
         INTAKE_SERVICE.schedule_reminder(turn, participant, programme, 1)
-    elif answer.outcome == "already_declined":
-        turn.reply(say("consent.already_declined", programme=programme))
     else:
         turn.reply(say("consent.declined", programme=programme))
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Self
 
+from bot.commands.programme_form import edit_as_form
 from bot.commands.registry import Args
 from bot.context import Turn
 from bot.domain import Focus, Programme, ProgrammeSettings, ProgrammeStatus
@@ -266,6 +267,8 @@ def program_edit(turn: Turn, args: Args, programme: Programme | None) -> None:
     """``program edit FIELD VALUE``: one field or setting; a goal turned the other way is asked about first."""
     assert programme is not None
     fields = sorted([*_FLOW_FIELDS, *_SETTINGS, "status"])
+    if not args.words and edit_as_form(turn, programme):  # where forms can be shown: every field at once
+        return
     if len(args.words) < 2:
         raise CommandError("programme.edit_usage", fields=fields)
     name, raw = args.words[0].lower(), " ".join(args.words[1:])

@@ -55,6 +55,9 @@ class Verb:
     """The words after the verb name the programme (``program show Digital 2027``)."""
     options: tuple[str, ...] = ()
     """The ``--options`` it takes; a programme-scope verb also takes ``--program``."""
+    shared: bool = False
+    """Its answer is the pair's own (their next session, agenda, goals): typed in the pair's group chat, it is
+    answered there, to the pair (:mod:`bot.group_chats`)."""
     handler: Handler | None = None
 
     def takes(self) -> tuple[str, ...]:
@@ -146,6 +149,7 @@ class Registry:
                 scope=spec.get("scope", "none"),
                 programme_from_words=bool(spec.get("programme_from_words", False)),
                 options=tuple(spec.get("options", ())),
+                shared=bool(spec.get("shared", False)),
             )
             named = set(re.findall(r"--([a-z][a-z-]*)", f"{spec['usage']} {spec.get('details', '')}"))
             undeclared = named - set(self.verbs[words].takes())

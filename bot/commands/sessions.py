@@ -10,7 +10,7 @@ from typing import Any
 from bot.commands.registry import Args
 from bot.context import Turn
 from bot.domain import Programme
-from bot.errors import CommandError
+from bot.errors import CommandError, Outdated
 from bot.handling import Handling, OnAction, OnCommand, OnFlow
 from bot.model import Action, Section
 from bot.services.sessions import SessionsService
@@ -30,7 +30,7 @@ from bot.sessions.buttons import (
     SlotPickValue,
 )
 from bot.sessions.followup import ACTION_ITEMS_FLOW, GOALS_FLOW, offer_next, pulse
-from bot.sessions.slots import local_label, parse_local_time
+from bot.sessions.slots import local_moment, parse_local_time
 from bot.values import ValueProblem
 from bot.wording import say
 
@@ -50,7 +50,7 @@ def next_(turn: Turn, _args: Args, _programme: Programme | None) -> None:
         return
     session = agendas.plan(turn, circle, service.coming(circle, turn.now))
     facts = agendas.agenda_facts(turn, circle, session)
-    when = local_label(session.starts_at, turn.me.time_zone)
+    when = local_moment(session.starts_at, turn.me.time_zone)
     turn.reply(say("sessions.next", others=others, when=when, mentor=circle.mentor.person_id == turn.me.id, **facts))
 
 
@@ -68,7 +68,7 @@ def agenda(turn: Turn, args: Args, _programme: Programme | None) -> None:
     circle = service.circle_of(turn.me.id, turn.tenant.id)
     session = agendas.plan(turn, circle, service.coming(circle, turn.now))
     what = args.words[0].lower() if args.words else "view"
-    when = local_label(session.starts_at, turn.me.time_zone)
+    when = local_moment(session.starts_at, turn.me.time_zone)
     if what == "add":
         session = service.add_agenda_item(session, " ".join(args.words[1:]), by=turn.me.name)
         turn.reply(say("sessions.agenda_added", text=session.agenda_items[-1]["text"], when=when))
@@ -161,8 +161,7 @@ def outcome(turn: Turn, action: Action) -> None:
     session, circle = service.member_session(value.session, turn.me.id)
     recorded = service.record_outcome(circle, session, turn.me, value.answer, turn.now)
     if recorded.repeated:
-        turn.reply(say("sessions.outcome_already", answer=value.answer))
-        return
+        raise Outdated("sessions.outcome_already", answer=value.answer)
     key = "sessions.outcome_corrected" if recorded.previous else "sessions.outcome_thanks"
     turn.reply(say(key, answer=value.answer))
     service.follow_outcome(turn, circle, session, recorded)
@@ -174,7 +173,7 @@ def next_choice(turn: Turn, action: Action) -> None:
     service = SessionsService.of(turn.uow)
     session, circle = service.member_session(value.session, turn.me.id)
     if value.answer == "keep":
-        turn.reply(say("sessions.kept", when=local_label(session.starts_at, turn.me.time_zone)))
+        turn.reply(say("sessions.kept", when=local_moment(session.starts_at, turn.me.time_zone)))
         return
     service.move(turn, circle, session)
 

@@ -52,6 +52,9 @@ class Step:
     """For ``ack`` steps: the label of the button that moves on."""
     literal: bool = False
     """The prompt is text a coordinator typed: shown as typed, never rendered as a template."""
+    form: str = ""
+    """How the step fits a form (:mod:`bot.flows.forms`): ``""`` a field, ``submit`` answered yes by submitting
+    the form (a final confirmation)."""
 
     def applies(self, answers: dict[str, Any], context: dict[str, Any] | None = None) -> bool:
         """Whether this step is asked, given the answers so far (``$key`` conditions read the context)."""
@@ -85,6 +88,8 @@ class Flow:
     title: str
     steps: tuple[Step, ...]
     done_message: str = ""
+    form: bool = False
+    """Offered as one form on platforms with dialogs (a Slack modal, a Teams card form)."""
 
     def step(self, step_id: str | None) -> Step | None:
         for step in self.steps:
@@ -148,6 +153,7 @@ def parse_steps(raw_steps: list[dict[str, Any]], source: str, seen: set[str] | N
                     choices_from=raw.get("choices_from"),
                     button=str(raw.get("button", "")),
                     literal=bool(raw.get("literal", False)),
+                    form=_form_role(raw, source),
                 )
             )
     except FlowDefinitionError:
@@ -155,6 +161,15 @@ def parse_steps(raw_steps: list[dict[str, Any]], source: str, seen: set[str] | N
     except (KeyError, TypeError, ValueError) as exc:
         raise FlowDefinitionError(f"{source}: missing or malformed field {exc}") from exc
     return steps
+
+
+def _form_role(raw: dict[str, Any], source: str) -> str:
+    role = str(raw.get("form", ""))
+    if role not in ("", "submit"):
+        raise FlowDefinitionError(f"{source}: step {raw.get('id')!r} has unknown form role {role!r}")
+    if role == "submit" and raw.get("kind") != "yes_no":
+        raise FlowDefinitionError(f"{source}: step {raw.get('id')!r} is answered by submitting, so it must be yes_no")
+    return role
 
 
 def parse_flow(data: dict[str, Any], source: str = "<flow>") -> Flow:
@@ -166,6 +181,7 @@ def parse_flow(data: dict[str, Any], source: str = "<flow>") -> Flow:
             title=str(data.get("title", data["id"])),
             steps=tuple(parse_steps(data["steps"], source)),
             done_message=str(data.get("done_message", "")),
+            form=bool(data.get("form", False)),
         )
     except FlowDefinitionError:
         raise

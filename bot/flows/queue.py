@@ -227,6 +227,7 @@ class FlowQueue:
     def handle_open(self, turn: Turn, action: Action) -> None:
         """An "answer now" button of ``todo``."""
         if not self.switch_to(turn, OpenValue.decode(action.value).instance):
+            turn.outdated = True
             turn.reply(say("flow.stale_answer"))
             if self.active(turn):
                 self.ask(turn)

@@ -22,10 +22,11 @@ from typing import Any, get_args
 
 from bot.context import Turn
 from bot.flows.definition import Flow, Step, StepChoice, load_flow
+from bot.flows.forms import FORM_ACTION, FlowForms
 from bot.flows.inputs import parse_answer
 from bot.flows.queue import EXPIRY_JOB, flow_key, instance_of
 from bot.flows.values import AnswerValue, EditValue
-from bot.flows.verbs import FLOW_VERBS, FlowVerbs
+from bot.flows.verbs import FLOW_VERBS
 from bot.model import Action, Choice, FieldKind, Form, FormField
 from bot.values import ValueProblem
 from bot.wording import escape, say, wording
@@ -39,7 +40,6 @@ Builder = Callable[[Turn, dict[str, Any]], Flow]
 ChoiceSource = Callable[[Turn, dict[str, Any]], list[StepChoice]]
 
 ANSWER_ACTION = "flow.answer"
-FORM_ACTION = "flow.form"
 _FIELD_KINDS: dict[str, FieldKind] = {
     **{kind: kind for kind in get_args(FieldKind)},
     "cadence": "text",
@@ -48,7 +48,7 @@ _FIELD_KINDS: dict[str, FieldKind] = {
 """The form field asking each kind of step (a cadence is typed; an acknowledgement is a yes)."""
 
 
-class FlowRunner(FlowVerbs):
+class FlowRunner(FlowForms):
     """Asks the steps of declared flows and hands complete answers to the flow's owner."""
 
     def __init__(self, loader: Callable[[str], Flow] = load_flow) -> None:
@@ -149,7 +149,7 @@ class FlowRunner(FlowVerbs):
             state.step = at_step
         turn.save_state()
         if ask:
-            self.ask(turn, intro=not saved and answers is None, kind=kind)
+            self.ask(turn, intro=not saved and answers is None, kind=kind, offer=bool(saved) and answers is None)
 
     def _suspend(self, turn: Turn) -> None:
         state = turn.state
@@ -236,6 +236,7 @@ class FlowRunner(FlowVerbs):
         assert state is not None
         flow = self._flow(turn) if state.flow == flow_id else None
         if flow is None or flow.step(step_id) is None:
+            turn.outdated = True
             turn.reply(say("flow.stale_answer"))
             if self.active(turn):
                 self.ask(turn)
@@ -248,6 +249,7 @@ class FlowRunner(FlowVerbs):
         """Several answers at once (a dialog): each is validated in order; the first bad one is re-asked."""
         state = turn.state
         if not self.active(turn) or state is None or (action.value and state.flow != action.value):
+            turn.outdated = True
             turn.reply(say("flow.stale_answer"))
             return
         flow = self._flow(turn)
@@ -285,6 +287,7 @@ class FlowRunner(FlowVerbs):
         state = turn.state
         if state and state.flow == flow_id and state.step == step_id:
             return True
+        turn.outdated = True
         turn.reply(say("flow.stale_answer"))
         if self.active(turn):
             self.ask(turn)
@@ -368,8 +371,8 @@ class FlowRunner(FlowVerbs):
         self.completions[flow.id](turn, answers, context)
         self.open_next(turn)
 
-    def ask(self, turn: Turn, intro: bool = False, kind: str = "reply") -> None:
-        """Send the current step's question."""
+    def ask(self, turn: Turn, intro: bool = False, kind: str = "reply", offer: bool = False) -> None:
+        """Send the current step's question (after the offer of a form, when it opens or ``offer``)."""
         state = turn.state
         assert state is not None
         flow = self._flow(turn)
@@ -409,6 +412,8 @@ class FlowRunner(FlowVerbs):
             choices = [
                 Choice(label=step.button or say("flow.next"), action=ANSWER_ACTION, value=value("ok"), style="primary")
             ]
+        if intro or offer:
+            self.offer_form(turn, flow, kind)
         hints = (
             []
             if step.kind == "ack"

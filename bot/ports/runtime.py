@@ -155,6 +155,11 @@ class Store(Protocol):
         """What the Teams adapter keeps: conversation references, accounts, the send journal, held messages."""
         ...
 
+    def purge_tenant(self, tenant_id: int) -> dict[str, int]:
+        """Delete a tenant and everything that belongs to it, and nothing of any other tenant (``rmbot tenant
+        purge``), all or nothing; returns how many rows went, per table (empty when there is no such tenant)."""
+        ...
+
     def schema_revisions(self) -> tuple[str | None, str | None]:
         """The migration the database is at, and the newest this version ships (equal when it is up to date)."""
         ...
@@ -262,6 +267,40 @@ class SlackRecords(Protocol):
 
     def user_ids(self, tenant_id: int) -> dict[int, str]:
         """Person id -> Slack user id for everyone of a tenant linked to Slack (one read)."""
+        ...
+
+    def tenant_bot(self, client_id: str, tenant_key: str) -> dict[str, Any] | None:
+        """The newest bot with a token serving a tenant (a team id, or an enterprise id for an org-wide install):
+        an org-wide install of that enterprise first, then that workspace's own install."""
+        ...
+
+    def mark_uninstalled(self, client_id: str, tenant_key: str, reason: str, at: datetime) -> bool:
+        """Slack said the app left a tenant at ``at`` (``app_uninstalled``, ``tokens_revoked``): mark it and drop its
+        tokens; False (nothing done) when it was installed again after ``at``."""
+        ...
+
+    def uninstalled(self, tenant_key: str | None = None) -> dict[str, tuple[str, datetime]]:
+        """Tenant key -> (reason, since when) of the tenants marked uninstalled (only ``tenant_key``'s, if given)."""
+        ...
+
+    def reinstalled(self, tenant_key: str, now: datetime) -> int:
+        """The tenant is installed again: clear its mark; the messages held for it are due ``now`` (how many)."""
+        ...
+
+    def hold_for_install(self, item_id: int) -> None:
+        """Hold outbox row ``item_id`` until its tenant installs the app again (cleared by the next attempt)."""
+        ...
+
+    def dm_channels(self, tenant_id: int) -> dict[frozenset[str], str]:
+        """Every DM (or group DM) channel kept for a tenant: the set of Slack user ids in it -> channel id."""
+        ...
+
+    def remember_dm_channel(self, tenant_id: int, users: frozenset[str], channel_id: str) -> None:
+        """Keep the channel ``conversations.open`` answered for ``users``, so no restart opens it again."""
+        ...
+
+    def forget_dm_channel(self, tenant_id: int, channel_id: str) -> None:
+        """Slack says a kept channel is gone (not found, archived): drop it, so the next message opens a new one."""
         ...
 
 
@@ -385,6 +424,10 @@ class TeamsRecords(Protocol):
 
     def wake_waiting(self, tenant_id: int, person_ids: set[int], now: datetime) -> int:
         """Messages held for ``person_ids`` (they just installed the app) are due ``now``; returns how many."""
+        ...
+
+    def teams(self, tenant_key: str) -> list[ConversationReference]:
+        """One installed channel reference for each team the app is in (its ``team_id`` set), newest first."""
         ...
 
 

@@ -20,7 +20,7 @@ from bot.reports.health import Health, programme_health
 from bot.sessions.agenda import library_for
 from bot.sessions.circles import Circle, circles_of_person
 from bot.sessions.model import SessionStatus
-from bot.sessions.slots import local_label
+from bot.sessions.slots import local_moment
 from bot.wording import escape, say
 
 PAIRED_VERBS = ("next", "agenda", "goals", "feedback", "support")
@@ -74,7 +74,7 @@ def _pair_view(uow: UnitOfWork, item: Taking, circle: Circle, person: Person, no
     held = [s for s in sessions if s.status == SessionStatus.HELD]
     if upcoming:
         session = upcoming[0]
-        item.next_session = local_label(session.starts_at, person.time_zone)
+        item.next_session = local_moment(session.starts_at, person.time_zone)
         library = library_for(circle)
         topic = library.topics.get(session.topic_id or "")
         framework = library.frameworks.get(session.framework_id or "")

@@ -30,6 +30,7 @@ from bot.ports import (
     TenantRepository,
     UnitOfWork,
 )
+from bot.zones import adopt_zone
 
 PROGRESS_STEP = 1000
 """People written between two progress reports of a directory import."""
@@ -192,10 +193,14 @@ class DirectoryService:
     # -- people behind chat accounts -------------------------------------------------------------
 
     def identify(self, tenant: Tenant, event: InboundEvent) -> Person | None:
-        """Who sent ``event`` (see :func:`bot.identities.identify`)."""
-        return identities.identify(
+        """Who sent ``event`` (see :func:`bot.identities.identify`), with the time zone the platform reports
+        stored when their record has none (see :func:`bot.zones.adopt_zone`)."""
+        person = identities.identify(
             self.people, self.claims, tenant, event.platform.value, event.user, event.user_email, event.user_name
         )
+        if person is not None and event.time_zone:
+            person = adopt_zone(self.people, self.participants, person, event.time_zone)
+        return person
 
     def needs_profile(self, platform: str, tenant_key: str, user: str) -> bool:
         """True when the user has no person yet, or only a placeholder without an email."""

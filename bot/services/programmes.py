@@ -83,6 +83,11 @@ def direction_needed(programme: Programme) -> str | None:
     return implied if implied != programme.settings.goal_direction else None
 
 
+def _field_value(programme: Programme, attribute: str) -> Any:
+    """A field of the programme, or its goal direction (a setting)."""
+    return getattr(programme.settings if attribute == "goal_direction" else programme, attribute)
+
+
 def goal_values(programme: Programme) -> dict[str, str]:
     """The goal's baseline, target and direction, as the wording about them takes them."""
     return {
@@ -259,6 +264,27 @@ class ProgrammeService:
         if changed.settings.mentor_capacity != programme.settings.mentor_capacity:
             self._apply_mentor_capacity(changed, programme.settings.mentor_capacity)
         return Edited(changed, value, changed=True)
+
+    def edit_fields(self, programme: Programme, changes: dict[str, Any]) -> list[str]:
+        """Set several fields at once (the ``program edit`` form), checked together: a unique name, the term's
+        order, and the goal's direction (``goal_direction``, a setting). Returns the attributes that changed."""
+        changed = programme.model_copy(deep=True)
+        for attribute, value in changes.items():
+            if attribute == "goal_direction":
+                changed.settings = changed.settings.model_copy(update={attribute: value})
+            elif attribute == "name" and value != programme.name:
+                self.check_unique_name(programme.tenant_id, value, exclude=programme.id)
+                changed.name, changed.slug = value, self._unique_slug(programme.tenant_id, value, exclude=programme.id)
+            else:
+                setattr(changed, attribute, value)
+        if changed.starts_on and changed.ends_on and changed.ends_on <= changed.starts_on:
+            raise CommandError("programme.term_order", starts=changed.starts_on, ends=changed.ends_on)
+        if direction_needed(changed) is not None:
+            raise CommandError("programme.direction_contradicts", **goal_values(changed))
+        names = [a for a in changes if _field_value(changed, a) != _field_value(programme, a)]
+        if names:
+            self.programmes.save(changed)
+        return names
 
     def confirm_direction(self, programme: Programme, attribute: str, value: float, wanted: str) -> Programme:
         """Store a target or baseline with the direction the coordinator confirmed is better."""

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal, Self
 from bot.commands.registry import find_programme
 from bot.domain import NewParticipant, Participant, ParticipantStatus, Person, Programme, ProgrammeStatus, Role
 from bot.eligibility import nobody_outside_line, role_problem
-from bot.errors import CommandError
+from bot.errors import CommandError, Outdated
 from bot.values import is_email
 
 if TYPE_CHECKING:
@@ -65,14 +65,21 @@ class Invitation:
     lonely: list[Person] = field(default_factory=list)
 
 
+ANSWERED_ALREADY = {
+    ("accept", ParticipantStatus.ACTIVE): "consent.already_in",
+    ("decline", ParticipantStatus.DECLINED): "consent.already_declined",
+}
+"""The sentence for a consent button pressed once the invitation was answered, when the press says the same
+as the answer given; any other press of an answered invitation is told ``consent.answered``."""
+
+
 @dataclass(frozen=True)
 class ConsentAnswer:
-    """The answer to a consent question, as recorded: ``accepted`` (just now), ``already_in``, ``declined``
-    (just now) or ``already_declined``."""
+    """The answer to a consent question, as recorded just now: ``accepted`` or ``declined``."""
 
     participant: Participant
     programme: Programme
-    outcome: Literal["accepted", "already_in", "declined", "already_declined"]
+    outcome: Literal["accepted", "declined"]
 
 
 @dataclass(frozen=True)
@@ -184,21 +191,25 @@ class RecruitmentService:
 
     def answer_consent(self, person: Person, participant_id: int, answer: str, now: datetime) -> ConsentAnswer:
         """Record ``person``'s answer (``accept`` or ``decline``) to the consent question of ``participant_id``;
-        :class:`CommandError` when that invitation is not theirs."""
+        :class:`CommandError` when that invitation is not theirs, :class:`Outdated` when it was answered already
+        (a button of an older copy of the question: whatever it says, it changes nothing)."""
         participant = self.participants.get(participant_id)
         if participant is None or participant.person_id != person.id or answer not in ANSWERS:
             raise CommandError("consent.not_yours")
         programme = self.programmes.get(participant.programme_id)
         if programme is None:
             raise CommandError("consent.not_yours")
+        if participant.status != ParticipantStatus.INVITED:
+            raise Outdated(
+                ANSWERED_ALREADY.get((answer, participant.status), "consent.answered"),
+                programme=programme,
+                role=participant.role.value,
+                status=participant.status.value,
+            )
         self.schedule.cancel(reminder_key(participant.id))
         if answer == "accept":
-            if participant.status == ParticipantStatus.ACTIVE:
-                return ConsentAnswer(participant, programme, "already_in")
             participant.status, participant.joined_at = ParticipantStatus.ACTIVE, now
             return ConsentAnswer(self.participants.save(participant), programme, "accepted")
-        if participant.status == ParticipantStatus.DECLINED:
-            return ConsentAnswer(participant, programme, "already_declined")
         participant.status = ParticipantStatus.DECLINED
         participant = self.participants.save(participant)
         self.schedule.cancel(f"intake-reminder:{participant.id}:")

@@ -13,7 +13,7 @@ from datetime import date
 from bot.commitment import schedule_gap_check
 from bot.context import Turn
 from bot.domain import MatchPair, NewMatchPair, PairStatus, Participant, Person, Programme, Role
-from bot.errors import CommandError, required
+from bot.errors import CommandError, Outdated, required
 from bot.matching import notices
 from bot.matching.load import candidate_of, read_input, topic_labels
 from bot.matching.model import MatchInput, Pair, Reason
@@ -139,7 +139,7 @@ class Rematching:
         if pair is None:
             raise CommandError("matching.rematch_not_yours")
         if pair.status == PairStatus.ENDED:
-            raise CommandError("matching.rematch_already_decided")
+            raise Outdated("matching.rematch_already_decided")
         return programme, pair
 
     def confirm_rematch(
@@ -152,10 +152,10 @@ class Rematching:
             raise CommandError("matching.rematch_not_yours")
         fresh = self.propose(programme, participant, pair, turn.now.date())  # the programme may have changed
         if isinstance(fresh, Reason):
-            raise CommandError("matching.rematch_stale")
+            raise Outdated("matching.rematch_stale")
         chosen = fresh.mentor if participant.role == Role.MENTEE else fresh.mentee
         if chosen != partner_id:
-            raise CommandError("matching.rematch_stale")
+            raise Outdated("matching.rematch_stale")
         self._end(turn, programme, pair, replaced=participant.id)
         stored = self.matching.add_pair(
             NewMatchPair(
@@ -167,7 +167,7 @@ class Rematching:
             )
         )
         if stored is None:
-            raise CommandError("matching.rematch_stale")
+            raise Outdated("matching.rematch_stale")
         self.introduce(turn, programme, stored, topic_labels())
         for circle in circles_of(turn.uow, programme):
             if stored.id in {p.id for p in circle.pairs} and not circle.pairs[0].scheduling:

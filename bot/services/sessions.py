@@ -14,7 +14,7 @@ from typing import Self
 from bot.commitment import after_outcome
 from bot.context import Turn
 from bot.domain import Person, Programme
-from bot.errors import CommandError
+from bot.errors import CommandError, Outdated
 from bot.library import Topic
 from bot.ports import (
     CoordinatorRepository,
@@ -42,7 +42,7 @@ from bot.sessions.followup import (
 )
 from bot.sessions.model import NewResource, NewSessionEvent, Resource, Session, SessionStatus, Side
 from bot.sessions.scheduling import offer_slots, pick
-from bot.sessions.slots import local_label
+from bot.sessions.slots import local_moment
 
 _KINDS = {  # an answer: what happened, and whose side it was (mine or the other)
     "held": ("held", "mine"),
@@ -108,18 +108,19 @@ class SessionsService:
         return upcoming
 
     def member_session(self, session_id: int, person_id: int) -> tuple[Session, Circle]:
-        """Session ``session_id`` and its circle, which the person must be in (``sessions.not_your_session``)."""
+        """Session ``session_id`` and its circle, which the person must be in (``sessions.not_your_session``, an
+        :class:`Outdated` refusal: the pairing ended, or the person's place in it)."""
         session = self.sessions.get(session_id)
         circle = circle_by_key(self, session.circle) if session else None
         if session is None or circle is None or person_id not in {m.person_id for m in circle.members}:
-            raise CommandError("sessions.not_your_session")
+            raise Outdated("sessions.not_your_session")
         return session, circle
 
     def member_circle(self, key: str, person_id: int) -> Circle:
-        """The circle ``key``, which the person must be in (``sessions.not_your_session``)."""
+        """The circle ``key``, which the person must be in (``sessions.not_your_session``, :class:`Outdated`)."""
         circle = circle_by_key(self, key)
         if circle is None or person_id not in {m.person_id for m in circle.members}:
-            raise CommandError("sessions.not_your_session")
+            raise Outdated("sessions.not_your_session")
         return circle
 
     def circle_now(self, key: str, person_id: int, tenant_id: int) -> Circle:
@@ -161,7 +162,7 @@ class SessionsService:
         session, circle = self.member_session(session_id, person_id)
         library = library_for(circle)
         if topic_id not in library.topics or session.status != SessionStatus.SCHEDULED:
-            raise CommandError("sessions.not_your_session")
+            raise Outdated("sessions.not_your_session")
         session.topic_id = topic_id
         self.sessions.save(session)
         return library.topics[topic_id]
@@ -177,9 +178,9 @@ class SessionsService:
             raise CommandError("sessions.not_your_session")
         ends = session.starts_at + timedelta(minutes=session.minutes)
         if now < ends:
-            raise CommandError("sessions.outcome_too_early", when=local_label(ends, person.time_zone))
+            raise CommandError("sessions.outcome_too_early", when=local_moment(ends, person.time_zone))
         if session.status == SessionStatus.CANCELLED and not session.outcome:
-            raise CommandError("sessions.outcome_cancelled")
+            raise Outdated("sessions.outcome_cancelled")
         person_id = person.id
         previous = session.outcome.get(str(person_id))
         my_side = circle.side_of(person_id)

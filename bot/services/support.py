@@ -12,7 +12,7 @@ from typing import Self
 
 from bot.context import Turn
 from bot.domain import PairStatus, ParticipantStatus, Person, Programme
-from bot.errors import CommandError, required
+from bot.errors import CommandError, Outdated, required
 from bot.ports import (
     MatchingRepository,
     ParticipantRepository,
@@ -95,8 +95,10 @@ class SupportService:
         """``support``: pause, or end (to be rematched, or for good), the person's own place in ``circle_key``."""
         mine = circles_of_person(self, person.id, person.tenant_id)
         circle = next((c for c in mine if c.key == circle_key), None)
-        if circle is None or what not in CHANGES:
+        if what not in CHANGES:
             raise CommandError("sessions.not_your_session")
+        if circle is None:  # the pairing ended, or the person's place in it, since the menu was sent
+            raise Outdated("sessions.not_your_session")
         status = PairStatus.PAUSED if what == "pause" else PairStatus.ENDED
         who = next(m.id for m in circle.members if m.person_id == person.id)
         set_circle(turn, circle, status, reason="support", who=who)

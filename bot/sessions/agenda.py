@@ -10,7 +10,7 @@ from bot.model import Address, Choice, Section
 from bot.sessions.buttons import SWAP_ACTION, TOPIC_ACTION, AgendaSwapValue, AgendaTopicValue
 from bot.sessions.circles import Circle
 from bot.sessions.model import Session, SessionStatus
-from bot.sessions.slots import local_label
+from bot.sessions.slots import local_moment
 from bot.wording import say
 
 FIRST_FRAMEWORK = "first_session"
@@ -109,7 +109,7 @@ def send_agenda(turn: Turn, circle: Circle, session: Session) -> None:
         say(
             "sessions.agenda",
             mentees=mentees,
-            when=local_label(session.starts_at, mentor.time_zone),
+            when=local_moment(session.starts_at, mentor.time_zone),
             programme=circle.programme,
             **facts,
         ),
@@ -123,7 +123,7 @@ def send_agenda(turn: Turn, circle: Circle, session: Session) -> None:
         person = circle.person(mentee)
         turn.message(
             Address.person(person.id),
-            say("sessions.prep", mentor=mentor.name, when=local_label(session.starts_at, person.time_zone), **facts),
+            say("sessions.prep", mentor=mentor.name, when=local_moment(session.starts_at, person.time_zone), **facts),
             programme_id=circle.programme.id,
         )
 

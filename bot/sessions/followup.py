@@ -20,7 +20,7 @@ from bot.sessions.buttons import NEXT_ACTION, OUTCOME_ACTION, NextSessionValue, 
 from bot.sessions.circles import Circle, circle_by_key, circle_now
 from bot.sessions.model import Session, SessionStatus
 from bot.sessions.scheduling import JOBS, offer_slots, offer_state
-from bot.sessions.slots import local_label
+from bot.sessions.slots import local_moment
 from bot.wording import say
 
 AGENDA_JOB, REMINDER_JOB, FOLLOWUP_JOB = JOBS
@@ -84,7 +84,7 @@ def on_reminder(turn: Turn, payload: dict[str, Any]) -> None:
             say(
                 "sessions.reminder",
                 others=[o.name for o in circle.others(person.id)],
-                when=local_label(session.starts_at, person.time_zone),
+                when=local_moment(session.starts_at, person.time_zone),
                 minutes=session.minutes,
             ),
             programme_id=circle.programme.id,
@@ -104,7 +104,7 @@ def on_followup(turn: Turn, payload: dict[str, Any]) -> None:
             say(
                 "sessions.followup",
                 others=[o.name for o in circle.others(person.id)],
-                when=local_label(session.starts_at, person.time_zone),
+                when=local_moment(session.starts_at, person.time_zone),
             ),
             choices=[
                 Choice(
@@ -138,7 +138,7 @@ def offer_next(turn: Turn, circle_key: str, session: Session) -> None:
             carry_on(turn, circle, session)
         return
     turn.reply(
-        say("sessions.next_is", when=local_label(upcoming.starts_at, turn.me.time_zone)),
+        say("sessions.next_is", when=local_moment(upcoming.starts_at, turn.me.time_zone)),
         choices=[
             Choice(
                 label=say("sessions.keep_label"),

@@ -27,7 +27,7 @@ from bot.sessions.scheduling import (
     offer_slots,
     schedule_jobs,
 )
-from bot.sessions.slots import local_label
+from bot.sessions.slots import local_moment
 from bot.wording import say
 
 HELD_NOTICES = "held_while_paused"
@@ -220,7 +220,7 @@ def _rejoin(turn: Turn, circle: Circle, who: int) -> None:
         say(
             "sessions.series_resumed",
             others=others,
-            first=local_label(sessions[0].starts_at, person.time_zone),
+            first=local_moment(sessions[0].starts_at, person.time_zone),
             count=len(sessions),
             minutes=sessions[0].minutes,
         ),

@@ -14,7 +14,7 @@ from typing import Any
 
 from bot.context import Turn
 from bot.domain import Person
-from bot.errors import CommandError, required
+from bot.errors import CommandError, Outdated, required
 from bot.model import Address, Choice
 from bot.sessions.agenda import send_agenda
 from bot.sessions.buttons import OTHER_ACTION, PICK_ACTION, SlotOtherValue, SlotPickValue
@@ -22,7 +22,7 @@ from bot.sessions.calendar import country_of, first_day
 from bot.sessions.circles import Circle
 from bot.sessions.ics import invite_attachment
 from bot.sessions.model import NewSession, NewSessionEvent, Session, SessionStatus, Side
-from bot.sessions.slots import Availability, local_label, propose_slots, series
+from bot.sessions.slots import Availability, local_label, local_moment, propose_slots, series
 from bot.wording import say
 
 JOBS = ("session_agenda", "session_reminder", "session_followup")
@@ -132,7 +132,7 @@ def offer_slots(
                 programme=circle.programme,
                 minutes=minutes,
                 zone=person.time_zone,
-                when=local_label(session.starts_at, person.time_zone) if session else "",
+                when=local_moment(session.starts_at, person.time_zone) if session else "",
                 reminder=bool(reminder),
             ),
             choices=choices,
@@ -162,13 +162,13 @@ def schedule_offer_reminder(turn: Turn, circle: Circle, state: dict[str, Any]) -
 def pick(turn: Turn, circle: Circle, when: datetime) -> None:
     """The person in ``turn`` accepts ``when``; confirm once every member accepted the same time."""
     state = offer_state(circle)
-    if not state:
-        raise CommandError("sessions.nothing_to_pick")
+    if not state:  # the offer was settled (confirmed, or moved on): an old button
+        raise Outdated("sessions.nothing_to_pick")
     me = turn.me
     if not all(
         person.fits(when, circle.programme.session_minutes, closed_days(circle)) for person in availability(circle)
     ):
-        raise CommandError("sessions.time_does_not_fit", when=local_label(when, me.time_zone))
+        raise CommandError("sessions.time_does_not_fit", when=local_moment(when, me.time_zone))
     if when <= turn.now:
         raise CommandError("sessions.time_in_past")
     accepted = {k: v for k, v in state.get("accepted", {}).items() if v == when.isoformat()}
@@ -186,7 +186,7 @@ def pick(turn: Turn, circle: Circle, when: datetime) -> None:
         say(
             "sessions.waiting_for",
             others=[o.name for o in circle.others(me.id) if str(o.id) not in accepted],
-            when=local_label(when, me.time_zone),
+            when=local_moment(when, me.time_zone),
         )
     )
 
@@ -197,7 +197,7 @@ def ask_to_confirm(
     """Ask ``other`` to confirm the time ``proposer`` picked (again, as a reminder, when nobody answered)."""
     turn.message(
         Address.person(other.id),
-        say("sessions.confirm_request", name=proposer, when=local_label(when, other.time_zone), reminder=reminder),
+        say("sessions.confirm_request", name=proposer, when=local_moment(when, other.time_zone), reminder=reminder),
         choices=[
             Choice(
                 label=say("sessions.confirm_label"),
@@ -303,7 +303,7 @@ def _announce(turn: Turn, circle: Circle, sessions: list[Session], key: str) -> 
             say(
                 key,
                 others=others,
-                first=local_label(sessions[0].starts_at, person.time_zone),
+                first=local_moment(sessions[0].starts_at, person.time_zone),
                 count=len(sessions),
                 minutes=sessions[0].minutes,
             ),

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from bot.sessions.calendar import is_public_holiday
 from bot.timing import WEEKEND
+from bot.wording import moment as moment_markup
 
 STEP = timedelta(minutes=30)
 
@@ -127,6 +128,12 @@ def parse_local_time(text: str, time_zone: str) -> datetime | None:
 
 
 def local_label(moment: datetime, time_zone: str) -> str:
-    """How a time reads to a person: 'Tue 21 Jan, 15:00 (Asia/Kolkata)'."""
+    """How a time reads to a person: 'Tue 21 Jan, 15:00 (Asia/Kolkata)' (plain text: labels, files)."""
     local = moment.astimezone(ZoneInfo(time_zone))
     return f"{local:%a %d %b, %H:%M} ({time_zone})"
+
+
+def local_moment(moment: datetime, time_zone: str) -> str:
+    """A time in message text: a neutral moment (:func:`bot.wording.moment`) that platforms able to show dates in
+    each reader's own zone do (Slack), with :func:`local_label` in ``time_zone`` as its text everywhere else."""
+    return moment_markup(moment, local_label(moment, time_zone))

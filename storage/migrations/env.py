@@ -3,6 +3,8 @@
 from alembic import context
 from sqlmodel import SQLModel
 
+import storage.slack_channels  # noqa: F401  (the Slack adapter's DM channels)
+import storage.slack_workspaces  # noqa: F401  (Slack tenants that removed the app)
 import storage.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
 import storage.teams_references  # noqa: F401  (the Teams adapter's tables)
 
