@@ -6,7 +6,7 @@ from typing import Any
 
 from bot.domain import Person, Programme, Role
 from bot.matching.load import offline_depth
-from bot.matching.rules import levels_below, within_reach
+from bot.matching.reporting_lines import levels_below, within_reach
 from bot.ports import PeopleRepository
 
 

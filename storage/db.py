@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 PG_KEEPALIVES = {"keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5, "keepalives_count": 3}
@@ -79,6 +80,8 @@ def _configure_sqlite(engine: Engine) -> None:
 
 
 def alembic_config(engine: Engine) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["engine"] = engine
@@ -90,6 +93,10 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
     On PostgreSQL, replicas that start together take turns (an advisory lock per schema): the first one
     migrates, the others then find the schema up to date."""
+    if revision == "head" and up_to_date(engine):
+        return  # nothing to do, and Alembic is not even loaded (it costs a command's start-up ~0.1 s)
+    from alembic import command
+
     if engine.dialect.name != "postgresql":
         command.upgrade(alembic_config(engine), revision)
         return
@@ -107,8 +114,26 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
             connection.commit()
 
 
+def newest_on_disk() -> str | None:
+    """The newest migration shipped, read from the file names (``NNNN_what.py`` has revision ``NNNN``; a test
+    checks that this agrees with Alembic's head)."""
+    numbers = sorted(path.name.split("_", 1)[0] for path in (MIGRATIONS / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"))
+    return numbers[-1] if numbers else None
+
+
+def up_to_date(engine: Engine) -> bool:
+    """Whether the database is at the newest migration shipped (False when it has no schema yet)."""
+    try:
+        with engine.connect() as connection:
+            found: list[str] = list(connection.execute(text("SELECT version_num FROM alembic_version")).scalars())
+    except SQLAlchemyError:
+        return False
+    return found == [newest_on_disk()]
+
+
 def head_revision() -> str | None:
     """The newest migration this version ships (what :func:`upgrade` brings a database to)."""
+    from alembic.config import Config
     from alembic.script import ScriptDirectory
 
     config = Config()

@@ -132,3 +132,14 @@ def test_outbox_messages_get_a_lane_and_waiting_answers_go_in_the_reply_lane(eng
     assert "lane" not in outbox.c and "ix_outbox_lane" not in {index.name for index in outbox.indexes}
     with engine.connect() as connection:
         assert connection.execute(select(func.count()).select_from(outbox)).scalar_one() == 5
+
+
+def test_a_database_behind_the_newest_migration_is_migrated_and_one_at_it_is_left_alone(engine: Engine) -> None:
+    assert db.newest_on_disk() == db.head_revision()  # the quick check reads the same head as Alembic
+    assert not db.up_to_date(engine)  # no schema yet
+    db.upgrade(engine, "0018")
+    assert not db.up_to_date(engine)
+    db.upgrade(engine)
+    assert db.up_to_date(engine) and db.current_revision(engine) == db.head_revision()
+    db.upgrade(engine)  # at the head already: nothing to do
+    assert db.current_revision(engine) == db.head_revision()

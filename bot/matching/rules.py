@@ -62,23 +62,6 @@ class ReportingLines:
         return np.array([self.level.get(p, 0) for p in people], dtype=np.int32)
 
 
-def levels_below(managers: dict[int, int | None], upper: int, lower: int) -> int | None:
-    """How many levels ``lower`` reports below ``upper``, walking up the manager chain (None: not below)."""
-    seen = {lower}
-    boss, levels = managers.get(lower), 1
-    while boss is not None and boss not in seen:
-        if boss == upper:
-            return levels
-        seen.add(boss)
-        boss, levels = managers.get(boss), levels + 1
-    return None
-
-
-def within_reach(levels: int, reach: int) -> bool:
-    """Whether someone ``levels`` below a person is inside that person's reporting-line exclusion."""
-    return reach <= 0 or levels <= reach
-
-
 @lru_cache(maxsize=4096)
 def utc_window(time_zone: str, working_hours: str, day: date) -> tuple[int, int]:
     """Working hours as (start minute of the UTC day, length in minutes) on ``day``."""

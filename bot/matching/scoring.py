@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.matching.model import DIVERSITY_DIMENSIONS, STYLE_KEYS, Candidate, MatchInput, Reason, Weights
-from bot.matching.rules import levels_below
+from bot.matching.reporting_lines import levels_below
 
 FLEXIBLE_STYLES = {"mix", "either"}
 _ROWS = 1024

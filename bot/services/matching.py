@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 from bot.commitment import schedule_gap_check
 from bot.context import Turn
@@ -40,9 +40,6 @@ from bot.matching.model import (
     Reason,
     Weights,
 )
-from bot.matching.rules import feasibility
-from bot.matching.run import Progress, mentee_reason, run_matching
-from bot.matching.scoring import explain, score
 from bot.ports import (
     AuditRepository,
     CoordinatorRepository,
@@ -56,6 +53,9 @@ from bot.services.feedback import FeedbackService
 from bot.services.rematch import Rematching
 from bot.sessions.circles import circles_of
 from bot.sessions.scheduling import offer_slots
+
+if TYPE_CHECKING:
+    from bot.matching.run import Progress
 
 WEIGHT_NAMES = ("topic", "diversity", "style", "choice")
 PREFERENCES: dict[str, Preference] = {"different": "different", "same": "same", "ignore": "ignore"}
@@ -132,6 +132,8 @@ class MatchingService(Rematching):
         """Run the matching (in the programme's mode and seed unless given) and save the run for publishing.
         From the command line, ``audit_as`` records the run in the programme's audit log as the operator's (in chat
         the engine records the coordinator's verb)."""
+        from bot.matching.run import run_matching  # NumPy (and SciPy): loaded when a matching runs
+
         data = self.input(programme, today)
         settings = programme.settings
         result = run_matching(
@@ -191,6 +193,9 @@ class MatchingService(Rematching):
             weights=data.weights,
         )
         if only.mentees and only.mentors:
+            from bot.matching.rules import feasibility  # NumPy: loaded when a matching is worked out
+            from bot.matching.run import mentee_reason
+
             only.rules.forbidden.discard((mentee.id, mentor.id))
             blocked = feasibility(only).mentee_blocked_by[0]
             if blocked is not None:
@@ -310,6 +315,9 @@ class MatchingService(Rematching):
         """For each ready mentee, 3 to 5 mentors who fit, best first (participant choice must be on)."""
         if not programme.settings.participant_choice:
             raise CommandError("matching.choices_off", programme=programme)
+        from bot.matching.rules import feasibility  # NumPy: loaded when a matching is worked out
+        from bot.matching.scoring import explain, score
+
         data = self.input(programme, today)
         allowed, scores = feasibility(data).allowed, score(data).total
         labels = topic_labels()

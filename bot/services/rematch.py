@@ -17,7 +17,6 @@ from bot.errors import CommandError, Outdated, required
 from bot.matching import notices
 from bot.matching.load import candidate_of, read_input, topic_labels
 from bot.matching.model import MatchInput, Pair, Reason
-from bot.matching.run import run_matching
 from bot.ports import (
     AuditRepository,
     CoordinatorRepository,
@@ -99,6 +98,8 @@ class Rematching:
 
     def propose(self, programme: Programme, participant: Participant, pair: MatchPair, today: date) -> Pair | Reason:
         """The best new partner for ``participant`` under every hard rule, or the precise reason nobody fits."""
+        from bot.matching.run import run_matching  # NumPy (and SciPy): loaded when a matching runs
+
         data = self._input_without(programme, participant, pair, today)
         settings = programme.settings
         result = run_matching(data, settings.match_mode, settings.match_seed, topic_labels())
