@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, cast, delete
+from sqlalchemy import bindparam, delete, text
 
 from bot.model import OutgoingMessage
 from bot.ports import Lane
@@ -20,9 +20,22 @@ from storage.sql import (
 )
 from storage.tables import (
     LANES,
+    UNSETTLED,
     OutboxMessageRow,
     ScheduledJobRow,
 )
+
+_HELD_FOR = (
+    select(OutboxMessageRow)
+    .where(
+        OutboxMessageRow.person_id == bindparam("person_id"),
+        OutboxMessageRow.tenant_id == bindparam("tenant_id"),
+        text(UNSETTLED),  # the partial index's own condition, so it is used
+        OutboxMessageRow.status == "pending",
+    )
+    .order_by(col(OutboxMessageRow.id))
+)
+"""Messages still waiting for one person alone: by the index on ``person_id``, never the tenant's backlog."""
 
 
 class OutboxRepo(_Repo):
@@ -42,6 +55,7 @@ class OutboxRepo(_Repo):
                 "payload": message.model_dump(mode="json"),
                 "recipients": people,
                 "pending": people,
+                "person_id": people[0] if len(people) == 1 else None,
                 "status": "pending",
                 "attempts": 0,
                 "last_error": "",
@@ -54,12 +68,7 @@ class OutboxRepo(_Repo):
 
     def release_held(self, tenant_id: int, person_id: int, now: datetime) -> list[OutgoingMessage]:
         """Nudges still waiting for ``person_id`` alone go out now, as replies (see the port)."""
-        rows = self.session.exec(  # only rows naming the person among their recipients: not the tenant's backlog
-            select(OutboxMessageRow)
-            .where(OutboxMessageRow.tenant_id == tenant_id, OutboxMessageRow.status == "pending")
-            .where(cast(col(OutboxMessageRow.recipients), String).contains(str(person_id)))
-            .order_by(col(OutboxMessageRow.id))
-        ).all()
+        rows = self.session.exec(_HELD_FOR, params={"person_id": person_id, "tenant_id": tenant_id}).all()
         released = []
         for row in rows:
             if row.recipients != [person_id] or row.pending != [person_id] or row.payload.get("kind") != "nudge":

@@ -23,6 +23,7 @@ from storage.sql import (
     keep,
     listed,
     read_once,
+    remembered,
     select,
     stored_id,
     table,
@@ -190,7 +191,9 @@ class PeopleRepo(_Repo):
     def in_tenant(self, tenant_id: int) -> list[Person]:
         people = table(PersonRow)
         statement = core_select(people).where(people.c.tenant_id == tenant_id).order_by(people.c.name)
-        return read_once(self.session, ("people", tenant_id), lambda: listed(self.session, Person, statement))
+        return read_once(
+            self.session, ("people", tenant_id), ("person",), lambda: listed(self.session, Person, statement)
+        )
 
     def many(self, person_ids: list[int]) -> dict[int, Person]:
         """People by id, in one query per thousand ids (read once per unit of work for the same ids)."""
@@ -203,7 +206,7 @@ class PeopleRepo(_Repo):
                 found.extend(listed(self.session, Person, chunk))
             return found
 
-        return {person.id: person for person in read_once(self.session, ("people", tuple(ids)), load)}
+        return {person.id: person for person in read_once(self.session, ("people", tuple(ids)), ("person",), load)}
 
     def stayed(self, tenant_id: int, programme_id: int, since: datetime, now: datetime) -> dict[bool, tuple[int, int]]:
         people, participants = table(PersonRow), table(ParticipantRow)
@@ -301,7 +304,10 @@ class ProgrammeRepo(_Repo):
         return to_domain(Programme, row)
 
     def get(self, programme_id: int) -> Programme | None:
-        return to_domain_or_none(Programme, keep(self.session, self.session.get(ProgrammeRow, programme_id)))
+        def load() -> Programme | None:
+            return to_domain_or_none(Programme, keep(self.session, self.session.get(ProgrammeRow, programme_id)))
+
+        return remembered(self.session, ("programme", programme_id), ("programme",), load)
 
     def by_slug(self, tenant_id: int, slug: str) -> Programme | None:
         row = self.session.exec(
@@ -346,6 +352,7 @@ class ParticipantRepo(_Repo):
         return read_once(
             self.session,
             ("participants", programme_id),
+            ("participant",),
             lambda: listed(self.session, Participant, statement.order_by(participants.c.id)),
         )
 

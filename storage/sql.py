@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable
 from functools import cache
-from typing import Any, TypeVar, overload
+from typing import Any, TypeVar, cast, overload
 
 from pydantic import BaseModel
 from sqlalchemy import Executable, Table, bindparam, event
@@ -28,6 +28,7 @@ __all__ = [
     "keep",
     "listed",
     "read_once",
+    "remembered",
     "rowcount",
     "select",
     "stored_id",
@@ -37,6 +38,7 @@ __all__ = [
 ]
 
 D = TypeVar("D", bound=BaseModel)
+T = TypeVar("T")
 R = TypeVar("R", bound=SQLModel)
 _KEPT = "rmbot.kept"
 
@@ -86,28 +88,53 @@ def listed(session: Session, model: type[D], statement: Executable) -> list[D]:
 _WRITES, _READ = "rmbot.writes", "rmbot.read"
 
 
+_ANY = "*"
+"""A write whose table is not known (raw SQL): every remembered read is read again."""
+
+
+def _wrote(session: Session, tables: set[str]) -> None:
+    writes = session.info.setdefault(_WRITES, {})
+    for name in tables:
+        writes[name] = writes.get(name, 0) + 1
+
+
 @event.listens_for(Session, "after_flush")
 def _count_flush(session: Session, _context: Any) -> None:
-    session.info[_WRITES] = session.info.get(_WRITES, 0) + 1
+    # Still the pre-flush lists here: the rows just written.
+    changed = {getattr(row, "__tablename__", _ANY) for row in (*session.new, *session.dirty, *session.deleted)}
+    _wrote(session, changed or {_ANY})
 
 
 @event.listens_for(Session, "do_orm_execute")
 def _count_write(state: ORMExecuteState) -> None:
     if not state.is_select:
-        state.session.info[_WRITES] = state.session.info.get(_WRITES, 0) + 1
+        written = getattr(state.statement, "table", None)
+        _wrote(state.session, {written.name if isinstance(written, Table) else _ANY})
 
 
-def read_once(session: Session, key: Hashable, load: Callable[[], list[D]]) -> list[D]:
-    """``load()``'s records, read once per unit of work for ``key`` while nothing is written in it: any flush or
-    UPDATE/INSERT/DELETE through the session since the last read means reading again. The records are shared
-    by the callers of one unit of work (copying them cost more than reading them again): a caller that changes
-    one saves it, and the save's flush makes the next call read afresh."""
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_reads(session: Session, _previous: Any) -> None:
+    session.info.pop(_READ, None)  # what was read may include what the rollback undid
+
+
+def remembered(session: Session, key: Hashable, tables: tuple[str, ...], load: Callable[[], T]) -> T:
+    """``load()``'s result, computed once per unit of work for ``key`` while none of ``tables`` is written in it:
+    a flush touching one of them, an UPDATE/INSERT/DELETE of one of them through the session, or a rollback
+    (a savepoint's included) means loading again. The result is shared by the callers of one unit of work
+    (copying cost more than reading again): a caller that changes a record saves it, and the save's flush makes
+    the next call load afresh."""
     read = session.info.setdefault(_READ, {})
-    writes = session.info.get(_WRITES, 0)
+    writes = session.info.get(_WRITES, {})
+    stamp = tuple(writes.get(name, 0) for name in (*tables, _ANY))
     found = read.get(key)
-    if found is None or found[0] != writes:
-        found = read[key] = (writes, load())
-    return list(found[1])
+    if found is None or found[0] != stamp:
+        found = read[key] = (stamp, load())
+    return cast(T, found[1])
+
+
+def read_once(session: Session, key: Hashable, tables: tuple[str, ...], load: Callable[[], list[D]]) -> list[D]:
+    """:func:`remembered` for a listing: each caller gets its own list (of the shared records)."""
+    return list(remembered(session, key, tables, load))
 
 
 @overload

@@ -68,6 +68,8 @@ class PersonRow(SQLModel, table=True):
     manager_id: int | None = Field(default=None, foreign_key="person.id", index=True)
     gender: str | None = Field(default=None, max_length=100)
     opted_out: bool = False
+    calendar_opt_out: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    """The person asked that their calendar's free/busy never be read (``calendar off``)."""
     left_at: datetime | None = _ts()
     """When a directory import no longer listed the person (they left the organisation)."""
     created_at: datetime | None = _ts()
@@ -222,6 +224,8 @@ class OutboxMessageRow(SQLModel, table=True):
         Index(
             "ix_outbox_lane", "platform", "lane", "id", sqlite_where=text(UNSETTLED), postgresql_where=text(UNSETTLED)
         ),
+        # What waits for one person (the nudges a turn releases): found without reading the tenant's backlog.
+        Index("ix_outbox_person", "person_id", "id", sqlite_where=text(UNSETTLED), postgresql_where=text(UNSETTLED)),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -237,6 +241,8 @@ class OutboxMessageRow(SQLModel, table=True):
     last_error: str = Field(default="", max_length=2000)
     lane: int = Field(default=LANES["bulk"], sa_column=Column(SmallInteger, nullable=False, server_default="1"))
     """The lane it waits in (:data:`LANES`): replies to what someone just did go ahead of bulk messages."""
+    person_id: int | None = None
+    """The one person it is to (None when it is to several, or to a channel)."""
     held_for_install: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     """Held until one of its recipients installs the app (Teams: no personal chat to post in yet); woken when
     one of them does. Cleared by the next attempt, which holds it again if it must still wait."""
@@ -329,6 +335,10 @@ class SessionRow(SQLModel, table=True):
     agenda_items: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     action_items: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     outcome: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    calendar_event: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}")
+    )
+    """The event written in the organisation's calendars: provider, event id and join link only."""
 
 
 class SessionEventRow(SQLModel, table=True):
@@ -434,3 +444,29 @@ class FigureContributorRow(SQLModel, table=True):
     person_id: int = Field(foreign_key="person.id", primary_key=True)
     scope: str = Field(max_length=32, primary_key=True)
     token: str = Field(max_length=32, unique=True)
+
+
+class CalendarRequestRow(SQLModel, table=True):
+    """A calendar request the engine recorded: free/busy to read or an event to write (``bot/ports/calendars.py``).
+
+    The calendar worker leases it, performs it and feeds the result back as inbox event ``calendar:<id>``."""
+
+    __tablename__ = "calendar_request"
+    __table_args__ = (Index("ix_calendar_request_due", "status", "due_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id", index=True)
+    key: str = Field(max_length=300, unique=True)
+    kind: str = Field(max_length=16)
+    provider: str = Field(max_length=16)
+    session_id: int | None = Field(default=None, index=True)
+    """The session an event write is for (no foreign key: the request outlives nothing it needs)."""
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    result: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="pending", max_length=16)
+    due_at: datetime = _ts(nullable=False)
+    lease_until: datetime | None = _ts()
+    attempts: int = 0
+    last_error: str = Field(default="", max_length=500)
+    created_at: datetime | None = _ts()
+    done_at: datetime | None = _ts()
