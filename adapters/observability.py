@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import TextIO
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, GCCollector, PlatformCollector, ProcessCollector
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.exposition import choose_encoder
 
 from bot.model import Platform
@@ -62,6 +62,7 @@ class Metrics:
                 self.send_retries.labels(platform.value, reason)
             self.messages_sent.labels(platform.value)
         reg.register(QueueCollector(store, now or _utcnow))
+        reg.register(DirectorySyncCollector(store))
         ProcessCollector(registry=reg)
         PlatformCollector(registry=reg)
         GCCollector(registry=reg)
@@ -136,6 +137,47 @@ class QueueCollector:
                 "rmbot_scheduler_lag_seconds", "How long the oldest overdue scheduled job has waited to be enqueued"
             ),
             GaugeMetricFamily("rmbot_store_up", "1 when the queue depths could be read from the database"),
+        )
+
+
+class DirectorySyncCollector:
+    """Directory sync totals by source (people added, changed, left; the last run), read from the database at each
+    scrape, so every replica shows what the scheduler leader's syncs did."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def describe(self) -> Iterator[Metric]:
+        yield from self._families()
+
+    def collect(self) -> Iterator[Metric]:
+        people, last = self._families()
+        try:
+            with self.store.unit_of_work() as uow:
+                totals = uow.directory_sync.totals()
+        except Exception:  # noqa: BLE001 - a scrape must answer even when the store does not
+            log.warning("reading directory sync totals for metrics failed", exc_info=True)
+            return
+        for each in totals:
+            for change, count in (("added", each.added), ("changed", each.changed), ("left", each.left)):
+                people.add_metric([each.source, change], count)
+            if each.last_run_at is not None:
+                last.add_metric([each.source], each.last_run_at.timestamp())
+        yield from (people, last)
+
+    @staticmethod
+    def _families() -> tuple[CounterMetricFamily, GaugeMetricFamily]:
+        return (
+            CounterMetricFamily(
+                "rmbot_directory_sync_people",
+                "People directory syncs added, changed and found gone, by source",
+                labels=["source", "change"],
+            ),
+            GaugeMetricFamily(
+                "rmbot_directory_sync_last_run_timestamp_seconds",
+                "When a directory sync from the source last changed the directory (Unix time)",
+                labels=["source"],
+            ),
         )
 
 

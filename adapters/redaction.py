@@ -71,8 +71,11 @@ def protect_settings(settings: Settings) -> None:
         settings.slack_app_token,
         settings.slack_client_secret,
         settings.slack_state_secret,
+        settings.slack_scim_token,
         settings.microsoft_app_password,
+        settings.rmbot_graph_client_secret,
         settings.rmbot_link_secret,
+        settings.rmbot_calendar_microsoft_client_secret,
     )
 
 

@@ -24,12 +24,15 @@ from typing import Protocol
 
 from aiohttp import web
 
+from adapters.calendars.worker import CalendarThread, CalendarWorker, providers_for
 from adapters.delivery import deliverers_for
+from adapters.directory_sync.schedule import scheduled_sync
 from adapters.observability import Metrics, Readiness, store_readiness
 from adapters.scheduling import DueWaker
 from adapters.settings import ConfigurationError, Settings
 from adapters.wiring import open_store
 from adapters.worker import LEADER_EVERY_SECONDS, ObservationRelay, WorkerProcess, is_worker_child, run_child
+from bot.engine import Engine
 from bot.ports import Deliverer, Store
 from bot.runtime import Runtime
 from bot.wording import say
@@ -140,6 +143,8 @@ class Worker:
         self.poll_seconds = poll_seconds
         self.listener = listener
         self.deliverers = deliverers_for(settings, runtime.store)
+        self.directory_sync = scheduled_sync(settings, runtime.store)
+        """The scheduled directory sync (RMBOT_DIRECTORY_SYNC), run on the leader's ticks; None without one."""
         self.yield_to: Callable[[], bool] = lambda: False
         """Set by an adapter that must answer fast (Slack's 3-second ack): while it says True, the worker waits."""
         self._wake = threading.Event()
@@ -156,18 +161,24 @@ class Worker:
             if listener is not None
             else []
         )
+        providers = providers_for(settings)
+        self.calendars = CalendarThread(CalendarWorker(runtime, providers, poke=self.poke)) if providers else None
+        """Calendar requests (free/busy, events) performed next to the senders, when a provider is configured."""
 
     def start(self) -> None:
         self._thread.start()
         for thread in (*self._senders, *self._listening):
             thread.start()
+        if self.calendars is not None:
+            self.calendars.start()
 
     def poke(self) -> None:
         self._wake.set()
 
     def alive(self) -> bool | str:
         """Readiness: every worker thread is running (True), or which ones are not."""
-        dead = [t.name for t in (self._thread, *self._senders, *self._listening) if not t.is_alive()]
+        calendars = [self.calendars.thread] if self.calendars is not None else []
+        dead = [t.name for t in (self._thread, *self._senders, *self._listening, *calendars) if not t.is_alive()]
         return f"not running: {', '.join(dead)}" if dead else True
 
     def stop(self) -> None:
@@ -180,6 +191,8 @@ class Worker:
         self._thread.join(timeout=5)
         for thread in (*self._senders, *self._listening):
             thread.join(timeout=5)
+        if self.calendars is not None:
+            self.calendars.stop()
 
     def run_once(self) -> None:
         """One pass: pending events, then pending messages."""
@@ -188,10 +201,12 @@ class Worker:
             self.runtime.send_pending(deliverer)
 
     def enqueue_due(self) -> datetime | None:
-        """Scheduler callback: turn due jobs into inbox events, poke the loop, redact expired payloads (at most
-        hourly), return the next due time."""
+        """Scheduler callback: turn due jobs into inbox events, poke the loop, start the directory sync when it is
+        due, redact expired payloads (at most hourly), return the next due time."""
         if self.runtime.store.schedule.enqueue_due(self.runtime.clock.now()):
             self.poke()
+        if self.directory_sync is not None:  # reads the source in a thread of its own when due
+            self.directory_sync.run_if_due(self.runtime.clock.now())
         self.runtime.housekeeping()
         return self.runtime.store.schedule.next_due()
 
@@ -266,7 +281,7 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None, 
         threading.Thread(target=_run_http, args=(app, host, port), name="rmbot-http", daemon=True).start()
         run_console(settings, as_email=settings.rmbot_console_coordinator, store=store)
         return
-    runtime = Runtime(store, observer=app[METRICS])
+    runtime = Runtime(store, Engine(calendars=settings.calendar_providers), observer=app[METRICS])
     supervisor = WorkerProcess(observer=app[METRICS]) if role == "all" and settings.rmbot_worker == "process" else None
     worker = (
         None
@@ -321,7 +336,10 @@ def _serve_worker_child(settings: Settings) -> None:
     store = open_store(settings, migrate=False)
     relay = ObservationRelay()
     worker = Worker(
-        Runtime(store, observer=relay), settings, poll_seconds=WORKER_POLL_SECONDS, listener=store.inbox.listener()
+        Runtime(store, Engine(calendars=settings.calendar_providers), observer=relay),
+        settings,
+        poll_seconds=WORKER_POLL_SECONDS,
+        listener=store.inbox.listener(),
     )
     waker = _due_waker(worker, settings, store.leadership())
 

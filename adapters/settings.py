@@ -104,6 +104,91 @@ class Settings(BaseSettings):
         description="multiplies Slack's per-method rate tiers (conversations.open: 50 calls a minute per "
         "workspace, views.open: 100...); raise it only when Slack allows your app more",
     )
+    slack_scim_token: str = Field(
+        default="",
+        description="directory sync from Slack on Enterprise Grid: an org admin's user token (xoxp-) with the "
+        "admin scope, read through SCIM (empty: users.list with SLACK_BOT_TOKEN)",
+    )
+    slack_scim_url: str = Field(
+        default="https://api.slack.com/scim/v2/", description="Slack's SCIM API (a local fake in tests)"
+    )
+    rmbot_slack_managers_csv: str = Field(
+        default="",
+        description="directory sync from Slack: a CSV file (columns email, manager_email) of everyone's manager",
+    )
+    rmbot_google_service_account_file: str = Field(
+        default="",
+        description="Google Workspace: the service account's JSON key file (domain-wide delegation)",
+    )
+    rmbot_google_admin_email: str = Field(
+        default="", description="Google Workspace: the administrator the service account acts as (directory sync)"
+    )
+    rmbot_google_api_url: str = Field(
+        default="https://admin.googleapis.com", description="Google's Admin SDK (a local fake in tests)"
+    )
+    rmbot_google_token_url: str = Field(
+        default="", description="Google's OAuth token endpoint (default: the key file's token_uri)"
+    )
+    rmbot_calendar_microsoft_tenant: str = Field(
+        default="", description="calendars on Microsoft 365: the Directory (tenant) ID of the app registration"
+    )
+    rmbot_calendar_microsoft_client_id: str = Field(
+        default="", description="calendars on Microsoft 365: the app registration's client id (Calendars.ReadWrite)"
+    )
+    rmbot_calendar_microsoft_client_secret: str = Field(
+        default="", description="calendars on Microsoft 365: the app registration's client secret"
+    )
+    rmbot_calendar_microsoft_login_url: str = Field(
+        default="https://login.microsoftonline.com", description="Microsoft Entra ID's sign-in host (calendars)"
+    )
+    rmbot_calendar_graph_url: str = Field(
+        default="https://graph.microsoft.com/v1.0", description="Microsoft Graph (calendars; a local fake in tests)"
+    )
+    rmbot_calendar_google_service_account_file: str = Field(
+        default="",
+        description="calendars on Google Workspace: the service account's JSON key file (domain-wide delegation "
+        "with the calendar.freebusy and calendar.events scopes)",
+    )
+    rmbot_calendar_google_api_url: str = Field(
+        default="https://www.googleapis.com/calendar/v3", description="Google Calendar API (a local fake in tests)"
+    )
+    rmbot_calendar_google_token_url: str = Field(
+        default="", description="Google's OAuth token endpoint for calendars (default: the key file's token_uri)"
+    )
+    rmbot_directory_sync: str = Field(
+        default="",
+        description="a scheduled directory sync, SOURCE@daily, @hourly or @weekly (sources: microsoft, google, "
+        "slack), run by the scheduler leader (empty: none; `rmbot directory sync SOURCE` runs one by hand)",
+    )
+    rmbot_directory_sync_tenant: str = Field(
+        default="",
+        description="the tenant the scheduled directory sync fills: console, slack:TEAM_ID or teams:TENANT_ID "
+        "(default: teams:RMBOT_GRAPH_TENANT_ID for microsoft, else console)",
+    )
+    rmbot_seniority_map: str = Field(
+        default="",
+        description="directory sync: a YAML file mapping job-title patterns (or a grade attribute) to seniority "
+        "levels, for sources without seniority; a person's own seniority wins",
+    )
+    rmbot_graph_tenant_id: str = Field(
+        default="", description="Microsoft Entra ID directory sync: the tenant (default: MICROSOFT_APP_TENANT_ID)"
+    )
+    rmbot_graph_client_id: str = Field(
+        default="",
+        description="Microsoft Entra ID directory sync: the app registration with User.Read.All "
+        "(and optionally MailboxSettings.Read) application permissions (default: MICROSOFT_APP_ID)",
+    )
+    rmbot_graph_client_secret: str = Field(
+        default="", description="Microsoft Entra ID directory sync: its client secret (default: MICROSOFT_APP_PASSWORD)"
+    )
+    rmbot_graph_url: str = Field(
+        default="https://graph.microsoft.com/v1.0",
+        description="Microsoft Graph for the directory sync (other clouds, a local fake in tests)",
+    )
+    rmbot_graph_login_url: str = Field(
+        default="https://login.microsoftonline.com",
+        description="Microsoft Entra ID, where the directory sync gets its Graph token (other clouds)",
+    )
     microsoft_app_id: str = ""
     microsoft_app_password: str = ""
     microsoft_app_tenant_id: str = ""
@@ -224,6 +309,21 @@ class Settings(BaseSettings):
     @property
     def teams_configured(self) -> bool:
         return bool(self.microsoft_app_id or self.teams_enabled)
+
+    @property
+    def calendar_providers(self) -> frozenset[str]:
+        """The calendar providers whose credentials are set: programmes may use only these (issue #21)."""
+        found = set()
+        microsoft = (
+            self.rmbot_calendar_microsoft_tenant,
+            self.rmbot_calendar_microsoft_client_id,
+            self.rmbot_calendar_microsoft_client_secret,
+        )
+        if all(microsoft):
+            found.add("microsoft")
+        if self.rmbot_calendar_google_service_account_file:
+            found.add("google")
+        return frozenset(found)
 
 
 def parse_admin_emails(value: str) -> list[tuple[str, str]]:

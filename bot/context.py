@@ -45,6 +45,9 @@ class Turn:
     chat (:mod:`bot.group_chats`)."""
     outdated: bool = False
     """The button pressed no longer applied (:class:`~bot.errors.Outdated`, or a question that moved on)."""
+    calendars: frozenset[str] = frozenset()
+    """The calendar providers this deployment has credentials for (``microsoft``, ``google``): see
+    :mod:`bot.sessions.calendar_sync`."""
 
     @property
     def me(self) -> Person:
@@ -65,6 +68,7 @@ class Turn:
             state=self.uow.conversations.load(self.tenant.id, person.id),
             sent=self.sent,
             actor=self.actor or self.person,
+            calendars=self.calendars,
         )
 
     def message(

@@ -9,11 +9,12 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from bot.ports import DirectoryEntry
+from bot.seniority import SeniorityMap
 from bot.values import ValueProblem, parse_time_zone, parse_working_hours
 from bot.wording import say, unescape
 
@@ -65,6 +66,8 @@ MAX_SENIORITY = 1000
 _EMAIL = re.compile(r"[^\s@,;<>()\[\]\"]+@[^\s@,;<>()\[\]\".]+(?:\.[^\s@,;<>()\[\]\".]+)+")
 _SENIORITY = re.compile(r"[+-]?\d+")
 _CHAIN_SHOWN = 8
+_WHY_EMPTY = "why empty:"
+"""Key prefix under which a source's row carries why a required value is empty (e.g. no seniority mapping)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +203,47 @@ def parse_directory(text: str, existing: Mapping[str, str | None]) -> DirectoryP
         return result
     wanted = [(name, columns[name]) for name in REQUIRED_COLUMNS + OPTIONAL_COLUMNS if name in columns]
 
+    def values() -> Iterator[tuple[int, dict[str, str]]]:
+        for line, cells in records:
+            width = len(cells)
+            yield line, {name: cells[pos].strip() if pos < width else "" for name, pos in wanted}
+
+    return _validate(values(), existing, header_line, result)
+
+
+def parse_rows(
+    rows: Iterable[Mapping[str, str]],
+    existing: Mapping[str, str | None],
+    seniority: SeniorityMap | None = None,
+    source: str = "",
+) -> DirectoryParse:
+    """Validate people a directory source listed (rows in the CSV's columns, as ``rmbot directory sync`` reads
+    them) exactly as :func:`parse_directory` validates a file's rows. A row's "line" is its position (from 1).
+
+    A row without a seniority gets the level ``seniority`` (the operator's mapping) derives; a row's own value
+    wins. A row left without one is an error naming why (``source`` names where the rows came from)."""
+
+    def numbered() -> Iterator[tuple[int, dict[str, str]]]:
+        for position, row in enumerate(rows, start=1):
+            v = {name: str(row.get(name) or "").strip() for name in REQUIRED_COLUMNS + OPTIONAL_COLUMNS}
+            if not v["seniority"]:
+                if seniority is None:
+                    v[_WHY_EMPTY + "seniority"] = unescape(say("directory_sync.seniority_no_mapping", source=source))
+                else:
+                    v["seniority"], v[_WHY_EMPTY + "seniority"] = seniority.seniority(row)
+            yield position, v
+
+    return _validate(numbered(), existing, 0, DirectoryParse())
+
+
+def _validate(
+    records: Iterable[tuple[int, dict[str, str]]],
+    existing: Mapping[str, str | None],
+    header_line: int,
+    result: DirectoryParse,
+) -> DirectoryParse:
+    """The checks every person gets, from a file or a source: all rows are checked, and any error refuses all."""
+
     first_line: dict[str, int] = {}  # email -> line of its first (kept) occurrence
     stated_manager: dict[str, str | None] = {}  # email -> manager email as the file states it
     identity_owner: dict[tuple[str, str], tuple[str, int]] = {}
@@ -207,10 +251,8 @@ def parse_directory(text: str, existing: Mapping[str, str | None]) -> DirectoryP
     errors = result.errors
     seen_any = False
 
-    for line, cells in records:
+    for line, v in records:
         seen_any = True
-        width = len(cells)
-        v = {name: cells[pos].strip() if pos < width else "" for name, pos in wanted}
         for name in OPTIONAL_COLUMNS:
             v.setdefault(name, "")
         raw_email = v["email"]
@@ -219,7 +261,7 @@ def parse_directory(text: str, existing: Mapping[str, str | None]) -> DirectoryP
 
         for name in ("email", "name", "seniority"):
             if not v[name]:
-                problems.append(_plain("missing_field", field=name))
+                problems.append(v.get(_WHY_EMPTY + name) or _plain("missing_field", field=name))
         for name, limit in MAX_LENGTH.items():
             if len(v[name]) > limit:
                 problems.append(_plain("too_long", field=name, length=len(v[name]), limit=limit))

@@ -54,6 +54,8 @@ class NewPerson(_Record):
     manager_id: int | None = None
     gender: str | None = None
     opted_out: bool = False
+    calendar_opt_out: bool = False
+    """They asked that their calendar's free/busy never be read (``calendar off``): times follow their working hours."""
     """True once the person asked to hear nothing more from the bot."""
     left_at: datetime | None = None
     """When the directory stopped listing them: they left the organisation."""
@@ -131,6 +133,8 @@ class ProgrammeSettings(BaseModel):
     """Whether a higher or a lower value of the goal's measure is better (asked when the target is below the baseline)."""
     library: dict[str, Any] = Field(default_factory=dict)
     """The programme's own topics and frameworks (``topics`` and ``frameworks`` lists, as in prompts/library)."""
+    calendar: Literal["off", "microsoft", "google"] = "off"
+    """Whose calendars sessions go on: free/busy read for offers, events written with a meeting link (issue #21)."""
 
 
 class NewProgramme(_Record):

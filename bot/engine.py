@@ -48,8 +48,11 @@ class Engine:
         handlers: Sequence[Handling] | None = None,
         registry: Registry | None = None,
         flows: FlowRunner | None = None,
+        calendars: frozenset[str] = frozenset(),
     ) -> None:
         self.registry = registry or Registry()
+        self.calendars = calendars
+        """The calendar providers configured here (credentials present): programmes may use only these."""
         self.flows = flows or FlowRunner()
         self.actions: dict[str, ActionRun] = {
             ANSWER_ACTION: self.flows.handle_action,
@@ -92,7 +95,7 @@ class Engine:
     def handle(self, event: InboundEvent, uow: UnitOfWork, now: datetime) -> Turn:
         """Handle one event inside ``uow``; returns the turn (with the messages it queued)."""
         tenant = uow.tenants.ensure(event.platform.value, event.tenant)
-        turn = Turn(event=event, uow=uow, tenant=tenant, now=now, flows=self.flows)
+        turn = Turn(event=event, uow=uow, tenant=tenant, now=now, flows=self.flows, calendars=self.calendars)
         if event.kind == "due":
             handler = self.due.get(str(event.due.get("kind")))
             if handler is not None:

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from bot import commitment, feedback, grants, intake, returning, team_rating
+from bot.commands import calendars as calendar_commands
 from bot.commands import (
     clone,
     general,
@@ -26,7 +27,7 @@ from bot.commands import intake as intake_commands
 from bot.flows.definition import FLOW_DIR, load_flow
 from bot.handling import HandlerProblem, Handling, OnAction, OnCommand, OnDue, OnFlow
 from bot.reports import releases
-from bot.sessions import followup, offers
+from bot.sessions import calendar_results, followup, offers
 
 if TYPE_CHECKING:
     from bot.commands.registry import Registry
@@ -48,6 +49,8 @@ def default_handlers() -> tuple[Handling, ...]:
         sessions,
         followup,
         offers,
+        calendar_results,
+        calendar_commands,
         support,
         feedback,
         team_rating,

@@ -208,6 +208,9 @@ class FormField(_Model):
     minimum: float | None = None
     maximum: float | None = None
     max_selected: int | None = None
+    max_length: int | None = None
+    """For a text question: the most characters its answer may have (the step's ``max_length``), so that a
+    platform's input stops where the engine would refuse."""
     current: Any = None
 
 

@@ -124,7 +124,20 @@ def build(turn: Turn, flows: FlowRunner) -> tuple[dict[str, Any], dict[str, Any]
     src.take("coordinator_offer")  # shown as a coordinator grant above
     if rest := src.rest():
         record["other_records"] = rest
-    return record, _view(turn, flows, record, manager=record["manager"], me=me)
+    record["calendar"] = _calendar_use(turn)
+    return record, _view(turn, flows, record, manager=record["manager"], me=me, calendar=record["calendar"])
+
+
+def _calendar_use(turn: Turn) -> str:
+    """Whether the person's calendar is read (free/busy only), and for which programmes (issue #21)."""
+    if turn.me.calendar_opt_out:
+        return say("calendars.my_data_off")
+    names = []
+    for participant in turn.uow.participants.of_person(turn.me.id):
+        programme = turn.uow.programmes.get(participant.programme_id)
+        if programme is not None and programme.settings.calendar != "off":
+            names.append(programme.name)
+    return say("calendars.my_data_read", programmes=names) if names else say("calendars.my_data_unused")
 
 
 def _programmes(turn: Turn, flows: FlowRunner, src: _Sources, names: _Names) -> list[dict[str, Any]]:

@@ -59,10 +59,9 @@ class MatchingRepo(_Repo):
         )
 
     def rules(self, programme_id: int) -> list[MatchRule]:
-        rows = self.session.exec(
-            select(MatchRuleRow).where(MatchRuleRow.programme_id == programme_id).order_by(col(MatchRuleRow.id))
-        )
-        return [to_domain(MatchRule, row) for row in rows]
+        rules = table(MatchRuleRow)
+        statement = core_select(rules).where(rules.c.programme_id == programme_id).order_by(rules.c.id)
+        return listed(self.session, MatchRule, statement)  # thousands of forbids: no ORM instance per row
 
     def remove_rules(self, programme_id: int, mentee_id: int, mentor_id: int) -> int:
         result = self.session.execute(

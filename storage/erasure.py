@@ -25,7 +25,14 @@ from bot.ports import Traces
 from storage import slack_channels
 from storage.repositories import _Repo
 from storage.sql import col, select
-from storage.tables import ConversationStateRow, InboxEventRow, OutboxMessageRow, PersonIdentityRow, TenantRow
+from storage.tables import (
+    CalendarRequestRow,
+    ConversationStateRow,
+    InboxEventRow,
+    OutboxMessageRow,
+    PersonIdentityRow,
+    TenantRow,
+)
 from storage.teams_references import TeamsAccountRow, TeamsConversationRow, TeamsSendRow
 
 SETTLED_INBOX = ("done", "failed")
@@ -124,6 +131,7 @@ class ErasureRepo(_Repo):
         self._outbox(traces, pattern, placeholder)
         if pattern is not None:
             self._conversations(traces, pattern, placeholder)
+            self._calendar_reads(traces, pattern)
         self.session.flush()
 
     def _platform_ids(self, tenant: TenantRow, user_keys: frozenset[str]) -> frozenset[str]:
@@ -200,6 +208,22 @@ class ErasureRepo(_Repo):
                 value = getattr(row, name)
                 if holds(value, pattern):
                     setattr(row, name, _replaced(value, pattern, placeholder))
+
+    def _calendar_reads(self, traces: Traces, pattern: re.Pattern[str]) -> None:
+        """Free/busy not read yet is never read for them (their address leaves the request). Event requests keep
+        the addresses the other people's events need to be cancelled, and drop them once done."""
+        rows = self.session.exec(
+            select(CalendarRequestRow).where(
+                CalendarRequestRow.tenant_id == traces.tenant_id,
+                CalendarRequestRow.kind == "freebusy",
+                col(CalendarRequestRow.status).in_(["pending", "working"]),
+            )
+        ).all()
+        for row in rows:
+            people = [p for p in row.payload.get("people", []) if p.get("person_id") != traces.person_id]
+            people = [p for p in people if not holds(p.get("email", ""), pattern)]
+            if len(people) != len(row.payload.get("people", [])):
+                row.payload = {**row.payload, "people": people}
 
     def forget_accounts(self, person_id: int) -> None:
         identities = self.session.exec(select(PersonIdentityRow).where(PersonIdentityRow.person_id == person_id))

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import String, cast, or_
 from sqlmodel import SQLModel
 
+from storage.directory_sync import DirectorySourcePersonRow
 from storage.repositories import _Repo
 from storage.sql import col, select
 from storage.tables import (
@@ -47,6 +48,7 @@ SOURCES: dict[str, tuple[str, tuple[str, ...]]] = {
     "person": ("person", ("id",)),
     "direct_reports": ("person", ("manager_id",)),
     "chat_accounts": ("person_identity", ("person_id",)),
+    "directory_sync": ("directory_source_person", ("person_id",)),
     "participations": ("participant", ("person_id",)),
     "invited": ("participant", ("invited_by",)),
     "tenant_coordinator": ("tenant_coordinator", ("person_id",)),
@@ -68,7 +70,7 @@ SOURCES: dict[str, tuple[str, tuple[str, ...]]] = {
     "audit_log": ("audit_log", ("person_id",)),
     "scheduled": ("scheduled_job", ("payload",)),
     "messages_sent": ("inbox_event", ("user_key",)),
-    "messages_received": ("outbox_message", ("recipients",)),
+    "messages_received": ("outbox_message", ("recipients", "person_id")),  # person_id: the one recipient, when one
     "messages_about_you": ("outbox_message", ("payload",)),
 }
 """Source name -> (table, the columns that name the person in it)."""
@@ -126,6 +128,7 @@ class PersonalDataRepo(_Repo):
         """The tables whose rows belong to the person outright."""
         owned: dict[str, tuple[type[SQLModel], Any]] = {
             "chat_accounts": (PersonIdentityRow, PersonIdentityRow.person_id),
+            "directory_sync": (DirectorySourcePersonRow, DirectorySourcePersonRow.person_id),
             "tenant_coordinator": (TenantCoordinatorRow, TenantCoordinatorRow.person_id),
             "coordinator_of": (ProgrammeCoordinatorRow, ProgrammeCoordinatorRow.person_id),
             "coordinator_offer": (CoordinatorGrantRow, CoordinatorGrantRow.person_id),

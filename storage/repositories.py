@@ -17,6 +17,8 @@ from sqlmodel import Session, SQLModel
 
 from bot.domain import NewParticipant, NewPerson, NewProgramme, Participant, Person, Programme, Tenant
 from bot.ports import ConversationState
+from bot.ports.match_facts import MatchFacts
+from storage import match_facts as match_reads
 from storage.sql import (
     col,
     insert_ignoring_duplicates,
@@ -266,10 +268,7 @@ class PeopleRepo(_Repo):
 
     def managers(self, tenant_id: int) -> dict[int, int | None]:
         """Every person of the tenant and their manager (for reporting-line rules)."""
-        rows = self.session.exec(
-            select(col(PersonRow.id), PersonRow.manager_id).where(PersonRow.tenant_id == tenant_id)
-        )
-        return {stored_id(person_id): manager_id for person_id, manager_id in rows}
+        return match_reads.managers(self.session, tenant_id)
 
     def seniority_range(self, tenant_id: int) -> tuple[int | None, int | None]:
         row = self.session.exec(
@@ -355,6 +354,10 @@ class ParticipantRepo(_Repo):
             ("participant",),
             lambda: listed(self.session, Participant, statement.order_by(participants.c.id)),
         )
+
+    def match_facts(self, programme_id: int) -> list[MatchFacts]:
+        """The programme's active participants with the facts matching compares (one query, no records)."""
+        return match_reads.match_facts(self.session, programme_id)
 
     def of_person(self, person_id: int) -> list[Participant]:
         rows = self.session.exec(_PARTICIPATIONS, params={"person_id": person_id})

@@ -16,7 +16,9 @@ from bot.domain import Tenant
 from bot.ports import Store
 from storage import db
 from storage.activity import AuditRepo, FeedbackRepo, MatchingRepo, SessionsRepo
+from storage.calendars import CalendarRequestsRepo, SqlCalendarQueue
 from storage.directory import DirectoryRepo
+from storage.directory_sync import DirectorySyncRepo
 from storage.erasure import ErasureRepo, redact_expired
 from storage.grants import CoordinatorGrantRepo
 from storage.leader import AdvisoryLockLeadership, SoleLeadership, leadership_for
@@ -75,6 +77,8 @@ class SqlUnitOfWork:
         self.figures = FiguresRepo(session, now)
         self.personal_data = PersonalDataRepo(session, now)
         self.erasure = ErasureRepo(session, now)
+        self.directory_sync = DirectorySyncRepo(session, now)
+        self.calendars = CalendarRequestsRepo(session, now)
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:
@@ -93,6 +97,7 @@ class SqlStore:
         self.schedule = SqlSchedule(engine, now)
         self.slack = SqlSlackTenants(engine)
         self.teams = SqlTeamsRecords(engine)
+        self.calendars = SqlCalendarQueue(engine, now)
         self.payload_retention = PAYLOAD_RETENTION
         """How long handled inbox payloads and delivered outbox payloads are kept (RMBOT_PAYLOAD_RETENTION_DAYS)."""
         self._tenants: dict[tuple[str, str], Tenant] = {}

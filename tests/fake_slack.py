@@ -12,6 +12,7 @@ violation. As on Slack, a ``Retry-After`` holds for the method it answered in th
 from __future__ import annotations
 
 import asyncio
+import base64
 import collections
 import hashlib
 import hmac
@@ -122,10 +123,18 @@ class FakeSlack:
             return [c for c in self.calls if c.method == method and c.ok]
 
     def posts(self, channel: str | None = None) -> list[dict[str, Any]]:
-        """Every message posted (``chat.postMessage`` arguments), optionally in one channel."""
-        return [
-            c.args for c in self.calls_to("chat.postMessage") if channel is None or c.args.get("channel") == channel
-        ]
+        """Every message posted (``chat.postMessage`` arguments, ``channel`` being the conversation it landed in:
+        a post to a user id shows their DM), optionally in one channel."""
+        found = []
+        for call in self.calls_to("chat.postMessage"):
+            args = {**call.args, "channel": self.landed_in(str(call.args.get("channel", "")))}
+            if channel is None or args["channel"] == channel:
+                found.append(args)
+        return found
+
+    def landed_in(self, channel: str) -> str:
+        """Where a post to ``channel`` went: a user id (``U…``, ``W…``) posted to is the bot's DM with them."""
+        return self._channels.get(frozenset({channel}), channel) if channel[:1] in ("U", "W") else channel
 
     def dm_channel(self, *users: str) -> str:
         return self._channels.get(frozenset(users), "")
@@ -232,7 +241,7 @@ class FakeSlack:
                 return self._too_many(scope, now, next_free - tolerance - now)
             self._method_next[f"{team}/{method}"] = max(next_free, now - tolerance) + interval
         if method in ("chat.postMessage", "files.completeUploadExternal"):
-            key = f"{team}/{args.get('channel') or args.get('channel_id')}"
+            key = f"{team}/{self._conversation(str(args.get('channel') or args.get('channel_id') or ''))}"
             interval = 1.0 / self.limits.per_channel
             tolerance = interval * (self.limits.channel_burst - 1)
             next_free = self._channel_next.get(key, now)
@@ -242,10 +251,21 @@ class FakeSlack:
         window.append(now)
         return None
 
-    @staticmethod
-    def _scope(method: str, args: dict[str, Any], team: str) -> str:
+    def _scope(self, method: str, args: dict[str, Any], team: str) -> str:
         """What a ``Retry-After`` holds back: a method in a workspace; posts, in one channel."""
-        return f"{team}/{method}/{args.get('channel')}" if method == "chat.postMessage" else f"{team}/{method}"
+        if method == "chat.postMessage":
+            return f"{team}/{method}/{self._conversation(str(args.get('channel', '')))}"
+        return f"{team}/{method}"
+
+    def _conversation(self, channel: str) -> str:
+        """The conversation a post to ``channel`` lands in. As on Slack, a user id (``U…``, ``W…``) as the channel
+        of ``chat.postMessage`` is the bot's DM with that user (the App Home's Messages tab), opened if need be."""
+        if channel[:1] not in ("U", "W") or channel in self.unreachable:
+            return channel
+        people = frozenset({channel})
+        if people not in self._channels:
+            self._channels[people] = self._new_id("D")
+        return self._channels[people]
 
     def _too_many(self, scope: str, now: float, wait: float) -> tuple[int, dict[str, Any], dict[str, str]]:
         retry_after = max(1, math.ceil(wait))
@@ -275,6 +295,22 @@ class FakeSlack:
             if user.get("profile", {}).get("email", "").lower() == str(args.get("email", "")).lower():
                 return {"user": user}
         return {"ok": False, "error": "users_not_found"}
+
+    def _m_users_list(self, args: dict[str, Any], _team: str) -> dict[str, Any]:
+        """``users`` in order, ``limit`` a page (at most 1000), paged by an opaque ``next_cursor`` as Slack does."""
+        ids = list(self.users)
+        start = 0
+        if args.get("cursor"):
+            try:
+                start = ids.index(base64.b64decode(str(args["cursor"])).decode().removeprefix("user:"))
+            except ValueError:
+                return {"ok": False, "error": "invalid_cursor"}
+        limit = min(int(args.get("limit") or 1000), 1000)
+        page = ids[start : start + limit]
+        more = ids[start + limit : start + limit + 1]
+        cursor = base64.b64encode(f"user:{more[0]}".encode()).decode() if more else ""
+        members = [self.users[user] for user in page]
+        return {"members": members, "cache_ts": int(time.time()), "response_metadata": {"next_cursor": cursor}}
 
     def _m_conversations_open(self, args: dict[str, Any], _team: str) -> dict[str, Any]:
         users = frozenset(u for u in str(args.get("users", "")).split(",") if u)
@@ -309,7 +345,7 @@ class FakeSlack:
         return {"members": members, "response_metadata": {"next_cursor": ""}}
 
     def _m_chat_postMessage(self, args: dict[str, Any], _team: str) -> dict[str, Any]:
-        channel = str(args.get("channel", ""))
+        channel = self._conversation(str(args.get("channel", "")))
         if channel in self.unreachable:
             return {"ok": False, "error": self.unreachable[channel]}
         ts = f"{time.time():.6f}"

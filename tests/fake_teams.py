@@ -64,6 +64,8 @@ class Post:
     authorization: str
     at: float
     status: int
+    activity_id: str = ""
+    """The id Teams gave the activity posted (or the one a ``PUT`` replaced)."""
 
     @property
     def reply_to(self) -> str:
@@ -84,6 +86,8 @@ class FakeTeams:
     """Team id -> its members, as ``GET /v3/conversations/{teamId}/pagedmembers`` pages them (404 otherwise)."""
     roster_answers: list[tuple[int, float | None]] = field(default_factory=list)
     """Scripted answers (status, Retry-After) to the next roster page requests, before the real pages."""
+    update_answers: list[tuple[int, float | None]] = field(default_factory=list)
+    """Scripted answers (status, Retry-After) to the next ``PUT``s of activities it knows, before the real ones."""
 
     def __post_init__(self) -> None:
         self.posts: list[Post] = []
@@ -210,6 +214,7 @@ class FakeTeams:
         self.loop = asyncio.new_event_loop()
         app = web.Application(client_max_size=10 * 1024 * 1024)
         app.router.add_post("/v3/conversations/{conversation}/activities", self._activity)
+        app.router.add_put("/v3/conversations/{conversation}/activities/{activity}", self._update)
         app.router.add_post("/v3/conversations", self._create)
         app.router.add_get("/v3/conversations/{conversation}/members/{member}", self._member)
         app.router.add_get("/v3/conversations/{conversation}/pagedmembers", self._paged_members)
@@ -255,7 +260,7 @@ class FakeTeams:
             self.posts.append(post)
             if 200 <= status < 300:
                 self._check_limits(conversation, post.at)
-            activity_id = f"1{next(self._ids):012d}"
+            activity_id = post.activity_id = f"1{next(self._ids):012d}"
         if delay:
             await asyncio.sleep(delay)
         if 200 <= status < 300:
@@ -265,6 +270,49 @@ class FakeTeams:
             status=status,
             headers=headers,
         )
+
+    async def _update(self, request: web.Request) -> web.Response:
+        """``PUT …/activities/{id}``: replace an activity posted in that conversation (404 for any other)."""
+        conversation, activity_id = request.match_info["conversation"], request.match_info["activity"]
+        body = await request.json()
+        with self._lock:
+            known = any(
+                p.activity_id == activity_id and p.conversation == conversation and p.path == "activities"
+                for p in self.posts
+            )
+            status, headers = (200, {}) if known else (404, {})
+            if known and self.update_answers:
+                status, retry_after = self.update_answers.pop(0)
+                headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
+            self.posts.append(
+                Post(
+                    "PUT",
+                    "update",
+                    conversation,
+                    body,
+                    request.headers.get("Authorization", ""),
+                    time.monotonic(),
+                    status,
+                    activity_id,
+                )
+            )
+        if 200 <= status < 300:
+            return web.json_response({"id": activity_id}, status=status)
+        return web.json_response(
+            {"error": {"code": "NotFound", "message": "no such activity"}}, status=status, headers=headers
+        )
+
+    def shown(self, activity_id: str) -> dict[str, Any]:
+        """The card of activity ``activity_id`` as Teams shows it now: as posted, or as last replaced (``PUT``)."""
+        with self._lock:
+            found = [p.body for p in self.posts if p.activity_id == activity_id and 200 <= p.status < 300]
+        assert found, f"no activity {activity_id}"
+        return dict(found[-1]["attachments"][0]["content"])
+
+    def updates(self, activity_id: str) -> list[Post]:
+        """The ``PUT``s made to activity ``activity_id`` (answered or not)."""
+        with self._lock:
+            return [p for p in self.posts if p.path == "update" and p.activity_id == activity_id]
 
     async def _create(self, request: web.Request) -> web.Response:
         body = await request.json()

@@ -14,6 +14,11 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from adapters.slack.forms import form_view
+from adapters.slack.modals import modal_errors
+from bot.flows.definition import Step, StepChoice
+from bot.flows.form_rules import rule_of
+from bot.model import Choice, Form, FormField
 from fake_slack import FakeSlack, payload
 from fake_teams import FakeTeams
 from storage.store import SqlStore
@@ -146,6 +151,9 @@ async def test_an_invalid_modal_gets_inline_errors_and_nothing_is_stored(sqlite_
             labels = {b["block_id"]: b["label"]["text"] for b in view["blocks"] if b["type"] == "input"}
             assert {"profile_ok", "teach_topics", "goals", "priorities", "languages"} <= set(labels)
             assert "learn_topics" not in labels and "submit" not in labels  # a mentor's form; submitting submits
+            hints = {b["block_id"]: b.get("hint", {}).get("text", "") for b in view["blocks"] if b["type"] == "input"}
+            assert "Are your time zone and working hours right?" in hints["profile_ok"]  # what the directory says
+            assert "never shown to your partner" in hints["diversity_ok"]  # and what the answers are used for
             before = inbox_count(sqlite_store)
             place, state = participant(sqlite_store, "slack", TEAM, MENTOR)
             bad = {**MENTOR_ANSWERS, "goals": "tiny", "languages": None, "profile_ok": "no"}
@@ -399,3 +407,26 @@ async def test_program_edit_as_a_modal_sets_every_field_at_once(sqlite_store: Sq
             assert programme.settings.goal_direction == "lower" and programme.name == "Digital 2030"
             said = blocks_text(fake.posts(fake.dm_channel(COORDINATOR))[-1]["blocks"])
             assert said.startswith("Updated *Digital 2030*:") and "Session length (minutes)" in said
+
+
+def test_a_modal_carries_its_rules_and_gets_choices_back_from_its_options() -> None:
+    """The rules travel in ``private_metadata`` without the choices the view already lists (so a long intake
+    fits Slack's 3,000 characters); checked on submission, the options count again."""
+    colours = Step(
+        id="colour",
+        kind="choice",
+        prompt="",
+        choices=tuple(StepChoice(f"c{n}", f"Colour {n}") for n in range(40)),
+    )
+    field = FormField(
+        id="colour",
+        label="Colour",
+        kind="choice",
+        choices=[Choice(label=c.label, action="flow.answer", value=c.value) for c in colours.choices],
+    )
+    view = form_view(Form(action="flow.form", title="Colours", fields=[field], value="f@1", rules=[rule_of(colours)]))
+    assert "c39" not in view["private_metadata"] and '"rules"' in view["private_metadata"]
+    body = {"view": {**view, "state": {"values": modal_state(view, {"colour": "c7"})}}}
+    assert modal_errors(body) == {}
+    body = {"view": {**view, "state": {"values": modal_state(view, {"colour": "c99"})}}}
+    assert modal_errors(body) == {"colour": "Please pick one of the options."}

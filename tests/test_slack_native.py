@@ -17,6 +17,7 @@ from adapters.console.render import plain, render
 from adapters.slack.mrkdwn import label, to_mrkdwn, to_plain
 from adapters.slack.render import render_message
 from adapters.teams.cards import render as card
+from adapters.teams.markdown import text_blocks
 from bot.domain import NewMatchPair, NewParticipant, ParticipantStatus, Role
 from bot.model import Address, Choice, OutgoingMessage, Section
 from bot.sessions.circles import circle_key
@@ -128,6 +129,15 @@ def test_every_renderer_shows_a_moment_and_never_its_marker() -> None:
     assert console.count(fallback) == 6 and "<!date" not in console
     # anywhere text is read plainly (transcripts, exports), it is the fallback
     assert unescape(when) == fallback
+
+
+def test_a_long_paragraph_is_never_cut_inside_a_moment_in_teams() -> None:
+    when = local_moment(SESSION_AT, "Europe/London")
+    paragraph = " ".join(f"word{n} {when}" for n in range(120))  # one paragraph of about 7,000 characters
+    pieces = text_blocks(paragraph, limit=3000)
+    shown = json.dumps(pieces)
+    assert len(pieces) >= 3 and "moment:" not in shown and "](" not in shown
+    assert shown.count(local_label(SESSION_AT, "Europe/London")) == 120
 
 
 def test_a_typed_marker_stays_what_was_typed() -> None:

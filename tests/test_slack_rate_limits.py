@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
-from adapters.slack.pacing import Pacer
+from adapters.slack.pacing import POST, Pacer
 from bot.domain import NewPerson
 from bot.model import Address
 from fake_slack import FakeSlack, Limits, slack_user, tier_limits
@@ -41,23 +41,25 @@ def test_a_429_on_conversations_open_does_not_hold_up_posts_to_conversations_alr
     queue(sqlite_store, to(sqlite_store, MENTOR), "first")
     with FakeSlack(users=fake_users(), limits=TIERED) as fake:
         sender = Sender(sqlite_store, fake)
-        sender.send()  # the mentor's DM is open (and kept)
+        sender.send()  # the mentor's DM is known (and kept)
         fake.rate_limit("conversations.open", retry_after=30)
-        queue(sqlite_store, to(sqlite_store, MENTEE), "to-new-mentee")
+        queue(sqlite_store, to(sqlite_store, MENTOR, MENTEE), "to-new-pair")
         queue(sqlite_store, to(sqlite_store, MENTOR), "to-open-mentor")
-        queue(sqlite_store, to(sqlite_store, COORDINATOR), "to-new-coordinator")
+        queue(sqlite_store, to(sqlite_store, MENTEE), "to-new-mentee")  # a first DM needs no conversations.open
+        queue(sqlite_store, to(sqlite_store, COORDINATOR, MENTEE), "to-new-group")
         started = time.monotonic()
         sender.send()
         assert time.monotonic() - started < 1.5  # nobody waited for the 30 s
 
-        assert keys_posted(fake) == ["first#0", "to-open-mentor#0"]  # the open conversation was not held up
+        # the open conversation and the first DM were not held up
+        assert keys_posted(fake) == ["first#0", "to-open-mentor#0", "to-new-mentee#0"]
         assert outbox_row(sqlite_store, "to-open-mentor").status == "sent"
-        for key in ("to-new-mentee", "to-new-coordinator"):
+        for key in ("to-new-pair", "to-new-group"):  # group DMs still to open wait
             row = outbox_row(sqlite_store, key)
             assert row.status == "pending" and row.last_error == ""  # waiting for Retry-After, not failed
             assert (row.not_before - datetime.now(UTC)).total_seconds() > 25
         opens = [c for c in fake.calls if c.method == "conversations.open"]
-        assert len(opens) == 2  # the coordinator's was not even tried while the method is paused
+        assert len(opens) == 1  # the second group DM's was not even tried while the method is paused
         assert fake.violations == 0
 
 
@@ -79,20 +81,20 @@ def test_a_429_on_a_post_holds_back_only_that_channel(sqlite_store: SqlStore) ->
 
 
 def test_each_method_keeps_to_its_tier_and_slack_never_has_to_say_429(sqlite_store: SqlStore) -> None:
-    """Twelve people reached for the first time: conversations.open (tier 3, 50 a minute) goes ten at once,
+    """Twelve group DMs reached for the first time: conversations.open (tier 3, 50 a minute) goes ten at once,
     then one every 1.2 s, while the posts in the DMs already open go at their own pace."""
     seed(sqlite_store)
     users = fake_users()
     with sqlite_store.unit_of_work() as uow:
         tenant = uow.tenants.find("slack", TEAM)
         assert tenant is not None and tenant.id is not None
-        for n in range(12):
+        for n in range(13):
             user = f"W9{n:02d}"
             users[user] = slack_user(user, f"Person {n}", f"person{n}@example.com")
             person = uow.people.add(NewPerson(tenant_id=tenant.id, name=f"Person {n}", email=f"person{n}@example.com"))
             uow.people.link_identity(person, "slack", user)
     for n in range(12):
-        queue(sqlite_store, to(sqlite_store, f"W9{n:02d}"), f"hello-{n}")
+        queue(sqlite_store, to(sqlite_store, "W900", f"W9{n + 1:02d}"), f"hello-{n}")
     with FakeSlack(users=users, limits=TIERED) as fake:
         Sender(sqlite_store, fake).send()
         assert sorted(keys_posted(fake)) == sorted(f"hello-{n}#0" for n in range(12))
@@ -127,7 +129,7 @@ def test_after_a_restart_no_conversation_is_opened_again_for_people_already_reac
     queue(sqlite_store, to(sqlite_store, MENTOR, MENTEE), "before-pair")
     with FakeSlack(users=fake_users(), limits=TIERED) as fake:
         Sender(sqlite_store, fake).send()
-        assert len(fake.calls_to("conversations.open")) == 3
+        assert len(fake.calls_to("conversations.open")) == 1  # the group DM; DMs are named by the posts' answers
         assert set(kept(sqlite_store)) == {MENTOR, COORDINATOR, ",".join(sorted([MENTOR, MENTEE]))}
 
         restarted = Sender(sqlite_store, fake)  # a new process over the same database
@@ -136,8 +138,10 @@ def test_after_a_restart_no_conversation_is_opened_again_for_people_already_reac
         queue(sqlite_store, to(sqlite_store, MENTOR, MENTEE), "after-pair")
         queue(sqlite_store, to(sqlite_store, MENTEE), "after-new")
         restarted.send()
-        [opened_now] = fake.calls_to("conversations.open")[3:]  # only for the one never reached
-        assert opened_now.args["users"] == MENTEE
+        assert len(fake.calls_to("conversations.open")) == 1  # nothing opened again
+        channels = {c.args["metadata"]["event_payload"]["key"]: c.args["channel"] for c in fake.calls_to(POST)}
+        assert channels["after-1#0"] == fake.dm_channel(MENTOR)  # the kept channel, not the user id
+        assert channels["after-new#0"] == MENTEE  # the one never reached: by user id
         assert fake.posts(fake.dm_channel(MENTOR))[-1]["metadata"]["event_payload"]["key"] == "after-1#0"
         assert fake.posts(fake.dm_channel(MENTOR, MENTEE))[-1]["metadata"]["event_payload"]["key"] == "after-pair#0"
         assert fake.posts(fake.dm_channel(COORDINATOR))[-1]["metadata"]["event_payload"]["key"] == "after-2#0"
@@ -155,8 +159,8 @@ def test_a_kept_channel_slack_no_longer_knows_is_opened_afresh_and_the_message_a
         queue(sqlite_store, to(sqlite_store, MENTOR), "after")
         Sender(sqlite_store, fake).send()  # after a restart: the kept channel is used...
         attempts = [c for c in fake.calls if c.method == "chat.postMessage"]
-        assert [c.args["channel"] for c in attempts][-2:] == ["D0GONE", fake.dm_channel(MENTOR)]
-        assert keys_posted(fake) == ["before#0", "after#0"]  # ...Slack does not know it: opened again, sent once
+        assert [c.args["channel"] for c in attempts][-2:] == ["D0GONE", MENTOR]
+        assert keys_posted(fake) == ["before#0", "after#0"]  # ...Slack does not know it: reached again, sent once
         assert outbox_row(sqlite_store, "after").status == "sent"
         assert kept(sqlite_store) == {MENTOR: fake.dm_channel(MENTOR)}
 
@@ -174,7 +178,8 @@ def test_an_archived_dm_is_no_longer_kept(sqlite_store: SqlStore) -> None:
         assert kept(sqlite_store) == {}
         queue(sqlite_store, to(sqlite_store, MENTOR), "later")
         sender.send()
-        assert len(fake.calls_to("conversations.open")) == 2 and keys_posted(fake) == ["before#0", "later#0"]
+        assert fake.calls_to("conversations.open") == [] and keys_posted(fake) == ["before#0", "later#0"]
+        assert kept(sqlite_store) == {MENTOR: fake.dm_channel(MENTOR)}  # named again by the later post's answer
 
 
 def test_forgetting_someone_removes_every_channel_kept_with_them_and_only_those(store: SqlStore) -> None:

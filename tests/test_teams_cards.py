@@ -14,6 +14,7 @@ from adapters.teams.markdown import escape, to_markdown
 from adapters.teams.translate import event_of
 from bot.model import Action, Address, Attachment, Choice, FieldKind, Form, FormField, OutgoingMessage, Section
 from bot.wording import escape as typed
+from bot.wording import say
 from test_teams_harness import BOT, TENANT, assert_valid_card, buttons, card_validator, walk
 
 KINDS = list(get_args(FieldKind))
@@ -281,7 +282,7 @@ def test_current_answers_are_filled_in() -> None:
 
 def test_the_answered_card_shows_the_choice_without_controls() -> None:
     out = message(text="Will you take part?", choices=[Choice(label="Yes, I'm in", action="consent", value="1:accept")])
-    card = cards.answered(out, "Yes, I'm in")
+    card = cards.answered(out, say("pressed.chosen", label="Yes, I'm in"))
     assert_valid_card(card)
     assert not buttons(card) and "✓ Yes, I'm in" in json.dumps(card, ensure_ascii=False)
 
@@ -291,6 +292,7 @@ def test_a_form_too_big_for_one_card_is_sent_in_parts_each_with_its_submit() -> 
     rendered = cards.render(message(form=form))
     submits = [data for card in rendered for title, data in buttons(card).items() if title == "Submit"]
     assert len(rendered) > 1 and len(submits) == len(rendered)
+    assert [data[cards.PART] for data in submits] == list(range(len(rendered)))  # the card pressed is updated
     first_inputs = [e["id"] for e in walk(rendered[0]["body"]) if str(e.get("type", "")).startswith("Input.")]
     event = _pressed({**submits[0], **{i: "v1" for i in first_inputs if "__" not in i}}, "submit")
     assert event.action is not None and 0 < len(event.action.values) < len(form.fields)

@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 
 from adapters.cli.coordinators import app as coordinators_app
-from adapters.cli.directory import app as directory_app
+from adapters.cli.directory_sync import directory_commands
 from adapters.cli.matching import match as match_command
 from adapters.cli.matching import participants_app
 from adapters.cli.options import CONSOLE_TENANT
@@ -44,7 +44,7 @@ app.add_typer(program_app, name="program")
 app.add_typer(scheduler_app, name="scheduler")
 app.add_typer(slack_app, name="slack")
 app.add_typer(teams_app, name="teams")
-app.add_typer(directory_app, name="directory")
+app.add_typer(directory_commands(), name="directory")  # import (a CSV file) and sync (a directory)
 app.add_typer(participants_app, name="participants")
 app.add_typer(tenant_app, name="tenant")
 app.command("match")(match_command)
@@ -295,7 +295,9 @@ def run_due(
     at: str | None = typer.Option(None, help="ISO time to run up to (default: now), e.g. 2027-01-05T09:00Z"),
 ) -> None:
     """Run every scheduled item due up to a time, once (for cron-style deployments and tests)."""
+    from adapters.calendars.worker import CalendarWorker, providers_for
     from adapters.delivery import deliverers_for
+    from bot.engine import Engine
     from bot.runtime import Runtime
 
     when = datetime.now(UTC)
@@ -307,8 +309,16 @@ def run_due(
         if when.tzinfo is None:
             when = when.replace(tzinfo=UTC)
     config = settings()
-    runtime = Runtime(open_store(config))
+    runtime = Runtime(open_store(config), Engine(calendars=config.calendar_providers))
+    from adapters.directory_sync.schedule import scheduled_sync
+
+    planned = scheduled_sync(config, runtime.store)  # RMBOT_DIRECTORY_SYNC when due (logged); leavers run below
+    if planned is not None:
+        planned.run_if_due(when, wait=True)
     ran = runtime.run_due(when)
+    if providers := providers_for(config):  # calendar requests (free/busy, events), then what came back
+        CalendarWorker(runtime, providers).run_once()
+        runtime.process_pending()
     sent = sum(runtime.send_pending(d) for d in deliverers_for(config, runtime.store))
     out.print(say("cli.ran_due", ran=ran, at=when.isoformat(), sent=sent), markup=False)
 

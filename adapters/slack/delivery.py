@@ -1,10 +1,10 @@
 """The Slack deliverer: renders an outbox item as Block Kit and posts it, at Slack's pace, exactly once.
 
-* Who: each pending person's Slack user id (found by email with ``users.lookupByEmail`` when the HR
-  import knows them but they never wrote to the bot); one person gets a DM, several a group DM.
-* Where: a person's DM (a pair's group DM) is opened once with ``conversations.open`` and kept in the
-  database (``adapters/slack/channels.py``), so a restart opens nothing again. A kept channel Slack no longer
-  knows (``channel_not_found``) is dropped and opened afresh, once; an archived one is dropped too.
+* Who and where (``reach.py``): each pending person's Slack user id; one person gets a DM, several a group DM.
+  A DM channel is kept in the database once known (``channels.py``), so a restart opens nothing again; a person
+  never reached gets the post with their user id as its channel, and the DM channel Slack answers is kept. A kept
+  channel Slack no longer knows (``channel_not_found``) is dropped and the message sent again once; an archived
+  one is dropped too.
 * Pace: every Web API call takes a slot of the workspace budget and of its method's own limit (Slack's
   tiers); messages also keep about one per second per channel. Short waits are slept through, long ones go
   back to the outbox as a retry time; a 429 pauses only that method (posts: that channel) for
@@ -26,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError, SlackClientError, SlackObjectFormationError
+from slack_sdk.errors import SlackObjectFormationError
 
 from adapters.slack.answers import show_answer
 from adapters.slack.channels import DmChannels
@@ -34,8 +34,10 @@ from adapters.slack.forms import form_view
 from adapters.slack.installs import InstallState
 from adapters.slack.pacing import POST, Pacer
 from adapters.slack.pressed import show_pressed
+from adapters.slack.reach import Reach
 from adapters.slack.render import RenderError, render_message
 from adapters.slack.tokens import TokenSource
+from adapters.slack.webapi import Defer, Permanent, Revoked, call_paced
 from adapters.unreachable import report_unreachable
 from bot.model import Platform
 from bot.ports import DeliveryResult, OutboxItem, Store
@@ -43,31 +45,6 @@ from bot.ports import DeliveryResult, OutboxItem, Store
 log = logging.getLogger(__name__)
 
 METADATA_EVENT = "rmbot_outbox"
-PERMANENT = {
-    "channel_not_found",
-    "user_not_found",
-    "users_not_found",
-    "account_inactive",
-    "user_disabled",
-    "is_archived",
-    "not_in_channel",
-    "cannot_dm_bot",
-    "invalid_blocks",
-    "invalid_blocks_format",
-    "msg_too_long",
-    "no_text",
-    "restricted_action",
-    "messages_tab_disabled",
-    "user_not_visible",
-    "too_many_users",
-    "not_enough_users",
-    "invalid_arguments",
-    "msg_blocks_too_long",
-    "invalid_metadata_format",
-    "message_not_found",
-    "cant_update_message",
-    "edit_window_closed",
-}
 CHANNEL_UNREACHABLE = {"channel_not_found", "not_in_channel", "is_archived"}
 """Errors of a post in a channel that its requester can fix (by inviting the bot, or choosing another channel)."""
 DM_GONE = {"channel_not_found", "is_archived"}
@@ -77,27 +54,7 @@ DM_REOPEN = {"channel_not_found"}
 GIVE_UP_AFTER = 20
 """Deliveries (attempts) after which a message that keeps failing is dropped, with the reason kept."""
 MAX_BACKOFF = 1800.0
-MAX_SLEEP = 2.0
 HISTORY_LIMIT = 100
-
-REVOKED = {"token_revoked", "invalid_auth", "token_expired", "not_authed"}
-"""Slack refused the tenant's token: the app may have been removed (held, see ``adapters/slack/installs.py``), or
-a rotated token not picked up yet (read again, retried soon)."""
-
-
-class _Defer(Exception):
-    def __init__(self, seconds: float, error: str = "") -> None:
-        super().__init__(error)
-        self.seconds, self.error = seconds, error
-
-
-class _Permanent(Exception):
-    pass
-
-
-class _Revoked(Exception):
-    """Slack refused the tenant's token (``REVOKED``)."""
-
 
 class _StaleChannel(Exception):
     """A kept DM channel that Slack no longer knows: dropped, so that sending again opens a new one."""
@@ -163,9 +120,8 @@ class SlackDeliverer:
         self.sleep = sleep
         self._clients: dict[str, WebClient] = {}
         self._teams: dict[int, str] = {}
-        self._users: dict[int, str] = {}
-        self._loaded: set[int] = set()
         self.dm = DmChannels(store.slack)
+        self.reach = Reach(store, self.dm, self._call)
 
     # -- the port ------------------------------------------------------------------------------------
 
@@ -187,7 +143,7 @@ class SlackDeliverer:
                 return self._send(item, team, client, first=True)
             except _StaleChannel:  # the kept DM channel is gone: once more, in a newly opened one
                 return self._send(item, team, client, first=False)
-        except _Revoked as revoked:  # Slack refused the token: removed (held) or rotated (read again)
+        except Revoked as revoked:  # Slack refused the token: removed (held) or rotated (read again)
             self.installs.forget(team)
             getattr(self.tokens, "forget", lambda _team: None)(team)
             removed = self.installs.removed(team)
@@ -198,7 +154,7 @@ class SlackDeliverer:
             self.store.slack.hold_for_install(item.id)  # Slack's app_uninstalled may follow; a reinstall wakes it
             backoff = min(MAX_BACKOFF, 30.0 * 2 ** min(item.attempts, 10))
             return DeliveryResult(retry_at=self.now() + timedelta(seconds=backoff), error=f"slack: {revoked}")
-        except _Defer as defer:
+        except Defer as defer:
             if not defer.error:  # paced or rate limited: not a failure
                 return DeliveryResult(retry_at=self.now() + timedelta(seconds=defer.seconds))
             if item.attempts + 1 >= GIVE_UP_AFTER:
@@ -208,7 +164,7 @@ class SlackDeliverer:
         except _Unconfirmed as problem:
             log.warning("outbox message %s not sent again: %s; check the conversation", item.id, problem)
             return DeliveryResult(suppressed=list(item.pending), error=f"slack: unconfirmed: {problem}")
-        except (_Permanent, RenderError, SlackObjectFormationError) as problem:
+        except (Permanent, RenderError, SlackObjectFormationError) as problem:
             log.warning("outbox message %s cannot be delivered to Slack: %s", item.id, problem)
             if message.to.kind == "conversation" and str(problem) in CHANNEL_UNREACHABLE:
                 report_unreachable(
@@ -223,40 +179,48 @@ class SlackDeliverer:
     def _send(self, item: OutboxItem, team: str, client: WebClient, first: bool) -> DeliveryResult:
         """Post every page not posted yet (and the files); ``first``: the modal may be opened."""
         message = item.message
-        channel, reached, kept = self._target(item, team, client)
+        target = self.reach.target(item, team, client)
+        channel = target.channel
         try:
             pages = render_message(message, form_ref=str(item.id))
             keys = [f"{message.idempotency_key}#{n}" for n in range(len(pages))]
             posted = set()
             if item.attempts > 0:
-                posted = self._posted(client, team, channel, set(keys), item.recovered, kept)
+                posted = self._posted(client, team, channel, set(keys), item.recovered, target.kept)
             if first and message.form is not None and message.trigger_id and item.attempts == 0:
                 self._open_modal(client, team, message.form, message.trigger_id)
             for key, page in zip(keys, pages, strict=True):
                 if key not in posted:
-                    self._call(
-                        team,
-                        POST,
-                        client.chat_postMessage,
-                        channel=channel,
-                        text=page.text,
-                        blocks=page.blocks,
-                        metadata={"event_type": METADATA_EVENT, "event_payload": {"key": key}},
-                        unfurl_links=False,
-                        unfurl_media=False,
-                        pace_channel=channel,
-                    )
+                    answer = self._post(client, team, channel, key, page)
+                    if channel == target.user:  # Slack named the DM: kept, and used for the rest
+                        channel = self.reach.learned(message.tenant_id, target.user, answer)
+                        self.pacer.same_channel(team, target.user, channel)
             if message.attachments and not set(keys) <= posted:
                 self._upload(client, team, channel, message.attachments)
-        except _Permanent as problem:
-            if not kept or str(problem) not in DM_GONE:
+        except Permanent as problem:
+            if not target.kept or str(problem) not in DM_GONE:
                 raise
             log.info("DM channel %s is gone (%s); it is no longer kept", channel, problem)
             self.dm.forget(message.tenant_id, channel)
             if first and str(problem) in DM_REOPEN:
                 raise _StaleChannel(str(problem)) from None
             raise
-        return DeliveryResult(delivered=reached)
+        return DeliveryResult(delivered=target.people)
+
+    def _post(self, client: WebClient, team: str, channel: str, key: str, page: Any) -> Any:
+        """One page posted in ``channel`` with its idempotency key in the message metadata; Slack's answer."""
+        return self._call(
+            team,
+            POST,
+            client.chat_postMessage,
+            channel=channel,
+            text=page.text,
+            blocks=page.blocks,
+            metadata={"event_type": METADATA_EVENT, "event_payload": {"key": key}},
+            unfurl_links=False,
+            unfurl_media=False,
+            pace_channel=channel,
+        )
 
     # -- Web API calls, paced and classified ---------------------------------------------------------
 
@@ -268,35 +232,13 @@ class SlackDeliverer:
         pace_channel: str | None = None,
         **kwargs: Any,
     ) -> Any:
-        """Make one call of ``call`` (the Web API ``methods`` it makes), each method paced by its own limit."""
-        names = (methods,) if isinstance(methods, str) else methods
-        for slot, name in enumerate(names):
-            channel = pace_channel if slot == 0 else None
-            wait = self.pacer.acquire(team, channel, max_wait=MAX_SLEEP, sleep=self.sleep, method=name)
-            if wait:
-                raise _Defer(wait)
-        try:
-            return call(**kwargs)
-        except SlackApiError as exc:
-            response = exc.response
-            if response.status_code == 429:
-                retry_after = float(response.headers.get("Retry-After") or response.headers.get("retry-after") or 1)
-                answered = str(getattr(response, "api_url", "")).rstrip("/").rsplit("/", 1)[-1]
-                self.pacer.pause(team, retry_after, answered if answered in names else names[0], pace_channel)
-                raise _Defer(retry_after) from None
-            code = str(response.get("error", "")) if response is not None else ""
-            if code in REVOKED:
-                raise _Revoked(code) from None
-            if code in PERMANENT:
-                raise _Permanent(code) from None
-            raise _Defer(30.0, code or f"HTTP {response.status_code}") from None
-        except (SlackClientError, OSError) as exc:
-            raise _Defer(30.0, type(exc).__name__) from None
+        """Make one call of ``call`` (the Web API ``methods`` it makes), paced and classified (``webapi.py``)."""
+        return call_paced(self.pacer, self.sleep, team, methods, call, pace_channel, **kwargs)
 
     def _client(self, team: str) -> WebClient:
         token = self.tokens(team)
         if not token:  # never installed, or uninstalled: held like a revoked token
-            raise _Revoked(f"no Slack token for workspace {team}")
+            raise Revoked(f"no Slack token for workspace {team}")
         client = self._clients.get(token)
         if client is None:
             client = self._clients[token] = WebClient(
@@ -311,52 +253,6 @@ class SlackDeliverer:
                 tenant = uow.tenants.get(tenant_id)
             team = self._teams[tenant_id] = tenant.external_id if tenant else ""
         return team
-
-    # -- where a message goes ------------------------------------------------------------------------
-
-    def _target(self, item: OutboxItem, team: str, client: WebClient) -> tuple[str, list[int], bool]:
-        """The channel to post in, the people that reaches, and whether it is a kept DM channel."""
-        address = item.message.to
-        if address.kind == "conversation":
-            return address.conversation, list(item.pending), False
-        users = [self._user(client, team, person_id, item.message.tenant_id) for person_id in item.pending]
-        if not users:
-            raise _Permanent("nobody left to reach")
-        channel, kept = self._open(client, team, item.message.tenant_id, frozenset(users))
-        return channel, list(item.pending), kept
-
-    def _user(self, client: WebClient, team: str, person_id: int, tenant_id: int) -> str:
-        cached = self._users.get(person_id)
-        if cached:
-            return cached
-        if tenant_id not in self._loaded:  # one query for the whole workspace, instead of one per person
-            self._loaded.add(tenant_id)
-            self._users.update(self.store.slack.user_ids(tenant_id))
-            if person_id in self._users:
-                return self._users[person_id]
-        with self.store.unit_of_work() as uow:
-            user = uow.people.identities(person_id).get(self.platform)
-            person = uow.people.get(person_id)
-        if not user and person is not None and person.email:
-            found = self._call(team, "users.lookupByEmail", client.users_lookupByEmail, email=person.email)
-            user = found["user"]["id"]
-            with self.store.unit_of_work() as uow:
-                if uow.people.by_identity(person.tenant_id, self.platform, user) is None:
-                    uow.people.link_identity(person, self.platform, user)
-        if not user:
-            raise _Permanent(f"person {person_id} has no Slack account")
-        self._users[person_id] = user
-        return user
-
-    def _open(self, client: WebClient, team: str, tenant_id: int, users: frozenset[str]) -> tuple[str, bool]:
-        """The DM (group DM) channel of ``users``: the kept one (True), or one opened now and kept (False)."""
-        channel = self.dm.get(tenant_id, users)
-        if channel:
-            return channel, True
-        opened = self._call(team, "conversations.open", client.conversations_open, users=",".join(sorted(users)))
-        channel = str(opened["channel"]["id"])
-        self.dm.remember(tenant_id, users, channel)
-        return channel, False
 
     # -- reconciliation, modals, files ---------------------------------------------------------------
 
@@ -378,7 +274,7 @@ class SlackDeliverer:
                 limit=HISTORY_LIMIT,
                 include_all_metadata=True,
             )
-        except _Permanent as problem:
+        except Permanent as problem:
             if kept and str(problem) in DM_GONE:
                 raise
             if recovered:
@@ -398,9 +294,9 @@ class SlackDeliverer:
         not one or cannot be shown so (an expired trigger): it is then posted in the DMs as any other."""
         try:
             return show_answer(lambda name, call, **kwargs: self._call(team, name, call, **kwargs), client, message)
-        except _Permanent as problem:
+        except Permanent as problem:
             log.info("answer not shown in a modal (%s); sent by DM", problem)
-        except _Defer as defer:
+        except Defer as defer:
             if not defer.error:
                 raise
             log.info("answer not shown in a modal (%s); sent by DM", defer.error)
@@ -410,9 +306,9 @@ class SlackDeliverer:
         """Open a form as a modal while its trigger is fresh; the message's button is there if this fails."""
         try:
             self._call(team, "views.open", client.views_open, trigger_id=trigger_id, view=form_view(form))
-        except _Permanent as problem:
+        except Permanent as problem:
             log.info("modal not opened (%s); the message offers a button instead", problem)
-        except _Defer as defer:
+        except Defer as defer:
             if not defer.error:
                 raise
             log.info("modal not opened (%s); the message offers a button instead", defer.error)

@@ -140,6 +140,15 @@ class Pacer:
                 return wait
             sleep(wait)
 
+    def same_channel(self, team: str, first: str, then: str) -> None:
+        """Posts made to ``first`` (a user id, before Slack named their DM) went to the conversation ``then``: the
+        pace used so far counts for ``then``."""
+        with self._lock:
+            used = self.channel.next_free.get(f"{team}/{first}")
+            if used is not None:
+                key = f"{team}/{then}"
+                self.channel.next_free[key] = max(self.channel.next_free.get(key, used), used)
+
     def pause(self, team: str, seconds: float, method: str = "", channel: str | None = None) -> None:
         """Slack answered 429 to ``method``: no more calls of it to this workspace (posts: to this channel)
         for ``seconds``; other methods and channels go on."""

@@ -15,11 +15,14 @@ the button no longer applies). The deliverer reads the pressed message as Slack 
 Doing it again gives the same message (the note has a fixed ``block_id`` and replaces an earlier one; nothing
 is sent when the message already reads so), so a send repeated after a crash or a lease taken over changes
 nothing more: exactly once in effect. ``chat.update`` is used rather than the payload's ``response_url``: it works for every message the bot
-posted, however late the outbox gets to it, while a ``response_url`` lasts 30 minutes and five uses.
+posted, however late the outbox gets to it, while a ``response_url`` lasts 30 minutes and five uses. A message
+Slack no longer has, or no longer lets the bot change (deleted, its DM gone, past the edit window: ``GONE``), is an
+expected end: the update is settled quietly, neither retried nor logged as a failure.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -36,7 +39,10 @@ from adapters.slack.render import (
     answered_question,
     engine_action,
 )
+from adapters.slack.webapi import Permanent
 from bot.model import OutgoingMessage, Pressed
+
+log = logging.getLogger(__name__)
 
 NOTE_BLOCK = "rmbot_pressed"
 """The ``block_id`` of the note that replaces a pressed message's controls."""
@@ -58,6 +64,15 @@ INTERACTIVE = {
 }
 """Element types that can sit in a section's ``accessory`` and are taken out with the controls."""
 SEPARATOR = " "
+GONE = {
+    "message_not_found",
+    "channel_not_found",
+    "cant_update_message",
+    "edit_window_closed",
+    "is_archived",
+    "not_in_channel",
+}
+"""Slack's answers that say the pressed message cannot be changed any more: the update has nothing left to do."""
 
 
 def ref_of(channel: str, ts: str) -> str:
@@ -144,8 +159,17 @@ def answered_blocks(blocks: list[dict[str, Any]], note: str, keep_note: bool = F
 def show_pressed(call: Callable[..., Any], client: WebClient, message: OutgoingMessage) -> None:
     """Show ``message`` (an outbox message that ``replaces`` a pressed one) in the message pressed: read it as
     Slack shows it, take its controls out, add the note, ``chat.update`` it. ``call(name, method, **kwargs)``
-    makes the deliverer's paced, classified Web API call; :class:`RenderError` when the message is gone."""
+    makes the deliverer's paced, classified Web API call. A message that is gone (``GONE``) settles it quietly."""
     channel, ts = parse_ref(message.replaces)
+    try:
+        _update(call, client, message, channel, ts)
+    except Permanent as problem:
+        if str(problem) not in GONE:
+            raise
+        log.info("the pressed message %s in %s cannot be changed (%s); nothing to update", ts, channel, problem)
+
+
+def _update(call: Callable[..., Any], client: WebClient, message: OutgoingMessage, channel: str, ts: str) -> None:
     history = call(
         "conversations.history",
         client.conversations_history,
@@ -158,7 +182,7 @@ def show_pressed(call: Callable[..., Any], client: WebClient, message: OutgoingM
     )
     found = next((m for m in history.get("messages") or [] if m.get("ts") == ts), None)
     if found is None:
-        raise RenderError("message_not_found")
+        raise Permanent("message_not_found")
     blocks = list(found.get("blocks") or [])
     shown = answered_blocks(blocks, message.text, keep_note=message.outdated)
     if shown == blocks:

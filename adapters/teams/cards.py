@@ -32,6 +32,10 @@ ACTION, VALUE, REF, LABEL, KIND = "rmbot_action", "rmbot_value", "rmbot_ref", "r
 PICK_ACTION, FORM_ACTION, FORM_FIELDS = "rmbot_pick_action", "rmbot_form", "rmbot_fields"
 FORM_RULES = "rmbot_rules"
 """The form's declarative validators (``Form.rules``), checked when it is submitted (adapters/teams/forms.py)."""
+STEP = "rmbot_step"
+"""The question a question's buttons answer (its step id), so a press on an older question is refused."""
+PART = "rmbot_part"
+"""In a message sent as several cards: which card a button is on (so the card pressed is the one updated)."""
 LIMITS = "rmbot_limits"
 """Input id -> the most choices its multi-select takes (checked when the card is submitted: adapters/teams/limits.py)."""
 ANSWER, PICK, FORM_SUBMIT = "teams:answer", "teams:pick", "teams:form"
@@ -113,10 +117,13 @@ def question_controls(question: FormField, ref: str) -> tuple[list[dict[str, Any
         and len(field_choices(question)) <= BUTTONS_PER_ROW
     ):
         return _rows(
-            [button(c.label, _data(ANSWER, c.value, ref, c.label), c.style) for c in field_choices(question)]
+            [
+                button(c.label, _data(ANSWER, c.value, ref, c.label, **{STEP: question.id}), c.style)
+                for c in field_choices(question)
+            ]
         ), []
     inputs = field_inputs(question, ANSWER_INPUT, with_label=False)
-    extra: dict[str, Any] = {KIND: question.kind, **_limits({ANSWER_INPUT: question})}
+    extra: dict[str, Any] = {KIND: question.kind, STEP: question.id, **_limits({ANSWER_INPUT: question})}
     send = button(say("teams.send"), _data(ANSWER, "", ref, say("teams.send"), **extra), "primary")
     return [*inputs, {"type": "ActionSet", "actions": [send]}], [say("teams.reply_hint", hint=question.hint)]
 
@@ -265,7 +272,30 @@ def render(
         parts[-1].append(element)
         used += cost
     later = plain(say("teams.continued"), SUMMARY)
+    if len(parts) > 1:
+        parts = [_on_part(body, number) for number, body in enumerate(parts)]
     return [card(body, fallback if number == 0 else later) for number, body in enumerate(parts)]
+
+
+def _on_part(body: list[dict[str, Any]], number: int) -> list[dict[str, Any]]:
+    """``body`` (card ``number`` of a message) with that number in the data of its buttons (:data:`PART`)."""
+    stamped = json.loads(json.dumps(body))  # a form's parts share one submit button's data: copied, not shared
+    for element in _walk(stamped):
+        if element.get("type") in ("Action.Execute", "Action.Submit") and isinstance(element.get("data"), dict):
+            element["data"][PART] = number
+    return stamped
+
+
+def _walk(value: Any) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    if isinstance(value, dict):
+        found.append(value)
+        for inner in value.values():
+            found += _walk(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            found += _walk(inner)
+    return found
 
 
 def summary(message: OutgoingMessage) -> str:
@@ -273,10 +303,13 @@ def summary(message: OutgoingMessage) -> str:
     return plain(message.text, SUMMARY)
 
 
-def answered(message: OutgoingMessage, chosen: str, link_for: LinkFor | None = None) -> dict[str, Any]:
-    """The card a pressed button is replaced with: the last card of the message, its controls replaced by
-    a note of what was chosen (the answer to an ``Action.Execute`` invoke in a personal chat)."""
-    last = render(message, "", link_for)[-1]
-    body = [e for e in last["body"] if not str(e.get("id", "")).startswith(CONTROLS_ID)]
-    body += text_blocks(say("teams.chosen", label=chosen), subtle=True)
-    return card(body, last["fallbackText"])
+def answered(
+    message: OutgoingMessage, note: str, link_for: LinkFor | None = None, part: int = -1, ref: str = ""
+) -> dict[str, Any]:
+    """The card a pressed card is replaced with (:mod:`adapters.teams.pressed`): card ``part`` of the message
+    (the last by default), its controls replaced by ``note`` (neutral markdown: what became of the press)."""
+    parts = render(message, ref, link_for)
+    shown = parts[part] if -len(parts) <= part < len(parts) else parts[-1]
+    body = [e for e in shown["body"] if not str(e.get("id", "")).startswith(CONTROLS_ID)]
+    body += text_blocks(note, subtle=True)
+    return card(body, shown["fallbackText"])

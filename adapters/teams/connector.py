@@ -60,6 +60,15 @@ class Connector:
         path = f"v3/conversations/{urllib.parse.quote(conversation_id, safe='')}/activities"
         return self.request("POST", service_url, path, activity)
 
+    def update_activity(
+        self, service_url: str, conversation_id: str, activity_id: str, activity: dict[str, Any]
+    ) -> Outcome:
+        """``PUT {serviceUrl}/v3/conversations/{id}/activities/{activityId}``: replace a message the bot posted
+        (the same update made twice gives the same message)."""
+        conversation = urllib.parse.quote(conversation_id, safe="")
+        path = f"v3/conversations/{conversation}/activities/{urllib.parse.quote(activity_id, safe='')}"
+        return self.request("PUT", service_url, path, activity)
+
     def create_conversation(self, service_url: str, parameters: dict[str, Any]) -> Outcome:
         """``POST {serviceUrl}/v3/conversations``: open a personal chat with a user (where Teams allows it)."""
         return self.request("POST", service_url, "v3/conversations", parameters)

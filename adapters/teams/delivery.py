@@ -35,6 +35,7 @@ from adapters.teams.connector import Connector, Outcome
 from adapters.teams.graph import GraphReach, Later
 from adapters.teams.links import IMAGE_TTL, Links
 from adapters.teams.pacing import Pacer
+from adapters.teams.pressed import show_pressed
 from adapters.teams.roster import TeamRoster
 from adapters.teams.translate import channel_conversation
 from adapters.unreachable import report_unreachable
@@ -114,6 +115,8 @@ class TeamsDeliverer:
     def deliver(self, item: OutboxItem) -> DeliveryResult:
         """Send ``item`` to its pending recipients (or its channel); see the module docstring."""
         tenant = self._tenant(item.message.tenant_id)
+        if item.message.replaces:  # a press shown on the card pressed (adapters/teams/pressed.py)
+            return self._show_pressed(item, tenant)
         parts = cards.render(item.message, str(item.id), self._link_for(item))
         if item.message.to.kind == "conversation":
             return self._to_channel(item, tenant, parts)
@@ -230,6 +233,28 @@ class TeamsDeliverer:
         log.info("cannot open a Teams chat with %s: %s", account.account_id, outcome.error)
         return None
 
+    def _show_pressed(self, item: OutboxItem, tenant: str) -> DeliveryResult:
+        """Replace the pressed card with what the engine decided; a PUT is safe to repeat, so a retry or an
+        unknown outcome is tried again, and a card Teams no longer has is left as it is."""
+
+        def put(service_url: str, conversation: str, activity_id: str, activity: dict[str, Any]) -> Outcome:
+            self._pace(tenant, conversation)
+            outcome = self.connector.update_activity(service_url, conversation, activity_id, activity)
+            if outcome.kind in ("retry", "ambiguous"):
+                raise _Defer(self._back_off(tenant, conversation, outcome, item.attempts), outcome.error)
+            return outcome
+
+        dropped: list[int] = []
+        for person_id in item.pending:
+            try:
+                outcome = show_pressed(self.store, tenant, person_id, item.message, put, self._links_of)
+            except _Defer as defer:
+                return self._deferred(item, defer, [])
+            if outcome is not None and outcome.kind != "sent":
+                log.info("the pressed Teams card of outbox message %s cannot be updated: %s", item.id, outcome.error)
+                dropped.append(person_id)
+        return DeliveryResult(delivered=[p for p in item.pending if p not in dropped], suppressed=dropped)
+
     # -- one channel ---------------------------------------------------------------------------------
 
     def _to_channel(self, item: OutboxItem, tenant: str, parts: list[dict[str, Any]]) -> DeliveryResult:
@@ -335,14 +360,18 @@ class TeamsDeliverer:
     # -- helpers -------------------------------------------------------------------------------------
 
     def _link_for(self, item: OutboxItem) -> cards.LinkFor | None:
+        return self._links_of(item.id, item.message)
+
+    def _links_of(self, outbox_id: int, message: OutgoingMessage) -> cards.LinkFor | None:
+        """The signed links of the attachments of ``message``, the outbox row ``outbox_id`` (None: no links)."""
         links = self.links
         if links is None or not links.enabled:
             return None
-        attachments = item.message.attachments
+        attachments = message.attachments
 
         def link(index: int) -> str:
             image = attachments[index].media_type.startswith("image/")
-            return links.url(item.id, index, IMAGE_TTL if image else None)
+            return links.url(outbox_id, index, IMAGE_TTL if image else None)
 
         return link
 

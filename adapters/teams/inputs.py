@@ -38,6 +38,14 @@ def selection_limit(field: FormField) -> int | None:
     return field.max_selected
 
 
+def text_limit(field: FormField) -> int:
+    """The most characters a text input takes: the question's own ``max_length`` (from its definition in
+    ``prompts/flows``), so the card stops where the engine would refuse; ``TEXT_MAX`` for other typed answers."""
+    if field.max_length is not None and 0 < field.max_length < TEXT_MAX:
+        return field.max_length
+    return TEXT_MAX
+
+
 def _current(field: FormField) -> list[str]:
     if field.current is None:
         return []
@@ -126,11 +134,12 @@ def field_inputs(field: FormField, input_id: str, with_label: bool = True) -> li
         if current:
             element["value"] = current[0][:10]
         return [{**element, **common}]
-    element = {"type": "Input.Text", "id": input_id, "maxLength": TEXT_MAX, **placeholder}
+    longest = text_limit(field)
+    element = {"type": "Input.Text", "id": input_id, "maxLength": longest, **placeholder}
     if kind == "long_text":
         element["isMultiline"] = True
     if current:
-        element["value"] = ", ".join(current)[:TEXT_MAX]
+        element["value"] = ", ".join(current)[:longest]
     return [{**element, **common}]
 
 

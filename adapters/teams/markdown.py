@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 from bot.markup import plain_text, spans
+from bot.wording import MOMENT
 
 PARAGRAPH = re.compile(r"\n\s*\n")
 _SPECIAL = re.compile(r"([\\`*_\[\]()#>~|<])")
@@ -81,6 +82,9 @@ def chunks(text: str, limit: int = CHUNK) -> list[str]:
             cut = cut if cut > limit // 2 else limit
             while cut > 1 and paragraph[cut - 1] == "\\":  # never split an escape from what it escapes
                 cut -= 1
+            inside = next((m for m in MOMENT.finditer(paragraph) if m.start() < cut < m.end()), None)
+            if inside is not None and inside.start() > 0:  # never split a moment (bot.wording.moment)
+                cut = inside.start()
             pieces.append(paragraph[:cut])
             paragraph = paragraph[cut:].lstrip("\n ")
         if paragraph.strip():

@@ -10,9 +10,9 @@ Every activity goes the same way, and nothing slow happens before the answer:
    read, or with ids no platform uses, is refused with 400 and a warning);
 3. commit the event to the durable inbox (``Runtime.accept``, in a thread): a re-sent activity carries
    the same id and is refused there, so it has one effect;
-4. only then answer: 200, or for an ``adaptiveCard/action`` invoke an invoke response (the card
-   refreshed to show what was chosen in a personal chat, otherwise a short message); then poke the
-   worker, which handles the event and sends the replies.
+4. only then answer: 200, or for an ``adaptiveCard/action`` invoke an invoke response (a short message that
+   leaves the card as it is); then poke the worker, which handles the event, sends the replies and, in a
+   personal chat, updates the card pressed with the engine's outcome (:mod:`adapters.teams.pressed`).
 
 A card submitted with more choices than a multi-select takes is not accepted: the invoke answer shows the
 refusal in the card instead (:mod:`adapters.teams.limits`).
@@ -229,7 +229,7 @@ class TeamsService:
             return self._refused(seen, event, body, overrun)
         if problems:
             return self._form_refused(seen, event, body, problems)
-        return self._invoke_answer(seen, event, body)
+        return self._invoke_answer(body)
 
     def _unchanged(self, seen: _Seen) -> bool:
         """Whether the same reference and accounts were stored in the last few minutes (then skip the write)."""
@@ -271,14 +271,14 @@ class TeamsService:
 
     # -- invoke answers ----------------------------------------------------------------------------------
 
-    def _invoke_answer(self, seen: _Seen, event: InboundEvent | None, body: dict[str, Any]) -> dict[str, Any]:
+    @staticmethod
+    def _invoke_answer(body: dict[str, Any]) -> dict[str, Any]:
+        """A press the engine will decide: a message, which leaves the card as it is. The card changes only
+        when the engine has decided (accepted, outdated, or refused: buttons kept), through the outbox
+        (:mod:`adapters.teams.pressed`); a card answered here could claim a choice the engine then refuses, or
+        arrive after that update and undo it."""
         data = card_data(body) or {}
         chosen = str(data.get(cards.LABEL) or "")
-        personal = (seen.reference or {}).get("conversation_type") == "personal"
-        message = self._pressed_message(seen.tenant, event, str(data.get(cards.REF) or "")) if personal else None
-        if message is not None and chosen:
-            link_for = (lambda index: self.links.url(int(data[cards.REF]), index)) if self.links.enabled else None
-            return {"statusCode": 200, "type": CARD_RESPONSE, "value": cards.answered(message, chosen, link_for)}
         text = say("teams.received", label=chosen) if chosen else say("teams.received_plain")
         return {"statusCode": 200, "type": MESSAGE_RESPONSE, "value": plain(text, 500)}
 

@@ -11,7 +11,9 @@ a channel's becomes ``#General`` listed in ``channels`` (mapped to the channel's
 (``clientInfo.timezone``, else ``localTimezone``) travels in the event when it is a real IANA name. A channel's
 reference is kept without the ``;messageid=`` of the thread the activity came from. A typed message is read
 up to ``READ_LIMIT`` characters and kept up to ``TEXT_LIMIT``; longer text is marked (``text_length``) for
-the engine to refuse. Card inputs and button values are bounded by Teams itself.
+the engine to refuse. Card inputs and button values are bounded by Teams itself. A press on a card in a
+personal chat names that card (``InboundEvent.pressed``, :mod:`adapters.teams.pressed`), so the engine's
+outcome is shown on it.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from adapters.teams.cards import (
     VALUE,
 )
 from adapters.teams.inputs import field_value
+from adapters.teams.pressed import pressed_in
 from bot.commands.registry import ADDRESS_WORD, address
 from bot.mentions import mention_word
 from bot.model import READ_LIMIT, Action, InboundEvent, Platform, capped
@@ -233,7 +236,11 @@ def event_of(activity: dict[str, Any]) -> InboundEvent | None:
     common["event_id"] = str(activity["id"])
     data = card_data(activity)
     if data is not None and data.get(ACTION):
-        return _pressed(data, common)
+        event = _pressed(data, common)
+        if event is None:
+            return None
+        shown = pressed_in(activity, data, event.text if event.action is None else "")
+        return event.model_copy(update={"pressed": shown}) if shown is not None else event
     if kind != "message":
         return None
     typed, mentions, channels, bot_mentioned = readable(activity)

@@ -20,6 +20,7 @@ from bot.payloads import ActionPayload, MalformedAction
 from bot.ports import UnitOfWork
 from bot.services.programmes import ProgrammeService, goal_values
 from bot.sessions.calendar import CALENDAR_SETTINGS, calendar_setting, describe_days
+from bot.sessions.calendar_sync import check_provider
 from bot.values import ValueProblem, describe_cadence
 from bot.wording import say
 
@@ -230,6 +231,15 @@ _SETTINGS = {
     "retention-days": ("retention_days", _step("integer", minimum=1, maximum=3650)),
     "non-working-days": ("non_working_days", _step("text", max_length=2000)),
     "holidays": ("public_holidays", _step("yes_no")),
+    "calendar": (
+        "calendar",
+        Step(
+            id="value",
+            kind="choice",
+            prompt="",
+            choices=tuple(StepChoice(p, p) for p in ("off", "microsoft", "google")),
+        ),
+    ),
 }
 _STATUS_STEP = Step(
     id="status", kind="choice", prompt="", choices=tuple(StepChoice(s.value, s.value) for s in ProgrammeStatus)
@@ -276,6 +286,8 @@ def program_edit(turn: Turn, args: Args, programme: Programme | None) -> None:
         raise CommandError("programme.edit_unknown_field", given=name, fields=fields)
     try:
         attribute, value, shown = _parsed(turn, name, raw)
+        if attribute == "calendar":
+            check_provider(turn, str(value))
         edited = ProgrammeService.of(turn.uow).edit(programme, attribute, value)
     except ValueProblem as problem:
         raise CommandError(problem.key, **problem.values) from None

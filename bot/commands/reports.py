@@ -131,6 +131,7 @@ def forget(turn: Turn, person: Person) -> int:
     grants.forget(turn.uow, turn.tenant, person)  # before the email is erased: grants are found by it
     turn.uow.feedback.forget(person.id)
     turn.uow.figures.forget(person.id)  # released figures keep their bases, which no longer lead to the person
+    turn.uow.directory_sync.forget(person.id)  # what a directory sync kept of them
     turn.uow.people.forget(person)
     turn.uow.conversations.save(ConversationState(tenant_id=turn.tenant.id, person_id=person.id))
     turn.uow.schedule.cancel(f"intake-reminder:{person.id}:")

@@ -28,7 +28,7 @@ from bot.flows.verbs import FlowVerbs
 from bot.model import Action, Choice, Form, FormField, Platform
 from bot.payloads import ActionPayload
 from bot.values import ValueProblem, describe_cadence
-from bot.wording import say
+from bot.wording import escape, say, wording
 
 FORM_ACTION = "flow.form"
 OPEN_FORM_ACTION = "flow.open_form"
@@ -65,6 +65,15 @@ class FlowForms(FlowVerbs):
 
     def handle_form(self, turn: Turn, action: Action) -> None:
         raise NotImplementedError
+
+    @staticmethod
+    def prompt_of(turn: Turn, step: Step) -> str:
+        """A step's question as shown (a coordinator's own text literally; else its template, rendered)."""
+        state = turn.state
+        assert state is not None
+        if step.literal:
+            return escape(step.prompt)
+        return wording().render_source(step.prompt, answers=state.answers, context=state.context)
 
     def _instance(self, turn: Turn, flow: Flow) -> str:
         assert turn.state is not None
@@ -111,6 +120,8 @@ class FlowForms(FlowVerbs):
                 field = field.model_copy(update={"current": describe_cadence(field.current)})
             if any(not key.startswith("$") for key in step.when):  # needed only with some answers
                 field = field.model_copy(update={"required": False})
+            elif step.kind == "yes_no":  # its label alone says too little (what the directory has, what is asked)
+                field = field.model_copy(update={"hint": self.prompt_of(turn, resolved)})
             fields.append(field)
             rules.append(rule_of(resolved))
         return Form(

@@ -29,7 +29,7 @@ from bot.flows.values import AnswerValue, EditValue
 from bot.flows.verbs import FLOW_VERBS
 from bot.model import Action, Choice, FieldKind, Form, FormField
 from bot.values import ValueProblem
-from bot.wording import escape, say, wording
+from bot.wording import say
 
 Check = Callable[[Turn, Any, dict[str, Any]], None]
 """An extra validation: raises :class:`ValueProblem` to re-ask the step."""
@@ -383,11 +383,7 @@ class FlowRunner(FlowForms):
         step = self._resolved(turn, step)
         asked = flow.asked(state.answers, state.context)
         position = next((i for i, s in enumerate(asked, start=1) if s.id == step.id), len(asked))
-        text = (
-            escape(step.prompt)
-            if step.literal
-            else wording().render_source(step.prompt, answers=state.answers, context=state.context)
-        )
+        text = self.prompt_of(turn, step)
         if intro:
             lessons = all(s.kind == "ack" for s in asked)
             text = (
@@ -433,5 +429,6 @@ class FlowRunner(FlowForms):
             minimum=step.minimum,
             maximum=step.maximum,
             max_selected=step.max_selected,
+            max_length=step.max_length if step.kind in ("text", "long_text") else None,
             current=answers.get(step.id),
         )

@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from bot.domain import NewMatchPair, PairStatus, Participant, ParticipantStatus, Person, Programme, Role
+from bot.domain import NewMatchPair, PairStatus, Participant, Programme, Role
 from bot.intake_flow import topic_tags
+from bot.matching.collector import collector_paused
 from bot.matching.model import STYLE_KEYS, Candidate, MatchInput, MatchResult, Reason, Rules, Weights
 from bot.ports import MatchingRepository, ParticipantRepository, PeopleRepository, UnitOfWork
+from bot.ports.match_facts import MatchFacts
 from bot.wording import say
 
 UNDISCLOSED = {None, "", "prefer_not", "self_describe"}
@@ -18,42 +20,41 @@ def topic_labels() -> dict[str, str]:
     return {tag["value"]: tag["label"] for tag in topic_tags()}
 
 
-def self_identified_gender(intake: dict[str, Any], person: Person) -> str | None:
+def self_identified_gender(intake: dict[str, Any], directory_gender: str | None) -> str | None:
     """The gender matching may use: the person's own intake answer always wins. Someone who was shown the
     optional questions and declined them, skipped the question or chose "prefer not to say" has none, whatever
     the HR directory holds; their own words when they described it. Only someone never asked (imported with
-    their answers from elsewhere) falls back on the directory."""
+    their answers from elsewhere) falls back on the directory's ``directory_gender``."""
     if "diversity_ok" not in intake and "gender" not in intake:
-        return person.gender
+        return directory_gender
     answer = intake.get("gender")
     if answer == "self_describe":
         return str(intake.get("gender_words") or "").strip() or None
     return None if answer in UNDISCLOSED else str(answer)
 
 
-def _candidate(participant: Any, person: Person, capacity: int, offline_depth: int = 0) -> Candidate:
-    intake = participant.intake or {}
-    topics = intake.get("teach_topics" if participant.role == Role.MENTOR else "learn_topics") or []
-    gender = self_identified_gender(intake, person)
+def _candidate(facts: MatchFacts, capacity: int, offline_depth: int = 0) -> Candidate:
+    intake = facts.intake or {}
+    topics = intake.get("teach_topics" if facts.role == Role.MENTOR else "learn_topics") or []
     generation = intake.get("generation") if intake.get("generation") not in UNDISCLOSED else None
     return Candidate(
-        participant_id=participant.id,
-        person_id=person.id,
-        name=person.name,
-        seniority=person.seniority,
-        time_zone=person.time_zone,
-        working_hours=person.working_hours,
-        department=person.department,
-        division=person.division,
-        location=person.location,
-        gender=gender,
+        participant_id=facts.participant_id,
+        person_id=facts.person_id,
+        name=facts.name,
+        seniority=facts.seniority,
+        time_zone=facts.time_zone,
+        working_hours=facts.working_hours,
+        department=facts.department,
+        division=facts.division,
+        location=facts.location,
+        gender=self_identified_gender(intake, facts.gender),
         generation=generation,
         topics=frozenset(topics),
         style={k: intake[k] for k in STYLE_KEYS if intake.get(k)},
         capacity=capacity,
         rankings=tuple(intake.get("mentor_choices") or ()),
-        ready=participant.intake_completed_at is not None and participant.onboarded_at is not None,
-        waiting_for="intake" if participant.intake_completed_at is None else "onboarding",
+        ready=facts.intake_done and facts.onboarded,
+        waiting_for="onboarding" if facts.intake_done else "intake",
         offline_depth=offline_depth,
     )
 
@@ -71,7 +72,24 @@ def candidate_of(
     person = people.get(participant.person_id)
     if person is None:
         raise LookupError(f"person {participant.person_id} does not exist")
-    return _candidate(participant, person, capacity, offline_depth(programme, participant.person_id))
+    facts = MatchFacts(
+        participant_id=participant.id,
+        person_id=person.id,
+        role=participant.role,
+        capacity=participant.capacity,
+        intake=participant.intake,
+        intake_done=participant.intake_completed_at is not None,
+        onboarded=participant.onboarded_at is not None,
+        name=person.name,
+        seniority=person.seniority,
+        time_zone=person.time_zone,
+        working_hours=person.working_hours,
+        department=person.department,
+        division=person.division,
+        location=person.location,
+        gender=person.gender,
+    )
+    return _candidate(facts, capacity, offline_depth(programme, participant.person_id))
 
 
 def load_input(uow: UnitOfWork, programme: Programme, today: date) -> MatchInput:
@@ -86,28 +104,41 @@ def read_input(
     programme: Programme,
     today: date,
 ) -> MatchInput:
-    """:func:`load_input` from the three repositories it reads."""
-    participants = [p for p in participants_of.in_programme(programme.id) if p.status == ParticipantStatus.ACTIVE]
+    """:func:`load_input` from the three repositories it reads (only the columns matching compares)."""
+    with collector_paused():
+        return _read_input(participants_of, people_of, matching, programme, today)
+
+
+def _read_input(
+    participants_of: ParticipantRepository,
+    people_of: PeopleRepository,
+    matching: MatchingRepository,
+    programme: Programme,
+    today: date,
+) -> MatchInput:
+    participants = participants_of.match_facts(programme.id)
     pairs = matching.pairs(programme.id)
     live = [p for p in pairs if p.status != PairStatus.ENDED]
     paired_mentees = {p.mentee_id for p in live}
     load: dict[int, int] = {}
     for pair in live:
         load[pair.mentor_id] = load.get(pair.mentor_id, 0) + 1
-    people = people_of.many([p.person_id for p in participants])
+    settings = programme.settings
+    depth_for, depth = settings.offline_depth_for, settings.offline_depth
     mentees = [
-        _candidate(p, people[p.person_id], 1, offline_depth(programme, p.person_id))
+        _candidate(p, 1, depth_for.get(str(p.person_id), depth) if depth_for else depth)
         for p in participants
-        if p.role == Role.MENTEE and p.id not in paired_mentees
+        if p.role == Role.MENTEE and p.participant_id not in paired_mentees
     ]
     mentors = [
         _candidate(
-            p, people[p.person_id], max(0, p.capacity - load.get(p.id, 0)), offline_depth(programme, p.person_id)
+            p,
+            max(0, p.capacity - load.get(p.participant_id, 0)),
+            depth_for.get(str(p.person_id), depth) if depth_for else depth,
         )
         for p in participants
         if p.role == Role.MENTOR
     ]
-    settings = programme.settings
     rules = Rules(
         seniority_gap=settings.seniority_gap,
         allow_peer=settings.allow_peer,

@@ -1,22 +1,25 @@
-"""The hard rules as boolean mentee x mentor matrices, never broken whatever the weights.
+"""The hard rules as a boolean mentee x mentor matrix, never broken whatever the weights.
 
 Rules are applied in a fixed order so that an unmatched person's reason names the first rule that left
-them without any possible partner.
+them without any possible partner. All rules are worked out together, block by block of mentees
+(``rule_checks``), so no temporary is larger than a block; only the people left without any partner at
+the end are checked again rule by rule, to find the rule that left them so.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 import numpy as np
-import numpy.typing as npt
 
-from bot.matching.model import Candidate, MatchInput
+from bot.matching.model import MatchInput
+from bot.matching.rule_checks import RULE_ORDER, ReportingLines, RuleArrays, checks, overlap_minutes, rule_arrays
 
-RULE_ORDER = ("intake", "reverse", "offline", "shared_manager", "time", "excluded")
+__all__ = ["RULE_ORDER", "Feasibility", "ReportingLines", "feasibility", "overlap_minutes"]
+
+_CELLS = 1 << 19
+"""About how many cells one block of the rules covers (a few hundred KiB of booleans per temporary)."""
 
 
 @dataclass
@@ -28,150 +31,77 @@ class Feasibility:
     mentor_blocked_by: list[str | None]
 
 
-class ReportingLines:
-    """Ancestor tests in O(1) through an Euler tour of the whole organisation (iterative: deep trees are fine)."""
-
-    def __init__(self, managers: dict[int, int | None]) -> None:
-        children: dict[int | None, list[int]] = {}
-        for person, manager in managers.items():
-            children.setdefault(manager if manager in managers else None, []).append(person)
-        self.enter: dict[int, int] = {}
-        self.leave: dict[int, int] = {}
-        self.level: dict[int, int] = {}
-        clock = 0
-        stack: list[tuple[int, bool, int]] = [(root, False, 0) for root in reversed(children.get(None, []))]
-        while stack:
-            node, done, level = stack.pop()
-            if done:
-                self.leave[node] = clock
-                continue
-            self.enter[node] = clock
-            self.level[node] = level
-            clock += 1
-            stack.append((node, True, level))
-            stack.extend((child, False, level + 1) for child in reversed(children.get(node, [])))
-        self.manager = managers
-
-    def arrays(self, people: list[int]) -> tuple[np.ndarray, np.ndarray]:
-        enter = np.array([self.enter.get(p, -1) for p in people], dtype=np.int64)
-        leave = np.array([self.leave.get(p, -1) for p in people], dtype=np.int64)
-        return enter, leave
-
-    def levels(self, people: list[int]) -> np.ndarray:
-        """Each person's level in the organisation (0 at the top)."""
-        return np.array([self.level.get(p, 0) for p in people], dtype=np.int32)
+def _blocks(count: int, width: int) -> Iterator[np.ndarray]:
+    step = max(1, _CELLS // max(width, 1))
+    for start in range(0, count, step):
+        yield np.arange(start, min(start + step, count))
 
 
-@lru_cache(maxsize=4096)
-def utc_window(time_zone: str, working_hours: str, day: date) -> tuple[int, int]:
-    """Working hours as (start minute of the UTC day, length in minutes) on ``day``."""
-    start_text, _, end_text = working_hours.partition("-")
-    zone = ZoneInfo(time_zone)
-    start = datetime.combine(day, datetime.strptime(start_text, "%H:%M").time(), zone)
-    end = datetime.combine(day, datetime.strptime(end_text, "%H:%M").time(), zone)
-    start_utc, end_utc = start.astimezone(UTC), end.astimezone(UTC)
-    # Subtract in UTC: two times in one zone subtract on the wall clock, wrong on daylight-saving days.
-    return start_utc.hour * 60 + start_utc.minute, int((end_utc - start_utc).total_seconds() // 60)
+def _steps(
+    a: RuleArrays, rows: np.ndarray, cols: np.ndarray | None, shape: tuple[int, int]
+) -> Iterator[tuple[str, np.ndarray]]:
+    """For a block: each rule in turn, and where it and every rule before it hold (one matrix, changed in
+    place from one rule to the next: read it before asking for the next)."""
+    held: np.ndarray | None = None
+    for rule, holds, (r, c) in checks(a, rows, cols, shape):
+        if holds is None:
+            if held is None:
+                held = np.ones((rows.size, shape[1] if cols is None else cols.size), dtype=bool)
+        elif held is None:
+            held = holds
+        else:
+            np.logical_and(held, holds, out=held)
+        held[r, c] = False
+        yield rule, held
 
 
-def overlap_minutes(mentees: list[Candidate], mentors: list[Candidate], day: date) -> np.ndarray:
-    """Minutes of working-hours overlap for every mentee x mentor, on a 24-hour circle.
-
-    Worked out once per distinct pair of UTC windows (an organisation has few), then spread to every cell."""
-    a = np.array([utc_window(c.time_zone, c.working_hours, day) for c in mentees], dtype=np.int16).reshape(-1, 2)
-    b = np.array([utc_window(c.time_zone, c.working_hours, day) for c in mentors], dtype=np.int16).reshape(-1, 2)
-    windows_a, which_a = np.unique(a, axis=0, return_inverse=True)
-    windows_b, which_b = np.unique(b, axis=0, return_inverse=True)
-    start_a, end_a = windows_a[:, 0:1], windows_a[:, 0:1] + windows_a[:, 1:2]
-    best = np.zeros((len(windows_a), len(windows_b)), dtype=np.int16)
-    for shift in (-1440, 0, 1440):
-        start_b = (windows_b[:, 0] + np.int16(shift))[None, :]
-        end_b = start_b + windows_b[:, 1][None, :]
-        overlap = np.minimum(end_a, end_b)
-        overlap -= np.maximum(start_a, start_b)
-        np.maximum(best, overlap, out=best)
-    return best[which_a.reshape(-1)][:, which_b.reshape(-1)]
-
-
-def _boss(managers: dict[int, int | None], person: int, missing: int) -> int:
-    manager = managers.get(person)
-    return missing if manager is None else manager
+def _first_rules(
+    a: RuleArrays, shape: tuple[int, int], rows: np.ndarray, cols: np.ndarray
+) -> tuple[list[str | None], list[str | None]]:
+    """For the mentees ``rows`` and the mentors ``cols`` left without any partner: the first rule in
+    ``RULE_ORDER`` after which they had none (checked again, rule by rule, over their whole row or column)."""
+    n, m = shape
+    first_e: list[str | None] = [None] * rows.size
+    for block in _blocks(rows.size, m):
+        for rule, held in _steps(a, rows[block], None, shape):
+            for k in np.flatnonzero(~held.any(axis=1)):
+                if first_e[block[k]] is None:
+                    first_e[block[k]] = rule
+    alive: dict[str, np.ndarray] = {}
+    if cols.size:
+        for block in _blocks(n, cols.size):
+            for rule, held in _steps(a, block, cols, shape):
+                found = np.asarray(held.any(axis=0))
+                alive[rule] = found if rule not in alive else alive[rule] | found
+    first_o: list[str | None] = [None] * cols.size
+    for rule, found in reversed(alive.items()):  # the earliest rule that left them without anyone wins
+        for k in np.flatnonzero(~found):
+            first_o[k] = rule
+    return first_e, first_o
 
 
 def feasibility(data: MatchInput) -> Feasibility:
     """Apply every hard rule, recording which rule left each person without a partner.
 
-    Each rule is applied to one boolean matrix in place and then dropped, so memory stays at about one
-    byte per mentee x mentor cell plus one rule's temporaries."""
-    mentees, mentors, rules = data.mentees, data.mentors, data.rules
-    n, m = len(mentees), len(mentors)
-    allowed = np.ones((n, m), dtype=bool)
+    Memory stays at one byte per mentee x mentor cell plus one block's temporaries."""
+    n, m = len(data.mentees), len(data.mentors)
+    shape = (n, m)
+    allowed = np.empty(shape, dtype=bool)
     mentee_blocked: list[str | None] = [None] * n
     mentor_blocked: list[str | None] = [None] * m
-    alive: list[npt.NDArray[np.bool_]] = [np.ones(n, dtype=bool), np.ones(m, dtype=bool)]
-
-    def apply(name: str, check: np.ndarray) -> None:
-        np.logical_and(allowed, check, out=allowed)
-        now_e, now_o = np.asarray(allowed.any(axis=1)), np.asarray(allowed.any(axis=0))
-        for i in np.flatnonzero(alive[0] & ~now_e):
-            mentee_blocked[i] = name
-        for j in np.flatnonzero(alive[1] & ~now_o):
-            mentor_blocked[j] = name
-        alive[0], alive[1] = now_e, now_o
-
-    ready_e = np.array([c.ready for c in mentees], dtype=bool)
-    ready_o = np.array([c.ready for c in mentors], dtype=bool)
-    apply("intake", ready_e[:, None] & ready_o[None, :])
-
-    gap = 0 if rules.allow_peer else rules.seniority_gap
-    sen_e = np.array([c.seniority if c.seniority is not None else -(10**6) for c in mentees], dtype=np.int32)
-    sen_o = np.array([c.seniority if c.seniority is not None else 10**6 for c in mentors], dtype=np.int32)
-    apply("reverse", sen_o[None, :] <= sen_e[:, None] - gap)
-
-    lines = ReportingLines(data.managers)
-    enter_e, leave_e = (a.astype(np.int32) for a in lines.arrays([c.person_id for c in mentees]))
-    enter_o, leave_o = (a.astype(np.int32) for a in lines.arrays([c.person_id for c in mentors]))
-    # Someone below a person is excluded down to that person's reach (0: the whole subtree).
-    level_e, level_o = lines.levels([c.person_id for c in mentees]), lines.levels([c.person_id for c in mentors])
-    reach_e = np.array([c.offline_depth if c.offline_depth > 0 else 10**6 for c in mentees], dtype=np.int32)
-    reach_o = np.array([c.offline_depth if c.offline_depth > 0 else 10**6 for c in mentors], dtype=np.int32)
-    inside = (enter_e[:, None] < enter_o[None, :]) & (leave_o[None, :] <= leave_e[:, None])
-    inside &= level_o[None, :] <= (level_e + reach_e)[:, None]  # at most reach_e levels below the mentee
-    below = (enter_o[None, :] < enter_e[:, None]) & (leave_e[:, None] <= leave_o[None, :])
-    below &= level_e[:, None] <= (level_o + reach_o)[None, :]
-    inside |= below
-    del below
-    inside |= np.array([c.person_id for c in mentees])[:, None] == np.array([c.person_id for c in mentors])[None, :]
-    np.logical_not(inside, out=inside)
-    apply("offline", inside)
-    del inside
-
-    if rules.no_shared_manager:
-        boss_e = np.array([_boss(data.managers, c.person_id, -1) for c in mentees], dtype=np.int64)
-        boss_o = np.array([_boss(data.managers, c.person_id, -2) for c in mentors], dtype=np.int64)
-        apply("shared_manager", boss_e[:, None] != boss_o[None, :])
-
-    day = rules.reference_date or datetime.now(UTC).date()
-    apply("time", overlap_minutes(mentees, mentors, day) >= rules.min_overlap_minutes)
-
-    excluded = np.ones((n, m), dtype=bool)
-    index_e = {c.participant_id: i for i, c in enumerate(mentees)}
-    index_o = {c.participant_id: j for j, c in enumerate(mentors)}
-    for mentee, mentor in rules.forbidden:
-        if mentee in index_e and mentor in index_o:
-            excluded[index_e[mentee], index_o[mentor]] = False
-    if not rules.allow_repeat and rules.previous:
-        person_e = {c.person_id: i for i, c in enumerate(mentees)}
-        person_o = {c.person_id: j for j, c in enumerate(mentors)}
-        for pair in rules.previous:
-            a, b = tuple(pair) if len(pair) == 2 else (next(iter(pair)),) * 2
-            for x, y in ((a, b), (b, a)):
-                if x in person_e and y in person_o:
-                    excluded[person_e[x], person_o[y]] = False
-    apply("excluded", excluded)
-    del excluded
-    if m == 0:
-        mentee_blocked = ["no_mentors"] * n
-    if n == 0:
-        mentor_blocked = ["no_mentees"] * m
+    if n == 0 or m == 0:
+        allowed = np.zeros(shape, dtype=bool)
+        return Feasibility(allowed, ["no_mentors"] * n if m == 0 else [], ["no_mentees"] * m if n == 0 else [])
+    a = rule_arrays(data)
+    for block in _blocks(n, m):
+        *_, (_last, held) = _steps(a, block, None, shape)  # where every rule holds
+        allowed[block[0] : block[-1] + 1] = held
+    dead_e = np.flatnonzero(~allowed.any(axis=1))
+    dead_o = np.flatnonzero(~allowed.any(axis=0))
+    if dead_e.size or dead_o.size:
+        first_e, first_o = _first_rules(a, shape, dead_e, dead_o)
+        for i, rule in zip(dead_e, first_e, strict=True):
+            mentee_blocked[i] = rule
+        for j, rule in zip(dead_o, first_o, strict=True):
+            mentor_blocked[j] = rule
     return Feasibility(allowed=allowed, mentee_blocked_by=mentee_blocked, mentor_blocked_by=mentor_blocked)

@@ -1,4 +1,10 @@
-"""One matching run: rules, scores, pins, the solve, and an explanation for everyone."""
+"""One matching run: rules, scores, pins, the solve, and an explanation for everyone.
+
+The stable solve needs every score at once; the optimal solve works out each block of scores as it
+builds its cost matrix (``cost.optimal_cost_of``), so its "scores" stage only prepares the per-person
+arrays and its "solve" stage includes the scoring. A chosen pair's score is worked out again on its own,
+with the same float32 operations, so it is the value the solve saw.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +14,11 @@ from collections.abc import Callable
 import numpy as np
 
 from bot.matching import solve
+from bot.matching.collector import collector_paused
+from bot.matching.cost import optimal_cost_of
 from bot.matching.model import MatchInput, MatchResult, Mode, Pair, Reason, Unmatched
 from bot.matching.rules import feasibility
+from bot.matching.score_parts import score_parts
 from bot.matching.scoring import explain, score
 
 Progress = Callable[[str], None]
@@ -42,6 +51,13 @@ def run_matching(
     progress: Progress | None = None,
 ) -> MatchResult:
     """Match ``data`` under every hard rule and explain every pair and every unmatched person."""
+    with collector_paused():
+        return _run(data, mode, seed, labels, progress)
+
+
+def _run(
+    data: MatchInput, mode: Mode, seed: int | None, labels: dict[str, str] | None, progress: Progress | None
+) -> MatchResult:
     report = progress or (lambda _stage: None)
     timings: dict[str, float] = {}
     started = time.perf_counter()
@@ -51,7 +67,8 @@ def run_matching(
 
     mark = time.perf_counter()
     report("scores")
-    scores = score(data)
+    parts = score_parts(data)
+    full = score(data, parts).total if mode == "stable" else None  # the optimal solve scores block by block
     timings["scores"] = time.perf_counter() - mark
 
     mark = time.perf_counter()
@@ -59,13 +76,13 @@ def run_matching(
     allowed = feasible.allowed  # pins clear their mentee's row here: the feasibility is not used again
     capacity, pinned = apply_pins(data, allowed)
     index_o = {c.participant_id: j for j, c in enumerate(data.mentors)}
-    if mode == "stable":
+    if full is not None:
         rankings = [list(dict.fromkeys(index_o[r] for r in c.rankings if r in index_o)) for c in data.mentees]
-        chosen = solve.stable(allowed, scores.total, capacity, rankings)
+        chosen = solve.stable(allowed, full, capacity, rankings)
     elif mode == "random":
         chosen = solve.optimal(allowed, solve.random_scores(allowed.shape, seed or 0), capacity)
     else:
-        chosen = solve.optimal(allowed, scores.total, capacity)
+        chosen = solve.assign(allowed, optimal_cost_of(allowed, parts, capacity))
     timings["solve"] = time.perf_counter() - mark
 
     mark = time.perf_counter()
@@ -73,7 +90,8 @@ def run_matching(
     labels = labels or {}
     pinned_pairs = set(pinned)
     every = sorted([*pinned, *chosen])
-    taken = [float(v) for v in scores.total[[i for i, _ in every], [j for _, j in every]]] if every else []
+    rows, cols = np.array([i for i, _ in every], dtype=np.int64), np.array([j for _, j in every], dtype=np.int64)
+    taken = [float(v) for v in (full[rows, cols] if full is not None else parts.at(rows, cols))]
     pairs = [
         Pair(
             mentee=data.mentees[i].participant_id,

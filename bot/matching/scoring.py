@@ -1,8 +1,8 @@
 """Soft preferences as one mentee x mentor score matrix (0-100), and the words that explain a pair.
 
-Only the combined score is kept as a matrix (float32, accumulated in place), so a 10,000 x 10,000
-programme needs a few hundred megabytes; an explanation is worked out again for each chosen pair from
-the two candidates, with the same rules.
+The scores are worked out block by block from per-person arrays (``score_parts``); only the combined
+score is kept as a matrix (float32), and the optimal solve does without even that (``cost``). An
+explanation is worked out again for each chosen pair from the two candidates, with the same rules.
 """
 
 from __future__ import annotations
@@ -11,14 +11,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bot.matching.model import DIVERSITY_DIMENSIONS, STYLE_KEYS, Candidate, MatchInput, Reason, Weights
+from bot.matching.model import STYLE_KEYS, Candidate, MatchInput, Reason, Weights
 from bot.matching.reporting_lines import levels_below
+from bot.matching.score_parts import FLEXIBLE_STYLES, ScoreParts, rankings_of, score_parts
 
-FLEXIBLE_STYLES = {"mix", "either"}
-_ROWS = 1024
-"""Mentee rows scored together where a step needs a temporary wider than the float32 total."""
 ORG_DIMENSIONS = ("division", "department", "location")
 """Dimensions an explanation may name. Gender and generation are self-identified: never shown."""
+_CELLS = 1 << 17
+"""About how many cells are scored together (their temporaries stay in the processor's cache)."""
 
 
 @dataclass
@@ -27,103 +27,17 @@ class Scores:
     """n_mentees x n_mentors, 0-100 (float32)."""
 
 
-def _codes(values: list[str | None]) -> np.ndarray:
-    lookup: dict[str, int] = {}
-    return np.array(
-        [-1 if not v else lookup.setdefault(v.strip().lower(), len(lookup)) for v in values], dtype=np.int32
-    )
-
-
-def _rankings(candidate: Candidate) -> list[int]:
-    """A mentee's ranking without repeats: a mentor listed twice counts at their first place."""
-    seen: list[int] = []
-    for mentor in candidate.rankings:
-        if mentor not in seen:
-            seen.append(mentor)
-    return seen[:3]
-
-
-def _weights(data: MatchInput) -> list[tuple[str, float]]:
-    weights = data.weights
-    parts = [("topic", weights.topic), ("diversity", weights.diversity), ("style", weights.style)]
-    if data.uses_choice:
-        parts.append(("choice", weights.choice))
-    total = sum(w for _, w in parts) or 1.0
-    return [(name, 100.0 * w / total) for name, w in parts]
-
-
-def _add_part(
-    total: np.ndarray, agree: np.ndarray, unknown_e: np.ndarray, unknown_o: np.ndarray, share: np.float32
-) -> None:
-    """``total`` plus ``share`` where mentee and mentor agree, or half of it where either side is unknown
-    (whatever ``agree`` says there). One row block at a time: the float part never exists whole."""
-    half = np.float32(0.5) * share
-    for start in range(0, total.shape[0], _ROWS):
-        rows = slice(start, start + _ROWS)
-        part = np.multiply(agree[rows], share, dtype=np.float32)
-        part[unknown_e[rows], :] = half
-        part[:, unknown_o] = half
-        total[rows] += part
-        del part
-
-
-def score(data: MatchInput) -> Scores:
+def score(data: MatchInput, parts: ScoreParts | None = None) -> Scores:
     """Every soft preference for every mentee x mentor, combined by the programme's weights."""
-    mentees, mentors, weights = data.mentees, data.mentors, data.weights
-    n, m = len(mentees), len(mentors)
+    n, m = len(data.mentees), len(data.mentors)
     total = np.zeros((n, m), dtype=np.float32)
     if n == 0 or m == 0:
         return Scores(total=total)
-    factor = dict(_weights(data))
-    everyone = [*mentees, *mentors]
-
-    tags = sorted({t for c in everyone for t in c.topics})
-    if len(tags) > 63:
-        raise ValueError("at most 63 distinct topic tags can be matched")
-    bit = {tag: np.uint64(1) << np.uint64(i) for i, tag in enumerate(tags)}
-    masks = np.zeros(n + m, dtype=np.uint64)
-    for i, c in enumerate(everyone):
-        for t in c.topics:
-            masks[i] |= bit[t]
-    learn, teach = masks[:n], masks[n:]
-    wanted = np.maximum(np.bitwise_count(learn), 1).astype(np.float32)
-    if factor["topic"]:
-        per_tag = (factor["topic"] / wanted)[:, None]
-        for start in range(0, n, _ROWS):  # in row blocks: the shared-tag counts never exist whole
-            rows = slice(start, start + _ROWS)
-            shared = np.bitwise_count(learn[rows, None] & teach[None, :]).astype(np.float32)
-            shared *= per_tag[rows]
-            total[rows] += shared
-            del shared
-
-    counted = [d for d in DIVERSITY_DIMENSIONS if weights.diversity_prefs.get(d, "ignore") != "ignore"]
-    if factor["diversity"] and counted:
-        share = np.float32(factor["diversity"] / len(counted))
-        for dimension in counted:
-            codes = _codes([getattr(c, dimension) for c in everyone])
-            a, b = codes[:n][:, None], codes[n:][None, :]
-            agree = (a == b) if weights.diversity_prefs[dimension] == "same" else (a != b)
-            _add_part(total, agree, codes[:n] < 0, codes[n:] < 0, share)
-            del agree
-
-    if factor["style"]:
-        share = np.float32(factor["style"] / len(STYLE_KEYS))
-        for key in STYLE_KEYS:
-            values = [c.style.get(key) for c in everyone]
-            codes = _codes(values)
-            flexible = np.array([(v or "") in FLEXIBLE_STYLES for v in values], dtype=bool)
-            agree = codes[:n][:, None] == codes[n:][None, :]
-            agree[flexible[:n], :] = True
-            agree[:, flexible[n:]] = True
-            _add_part(total, agree, codes[:n] < 0, codes[n:] < 0, share)
-            del agree
-
-    if data.uses_choice and factor.get("choice"):
-        index_o = {c.participant_id: j for j, c in enumerate(mentors)}
-        for i, mentee in enumerate(mentees):
-            for rank, mentor in enumerate(_rankings(mentee)):
-                if mentor in index_o:
-                    total[i, index_o[mentor]] += np.float32(factor["choice"] * (1.0 - rank / 3))
+    parts = parts or score_parts(data)
+    step = max(1, _CELLS // m)
+    for start in range(0, n, step):
+        rows = np.arange(start, min(start + step, n))
+        parts.block(rows, out=total[start : start + rows.size])
     return Scores(total=total)
 
 
@@ -158,7 +72,7 @@ def explain(data: MatchInput, mentee: Candidate, mentor: Candidate, labels: dict
     style = sum(_style_match(mentee.style.get(k), mentor.style.get(k)) for k in STYLE_KEYS) / len(STYLE_KEYS)
     if style >= 2 / 3:
         reasons.append(Reason("matching.reason_style"))
-    ranking = _rankings(mentee)
+    ranking = rankings_of(mentee)
     if data.uses_choice and mentor.participant_id in ranking:
         reasons.append(Reason("matching.reason_choice", {"rank": ranking.index(mentor.participant_id) + 1}))
     reasons.extend(_reach_reason(data, mentee, mentor))

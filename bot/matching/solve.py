@@ -15,67 +15,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
+from bot.matching.cost import CostMatrix, optimal_cost
 
-@dataclass
-class CostMatrix:
-    """The assignment problem of the optimal solve, ready for ``linear_sum_assignment``."""
-
-    cost: np.ndarray
-    """float64, C-contiguous; never more rows than columns (SciPy would make a transposed copy)."""
-    rows: np.ndarray
-    """The mentee index of each mentee line."""
-    slots: np.ndarray
-    """The mentor index of each unit of capacity."""
-    transposed: bool
-    """True when ``cost`` is slots x mentees rather than mentees x slots."""
-
-
-_COST_ROWS = 512
-"""Mentee rows of the cost matrix built together."""
-
-
-def optimal_cost(allowed: np.ndarray, scores: np.ndarray, capacity: np.ndarray) -> CostMatrix | None:
-    """The cost matrix of the optimal solve (None when no pair is possible), built in one float64 pass."""
-    n, m = allowed.shape
-    if n == 0 or m == 0 or capacity.sum() == 0:
-        return None
-    rows = np.flatnonzero(allowed.any(axis=1))
-    cols = np.flatnonzero(allowed.any(axis=0) & (capacity > 0))
-    if rows.size == 0 or cols.size == 0:
-        return None
-    slots = np.repeat(cols, capacity[cols])
-    big = 100.0 * (rows.size + 1) + 1.0  # one more pair is worth more than any score difference
-    every_slot = slots.size == m and bool((slots == np.arange(m)).all())
-    transposed = rows.size > slots.size
-    big32 = np.float32(big)
-    exact = float(big32) == big  # then disallowed cells come out at exactly 2 * big either way
-    cost = np.empty((slots.size, rows.size) if transposed else (rows.size, slots.size), dtype=np.float64)
-    for start in range(0, rows.size, _COST_ROWS):  # a block of mentees at a time: no float32 copy of it all
-        block = rows[start : start + _COST_ROWS]
-        part, fits = scores[block], allowed[block]
-        if not every_slot:
-            part, fits = part[:, slots], fits[:, slots]
-        np.clip(part, 0.0, 100.0, out=part)
-        target = cost[:, start : start + block.size].T if transposed else cost[start : start + block.size]
-        if exact:  # without branches (a random mask is slow): score where allowed, -big elsewhere, then big - it
-            np.multiply(part, fits, out=part)
-            part -= np.multiply(~fits, big32, dtype=np.float32)
-            np.subtract(big, part, out=target, dtype=np.float64)
-        else:
-            np.subtract(big, part, out=target, dtype=np.float64)
-            np.putmask(target, ~fits, 2.0 * big)
-    return CostMatrix(cost=cost, rows=rows, slots=slots, transposed=transposed)
+__all__ = ["CostMatrix", "assign", "optimal", "optimal_cost", "random_scores", "stable"]
 
 
 def optimal(allowed: np.ndarray, scores: np.ndarray, capacity: np.ndarray) -> list[tuple[int, int]]:
     """(mentee, mentor) index pairs maximising first the number of pairs, then the total score."""
+    return assign(allowed, optimal_cost(allowed, scores, capacity))
+
+
+def assign(allowed: np.ndarray, built: CostMatrix | None) -> list[tuple[int, int]]:
+    """The (mentee, mentor) index pairs of the cheapest assignment of ``built`` (its allowed cells only)."""
     from scipy.optimize import linear_sum_assignment  # heavy (about 80 MiB): imported only when a run needs it
 
-    built = optimal_cost(allowed, scores, capacity)
     if built is None:
         return []
     first, second = linear_sum_assignment(built.cost)

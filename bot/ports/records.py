@@ -28,6 +28,9 @@ from bot.domain import (
     Tenant,
 )
 from bot.model import OutgoingMessage
+from bot.ports.calendars import CalendarRequests
+from bot.ports.directory_sync import DirectorySyncRepository
+from bot.ports.match_facts import MatchFacts
 from bot.reports.aggregate import ReleaseLedger
 from bot.sessions.model import (
     Feedback,
@@ -189,6 +192,10 @@ class ParticipantRepository(Protocol):
     def get(self, participant_id: int) -> Participant | None: ...
     def find(self, programme_id: int, person_id: int) -> Participant | None: ...
     def in_programme(self, programme_id: int) -> list[Participant]: ...
+    def match_facts(self, programme_id: int) -> list[MatchFacts]:
+        """The programme's active participants, in participant order, with only what matching compares."""
+        ...
+
     def of_person(self, person_id: int) -> list[Participant]: ...
 
 
@@ -364,6 +371,16 @@ class UnitOfWork(Protocol):
 
     @property
     def erasure(self) -> ErasureRepository: ...
+
+    @property
+    def calendars(self) -> CalendarRequests:
+        """Calendar requests (free/busy to read, events to write) for the calendar worker."""
+        ...
+
+    @property
+    def directory_sync(self) -> DirectorySyncRepository:
+        """What the last directory sync of each source read, its delta link and schedule."""
+        ...
 
     def savepoint(self) -> AbstractContextManager[None]:
         """A nested transaction: changes inside it are undone if the block raises."""

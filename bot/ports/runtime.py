@@ -11,6 +11,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from bot.model import Attachment, InboundEvent, OutgoingMessage
+from bot.ports.calendars import CalendarQueue
 from bot.ports.records import Lane, UnitOfWork
 
 
@@ -162,6 +163,11 @@ class Store(Protocol):
 
     def schema_revisions(self) -> tuple[str | None, str | None]:
         """The migration the database is at, and the newest this version ships (equal when it is up to date)."""
+        ...
+
+    @property
+    def calendars(self) -> CalendarQueue:
+        """The calendar requests the engine recorded, as the calendar worker performs them."""
         ...
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Self
 
@@ -43,6 +43,13 @@ class ImportSummary:
     created: int
     updated: int
     unchanged: int = 0
+    left: int = field(default=0, compare=False)
+    """People the import found gone (not counting those who had left before)."""
+    added_emails: tuple[str, ...] = field(default=(), compare=False)
+    changed_emails: tuple[str, ...] = field(default=(), compare=False)
+    left_emails: tuple[str, ...] = field(default=(), compare=False)
+    """Who was added, changed and found gone (lower-cased emails, sorted), for a sync's report; like ``left``, not
+    part of a summary's equality (which compares the counts of the people listed)."""
 
     @property
     def total(self) -> int:
@@ -168,7 +175,16 @@ class DirectoryService:
         self.claims.claim_in_tenant(tenant)  # coordinators named by email before they were imported
         report(len(rows))
         matched = len(rows) - len(new_rows)
-        return ImportSummary(created=len(new_rows), updated=len(changed), unchanged=matched - len(changed))
+        email_of = {entry.id: email for email, entry in current.items()}
+        return ImportSummary(
+            created=len(new_rows),
+            updated=len(changed),
+            unchanged=matched - len(changed),
+            left=len(gone.left),
+            added_emails=tuple(sorted(row.email for row in new_rows)),
+            changed_emails=tuple(sorted(email_of[person_id] for person_id in changed)),
+            left_emails=tuple(sorted(email_of[person_id] for person_id in gone.left)),
+        )
 
     def _link_identities(self, tenant_id: int, rows: list[DirectoryRow], ids: dict[str, int]) -> set[int]:
         """Bring Slack and Teams identities in line with the file; return the people whose links changed."""

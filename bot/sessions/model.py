@@ -56,6 +56,8 @@ class NewSession(_Record):
     action_items: list[str] = Field(default_factory=list)
     outcome: dict[str, Any] = Field(default_factory=dict)
     """Per person id (as text): what they reported afterwards (held, cancelled, by whom)."""
+    calendar_event: dict[str, Any] = Field(default_factory=dict)
+    """The event in the organisation's calendars (``provider``, ``event_id``, ``join_url``): never its contents."""
 
 
 class Session(NewSession, Stored):

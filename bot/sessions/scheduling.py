@@ -16,9 +16,11 @@ from bot.context import Turn
 from bot.domain import Person
 from bot.errors import CommandError, Outdated, required
 from bot.model import Address, Choice
+from bot.ports import Busy
 from bot.sessions.agenda import send_agenda
 from bot.sessions.buttons import OTHER_ACTION, PICK_ACTION, SlotOtherValue, SlotPickValue
 from bot.sessions.calendar import country_of, first_day
+from bot.sessions.calendar_sync import fell_back_note, wait_for_free_busy, write_event
 from bot.sessions.circles import Circle
 from bot.sessions.ics import invite_attachment
 from bot.sessions.model import NewSession, NewSessionEvent, Session, SessionStatus, Side
@@ -36,9 +38,9 @@ NO_COMMON_TIME = "no_common_time"
 """At risk because no time inside everyone's working hours could be offered (and none was proposed)."""
 
 
-def availability(circle: Circle) -> list[Availability]:
+def availability(circle: Circle, busy: Busy | None = None) -> list[Availability]:
     """Everyone's hours and meeting days: the term, their own start, and public holidays if the programme
-    takes them."""
+    takes them; with ``busy``, the times their calendars show as busy."""
     programme = circle.programme
     found = []
     for member in circle.members:
@@ -50,6 +52,7 @@ def availability(circle: Circle) -> list[Availability]:
                 first_day=first_day(programme, member.intake),
                 last_day=programme.ends_on,
                 holiday_country=country_of(person) if programme.settings.public_holidays else None,
+                busy=tuple(busy.intervals.get(person.id, ())) if busy else (),
             )
         )
     return found
@@ -81,37 +84,46 @@ def offer_slots(
     resume: bool = False,
     carry_on: bool = False,
     reminder: int = 0,
+    busy: Busy | None = None,
 ) -> bool:
     """Propose three times that fit everyone, each shown in the reader's own time zone.
 
     Without ``session`` the times are for the first session, or with ``resume`` for the first after a
     pause, or with ``carry_on`` for the next when the series stopped short of the term's end: confirming
     one creates the rest of the series. ``reminder`` counts the times this offer was
-    made again because nobody answered (:mod:`bot.sessions.offers`)."""
+    made again because nobody answered (:mod:`bot.sessions.offers`). When the programme reads calendars and
+    ``busy`` is not given yet, the offer waits for free/busy (:mod:`bot.sessions.calendar_sync`)."""
     after = max(turn.now, session.starts_at - timedelta(days=3)) if session else turn.now
     minutes = session.minutes if session else circle.programme.session_minutes
-    slots = propose_slots(availability(circle), after, minutes, closed=closed_days(circle))
-    if session is not None:
-        slots = [s for s in slots if s != session.starts_at][:3]
     state: dict[str, Any] = {
         "target": session.id if session else ("resume" if resume else "next" if carry_on else "first"),
-        "slots": [s.isoformat() for s in slots],
+        "slots": [],
         "accepted": {},
         "asked_by": asked_by,
         "offered_at": turn.now.isoformat(),
         "reminders": reminder,
     }
+    people = [circle.person(m) for m in circle.members]
+    if busy is None and (waiting := wait_for_free_busy(turn, circle.programme, people, circle.key, after)):
+        save_state(turn, circle, {**state, "calendar": waiting})
+        return True
+    slots = propose_slots(availability(circle, busy), after, minutes, closed=closed_days(circle))
+    if session is not None:
+        slots = [s for s in slots if s != session.starts_at][:3]
+    state["slots"] = [s.isoformat() for s in slots]
     save_state(turn, circle, state)
+    unread = [p for p in people if busy and p.id in busy.unread]
     schedule_offer_reminder(turn, circle, state)  # with no time to offer: the coordinators hear of it then
     key = "sessions.offer_" + ("move" if session else "resume" if resume else "next" if carry_on else "first")
     other = SlotOtherValue.of(circle).encode()
     for member in circle.members:
         person = circle.person(member)
         others = [p.name for p in circle.others(person.id)]
+        note = fell_back_note(person, unread)
         if not slots:
             turn.message(
                 Address.person(person.id),
-                say("sessions.no_common_time", others=others),
+                " ".join(filter(None, [say("sessions.no_common_time", others=others), note])),
                 choices=[Choice(label=say("sessions.propose_other"), action=OTHER_ACTION, value=other)],
                 programme_id=circle.programme.id,
                 circle=circle.key,
@@ -124,17 +136,18 @@ def offer_slots(
             for s in slots
         ]
         choices.append(Choice(label=say("sessions.propose_other"), action=OTHER_ACTION, value=other))
+        offer = say(
+            key,
+            others=others,
+            programme=circle.programme,
+            minutes=minutes,
+            zone=person.time_zone,
+            when=local_moment(session.starts_at, person.time_zone) if session else "",
+            reminder=bool(reminder),
+        )
         turn.message(
             Address.person(person.id),
-            say(
-                key,
-                others=others,
-                programme=circle.programme,
-                minutes=minutes,
-                zone=person.time_zone,
-                when=local_moment(session.starts_at, person.time_zone) if session else "",
-                reminder=bool(reminder),
-            ),
+            " ".join(filter(None, [offer, note])),
             choices=choices,
             programme_id=circle.programme.id,
             kind="nudge" if reminder else "reply",
@@ -254,6 +267,7 @@ def _confirm(turn: Turn, circle: Circle, state: dict[str, Any], when: datetime, 
             )
         for session in created:
             schedule_jobs(turn, session, circle)
+            write_event(turn, session, "create")
         turn.uow.sessions.record(
             NewSessionEvent(
                 circle=circle.key,
@@ -274,6 +288,7 @@ def _confirm(turn: Turn, circle: Circle, state: dict[str, Any], when: datetime, 
     session = turn.uow.sessions.save(session)
     cancel_jobs(turn, session)
     schedule_jobs(turn, session, circle)
+    write_event(turn, session, "update")
     asked_by = state.get("asked_by")
     turn.uow.sessions.record(
         NewSessionEvent(
@@ -347,3 +362,4 @@ def cancel_circle(turn: Turn, circle_sessions: list[Session]) -> None:
             cancel_jobs(turn, session)
             session.status = SessionStatus.CANCELLED
             turn.uow.sessions.save(session)
+            write_event(turn, session, "cancel")

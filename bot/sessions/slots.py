@@ -27,6 +27,8 @@ class Availability:
     """The term's end."""
     holiday_country: str | None = None
     """Public holidays of this country are days off (set when the programme takes public holidays)."""
+    busy: tuple[tuple[datetime, datetime], ...] = ()
+    """Times their calendar shows as busy (UTC start, end), when it was read (:mod:`bot.sessions.calendar_sync`)."""
 
     def open_on(self, day: date, closed: frozenset[date] = frozenset()) -> bool:
         """Whether ``day`` (local) is a day this person can meet on."""
@@ -44,6 +46,9 @@ class Availability:
         if local_start.date() != local_end.date() and local_end.time() != time(0, 0):
             return False
         if not self.open_on(local_start.date(), closed):
+            return False
+        end_at = start + timedelta(minutes=minutes)
+        if any(start < busy_end and busy_start < end_at for busy_start, busy_end in self.busy):
             return False
         begin_text, _, end_text = self.working_hours.partition("-")
         begin, end = time.fromisoformat(begin_text), time.fromisoformat(end_text)

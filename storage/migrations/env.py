@@ -3,6 +3,7 @@
 from alembic import context
 from sqlmodel import SQLModel
 
+import storage.directory_sync  # noqa: F401  (what directory syncs kept)
 import storage.slack_channels  # noqa: F401  (the Slack adapter's DM channels)
 import storage.slack_workspaces  # noqa: F401  (Slack tenants that removed the app)
 import storage.tables  # noqa: F401  (registers the tables on SQLModel.metadata)

@@ -1,0 +1,1 @@
+"""Directory sync: read the organisation from Microsoft Entra ID, Google Workspace or Slack."""
