@@ -1,6 +1,6 @@
 """What a unit of work writes to the queues: outgoing messages into the outbox (with their lane) and scheduled
-jobs. The queues themselves (claiming, leasing, enqueuing due work) are ``storage/queues.py`` and
-``storage/schedule.py``."""
+jobs. The queues themselves (claiming, leasing, enqueuing due work) are ``storage/inbox.py``,
+``storage/queues.py`` and ``storage/schedule.py``."""
 
 from __future__ import annotations
 

@@ -21,11 +21,12 @@ from storage.directory import DirectoryRepo
 from storage.directory_sync import DirectorySyncRepo
 from storage.erasure import ErasureRepo, redact_expired
 from storage.grants import CoordinatorGrantRepo
+from storage.inbox import SqlInbox
 from storage.leader import AdvisoryLockLeadership, SoleLeadership, leadership_for
 from storage.personal_data import PersonalDataRepo
 from storage.purge import purge_tenant
 from storage.queue_writers import OutboxRepo, ScheduleRepo
-from storage.queues import SqlInbox, SqlOutbox
+from storage.queues import SqlOutbox
 from storage.releases import FiguresRepo
 from storage.repositories import (
     ConversationRepo,
