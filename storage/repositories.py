@@ -16,7 +16,6 @@ from sqlalchemy import select as core_select
 from sqlmodel import Session, SQLModel
 
 from bot.domain import NewParticipant, NewPerson, NewProgramme, Participant, Person, Programme, Tenant
-from bot.ports import ConversationState
 from bot.ports.match_facts import MatchFacts
 from storage import match_facts as match_reads
 from storage.sql import (
@@ -33,13 +32,10 @@ from storage.sql import (
     to_domain_or_none,
 )
 from storage.tables import (
-    ConversationStateRow,
     ParticipantRow,
     PersonIdentityRow,
     PersonRow,
-    ProgrammeCoordinatorRow,
     ProgrammeRow,
-    TenantCoordinatorRow,
     TenantRow,
 )
 
@@ -65,15 +61,11 @@ _BY_IDENTITY = (
         PersonIdentityRow.external_id == bindparam("external_id"),
     )
 )
-_NO_STATE = "rmbot.no_conversation_state"
 _PARTICIPANT = select(ParticipantRow).where(
     ParticipantRow.programme_id == bindparam("programme_id"), ParticipantRow.person_id == bindparam("person_id")
 )
 _PARTICIPATIONS = (
     select(ParticipantRow).where(ParticipantRow.person_id == bindparam("person_id")).order_by(col(ParticipantRow.id))
-)
-_COORDINATED = select(ProgrammeCoordinatorRow.programme_id).where(
-    ProgrammeCoordinatorRow.person_id == bindparam("person_id")
 )
 
 
@@ -362,72 +354,3 @@ class ParticipantRepo(_Repo):
     def of_person(self, person_id: int) -> list[Participant]:
         rows = self.session.exec(_PARTICIPATIONS, params={"person_id": person_id})
         return [to_domain(Participant, row) for row in rows]
-
-
-class CoordinatorRepo(_Repo):
-    def add_tenant_coordinator(self, tenant_id: int, person_id: int) -> bool:
-        return insert_ignoring_duplicates(
-            self.session,
-            TenantCoordinatorRow,
-            {"tenant_id": tenant_id, "person_id": person_id, "added_at": self.now()},
-            ["tenant_id", "person_id"],
-        )
-
-    def is_tenant_coordinator(self, tenant_id: int, person_id: int) -> bool:
-        return self.session.get(TenantCoordinatorRow, (tenant_id, person_id)) is not None
-
-    def add(self, programme_id: int, person_id: int, added_by: int | None) -> bool:
-        return insert_ignoring_duplicates(
-            self.session,
-            ProgrammeCoordinatorRow,
-            {"programme_id": programme_id, "person_id": person_id, "added_by": added_by, "added_at": self.now()},
-            ["programme_id", "person_id"],
-        )
-
-    def is_coordinator(self, programme_id: int, person_id: int) -> bool:
-        return self.session.get(ProgrammeCoordinatorRow, (programme_id, person_id)) is not None
-
-    def of_programme(self, programme_id: int) -> list[int]:
-        rows = self.session.exec(
-            select(ProgrammeCoordinatorRow.person_id).where(ProgrammeCoordinatorRow.programme_id == programme_id)
-        )
-        return list(rows)
-
-    def programmes_of(self, person_id: int) -> list[int]:
-        return sorted(self.session.exec(_COORDINATED, params={"person_id": person_id}))
-
-
-class ConversationRepo(_Repo):
-    def load(self, tenant_id: int, person_id: int) -> ConversationState:
-        row = keep(self.session, self.session.get(ConversationStateRow, person_id))
-        if row is None:
-            self.session.info.setdefault(_NO_STATE, set()).add(person_id)  # its first save need not look again
-            return ConversationState(tenant_id=tenant_id, person_id=person_id)
-        return ConversationState(
-            tenant_id=row.tenant_id,
-            person_id=row.person_id,
-            flow=row.flow,
-            flow_version=row.flow_version,
-            step=row.step,
-            answers=dict(row.answers),
-            history=list(row.history),
-            context=dict(row.context),
-            suspended=dict(row.suspended),
-            waiting=[dict(entry) for entry in row.waiting or []],
-            current_programme_id=row.current_programme_id,
-        )
-
-    def save(self, state: ConversationState) -> None:
-        absent: set[int] = self.session.info.get(_NO_STATE, set())
-        stored = None if state.person_id in absent else self.session.get(ConversationStateRow, state.person_id)
-        absent.discard(state.person_id)
-        row = stored or ConversationStateRow(person_id=state.person_id, tenant_id=state.tenant_id)
-        row.flow, row.flow_version, row.step = state.flow, state.flow_version, state.step
-        row.answers, row.history, row.context = dict(state.answers), list(state.history), dict(state.context)
-        row.suspended = dict(state.suspended)
-        row.waiting = [dict(entry) for entry in state.waiting]
-        row.current_programme_id = state.current_programme_id
-        row.updated_at = self.now()
-        self.session.add(row)
-        self.session.flush()
-        keep(self.session, row)

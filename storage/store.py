@@ -17,6 +17,8 @@ from bot.ports import Store
 from storage import db
 from storage.activity import AuditRepo, FeedbackRepo, MatchingRepo, SessionsRepo
 from storage.calendars import CalendarRequestsRepo, SqlCalendarQueue
+from storage.conversations import ConversationRepo
+from storage.coordinators import CoordinatorRepo
 from storage.directory import DirectoryRepo
 from storage.directory_sync import DirectorySyncRepo
 from storage.erasure import ErasureRepo, redact_expired
@@ -29,8 +31,6 @@ from storage.queue_writers import OutboxRepo, ScheduleRepo
 from storage.queues import SqlOutbox
 from storage.releases import FiguresRepo
 from storage.repositories import (
-    ConversationRepo,
-    CoordinatorRepo,
     ParticipantRepo,
     PeopleRepo,
     ProgrammeRepo,
