@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from bot.context import Turn
 from bot.domain import Participant, ParticipantStatus, Programme
-from bot.errors import CommandError
+from bot.errors import CommandError, Outdated
 from bot.flows.definition import Flow
 from bot.flows.queue import flow_key, instance_of
 from bot.flows.values import EditValue
@@ -166,10 +166,13 @@ class Returning:
         assert programme is not None
         flows = turn.flows
         context = intake_context(turn, participant, programme)
+        if participant.intake_completed_at is not None:  # an old button: the answers were confirmed already
+            raise Outdated("intake.returning_answered", programme=programme)
+        if participant.status == ParticipantStatus.ACTIVE and in_progress(turn, flow_key(INTAKE, context)):
+            raise Outdated("intake.returning_in_progress", programme=programme)  # one of the two was pressed
         previous = previous_place(turn.uow, participant, programme)
         if (
             participant.status != ParticipantStatus.ACTIVE
-            or participant.intake_completed_at is not None
             or previous is None  # forgotten since: the whole intake
             or in_progress(turn, flow_key(INTAKE, context))
         ):

@@ -49,4 +49,4 @@ def managers(session: Session, tenant_id: int) -> dict[int, int | None]:
     """Every person of the tenant and their manager (for reporting-line rules), in one Core query."""
     people = table(PersonRow)
     rows = session.execute(core_select(people.c.id, people.c.manager_id).where(people.c.tenant_id == tenant_id))
-    return cast(dict[int, int | None], dict(rows.tuples().all()))
+    return cast(dict[int, int | None], dict(rows.all()))

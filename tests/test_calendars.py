@@ -26,6 +26,7 @@ from bot.wording import unescape
 from chat import Chat
 from fake_calendars import BUSY_SUBJECT, LOGIN_URL, TENANT, FakeCalendars, wait_until
 from test_sessions import COORD, MENTEE, MENTOR, confirm_first, offer, pair_up, slot_times
+from test_sessions_over_time import FELIX, MEILIN, participants, publish
 
 MONDAY = datetime(2030, 3, 4, tzinfo=UTC)
 """The first working day the pair can meet on: their hours overlap from 15:00 to 17:30 UTC."""
@@ -77,7 +78,11 @@ def sessions(chat: Chat) -> list[Session]:
 def requests_table(chat: Chat) -> list[dict[str, Any]]:
     with chat.store.engine.connect() as connection:
         rows = connection.execute(text("SELECT * FROM calendar_request ORDER BY id")).mappings().all()
-    return [dict(r) for r in rows]
+    found = [dict(r) for r in rows]
+    for row in found:  # JSON columns: text on SQLite, decoded on PostgreSQL
+        for name in ("payload", "result"):
+            row[name] = json.loads(row[name]) if isinstance(row[name], str) else row[name]
+    return found
 
 
 # -- free/busy ------------------------------------------------------------------------------------------
@@ -107,7 +112,7 @@ def test_graph_offers_only_times_when_both_are_free_inside_their_hours_and_keeps
         ]
     assert not any(BUSY_SUBJECT in row or "Harry" in row for row in stored)
     [done] = requests_table(chat)
-    assert set(json.loads(done["payload"])) == {"circle"}  # the addresses it was read for are not kept
+    assert set(done["payload"]) == {"circle"}  # the addresses it was read for are not kept
 
 
 @pytest.mark.parametrize("why", ["calendar_error", "delegation_refused"])
@@ -361,6 +366,32 @@ def test_the_served_worker_performs_calendar_requests_on_a_thread_of_its_own(
         wait_until(lambda: all(r["status"] == "done" for r in requests_table(chat)), seconds=20)
     finally:
         served.stop()
+    chat.runtime.stopping = False  # the served worker shared the chat's runtime; the chat goes on
     chat.pump()
     assert len(fake.api_calls("google", "POST", "freeBusy")) == 2
     assert slot_times(offer(chat, MENTOR))
+
+
+def test_in_a_group_the_events_follow_who_is_invited(chat: Chat, fake: FakeCalendars, worker: CalendarWorker) -> None:
+    use(chat, "microsoft")
+    with chat.store.unit_of_work() as uow:
+        programme = uow.programmes.in_tenant(1)[0]
+        programme.settings = programme.settings.model_copy(update={"group_sessions": True})
+        uow.programmes.save(programme)
+    participants(chat, f"{MENTOR},mentor,2,ai_tools,,\n{FELIX},mentee,,,ai_tools,\n{MEILIN},mentee,,,ai_tools,\n")
+    publish(chat)
+    work(chat, worker)
+    chat.press(MENTOR, offer(chat, MENTOR).choices[0].label)
+    chat.press(FELIX, "Yes, that works")
+    chat.press(MEILIN, "Yes, that works")
+    work(chat, worker)
+    invited = {tuple(a["emailAddress"]["address"] for a in e["attendees"]) for e in fake.graph_events.values()}
+    assert invited == {(FELIX, MEILIN)} or invited == {(MEILIN, FELIX)}
+    chat.send(COORD, "pair end @felix.braun")
+    work(chat, worker)
+    ahead = [s for s in sessions(chat) if s.status == "scheduled"]
+    assert ahead and all(
+        [a["emailAddress"]["address"] for a in fake.graph_events[s.calendar_event["event_id"]]["attendees"]] == [MEILIN]
+        for s in ahead
+    )
+    assert len(fake.graph_events) == len(sessions(chat))  # updated, not added

@@ -199,7 +199,7 @@ def test_without_the_mailbox_permission_time_zones_come_from_the_usage_location_
     entra.granted_mailboxes = False
     ran = sync(environment(entra, tmp_path))
     assert ran.returncode == 0, ran.stderr
-    assert "did not allow reading mailbox settings (403 ErrorAccessDenied); grant MailboxSettings.Read" in ran.stderr
+    assert "did not allow reading mailbox settings (403 ErrorAccessDenied); grant `MailboxSettings.Read`" in ran.stderr
     people = directory(tmp_path)
     assert people["person3@contoso.example"].time_zone == "Europe/London"  # GB has one time zone
     assert people["person4@contoso.example"].time_zone == "UTC"  # the US has many: the default
@@ -211,7 +211,7 @@ def test_without_user_read_all_the_sync_says_which_permission_and_changes_nothin
     entra.granted_users = False
     ran = sync(environment(entra, tmp_path))
     assert ran.returncode == 1
-    assert "User.Read.All application permission" in ran.stderr
+    assert "`User.Read.All` application permission" in ran.stderr
     assert directory(tmp_path) == {}
 
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from bot.reports.health import programme_health
+from bot.sessions.circles import circles_of
 from bot.wording import unescape
 from chat import Chat
 from test_sessions import COORD, MENTEE, confirm_first, ics_events, offer
@@ -282,3 +283,32 @@ def test_goals_typed_after_the_group_changed_are_kept_for_the_pair(chat: Chat) -
     assert not any("Sorry" in t for t in texts(chat, FELIX))
     assert any("Saved 1 goal" in r for r in replies)
     assert "Draft every weekly update" in chat.send(MENTOR, "goals")[0]
+
+
+def live_keys(chat: Chat) -> set[str]:
+    with chat.store.unit_of_work() as uow:
+        return {c.key for c in circles_of(uow, uow.programmes.in_tenant(1)[0])}
+
+
+def test_a_mentee_matched_later_into_a_group_that_meets_leaves_no_session_behind(chat: Chat) -> None:
+    """Found by the whole-term simulation: a second mentee published into a mentor's group changed the group's
+    circle, and the sessions already confirmed stayed scheduled under the old one (agendas and reminders for a
+    circle that no longer existed, counted as due in the report, never cancelled when the group ended)."""
+    with chat.store.unit_of_work() as uow:
+        programme = uow.programmes.in_tenant(1)[0]
+        programme.settings = programme.settings.model_copy(update={"group_sessions": True})
+        uow.programmes.save(programme)
+    participants(chat, f"{MENTOR},mentor,2,ai_tools,,\n{FELIX},mentee,,,ai_tools,\n")
+    publish(chat)
+    chat.press(MENTOR, offer(chat, MENTOR).choices[0].label)
+    chat.press(FELIX, "Yes, that works")
+    series = len(upcoming(chat))
+    assert series > 1
+
+    participants(chat, f"{MEILIN},mentee,,,ai_tools,\n")  # joins late, into Arjun's group
+    publish(chat)
+    keys = live_keys(chat)
+    assert all(s.circle in keys for s in upcoming(chat)), "a coming session of a circle that no longer exists"
+    assert len(upcoming(chat)) == series  # the group's series goes on, now with Mei Lin
+    assert all(len(s.mentee_ids) == 2 for s in upcoming(chat))
+    assert any("calendar invite is attached" in t for t in texts(chat, MEILIN))

@@ -61,7 +61,9 @@ async def test_an_install_is_kept_in_our_database_and_its_workspace_becomes_a_te
             assert status == 200
             await bot.work()
             [answer] = [
-                c for c in fake.calls_to("chat.postMessage") if c.args.get("channel") == fake.dm_channel("W500")
+                c
+                for c in fake.calls_to("chat.postMessage")
+                if fake.landed_in(c.args["channel"]) == fake.dm_channel("W500")
             ]
             assert answer.token == "xoxb-new" and "What you can ask me" in answer.args["text"]
 

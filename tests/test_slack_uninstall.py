@@ -51,7 +51,9 @@ def answers(fake: FakeSlack, user: str) -> list[tuple[str, str]]:
     """(token, text) of every post in ``user``'s DM."""
     channel = fake.dm_channel(user)
     return [
-        (c.token, str(c.args.get("text"))) for c in fake.calls_to("chat.postMessage") if c.args["channel"] == channel
+        (c.token, str(c.args.get("text")))
+        for c in fake.calls_to("chat.postMessage")
+        if fake.landed_in(c.args["channel"]) == channel
     ]
 
 

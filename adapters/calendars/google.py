@@ -128,7 +128,8 @@ class GoogleCalendars:
     def update(self, event_id: str, event: dict[str, Any]) -> WrittenEvent:
         """Patch the event's times (attendees are told)."""
         url = self._events(event, f"/{urllib.parse.quote(event_id)}") + "?sendUpdates=all"
-        return _written(self._write(event, "PATCH", url, _times(event)).json())
+        body = {**_times(event), "attendees": [{"email": a} for a in event["attendees"]]}
+        return _written(self._write(event, "PATCH", url, body).json())
 
     def cancel(self, event_id: str, event: dict[str, Any]) -> None:
         """Delete the event (attendees get the cancellation); one already gone (404, 410) counts as deleted."""

@@ -124,7 +124,7 @@ class GraphCalendars:
             "subject": event["subject"],
             "body": {"contentType": "text", "content": event["body"]},
             **_times(event),
-            "attendees": [{"emailAddress": {"address": a}, "type": "required"} for a in event["attendees"]],
+            "attendees": _attendees(event),
             "isOnlineMeeting": True,
             "onlineMeetingProvider": "teamsForBusiness",
             "allowNewTimeProposals": False,
@@ -136,7 +136,8 @@ class GraphCalendars:
     def update(self, event_id: str, event: dict[str, Any]) -> WrittenEvent:
         """The event moved to the payload's times."""
         path = f"/users/{self._user(event['organiser'])}/events/{urllib.parse.quote(event_id, safe='')}"
-        return _written(self._write("PATCH", path, _times(event)).json())
+        body = {**_times(event), "attendees": _attendees(event)}
+        return _written(self._write("PATCH", path, body).json())
 
     def cancel(self, event_id: str, event: dict[str, Any]) -> None:
         """Cancel the event: Exchange sends the attendees its cancellation."""
@@ -171,6 +172,10 @@ def _times(event: dict[str, Any]) -> dict[str, Any]:
         local = datetime.fromisoformat(event[name]).astimezone(zone).replace(tzinfo=None)
         shown[name] = {"dateTime": local.isoformat(timespec="seconds"), "timeZone": event["time_zone"]}
     return shown
+
+
+def _attendees(event: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{"emailAddress": {"address": a}, "type": "required"} for a in event["attendees"]]
 
 
 def _written(body: dict[str, Any]) -> WrittenEvent:

@@ -276,9 +276,8 @@ class SlackService:
         await self._accept(client, event, ack)
 
     async def on_mention(self, ack: Any, body: dict[str, Any], client: AsyncWebClient, context: Any) -> None:
-        """``@mentoring …`` in a channel or a group DM: a command."""
-        bot_user = context.bot_user_id or ""
-        await self._accept(client, await mention_in_group(client, from_mention(body, bot_user), body, bot_user), ack)
+        """``@mentoring …`` in a channel or a group DM: a command (no Web API call before the ack: ``groups.py``)."""
+        await self._accept(client, mention_in_group(from_mention(body, context.bot_user_id or ""), body), ack)
 
     async def on_action(self, ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
         """A button, select or overflow choice in a message or the App Home."""

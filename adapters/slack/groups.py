@@ -6,6 +6,11 @@ People in a group DM with the bot talk among themselves; only a message that add
 to the pair, only when those people are exactly that pair (``bot/group_chats.py``); anything else is answered
 privately. A mention in a group DM arrives twice (``message.mpim`` and ``app_mention``): both carry the id of
 the message (``msg:CHANNEL:TS``), so the inbox keeps one.
+
+No Web API call tells a group DM from a channel before the acknowledgement: a message event says so itself
+(``channel_type``), and an ``app_mention`` is judged by its channel id. ``C…`` is a channel: the command is
+answered privately. ``G…`` may be a group DM (or a private channel made before 2021): the mention is keyed by its
+message, so in a group DM it is the same command as the ``message.mpim`` that brings it too, with the people.
 """
 
 from __future__ import annotations
@@ -69,15 +74,10 @@ def from_group_message(body: dict[str, Any], bot_user: str) -> InboundEvent | No
     )
 
 
-async def group_members(client: AsyncWebClient, channel: str, bot_user: str, known_group: bool) -> tuple[str, ...]:
-    """The people of ``channel`` (the bot left out) when it is a group DM, else (). ``known_group``: the event
-    said so (``message.mpim``); otherwise ``conversations.info`` is asked first. Any failure gives (): the
-    answer is then private, never shown to people it may not be for."""
+async def group_members(client: AsyncWebClient, channel: str, bot_user: str) -> tuple[str, ...]:
+    """The people of the group DM ``channel`` (the bot left out). Any failure gives (): the answer is then
+    private, never shown to people it may not be for."""
     try:
-        if not known_group:
-            info = await client.conversations_info(channel=channel)
-            if not (info.get("channel") or {}).get("is_mpim"):
-                return ()
         listed = await client.conversations_members(channel=channel, limit=MAX_MEMBERS + 1)
     except (SlackApiError, SlackClientError, OSError) as problem:
         log.info("the people of %s could not be listed (%s); answering privately", channel, problem)
@@ -94,17 +94,13 @@ async def group_command(client: AsyncWebClient, body: dict[str, Any], bot_user: 
     event = from_group_message(body, bot_user)
     if event is None:
         return None
-    return event.model_copy(update={"members": await group_members(client, event.conversation, bot_user, True)})
+    return event.model_copy(update={"members": await group_members(client, event.conversation, bot_user)})
 
 
-async def mention_in_group(
-    client: AsyncWebClient, event: InboundEvent | None, body: dict[str, Any], bot_user: str
-) -> InboundEvent | None:
-    """An ``app_mention`` as :func:`group_command` makes it when it was made in a group DM (the same id and
-    people, so whichever arrives first counts, once); a mention in a channel as it is."""
-    if event is None or not event.conversation or event.conversation[:1] not in ("G", "C"):
+def mention_in_group(event: InboundEvent | None, body: dict[str, Any]) -> InboundEvent | None:
+    """An ``app_mention`` keyed by its message when it may have been made in a group DM (a ``G…`` channel), so
+    that it and the ``message.mpim`` of the same message are one command; a mention in a channel as it is. No
+    Web API call: this runs before the acknowledgement."""
+    if event is None or not event.conversation.startswith("G"):
         return event
-    members = await group_members(client, event.conversation, bot_user, False)
-    if not members:
-        return event
-    return event.model_copy(update={"members": members, "event_id": message_id(body.get("event", {}))})
+    return event.model_copy(update={"event_id": message_id(body.get("event", {}))})

@@ -51,10 +51,9 @@ class PressedCard:
         """The neutral reference (:attr:`~bot.model.Pressed.ref`) to this card."""
         return SEPARATOR.join((str(self.outbox_id), str(self.part), self.activity_id, self.conversation_id))
 
-    @property
-    def journal_key(self) -> str:
-        """The ``teams_send`` key that records a choice shown on this card."""
-        digest = hashlib.sha256(f"{self.conversation_id}\n{self.activity_id}".encode()).hexdigest()[:40]
+    def journal_key(self, tenant: str) -> str:
+        """The ``teams_send`` key that records a choice shown on this card, in the Teams tenant ``tenant``."""
+        digest = hashlib.sha256(f"{tenant}\n{self.conversation_id}\n{self.activity_id}".encode()).hexdigest()[:40]
         return f"pressed:{digest}"
 
 
@@ -112,7 +111,7 @@ def show_pressed(
     chat = store.teams.conversation(tenant, pressed.conversation_id)
     if original is None or chat is None or chat.conversation_id != pressed.conversation_id:
         return None
-    key = pressed.journal_key
+    key = pressed.journal_key(tenant)
     earlier = store.teams.begin_send(key, pressed.outbox_id, person_id, pressed.conversation_id)
     if message.outdated:
         if earlier is not None:

@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
-from typing import Any, Self
+from typing import Any
 
+from bot.commands.goal_direction import DIRECTION_ACTION, FIELDS, KEEP_ACTION, ask_direction, keep, set_direction
+from bot.commands.goal_direction import shown as figure
 from bot.commands.programme_form import edit_as_form
 from bot.commands.registry import Args
 from bot.context import Turn
@@ -15,41 +16,14 @@ from bot.errors import CommandError
 from bot.flows.definition import Step, StepChoice, load_flow
 from bot.flows.inputs import parse_answer
 from bot.handling import Handling, OnAction, OnCommand, OnFlow
-from bot.model import Action, Choice
-from bot.payloads import ActionPayload, MalformedAction
 from bot.ports import UnitOfWork
-from bot.services.programmes import ProgrammeService, goal_values
+from bot.services.programmes import ProgrammeService
 from bot.sessions.calendar import CALENDAR_SETTINGS, calendar_setting, describe_days
 from bot.sessions.calendar_sync import check_provider
 from bot.values import ValueProblem, describe_cadence
 from bot.wording import say
 
 FLOW = "program_new"
-DIRECTION_ACTION, KEEP_ACTION = "programme.goal_direction", "programme.goal_keep"
-
-
-@dataclass(frozen=True)
-class DirectionValue(ActionPayload):
-    """ "Yes, lower is better": the programme, the field typed (``target`` or ``baseline``), its new value and
-    the direction confirmed."""
-
-    programme: int
-    field: str
-    value: str
-    wanted: str
-
-    @classmethod
-    def read(cls, value: str) -> Self:
-        """Decode, also a button sent before versions, whose fields were joined by ``|``."""
-        legacy = not value.startswith("v1:") and "|" in value
-        return cls.decode(value.replace("|", ":") if legacy else value)
-
-
-@dataclass(frozen=True)
-class KeepValue(ActionPayload):
-    """ "No, keep the target": the field that stays as it was."""
-
-    field: str
 
 
 def new_programme(
@@ -284,6 +258,7 @@ def program_edit(turn: Turn, args: Args, programme: Programme | None) -> None:
     name, raw = args.words[0].lower(), " ".join(args.words[1:])
     if name not in fields:
         raise CommandError("programme.edit_unknown_field", given=name, fields=fields)
+    was = figure(getattr(programme, FIELDS[name])) if name in FIELDS else ""
     try:
         attribute, value, shown = _parsed(turn, name, raw)
         if attribute == "calendar":
@@ -292,59 +267,12 @@ def program_edit(turn: Turn, args: Args, programme: Programme | None) -> None:
     except ValueProblem as problem:
         raise CommandError(problem.key, **problem.values) from None
     if edited.confirm is not None:
-        _ask_direction(turn, edited.programme, name, shown, edited.confirm)
+        ask_direction(turn, edited.programme, name, shown, edited.confirm, was)
     elif not edited.changed:
         turn.reply(say("programme.unchanged", field=name))
     else:
         shown = edited.value if attribute == "sponsor_email" else shown
         turn.reply(say("programme.edited", programme=edited.programme, field=name, value=shown))
-
-
-def _ask_direction(turn: Turn, programme: Programme, name: str, value: Any, wanted: str) -> None:
-    """A target on the other side of the baseline: ask whether that direction is better before changing it
-    (``programme`` as it would be, not stored)."""
-    turn.reply(
-        say("programme.direction_question", wanted=wanted, **goal_values(programme)),
-        choices=[
-            Choice(
-                label=say("programme.direction_yes", wanted=wanted),
-                action=DIRECTION_ACTION,
-                value=DirectionValue(programme.id, name, str(value), wanted).encode(),
-                style="primary",
-            ),
-            Choice(
-                label=say("programme.direction_keep", field=name), action=KEEP_ACTION, value=KeepValue(name).encode()
-            ),
-        ],
-    )
-
-
-def set_direction(turn: Turn, action: Action) -> None:
-    """The coordinator confirmed the direction: store it with the target (or baseline) they typed."""
-    pressed = DirectionValue.read(action.value)
-    service = ProgrammeService.of(turn.uow)
-    programme = service.coordinated(pressed.programme, turn.me.id)
-    if pressed.field not in ("target", "baseline"):
-        raise CommandError("programme.button_not_yours")
-    try:
-        number = float(pressed.value)
-    except ValueError:
-        raise MalformedAction() from None
-    service.confirm_direction(programme, _FLOW_FIELDS[pressed.field], number, pressed.wanted)
-    turn.reply(
-        say(
-            "programme.edited_direction",
-            programme=programme,
-            field=pressed.field,
-            value=pressed.value,
-            wanted=pressed.wanted,
-        )
-    )
-
-
-def keep(turn: Turn, action: Action) -> None:
-    """The coordinator kept the goal as it was."""
-    turn.reply(say("programme.kept", field=KeepValue.decode(action.value).field))
 
 
 def program_new(turn: Turn, _args: Args, _programme: Programme | None) -> None:

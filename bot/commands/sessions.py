@@ -11,6 +11,7 @@ from bot.commands.registry import Args
 from bot.context import Turn
 from bot.domain import Programme
 from bot.errors import CommandError, Outdated
+from bot.group_chats import circle_for
 from bot.handling import Handling, OnAction, OnCommand, OnFlow
 from bot.model import Action, Section
 from bot.services.sessions import SessionsService
@@ -41,23 +42,35 @@ PROPOSE_FLOW = "propose_time"
 
 
 def next_(turn: Turn, _args: Args, _programme: Programme | None) -> None:
-    """``next``: the next session and its agenda."""
+    """``next``: the next session and its agenda; in the pair's group chat, the pair's version."""
     service = SessionsService.of(turn.uow)
-    circle = service.circle_of(turn.me.id, turn.tenant.id)
+    circle = circle_for(turn, service)
     others = [o.name for o in circle.others(turn.me.id)]
+    together = turn.answer_to is not None  # read by all of them: nothing that depends on who typed it
     if circle.pairs[0].scheduling:
-        turn.reply(say("sessions.still_agreeing", others=others))
+        turn.reply(say("sessions.still_agreeing_together" if together else "sessions.still_agreeing", others=others))
         return
     session = agendas.plan(turn, circle, service.coming(circle, turn.now))
     facts = agendas.agenda_facts(turn, circle, session)
+    if together:
+        names = [circle.person(member).name for member in circle.members]
+        when = local_moment(session.starts_at, session.anchor_time_zone)
+        turn.reply(say("sessions.next_together", names=names, when=when, **_shared(facts)))
+        return
     when = local_moment(session.starts_at, turn.me.time_zone)
     turn.reply(say("sessions.next", others=others, when=when, mentor=circle.mentor.person_id == turn.me.id, **facts))
+
+
+def _shared(facts: dict[str, Any]) -> dict[str, Any]:
+    """Of an agenda's facts, those every member is shown in their own messages (the mentee's preparation names
+    the topic and the items on the agenda; the framework, questions and activity are the mentor's plan)."""
+    return {"first": facts["first"], "topic": facts["topic"], "items": facts["items"]}
 
 
 def reschedule(turn: Turn, _args: Args, _programme: Programme | None) -> None:
     """``reschedule``: other times for the next session."""
     service = SessionsService.of(turn.uow)
-    circle = service.circle_of(turn.me.id, turn.tenant.id)
+    circle = circle_for(turn, service)
     if not service.move(turn, circle, service.coming(circle, turn.now)):
         turn.reply(say("sessions.no_common_time", others=[o.name for o in circle.others(turn.me.id)]))
 
@@ -65,7 +78,7 @@ def reschedule(turn: Turn, _args: Args, _programme: Programme | None) -> None:
 def agenda(turn: Turn, args: Args, _programme: Programme | None) -> None:
     """``agenda [add ITEM | swap]``: the next session's agenda."""
     service = SessionsService.of(turn.uow)
-    circle = service.circle_of(turn.me.id, turn.tenant.id)
+    circle = circle_for(turn, service)
     session = agendas.plan(turn, circle, service.coming(circle, turn.now))
     what = args.words[0].lower() if args.words else "view"
     when = local_moment(session.starts_at, turn.me.time_zone)
@@ -88,7 +101,7 @@ def agenda(turn: Turn, args: Args, _programme: Programme | None) -> None:
 def goals(turn: Turn, args: Args, _programme: Programme | None) -> None:
     """``goals [add TEXT | done N]``: the goals the circle agreed."""
     service = SessionsService.of(turn.uow)
-    circle = service.circle_of(turn.me.id, turn.tenant.id)
+    circle = circle_for(turn, service)
     what = args.words[0].lower() if args.words else ""
     if what == "add":
         service.add_goal(circle, " ".join(args.words[1:]), by=turn.me.id)
@@ -96,7 +109,10 @@ def goals(turn: Turn, args: Args, _programme: Programme | None) -> None:
         return
     if what == "done" and len(args.words) == 2 and args.words[1].isdigit():
         service.finish_goal(circle, int(args.words[1]))
-    others = [o.name for o in circle.others(turn.me.id)]
+    if turn.answer_to is not None:  # in the pair's group chat: the same answer whoever of them asks
+        others = [circle.person(member).name for member in circle.members]
+    else:
+        others = [o.name for o in circle.others(turn.me.id)]
     turn.reply(say("sessions.goals", goals=circle.pairs[0].goals, others=others))
 
 
@@ -129,14 +145,14 @@ def add_resource(turn: Turn, args: Args, programme: Programme | None) -> None:
 def swap(turn: Turn, action: Action) -> None:
     """ "Suggest another topic" under an agenda: three topics to choose from."""
     value = AgendaSwapValue.decode(action.value)
-    session, circle = SessionsService.of(turn.uow).member_session(value.session, turn.me.id)
+    session, circle = SessionsService.of(turn.uow).upcoming_session(value.session, turn.me.id, turn.now)
     turn.reply(say("sessions.swap_pick"), choices=agendas.swap_choices(turn, circle, session))
 
 
 def choose_topic(turn: Turn, action: Action) -> None:
     """A topic chosen for the session."""
     value = AgendaTopicValue.decode(action.value)
-    topic = SessionsService.of(turn.uow).swap_topic(value.session, value.topic, turn.me.id)
+    topic = SessionsService.of(turn.uow).swap_topic(value.session, value.topic, turn.me.id, turn.now)
     turn.reply(say("sessions.topic_swapped", title=topic.title))
 
 

@@ -19,8 +19,6 @@ from bot.matching.score_parts import ScoreParts
 
 _CELLS = 1 << 17
 """About how many cells of the cost matrix are built together (their temporaries stay in cache)."""
-_TRANSPOSED_ROWS = 64
-"""At least this many mentees per block when the matrix is transposed (each writes a run of a row)."""
 
 
 @dataclass
@@ -51,10 +49,15 @@ def _fill(target: np.ndarray, part: np.ndarray, fits: np.ndarray, big: float) ->
         np.putmask(target, ~fits, 2.0 * big)
 
 
-def _build(
-    allowed: np.ndarray, capacity: np.ndarray, block_of: Callable[[np.ndarray, np.ndarray, bool], np.ndarray]
-) -> CostMatrix | None:
-    """The cost matrix, with ``block_of(mentees, slots, every_slot)`` giving the float32 scores of a block."""
+Blocks = Callable[[np.ndarray, np.ndarray, bool], np.ndarray]
+"""(mentees, slots, every slot) -> float32 scores of those mentees against the slots."""
+SwappedBlocks = Callable[[np.ndarray, np.ndarray], np.ndarray]
+"""(mentors, mentees) -> float32 scores of those mentors (rows) against the mentees (columns)."""
+
+
+def _build(allowed: np.ndarray, capacity: np.ndarray, block_of: Blocks, swapped_of: SwappedBlocks) -> CostMatrix | None:
+    """The cost matrix, a block of its rows at a time: mentees x slots, or slots x mentees when there are
+    more mentees (a block of mentors then, each row repeated for each of their slots)."""
     n, m = allowed.shape
     if n == 0 or m == 0 or capacity.sum() == 0:
         return None
@@ -64,16 +67,27 @@ def _build(
         return None
     slots = np.repeat(cols, capacity[cols])
     big = 100.0 * (rows.size + 1) + 1.0  # one more pair is worth more than any score difference
-    every_slot = slots.size == m and bool((slots == np.arange(m)).all())
     transposed = rows.size > slots.size
     cost = np.empty((slots.size, rows.size) if transposed else (rows.size, slots.size), dtype=np.float64)
-    step = max(_TRANSPOSED_ROWS if transposed else 1, _CELLS // slots.size)
-    for start in range(0, rows.size, step):
-        block = rows[start : start + step]
-        fits = allowed[block] if every_slot else allowed[block][:, slots]
-        target = cost[:, start : start + block.size].T if transposed else cost[start : start + block.size]
-        _fill(target, block_of(block, slots, every_slot), fits, big)
-    return CostMatrix(cost=cost, rows=rows, slots=slots, transposed=transposed)
+    if not transposed:
+        every_slot = slots.size == m and bool((slots == np.arange(m)).all())
+        step = max(1, _CELLS // slots.size)
+        for start in range(0, rows.size, step):
+            block = rows[start : start + step]
+            fits = allowed[block] if every_slot else allowed[block][:, slots]
+            _fill(cost[start : start + block.size], block_of(block, slots, every_slot), fits, big)
+        return CostMatrix(cost=cost, rows=rows, slots=slots, transposed=False)
+    fits_t = np.ascontiguousarray(allowed[rows][:, cols].T)
+    counts = capacity[cols]
+    ends = np.cumsum(counts)
+    step = max(1, _CELLS // rows.size)
+    for start in range(0, cols.size, step):
+        stop = min(start + step, cols.size)
+        part, fits = swapped_of(cols[start:stop], rows), fits_t[start:stop]
+        if (counts[start:stop] != 1).any():
+            part, fits = np.repeat(part, counts[start:stop], axis=0), np.repeat(fits, counts[start:stop], axis=0)
+        _fill(cost[ends[start] - counts[start] : ends[stop - 1]], part, fits, big)
+    return CostMatrix(cost=cost, rows=rows, slots=slots, transposed=True)
 
 
 def optimal_cost(allowed: np.ndarray, scores: np.ndarray, capacity: np.ndarray) -> CostMatrix | None:
@@ -83,22 +97,30 @@ def optimal_cost(allowed: np.ndarray, scores: np.ndarray, capacity: np.ndarray) 
         part: np.ndarray = scores[block]
         return part if every_slot else part[:, slots]
 
-    return _build(allowed, np.asarray(capacity), block_of)
+    def swapped_of(mentors: np.ndarray, mentees: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(scores[np.ix_(mentees, mentors)].T)
+
+    return _build(allowed, np.asarray(capacity), block_of, swapped_of)
 
 
 def optimal_cost_of(allowed: np.ndarray, parts: ScoreParts, capacity: np.ndarray) -> CostMatrix | None:
     """The same cost matrix as :func:`optimal_cost` on ``parts``' scores, without the score matrix: each block's
     scores are worked out for its mentees against the slots (or against the mentors, then spread to their
-    slots, when mentors have several)."""
-    by_slot: dict[int, ScoreParts] = {}
+    slots, when mentors have several), or for its mentors against the mentees when transposed."""
+    prepared: dict[str, ScoreParts] = {}
 
     def block_of(block: np.ndarray, slots: np.ndarray, every_slot: bool) -> np.ndarray:
         if every_slot:
             return parts.block(block)
         if slots.size <= parts.width:  # about one slot per mentor: score the slots themselves
-            if not by_slot:
-                by_slot[0] = parts.on_columns(slots)
-            return by_slot[0].block(block)
+            if "slots" not in prepared:
+                prepared["slots"] = parts.on_columns(slots)
+            return prepared["slots"].block(block)
         return np.take(parts.block(block), slots, axis=1)
 
-    return _build(allowed, np.asarray(capacity), block_of)
+    def swapped_of(mentors: np.ndarray, mentees: np.ndarray) -> np.ndarray:
+        if "swapped" not in prepared:
+            prepared["swapped"] = parts.swapped(mentees)
+        return prepared["swapped"].block(mentors)
+
+    return _build(allowed, np.asarray(capacity), block_of, swapped_of)

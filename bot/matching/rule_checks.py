@@ -26,39 +26,69 @@ Cells = tuple[np.ndarray, np.ndarray]
 """(mentee indexes, mentor indexes) of single cells."""
 
 
+@dataclass
 class ReportingLines:
-    """Ancestor tests in O(1) through an Euler tour of the whole organisation (iterative: deep trees are fine)."""
+    """Everyone's place on a depth-first tour of the organisation, worked out with NumPy level by level: a
+    person's reports are exactly those who entered the tour after them and left it no later (ancestor tests
+    in O(1), however deep the tree). People whose chain of managers loops never reach the top: they are
+    outside the organisation (-1), as are people the directory does not know."""
 
-    def __init__(self, managers: dict[int, int | None]) -> None:
-        children: dict[int | None, list[int]] = {}
-        for person, manager in managers.items():
-            children.setdefault(manager if manager in managers else None, []).append(person)
-        self.enter: dict[int, int] = {}
-        self.leave: dict[int, int] = {}
-        self.level: dict[int, int] = {}
-        clock = 0
-        stack: list[tuple[int, bool, int]] = [(root, False, 0) for root in reversed(children.get(None, []))]
-        while stack:
-            node, done, level = stack.pop()
-            if done:
-                self.leave[node] = clock
-                continue
-            self.enter[node] = clock
-            self.level[node] = level
-            clock += 1
-            stack.append((node, True, level))
-            stack.extend((child, False, level + 1) for child in reversed(children.get(node, [])))
-        self.manager = managers
+    ids: np.ndarray
+    """Every person id of the organisation, ascending."""
+    enter: np.ndarray
+    leave: np.ndarray
+    level: np.ndarray
+    """0 at the top."""
 
-    def arrays(self, people: list[int]) -> tuple[np.ndarray, np.ndarray]:
-        """Each person's entry and exit on the tour (-1 for someone outside the organisation)."""
-        enter = np.array([self.enter.get(p, -1) for p in people], dtype=np.int64)
-        leave = np.array([self.leave.get(p, -1) for p in people], dtype=np.int64)
-        return enter, leave
+    @classmethod
+    def of(cls, managers: dict[int, int | None]) -> ReportingLines:
+        """The tour of the organisation ``managers`` describes (person id -> manager's id)."""
+        count = len(managers)
+        ids = np.fromiter(managers.keys(), dtype=np.int64, count=count)
+        has_boss = np.fromiter((b is not None for b in managers.values()), dtype=bool, count=count)
+        boss = np.fromiter((b if b is not None else 0 for b in managers.values()), dtype=np.int64, count=count)
+        order = np.argsort(ids, kind="stable")
+        ids, has_boss, boss = ids[order], has_boss[order], boss[order]
+        parent = np.minimum(np.searchsorted(ids, boss), max(count - 1, 0))
+        parent = np.where(has_boss & (ids[parent] == boss), parent, -1) if count else parent
+        # Pointer jumping: after k rounds each person knows the ancestor 2**k above (or that the top is nearer).
+        jump, depth = parent.copy(), (parent >= 0).astype(np.int64)
+        for _ in range(max(1, count).bit_length() + 1):
+            up = jump >= 0
+            if not up.any():
+                break
+            above = jump[up]
+            depth[up] += depth[above]
+            jump[up] = jump[above]
+        inside = jump < 0  # the rest sit in or below a loop of managers
+        depth = np.where(inside, depth, -1)
+        order = np.argsort(depth, kind="stable")  # outside first, then the top, then each level below
+        bounds = np.searchsorted(depth[order], np.arange(depth.max(initial=-1) + 2))
+        levels = [order[bounds[d] : bounds[d + 1]] for d in range(bounds.size - 1)]
+        size = inside.astype(np.int64)
+        for nodes in reversed(levels[1:]):  # subtree sizes, from the bottom up
+            np.add.at(size, parent[nodes], size[nodes])
+        enter = np.full(count, -1, dtype=np.int64)
+        for d, nodes in enumerate(levels):  # places on the tour, from the top down: after earlier siblings
+            nodes = nodes[np.argsort(parent[nodes], kind="stable")]
+            before = np.cumsum(size[nodes]) - size[nodes]
+            first = np.r_[True, parent[nodes][1:] != parent[nodes][:-1]]
+            before -= np.maximum.accumulate(np.where(first, before, 0))
+            enter[nodes] = before if d == 0 else enter[parent[nodes]] + 1 + before
+        leave = np.where(inside, enter + size, -1)
+        return cls(ids=ids, enter=enter, leave=leave, level=np.maximum(depth, 0).astype(np.int32))
 
-    def levels(self, people: list[int]) -> np.ndarray:
-        """Each person's level in the organisation (0 at the top)."""
-        return np.array([self.level.get(p, 0) for p in people], dtype=np.int32)
+    def arrays(self, people: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Each person's entry on the tour, exit and level (-1, -1 and 0 for someone outside it)."""
+        wanted = np.fromiter(people, dtype=np.int64, count=len(people))
+        if self.ids.size == 0:
+            outside = np.full(wanted.size, -1, dtype=np.int32)
+            return outside, outside.copy(), np.zeros(wanted.size, dtype=np.int32)
+        at = np.minimum(np.searchsorted(self.ids, wanted), self.ids.size - 1)
+        known = self.ids[at] == wanted
+        enter = np.where(known, self.enter[at], -1).astype(np.int32)
+        leave = np.where(known, self.leave[at], -1).astype(np.int32)
+        return enter, leave, np.where(known, self.level[at], 0).astype(np.int32)
 
 
 @lru_cache(maxsize=4096)
@@ -154,11 +184,10 @@ def rule_arrays(data: MatchInput) -> RuleArrays:
     gap = 0 if rules.allow_peer else rules.seniority_gap
     sen_e = np.array([c.seniority if c.seniority is not None else -_FAR for c in mentees], dtype=np.int32)
     sen_o = np.array([c.seniority if c.seniority is not None else _FAR for c in mentors], dtype=np.int32)
-    lines = ReportingLines(managers)
+    lines = ReportingLines.of(managers)
     people_e, people_o = [c.person_id for c in mentees], [c.person_id for c in mentors]
-    enter_e, leave_e = (a.astype(np.int32) for a in lines.arrays(people_e))
-    enter_o, leave_o = (a.astype(np.int32) for a in lines.arrays(people_o))
-    level_e, level_o = lines.levels(people_e), lines.levels(people_o)
+    enter_e, leave_e, level_e = lines.arrays(people_e)
+    enter_o, leave_o, level_o = lines.arrays(people_o)
     reach_e = np.array([c.offline_depth if c.offline_depth > 0 else _FAR for c in mentees], dtype=np.int32)
     reach_o = np.array([c.offline_depth if c.offline_depth > 0 else _FAR for c in mentors], dtype=np.int32)
     boss_e = boss_o = None

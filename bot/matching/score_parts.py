@@ -12,6 +12,7 @@ row of mentor values per answer) whose rows are copied into the block; otherwise
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from operator import attrgetter
 
 import numpy as np
 
@@ -23,11 +24,11 @@ _TABLE_ROWS = 256
 
 
 def codes_of(values: list[str | None]) -> np.ndarray:
-    """Each value as a small integer (equal after trimming and lower-casing), -1 for no value."""
+    """Each value as a small integer (equal after trimming and lower-casing), -1 for no value; each distinct
+    value is normalised once, in order of first appearance."""
     lookup: dict[str, int] = {}
-    return np.array(
-        [-1 if not v else lookup.setdefault(v.strip().lower(), len(lookup)) for v in values], dtype=np.int32
-    )
+    code = {v: -1 if not v else lookup.setdefault(v.strip().lower(), len(lookup)) for v in dict.fromkeys(values)}
+    return np.fromiter(map(code.__getitem__, values), dtype=np.int32, count=len(values))
 
 
 def rankings_of(candidate: Candidate) -> list[int]:
@@ -90,6 +91,12 @@ class Part:
         table[:, self.code_o < 0] = half
         return replace(self, table=table, key_e=key_e.reshape(-1))
 
+    def swapped(self, cols_e: np.ndarray) -> Part:
+        """This part with mentors as rows and the mentees ``cols_e`` as columns (agreeing is symmetric)."""
+        flexible_e = None if self.flexible_e is None else self.flexible_e[cols_e]
+        swapped = Part(self.code_o, self.code_e[cols_e], self.same, self.flexible_o, flexible_e, self.share)
+        return swapped.tabulate()
+
     def on_columns(self, cols: np.ndarray) -> Part:
         """This part for the mentors ``cols`` (repeats allowed) instead of every mentor."""
         flexible_o = None if self.flexible_o is None else self.flexible_o[cols]
@@ -135,7 +142,26 @@ class ScoreParts:
     """Points per shared topic, per mentee (float32)."""
     parts: list[Part]
     choice: tuple[np.ndarray, np.ndarray, np.ndarray]
-    """(mentee, column, points) of each ranked choice, at most one per cell."""
+    """(row, column, points) of each ranked choice, at most one per cell, by row."""
+    per_tag_by_column: bool = False
+    """True when the rows are mentors and the columns mentees (``per_tag`` is then per column)."""
+
+    def swapped(self, cols_e: np.ndarray) -> ScoreParts:
+        """The same scores with the mentors as rows and the mentees ``cols_e`` (ascending) as columns."""
+        chosen_e, chosen_o, points = self.choice
+        at = np.searchsorted(cols_e, chosen_e)
+        kept = at < cols_e.size
+        kept[kept] = cols_e[at[kept]] == chosen_e[kept]
+        order = np.argsort(chosen_o[kept], kind="stable")
+        return ScoreParts(
+            width=cols_e.size,
+            learn=self.teach,
+            teach=None if self.learn is None else self.learn[cols_e],
+            per_tag=None if self.per_tag is None else self.per_tag[cols_e],
+            parts=[part.swapped(cols_e) for part in self.parts],
+            choice=(chosen_o[kept][order], at[kept][order], points[kept][order]),
+            per_tag_by_column=True,
+        )
 
     def on_columns(self, cols: np.ndarray) -> ScoreParts:
         """The same scores with ``cols`` (mentor indexes, repeats allowed) as the columns."""
@@ -158,7 +184,8 @@ class ScoreParts:
         """The scores of the mentees ``rows`` (ascending) against every column, float32."""
         if self.learn is not None and self.teach is not None and self.per_tag is not None:
             shared = np.bitwise_count(self.learn[rows][:, None] & self.teach[None, :])
-            total: np.ndarray = np.multiply(shared, self.per_tag[rows][:, None], dtype=np.float32, out=out)
+            per_tag = self.per_tag[None, :] if self.per_tag_by_column else self.per_tag[rows][:, None]
+            total: np.ndarray = np.multiply(shared, per_tag, dtype=np.float32, out=out)
         else:
             total = np.zeros((rows.size, self.width), dtype=np.float32) if out is None else out
             total[...] = 0
@@ -213,7 +240,8 @@ def score_parts(data: MatchInput) -> ScoreParts:
     learn = teach = per_tag = None
     if factor["topic"]:
         bit = {tag: 1 << i for i, tag in enumerate(tags)}
-        masks = np.array([sum(bit[t] for t in c.topics) for c in everyone], dtype=np.uint64)
+        mask = {topics: sum(bit[t] for t in topics) for topics in {c.topics for c in everyone}}
+        masks = np.fromiter((mask[c.topics] for c in everyone), dtype=np.uint64, count=n + m)
         learn, teach = masks[:n].astype(_mask_type(len(tags))), masks[n:].astype(_mask_type(len(tags)))
         wanted = np.maximum(np.bitwise_count(masks[:n]), 1).astype(np.float32)
         per_tag = factor["topic"] / wanted
@@ -223,7 +251,7 @@ def score_parts(data: MatchInput) -> ScoreParts:
     if factor["diversity"] and counted:
         share = np.float32(factor["diversity"] / len(counted))
         for dimension in counted:
-            codes = codes_of([getattr(c, dimension) for c in everyone])
+            codes = codes_of(list(map(attrgetter(dimension), everyone)))
             same = weights.diversity_prefs[dimension] == "same"
             parts.append(Part(codes[:n], codes[n:], same, None, None, share))
     if factor["style"]:

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Self
 
 from bot.domain import PairStatus, Participant, ParticipantStatus, Person, Programme, ProgrammeStatus, Role
-from bot.errors import CommandError, required
+from bot.errors import CommandError, Outdated, required
 from bot.ports import (
     CoordinatorRepository,
     FeedbackRepository,
@@ -353,12 +353,15 @@ class FeedbackService:
 
     def agree(self, person: Person, participant_id: int, answer: str, today: date) -> Agreement:
         """The mentee's yes or no; a yes asks their team for the phases that waited for it (while the term
-        runs). Refused when the question was not theirs."""
+        runs). Refused when the question was not theirs, and when it was answered already (an old button:
+        :class:`Outdated`, the answer given stands)."""
         participant = self.participants.get(participant_id)
         if participant is None or participant.person_id != person.id or answer not in ("yes", "no"):
             raise CommandError("feedback.team_not_yours")
         programme = required(self.programmes.get(participant.programme_id), "programme", participant.programme_id)
         notice = dict(participant.notices.get(NOTICE) or {})
+        if notice.get("state") in ("agreed", "declined"):  # an old button: the answer given stands
+            raise Outdated("feedback.team_already", programme=programme, agreed=notice["state"] == "agreed")
         notice["state"] = "agreed" if answer == "yes" else "declined"
         waiting, notice["waiting"] = notice.get("waiting", []), []
         participant.notices = {**participant.notices, NOTICE: notice}

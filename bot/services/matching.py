@@ -52,6 +52,7 @@ from bot.ports import (
 from bot.services.feedback import FeedbackService
 from bot.services.rematch import Rematching
 from bot.sessions.circles import circles_of
+from bot.sessions.places import join_group
 from bot.sessions.scheduling import offer_slots
 
 if TYPE_CHECKING:
@@ -282,6 +283,7 @@ class MatchingService(Rematching):
         active_mentees = {p.mentee_id for p in self.matching.pairs(programme.id) if p.status != PairStatus.ENDED}
         introduced = skipped = 0
         labels = topic_labels()
+        newcomers: set[int] = set()
         for record in run.result["pairs"]:
             pair = (
                 None
@@ -292,6 +294,7 @@ class MatchingService(Rematching):
                 skipped += 1
                 continue
             self.introduce(turn, programme, pair, labels)
+            newcomers.add(pair.mentee_id)
             introduced += 1
         told = 0
         for record in run.result["unmatched"]:
@@ -302,6 +305,8 @@ class MatchingService(Rematching):
             told += 1
         self.matching.mark_published(run.id)
         for circle in circles_of(turn.uow, programme):
+            if join_group(turn, circle, newcomers):  # into a group that already meets
+                continue
             if not circle.pairs[0].scheduling and not turn.uow.sessions.of_circle(circle.key):
                 offer_slots(turn, circle)
                 schedule_gap_check(turn, circle, turn.now)

@@ -26,7 +26,7 @@ from bot.ports import (
     ProgrammeRepository,
 )
 from bot.sessions.circles import circles_of
-from bot.sessions.places import set_circle
+from bot.sessions.places import join_group, set_circle
 from bot.sessions.scheduling import offer_slots
 
 
@@ -171,7 +171,9 @@ class Rematching:
             raise Outdated("matching.rematch_stale")
         self.introduce(turn, programme, stored, topic_labels())
         for circle in circles_of(turn.uow, programme):
-            if stored.id in {p.id for p in circle.pairs} and not circle.pairs[0].scheduling:
+            if stored.id not in {p.id for p in circle.pairs} or join_group(turn, circle, {stored.mentee_id}):
+                continue  # not theirs, or a group that already meets took the newcomer in
+            if not circle.pairs[0].scheduling:
                 offer_slots(turn, circle)
                 schedule_gap_check(turn, circle, turn.now)
         names = self.names([participant.id, chosen])

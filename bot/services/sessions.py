@@ -157,9 +157,21 @@ class SessionsService:
         session.agenda_items = [*session.agenda_items, {"text": text, "by": by}]
         return self.sessions.save(session)
 
-    def swap_topic(self, session_id: int, topic_id: str, person_id: int) -> Topic:
-        """The person chooses the topic ``topic_id`` for a session of theirs still to come."""
+    def upcoming_session(self, session_id: int, person_id: int, now: datetime) -> tuple[Session, Circle]:
+        """Session ``session_id`` of the person, still to come: its topic may change. One that was held, missed,
+        called off or has begun is :class:`Outdated` (``sessions.topic_too_late``): an old "suggest another
+        topic" changes nothing."""
         session, circle = self.member_session(session_id, person_id)
+        if session.status != SessionStatus.SCHEDULED or session.starts_at <= now:
+            raise Outdated("sessions.topic_too_late", cancelled=session.status == SessionStatus.CANCELLED)
+        return session, circle
+
+    def swap_topic(self, session_id: int, topic_id: str, person_id: int, now: datetime | None = None) -> Topic:
+        """The person chooses the topic ``topic_id`` for a session of theirs still to come (at ``now``)."""
+        if now is not None:
+            session, circle = self.upcoming_session(session_id, person_id, now)
+        else:
+            session, circle = self.member_session(session_id, person_id)
         library = library_for(circle)
         if topic_id not in library.topics or session.status != SessionStatus.SCHEDULED:
             raise Outdated("sessions.not_your_session")

@@ -117,12 +117,18 @@ class SupportService:
 
     def pause(self, turn: Turn, person_id: int, pausing: bool) -> Pausing:
         """Pause (or resume) every place of the person, and the circles they are in with it; a circle resumes
-        only when nobody in it paused themselves."""
+        only when nobody in it paused themselves. An old button (nothing left to pause, or to resume) is
+        :class:`Outdated`: nothing changes."""
         target = ParticipantStatus.PAUSED if pausing else ParticipantStatus.ACTIVE
         source = ParticipantStatus.ACTIVE if pausing else ParticipantStatus.PAUSED
         wanted = PairStatus.PAUSED if pausing else PairStatus.ACTIVE
+        places = self.participants.of_person(person_id)
+        if not any(p.status == source for p in places):
+            if any(p.status == target for p in places):
+                raise Outdated("support.pause_outdated", paused=pausing)
+            raise CommandError("intake.not_participant")
         result = Pausing()
-        for participant in self.participants.of_person(person_id):
+        for participant in places:
             result.places.append(participant.id)
             if participant.status != source:
                 continue

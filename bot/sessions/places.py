@@ -14,8 +14,9 @@ and news that a pairing ended is held and given when they resume (:func:`tell`, 
 from __future__ import annotations
 
 from bot.context import Turn
-from bot.domain import PairStatus, ParticipantStatus
+from bot.domain import PairStatus, Participant, ParticipantStatus
 from bot.model import Address, Attachment
+from bot.sessions.calendar_sync import write_event
 from bot.sessions.circles import Circle, circle_key, circles_of
 from bot.sessions.ics import invite_attachment
 from bot.sessions.model import Session, SessionStatus
@@ -135,6 +136,7 @@ def _move_sessions(turn: Turn, old_key: str, new_key: str, mentee_ids: list[int]
             session.ics_sequence += 1
             saved = turn.uow.sessions.save(session)
             schedule_jobs(turn, saved)
+            write_event(turn, saved, "update")  # the calendars' event follows: who is invited changed
             moved.append(saved)
     return moved
 
@@ -212,17 +214,43 @@ def _rejoin(turn: Turn, circle: Circle, who: int) -> None:
             turn.uow.matching.save_pair(pair)
         offer_slots(turn, group, resume=bool(turn.uow.sessions.of_circle(group.key)))
         return
-    member = next(m for m in group.mentees if m.id == who)
+    _send_series(turn, group, next(m for m in group.mentees if m.id == who), sessions, "sessions.series_resumed")
+
+
+def join_group(turn: Turn, circle: Circle, newcomers: set[int]) -> bool:
+    """Mentees were just matched into a mentor's group that already meets: the group's coming sessions become the
+    bigger group's (each newcomer gets the series' invite) when their times suit everyone, otherwise the group is
+    offered new times that do (as when someone comes back). False when the rest of the group has no coming
+    sessions: the circle is then offered times like any new one."""
+    staying = [m.id for m in circle.mentees if m.id not in newcomers]
+    if not staying or len(staying) == len(circle.mentees):
+        return False
+    old_key = circle_key(circle.mentor.id, staying)
+    if not _coming(turn, old_key):
+        return False
+    if not _suits_everyone(turn, circle, old_key):
+        _retime(turn, circle, old_key, "sessions.group_retimed_joined")
+        return True
+    sessions = _move_sessions(turn, old_key, circle.key, [m.id for m in circle.mentees])
+    for member in circle.mentees:
+        if member.id in newcomers:
+            _send_series(turn, circle, member, sessions, "sessions.series_joined")
+    return True
+
+
+def _send_series(turn: Turn, group: Circle, member: Participant, sessions: list[Session], key: str) -> None:
+    """The group's coming sessions, with their calendar invite, to a member who (re)joined them."""
     person = group.person(member)
     others = [p.name for p in group.others(person.id)]
     turn.message(
         Address.person(person.id),
         say(
-            "sessions.series_resumed",
+            key,
             others=others,
             first=local_moment(sessions[0].starts_at, person.time_zone),
             count=len(sessions),
             minutes=sessions[0].minutes,
+            programme=group.programme,
         ),
         attachments=[
             invite_attachment(
@@ -242,9 +270,9 @@ def _suits_everyone(turn: Turn, group: Circle, old_key: str) -> bool:
     return all(all(person.fits(s.starts_at, s.minutes, closed) for person in people) for s in _coming(turn, old_key))
 
 
-def _retime(turn: Turn, group: Circle, old_key: str) -> None:
-    """The others' times do not suit the one coming back: their coming sessions are taken out of their
-    calendars, and the whole group is offered times that fit everyone (as after a pause)."""
+def _retime(turn: Turn, group: Circle, old_key: str, notice: str = "sessions.group_retimed") -> None:
+    """The others' times do not suit the one coming back (or joining): their coming sessions are taken out of
+    their calendars, and the whole group is offered times that fit everyone (as after a pause)."""
     coming = _coming(turn, old_key)
     cancel_circle(turn, coming)
     for member in group.members:
@@ -253,7 +281,7 @@ def _retime(turn: Turn, group: Circle, old_key: str) -> None:
         person = group.person(member)
         turn.message(
             Address.person(person.id),
-            say("sessions.group_retimed", programme=group.programme, count=len(coming)),
+            say(notice, programme=group.programme, count=len(coming)),
             attachments=[_cancellation(group, person.id, coming)],
             programme_id=group.programme.id,
         )
