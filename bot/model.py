@@ -75,7 +75,8 @@ PRESSED_LABEL = 200
 
 
 class Pressed(_Model):
-    """The message a button was pressed in, when the platform can show the press in it (a Slack DM).
+    """The message a button was pressed in, when the platform can show the press in it (a Slack DM, a
+    Teams personal chat).
 
     ``ref`` is the platform's own reference to that message, opaque to the engine; ``label`` is what the person
     chose, as the button or option showed it. The engine answers with a message that ``replaces`` it."""

@@ -1,10 +1,10 @@
 """A press shown in the message that was pressed.
 
 When the platform can change the message a button was pressed in (:attr:`bot.model.InboundEvent.pressed`:
-a Slack DM), the engine answers the press with an outgoing message that ``replaces`` it: the adapter shows
-that message's text in place of the buttons, so the pressed message reads "✓ the choice" and cannot be
-pressed twice by mistake. The update is queued in the same transaction as the press's effect, so it is as
-durable and exactly-once as any outgoing message, and it shows what the engine decided:
+a Slack DM, a Teams personal chat), the engine answers the press with an outgoing message that ``replaces``
+it: the adapter shows that message's text in place of the buttons, so the pressed message reads "✓ the
+choice" and cannot be pressed twice by mistake. The update is queued in the same transaction as the press's
+effect, so it is as durable and exactly-once as any outgoing message, and it shows what the engine decided:
 
 * the press was taken: the choice, as its button showed it;
 * the button no longer applied (:class:`~bot.errors.Outdated`, or a question that has moved on): nothing

@@ -98,3 +98,33 @@ def test_a_pairs_group_dm_is_still_opened_and_a_long_first_message_stays_in_one_
         assert len(fake.posts(fake.dm_channel(MENTOR))) == len(pages)
         assert kept(sqlite_store)[MENTOR] == fake.dm_channel(MENTOR)
         assert fake.rate_limited == 0 and fake.violations == 0
+
+
+def test_a_first_message_whose_sender_died_before_keeping_the_dm_is_not_posted_twice(sqlite_store: SqlStore) -> None:
+    """The post by user id reached Slack, then the process died before the DM Slack named was kept: the message,
+    taken over, opens the DM to read its history, finds the post, and sends nothing more."""
+    from sqlalchemy import update
+    from sqlmodel import Session
+
+    from storage.slack_channels import SlackDmChannelRow
+    from storage.sql import table
+    from storage.tables import OutboxMessageRow
+    from test_slack_delivery import person_id
+
+    seed(sqlite_store)
+    queue(sqlite_store, to(sqlite_store, MENTOR), "first-ever")
+    with FakeSlack(users=fake_users(), limits=Limits(methods=tier_limits())) as fake:
+        Sender(sqlite_store, fake).send()
+        mentor = person_id(sqlite_store, MENTOR)
+        with Session(sqlite_store.engine) as session, session.begin():  # as if nothing after the post was recorded
+            session.execute(table(SlackDmChannelRow).delete())
+            session.execute(
+                update(OutboxMessageRow)
+                .where(OutboxMessageRow.idempotency_key == "first-ever")
+                .values(status="sending", pending=[mentor], not_before=OutboxMessageRow.created_at)
+            )
+        Sender(sqlite_store, fake).send()  # a new process takes it over
+        assert [p["metadata"]["event_payload"]["key"] for p in fake.posts()] == ["first-ever#0"]
+        assert len(fake.calls_to("conversations.open")) == 1 and fake.calls_to("conversations.history")
+        assert outbox_row(sqlite_store, "first-ever").status == "sent"
+        assert kept(sqlite_store) == {MENTOR: fake.dm_channel(MENTOR)}

@@ -19,6 +19,7 @@ from bot.commands.programmes import new_programme
 from bot.domain import NewPerson
 from database_dump import dump
 from fake_teams import FakeTeams
+from storage.sql import table
 from storage.store import SqlStore
 from storage.tables import OutboxMessageRow
 from storage.teams_references import TeamsAccountRow, TeamsConversationRow, TeamsSendRow
@@ -80,9 +81,9 @@ def teams_rows(store: SqlStore) -> dict[str, list[str]]:
     """The tenant keys of the Teams records, and the keys of the send journal."""
     with store.engine.connect() as connection:
         return {
-            "conversations": list(connection.execute(select(TeamsConversationRow.tenant_key)).scalars()),
-            "accounts": list(connection.execute(select(TeamsAccountRow.tenant_key)).scalars()),
-            "sends": list(connection.execute(select(TeamsSendRow.key)).scalars()),
+            "conversations": [str(v) for (v,) in connection.execute(select(table(TeamsConversationRow).c.tenant_key))],
+            "accounts": [str(v) for (v,) in connection.execute(select(table(TeamsAccountRow).c.tenant_key))],
+            "sends": [str(v) for (v,) in connection.execute(select(table(TeamsSendRow).c.key))],
         }
 
 
@@ -103,16 +104,16 @@ async def test_purging_a_teams_tenant_deletes_all_of_it_and_nothing_of_the_teams
 
     assert code == 0, err
     assert f"Deleted teams:{TENANT}" in out
-    for table in ("teams_conversation", "teams_account", "teams_send", "outbox_message", "person", "programme"):
-        assert table in out
+    for name in ("teams_conversation", "teams_account", "teams_send", "outbox_message", "person", "programme"):
+        assert name in out
     assert rows(store.engine) <= before  # nothing of the other tenant changed
     assert counts(store.engine) == counts(reference.engine)  # and nothing of it went
     assert not [hit for hit in dump(store.engine) if TENANT in hit[2]]
     left = teams_rows(store)
     assert set(left["conversations"]) == set(left["accounts"]) == {OTHER}
     with store.engine.connect() as connection:  # no journal row outlived its message
-        sent = set(connection.execute(select(TeamsSendRow.outbox_id)).scalars())
-        kept = set(connection.execute(select(OutboxMessageRow.id)).scalars())
+        sent = {str(v) for (v,) in connection.execute(select(table(TeamsSendRow).c.outbox_id))}
+        kept = {str(v) for (v,) in connection.execute(select(table(OutboxMessageRow).c.id))}
     assert sent and sent <= kept
     store.close()
     reference.close()

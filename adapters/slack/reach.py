@@ -7,8 +7,9 @@
   posts it in the bot's DM with them (the App Home's Messages tab) and answers with that DM's channel id, which
   is then kept like an opened one, so a first fan-out costs no ``conversations.open`` (a tier-3 method, about 50
   calls a minute) and goes at ``chat.postMessage``'s pace. A group DM still needs ``conversations.open``. A message
-  offered again for someone whose DM is not kept may have been posted before the process died: its DM is then
-  opened, so that its history can be checked for the earlier post.
+  offered again for someone whose DM is not kept may have been posted by the earlier attempt (the sender died, or
+  Slack's answer was lost, before the DM was kept): its DM is then opened, so that its history can be checked for
+  the earlier post, and nothing is posted twice.
 """
 
 from __future__ import annotations

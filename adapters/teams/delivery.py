@@ -35,7 +35,7 @@ from adapters.teams.connector import Connector, Outcome
 from adapters.teams.graph import GraphReach, Later
 from adapters.teams.links import IMAGE_TTL, Links
 from adapters.teams.pacing import Pacer
-from adapters.teams.pressed import show_pressed
+from adapters.teams.pressed import show_to_each
 from adapters.teams.roster import TeamRoster
 from adapters.teams.translate import channel_conversation
 from adapters.unreachable import report_unreachable
@@ -117,7 +117,7 @@ class TeamsDeliverer:
         tenant = self._tenant(item.message.tenant_id)
         if item.message.replaces:  # a press shown on the card pressed (adapters/teams/pressed.py)
             return self._show_pressed(item, tenant)
-        parts = cards.render(item.message, str(item.id), self._link_for(item))
+        parts = cards.render(item.message, str(item.id), self._links_of(item.id, item.message))
         if item.message.to.kind == "conversation":
             return self._to_channel(item, tenant, parts)
         delivered: list[int] = []
@@ -244,16 +244,10 @@ class TeamsDeliverer:
                 raise _Defer(self._back_off(tenant, conversation, outcome, item.attempts), outcome.error)
             return outcome
 
-        dropped: list[int] = []
-        for person_id in item.pending:
-            try:
-                outcome = show_pressed(self.store, tenant, person_id, item.message, put, self._links_of)
-            except _Defer as defer:
-                return self._deferred(item, defer, [])
-            if outcome is not None and outcome.kind != "sent":
-                log.info("the pressed Teams card of outbox message %s cannot be updated: %s", item.id, outcome.error)
-                dropped.append(person_id)
-        return DeliveryResult(delivered=[p for p in item.pending if p not in dropped], suppressed=dropped)
+        try:
+            return show_to_each(self.store, tenant, item, put, self._links_of)
+        except _Defer as defer:
+            return self._deferred(item, defer, [])
 
     # -- one channel ---------------------------------------------------------------------------------
 
@@ -358,9 +352,6 @@ class TeamsDeliverer:
         return activity
 
     # -- helpers -------------------------------------------------------------------------------------
-
-    def _link_for(self, item: OutboxItem) -> cards.LinkFor | None:
-        return self._links_of(item.id, item.message)
 
     def _links_of(self, outbox_id: int, message: OutgoingMessage) -> cards.LinkFor | None:
         """The signed links of the attachments of ``message``, the outbox row ``outbox_id`` (None: no links)."""

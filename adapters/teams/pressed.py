@@ -6,7 +6,7 @@ neutral :class:`~bot.model.Pressed` in its event: the card's activity (``replyTo
 outbox message it was rendered from (``rmbot_ref``) and which of its cards it was (``rmbot_part``), opaque to
 the engine, and the label pressed. Presses in channels carry none (a changed card would change for everyone).
 
-The way out (:func:`show_pressed`, called by ``delivery.py``): the engine answers such a press with an outbox
+The way out (:func:`show_to_each`, called by ``delivery.py``): the engine answers such a press with an outbox
 message that ``replaces`` the card (``bot/pressed.py``), written in the same transaction as the press's effect,
 so the update is as durable as any message and says what the engine decided: the choice ("✓ Yes, I'm in"), or
 that the card no longer applies; a press refused for another reason queues nothing and the buttons stay. The
@@ -21,6 +21,7 @@ twice before the first update arrived) keeps the choice instead of saying the ca
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -28,7 +29,9 @@ from typing import Any
 from adapters.teams import cards
 from adapters.teams.connector import Outcome
 from bot.model import OutgoingMessage, Pressed
-from bot.ports import SendState, Store
+from bot.ports import DeliveryResult, OutboxItem, SendState, Store
+
+log = logging.getLogger(__name__)
 
 PLATFORM = "teams"
 SEPARATOR = "|"
@@ -117,7 +120,9 @@ def show_pressed(
         if earlier is not None:
             return None  # a choice was shown on it (pressed twice before the first update): it keeps that
         store.teams.cancel_send(key)  # only a choice shown is recorded
-    content = cards.answered(original, message.text, link_for(pressed.outbox_id, original), pressed.part, str(pressed.outbox_id))
+    content = cards.answered(
+        original, message.text, link_for(pressed.outbox_id, original), pressed.part, str(pressed.outbox_id)
+    )
     activity: dict[str, Any] = {
         "type": "message",
         "id": pressed.activity_id,
@@ -134,3 +139,22 @@ def show_pressed(
     elif outcome.kind in ("gone", "rejected"):
         store.teams.cancel_send(key)
     return outcome
+
+
+def show_to_each(
+    store: Store,
+    tenant: str,
+    item: OutboxItem,
+    put: Callable[[str, str, str, dict[str, Any]], Outcome],
+    link_for: Callable[[int, OutgoingMessage], cards.LinkFor | None],
+) -> DeliveryResult:
+    """Deliver ``item`` (a message that ``replaces`` a pressed card) to its pending recipient (whoever pressed):
+    shown, or nothing left to show; a card Teams refuses or no longer has (``gone``, ``rejected``) is left as it
+    is and the recipient dropped. ``put`` raises to defer the item (a 429, a 5xx, an unknown outcome)."""
+    dropped: list[int] = []
+    for person_id in item.pending:
+        outcome = show_pressed(store, tenant, person_id, item.message, put, link_for)
+        if outcome is not None and outcome.kind != "sent":
+            log.info("the pressed Teams card of outbox message %s cannot be updated: %s", item.id, outcome.error)
+            dropped.append(person_id)
+    return DeliveryResult(delivered=[p for p in item.pending if p not in dropped], suppressed=dropped)
