@@ -10,24 +10,12 @@ from collections.abc import Callable, Iterator
 from importlib import import_module
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
+from bot.directory import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
+
 if TYPE_CHECKING:
     from adapters.settings import Settings
 
-ROW_COLUMNS = (
-    "email",
-    "name",
-    "seniority",
-    "title",
-    "department",
-    "division",
-    "location",
-    "time_zone",
-    "working_hours",
-    "manager_email",
-    "gender",
-    "slack_user_id",
-    "teams_user_id",
-)
+ROW_COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 """The columns every row of a source carries (the CSV import's columns); missing values are ``""``."""
 
 

@@ -18,7 +18,7 @@ from bot.handling import Handling, OnDue
 from bot.ports import EVENT_RESULT, FREEBUSY_RESULT, Busy
 from bot.sessions.calendar_sync import TIMEOUT_JOB
 from bot.sessions.circles import circle_by_key
-from bot.sessions.scheduling import offer_slots, offer_state
+from bot.sessions.scheduling import offer_again, offer_state
 
 
 def _offer_waiting(turn: Turn, circle_key: str, key: str, busy: Busy) -> None:
@@ -29,18 +29,7 @@ def _offer_waiting(turn: Turn, circle_key: str, key: str, busy: Busy) -> None:
     state = offer_state(circle)
     if not key or state.get("calendar") != key:
         return  # answered already (or timed out), or the offer was settled or replaced
-    target = state.get("target")
-    session = turn.uow.sessions.get(int(target)) if isinstance(target, int) else None
-    offer_slots(
-        turn,
-        circle,
-        session,
-        state.get("asked_by"),
-        resume=target == "resume",
-        carry_on=target == "next",
-        reminder=int(state.get("reminders", 0)),
-        busy=busy,
-    )
+    offer_again(turn, circle, state, int(state.get("reminders", 0)), busy)
 
 
 def on_free_busy(turn: Turn, payload: dict[str, Any]) -> None:

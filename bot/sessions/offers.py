@@ -24,7 +24,7 @@ from bot.sessions.scheduling import (
     OFFER_REMINDER,
     OFFER_REMINDER_DAYS,
     ask_to_confirm,
-    offer_slots,
+    offer_again,
     offer_state,
     save_state,
     schedule_offer_reminder,
@@ -58,17 +58,7 @@ def on_offer_reminder(turn: Turn, payload: dict[str, Any]) -> None:
         save_state(turn, circle, state)
         schedule_offer_reminder(turn, circle, state)
         return
-    target = state.get("target")
-    session = turn.uow.sessions.get(int(target)) if isinstance(target, int) else None
-    offer_slots(
-        turn,
-        circle,
-        session,
-        state.get("asked_by"),
-        resume=target == "resume",
-        carry_on=target == "next",
-        reminder=reminders,
-    )
+    offer_again(turn, circle, state, reminders)
 
 
 def mark_no_time(turn: Turn, circle: Circle, reason: str = NO_TIME) -> None:

@@ -75,6 +75,23 @@ def save_state(turn: Turn, circle: Circle, state: dict[str, Any]) -> None:
     turn.uow.matching.save_pair(pair)
 
 
+def offer_again(turn: Turn, circle: Circle, state: dict[str, Any], reminder: int, busy: Busy | None = None) -> bool:
+    """Offer times anew for what the circle's open offer (``state``) is for: a session to move, a resume, the
+    next stretch, or the first session."""
+    target = state.get("target")
+    session = turn.uow.sessions.get(int(target)) if isinstance(target, int) else None
+    return offer_slots(
+        turn,
+        circle,
+        session,
+        state.get("asked_by"),
+        resume=target == "resume",
+        carry_on=target == "next",
+        reminder=reminder,
+        busy=busy,
+    )
+
+
 def offer_slots(
     turn: Turn,
     circle: Circle,
