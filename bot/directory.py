@@ -13,6 +13,7 @@ from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.directory_columns import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
 from bot.ports import DirectoryEntry
 from bot.seniority import SeniorityMap
 from bot.values import ValueProblem, parse_time_zone, parse_working_hours
@@ -20,19 +21,6 @@ from bot.wording import say, unescape
 
 LEFT_JOB = "left_organisation"
 """The scheduled job a directory import adds for each person it no longer lists: their participation ends."""
-REQUIRED_COLUMNS = ("email", "name", "seniority")
-OPTIONAL_COLUMNS = (
-    "title",
-    "department",
-    "division",
-    "location",
-    "time_zone",
-    "working_hours",
-    "manager_email",
-    "gender",
-    "slack_user_id",
-    "teams_user_id",
-)
 DEFAULT_TIME_ZONE = "UTC"
 DEFAULT_WORKING_HOURS = "09:00-17:00"
 

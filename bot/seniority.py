@@ -62,7 +62,7 @@ class SeniorityMap:
 
 
 def _level(value: Any, where: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).strip().isdigit():
+    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).strip().isdecimal():
         raise MappingProblem(_plain("map_bad_level", where=where, value=str(value), limit=MAX_LEVEL))
     level = int(str(value).strip())
     if level > MAX_LEVEL:

@@ -370,6 +370,11 @@ class FakeSlack:
         return {"channel": args.get("channel"), "ts": args.get("ts"), "text": args.get("text")}
 
     def _m_conversations_history(self, args: dict[str, Any], _team: str) -> dict[str, Any]:
+        for bound in ("latest", "oldest"):  # as Slack answers a bound that is not a timestamp
+            try:
+                float(args.get(bound) or 0)
+            except (TypeError, ValueError):
+                return {"ok": False, "error": f"invalid_ts_{bound}"}
         kept = self.messages.get(str(args.get("channel")), [])
         inclusive = str(args.get("inclusive")).lower() in ("true", "1")
         if args.get("latest"):  # only messages up to ``latest`` (and from ``oldest``), ``inclusive`` of both ends

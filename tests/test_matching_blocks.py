@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from bot.matching import cost, rules, score_parts, scoring
 from bot.matching.cost import optimal_cost_of
 from bot.matching.load import candidate_of, load_input
-from bot.matching.model import MatchInput
+from bot.matching.model import MatchInput, Mode
 from bot.matching.rule_checks import ReportingLines
 from bot.matching.rules import feasibility
 from bot.matching.run import apply_pins, run_matching
@@ -93,7 +93,8 @@ def test_rules_scores_and_cost_matrix_are_exactly_the_whole_matrix_ones(data: Ma
 @given(data=instances(max_people=16, max_mentees=8, max_mentors=6, max_capacity=3, with_pins=True), cut=cuts)
 def test_every_mode_pairs_and_scores_as_with_the_whole_score_matrix(data: MatchInput, cut: dict[str, int]) -> None:
     with small_blocks(cut):
-        found = {mode: run_matching(data, mode, 7) for mode in ("optimal", "stable", "random")}
+        modes: tuple[Mode, ...] = ("optimal", "stable", "random")
+        found = {mode: run_matching(data, mode, 7) for mode in modes}
     scores = reference_score(data)
     for result in found.values():
         index_e = {c.participant_id: i for i, c in enumerate(data.mentees)}
@@ -161,7 +162,8 @@ def test_the_narrow_read_gives_the_candidates_the_domain_records_give(store: Sql
     assume({c.person_id for c in data.mentees}.isdisjoint({c.person_id for c in data.mentors}))
     programme, _, _ = write_programme(store, data)
     with store.unit_of_work() as uow:
-        loaded = load_input(uow, programme, data.rules.reference_date - timedelta(days=10))  # type: ignore[operator]
+        assert data.rules.reference_date is not None
+        loaded = load_input(uow, programme, data.rules.reference_date - timedelta(days=10))
         for candidate in [*loaded.mentees, *loaded.mentors]:
             participant = uow.participants.get(candidate.participant_id)
             assert participant is not None

@@ -7,11 +7,17 @@ from __future__ import annotations
 
 import time
 
+from sqlalchemy import update
+from sqlmodel import Session
+
 from adapters.slack.pacing import POST
 from bot.domain import NewPerson
 from fake_slack import FakeSlack, Limits, slack_user, tier_limits
+from storage.slack_channels import SlackDmChannelRow
+from storage.sql import table
 from storage.store import SqlStore
-from test_slack_delivery import Sender, outbox_row, queue
+from storage.tables import OutboxMessageRow
+from test_slack_delivery import Sender, outbox_row, person_id, queue
 from test_slack_harness import MENTEE, MENTOR, TEAM, fake_users, seed
 from test_slack_rate_limits import kept, to
 
@@ -103,14 +109,6 @@ def test_a_pairs_group_dm_is_still_opened_and_a_long_first_message_stays_in_one_
 def test_a_first_message_whose_sender_died_before_keeping_the_dm_is_not_posted_twice(sqlite_store: SqlStore) -> None:
     """The post by user id reached Slack, then the process died before the DM Slack named was kept: the message,
     taken over, opens the DM to read its history, finds the post, and sends nothing more."""
-    from sqlalchemy import update
-    from sqlmodel import Session
-
-    from storage.slack_channels import SlackDmChannelRow
-    from storage.sql import table
-    from storage.tables import OutboxMessageRow
-    from test_slack_delivery import person_id
-
     seed(sqlite_store)
     queue(sqlite_store, to(sqlite_store, MENTOR), "first-ever")
     with FakeSlack(users=fake_users(), limits=Limits(methods=tier_limits())) as fake:

@@ -19,7 +19,7 @@ from test_slack_pressed import _outbox_due_now, invited, posted, press_in, state
 def update_rows(store: SqlStore) -> list[OutboxMessageRow]:
     """The outbox messages that show a press in the message pressed."""
     with store.unit_of_work() as uow:
-        rows = uow.session.execute(select(OutboxMessageRow)).scalars().all()
+        rows: list[OutboxMessageRow] = list(uow.session.execute(select(OutboxMessageRow)).scalars())
         return [row for row in rows if row.payload.get("replaces")]
 
 
@@ -74,3 +74,21 @@ async def test_an_update_slack_refuses_for_good_is_not_retried_nor_logged_as_an_
             await bot.work()
             assert len([c for c in fake.calls if c.method == "chat.update"]) == 1
             assert updates_of(fake, invitation) == []  # Slack changed nothing, and nobody asked again
+
+
+async def test_a_press_naming_no_real_message_still_counts_and_asks_slack_for_nothing(
+    sqlite_store: SqlStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A damaged payload whose ``message_ts`` is not a timestamp (found by the fuzz test): the press is taken,
+    and no update is attempted for a message nobody can name."""
+    programme = seed(sqlite_store)
+    with FakeSlack(users=fake_users()) as fake:
+        async with SlackBot(sqlite_store, fake) as bot:
+            invitation = await invited(bot, fake)
+            damaged = {**invitation, "ts": ["1.2"]}
+            caplog.clear()
+            await press_in(bot, MENTOR, damaged, "Yes, I'm in")
+            await bot.work()
+            assert state_of(sqlite_store, programme, MENTOR)[0] == "active"
+            assert update_rows(sqlite_store) == [] and loud(caplog) == []
+            assert fake.calls_to("conversations.history") == [] and fake.calls_to("chat.update") == []

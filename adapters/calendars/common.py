@@ -68,7 +68,7 @@ class CalendarProvider(Protocol):
 def retry_after(headers: Any, default: float = 30.0) -> timedelta:
     """Retry-After as seconds or an HTTP date (at least one second; ``default`` when absent or unreadable)."""
     value = str(headers.get("Retry-After", "") or "").strip()
-    if value.isdigit():
+    if value.isdecimal():
         return timedelta(seconds=max(1, int(value)))
     if value:
         try:
@@ -83,7 +83,7 @@ def utc(text: str) -> datetime:
     """An ISO timestamp as UTC (Graph's seven fractional digits cut to six; no offset means UTC)."""
     head, dot, fraction = text.partition(".")
     if dot:
-        digits = "".join(c for c in fraction if c.isdigit())[:6]
+        digits = "".join(c for c in fraction if c.isdecimal())[:6]
         rest = fraction.lstrip("0123456789")
         text = f"{head}.{digits}{rest}" if digits else head + rest
     moment = datetime.fromisoformat(text.replace("Z", "+00:00"))

@@ -201,7 +201,7 @@ class ConsoleSession:
         """Collect one field of an open form; returns the submit action once every field is answered."""
         assert self.form is not None
         current = self.form.fields[len(self.form_values)]
-        if text.isdigit() and current.choices and 1 <= int(text) <= len(current.choices):
+        if text.isdecimal() and current.choices and 1 <= int(text) <= len(current.choices):
             text = current.choices[int(text) - 1].value
         self.form_values[current.id] = text
         if len(self.form_values) < len(self.form.fields):
@@ -218,7 +218,7 @@ class ConsoleSession:
         text = line.strip()
         if not text:
             return True
-        if text[1:].isdigit() and text.startswith("/") and self.earlier and self.person is not None:
+        if text[1:].isdecimal() and text.startswith("/") and self.earlier and self.person is not None:
             return self._press_earlier(int(text[1:]))
         if text.startswith("/") and not text.lower().startswith("/mentoring"):
             return self._console_command(text)
@@ -231,7 +231,7 @@ class ConsoleSession:
             if action is None:
                 return True
             text = ""
-        elif text.isdigit() and self.choices and 1 <= int(text) <= len(self.choices):
+        elif text.isdecimal() and self.choices and 1 <= int(text) <= len(self.choices):
             choice = self.choices[int(text) - 1]
             action, text = Action(id=choice.action, value=choice.value), ""
         self._send(text, action)

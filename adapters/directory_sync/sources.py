@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from importlib import import_module
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from bot.directory import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
+from bot.directory_columns import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
 
 if TYPE_CHECKING:
     from adapters.settings import Settings

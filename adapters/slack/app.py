@@ -349,7 +349,7 @@ class SlackService:
 
     def _form_message(self, team: str, user: str, item_id: str) -> OutgoingMessage | None:
         """The outbox message behind a form button, if it was sent to this person in this workspace."""
-        if not item_id.isdigit():
+        if not item_id.isdecimal():
             return None
         with self.store.unit_of_work() as uow:
             tenant = uow.tenants.find(Platform.SLACK.value, team)

@@ -56,6 +56,7 @@ GIVE_UP_AFTER = 20
 MAX_BACKOFF = 1800.0
 HISTORY_LIMIT = 100
 
+
 class _StaleChannel(Exception):
     """A kept DM channel that Slack no longer knows: dropped, so that sending again opens a new one."""
 

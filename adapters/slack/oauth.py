@@ -177,7 +177,7 @@ class SignedStateStore(AsyncOAuthStateStore):
         return (
             bool(body)
             and hmac.compare_digest(signature, self._sign(body))
-            and expires.isdigit()
+            and expires.isdecimal()
             and int(expires) >= time.time()
         )
 

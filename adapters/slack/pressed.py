@@ -23,6 +23,7 @@ expected end: the update is settled quietly, neither retried nor logged as a fai
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -64,6 +65,8 @@ INTERACTIVE = {
 }
 """Element types that can sit in a section's ``accessory`` and are taken out with the controls."""
 SEPARATOR = " "
+TS = re.compile(r"\d{1,12}\.\d{1,9}")
+"""What a message's ``ts`` looks like (seconds, a dot, a sequence): anything else names no message of Slack's."""
 GONE = {
     "message_not_found",
     "channel_not_found",
@@ -103,7 +106,7 @@ def _picked_labels(body: dict[str, Any]) -> list[str]:
                 [state["selected_option"]] if state.get("selected_option") else []
             )
             place = str(action_id).split("|", 1)[-1]
-            chosen.append((int(place) if place.isdigit() else 0, [_text(o.get("text")) for o in options if o]))
+            chosen.append((int(place) if place.isdecimal() else 0, [_text(o.get("text")) for o in options if o]))
     labels: list[str] = []
     for _, picked in sorted(chosen, key=lambda item: item[0]):
         labels += [label for label in picked if label and label not in labels]
@@ -127,7 +130,9 @@ def pressed_in(body: dict[str, Any]) -> Pressed | None:
     container = body.get("container") or {}
     channel = str(container.get("channel_id") or (body.get("channel") or {}).get("id") or "")
     ts = str(container.get("message_ts") or (body.get("message") or {}).get("ts") or "")
-    if container.get("type") != "message" or container.get("is_ephemeral") or not ts or not channel.startswith("D"):
+    if container.get("type") != "message" or container.get("is_ephemeral") or not channel.startswith("D"):
+        return None
+    if not TS.fullmatch(ts):  # a damaged payload: the press still counts, no message is named for the update
         return None
     if SEPARATOR in channel or SEPARATOR in ts:
         return None

@@ -81,7 +81,7 @@ class Links:
     def check(self, token: str) -> tuple[int, int]:
         """(outbox id, attachment index) of a valid, unexpired token; raises :class:`LinkError`."""
         parts = token.split(".")
-        if len(parts) != 4 or not all(p.isdigit() for p in parts[:3]):
+        if len(parts) != 4 or not all(p.isdecimal() for p in parts[:3]):
             raise LinkError("invalid")
         payload = ".".join(parts[:3])
         if not hmac.compare_digest(self._sign(payload), parts[3]):

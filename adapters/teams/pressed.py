@@ -63,7 +63,7 @@ class PressedCard:
 def parse_ref(ref: str) -> PressedCard | None:
     """The card a reference made by :attr:`PressedCard.ref` names; None for anything else."""
     outbox, part, activity, conversation = (ref.split(SEPARATOR, 3) + ["", "", "", ""])[:4]
-    if not outbox.isdigit() or not part.isdigit() or not activity or not conversation:
+    if not outbox.isdecimal() or not part.isdecimal() or not activity or not conversation:
         return None
     return PressedCard(int(outbox), int(part), activity, conversation)
 
@@ -85,7 +85,7 @@ def pressed_in(activity: dict[str, Any], data: dict[str, Any], typed: str = "") 
     kind = conversation.get("conversationType") or ("groupChat" if conversation.get("isGroup") else "personal")
     ref, activity_id = str(data.get(cards.REF) or ""), str(activity.get("replyToId") or "")
     part = data.get(cards.PART, 0)
-    if kind != "personal" or not ref.isdigit() or not activity_id or not conversation.get("id"):
+    if kind != "personal" or not ref.isdecimal() or not activity_id or not conversation.get("id"):
         return None
     if not isinstance(part, int) or isinstance(part, bool) or part < 0 or SEPARATOR in activity_id:
         return None

@@ -316,7 +316,7 @@ class TeamsService:
 
     def _pressed_message(self, tenant: str, event: InboundEvent | None, ref: str) -> OutgoingMessage | None:
         """The outbox message whose card was pressed, if it was sent to the person who pressed it."""
-        if event is None or not ref.isdigit():
+        if event is None or not ref.isdecimal():
             return None
         with self.store.unit_of_work() as uow:
             found = uow.tenants.find(PLATFORM, tenant)

@@ -107,7 +107,7 @@ def goals(turn: Turn, args: Args, _programme: Programme | None) -> None:
         service.add_goal(circle, " ".join(args.words[1:]), by=turn.me.id)
         turn.reply(say("sessions.goals_saved", count=1))
         return
-    if what == "done" and len(args.words) == 2 and args.words[1].isdigit():
+    if what == "done" and len(args.words) == 2 and args.words[1].isdecimal():
         service.finish_goal(circle, int(args.words[1]))
     if turn.answer_to is not None:  # in the pair's group chat: the same answer whoever of them asks
         others = [circle.person(member).name for member in circle.members]

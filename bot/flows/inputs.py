@@ -23,7 +23,7 @@ def _choice(step: Step, raw: str, typed: bool = True) -> str:
     """A choice by the number shown beside it (typed answers), or by its value or label."""
     text = raw.strip()
     lowered = text.lower()
-    if typed and text.isdigit() and 1 <= int(text) <= len(step.choices):
+    if typed and text.isdecimal() and 1 <= int(text) <= len(step.choices):
         return step.choices[int(text) - 1].value
     for choice in step.choices:
         if lowered in (choice.value.lower(), choice.label.lower()):

@@ -94,14 +94,14 @@ def load_circle(uow: CircleRecords, programme: Programme, pairs: list[MatchPair]
 def circle_by_key(uow: CircleRecords, key: str) -> Circle | None:
     """The live circle ``key`` names; None when it no longer exists as named (someone left or it ended)."""
     mentor_text, _, mentees_text = key.partition(":")
-    if not mentor_text.isdigit():
+    if not mentor_text.isdecimal():
         return None
     mentor = uow.participants.get(int(mentor_text))
     if mentor is None:
         return None
     programme = uow.programmes.get(mentor.programme_id)
     assert programme is not None
-    wanted = {int(m) for m in mentees_text.split("-") if m.isdigit()}
+    wanted = {int(m) for m in mentees_text.split("-") if m.isdecimal()}
     pairs = [
         p
         for p in uow.matching.pairs(programme.id)

@@ -46,7 +46,7 @@ def check_invites(sim: Simulation, email: str, message: OutgoingMessage) -> None
                 uid=uid, starts_at=start, confirmed_at=sim.now, people=seen.people if seen else set()
             )
         seen.people.add(email)
-        seen.invited[email] = sim.now
+        seen.invited[email], seen.order[email] = sim.now, sim.log.next()
         seen.cancelled.discard(email)
         if member is None:
             continue

@@ -49,6 +49,9 @@ class SessionSeen:
     """When each person last received the invite (a group member coming back receives it again)."""
     cancelled: set[str] = field(default_factory=set)
     """Who received its cancellation (and no invite since)."""
+    order: dict[str, int] = field(default_factory=dict)
+    """When each person last received the invite, in the log's own order (``TermLog.next``): several things
+    happen at one simulated instant, and an invite seen after a stop at that instant came after it."""
 
 
 @dataclass
@@ -59,6 +62,8 @@ class Stop:
     at: datetime
     reason: str
     until: datetime | None = None
+    order: int = 0
+    """Its place in the log's own order (``TermLog.next``)."""
 
 
 @dataclass
@@ -97,6 +102,12 @@ class TermLog:
     left: dict[str, datetime] = field(default_factory=dict)
     forgotten: dict[str, datetime] = field(default_factory=dict)
     roles: dict[str, str] = field(default_factory=dict)
+    logged: int = 0
+
+    def next(self) -> int:
+        """A number that grows with everything logged: orders what happens at one simulated instant."""
+        self.logged += 1
+        return self.logged
 
     def violate(self, invariant: str, day: int, who: str, seen: str) -> None:
         self.violations.append(Violation(invariant, day, who, seen[:300]))
@@ -109,9 +120,12 @@ class TermLog:
         def out(email: str) -> bool:
             # A pause cancels every session of the series ahead of it; resuming offers new times (new sessions,
             # confirmed after the stop), or in a group gives the person the group's sessions again (invited anew).
-            since = max(session.confirmed_at, session.invited.get(email, session.confirmed_at))
+            # Order by time, then by the log's own order: an invite after a stop at the same instant (a rematch
+            # into a group that already meets) came after it.
+            confirmed = (session.confirmed_at, min(session.order.values(), default=0))
+            since = max(confirmed, (session.invited.get(email, session.confirmed_at), session.order.get(email, 0)))
             return email in session.cancelled or any(
-                s.email == email and since <= s.at < session.starts_at for s in self.stops
+                s.email == email and since < (s.at, s.order) and s.at < session.starts_at for s in self.stops
             )
 
         return any(out(m) for m in mentors) or (bool(mentees) and all(out(m) for m in mentees))

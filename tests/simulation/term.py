@@ -355,7 +355,7 @@ class Simulation:
     # -- stops: pause, end, forget-me, leaving ---------------------------------------------------
 
     def stop(self, email: str, reason: str, pause: bool = False) -> None:
-        self.log.stops.append(Stop(email=email, at=self.now, reason=reason))
+        self.log.stops.append(Stop(email=email, at=self.now, reason=reason, order=self.log.next()))
         for circle in self.log.circles.values():
             if email in circle.members and circle.ended_at is None:
                 if pause:
