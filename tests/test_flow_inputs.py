@@ -157,7 +157,8 @@ def test_choice_by_number_value_or_label() -> None:
     assert answer(focus, "Something Else") == "custom"
 
 
-@pytest.mark.parametrize("raw", ["0", "5", "digit", "Social", "1, 2", "¹", "²"])  # superscripts are digits to str.isdigit, not to int()
+# "¹" and "²" are digits to str.isdigit, not to int()
+@pytest.mark.parametrize("raw", ["0", "5", "digit", "Social", "1, 2", "¹", "²"])
 def test_choice_refuses_anything_else_listing_the_options(raw: str) -> None:
     caught = problem(step("choice", choices=FOCUS), raw)
     assert caught.key == "input.bad_choice"

@@ -49,7 +49,10 @@ def run_console(settings: Settings, as_email: str, load_sample: bool = True, sto
         load_sample_if_empty(store, settings.rmbot_console_coordinator, console)
     clock = OffsetClock()
     session = ConsoleSession(
-        runtime=Runtime(store, Engine(calendars=settings.calendar_providers), clock), clock=clock, console=console, files_dir=Path(settings.rmbot_files_dir)
+        runtime=Runtime(store, Engine(calendars=settings.calendar_providers), clock),
+        clock=clock,
+        console=console,
+        files_dir=Path(settings.rmbot_files_dir),
     )
     interactive = sys.stdin.isatty()
     if not session.switch(as_email) and not interactive:
