@@ -234,13 +234,19 @@ def test_bot_imports_no_platform_sdk_orm_or_scheduler() -> None:
     assert offenders == []
 
 
-def test_migrations_match_the_tables(sqlite_url: str) -> None:
+@pytest.mark.real_migrations
+@pytest.mark.parametrize("on", ["sqlite", "postgresql"])
+def test_migrations_match_the_tables(on: str, sqlite_url: str, request: pytest.FixtureRequest) -> None:
     """Alembic sees no difference between the migrated schema and the SQLModel tables."""
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
     from sqlmodel import SQLModel
 
-    store = SqlStore.open(sqlite_url)
+    if on == "sqlite":
+        store = SqlStore.open(sqlite_url)
+    else:
+        url, schema = request.getfixturevalue("postgres_schema")
+        store = SqlStore.open(url, schema=schema)
     with store.engine.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
     store.close()
