@@ -237,6 +237,7 @@ def run_child(start: Callable[[], None], poke: Callable[[], None], stop: Callabl
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    _yield_the_processor()
     threading.Thread(target=_read_pokes, args=(poke, stopping), name="rmbot-pokes", daemon=True).start()
     start()
     try:
@@ -244,6 +245,19 @@ def run_child(start: Callable[[], None], poke: Callable[[], None], stop: Callabl
             pass
     finally:
         stop()
+
+
+WORKER_NICENESS = 5
+"""How much lower the worker child's scheduling priority is than the web process's: when both want the processor
+(a burst), the operating system runs the acknowledgements first and the handling work with what is left."""
+
+
+def _yield_the_processor() -> None:
+    """Lower this process's priority (``os.nice``); where that is not allowed, carry on as it is."""
+    try:
+        os.nice(WORKER_NICENESS)
+    except (AttributeError, OSError):  # no os.nice (Windows), or refused: the default priority is still correct
+        pass
 
 
 def _read_pokes(poke: Callable[[], None], stopping: threading.Event) -> None:
