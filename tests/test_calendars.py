@@ -240,6 +240,9 @@ def test_confirmation_writes_one_event_per_session_even_when_the_worker_dies_aft
     expected = "https://teams.microsoft.com/" if provider == "microsoft" else "https://meet.google.com/"
     assert all(link.startswith(expected) for link in links)
     assert all(set(s.calendar_event) == {"provider", "event_id", "join_url"} for s in stored)
+    coming = min((s for s in stored if s.starts_at > chat.clock.now()), key=lambda s: s.starts_at)
+    for email in (MENTOR, MENTEE):  # `next` gives both of them the way in
+        assert coming.calendar_event["join_url"] in " ".join(chat.send(email, "next"))
     first = events[0]
     if provider == "microsoft":
         assert first["isOnlineMeeting"] is True and first["organizer"] == MENTOR

@@ -52,13 +52,15 @@ def next_(turn: Turn, _args: Args, _programme: Programme | None) -> None:
         return
     session = agendas.plan(turn, circle, service.coming(circle, turn.now))
     facts = agendas.agenda_facts(turn, circle, session)
+    join = session.calendar_event.get("join_url", "")  # the meeting the calendar event has, when there is one
     if together:
         names = [circle.person(member).name for member in circle.members]
         when = local_moment(session.starts_at, session.anchor_time_zone)
-        turn.reply(say("sessions.next_together", names=names, when=when, **_shared(facts)))
+        turn.reply(say("sessions.next_together", names=names, when=when, join=join, **_shared(facts)))
         return
     when = local_moment(session.starts_at, turn.me.time_zone)
-    turn.reply(say("sessions.next", others=others, when=when, mentor=circle.mentor.person_id == turn.me.id, **facts))
+    mentor = circle.mentor.person_id == turn.me.id
+    turn.reply(say("sessions.next", others=others, when=when, mentor=mentor, join=join, **facts))
 
 
 def _shared(facts: dict[str, Any]) -> dict[str, Any]:
