@@ -133,3 +133,20 @@ def chat(store: SqlStore):  # type: ignore[no-untyped-def]
     chat.make_tenant_coordinator("amara.okafor@example.com")
     chat.new_programme("amara.okafor@example.com", "Digital 2030", "2030-03-02", "2030-05-31")
     return chat
+
+
+LONGEST_FIRST = (
+    "test_whole_term.py",
+    "test_replicas.py",
+    "test_faults.py",
+    "test_forms_native.py",
+    "test_replica_dedup.py",
+    "test_worker_process.py",
+    "test_roles.py",
+)
+"""Modules whose tests take the longest (tens of seconds each, most of it waiting on processes): started first,
+so that the workers do not end the run waiting on one of them alone."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: item.path.name not in LONGEST_FIRST)  # a stable sort: the order is kept otherwise
