@@ -37,8 +37,9 @@ from aiohttp import web
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from fake_teams import LOGIN_URL, login_transport
+
 SPECS = Path(__file__).parent / "specs" / "calendars"
-LOGIN_URL = "https://login.fake-entra.test"
 TENANT = "contoso-tenant"
 BUSY_SUBJECT = "Let's go for lunch"
 """What the documented getSchedule example says a busy item is: the bot must never keep it."""
@@ -108,16 +109,7 @@ class FakeCalendars:
 
     def login_client(self) -> requests.Session:
         """MSAL's transport: ``LOGIN_URL`` reaches this fake (MSAL takes only https authorities)."""
-        fake = self
-
-        class ToFake(requests.Session):
-            def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
-                text = url.decode() if isinstance(url, bytes) else url
-                if text.startswith(LOGIN_URL):
-                    text = fake.base + text[len(LOGIN_URL) :]
-                return super().request(method, text, *args, **kwargs)
-
-        return ToFake()
+        return login_transport(lambda: self.base)
 
     @property
     def graph_url(self) -> str:

@@ -30,7 +30,7 @@ import requests
 from aiohttp import web
 
 from fake_graph import GRAPH_SCOPE
-from fake_teams import LOGIN_URL
+from fake_teams import LOGIN_URL, login_transport
 
 
 def user(
@@ -134,16 +134,7 @@ class FakeEntra:
 
     def login_client(self) -> requests.Session:
         """MSAL's transport to this fake wherever it is asked for ``LOGIN_URL``."""
-        fake = self
-
-        class ToFake(requests.Session):
-            def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
-                text = url.decode() if isinstance(url, bytes) else url
-                if text.startswith(LOGIN_URL):
-                    text = fake.base + text[len(LOGIN_URL) :]
-                return super().request(method, text, *args, **kwargs)
-
-        return ToFake()
+        return login_transport(lambda: self.base)
 
     # -- lifecycle ----------------------------------------------------------------------------------------
 

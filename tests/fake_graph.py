@@ -28,7 +28,7 @@ from typing import Any
 import requests
 from aiohttp import web
 
-from fake_teams import LOGIN_URL
+from fake_teams import LOGIN_URL, login_transport
 
 GRAPH_SCOPE = "https://graph.microsoft.com/.default"
 
@@ -100,16 +100,7 @@ class FakeGraph:
 
     def login_client(self) -> requests.Session:
         """MSAL's transport to this fake wherever it is asked for ``LOGIN_URL`` (see ``FakeTeams.login_client``)."""
-        fake = self
-
-        class ToFake(requests.Session):
-            def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
-                text = url.decode() if isinstance(url, bytes) else url
-                if text.startswith(LOGIN_URL):
-                    text = fake.base + text[len(LOGIN_URL) :]
-                return super().request(method, text, *args, **kwargs)
-
-        return ToFake()
+        return login_transport(lambda: self.base)
 
     # -- lifecycle ---------------------------------------------------------------------------------------
 

@@ -24,6 +24,7 @@ import itertools
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,20 @@ def activity_file(name: str) -> dict[str, Any]:
 def _b64(number: int) -> str:
     raw = number.to_bytes((number.bit_length() + 7) // 8, "big")
     return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+def login_transport(base: Callable[[], str]) -> requests.Session:
+    """A requests session (MSAL's transport) that sends what is asked of ``LOGIN_URL`` to the fake at ``base()``:
+    every fake that hands out Microsoft tokens (Teams, Graph, Entra, calendars) gives MSAL one."""
+
+    class ToFake(requests.Session):
+        def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
+            text = url.decode() if isinstance(url, bytes) else url
+            if text.startswith(LOGIN_URL):
+                text = base() + text[len(LOGIN_URL) :]
+            return super().request(method, text, *args, **kwargs)
+
+    return ToFake()
 
 
 @dataclass
@@ -370,16 +385,7 @@ class FakeTeams:
     def login_client(self) -> requests.Session:
         """A transport for MSAL that reaches this fake wherever it is asked for ``LOGIN_URL`` (MSAL accepts
         only https:// authorities; the fake speaks plain HTTP on 127.0.0.1)."""
-        fake = self
-
-        class ToFake(requests.Session):
-            def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
-                text = url.decode() if isinstance(url, bytes) else url
-                if text.startswith(LOGIN_URL):
-                    text = fake.base + text[len(LOGIN_URL) :]
-                return super().request(method, text, *args, **kwargs)
-
-        return ToFake()
+        return login_transport(lambda: self.base)
 
     async def _login_metadata(self, request: web.Request) -> web.Response:
         """Microsoft Entra ID's OpenID metadata for a tenant (MSAL reads its token endpoint from it)."""
