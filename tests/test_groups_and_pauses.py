@@ -312,3 +312,29 @@ def test_a_mentee_matched_later_into_a_group_that_meets_leaves_no_session_behind
     assert len(upcoming(chat)) == series  # the group's series goes on, now with Mei Lin
     assert all(len(s.mentee_ids) == 2 for s in upcoming(chat))
     assert any("calendar invite is attached" in t for t in texts(chat, MEILIN))
+
+
+def test_a_mentee_matched_later_whose_hours_the_group_times_miss_gets_new_times_with_the_group(chat: Chat) -> None:
+    with chat.store.unit_of_work() as uow:
+        programme = uow.programmes.in_tenant(1)[0]
+        programme.settings = programme.settings.model_copy(update={"group_sessions": True})
+        uow.programmes.save(programme)
+    participants(chat, f"{MENTOR},mentor,2,ai_tools,,\n{FELIX},mentee,,,ai_tools,\n")
+    publish(chat)
+    chat.press(MENTOR, offer(chat, MENTOR).choices[0].label)
+    chat.press(FELIX, "Yes, that works")
+    series = upcoming(chat)
+
+    participants(chat, f"{MEILIN},mentee,,,ai_tools,\n")
+    with chat.store.unit_of_work() as uow:  # Mei Lin's day starts after the group meets
+        meilin = chat.person(MEILIN)
+        start = series[0].starts_at.astimezone(ZoneInfo(meilin.time_zone))
+        later = (start + timedelta(minutes=series[0].minutes + 15)).strftime("%H:%M")
+        meilin.working_hours = f"{later}-23:00"
+        uow.people.save(meilin)
+    publish(chat)
+    assert upcoming(chat) == []  # the old times are taken out of the calendars of those who had them
+    for email in (MENTOR, FELIX):
+        assert any("Someone new joined your group" in t for t in texts(chat, email))
+    for email in (MENTOR, FELIX, MEILIN):  # and the whole group is offered times that fit everyone
+        assert offer(chat, email).choices

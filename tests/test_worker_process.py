@@ -170,6 +170,12 @@ def test_the_worker_process_stops_when_the_web_process_is_killed(tmp_path: Path)
         server.start()
         server.ready()
         child = the_worker_child(server)
+        web = server.process.pid if server.process is not None else 0
+        wait_until(  # once started, the child yields: acknowledgements come first when both want the processor
+            lambda: os.getpriority(os.PRIO_PROCESS, child) > os.getpriority(os.PRIO_PROCESS, web),
+            30,
+            "a lower priority",
+        )
         server.kill()
         wait_until(lambda: not running(child), 30, "the orphaned worker to stop")
 
