@@ -20,6 +20,7 @@ from bot.model import (
     Section,
 )
 from bot.ports import ConversationState, UnitOfWork
+from bot.refusals import Refusals
 
 if TYPE_CHECKING:
     from bot.flows.runner import FlowRunner
@@ -43,6 +44,8 @@ class Turn:
     answer_to: Address | None = None
     """Where :meth:`reply` answers when not privately: the pair, for a pair's own command typed in their group
     chat (:mod:`bot.group_chats`)."""
+    refusals: Refusals = field(default_factory=Refusals)
+    """The refusals this turn gives from an earlier pass over the same event (:mod:`bot.refusals`)."""
     outdated: bool = False
     """The button pressed no longer applied (:class:`~bot.errors.Outdated`, or a question that moved on)."""
     calendars: frozenset[str] = frozenset()

@@ -33,6 +33,7 @@ from bot.handling import ActionRun, DueRun, Handling, OnAction, OnCommand, OnDue
 from bot.model import TEXT_LIMIT, Action, InboundEvent
 from bot.ports import UnitOfWork
 from bot.pressed import show_press
+from bot.refusals import Refusals, refusable
 from bot.services.directory import DirectoryService
 from bot.wording import say
 
@@ -92,10 +93,23 @@ class Engine:
 
     # -- the way in -------------------------------------------------------------------------------
 
-    def handle(self, event: InboundEvent, uow: UnitOfWork, now: datetime) -> Turn:
-        """Handle one event inside ``uow``; returns the turn (with the messages it queued)."""
+    def handle(
+        self, event: InboundEvent, uow: UnitOfWork, now: datetime, given: dict[int, CommandError] | None = None
+    ) -> Turn:
+        """Handle one event inside ``uow``; returns the turn (with the messages it queued).
+
+        Raises :class:`~bot.refusals.UndoTurn` when a refusal came after the turn wrote: the caller rolls ``uow``
+        back and handles the event again, passing the refusals gathered so far as ``given``."""
         tenant = uow.tenants.ensure(event.platform.value, event.tenant)
-        turn = Turn(event=event, uow=uow, tenant=tenant, now=now, flows=self.flows, calendars=self.calendars)
+        turn = Turn(
+            event=event,
+            uow=uow,
+            tenant=tenant,
+            now=now,
+            flows=self.flows,
+            calendars=self.calendars,
+            refusals=Refusals(given=dict(given or {})),
+        )
         if event.kind == "due":
             handler = self.due.get(str(event.due.get("kind")))
             if handler is not None:
@@ -111,7 +125,7 @@ class Engine:
         unseen = self.flows.active(turn) and self.flows.show_held(turn)
         refused = False
         try:
-            with uow.savepoint():
+            with refusable(uow, turn.refusals):
                 if event.action is not None:
                     self._on_action(turn, event.action)
                 else:
@@ -182,7 +196,7 @@ class Engine:
         """Run a command typed while a questionnaire is open, then ask its question again."""
         before = len(turn.sent)
         try:
-            with turn.uow.savepoint():
+            with refusable(turn.uow, turn.refusals):
                 self.run_command(turn, text)
         except CommandError as problem:
             turn.reply(say(problem.key, **problem.values))

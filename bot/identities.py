@@ -1,9 +1,10 @@
 """Who a platform user is: the person behind a chat account, found or made, and what a chat profile adds.
 
-An event names its person by the platform's user id. The person linked to that id is who acted. Else,
-when the event carries an email the platform vouches for (the console names people by email), it is
-whoever has that email, and nobody when nobody has it: such an event never makes a person, and does
-not link the account. Else someone new, named as the platform names them, is made and linked.
+An event names its person by the platform's user id: the person linked to that id is who acted, and when
+nobody is, someone new, named as the platform names them, is made and linked. An event that carries an
+email the platform vouches for (the console, which names people by email and links no account) is whoever
+has that email (else whoever is linked to the id), and nobody when nobody has it: such an event never
+makes a person, and does not link the account.
 
 A chat profile (Slack ``users.info``, the Teams member record) fetched on first contact merges into the
 directory: matched by email to someone the HR import already has, whose account on that platform is then
@@ -62,13 +63,14 @@ def identify(
     one whose email belongs to nobody in the tenant."""
     if not user:
         return None
-    person = people.by_identity(tenant.id, platform, user)
-    if person is not None:
-        return person
-    if email:
+    if email:  # the platform names people by their email (the console), and links no account: found by it
         person = people.by_email(tenant.id, email)
         if person is not None:
             claims.claim(tenant, person)
+            return person
+        return people.by_identity(tenant.id, platform, user)
+    person = people.by_identity(tenant.id, platform, user)
+    if person is not None:
         return person
     person = people.add(NewPerson(tenant_id=tenant.id, name=name or user, time_zone="UTC"))
     people.link_identity(person, platform, user)

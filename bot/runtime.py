@@ -3,7 +3,7 @@
 This is the spine every adapter uses (see docs/architecture.md)::
 
     adapter -> accept(event)  [committed: now acknowledge]
-            -> process_pending()  [claim + engine.handle + mark done, in one transaction]
+            -> process_pending()  [take (marked done) + engine.handle, in one transaction]
             -> send_pending(deliverer)  [lease, render and send, record delivery]
     time    -> run_due(at)  [due jobs become inbox events "due:<id>"]
 """
@@ -18,9 +18,20 @@ from zoneinfo import ZoneInfo
 
 from bot.clock import SystemClock
 from bot.engine import Engine
+from bot.errors import CommandError
 from bot.failpoints import failpoint
 from bot.model import Address, InboundEvent, OutgoingMessage
-from bot.ports import Clock, Deliverer, DeliveryResult, NullObserver, OutboxItem, RuntimeObserver, Store
+from bot.ports import (
+    Clock,
+    Deliverer,
+    DeliveryResult,
+    InboxItem,
+    NullObserver,
+    OutboxItem,
+    RuntimeObserver,
+    Store,
+)
+from bot.refusals import UndoTurn
 from bot.sessions.circles import circle_by_key
 from bot.timing import next_working_moment
 from bot.wording import say
@@ -29,6 +40,17 @@ log = logging.getLogger(__name__)
 GIVE_UP_AFTER = 5
 DEFAULT_DAILY_CAP = 3
 HOUSEKEEPING_EVERY = timedelta(hours=1)
+MAX_PASSES = 8
+"""Passes over one event whose refusals came after writes (each pass gives one more refusal where it came)."""
+
+
+class _Failed(Exception):
+    """Handling ``item`` raised (the cause): its unit of work was rolled back."""
+
+    def __init__(self, item: InboxItem, trace: str) -> None:
+        super().__init__(item.id)
+        self.item = item
+        self.trace = trace
 
 
 class Runtime:
@@ -60,35 +82,60 @@ class Runtime:
 
     def process_pending(self, limit: int | None = None) -> int:
         """Handle pending inbox events, oldest first; returns how many were handled."""
+        with self.store.one_connection():
+            return self._process(limit)
+
+    def _process(self, limit: int | None) -> int:
         handled = 0
         self.store.inbox.gather()
         while limit is None or handled < limit:
-            item_id, platform = None, ""
             try:
-                with self.store.unit_of_work() as uow:
-                    item = self.store.inbox.claim_next(uow)
-                    if item is not None:
-                        item_id, platform = item.id, item.event.platform.value
-                        self.engine.handle(item.event, uow, self.clock.now())
-                        failpoint("before_done")
-                        self.store.inbox.mark_done(uow, item.id)
-                if item is None:
+                item, taken = self._handle_next()
+                if not taken:
                     if self.store.inbox.gather():  # accepted meanwhile, out of the way of this work
                         continue
                     return handled
+                if item is None:  # handled elsewhere while this pass was undone
+                    continue
                 handled += 1
-                self.observer.event_processed(platform, "ok")
-            except Exception as exc:  # noqa: BLE001 - one bad event must not stop the others
-                if item_id is None:
-                    raise
-                log.exception("handling inbox event %s failed", item_id)
-                gave_up = self.store.inbox.record_failure(item_id, traceback.format_exc(), GIVE_UP_AFTER)
+                self.observer.event_processed(item.event.platform.value, "ok")
+            except _Failed as failed:
+                log.exception("handling inbox event %s failed", failed.item.id, exc_info=failed.__cause__)
+                gave_up = self.store.inbox.record_failure(failed.item.id, failed.trace, GIVE_UP_AFTER)
+                platform = failed.item.event.platform.value
                 self.observer.event_processed(platform, "gave_up" if gave_up else "failed")
                 if gave_up:
-                    self._apologise(item_id, exc)
+                    self._apologise(failed.item.id, failed.__cause__)
         return handled
 
-    def _apologise(self, item_id: int, _exc: Exception) -> None:
+    def _handle_next(self) -> tuple[InboxItem | None, bool]:
+        """Take the next pending event and handle it in one unit of work: (the event, whether one was taken).
+
+        A refusal that came after the turn had written undoes the whole turn (:mod:`bot.refusals`): the event is
+        taken again and handled from the start, at the same moment, with the refusal given where it came."""
+        refused: dict[int, CommandError] = {}
+        now, taken = self.clock.now(), None
+        for _ in range(MAX_PASSES):
+            item = None
+            try:
+                with self.store.unit_of_work() as uow:
+                    item = self.store.inbox.take_next(uow) if taken is None else self.store.inbox.take(uow, taken.id)
+                    if item is None:
+                        return None, taken is not None
+                    taken = item
+                    self.engine.handle(item.event, uow, now, refused)
+                    failpoint("before_done")
+                return item, True
+            except UndoTurn as undo:
+                refused[undo.at] = undo.problem
+            except Exception as exc:  # noqa: BLE001 - one bad event must not stop the others
+                if item is None:
+                    raise
+                raise _Failed(item, traceback.format_exc()) from exc
+        assert taken is not None
+        raise _Failed(taken, f"refused after writing more than {MAX_PASSES} times")
+
+    def _apologise(self, item_id: int, _exc: BaseException | None) -> None:
         """After the last attempt, tell the person plainly that their request could not be handled."""
         with self.store.unit_of_work() as uow:
             item = self.store.inbox.get(uow, item_id)

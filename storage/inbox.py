@@ -12,19 +12,18 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from datetime import datetime
-from functools import cache
+from typing import Any
 
-from sqlalchemy import bindparam, func, update
+from sqlalchemy import Row, ScalarSelect, bindparam, func, update
+from sqlalchemy import select as core_select
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import aliased
 from sqlmodel import Session
-from sqlmodel.sql.expression import SelectOfScalar
 
 from bot.model import InboundEvent
 from bot.ports import InboxItem, UnitOfWork
 from storage.inbox_listener import INBOX_CHANNEL, InboxListener
 from storage.inbox_spool import UNIQUE, InboxSpool, row_of, spool_path
-from storage.sql import col, insert_ignoring_duplicates, select, stored_id, table
+from storage.sql import insert_ignoring_duplicates, select, stored_id, table
 from storage.tables import InboxEventRow
 
 
@@ -129,20 +128,22 @@ class SqlInbox:
         """On PostgreSQL, a listener that wakes as soon as any process accepts an event; None on SQLite."""
         return InboxListener(self.engine) if self.engine.dialect.name == "postgresql" else None
 
-    def claim_next(self, uow: UnitOfWork) -> InboxItem | None:
-        row = _session(uow).exec(_next_claimable()).one_or_none()
-        if row is None:
-            return None
-        return InboxItem(id=stored_id(row.id), event=InboundEvent.model_validate(row.payload), attempts=row.attempts)
+    def take_next(self, uow: UnitOfWork) -> InboxItem | None:
+        """Lock the oldest pending event and mark it handled, in one statement inside ``uow``'s transaction: the
+        mark commits with the handling's writes, or is rolled back with them."""
+        row = _session(uow).execute(_TAKE_NEXT, {"done_at": self.now()}).one_or_none()
+        return None if row is None else _item(row)
+
+    def take(self, uow: UnitOfWork, item_id: int) -> InboxItem | None:
+        """:meth:`take_next` for one event by id (None when it is no longer pending)."""
+        row = _session(uow).execute(_TAKE, {"item_id": item_id, "done_at": self.now()}).one_or_none()
+        return None if row is None else _item(row)
 
     def get(self, uow: UnitOfWork, item_id: int) -> InboxItem | None:
         row = _session(uow).get(InboxEventRow, item_id)
         if row is None:
             return None
         return InboxItem(id=stored_id(row.id), event=InboundEvent.model_validate(row.payload), attempts=row.attempts)
-
-    def mark_done(self, uow: UnitOfWork, item_id: int) -> None:
-        _session(uow).execute(_MARK_DONE, {"item_id": item_id, "done_at": self.now()})
 
     def record_failure(self, item_id: int, error: str, give_up_after: int) -> bool:
         with Session(self.engine) as session, session.begin():
@@ -186,36 +187,46 @@ class SqlInbox:
             self.spool.close()
 
 
-_MARK_DONE = (
-    update(InboxEventRow)
-    .where(col(InboxEventRow.id) == bindparam("item_id"))
-    .values(status="done", done_at=bindparam("done_at", type_=table(InboxEventRow).c.done_at.type))
-)
-"""Built once: building the statement cost more than running it."""
+def _item(row: Row[Any]) -> InboxItem:
+    return InboxItem(id=stored_id(row.id), event=InboundEvent.model_validate(row.payload), attempts=row.attempts)
 
 
-@cache
-def _next_claimable() -> SelectOfScalar[InboxEventRow]:
+def _next_claimable() -> ScalarSelect[Any]:
     """The oldest pending event of someone with no older event still pending: while one worker handles a
-    person's event (locked, still pending), nobody takes that person's next one. Built once: the statement
-    never changes, and building it cost more than running it."""
-    earlier = aliased(InboxEventRow)
+    person's event (locked, its done mark not yet committed), nobody takes that person's next one."""
+    candidate, earlier = table(InboxEventRow).alias("candidate"), table(InboxEventRow).alias("earlier")
     blocked = (
-        select(earlier.id)
+        core_select(earlier.c.id)
         .where(
-            earlier.status == "pending",
-            earlier.platform == InboxEventRow.platform,
-            earlier.tenant_key == InboxEventRow.tenant_key,
-            earlier.user_key == InboxEventRow.user_key,
-            earlier.user_key != "",
-            col(earlier.id) < col(InboxEventRow.id),
+            earlier.c.status == "pending",
+            earlier.c.platform == candidate.c.platform,
+            earlier.c.tenant_key == candidate.c.tenant_key,
+            earlier.c.user_key == candidate.c.user_key,
+            earlier.c.user_key != "",
+            earlier.c.id < candidate.c.id,
         )
         .exists()
     )
     return (
-        select(InboxEventRow)
-        .where(InboxEventRow.status == "pending", ~blocked)
-        .order_by(col(InboxEventRow.id))
+        core_select(candidate.c.id)
+        .where(candidate.c.status == "pending", ~blocked)
+        .order_by(candidate.c.id)
         .limit(1)
-        .with_for_update(skip_locked=True, of=InboxEventRow)
+        .with_for_update(skip_locked=True, of=candidate)
+        .scalar_subquery()
     )
+
+
+def _taking(which: Any) -> Any:
+    inbox = table(InboxEventRow)
+    return (
+        update(inbox)
+        .where(inbox.c.id == which, inbox.c.status == "pending")
+        .values(status="done", done_at=bindparam("done_at", type_=inbox.c.done_at.type))
+        .returning(inbox.c.id, inbox.c.payload, inbox.c.attempts)
+    )
+
+
+_TAKE_NEXT = _taking(_next_claimable())
+_TAKE = _taking(bindparam("item_id"))
+"""Built once: building a statement cost more than running it."""

@@ -98,6 +98,12 @@ def _wrote(session: Session, tables: set[str]) -> None:
         writes[name] = writes.get(name, 0) + 1
 
 
+def writes_so_far(session: Session) -> int:
+    """How many writes the session has sent in its unit of work (flushes and UPDATE/INSERT/DELETE statements,
+    counted per table touched)."""
+    return sum(session.info.get(_WRITES, {}).values())
+
+
 @event.listens_for(Session, "after_flush")
 def _count_flush(session: Session, _context: Any) -> None:
     # Still the pre-flush lists here: the rows just written.

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
@@ -38,6 +39,7 @@ from storage.repositories import (
 )
 from storage.schedule import SqlSchedule
 from storage.slack_workspaces import SqlSlackTenants
+from storage.sql import writes_so_far
 from storage.tables import TenantRow
 from storage.teams_records import SqlTeamsRecords
 
@@ -81,10 +83,13 @@ class SqlUnitOfWork:
         self.directory_sync = DirectorySyncRepo(session, now)
         self.calendars = CalendarRequestsRepo(session, now)
 
-    @contextmanager
-    def savepoint(self) -> Iterator[None]:
-        with self.session.begin_nested():
-            yield
+    def mark(self) -> int:
+        self.session.flush()
+        return writes_so_far(self.session)
+
+    def changed_since(self, mark: int) -> bool:
+        session = self.session
+        return bool(session.new or session.dirty or session.deleted) or writes_so_far(session) != mark
 
 
 class SqlStore:
@@ -103,6 +108,8 @@ class SqlStore:
         """How long handled inbox payloads and delivered outbox payloads are kept (RMBOT_PAYLOAD_RETENTION_DAYS)."""
         self._tenants: dict[tuple[str, str], Tenant] = {}
         """Tenants committed to this database, by (platform, key): their rows never change, so they are read once."""
+        self._held = threading.local()
+        """The connection a thread holds for a batch of units of work (:meth:`one_connection`)."""
 
     @classmethod
     def open(
@@ -116,11 +123,27 @@ class SqlStore:
 
     @contextmanager
     def unit_of_work(self) -> Iterator[SqlUnitOfWork]:
-        with Session(self.engine, expire_on_commit=False) as session:
+        held: Connection | None = getattr(self._held, "connection", None)
+        with Session(held or self.engine, expire_on_commit=False) as session:
             with session.begin():
                 uow = SqlUnitOfWork(session, self.now, self._tenants)
                 yield uow
             self._tenants.update(uow.tenants.found)  # committed: remembered for the units of work to come
+
+    @contextmanager
+    def one_connection(self) -> Iterator[None]:
+        """Run this thread's units of work inside on one connection: taken from the pool (and, on PostgreSQL, its
+        liveness checked) once for the batch rather than once per unit of work. Each unit of work still commits
+        on its own. A connection that breaks mid-batch is replaced on its next use."""
+        if getattr(self._held, "connection", None) is not None:
+            yield
+            return
+        with self.engine.connect() as connection:
+            self._held.connection = connection
+            try:
+                yield
+            finally:
+                self._held.connection = None
 
     def ping(self) -> bool:
         try:

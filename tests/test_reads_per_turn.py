@@ -26,20 +26,26 @@ def test_kept_reads_follow_writes_and_rollbacks(store: SqlStore) -> None:
         uow.participants.save(first)
         assert uow.participants.in_programme(programme.id)[0].status == ParticipantStatus.ACTIVE
 
-        with pytest.raises(Refused), uow.savepoint():
-            changed = uow.programmes.get(programme.id)
-            assert changed is not None
-            changed.name = "Inside a refused command"
-            uow.programmes.save(changed)
-            assert uow.programmes.get(programme.id).name == "Inside a refused command"  # type: ignore[union-attr]
-            [inside] = uow.participants.in_programme(programme.id)
-            inside.status = ParticipantStatus.DECLINED
-            uow.participants.save(inside)
-            uow.participants.in_programme(programme.id)  # read while the change stands
-            raise Refused
-        assert uow.programmes.get(programme.id).name == "Before"  # type: ignore[union-attr]
-        assert uow.participants.in_programme(programme.id)[0].status == ParticipantStatus.ACTIVE
+        mark = uow.mark()
+        uow.programmes.get(programme.id)
+        uow.participants.in_programme(programme.id)
+        assert not uow.changed_since(mark)  # reads are not changes
+        changed = uow.programmes.get(programme.id)
+        assert changed is not None
+        changed.name = "Changed"
+        uow.programmes.save(changed)
+        assert uow.changed_since(mark)
+        assert uow.programmes.get(programme.id).name == "Changed"  # type: ignore[union-attr]
 
+    with pytest.raises(Refused), store.unit_of_work() as uow:
+        [inside] = uow.participants.in_programme(programme.id)
+        inside.status = ParticipantStatus.DECLINED
+        uow.participants.save(inside)
+        assert uow.participants.in_programme(programme.id)[0].status == ParticipantStatus.DECLINED
+        raise Refused
+    with store.unit_of_work() as uow:
+        assert uow.programmes.get(programme.id).name == "Changed"  # type: ignore[union-attr]
+        assert uow.participants.in_programme(programme.id)[0].status == ParticipantStatus.ACTIVE
         renamed = uow.people.many([person.id])[person.id]
         renamed.name = "Ada L."
         uow.people.save(renamed)

@@ -1,7 +1,7 @@
 """How many SQL statements the main commands run: the same for a programme of 20 participants as for one of 200.
 
-Each count is one event handled by the worker (``Runtime.process_pending``: claim, handle, mark done, and the
-look for a next event that finds none), on SQLite. The bounds are exact: a query per participant, or a new
+Each count is one event handled by the worker (``Runtime.process_pending``: take it and mark it done, handle it,
+and the look for a next event that finds none), on SQLite. The bounds are exact: a query per participant, or a new
 query on the hot path of every event, fails here (lower a bound when a change saves statements)."""
 
 from __future__ import annotations
@@ -25,13 +25,13 @@ COORD = "coordinator@example.com"
 START = datetime(2030, 3, 1, 12, 0, tzinfo=UTC)
 SIZES = (20, 200)
 BOUNDS = {
-    "help": 13,
-    "consent button": 19,
-    "intake answer": 15,
-    "status": 44,
-    "report": 35,
-    "dashboard": 35,
-    "match preview": 26,
+    "help": 9,
+    "consent button": 15,
+    "intake answer": 11,
+    "status": 36,
+    "report": 29,
+    "dashboard": 30,
+    "match preview": 20,
 }
 """Statements per event, at most (and the same at every programme size)."""
 

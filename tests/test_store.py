@@ -125,15 +125,20 @@ def test_inbox_accepts_an_event_once_and_hands_it_out_once(store: SqlStore) -> N
     assert store.inbox.accept(event("e1", tenant="other")) is True  # same id, other tenant: its own event
     assert store.inbox.pending_count() == 2
     with store.unit_of_work() as uow:
-        item = store.inbox.claim_next(uow)
+        item = store.inbox.take_next(uow)
         assert item.event.event_id == "e1" and item.event.tenant == "console"
-        store.inbox.mark_done(uow, item.id)
     with store.unit_of_work() as uow:
-        item = store.inbox.claim_next(uow)
+        item = store.inbox.take_next(uow)
         assert item.event.tenant == "other"
-        # Not marked done: the transaction rolls back as if the process died.
+        # Taken, then the transaction rolls back as if the process died: still pending, and taken again.
         uow.session.rollback()
     assert store.inbox.pending_count() == 1
+    with store.unit_of_work() as uow:
+        again = store.inbox.take_next(uow)
+        assert again is not None and again.id == item.id
+        assert store.inbox.take_next(uow) is None
+        assert store.inbox.take(uow, item.id) is None  # already taken
+    assert store.inbox.pending_count() == 0
 
 
 def test_outbox_keeps_one_message_per_idempotency_key_and_never_resends_a_delivered_one(store: SqlStore) -> None:
@@ -181,7 +186,7 @@ def test_scheduled_jobs_become_inbox_events_exactly_once(store: SqlStore) -> Non
     assert store.schedule.enqueue_due(NOW) == 0
     assert store.schedule.next_due() == NOW + timedelta(days=1)
     with store.unit_of_work() as uow:
-        item = store.inbox.claim_next(uow)
+        item = store.inbox.take_next(uow)
         assert item.event.kind == "due" and item.event.event_id.startswith("due:")
         assert item.event.due["payload"] == {"participant_id": 1}
     with store.unit_of_work() as uow:

@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
@@ -382,8 +381,12 @@ class UnitOfWork(Protocol):
         """What the last directory sync of each source read, its delta link and schedule."""
         ...
 
-    def savepoint(self) -> AbstractContextManager[None]:
-        """A nested transaction: changes inside it are undone if the block raises."""
+    def mark(self) -> int:
+        """Send what is waiting to be written, and return a mark of the writes so far (see :meth:`changed_since`)."""
+        ...
+
+    def changed_since(self, mark: int) -> bool:
+        """Whether this unit of work wrote anything, or holds a change not yet written, since ``mark``."""
         ...
 
 

@@ -53,13 +53,16 @@ class Inbox(Protocol):
         """Commit the event durably. Returns False when the same event was already accepted."""
         ...
 
-    def claim_next(self, uow: UnitOfWork) -> InboxItem | None:
-        """Inside ``uow``'s transaction, lock the oldest pending event (skipping ones locked elsewhere)."""
+    def take_next(self, uow: UnitOfWork) -> InboxItem | None:
+        """Inside ``uow``'s transaction, lock the oldest pending event (skipping ones locked elsewhere) and mark it
+        handled: the mark commits with the handling's writes, or rolls back with them."""
+        ...
+
+    def take(self, uow: UnitOfWork, item_id: int) -> InboxItem | None:
+        """:meth:`take_next` for the event ``item_id``; None when it is no longer pending."""
         ...
 
     def get(self, uow: UnitOfWork, item_id: int) -> InboxItem | None: ...
-
-    def mark_done(self, uow: UnitOfWork, item_id: int) -> None: ...
 
     def record_failure(self, item_id: int, error: str, give_up_after: int) -> bool:
         """Note a failed attempt in its own transaction. Returns True when the event was given up."""
@@ -138,6 +141,10 @@ class Store(Protocol):
     def schedule(self) -> Schedule: ...
 
     def unit_of_work(self) -> AbstractContextManager[UnitOfWork]: ...
+
+    def one_connection(self) -> AbstractContextManager[None]:
+        """Let the units of work this thread opens inside share one database connection (a worker's batch)."""
+        ...
 
     def ping(self) -> bool: ...
 
