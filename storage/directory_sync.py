@@ -15,7 +15,7 @@ from bot.ports import SyncState, SyncTotals
 from storage.directory import CHUNK, _chunks
 from storage.repositories import _Repo
 from storage.sql import col, rowcount, table
-from storage.tables import UTCDateTime
+from storage.tables import UTCDateTime, empty_dict
 
 
 class DirectorySyncStateRow(SQLModel, table=True):
@@ -46,7 +46,7 @@ class DirectorySourcePersonRow(SQLModel, table=True):
     source: str = Field(max_length=16)
     external_id: str = Field(max_length=128)
     person_id: int | None = Field(default=None, foreign_key="person.id", index=True)
-    row: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    row: dict[str, Any] = Field(default_factory=empty_dict, sa_column=Column(JSON, nullable=False))
 
 
 _STATE = table(DirectorySyncStateRow)
