@@ -24,6 +24,7 @@ from storage.sql import (
     col,
     insert_ignoring_duplicates,
     listed,
+    read_once,
     rowcount,
     select,
     table,
@@ -122,7 +123,8 @@ class MatchingRepo(_Repo):
     def pairs(self, programme_id: int) -> list[MatchPair]:
         pairs = table(MatchPairRow)
         statement = core_select(pairs).where(pairs.c.programme_id == programme_id).order_by(pairs.c.id)
-        return listed(self.session, MatchPair, statement)
+        load = lambda: listed(self.session, MatchPair, statement)  # noqa: E731
+        return read_once(self.session, ("pairs", programme_id), ("match_pair",), load)
 
     def previous_pairs(self, tenant_id: int, exclude_programme: int) -> set[frozenset[int]]:
         """Person-id pairs from the tenant's other programmes (earlier cohorts)."""

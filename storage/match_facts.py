@@ -1,15 +1,18 @@
-"""The narrow reads of a matching run: a programme's active participants with their directory facts in one
-Core query, without a domain record per row (for programmes of thousands, see ``bot.matching.load``)."""
+"""The narrow reads of a programme's participants, each one Core query without a domain record per row (for
+programmes of thousands): what a matching run compares (see ``bot.matching.load``), and the roster of ``status``
+and the health figures."""
 
 from __future__ import annotations
 
-from typing import cast
+from collections.abc import Sequence
+from typing import Any, cast
 
+from sqlalchemy import case
 from sqlalchemy import select as core_select
 from sqlalchemy.orm import Session
 
-from bot.domain import ParticipantStatus
-from bot.ports.match_facts import MatchFacts
+from bot.domain import ParticipantStatus, Role
+from bot.ports.match_facts import MatchFacts, RosterEntry
 from storage.sql import table
 from storage.tables import ParticipantRow, PersonRow
 
@@ -50,3 +53,47 @@ def managers(session: Session, tenant_id: int) -> dict[int, int | None]:
     people = table(PersonRow)
     rows = session.execute(core_select(people.c.id, people.c.manager_id).where(people.c.tenant_id == tenant_id))
     return cast(dict[int, int | None], dict(rows.all()))
+
+
+_TAKING_PART = (ParticipantStatus.ACTIVE.value, ParticipantStatus.PAUSED.value)
+
+
+def roster(session: Session, programme_id: int) -> list[RosterEntry]:
+    """Every participant of the programme in participant order, with their name and state."""
+    participants, people = table(ParticipantRow), table(PersonRow)
+    statement = (
+        core_select(
+            participants.c.id,
+            participants.c.person_id,
+            people.c.name,
+            participants.c.role,
+            participants.c.status,
+            participants.c.invited_by,
+            participants.c.intake_completed_at.is_not(None),
+            participants.c.onboarded_at.is_not(None),
+            case((participants.c.role == Role.MENTOR.value, participants.c.notices)),
+        )
+        .join_from(participants, people, people.c.id == participants.c.person_id, isouter=True)
+        .where(participants.c.programme_id == programme_id)
+        .order_by(participants.c.id)
+    )
+    roles, states = {r.value: r for r in Role}, {s.value: s for s in ParticipantStatus}
+    return [
+        RosterEntry(i, pid, name or "?", roles[role], states[status], by, bool(done), bool(onboarded), notices or {})
+        for i, pid, name, role, status, by, done, onboarded, notices in cast(Any, session.execute(statement))
+    ]
+
+
+def answers_taking_part(session: Session, programme_id: int, keys: Sequence[str]) -> dict[int, dict[str, Any]]:
+    """The intake answers to ``keys`` of each person taking part in the programme (active or paused), by person id.
+    (Reading each whole intake and picking costs less than the database's JSON functions picking for it.)"""
+    participants = table(ParticipantRow)
+    statement = (
+        core_select(participants.c.person_id, participants.c.intake)
+        .where(participants.c.programme_id == programme_id, participants.c.status.in_(_TAKING_PART))
+        .order_by(participants.c.id)  # a person in two roles: the later participation's answers
+    )
+    return {
+        person_id: {key: intake[key] for key in keys if intake and intake.get(key) is not None}
+        for person_id, intake in cast(Any, session.execute(statement))
+    }

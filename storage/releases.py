@@ -6,13 +6,21 @@ import hashlib
 import secrets
 from collections.abc import Collection, Mapping
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import delete
+from sqlalchemy import bindparam, delete
+from sqlalchemy import select as core_select
 
 from bot.reports.aggregate import Basis, Figure, Release, StoredCell
 from storage.repositories import _Repo
-from storage.sql import col, insert_many_ignoring_duplicates, select
+from storage.sql import col, insert_many_ignoring_duplicates, select, table
 from storage.tables import FigureContributorRow, FigureReleaseRow, ReleasedCellRow
+
+_CONTRIBUTORS = table(FigureContributorRow)
+_TOKENS = core_select(_CONTRIBUTORS.c.person_id, _CONTRIBUTORS.c.token).where(
+    _CONTRIBUTORS.c.programme_id == bindparam("programme_id"), _CONTRIBUTORS.c.scope == bindparam("scope")
+)
+"""A programme's pseudonyms in one scope, by person (a Core read: thousands of rows)."""
 
 CELL_LENGTH = 255
 
@@ -96,12 +104,8 @@ class FiguresRepo(_Repo):
 
     def pseudonyms(self, programme_id: int, scope: str, person_ids: Collection[int]) -> dict[int, str]:
         def known() -> dict[int, str]:
-            rows = self.session.exec(
-                select(FigureContributorRow.person_id, FigureContributorRow.token).where(
-                    FigureContributorRow.programme_id == programme_id, FigureContributorRow.scope == scope
-                )
-            )
-            return dict(rows.all())
+            rows = self.session.execute(_TOKENS, {"programme_id": programme_id, "scope": scope})
+            return dict(cast(Any, rows.all()))
 
         tokens = known()
         missing = [pid for pid in person_ids if pid not in tokens]

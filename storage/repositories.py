@@ -6,9 +6,9 @@ domain records, never rows.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import cast
+from typing import Any, cast
 
 from pydantic import BaseModel
 from sqlalchemy import bindparam, delete, func
@@ -16,7 +16,7 @@ from sqlalchemy import select as core_select
 from sqlmodel import Session, SQLModel
 
 from bot.domain import NewParticipant, NewPerson, NewProgramme, Participant, Person, Programme, Tenant
-from bot.ports.match_facts import MatchFacts
+from bot.ports.match_facts import MatchFacts, RosterEntry
 from storage import match_facts as match_reads
 from storage.sql import (
     col,
@@ -350,6 +350,19 @@ class ParticipantRepo(_Repo):
     def match_facts(self, programme_id: int) -> list[MatchFacts]:
         """The programme's active participants with the facts matching compares (one query, no records)."""
         return match_reads.match_facts(self.session, programme_id)
+
+    def roster(self, programme_id: int) -> list[RosterEntry]:
+        """The programme's participants with their names and states (one query, no records), read once per unit of
+        work while neither table is written."""
+        key = ("roster", programme_id)
+        return list(
+            remembered(
+                self.session, key, ("participant", "person"), lambda: match_reads.roster(self.session, programme_id)
+            )
+        )
+
+    def answers_taking_part(self, programme_id: int, keys: Sequence[str]) -> dict[int, dict[str, Any]]:
+        return match_reads.answers_taking_part(self.session, programme_id, keys)
 
     def of_person(self, person_id: int) -> list[Participant]:
         rows = self.session.exec(_PARTICIPATIONS, params={"person_id": person_id})

@@ -28,9 +28,9 @@ BOUNDS = {
     "help": 9,
     "consent button": 15,
     "intake answer": 11,
-    "status": 36,
-    "report": 29,
-    "dashboard": 30,
+    "status": 35,
+    "report": 30,
+    "dashboard": 31,
     "match preview": 20,
 }
 """Statements per event, at most (and the same at every programme size)."""

@@ -21,6 +21,7 @@ from bot.handling import Handling, OnAction, OnCommand, OnDue
 from bot.intake import INTAKE_SERVICE
 from bot.model import Action, Address, Choice
 from bot.payloads import ActionPayload, MalformedAction
+from bot.ports.match_facts import RosterEntry
 from bot.services.recruitment import INVITE_REMINDER, RecruitmentService, parse_role
 from bot.team_rating import agreements
 from bot.values import describe_cadence
@@ -265,29 +266,26 @@ def coordinators_add(turn: Turn, args: Args, programme: Programme | None) -> Non
 
 def status(turn: Turn, _args: Args, programme: Programme | None) -> None:
     assert programme is not None
-    participants = turn.uow.participants.in_programme(programme.id)
+    roster = turn.uow.participants.roster(programme.id)
     counts = {
         role.value: {**{state.value: 0 for state in ParticipantStatus}, "intake": 0, "onboarded": 0} for role in Role
     }
     waiting, incomplete, not_onboarded = [], [], []
-    people = turn.uow.people.many([p.person_id for p in participants])
-    for participant in participants:
-        role_counts = counts[participant.role.value]
-        role_counts[participant.status.value] += 1
-        person = people.get(participant.person_id)
-        name = person.name if person else "?"
-        if participant.status == ParticipantStatus.INVITED:
-            waiting.append(name)
-        if participant.status != ParticipantStatus.ACTIVE:
+    for entry in roster:
+        role_counts = counts[entry.role.value]
+        role_counts[entry.status.value] += 1
+        if entry.status == ParticipantStatus.INVITED:
+            waiting.append(entry.name)
+        if entry.status != ParticipantStatus.ACTIVE:
             continue
-        role_counts["intake"] += bool(participant.intake_completed_at)
-        role_counts["onboarded"] += bool(participant.onboarded_at)
-        if not participant.intake_completed_at:
-            incomplete.append(name)
-        elif not participant.onboarded_at:
-            not_onboarded.append(name)
+        role_counts["intake"] += entry.intake_done
+        role_counts["onboarded"] += entry.onboarded
+        if not entry.intake_done:
+            incomplete.append(entry.name)
+        elif not entry.onboarded:
+            not_onboarded.append(entry.name)
     coordinators = [turn.uow.people.get(pid) for pid in turn.uow.coordinators.of_programme(programme.id)]
-    at_risk, unmatched = pair_watch(turn, programme, participants)
+    at_risk, unmatched = pair_watch(turn, programme, roster)
 
     turn.reply(
         say(
@@ -299,7 +297,7 @@ def status(turn: Turn, _args: Args, programme: Programme | None) -> None:
             not_onboarded=sorted(not_onboarded),
             health=health_text(turn, programme),
             coordinators=[c.name for c in coordinators if c is not None],
-            total=len(participants),
+            total=len(roster),
             at_risk=at_risk,
             unmatched=unmatched,
             team=agreements(turn.uow, programme),
@@ -307,28 +305,25 @@ def status(turn: Turn, _args: Args, programme: Programme | None) -> None:
     )
 
 
-def pair_watch(turn: Turn, programme: Programme, participants: list[Participant]) -> tuple[list[Any], list[Any]]:
+def pair_watch(turn: Turn, programme: Programme, roster: list[RosterEntry]) -> tuple[list[Any], list[Any]]:
     """For ``status`` (coordinators only): the live pairs at risk, with the kind of risk (never what was
     said), and the people taking part who are in no live pair."""
-    people = turn.uow.people.many([p.person_id for p in participants])
-    by_id = {p.id: p for p in participants}
-
-    def name(participant_id: int) -> str:
-        participant = by_id.get(participant_id)
-        person = people.get(participant.person_id) if participant else None
-        return person.name if person else "?"
-
+    names = {entry.id: entry.name for entry in roster}
     live = [p for p in turn.uow.matching.pairs(programme.id) if p.status != PairStatus.ENDED]
     at_risk = [
-        {"mentor": name(p.mentor_id), "mentee": name(p.mentee_id), "reason": p.risk_reason.split(":")[0]}
+        {
+            "mentor": names.get(p.mentor_id, "?"),
+            "mentee": names.get(p.mentee_id, "?"),
+            "reason": p.risk_reason.split(":")[0],
+        }
         for p in live
         if p.at_risk
     ]
     paired = {p.mentor_id for p in live} | {p.mentee_id for p in live}
     unmatched = [
-        {"name": name(p.id), "role": p.role.value}
-        for p in participants
-        if p.status == ParticipantStatus.ACTIVE and p.id not in paired
+        {"name": entry.name, "role": entry.role.value}
+        for entry in roster
+        if entry.status == ParticipantStatus.ACTIVE and entry.id not in paired
     ]
     return at_risk, sorted(unmatched, key=lambda u: (u["role"], u["name"]))
 

@@ -1,10 +1,13 @@
-"""What the matcher reads of a programme's participants, in one narrow read (see ``ParticipantRepository``)."""
+"""The narrow reads of a programme's participants (see ``ParticipantRepository``): what the matcher compares, and
+the roster a programme's overview shows, each in one query without a domain record per row."""
 
 from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-__all__ = ["MatchFacts"]
+from bot.domain import ParticipantStatus, Role
+
+__all__ = ["MatchFacts", "RosterEntry"]
 
 
 class MatchFacts(NamedTuple):
@@ -26,3 +29,19 @@ class MatchFacts(NamedTuple):
     division: str
     location: str
     gender: str | None
+
+
+class RosterEntry(NamedTuple):
+    """A participant as a programme's overview (``status``, the health figures) needs them: who, in which role
+    and state, how far along, without their answers."""
+
+    id: int
+    person_id: int
+    name: str
+    role: Role
+    status: ParticipantStatus
+    invited_by: int | None
+    intake_done: bool
+    onboarded: bool
+    notices: dict[str, Any]
+    """Notices already given to a mentor (workload thresholds per month); empty for a mentee."""

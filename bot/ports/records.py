@@ -29,7 +29,7 @@ from bot.domain import (
 from bot.model import OutgoingMessage
 from bot.ports.calendars import CalendarRequests
 from bot.ports.directory_sync import DirectorySyncRepository
-from bot.ports.match_facts import MatchFacts
+from bot.ports.match_facts import MatchFacts, RosterEntry
 from bot.reports.aggregate import ReleaseLedger
 from bot.sessions.model import (
     Feedback,
@@ -193,6 +193,14 @@ class ParticipantRepository(Protocol):
     def in_programme(self, programme_id: int) -> list[Participant]: ...
     def match_facts(self, programme_id: int) -> list[MatchFacts]:
         """The programme's active participants, in participant order, with only what matching compares."""
+        ...
+
+    def roster(self, programme_id: int) -> list[RosterEntry]:
+        """Every participant of the programme, in participant order, with their name and state (no answers)."""
+        ...
+
+    def answers_taking_part(self, programme_id: int, keys: Sequence[str]) -> dict[int, dict[str, Any]]:
+        """The intake answers to ``keys`` (those given) of each person taking part (active or paused), by person id."""
         ...
 
     def of_person(self, person_id: int) -> list[Participant]: ...

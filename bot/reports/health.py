@@ -119,7 +119,7 @@ def comparable_now(team_baseline: Figure | None, team_end: Figure | None, self_v
 def programme_health(uow: UnitOfWork, programme: Programme, now: datetime) -> Health:
     """Every figure of ``status`` and ``report`` for one programme, with the anonymity rule applied."""
     k = programme.settings.anonymity_threshold
-    participants = uow.participants.in_programme(programme.id)
+    participants = uow.participants.roster(programme.id)
     people = {role.value: Counter(p.status.value for p in participants if p.role == role) for role in Role}
     invited = [p for p in participants if p.invited_by and p.invited_by != p.person_id]
     answered = [p for p in invited if p.status != ParticipantStatus.INVITED]
@@ -156,11 +156,8 @@ def programme_health(uow: UnitOfWork, programme: Programme, now: datetime) -> He
     departments, department_other = view.breakdown("pulse:department")
     others = {"department": ({}, department_other), **diversity}
     comments = [f.answers["comment"] for f in pulses if f.share_comment and f.answers.get("comment")]
-    over = sum(
-        1
-        for p in participants
-        if p.role == Role.MENTOR and any(t >= 80 for t in p.notices.get(f"workload:{now:%Y-%m}", []))
-    )
+    this_month = f"workload:{now:%Y-%m}"
+    over = sum(1 for p in participants if p.role == Role.MENTOR and any(t >= 80 for t in p.notices.get(this_month, [])))
     weeks = _weeks(programme, [s.starts_at for s in held], now)
     started = programme.created_at or now
     stayed = uow.people.stayed(programme.tenant_id, programme.id, started, now)
@@ -170,8 +167,8 @@ def programme_health(uow: UnitOfWork, programme: Programme, now: datetime) -> He
         k=k,
         people={r: dict(c) for r, c in people.items()},
         consent_rate=len(accepted) / len(answered) if answered else None,
-        intake_done={r.value: sum(1 for p in active if p.role == r and p.intake_completed_at) for r in Role},
-        onboarded={r.value: sum(1 for p in active if p.role == r and p.onboarded_at) for r in Role},
+        intake_done={r.value: sum(1 for p in active if p.role == r and p.intake_done) for r in Role},
+        onboarded={r.value: sum(1 for p in active if p.role == r and p.onboarded) for r in Role},
         mentees_active=sum(1 for p in active if p.role == Role.MENTEE),
         mentees_paired=len({p.mentee_id for p in live}),
         pairs_live=len(live),

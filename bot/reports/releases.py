@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot.domain import ParticipantStatus, Programme, ProgrammeStatus
+from bot.domain import Programme, ProgrammeStatus
 from bot.handling import Handling, OnDue
 from bot.library import programme_library
 from bot.ports import ScheduleRepository, UnitOfWork
@@ -145,18 +145,14 @@ def offered(uow: UnitOfWork, programme: Programme, now: datetime) -> list[Family
     for rating in team:
         phase = rating.kind.removeprefix("team_")
         cells.add([f"team:{phase}"], f"f{rating.id}", names[rating.person_id], float(rating.answers["rating"]))
-    taking = [
-        p
-        for p in uow.participants.in_programme(programme.id)
-        if p.status in (ParticipantStatus.ACTIVE, ParticipantStatus.PAUSED)
-    ]
+    taking = uow.participants.answers_taking_part(programme.id, DIVERSITY)
     for dimension in DIVERSITY:
         scope = f"diversity:{dimension}"
-        tokens = uow.figures.pseudonyms(programme.id, scope, {p.person_id for p in taking})
-        for participant in taking:
-            answer = str(participant.intake.get(dimension) or "")
+        tokens = uow.figures.pseudonyms(programme.id, scope, set(taking))
+        for person_id, intake in taking.items():
+            answer = str(intake.get(dimension) or "")
             said = "-" if answer in ("", "prefer_not", "self_describe", "None") else answer
-            token = tokens[participant.person_id]
+            token = tokens[person_id]
             cells.add([scope, f"{scope}:{said}"], f"{dimension}:{token}", token, 1.0)
     families = [Family(cells.cell("pulse"), [cells.breakdown(n, n == "pulse:role") for n in PULSE_BREAKDOWNS])]
     families += [Family(cells.cell(name)) for name in MAIN[1:]]
