@@ -17,6 +17,7 @@ from storage.sql import (
     insert_ignoring_duplicates,
     rowcount,
     select,
+    table,
 )
 from storage.tables import (
     LANES,
@@ -36,6 +37,16 @@ _HELD_FOR = (
     .order_by(col(OutboxMessageRow.id))
 )
 """Messages still waiting for one person alone: by the index on ``person_id``, never the tenant's backlog."""
+
+_JOBS = table(ScheduledJobRow)
+_CANCEL_RANGE = delete(_JOBS).where(
+    _JOBS.c.key >= bindparam("low"), _JOBS.c.key < bindparam("high"), _JOBS.c.status == "scheduled"
+)
+"""Jobs still scheduled whose key starts with a prefix, as a range of the key's index: SQLite compares text byte by
+byte, where the keys starting with a prefix are exactly those from it to the prefix with its last character next."""
+_CANCEL_LIKE = delete(_JOBS).where(_JOBS.c.key.startswith(bindparam("prefix")), _JOBS.c.status == "scheduled")
+"""The same by LIKE, for PostgreSQL: its text order follows the database's collation, where a prefix need not be a
+range."""
 
 
 class OutboxRepo(_Repo):
@@ -99,9 +110,7 @@ class ScheduleRepo(_Repo):
         )
 
     def cancel(self, key_prefix: str) -> int:
-        result = self.session.execute(
-            delete(ScheduledJobRow).where(
-                col(ScheduledJobRow.key).startswith(key_prefix), col(ScheduledJobRow.status) == "scheduled"
-            )
-        )
-        return rowcount(result)
+        if key_prefix and self.session.get_bind().dialect.name == "sqlite":
+            after = key_prefix[:-1] + chr(ord(key_prefix[-1]) + 1)
+            return rowcount(self.session.execute(_CANCEL_RANGE, {"low": key_prefix, "high": after}))
+        return rowcount(self.session.execute(_CANCEL_LIKE, {"prefix": key_prefix}))
