@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from datetime import UTC
@@ -12,6 +13,7 @@ from urllib.parse import quote
 
 import pytest
 from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import SQLModel
 
 from storage import db
@@ -96,23 +98,165 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return f"{url}{separator}options={quote(f'-csearch_path={schema}')}"
 
 
+class _ReadySchemas:
+    """This worker's PostgreSQL schemas, each built from the tables once and handed to one test at a time.
+
+    A test gets a schema under a name never used before (``ALTER SCHEMA ... RENAME``: the advisory locks and
+    notifications rmbot keys by schema name cannot meet an earlier test's), with empty tables, sequences that start
+    again at 1 and ``alembic_version`` at the head. Afterwards the rows it wrote are deleted, the emptied tables
+    vacuumed (new rows are stored from their first page on, as in a new table) and the sequences it used restarted:
+    about a third of the time building a schema and dropping it takes. A schema whose tables, columns, indexes,
+    constraints, types, functions or ``alembic_version`` changed during the test is dropped instead, as is one that
+    cannot be emptied within a few seconds (a connection left holding locks); the next test gets a new one."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.admin = create_engine(normalise_url(url), isolation_level="AUTOCOMMIT")
+        self.cleaner = create_engine(normalise_url(url))
+        self.free: list[tuple[str, str]] = []  # (schema, its shape when built)
+
+    def take(self) -> tuple[str, str]:
+        schema = f"t_{uuid.uuid4().hex[:12]}"
+        with self.admin.connect() as connection:
+            if self.free:
+                built, shape = self.free.pop()
+                connection.execute(text(f'ALTER SCHEMA "{built}" RENAME TO "{schema}"'))
+                return schema, shape
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        engine = db.make_engine(self.url, schema=schema)
+        try:
+            _from_the_tables(engine)
+        finally:
+            engine.dispose()
+        with self.admin.connect() as connection:
+            return schema, _shape(connection, schema)
+
+    def give_back(self, schema: str, shape: str) -> None:
+        try:
+            with self.admin.connect() as connection:
+                if _shape(connection, schema) != shape or _version(connection, schema) != [db.newest_on_disk()]:
+                    raise LookupError(schema)
+                with self.cleaner.begin() as transaction:
+                    transaction.execute(text("SET LOCAL lock_timeout = '5s'"))
+                    transaction.execute(text("SET LOCAL session_replication_role = replica"))  # no FK checks
+                    tables = _filled_tables(transaction, schema)
+                    for table in tables:
+                        transaction.execute(text(f'DELETE FROM "{schema}"."{table}"'))
+                    for sequence in transaction.execute(
+                        text("SELECT sequencename FROM pg_sequences WHERE schemaname = :s AND last_value IS NOT NULL"),
+                        {"s": schema},
+                    ).scalars():
+                        transaction.execute(text(f'ALTER SEQUENCE "{schema}"."{sequence}" RESTART'))
+                if tables:
+                    connection.execute(text("VACUUM " + ", ".join(f'"{schema}"."{table}"' for table in tables)))
+        except (LookupError, SQLAlchemyError):
+            with self.admin.connect() as connection:
+                connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            return
+        self.free.append((schema, shape))
+
+    def close(self) -> None:
+        with self.admin.connect() as connection:
+            for schema, _ in self.free:
+                connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        self.cleaner.dispose()
+        self.admin.dispose()
+
+
+def _shape(connection: Any, schema: str) -> str:
+    """A digest of the schema's tables, columns, indexes, sequences, constraints, types and functions, by name
+    (the schema's own name left out)."""
+    return str(
+        connection.execute(
+            text(
+                "SELECT md5(string_agg(entry, ',' ORDER BY entry)) FROM ("
+                " SELECT c.relkind::text || ':' || c.relname || ':' || coalesce(string_agg(a.attname || '/'"
+                "   || format_type(a.atttypid, a.atttypmod) || '/' || a.attnotnull || '/' || a.attisdropped,"
+                "   ';' ORDER BY a.attnum), '') AS entry"
+                " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                " LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0"
+                " WHERE n.nspname = :s GROUP BY c.oid, c.relkind, c.relname"
+                " UNION ALL SELECT 'constraint:' || conname || ':' || contype::text FROM pg_constraint co"
+                " JOIN pg_namespace n ON n.oid = co.connamespace WHERE n.nspname = :s"
+                " UNION ALL SELECT 'type:' || typname FROM pg_type t"
+                " JOIN pg_namespace n ON n.oid = t.typnamespace WHERE n.nspname = :s"
+                " UNION ALL SELECT 'function:' || proname FROM pg_proc p"
+                " JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = :s"
+                ") AS entries"
+            ),
+            {"s": schema},
+        ).scalar()
+    )
+
+
+def _version(connection: Any, schema: str) -> list[str | None]:
+    return list(connection.execute(text(f'SELECT version_num FROM "{schema}".alembic_version')).scalars())
+
+
+def _filled_tables(connection: Any, schema: str) -> list[str]:
+    """The schema's tables that hold rows (all but ``alembic_version``, whose row stays)."""
+    names = connection.execute(
+        text("SELECT tablename FROM pg_tables WHERE schemaname = :s AND tablename <> 'alembic_version'"), {"s": schema}
+    ).scalars()
+    found = " UNION ALL ".join(f'SELECT \'{name}\' WHERE EXISTS (SELECT 1 FROM "{schema}"."{name}")' for name in names)
+    return list(connection.execute(text(found)).scalars())
+
+
+@pytest.fixture(scope="session")
+def _ready_schemas() -> Iterator[_ReadySchemas | None]:
+    url = _postgres_url()
+    if not url:
+        yield None
+        return
+    schemas = _ReadySchemas(url)
+    try:
+        yield schemas
+    finally:
+        schemas.close()
+
+
+@pytest.fixture(scope="session")
+def _empty_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """This worker's empty SQLite database built from the tables once: each test opens a copy of the file."""
+    path = tmp_path_factory.mktemp("empty") / "empty.db"
+    engine = db.make_engine(f"sqlite:///{path}")
+    _from_the_tables(engine)
+    engine.dispose()  # the last connection checkpoints the write-ahead log into the file
+    return path
+
+
+def _open_sqlite(request: pytest.FixtureRequest, path: Path) -> SqlStore:
+    if not request.node.get_closest_marker("real_migrations"):
+        shutil.copyfile(request.getfixturevalue("_empty_sqlite"), path)
+    return SqlStore.open(f"sqlite:///{path}")
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlStore]:
     """A migrated store, once on SQLite and once on PostgreSQL."""
+    schemas: _ReadySchemas | None = None
     if request.param == "sqlite":
-        opened = SqlStore.open(f"sqlite:///{tmp_path / 'store.db'}")
-    else:
+        opened = _open_sqlite(request, tmp_path / "store.db")
+    elif request.node.get_closest_marker("real_migrations"):
         url, schema = request.getfixturevalue("postgres_schema")
         opened = SqlStore.open(url, schema=schema)
+    else:
+        schemas = request.getfixturevalue("_ready_schemas")
+        if schemas is None:
+            pytest.skip("TEST_DATABASE_URL is not set")
+        schema, shape = schemas.take()
+        opened = SqlStore.open(schemas.url, schema=schema)
     try:
         yield opened
     finally:
         opened.close()
+        if schemas is not None:
+            schemas.give_back(schema, shape)
 
 
 @pytest.fixture
-def sqlite_store(tmp_path: Path) -> Iterator[SqlStore]:
-    opened = SqlStore.open(f"sqlite:///{tmp_path / 'store.db'}")
+def sqlite_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlStore]:
+    opened = _open_sqlite(request, tmp_path / "store.db")
     try:
         yield opened
     finally:
@@ -135,18 +279,60 @@ def chat(store: SqlStore):  # type: ignore[no-untyped-def]
     return chat
 
 
-LONGEST_FIRST = (
-    "test_whole_term.py",
-    "test_replicas.py",
-    "test_faults.py",
-    "test_forms_native.py",
-    "test_replica_dedup.py",
-    "test_worker_process.py",
-    "test_roles.py",
-)
-"""Modules whose tests take the longest (tens of seconds each, most of it waiting on processes): started first,
-so that the workers do not end the run waiting on one of them alone."""
+LONGEST = {
+    "test_sigkills_while_slack_retries_lose_nothing_and_repeat_nothing": 46,
+    "test_whole_terms_hold_together": 38,
+    "test_two_replicas_with_the_leader_killed_send_every_message_exactly_once": 40,
+    "test_checkins_due_while_no_server_ran_are_sent_once": 34,
+    "test_the_intake_through_the_modal_ends_where_the_chat_intake_ends": 22,
+    "test_the_same_event_sent_to_two_replicas_at_once_has_one_effect": 18,
+    "test_a_web_process_accepts_and_a_worker_process_answers_each_event_once": 15,
+    "test_a_killed_worker_process_is_restarted_and_nothing_is_lost": 10,
+    "test_the_worker_process_stops_when_the_web_process_is_killed": 10,
+    "test_no_mode_ever_breaks_a_hard_rule": 9,
+    "test_every_event_delivered_four_times_leaves_what_one_delivery_leaves": 6,
+    "test_a_valid_modal_stores_every_answer_once": 8,
+    "test_optimal_equals_exhaustive_search": 8,
+    "test_help_typed_after_thousands_of_queued_nudges_is_answered_in_the_first_send": 7,
+    "test_stable_mode_gives_the_pairs_of_the_reference_deferred_acceptance": 7,
+    "test_any_arguments_to_any_coordinator_verb_get_a_clear_answer": 5,
+    "test_replicas_starting_together_migrate_one_after_the_other": 7,
+    "test_stable_mode_has_no_blocking_pair": 7,
+    "test_optimal_with_pins_is_optimal_for_everyone_else": 6,
+    "test_explanations_never_mention_gender_or_generation": 6,
+    "test_vectorised_deferred_acceptance_equals_the_reference_on_ties": 6,
+    "test_forget_me_leaves_nothing_they_typed_or_that_names_them_anywhere_in_the_database": 5,
+    "test_rmbot_worker_thread_keeps_the_work_in_the_web_process": 6,
+}
+"""The tests that take longest (seconds each, per parametrisation, as measured in a whole run; most of it work
+in, or waiting on, rmbot processes): each worker starts with its share of them, so that the run does not end
+waiting on one of them alone."""
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    items.sort(key=lambda item: item.path.name not in LONGEST_FIRST)  # a stable sort: the order is kept otherwise
+    """Order the tests so that each worker starts on a fair share of the longest ones.
+
+    ``--dist worksteal`` hands each of the n workers a contiguous part of the collection (the first len/n tests
+    to one, the next to the next, ...), and an idle worker later takes tests from the end of another's part. So
+    the longest tests are dealt out (the longest first, each to the part with the least so far) and put at the
+    start of their part; the other tests keep their order. Without xdist (n = 1) the longest simply come first."""
+    workers = max(1, int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")))
+    expected = {id(item): LONGEST.get(getattr(item, "originalname", item.name), 0) for item in items}
+    long = sorted((item for item in items if expected[id(item)]), key=lambda item: -expected[id(item)])
+    rest = [item for item in items if not expected[id(item)]]
+    sizes, left = [], len(items)
+    for part in range(workers):  # as worksteal splits the collection: len // workers, then what is left, ...
+        sizes.append(left // (workers - part))
+        left -= sizes[-1]
+    parts: list[list[pytest.Item]] = [[] for _ in range(workers)]
+    loads = [0.0] * workers
+    for item in long:
+        part = min((p for p in range(workers) if len(parts[p]) < sizes[p]), key=lambda p: loads[p])
+        parts[part].append(item)
+        loads[part] += expected[id(item)]
+    ordered: list[pytest.Item] = []
+    for part, size in zip(parts, sizes, strict=True):
+        filling = size - len(part)
+        ordered += part + rest[:filling]
+        del rest[:filling]
+    items[:] = ordered + rest

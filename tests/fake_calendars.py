@@ -21,6 +21,7 @@ is recorded in ``calls``.
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import json
 import re
@@ -46,6 +47,12 @@ BUSY_SUBJECT = "Let's go for lunch"
 GOOGLE_AUDIENCE = "https://oauth2.googleapis.com/token"
 """The audience of a service account's assertion, whatever token endpoint it is sent to (as Google requires)."""
 GOOGLE_ID = re.compile(r"^[a-v0-9]{5,1024}$")
+
+
+@functools.cache
+def _service_account_key() -> rsa.RSAPrivateKey:
+    """The service account's key, made once per process rather than per fake (a 2,048-bit key costs tens of ms)."""
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
 @dataclass
@@ -75,7 +82,7 @@ class FakeCalendars:
         self._throttles: list[float] = []
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
-        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.key = _service_account_key()
         self.loop: asyncio.AbstractEventLoop | None = None
         self.graph_example = json.loads((SPECS / "graph_getschedule_response.json").read_text())["value"][0]
 

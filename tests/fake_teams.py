@@ -44,6 +44,17 @@ NEW_KEY_ID = "fake-key-2"
 WINDOWS = ((7, 1.0), (8, 2.0), (60, 30.0), (1800, 3600.0))
 
 
+_KEYS: list[rsa.RSAPrivateKey] = []
+
+
+def signing_key(n: int) -> rsa.RSAPrivateKey:
+    """This process's ``n``-th signing key: the fakes' published, wrong and rotated-to keys (0, 1, 2) differ from
+    one another, and are made once per process rather than per fake (a 2,048-bit key costs tens of ms)."""
+    while len(_KEYS) <= n:
+        _KEYS.append(rsa.generate_private_key(public_exponent=65537, key_size=2048))
+    return _KEYS[n]
+
+
 def activity_file(name: str) -> dict[str, Any]:
     """An activity from the conformance kit (``tests/specs/teams/activities``)."""
     return json.loads((SPECS / "activities" / name).read_text(encoding="utf-8"))
@@ -112,8 +123,8 @@ class FakeTeams:
         self._sent: dict[str, collections.deque[float]] = collections.defaultdict(collections.deque)
         self._lock = threading.Lock()
         self.loop: asyncio.AbstractEventLoop | None = None
-        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        self.wrong_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.key = signing_key(0)
+        self.wrong_key = signing_key(1)
         self.new_key: rsa.RSAPrivateKey | None = None
         """Signs ``token(signed_with="new")``; published beside the first key (as ``NEW_KEY_ID``) once
         ``rotate_keys()`` is called."""
@@ -186,7 +197,7 @@ class FakeTeams:
             claims["serviceurl"] = service_url
         if signed_with == "new":
             if self.new_key is None:
-                self.new_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+                self.new_key = signing_key(2)
             key, kid = self.new_key, NEW_KEY_ID
         else:
             key, kid = (self.key if signed_with == "published" else self.wrong_key), KEY_ID
@@ -195,7 +206,7 @@ class FakeTeams:
     def rotate_keys(self) -> None:
         """Microsoft publishes a new signing key (``NEW_KEY_ID``) beside the first."""
         if self.new_key is None:
-            self.new_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+            self.new_key = signing_key(2)
         self.publish_new_key = True
 
     @property

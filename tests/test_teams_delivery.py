@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import text, update
 from sqlmodel import Session, select
 
 from adapters.teams.connector import Connector
@@ -105,17 +105,18 @@ def test_a_new_process_sends_with_the_stored_reference(sqlite_store: SqlStore, t
         assert len(fake.cards(COORDINATOR.chat)) == 2
 
 
-async def test_references_survive_a_new_store_and_app(store: SqlStore, request: pytest.FixtureRequest) -> None:
+async def test_references_survive_a_new_store_and_app(store: SqlStore) -> None:
     """The same, in process, on both databases: the second app and deliverer know only what the DB kept."""
     seed(store)
     with FakeTeams() as fake:
         async with TeamsBot(store, fake) as bot:
             await bot.install(COORDINATOR, MENTOR)
-        if "postgresql" in request.node.name:
-            url, schema = request.getfixturevalue("postgres_schema")
-            reopened = SqlStore.open(url, schema=schema)
+        url = store.engine.url.render_as_string(hide_password=False)
+        if store.engine.dialect.name == "postgresql":
+            with store.engine.connect() as connection:  # the store's own schema (set by search_path)
+                reopened = SqlStore.open(url, schema=connection.execute(text("SELECT current_schema()")).scalar())
         else:
-            reopened = SqlStore.open(str(store.engine.url))
+            reopened = SqlStore.open(url)
         try:
             async with TeamsBot(reopened, fake) as again:
                 await again.say(COORDINATOR, "invite arjun@example.com as mentor")
