@@ -95,6 +95,7 @@ class SlackService:
         base_url = api_base(settings.slack_api_url)
         if settings.slack_client_id:
             self.app = AsyncApp(
+                name="rmbot",
                 signing_secret=settings.slack_signing_secret,
                 process_before_response=True,
                 client=AsyncWebClient(base_url=base_url),
@@ -110,6 +111,7 @@ class SlackService:
             )
         else:
             self.app = AsyncApp(
+                name="rmbot",
                 token=settings.slack_bot_token,
                 signing_secret=settings.slack_signing_secret,
                 process_before_response=True,

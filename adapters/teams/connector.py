@@ -9,6 +9,7 @@ request uses a fresh connection, so a stale kept-alive socket can never turn int
 
 from __future__ import annotations
 
+import functools
 import http.client
 import json
 import ssl
@@ -47,13 +48,19 @@ def _retry_after(value: str | None) -> float | None:
         return None
 
 
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    """One TLS context for every connector of the process (making one loads the system's certificates)."""
+    return ssl.create_default_context()
+
+
 class Connector:
     """Calls the connector at an activity's service URL, with the bot's token when there is one."""
 
     def __init__(self, token: Callable[[], str | None] = lambda: None, timeout: float = TIMEOUT) -> None:
         self.token = token
         self.timeout = timeout
-        self._tls = ssl.create_default_context()
+        self._tls = _tls()
 
     def post_activity(self, service_url: str, conversation_id: str, activity: dict[str, Any]) -> Outcome:
         """``POST {serviceUrl}/v3/conversations/{id}/activities``."""
