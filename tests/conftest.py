@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+import copy
+import itertools
 import os
 import shutil
 import uuid
 from collections.abc import Iterator
-from datetime import UTC
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import pytest
-from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy import Engine, create_engine, event, insert, inspect, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import SQLModel
 
+from bot.clock import OffsetClock
+from bot.engine import Engine as BotEngine
+from bot.runtime import Runtime
+from chat import Chat
 from storage import db
 from storage.db import normalise_url
 from storage.store import SqlStore
@@ -263,20 +270,80 @@ def sqlite_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Sql
         opened.close()
 
 
-@pytest.fixture
-def chat(store: SqlStore):  # type: ignore[no-untyped-def]
-    """The sample organisation with a programme, Digital 2030, from 2 March to 31 May 2030; the clock is
-    at Friday 1 March 2030, 12:00 UTC. Test modules with other needs define their own ``chat``."""
-    from datetime import datetime
+SAMPLE_START = datetime(2030, 3, 1, 12, 0, tzinfo=UTC)
 
-    from bot.clock import OffsetClock
-    from chat import Chat
 
-    chat = Chat(store, OffsetClock(start=datetime(2030, 3, 1, 12, 0, tzinfo=UTC)))
+def _sample_chat(store: SqlStore) -> Chat:
+    chat = Chat(store, OffsetClock(start=SAMPLE_START))
     chat.load_sample()
     chat.make_tenant_coordinator("amara.okafor@example.com")
     chat.new_programme("amara.okafor@example.com", "Digital 2030", "2030-03-02", "2030-05-31")
     return chat
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    """The ``chat`` fixture's world, made once per worker: every row it wrote, and what its chat remembers."""
+
+    rows: dict[str, list[dict[str, Any]]]
+    chat: Chat
+    next_event: int
+    """The number of the next event the chat types (each event's id is unique)."""
+
+
+@pytest.fixture(scope="session")
+def _sample_programme(tmp_path_factory: pytest.TempPathFactory) -> _Snapshot:
+    store = SqlStore.open(f"sqlite:///{tmp_path_factory.mktemp('sample') / 'sample.db'}")
+    chat = _sample_chat(store)
+    with store.engine.connect() as connection:
+        rows = {table.name: [dict(row._mapping) for row in connection.execute(select(table))] for table in _TABLES}
+    store.close()
+    return _Snapshot({name: found for name, found in rows.items() if found}, chat, next(chat._ids))
+
+
+_TABLES = SQLModel.metadata.sorted_tables
+"""Every table, each after those it refers to."""
+
+
+def _restore(store: SqlStore, snapshot: _Snapshot) -> Chat:
+    """Write the snapshot's rows into ``store`` (empty) and give a chat that remembers what the snapshot's did."""
+    with store.engine.begin() as connection:
+        postgresql = connection.dialect.name == "postgresql"
+        # A person's manager may come after them: foreign keys are checked at the commit (SQLite), or not at all
+        # for these rows, which were valid where they were read (PostgreSQL).
+        connection.execute(
+            text("SET LOCAL session_replication_role = replica" if postgresql else "PRAGMA defer_foreign_keys = ON")
+        )
+        for table in _TABLES:
+            found = snapshot.rows.get(table.name)
+            if not found:
+                continue
+            connection.execute(insert(table), found)
+            if postgresql and "id" in table.c and table.c.id.autoincrement:
+                connection.execute(
+                    text(
+                        f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), (SELECT max(id) FROM {table.name}))"
+                    )
+                )
+    chat = copy.copy(snapshot.chat)
+    chat.store = store
+    chat.clock = copy.deepcopy(snapshot.chat.clock)
+    chat.runtime = Runtime(store, BotEngine(), chat.clock)
+    chat.deliverer = copy.deepcopy(snapshot.chat.deliverer)
+    chat.last = copy.deepcopy(snapshot.chat.last)
+    chat._known = dict(snapshot.chat._known)
+    chat._ids = itertools.count(snapshot.next_event)
+    return chat
+
+
+@pytest.fixture
+def chat(store: SqlStore, _sample_programme: _Snapshot) -> Chat:
+    """The sample organisation with a programme, Digital 2030, from 2 March to 31 May 2030; the clock is
+    at Friday 1 March 2030, 12:00 UTC. Test modules with other needs define their own ``chat``.
+
+    Made once per worker through chat as a coordinator would (``_sample_chat``); each test gets a copy of its rows
+    in its own empty database, and a chat that remembers what that one received."""
+    return _restore(store, _sample_programme)
 
 
 LONGEST = {
