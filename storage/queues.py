@@ -16,9 +16,10 @@ import logging
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, func, literal_column, update
+from sqlalchemy import select as core_select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from sqlmodel.sql.expression import SelectOfScalar
@@ -55,6 +56,10 @@ def _due_outbox(limited: bool, one_lane: bool = False) -> SelectOfScalar[OutboxM
     query = query.order_by(col(OutboxMessageRow.lane), col(OutboxMessageRow.id)).with_for_update(skip_locked=True)
     return query.limit(bindparam("limit")) if limited else query
 
+
+_OUTBOX = table(OutboxMessageRow)
+_PENDING_OF = core_select(_OUTBOX.c.pending).where(_OUTBOX.c.id == bindparam("item_id"))
+"""Who a message still waits for (not its payload)."""
 
 LANE_OF: dict[int, Lane] = {LANES["reply"]: "reply", LANES["bulk"]: "bulk"}
 """A stored lane's name."""
@@ -130,23 +135,24 @@ class SqlOutbox:
     def _settle(
         self, item_id: int, people: list[int], now: datetime, note: str, nudge_days: dict[int, date] | None = None
     ) -> None:
+        """Record ``people`` as no longer waiting for the message (the row's ``pending`` read alone, not its
+        payload, and written back in one statement)."""
         with Session(self.engine) as session, session.begin():
-            row = session.get(OutboxMessageRow, item_id)
-            if row is None:
+            pending = session.execute(_PENDING_OF, {"item_id": item_id}).scalar_one_or_none()
+            if pending is None:
                 return
             for person_id, day in (nudge_days or {}).items():
-                if person_id in row.pending:  # not yet recorded as delivered: count it now, once
+                if person_id in pending:  # not yet recorded as delivered: count it now, once
                     _count_nudge(session, person_id, day)
-            remaining = [p for p in row.pending if p not in set(people)]
-            row.pending = remaining
+            settled = set(people)
+            remaining = [p for p in pending if p not in settled]
+            values: dict[str, Any] = {"pending": remaining}
             if note:
-                row.last_error = note[:2000]
-            if not remaining:
-                row.status = "sent"
-                row.sent_at = now
-            else:
-                row.status = "pending"
-                row.not_before = now
+                values["last_error"] = note[:2000]
+            values.update(
+                {"status": "sent", "sent_at": now} if not remaining else {"status": "pending", "not_before": now}
+            )
+            session.execute(update(_OUTBOX).where(_OUTBOX.c.id == item_id).values(values))
 
     def release(self, item_id: int, now: datetime) -> None:
         """Give a leased row back without counting an attempt (its recipient is not reachable yet)."""
