@@ -22,8 +22,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from adapters.calendars.common import CalendarProvider, Throttled, Unreadable, WriteFailed
-from adapters.calendars.google import GoogleCalendars
-from adapters.calendars.microsoft import GraphCalendars
 from adapters.settings import Settings
 from bot.model import InboundEvent, Platform
 from bot.ports import EVENT_RESULT, FREEBUSY_RESULT, CalendarRequest
@@ -36,9 +34,11 @@ BACKOFF = timedelta(seconds=30)
 
 
 def providers_for(settings: Settings) -> dict[str, CalendarProvider]:
-    """The providers whose credentials the settings hold."""
+    """The providers whose credentials the settings hold (each provider's client libraries load only then)."""
     found: dict[str, CalendarProvider] = {}
     if "microsoft" in settings.calendar_providers:
+        from adapters.calendars.microsoft import GraphCalendars
+
         found["microsoft"] = GraphCalendars.with_secret(
             settings.rmbot_calendar_microsoft_login_url,
             settings.rmbot_calendar_microsoft_tenant,
@@ -47,6 +47,8 @@ def providers_for(settings: Settings) -> dict[str, CalendarProvider]:
             settings.rmbot_calendar_graph_url,
         )
     if "google" in settings.calendar_providers:
+        from adapters.calendars.google import GoogleCalendars
+
         found["google"] = GoogleCalendars.from_file(
             settings.rmbot_calendar_google_service_account_file,
             settings.rmbot_calendar_google_api_url,
