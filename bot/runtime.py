@@ -17,6 +17,7 @@ from time import monotonic
 from zoneinfo import ZoneInfo
 
 from bot.clock import SystemClock
+from bot.domain import ParticipantStatus
 from bot.engine import Engine
 from bot.errors import CommandError
 from bot.failpoints import failpoint
@@ -291,18 +292,15 @@ class Runtime:
         """Recipients who must not get this message: they declined or left its programme, opted out, or left the
         organisation (the directory no longer lists them); everyone, when it offers times to a pairing that no
         longer exists as named."""
-        blocked = []
         with self.store.unit_of_work() as uow:
             if item.message.circle and circle_by_key(uow, item.message.circle) is None:
                 return list(item.pending)
-            for person_id in item.pending:
-                person = uow.people.get(person_id)
-                gone = person is not None and (person.opted_out or person.left_at is not None)
-                if person is None or (gone and item.message.kind != "farewell"):
-                    blocked.append(person_id)
-                    continue
-                if item.message.programme_id is not None:
-                    participant = uow.participants.find(item.message.programme_id, person_id)
-                    if participant is not None and participant.status.value in ("declined", "left", "paused"):
-                        blocked.append(person_id)
+            reach = uow.people.reach(item.pending, item.message.programme_id)
+        blocked = []
+        for person_id in item.pending:
+            found = reach.get(person_id)
+            if found is None or (found.gone and item.message.kind != "farewell"):
+                blocked.append(person_id)
+            elif found.status in (ParticipantStatus.DECLINED, ParticipantStatus.LEFT, ParticipantStatus.PAUSED):
+                blocked.append(person_id)
         return blocked

@@ -7,12 +7,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import case
+from sqlalchemy import and_, case, null
 from sqlalchemy import select as core_select
 from sqlalchemy.orm import Session
 
 from bot.domain import ParticipantStatus, Role
-from bot.ports.match_facts import MatchFacts, RosterEntry
+from bot.ports.match_facts import MatchFacts, Reach, RosterEntry
 from storage.sql import table
 from storage.tables import ParticipantRow, PersonRow
 
@@ -97,3 +97,17 @@ def answers_taking_part(session: Session, programme_id: int, keys: Sequence[str]
         person_id: {key: intake[key] for key in keys if intake and intake.get(key) is not None}
         for person_id, intake in cast(Any, session.execute(statement))
     }
+
+
+def reach(session: Session, person_ids: Sequence[int], programme_id: int | None) -> dict[int, Reach]:
+    """Whether each of these people may still get a message of the programme (see ``PeopleRepository.reach``)."""
+    people, participants = table(PersonRow), table(ParticipantRow)
+    columns = (people.c.id, people.c.opted_out, people.c.left_at.is_not(None))
+    if programme_id is None:
+        statement = core_select(*columns, null())
+    else:
+        place = and_(participants.c.person_id == people.c.id, participants.c.programme_id == programme_id)
+        statement = core_select(*columns, participants.c.status).join_from(people, participants, place, isouter=True)
+    states = {s.value: s for s in ParticipantStatus}
+    rows = cast(Any, session.execute(statement.where(people.c.id.in_(list(person_ids)))))
+    return {pid: Reach(pid, bool(out) or bool(left), states.get(status or "")) for pid, out, left, status in rows}

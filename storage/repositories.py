@@ -16,7 +16,7 @@ from sqlalchemy import select as core_select
 from sqlmodel import Session, SQLModel
 
 from bot.domain import NewParticipant, NewPerson, NewProgramme, Participant, Person, Programme, Tenant
-from bot.ports.match_facts import MatchFacts, RosterEntry
+from bot.ports.match_facts import MatchFacts, Reach, RosterEntry
 from storage import match_facts as match_reads
 from storage.sql import (
     col,
@@ -188,6 +188,9 @@ class PeopleRepo(_Repo):
         return read_once(
             self.session, ("people", tenant_id), ("person",), lambda: listed(self.session, Person, statement)
         )
+
+    def reach(self, person_ids: Sequence[int], programme_id: int | None) -> dict[int, Reach]:
+        return match_reads.reach(self.session, person_ids, programme_id)
 
     def many(self, person_ids: list[int]) -> dict[int, Person]:
         """People by id, in one query per thousand ids (read once per unit of work for the same ids)."""

@@ -1,5 +1,6 @@
-"""The narrow reads of a programme's participants (see ``ParticipantRepository``): what the matcher compares, and
-the roster a programme's overview shows, each in one query without a domain record per row."""
+"""The narrow reads of people and participants (see ``ParticipantRepository``, ``PeopleRepository``): what the
+matcher compares, the roster a programme's overview shows, and whether a message may still reach its recipients,
+each in one query without a domain record per row."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any, NamedTuple
 
 from bot.domain import ParticipantStatus, Role
 
-__all__ = ["MatchFacts", "RosterEntry"]
+__all__ = ["MatchFacts", "Reach", "RosterEntry"]
 
 
 class MatchFacts(NamedTuple):
@@ -45,3 +46,12 @@ class RosterEntry(NamedTuple):
     onboarded: bool
     notices: dict[str, Any]
     """Notices already given to a mentor (workload thresholds per month); empty for a mentee."""
+
+
+class Reach(NamedTuple):
+    """Whether a message may still reach someone: they opted out or left the organisation (``gone``), and their
+    place in the message's programme (None when it has none, or they have no place in it)."""
+
+    person_id: int
+    gone: bool
+    status: ParticipantStatus | None

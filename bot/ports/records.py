@@ -29,7 +29,7 @@ from bot.domain import (
 from bot.model import OutgoingMessage
 from bot.ports.calendars import CalendarRequests
 from bot.ports.directory_sync import DirectorySyncRepository
-from bot.ports.match_facts import MatchFacts, RosterEntry
+from bot.ports.match_facts import MatchFacts, Reach, RosterEntry
 from bot.reports.aggregate import ReleaseLedger
 from bot.sessions.model import (
     Feedback,
@@ -118,6 +118,10 @@ class PeopleRepository(Protocol):
     def identities(self, person_id: int) -> dict[str, str]: ...
     def in_tenant(self, tenant_id: int) -> list[Person]: ...
     def many(self, person_ids: list[int]) -> dict[int, Person]: ...
+    def reach(self, person_ids: Sequence[int], programme_id: int | None) -> dict[int, Reach]:
+        """Whether each of these people (those who exist) may still get a message of the programme, in one read."""
+        ...
+
     def forget(self, person: Person) -> None: ...
     def reports(self, person_id: int) -> list[Person]: ...
     def report_counts(self, person_ids: list[int]) -> dict[int, int]:
