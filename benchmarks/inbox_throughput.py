@@ -60,10 +60,15 @@ class Statements:
         self.count += 1
 
 
-def line(label: str, what: str, handled: int, seconds: float, statements: int | None = None) -> None:
+def line(label: str, what: str, handled: int, seconds: float, statements: int | None = None) -> dict[str, float]:
+    """Print one measure; return it: events/s and, when counted, SQL statements per event."""
     sql = f"   {statements / handled:5.1f} SQL/event" if statements is not None and handled else ""
     rate = handled / seconds if seconds else 0.0
     print(f"{label:<11} {what:<24} {rate:8.0f} events/s{sql}   ({handled} in {seconds:.2f} s)")
+    found = {"rate": rate}
+    if statements is not None and handled:
+        found["sql"] = statements / handled
+    return found
 
 
 def handle(chat: Chat, statements: Statements, events: list[InboundEvent]) -> tuple[int, float, int]:
@@ -79,7 +84,8 @@ def handle(chat: Chat, statements: Statements, events: list[InboundEvent]) -> tu
     return handled, seconds, used
 
 
-def measure(label: str, store: SqlStore, events: int, people: int) -> None:
+def measure(label: str, store: SqlStore, events: int, people: int) -> dict[str, dict[str, float]]:
+    """Print and return each measure by name: accept, retry, help, consent, intake, floor."""
     statements = Statements(store)
     chat = Chat(store, OffsetClock(start=START))
     ids = (f"b{n}" for n in itertools.count())
@@ -106,12 +112,12 @@ def measure(label: str, store: SqlStore, events: int, people: int) -> None:
     for inbound in batch[: max(1, events // 10)]:
         chat.runtime.accept(inbound)  # retries: deduplicated
     retried = time.perf_counter() - started
-    line(label, "accept (commit each)", events, accepted)
-    line(label, "duplicate retries", max(1, events // 10), retried)
+    found = {"accept": line(label, "accept (commit each)", events, accepted)}
+    found["retry"] = line(label, "duplicate retries", max(1, events // 10), retried)
     before = statements.count
     started = time.perf_counter()
     handled = chat.runtime.process_pending()
-    line(label, "handle 'help' DM", handled, time.perf_counter() - started, statements.count - before)
+    found["help"] = line(label, "handle 'help' DM", handled, time.perf_counter() - started, statements.count - before)
     chat.runtime.send_pending(chat.deliverer)
 
     for start in range(0, len(emails), 100):  # one message holds at most 4,000 characters
@@ -121,16 +127,17 @@ def measure(label: str, store: SqlStore, events: int, people: int) -> None:
     for email in emails:
         [consent] = [c for m in chat.received(email) for c in m.choices if c.label == "Yes, I'm in"]
         presses.append(typed(email, action=Action(id=consent.action, value=consent.value)))
-    line(label, "consent button", *handle(chat, statements, presses))
+    found["consent"] = line(label, "consent button", *handle(chat, statements, presses))
     answered, seconds, used = 0, 0.0, 0
     for answer in ANSWERS:
         round_handled, round_seconds, round_used = handle(chat, statements, [typed(email, answer) for email in emails])
         answered, seconds, used = answered + round_handled, seconds + round_seconds, used + round_used
-    line(label, "intake answer", answered, seconds, used)
-    core_floor(label, store, statements, emails[0], events)
+    found["intake"] = line(label, "intake answer", answered, seconds, used)
+    found["floor"] = core_floor(label, store, statements, emails[0], events)
+    return found
 
 
-def core_floor(label: str, store: SqlStore, statements: Statements, email: str, events: int) -> None:
+def core_floor(label: str, store: SqlStore, statements: Statements, email: str, events: int) -> dict[str, float]:
     """``help`` events handled with the least SQL: Core statements in one transaction per event, no ORM."""
     inbox, outbox, people = table(InboxEventRow), table(OutboxMessageRow), table(PersonRow)
     now = datetime.now(UTC)
@@ -183,18 +190,20 @@ def core_floor(label: str, store: SqlStore, statements: Statements, email: str, 
             )
             connection.execute(done, {"item": found.id, "at": now})
         handled += 1
-    line(label, "Core floor ('help')", handled, time.perf_counter() - started, statements.count - before)
+    return line(label, "Core floor ('help')", handled, time.perf_counter() - started, statements.count - before)
 
 
-def on_postgresql(url: str, run: Callable[[SqlStore], None]) -> None:
+def on_postgresql(url: str, run: Callable[[SqlStore], Any]) -> Any:
+    """``run`` on a store in a private schema of ``url`` (dropped afterwards); what it returned."""
     schema = f"bench_{uuid.uuid4().hex[:8]}"
     admin = create_engine(normalise_url(url), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     try:
         store = SqlStore.open(url, schema=schema)
-        run(store)
+        found = run(store)
         store.close()
+        return found
     finally:
         with admin.connect() as connection:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))

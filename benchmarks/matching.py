@@ -186,19 +186,30 @@ def child(scenario: str, mode: str, seed: int, repeat: int, quick: bool, b_size:
         line("pairs", f"{len(result.pairs)}", f"({unmatched} mentees unmatched; average {result.average_score:.1f})")
     line("RSS before the runs (input built)", f"{before / GIB:.2f} GiB")
     line("peak RSS (ru_maxrss of this child)", f"{peak / GIB:.2f} GiB")
-    print(f"RESULT {statistics.median(ends)} {statistics.median(solves)} {peak}", flush=True)
+    runs = f"{','.join(map(str, ends))} {','.join(map(str, solves))}"
+    print(f"RESULT {statistics.median(ends)} {statistics.median(solves)} {peak} {runs}", flush=True)
 
 
-def run_child(args: argparse.Namespace, scenario: str, mode: str) -> tuple[float, float, int] | None:
-    """Run one mode of one scenario in a child process, echo its output, return (end to end, solve, peak)."""
+Found = tuple[float, float, int, list[float], list[float]]
+"""One mode's medians (end to end, solve), its peak memory in bytes, and each warm run's end to end and solve."""
+
+
+def run_child(args: argparse.Namespace, scenario: str, mode: str) -> Found | None:
+    """Run one mode of one scenario in a child process, echo its output, return its figures (``Found``)."""
     command = [sys.executable, __file__, "--child", scenario, mode, "--seed", str(args.seed)]
     command += ["--repeat", str(args.repeat), "--b-size", str(args.b_size), "--memory-cap", str(args.memory_cap)]
     done = subprocess.run(command + (["--quick"] if args.quick else []), capture_output=True, text=True)
     found = None
     for text in done.stdout.splitlines():
         if text.startswith("RESULT "):
-            end, solve, peak = text.split()[1:]
-            found = float(end), float(solve), int(peak)
+            end, solve, peak, ends, solves = text.split()[1:]
+            found = (
+                float(end),
+                float(solve),
+                int(peak),
+                list(map(float, ends.split(","))),
+                list(map(float, solves.split(","))),
+            )
         else:
             print(text, flush=True)
     if done.returncode:
@@ -245,7 +256,7 @@ def main() -> None:
             found = run_child(args, scenario, mode)
             if found is None:
                 continue
-            end, solve, peak = found
+            end, solve, peak = found[:3]
             if bare and bare[0] > 0:
                 goal_note = f"(goal <= {RATIO_GOAL} x)" if mode == "optimal" else ""
                 line("ratio end to end / bare solve", f"{end / bare[0]:.2f} x", goal_note)

@@ -179,7 +179,12 @@ def main() -> None:
     if args.one:
         print(json.dumps(run_one(args)), flush=True)
         return
+    report(args, measure(args))
 
+
+def measure(args: argparse.Namespace) -> dict[str, list[dict[str, Any]]]:
+    """Prepare the store, start the fake Slack, run each mode ``args.repeat`` times (printing each run); the runs
+    by mode (each: the latencies in seconds, the helps asked, the bulk DMs posted meanwhile)."""
     workdir = Path(tempfile.mkdtemp(prefix="rmbot-reply-lane-"))
     template = workdir / "template.db"
     started = time.monotonic()
@@ -215,7 +220,7 @@ def main() -> None:
         fake.terminate()
         fake.wait()
         shutil.rmtree(workdir, ignore_errors=True)
-    report(args, results)
+    return results
 
 
 def report(args: argparse.Namespace, results: dict[str, list[dict[str, Any]]]) -> None:

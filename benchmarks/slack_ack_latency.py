@@ -78,7 +78,7 @@ def acks_only(port: int, api_url: str, database_url: str) -> None:
     """rmbot's Slack app and durable inbox, with no worker in the process (as if it ran elsewhere)."""
     from aiohttp import web
 
-    from adapters.server import build_app
+    from adapters.server import build_app, freeze_start_up_objects
     from adapters.settings import Settings
     from adapters.slack.app import SlackService
     from adapters.wiring import open_store
@@ -90,6 +90,7 @@ def acks_only(port: int, api_url: str, database_url: str) -> None:
     store = open_store(settings)
     app = build_app(store)
     SlackService(settings, Runtime(store)).mount(app)
+    freeze_start_up_objects()  # as rmbot serve does
     web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
 
 
@@ -185,10 +186,26 @@ def main() -> None:
     if args.mode == "acks-only":
         acks_only(args.port, args.api_url, args.database_url)
         return
+    runs, backlog, label = measure(args.database_url, args.rates, args.seconds)
+    report(runs[0], args, label)
+    for rate, pending in backlog.items():
+        print(f"{rate:>6.0f} rmbot's worker: {pending} events still to handle when the run ended (all handled after)")
+
+
+Results = dict[tuple[str, float], tuple[list[float], dict[int, int]]]
+"""Per (server, rate): the latencies (s) and the count of each HTTP status."""
+
+
+def measure(
+    given_url: str, rates: list[float], seconds: float, repeat: int = 1, warm_rate: float = 40.0, quiet: float = 3.0
+) -> tuple[list[Results], dict[float, int], str]:
+    """Start the fake Slack API and the three servers, warm them up (every user twice at ``warm_rate``), then load
+    each server at each rate for ``seconds``, ``repeat`` times over, ``quiet`` seconds apart. Returns the results
+    of each repetition, rmbot's backlog when each rate's (last) load ended, and the store's label."""
     workdir = Path(tempfile.mkdtemp(prefix="rmbot-ack-"))
-    database_url = args.database_url or f"sqlite:///{workdir / 'rmbot.db'}"
+    database_url = given_url or f"sqlite:///{workdir / 'rmbot.db'}"
     label = "SQLite"
-    if args.database_url.startswith("postgres"):
+    if given_url.startswith("postgres"):
         from sqlalchemy import create_engine, text
 
         from storage.db import normalise_url
@@ -256,25 +273,26 @@ def main() -> None:
             "acks only": f"http://127.0.0.1:{acks_port}/slack/events",
         }
         for url in targets.values():  # warm up: every user known, auth.test done, code paths hot
-            asyncio.run(load(url, 40, len(USERS) / 40 * 2, offset=10_000_000))
-        time.sleep(5)
+            asyncio.run(load(url, warm_rate, len(USERS) / warm_rate * 2, offset=10_000_000))
+        time.sleep(quiet + 2)
         from storage.store import SqlStore
 
         inbox = SqlStore.open(database_url, migrate=False).inbox
-        results, backlog = {}, {}
-        for rate in args.rates:
-            for name, url in targets.items():
-                results[(name, rate)] = asyncio.run(load(url, rate, args.seconds, offset=int(rate) * 1_000_000))
-                if name == "rmbot serve":
-                    backlog[rate] = inbox.pending_count()
-                    while inbox.pending_count():  # let the worker catch up before the next run
-                        time.sleep(1)
-                time.sleep(3)
-        report(results, args, label)
-        for rate, pending in backlog.items():
-            print(
-                f"{rate:>6.0f} rmbot's worker: {pending} events still to handle when the run ended (all handled after)"
-            )
+        runs: list[Results] = []
+        backlog: dict[float, int] = {}
+        for repetition in range(repeat):
+            results: Results = {}
+            for rate in rates:
+                for name, url in targets.items():
+                    offset = int(rate) * 1_000_000 + repetition * 100_000
+                    results[(name, rate)] = asyncio.run(load(url, rate, seconds, offset=offset))
+                    if name == "rmbot serve":
+                        backlog[rate] = inbox.pending_count()
+                        while inbox.pending_count():  # let the worker catch up before the next run
+                            time.sleep(1)
+                    time.sleep(quiet)
+            runs.append(results)
+        return runs, backlog, label
     finally:
         for process in reversed(processes):  # the servers first, then the fake Slack they talk to
             process.send_signal(signal.SIGINT)
@@ -282,6 +300,19 @@ def main() -> None:
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 process.kill()
+        if given_url.startswith("postgres"):
+            drop_bench_schemas(given_url)
+
+
+def drop_bench_schemas(url: str) -> None:
+    """Drop the schemas this benchmark made in the PostgreSQL database (``bench_*``)."""
+    from sqlalchemy import create_engine, text
+
+    from storage.db import normalise_url
+
+    with create_engine(normalise_url(url.split("?", 1)[0]), isolation_level="AUTOCOMMIT").connect() as connection:
+        for (name,) in connection.execute(text("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'bench\\_%'")):
+            connection.execute(text(f'DROP SCHEMA "{name}" CASCADE'))
 
 
 def report(results: dict, args: argparse.Namespace, label: str) -> None:  # type: ignore[type-arg]

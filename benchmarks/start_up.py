@@ -111,20 +111,28 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=7, help="runs of each measurement (default 7)")
     parser.add_argument("--quick", action="store_true", help="2 runs of each, to check the script works")
     options = parser.parse_args()
-    times = 2 if options.quick else max(1, options.repeat)
+    measure(2 if options.quick else max(1, options.repeat))
+
+
+def measure(times: int) -> dict[str, list[float]]:
+    """Print each measurement and return its runs: ``floor``, ``help``, ``chat`` (seconds), ``chat_rss`` (MiB)."""
     print(f"rmbot start-up, {times} runs each ({' '.join(RMBOT)}); {os.cpu_count()} CPUs", flush=True)
     with tempfile.TemporaryDirectory(prefix="rmbot-start-up-") as folder:
         work = Path(folder)
         env = environment(work)
         floor = [sys.executable, "-c", "import typer, rich"]
-        spread("floor: import typer, rich", repeat(times, lambda: timed_run(floor, env, work)))
-        spread("rmbot --help", repeat(times, lambda: timed_run([*RMBOT, "--help"], env, work)), goal=0.3)
+        found = {"floor": repeat(times, lambda: timed_run(floor, env, work))}
+        spread("floor: import typer, rich", found["floor"])
+        found["help"] = repeat(times, lambda: timed_run([*RMBOT, "--help"], env, work))
+        spread("rmbot --help", found["help"], goal=0.3)
         fresh, _ = first_answer(env, work)
         print(f"{'rmbot chat, first run ever':<34} {fresh:6.3f} s  (migrates, loads the sample organisation)")
         answers = [first_answer(env, work) for _ in range(times)]
-        spread("rmbot chat: first answer", [seconds for seconds, _ in answers], goal=1.0)
-        if any(memory for _, memory in answers):
-            spread("rmbot chat: peak RSS at answer", [memory for _, memory in answers], unit="MiB")
+        found["chat"], found["chat_rss"] = [seconds for seconds, _ in answers], [memory for _, memory in answers]
+        spread("rmbot chat: first answer", found["chat"], goal=1.0)
+        if any(found["chat_rss"]):
+            spread("rmbot chat: peak RSS at answer", found["chat_rss"], unit="MiB")
+    return found
 
 
 if __name__ == "__main__":

@@ -25,8 +25,9 @@ from storage.store import SqlStore  # noqa: E402
 from test_statement_counts import COORD, programme_of  # noqa: E402
 
 
-def measure(size: int, repeat: int) -> None:
-    """Time ``status`` ``repeat`` times on a programme of ``size`` participants and print the line."""
+def measure(size: int, repeat: int) -> dict[str, float]:
+    """Time ``status`` ``repeat`` times on a programme of ``size`` participants, print the line and return the
+    seconds (median, min, max) and the statements."""
     with tempfile.TemporaryDirectory() as folder:
         store = SqlStore.open(f"sqlite:///{Path(folder) / 'status.db'}")
         chat, counter = programme_of(store, size)
@@ -51,6 +52,7 @@ def measure(size: int, repeat: int) -> None:
         f"(min {min(times) * 1000:.1f}, max {max(times) * 1000:.1f}, {repeat} runs), {statements} SQL statements",
         flush=True,
     )
+    return {"median": statistics.median(times), "min": min(times), "max": max(times), "statements": statements}
 
 
 def main() -> None:
