@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from pydantic import BaseModel
-from sqlalchemy import bindparam, delete, func
+from sqlalchemy import bindparam, delete, func, inspect
 from sqlalchemy import select as core_select
 from sqlmodel import Session, SQLModel
 
@@ -61,6 +61,10 @@ _BY_IDENTITY = (
         PersonIdentityRow.external_id == bindparam("external_id"),
     )
 )
+_PROGRAMMES = table(ProgrammeRow)
+_PROGRAMME_BY_ID = core_select(_PROGRAMMES).where(_PROGRAMMES.c.id == bindparam("programme_id"))
+"""A programme read as a row, not an ORM instance (it is read on most turns; a save loads the instance)."""
+_PROGRAMME_KEY = inspect(ProgrammeRow).identity_key_from_primary_key
 _PARTICIPANT = select(ParticipantRow).where(
     ParticipantRow.programme_id == bindparam("programme_id"), ParticipantRow.person_id == bindparam("person_id")
 )
@@ -299,7 +303,10 @@ class ProgrammeRepo(_Repo):
 
     def get(self, programme_id: int) -> Programme | None:
         def load() -> Programme | None:
-            return to_domain_or_none(Programme, keep(self.session, self.session.get(ProgrammeRow, programme_id)))
+            if (kept := self.session.identity_map.get(_PROGRAMME_KEY((programme_id,)))) is not None:
+                return to_domain(Programme, kept)  # the row as this unit of work has it (changes included)
+            found = self.session.execute(_PROGRAMME_BY_ID, {"programme_id": programme_id}).one_or_none()
+            return None if found is None else Programme.model_validate(dict(found._mapping))
 
         return remembered(self.session, ("programme", programme_id), ("programme",), load)
 
