@@ -94,6 +94,13 @@ class Chat:
         ]:
             self.send(coordinator, answer)
 
+    def change_settings(self, **changes: object) -> None:
+        """Change the first programme's settings in the store directly (what no chat command offers)."""
+        with self.store.unit_of_work() as uow:
+            programme = uow.programmes.in_tenant(1)[0]
+            programme.settings = programme.settings.model_copy(update=changes)
+            uow.programmes.save(programme)
+
     def make_tenant_coordinator(self, email: str) -> None:
         person = self.person(email)
         with self.store.unit_of_work() as uow:

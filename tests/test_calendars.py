@@ -377,10 +377,7 @@ def test_the_served_worker_performs_calendar_requests_on_a_thread_of_its_own(
 
 def test_in_a_group_the_events_follow_who_is_invited(chat: Chat, fake: FakeCalendars, worker: CalendarWorker) -> None:
     use(chat, "microsoft")
-    with chat.store.unit_of_work() as uow:
-        programme = uow.programmes.in_tenant(1)[0]
-        programme.settings = programme.settings.model_copy(update={"group_sessions": True})
-        uow.programmes.save(programme)
+    chat.change_settings(group_sessions=True)
     participants(chat, f"{MENTOR},mentor,2,ai_tools,,\n{FELIX},mentee,,,ai_tools,\n{MEILIN},mentee,,,ai_tools,\n")
     publish(chat)
     work(chat, worker)

@@ -19,10 +19,7 @@ CHLOE = "chloe.adeyemi@example.com"
 
 def group(chat: Chat) -> None:
     """Arjun mentors Felix and Mei Lin as one group, with a confirmed series."""
-    with chat.store.unit_of_work() as uow:
-        programme = uow.programmes.in_tenant(1)[0]
-        programme.settings = programme.settings.model_copy(update={"group_sessions": True})
-        uow.programmes.save(programme)
+    chat.change_settings(group_sessions=True)
     participants(chat, f"{MENTOR},mentor,2,ai_tools,,\n{FELIX},mentee,,,ai_tools,\n{MEILIN},mentee,,,ai_tools,\n")
     publish(chat)
     chat.press(MENTOR, offer(chat, MENTOR).choices[0].label)
@@ -294,10 +291,7 @@ def test_a_mentee_matched_later_into_a_group_that_meets_leaves_no_session_behind
     """Found by the whole-term simulation: a second mentee published into a mentor's group changed the group's
     circle, and the sessions already confirmed stayed scheduled under the old one (agendas and reminders for a
     circle that no longer existed, counted as due in the report, never cancelled when the group ended)."""
-    with chat.store.unit_of_work() as uow:
-        programme = uow.programmes.in_tenant(1)[0]
-        programme.settings = programme.settings.model_copy(update={"group_sessions": True})
-        uow.programmes.save(programme)
+    chat.change_settings(group_sessions=True)
     participants(chat, f"{MENTOR},mentor,2,ai_tools,,\n{FELIX},mentee,,,ai_tools,\n")
     publish(chat)
     chat.press(MENTOR, offer(chat, MENTOR).choices[0].label)
@@ -315,10 +309,7 @@ def test_a_mentee_matched_later_into_a_group_that_meets_leaves_no_session_behind
 
 
 def test_a_mentee_matched_later_whose_hours_the_group_times_miss_gets_new_times_with_the_group(chat: Chat) -> None:
-    with chat.store.unit_of_work() as uow:
-        programme = uow.programmes.in_tenant(1)[0]
-        programme.settings = programme.settings.model_copy(update={"group_sessions": True})
-        uow.programmes.save(programme)
+    chat.change_settings(group_sessions=True)
     participants(chat, f"{MENTOR},mentor,2,ai_tools,,\n{FELIX},mentee,,,ai_tools,\n")
     publish(chat)
     chat.press(MENTOR, offer(chat, MENTOR).choices[0].label)

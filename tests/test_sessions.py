@@ -202,10 +202,7 @@ def test_each_scheduled_message_is_sent_once_across_a_restart_and_downtime(chat:
 
 def test_group_sessions_find_one_time_for_everyone(chat: Chat) -> None:
     chat.send(COORD, "program edit mentor-capacity 2")
-    with chat.store.unit_of_work() as uow:
-        programme = uow.programmes.in_tenant(1)[0]
-        programme.settings = programme.settings.model_copy(update={"group_sessions": True})
-        uow.programmes.save(programme)
+    chat.change_settings(group_sessions=True)
     participants(
         chat,
         f"{MENTOR},mentor,2,ai_tools,,\n"

@@ -177,10 +177,7 @@ def test_no_gap_alert_while_a_session_is_confirmed(chat: Chat) -> None:
 
 
 def test_in_a_group_one_mentee_pausing_leaves_the_others_sessions_and_capacity_edits_apply(chat: Chat) -> None:
-    with chat.store.unit_of_work() as uow:
-        programme = uow.programmes.in_tenant(1)[0]
-        programme.settings = programme.settings.model_copy(update={"group_sessions": True})
-        uow.programmes.save(programme)
+    chat.change_settings(group_sessions=True)
     participants(chat, f"{MENTOR},mentor,1,ai_tools,,\n{FELIX},mentee,,,ai_tools,\n{MEILIN},mentee,,,ai_tools,\n")
     chat.send(COORD, "program edit mentor-capacity 2")  # the mentor had already joined with the old default
     publish(chat)
