@@ -220,8 +220,9 @@ class Worker:
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
-                while self._process_one():
-                    pass
+                with self.runtime.store.one_connection():  # one connection (and liveness check) for the drain
+                    while self._process_one():
+                        pass
             except Exception:  # noqa: BLE001 - keep serving; the failure is logged and retried
                 log.exception("worker pass failed")
             for wake in self._send_wake:

@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from bot.domain import (
     NewParticipant,
@@ -260,3 +261,21 @@ def test_migrations_match_the_tables(on: str, sqlite_url: str, request: pytest.F
 
 def test_sample_file_exists() -> None:
     assert (Path(ROOT) / "prompts" / "sample" / "organisation.csv").exists()
+
+
+def test_a_connection_that_breaks_while_held_for_a_batch_is_replaced_at_its_next_use(store: SqlStore) -> None:
+    """A worker keeps one connection while it drains the inbox; when the database ends it (a restart, an idle
+    timeout), the unit of work using it fails, and the next one gets a new connection rather than the dead one."""
+    if store.dialect != "postgresql":
+        pytest.skip("a PostgreSQL server ends a connection; a SQLite file has none to end")
+    setup_people(store)
+    with store.one_connection():
+        with store.unit_of_work() as uow:
+            backend = uow.session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        with store.engine.connect() as other:
+            other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
+        with pytest.raises(DBAPIError), store.unit_of_work() as uow:
+            uow.session.execute(text("SELECT 1"))
+        with store.unit_of_work() as uow:
+            assert uow.session.execute(text("SELECT pg_backend_pid()")).scalar_one() != backend
+            assert uow.people.in_tenant(uow.tenants.ensure("console", "console").id)
