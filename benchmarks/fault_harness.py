@@ -15,7 +15,7 @@
     check-in must be sent exactly once.
 
 The same code runs in the test suite at a smaller size (tests/test_faults.py); it lives in
-tests/fault_support.py, tests/fault_runs.py, tests/fault_scenarios.py and tests/fault_state.py.
+the tests/fault_*.py modules.
 Each run gets a fresh database: a SQLite file in a temporary directory, or a private schema of
 ``--database-url`` (dropped afterwards). ``--lease`` sets RMBOT_SEND_LEASE_SECONDS (the product's
 default, two minutes, unless given): how long a message leased by a killed process waits before it

@@ -32,9 +32,9 @@ from bot.matching.scoring import score
 from bot.matching.solve import optimal_cost
 from matching_reference import ReportingLines as ReferenceLines
 from matching_reference import reference_feasibility, reference_optimal_cost, reference_score
+from matching_store_support import write_programme
 from matching_support import CORE, FAST, instances
 from storage.store import SqlStore
-from test_matching_reasons import write_programme
 
 cuts = st.fixed_dictionaries(
     {

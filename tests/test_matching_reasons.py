@@ -1,41 +1,23 @@
-"""Matching: the reason given to unmatched people, the store round trip, and regressions."""
+"""Matching: the reason given to unmatched people, and regressions."""
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from bot.commands.programmes import new_programme
-from bot.directory import DirectoryRow
-from bot.domain import (
-    NewMatchPair,
-    NewMatchRule,
-    NewParticipant,
-    PairStatus,
-    ParticipantStatus,
-    Programme,
-    ProgrammeSettings,
-    Role,
-)
-from bot.matching.load import load_input, reason_text
+from bot.matching.load import reason_text
 from bot.matching.model import Candidate, MatchInput, Rules, Weights
 from bot.matching.run import run_matching
-from bot.matching.scoring import score
-from bot.participants_import import ParticipantRow as ImportRow
 from bot.wording import say
-from directory_support import directory_emails, import_directory, import_participants
 from matching_support import (
     DATES,
     FAST,
     MODES,
     Org,
-    achieved,
-    assert_hard_rules,
     broken_rules,
     chain_above,
     descendants,
@@ -43,7 +25,6 @@ from matching_support import (
     orgs,
     overlap,
 )
-from storage.store import SqlStore
 
 # ----------------------------------------------------------------------------------------------------
 # Targeted reasons
@@ -187,207 +168,6 @@ def test_an_unfinished_intake_is_the_reason_given(data: MatchInput, pick: st.Dat
             assert reasons[("mentor", data.mentors[j].participant_id)] == expected
         assert say("matching.unmatched_intake") == "intake not finished"
         assert say("matching.unmatched_onboarding") == "intake done, onboarding not finished"
-
-
-# ----------------------------------------------------------------------------------------------------
-# Through the store: load_input reads back what was written, and the result still keeps every rule
-# ----------------------------------------------------------------------------------------------------
-
-TENANTS = itertools.count(1)
-
-
-def write_programme(store: SqlStore, data: MatchInput) -> tuple[Programme, dict[int, int], dict[int, int]]:
-    """Write ``data`` as a tenant's directory, an earlier cohort, a programme, participants, pins and forbids.
-
-    Returns the programme and maps from the store's person and participant ids back to ``data``'s."""
-    email = lambda person: f"p{person}@example.com"  # noqa: E731
-    now = datetime(2025, 1, 1, tzinfo=UTC)
-    with store.unit_of_work() as uow:
-        tenant = uow.tenants.ensure("console", f"t{next(TENANTS)}").id
-    people = {c.person_id: c for c in (*data.mentees, *data.mentors)}
-
-    def row(person: int, boss: int | None) -> DirectoryRow:
-        c = people.get(person) or Candidate(participant_id=0, person_id=person, name="", seniority=5)
-        return DirectoryRow(
-            email=email(person),
-            name=f"P{person}",
-            seniority=c.seniority or 1,
-            department=c.department,
-            division=c.division,
-            location=c.location,
-            time_zone=c.time_zone,
-            working_hours=c.working_hours,
-            gender=c.gender,
-            manager_email=email(boss) if boss is not None else None,
-        )
-
-    import_directory(store, tenant, [row(p, boss) for p, boss in data.managers.items()])
-    rules = data.rules
-    settings_ = ProgrammeSettings(
-        seniority_gap=rules.seniority_gap,
-        allow_peer=rules.allow_peer,
-        no_shared_manager=rules.no_shared_manager,
-        min_overlap_minutes=rules.min_overlap_minutes,
-        participant_choice=data.uses_choice,
-        allow_repeat_pairs=rules.allow_repeat,
-        match_weights=data.weights.as_dict(),
-        offline_depth_for={
-            str(stored[email(c.person_id)]): c.offline_depth
-            for stored in [directory_emails(store, tenant)]
-            for c in (*data.mentees, *data.mentors)
-            if c.offline_depth
-        },
-    )
-    assert rules.reference_date is not None
-    with store.unit_of_work() as uow:
-        earlier = new_programme(uow, tenant, "Earlier cohort", settings=settings_)
-        programme = new_programme(
-            uow,
-            tenant,
-            "This cohort",
-            settings=settings_,
-            starts_on=rules.reference_date,
-            ends_on=rules.reference_date + timedelta(days=90),
-        )
-    directory = directory_emails(store, tenant)
-    rows = [
-        ImportRow(
-            consented_at=now,
-            onboarded_at=now,
-            line=2 + k,
-            email=email(c.person_id),
-            role="mentee",
-            topics=tuple(sorted(c.topics)),
-            rankings=tuple(email(people_of[r]) for r in c.rankings),
-        )
-        for people_of in [{o.participant_id: o.person_id for o in data.mentors}]
-        for k, c in enumerate(data.mentees)
-    ]
-    rows += [
-        ImportRow(
-            line=100 + k,
-            email=email(c.person_id),
-            role="mentor",
-            capacity=c.capacity,
-            topics=tuple(sorted(c.topics)),
-            consented_at=now,
-            onboarded_at=now,
-        )
-        for k, c in enumerate(data.mentors)
-    ]
-    import_participants(store, programme.id, rows, now)
-    person_back = {directory[email(p)]: p for p in data.managers}
-    with store.unit_of_work() as uow:
-        assert programme.id is not None and earlier.id is not None
-        participants = {person_back[p.person_id]: p for p in uow.participants.in_programme(programme.id)}
-        for c in (*data.mentees, *data.mentors):
-            participant = participants[c.person_id]
-            participant.intake = {
-                **participant.intake,
-                **c.style,
-                **({"generation": c.generation} if c.generation else {}),
-            }
-            participant.intake_completed_at = now if c.ready or c.waiting_for == "onboarding" else None
-            participant.onboarded_at = now if c.ready else None
-            uow.participants.save(participant)
-        by_pid = {c.participant_id: participants[c.person_id].id for c in (*data.mentees, *data.mentors)}
-        for kind, pairs in (("forbid", sorted(rules.forbidden)), ("pin", rules.pins)):
-            for mentee, mentor in pairs:
-                uow.matching.add_rule(
-                    NewMatchRule(
-                        programme_id=programme.id, kind=kind, mentee_id=by_pid[mentee], mentor_id=by_pid[mentor]
-                    )
-                )
-        old: dict[int, int] = {}
-        for pair in sorted(sorted(p) for p in rules.previous):
-            for person in pair:
-                if person not in old:
-                    old[person] = uow.participants.add(
-                        NewParticipant(
-                            programme_id=earlier.id,
-                            person_id=directory[email(person)],
-                            role=Role.MENTEE,
-                            status=ParticipantStatus.ACTIVE,
-                        )
-                    ).id
-            uow.matching.add_pair(
-                NewMatchPair(
-                    programme_id=earlier.id, mentee_id=old[pair[0]], mentor_id=old[pair[1]], status=PairStatus.ENDED
-                )
-            )
-    participant_back = {v: k for k, v in by_pid.items()}
-    return programme, person_back, participant_back
-
-
-@settings(
-    deadline=None, max_examples=12, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
-)
-@given(data=instances(with_pins=True))
-def test_load_input_reads_back_the_programme_and_every_rule_still_holds(store: SqlStore, data: MatchInput) -> None:
-    assume({c.person_id for c in data.mentees}.isdisjoint({c.person_id for c in data.mentors}))
-    programme, person_back, participant_back = write_programme(store, data)
-    with store.unit_of_work() as uow:
-        # The programme starts on the reference date, after "today": its start date is the one compared.
-        loaded = load_input(uow, programme, data.rules.reference_date - timedelta(days=10))  # type: ignore[operator]
-
-    def original(c: Candidate) -> tuple:
-        return (
-            c.participant_id,
-            c.person_id,
-            c.seniority,
-            c.time_zone,
-            c.working_hours,
-            c.department,
-            c.division,
-            c.location,
-            c.gender,
-            c.generation,
-            c.topics,
-            c.style,
-            c.capacity,
-            c.rankings,
-            c.ready,
-            c.offline_depth,
-        )
-
-    def mapped(c: Candidate) -> tuple:
-        return (
-            participant_back[c.participant_id],
-            person_back[c.person_id],
-            c.seniority,
-            c.time_zone,
-            c.working_hours,
-            c.department,
-            c.division,
-            c.location,
-            c.gender,
-            c.generation,
-            c.topics,
-            c.style,
-            c.capacity,
-            tuple(participant_back[r] for r in c.rankings),
-            c.ready,
-            c.offline_depth,
-        )
-
-    assert sorted(map(mapped, loaded.mentees)) == sorted(map(original, data.mentees))
-    assert sorted(map(mapped, loaded.mentors)) == sorted(map(original, data.mentors))
-    assert {person_back[p]: person_back.get(b) for p, b in loaded.managers.items()} == data.managers
-    assert loaded.rules.reference_date == data.rules.reference_date
-    assert {(participant_back[e], participant_back[o]) for e, o in loaded.rules.forbidden} == data.rules.forbidden
-    assert [(participant_back[e], participant_back[o]) for e, o in loaded.rules.pins] == list(
-        dict.fromkeys(data.rules.pins)
-    )
-    assert {frozenset(person_back[p] for p in pair) for pair in loaded.rules.previous} == data.rules.previous
-    assert loaded.weights.as_dict() == data.weights.as_dict() and loaded.uses_choice == data.uses_choice
-    matrix = score(data).total
-    for mode in MODES:
-        result = run_matching(loaded, mode, 3)  # type: ignore[arg-type]
-        assert_hard_rules(loaded, result)
-    optimum = achieved(data, run_matching(data, "optimal"), matrix)
-    from_store = achieved(loaded, run_matching(loaded, "optimal"), score(loaded).total)
-    assert from_store[0] == optimum[0]
-    assert from_store[1] == pytest.approx(optimum[1], abs=1e-3)  # scores are float32; they are shown to 0.1
 
 
 # ----------------------------------------------------------------------------------------------------
