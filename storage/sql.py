@@ -28,6 +28,7 @@ __all__ = [
     "keep",
     "listed",
     "read_once",
+    "remember_written",
     "remembered",
     "rowcount",
     "select",
@@ -130,12 +131,22 @@ def remembered(session: Session, key: Hashable, tables: tuple[str, ...], load: C
     (copying cost more than reading again): a caller that changes a record saves it, and the save's flush makes
     the next call load afresh."""
     read = session.info.setdefault(_READ, {})
-    writes = session.info.get(_WRITES, {})
-    stamp = tuple(writes.get(name, 0) for name in (*tables, _ANY))
+    stamp = _stamp(session, tables)
     found = read.get(key)
     if found is None or found[0] != stamp:
         found = read[key] = (stamp, load())
     return cast(T, found[1])
+
+
+def remember_written(session: Session, key: Hashable, tables: tuple[str, ...], value: Any) -> None:
+    """Hold ``value`` as what :func:`remembered` returns for ``key`` after the unit of work's latest writes: for a
+    repository that has just written a row and knows its stored form, so the next read of it runs no SQL."""
+    session.info.setdefault(_READ, {})[key] = (_stamp(session, tables), value)
+
+
+def _stamp(session: Session, tables: tuple[str, ...]) -> tuple[int, ...]:
+    writes = session.info.get(_WRITES, {})
+    return tuple(writes.get(name, 0) for name in (*tables, _ANY))
 
 
 def read_once(session: Session, key: Hashable, tables: tuple[str, ...], load: Callable[[], list[D]]) -> list[D]:
