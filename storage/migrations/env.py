@@ -27,6 +27,7 @@ def run_migrations_online() -> None:
             connection=connection,
             target_metadata=target_metadata,
             render_as_batch=connection.dialect.name == "sqlite",
+            user_module_prefix="storage.tables.",  # the column types as migrations name them (re-exported there)
         )
         with context.begin_transaction():
             context.run_migrations()
