@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 from sqlalchemy import bindparam, delete
+from sqlalchemy import select as core_select
 
 from bot.domain import CoordinatorGrant
 from storage.repositories import _Repo
-from storage.sql import col, insert_ignoring_duplicates, select, to_domain, to_domain_or_none
+from storage.sql import col, insert_ignoring_duplicates, select, table, to_domain, to_domain_or_none
 from storage.tables import CoordinatorGrantRow
 
+_GRANTS = table(CoordinatorGrantRow)
 _FOR_EMAIL = (
-    select(CoordinatorGrantRow)
-    .where(
-        CoordinatorGrantRow.email == bindparam("email"),
-        col(CoordinatorGrantRow.tenant_key).in_(bindparam("tenant_keys", expanding=True)),
-    )
-    .order_by(col(CoordinatorGrantRow.id))
+    core_select(_GRANTS)
+    .where(_GRANTS.c.email == bindparam("email"), _GRANTS.c.tenant_key.in_(bindparam("tenant_keys", expanding=True)))
+    .order_by(_GRANTS.c.id)
 )
-"""Looked up on every event that names an email: built once."""
+"""Looked up on every event that names an email: built once, read as rows (no ORM instances)."""
 
 
 class CoordinatorGrantRepo(_Repo):
@@ -52,8 +51,8 @@ class CoordinatorGrantRepo(_Repo):
         )
 
     def for_email(self, email: str, tenant_keys: list[str]) -> list[CoordinatorGrant]:
-        rows = self.session.exec(_FOR_EMAIL, params={"email": email.lower(), "tenant_keys": tenant_keys})
-        return [to_domain(CoordinatorGrant, row) for row in rows]
+        rows = self.session.execute(_FOR_EMAIL, {"email": email.lower(), "tenant_keys": tenant_keys})
+        return [CoordinatorGrant.model_validate(dict(row._mapping)) for row in rows]
 
     def in_tenants(self, tenant_keys: list[str]) -> list[CoordinatorGrant]:
         rows = self.session.exec(

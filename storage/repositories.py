@@ -11,23 +11,21 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from pydantic import BaseModel
-from sqlalchemy import bindparam, delete, func, inspect, update
+from sqlalchemy import bindparam, delete, func, inspect
 from sqlalchemy import select as core_select
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, SQLModel
 
 from bot.domain import NewParticipant, NewPerson, NewProgramme, Participant, Person, Programme, Tenant
 from bot.ports.match_facts import MatchFacts, Reach, RosterEntry
 from storage import match_facts as match_reads
+from storage.held_rows import HeldRows
 from storage.sql import (
     col,
     insert_ignoring_duplicates,
     keep,
     listed,
     read_once,
-    remember_written,
     remembered,
-    rowcount,
     select,
     stored_id,
     table,
@@ -52,33 +50,26 @@ def utcnow() -> datetime:
 _TENANT = select(TenantRow).where(
     TenantRow.platform == bindparam("platform"), TenantRow.external_id == bindparam("external_id")
 )
-_BY_EMAIL = select(PersonRow).where(
-    PersonRow.tenant_id == bindparam("tenant_id"), func.lower(col(PersonRow.email)) == bindparam("email")
-)
-_BY_IDENTITY = (
-    select(PersonRow)
-    .join(PersonIdentityRow, col(PersonIdentityRow.person_id) == PersonRow.id)
-    .where(
-        PersonIdentityRow.tenant_id == bindparam("tenant_id"),
-        PersonIdentityRow.platform == bindparam("platform"),
-        PersonIdentityRow.external_id == bindparam("external_id"),
-    )
-)
 _PROGRAMMES = table(ProgrammeRow)
 _PROGRAMME_BY_ID = core_select(_PROGRAMMES).where(_PROGRAMMES.c.id == bindparam("programme_id"))
 """A programme read as a row, not an ORM instance (it is read on most turns; a save loads the instance)."""
 _PROGRAMME_KEY = inspect(ProgrammeRow).identity_key_from_primary_key
-_PARTICIPANTS = table(ParticipantRow)
-_PARTICIPANT_BY_ID = core_select(_PARTICIPANTS).where(_PARTICIPANTS.c.id == bindparam("participant_id"))
-_PARTICIPANT_KEY = inspect(ParticipantRow).identity_key_from_primary_key
-_PARTICIPANT_COLUMNS = tuple(column.name for column in _PARTICIPANTS.c if column.name != "id")
-_SAVE_PARTICIPANT = (
-    update(_PARTICIPANTS)
-    .where(_PARTICIPANTS.c.id == bindparam("participant_id"))
-    .values({name: bindparam(name, type_=_PARTICIPANTS.c[name].type) for name in _PARTICIPANT_COLUMNS})
+_HELD_PEOPLE = HeldRows(PersonRow, Person)
+_HELD_PARTICIPANTS = HeldRows(ParticipantRow, Participant)
+_PEOPLE = _HELD_PEOPLE.table
+_PERSON_BY_EMAIL = core_select(_PEOPLE).where(
+    _PEOPLE.c.tenant_id == bindparam("tenant_id"), func.lower(_PEOPLE.c.email) == bindparam("email")
 )
-"""A participant written whole in one Core statement: a consent or an intake answer saves one on the hot path,
-where the ORM's flush cost three times the statement."""
+_IDENTITIES = table(PersonIdentityRow)
+_PERSON_BY_IDENTITY = (
+    core_select(_PEOPLE)
+    .join(_IDENTITIES, _IDENTITIES.c.person_id == _PEOPLE.c.id)
+    .where(
+        _IDENTITIES.c.tenant_id == bindparam("tenant_id"),
+        _IDENTITIES.c.platform == bindparam("platform"),
+        _IDENTITIES.c.external_id == bindparam("external_id"),
+    )
+)
 _PARTICIPANT = select(ParticipantRow).where(
     ParticipantRow.programme_id == bindparam("programme_id"), ParticipantRow.person_id == bindparam("person_id")
 )
@@ -159,17 +150,17 @@ class TenantRepo(_Repo):
 
 class PeopleRepo(_Repo):
     def get(self, person_id: int) -> Person | None:
-        return to_domain_or_none(Person, keep(self.session, self.session.get(PersonRow, person_id)))
+        return _HELD_PEOPLE.get(self.session, person_id)
 
     def by_email(self, tenant_id: int, email: str) -> Person | None:
-        row = self.session.exec(_BY_EMAIL, params={"tenant_id": tenant_id, "email": email.lower()}).one_or_none()
-        return to_domain_or_none(Person, keep(self.session, row))
+        found = self.session.execute(_PERSON_BY_EMAIL, {"tenant_id": tenant_id, "email": email.lower()})
+        return _HELD_PEOPLE.hold(self.session, found.one_or_none())
 
     def by_identity(self, tenant_id: int, platform: str, external_id: str) -> Person | None:
-        row = self.session.exec(
-            _BY_IDENTITY, params={"tenant_id": tenant_id, "platform": platform, "external_id": external_id}
-        ).one_or_none()
-        return to_domain_or_none(Person, keep(self.session, row))
+        found = self.session.execute(
+            _PERSON_BY_IDENTITY, {"tenant_id": tenant_id, "platform": platform, "external_id": external_id}
+        )
+        return _HELD_PEOPLE.hold(self.session, found.one_or_none())
 
     def add(self, person: NewPerson) -> Person:
         row = PersonRow(**person.model_dump(exclude={"id"}))
@@ -180,13 +171,7 @@ class PeopleRepo(_Repo):
         return to_domain(Person, keep(self.session, row))
 
     def save(self, person: Person) -> Person:
-        row = self.session.get(PersonRow, person.id)
-        if row is None:
-            raise LookupError(f"person {person.id} does not exist")
-        _copy_into(row, person)
-        row.updated_at = self.now()
-        self.session.flush()
-        return to_domain(Person, row)
+        return _HELD_PEOPLE.save(self.session, person, self.now())
 
     def link_identity(self, person: Person, platform: str, external_id: str) -> None:
         insert_ignoring_duplicates(
@@ -346,31 +331,10 @@ class ParticipantRepo(_Repo):
         return to_domain(Participant, keep(self.session, row))
 
     def save(self, participant: Participant) -> Participant:
-        stored = participant.model_copy(update={"updated_at": self.now()})
-        as_json = stored.model_dump(mode="json", exclude={"id"})  # JSON columns (intake with dates) as JSON
-        values = {
-            name: as_json[name] if isinstance(value, dict | list) else value
-            for name, value in stored.model_dump(exclude={"id"}).items()
-        }
-        written = self.session.execute(_SAVE_PARTICIPANT, {"participant_id": participant.id, **values})
-        if rowcount(written) == 0:
-            raise LookupError(f"participant {participant.id} does not exist")
-        if (kept := self.session.identity_map.get(_PARTICIPANT_KEY((participant.id,)))) is not None:
-            for name in _PARTICIPANT_COLUMNS:  # an instance this unit of work loaded sees the row as written
-                set_committed_value(kept, name, values[name])
-        row = {"id": participant.id, **values}
-        remember_written(self.session, ("participant", participant.id), ("participant",), row)
-        return Participant.model_validate(row)
+        return _HELD_PARTICIPANTS.save(self.session, participant, self.now())
 
     def get(self, participant_id: int) -> Participant | None:
-        def load() -> dict[str, Any] | None:
-            if (kept := self.session.identity_map.get(_PARTICIPANT_KEY((participant_id,)))) is not None:
-                return to_domain(Participant, kept).model_dump()  # as this unit of work has it (changes included)
-            found = self.session.execute(_PARTICIPANT_BY_ID, {"participant_id": participant_id}).one_or_none()
-            return None if found is None else dict(found._mapping)
-
-        found = remembered(self.session, ("participant", participant_id), ("participant",), load)
-        return None if found is None else Participant.model_validate(found)  # each caller its own record
+        return _HELD_PARTICIPANTS.get(self.session, participant_id)
 
     def find(self, programme_id: int, person_id: int) -> Participant | None:
         row = self.session.exec(_PARTICIPANT, params={"programme_id": programme_id, "person_id": person_id})
