@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.ports import ConversationState
 from storage.repositories import _Repo
-from storage.sql import remember_written, remembered, table
+from storage.sql import remember_as, remembered, table
 from storage.tables import ConversationStateRow
 
 _STATES = table(ConversationStateRow)
@@ -61,7 +61,7 @@ class ConversationRepo(_Repo):
         self.session.execute(_upsert(self.session.get_bind().dialect.name), row)
         if (instance := self.session.identity_map.get(_KEY((state.person_id,)))) is not None:
             self.session.expire(instance)  # loaded by another reader of this unit of work: read again on its next use
-        remember_written(self.session, ("conversation", state.person_id), _TABLES, row)
+        remember_as(self.session, ("conversation", state.person_id), _TABLES, row)
 
     def _read(self, person_id: int) -> dict[str, Any] | None:
         found = self.session.execute(_BY_PERSON, {"person_id": person_id}).one_or_none()

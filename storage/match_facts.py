@@ -80,7 +80,7 @@ def roster(session: Session, programme_id: int) -> list[RosterEntry]:
     roles, states = {r.value: r for r in Role}, {s.value: s for s in ParticipantStatus}
     return [
         RosterEntry(i, pid, name or "?", roles[role], states[status], by, bool(done), bool(onboarded), notices or {})
-        for i, pid, name, role, status, by, done, onboarded, notices in cast(Any, session.execute(statement))
+        for i, pid, name, role, status, by, done, onboarded, notices in cast(Any, session.execute(statement).all())
     ]
 
 
@@ -95,7 +95,7 @@ def answers_taking_part(session: Session, programme_id: int, keys: Sequence[str]
     )
     return {
         person_id: {key: intake[key] for key in keys if intake and intake.get(key) is not None}
-        for person_id, intake in cast(Any, session.execute(statement))
+        for person_id, intake in cast(Any, session.execute(statement).all())
     }
 
 

@@ -28,7 +28,7 @@ __all__ = [
     "keep",
     "listed",
     "read_once",
-    "remember_written",
+    "remember_as",
     "remembered",
     "rowcount",
     "select",
@@ -83,7 +83,7 @@ def listed(session: Session, model: type[D], statement: Executable) -> list[D]:
     where making and copying instances cost most of the time. Pending changes are flushed first, as for any query."""
     result = session.execute(statement)
     names = list(result.keys())
-    return [model.model_validate(dict(zip(names, row, strict=True))) for row in result]
+    return [model.model_validate(dict(zip(names, row, strict=True))) for row in result.all()]
 
 
 _WRITES, _READ = "rmbot.writes", "rmbot.read"
@@ -138,9 +138,10 @@ def remembered(session: Session, key: Hashable, tables: tuple[str, ...], load: C
     return cast(T, found[1])
 
 
-def remember_written(session: Session, key: Hashable, tables: tuple[str, ...], value: Any) -> None:
-    """Hold ``value`` as what :func:`remembered` returns for ``key`` after the unit of work's latest writes: for a
-    repository that has just written a row and knows its stored form, so the next read of it runs no SQL."""
+def remember_as(session: Session, key: Hashable, tables: tuple[str, ...], value: Any) -> None:
+    """Hold ``value`` as what :func:`remembered` returns for ``key`` as of the unit of work's writes so far: for a
+    repository that has just read or written a row under another key and knows its stored form, so the next read
+    of it runs no SQL."""
     session.info.setdefault(_READ, {})[key] = (_stamp(session, tables), value)
 
 
