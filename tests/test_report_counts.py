@@ -175,3 +175,16 @@ def test_a_pulse_held_back_by_the_differencing_rule_says_how_many_more_answers_m
     status = unescape(chat.send(COORD, "status")[0])
     assert "4.0/5 from 5 people (released 2030-03-02; it moves at a release once 5 people have answered since" in status
     assert "(2 so far)" in status and "the next release is on **2030-04-23**" in status
+
+
+def test_status_of_a_large_programme_names_the_first_25_of_a_list_and_counts_the_rest(chat: Chat) -> None:
+    emails = [f"invitee{n:02}@example.com" for n in range(40)]
+    for n, email in enumerate(emails):
+        chat.add_person(email, f"Invitee {n:02}", seniority=7)
+    chat.send(COORD, "invite " + " ".join(emails) + " as mentee")
+    [line] = [line for line in unescape(chat.send(COORD, "status")[0]).splitlines() if line.startswith("Waiting for")]
+    shown, more = line.removeprefix("Waiting for an answer: ").rsplit(" and ", 1)
+    assert len(shown.split(", ")) == 25
+    assert "Invitee 00" in shown and "Invitee 39" not in line
+    waiting = int(more.removesuffix(" more")) + 25
+    assert waiting >= 40  # everyone invited is counted, if not named
