@@ -22,8 +22,8 @@ from sqlmodel import Session
 from bot.model import InboundEvent
 from bot.ports import InboxItem, UnitOfWork
 from storage.inbox_listener import INBOX_CHANNEL, InboxListener
-from storage.inbox_spool import UNIQUE, InboxSpool, row_of, spool_path
-from storage.sql import insert_ignoring_duplicates, select, stored_id, table
+from storage.inbox_spool import InboxSpool, insert_accepted, spool_path
+from storage.sql import select, stored_id, table
 from storage.tables import InboxEventRow
 
 
@@ -116,13 +116,12 @@ class SqlInbox:
             for one, added in zip(group, self.spool.accept([one.event for one in group]), strict=True):
                 one.added = added
             return
-        with Session(self.engine) as session, session.begin():
+        with self.engine.begin() as connection:
             for one in group:
-                event = one.event
-                one.added = insert_ignoring_duplicates(session, InboxEventRow, row_of(event, self.now()), UNIQUE)
+                one.added = insert_accepted(connection, one.event, self.now())
             if any(one.added for one in group) and self.engine.dialect.name == "postgresql":
                 # Sent when this transaction commits, so a listening worker wakes once it can claim the event.
-                session.connection().exec_driver_sql(f"NOTIFY {INBOX_CHANNEL}")
+                connection.exec_driver_sql(f"NOTIFY {INBOX_CHANNEL}")
 
     def listener(self) -> InboxListener | None:
         """On PostgreSQL, a listener that wakes as soon as any process accepts an event; None on SQLite."""

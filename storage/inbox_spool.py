@@ -21,13 +21,13 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func
+from sqlalchemy import Connection, delete, func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot.model import InboundEvent
 from storage import db
-from storage.sql import col, insert_ignoring_duplicates, insert_many_ignoring_duplicates, rowcount, select, table
+from storage.sql import col, insert_ignoring, insert_many_ignoring_duplicates, rowcount, select, table
 from storage.tables import InboxEventRow
 
 UNIQUE = ["platform", "tenant_key", "event_id"]
@@ -44,6 +44,14 @@ def spool_path(main: Engine) -> str | None:
     if not database or database == ":memory:" or database.startswith("file:"):
         return None
     return f"{database}-spool"
+
+
+def insert_accepted(connection: Connection, event: InboundEvent, received_at: datetime) -> bool:
+    """Insert a newly accepted event into ``inbox_event`` on ``connection`` (a plain connection: no ORM session on
+    the acknowledging path), unless it is there already; True when it was added."""
+    row = row_of(event, received_at)
+    statement = insert_ignoring(connection.dialect.name, InboxEventRow, tuple(UNIQUE), tuple(sorted(row)))
+    return connection.execute(statement, row).first() is not None
 
 
 def row_of(event: InboundEvent, received_at: datetime) -> dict[str, Any]:
@@ -86,11 +94,9 @@ class InboxSpool:
         (spooled, or already gathered into the main inbox)."""
         gathered = self._in_main(events)
         added: list[bool] = []
-        with Session(self.engine) as session, session.begin():
+        with self.engine.begin() as connection:
             for event, known in zip(events, gathered, strict=True):
-                added.append(
-                    not known and insert_ignoring_duplicates(session, InboxEventRow, row_of(event, self.now()), UNIQUE)
-                )
+                added.append(not known and insert_accepted(connection, event, self.now()))
         return added
 
     def _in_main(self, events: Sequence[InboundEvent]) -> list[bool]:

@@ -23,6 +23,7 @@ from sqlmodel import SQLModel, col, select
 
 __all__ = [
     "col",
+    "insert_ignoring",
     "insert_ignoring_duplicates",
     "insert_many_ignoring_duplicates",
     "keep",
@@ -175,7 +176,7 @@ def insert_ignoring_duplicates(
     session: Session, model: type[SQLModel], values: dict[str, Any], unique: list[str]
 ) -> bool:
     """INSERT ... ON CONFLICT DO NOTHING on SQLite and PostgreSQL. Returns True when a row was added."""
-    statement = _insert_ignoring(session.get_bind().dialect.name, model, tuple(unique), tuple(sorted(values)))
+    statement = insert_ignoring(session.get_bind().dialect.name, model, tuple(unique), tuple(sorted(values)))
     return session.execute(statement, values).first() is not None
 
 
@@ -184,12 +185,12 @@ def insert_many_ignoring_duplicates(
 ) -> None:
     """:func:`insert_ignoring_duplicates` for many rows with the same columns, in one statement per batch."""
     if rows:
-        statement = _insert_ignoring(session.get_bind().dialect.name, model, tuple(unique), tuple(sorted(rows[0])))
+        statement = insert_ignoring(session.get_bind().dialect.name, model, tuple(unique), tuple(sorted(rows[0])))
         session.execute(statement, rows)
 
 
 @cache
-def _insert_ignoring(
+def insert_ignoring(
     dialect_name: str, model: type[SQLModel], unique: tuple[str, ...], columns: tuple[str, ...]
 ) -> Executable:
     """The statement of :func:`insert_ignoring_duplicates`, built once per table, key and set of columns (the
