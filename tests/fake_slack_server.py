@@ -48,6 +48,7 @@ class FakeSlack(SlackMethods):
         self.violations = 0
         self.rate_limited = 0
         self._scripted: dict[str, list[tuple[int, dict[str, Any], dict[str, str]]]] = collections.defaultdict(list)
+        self._delays: dict[str, float] = {}
         self._ids = itertools.count(1)
         self._channels: dict[frozenset[str], str] = {}
         self._window: dict[str, collections.deque[float]] = collections.defaultdict(collections.deque)
@@ -78,6 +79,10 @@ class FakeSlack(SlackMethods):
         self._scripted[method] += [
             (429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(retry_after)})
         ] * times
+
+    def slow(self, method: str, seconds: float) -> None:
+        """Every later call of ``method`` is answered only after ``seconds`` (a Slack that is slow to answer)."""
+        self._delays[method] = seconds
 
     def calls_to(self, method: str) -> list[Call]:
         """Successful calls of ``method`` (answered ``ok``)."""
@@ -130,6 +135,8 @@ class FakeSlack(SlackMethods):
 
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
+        if method in self._delays:
+            await asyncio.sleep(self._delays[method])
         args: dict[str, Any] = dict(request.query)
         if request.method == "POST":
             if request.content_type == "application/json":

@@ -196,6 +196,22 @@ async def test_in_a_group_dm_with_someone_else_the_pairs_answer_stays_private(sq
             assert all(GOAL not in json.dumps(c.args) for c in fake.calls if c.method != "chat.postMessage")
 
 
+async def test_a_slow_slack_never_delays_the_ack_of_a_group_dm_command_and_the_answer_stays_private(
+    sqlite_store: SqlStore,
+) -> None:
+    paired(sqlite_store, session=False)
+    with FakeSlack(users=fake_users()) as fake:
+        group = fake.group_dm(MENTOR, MENTEE)
+        fake.slow("conversations.members", 5.0)  # who is in the group DM: not known in time
+        async with SlackBot(sqlite_store, fake) as bot:
+            started = time.monotonic()
+            assert (await bot.event(group_body(bot, MENTEE, group, "mentoring goals")))[0] == 200
+            assert time.monotonic() - started < 2.5  # well inside Slack's 3 s
+            await bot.work()
+            assert not fake.posts(group)  # not known to be the pair's own group DM: nothing shown there
+            assert GOAL in fake.posts(fake.dm_channel(MENTEE))[-1]["text"]
+
+
 async def test_what_is_not_the_pairs_own_is_answered_privately_and_chatter_is_ignored(sqlite_store: SqlStore) -> None:
     paired(sqlite_store, session=False)
     with FakeSlack(users=fake_users()) as fake:

@@ -15,6 +15,7 @@ message, so in a group DM it is the same command as the ``message.mpim`` that br
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime
 from typing import Any
@@ -29,6 +30,9 @@ from bot.model import InboundEvent, Platform, capped
 log = logging.getLogger(__name__)
 MAX_MEMBERS = 16
 """A group DM holds at most 9 people; anything bigger is not a pair's group DM."""
+MEMBERS_TIMEOUT = 1.0
+"""Seconds the people of a group DM may take to arrive: the ack waits for them, and must leave within Slack's 3 s
+(a profile lookup of the sender may take 1.5 s more: ``adapters/slack/directory.py``)."""
 
 
 def _sent_at(seconds: Any) -> datetime:
@@ -75,11 +79,13 @@ def from_group_message(body: dict[str, Any], bot_user: str) -> InboundEvent | No
 
 
 async def group_members(client: AsyncWebClient, channel: str, bot_user: str) -> tuple[str, ...]:
-    """The people of the group DM ``channel`` (the bot left out). Any failure gives (): the answer is then
-    private, never shown to people it may not be for."""
+    """The people of the group DM ``channel`` (the bot left out). Any failure, or no answer within
+    :data:`MEMBERS_TIMEOUT`, gives (): the answer is then private, never shown to people it may not be for."""
     try:
-        listed = await client.conversations_members(channel=channel, limit=MAX_MEMBERS + 1)
-    except (SlackApiError, SlackClientError, OSError) as problem:
+        listed = await asyncio.wait_for(
+            client.conversations_members(channel=channel, limit=MAX_MEMBERS + 1), MEMBERS_TIMEOUT
+        )
+    except (SlackApiError, SlackClientError, OSError, TimeoutError) as problem:
         log.info("the people of %s could not be listed (%s); answering privately", channel, problem)
         return ()
     members = [str(user) for user in listed.get("members") or [] if user != bot_user]
