@@ -43,6 +43,7 @@ from fake_calendars_calls import Call
 from fake_calendars_google import GOOGLE_AUDIENCE, GOOGLE_ID, GoogleCalendar
 from fake_calendars_graph import GraphCalendar
 from fake_teams import LOGIN_URL, login_transport
+from local_server import LocalServer
 
 __all__ = [
     "BUSY_SUBJECT",
@@ -70,8 +71,11 @@ def _service_account_key() -> rsa.RSAPrivateKey:
 
 
 @dataclass
-class FakeCalendars(GraphCalendar, GoogleCalendar):
+class FakeCalendars(GraphCalendar, GoogleCalendar, LocalServer):
     """The fake calendars. Use as a context manager; ``graph_url`` and ``google_url`` are where the bot calls."""
+
+    thread_name = "fake-calendars"
+    shutdown_timeout = 0.1
 
     busy: dict[str, list[tuple[datetime, datetime]]] = field(default_factory=dict)
     unreachable: dict[str, int | str] = field(default_factory=dict)
@@ -121,21 +125,8 @@ class FakeCalendars(GraphCalendar, GoogleCalendar):
 
     # -- lifecycle -----------------------------------------------------------------------------------
 
-    def __enter__(self) -> FakeCalendars:
-        ready = threading.Event()
-        self._thread = threading.Thread(target=self._run, args=(ready,), name="fake-calendars", daemon=True)
-        self._thread.start()
-        ready.wait(10)
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        assert self.loop is not None
-        asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self.loop).result(10)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self._thread.join(10)
-
-    def _run(self, ready: threading.Event) -> None:
-        self.loop = asyncio.new_event_loop()
+    def make_app(self) -> web.Application:
+        """The fake's routes."""
         app = web.Application()
         app.router.add_get("/{tenant}/v2.0/.well-known/openid-configuration", self._login_metadata)
         app.router.add_post("/{tenant}/oauth2/v2.0/token", self._entra_token)
@@ -147,14 +138,7 @@ class FakeCalendars(GraphCalendar, GoogleCalendar):
         app.router.add_post("/google/calendar/v3/freeBusy", self._free_busy)
         app.router.add_post("/google/calendar/v3/calendars/{calendar}/events", self._google_insert)
         app.router.add_route("*", "/google/calendar/v3/calendars/{calendar}/events/{id}", self._google_event)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
-        self.loop.run_until_complete(self._runner.setup())
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        self.loop.run_until_complete(site.start())
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.base = f"http://127.0.0.1:{self.port}"
-        ready.set()
-        self.loop.run_forever()
+        return app
 
 
 def wait_until(check: Any, seconds: float = 5.0) -> None:

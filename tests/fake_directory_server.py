@@ -10,6 +10,8 @@ from typing import Any
 
 from aiohttp import web
 
+from local_server import LocalServer
+
 
 @dataclass
 class Request:
@@ -32,8 +34,10 @@ class Scripted:
     after: int = 0
 
 
-class ThreadedFake:
+class ThreadedFake(LocalServer):
     """Base of a fake API server; use as a context manager. ``base`` is its URL once entered."""
+
+    thread_name = "fake-directory"
 
     def __init__(self) -> None:
         self.requests: list[Request] = []
@@ -83,28 +87,8 @@ class ThreadedFake:
 
     # -- lifecycle -------------------------------------------------------------------------------------
 
-    def __enter__(self) -> Any:
-        ready = threading.Event()
-        self._thread = threading.Thread(target=self._run, args=(ready,), name=type(self).__name__, daemon=True)
-        self._thread.start()
-        ready.wait(10)
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        assert self.loop is not None
-        asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self.loop).result(10)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self._thread.join(10)
-
-    def _run(self, ready: threading.Event) -> None:
-        self.loop = asyncio.new_event_loop()
+    def make_app(self) -> web.Application:
+        """The fake's routes."""
         app = web.Application()
         self.routes(app)
-        self._runner = web.AppRunner(app, access_log=None)
-        self.loop.run_until_complete(self._runner.setup())
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        self.loop.run_until_complete(site.start())
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.base = f"http://127.0.0.1:{port}"
-        ready.set()
-        self.loop.run_forever()
+        return app

@@ -29,6 +29,7 @@ import requests
 from aiohttp import web
 
 from fake_teams import LOGIN_URL, login_transport
+from local_server import LocalServer
 
 GRAPH_SCOPE = "https://graph.microsoft.com/.default"
 
@@ -56,8 +57,11 @@ class Call:
 
 
 @dataclass
-class FakeGraph:
+class FakeGraph(LocalServer):
     """The fake Graph; use as a context manager. ``url`` is what TEAMS_GRAPH_URL is set to."""
+
+    thread_name = "fake-graph"
+    shutdown_timeout = 0.1
 
     catalog_app_id: str
     users: list[GraphUser] = field(default_factory=list)
@@ -104,37 +108,18 @@ class FakeGraph:
 
     # -- lifecycle ---------------------------------------------------------------------------------------
 
-    def __enter__(self) -> FakeGraph:
-        ready = threading.Event()
-        self._thread = threading.Thread(target=self._run, args=(ready,), name="fake-graph", daemon=True)
-        self._thread.start()
-        ready.wait(10)
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        assert self.loop is not None
-        asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self.loop).result(10)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self._thread.join(10)
-
-    def _run(self, ready: threading.Event) -> None:
-        self.loop = asyncio.new_event_loop()
+    def make_app(self) -> web.Application:
+        """The fake's routes."""
         app = web.Application()
         app.router.add_post("/v1.0/users/{user}/teamwork/installedApps", self._install)
         app.router.add_get("/v1.0/users/{user}/teamwork/installedApps", self._list)
         app.router.add_get("/v1.0/users/{user}/teamwork/installedApps/{installation}/chat", self._chat)
         app.router.add_post("/{tenant}/oauth2/v2.0/token", self._token)
         app.router.add_get("/{tenant}/v2.0/.well-known/openid-configuration", self._login_metadata)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
-        self.loop.run_until_complete(self._runner.setup())
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        self.loop.run_until_complete(site.start())
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.base = f"http://127.0.0.1:{port}"
+        return app
+
+    def started(self) -> None:
         self.url = f"{self.base}/v1.0"
-        ready.set()
-        self.loop.run_forever()
-        self.loop.close()
 
     # -- Graph -------------------------------------------------------------------------------------------
 

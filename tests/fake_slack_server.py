@@ -22,14 +22,17 @@ from aiohttp import WSMsgType, web
 
 from fake_slack_methods import SlackMethods
 from fake_slack_models import Call, Limits
+from local_server import LocalServer
 
 JSON_ARGS = {"blocks", "files", "view", "metadata", "attachments"}
 """Arguments Slack takes as JSON even in a form-encoded call."""
 
 
 @dataclass
-class FakeSlack(SlackMethods):
+class FakeSlack(SlackMethods, LocalServer):
     """The fake Slack Web API. Use as a context manager; ``api_url`` is what SLACK_API_URL gets."""
+
+    thread_name = "fake-slack"
 
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     tokens: dict[str, str] = field(default_factory=lambda: {"xoxb-test": "T111"})
@@ -101,35 +104,17 @@ class FakeSlack(SlackMethods):
 
     # -- lifecycle -------------------------------------------------------------------------------------
 
-    def __enter__(self) -> FakeSlack:
-        ready = threading.Event()
-        self._thread = threading.Thread(target=self._run, args=(ready,), name="fake-slack", daemon=True)
-        self._thread.start()
-        ready.wait(10)
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        assert self.loop is not None
-        asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self.loop).result(10)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self._thread.join(10)
-
-    def _run(self, ready: threading.Event) -> None:
-        self.loop = asyncio.new_event_loop()
+    def make_app(self) -> web.Application:
+        """The fake's routes."""
         app = web.Application(client_max_size=50 * 1024 * 1024)
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_get("/link", self._socket)
         app.router.add_get("/_stats", self._stats)
-        self._runner = web.AppRunner(app, access_log=None)
-        self.loop.run_until_complete(self._runner.setup())
-        site = web.TCPSite(self._runner, "127.0.0.1", getattr(self, "port_wanted", 0))
-        self.loop.run_until_complete(site.start())
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.base = f"http://127.0.0.1:{self.port}"
+        return app
+
+    def started(self) -> None:
         self.api_url = f"{self.base}/api/"
-        ready.set()
-        self.loop.run_forever()
 
     # -- the Web API -----------------------------------------------------------------------------------
 

@@ -25,14 +25,18 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from fake_teams_identity import MicrosoftIdentity, signing_key
 from fake_teams_models import Post
+from local_server import LocalServer
 
 WINDOWS = ((7, 1.0), (8, 2.0), (60, 30.0), (1800, 3600.0))
 """Teams' limits per conversation: (messages, seconds), at most that many messages within that many seconds."""
 
 
 @dataclass
-class FakeTeams(MicrosoftIdentity):
+class FakeTeams(MicrosoftIdentity, LocalServer):
     """The fake connector. Use as a context manager; ``service_url`` goes into activities."""
+
+    thread_name = "fake-teams"
+    shutdown_timeout = 0.1
 
     allow_create: set[str] = field(default_factory=set)
     """Account ids (``29:…``) a personal chat may be created for."""
@@ -108,29 +112,8 @@ class FakeTeams(MicrosoftIdentity):
 
     # -- lifecycle ---------------------------------------------------------------------------------------
 
-    def __enter__(self) -> FakeTeams:
-        ready = threading.Event()
-        self._thread = threading.Thread(target=self._run, args=(ready,), name="fake-teams", daemon=True)
-        self._thread.start()
-        ready.wait(10)
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        assert self.loop is not None
-
-        async def stop() -> None:
-            await self._runner.cleanup()
-            pending = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-            for task in pending:  # answers still being delayed (``answer_late``)
-                task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
-
-        asyncio.run_coroutine_threadsafe(stop(), self.loop).result(10)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self._thread.join(10)
-
-    def _run(self, ready: threading.Event) -> None:
-        self.loop = asyncio.new_event_loop()
+    def make_app(self) -> web.Application:
+        """The fake's routes."""
         app = web.Application(client_max_size=10 * 1024 * 1024)
         app.router.add_post("/v3/conversations/{conversation}/activities", self._activity)
         app.router.add_put("/v3/conversations/{conversation}/activities/{activity}", self._update)
@@ -142,15 +125,18 @@ class FakeTeams(MicrosoftIdentity):
         app.router.add_get("/metadata/identity/oauth2/token", self._identity)
         app.router.add_post("/{tenant}/oauth2/v2.0/token", self._token)
         app.router.add_get("/{tenant}/v2.0/.well-known/openid-configuration", self._login_metadata)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
-        self.loop.run_until_complete(self._runner.setup())
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        self.loop.run_until_complete(site.start())
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.base = f"http://127.0.0.1:{self.port}"
+        return app
+
+    def started(self) -> None:
         self.service_url = self.base + "/"
-        ready.set()
-        self.loop.run_forever()
+
+    async def stopping(self) -> None:
+        """Stop serving, and drop the answers still being delayed (``answer_late``)."""
+        await self._runner.cleanup()
+        pending = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
 
     # -- the connector -----------------------------------------------------------------------------------
 
