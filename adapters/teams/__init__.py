@@ -12,7 +12,10 @@ Modules, each small and with one job:
 * :mod:`~adapters.teams.markdown`, :mod:`~adapters.teams.cards`, :mod:`~adapters.teams.inputs`: neutral
   messages as Adaptive Cards 1.5 (text, facts, images, files, buttons, questions and forms).
 * :mod:`~adapters.teams.delivery`, :mod:`~adapters.teams.connector`, :mod:`~adapters.teams.pacing`: the
-  outbox deliverer (proactive messages through stored references, the send journal, Teams' limits).
+  outbox deliverer (proactive messages through stored references, the send journal, Teams' limits), with
+  :mod:`~adapters.teams.posting` (one activity posted, paced and backed off),
+  :mod:`~adapters.teams.personal_chats` (a person's chat with the bot found or created) and
+  :mod:`~adapters.teams.install_hold` (messages held for people without the app, and their coordinators told).
 * :mod:`~adapters.teams.roster`, :mod:`~adapters.teams.graph`: reaching people who never wrote to the bot
   (team rosters read when the app is added to a team; the app installed for someone through Microsoft Graph).
 * :mod:`~adapters.teams.links`: signed, expiring download links for files.
