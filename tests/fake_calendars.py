@@ -42,7 +42,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from fake_calendars_calls import Call
 from fake_calendars_google import GOOGLE_AUDIENCE, GOOGLE_ID, GoogleCalendar
 from fake_calendars_graph import GraphCalendar
-from fake_teams import LOGIN_URL, login_transport
+from fake_teams import LOGIN_URL, login_metadata, login_transport
 from local_server import LocalServer
 
 __all__ = [
@@ -128,7 +128,7 @@ class FakeCalendars(GraphCalendar, GoogleCalendar, LocalServer):
     def make_app(self) -> web.Application:
         """The fake's routes."""
         app = web.Application()
-        app.router.add_get("/{tenant}/v2.0/.well-known/openid-configuration", self._login_metadata)
+        app.router.add_get("/{tenant}/v2.0/.well-known/openid-configuration", login_metadata)
         app.router.add_post("/{tenant}/oauth2/v2.0/token", self._entra_token)
         app.router.add_post("/graph/v1.0/users/{user}/calendar/getSchedule", self._get_schedule)
         app.router.add_post("/graph/v1.0/users/{user}/events", self._graph_create)

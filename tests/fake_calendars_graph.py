@@ -15,7 +15,6 @@ from typing import Any
 from aiohttp import web
 
 from fake_calendars_calls import RecordedCalls
-from fake_teams import LOGIN_URL
 
 
 class GraphCalendar(RecordedCalls):
@@ -29,16 +28,6 @@ class GraphCalendar(RecordedCalls):
     _ids: itertools.count[int]
 
     # -- Microsoft Entra ID ----------------------------------------------------------------------------
-
-    async def _login_metadata(self, request: web.Request) -> web.Response:
-        tenant = request.match_info["tenant"]
-        return web.json_response(
-            {
-                "issuer": f"{LOGIN_URL}/{tenant}/v2.0",
-                "authorization_endpoint": f"{LOGIN_URL}/{tenant}/oauth2/v2.0/authorize",
-                "token_endpoint": f"{LOGIN_URL}/{tenant}/oauth2/v2.0/token",
-            }
-        )
 
     async def _entra_token(self, request: web.Request) -> web.Response:
         form = {k: str(v) for k, v in (await request.post()).items()}

@@ -30,7 +30,7 @@ import requests
 from aiohttp import web
 
 from fake_graph import GRAPH_SCOPE
-from fake_teams import LOGIN_URL, login_transport
+from fake_teams import login_metadata, login_transport
 from local_server import LocalServer
 
 
@@ -149,7 +149,7 @@ class FakeEntra(LocalServer):
         app.router.add_get("/v1.0/users/delta", self._delta)
         app.router.add_post("/v1.0/$batch", self._batch)
         app.router.add_post("/{tenant}/oauth2/v2.0/token", self._token)
-        app.router.add_get("/{tenant}/v2.0/.well-known/openid-configuration", self._login_metadata)
+        app.router.add_get("/{tenant}/v2.0/.well-known/openid-configuration", login_metadata)
         return app
 
     def started(self) -> None:
@@ -267,16 +267,6 @@ class FakeEntra(LocalServer):
         return web.json_response({"responses": answers})
 
     # -- Microsoft Entra ID ----------------------------------------------------------------------------------
-
-    async def _login_metadata(self, request: web.Request) -> web.Response:
-        tenant = request.match_info["tenant"]
-        return web.json_response(
-            {
-                "issuer": f"{LOGIN_URL}/{tenant}/v2.0",
-                "authorization_endpoint": f"{LOGIN_URL}/{tenant}/oauth2/v2.0/authorize",
-                "token_endpoint": f"{LOGIN_URL}/{tenant}/oauth2/v2.0/token",
-            }
-        )
 
     async def _token(self, request: web.Request) -> web.Response:
         form = {k: str(v) for k, v in (await request.post()).items()}

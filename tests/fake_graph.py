@@ -28,7 +28,7 @@ from typing import Any
 import requests
 from aiohttp import web
 
-from fake_teams import LOGIN_URL, login_transport
+from fake_teams import login_metadata, login_transport
 from local_server import LocalServer
 
 GRAPH_SCOPE = "https://graph.microsoft.com/.default"
@@ -115,7 +115,7 @@ class FakeGraph(LocalServer):
         app.router.add_get("/v1.0/users/{user}/teamwork/installedApps", self._list)
         app.router.add_get("/v1.0/users/{user}/teamwork/installedApps/{installation}/chat", self._chat)
         app.router.add_post("/{tenant}/oauth2/v2.0/token", self._token)
-        app.router.add_get("/{tenant}/v2.0/.well-known/openid-configuration", self._login_metadata)
+        app.router.add_get("/{tenant}/v2.0/.well-known/openid-configuration", login_metadata)
         return app
 
     def started(self) -> None:
@@ -219,16 +219,6 @@ class FakeGraph(LocalServer):
         )
 
     # -- Microsoft Entra ID --------------------------------------------------------------------------------
-
-    async def _login_metadata(self, request: web.Request) -> web.Response:
-        tenant = request.match_info["tenant"]
-        return web.json_response(
-            {
-                "issuer": f"{LOGIN_URL}/{tenant}/v2.0",
-                "authorization_endpoint": f"{LOGIN_URL}/{tenant}/oauth2/v2.0/authorize",
-                "token_endpoint": f"{LOGIN_URL}/{tenant}/oauth2/v2.0/token",
-            }
-        )
 
     async def _token(self, request: web.Request) -> web.Response:
         """Client credentials for Graph only: a token for another scope is refused (invalid_scope)."""

@@ -11,7 +11,7 @@ records, with the Teams conformance kit (``fake_teams_models``).
 from __future__ import annotations
 
 from fake_teams_connector import WINDOWS, FakeTeams
-from fake_teams_identity import ISSUER, KEY_ID, LOGIN_URL, NEW_KEY_ID, login_transport, signing_key
+from fake_teams_identity import ISSUER, KEY_ID, LOGIN_URL, NEW_KEY_ID, login_metadata, login_transport, signing_key
 from fake_teams_models import SPECS, Post, activity_file
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "FakeTeams",
     "Post",
     "activity_file",
+    "login_metadata",
     "login_transport",
     "signing_key",
 ]

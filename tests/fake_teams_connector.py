@@ -23,7 +23,7 @@ from typing import Any
 from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from fake_teams_identity import MicrosoftIdentity, signing_key
+from fake_teams_identity import MicrosoftIdentity, login_metadata, signing_key
 from fake_teams_models import Post
 from local_server import LocalServer
 
@@ -124,7 +124,7 @@ class FakeTeams(MicrosoftIdentity, LocalServer):
         app.router.add_get("/keys", self._keys)
         app.router.add_get("/metadata/identity/oauth2/token", self._identity)
         app.router.add_post("/{tenant}/oauth2/v2.0/token", self._token)
-        app.router.add_get("/{tenant}/v2.0/.well-known/openid-configuration", self._login_metadata)
+        app.router.add_get("/{tenant}/v2.0/.well-known/openid-configuration", login_metadata)
         return app
 
     def started(self) -> None:

@@ -60,6 +60,19 @@ def login_transport(base: Callable[[], str]) -> requests.Session:
     return ToFake()
 
 
+async def login_metadata(request: web.Request) -> web.Response:
+    """Microsoft Entra ID's OpenID metadata for a tenant (MSAL reads its token endpoint from it): a route of every
+    fake that stands in for the Microsoft login."""
+    tenant = request.match_info["tenant"]
+    return web.json_response(
+        {
+            "issuer": f"{LOGIN_URL}/{tenant}/v2.0",
+            "authorization_endpoint": f"{LOGIN_URL}/{tenant}/oauth2/v2.0/authorize",
+            "token_endpoint": f"{LOGIN_URL}/{tenant}/oauth2/v2.0/token",
+        }
+    )
+
+
 class MicrosoftIdentity:
     """Tokens, signing keys, Microsoft Entra ID and Azure's instance metadata, as ``FakeTeams`` serves them."""
 
@@ -126,17 +139,6 @@ class MicrosoftIdentity:
         """A transport for MSAL that reaches this fake wherever it is asked for ``LOGIN_URL`` (MSAL accepts
         only https:// authorities; the fake speaks plain HTTP on 127.0.0.1)."""
         return login_transport(lambda: self.base)
-
-    async def _login_metadata(self, request: web.Request) -> web.Response:
-        """Microsoft Entra ID's OpenID metadata for a tenant (MSAL reads its token endpoint from it)."""
-        tenant = request.match_info["tenant"]
-        return web.json_response(
-            {
-                "issuer": f"{LOGIN_URL}/{tenant}/v2.0",
-                "authorization_endpoint": f"{LOGIN_URL}/{tenant}/oauth2/v2.0/authorize",
-                "token_endpoint": f"{LOGIN_URL}/{tenant}/oauth2/v2.0/token",
-            }
-        )
 
     @staticmethod
     def issued_token(tenant: str) -> str:
