@@ -1,32 +1,19 @@
-"""Flow steps as data (bot/flows/definition.py) and how typed answers are validated (bot/flows/inputs.py)."""
+"""How typed answers to flow steps are validated and shown back (bot/flows/inputs.py)."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.flows.definition import Flow, FlowDefinitionError, Step, StepChoice, load_flow, parse_flow
+from bot.flows.definition import Step
 from bot.flows.inputs import parse_answer, show_answer
 from bot.markup import plain_text
 from bot.values import ValueProblem
 from bot.wording import say, wording
-
-TODAY = date(2027, 1, 10)
-
-FOCUS = (
-    StepChoice("digital", "Digital tools"),
-    StepChoice("social_media", "Social media"),
-    StepChoice("inclusion", "Inclusion"),
-    StepChoice("custom", "Something else"),
-)
-
-
-def step(kind: str, **fields: Any) -> Step:
-    return Step(id=fields.pop("id", kind), kind=kind, prompt=fields.pop("prompt", "Question?"), **fields)
+from flow_support import FOCUS, TODAY, step
 
 
 def answer(the_step: Step, raw: Any, answers: dict[str, Any] | None = None) -> Any:
@@ -263,181 +250,3 @@ def test_show_answer(the_step: Step, value: Any, shown: str) -> None:
 def test_shown_answers_parse_back_to_the_same_value(the_step: Step, raw: str) -> None:
     value = answer(the_step, raw)
     assert answer(the_step, show_answer(the_step, value)) == value
-
-
-# --- when conditions and flow order -------------------------------------------------------------------
-
-
-def test_step_applies_with_value_and_list_conditions() -> None:
-    always = step("text")
-    assert always.applies({})
-    detail = step("text", when={"focus": "custom"})
-    assert detail.applies({"focus": "custom"})
-    assert not detail.applies({"focus": "digital"})
-    assert not detail.applies({})
-    either = step("text", when={"focus": ["custom", "inclusion"]})
-    assert either.applies({"focus": "inclusion"})
-    assert not either.applies({"focus": "digital"})
-    both = step("text", when={"focus": "custom", "role": ["mentor"]})
-    assert both.applies({"focus": "custom", "role": "mentor"})
-    assert not both.applies({"focus": "custom", "role": "mentee"})
-    flag = step("text", when={"remote": True})
-    assert flag.applies({"remote": True})
-    assert not flag.applies({"remote": False})
-
-
-def _flow() -> Flow:
-    return Flow(
-        id="f",
-        version=1,
-        title="F",
-        steps=(
-            step("text", id="name"),
-            step("choice", id="focus", choices=FOCUS),
-            step("text", id="focus_detail", when={"focus": "custom"}),
-            step("yes_no", id="remote"),
-            step("time_zone", id="zone", when={"remote": True}),
-            step("yes_no", id="confirm"),
-        ),
-    )
-
-
-def test_next_step_walks_the_flow_skipping_conditional_steps() -> None:
-    flow = _flow()
-    answers: dict[str, Any] = {}
-    assert flow.next_step(None, answers).id == "name"
-    answers["name"] = "X"
-    assert flow.next_step("name", answers).id == "focus"
-    answers["focus"] = "digital"
-    assert flow.next_step("focus", answers).id == "remote"
-    answers["remote"] = False
-    assert flow.next_step("remote", answers).id == "confirm"
-    answers["confirm"] = True
-    assert flow.next_step("confirm", answers) is None
-
-
-def test_next_step_asks_conditional_steps_when_they_apply() -> None:
-    flow = _flow()
-    answers = {"name": "X", "focus": "custom"}
-    assert flow.next_step("focus", answers).id == "focus_detail"
-    answers.update(focus_detail="AI", remote=True)
-    assert flow.next_step("remote", answers).id == "zone"
-
-
-def test_next_step_returns_to_earlier_unanswered_steps() -> None:
-    flow = _flow()
-    assert flow.next_step("remote", {"remote": False, "confirm": True}).id == "name"
-    assert flow.next_step("unknown-step", {"name": "X"}).id == "focus"
-    assert flow.step("zone").kind == "time_zone"
-    assert flow.step("nope") is None
-
-
-# --- flow definitions ---------------------------------------------------------------------------------
-
-
-def _data(*steps: dict[str, Any]) -> dict[str, Any]:
-    return {"id": "f", "version": 2, "steps": list(steps)}
-
-
-def test_parse_flow_defaults() -> None:
-    flow = parse_flow(
-        _data(
-            {"id": "first_name", "prompt": "Name?"},
-            {"id": "notes", "kind": "long_text", "prompt": "Notes?", "required": False},
-            {"id": "pick", "kind": "choice", "prompt": "Pick", "choices": [{"value": 1, "label": "One"}]},
-        )
-    )
-    assert (flow.id, flow.version, flow.title) == ("f", 2, "f")
-    first, notes, pick = flow.steps
-    assert (first.kind, first.label, first.required, first.min_length, first.max_length) == (
-        "text",
-        "first name",
-        True,
-        1,
-        300,
-    )
-    assert (notes.max_length, notes.required) == (2000, False)
-    assert pick.choices == (StepChoice("1", "One"),)
-
-
-def test_parse_flow_rejects_unknown_kind() -> None:
-    with pytest.raises(FlowDefinitionError, match="unknown kind"):
-        parse_flow(_data({"id": "a", "kind": "colour", "prompt": "?"}))
-
-
-def test_parse_flow_rejects_duplicate_step_id() -> None:
-    with pytest.raises(FlowDefinitionError, match="twice"):
-        parse_flow(_data({"id": "a", "prompt": "?"}, {"id": "a", "kind": "number", "prompt": "?"}))
-
-
-@pytest.mark.parametrize("kind", ["choice", "multi_choice", "rank"])
-def test_parse_flow_rejects_choice_steps_without_choices(kind: str) -> None:
-    with pytest.raises(FlowDefinitionError, match="needs choices"):
-        parse_flow(_data({"id": "a", "kind": kind, "prompt": "?"}))
-    with pytest.raises(FlowDefinitionError, match="needs choices"):
-        parse_flow(_data({"id": "a", "kind": kind, "prompt": "?", "choices": []}))
-
-
-@pytest.mark.parametrize(
-    "data",
-    [
-        {"version": 1, "steps": []},
-        {"id": "f", "steps": []},
-        {"id": "f", "version": 1},
-        _data({"id": "a"}),
-        _data({"prompt": "?"}),
-        _data({"id": "a", "kind": "choice", "prompt": "?", "choices": [{"value": "x"}]}),
-    ],
-)
-def test_parse_flow_rejects_missing_fields(data: dict[str, Any]) -> None:
-    with pytest.raises(FlowDefinitionError):
-        parse_flow(data)
-
-
-REALISTIC_ANSWERS = {
-    "name": "Digital *Reverse* Mentoring 2027",
-    "focus": "custom",
-    "focus_detail": "AI at work",
-    "goal_metric": "mentees' team-rated digital confidence (1-10)",
-    "goal_lower_better": True,
-    "goal_baseline": 5.2,
-    "goal_target": 6.5,
-    "goal_date": "2027-12-31",
-    "starts_on": "2027-01-15",
-    "ends_on": "2027-07-15",
-    "cadence": 14,
-    "session_minutes": 45,
-    "expectations": "Not a promotion track; one hour a month; what is said stays in the pair.",
-    "confirm": True,
-}
-
-
-def test_program_new_loads_and_every_prompt_renders() -> None:
-    flow = load_flow("program_new")
-    assert flow.id == "program_new"
-    ids = [s.id for s in flow.steps]
-    assert set(ids) <= set(REALISTIC_ANSWERS)
-    assert ids[0] == "name" and ids[-1] == "confirm"
-    for the_step in flow.steps:
-        rendered = wording().render_source(the_step.prompt, answers=REALISTIC_ANSWERS, context={})
-        assert rendered.strip(), the_step.id
-        if the_step.choices:
-            assert len({c.value for c in the_step.choices}) == len(the_step.choices)
-        if the_step.after and the_step.after != "today":
-            assert the_step.after in ids[: ids.index(the_step.id)]
-        for key in the_step.when:
-            assert key in ids[: ids.index(the_step.id)]
-    confirm = plain_text(wording().render_source(flow.step("confirm").prompt, answers=REALISTIC_ANSWERS, context={}))
-    # the typed name is shown as typed, not turned into markup
-    assert "Digital *Reverse* Mentoring 2027" in confirm
-    assert "2027-01-15" in confirm and "2027-07-15" in confirm
-
-
-def test_program_new_hints_are_valid_answers() -> None:
-    flow = load_flow("program_new")
-    answers: dict[str, Any] = {}
-    for the_step in flow.steps:
-        if the_step.hint and the_step.applies(answers):
-            answers[the_step.id] = parse_answer(the_step, the_step.hint, answers, TODAY)
-    assert answers["cadence"] == 14
-    assert answers["session_minutes"] == 45

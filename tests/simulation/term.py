@@ -14,31 +14,21 @@ from sqlmodel import Session, select
 
 from bot.clock import OffsetClock
 from bot.model import Action, Choice, OutgoingMessage
-from bot.sessions.buttons import OutcomeValue, SlotOtherValue, SlotPickValue
 from bot.wording import unescape
 from chat import Chat
 from simulation import organisation
 from simulation.behaviours import Behaviour, load
 from simulation.calendar import check_invites
-from simulation.log import Circle, Questionnaire, Stop, TermLog
-from simulation.reactions import TITLES, answer, flow_of
-from simulation.wording import apology, closed_notice, lost_notice, not_a_command, team_rating_label
+from simulation.log import Questionnaire, Stop, TermLog
+from simulation.questionnaires import on_question
+from simulation.reactions import flow_of
+from simulation.sessions import on_followup, on_offer
+from simulation.wording import apology, closed_notice, lost_notice, team_rating_label
 from storage.sql import col
 from storage.store import SqlStore
 from storage.tables import OutboxMessageRow
 
 TICK = timedelta(hours=3)
-
-
-def survey_kind(text: str) -> str:
-    """``midpoint`` or ``final`` for the first question of a survey (its introduction says which), else ""."""
-    return (
-        "midpoint"
-        if "We're halfway through" in text
-        else "final"
-        if "is ending: a five-question survey" in text
-        else ""
-    )
 
 
 class ErrorLog(logging.Handler):
@@ -172,11 +162,11 @@ class Simulation:
                 self.rng.uniform(*behaviour.delay_hours), lambda: self.press(email, message, "intake.previous", ":keep")
             )
         elif message.question is not None:
-            self.on_question(email, message, solicited)
+            on_question(self, email, message, solicited)
         elif "slot.pick" in actions or "slot.other" in actions:  # times offered, or none that fits everyone
-            self.on_offer(email, message)
+            on_offer(self, email, message)
         elif "session.outcome" in actions:
-            self.on_followup(email, message)
+            on_followup(self, email, message)
         elif "pulse.start" in actions and self.rng.random() < behaviour.answer:
             self.later(self.rng.uniform(*behaviour.delay_hours), lambda: self.press(email, message, "pulse.start"))
         elif "session.next" in actions:
@@ -218,139 +208,6 @@ class Simulation:
         elif roll < behaviour.consent + behaviour.decline:
             self.log.declined[email] = self.now
             self.press(email, message, "consent", ":decline")
-
-    # -- questionnaires --------------------------------------------------------------------------
-
-    def on_question(self, email: str, message: OutgoingMessage, solicited: bool) -> None:
-        assert message.question is not None
-        flow = flow_of(message)
-        record = self.current.get(email)
-        same = record is not None and record.done_at is None and (flow == record.flow or record.flow in flow.split("/"))
-        if same and self.actor == email and solicited:
-            self.continued.add(email)
-        else:
-            record = next(
-                (
-                    r
-                    for r in self.log.questionnaires.get(email, [])
-                    if r.done_at is None and not r.closed_with_notice and r.flow == flow
-                ),
-                None,
-            )
-            if record is None:
-                behaviour = self.behaviour[email]
-                record = Questionnaire(
-                    flow=flow,
-                    title=TITLES.get(flow.split("/")[0], flow),
-                    opened_at=self.now,
-                    will_answer=self.rng.random() < behaviour.answer,
-                )
-                self.log.questionnaires.setdefault(email, []).append(record)
-                self.log.events[f"opened {flow}"] += 1
-            self.current[email] = record
-        if flow == "survey" and (kind := survey_kind(unescape(message.text))):
-            record.kind = kind  # a survey's first question says which one it is
-        self.shown[email] = message
-        if record.will_answer:
-            continuing = same and solicited
-            delay = 0 if continuing else self.rng.uniform(*self.behaviour[email].delay_hours)
-            self.later(delay, lambda: self.answer_question(email, message))
-
-    def answer_question(self, email: str, message: OutgoingMessage) -> None:
-        if self.shown.get(email) is not message or email in self.gone:
-            return  # a newer question is on the screen: that is the one to answer
-        record = self.current[email]
-        if record.done_at is not None:
-            return
-        reply = answer(message, self.behaviour[email], self.rng, self.now)
-        step = message.question.id if message.question else ""
-        self.actor, self.continued = email, self.continued - {email}
-        replies = self.act(email, reply.text, reply.button)
-        self.actor = ""
-        if any(r.question is not None and r.question.id == step and flow_of(r) == record.flow for r in replies):
-            record.reprompts += 1
-            if record.reprompts > 3:
-                record.will_answer = False
-                self.log.violate("simulator answers", self.day, email, f"{record.flow}.{step} refused {reply.text!r}")
-            return
-        if not any(r.question is not None for r in replies) and any(not_a_command() in r.text for r in replies):
-            return  # the questionnaire had closed meanwhile (its notice may still be held): nothing was saved
-        self.log.events[f"answered {record.flow}.{step}"] += 1
-        if record.flow == "pulse" and step == "session" and isinstance(reply.value, int):
-            self.log.pulses.append((email, reply.value, self.now))
-        if record.flow == "survey" and step == "goal_self" and self.log.roles.get(email) == "mentee":
-            record.goal = int(str(reply.value))
-        if email not in self.continued:
-            record.done_at = self.now
-            if record.goal is not None:  # saved with the whole survey
-                self.log.goal_answers.append((email, record.kind, record.goal))
-            self.log.events[f"completed {record.flow}"] += 1
-
-    # -- sessions --------------------------------------------------------------------------------
-
-    def on_offer(self, email: str, message: OutgoingMessage) -> None:
-        picks = [c for c in message.choices if c.action == "slot.pick"]
-        first = (picks or [c for c in message.choices if c.action == "slot.other"])[0]
-        key = (SlotPickValue if picks else SlotOtherValue).decode(first.value).circle
-        circle = self.log.circles.get(key)
-        if circle is None or circle.ended_at is not None:
-            circle = self.log.circles[key] = Circle(key=key, members=set(), offered_at=self.now)
-        circle.members.add(email)
-        circle.offered_at, circle.paused = self.now, False
-        mentor = key.split(":")[0]
-        for earlier in self.log.circles.values():  # the same mentor's group, as it was before someone joined it
-            if earlier.key.split(":")[0] == mentor and email in earlier.members and earlier.ended_at is None:
-                earlier.offered_at = self.now
-        behaviour = self.behaviour[email]
-        if not picks or self.rng.random() >= behaviour.answer:
-            return
-        confirm = len(picks) == 1 and not message.question
-        if confirm or self.log.roles.get(email) == "mentor":
-            chosen = picks[0]
-            self.later(self.rng.uniform(*behaviour.delay_hours), lambda: self.act_if_here(email, chosen))
-
-    def act_if_here(self, email: str, choice: Choice) -> None:
-        if email not in self.gone:
-            self.act(email, choice=choice)
-
-    def on_followup(self, email: str, message: OutgoingMessage) -> None:
-        value = next(c.value for c in message.choices if c.action == "session.outcome")
-        session = str(OutcomeValue.decode(value).session)
-        self.followups.setdefault(session, set()).add(email)
-        self.log.asked.setdefault(session, set()).add(email)
-        behaviour = self.behaviour[email]
-        if self.rng.random() < behaviour.followup:
-            self.later(self.rng.uniform(1, 6), lambda: self.report_outcome(email, session, message))
-
-    def decide(self, session: str) -> tuple[str, str]:
-        if session not in self.truth:
-            outcome = ("held", "")
-            for person in sorted(self.followups[session]):
-                behaviour = self.behaviour[person]
-                roll = self.rng.random()
-                if roll < behaviour.cancel:
-                    outcome = ("cancelled", person)
-                    break
-                if roll < behaviour.cancel + behaviour.no_show:
-                    outcome = ("no_show", person)
-                    break
-            self.truth[session] = outcome
-        return self.truth[session]
-
-    def report_outcome(self, email: str, session: str, message: OutgoingMessage) -> None:
-        what, who = self.decide(session)
-        if what == "held":
-            said = "held"
-        elif what == "cancelled":
-            said = "cancelled_me" if who == email else "cancelled_them"
-        elif who == email:
-            return  # the one who did not show up does not answer
-        else:
-            said = "no_show"
-        answers = self.log.outcomes.setdefault(session, {})
-        answers.pop(email, None)  # a newer answer replaces the older one, and is the newest
-        answers[email] = said
-        self.press(email, message, "session.outcome", f":{said}")
 
     # -- stops: pause, end, forget-me, leaving ---------------------------------------------------
 
