@@ -15,21 +15,24 @@ answers the questionnaire its message belongs to.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, get_args
+from typing import Any
 
 from bot.context import Turn
-from bot.flows.definition import Flow, Step, StepChoice, load_flow
-from bot.flows.forms import FORM_ACTION, FlowForms
+from bot.flows.answering import FlowAnswers
+from bot.flows.definition import Flow, StepChoice, load_flow
+from bot.flows.forms import FORM_ACTION
 from bot.flows.inputs import parse_answer
+from bot.flows.questions import ANSWER_ACTION, answer_buttons
 from bot.flows.queue import EXPIRY_JOB, flow_key, instance_of
 from bot.flows.values import AnswerValue, EditValue
 from bot.flows.verbs import FLOW_VERBS
-from bot.model import Action, Choice, FieldKind, Form, FormField
+from bot.model import Action, Form
 from bot.values import ValueProblem
 from bot.wording import say
+
+__all__ = ["ANSWER_ACTION", "FORM_ACTION", "Builder", "Check", "ChoiceSource", "Completion", "FlowRunner"]
 
 Check = Callable[[Turn, Any, dict[str, Any]], None]
 """An extra validation: raises :class:`ValueProblem` to re-ask the step."""
@@ -39,16 +42,8 @@ Builder = Callable[[Turn, dict[str, Any]], Flow]
 """Builds the flow for a context (for example a programme's intake with its own added questions)."""
 ChoiceSource = Callable[[Turn, dict[str, Any]], list[StepChoice]]
 
-ANSWER_ACTION = "flow.answer"
-_FIELD_KINDS: dict[str, FieldKind] = {
-    **{kind: kind for kind in get_args(FieldKind)},
-    "cadence": "text",
-    "ack": "yes_no",
-}
-"""The form field asking each kind of step (a cadence is typed; an acknowledgement is a yes)."""
 
-
-class FlowRunner(FlowForms):
+class FlowRunner(FlowAnswers):
     """Asks the steps of declared flows and hands complete answers to the flow's owner."""
 
     def __init__(self, loader: Callable[[str], Flow] = load_flow) -> None:
@@ -283,86 +278,6 @@ class FlowRunner(FlowForms):
         names = {step.choices_from for step in flow.steps if step.choices_from}
         return {name: self.sources[name](turn, context) for name in names}
 
-    def _is_current(self, turn: Turn, flow_id: str, step_id: str) -> bool:
-        state = turn.state
-        if state and state.flow == flow_id and state.step == step_id:
-            return True
-        turn.outdated = True
-        turn.reply(say("flow.stale_answer"))
-        if self.active(turn):
-            self.ask(turn)
-        return False
-
-    def _flow(self, turn: Turn) -> Flow:
-        state = turn.state
-        assert state is not None and state.flow
-        flow = self.build(turn, state.flow, state.context)
-        if flow.version != state.flow_version:
-            self._migrate(turn, flow)
-        return flow
-
-    def _resolved(self, turn: Turn, step: Step) -> Step:
-        """The step with its choices filled in from its choice source, when it has one."""
-        if not step.choices_from:
-            return step
-        state = turn.state
-        choices = self.sources[step.choices_from](turn, state.context if state else {})
-        return dataclasses.replace(step, choices=tuple(choices))
-
-    def _migrate(self, turn: Turn, flow: Flow) -> None:
-        """The flow changed under someone part-way through: keep what still fits, say what must be re-asked."""
-        state = turn.state
-        assert state is not None
-        kept = {k: v for k, v in state.answers.items() if flow.step(k) is not None}
-        dropped = [k for k in state.answers if k not in kept]
-        state.answers, state.history = kept, [h for h in state.history if h in kept]
-        state.flow_version = flow.version
-        current = flow.step(state.step)
-        if current is None or current.id in kept:
-            nxt = flow.next_step(None, kept, state.context)
-            state.step = nxt.id if nxt else None
-        turn.save_state()
-        turn.reply(say("flow.version_changed", title=flow.title, dropped=len(dropped)))
-
-    def _answer(self, turn: Turn, raw: Any, typed: bool = True) -> None:
-        state = turn.state
-        assert state is not None
-        flow = self._flow(turn)
-        step = flow.step(state.step)
-        if step is None:
-            self._finish(turn, flow)
-            return
-        self._accept(turn, flow, self._resolved(turn, step), raw, ask_next=True, typed=typed)
-
-    def _accept(self, turn: Turn, flow: Flow, step: Step, raw: Any, ask_next: bool, typed: bool = True) -> bool:
-        """Validate and store one answer; re-ask with the specific reason when it cannot be accepted."""
-        state = turn.state
-        assert state is not None
-        try:
-            value = parse_answer(step, raw, state.answers, turn.now.date(), typed=typed)
-            if step.check:
-                self.checks[step.check](turn, value, state.answers)
-        except ValueProblem as problem:
-            turn.reply(
-                say(problem.key, **problem.values),
-                question=self._question(step, state.answers),
-                context=[say("flow.retry_hint", example=step.hint)] if step.hint else [],
-            )
-            return False
-        state.answers[step.id] = value
-        if step.id in state.history:
-            state.history.remove(step.id)
-        state.history.append(step.id)
-        for later in flow.steps:  # answers to steps that no longer apply are dropped
-            if later.id in state.answers and not later.applies(state.answers, state.context):
-                del state.answers[later.id]
-        nxt = flow.next_step(step.id, state.answers, state.context)
-        state.step = nxt.id if nxt else None
-        turn.save_state()
-        if ask_next:
-            self._finish(turn, flow) if nxt is None else self.ask(turn)
-        return True
-
     def _finish(self, turn: Turn, flow: Flow) -> None:
         state = turn.state
         assert state is not None
@@ -392,22 +307,7 @@ class FlowRunner(FlowForms):
                 + text
             )
         instance = f"{flow.id}@{instance_of(flow_key(flow.id, state.context))}"
-
-        def value(answer: str) -> str:
-            return AnswerValue(instance, step.id, answer).encode()
-
-        choices: list[Choice] = []
-        if step.kind == "choice":
-            choices = [Choice(label=c.label, action=ANSWER_ACTION, value=value(c.value)) for c in step.choices]
-        elif step.kind == "yes_no":
-            choices = [
-                Choice(label=say("input.yes"), action=ANSWER_ACTION, value=value("yes"), style="primary"),
-                Choice(label=say("input.no"), action=ANSWER_ACTION, value=value("no")),
-            ]
-        elif step.kind == "ack":
-            choices = [
-                Choice(label=step.button or say("flow.next"), action=ANSWER_ACTION, value=value("ok"), style="primary")
-            ]
+        choices = answer_buttons(step, instance)
         if intro or offer:
             self.offer_form(turn, flow, kind)
         hints = (
@@ -416,19 +316,3 @@ class FlowRunner(FlowForms):
             else [say("flow.progress", position=position, total=len(asked), optional=not step.required)]
         )
         turn.reply(text, choices=choices, question=self._question(step, state.answers), context=hints, kind=kind)
-
-    @staticmethod
-    def _question(step: Step, answers: dict[str, Any]) -> FormField:
-        return FormField(
-            id=step.id,
-            label=step.label,
-            kind=_FIELD_KINDS[step.kind],
-            required=step.required,
-            hint=step.hint,
-            choices=[Choice(label=c.label, action=ANSWER_ACTION, value=c.value) for c in step.choices],
-            minimum=step.minimum,
-            maximum=step.maximum,
-            max_selected=step.max_selected,
-            max_length=step.max_length if step.kind in ("text", "long_text") else None,
-            current=answers.get(step.id),
-        )

@@ -1,8 +1,9 @@
 """The small interfaces the engine depends on. ``storage/`` and ``adapters/`` implement them.
 
-``records``: the unit of work (one database transaction) and the repositories it opens, which the
-handlers and services use. ``runtime``: the inbox, outbox, schedule, the store and each platform's
-deliverer, which the runtime and the adapters use. ``platforms``: what the Slack and Teams adapters keep. Nothing here is platform- or ORM-shaped.
+``records``: the unit of work (one database transaction) and the repositories it opens (declared in
+``people``, ``programmes`` and ``privacy``), which the handlers and services use. ``runtime``: the inbox,
+outbox, schedule, the store and each platform's deliverer, which the runtime and the adapters use.
+``platforms``: what the Slack and Teams adapters keep. Nothing here is platform- or ORM-shaped.
 """
 
 from bot.ports.calendars import *  # noqa: F403
