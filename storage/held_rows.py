@@ -29,6 +29,7 @@ class HeldRows(Generic[D]):
         self.table = table(model)
         self.name = self.table.name
         self.columns = tuple(column.name for column in self.table.c if column.name != "id")
+        self._fields: set[str] = set(self.columns)
         self._by_id = select(self.table).where(self.table.c.id == bindparam("row_id"))
         self._save = (
             update(self.table)
@@ -62,10 +63,10 @@ class HeldRows(Generic[D]):
         Raises LookupError when there is no such row."""
         row_id = record.id
         stored = record.model_copy(update={"updated_at": now})
-        as_json = stored.model_dump(mode="json", include=set(self.columns))  # JSON columns (with dates) as JSON
+        as_json = stored.model_dump(mode="json", include=self._fields)  # JSON columns (with dates) as JSON
         values = {
             name: as_json[name] if isinstance(value, dict | list) else value
-            for name, value in stored.model_dump(include=set(self.columns)).items()
+            for name, value in stored.model_dump(include=self._fields).items()
         }
         if rowcount(session.execute(self._save, {"row_id": row_id, **values})) == 0:
             raise LookupError(f"{self.name} {row_id} does not exist")

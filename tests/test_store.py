@@ -89,6 +89,42 @@ def test_people_programmes_and_participants_round_trip(store: SqlStore) -> None:
         assert uow.coordinators.programmes_of(boss_id) == [programme.id]
 
 
+def test_what_a_unit_of_work_saves_is_what_all_its_readers_see_and_what_it_commits(store: SqlStore) -> None:
+    tenant_id, _, junior_id = setup_people(store)
+    with store.unit_of_work() as uow:
+        programme = uow.programmes.add(NewProgramme(tenant_id=tenant_id, slug="p", name="P"))
+        uow.participants.add(NewParticipant(programme_id=programme.id, person_id=junior_id, role=Role.MENTOR))
+    with store.unit_of_work() as uow:
+        found = uow.participants.find(programme.id, junior_id)  # an ORM reader of the same row, loaded first
+        assert found is not None and uow.participants.get(found.id) == found
+        found.status, found.intake = ParticipantStatus.ACTIVE, {"topics": ["ai"], "since": "2030-01-01"}
+        uow.participants.save(found)
+        for seen in (uow.participants.get(found.id), uow.participants.find(programme.id, junior_id)):
+            assert seen is not None and seen.status == ParticipantStatus.ACTIVE and seen.intake["topics"] == ["ai"]
+        assert [p.status for p in uow.participants.in_programme(programme.id)] == [ParticipantStatus.ACTIVE]
+        junior = uow.people.get(junior_id)
+        assert junior is not None
+        junior.title = "Analyst"
+        uow.people.save(junior)
+        assert uow.people.by_email(tenant_id, "jun@x.com").title == uow.people.get(junior_id).title == "Analyst"
+        state = uow.conversations.load(tenant_id, junior_id)
+        state.flow, state.answers = "intake", {"topics": ["ai"]}
+        uow.conversations.save(state)
+        again = uow.conversations.load(tenant_id, junior_id)
+        again.step = "goals"
+        uow.conversations.save(again)
+        assert uow.conversations.load(tenant_id, junior_id).step == "goals"
+        gone = found.model_copy(update={"id": found.id + 1000})
+        with pytest.raises(LookupError, match="participant"):
+            uow.participants.save(gone)
+    with store.unit_of_work() as uow:  # committed as the readers saw it
+        stored = uow.participants.find(programme.id, junior_id)
+        assert stored is not None and stored.status == ParticipantStatus.ACTIVE and stored.intake == found.intake
+        assert uow.people.get(junior_id).title == "Analyst"
+        state = uow.conversations.load(tenant_id, junior_id)
+        assert (state.flow, state.step, state.answers) == ("intake", "goals", {"topics": ["ai"]})
+
+
 def test_a_failed_unit_of_work_writes_nothing(store: SqlStore) -> None:
     tenant_id, _, _ = setup_people(store)
     with pytest.raises(RuntimeError):
